@@ -1,0 +1,106 @@
+// One typed registry of every option: its INI section (OpenStack's names), default and help.
+// Values come from, in increasing priority: defaults, the INI file, CONCORD_<SECTION>__<NAME> env vars.
+import { readFileSync } from 'node:fs';
+import { parse as parseIni } from 'ini';
+
+type OptionType = 'string' | 'int' | 'float' | 'bool' | 'list';
+interface OptionDef<T> {
+  section: string;
+  name: string;
+  type: OptionType;
+  default: T;
+  help: string;
+}
+
+function opt<T>(section: string, name: string, type: OptionType, def: T, help: string): OptionDef<T> {
+  return { section, name, type, default: def, help };
+}
+
+export const OPTIONS = {
+  databaseConnection: opt<string>('database', 'connection', 'string', '',
+    'Database URL (postgresql://... or sqlite:///path). Empty: SQLite in the data directory.'),
+  placementDatabaseConnection: opt<string>('placement_database', 'connection', 'string', '',
+    'Placement database URL; defaults to [database] connection.'),
+  authStrategy: opt<string>('api', 'auth_strategy', 'string', 'noauth2',
+    'How requests are authenticated: keystone or noauth2 (test mode: token USER[:PROJECT]).'),
+  randomizeAllocationCandidates: opt<boolean>('placement', 'randomize_allocation_candidates', 'bool', false,
+    'Shuffle allocation candidates before applying limit, to spread concurrent schedulers.'),
+  incompleteConsumerProjectId: opt<string>('placement', 'incomplete_consumer_project_id', 'string',
+    '00000000-0000-0000-0000-000000000000', 'Project recorded for consumers created before 1.8.'),
+  incompleteConsumerUserId: opt<string>('placement', 'incomplete_consumer_user_id', 'string',
+    '00000000-0000-0000-0000-000000000000', 'User recorded for consumers created before 1.8.'),
+  allocationConflictRetryCount: opt<number>('placement', 'allocation_conflict_retry_count', 'int', 10,
+    'Server-side retries of an allocation write that lost a provider generation race.'),
+  maxAllocationCandidates: opt<number>('placement', 'max_allocation_candidates', 'int', -1,
+    'Upper bound on candidates generated per request (-1: no bound).'),
+  policyFile: opt<string>('oslo_policy', 'policy_file', 'string', 'policy.yaml',
+    'Policy overrides (YAML or JSON), relative to the config directory.'),
+  enforceScope: opt<boolean>('oslo_policy', 'enforce_scope', 'bool', false,
+    'Reject tokens whose scope does not match a rule\'s scope_types.'),
+  enforceNewDefaults: opt<boolean>('oslo_policy', 'enforce_new_defaults', 'bool', false,
+    'Use only the new (scoped, reader/member) defaults; drop the deprecated admin fallbacks.'),
+  corsAllowedOrigin: opt<string[]>('cors', 'allowed_origin', 'list', [],
+    'Origins allowed to make CORS requests (empty: CORS off).'),
+  corsAllowHeaders: opt<string[]>('cors', 'allow_headers', 'list', [],
+    'Extra request headers allowed in CORS requests.'),
+  maxRequestBodySize: opt<number>('oslo_middleware', 'max_request_body_size', 'int', 114688,
+    'Largest accepted request body in bytes (larger: 413).'),
+  debug: opt<boolean>('DEFAULT', 'debug', 'bool', false, 'Log at debug level.'),
+} as const;
+
+type Opts = typeof OPTIONS;
+export type Config = { [K in keyof Opts]: Opts[K]['default'] };
+
+function coerce(def: OptionDef<unknown>, raw: unknown): unknown {
+  if (raw === undefined || raw === null) return def.default;
+  const s = String(raw).trim();
+  switch (def.type) {
+    case 'int': {
+      const n = Number.parseInt(s, 10);
+      if (!Number.isFinite(n)) throw new Error(`[${def.section}] ${def.name}: not an integer: ${s}`);
+      return n;
+    }
+    case 'float': {
+      const n = Number.parseFloat(s);
+      if (!Number.isFinite(n)) throw new Error(`[${def.section}] ${def.name}: not a number: ${s}`);
+      return n;
+    }
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      return /^(1|true|yes|on)$/i.test(s);
+    case 'list':
+      return s === '' ? [] : s.split(',').map((x) => x.trim()).filter(Boolean);
+    default:
+      return s;
+  }
+}
+
+/** Loads the configuration: defaults, then the INI file (if any), then environment overrides. */
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Config> = {}): Config {
+  const ini: Record<string, Record<string, unknown>> = file ? parseIni(readFileSync(file, 'utf8')) : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, def] of Object.entries(OPTIONS) as [string, OptionDef<unknown>][]) {
+    const envName = `CONCORD_${def.section.toUpperCase()}__${def.name.toUpperCase()}`;
+    const raw = env[envName] ?? ini[def.section]?.[def.name];
+    out[key] = coerce(def, raw);
+  }
+  return { ...(out as Config), ...overrides };
+}
+
+/** The registry rendered as a commented concord.conf (for etc/ and `concord config sample`). */
+export function sampleConfig(): string {
+  const bySection = new Map<string, OptionDef<unknown>[]>();
+  for (const def of Object.values(OPTIONS) as OptionDef<unknown>[]) {
+    bySection.set(def.section, [...(bySection.get(def.section) ?? []), def]);
+  }
+  const lines: string[] = [];
+  for (const [section, defs] of bySection) {
+    lines.push(`[${section}]`);
+    for (const d of defs) {
+      const v = Array.isArray(d.default) ? d.default.join(',') : String(d.default);
+      lines.push(`# ${d.help} (${d.type})`, `#${d.name} = ${v}`, '');
+    }
+  }
+  return lines.join('\n');
+}

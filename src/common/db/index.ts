@@ -1,0 +1,74 @@
+// Database access for every service: SQLite (embedded default) or PostgreSQL (by URL), one Kysely
+// instance per database, migrations run at startup, transactions retried on serialization failures.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import {
+  Kysely, SqliteDialect, PostgresDialect, Migrator, type Migration, type Transaction,
+} from 'kysely';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface Database<DB> {
+  db: Kysely<DB>;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns BIGINT (count(*), sum()) as strings by default; our counts fit in a double.
+pg.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10));
+pg.types.setTypeParser(1700, (v: string) => Number.parseFloat(v));
+
+/** Opens `url` (postgresql://..., sqlite:///abs/path, or a plain file path for SQLite). */
+export function openDatabase<DB>(url: string): Database<DB> {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: 'postgres', close: () => db.destroy() };
+  }
+  const file = url.replace(/^sqlite:\/\//, '');
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, engine: 'sqlite', close: () => db.destroy() };
+}
+
+/** Applies a service's migrations (named, ordered) with Kysely's migrator. */
+export async function migrate<DB>(db: Kysely<DB>, migrations: Record<string, Migration>,
+  table: string): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: `${table}_migrations`,
+    migrationLockTableName: `${table}_migrations_lock`,
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
+
+const RETRYABLE = new Set(['40001', '40P01', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
+
+/** Runs `fn` in a transaction, retrying a few times when the engine reports a serialization
+ * failure or deadlock (PostgreSQL) or a busy database (SQLite). */
+export async function withTransaction<DB, T>(db: Kysely<DB>,
+  fn: (trx: Transaction<DB>) => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await db.transaction().execute(fn);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (i >= attempts || !code || !RETRYABLE.has(code)) throw e;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10));
+    }
+  }
+}
+
+/** The column type of an auto-increment primary key on this engine. */
+export function serialType(engine: Engine): 'integer' | 'serial' {
+  return engine === 'postgres' ? 'serial' : 'integer';
+}

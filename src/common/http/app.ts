@@ -1,0 +1,131 @@
+// The Fastify app factory every OpenStack service is built from: one encapsulated plugin per
+// service with its own prefix, error body format, microversion negotiation, auth and routes.
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest,
+} from 'fastify';
+import type { Logger } from 'pino';
+import { HttpError } from './errors.js';
+import { negotiate, type MicroversionPolicy, type Version } from './microversion.js';
+import type { RequestContext } from './context.js';
+import type { Authenticator } from './auth.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    requestId: string;
+    version: Version;
+    ctx: RequestContext;
+  }
+}
+
+export type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+/** Declarative route table: path → method → handler (as upstream placement's ROUTE_DECLARATIONS). */
+export type RouteTable = Record<string, Partial<Record<'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE', Handler>>>;
+
+export interface ErrorBody {
+  contentType: string;
+  body: string;
+}
+/** Renders an error in a service's own format. */
+export type ErrorFormatter = (err: HttpError, req: FastifyRequest) => ErrorBody;
+
+export interface ServiceDefinition {
+  name: string;
+  microversions?: MicroversionPolicy;
+  /** Paths (relative to the service root) reachable without a token, e.g. version discovery. */
+  publicPaths?: (path: string, method: string) => boolean;
+  authenticate: Authenticator;
+  formatError: ErrorFormatter;
+  routes: RouteTable;
+  /** Hooks run on every request after auth (CORS, accept checks ...). */
+  setup?: (app: FastifyInstance) => void;
+}
+
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpError(413, 'Request is too large.');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new HttpError(e.statusCode, e.message ?? 'Bad request');
+  }
+  return new HttpError(500, 'An unexpected error occurred.');
+}
+
+/** The service as an encapsulated Fastify plugin, mountable at any prefix. */
+export function servicePlugin(def: ServiceDefinition): FastifyPluginAsync {
+  return async (app) => {
+    // Bodies are read as text and parsed by the handlers: the services decide which media types
+    // they accept and how a malformed body is reported.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+    app.addHook('onRequest', async (req, reply) => {
+      req.requestId = `req-${randomUUID()}`;
+      reply.header('x-openstack-request-id', req.requestId);
+      if (def.microversions) {
+        // Report the minimum until negotiation succeeds, so even errors carry the header.
+        reply.header('openstack-api-version', `${def.microversions.service} ${def.microversions.min}`);
+        reply.header('vary', 'openstack-api-version');
+        req.version = def.microversions.min;
+      }
+    });
+    def.setup?.(app);
+    app.addHook('preHandler', async (req, reply) => {
+      if (def.microversions) {
+        req.version = negotiate(def.microversions, req.headers);
+        reply.header('openstack-api-version', `${def.microversions.service} ${req.version}`);
+      }
+      const path = req.routeOptions.url ?? req.url;
+      const rel = path.slice(app.prefix.length) || '/';
+      if (def.publicPaths?.(rel, req.method)) return;
+      req.ctx = await def.authenticate(req);
+    });
+
+    app.setErrorHandler(async (err, req, reply) => {
+      const httpErr = toHttpError(err);
+      if (httpErr.status >= 500) req.log.error({ err }, 'unexpected error');
+      const { contentType, body } = def.formatError(httpErr, req);
+      reply.code(httpErr.status).headers(httpErr.headers).header('content-type', contentType);
+      return body;
+    });
+    app.setNotFoundHandler(async () => {
+      throw new HttpError(404, 'The resource could not be found.');
+    });
+
+    for (const [path, methods] of Object.entries(def.routes)) {
+      const allowed = Object.keys(methods);
+      for (const [method, handler] of Object.entries(methods)) {
+        app.route({ method, url: path, handler: handler as Handler, exposeHeadRoute: false });
+      }
+      const others = ALL_METHODS.filter((m) => !allowed.includes(m));
+      app.route({
+        method: others as unknown as string[],
+        url: path,
+        handler: async (req) => {
+          throw new HttpError(405, 'The method specified is not allowed for this resource.',
+            undefined, { allow: allowed.join(', ') },
+            `The method ${req.method} is not allowed for this resource.`);
+        },
+      });
+    }
+  };
+}
+
+export interface AppOptions {
+  logger: Logger;
+  bodyLimit?: number;
+}
+
+/** A bare Fastify server; services are registered into it with `servicePlugin`. */
+export function createServer(opts: AppOptions): FastifyInstance {
+  return Fastify({
+    loggerInstance: opts.logger,
+    bodyLimit: opts.bodyLimit ?? 114688,
+    disableRequestLogging: process.env.CONCORD_LOG_REQUESTS !== '1',
+    // Placement (and the others) use trailing-slash-sensitive paths like upstream's Routes.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1000 },
+    requestIdHeader: false,
+  }) as unknown as FastifyInstance;
+}

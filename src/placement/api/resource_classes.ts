@@ -1,0 +1,83 @@
+// /resource_classes and /resource_classes/{name}.
+import type { FastifyRequest } from 'fastify';
+import type { RouteTable } from '../../common/http/app.js';
+import { HttpError, badRequest, conflict } from '../../common/http/errors.js';
+import type { Placement } from '../context.js';
+import {
+  checkAccept, readJson, requireVersion, sendJson, cacheHeaders, latest,
+} from '../http.js';
+import { validateSchema } from '../../common/http/json-schema.js';
+import * as rc from '../objects/resource_class.js';
+import * as schema from '../schemas/resource_class.js';
+
+const POLICY = 'placement:resource_classes:';
+
+function serialize(r: { name: string }) {
+  return { name: r.name, links: [{ rel: 'self', href: `/resource_classes/${r.name}` }] };
+}
+
+export function resourceClassRoutes(p: Placement): RouteTable {
+  const name = (req: FastifyRequest) => (req.params as { name: string }).name;
+  return {
+    '/resource_classes': {
+      GET: async (req, reply) => {
+        requireVersion(req, '1.2');
+        checkAccept(req);
+        p.policy.enforce(req.ctx, `${POLICY}list`);
+        const all = await rc.listResourceClasses(p.db);
+        let lm: string | null = null;
+        for (const r of all) lm = latest(lm, r.updated_at ?? (r.id >= rc.MIN_CUSTOM_ID ? r.created_at : null));
+        cacheHeaders(req, reply, lm);
+        return sendJson(reply, 200, { resource_classes: all.map((r) => serialize(r)) });
+      },
+      POST: async (req, reply) => {
+        requireVersion(req, '1.2');
+        const body = readJson<{ name: string }>(req, schema.POST_RC_V1_2);
+        p.policy.enforce(req.ctx, `${POLICY}create`);
+        const created = await rc.createResourceClass(p.db, body.name);
+        return reply.code(201).header('location', `/resource_classes/${created.name}`).send();
+      },
+    },
+    '/resource_classes/:name': {
+      GET: async (req, reply) => {
+        requireVersion(req, '1.2');
+        checkAccept(req);
+        p.policy.enforce(req.ctx, `${POLICY}show`);
+        const r = await rc.getResourceClass(p.db, name(req));
+        cacheHeaders(req, reply, r.id >= rc.MIN_CUSTOM_ID ? (r.updated_at ?? r.created_at) : null);
+        return sendJson(reply, 200, serialize(r));
+      },
+      PUT: async (req, reply) => {
+        requireVersion(req, '1.2');
+        if (req.version.gte('1.7')) {
+          p.policy.enforce(req.ctx, `${POLICY}update`);
+          const err = validateSchema(schema.PUT_RC_V1_2, { name: name(req) });
+          if (err) throw badRequest(`JSON does not validate: ${err}`);
+          let status = 204;
+          if (!(await rc.findResourceClass(p.db, name(req)))) {
+            try {
+              await rc.createResourceClass(p.db, name(req));
+              status = 201;
+            } catch (e) {
+              if (!(e instanceof HttpError && e.status === 409)) throw e;
+            }
+          }
+          return reply.code(status).header('location', `/resource_classes/${name(req)}`).send();
+        }
+        const body = readJson<{ name: string }>(req, schema.PUT_RC_V1_2);
+        p.policy.enforce(req.ctx, `${POLICY}update`);
+        const existing = await rc.getResourceClass(p.db, name(req));
+        if (rc.isStandardClass(existing.name)) throw badRequest(`Cannot update standard resource class ${name(req)}`);
+        const updated = await rc.renameResourceClass(p.db, existing, body.name);
+        if (!updated) throw conflict(`Resource class already exists: ${body.name}`);
+        return sendJson(reply, 200, serialize(updated));
+      },
+      DELETE: async (req, reply) => {
+        requireVersion(req, '1.2');
+        p.policy.enforce(req.ctx, `${POLICY}delete`);
+        await rc.deleteResourceClass(p.db, name(req));
+        return reply.code(204).send();
+      },
+    },
+  };
+}

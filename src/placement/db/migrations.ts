@@ -1,0 +1,92 @@
+// Placement schema migrations, for SQLite and PostgreSQL alike.
+import { type Kysely, type Migration } from 'kysely';
+import { serialType, type Engine } from '../../common/db/index.js';
+
+function initial(engine: Engine): Migration {
+  const id = serialType(engine);
+  return {
+    async up(db: Kysely<unknown>) {
+      const named = (table: string) => db.schema.createTable(table)
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)');
+      await named('resource_classes').execute();
+      await named('traits').execute();
+      await named('consumer_types').execute();
+      for (const t of ['projects', 'users']) {
+        await db.schema.createTable(t)
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('external_id', 'varchar(255)', (c) => c.notNull().unique())
+          .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(40)').execute();
+      }
+      await db.schema.createTable('resource_providers')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
+        .addColumn('name', 'varchar(200)', (c) => c.notNull().unique())
+        .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('root_provider_id', 'integer', (c) => c.references('resource_providers.id'))
+        .addColumn('parent_provider_id', 'integer', (c) => c.references('resource_providers.id'))
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)').execute();
+      await db.schema.createIndex('rp_root_idx').on('resource_providers').column('root_provider_id').execute();
+      await db.schema.createIndex('rp_parent_idx').on('resource_providers').column('parent_provider_id').execute();
+      await db.schema.createTable('inventories')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('resource_provider_id', 'integer', (c) => c.notNull().references('resource_providers.id'))
+        .addColumn('resource_class_id', 'integer', (c) => c.notNull().references('resource_classes.id'))
+        .addColumn('total', 'integer', (c) => c.notNull())
+        .addColumn('reserved', 'integer', (c) => c.notNull())
+        .addColumn('min_unit', 'integer', (c) => c.notNull())
+        .addColumn('max_unit', 'integer', (c) => c.notNull())
+        .addColumn('step_size', 'integer', (c) => c.notNull())
+        .addColumn('allocation_ratio', 'real', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)')
+        .addUniqueConstraint('inv_rp_rc_uq', ['resource_provider_id', 'resource_class_id']).execute();
+      await db.schema.createIndex('inv_rc_idx').on('inventories').column('resource_class_id').execute();
+      await db.schema.createTable('consumers')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
+        .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id'))
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+        .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('consumer_type_id', 'integer', (c) => c.references('consumer_types.id'))
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)').execute();
+      await db.schema.createIndex('consumer_project_user_idx').on('consumers').columns(['project_id', 'user_id']).execute();
+      await db.schema.createTable('allocations')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('resource_provider_id', 'integer', (c) => c.notNull().references('resource_providers.id'))
+        .addColumn('consumer_id', 'varchar(36)', (c) => c.notNull())
+        .addColumn('resource_class_id', 'integer', (c) => c.notNull().references('resource_classes.id'))
+        .addColumn('used', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)').execute();
+      await db.schema.createIndex('alloc_rp_rc_idx').on('allocations').columns(['resource_provider_id', 'resource_class_id']).execute();
+      await db.schema.createIndex('alloc_consumer_idx').on('allocations').column('consumer_id').execute();
+      await db.schema.createTable('placement_aggregates')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)').execute();
+      await db.schema.createTable('resource_provider_aggregates')
+        .addColumn('resource_provider_id', 'integer', (c) => c.notNull().references('resource_providers.id'))
+        .addColumn('aggregate_id', 'integer', (c) => c.notNull().references('placement_aggregates.id'))
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rpa_pk', ['resource_provider_id', 'aggregate_id']).execute();
+      await db.schema.createIndex('rpa_agg_idx').on('resource_provider_aggregates').column('aggregate_id').execute();
+      await db.schema.createTable('resource_provider_traits')
+        .addColumn('resource_provider_id', 'integer', (c) => c.notNull().references('resource_providers.id'))
+        .addColumn('trait_id', 'integer', (c) => c.notNull().references('traits.id'))
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rpt_pk', ['resource_provider_id', 'trait_id']).execute();
+      await db.schema.createIndex('rpt_trait_idx').on('resource_provider_traits').column('trait_id').execute();
+    },
+  };
+}
+
+export function placementMigrations(engine: Engine): Record<string, Migration> {
+  return { '0001_initial': initial(engine) };
+}

@@ -1,0 +1,27 @@
+// Builds a Placement service instance: database opened and migrated, standard data synced.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../common/config.js';
+import { openDatabase, migrate } from '../common/db/index.js';
+import type { Enforcer } from '../common/policy/index.js';
+import type { PlacementDB } from './db/schema.js';
+import { placementMigrations } from './db/migrations.js';
+import { syncStandardClasses } from './objects/resource_class.js';
+import { syncStandardTraits } from './objects/trait.js';
+import type { Placement } from './context.js';
+
+export interface PlacementInstance extends Placement {
+  close(): Promise<void>;
+}
+
+export async function createPlacement(opts: {
+  config: Config; dataDir: string; log: Logger; policy: Enforcer;
+}): Promise<PlacementInstance> {
+  const url = opts.config.placementDatabaseConnection || opts.config.databaseConnection
+    || join(opts.dataDir, 'placement.sqlite');
+  const { db, engine, close } = openDatabase<PlacementDB>(url);
+  await migrate(db, placementMigrations(engine), 'placement');
+  await syncStandardClasses(db);
+  await syncStandardTraits(db);
+  return { db, engine, config: opts.config, policy: opts.policy, log: opts.log, close };
+}

@@ -1,0 +1,86 @@
+// Resource classes: the standard ones (os-resource-classes, seeded at startup) and CUSTOM_* ones.
+import type { Kysely } from 'kysely';
+import { HttpError, badRequest, conflict, notFound } from '../../common/http/errors.js';
+import type { PlacementDB } from '../db/schema.js';
+import STANDARD from '../data/standard-resource-classes.json' with { type: 'json' };
+import { now } from '../http.js';
+
+export const STANDARD_RESOURCE_CLASSES: readonly string[] = STANDARD;
+const STANDARD_SET = new Set(STANDARD_RESOURCE_CLASSES);
+/** Custom classes get ids from here on, so standard ids stay stable as the standard list grows. */
+export const MIN_CUSTOM_ID = 10000;
+
+export interface ResourceClass {
+  id: number;
+  name: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** Inserts missing standard classes with their os-resource-classes index as id. */
+export async function syncStandardClasses(db: Kysely<PlacementDB>): Promise<void> {
+  const have = new Set((await db.selectFrom('resource_classes').select('name').execute()).map((r) => r.name));
+  const missing = STANDARD_RESOURCE_CLASSES.map((name, id) => ({ id, name })).filter((r) => !have.has(r.name));
+  if (missing.length) {
+    const ts = now();
+    await db.insertInto('resource_classes')
+      .values(missing.map((r) => ({ ...r, created_at: ts, updated_at: null })) as never).execute();
+  }
+}
+
+export async function listResourceClasses(db: Kysely<PlacementDB>): Promise<ResourceClass[]> {
+  return db.selectFrom('resource_classes').selectAll().orderBy('id').execute();
+}
+
+export async function getResourceClass(db: Kysely<PlacementDB>, name: string): Promise<ResourceClass> {
+  const rc = await db.selectFrom('resource_classes').selectAll().where('name', '=', name).executeTakeFirst();
+  if (!rc) throw notFound(`No such resource class ${name}.`);
+  return rc;
+}
+
+export async function findResourceClass(db: Kysely<PlacementDB>, name: string): Promise<ResourceClass | undefined> {
+  return db.selectFrom('resource_classes').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+export async function createResourceClass(db: Kysely<PlacementDB>, name: string): Promise<ResourceClass> {
+  if (await findResourceClass(db, name)) {
+    throw conflict(`Conflicting resource class already exists: ${name}`);
+  }
+  const max = await db.selectFrom('resource_classes').select((eb) => eb.fn.max('id').as('m'))
+    .where('id', '>=', MIN_CUSTOM_ID).executeTakeFirst();
+  const id = Math.max(MIN_CUSTOM_ID, Number(max?.m ?? MIN_CUSTOM_ID - 1) + 1);
+  const row = { id, name, created_at: now(), updated_at: null };
+  try {
+    await db.insertInto('resource_classes').values(row as never).execute();
+  } catch (e) {
+    // A concurrent create of the same name lost the unique-constraint race.
+    if (await findResourceClass(db, name)) throw conflict(`Conflicting resource class already exists: ${name}`);
+    throw e;
+  }
+  return row;
+}
+
+export async function deleteResourceClass(db: Kysely<PlacementDB>, name: string): Promise<void> {
+  const rc = await getResourceClass(db, name);
+  if (STANDARD_SET.has(name)) {
+    throw badRequest(`Error in delete resource class: Cannot delete standard resource class ${name}: Resource class is a standard class.`);
+  }
+  const inv = await db.selectFrom('inventories').select('id').where('resource_class_id', '=', rc.id).limit(1).executeTakeFirst();
+  if (inv) {
+    throw new HttpError(409, `Error in delete resource class: Unable to delete resource class ${name}. Class is in use in inventory.`);
+  }
+  await db.deleteFrom('resource_classes').where('id', '=', rc.id).execute();
+}
+
+export function isStandardClass(name: string): boolean {
+  return STANDARD_SET.has(name);
+}
+
+/** Renames a custom class; null when the new name is taken. */
+export async function renameResourceClass(db: Kysely<PlacementDB>, rc: ResourceClass,
+  name: string): Promise<ResourceClass | null> {
+  if (await findResourceClass(db, name)) return null;
+  const updated_at = now();
+  await db.updateTable('resource_classes').set({ name, updated_at }).where('id', '=', rc.id).execute();
+  return { ...rc, name, updated_at };
+}

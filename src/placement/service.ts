@@ -1,0 +1,50 @@
+// The Placement service: its route table, error format and microversions, as one Fastify plugin.
+import type { FastifyRequest } from 'fastify';
+import { servicePlugin, type RouteTable } from '../common/http/app.js';
+import type { Authenticator } from '../common/http/auth.js';
+import type { HttpError } from '../common/http/errors.js';
+import { escapeHtml } from '../common/http/html.js';
+import * as codes from './errors.js';
+import { PLACEMENT_MICROVERSIONS } from './microversions.js';
+import type { Placement } from './context.js';
+import { rootRoutes } from './api/root.js';
+import { resourceClassRoutes } from './api/resource_classes.js';
+
+/** Every route of the API: path → method → handler (upstream's ROUTE_DECLARATIONS). */
+export function placementRoutes(p: Placement): RouteTable {
+  return {
+    ...rootRoutes(p),
+    ...resourceClassRoutes(p),
+  };
+}
+
+/** Placement's error body: {"errors": [{status, title, detail, code, request_id}]} (API-WG). */
+export function formatPlacementError(err: HttpError, req: FastifyRequest) {
+  const accept = req.headers.accept ?? '';
+  if (/text\/html/.test(accept) && !/application\/json|\*\/\*/.test(accept)) {
+    return {
+      contentType: 'text/html; charset=UTF-8',
+      body: `<html><head><title>${err.status} ${escapeHtml(err.title)}</title></head><body>` +
+        `<h1>${err.status} ${escapeHtml(err.title)}</h1>${escapeHtml(err.detail)}</body></html>`,
+    };
+  }
+  const e: Record<string, unknown> = { status: err.status, title: err.title, detail: err.detail };
+  if (req.version?.gte('1.23')) e.code = err.code ?? codes.DEFAULT;
+  e.request_id = req.requestId;
+  if (err.status === 406 && /version/i.test(err.message)) {
+    e.max_version = PLACEMENT_MICROVERSIONS.max.toString();
+    e.min_version = PLACEMENT_MICROVERSIONS.min.toString();
+  }
+  return { contentType: 'application/json', body: JSON.stringify({ errors: [e] }) };
+}
+
+export function placementPlugin(p: Placement, authenticate: Authenticator) {
+  return servicePlugin({
+    name: 'placement',
+    microversions: PLACEMENT_MICROVERSIONS,
+    publicPaths: (path) => path === '/',
+    authenticate,
+    formatError: formatPlacementError,
+    routes: placementRoutes(p),
+  });
+}
