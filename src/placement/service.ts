@@ -9,12 +9,28 @@ import { PLACEMENT_MICROVERSIONS } from './microversions.js';
 import type { Placement } from './context.js';
 import { rootRoutes } from './api/root.js';
 import { resourceClassRoutes } from './api/resource_classes.js';
+import { resourceProviderRoutes } from './api/resource_providers.js';
+import { inventoryRoutes } from './api/inventories.js';
+import { aggregateRoutes } from './api/aggregates.js';
+import { traitRoutes } from './api/traits.js';
+import { allocationRoutes } from './api/allocations.js';
+import { usageRoutes } from './api/usages.js';
+import { reshaperRoutes } from './api/reshaper.js';
+import { allocationCandidateRoutes } from './api/allocation_candidates.js';
 
 /** Every route of the API: path → method → handler (upstream's ROUTE_DECLARATIONS). */
 export function placementRoutes(p: Placement): RouteTable {
   return {
     ...rootRoutes(p),
     ...resourceClassRoutes(p),
+    ...resourceProviderRoutes(p),
+    ...inventoryRoutes(p),
+    ...aggregateRoutes(p),
+    ...traitRoutes(p),
+    ...allocationRoutes(p),
+    ...usageRoutes(p),
+    ...reshaperRoutes(p),
+    ...allocationCandidateRoutes(p),
   };
 }
 

@@ -1,0 +1,6 @@
+import type { RouteTable } from '../../common/http/app.js';
+import type { Placement } from '../context.js';
+
+export function reshaperRoutes(_p: Placement): RouteTable {
+  return {};
+}
