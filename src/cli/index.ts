@@ -1,6 +1,7 @@
 // The `concord` command.
 import { Command } from 'commander';
 import { servePlacement } from './serve.js';
+import { up } from './up.js';
 
 const program = new Command('concord')
   .description('concord: one OpenStack-compatible control plane for VMs and bare-metal servers');
@@ -18,5 +19,13 @@ program.command('serve')
     if (service !== 'placement') program.error(`unknown service: ${service} (available: placement)`);
     await servePlacement(opts);
   });
+
+program.command('up')
+  .description('run the whole cloud in one process on one port (DevStack-style paths)')
+  .option('--port <port>', 'TCP port', '8080')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--data-dir <dir>', 'where the cloud keeps its state', './data')
+  .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when present')
+  .action(async (opts) => { await up(opts); });
 
 await program.parseAsync();

@@ -2,6 +2,7 @@
 // service with its own prefix, error body format, microversion negotiation, auth and routes.
 import { randomUUID } from 'node:crypto';
 import Fastify, {
+  LogController,
   type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
@@ -13,6 +14,8 @@ import type { Authenticator } from './auth.js';
 declare module 'fastify' {
   interface FastifyRequest {
     requestId: string;
+    /** The prefix the service is mounted at ('' or e.g. '/placement'), like WSGI's SCRIPT_NAME. */
+    scriptName: string;
     version: Version;
     ctx: RequestContext;
   }
@@ -63,6 +66,7 @@ export function servicePlugin(def: ServiceDefinition): FastifyPluginAsync {
 
     app.addHook('onRequest', async (req, reply) => {
       req.requestId = `req-${randomUUID()}`;
+      req.scriptName = app.prefix;
       reply.header('x-openstack-request-id', req.requestId);
       if (def.microversions) {
         // Report the minimum until negotiation succeeds, so even errors carry the header.
@@ -123,7 +127,7 @@ export function createServer(opts: AppOptions): FastifyInstance {
   return Fastify({
     loggerInstance: opts.logger,
     bodyLimit: opts.bodyLimit ?? 114688,
-    disableRequestLogging: process.env.CONCORD_LOG_REQUESTS !== '1',
+    logController: new LogController({ disableRequestLogging: process.env.CONCORD_LOG_REQUESTS !== '1' }),
     // Placement (and the others) use trailing-slash-sensitive paths like upstream's Routes.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1000 },
     requestIdHeader: false,

@@ -12,8 +12,8 @@ import * as schema from '../schemas/resource_class.js';
 
 const POLICY = 'placement:resource_classes:';
 
-function serialize(r: { name: string }) {
-  return { name: r.name, links: [{ rel: 'self', href: `/resource_classes/${r.name}` }] };
+function serialize(req: FastifyRequest, r: { name: string }) {
+  return { name: r.name, links: [{ rel: 'self', href: `${req.scriptName}/resource_classes/${r.name}` }] };
 }
 
 export function resourceClassRoutes(p: Placement): RouteTable {
@@ -28,14 +28,14 @@ export function resourceClassRoutes(p: Placement): RouteTable {
         let lm: string | null = null;
         for (const r of all) lm = latest(lm, r.updated_at ?? (r.id >= rc.MIN_CUSTOM_ID ? r.created_at : null));
         cacheHeaders(req, reply, lm);
-        return sendJson(reply, 200, { resource_classes: all.map((r) => serialize(r)) });
+        return sendJson(reply, 200, { resource_classes: all.map((r) => serialize(req, r)) });
       },
       POST: async (req, reply) => {
         requireVersion(req, '1.2');
         const body = readJson<{ name: string }>(req, schema.POST_RC_V1_2);
         p.policy.enforce(req.ctx, `${POLICY}create`);
         const created = await rc.createResourceClass(p.db, body.name);
-        return reply.code(201).header('location', `/resource_classes/${created.name}`).send();
+        return reply.code(201).header('location', `${req.scriptName}/resource_classes/${created.name}`).send();
       },
     },
     '/resource_classes/:name': {
@@ -45,7 +45,7 @@ export function resourceClassRoutes(p: Placement): RouteTable {
         p.policy.enforce(req.ctx, `${POLICY}show`);
         const r = await rc.getResourceClass(p.db, name(req));
         cacheHeaders(req, reply, r.id >= rc.MIN_CUSTOM_ID ? (r.updated_at ?? r.created_at) : null);
-        return sendJson(reply, 200, serialize(r));
+        return sendJson(reply, 200, serialize(req, r));
       },
       PUT: async (req, reply) => {
         requireVersion(req, '1.2');
@@ -62,7 +62,7 @@ export function resourceClassRoutes(p: Placement): RouteTable {
               if (!(e instanceof HttpError && e.status === 409)) throw e;
             }
           }
-          return reply.code(status).header('location', `/resource_classes/${name(req)}`).send();
+          return reply.code(status).header('location', `${req.scriptName}/resource_classes/${name(req)}`).send();
         }
         const body = readJson<{ name: string }>(req, schema.PUT_RC_V1_2);
         p.policy.enforce(req.ctx, `${POLICY}update`);
@@ -70,7 +70,7 @@ export function resourceClassRoutes(p: Placement): RouteTable {
         if (rc.isStandardClass(existing.name)) throw badRequest(`Cannot update standard resource class ${name(req)}`);
         const updated = await rc.renameResourceClass(p.db, existing, body.name);
         if (!updated) throw conflict(`Resource class already exists: ${body.name}`);
-        return sendJson(reply, 200, serialize(updated));
+        return sendJson(reply, 200, serialize(req, updated));
       },
       DELETE: async (req, reply) => {
         requireVersion(req, '1.2');
