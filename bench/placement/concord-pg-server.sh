@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# concord-pg-server.sh PORT DATADIR: `concord serve placement` on a fresh PostgreSQL database in the
+# private cluster that ../shared/bench/placement/upstream-placement-uwsgi runs (127.0.0.1:8950),
+# so both servers use the same PostgreSQL. Run an upstream round first to create the cluster.
+set -euo pipefail
+PORT=$1; DATADIR=$2
+PGPORT=${PLACEMENT_PG_PORT:-8950}
+DB=concord_bench_$PORT
+psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "DROP DATABASE IF EXISTS $DB" >/dev/null
+psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "CREATE DATABASE $DB" >/dev/null
+exec node --no-deprecation "$(dirname "$0")/../../bin/concord.js" serve placement --port "$PORT" \
+  --data-dir "$DATADIR" --auth-strategy noauth2 --database-url "postgresql://postgres@127.0.0.1:$PGPORT/$DB"
