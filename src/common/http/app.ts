@@ -23,7 +23,7 @@ declare module 'fastify' {
 
 export type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 /** Declarative route table: path → method → handler (as upstream placement's ROUTE_DECLARATIONS). */
-export type RouteTable = Record<string, Partial<Record<'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE', Handler>>>;
+export type RouteTable = Record<string, Partial<Record<'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE', Handler>>>;
 
 export interface ErrorBody {
   contentType: string;

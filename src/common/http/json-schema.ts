@@ -69,3 +69,18 @@ export function validateSchema(schema: object, data: unknown): string | null {
   return `${message(e, data)}\n\nFailed validating ${pyRepr(e.keyword)} in schema${schemaPath}:\n    ` +
     `${pyRepr(e.parentSchema ?? {})}\n\nOn instance${instPath}:\n    ${pyRepr(valueAt(data, e.instancePath))}`;
 }
+
+/** The first validation error as its parts: jsonschema's short message, the path to the offending
+ * value and that value (for services, such as Keystone, whose error text is built from them). */
+export function schemaError(schema: object, data: unknown):
+  { message: string; path: string[]; value: unknown } | null {
+  let fn = compiled.get(schema);
+  if (!fn) {
+    fn = ajv.compile(schema);
+    compiled.set(schema, fn);
+  }
+  if (fn(data)) return null;
+  const e = fn.errors![0]!;
+  const path = e.instancePath.split('/').filter(Boolean).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return { message: message(e, data), path, value: valueAt(data, e.instancePath) };
+}

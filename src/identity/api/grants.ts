@@ -1,0 +1,105 @@
+// Role grants: /v3/{projects,domains}/{id}/{users,groups}/{id}/roles[/{role_id}] and
+// /v3/system/{users,groups}/{id}/roles[/{role_id}].
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteTable } from '../../common/http/app.js';
+import type { Identity } from '../context.js';
+import { NULL_DOMAIN } from '../db/schema.js';
+import { forbidden } from '../errors.js';
+import { collectionLinks, noContent, params, selfLinks, sendJson } from '../http.js';
+import { getProject } from '../objects/project.js';
+import { getDomain } from '../objects/domain.js';
+import { getUser } from '../objects/user.js';
+import { getGroup } from '../objects/group.js';
+import { getRole, listRoles, roleView } from '../objects/role.js';
+import * as assignments from '../objects/assignment.js';
+import type { ActorKind, Grant, TargetKind } from '../objects/assignment.js';
+import { enforcer } from './common.js';
+
+type GrantRule = 'list_grants' | 'check_grant' | 'create_grant' | 'revoke_grant';
+
+/** System grants have rules of their own, per actor (e.g. identity:create_system_grant_for_user). */
+const SYSTEM_RULES: Record<GrantRule, string> = {
+  list_grants: 'list_system_grants_for_',
+  check_grant: 'check_system_grant_for_',
+  create_grant: 'create_system_grant_for_',
+  revoke_grant: 'revoke_system_grant_for_',
+};
+
+export function grantRoutes(identity: Identity): RouteTable {
+  const enforce = enforcer(identity);
+  const db = identity.db;
+
+  /** Resolves target and actor of the path (404 when missing) and checks the policy. */
+  async function resolve(req: FastifyRequest, target: TargetKind, actor: ActorKind, rule: GrantRule):
+    Promise<Omit<Grant, 'roleId'> & { targetDomain: string | null }> {
+    const p = params(req);
+    let targetId = '';
+    let targetDomain: string | null = null;
+    const policyTarget: Record<string, unknown> = {};
+    if (target === 'project') {
+      const proj = await getProject(db, p.project_id!);
+      targetId = proj.id;
+      targetDomain = proj.domain_id;
+      policyTarget.project = { id: proj.id, domain_id: proj.domain_id };
+    } else if (target === 'domain') {
+      const dom = await getDomain(db, p.domain_id!);
+      targetId = dom.id;
+      targetDomain = dom.id;
+      policyTarget.domain = { id: dom.id };
+    }
+    const actorId = actor === 'user' ? (await getUser(db, p.user_id!)).id : (await getGroup(db, p.group_id!)).id;
+    policyTarget[actor] = { id: actorId };
+    if (p.role_id) policyTarget.role = { id: p.role_id };
+    enforce(req, target === 'system' ? `${SYSTEM_RULES[rule]}${actor}` : rule, { target: policyTarget });
+    return { actor, actorId, target, targetId, targetDomain };
+  }
+
+  async function grant(req: FastifyRequest, target: TargetKind, actor: ActorKind, rule: GrantRule): Promise<Grant> {
+    const { targetDomain, ...g } = await resolve(req, target, actor, rule);
+    const role = await getRole(db, params(req).role_id!);
+    // A domain-specific role may only be granted within its own domain.
+    if (rule === 'create_grant' && role.domain_id !== NULL_DOMAIN && targetDomain !== role.domain_id) {
+      throw forbidden(`Project ${g.targetId} must be in the same domain as the role ${role.id} being assigned.`);
+    }
+    return { ...g, roleId: role.id };
+  }
+
+  const routes: RouteTable = {};
+  const bases: [TargetKind, string][] = [
+    ['project', '/v3/projects/:project_id'], ['domain', '/v3/domains/:domain_id'], ['system', '/v3/system'],
+  ];
+  for (const [target, base] of bases) {
+    for (const actor of ['user', 'group'] as const) {
+      const path = `${base}/${actor}s/:${actor}_id/roles`;
+      routes[path] = {
+        GET: async (req, reply) => {
+          const g = await resolve(req, target, actor, 'list_grants');
+          const ids = await assignments.grantedRoleIds(db, actor, g.actorId, target, g.targetId);
+          const global = await listRoles(db, { ids });
+          const scoped = g.targetDomain ? await listRoles(db, { ids, domain_id: g.targetDomain }) : [];
+          return sendJson(reply, 200, {
+            roles: [...global, ...scoped].map((r) => roleView(r, selfLinks(req, `/roles/${r.id}`))),
+            links: collectionLinks(req),
+          });
+        },
+      };
+      const check = async (req: FastifyRequest, reply: FastifyReply) => {
+        await assignments.checkGrant(db, await grant(req, target, actor, 'check_grant'));
+        return noContent(reply);
+      };
+      routes[`${path}/:role_id`] = {
+        PUT: async (req, reply) => {
+          await assignments.createGrant(db, await grant(req, target, actor, 'create_grant'));
+          return noContent(reply);
+        },
+        GET: check,
+        HEAD: check,
+        DELETE: async (req, reply) => {
+          await assignments.deleteGrant(db, await grant(req, target, actor, 'revoke_grant'));
+          return noContent(reply);
+        },
+      };
+    }
+  }
+  return routes;
+}

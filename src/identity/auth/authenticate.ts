@@ -1,0 +1,171 @@
+// POST /v3/auth/tokens: who is authenticating (password, token or application credential) and
+// which scope the new token gets (a project, a domain, the system, or none).
+import type { Identity } from '../context.js';
+import type { DomainTable, UserTable } from '../db/schema.js';
+import { HttpError } from '../../common/http/errors.js';
+import { expecting, unauthorized } from '../errors.js';
+import { findDomain, findDomainByName } from '../objects/domain.js';
+import { findProject, findProjectByName } from '../objects/project.js';
+import { checkPassword, findUser, findUserByName } from '../objects/user.js';
+import { checkSecret, findApplicationCredential } from '../objects/application_credential.js';
+import { issueToken, scopeRoles, validateToken, type Scope, type TokenClaims } from '../token/model.js';
+
+interface Ref { id?: string; name?: string }
+interface UserRef extends Ref { password?: string; domain?: Ref }
+
+export interface TokenRequest {
+  identity: {
+    methods: string[];
+    password?: { user?: UserRef };
+    token?: { id: string };
+    application_credential?: { id?: string; name?: string; secret: string; user?: UserRef };
+    [method: string]: unknown;
+  };
+  scope?: 'unscoped' | { project?: Ref & { domain?: Ref }; domain?: Ref; system?: { all?: boolean } };
+}
+
+const METHODS = ['password', 'token', 'application_credential'];
+
+interface Authenticated {
+  userId: string;
+  parent?: TokenClaims;
+  appCred?: { id: string; projectId: string; expiresAt: string | null };
+}
+
+async function lookupDomain(identity: Identity, ref: Ref | undefined, of: string): Promise<DomainTable> {
+  if (!ref) throw expecting('domain', of);
+  let d: DomainTable | undefined;
+  if (ref.id !== undefined) d = await findDomain(identity.db, ref.id);
+  else if (ref.name !== undefined) d = await findDomainByName(identity.db, ref.name);
+  else throw expecting('id or name', 'domain');
+  if (!d || d.enabled !== 1) throw unauthorized();
+  return d;
+}
+
+async function lookupUser(identity: Identity, ref: UserRef | undefined, of: string): Promise<UserTable | undefined> {
+  if (!ref) throw expecting('user', of);
+  if (ref.id !== undefined) return findUser(identity.db, ref.id);
+  if (ref.name === undefined) throw expecting('id or name', 'user');
+  const domain = await lookupDomain(identity, ref.domain, 'user');
+  return findUserByName(identity.db, ref.name, domain.id);
+}
+
+async function requireActiveUser(identity: Identity, id: string): Promise<void> {
+  const u = await findUser(identity.db, id);
+  const d = u && await findDomain(identity.db, u.domain_id);
+  if (!u || u.enabled !== 1 || !d || d.enabled !== 1) throw unauthorized();
+}
+
+async function byPassword(identity: Identity, body: NonNullable<TokenRequest['identity']['password']>):
+  Promise<Authenticated> {
+  const user = await lookupUser(identity, body.user, 'password');
+  const u = await checkPassword(identity.db, identity.config, user, body.user!.password);
+  await requireActiveUser(identity, u.id);
+  return { userId: u.id };
+}
+
+async function byToken(identity: Identity, body: { id: string }): Promise<Authenticated> {
+  const vt = await validateToken(identity, body.id);
+  // A token made with an application credential stays bound to its delegation: no new tokens from it.
+  if (!vt || vt.appCred) throw unauthorized();
+  return { userId: vt.user.id, parent: vt.claims };
+}
+
+async function byApplicationCredential(identity: Identity,
+  body: NonNullable<TokenRequest['identity']['application_credential']>): Promise<Authenticated> {
+  let cred;
+  if (body.id !== undefined) {
+    cred = await findApplicationCredential(identity.db, body.id);
+  } else if (body.name !== undefined) {
+    const user = await lookupUser(identity, body.user, 'application_credential');
+    cred = user && await identity.db.selectFrom('application_credential').selectAll()
+      .where('user_id', '=', user.id).where('name', '=', body.name).executeTakeFirst();
+  } else {
+    throw expecting('id or name', 'application_credential');
+  }
+  const c = await checkSecret(cred, body.secret);
+  await requireActiveUser(identity, c.user_id);
+  return { userId: c.user_id, appCred: { id: c.id, projectId: c.project_id, expiresAt: c.expires_at } };
+}
+
+/** The scope asked for, resolved (Keystone checks it before the credentials): a scope, 'unscoped',
+ * or undefined when none was given. */
+async function requestedScope(identity: Identity, scope: TokenRequest['scope']): Promise<Scope | 'unscoped' | undefined> {
+  if (scope === undefined || scope === 'unscoped') return scope;
+  const given = (['project', 'domain', 'system'] as const).filter((k) => scope[k] !== undefined);
+  if (given.length > 1) throw expecting('project, domain, OS-TRUST:trust or unscoped', 'scope');
+  if (scope.project) {
+    const ref = scope.project;
+    let p;
+    if (ref.id !== undefined) {
+      p = await findProject(identity.db, ref.id);
+    } else if (ref.name !== undefined) {
+      const d = await lookupDomain(identity, ref.domain, 'project');
+      p = await findProjectByName(identity.db, ref.name, d.id);
+    } else {
+      throw expecting('id or name', 'project');
+    }
+    if (!p || p.enabled !== 1) throw unauthorized();
+    const d = await findDomain(identity.db, p.domain_id);
+    if (!d || d.enabled !== 1) throw unauthorized();
+    return { projectId: p.id };
+  }
+  if (scope.domain) return { domainId: (await lookupDomain(identity, scope.domain, 'scope')).id };
+  if (scope.system) {
+    if (scope.system.all !== true) throw expecting('all', 'system');
+    return { system: true };
+  }
+  return 'unscoped';
+}
+
+/** Without a scope Keystone scopes to the user's default project when the user may use it. */
+async function defaultScope(identity: Identity, userId: string): Promise<Scope> {
+  const u = await findUser(identity.db, userId);
+  const p = u?.default_project_id ? await findProject(identity.db, u.default_project_id) : undefined;
+  if (!p || p.enabled !== 1) return {};
+  const d = await findDomain(identity.db, p.domain_id);
+  if (!d || d.enabled !== 1) return {};
+  return (await scopeRoles(identity, userId, { projectId: p.id })).length ? { projectId: p.id } : {};
+}
+
+/** Authenticates a token request and issues the token. */
+export async function authenticate(identity: Identity, req: TokenRequest): Promise<{ id: string; claims: TokenClaims }> {
+  const methods = [...new Set(req.identity.methods)];
+  if (methods.some((m) => !METHODS.includes(m))) {
+    throw new HttpError(401, 'Attempted to authenticate with an unsupported method.');
+  }
+  for (const m of methods) if (req.identity[m] === undefined) throw expecting(m, 'identity');
+  const asked = await requestedScope(identity, req.scope);
+  const results: Authenticated[] = [];
+  for (const m of methods) {
+    if (m === 'password') results.push(await byPassword(identity, req.identity.password!));
+    else if (m === 'token') results.push(await byToken(identity, req.identity.token!));
+    else results.push(await byApplicationCredential(identity, req.identity.application_credential!));
+  }
+  // Several methods must all prove the same user (multi-factor).
+  const userId = results[0]!.userId;
+  if (results.some((r) => r.userId !== userId)) throw unauthorized();
+  const parent = results.find((r) => r.parent)?.parent;
+  const appCred = results.find((r) => r.appCred)?.appCred;
+  let scope: Scope;
+  if (appCred) {
+    if (asked !== undefined) {
+      throw new HttpError(401, 'Error authenticating with application credential: '
+        + 'Application credentials cannot request a scope.');
+    }
+    scope = { projectId: appCred.projectId };
+  } else {
+    scope = asked === undefined ? await defaultScope(identity, userId) : asked === 'unscoped' ? {} : asked;
+  }
+  if (scope.projectId || scope.domainId || scope.system) {
+    const roles = await scopeRoles(identity, userId, scope, appCred?.id);
+    if (!roles.length) throw unauthorized();
+  }
+  return issueToken(identity, {
+    userId,
+    methods: [...new Set([...methods, ...(parent?.methods ?? [])])],
+    ...scope,
+    ...(appCred ? { appCredId: appCred.id, notAfter: appCred.expiresAt } : {}),
+    ...(parent ? { parent } : {}),
+  });
+}

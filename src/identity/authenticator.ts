@@ -1,0 +1,196 @@
+// keystoneAuthenticator: how the other services (compute, image, ...) authenticate requests, as
+// keystonemiddleware's auth_token does.
+//
+// Why validate through identity's REST API (GET /v3/auth/tokens, cached briefly) rather than
+// checking the signature plus a revocation list in each service:
+//  - A token's roles are not in the token: they are computed when it is validated (as in
+//    Keystone), so a revoked role assignment, a disabled user or project, or a deleted
+//    application credential takes effect without waiting for tokens to expire. A service checking
+//    only the signature would have to re-implement those rules against identity's tables, which
+//    the design forbids (services talk to each other only through their REST APIs).
+//  - Revocations come in several kinds (one token, a user, a project, a domain); matching them is
+//    identity's business, kept in one place.
+//  - The cost is bounded by the cache: one call per distinct token per `cacheSeconds` (default 30,
+//    [keystone_authtoken] token_cache_time), so a revocation is honoured within that time.
+// When the public keys are at hand (in-process, or a shared jws_public_key_repository), the
+// signature and expiry are checked locally first, so forged or expired tokens are refused without
+// calling identity at all.
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../common/config.js';
+import type { Authenticator } from '../common/http/auth.js';
+import type { RequestContext } from '../common/http/context.js';
+import { HttpError, unauthorized } from '../common/http/errors.js';
+import type { TokenVerifier } from './token/signer.js';
+
+export interface TransportRequest {
+  method: 'GET' | 'POST';
+  /** Relative to identity's root, e.g. /v3/auth/tokens. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+export interface TransportResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+/** How the authenticator reaches identity's REST API. */
+export type IdentityTransport = (req: TransportRequest) => Promise<TransportResponse>;
+
+/** Identity over HTTP (another process or host). */
+export function httpTransport(identityUrl: string): IdentityTransport {
+  const base = identityUrl.replace(/\/+$/, '');
+  return async (r) => {
+    const res = await fetch(`${base}${r.path}`, {
+      method: r.method, headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}),
+      signal: AbortSignal.timeout(10000),
+    });
+    return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+  };
+}
+
+/** Identity mounted at `prefix` in the same Fastify server: still its REST API, without a socket. */
+export function injectTransport(app: FastifyInstance, prefix: string): IdentityTransport {
+  return async (r) => {
+    const res = await app.inject({
+      method: r.method, url: `${prefix}${r.path}`, headers: r.headers,
+      ...(r.body !== undefined ? { payload: r.body } : {}),
+    });
+    return { status: res.statusCode, headers: res.headers as TransportResponse['headers'], body: res.body };
+  };
+}
+
+export interface ServiceCredentials {
+  username: string;
+  password: string;
+  projectName: string;
+  userDomainName: string;
+  projectDomainName: string;
+}
+
+/** The service user of [keystone_authtoken] (username, password, project and domains). */
+export function credentialsFromConfig(config: Config): ServiceCredentials {
+  return {
+    username: config.keystoneUsername,
+    password: config.keystonePassword,
+    projectName: config.keystoneProjectName,
+    userDomainName: config.keystoneUserDomainName,
+    projectDomainName: config.keystoneProjectDomainName,
+  };
+}
+
+export interface KeystoneAuthOptions {
+  transport: IdentityTransport;
+  /** The service's own user, whose token authorizes validating others' (keystonemiddleware's). */
+  credentials: ServiceCredentials;
+  cacheSeconds?: number;
+  /** Checks signatures and expiry locally before asking identity. */
+  verifier?: Pick<TokenVerifier, 'verify'>;
+  /** Roles that make an X-Service-Token a service's ([keystone_authtoken] service_token_roles). */
+  serviceRoles?: string[];
+  /** Most tokens cached at once. */
+  cacheSize?: number;
+}
+
+interface TokenBody {
+  token: {
+    user: { id: string };
+    project?: { id: string };
+    domain?: { id: string };
+    system?: { all?: boolean };
+    roles?: { name: string }[];
+    expires_at: string;
+  };
+}
+
+const unavailable = () => new HttpError(503, 'The identity service is unavailable.');
+
+export function keystoneAuthenticator(opts: KeystoneAuthOptions): Authenticator {
+  const ttl = (opts.cacheSeconds ?? 30) * 1000;
+  const max = opts.cacheSize ?? 10000;
+  const serviceRoles = opts.serviceRoles ?? ['service'];
+  const cache = new Map<string, { ctx: RequestContext | null; until: number }>();
+  let own: { token: string; refreshAt: number } | undefined;
+  let login: Promise<string> | undefined;
+
+  async function serviceToken(force = false): Promise<string> {
+    if (!force && own && Date.now() < own.refreshAt) return own.token;
+    login ??= (async () => {
+      const c = opts.credentials;
+      const res = await opts.transport({
+        method: 'POST', path: '/v3/auth/tokens?nocatalog', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          auth: {
+            identity: {
+              methods: ['password'],
+              password: { user: { name: c.username, password: c.password, domain: { name: c.userDomainName } } },
+            },
+            scope: { project: { name: c.projectName, domain: { name: c.projectDomainName } } },
+          },
+        }),
+      }).catch(() => { throw unavailable(); });
+      const token = res.headers['x-subject-token'];
+      if (res.status !== 201 || typeof token !== 'string') throw unavailable();
+      const expires = Date.parse((JSON.parse(res.body) as TokenBody).token.expires_at);
+      // Renew a minute early, or halfway through a short-lived token.
+      own = { token, refreshAt: Math.max(Date.now(), Math.min(expires - 60000, (Date.now() + expires) / 2)) };
+      return token;
+    })().finally(() => { login = undefined; });
+    return login;
+  }
+
+  function remember(key: string, ctx: RequestContext | null, until: number) {
+    if (cache.size >= max) cache.delete(cache.keys().next().value!);
+    cache.set(key, { ctx, until });
+  }
+
+  async function validate(token: string): Promise<RequestContext | null> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) return hit.ctx;
+    cache.delete(key);
+    if (opts.verifier && !(await opts.verifier.verify(token))) {
+      remember(key, null, Date.now() + ttl);
+      return null;
+    }
+    const ask = async (auth: string) => opts.transport({
+      method: 'GET', path: '/v3/auth/tokens?nocatalog', headers: { 'x-auth-token': auth, 'x-subject-token': token },
+    }).catch(() => { throw unavailable(); });
+    let res = await ask(await serviceToken());
+    // Our own token was revoked or expired early: log in again once.
+    if (res.status === 401) res = await ask(await serviceToken(true));
+    if (res.status === 404) {
+      remember(key, null, Date.now() + ttl);
+      return null;
+    }
+    if (res.status !== 200) throw unavailable();
+    const t = (JSON.parse(res.body) as TokenBody).token;
+    const ctx: RequestContext = {
+      userId: t.user.id,
+      projectId: t.project?.id ?? null,
+      domainId: t.domain?.id ?? null,
+      systemScope: t.system?.all ? 'all' : null,
+      roles: (t.roles ?? []).map((r) => r.name.toLowerCase()),
+      authToken: token,
+    };
+    remember(key, ctx, Math.min(Date.now() + ttl, Date.parse(t.expires_at)));
+    return ctx;
+  }
+
+  const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+  return async (req) => {
+    const token = header(req.headers['x-auth-token']);
+    if (!token) throw unauthorized();
+    const ctx = await validate(token);
+    if (!ctx) throw unauthorized();
+    const serviceTokenHeader = header(req.headers['x-service-token']);
+    if (serviceTokenHeader) {
+      const svc = await validate(serviceTokenHeader);
+      if (!svc) throw unauthorized();
+      return { ...ctx, isService: svc.roles.some((r) => serviceRoles.includes(r)) };
+    }
+    return ctx;
+  };
+}

@@ -1,0 +1,121 @@
+// Identity schema migrations, for SQLite and PostgreSQL alike.
+import type { Kysely, Migration } from 'kysely';
+import { serialType, type Engine } from '../../common/db/index.js';
+
+function initial(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      const id = (t: string) => db.schema.createTable(t).addColumn('id', 'varchar(64)', (c) => c.primaryKey());
+      const flag = 'integer';
+      await id('domain')
+        .addColumn('name', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('description', 'text')
+        .addColumn('enabled', flag, (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('extra', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull()).execute();
+      await id('project')
+        .addColumn('name', 'varchar(64)', (c) => c.notNull())
+        .addColumn('domain_id', 'varchar(64)', (c) => c.notNull().references('domain.id'))
+        .addColumn('parent_id', 'varchar(64)', (c) => c.references('project.id'))
+        .addColumn('description', 'text')
+        .addColumn('enabled', flag, (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('extra', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addUniqueConstraint('project_domain_name_uq', ['domain_id', 'name']).execute();
+      await db.schema.createIndex('project_parent_idx').on('project').column('parent_id').execute();
+      await id('user')
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('domain_id', 'varchar(64)', (c) => c.notNull().references('domain.id'))
+        .addColumn('enabled', flag, (c) => c.notNull())
+        .addColumn('default_project_id', 'varchar(64)')
+        .addColumn('password_hash', 'text')
+        .addColumn('failed_auth_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('failed_auth_at', 'varchar(40)')
+        .addColumn('extra', 'text', (c) => c.notNull())
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addUniqueConstraint('user_domain_name_uq', ['domain_id', 'name']).execute();
+      await id('group')
+        .addColumn('name', 'varchar(64)', (c) => c.notNull())
+        .addColumn('domain_id', 'varchar(64)', (c) => c.notNull().references('domain.id'))
+        .addColumn('description', 'text')
+        .addColumn('extra', 'text', (c) => c.notNull())
+        .addUniqueConstraint('group_domain_name_uq', ['domain_id', 'name']).execute();
+      await db.schema.createTable('user_group_membership')
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('user.id'))
+        .addColumn('group_id', 'varchar(64)', (c) => c.notNull().references('group.id'))
+        .addPrimaryKeyConstraint('user_group_membership_pk', ['user_id', 'group_id']).execute();
+      await db.schema.createIndex('membership_group_idx').on('user_group_membership').column('group_id').execute();
+      await id('role')
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('domain_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('extra', 'text', (c) => c.notNull())
+        .addUniqueConstraint('role_name_domain_uq', ['name', 'domain_id']).execute();
+      await db.schema.createTable('implied_role')
+        .addColumn('prior_role_id', 'varchar(64)', (c) => c.notNull().references('role.id'))
+        .addColumn('implied_role_id', 'varchar(64)', (c) => c.notNull().references('role.id'))
+        .addPrimaryKeyConstraint('implied_role_pk', ['prior_role_id', 'implied_role_id']).execute();
+      await db.schema.createTable('assignment')
+        .addColumn('type', 'varchar(16)', (c) => c.notNull())
+        .addColumn('actor_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('target_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('role_id', 'varchar(64)', (c) => c.notNull().references('role.id'))
+        .addPrimaryKeyConstraint('assignment_pk', ['type', 'actor_id', 'target_id', 'role_id']).execute();
+      await db.schema.createIndex('assignment_actor_idx').on('assignment').column('actor_id').execute();
+      await db.schema.createIndex('assignment_target_idx').on('assignment').column('target_id').execute();
+      await db.schema.createIndex('assignment_role_idx').on('assignment').column('role_id').execute();
+      await id('region')
+        .addColumn('description', 'varchar(255)', (c) => c.notNull())
+        .addColumn('parent_region_id', 'varchar(255)')
+        .addColumn('extra', 'text', (c) => c.notNull()).execute();
+      await id('service')
+        .addColumn('type', 'varchar(255)', (c) => c.notNull())
+        .addColumn('name', 'varchar(255)')
+        .addColumn('description', 'text')
+        .addColumn('enabled', flag, (c) => c.notNull())
+        .addColumn('extra', 'text', (c) => c.notNull()).execute();
+      await id('endpoint')
+        .addColumn('service_id', 'varchar(64)', (c) => c.notNull().references('service.id'))
+        .addColumn('interface', 'varchar(8)', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('region_id', 'varchar(255)', (c) => c.references('region.id'))
+        .addColumn('enabled', flag, (c) => c.notNull())
+        .addColumn('extra', 'text', (c) => c.notNull()).execute();
+      await db.schema.createIndex('endpoint_service_idx').on('endpoint').column('service_id').execute();
+      await id('application_credential')
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('project_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('expires_at', 'varchar(40)')
+        .addColumn('unrestricted', flag, (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addUniqueConstraint('app_cred_user_name_uq', ['user_id', 'name']).execute();
+      await db.schema.createTable('application_credential_role')
+        .addColumn('application_credential_id', 'varchar(64)', (c) => c.notNull()
+          .references('application_credential.id').onDelete('cascade'))
+        .addColumn('role_id', 'varchar(64)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('app_cred_role_pk', ['application_credential_id', 'role_id']).execute();
+      await db.schema.createTable('revocation_event')
+        .addColumn('id', serialType(engine), (c) => c.primaryKey())
+        .addColumn('audit_id', 'varchar(32)')
+        .addColumn('user_id', 'varchar(64)')
+        .addColumn('project_id', 'varchar(64)')
+        .addColumn('domain_id', 'varchar(64)')
+        .addColumn('issued_before', 'varchar(40)', (c) => c.notNull())
+        .addColumn('revoked_at', 'varchar(40)', (c) => c.notNull()).execute();
+      for (const col of ['audit_id', 'user_id', 'project_id', 'domain_id', 'revoked_at']) {
+        await db.schema.createIndex(`revocation_${col}_idx`).on('revocation_event').column(col).execute();
+      }
+    },
+  };
+}
+
+export function identityMigrations(engine: Engine): Record<string, Migration> {
+  return { '0001_initial': initial(engine) };
+}

@@ -1,0 +1,154 @@
+// Identity's tables, named as Keystone names them. Booleans are 0/1 integers (SQLite has no
+// boolean and better-sqlite3 refuses to bind one); JSON documents are text; timestamps ISO strings.
+import type { Generated } from 'kysely';
+
+export interface DomainTable {
+  id: string;
+  name: string;
+  description: string | null;
+  enabled: number;
+  tags: string;
+  extra: string;
+  created_at: string;
+}
+
+export interface ProjectTable {
+  id: string;
+  name: string;
+  domain_id: string;
+  /** The parent project, or null for a project directly under its domain. */
+  parent_id: string | null;
+  description: string | null;
+  enabled: number;
+  tags: string;
+  extra: string;
+  created_at: string;
+}
+
+export interface UserTable {
+  id: string;
+  name: string;
+  domain_id: string;
+  enabled: number;
+  default_project_id: string | null;
+  password_hash: string | null;
+  failed_auth_count: number;
+  failed_auth_at: string | null;
+  /** Attributes Keystone keeps without interpreting (email, description ...). */
+  extra: string;
+  options: string;
+  created_at: string;
+}
+
+export interface GroupTable {
+  id: string;
+  name: string;
+  domain_id: string;
+  description: string | null;
+  extra: string;
+}
+
+export interface UserGroupMembershipTable {
+  user_id: string;
+  group_id: string;
+}
+
+export interface RoleTable {
+  id: string;
+  name: string;
+  /** NULL_DOMAIN for global roles, so that (name, domain_id) can be unique on every engine. */
+  domain_id: string;
+  description: string | null;
+  options: string;
+  extra: string;
+}
+
+export interface ImpliedRoleTable {
+  prior_role_id: string;
+  implied_role_id: string;
+}
+
+export type AssignmentType = 'UserProject' | 'GroupProject' | 'UserDomain' | 'GroupDomain'
+  | 'UserSystem' | 'GroupSystem';
+
+export interface AssignmentTable {
+  type: AssignmentType;
+  actor_id: string;
+  /** Project or domain id; SYSTEM_TARGET for system assignments. */
+  target_id: string;
+  role_id: string;
+}
+
+export interface RegionTable {
+  id: string;
+  description: string;
+  parent_region_id: string | null;
+  extra: string;
+}
+
+export interface ServiceTable {
+  id: string;
+  type: string;
+  name: string | null;
+  description: string | null;
+  enabled: number;
+  extra: string;
+}
+
+export interface EndpointTable {
+  id: string;
+  service_id: string;
+  interface: string;
+  url: string;
+  region_id: string | null;
+  enabled: number;
+  extra: string;
+}
+
+export interface ApplicationCredentialTable {
+  id: string;
+  name: string;
+  secret_hash: string;
+  description: string | null;
+  user_id: string;
+  project_id: string;
+  expires_at: string | null;
+  unrestricted: number;
+  created_at: string;
+}
+
+export interface ApplicationCredentialRoleTable {
+  application_credential_id: string;
+  role_id: string;
+}
+
+/** One revocation: tokens issued at or before `issued_before` that match the one set field. */
+export interface RevocationEventTable {
+  id: Generated<number>;
+  audit_id: string | null;
+  user_id: string | null;
+  project_id: string | null;
+  domain_id: string | null;
+  issued_before: string;
+  revoked_at: string;
+}
+
+export interface IdentityDB {
+  domain: DomainTable;
+  project: ProjectTable;
+  user: UserTable;
+  group: GroupTable;
+  user_group_membership: UserGroupMembershipTable;
+  role: RoleTable;
+  implied_role: ImpliedRoleTable;
+  assignment: AssignmentTable;
+  region: RegionTable;
+  service: ServiceTable;
+  endpoint: EndpointTable;
+  application_credential: ApplicationCredentialTable;
+  application_credential_role: ApplicationCredentialRoleTable;
+  revocation_event: RevocationEventTable;
+}
+
+export const NULL_DOMAIN = '<<null>>';
+export const SYSTEM_TARGET = 'system';

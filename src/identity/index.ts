@@ -1,0 +1,41 @@
+// Builds an identity service instance: database opened and migrated, token keys loaded. The
+// service's public face for the rest of concord is re-exported here.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../common/config.js';
+import { openDatabase, migrate } from '../common/db/index.js';
+import type { Enforcer } from '../common/policy/index.js';
+import type { IdentityDB } from './db/schema.js';
+import { identityMigrations } from './db/migrations.js';
+import { pruneRevocations } from './objects/revocation.js';
+import { TokenSigner } from './token/signer.js';
+import type { Identity } from './context.js';
+
+export interface IdentityInstance extends Identity {
+  close(): Promise<void>;
+}
+
+export async function createIdentity(opts: {
+  config: Config; dataDir: string; log: Logger; policy: Enforcer;
+}): Promise<IdentityInstance> {
+  const { config, dataDir } = opts;
+  const url = config.identityDatabaseConnection || config.databaseConnection || join(dataDir, 'identity.sqlite');
+  const { db, engine, close } = openDatabase<IdentityDB>(url);
+  await migrate(db, identityMigrations(engine), 'identity');
+  await pruneRevocations(db, config.tokenExpiration);
+  const signer = TokenSigner.load(
+    config.jwsPrivateKeyRepository || join(dataDir, 'jws-keys', 'private'),
+    config.jwsPublicKeyRepository || join(dataDir, 'jws-keys', 'public'),
+  );
+  return { db, engine, config, policy: opts.policy, log: opts.log, signer, close };
+}
+
+export type { Identity } from './context.js';
+export { identityPlugin, formatKeystoneError } from './service.js';
+export { bootstrapIdentity, type BootstrapOptions, type ServiceSpec } from './bootstrap.js';
+export {
+  keystoneAuthenticator, httpTransport, injectTransport, credentialsFromConfig, type KeystoneAuthOptions,
+  type IdentityTransport, type ServiceCredentials,
+} from './authenticator.js';
+export { IDENTITY_RULES, type PolicyRule } from './policies.js';
+export { TokenVerifier, loadPublicKeys } from './token/signer.js';

@@ -1,0 +1,107 @@
+// Application credentials: a user delegates (some of) its roles on one project to a named secret
+// that an application authenticates with. The secret is shown once, at creation, and stored hashed.
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { HttpError } from '../../common/http/errors.js';
+import { withTransaction } from '../../common/db/index.js';
+import type { ApplicationCredentialTable, IdentityDB, RoleTable } from '../db/schema.js';
+import { conflict, notFound, unauthorized } from '../errors.js';
+import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { isUniqueViolation, newId, now } from './common.js';
+
+type DB = Kysely<IdentityDB>;
+
+const CLIENT_AT_FAULT = ' The server could not comply with the request since it is either malformed'
+  + ' or otherwise incorrect. The client is assumed to be in error.';
+
+export interface NewApplicationCredential {
+  userId: string;
+  projectId: string;
+  name: string;
+  description?: string | null;
+  secret?: string | null;
+  expiresAt?: string | null;
+  unrestricted?: boolean;
+  roleIds: string[];
+}
+
+export function parseExpiry(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`);
+  if (Number.isNaN(t)) throw new HttpError(400, `Timestamp not in expected format.${CLIENT_AT_FAULT}`);
+  if (t < Date.now()) throw new HttpError(400, `The 'expires_at' must not be before now.${CLIENT_AT_FAULT}`);
+  return new Date(t).toISOString();
+}
+
+export async function createApplicationCredential(db: DB, c: NewApplicationCredential):
+  Promise<{ row: ApplicationCredentialTable; secret: string }> {
+  const secret = c.secret ?? randomBytes(64).toString('base64url');
+  const row: ApplicationCredentialTable = {
+    id: newId(),
+    name: c.name,
+    secret_hash: await hashPassword(secret),
+    description: c.description ?? null,
+    user_id: c.userId,
+    project_id: c.projectId,
+    expires_at: c.expiresAt ?? null,
+    unrestricted: c.unrestricted ? 1 : 0,
+    created_at: now(),
+  };
+  try {
+    await withTransaction(db, async (trx) => {
+      await trx.insertInto('application_credential').values(row).execute();
+      if (c.roleIds.length) {
+        await trx.insertInto('application_credential_role')
+          .values(c.roleIds.map((role_id) => ({ application_credential_id: row.id, role_id }))).execute();
+      }
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict('application_credential', 'Duplicate entry');
+    throw e;
+  }
+  return { row, secret };
+}
+
+export async function listApplicationCredentials(db: DB, userId: string, name?: string): Promise<ApplicationCredentialTable[]> {
+  let q = db.selectFrom('application_credential').selectAll().where('user_id', '=', userId).orderBy('name');
+  if (name !== undefined) q = q.where('name', '=', name);
+  return q.execute();
+}
+
+export async function findApplicationCredential(db: DB, id: string): Promise<ApplicationCredentialTable | undefined> {
+  return db.selectFrom('application_credential').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function getApplicationCredential(db: DB, userId: string, id: string): Promise<ApplicationCredentialTable> {
+  const c = await findApplicationCredential(db, id);
+  if (!c || c.user_id !== userId) throw notFound('Application Credential', id);
+  return c;
+}
+
+export async function deleteApplicationCredential(db: DB, userId: string, id: string): Promise<void> {
+  await getApplicationCredential(db, userId, id);
+  await db.deleteFrom('application_credential').where('id', '=', id).execute();
+}
+
+/** The roles of each given application credential. */
+export async function rolesOf(db: DB, ids: string[]): Promise<Map<string, RoleTable[]>> {
+  const out = new Map<string, RoleTable[]>(ids.map((id) => [id, []]));
+  if (!ids.length) return out;
+  const rows = await db.selectFrom('application_credential_role as a').innerJoin('role as r', 'r.id', 'a.role_id')
+    .selectAll('r').select('a.application_credential_id').where('a.application_credential_id', 'in', ids)
+    .orderBy('r.name').execute();
+  for (const r of rows) out.get(r.application_credential_id)!.push(r);
+  return out;
+}
+
+export function isExpired(c: ApplicationCredentialTable): boolean {
+  return c.expires_at !== null && Date.parse(c.expires_at) <= Date.now();
+}
+
+/** Checks an application credential's secret: the credential, or a 401. */
+export async function checkSecret(c: ApplicationCredentialTable | undefined, secret: string):
+  Promise<ApplicationCredentialTable> {
+  const ok = await verifyPassword(c?.secret_hash, secret);
+  if (!c || !ok || isExpired(c)) throw unauthorized();
+  return c;
+}

@@ -1,0 +1,122 @@
+// Domains: the top-level containers of projects, users and groups.
+import type { Kysely } from 'kysely';
+import { withTransaction } from '../../common/db/index.js';
+import type { DomainTable, IdentityDB } from '../db/schema.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './common.js';
+import { revoke } from './revocation.js';
+import { deleteProjectRows } from './project.js';
+import { deleteUserRows } from './user.js';
+import { deleteGroupRows } from './group.js';
+
+type DB = Kysely<IdentityDB>;
+
+const COLUMNS = ['id', 'name', 'description', 'enabled', 'tags', 'options', 'explicit_domain_id', 'links'] as const;
+
+export interface DomainInput {
+  name?: string;
+  description?: string | null;
+  enabled?: boolean;
+  tags?: string[];
+  explicit_domain_id?: string;
+  [extra: string]: unknown;
+}
+
+/** The domain as the API shows it. */
+export function domainView(d: DomainTable, links: { self: string }) {
+  return {
+    ...parseJson<Record<string, unknown>>(d.extra, {}),
+    id: d.id,
+    name: d.name,
+    description: d.description ?? '',
+    enabled: d.enabled === 1,
+    tags: parseJson<string[]>(d.tags, []),
+    options: {},
+    links,
+  };
+}
+
+export async function findDomain(db: DB, id: string): Promise<DomainTable | undefined> {
+  return db.selectFrom('domain').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function getDomain(db: DB, id: string): Promise<DomainTable> {
+  const d = await findDomain(db, id);
+  if (!d) throw notFound('domain', id);
+  return d;
+}
+
+export async function findDomainByName(db: DB, name: string): Promise<DomainTable | undefined> {
+  return db.selectFrom('domain').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+export async function listDomains(db: DB, f: { name?: string; enabled?: boolean }): Promise<DomainTable[]> {
+  let q = db.selectFrom('domain').selectAll().orderBy('name');
+  if (f.name !== undefined) q = q.where('name', '=', f.name);
+  if (f.enabled !== undefined) q = q.where('enabled', '=', f.enabled ? 1 : 0);
+  return q.execute();
+}
+
+export async function createDomain(db: DB, input: DomainInput): Promise<DomainTable> {
+  const row: DomainTable = {
+    id: input.explicit_domain_id ?? newId(),
+    name: input.name!,
+    description: input.description ?? null,
+    enabled: flag(input.enabled),
+    tags: JSON.stringify(input.tags ?? []),
+    extra: JSON.stringify(splitExtra(input, COLUMNS)),
+    created_at: now(),
+  };
+  try {
+    await db.insertInto('domain').values(row).execute();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict('domain', `Duplicate entry found with name ${row.name}`);
+    throw e;
+  }
+  return row;
+}
+
+export async function updateDomain(db: DB, id: string, input: DomainInput): Promise<DomainTable> {
+  const d = await getDomain(db, id);
+  const extra = { ...parseJson<Record<string, unknown>>(d.extra, {}), ...splitExtra(input, COLUMNS) };
+  const changes: Partial<DomainTable> = { extra: JSON.stringify(extra) };
+  if (input.name !== undefined) changes.name = input.name;
+  if (input.description !== undefined) changes.description = input.description;
+  if (input.enabled !== undefined) changes.enabled = flag(input.enabled);
+  if (input.tags !== undefined) changes.tags = JSON.stringify(input.tags);
+  try {
+    await db.updateTable('domain').set(changes).where('id', '=', id).execute();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict('domain', `Duplicate entry found with name ${input.name}`);
+    throw e;
+  }
+  // A disabled domain's tokens stay dead even if it is enabled again, as in Keystone.
+  if (input.enabled === false && d.enabled === 1) await revoke(db, { domain_id: id });
+  return { ...d, ...changes };
+}
+
+/** Deletes a disabled domain and everything in it. */
+export async function deleteDomain(db: DB, id: string): Promise<void> {
+  const d = await getDomain(db, id);
+  if (d.enabled === 1) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
+  await withTransaction(db, async (trx) => {
+    const projects = await trx.selectFrom('project').select('id').where('domain_id', '=', id).execute();
+    await deleteProjectRows(trx, projects.map((p) => p.id));
+    const users = await trx.selectFrom('user').select('id').where('domain_id', '=', id).execute();
+    await deleteUserRows(trx, users.map((u) => u.id));
+    const groups = await trx.selectFrom('group').select('id').where('domain_id', '=', id).execute();
+    await deleteGroupRows(trx, groups.map((g) => g.id));
+    const roles = await trx.selectFrom('role').select('id').where('domain_id', '=', id).execute();
+    if (roles.length) {
+      const ids = roles.map((r) => r.id);
+      await trx.deleteFrom('assignment').where('role_id', 'in', ids).execute();
+      await trx.deleteFrom('implied_role').where((eb) => eb.or([
+        eb('prior_role_id', 'in', ids), eb('implied_role_id', 'in', ids)])).execute();
+      await trx.deleteFrom('application_credential_role').where('role_id', 'in', ids).execute();
+      await trx.deleteFrom('role').where('id', 'in', ids).execute();
+    }
+    await trx.deleteFrom('assignment').where('target_id', '=', id).execute();
+    await trx.deleteFrom('domain').where('id', '=', id).execute();
+    await revoke(trx, { domain_id: id });
+  });
+}

@@ -1,0 +1,175 @@
+// Projects: what resources and role assignments belong to; a tree under each domain.
+import type { Kysely } from 'kysely';
+import { withTransaction } from '../../common/db/index.js';
+import type { IdentityDB, ProjectTable } from '../db/schema.js';
+import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './common.js';
+import { getDomain } from './domain.js';
+import { revoke } from './revocation.js';
+
+type DB = Kysely<IdentityDB>;
+
+const COLUMNS = ['id', 'name', 'description', 'domain_id', 'parent_id', 'enabled', 'is_domain', 'tags',
+  'options', 'links'] as const;
+
+export interface ProjectInput {
+  name?: string;
+  description?: string | null;
+  domain_id?: string | null;
+  parent_id?: string | null;
+  enabled?: boolean;
+  tags?: string[];
+  [extra: string]: unknown;
+}
+
+export function projectView(p: ProjectTable, links: { self: string }) {
+  return {
+    ...parseJson<Record<string, unknown>>(p.extra, {}),
+    id: p.id,
+    name: p.name,
+    domain_id: p.domain_id,
+    description: p.description ?? '',
+    enabled: p.enabled === 1,
+    // Keystone reports a top-level project's domain as its parent.
+    parent_id: p.parent_id ?? p.domain_id,
+    is_domain: false,
+    tags: parseJson<string[]>(p.tags, []),
+    options: {},
+    links,
+  };
+}
+
+export async function findProject(db: DB, id: string): Promise<ProjectTable | undefined> {
+  return db.selectFrom('project').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function getProject(db: DB, id: string): Promise<ProjectTable> {
+  const p = await findProject(db, id);
+  if (!p) throw notFound('project', id);
+  return p;
+}
+
+export async function findProjectByName(db: DB, name: string, domainId: string): Promise<ProjectTable | undefined> {
+  return db.selectFrom('project').selectAll().where('name', '=', name).where('domain_id', '=', domainId)
+    .executeTakeFirst();
+}
+
+export interface ProjectFilter {
+  domain_id?: string;
+  name?: string;
+  enabled?: boolean;
+  parent_id?: string;
+  ids?: string[];
+}
+
+export async function listProjects(db: DB, f: ProjectFilter): Promise<ProjectTable[]> {
+  let q = db.selectFrom('project').selectAll().orderBy('name');
+  if (f.domain_id !== undefined) q = q.where('domain_id', '=', f.domain_id);
+  if (f.name !== undefined) q = q.where('name', '=', f.name);
+  if (f.enabled !== undefined) q = q.where('enabled', '=', f.enabled ? 1 : 0);
+  if (f.parent_id !== undefined) {
+    const parent = f.parent_id;
+    // A domain id as parent means the domain's top-level projects, as Keystone shows them.
+    q = q.where((eb) => eb.or([eb('parent_id', '=', parent),
+      eb.and([eb('parent_id', 'is', null), eb('domain_id', '=', parent)])]));
+  }
+  if (f.ids !== undefined) {
+    if (f.ids.length === 0) return [];
+    q = q.where('id', 'in', f.ids);
+  }
+  return q.execute();
+}
+
+export async function createProject(db: DB, input: ProjectInput, defaultDomainId: string): Promise<ProjectTable> {
+  let domainId = input.domain_id ?? null;
+  let parentId = input.parent_id ?? null;
+  if (parentId) {
+    const parent = await findProject(db, parentId);
+    if (!parent) {
+      // A domain given as the parent means a top-level project in it.
+      const asDomain = await db.selectFrom('domain').select('id').where('id', '=', parentId).executeTakeFirst();
+      if (!asDomain) throw notFound('project', parentId);
+      domainId ??= asDomain.id;
+      if (asDomain.id !== domainId) throw forbidden('Cannot create project, the parent is in a different domain.');
+      parentId = null;
+    } else {
+      domainId ??= parent.domain_id;
+      if (parent.domain_id !== domainId) {
+        throw forbidden(`Cannot create project, the parent (${parent.id}) is in a different domain.`);
+      }
+    }
+  }
+  domainId ??= defaultDomainId;
+  const domain = await getDomain(db, domainId);
+  const row: ProjectTable = {
+    id: newId(),
+    name: input.name!,
+    domain_id: domain.id,
+    parent_id: parentId,
+    description: input.description ?? null,
+    enabled: flag(input.enabled),
+    tags: JSON.stringify(input.tags ?? []),
+    extra: JSON.stringify(splitExtra(input, COLUMNS)),
+    created_at: now(),
+  };
+  try {
+    await db.insertInto('project').values(row).execute();
+  } catch (e) {
+    if (isUniqueViolation(e)) {
+      throw conflict('project', `it is not permitted to have two projects with the same name in the same domain : ${row.name}`);
+    }
+    throw e;
+  }
+  return row;
+}
+
+export async function updateProject(db: DB, id: string, input: ProjectInput): Promise<ProjectTable> {
+  const p = await getProject(db, id);
+  if (input.domain_id !== undefined && input.domain_id !== p.domain_id) throw invalid('Update of `domain_id` is not allowed.');
+  const extra = { ...parseJson<Record<string, unknown>>(p.extra, {}), ...splitExtra(input, COLUMNS) };
+  const changes: Partial<ProjectTable> = { extra: JSON.stringify(extra) };
+  if (input.name !== undefined) changes.name = input.name;
+  if (input.description !== undefined) changes.description = input.description;
+  if (input.enabled !== undefined) changes.enabled = flag(input.enabled);
+  if (input.tags !== undefined) changes.tags = JSON.stringify(input.tags);
+  try {
+    await db.updateTable('project').set(changes).where('id', '=', id).execute();
+  } catch (e) {
+    if (isUniqueViolation(e)) {
+      throw conflict('project', `it is not permitted to have two projects with the same name in the same domain : ${input.name}`);
+    }
+    throw e;
+  }
+  if (input.enabled === false && p.enabled === 1) await revoke(db, { project_id: id });
+  return { ...p, ...changes };
+}
+
+/** Removes projects and what hangs off them (assignments, application credentials). */
+export async function deleteProjectRows(db: DB, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  await db.deleteFrom('assignment').where('target_id', 'in', ids)
+    .where('type', 'in', ['UserProject', 'GroupProject']).execute();
+  await db.deleteFrom('application_credential').where('project_id', 'in', ids).execute();
+  await db.updateTable('user').set({ default_project_id: null }).where('default_project_id', 'in', ids).execute();
+  // Children first: parent_id references project.id.
+  const remaining = new Set(ids);
+  while (remaining.size) {
+    const leaves = await db.selectFrom('project').select('id').where('id', 'in', [...remaining])
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('project as c').select('c.id')
+        .whereRef('c.parent_id', '=', 'project.id')))).execute();
+    if (!leaves.length) break;
+    await db.deleteFrom('project').where('id', 'in', leaves.map((l) => l.id)).execute();
+    for (const l of leaves) remaining.delete(l.id);
+  }
+  for (const id of ids) await revoke(db, { project_id: id });
+}
+
+export async function deleteProject(db: DB, id: string): Promise<void> {
+  await getProject(db, id);
+  const child = await db.selectFrom('project').select('id').where('parent_id', '=', id).executeTakeFirst();
+  if (child) {
+    throw forbidden(`Cannot delete the project ${id} since it is not a leaf in the hierarchy. `
+      + 'Use the cascade option if you want to delete a whole subtree.');
+  }
+  await withTransaction(db, (trx) => deleteProjectRows(trx, [id]));
+}

@@ -1,0 +1,216 @@
+// Users: who authenticates; passwords hashed, never stored or shown in clear; lockout after
+// repeated failures when [security_compliance] lockout_failure_attempts is set.
+import type { Kysely } from 'kysely';
+import type { Config } from '../../common/config.js';
+import { withTransaction } from '../../common/db/index.js';
+import type { IdentityDB, UserTable } from '../db/schema.js';
+import { conflict, forbidden, invalid, notFound, unauthorized } from '../errors.js';
+import { HttpError } from '../../common/http/errors.js';
+import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './common.js';
+import { getDomain } from './domain.js';
+import { getProject } from './project.js';
+import { revoke } from './revocation.js';
+
+type DB = Kysely<IdentityDB>;
+
+const COLUMNS = ['id', 'name', 'domain_id', 'enabled', 'default_project_id', 'password', 'options',
+  'password_expires_at', 'links'] as const;
+
+export interface UserOptions {
+  ignore_lockout_failure_attempts?: boolean | null;
+  lock_password?: boolean | null;
+}
+
+export interface UserInput {
+  name?: string;
+  domain_id?: string;
+  enabled?: boolean;
+  default_project_id?: string | null;
+  password?: string | null;
+  options?: UserOptions;
+  [extra: string]: unknown;
+}
+
+export function userView(u: UserTable, links: { self: string }) {
+  return {
+    ...parseJson<Record<string, unknown>>(u.extra, {}),
+    id: u.id,
+    name: u.name,
+    domain_id: u.domain_id,
+    enabled: u.enabled === 1,
+    ...(u.default_project_id ? { default_project_id: u.default_project_id } : {}),
+    password_expires_at: null,
+    options: parseJson<UserOptions>(u.options, {}),
+    links,
+  };
+}
+
+export async function findUser(db: DB, id: string): Promise<UserTable | undefined> {
+  return db.selectFrom('user').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function getUser(db: DB, id: string): Promise<UserTable> {
+  const u = await findUser(db, id);
+  if (!u) throw notFound('user', id);
+  return u;
+}
+
+export async function findUserByName(db: DB, name: string, domainId: string): Promise<UserTable | undefined> {
+  return db.selectFrom('user').selectAll().where('name', '=', name).where('domain_id', '=', domainId)
+    .executeTakeFirst();
+}
+
+export async function listUsers(db: DB, f: { domain_id?: string; name?: string; enabled?: boolean; ids?: string[] }):
+  Promise<UserTable[]> {
+  let q = db.selectFrom('user').selectAll().orderBy('name');
+  if (f.domain_id !== undefined) q = q.where('domain_id', '=', f.domain_id);
+  if (f.name !== undefined) q = q.where('name', '=', f.name);
+  if (f.enabled !== undefined) q = q.where('enabled', '=', f.enabled ? 1 : 0);
+  if (f.ids !== undefined) {
+    if (!f.ids.length) return [];
+    q = q.where('id', 'in', f.ids);
+  }
+  return q.execute();
+}
+
+function cleanOptions(o: UserOptions | undefined, base: UserOptions = {}): string {
+  const out: Record<string, boolean> = { ...base } as Record<string, boolean>;
+  for (const [k, v] of Object.entries(o ?? {})) {
+    // Keystone removes an option set to null.
+    if (v === null) delete out[k];
+    else out[k] = v as boolean;
+  }
+  return JSON.stringify(out);
+}
+
+export async function createUser(db: DB, input: UserInput, defaultDomainId: string): Promise<UserTable> {
+  const domain = await getDomain(db, input.domain_id ?? defaultDomainId);
+  if (input.default_project_id) await getProject(db, input.default_project_id);
+  const row: UserTable = {
+    id: newId(),
+    name: input.name!,
+    domain_id: domain.id,
+    enabled: flag(input.enabled),
+    default_project_id: input.default_project_id ?? null,
+    password_hash: input.password ? await hashPassword(input.password) : null,
+    failed_auth_count: 0,
+    failed_auth_at: null,
+    extra: JSON.stringify(splitExtra(input, COLUMNS)),
+    options: cleanOptions(input.options),
+    created_at: now(),
+  };
+  try {
+    await db.insertInto('user').values(row).execute();
+  } catch (e) {
+    if (isUniqueViolation(e)) {
+      throw conflict('user', `Duplicate entry found with name ${row.name} at domain ID ${row.domain_id}`);
+    }
+    throw e;
+  }
+  return row;
+}
+
+export async function updateUser(db: DB, id: string, input: UserInput): Promise<UserTable> {
+  const u = await getUser(db, id);
+  if (input.domain_id !== undefined && input.domain_id !== u.domain_id) throw invalid('Cannot change Domain ID');
+  if (input.default_project_id) await getProject(db, input.default_project_id);
+  const extra = { ...parseJson<Record<string, unknown>>(u.extra, {}), ...splitExtra(input, COLUMNS) };
+  const changes: Partial<UserTable> = { extra: JSON.stringify(extra) };
+  if (input.name !== undefined) changes.name = input.name;
+  if (input.default_project_id !== undefined) changes.default_project_id = input.default_project_id;
+  if (input.options !== undefined) changes.options = cleanOptions(input.options, parseJson(u.options, {}));
+  if (input.password !== undefined) changes.password_hash = input.password ? await hashPassword(input.password) : null;
+  if (input.enabled !== undefined) {
+    changes.enabled = flag(input.enabled);
+    // Enabling a user is how an administrator lifts a lockout.
+    if (input.enabled) Object.assign(changes, { failed_auth_count: 0, failed_auth_at: null });
+  }
+  try {
+    await db.updateTable('user').set(changes).where('id', '=', id).execute();
+  } catch (e) {
+    if (isUniqueViolation(e)) {
+      throw conflict('user', `Duplicate entry found with name ${input.name} at domain ID ${u.domain_id}`);
+    }
+    throw e;
+  }
+  if (input.password !== undefined || (input.enabled === false && u.enabled === 1)) {
+    await revoke(db, { user_id: id });
+  }
+  return { ...u, ...changes };
+}
+
+export async function deleteUserRows(db: DB, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  await db.deleteFrom('user_group_membership').where('user_id', 'in', ids).execute();
+  await db.deleteFrom('assignment').where('actor_id', 'in', ids)
+    .where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem']).execute();
+  await db.deleteFrom('application_credential').where('user_id', 'in', ids).execute();
+  await db.deleteFrom('user').where('id', 'in', ids).execute();
+  for (const id of ids) await revoke(db, { user_id: id });
+}
+
+export async function deleteUser(db: DB, id: string): Promise<void> {
+  await getUser(db, id);
+  await withTransaction(db, (trx) => deleteUserRows(trx, [id]));
+}
+
+function isLocked(u: UserTable, config: Config): boolean {
+  const attempts = config.lockoutFailureAttempts;
+  if (!attempts || parseJson<UserOptions>(u.options, {}).ignore_lockout_failure_attempts) return false;
+  if (u.failed_auth_count < attempts) return false;
+  if (!config.lockoutDuration || !u.failed_auth_at) return true;
+  return Date.now() < Date.parse(u.failed_auth_at) + config.lockoutDuration * 1000;
+}
+
+async function recordFailure(db: DB, u: UserTable, config: Config): Promise<void> {
+  if (!config.lockoutFailureAttempts) return;
+  const expired = config.lockoutDuration > 0 && u.failed_auth_at !== null
+    && Date.now() >= Date.parse(u.failed_auth_at) + config.lockoutDuration * 1000;
+  // A failure after an earlier lockout ran out starts a new count.
+  if (expired) {
+    await db.updateTable('user').set({ failed_auth_count: 1, failed_auth_at: now() }).where('id', '=', u.id).execute();
+  } else {
+    await db.updateTable('user').set((eb) => ({ failed_auth_count: eb('failed_auth_count', '+', 1), failed_auth_at: now() }))
+      .where('id', '=', u.id).execute();
+  }
+}
+
+/** Checks a user's password: the user when it matches, else a 401 that says nothing more (except,
+ * as in Keystone, that an account is locked or disabled, which only its owner can reach). */
+export async function checkPassword(db: DB, config: Config, u: UserTable | undefined, password: string | undefined):
+  Promise<UserTable> {
+  if (!u) {
+    await verifyPassword(null, password ?? '');
+    throw unauthorized();
+  }
+  if (isLocked(u, config)) throw new HttpError(401, `The account is locked for user: ${u.id}.`);
+  if (password === undefined || !(await verifyPassword(u.password_hash, password))) {
+    await recordFailure(db, u, config);
+    throw unauthorized();
+  }
+  if (u.failed_auth_count > 0) {
+    await db.updateTable('user').set({ failed_auth_count: 0, failed_auth_at: null }).where('id', '=', u.id).execute();
+  }
+  if (u.enabled !== 1) throw new HttpError(401, `The account is disabled for user: ${u.id}.`);
+  return u;
+}
+
+/** Self-service password change (POST /v3/users/{id}/password). */
+export async function changePassword(db: DB, config: Config, id: string, original: string, password: string):
+  Promise<void> {
+  const u = await findUser(db, id);
+  await checkPassword(db, config, u, original);
+  if (parseJson<UserOptions>(u!.options, {}).lock_password) {
+    throw forbidden('You cannot change your password at this time due to password policy disallowing '
+      + 'password changes. Please contact your administrator to reset your password.');
+  }
+  await db.updateTable('user').set({ password_hash: await hashPassword(password) }).where('id', '=', id).execute();
+  await revoke(db, { user_id: id });
+}
+
+/** Sets a user's password if it differs (bootstrap runs on every start). */
+export async function ensurePassword(db: DB, u: UserTable, password: string): Promise<void> {
+  if (await verifyPassword(u.password_hash, password)) return;
+  await db.updateTable('user').set({ password_hash: await hashPassword(password) }).where('id', '=', u.id).execute();
+}

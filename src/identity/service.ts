@@ -1,0 +1,91 @@
+// The identity service: its route table, Keystone's error format and its own token validation, as
+// one Fastify plugin.
+import type { FastifyRequest } from 'fastify';
+import { servicePlugin, type RouteTable } from '../common/http/app.js';
+import type { Authenticator } from '../common/http/auth.js';
+import type { HttpError } from '../common/http/errors.js';
+import type { Identity } from './context.js';
+import { invalid, unauthorized } from './errors.js';
+import { baseUrl } from './http.js';
+import { contextOf, validateToken } from './token/model.js';
+import { setCaller, withHead } from './api/common.js';
+import { discoveryRoutes } from './api/discovery.js';
+import { authRoutes } from './api/auth.js';
+import { domainRoutes } from './api/domains.js';
+import { projectRoutes } from './api/projects.js';
+import { userRoutes } from './api/users.js';
+import { groupRoutes } from './api/groups.js';
+import { roleRoutes } from './api/roles.js';
+import { grantRoutes } from './api/grants.js';
+import { roleAssignmentRoutes } from './api/role_assignments.js';
+import { serviceRoutes } from './api/services.js';
+import { endpointRoutes } from './api/endpoints.js';
+import { regionRoutes } from './api/regions.js';
+import { applicationCredentialRoutes } from './api/application_credentials.js';
+
+export function identityRoutes(identity: Identity): RouteTable {
+  return withHead({
+    ...discoveryRoutes(),
+    ...authRoutes(identity),
+    ...domainRoutes(identity),
+    ...projectRoutes(identity),
+    ...userRoutes(identity),
+    ...groupRoutes(identity),
+    ...roleRoutes(identity),
+    ...grantRoutes(identity),
+    ...roleAssignmentRoutes(identity),
+    ...serviceRoutes(identity),
+    ...endpointRoutes(identity),
+    ...regionRoutes(identity),
+    ...applicationCredentialRoutes(identity),
+  });
+}
+
+/** Keystone's error body: {"error": {"code", "message", "title"}}. */
+export function formatKeystoneError(err: HttpError, req: FastifyRequest) {
+  // The app sends the error's headers after formatting it, so this is where a 401 gets the
+  // challenge keystoneauth looks for.
+  if (err.status === 401) err.headers['www-authenticate'] = `Keystone uri="${baseUrl(req)}"`;
+  const message = err.status >= 500
+    ? 'An unexpected error prevented the server from fulfilling your request.' : err.message;
+  return {
+    contentType: 'application/json',
+    body: JSON.stringify({ error: { code: err.status, message, title: err.title } }),
+  };
+}
+
+/** Identity validates the tokens presented to it itself, in-process. */
+export function identityAuthenticator(identity: Identity): Authenticator {
+  return async (req) => {
+    const h = req.headers['x-auth-token'];
+    const token = Array.isArray(h) ? h[0] : h;
+    if (!token) throw unauthorized();
+    const vt = await validateToken(identity, token);
+    if (!vt) throw unauthorized();
+    setCaller(req, vt);
+    return contextOf(vt);
+  };
+}
+
+const PUBLIC = new Set(['GET /', 'HEAD /', 'GET /v3', 'HEAD /v3', 'GET /v3/', 'HEAD /v3/', 'POST /v3/auth/tokens',
+  // Changing one's password proves identity with the old password, not a token (which an expired
+  // password could not get).
+  'POST /v3/users/:user_id/password']);
+
+export function identityPlugin(identity: Identity) {
+  return servicePlugin({
+    name: 'identity',
+    publicPaths: (path, method) => PUBLIC.has(`${method} ${path}`),
+    authenticate: identityAuthenticator(identity),
+    formatError: formatKeystoneError,
+    routes: identityRoutes(identity),
+    setup: (app) => {
+      // PostgreSQL text cannot hold NUL, so such input could only fail deep in a query: refuse it here.
+      app.addHook('preValidation', async (req) => {
+        if (/%00/.test(req.url) || (typeof req.body === 'string' && /\\u0000|\0/i.test(req.body))) {
+          throw invalid('Invalid input: NUL characters are not allowed.');
+        }
+      });
+    },
+  });
+}
