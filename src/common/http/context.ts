@@ -9,6 +9,9 @@ export interface RequestContext {
   /** The raw token, for calls to other services on the user's behalf. Never logged. */
   authToken?: string;
   isService?: boolean;
+  /** Extra credentials policy checks may match, beyond the ids, scope and roles above (oslo's
+   * to_policy_values as a service extends it; Keystone adds the token itself). */
+  policyValues?: Readonly<Record<string, unknown>>;
 }
 
 export const ANONYMOUS: RequestContext = { userId: null, projectId: null, systemScope: null, roles: [] };

@@ -1,4 +1,4 @@
-// Policy enforcement interface shared by every service (oslo.policy semantics).
+// Policy enforcement shared by every service, with oslo.policy's rule language and semantics.
 import type { RequestContext } from '../http/context.js';
 
 export interface Enforcer {
@@ -7,3 +7,11 @@ export interface Enforcer {
   /** Whether `ctx` may perform `rule` (no exception). */
   allowed(ctx: RequestContext, rule: string, target?: Record<string, unknown>): boolean;
 }
+
+export type { PolicyRule, ScopeType } from './rule.js';
+export { PolicyEnforcer, type EnforcerOptions } from './enforcer.js';
+export { createEnforcer, type CreateEnforcerOptions } from './create.js';
+export { readPolicyFile, policyFilePath } from './file.js';
+export { renderSamplePolicy } from './sample.js';
+export { flattenTarget } from './credentials.js';
+export { parseCheck } from './parser.js';
