@@ -1,13 +1,13 @@
 // `concord serve SERVICE`: one service at the root path, in the foreground.
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { createServer } from '../common/http/app.js';
 import { noauth2 } from '../common/http/auth.js';
-import { AdminOnlyEnforcer } from '../common/policy/engine.js';
 import { createPlacement } from '../placement/index.js';
 import { placementPlugin } from '../placement/service.js';
+import { placementEnforcer, placementPolicyMode } from '../placement/policies.js';
 
 export interface ServeOptions {
   port: string;
@@ -18,15 +18,22 @@ export interface ServeOptions {
   authStrategy?: string;
 }
 
+/** PLACEMENT_POLICY_MODE (default, legacy, open or secure) overrides the [oslo_policy] options
+ * the way upstream's functional test fixtures set them; the conformance harness relies on it. */
 export async function servePlacement(opts: ServeOptions): Promise<void> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  const policyMode = placementPolicyMode(process.env.PLACEMENT_POLICY_MODE);
   const config = loadConfig(opts.config, process.env, {
     ...(opts.databaseUrl ? { placementDatabaseConnection: opts.databaseUrl } : {}),
     ...(opts.authStrategy ? { authStrategy: opts.authStrategy } : {}),
+    ...policyMode.config,
   });
   const log = createLogger({ debug: config.debug, name: 'placement' });
-  const placement = await createPlacement({ config, dataDir, log, policy: new AdminOnlyEnforcer() });
+  const policy = placementEnforcer({
+    config, configDir: opts.config ? dirname(resolve(opts.config)) : dataDir, open: policyMode.open, log,
+  });
+  const placement = await createPlacement({ config, dataDir, log, policy });
   const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize });
   await app.register(placementPlugin(placement, noauth2));
   const stop = async () => {

@@ -1,13 +1,13 @@
 // `concord up`: every service that exists, in one process, on one port, at DevStack-style paths.
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { createServer } from '../common/http/app.js';
 import { noauth2 } from '../common/http/auth.js';
-import { AdminOnlyEnforcer } from '../common/policy/engine.js';
 import { createPlacement } from '../placement/index.js';
 import { placementPlugin } from '../placement/service.js';
+import { placementEnforcer } from '../placement/policies.js';
 
 export interface UpOptions {
   port: string;
@@ -36,7 +36,8 @@ export async function up(opts: UpOptions): Promise<void> {
   const confFile = opts.config ?? (existsSync(join(dataDir, 'concord.conf')) ? join(dataDir, 'concord.conf') : undefined);
   const config = loadConfig(confFile);
   const log = createLogger({ debug: config.debug });
-  const placement = await createPlacement({ config, dataDir, log, policy: new AdminOnlyEnforcer() });
+  const policy = placementEnforcer({ config, configDir: confFile ? dirname(resolve(confFile)) : dataDir, log });
+  const placement = await createPlacement({ config, dataDir, log, policy });
   const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize });
   await app.register(placementPlugin(placement, noauth2), { prefix: '/placement' });
   app.get('/', async () => ({ services: { placement: '/placement' } }));

@@ -8,9 +8,9 @@ import { loadConfig, type Config } from '../../src/common/config.js';
 import { createLogger } from '../../src/common/log.js';
 import { createServer } from '../../src/common/http/app.js';
 import { noauth2 } from '../../src/common/http/auth.js';
-import { AdminOnlyEnforcer } from '../../src/common/policy/engine.js';
 import { createPlacement, type PlacementInstance } from '../../src/placement/index.js';
 import { placementPlugin } from '../../src/placement/service.js';
+import { placementEnforcer, placementPolicyMode, type PlacementPolicyMode } from '../../src/placement/policies.js';
 
 export interface TestPlacement {
   app: FastifyInstance;
@@ -21,15 +21,22 @@ export interface TestPlacement {
   close(): Promise<void>;
 }
 
-export async function startPlacement(opts: { databaseUrl?: string; config?: Partial<Config> } = {}): Promise<TestPlacement> {
+export async function startPlacement(opts: {
+  databaseUrl?: string; config?: Partial<Config>;
+  /** As PLACEMENT_POLICY_MODE for `concord serve placement`; default: the config's [oslo_policy]. */
+  policyMode?: PlacementPolicyMode;
+} = {}): Promise<TestPlacement> {
   const dir = mkdtempSync(join(tmpdir(), 'concord-test-'));
+  const policyMode = placementPolicyMode(opts.policyMode);
   const config = loadConfig(undefined, {}, {
     ...opts.config,
     ...(opts.databaseUrl ? { placementDatabaseConnection: opts.databaseUrl } : {}),
+    ...policyMode.config,
   });
   const log = createLogger({ name: 'test' });
   log.level = 'silent';
-  const placement = await createPlacement({ config, dataDir: dir, log, policy: new AdminOnlyEnforcer() });
+  const policy = placementEnforcer({ config, configDir: dir, open: policyMode.open, log });
+  const placement = await createPlacement({ config, dataDir: dir, log, policy });
   const app = createServer({ logger: log });
   await app.register(placementPlugin(placement, noauth2));
   await app.ready();

@@ -87,3 +87,27 @@ describe('placement policy', () => {
     expect(() => placementPolicyMode('strict')).toThrow(/PLACEMENT_POLICY_MODE=strict/);
   });
 });
+
+describe('placement service wiring', () => {
+  it('enforces the mode it is started in', async () => {
+    const { startPlacement } = await import('../../helpers/placement.js');
+    const as = (roles: string, extra: Record<string, string> = {}) => ({ 'x-auth-token': 'user', 'x-roles': roles, ...extra });
+    const secure = await startPlacement({ policyMode: 'secure' });
+    try {
+      expect((await secure.call('GET', '/resource_classes', undefined, as('admin,member,reader'))).status).toBe(403);
+      expect((await secure.call('GET', '/resource_classes', undefined,
+        as('reader', { 'openstack-system-scope': 'all' }))).status).toBe(200);
+    } finally {
+      await secure.close();
+    }
+    const legacy = await startPlacement();
+    try {
+      expect((await legacy.call('GET', '/resource_classes')).status).toBe(200);
+      const denied = await legacy.call('GET', '/resource_classes', undefined, as('member,reader'));
+      expect(denied.status).toBe(403);
+      expect(denied.body.errors[0].detail).toContain('Policy does not allow placement:resource_classes:list to be performed.');
+    } finally {
+      await legacy.close();
+    }
+  });
+});
