@@ -1,14 +1,18 @@
-// What every Placement handler and domain module is given: the database, configuration, policy.
+// What every Placement handler and domain module is given: the database, the provider index,
+// configuration, policy.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
 import type { Engine } from '../common/db/index.js';
 import type { Enforcer } from '../common/policy/index.js';
 import type { PlacementDB } from './db/schema.js';
+import type { ProviderIndex } from './index/provider_index.js';
 
 export interface Placement {
   db: Kysely<PlacementDB>;
   engine: Engine;
+  /** Providers in memory; `await index.sync()` before reading it. */
+  index: ProviderIndex;
   config: Config;
   policy: Enforcer;
   log: Logger;

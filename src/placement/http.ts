@@ -23,20 +23,21 @@ export function checkAccept(req: FastifyRequest): void {
   }
 }
 
-/** The JSON body, validated against `schema` (upstream's @require_content + extract_json). */
-export function readJson<T>(req: FastifyRequest, schema: object): T {
+/** 415 unless the request body is declared JSON (upstream's @require_content, which runs
+ * before anything else in the handler). */
+export function requireContent(req: FastifyRequest): void {
   const ctype = req.headers['content-type'];
-  const raw = typeof req.body === 'string' ? req.body : '';
-  if (!ctype) {
-    if (Number(req.headers['content-length'] ?? 0) > 0 || raw.length > 0) {
-      throw badRequest('content-type header required when content-length is set');
-    }
-    throw new HttpError(415, 'The media type None is not supported, use application/json');
-  }
+  if (!ctype) throw new HttpError(415, 'The media type None is not supported, use application/json');
   const mediaType = ctype.split(';')[0]!.trim().toLowerCase();
   if (mediaType !== 'application/json') {
     throw new HttpError(415, `The media type ${mediaType} is not supported, use application/json`);
   }
+}
+
+/** The JSON body, validated against `schema` (upstream's extract_json). */
+export function readJson<T>(req: FastifyRequest, schema: object): T {
+  requireContent(req);
+  const raw = typeof req.body === 'string' ? req.body : '';
   let data: unknown;
   try {
     data = JSON.parse(raw);
@@ -48,12 +49,13 @@ export function readJson<T>(req: FastifyRequest, schema: object): T {
   return data as T;
 }
 
-/** Query parameters validated against a schema (strings, or arrays for repeated keys). */
-export function readQuery<T>(req: FastifyRequest, schema: object): T {
-  const q = req.query as Record<string, unknown>;
+/** Query parameters (the last value of each) validated against a schema, as upstream
+ * validates dict(req.GET). */
+export function readQuery(req: FastifyRequest, schema: object): Record<string, string> {
+  const q = lastValues(req);
   const err = validateSchema(schema, q);
   if (err) throw badRequest(`Invalid query string parameters: ${err}`);
-  return q as T;
+  return q;
 }
 
 /** The raw query string as (key, value) pairs in order, keeping repeated keys. */
@@ -92,8 +94,14 @@ export function now(): string {
 
 /** Sends JSON with an explicit content type (every Placement body is JSON). */
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  // Set through header(): reply.type() would append '; charset=utf-8', which upstream does not send.
-  return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
+  // A Buffer, because Fastify appends '; charset=utf-8' to JSON sent as a string, and upstream
+  // (and clients comparing the header) expect exactly application/json.
+  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
+}
+
+/** The absolute URL of a path of this service, as webob turns every Location header absolute. */
+export function absoluteUrl(req: FastifyRequest, path: string): string {
+  return `${req.protocol}://${req.headers.host ?? req.hostname}${req.scriptName}${path}`;
 }
 
 export { pyRepr };
@@ -103,4 +111,30 @@ export function requireVersion(req: FastifyRequest, min: string, max?: string): 
   if (req.version.lt(min) || (max !== undefined && req.version.cmp(Version.parse(max)!) > 0)) {
     throw new HttpError(404, 'The resource could not be found.');
   }
+}
+
+/** Policy check with upstream's default target (the caller's own project and user). */
+export function authorize(p: { policy: { enforce(ctx: unknown, rule: string, target?: Record<string, unknown>): void } },
+  req: FastifyRequest, rule: string, target?: Record<string, unknown>): void {
+  p.policy.enforce(req.ctx, rule, target ?? { project_id: req.ctx.projectId, user_id: req.ctx.userId });
+}
+
+/** An empty response (204, or 201 with a Location), with no content type, as webob sends. */
+export function sendEmpty(reply: FastifyReply, status: number): FastifyReply {
+  return reply.code(status).removeHeader('content-type').send();
+}
+
+/** A path parameter. */
+export function param(req: FastifyRequest, name: string): string {
+  return (req.params as Record<string, string>)[name]!;
+}
+
+/** The last value of each query parameter, as Python's dict(req.GET) sees them. */
+export function lastValues(req: FastifyRequest): Record<string, string> {
+  return Object.fromEntries(queryPairs(req));
+}
+
+/** Every value of one query parameter, in order. */
+export function allValues(req: FastifyRequest, key: string): string[] {
+  return queryPairs(req).filter(([k]) => k === key).map(([, v]) => v);
 }

@@ -9,6 +9,7 @@ import { placementMigrations } from './db/migrations.js';
 import { syncStandardClasses } from './objects/resource_class.js';
 import { syncStandardTraits } from './objects/trait.js';
 import type { Placement } from './context.js';
+import { ProviderIndex } from './index/provider_index.js';
 
 export interface PlacementInstance extends Placement {
   close(): Promise<void>;
@@ -23,5 +24,7 @@ export async function createPlacement(opts: {
   await migrate(db, placementMigrations(engine), 'placement');
   await syncStandardClasses(db);
   await syncStandardTraits(db);
-  return { db, engine, config: opts.config, policy: opts.policy, log: opts.log, close };
+  const index = new ProviderIndex(db, engine);
+  await index.reload();
+  return { db, engine, index, config: opts.config, policy: opts.policy, log: opts.log, close };
 }

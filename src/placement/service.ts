@@ -2,7 +2,9 @@
 import type { FastifyRequest } from 'fastify';
 import { servicePlugin, type RouteTable } from '../common/http/app.js';
 import type { Authenticator } from '../common/http/auth.js';
-import type { HttpError } from '../common/http/errors.js';
+import { HttpError } from '../common/http/errors.js';
+import { installCors, type CorsConfig } from '../common/http/cors.js';
+import { NotFound } from './exceptions.js';
 import { escapeHtml } from '../common/http/html.js';
 import * as codes from './errors.js';
 import { PLACEMENT_MICROVERSIONS } from './microversions.js';
@@ -54,13 +56,36 @@ export function formatPlacementError(err: HttpError, req: FastifyRequest) {
   return { contentType: 'application/json', body: JSON.stringify({ errors: [e] }) };
 }
 
+/** Placement's CORS defaults (upstream's wsgi._set_middleware_defaults); [cors] allow_headers
+ * replaces the header list when set. */
+function corsConfig(p: Placement): CorsConfig {
+  return {
+    allowedOrigins: p.config.corsAllowedOrigin,
+    allowHeaders: p.config.corsAllowHeaders.length ? p.config.corsAllowHeaders : ['X-Auth-Token',
+      'X-Openstack-Request-Id', 'X-Identity-Status', 'X-Roles', 'X-Service-Catalog', 'X-User-Id', 'X-Tenant-Id',
+      'OpenStack-API-Version'],
+    exposeHeaders: ['X-Auth-Token', 'X-Openstack-Request-Id', 'X-Subject-Token', 'X-Service-Token', 'OpenStack-API-Version'],
+    allowMethods: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'],
+    allowCredentials: true,
+  };
+}
+
 export function placementPlugin(p: Placement, authenticate: Authenticator) {
   return servicePlugin({
+    setup: (app) => installCors(app, corsConfig(p)),
     name: 'placement',
     microversions: PLACEMENT_MICROVERSIONS,
     publicPaths: (path) => path === '/',
     authenticate,
     formatError: formatPlacementError,
+    // Upstream's PlacementHandler turns any NotFound that escapes a handler into a 404.
+    mapError: (err) => (err instanceof NotFound ? new HttpError(404, err.message) : undefined),
+    beforeHandler: (req) => {
+      const clen = Number(req.headers['content-length'] ?? 0);
+      if (clen > 0 && !req.headers['content-type']) {
+        throw new HttpError(400, 'content-type header required when content-length > 0');
+      }
+    },
     routes: placementRoutes(p),
   });
 }

@@ -72,3 +72,27 @@ export async function withTransaction<DB, T>(db: Kysely<DB>,
 export function serialType(engine: Engine): 'integer' | 'serial' {
   return engine === 'postgres' ? 'serial' : 'integer';
 }
+
+/** The columns of a unique-constraint violation (either engine), or null for any other error.
+ * SQLite names them in the message ("UNIQUE constraint failed: t.a, t.b"); PostgreSQL in the
+ * detail ("Key (a, b)=(...) already exists."). */
+export function uniqueViolation(e: unknown): string[] | null {
+  const err = e as { code?: string; message?: string; detail?: string };
+  if (err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    const cols = /constraint failed: (.*)$/.exec(err.message ?? '')?.[1] ?? '';
+    return cols.split(',').map((c) => c.trim().split('.').pop()!).filter(Boolean);
+  }
+  if (err?.code === '23505') {
+    const cols = /Key \(([^)]*)\)/.exec(err.detail ?? '')?.[1] ?? '';
+    return cols.split(',').map((c) => c.trim()).filter(Boolean);
+  }
+  return null;
+}
+
+/** Runs `items` through `fn` in chunks, for IN lists that must stay under the engines'
+ * bound-parameter limits. */
+export async function inChunks<T, R>(items: T[], size: number, fn: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...await fn(items.slice(i, i + size)));
+  return out;
+}

@@ -39,9 +39,14 @@ export interface ServiceDefinition {
   publicPaths?: (path: string, method: string) => boolean;
   authenticate: Authenticator;
   formatError: ErrorFormatter;
+  /** Turns a service's own domain exceptions that no handler caught into HTTP errors. */
+  mapError?: (err: unknown) => HttpError | undefined;
   routes: RouteTable;
-  /** Hooks run on every request after auth (CORS, accept checks ...). */
+  /** Hooks run on every request before auth (CORS ...). */
   setup?: (app: FastifyInstance) => void;
+  /** Checks run on every request after auth and microversion negotiation, before routing
+   * (so also for unknown paths), e.g. Placement's content-length/content-type rule. */
+  beforeHandler?: (req: FastifyRequest) => void;
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -77,22 +82,25 @@ export function servicePlugin(def: ServiceDefinition): FastifyPluginAsync {
     });
     def.setup?.(app);
     app.addHook('preHandler', async (req, reply) => {
+      // Authentication comes first, as in OpenStack's middleware pipelines (auth_token before
+      // the microversion middleware): an anonymous request is a 401 whatever else is wrong.
+      const path = req.routeOptions.url ?? req.url;
+      const rel = path.slice(app.prefix.length) || '/';
+      if (!def.publicPaths?.(rel, req.method)) req.ctx = await def.authenticate(req);
       if (def.microversions) {
         req.version = negotiate(def.microversions, req.headers);
         reply.header('openstack-api-version', `${def.microversions.service} ${req.version}`);
       }
-      const path = req.routeOptions.url ?? req.url;
-      const rel = path.slice(app.prefix.length) || '/';
-      if (def.publicPaths?.(rel, req.method)) return;
-      req.ctx = await def.authenticate(req);
+      def.beforeHandler?.(req);
     });
 
     app.setErrorHandler(async (err, req, reply) => {
-      const httpErr = toHttpError(err);
+      const httpErr = def.mapError?.(err) ?? toHttpError(err);
       if (httpErr.status >= 500) req.log.error({ err }, 'unexpected error');
       const { contentType, body } = def.formatError(httpErr, req);
       reply.code(httpErr.status).headers(httpErr.headers).header('content-type', contentType);
-      return body;
+      // A Buffer keeps the content type exactly as the service set it (no charset appended).
+      return Buffer.from(body);
     });
     app.setNotFoundHandler(async () => {
       throw new HttpError(404, 'The resource could not be found.');
@@ -131,5 +139,16 @@ export function createServer(opts: AppOptions): FastifyInstance {
     // Placement (and the others) use trailing-slash-sensitive paths like upstream's Routes.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1000 },
     requestIdHeader: false,
+    // Requests Node's HTTP parser rejects never reach a service; answer them in the API-WG
+    // error format the OpenStack clients understand rather than Fastify's own.
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      const detail = err.code === 'HPE_INVALID_CONTENT_LENGTH'
+        ? 'content-length header must be an integer' : 'The request could not be parsed.';
+      const body = JSON.stringify({ errors: [{ status: 400, title: 'Bad Request', detail }] });
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${
+          Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      }
+    },
   }) as unknown as FastifyInstance;
 }

@@ -1,6 +1,60 @@
+// /resource_providers/{uuid}/aggregates (since 1.1; generation-checked since 1.19).
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
+import { conflict } from '../../common/http/errors.js';
 import type { Placement } from '../context.js';
+import * as codes from '../errors.js';
+import { ConcurrentUpdateDetected } from '../exceptions.js';
+import { authorize, requireContent, cacheHeaders, checkAccept, param, readJson, requireVersion, sendJson } from '../http.js';
+import { providerAggregates, setProviderAggregates } from '../objects/aggregate.js';
+import { getProvider, type ResourceProvider } from '../objects/resource_provider.js';
+import * as schema from '../schemas/aggregate.js';
 
-export function aggregateRoutes(_p: Placement): RouteTable {
-  return {};
+const POLICY = 'placement:resource_providers:aggregates:';
+
+function send(req: FastifyRequest, reply: FastifyReply, rp: ResourceProvider, aggregates: string[]) {
+  const body: Record<string, unknown> = { aggregates };
+  if (req.version.gte('1.19')) body.resource_provider_generation = rp.generation;
+  // Upstream has no modification time for memberships and reports "now".
+  cacheHeaders(req, reply, null);
+  return sendJson(reply, 200, body);
+}
+
+export function aggregateRoutes(p: Placement): RouteTable {
+  return {
+    '/resource_providers/:uuid/aggregates': {
+      GET: async (req, reply) => {
+        requireVersion(req, '1.1');
+        checkAccept(req);
+        authorize(p, req, `${POLICY}list`);
+        const rp = await getProvider(p.db, param(req, 'uuid'));
+        return send(req, reply, rp, await providerAggregates(p.db, rp));
+      },
+      PUT: async (req, reply) => {
+        requireVersion(req, '1.1');
+        requireContent(req);
+        authorize(p, req, `${POLICY}update`);
+        const withGeneration = req.version.gte('1.19');
+        const rp = await getProvider(p.db, param(req, 'uuid'));
+        let aggregates: string[];
+        if (withGeneration) {
+          const data = readJson<{ aggregates: string[]; resource_provider_generation: number }>(req, schema.PUT_AGGREGATES_1_19);
+          if (data.resource_provider_generation !== rp.generation) {
+            throw conflict("Resource provider's generation already changed. Please update the generation and try again.",
+              codes.CONCURRENT_UPDATE);
+          }
+          aggregates = data.aggregates;
+        } else {
+          aggregates = readJson<string[]>(req, schema.PUT_AGGREGATES_1_1);
+        }
+        try {
+          await setProviderAggregates(p.db, rp, aggregates, withGeneration);
+        } catch (e) {
+          if (e instanceof ConcurrentUpdateDetected) throw conflict(`Update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
+          throw e;
+        }
+        return send(req, reply, rp, aggregates);
+      },
+    },
+  };
 }

@@ -4,7 +4,7 @@ import type { RouteTable } from '../../common/http/app.js';
 import { HttpError, badRequest, conflict } from '../../common/http/errors.js';
 import type { Placement } from '../context.js';
 import {
-  checkAccept, readJson, requireVersion, sendJson, cacheHeaders, latest,
+  absoluteUrl, authorize, checkAccept, readJson, requireContent, sendEmpty, requireVersion, sendJson, cacheHeaders, latest,
 } from '../http.js';
 import { validateSchema } from '../../common/http/json-schema.js';
 import * as rc from '../objects/resource_class.js';
@@ -23,7 +23,7 @@ export function resourceClassRoutes(p: Placement): RouteTable {
       GET: async (req, reply) => {
         requireVersion(req, '1.2');
         checkAccept(req);
-        p.policy.enforce(req.ctx, `${POLICY}list`);
+        authorize(p, req, `${POLICY}list`);
         const all = await rc.listResourceClasses(p.db);
         let lm: string | null = null;
         for (const r of all) lm = latest(lm, r.updated_at ?? (r.id >= rc.MIN_CUSTOM_ID ? r.created_at : null));
@@ -32,17 +32,19 @@ export function resourceClassRoutes(p: Placement): RouteTable {
       },
       POST: async (req, reply) => {
         requireVersion(req, '1.2');
+        requireContent(req);
         const body = readJson<{ name: string }>(req, schema.POST_RC_V1_2);
-        p.policy.enforce(req.ctx, `${POLICY}create`);
+        authorize(p, req, `${POLICY}create`);
         const created = await rc.createResourceClass(p.db, body.name);
-        return reply.code(201).header('location', `${req.scriptName}/resource_classes/${created.name}`).send();
+        reply.header('location', absoluteUrl(req, `/resource_classes/${created.name}`));
+        return sendEmpty(reply, 201);
       },
     },
     '/resource_classes/:name': {
       GET: async (req, reply) => {
         requireVersion(req, '1.2');
         checkAccept(req);
-        p.policy.enforce(req.ctx, `${POLICY}show`);
+        authorize(p, req, `${POLICY}show`);
         const r = await rc.getResourceClass(p.db, name(req));
         cacheHeaders(req, reply, r.id >= rc.MIN_CUSTOM_ID ? (r.updated_at ?? r.created_at) : null);
         return sendJson(reply, 200, serialize(req, r));
@@ -50,7 +52,7 @@ export function resourceClassRoutes(p: Placement): RouteTable {
       PUT: async (req, reply) => {
         requireVersion(req, '1.2');
         if (req.version.gte('1.7')) {
-          p.policy.enforce(req.ctx, `${POLICY}update`);
+          authorize(p, req, `${POLICY}update`);
           const err = validateSchema(schema.PUT_RC_V1_2, { name: name(req) });
           if (err) throw badRequest(`JSON does not validate: ${err}`);
           let status = 204;
@@ -62,10 +64,12 @@ export function resourceClassRoutes(p: Placement): RouteTable {
               if (!(e instanceof HttpError && e.status === 409)) throw e;
             }
           }
-          return reply.code(status).header('location', `${req.scriptName}/resource_classes/${name(req)}`).send();
+          reply.header('location', absoluteUrl(req, `/resource_classes/${name(req)}`));
+          return sendEmpty(reply, status);
         }
+        requireContent(req);
         const body = readJson<{ name: string }>(req, schema.PUT_RC_V1_2);
-        p.policy.enforce(req.ctx, `${POLICY}update`);
+        authorize(p, req, `${POLICY}update`);
         const existing = await rc.getResourceClass(p.db, name(req));
         if (rc.isStandardClass(existing.name)) throw badRequest(`Cannot update standard resource class ${name(req)}`);
         const updated = await rc.renameResourceClass(p.db, existing, body.name);
@@ -74,9 +78,9 @@ export function resourceClassRoutes(p: Placement): RouteTable {
       },
       DELETE: async (req, reply) => {
         requireVersion(req, '1.2');
-        p.policy.enforce(req.ctx, `${POLICY}delete`);
+        authorize(p, req, `${POLICY}delete`);
         await rc.deleteResourceClass(p.db, name(req));
-        return reply.code(204).send();
+        return sendEmpty(reply, 204);
       },
     },
   };

@@ -1,5 +1,8 @@
-// Placement schema migrations, for SQLite and PostgreSQL alike.
-import { type Kysely, type Migration } from 'kysely';
+// Placement schema migrations, for SQLite and PostgreSQL alike. The tables mirror upstream's
+// model (integer surrogate keys inside, UUIDs and names on the wire) plus one table of our own,
+// placement_changes, through which every process learns which providers changed (see
+// ../index/changes.ts).
+import { sql, type Kysely, type Migration } from 'kysely';
 import { serialType, type Engine } from '../../common/db/index.js';
 
 function initial(engine: Engine): Migration {
@@ -26,7 +29,7 @@ function initial(engine: Engine): Migration {
         .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
         .addColumn('name', 'varchar(200)', (c) => c.notNull().unique())
         .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('root_provider_id', 'integer', (c) => c.references('resource_providers.id'))
+        .addColumn('root_provider_id', 'integer')
         .addColumn('parent_provider_id', 'integer', (c) => c.references('resource_providers.id'))
         .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
         .addColumn('updated_at', 'varchar(40)').execute();
@@ -56,6 +59,7 @@ function initial(engine: Engine): Migration {
         .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
         .addColumn('updated_at', 'varchar(40)').execute();
       await db.schema.createIndex('consumer_project_user_idx').on('consumers').columns(['project_id', 'user_id']).execute();
+      await db.schema.createIndex('consumer_type_idx').on('consumers').column('consumer_type_id').execute();
       await db.schema.createTable('allocations')
         .addColumn('id', id, (c) => c.primaryKey())
         .addColumn('resource_provider_id', 'integer', (c) => c.notNull().references('resource_providers.id'))
@@ -83,6 +87,19 @@ function initial(engine: Engine): Migration {
         .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
         .addPrimaryKeyConstraint('rpt_pk', ['resource_provider_id', 'trait_id']).execute();
       await db.schema.createIndex('rpt_trait_idx').on('resource_provider_traits').column('trait_id').execute();
+
+      await db.schema.createTable('placement_changes')
+        .addColumn('id', engine === 'postgres' ? 'bigserial' : 'integer', (c) => c.primaryKey())
+        .addColumn('provider_id', 'integer')
+        .addColumn('kind', 'varchar(20)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull()).execute();
+      if (engine === 'postgres') {
+        // The writing transaction's id: lets readers find every change committed since their
+        // last look even though sequence values are not handed out in commit order.
+        await sql`ALTER TABLE placement_changes ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id()`.execute(db);
+        await sql`CREATE INDEX placement_changes_xid_idx ON placement_changes (xid)`.execute(db);
+      }
+      await db.schema.createIndex('placement_changes_created_idx').on('placement_changes').column('created_at').execute();
     },
   };
 }

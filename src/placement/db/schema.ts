@@ -95,6 +95,16 @@ export interface ProviderTraitTable {
   created_at: string;
 }
 
+/** One row per committed change that other processes' provider indexes must pick up. */
+export interface ChangeTable {
+  id: Generated<number>;
+  /** The provider whose state (inventory, usage, traits, aggregates, tree, name) changed. */
+  provider_id: number | null;
+  /** 'provider', or 'catalog' when resource classes or traits were created, renamed or deleted. */
+  kind: string;
+  created_at: string;
+}
+
 export interface PlacementDB {
   resource_providers: ResourceProviderTable;
   resource_classes: ResourceClassTable;
@@ -108,4 +118,5 @@ export interface PlacementDB {
   placement_aggregates: AggregateTable;
   resource_provider_aggregates: ProviderAggregateTable;
   resource_provider_traits: ProviderTraitTable;
+  placement_changes: ChangeTable;
 }

@@ -4,6 +4,7 @@ import { HttpError, badRequest, conflict, notFound } from '../../common/http/err
 import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-resource-classes.json' with { type: 'json' };
 import { now } from '../http.js';
+import { recordCatalogChange } from '../index/changes.js';
 
 export const STANDARD_RESOURCE_CLASSES: readonly string[] = STANDARD;
 const STANDARD_SET = new Set(STANDARD_RESOURCE_CLASSES);
@@ -51,7 +52,10 @@ export async function createResourceClass(db: Kysely<PlacementDB>, name: string)
   const id = Math.max(MIN_CUSTOM_ID, Number(max?.m ?? MIN_CUSTOM_ID - 1) + 1);
   const row = { id, name, created_at: now(), updated_at: null };
   try {
-    await db.insertInto('resource_classes').values(row as never).execute();
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('resource_classes').values(row as never).execute();
+      await recordCatalogChange(trx);
+    });
   } catch (e) {
     // A concurrent create of the same name lost the unique-constraint race.
     if (await findResourceClass(db, name)) throw conflict(`Conflicting resource class already exists: ${name}`);
@@ -69,7 +73,10 @@ export async function deleteResourceClass(db: Kysely<PlacementDB>, name: string)
   if (inv) {
     throw new HttpError(409, `Error in delete resource class: Unable to delete resource class ${name}. Class is in use in inventory.`);
   }
-  await db.deleteFrom('resource_classes').where('id', '=', rc.id).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('resource_classes').where('id', '=', rc.id).execute();
+    await recordCatalogChange(trx);
+  });
 }
 
 export function isStandardClass(name: string): boolean {
@@ -81,6 +88,9 @@ export async function renameResourceClass(db: Kysely<PlacementDB>, rc: ResourceC
   name: string): Promise<ResourceClass | null> {
   if (await findResourceClass(db, name)) return null;
   const updated_at = now();
-  await db.updateTable('resource_classes').set({ name, updated_at }).where('id', '=', rc.id).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('resource_classes').set({ name, updated_at }).where('id', '=', rc.id).execute();
+    await recordCatalogChange(trx);
+  });
   return { ...rc, name, updated_at };
 }

@@ -1,9 +1,13 @@
-// Resource provider lookups and the generation compare-and-swap that every provider-changing
-// write goes through (optimistic concurrency, as upstream).
+// Resource providers: create, rename, re-parent, delete, and the generation compare-and-swap
+// that every provider-changing write goes through (optimistic concurrency, as upstream).
 import type { Kysely, Transaction } from 'kysely';
-import { HttpError, notFound } from '../../common/http/errors.js';
+import { uniqueViolation } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
-import { CONCURRENT_UPDATE } from '../errors.js';
+import {
+  CannotDeleteParentResourceProvider, DuplicateEntry, NotFound, ObjectActionError,
+  ResourceProviderConcurrentUpdateDetected, ResourceProviderInUse,
+} from '../exceptions.js';
+import { recordProviderChanges } from '../index/changes.js';
 import { now } from '../http.js';
 
 export interface ResourceProvider {
@@ -11,7 +15,7 @@ export interface ResourceProvider {
   uuid: string;
   name: string;
   generation: number;
-  root_provider_id: number | null;
+  root_provider_id: number;
   parent_provider_id: number | null;
   root_provider_uuid: string;
   parent_provider_uuid: string | null;
@@ -19,14 +23,7 @@ export interface ResourceProvider {
   updated_at: string | null;
 }
 
-type Db = Kysely<PlacementDB> | Transaction<PlacementDB>;
-
-/** Thrown when a provider's generation moved under us; handlers word the 409 their own way. */
-export class ProviderConcurrentUpdate extends HttpError {
-  constructor(message = 'Another thread concurrently updated the resource provider data. Please retry your update') {
-    super(409, message, CONCURRENT_UPDATE);
-  }
-}
+export type Db = Kysely<PlacementDB> | Transaction<PlacementDB>;
 
 function providerQuery(db: Db) {
   return db.selectFrom('resource_providers as rp')
@@ -41,33 +38,147 @@ function providerQuery(db: Db) {
 function fix(row: Record<string, unknown> | undefined): ResourceProvider | undefined {
   if (!row) return undefined;
   const rp = row as unknown as ResourceProvider;
-  return { ...rp, root_provider_uuid: rp.root_provider_uuid ?? rp.uuid };
+  return { ...rp, root_provider_id: rp.root_provider_id ?? rp.id, root_provider_uuid: rp.root_provider_uuid ?? rp.uuid };
 }
 
 export async function findProvider(db: Db, uuid: string): Promise<ResourceProvider | undefined> {
   return fix(await providerQuery(db).where('rp.uuid', '=', uuid).executeTakeFirst());
 }
 
-export async function findProviderById(db: Db, id: number): Promise<ResourceProvider | undefined> {
-  return fix(await providerQuery(db).where('rp.id', '=', id).executeTakeFirst());
-}
-
-/** The provider, or 404 "No resource provider with uuid X found". */
+/** The provider, or NotFound "No resource provider with uuid X found". */
 export async function getProvider(db: Db, uuid: string): Promise<ResourceProvider> {
   const rp = await findProvider(db, uuid);
-  if (!rp) throw notFound(`No resource provider with uuid ${uuid} found`, 'placement.resource_provider.not_found');
+  if (!rp) throw new NotFound(`No resource provider with uuid ${uuid} found`);
   return rp;
 }
 
-/** Bumps the generation iff it is still `expected`; returns the new generation or throws
- * ProviderConcurrentUpdate. Inside a transaction this also serialises concurrent writers of the
- * same provider (the row lock on PostgreSQL, the single writer on SQLite). */
-export async function incrementGeneration(db: Db, id: number, expected: number,
-  error: () => HttpError = () => new ProviderConcurrentUpdate()): Promise<number> {
-  const res = await db.updateTable('resource_providers')
-    .set({ generation: expected + 1, updated_at: now() })
-    .where('id', '=', id).where('generation', '=', expected)
+/** Bumps the generation iff it is still `rp.generation` (updating `rp`), else throws
+ * ResourceProviderConcurrentUpdateDetected. Inside a transaction this also serialises concurrent
+ * writers of the same provider: the row lock on PostgreSQL, the single writer on SQLite. */
+export async function incrementGeneration(trx: Db, rp: { id: number; generation: number }): Promise<void> {
+  const res = await trx.updateTable('resource_providers')
+    .set({ generation: rp.generation + 1, updated_at: now() })
+    .where('id', '=', rp.id).where('generation', '=', rp.generation)
     .executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) throw error();
-  return expected + 1;
+  if (Number(res.numUpdatedRows) !== 1) throw new ResourceProviderConcurrentUpdateDetected();
+  rp.generation += 1;
+  await recordProviderChanges(trx, [rp.id]);
+}
+
+function duplicate(e: unknown): DuplicateEntry | null {
+  const cols = uniqueViolation(e);
+  return cols ? new DuplicateEntry(cols) : null;
+}
+
+export async function createProvider(db: Kysely<PlacementDB>,
+  data: { uuid: string; name: string; parent_provider_uuid?: string | null }): Promise<ResourceProvider> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      let parent: ResourceProvider | undefined;
+      if (data.parent_provider_uuid) {
+        if (data.parent_provider_uuid === data.uuid) {
+          throw new ObjectActionError('create', 'parent provider UUID cannot be same as UUID. '
+            + 'Please set parent provider UUID to None if there is no parent.');
+        }
+        parent = await findProvider(trx, data.parent_provider_uuid);
+        if (!parent) throw new ObjectActionError('create', 'parent provider UUID does not exist.');
+      }
+      const ts = now();
+      const row = await trx.insertInto('resource_providers').values({
+        uuid: data.uuid, name: data.name, generation: 0,
+        parent_provider_id: parent?.id ?? null, root_provider_id: parent?.root_provider_id ?? null,
+        created_at: ts, updated_at: null,
+      }).returning('id').executeTakeFirstOrThrow();
+      if (!parent) {
+        await trx.updateTable('resource_providers').set({ root_provider_id: row.id }).where('id', '=', row.id).execute();
+      }
+      await recordProviderChanges(trx, [row.id]);
+      return {
+        id: row.id, uuid: data.uuid, name: data.name, generation: 0,
+        root_provider_id: parent?.root_provider_id ?? row.id, parent_provider_id: parent?.id ?? null,
+        root_provider_uuid: parent?.root_provider_uuid ?? data.uuid, parent_provider_uuid: parent?.uuid ?? null,
+        created_at: ts, updated_at: null,
+      };
+    });
+  } catch (e) {
+    throw duplicate(e) ?? e;
+  }
+}
+
+/** The ids of `rp` and every provider below it. */
+async function subtreeIds(db: Db, rp: ResourceProvider): Promise<number[]> {
+  const tree = await db.selectFrom('resource_providers').select(['id', 'parent_provider_id'])
+    .where('root_provider_id', '=', rp.root_provider_id).execute();
+  const children = new Map<number, number[]>();
+  for (const r of tree) {
+    if (r.parent_provider_id !== null) children.set(r.parent_provider_id, [...children.get(r.parent_provider_id) ?? [], r.id]);
+  }
+  const out = [rp.id];
+  for (let i = 0; i < out.length; i++) out.push(...children.get(out[i]!) ?? []);
+  return out;
+}
+
+/** Renames and/or re-parents. Before 1.37 a provider may only gain a parent, never change or
+ * lose it. Neither change bumps the generation (as upstream). */
+export async function updateProvider(db: Kysely<PlacementDB>, uuid: string,
+  changes: { name?: string; parent_provider_uuid?: string | null }, allowReparenting: boolean): Promise<ResourceProvider> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const rp = await getProvider(trx, uuid);
+      const updates: { name?: string; parent_provider_id?: number | null; root_provider_id?: number; updated_at: string } = { updated_at: now() };
+      let subtree: number[] = [];
+      let newRoot: { id: number; uuid: string } | null = null;
+      if (changes.name !== undefined) updates.name = changes.name;
+      if ('parent_provider_uuid' in changes) {
+        const parentUuid = changes.parent_provider_uuid;
+        if (parentUuid) {
+          const parent = await findProvider(trx, parentUuid);
+          if (!parent) throw new ObjectActionError('create', 'parent provider UUID does not exist.');
+          if (rp.parent_provider_id !== null && rp.parent_provider_id !== parent.id && !allowReparenting) {
+            throw new ObjectActionError('update', 're-parenting a provider is not currently allowed.');
+          }
+          subtree = await subtreeIds(trx, rp);
+          if (subtree.includes(parent.id)) {
+            throw new ObjectActionError('update', 'creating loop in the provider tree is not allowed.');
+          }
+          updates.parent_provider_id = parent.id;
+          newRoot = { id: parent.root_provider_id, uuid: parent.root_provider_uuid };
+        } else if (rp.parent_provider_id !== null) {
+          if (!allowReparenting) {
+            throw new ObjectActionError('update', 'un-parenting a provider is not currently allowed.');
+          }
+          subtree = await subtreeIds(trx, rp);
+          updates.parent_provider_id = null;
+          newRoot = { id: rp.id, uuid: rp.uuid };
+        }
+      }
+      await trx.updateTable('resource_providers').set(updates).where('id', '=', rp.id).execute();
+      if (newRoot && subtree.length) {
+        await trx.updateTable('resource_providers').set({ root_provider_id: newRoot.id })
+          .where('id', 'in', subtree).execute();
+      }
+      await recordProviderChanges(trx, subtree.length ? subtree : [rp.id]);
+      return (await findProvider(trx, uuid))!;
+    });
+  } catch (e) {
+    throw duplicate(e) ?? e;
+  }
+}
+
+export async function deleteProvider(db: Kysely<PlacementDB>, uuid: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const rp = await findProvider(trx, uuid);
+    if (!rp) throw new NotFound(`No resource provider with uuid ${uuid} found for delete`);
+    const child = await trx.selectFrom('resource_providers').select('id')
+      .where('parent_provider_id', '=', rp.id).limit(1).executeTakeFirst();
+    if (child) throw new CannotDeleteParentResourceProvider();
+    const alloc = await trx.selectFrom('allocations').select('id')
+      .where('resource_provider_id', '=', rp.id).limit(1).executeTakeFirst();
+    if (alloc) throw new ResourceProviderInUse();
+    await trx.deleteFrom('inventories').where('resource_provider_id', '=', rp.id).execute();
+    await trx.deleteFrom('resource_provider_aggregates').where('resource_provider_id', '=', rp.id).execute();
+    await trx.deleteFrom('resource_provider_traits').where('resource_provider_id', '=', rp.id).execute();
+    await trx.deleteFrom('resource_providers').where('id', '=', rp.id).execute();
+    await recordProviderChanges(trx, [rp.id]);
+  });
 }

@@ -1,10 +1,29 @@
-// Traits: the standard ones (os-traits, seeded at startup) and CUSTOM_* ones.
+// Traits: the standard ones (os-traits, seeded at startup), CUSTOM_* ones, and which providers
+// have which.
 import type { Kysely } from 'kysely';
 import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-traits.json' with { type: 'json' };
+import { NotFound, PlacementException } from '../exceptions.js';
+import { recordCatalogChange } from '../index/changes.js';
 import { now } from '../http.js';
+import { incrementGeneration, type Db, type ResourceProvider } from './resource_provider.js';
 
 export const STANDARD_TRAITS: readonly string[] = STANDARD;
+export const CUSTOM_PREFIX = 'CUSTOM_';
+
+export interface Trait {
+  id: number;
+  name: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export class TraitCannotDeleteStandard extends PlacementException {
+  constructor(name: string) { super(`Cannot delete standard trait ${name}.`); }
+}
+export class TraitInUse extends PlacementException {
+  constructor(name: string) { super(`The trait ${name} is in use by a resource provider.`); }
+}
 
 /** Inserts the standard traits that are missing. */
 export async function syncStandardTraits(db: Kysely<PlacementDB>): Promise<void> {
@@ -13,6 +32,89 @@ export async function syncStandardTraits(db: Kysely<PlacementDB>): Promise<void>
   const ts = now();
   for (let i = 0; i < missing.length; i += 200) {
     await db.insertInto('traits')
-      .values(missing.slice(i, i + 200).map((name) => ({ name, created_at: ts, updated_at: null }))).execute();
+      .values(missing.slice(i, i + 200).map((name) => ({ name, created_at: ts, updated_at: null })))
+      .onConflict((oc) => oc.column('name').doNothing()).execute();
   }
+}
+
+export interface TraitFilters {
+  nameIn?: string[];
+  prefix?: string;
+  associated?: boolean;
+}
+
+export async function listTraits(db: Db, f: TraitFilters = {}): Promise<Trait[]> {
+  let q = db.selectFrom('traits').selectAll();
+  if (f.nameIn) {
+    if (!f.nameIn.length) return [];
+    q = q.where('name', 'in', f.nameIn);
+  }
+  if (f.prefix !== undefined) {
+    // Compared exactly rather than with LIKE, whose wildcards (_ in CUSTOM_) would match more.
+    q = q.where((eb) => eb.fn('substr', ['name', eb.lit(1), eb.lit(f.prefix!.length)]), '=', f.prefix);
+  }
+  if (f.associated !== undefined) {
+    const linked = db.selectFrom('resource_provider_traits').select('trait_id');
+    q = q.where('id', f.associated ? 'in' : 'not in', linked);
+  }
+  return q.orderBy('name').execute();
+}
+
+export async function findTrait(db: Db, name: string): Promise<Trait | undefined> {
+  return db.selectFrom('traits').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+/** Creates a custom trait; returns it and whether it was created (false: it existed). */
+export async function ensureTrait(db: Kysely<PlacementDB>, name: string): Promise<{ trait: Trait; created: boolean }> {
+  const existing = await findTrait(db, name);
+  if (existing) return { trait: existing, created: false };
+  const created = await db.transaction().execute(async (trx) => {
+    const row = await trx.insertInto('traits').values({ name, created_at: now(), updated_at: null })
+      .onConflict((oc) => oc.column('name').doNothing()).returningAll().executeTakeFirst();
+    if (row) await recordCatalogChange(trx);
+    return row;
+  });
+  // A concurrent request that created the same trait first wins; ours is then a no-op.
+  return created ? { trait: created, created: true } : { trait: (await findTrait(db, name))!, created: false };
+}
+
+export async function deleteTrait(db: Kysely<PlacementDB>, name: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const trait = await findTrait(trx, name);
+    if (!trait) throw new NotFound(`No such trait(s): ${name}.`);
+    if (!name.startsWith(CUSTOM_PREFIX)) throw new TraitCannotDeleteStandard(name);
+    const used = await trx.selectFrom('resource_provider_traits').select('trait_id')
+      .where('trait_id', '=', trait.id).limit(1).executeTakeFirst();
+    if (used) throw new TraitInUse(name);
+    await trx.deleteFrom('traits').where('id', '=', trait.id).execute();
+    await recordCatalogChange(trx);
+  });
+}
+
+export async function providerTraits(db: Db, rp: { id: number }): Promise<Trait[]> {
+  return db.selectFrom('resource_provider_traits as rpt').innerJoin('traits as t', 't.id', 'rpt.trait_id')
+    .select(['t.id', 't.name', 't.created_at', 't.updated_at'])
+    .where('rpt.resource_provider_id', '=', rp.id).orderBy('t.name').execute();
+}
+
+/** Replaces the provider's traits; bumps the generation only when something changed. */
+export async function setProviderTraits(db: Kysely<PlacementDB>, rp: ResourceProvider, traits: Trait[]): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const have = new Set((await providerTraits(trx, rp)).map((t) => t.id));
+    const want = new Set(traits.map((t) => t.id));
+    const toAdd = [...want].filter((id) => !have.has(id));
+    const toDelete = [...have].filter((id) => !want.has(id));
+    if (!toAdd.length && !toDelete.length) return;
+    if (toDelete.length) {
+      await trx.deleteFrom('resource_provider_traits').where('resource_provider_id', '=', rp.id)
+        .where('trait_id', 'in', toDelete).execute();
+    }
+    if (toAdd.length) {
+      const ts = now();
+      await trx.insertInto('resource_provider_traits')
+        .values(toAdd.map((trait_id) => ({ resource_provider_id: rp.id, trait_id, created_at: ts })))
+        .onConflict((oc) => oc.columns(['resource_provider_id', 'trait_id']).doNothing()).execute();
+    }
+    await incrementGeneration(trx, rp);
+  });
 }

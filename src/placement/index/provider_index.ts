@@ -1,0 +1,148 @@
+// The provider index: every resource provider with its inventory, usage, traits and aggregates,
+// in memory, with lookup tables by resource class, trait, aggregate and tree. Allocation
+// candidates and provider listings are answered from it, without SQL, which is what makes them
+// fast. The database stays the truth: writes go to the database only, and before answering a
+// read the index catches up with the change log (./changes.ts), so it reflects every write
+// committed before the read started, whichever process made it.
+import type { Kysely } from 'kysely';
+import type { Engine } from '../../common/db/index.js';
+import type { PlacementDB } from '../db/schema.js';
+import { changeCursor, pruneChanges, CHANGE_RETENTION_MS, type ChangeCursor } from './changes.js';
+import { loadCatalog, loadProviders } from './loader.js';
+import type { Catalog, ProviderNode } from './model.js';
+
+function addTo<K>(map: Map<K, Set<number>>, key: K, id: number) {
+  let set = map.get(key);
+  if (!set) map.set(key, set = new Set());
+  set.add(id);
+}
+function removeFrom<K>(map: Map<K, Set<number>>, key: K, id: number) {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(id);
+  if (!set.size) map.delete(key);
+}
+
+const EMPTY: ReadonlySet<number> = new Set();
+
+export class ProviderIndex {
+  readonly nodes = new Map<number, ProviderNode>();
+  readonly byUuid = new Map<string, ProviderNode>();
+  private readonly childIds = new Map<number, Set<number>>();
+  private readonly treeIds = new Map<number, Set<number>>();
+  private readonly rcIds = new Map<number, Set<number>>();
+  private readonly traitIds = new Map<string, Set<number>>();
+  private readonly aggIds = new Map<string, Set<number>>();
+  catalog: Catalog = { rcById: new Map(), rcByName: new Map(), traits: new Set() };
+
+  private cursor: ChangeCursor;
+  private lastSync = 0;
+  private lastPrune = 0;
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+
+  constructor(private readonly db: Kysely<PlacementDB>, engine: Engine) {
+    this.cursor = changeCursor(engine);
+  }
+
+  /** Loads everything (at start, or after being away longer than the change log is kept). */
+  async reload(): Promise<void> {
+    await this.cursor.start(this.db);
+    this.catalog = await loadCatalog(this.db);
+    const nodes = await loadProviders(this.db, null);
+    for (const m of [this.nodes, this.byUuid, this.childIds, this.treeIds, this.rcIds, this.traitIds, this.aggIds]) m.clear();
+    for (const n of nodes) this.put(n);
+    this.lastSync = Date.now();
+  }
+
+  /** Catches up with every change committed before this call. Concurrent callers share one
+   * catch-up when they can: a caller arriving while one runs waits for the next one, since the
+   * running one may have read the log before the caller's own writes committed. */
+  sync(): Promise<void> {
+    if (!this.running) return this.run();
+    if (!this.queued) {
+      this.queued = this.running.catch(() => undefined)
+        .then(() => { this.queued = null; return this.run(); });
+    }
+    return this.queued;
+  }
+
+  private run(): Promise<void> {
+    this.running = this.catchUp()
+      // A catch-up that failed half way may have moved the cursor past changes it did not
+      // apply: the next one starts over from a full load.
+      .catch((e) => { this.lastSync = 0; throw e; })
+      .finally(() => { this.running = null; });
+    return this.running;
+  }
+
+  private async catchUp(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastSync > CHANGE_RETENTION_MS / 2) return this.reload();
+    if (now - this.lastPrune > 60_000) {
+      this.lastPrune = now;
+      await pruneChanges(this.db);
+    }
+    const batch = await this.cursor.poll(this.db);
+    this.lastSync = now;
+    if (batch.catalog) this.catalog = await loadCatalog(this.db);
+    if (!batch.providerIds.size) return;
+    const ids = [...batch.providerIds];
+    const fresh = await loadProviders(this.db, ids);
+    const found = new Set(fresh.map((n) => n.id));
+    for (const id of ids) if (!found.has(id)) this.remove(id);
+    for (const n of fresh) this.put(n);
+  }
+
+  private put(n: ProviderNode): void {
+    this.remove(n.id);
+    this.nodes.set(n.id, n);
+    this.byUuid.set(n.uuid, n);
+    if (n.parentId !== null) addTo(this.childIds, n.parentId, n.id);
+    addTo(this.treeIds, n.rootId, n.id);
+    for (const rc of n.inventories.keys()) addTo(this.rcIds, rc, n.id);
+    for (const t of n.traits) addTo(this.traitIds, t, n.id);
+    for (const a of n.aggregates) addTo(this.aggIds, a, n.id);
+  }
+
+  private remove(id: number): void {
+    const old = this.nodes.get(id);
+    if (!old) return;
+    this.nodes.delete(id);
+    this.byUuid.delete(old.uuid);
+    if (old.parentId !== null) removeFrom(this.childIds, old.parentId, id);
+    removeFrom(this.treeIds, old.rootId, id);
+    for (const rc of old.inventories.keys()) removeFrom(this.rcIds, rc, id);
+    for (const t of old.traits) removeFrom(this.traitIds, t, id);
+    for (const a of old.aggregates) removeFrom(this.aggIds, a, id);
+  }
+
+  /** Ids of the providers with inventory of this class. */
+  withResourceClass(rcId: number): ReadonlySet<number> { return this.rcIds.get(rcId) ?? EMPTY; }
+  /** Ids of the providers having this trait. */
+  withTrait(name: string): ReadonlySet<number> { return this.traitIds.get(name) ?? EMPTY; }
+  /** Ids of the providers in this aggregate. */
+  inAggregate(uuid: string): ReadonlySet<number> { return this.aggIds.get(uuid) ?? EMPTY; }
+  /** Ids of the providers in the tree rooted at `rootId`. */
+  tree(rootId: number): ReadonlySet<number> { return this.treeIds.get(rootId) ?? EMPTY; }
+  children(id: number): ReadonlySet<number> { return this.childIds.get(id) ?? EMPTY; }
+
+  get(id: number): ProviderNode {
+    return this.nodes.get(id)!;
+  }
+  parentUuid(n: ProviderNode): string | null {
+    return n.parentId === null ? null : this.nodes.get(n.parentId)?.uuid ?? null;
+  }
+  rootUuid(n: ProviderNode): string {
+    return this.nodes.get(n.rootId)?.uuid ?? n.uuid;
+  }
+  /** The provider and all its descendants. */
+  subtree(id: number): number[] {
+    const out = [id];
+    for (let i = 0; i < out.length; i++) for (const c of this.children(out[i]!)) out.push(c);
+    return out;
+  }
+  rcName(id: number): string {
+    return this.catalog.rcById.get(id) ?? `UNKNOWN_${id}`;
+  }
+}

@@ -1,0 +1,52 @@
+// Provider aggregates: sets of providers named by a UUID. An aggregate exists as soon as a
+// provider is put in it, and sharing providers (MISC_SHARES_VIA_AGGREGATE) share with the
+// other members of their aggregates.
+import type { Kysely } from 'kysely';
+import type { PlacementDB } from '../db/schema.js';
+import { recordProviderChanges } from '../index/changes.js';
+import { now } from '../http.js';
+import { incrementGeneration, type Db, type ResourceProvider } from './resource_provider.js';
+
+export async function providerAggregates(db: Db, rp: { id: number }): Promise<string[]> {
+  const rows = await db.selectFrom('resource_provider_aggregates as rpa')
+    .innerJoin('placement_aggregates as a', 'a.id', 'rpa.aggregate_id')
+    .select('a.uuid').where('rpa.resource_provider_id', '=', rp.id).orderBy('a.id').execute();
+  return rows.map((r) => r.uuid);
+}
+
+/** Aggregate ids for these UUIDs, creating the aggregates that do not exist yet. */
+async function ensureAggregates(trx: Db, uuids: string[]): Promise<Map<string, number>> {
+  if (!uuids.length) return new Map();
+  const ts = now();
+  await trx.insertInto('placement_aggregates').values(uuids.map((uuid) => ({ uuid, created_at: ts, updated_at: null })))
+    .onConflict((oc) => oc.column('uuid').doNothing()).execute();
+  const rows = await trx.selectFrom('placement_aggregates').select(['id', 'uuid']).where('uuid', 'in', uuids).execute();
+  return new Map(rows.map((r) => [r.uuid, r.id]));
+}
+
+/** Makes the provider a member of exactly these aggregates. Since 1.19 this is a generation-
+ * checked change of the provider; before, it leaves the generation alone (as upstream). */
+export async function setProviderAggregates(db: Kysely<PlacementDB>, rp: ResourceProvider, uuids: string[],
+  bumpGeneration: boolean): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('resource_provider_aggregates as rpa')
+      .innerJoin('placement_aggregates as a', 'a.id', 'rpa.aggregate_id')
+      .select(['a.id', 'a.uuid']).where('rpa.resource_provider_id', '=', rp.id).execute();
+    const want = new Set(uuids);
+    const have = new Set(current.map((r) => r.uuid));
+    const toDelete = current.filter((r) => !want.has(r.uuid)).map((r) => r.id);
+    const ids = await ensureAggregates(trx, [...want].filter((u) => !have.has(u)));
+    if (ids.size) {
+      const ts = now();
+      await trx.insertInto('resource_provider_aggregates')
+        .values([...ids.values()].map((aggregate_id) => ({ resource_provider_id: rp.id, aggregate_id, created_at: ts })))
+        .onConflict((oc) => oc.columns(['resource_provider_id', 'aggregate_id']).doNothing()).execute();
+    }
+    if (toDelete.length) {
+      await trx.deleteFrom('resource_provider_aggregates').where('resource_provider_id', '=', rp.id)
+        .where('aggregate_id', 'in', toDelete).execute();
+    }
+    if (bumpGeneration) await incrementGeneration(trx, rp);
+    else await recordProviderChanges(trx, [rp.id]);
+  });
+}

@@ -1,0 +1,195 @@
+// Allocations: what each consumer holds of each provider's inventory. Every write replaces the
+// complete allocations of the consumers it names, in one transaction, after checking capacity;
+// provider generations make concurrent writers to the same provider retry instead of
+// overcommitting (upstream's replace_all with allocation_conflict_retry_count).
+import type { Kysely, Transaction } from 'kysely';
+import type { PlacementDB } from '../db/schema.js';
+import {
+  InvalidAllocationCapacityExceeded, InvalidAllocationConstraintsViolated, InvalidInventory,
+  ResourceProviderConcurrentUpdateDetected, ResourceClassNotFound,
+} from '../exceptions.js';
+import { recordProviderChanges } from '../index/changes.js';
+import { now } from '../http.js';
+import {
+  deleteConsumersWithoutAllocations, ensureConsumer, incrementConsumerGeneration, type Consumer, type ConsumerRequest,
+} from './consumer.js';
+import { incrementGeneration, type Db } from './resource_provider.js';
+
+export interface ConsumerAllocation {
+  id: number;
+  resource_provider_id: number;
+  resource_provider_uuid: string;
+  resource_provider_generation: number;
+  resource_class: string;
+  used: number;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export async function listForConsumer(db: Db, consumerUuid: string): Promise<ConsumerAllocation[]> {
+  return db.selectFrom('allocations as a')
+    .innerJoin('resource_providers as rp', 'rp.id', 'a.resource_provider_id')
+    .innerJoin('resource_classes as rc', 'rc.id', 'a.resource_class_id')
+    .select(['a.id', 'a.resource_provider_id', 'rp.uuid as resource_provider_uuid',
+      'rp.generation as resource_provider_generation', 'rc.name as resource_class', 'a.used', 'a.created_at', 'a.updated_at'])
+    .where('a.consumer_id', '=', consumerUuid).orderBy('a.id').execute();
+}
+
+export interface ProviderAllocation {
+  consumer_uuid: string;
+  consumer_generation: number | null;
+  resource_class: string;
+  used: number;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export async function listForProvider(db: Db, rp: { id: number }): Promise<ProviderAllocation[]> {
+  return db.selectFrom('allocations as a')
+    .innerJoin('resource_classes as rc', 'rc.id', 'a.resource_class_id')
+    .leftJoin('consumers as c', 'c.uuid', 'a.consumer_id')
+    .select(['a.consumer_id as consumer_uuid', 'c.generation as consumer_generation', 'rc.name as resource_class',
+      'a.used', 'a.created_at', 'a.updated_at'])
+    .where('a.resource_provider_id', '=', rp.id).orderBy('a.id').execute();
+}
+
+/** One consumer's part of a write: its identity and its complete new allocations
+ * (provider uuid → class → amount); an empty map removes all its allocations. */
+export interface ConsumerWrite extends ConsumerRequest {
+  allocations: Map<string, Map<string, number>>;
+}
+
+/** A provider named by an allocation that does not exist (a 400 for the handlers). */
+export class AllocationProviderNotFound extends Error {
+  constructor(readonly uuid: string) { super(`Allocation for resource provider '${uuid}' that does not exist.`); }
+}
+
+interface Row { rpId: number; rpUuid: string; rcId: number; rc: string; used: number; consumer: string }
+
+async function providersByUuid(trx: Transaction<PlacementDB>, uuids: string[]) {
+  const rows = uuids.length
+    ? await trx.selectFrom('resource_providers').select(['id', 'uuid', 'generation']).where('uuid', 'in', uuids).execute()
+    : [];
+  const byUuid = new Map(rows.map((r) => [r.uuid, r]));
+  for (const u of uuids) if (!byUuid.has(u)) throw new AllocationProviderNotFound(u);
+  return byUuid;
+}
+
+async function classIds(trx: Transaction<PlacementDB>, names: string[]): Promise<Map<string, number>> {
+  const rows = names.length
+    ? await trx.selectFrom('resource_classes').select(['id', 'name']).where('name', 'in', names).execute() : [];
+  const ids = new Map(rows.map((r) => [r.name, r.id]));
+  for (const n of names) if (!ids.has(n)) throw new ResourceClassNotFound(n);
+  return ids;
+}
+
+/** Upstream's _check_capacity_exceeded, against the usage left once the consumers' old
+ * allocations are gone. */
+async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promise<void> {
+  const rpIds = [...new Set(rows.map((r) => r.rpId))];
+  const rcIds = [...new Set(rows.map((r) => r.rcId))];
+  if (!rpIds.length) return;
+  const inventories = await trx.selectFrom('inventories')
+    .select(['resource_provider_id', 'resource_class_id', 'total', 'reserved', 'min_unit', 'max_unit', 'step_size', 'allocation_ratio'])
+    .where('resource_provider_id', 'in', rpIds).where('resource_class_id', 'in', rcIds).execute();
+  const usage = await trx.selectFrom('allocations')
+    .select(['resource_provider_id', 'resource_class_id', (eb) => eb.fn.sum<number>('used').as('used')])
+    .where('resource_provider_id', 'in', rpIds).where('resource_class_id', 'in', rcIds)
+    .groupBy(['resource_provider_id', 'resource_class_id']).execute();
+  const key = (rp: number, rc: number) => `${rp}:${rc}`;
+  const inv = new Map(inventories.map((i) => [key(i.resource_provider_id, i.resource_class_id), i]));
+  const used = new Map(usage.map((u) => [key(u.resource_provider_id, u.resource_class_id), Number(u.used)]));
+  const withInventory = new Set(inventories.map((i) => i.resource_provider_id));
+  const missing = rows.filter((r) => !withInventory.has(r.rpId));
+  if (missing.length) {
+    const classes = [...new Set(rows.map((r) => r.rc))].join(', ');
+    throw new InvalidInventory(`Inventory for '${classes}' on resource provider '${[...new Set(missing.map((r) => r.rpUuid))].join(', ')}' invalid.`);
+  }
+  const requested = new Map<string, number>();
+  for (const r of rows) {
+    const k = key(r.rpId, r.rcId);
+    requested.set(k, (requested.get(k) ?? 0) + r.used);
+    if (r.used === 0) continue;
+    const i = inv.get(k);
+    if (!i) throw new InvalidInventory(`Inventory for '${r.rc}' on resource provider '${r.rpUuid}' invalid.`);
+    if (r.used < i.min_unit || r.used > i.max_unit || r.used % i.step_size !== 0) {
+      throw new InvalidAllocationConstraintsViolated(r.rc, r.rpUuid);
+    }
+    const cap = (i.total - i.reserved) * Number(i.allocation_ratio);
+    const u = used.get(k) ?? 0;
+    if (cap < u + r.used || cap < u + requested.get(k)!) throw new InvalidAllocationCapacityExceeded(r.rc, r.rpUuid);
+  }
+}
+
+async function writeOnce(trx: Transaction<PlacementDB>, writes: ConsumerWrite[]): Promise<void> {
+  const consumers: Consumer[] = [];
+  for (const w of writes) consumers.push(await ensureConsumer(trx, w));
+  const uuids = [...new Set(writes.flatMap((w) => [...w.allocations.keys()]))];
+  const providers = await providersByUuid(trx, uuids);
+  const rcs = await classIds(trx, [...new Set(writes.flatMap((w) => [...w.allocations.values()].flatMap((m) => [...m.keys()])))]);
+  const consumerUuids = writes.map((w) => w.uuid);
+  // Providers losing allocations change too (their usage), though upstream leaves their
+  // generation alone; they are recorded for the provider index.
+  const previous = await trx.selectFrom('allocations').select('resource_provider_id')
+    .where('consumer_id', 'in', consumerUuids).execute();
+  // A consumer whose write is empty gives up what it holds: those providers count as touched,
+  // and their generation moves, as upstream writes zero-amount allocations for them.
+  const emptied = new Set<number>();
+  for (const w of writes) {
+    if (w.allocations.size) continue;
+    const held = await trx.selectFrom('allocations').select('resource_provider_id').where('consumer_id', '=', w.uuid).execute();
+    for (const h of held) emptied.add(h.resource_provider_id);
+  }
+  await trx.deleteFrom('allocations').where('consumer_id', 'in', consumerUuids).execute();
+  const rows: Row[] = [];
+  for (const w of writes) {
+    for (const [rpUuid, resources] of w.allocations) {
+      const rp = providers.get(rpUuid)!;
+      for (const [rc, used] of resources) {
+        rows.push({ rpId: rp.id, rpUuid, rcId: rcs.get(rc)!, rc, used, consumer: w.uuid });
+      }
+    }
+  }
+  await checkCapacity(trx, rows);
+  const ts = now();
+  const inserts = rows.filter((r) => r.used > 0).map((r) => ({
+    resource_provider_id: r.rpId, consumer_id: r.consumer, resource_class_id: r.rcId, used: r.used, created_at: ts, updated_at: null,
+  }));
+  for (let i = 0; i < inserts.length; i += 500) await trx.insertInto('allocations').values(inserts.slice(i, i + 500)).execute();
+  const bumped = new Set<number>();
+  for (const rp of providers.values()) { await incrementGeneration(trx, rp); bumped.add(rp.id); }
+  for (const id of emptied) {
+    if (bumped.has(id)) continue;
+    const rp = await trx.selectFrom('resource_providers').select(['id', 'generation']).where('id', '=', id).executeTakeFirstOrThrow();
+    await incrementGeneration(trx, rp);
+    bumped.add(id);
+  }
+  await recordProviderChanges(trx, previous.map((r) => r.resource_provider_id).filter((id) => !bumped.has(id)));
+  for (const c of consumers) await incrementConsumerGeneration(trx, c);
+  await deleteConsumersWithoutAllocations(trx, writes.filter((w) => !rows.some((r) => r.consumer === w.uuid && r.used > 0)).map((w) => w.uuid));
+}
+
+/** Replaces the allocations of every consumer in `writes` at once, retrying up to `retries`
+ * times when a provider's generation moved under us. */
+export async function replaceAllocations(db: Kysely<PlacementDB>, writes: ConsumerWrite[], retries: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.transaction().execute((trx) => writeOnce(trx, writes));
+      return;
+    } catch (e) {
+      if (!(e instanceof ResourceProviderConcurrentUpdateDetected) || attempt >= retries) throw e;
+    }
+  }
+}
+
+/** DELETE /allocations/{consumer}: false when the consumer holds nothing. */
+export async function deleteConsumerAllocations(db: Kysely<PlacementDB>, consumerUuid: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const held = await trx.selectFrom('allocations').select('resource_provider_id').where('consumer_id', '=', consumerUuid).execute();
+    if (!held.length) return false;
+    await trx.deleteFrom('allocations').where('consumer_id', '=', consumerUuid).execute();
+    await recordProviderChanges(trx, held.map((h) => h.resource_provider_id));
+    await deleteConsumersWithoutAllocations(trx, [consumerUuid]);
+    return true;
+  });
+}

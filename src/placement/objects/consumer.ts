@@ -1,0 +1,118 @@
+// Consumers (whoever holds allocations: instances, migrations ...), with their project, user,
+// consumer type and generation. Projects, users and consumer types are created on first use.
+import type { Transaction } from 'kysely';
+import type { PlacementDB } from '../db/schema.js';
+import { ConcurrentUpdateDetected, PlacementException } from '../exceptions.js';
+import { now } from '../http.js';
+import type { Db } from './resource_provider.js';
+
+/** How consumers without a type are shown in usages. */
+export const NULL_CONSUMER_TYPE_ALIAS = 'unknown';
+
+export interface Consumer {
+  id: number;
+  uuid: string;
+  project_id: number;
+  user_id: number;
+  project: string;
+  user: string;
+  generation: number;
+  consumer_type_id: number | null;
+  consumer_type: string | null;
+}
+
+/** A consumer generation that does not match what the client expected. The text is upstream's. */
+export class ConsumerGenerationConflict extends PlacementException {
+  constructor(expected: number | null, got: number | null | undefined) {
+    super(`consumer generation conflict - expected ${expected ?? 'null'} but got ${got ?? 'None'}`);
+  }
+}
+
+type Named = 'projects' | 'users';
+
+/** The id of a project or user by external id, created when missing. */
+async function ensureExternal(trx: Transaction<PlacementDB>, table: Named, externalId: string): Promise<number> {
+  await trx.insertInto(table).values({ external_id: externalId, created_at: now(), updated_at: null })
+    .onConflict((oc) => oc.column('external_id').doNothing()).execute();
+  const row = await trx.selectFrom(table).select('id').where('external_id', '=', externalId).executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export const ensureProject = (trx: Transaction<PlacementDB>, id: string) => ensureExternal(trx, 'projects', id);
+export const ensureUser = (trx: Transaction<PlacementDB>, id: string) => ensureExternal(trx, 'users', id);
+
+export async function ensureConsumerType(trx: Transaction<PlacementDB>, name: string): Promise<number> {
+  await trx.insertInto('consumer_types').values({ name, created_at: now(), updated_at: null })
+    .onConflict((oc) => oc.column('name').doNothing()).execute();
+  return (await trx.selectFrom('consumer_types').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
+}
+
+export async function findConsumer(db: Db, uuid: string): Promise<Consumer | undefined> {
+  return db.selectFrom('consumers as c')
+    .innerJoin('projects as p', 'p.id', 'c.project_id')
+    .innerJoin('users as u', 'u.id', 'c.user_id')
+    .leftJoin('consumer_types as ct', 'ct.id', 'c.consumer_type_id')
+    .select(['c.id', 'c.uuid', 'c.project_id', 'c.user_id', 'p.external_id as project', 'u.external_id as user',
+      'c.generation', 'c.consumer_type_id', 'ct.name as consumer_type'])
+    .where('c.uuid', '=', uuid).executeTakeFirst();
+}
+
+/** What a write says about one consumer. */
+export interface ConsumerRequest {
+  uuid: string;
+  projectId: string;
+  userId: string;
+  /** Checked only when `checkGeneration` (1.28+): null means "must not exist yet". */
+  generation?: number | null;
+  checkGeneration: boolean;
+  /** Set only from 1.38, when the type is required. */
+  consumerType?: string;
+}
+
+/** Finds or creates the consumer, checks its generation, and brings its project, user and type
+ * in line with the request. Returns the consumer as it now is. */
+export async function ensureConsumer(trx: Transaction<PlacementDB>, r: ConsumerRequest): Promise<Consumer> {
+  const projectId = await ensureProject(trx, r.projectId);
+  const userId = await ensureUser(trx, r.userId);
+  const typeId = r.consumerType !== undefined ? await ensureConsumerType(trx, r.consumerType) : null;
+  let c = await findConsumer(trx, r.uuid);
+  if (c) {
+    if (r.checkGeneration && c.generation !== r.generation) throw new ConsumerGenerationConflict(c.generation, r.generation);
+  } else {
+    if (r.checkGeneration && r.generation !== null && r.generation !== undefined) {
+      throw new ConsumerGenerationConflict(null, r.generation);
+    }
+    const inserted = await trx.insertInto('consumers').values({
+      uuid: r.uuid, project_id: projectId, user_id: userId, generation: 0, consumer_type_id: typeId,
+      created_at: now(), updated_at: null,
+    }).onConflict((oc) => oc.column('uuid').doNothing()).returning('id').executeTakeFirst();
+    // Someone else created it between our look and our insert: their write wins this round.
+    if (!inserted) throw new ConcurrentUpdateDetected();
+    c = (await findConsumer(trx, r.uuid))!;
+  }
+  const changes: { project_id?: number; user_id?: number; consumer_type_id?: number } = {};
+  if (c.project_id !== projectId || c.user_id !== userId) Object.assign(changes, { project_id: projectId, user_id: userId });
+  if (typeId !== null && typeId !== c.consumer_type_id) changes.consumer_type_id = typeId;
+  if (Object.keys(changes).length) {
+    await trx.updateTable('consumers').set({ ...changes, updated_at: now() })
+      .where('id', '=', c.id).where('generation', '=', c.generation).execute();
+    c = (await findConsumer(trx, r.uuid))!;
+  }
+  return c;
+}
+
+/** Bumps a consumer's generation iff unchanged since `c` was read. */
+export async function incrementConsumerGeneration(trx: Db, c: Consumer): Promise<void> {
+  const res = await trx.updateTable('consumers').set({ generation: c.generation + 1, updated_at: now() })
+    .where('id', '=', c.id).where('generation', '=', c.generation).executeTakeFirst();
+  if (Number(res.numUpdatedRows) !== 1) throw new ConcurrentUpdateDetected();
+  c.generation += 1;
+}
+
+/** Deletes those of these consumers that no longer hold any allocation. */
+export async function deleteConsumersWithoutAllocations(trx: Db, uuids: string[]): Promise<void> {
+  if (!uuids.length) return;
+  await trx.deleteFrom('consumers').where('uuid', 'in', uuids)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('allocations').select('id').whereRef('allocations.consumer_id', '=', 'consumers.uuid'))))
+    .execute();
+}

@@ -1,0 +1,153 @@
+// Inventories of a provider: what it has of each resource class, and the rules for changing
+// that while allocations exist (in use → 409; shrinking below usage is allowed, with a warning).
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { PlacementDB } from '../db/schema.js';
+import { uniqueViolation } from '../../common/db/index.js';
+import {
+  DuplicateEntry, InventoryInUse, InventoryWithResourceClassNotFound, NotFound, ResourceClassNotFound,
+} from '../exceptions.js';
+import { now } from '../http.js';
+import { incrementGeneration, type Db, type ResourceProvider } from './resource_provider.js';
+
+export const MAX_INT = 2147483647;
+
+export interface InventoryFields {
+  total: number;
+  reserved: number;
+  min_unit: number;
+  max_unit: number;
+  step_size: number;
+  allocation_ratio: number;
+}
+
+export interface Inventory extends InventoryFields {
+  resource_class: string;
+  created_at?: string;
+  updated_at?: string | null;
+}
+
+export const INVENTORY_DEFAULTS: Omit<InventoryFields, 'total'> = {
+  reserved: 0, min_unit: 1, max_unit: MAX_INT, step_size: 1, allocation_ratio: 1.0,
+};
+
+/** Usable units: upstream's int((total - reserved) * allocation_ratio). */
+export function capacity(inv: InventoryFields): number {
+  return Math.trunc((inv.total - inv.reserved) * inv.allocation_ratio);
+}
+
+export async function listInventories(db: Db, rp: { id: number }): Promise<Inventory[]> {
+  const rows = await db.selectFrom('inventories as i').innerJoin('resource_classes as rc', 'rc.id', 'i.resource_class_id')
+    .select(['rc.name as resource_class', 'i.total', 'i.reserved', 'i.min_unit', 'i.max_unit', 'i.step_size',
+      'i.allocation_ratio', 'i.created_at', 'i.updated_at'])
+    .where('i.resource_provider_id', '=', rp.id).orderBy('i.resource_class_id').execute();
+  return rows.map((r) => ({ ...r, allocation_ratio: Number(r.allocation_ratio) }));
+}
+
+async function classIds(db: Db, names: string[]): Promise<Map<string, number>> {
+  if (!names.length) return new Map();
+  const rows = await db.selectFrom('resource_classes').select(['id', 'name']).where('name', 'in', names).execute();
+  const ids = new Map(rows.map((r) => [r.name, r.id]));
+  for (const n of names) if (!ids.has(n)) throw new ResourceClassNotFound(n);
+  return ids;
+}
+
+async function usageByClass(db: Db, rpId: number, rcIds: number[]): Promise<Map<number, number>> {
+  if (!rcIds.length) return new Map();
+  const rows = await db.selectFrom('allocations')
+    .select(['resource_class_id', (eb) => eb.fn.sum<number>('used').as('used')])
+    .where('resource_provider_id', '=', rpId).where('resource_class_id', 'in', rcIds)
+    .groupBy('resource_class_id').execute();
+  return new Map(rows.map((r) => [r.resource_class_id, Number(r.used)]));
+}
+
+async function failIfInUse(db: Db, rp: ResourceProvider, rcIds: number[], names: Map<number, string>) {
+  const used = await usageByClass(db, rp.id, rcIds);
+  if (used.size) throw new InventoryInUse([...used.keys()].map((id) => names.get(id)!), rp.uuid);
+}
+
+function warnOverCapacity(log: Logger, rp: ResourceProvider, inv: Inventory, used: number | undefined) {
+  if (used !== undefined && used > capacity(inv)) {
+    log.warn({ resource_provider: rp.uuid, resource_class: inv.resource_class },
+      'Resource provider is now over-capacity for this resource class');
+  }
+}
+
+function row(rpId: number, rcId: number, inv: InventoryFields) {
+  return {
+    resource_provider_id: rpId, resource_class_id: rcId, total: inv.total, reserved: inv.reserved,
+    min_unit: inv.min_unit, max_unit: inv.max_unit, step_size: inv.step_size, allocation_ratio: inv.allocation_ratio,
+  };
+}
+
+/** Replaces the provider's whole inventory (PUT .../inventories and DELETE .../inventories). */
+export async function setInventories(db: Kysely<PlacementDB>, log: Logger, rp: ResourceProvider,
+  inventories: Inventory[]): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const ids = await classIds(trx, inventories.map((i) => i.resource_class));
+    const existing = await trx.selectFrom('inventories').select(['resource_class_id'])
+      .where('resource_provider_id', '=', rp.id).execute();
+    const have = new Set(existing.map((r) => r.resource_class_id));
+    const want = new Set(ids.values());
+    const toDelete = [...have].filter((id) => !want.has(id));
+    if (toDelete.length) {
+      const names = new Map((await trx.selectFrom('resource_classes').select(['id', 'name'])
+        .where('id', 'in', toDelete).execute()).map((r) => [r.id, r.name]));
+      await failIfInUse(trx, rp, toDelete, names);
+      await trx.deleteFrom('inventories').where('resource_provider_id', '=', rp.id)
+        .where('resource_class_id', 'in', toDelete).execute();
+    }
+    const ts = now();
+    const used = await usageByClass(trx, rp.id, [...want].filter((id) => have.has(id)));
+    for (const inv of inventories) {
+      const rcId = ids.get(inv.resource_class)!;
+      if (have.has(rcId)) {
+        warnOverCapacity(log, rp, inv, used.get(rcId));
+        await trx.updateTable('inventories').set({ ...row(rp.id, rcId, inv), updated_at: ts })
+          .where('resource_provider_id', '=', rp.id).where('resource_class_id', '=', rcId).execute();
+      } else {
+        await trx.insertInto('inventories').values({ ...row(rp.id, rcId, inv), created_at: ts, updated_at: null }).execute();
+      }
+    }
+    await incrementGeneration(trx, rp);
+  });
+}
+
+/** Adds one inventory the provider does not have yet (POST .../inventories). */
+export async function addInventory(db: Kysely<PlacementDB>, rp: ResourceProvider, inv: Inventory): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const rcId = (await classIds(trx, [inv.resource_class])).get(inv.resource_class)!;
+    try {
+      await trx.insertInto('inventories').values({ ...row(rp.id, rcId, inv), created_at: now(), updated_at: null }).execute();
+    } catch (e) {
+      const cols = uniqueViolation(e);
+      throw cols ? new DuplicateEntry(cols) : e;
+    }
+    await incrementGeneration(trx, rp);
+  });
+}
+
+/** Changes one existing inventory (PUT .../inventories/{rc}). */
+export async function updateInventory(db: Kysely<PlacementDB>, log: Logger, rp: ResourceProvider,
+  inv: Inventory): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const rcId = (await classIds(trx, [inv.resource_class])).get(inv.resource_class)!;
+    warnOverCapacity(log, rp, inv, (await usageByClass(trx, rp.id, [rcId])).get(rcId));
+    const res = await trx.updateTable('inventories').set({ ...row(rp.id, rcId, inv), updated_at: now() })
+      .where('resource_provider_id', '=', rp.id).where('resource_class_id', '=', rcId).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) throw new InventoryWithResourceClassNotFound(inv.resource_class);
+    await incrementGeneration(trx, rp);
+  });
+}
+
+/** Removes one inventory (DELETE .../inventories/{rc}); in use → InventoryInUse. */
+export async function deleteInventory(db: Kysely<PlacementDB>, rp: ResourceProvider, rcName: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const rcId = (await classIds(trx, [rcName])).get(rcName)!;
+    await failIfInUse(trx, rp, [rcId], new Map([[rcId, rcName]]));
+    const res = await trx.deleteFrom('inventories').where('resource_provider_id', '=', rp.id)
+      .where('resource_class_id', '=', rcId).executeTakeFirst();
+    if (Number(res.numDeletedRows) === 0) throw new NotFound(`No inventory of class ${rcName} found for delete`);
+    await incrementGeneration(trx, rp);
+  });
+}
