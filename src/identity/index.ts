@@ -37,5 +37,5 @@ export {
   keystoneAuthenticator, httpTransport, injectTransport, credentialsFromConfig, type KeystoneAuthOptions,
   type IdentityTransport, type ServiceCredentials,
 } from './authenticator.js';
-export { IDENTITY_RULES, type PolicyRule } from './policies.js';
+export { IDENTITY_RULES, identityEnforcer, type PolicyRule } from './policies.js';
 export { TokenVerifier, loadPublicKeys } from './token/signer.js';

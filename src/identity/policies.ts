@@ -2,14 +2,12 @@
 // scoped, or domain scoped for their domain) read; users read and manage what is their own.
 // Rules are data in oslo.policy's terms (name, check string, scope types, operations), for the
 // shared policy engine to register as defaults and for operators to override by name.
+import type { Config } from '../common/config.js';
+import {
+  createEnforcer, flattenTarget, type PolicyEnforcer, type PolicyRule,
+} from '../common/policy/index.js';
 
-export interface PolicyRule {
-  name: string;
-  checkStr: string;
-  description: string;
-  scopeTypes?: ('system' | 'domain' | 'project')[];
-  operations?: { path: string; method: string }[];
-}
+export type { PolicyRule };
 
 const SYSTEM_READER = 'role:reader and system_scope:all';
 const ADMIN_OR_SYSTEM_READER = `rule:admin_required or (${SYSTEM_READER})`;
@@ -160,15 +158,12 @@ export const IDENTITY_RULES: PolicyRule[] = [
 
 /** A policy target as oslo.policy sees Keystone's: nested objects, plus each nested value under its
  * dotted name ('target.user.id'), which is how Keystone flattens targets for %(...)s checks. */
-export function policyTarget(nested: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...nested };
-  const walk = (prefix: string, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      for (const [k, x] of Object.entries(v as Record<string, unknown>)) walk(prefix ? `${prefix}.${k}` : k, x);
-    } else if (prefix.includes('.')) {
-      out[prefix] = v;
-    }
-  };
-  walk('', nested);
-  return out;
+export const policyTarget = flattenTarget;
+
+export function identityEnforcer(opts: {
+  config: Pick<Config, 'policyFile' | 'enforceScope' | 'enforceNewDefaults'>;
+  configDir: string;
+  log?: { warn(msg: string): void };
+}): PolicyEnforcer {
+  return createEnforcer({ ...opts, rules: IDENTITY_RULES });
 }

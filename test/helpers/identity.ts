@@ -7,10 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/common/config.js';
 import { createLogger } from '../../src/common/log.js';
 import { createServer } from '../../src/common/http/app.js';
-import { AdminOnlyEnforcer } from '../../src/common/policy/engine.js';
 import type { Enforcer } from '../../src/common/policy/index.js';
 import {
-  createIdentity, identityPlugin, bootstrapIdentity, type IdentityInstance,
+  createIdentity, identityPlugin, bootstrapIdentity, identityEnforcer, type IdentityInstance,
 } from '../../src/identity/index.js';
 import type { BootstrapResult } from '../../src/identity/bootstrap.js';
 
@@ -66,7 +65,8 @@ export async function startIdentity(opts: {
   });
   const log = createLogger({ name: 'test' });
   log.level = 'silent';
-  const identity = await createIdentity({ config, dataDir: dir, log, policy: opts.policy ?? new AdminOnlyEnforcer() });
+  const policy = opts.policy ?? identityEnforcer({ config, configDir: dir, log });
+  const identity = await createIdentity({ config, dataDir: dir, log, policy });
   const prefix = opts.prefix ?? '';
   const boot = await bootstrapIdentity(identity, {
     adminPassword: ADMIN_PASSWORD,

@@ -4,14 +4,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/common/config.js';
 import { createLogger } from '../../src/common/log.js';
-import { AdminOnlyEnforcer } from '../../src/common/policy/engine.js';
-import { createIdentity, bootstrapIdentity, type BootstrapOptions } from '../../src/identity/index.js';
+import {
+  createIdentity, bootstrapIdentity, identityEnforcer, type BootstrapOptions,
+} from '../../src/identity/index.js';
 import { authenticate } from '../../src/identity/auth/authenticate.js';
 import { validateToken } from '../../src/identity/token/model.js';
 import { revoke } from '../../src/identity/objects/revocation.js';
 
 const log = createLogger({ name: 'test' });
 log.level = 'silent';
+const policy = identityEnforcer({ config: loadConfig(undefined, {}), configDir: '/nonexistent' });
 
 const options: BootstrapOptions = {
   adminPassword: 'first',
@@ -33,7 +35,7 @@ describe('bootstrapIdentity', () => {
     const dir = mkdtempSync(join(tmpdir(), 'concord-identity-boot-'));
     try {
       const config = loadConfig(undefined, {});
-      const identity = await createIdentity({ config, dataDir: dir, log, policy: new AdminOnlyEnforcer() });
+      const identity = await createIdentity({ config, dataDir: dir, log, policy });
       const first = await bootstrapIdentity(identity, options);
       const second = await bootstrapIdentity(identity, { ...options, adminPassword: 'second',
         services: [{ ...options.services[0]!, url: 'http://h2/compute/v2.1' }, options.services[1]!] });
@@ -68,7 +70,7 @@ describe('bootstrapIdentity', () => {
     const dir = mkdtempSync(join(tmpdir(), 'concord-identity-restart-'));
     try {
       const config = loadConfig(undefined, {});
-      const one = await createIdentity({ config, dataDir: dir, log, policy: new AdminOnlyEnforcer() });
+      const one = await createIdentity({ config, dataDir: dir, log, policy });
       await bootstrapIdentity(one, { ...options, services: [] });
       const kept = await authenticate(one, login('admin', 'first', 'admin'));
       const killed = await authenticate(one, login('admin', 'first', 'admin'));
@@ -76,7 +78,7 @@ describe('bootstrapIdentity', () => {
       await one.close();
       expect(statSync(join(dir, 'jws-keys', 'private', 'private.pem')).mode & 0o777).toBe(0o600);
 
-      const two = await createIdentity({ config, dataDir: dir, log, policy: new AdminOnlyEnforcer() });
+      const two = await createIdentity({ config, dataDir: dir, log, policy });
       expect(await validateToken(two, kept.id)).not.toBeNull();
       expect(await validateToken(two, killed.id)).toBeNull();
       await two.close();
@@ -88,7 +90,7 @@ describe('bootstrapIdentity', () => {
   it('refuses a service without any password', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'concord-identity-boot-'));
     try {
-      const identity = await createIdentity({ config: loadConfig(undefined, {}), dataDir: dir, log, policy: new AdminOnlyEnforcer() });
+      const identity = await createIdentity({ config: loadConfig(undefined, {}), dataDir: dir, log, policy });
       await expect(bootstrapIdentity(identity, { ...options, servicePassword: undefined }))
         .rejects.toThrow(/no password for service user nova/);
       await identity.close();

@@ -59,3 +59,38 @@ describe('policy checks', () => {
     expect(rule('create_application_credential')).toBe('user_id:%(user_id)s');
   });
 });
+
+describe('Keystone\'s default rules, enforced', () => {
+  let t: TestIdentity;
+  beforeAll(async () => { t = await startIdentity(); });
+  afterAll(async () => { await t.close(); });
+
+  it('declares rules that all parse and refer to defined rules', async () => {
+    const { identityEnforcer } = await import('../../src/identity/index.js');
+    const { loadConfig } = await import('../../src/common/config.js');
+    expect(identityEnforcer({ config: loadConfig(undefined, {}), configDir: '/nonexistent' }).problems).toEqual([]);
+  });
+
+  it('lets a project member see their own user and domain, not others', async () => {
+    const other = await t.call('POST', '/v3/domains', { domain: { name: 'elsewhere' } });
+    expect(other.status).toBe(201);
+    const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
+    const as = { 'x-auth-token': demo.token };
+    expect((await t.call('GET', `/v3/users/${t.boot.demoUserId}`, undefined, as)).status).toBe(200);
+    expect((await t.call('GET', `/v3/users/${t.boot.adminUserId}`, undefined, as)).status).toBe(403);
+    // Through the token's own project domain (token.project.domain.id).
+    expect((await t.call('GET', '/v3/domains/default', undefined, as)).status).toBe(200);
+    expect((await t.call('GET', `/v3/domains/${other.body.domain.id}`, undefined, as)).status).toBe(403);
+    expect((await t.call('GET', '/v3/auth/tokens', undefined, { ...as, 'x-subject-token': demo.token })).status).toBe(200);
+    expect((await t.call('GET', '/v3/auth/tokens', undefined, { ...as, 'x-subject-token': t.adminToken })).status).toBe(403);
+  });
+
+  it('does not take a project token\'s missing domain for an unfiltered list\'s', async () => {
+    const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
+    const as = { 'x-auth-token': demo.token };
+    for (const path of ['/v3/users', '/v3/groups', '/v3/projects', '/v3/role_assignments']) {
+      expect((await t.call('GET', path, undefined, as)).status, path).toBe(403);
+    }
+    expect((await t.call('GET', '/v3/users')).status).toBe(200);
+  });
+});

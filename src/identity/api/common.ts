@@ -24,6 +24,13 @@ export function enforcer(identity: Identity) {
     identity.policy.enforce(req.ctx, `identity:${rule}`, policyTarget(target));
 }
 
+/** The target of a list the caller may narrow to one domain: that domain, for the domain-reader
+ * checks. Unfiltered there is no target domain, so those checks fail (as Keystone's KeyError),
+ * instead of a project token's empty domain matching an empty filter (None == None). */
+export function domainFilterTarget(domainId: string | undefined): Record<string, unknown> {
+  return domainId === undefined ? {} : { target: { domain_id: domainId } };
+}
+
 export function withHead(routes: RouteTable): RouteTable {
   const out: RouteTable = {};
   for (const [path, methods] of Object.entries(routes)) {

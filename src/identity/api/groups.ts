@@ -7,7 +7,7 @@ import { collectionLinks, noContent, params, query, readMember, selfLinks, sendJ
 import * as groups from '../objects/group.js';
 import { getUser, listUsers, userView } from '../objects/user.js';
 import { GROUP_CREATE, GROUP_UPDATE } from '../schemas/identity.js';
-import { enforcer } from './common.js';
+import { domainFilterTarget, enforcer } from './common.js';
 import { callerDomain } from './projects.js';
 
 export function groupRoutes(identity: Identity): RouteTable {
@@ -24,7 +24,7 @@ export function groupRoutes(identity: Identity): RouteTable {
     '/v3/groups': {
       GET: async (req, reply) => {
         const q = query(req);
-        enforce(req, 'list_groups', { target: { domain_id: q.domain_id ?? null } });
+        enforce(req, 'list_groups', domainFilterTarget(q.domain_id));
         const rows = await groups.listGroups(db, { domain_id: q.domain_id, name: q.name });
         return sendJson(reply, 200, { groups: rows.map((g) => view(req, g)), links: collectionLinks(req) });
       },

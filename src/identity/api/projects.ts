@@ -6,7 +6,7 @@ import type { ProjectTable } from '../db/schema.js';
 import { collectionLinks, noContent, params, query, queryFlag, readMember, selfLinks, sendJson } from '../http.js';
 import * as projects from '../objects/project.js';
 import { PROJECT_CREATE, PROJECT_UPDATE } from '../schemas/resource.js';
-import { caller, enforcer } from './common.js';
+import { caller, domainFilterTarget, enforcer } from './common.js';
 
 /** Where a new project, user or group goes when the request names no domain: the domain the caller's
  * token is scoped to, or its project's domain, else the default domain (as Keystone). */
@@ -23,7 +23,7 @@ export function projectRoutes(identity: Identity): RouteTable {
     '/v3/projects': {
       GET: async (req, reply) => {
         const q = query(req);
-        enforce(req, 'list_projects', { target: { domain_id: q.domain_id ?? null } });
+        enforce(req, 'list_projects', domainFilterTarget(q.domain_id));
         const rows = await projects.listProjects(db, {
           domain_id: q.domain_id, name: q.name, enabled: queryFlag(q.enabled), parent_id: q.parent_id,
         });

@@ -12,7 +12,7 @@ import { listDomains } from '../objects/domain.js';
 import { listUsers } from '../objects/user.js';
 import { listGroups } from '../objects/group.js';
 import { rolesByIds } from '../objects/role.js';
-import { enforcer } from './common.js';
+import { domainFilterTarget, enforcer } from './common.js';
 
 function filterOf(req: FastifyRequest): AssignmentFilter & { includeNames: boolean } {
   const q = query(req);
@@ -51,7 +51,7 @@ export function roleAssignmentRoutes(identity: Identity): RouteTable {
     '/v3/role_assignments': {
       GET: async (req, reply) => {
         const f = filterOf(req);
-        enforce(req, 'list_role_assignments', { target: { domain_id: f.domainId ?? null } });
+        enforce(req, 'list_role_assignments', domainFilterTarget(f.domainId));
         const entries = await listAssignments(db, f);
         const names = f.includeNames ? await nameMaps(identity, entries) : undefined;
         const body = entries.map((e) => {

@@ -9,7 +9,7 @@ import { groupIdsOf, groupView, listGroups } from '../objects/group.js';
 import { listProjects, projectView } from '../objects/project.js';
 import { targetsOfUser } from '../objects/assignment.js';
 import { PASSWORD_CHANGE, USER_CREATE, USER_UPDATE } from '../schemas/identity.js';
-import { enforcer } from './common.js';
+import { domainFilterTarget, enforcer } from './common.js';
 import { callerDomain } from './projects.js';
 
 export function userRoutes(identity: Identity): RouteTable {
@@ -26,7 +26,7 @@ export function userRoutes(identity: Identity): RouteTable {
     '/v3/users': {
       GET: async (req, reply) => {
         const q = query(req);
-        enforce(req, 'list_users', { target: { domain_id: q.domain_id ?? null } });
+        enforce(req, 'list_users', domainFilterTarget(q.domain_id));
         const rows = await users.listUsers(db, { domain_id: q.domain_id, name: q.name, enabled: queryFlag(q.enabled) });
         return sendJson(reply, 200, { users: rows.map((u) => view(req, u)), links: collectionLinks(req) });
       },

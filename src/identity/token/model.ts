@@ -170,9 +170,8 @@ function ref(id: string, name: string) {
   return { id, name };
 }
 
-/** The token as Keystone renders it (POST and GET /v3/auth/tokens). */
-export async function renderToken(identity: Identity, vt: ValidatedToken, opts: { catalog: boolean }):
-  Promise<{ token: Record<string, unknown> }> {
+/** The token as Keystone renders it, but for its catalog. */
+function tokenBody(vt: ValidatedToken): Record<string, unknown> {
   const c = vt.claims;
   const token: Record<string, unknown> = {
     methods: c.methods,
@@ -192,14 +191,21 @@ export async function renderToken(identity: Identity, vt: ValidatedToken, opts: 
   }
   if (vt.domain) token.domain = ref(vt.domain.id, vt.domain.name);
   if (c.system) token.system = { all: true };
-  if (vt.project || vt.domain || c.system) {
-    token.roles = vt.roles.map((r) => ref(r.id, r.name));
-    if (opts.catalog) token.catalog = await buildCatalog(identity.db, { projectId: vt.project?.id ?? null, userId: vt.user.id });
-  }
+  if (vt.project || vt.domain || c.system) token.roles = vt.roles.map((r) => ref(r.id, r.name));
   if (vt.appCred) {
     token.application_credential = {
       id: vt.appCred.id, name: vt.appCred.name, restricted: vt.appCred.unrestricted !== 1,
     };
+  }
+  return token;
+}
+
+/** The token as Keystone renders it (POST and GET /v3/auth/tokens). */
+export async function renderToken(identity: Identity, vt: ValidatedToken, opts: { catalog: boolean }):
+  Promise<{ token: Record<string, unknown> }> {
+  const token = tokenBody(vt);
+  if (opts.catalog && token.roles) {
+    token.catalog = await buildCatalog(identity.db, { projectId: vt.project?.id ?? null, userId: vt.user.id });
   }
   return { token };
 }
@@ -213,5 +219,7 @@ export function contextOf(vt: ValidatedToken): RequestContext {
     systemScope: vt.claims.system ? 'all' : null,
     roles: vt.roles.map((r) => r.name.toLowerCase()),
     authToken: vt.id,
+    // Keystone's rules match the caller's token itself (token.project.domain.id:...).
+    policyValues: { token: tokenBody(vt) },
   };
 }
