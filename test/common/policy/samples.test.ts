@@ -1,0 +1,16 @@
+// The sample policy files in docs/ are rendered from the rules in code; `npx vitest run
+// test/common/policy/samples.test.ts --update` rewrites them after a rule changes.
+import { describe, expect, it } from 'vitest';
+import { renderSamplePolicy } from '../../../src/common/policy/index.js';
+import { PLACEMENT_RULES } from '../../../src/placement/policies.js';
+import { IDENTITY_RULES } from '../../../src/identity/index.js';
+
+describe('sample policy files', () => {
+  it('document Placement\'s defaults', async () => {
+    await expect(renderSamplePolicy(PLACEMENT_RULES)).toMatchFileSnapshot('../../../docs/policy/placement.policy.yaml.sample');
+  });
+
+  it('document Identity\'s defaults', async () => {
+    await expect(renderSamplePolicy(IDENTITY_RULES)).toMatchFileSnapshot('../../../docs/policy/identity.policy.yaml.sample');
+  });
+});
