@@ -34,6 +34,8 @@ export class ProviderIndex {
   private readonly traitIds = new Map<string, Set<number>>();
   private readonly aggIds = new Map<string, Set<number>>();
   catalog: Catalog = { rcById: new Map(), rcByName: new Map(), traits: new Set() };
+  /** How many providers have a parent: whether any provider trees exist at all. */
+  private nested = 0;
 
   private cursor: ChangeCursor;
   private lastSync = 0;
@@ -50,6 +52,7 @@ export class ProviderIndex {
     await this.cursor.start(this.db);
     this.catalog = await loadCatalog(this.db);
     const nodes = await loadProviders(this.db, null);
+    this.nested = 0;
     for (const m of [this.nodes, this.byUuid, this.childIds, this.treeIds, this.rcIds, this.traitIds, this.aggIds]) m.clear();
     for (const n of nodes) this.put(n);
     this.lastSync = Date.now();
@@ -98,7 +101,10 @@ export class ProviderIndex {
     this.remove(n.id);
     this.nodes.set(n.id, n);
     this.byUuid.set(n.uuid, n);
-    if (n.parentId !== null) addTo(this.childIds, n.parentId, n.id);
+    if (n.parentId !== null) {
+      addTo(this.childIds, n.parentId, n.id);
+      this.nested++;
+    }
     addTo(this.treeIds, n.rootId, n.id);
     for (const rc of n.inventories.keys()) addTo(this.rcIds, rc, n.id);
     for (const t of n.traits) addTo(this.traitIds, t, n.id);
@@ -110,7 +116,10 @@ export class ProviderIndex {
     if (!old) return;
     this.nodes.delete(id);
     this.byUuid.delete(old.uuid);
-    if (old.parentId !== null) removeFrom(this.childIds, old.parentId, id);
+    if (old.parentId !== null) {
+      removeFrom(this.childIds, old.parentId, id);
+      this.nested--;
+    }
     removeFrom(this.treeIds, old.rootId, id);
     for (const rc of old.inventories.keys()) removeFrom(this.rcIds, rc, id);
     for (const t of old.traits) removeFrom(this.traitIds, t, id);
@@ -126,6 +135,9 @@ export class ProviderIndex {
   /** Ids of the providers in the tree rooted at `rootId`. */
   tree(rootId: number): ReadonlySet<number> { return this.treeIds.get(rootId) ?? EMPTY; }
   children(id: number): ReadonlySet<number> { return this.childIds.get(id) ?? EMPTY; }
+
+  /** Whether any provider has a parent. */
+  get hasTrees(): boolean { return this.nested > 0; }
 
   get(id: number): ProviderNode {
     return this.nodes.get(id)!;

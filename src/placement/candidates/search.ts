@@ -1,0 +1,484 @@
+// The allocation candidate search, over the provider index. It follows upstream placement's
+// algorithm (objects/allocation_candidate.py and research_context.py) step by step, because
+// clients depend on its exact results, quirks included: per request group, the providers (or,
+// for the unsuffixed group when trees or sharing providers exist, the combinations of providers
+// of one tree plus sharing providers) that can satisfy it; then the product of the groups'
+// results per anchor tree, filtered by group_policy, same_subtree and capacity.
+import { ResourceClassNotFound, TraitNotFound } from '../exceptions.js';
+import { fits, type ProviderNode } from '../index/model.js';
+import type { ProviderIndex } from '../index/provider_index.js';
+import { matchesAggregates, matchesTraits } from '../index/provider_filter.js';
+import type { RequestGroup, RequestWide } from './request.js';
+
+const SHARING_TRAIT = 'MISC_SHARES_VIA_AGGREGATE';
+
+export interface ResourceRequest {
+  rp: ProviderNode;
+  rcId: number;
+  amount: number;
+}
+
+export interface AllocationRequest {
+  /** Root id of the tree this request is anchored to. */
+  anchor: number;
+  useSameProvider: boolean;
+  resources: ResourceRequest[];
+  /** Request group suffix → ids of the providers that satisfied it. */
+  mappings: Map<string, Set<number>>;
+}
+
+export interface CandidateResult {
+  requests: AllocationRequest[];
+  summaries: ProviderNode[];
+}
+
+/** Nothing can match: the answer is an empty 200 (upstream's ResourceProviderNotFound). */
+class NoCandidates extends Error {}
+
+interface Candidate { id: number; root: number; rc: number }
+
+function intersect<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): Set<T> {
+  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
+  const out = new Set<T>();
+  for (const x of small) if (big.has(x)) out.add(x);
+  return out;
+}
+
+/** Everything a search needs about one request group, resolved against the index. */
+class GroupContext {
+  readonly resources = new Map<number, number>();
+  /** Providers in every member_of set (null: no member_of). */
+  readonly inAggs: Set<number> | null = null;
+  readonly treeRoot: number | null = null;
+  private readonly withResource = new Map<number, Set<number>>();
+
+  constructor(private readonly search: Search, readonly group: RequestGroup) {
+    const index = search.index;
+    for (const [name, amount] of group.resources) {
+      const id = index.catalog.rcByName.get(name);
+      if (id === undefined) throw new ResourceClassNotFound(name);
+      this.resources.set(id, amount);
+    }
+    if (group.memberOf.length) {
+      this.inAggs = search.providersInAll(group.memberOf);
+      if (!this.inAggs.size) throw new NoCandidates();
+    }
+    for (const any of group.requiredTraits) search.checkTraits(any);
+    if (group.forbiddenTraits.size) search.checkTraits(group.forbiddenTraits);
+    if (group.inTree !== null) {
+      const n = index.byUuid.get(group.inTree);
+      if (!n) throw new NoCandidates();
+      this.treeRoot = n.rootId;
+    }
+  }
+
+  /** Providers with room for this group's amount of `rc` (within in_tree when given). */
+  providersWithResource(rc: number): Set<number> {
+    let set = this.withResource.get(rc);
+    if (!set) {
+      const amount = this.resources.get(rc)!;
+      set = new Set();
+      for (const id of this.search.index.withResourceClass(rc)) {
+        const n = this.search.index.get(id);
+        if (this.treeRoot !== null && n.rootId !== this.treeRoot) continue;
+        if (fits(n.inventories.get(rc)!, n.usages.get(rc) ?? 0, amount)) set.add(id);
+      }
+      this.withResource.set(rc, set);
+    }
+    return set;
+  }
+
+  /** Upstream checks every class has some provider before choosing how to search. */
+  requireEveryResource(): void {
+    for (const rc of this.resources.keys()) if (!this.providersWithResource(rc).size) throw new NoCandidates();
+  }
+}
+
+class Search {
+  readonly hasTrees: boolean;
+  /** Roots allowed by root_required (null: any). */
+  anchorRoots: Set<number> | null = null;
+  /** Providers sharing via aggregate. Shared by every group and narrowed in place by a group's
+   * member_of, exactly as upstream's set is (its `&=` on the shared set). */
+  readonly sharing: Set<number>;
+  /** Trees whose providers belong in the provider summaries. */
+  readonly touchedTrees = new Set<number>();
+
+  constructor(readonly index: ProviderIndex, readonly wide: RequestWide, readonly nestedAware: boolean) {
+    this.hasTrees = index.hasTrees;
+    if (wide.anchorRequired?.size || wide.anchorForbidden?.size) {
+      if (wide.anchorRequired?.size) this.checkTraits(wide.anchorRequired);
+      if (wide.anchorForbidden?.size) this.checkTraits(wide.anchorForbidden);
+      this.anchorRoots = new Set();
+      for (const n of index.nodes.values()) {
+        if (n.parentId !== null) continue;
+        if ([...wide.anchorRequired ?? []].every((t) => n.traits.has(t))
+          && ![...wide.anchorForbidden ?? []].some((t) => n.traits.has(t))) this.anchorRoots.add(n.id);
+      }
+      if (!this.anchorRoots.size) throw new NoCandidates();
+    }
+    this.sharing = new Set(index.withTrait(SHARING_TRAIT));
+  }
+
+  checkTraits(names: Iterable<string>): void {
+    for (const t of names) if (!this.index.catalog.traits.has(t)) throw new TraitNotFound([t]);
+  }
+
+  inAnchors(root: number): boolean {
+    return this.anchorRoots === null || this.anchorRoots.has(root);
+  }
+
+  /** Providers that are in one aggregate of each set. */
+  providersInAll(sets: Set<string>[]): Set<number> {
+    let out: Set<number> | null = null;
+    for (const any of sets) {
+      const members = new Set<number>();
+      for (const agg of any) for (const id of this.index.inAggregate(agg)) members.add(id);
+      out = out === null ? members : intersect(out, members);
+      if (!out.size) break;
+    }
+    return out ?? new Set();
+  }
+
+  /** Providers in any of these aggregates. */
+  providersInAny(aggs: Set<string>): Set<number> {
+    const out = new Set<number>();
+    for (const agg of aggs) for (const id of this.index.inAggregate(agg)) out.add(id);
+    return out;
+  }
+
+  /** The roots of every provider sharing an aggregate with sharing provider `sp` (its own
+   * root included). */
+  anchorsOf(sp: number): Set<number> {
+    const out = new Set<number>();
+    for (const agg of this.index.get(sp).aggregates) {
+      for (const id of this.index.inAggregate(agg)) out.add(this.index.get(id).rootId);
+    }
+    return out;
+  }
+
+  run(groups: Map<string, RequestGroup>): CandidateResult {
+    const bySuffix = new Map<string, AllocationRequest[]>();
+    for (const [suffix, group] of groups) {
+      const ctx = new GroupContext(this, group);
+      ctx.requireEveryResource();
+      const reqs = !group.useSameProvider && (this.sharing.size > 0 || this.hasTrees)
+        ? this.multipleProviders(ctx) : this.singleProvider(ctx);
+      if (!reqs.length) return { requests: [], summaries: [] };
+      for (const r of reqs) r.useSameProvider = group.useSameProvider;
+      bySuffix.set(suffix, reqs);
+    }
+    let result = this.merge(bySuffix);
+    if (!this.nestedAware && this.hasTrees) result = excludeNested(result);
+    return result;
+  }
+
+  /** Each provider that alone satisfies the group (upstream's get_provider_ids_matching). */
+  private singleProvider(ctx: GroupContext): AllocationRequest[] {
+    const g = ctx.group;
+    const index = this.index;
+    const sources: ReadonlySet<number>[] = [...ctx.resources.keys()].map((rc) => ctx.providersWithResource(rc));
+    if (ctx.inAggs) sources.push(ctx.inAggs);
+    for (const any of g.requiredTraits) {
+      sources.push(any.size === 1 ? index.withTrait([...any][0]!) : new Set([...any].flatMap((t) => [...index.withTrait(t)])));
+    }
+    // A group without resources is only ever matched through its traits or aggregates.
+    if (!ctx.resources.size && !g.requiredTraits.length && !ctx.inAggs) return [];
+    // Walk the smallest candidate set and test the others per provider.
+    const smallest = sources.reduce((a, b) => (b.size < a.size ? b : a));
+    const others = sources.filter((s) => s !== smallest);
+    const forbiddenAggs = g.forbiddenAggs.size ? this.providersInAny(g.forbiddenAggs) : null;
+    const forbiddenTraits = [...g.forbiddenTraits];
+    const out: AllocationRequest[] = [];
+    for (const id of smallest) {
+      if (!others.every((s) => s.has(id))) continue;
+      if (forbiddenAggs?.has(id)) continue;
+      const n = index.get(id);
+      if (forbiddenTraits.some((t) => n.traits.has(t))) continue;
+      this.touchedTrees.add(n.rootId);
+      const req: AllocationRequest = {
+        anchor: n.rootId, useSameProvider: true, mappings: new Map([[g.suffix, new Set([id])]]),
+        resources: [...ctx.resources].map(([rcId, amount]) => ({ rp: n, rcId, amount })),
+      };
+      if (this.inAnchors(n.rootId)) out.push(req);
+      if (n.traits.has(SHARING_TRAIT)) {
+        for (const anchor of this.anchorsOf(id)) {
+          if (anchor === n.rootId || !this.inAnchors(anchor)) continue;
+          out.push({ ...req, anchor });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Providers of `rc` as (provider, anchor root) pairs: in-tree ones, plus sharing providers
+   * anchored to every tree they share with, then narrowed by root_required and aggregates
+   * (upstream's get_trees_matching_all, one class at a time). */
+  private candidatesFor(ctx: GroupContext, rc: number, forbiddenAggs: Set<number> | null): Candidate[] {
+    const withRes = ctx.providersWithResource(rc);
+    let list: Candidate[] = [...withRes].map((id) => ({ id, root: this.index.get(id).rootId, rc }));
+    if (ctx.inAggs) for (const id of [...this.sharing]) if (!ctx.inAggs.has(id)) this.sharing.delete(id);
+    if (ctx.treeRoot === null) {
+      for (const sp of this.sharing) {
+        if (!withRes.has(sp)) continue;
+        for (const anchor of this.anchorsOf(sp)) list.push({ id: sp, root: anchor, rc });
+      }
+    }
+    if (this.anchorRoots) list = list.filter((c) => this.anchorRoots!.has(c.root));
+    if (ctx.inAggs) list = list.filter((c) => ctx.inAggs!.has(c.id) || ctx.inAggs!.has(c.root));
+    if (forbiddenAggs) list = list.filter((c) => !forbiddenAggs.has(c.id) && !forbiddenAggs.has(c.root));
+    return dedupe(list);
+  }
+
+  /** Combinations of providers in one tree (plus sharing providers) that together satisfy the
+   * unsuffixed group. */
+  private multipleProviders(ctx: GroupContext): AllocationRequest[] {
+    const g = ctx.group;
+    if (g.requiredTraits.length) {
+      const anyProvider = g.requiredTraits.some((any) => [...any].some((t) => this.index.withTrait(t).size > 0));
+      if (!anyProvider) return [];
+    }
+    const forbiddenAggs = g.forbiddenAggs.size ? this.providersInAny(g.forbiddenAggs) : null;
+    let all: Candidate[] = [];
+    for (const rc of ctx.resources.keys()) {
+      const list = this.candidatesFor(ctx, rc, forbiddenAggs);
+      if (!list.length) return [];
+      if (!all.length) all = list;
+      else {
+        const trees = intersect(new Set(all.map((c) => c.root)), new Set(list.map((c) => c.root)));
+        all = dedupe([...all, ...list]).filter((c) => trees.has(c.root));
+      }
+      if (!all.length) return [];
+    }
+    if ((g.requiredTraits.length || g.forbiddenTraits.size) && !this.sharing.size) all = this.treesWithTraits(all, g);
+    for (const c of all) {
+      this.touchedTrees.add(c.root);
+      if (this.index.get(c.id).parentId === null) this.touchedTrees.add(c.id);
+    }
+    const byTree = new Map<number, Map<number, ProviderNode[]>>();
+    for (const c of all) {
+      let rcs = byTree.get(c.root);
+      if (!rcs) byTree.set(c.root, rcs = new Map());
+      const list = rcs.get(c.rc) ?? [];
+      list.push(this.index.get(c.id));
+      rcs.set(c.rc, list);
+    }
+    const out = new Map<string, AllocationRequest>();
+    for (const [root, rcs] of byTree) {
+      const classes = [...rcs.keys()].sort((a, b) => a - b);
+      for (const combo of product(classes.map((rc) => rcs.get(rc)!))) {
+        if (!traitsSatisfied(combo, g)) continue;
+        const resources = combo.map((rp, i) => ({ rp, rcId: classes[i]!, amount: ctx.resources.get(classes[i]!)! }));
+        const req: AllocationRequest = {
+          anchor: root, useSameProvider: false, resources, mappings: new Map([[g.suffix, new Set(combo.map((n) => n.id))]]),
+        };
+        out.set(requestKey(req), req);
+      }
+    }
+    return [...out.values()];
+  }
+
+  /** Upstream's _get_trees_with_traits: trees whose candidates free of forbidden traits
+   * together have the required ones. */
+  private treesWithTraits(all: Candidate[], g: RequestGroup): Candidate[] {
+    const good = all.filter((c) => ![...g.forbiddenTraits].some((t) => this.index.get(c.id).traits.has(t)));
+    if (!g.requiredTraits.length) {
+      const roots = new Set(good.map((c) => this.index.get(c.id).rootId));
+      return all.filter((c) => roots.has(this.index.get(c.id).rootId));
+    }
+    const traitsByRoot = new Map<number, Set<string>>();
+    for (const c of good) {
+      const n = this.index.get(c.id);
+      const set = traitsByRoot.get(n.rootId) ?? new Set<string>();
+      for (const t of n.traits) set.add(t);
+      traitsByRoot.set(n.rootId, set);
+    }
+    const roots = new Set([...traitsByRoot].filter(([, traits]) => matchesTraits(traits, { required: g.requiredTraits, forbidden: new Set() })).map(([r]) => r));
+    return all.filter((c) => roots.has(this.index.get(c.id).rootId));
+  }
+
+  /** Upstream's _merge_candidates: per anchor tree, one request of each group combined. */
+  private merge(bySuffix: Map<string, AllocationRequest[]>): CandidateResult {
+    const byAnchor = new Map<number, Map<string, AllocationRequest[]>>();
+    for (const [suffix, reqs] of bySuffix) {
+      for (const r of reqs) {
+        let m = byAnchor.get(r.anchor);
+        if (!m) byAnchor.set(r.anchor, m = new Map());
+        const list = m.get(suffix) ?? [];
+        list.push(r);
+        m.set(suffix, list);
+      }
+    }
+    const granular = [...bySuffix.keys()].filter((s) => s !== '').length;
+    const single = bySuffix.size === 1;
+    const out = new Map<string, AllocationRequest>();
+    for (const [anchor, m] of byAnchor) {
+      if (m.size !== bySuffix.size) continue;
+      const lists = [...bySuffix.keys()].map((s) => m.get(s)!);
+      for (const combo of product(lists)) {
+        if (!this.groupPolicyHolds(combo, granular) || !this.sameSubtreeHolds(combo)) continue;
+        const req = single ? combo[0]! : consolidate(anchor, combo);
+        if (this.exceedsCapacity(req)) continue;
+        const key = requestKey(req);
+        if (!out.has(key)) out.set(key, req);
+      }
+    }
+    const requests = [...out.values()];
+    if (!requests.length) return { requests, summaries: [] };
+    const trees = new Set<number>();
+    for (const r of requests) for (const rr of r.resources) trees.add(rr.rp.rootId);
+    const summaries: ProviderNode[] = [];
+    for (const root of trees) {
+      if (!this.touchedTrees.has(root)) continue;
+      for (const id of this.index.tree(root)) summaries.push(this.index.get(id));
+    }
+    return { requests, summaries };
+  }
+
+  private groupPolicyHolds(combo: AllocationRequest[], granular: number): boolean {
+    if (this.wide.groupPolicy !== 'isolate') return true;
+    const providers = new Set<number>();
+    for (const r of combo) if (r.useSameProvider) for (const id of [...r.mappings.values()][0]!) providers.add(id);
+    return providers.size === granular;
+  }
+
+  private sameSubtreeHolds(combo: AllocationRequest[]): boolean {
+    for (const suffixes of this.wide.sameSubtrees) {
+      const ids = new Set<number>();
+      for (const r of combo) for (const s of suffixes) for (const id of r.mappings.get(s) ?? []) ids.add(id);
+      if (ids.size <= 1) continue;
+      let common: Set<number> | null = null;
+      for (const id of ids) {
+        const ancestors = new Set<number>();
+        for (let n: ProviderNode | undefined = this.index.get(id); n; n = n.parentId === null ? undefined : this.index.nodes.get(n.parentId)) {
+          ancestors.add(n.id);
+        }
+        common = common === null ? ancestors : intersect(common, ancestors);
+      }
+      if (![...common!].some((id) => ids.has(id))) return false;
+    }
+    return true;
+  }
+
+  private exceedsCapacity(r: AllocationRequest): boolean {
+    for (const rr of r.resources) {
+      const inv = rr.rp.inventories.get(rr.rcId);
+      if (!inv) return true;
+      const capacity = Math.trunc((inv.total - inv.reserved) * inv.allocation_ratio);
+      if ((rr.rp.usages.get(rr.rcId) ?? 0) + rr.amount > capacity || rr.amount > inv.max_unit) return true;
+    }
+    return false;
+  }
+}
+
+function dedupe(list: Candidate[]): Candidate[] {
+  const seen = new Set<string>();
+  return list.filter((c) => {
+    const k = `${c.id}:${c.root}:${c.rc}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Upstream's _check_traits_for_alloc_request: no provider with a forbidden trait, and the
+ * providers' traits together cover every required set. */
+function traitsSatisfied(providers: ProviderNode[], g: RequestGroup): boolean {
+  const all = new Set<string>();
+  for (const n of providers) {
+    for (const t of g.forbiddenTraits) if (n.traits.has(t)) return false;
+    for (const t of n.traits) all.add(t);
+  }
+  return g.requiredTraits.every((any) => [...any].some((t) => all.has(t)));
+}
+
+/** Sums the groups' requests into one (amounts per provider and class, mappings merged). */
+function consolidate(anchor: number, combo: AllocationRequest[]): AllocationRequest {
+  const byKey = new Map<string, ResourceRequest>();
+  const mappings = new Map<string, Set<number>>();
+  for (const r of combo) {
+    for (const rr of r.resources) {
+      const k = `${rr.rp.id}:${rr.rcId}`;
+      const prev = byKey.get(k);
+      byKey.set(k, prev ? { ...prev, amount: prev.amount + rr.amount } : rr);
+    }
+    for (const [s, ids] of r.mappings) {
+      const set = mappings.get(s) ?? new Set<number>();
+      for (const id of ids) set.add(id);
+      mappings.set(s, set);
+    }
+  }
+  return { anchor, useSameProvider: false, resources: [...byKey.values()], mappings };
+}
+
+/** Identity of a request for de-duplication: its resources and mappings, not its anchor. */
+function requestKey(r: AllocationRequest): string {
+  const res = r.resources.map((x) => `${x.rp.id}:${x.rcId}:${x.amount}`).sort().join(',');
+  const maps = [...r.mappings].map(([s, ids]) => `${s}=${[...ids].sort((a, b) => a - b).join('.')}`).sort().join(';');
+  return `${res}|${maps}`;
+}
+
+function* product<T>(lists: T[][]): Generator<T[]> {
+  if (!lists.length) return;
+  const idx = lists.map(() => 0);
+  if (lists.some((l) => !l.length)) return;
+  for (;;) {
+    yield idx.map((i, k) => lists[k]![i]!);
+    let k = lists.length - 1;
+    while (k >= 0 && ++idx[k]! === lists[k]!.length) idx[k--] = 0;
+    if (k < 0) return;
+  }
+}
+
+/** Before 1.29 a request may not use two providers of one tree; summaries keep only the
+ * providers still used. */
+function excludeNested(r: CandidateResult): CandidateResult {
+  const used = new Set<number>();
+  const requests = r.requests.filter((req) => {
+    const rootByRp = new Map(req.resources.map((rr) => [rr.rp.id, rr.rp.rootId]));
+    if (rootByRp.size !== new Set(rootByRp.values()).size) return false;
+    for (const id of rootByRp.keys()) used.add(id);
+    return true;
+  });
+  return { requests, summaries: r.summaries.filter((n) => used.has(n.id)) };
+}
+
+/** Applies limit (a random sample when randomising, else the first ones) and keeps the
+ * summaries of the trees still used. */
+function limitResults(r: CandidateResult, limit: number | null, randomize: boolean): CandidateResult {
+  if (limit && limit < r.requests.length) {
+    const requests = randomize ? sample(r.requests, limit) : r.requests.slice(0, limit);
+    const roots = new Set<number>();
+    for (const req of requests) for (const rr of req.resources) roots.add(rr.rp.rootId);
+    return { requests, summaries: r.summaries.filter((n) => roots.has(n.rootId)) };
+  }
+  if (randomize) return { requests: sample(r.requests, r.requests.length), summaries: r.summaries };
+  return r;
+}
+
+function sample<T>(items: T[], k: number): T[] {
+  const a = items.slice();
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(Math.random() * (a.length - i));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a.slice(0, k);
+}
+
+export interface SearchOptions {
+  nestedAware: boolean;
+  randomize: boolean;
+}
+
+/** All allocation candidates for the request (empty when nothing fits). Raises
+ * ResourceClassNotFound / TraitNotFound for unknown names, as upstream does. */
+export function findCandidates(index: ProviderIndex, groups: Map<string, RequestGroup>, wide: RequestWide,
+  opts: SearchOptions): CandidateResult {
+  try {
+    const result = new Search(index, wide, opts.nestedAware).run(groups);
+    return limitResults(result, wide.limit, opts.randomize);
+  } catch (e) {
+    if (e instanceof NoCandidates) return { requests: [], summaries: [] };
+    throw e;
+  }
+}
