@@ -23,7 +23,7 @@ function pyRepr(v: unknown): string {
 export function substitute(template: string, mapping: Readonly<Record<string, unknown>>): string | null {
   if (!template.includes('%')) return template;
   let missing = false;
-  const out = template.replace(/%%|%\(([^)]*)\)s/g, (whole, key: string | undefined) => {
+  const out = template.replace(/%%|%\(([^)]*)\)s/g, (_match, key: string | undefined) => {
     if (key === undefined) return '%';
     const v = Object.hasOwn(mapping, key) ? mapping[key] : undefined;
     if (v === undefined) {
