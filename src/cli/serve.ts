@@ -18,8 +18,18 @@ export interface ServeOptions {
   authStrategy?: string;
 }
 
-/** PLACEMENT_POLICY_MODE (default, legacy, open or secure) overrides the [oslo_policy] options
- * the way upstream's functional test fixtures set them; the conformance harness relies on it. */
+/** The environment variables upstream's functional-test fixtures use to configure Placement,
+ * honoured so that the upstream suite (and its harness) can drive concord unchanged:
+ * PLACEMENT_POLICY_MODE (default, legacy, open or secure) sets the [oslo_policy] options;
+ * PLACEMENT_CORS_ALLOWED_ORIGIN and PLACEMENT_CORS_ALLOW_HEADERS (comma lists) set [cors]. */
+function corsFromEnv(env: NodeJS.ProcessEnv) {
+  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    ...(env.PLACEMENT_CORS_ALLOWED_ORIGIN ? { corsAllowedOrigin: list(env.PLACEMENT_CORS_ALLOWED_ORIGIN) } : {}),
+    ...(env.PLACEMENT_CORS_ALLOW_HEADERS ? { corsAllowHeaders: list(env.PLACEMENT_CORS_ALLOW_HEADERS) } : {}),
+  };
+}
+
 export async function servePlacement(opts: ServeOptions): Promise<void> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -28,6 +38,7 @@ export async function servePlacement(opts: ServeOptions): Promise<void> {
     ...(opts.databaseUrl ? { placementDatabaseConnection: opts.databaseUrl } : {}),
     ...(opts.authStrategy ? { authStrategy: opts.authStrategy } : {}),
     ...policyMode.config,
+    ...corsFromEnv(process.env),
   });
   const log = createLogger({ debug: config.debug, name: 'placement' });
   const policy = placementEnforcer({

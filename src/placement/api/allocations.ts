@@ -16,7 +16,7 @@ import { getProvider } from '../objects/resource_provider.js';
 import * as schema from '../schemas/allocation.js';
 
 type Resources = Record<string, number>;
-interface ConsumerBody {
+export interface ConsumerBody {
   allocations: Record<string, { resources: Resources }> | { resource_provider: { uuid: string }; resources: Resources }[];
   project_id?: string;
   user_id?: string;
@@ -42,7 +42,7 @@ function postSchema(req: FastifyRequest) {
 
 /** The body of one consumer as the objects layer wants it. Before 1.8 a write names no
  * project or user: the consumer is recorded with the configured "incomplete" ones. */
-function toWrite(p: Placement, req: FastifyRequest, uuid: string, body: ConsumerBody): alloc.ConsumerWrite {
+export function toWrite(p: Placement, req: FastifyRequest, uuid: string, body: ConsumerBody): alloc.ConsumerWrite {
   const allocations = new Map<string, Map<string, number>>();
   if (Array.isArray(body.allocations)) {
     for (const a of body.allocations) allocations.set(a.resource_provider.uuid, new Map(Object.entries(a.resources)));

@@ -121,7 +121,8 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
   }
 }
 
-async function writeOnce(trx: Transaction<PlacementDB>, writes: ConsumerWrite[]): Promise<void> {
+/** Replaces the consumers' allocations inside the caller's transaction (no retry). */
+export async function writeAllocations(trx: Transaction<PlacementDB>, writes: ConsumerWrite[]): Promise<void> {
   const consumers: Consumer[] = [];
   for (const w of writes) consumers.push(await ensureConsumer(trx, w));
   const uuids = [...new Set(writes.flatMap((w) => [...w.allocations.keys()]))];
@@ -174,7 +175,7 @@ async function writeOnce(trx: Transaction<PlacementDB>, writes: ConsumerWrite[])
 export async function replaceAllocations(db: Kysely<PlacementDB>, writes: ConsumerWrite[], retries: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await db.transaction().execute((trx) => writeOnce(trx, writes));
+      await db.transaction().execute((trx) => writeAllocations(trx, writes));
       return;
     } catch (e) {
       if (!(e instanceof ResourceProviderConcurrentUpdateDetected) || attempt >= retries) throw e;

@@ -83,34 +83,37 @@ function row(rpId: number, rcId: number, inv: InventoryFields) {
 /** Replaces the provider's whole inventory (PUT .../inventories and DELETE .../inventories). */
 export async function setInventories(db: Kysely<PlacementDB>, log: Logger, rp: ResourceProvider,
   inventories: Inventory[]): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const ids = await classIds(trx, inventories.map((i) => i.resource_class));
-    const existing = await trx.selectFrom('inventories').select(['resource_class_id'])
-      .where('resource_provider_id', '=', rp.id).execute();
-    const have = new Set(existing.map((r) => r.resource_class_id));
-    const want = new Set(ids.values());
-    const toDelete = [...have].filter((id) => !want.has(id));
-    if (toDelete.length) {
-      const names = new Map((await trx.selectFrom('resource_classes').select(['id', 'name'])
-        .where('id', 'in', toDelete).execute()).map((r) => [r.id, r.name]));
-      await failIfInUse(trx, rp, toDelete, names);
-      await trx.deleteFrom('inventories').where('resource_provider_id', '=', rp.id)
-        .where('resource_class_id', 'in', toDelete).execute();
+  await db.transaction().execute((trx) => replaceInventories(trx, log, rp, inventories));
+}
+
+/** setInventories inside the caller's transaction (the reshaper composes it with allocations). */
+export async function replaceInventories(trx: Db, log: Logger, rp: ResourceProvider, inventories: Inventory[]): Promise<void> {
+  const ids = await classIds(trx, inventories.map((i) => i.resource_class));
+  const existing = await trx.selectFrom('inventories').select(['resource_class_id'])
+    .where('resource_provider_id', '=', rp.id).execute();
+  const have = new Set(existing.map((r) => r.resource_class_id));
+  const want = new Set(ids.values());
+  const toDelete = [...have].filter((id) => !want.has(id));
+  if (toDelete.length) {
+    const names = new Map((await trx.selectFrom('resource_classes').select(['id', 'name'])
+      .where('id', 'in', toDelete).execute()).map((r) => [r.id, r.name]));
+    await failIfInUse(trx, rp, toDelete, names);
+    await trx.deleteFrom('inventories').where('resource_provider_id', '=', rp.id)
+      .where('resource_class_id', 'in', toDelete).execute();
+  }
+  const ts = now();
+  const used = await usageByClass(trx, rp.id, [...want].filter((id) => have.has(id)));
+  for (const inv of inventories) {
+    const rcId = ids.get(inv.resource_class)!;
+    if (have.has(rcId)) {
+      warnOverCapacity(log, rp, inv, used.get(rcId));
+      await trx.updateTable('inventories').set({ ...row(rp.id, rcId, inv), updated_at: ts })
+        .where('resource_provider_id', '=', rp.id).where('resource_class_id', '=', rcId).execute();
+    } else {
+      await trx.insertInto('inventories').values({ ...row(rp.id, rcId, inv), created_at: ts, updated_at: null }).execute();
     }
-    const ts = now();
-    const used = await usageByClass(trx, rp.id, [...want].filter((id) => have.has(id)));
-    for (const inv of inventories) {
-      const rcId = ids.get(inv.resource_class)!;
-      if (have.has(rcId)) {
-        warnOverCapacity(log, rp, inv, used.get(rcId));
-        await trx.updateTable('inventories').set({ ...row(rp.id, rcId, inv), updated_at: ts })
-          .where('resource_provider_id', '=', rp.id).where('resource_class_id', '=', rcId).execute();
-      } else {
-        await trx.insertInto('inventories').values({ ...row(rp.id, rcId, inv), created_at: ts, updated_at: null }).execute();
-      }
-    }
-    await incrementGeneration(trx, rp);
-  });
+  }
+  await incrementGeneration(trx, rp);
 }
 
 /** Adds one inventory the provider does not have yet (POST .../inventories). */

@@ -1,0 +1,34 @@
+// POST /reshaper: move inventory and the allocations against it between providers of a tree
+// atomically (e.g. VCPU from a compute node to its NUMA children), as one transaction:
+// first every provider gets the union of its old and new inventory (so allocations can land
+// anywhere), then the allocations are replaced, then each provider keeps only its new
+// inventory - which fails if allocations still use what is removed.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { PlacementDB } from '../db/schema.js';
+import { listInventories, replaceInventories, type Inventory } from './inventory.js';
+import { writeAllocations, type ConsumerWrite } from './allocation.js';
+import type { ResourceProvider } from './resource_provider.js';
+
+export interface Reshape {
+  inventories: { rp: ResourceProvider; inventories: Inventory[] }[];
+  allocations: ConsumerWrite[];
+}
+
+export async function reshape(db: Kysely<PlacementDB>, log: Logger, r: Reshape): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (const { rp, inventories } of r.inventories) {
+      if (!inventories.length) continue;
+      const merged = new Map((await listInventories(trx, rp)).map((i) => [i.resource_class, i]));
+      for (const i of inventories) merged.set(i.resource_class, i);
+      await replaceInventories(trx, log, rp, [...merged.values()]);
+    }
+    await writeAllocations(trx, r.allocations);
+    for (const { rp, inventories } of r.inventories) {
+      // Re-read: the allocation write moved the generation of providers it touched.
+      const fresh = await trx.selectFrom('resource_providers').select('generation').where('id', '=', rp.id).executeTakeFirstOrThrow();
+      rp.generation = fresh.generation;
+      await replaceInventories(trx, log, rp, inventories);
+    }
+  });
+}
