@@ -54,7 +54,9 @@ describe.skipIf(skip)(`openstack CLI: placement${skip ? ` (skipped: ${skip})` : 
     expect(ok(['allocation', 'candidate', 'list', '--resource', 'VCPU=200', '-f', 'json'])).toEqual([]);
     const consumer = '0b6a7e1c-0c6e-4f6e-9d7a-3f6a4b5c2d10';
     ok(['resource', 'provider', 'allocation', 'set', consumer, '--allocation', `rp=${hv},VCPU=2,MEMORY_MB=2048`,
-      '--project-id', 'p1', '--user-id', 'u1', '-f', 'json']);
+      '--project-id', 'p1', '--user-id', 'u1', '--consumer-type', 'INSTANCE', '-f', 'json']);
+    const held = ok(['resource', 'provider', 'allocation', 'show', consumer, '-f', 'json']);
+    expect(held).toEqual([expect.objectContaining({ resource_provider: hv, resources: { VCPU: 2, MEMORY_MB: 2048 } })]);
     const usage = ok(['resource', 'provider', 'usage', 'show', hv, '-f', 'json']);
     const vcpu = usage.find((u: { resource_class: string }) => u.resource_class === 'VCPU');
     expect(vcpu.usage).toBe(2);
