@@ -4,28 +4,64 @@ import { servePlacement } from './serve.js';
 import { up } from './up.js';
 
 const program = new Command('concord')
-  .description('concord: one OpenStack-compatible control plane for VMs and bare-metal servers');
+  .description('concord: one OpenStack-compatible (Zed) control plane for VMs and bare-metal servers.\n'
+    + 'Services: identity (Keystone v3) and placement (Placement 1.0-1.39).')
+  .showHelpAfterError()
+  .addHelpText('after', `
+Configuration: concord.conf (INI, OpenStack section names; see etc/concord.conf.example). Every
+option can also be set in the environment as CONCORD_<SECTION>__<NAME>, for example
+CONCORD_DEFAULT__ADMIN_PASSWORD or CONCORD_KEYSTONE_AUTHTOKEN__AUTH_URL.
+Logs: JSON lines (pino) on stdout; CONCORD_LOG_LEVEL=debug|info|warn sets the level,
+CONCORD_LOG_REQUESTS=1 logs every request. Tokens and passwords never appear in them.
+
+Run "concord help <command>" for the options of a command.`);
+
+program.command('up')
+  .description('run the whole cloud in one process on one port, at DevStack paths: identity at /identity, '
+    + 'placement at /placement, a service list at /')
+  .option('--port <port>', 'TCP port to listen on', '8080')
+  .option('--host <host>', 'address to listen on (0.0.0.0: every IPv4 address)', '127.0.0.1')
+  .option('--data-dir <dir>', 'where the cloud keeps its state: databases, token keys, credentials.json, '
+    + 'clouds.yaml (reused by the next start)', './data')
+  .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
+  .addHelpText('after', `
+On every start: identity is bootstrapped (idempotently): domain Default, roles admin > member >
+reader and service, user admin (admin on project admin and on the system), a service user per
+service in project service, the catalog (region RegionOne), and user demo (member of project demo).
+The admin password is [DEFAULT] admin_password when set, otherwise generated on the first start and
+kept with the other passwords in DATA_DIR/credentials.json (mode 0600); a generated password is shown
+once, on a terminal. clouds.yaml (clouds "concord" = admin, "concord-demo" = demo) is written to
+DATA_DIR and, unless one exists, to ~/.config/openstack/, so that this works:
+  openstack --os-cloud concord token issue
+Ctrl-C (or SIGTERM) stops the server, then closes the databases.`)
+  .action(async (opts) => { await up(opts); });
 
 program.command('serve')
-  .description('serve one service at the root path, in the foreground')
-  .argument('<service>', 'the service to serve (placement)')
-  .option('--port <port>', 'TCP port', '8778')
+  .description('serve one service at the root path, in the foreground (scale-out, conformance suites, benchmarks)')
+  .argument('<service>', 'the service to serve: placement')
+  .option('--port <port>', 'TCP port to listen on', '8778')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--data-dir <dir>', 'where the service keeps its state', './data')
-  .option('--config <file>', 'concord.conf (INI)')
-  .option('--database-url <url>', 'postgresql://... or a SQLite path (default: SQLite in the data dir)')
-  .option('--auth-strategy <strategy>', 'keystone or noauth2 (test mode)')
+  .option('--data-dir <dir>', 'where the service keeps its state (SQLite databases)', './data')
+  .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
+  .option('--database-url <url>', 'postgresql://user@host/db, or a SQLite file; default: [placement_database] '
+    + 'connection, else SQLite in the data dir')
+  .option('--auth-strategy <strategy>', 'keystone: validate X-Auth-Token with the identity service at '
+    + '[keystone_authtoken] auth_url, as its service user (username, password, project_name); noauth2: '
+    + 'trust the token "USER[:PROJECT]" (upstream\'s test mode). Default: [api] auth_strategy, else '
+    + 'keystone when auth_url is set, else noauth2 (with a warning)')
+  .addHelpText('after', `
+Environment (upstream Placement's functional-test fixtures): PLACEMENT_POLICY_MODE=default|legacy|
+secure|open selects [oslo_policy] settings; PLACEMENT_CORS_ALLOWED_ORIGIN, PLACEMENT_CORS_ALLOW_HEADERS
+set [cors].`)
   .action(async (service: string, opts) => {
     if (service !== 'placement') program.error(`unknown service: ${service} (available: placement)`);
     await servePlacement(opts);
   });
 
-program.command('up')
-  .description('run the whole cloud in one process on one port (DevStack-style paths)')
-  .option('--port <port>', 'TCP port', '8080')
-  .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--data-dir <dir>', 'where the cloud keeps its state', './data')
-  .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when present')
-  .action(async (opts) => { await up(opts); });
-
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (err) {
+  // Configuration mistakes and a busy port are the user's to fix: say what, not where in the code.
+  process.stderr.write(`concord: ${(err as Error).message}\n`);
+  process.exit(1);
+}

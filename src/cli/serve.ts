@@ -1,13 +1,12 @@
 // `concord serve SERVICE`: one service at the root path, in the foreground.
-import { dirname, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
-import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { createServer } from '../common/http/app.js';
-import { noauth2 } from '../common/http/auth.js';
 import { createPlacement } from '../placement/index.js';
 import { placementPlugin } from '../placement/service.js';
 import { placementEnforcer, placementPolicyMode } from '../placement/policies.js';
+import { chooseAuthStrategy, serviceAuthenticator } from './auth.js';
+import { parsePort, resolveRuntime } from './runtime.js';
+import { stopOnSignals } from './shutdown.js';
 
 export interface ServeOptions {
   port: string;
@@ -31,28 +30,23 @@ function corsFromEnv(env: NodeJS.ProcessEnv) {
 }
 
 export async function servePlacement(opts: ServeOptions): Promise<void> {
-  const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  const port = parsePort(opts.port);
   const policyMode = placementPolicyMode(process.env.PLACEMENT_POLICY_MODE);
-  const config = loadConfig(opts.config, process.env, {
+  const { config, dataDir, configDir } = resolveRuntime(opts, {
     ...(opts.databaseUrl ? { placementDatabaseConnection: opts.databaseUrl } : {}),
     ...(opts.authStrategy ? { authStrategy: opts.authStrategy } : {}),
     ...policyMode.config,
     ...corsFromEnv(process.env),
   });
   const log = createLogger({ debug: config.debug, name: 'placement' });
-  const policy = placementEnforcer({
-    config, configDir: opts.config ? dirname(resolve(opts.config)) : dataDir, open: policyMode.open, log,
-  });
+  const authenticate = serviceAuthenticator(config, chooseAuthStrategy(config, log));
+  const policy = placementEnforcer({ config, configDir, open: policyMode.open, log });
   const placement = await createPlacement({ config, dataDir, log, policy });
   const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize });
-  await app.register(placementPlugin(placement, noauth2));
-  const stop = async () => {
+  await app.register(placementPlugin(placement, authenticate));
+  stopOnSignals(log, async () => {
     await app.close();
     await placement.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  await app.listen({ port: Number(opts.port), host: opts.host });
+  });
+  await app.listen({ port, host: opts.host });
 }

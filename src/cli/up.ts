@@ -1,13 +1,12 @@
-// `concord up`: every service that exists, in one process, on one port, at DevStack-style paths.
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { loadConfig } from '../common/config.js';
+// `concord up`: the whole cloud in one process, on one port, at DevStack-style paths.
+import { hostname, homedir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../common/log.js';
-import { createServer } from '../common/http/app.js';
-import { noauth2 } from '../common/http/auth.js';
-import { createPlacement } from '../placement/index.js';
-import { placementPlugin } from '../placement/service.js';
-import { placementEnforcer } from '../placement/policies.js';
+import { buildCloud, type AllInOne } from './cloud.js';
+import { cloudsYaml, writeCloudsYaml, type WrittenClouds } from './clouds.js';
+import { CREDENTIALS_FILE } from './credentials.js';
+import { parsePort, resolveRuntime } from './runtime.js';
+import { stopOnSignals } from './shutdown.js';
 
 export interface UpOptions {
   port: string;
@@ -16,44 +15,56 @@ export interface UpOptions {
   config?: string;
 }
 
-/** clouds.yaml for the openstack CLI / openstacksdk. Until the identity service exists the
- * token is noauth2's ("admin", or "demo:demo"), presented by keystoneauth's admin_token plugin. */
-export function cloudsYaml(base: string): string {
-  const cloud = (token: string) => [
-    '    auth_type: admin_token',
-    '    auth:',
-    `      token: "${token}"`,
-    `      endpoint: ${base}/placement`,
-    '    region_name: RegionOne',
-  ].join('\n');
-  return `clouds:\n  concord:\n${cloud('admin')}\n  concord-demo:\n${cloud('demo:demo')}\n`;
+/** The base URL the catalog advertises: [DEFAULT] public_endpoint, else where we listen (this
+ * machine's name when listening on every address, which no client can connect to as such). */
+export function publicBase(configured: string, host: string, port: number): string {
+  if (configured) return configured.replace(/\/+$/, '');
+  const name = host === '0.0.0.0' || host === '::' ? hostname() : host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+}
+
+/** What the user is told once the cloud is up. The generated admin password is shown only on the
+ * start that generated it, and only to a terminal: output captured into a log file never holds it. */
+export function upBanner(cloud: Pick<AllInOne, 'catalog' | 'credentials'>, o: {
+  ms: number; dataDir: string; clouds: WrittenClouds; tty: boolean;
+}): string {
+  const width = Math.max(...cloud.catalog.map((c) => c.type.length)) + 2;
+  const lines = [`concord is up in ${o.ms} ms`];
+  for (const c of cloud.catalog) lines.push(`  ${c.type.padEnd(width)}${c.url}`);
+  lines.push(`  data dir${' '.repeat(Math.max(1, width - 8))}${o.dataDir}`, '',
+    `clouds.yaml: ${o.clouds.dataFile} (clouds: concord = admin, concord-demo = demo member)`);
+  const cloudFlag = o.clouds.userWritten ? '' : ` (export OS_CLIENT_CONFIG_FILE=${o.clouds.dataFile})`;
+  lines.push(o.clouds.userWritten ? `         and ${o.clouds.userFile}`
+    : `         ${o.clouds.userFile} exists and was left alone${cloudFlag}`);
+  const secrets = join(o.dataDir, CREDENTIALS_FILE);
+  if (cloud.credentials.adminPasswordGenerated && o.tty) {
+    lines.push(`admin password: ${cloud.credentials.adminPassword} (shown once; kept in ${secrets})`);
+  } else {
+    lines.push(`passwords: in ${secrets} and clouds.yaml`);
+  }
+  lines.push('', 'try: openstack --os-cloud concord token issue', '     openstack --os-cloud concord catalog list', '');
+  return lines.join('\n');
 }
 
 export async function up(opts: UpOptions): Promise<void> {
-  const started = Date.now();
-  const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
-  const confFile = opts.config ?? (existsSync(join(dataDir, 'concord.conf')) ? join(dataDir, 'concord.conf') : undefined);
-  const config = loadConfig(confFile);
-  const log = createLogger({ debug: config.debug });
-  const policy = placementEnforcer({ config, configDir: confFile ? dirname(resolve(confFile)) : dataDir, log });
-  const placement = await createPlacement({ config, dataDir, log, policy });
-  const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize });
-  await app.register(placementPlugin(placement, noauth2), { prefix: '/placement' });
-  app.get('/', async () => ({ services: { placement: '/placement' } }));
-  const stop = async () => {
-    log.info('stopping');
-    await app.close();
-    await placement.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  await app.listen({ port: Number(opts.port), host: opts.host });
-  const base = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
-  writeFileSync(join(dataDir, 'clouds.yaml'), cloudsYaml(base), { mode: 0o600 });
-  process.stdout.write(`concord is up in ${Date.now() - started} ms\n` +
-    `  placement: ${base}/placement\n  data:      ${dataDir}\n` +
-    `  clouds.yaml: ${join(dataDir, 'clouds.yaml')} (clouds: concord, concord-demo)\n` +
-    `  try: OS_CLIENT_CONFIG_FILE=${join(dataDir, 'clouds.yaml')} openstack --os-cloud concord resource provider list\n`);
+  const port = parsePort(opts.port);
+  const runtime = resolveRuntime(opts);
+  const log = createLogger({ debug: runtime.config.debug });
+  const cloud = await buildCloud({
+    runtime, log, publicBase: publicBase(runtime.config.publicEndpoint, opts.host, port),
+  });
+  stopOnSignals(log, cloud.close);
+  try {
+    await cloud.app.listen({ port, host: opts.host });
+  } catch (err) {
+    await cloud.close();
+    throw err;
+  }
+  const demo = { username: 'demo', password: cloud.credentials.demoPassword, project: 'demo' };
+  const admin = { username: 'admin', password: cloud.credentials.adminPassword, project: 'admin' };
+  const clouds = writeCloudsYaml(runtime.dataDir, homedir(), cloudsYaml(cloud.authUrl, { admin, demo }));
+  process.stdout.write(upBanner(cloud, {
+    // Since the process started, module loading included: what the user waited for.
+    ms: Math.round(performance.now()), dataDir: runtime.dataDir, clouds, tty: process.stdout.isTTY === true,
+  }));
 }

@@ -21,8 +21,10 @@ export const OPTIONS = {
     'Database URL (postgresql://... or sqlite:///path). Empty: SQLite in the data directory.'),
   placementDatabaseConnection: opt<string>('placement_database', 'connection', 'string', '',
     'Placement database URL; defaults to [database] connection.'),
-  authStrategy: opt<string>('api', 'auth_strategy', 'string', 'noauth2',
-    'How requests are authenticated: keystone or noauth2 (test mode: token USER[:PROJECT]).'),
+  authStrategy: opt<string>('api', 'auth_strategy', 'string', '',
+    'How `concord serve` authenticates requests: keystone, or noauth2 (test mode: token USER[:PROJECT], '
+    + 'no password). Empty: keystone when [keystone_authtoken] auth_url is set, else noauth2. '
+    + '`concord up` always uses its own identity service.'),
   randomizeAllocationCandidates: opt<boolean>('placement', 'randomize_allocation_candidates', 'bool', false,
     'Shuffle allocation candidates before applying limit, to spread concurrent schedulers.'),
   incompleteConsumerProjectId: opt<string>('placement', 'incomplete_consumer_project_id', 'string',
@@ -45,6 +47,15 @@ export const OPTIONS = {
     'Extra request headers allowed in CORS requests.'),
   maxRequestBodySize: opt<number>('oslo_middleware', 'max_request_body_size', 'int', 114688,
     'Largest accepted request body in bytes (larger: 413).'),
+  imageDatabaseConnection: opt<string>('image_database', 'connection', 'string', '',
+    'Image service database URL; defaults to [database] connection.'),
+  filesystemStoreDatadir: opt<string>('glance_store', 'filesystem_store_datadir', 'string', '',
+    'Directory holding image data, one file per image (shared by every image API process). '
+    + 'Empty: DATA_DIR/images.'),
+  imageSizeCap: opt<number>('DEFAULT', 'image_size_cap', 'int', 1099511627776,
+    'Largest image upload in bytes (larger: 413).'),
+  userStorageQuota: opt<string>('DEFAULT', 'user_storage_quota', 'string', '0',
+    'Image data a project may store in total, in bytes or with a unit (B, KB, MB, GB, TB); 0: unlimited.'),
   identityDatabaseConnection: opt<string>('identity_database', 'connection', 'string', '',
     'Identity database URL; defaults to [database] connection.'),
   tokenExpiration: opt<number>('token', 'expiration', 'int', 3600,
@@ -61,6 +72,8 @@ export const OPTIONS = {
     'Seconds a locked-out user stays locked (0: until an administrator re-enables the user).'),
   keystoneAuthUrl: opt<string>('keystone_authtoken', 'auth_url', 'string', '',
     'Identity endpoint other services validate tokens against (e.g. http://host/identity).'),
+  keystoneWwwAuthenticateUri: opt<string>('keystone_authtoken', 'www_authenticate_uri', 'string', '',
+    'Identity URL sent to unauthenticated clients (WWW-Authenticate: Keystone uri=...). Empty: auth_url.'),
   keystoneUsername: opt<string>('keystone_authtoken', 'username', 'string', '',
     'Service user that validates tokens on behalf of a service.'),
   keystonePassword: opt<string>('keystone_authtoken', 'password', 'string', '',
@@ -75,6 +88,12 @@ export const OPTIONS = {
     'Seconds a validated token is cached by the services (revocations take effect within this; '
     + 'keystonemiddleware defaults to 300, concord validates in-process so it can afford less).'),
   debug: opt<boolean>('DEFAULT', 'debug', 'bool', false, 'Log at debug level.'),
+  adminPassword: opt<string>('DEFAULT', 'admin_password', 'string', '',
+    'Password `concord up` gives the admin user (set again at every start). Empty: generated on the '
+    + 'first start and kept in DATA_DIR/credentials.json (mode 0600).'),
+  publicEndpoint: opt<string>('DEFAULT', 'public_endpoint', 'string', '',
+    'Base URL `concord up` advertises in the catalog and clouds.yaml (e.g. https://cloud.example.com). '
+    + 'Empty: http://HOST:PORT (the host name of this machine when listening on all addresses).'),
 } as const;
 
 type Opts = typeof OPTIONS;

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/common/config.js';
 import {
   credentialsFromConfig, injectTransport, keystoneAuthenticator, TokenVerifier, type KeystoneAuthOptions,
 } from '../../src/identity/index.js';
-import type { IdentityTransport } from '../../src/identity/authenticator.js';
+import type { IdentityTransport } from '../../src/common/http/keystone.js';
 import { DEMO_PASSWORD, SERVICE_PASSWORD, startIdentity, type TestIdentity } from '../helpers/identity.js';
 
 const credentials = {

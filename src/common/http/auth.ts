@@ -1,5 +1,5 @@
-// Authentication strategies. noauth2 is upstream's test mode (token "USER[:PROJECT]"); keystone
-// validation plugs in here once the identity service exists.
+// Authentication strategies: noauth2, upstream's test mode (token "USER[:PROJECT]"), here;
+// Keystone token validation in keystone.ts.
 import type { FastifyRequest } from 'fastify';
 import type { RequestContext } from './context.js';
 import { unauthorized } from './errors.js';

@@ -1,5 +1,5 @@
-// keystoneAuthenticator: how the other services (compute, image, ...) authenticate requests, as
-// keystonemiddleware's auth_token does.
+// keystoneAuthenticator: how every service but identity itself authenticates requests, as
+// keystonemiddleware's auth_token does: X-Auth-Token (and X-Service-Token) in, request context out.
 //
 // Why validate through identity's REST API (GET /v3/auth/tokens, cached briefly) rather than
 // checking the signature plus a revocation list in each service:
@@ -17,11 +17,10 @@
 // calling identity at all.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../common/config.js';
-import type { Authenticator } from '../common/http/auth.js';
-import type { RequestContext } from '../common/http/context.js';
-import { HttpError, unauthorized } from '../common/http/errors.js';
-import type { TokenVerifier } from './token/signer.js';
+import type { Config } from '../config.js';
+import type { Authenticator } from './auth.js';
+import type { RequestContext } from './context.js';
+import { HttpError, unauthorized } from './errors.js';
 
 export interface TransportRequest {
   method: 'GET' | 'POST';
@@ -85,8 +84,12 @@ export interface KeystoneAuthOptions {
   /** The service's own user, whose token authorizes validating others' (keystonemiddleware's). */
   credentials: ServiceCredentials;
   cacheSeconds?: number;
-  /** Checks signatures and expiry locally before asking identity. */
-  verifier?: Pick<TokenVerifier, 'verify'>;
+  /** Checks signatures and expiry locally before asking identity (identity's TokenVerifier):
+   * null for a token that is forged or expired. */
+  verifier?: { verify(token: string): Promise<unknown> };
+  /** Identity's public URL, sent in 401s as `WWW-Authenticate: Keystone uri="..."` so that clients
+   * know where to get a token ([keystone_authtoken] www_authenticate_uri). */
+  wwwAuthenticateUri?: string;
   /** Roles that make an X-Service-Token a service's ([keystone_authtoken] service_token_roles). */
   serviceRoles?: string[];
   /** Most tokens cached at once. */
@@ -179,16 +182,20 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): Authenticator 
   }
 
   const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const challenge: Record<string, string> = opts.wwwAuthenticateUri
+    ? { 'www-authenticate': `Keystone uri="${opts.wwwAuthenticateUri}"` } : {};
+  // A fresh error each time: the app adds to an error's headers while sending it.
+  const denied = () => new HttpError(401, unauthorized().message, undefined, { ...challenge });
 
   return async (req) => {
     const token = header(req.headers['x-auth-token']);
-    if (!token) throw unauthorized();
+    if (!token) throw denied();
     const ctx = await validate(token);
-    if (!ctx) throw unauthorized();
+    if (!ctx) throw denied();
     const serviceTokenHeader = header(req.headers['x-service-token']);
     if (serviceTokenHeader) {
       const svc = await validate(serviceTokenHeader);
-      if (!svc) throw unauthorized();
+      if (!svc) throw denied();
       return { ...ctx, isService: svc.roles.some((r) => serviceRoles.includes(r)) };
     }
     return ctx;

@@ -1,0 +1,109 @@
+// The all-in-one cloud of `concord up`, built without a socket so that tests can drive it with
+// inject(): identity at /identity (bootstrapped at every start), every other service at its
+// DevStack path authenticating through identity's REST API in-process, `GET /` listing them.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createServer } from '../common/http/app.js';
+import { injectTransport, keystoneAuthenticator } from '../common/http/keystone.js';
+import { bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin } from '../identity/index.js';
+import { loadCredentials, type CloudCredentials } from './credentials.js';
+import type { Runtime } from './runtime.js';
+import { SERVICES, type ServiceModule, type StartedService } from './services.js';
+
+export const IDENTITY_PATH = '/identity';
+
+export interface CatalogEntry {
+  name: string;
+  type: string;
+  path: string;
+  url: string;
+}
+
+export interface AllInOne {
+  app: FastifyInstance;
+  credentials: CloudCredentials;
+  /** Identity first, then the other services. */
+  catalog: CatalogEntry[];
+  authUrl: string;
+  /** Stops answering, then closes the databases. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export interface CloudOptions {
+  runtime: Runtime;
+  log: Logger;
+  /** The base URL clients reach the cloud at (http://host:port), for the catalog. */
+  publicBase: string;
+  services?: readonly ServiceModule[];
+}
+
+/** Runs `close` functions in order, each once, whatever the others do. */
+function closer(log: Logger) {
+  const steps: (() => Promise<void>)[] = [];
+  let done: Promise<void> | undefined;
+  return {
+    add: (f: () => Promise<void>) => { steps.push(f); },
+    run: () => done ??= (async () => {
+      for (const f of steps) await f().catch((err: unknown) => log.error({ err }, 'error while stopping'));
+    })(),
+  };
+}
+
+export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
+  const { runtime, log, publicBase } = opts;
+  const { config, dataDir, configDir } = runtime;
+  const modules = opts.services ?? SERVICES;
+  const credentials = loadCredentials(dataDir, config.adminPassword);
+  const authUrl = `${publicBase}${IDENTITY_PATH}`;
+  const catalog: CatalogEntry[] = [
+    { name: 'keystone', type: 'identity', path: IDENTITY_PATH, url: authUrl },
+    ...modules.map((m) => ({ name: m.name, type: m.type, path: m.path, url: `${publicBase}${m.path}` })),
+  ];
+  const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize });
+  const shutdown = closer(log);
+  // The server stops taking requests before any database it serves from closes.
+  shutdown.add(() => app.close());
+  try {
+    const env = { config, dataDir, configDir, log };
+    const policy = identityEnforcer({ config, configDir, log });
+    // Opened side by side; whatever did open is closed again if anything failed.
+    const opened = await Promise.allSettled([createIdentity({ ...env, policy }), ...modules.map((m) => m.start(env))]);
+    for (const o of opened) if (o.status === 'fulfilled') shutdown.add(() => o.value.close());
+    const failed = opened.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [identity, ...started] = opened.map((o) => (o as PromiseFulfilledResult<unknown>).value) as
+      [Awaited<ReturnType<typeof createIdentity>>, ...StartedService[]];
+
+    await bootstrapIdentity(identity, {
+      adminPassword: credentials.adminPassword,
+      demoPassword: credentials.demoPassword,
+      servicePassword: credentials.servicePassword,
+      publicUrl: authUrl,
+      services: modules.map((m) => ({ name: m.name, type: m.type, url: `${publicBase}${m.path}` })),
+    });
+
+    await app.register(identityPlugin(identity), { prefix: IDENTITY_PATH });
+    const transport = injectTransport(app, IDENTITY_PATH);
+    modules.forEach((m, i) => {
+      const authenticate = keystoneAuthenticator({
+        transport,
+        credentials: {
+          username: m.name, password: credentials.servicePassword, projectName: 'service',
+          userDomainName: 'Default', projectDomainName: 'Default',
+        },
+        cacheSeconds: config.keystoneTokenCacheTime,
+        // Same process, same keys: forged and expired tokens never reach identity.
+        verifier: identity.signer,
+        wwwAuthenticateUri: authUrl,
+      });
+      void app.register(started[i]!.plugin(authenticate), { prefix: m.path });
+    });
+    app.get('/', async () => ({ name: 'concord', services: catalog }));
+    await app.ready();
+    for (const s of started) await s.ready?.();
+  } catch (err) {
+    await shutdown.run();
+    throw err;
+  }
+  return { app, credentials, catalog, authUrl, close: shutdown.run };
+}

@@ -1,0 +1,52 @@
+// The services `concord up` mounts beside identity, at their DevStack paths. Each entry is also a
+// catalog entry and a service user (named like DevStack's) that the service validates tokens
+// with. Adding a service to the all-in-one cloud is adding an entry here.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../common/config.js';
+import type { Authenticator } from '../common/http/auth.js';
+import { createPlacement } from '../placement/index.js';
+import { placementPlugin } from '../placement/service.js';
+import { placementEnforcer } from '../placement/policies.js';
+
+export interface ServiceEnv {
+  config: Config;
+  dataDir: string;
+  /** Where a relative policy_file is looked for. */
+  configDir: string;
+  log: Logger;
+}
+
+export interface StartedService {
+  /** The service's Fastify plugin, authenticating with `authenticate`. */
+  plugin(authenticate: Authenticator): FastifyPluginAsync;
+  /** Runs once the cloud answers requests and identity is bootstrapped (seed data ...). */
+  ready?(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ServiceModule {
+  /** The service user and catalog name (nova, glance, placement ...). */
+  name: string;
+  /** The catalog type (compute, image, placement ...). */
+  type: string;
+  /** Where the service is mounted and catalogued, relative to the cloud's base URL. */
+  path: string;
+  start(env: ServiceEnv): Promise<StartedService>;
+}
+
+export const placementModule: ServiceModule = {
+  name: 'placement',
+  type: 'placement',
+  path: '/placement',
+  async start(env) {
+    const policy = placementEnforcer({ config: env.config, configDir: env.configDir, log: env.log });
+    const placement = await createPlacement({ ...env, policy });
+    return { plugin: (auth) => placementPlugin(placement, auth), close: () => placement.close() };
+  },
+};
+
+/** Every service but identity, in catalog order. The image service (Glance, type `image`, at
+ * `/image`) joins as one more entry whose `start` builds it with its enforcer and plugin and whose
+ * `ready` registers the test image. */
+export const SERVICES: readonly ServiceModule[] = [placementModule];
