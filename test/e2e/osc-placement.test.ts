@@ -9,7 +9,10 @@ describe.skipIf(skip)(`openstack CLI: placement${skip ? ` (skipped: ${skip})` : 
   let c: Cloud;
   let hv: string;
   beforeAll(async () => { c = await startCloud(); }, 60000);
-  afterAll(async () => { await c?.stop(); });
+  afterAll(async () => {
+    await c?.stop();
+    c?.cleanup();
+  });
 
   const ok = (args: string[]) => {
     const r = c.osc([...V, ...args]);
