@@ -1,5 +1,6 @@
 // Request/response helpers of the Placement API: accept and content-type rules, JSON bodies
 // validated against per-microversion schemas, query strings, cache headers.
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, badRequest } from '../common/http/errors.js';
 import { validateSchema } from '../common/http/json-schema.js';
@@ -97,6 +98,14 @@ export function sendJson(reply: FastifyReply, status: number, body: unknown): Fa
   // A Buffer, because Fastify appends '; charset=utf-8' to JSON sent as a string, and upstream
   // (and clients comparing the header) expect exactly application/json.
   return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
+}
+
+/** Sends a body already serialised as JSON, in pieces (see candidates/response.ts). */
+export function sendJsonChunks(reply: FastifyReply, status: number, chunks: Buffer[]): FastifyReply {
+  reply.code(status).header('content-type', 'application/json');
+  if (chunks.length === 1) return reply.header('content-length', chunks[0]!.length).send(chunks[0]);
+  reply.header('content-length', chunks.reduce((n, c) => n + c.length, 0));
+  return reply.send(Readable.from(chunks, { objectMode: false }));
 }
 
 /** The absolute URL of a path of this service, as webob turns every Location header absolute. */

@@ -1,57 +1,128 @@
 // The JSON of GET /allocation_candidates, per microversion: allocation requests as a list
 // (before 1.12) or keyed by provider (with mappings since 1.34), and provider summaries (traits
 // since 1.17, every class since 1.27, tree uuids since 1.29).
+//
+// Written as text rather than built as objects for JSON.stringify: a full answer for 20,000
+// providers is 10 MB, and building it object by object costs more than the search itself. A
+// provider's summary only changes when the provider does, and the index replaces a provider's
+// node whenever it changes, so each node's summary (and single-provider request) text is
+// cached on the node itself (a plain property: WeakMaps of this size burden the GC).
 import type { Version } from '../../common/http/microversion.js';
+import type { ProviderNode } from '../index/model.js';
 import type { ProviderIndex } from '../index/provider_index.js';
 import type { CandidateResult } from './search.js';
+import { SingleProviderRequest, type AllocationRequest, type GroupShape } from './allocation_request.js';
+
+const q = JSON.stringify;
+
+interface SummaryShape {
+  /** null: every class (1.27+); else only these. */
+  classes: Set<string> | null;
+  traits: boolean;
+  tree: boolean;
+  key: string;
+}
+
+function summaryJson(index: ProviderIndex, n: ProviderNode, shape: SummaryShape): Buffer {
+  const cache = n.rendered ??= {};
+  if (cache.summaryKey === shape.key) return cache.summary!;
+  const resources: string[] = [];
+  for (const [rcId, inv] of n.inventories) {
+    const rc = index.rcName(rcId);
+    if (shape.classes && !shape.classes.has(rc)) continue;
+    const capacity = Math.trunc((inv.total - inv.reserved) * inv.allocation_ratio);
+    resources.push(`${q(rc)}:{"capacity":${capacity},"used":${n.usages.get(rcId) ?? 0}}`);
+  }
+  let json = `${q(n.uuid)}:{"resources":{${resources.join(',')}}`;
+  if (shape.traits) json += `,"traits":${q([...n.traits].sort())}`;
+  if (shape.tree) json += `,"parent_provider_uuid":${q(index.parentUuid(n))},"root_provider_uuid":${q(index.rootUuid(n))}`;
+  json += '}';
+  cache.summaryKey = shape.key;
+  return cache.summary = Buffer.from(json);
+}
+
+function resourcesJson(index: ProviderIndex, rrs: { rcId: number; amount: number }[]): string {
+  return `{${rrs.map((rr) => `${q(index.rcName(rr.rcId))}:${rr.amount}`).join(',')}}`;
+}
+
+const COMMA = Buffer.from(',');
+
+/** Concatenates rendered items, comma-separated, into chunks of about `per` items: the body is
+ * handed to the socket in pieces, never as one buffer of many megabytes. */
+function chunked(items: Buffer[], open: string, close: string, per = 2000): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < items.length; i += per) {
+    const parts: Buffer[] = [Buffer.from(i === 0 ? open : ',')];
+    const end = Math.min(items.length, i + per);
+    for (let k = i; k < end; k++) {
+      if (k > i) parts.push(COMMA);
+      parts.push(items[k]!);
+    }
+    if (end === items.length) parts.push(Buffer.from(close));
+    out.push(Buffer.concat(parts));
+  }
+  if (!out.length) out.push(Buffer.from(open + close));
+  return out;
+}
+
+/** The resources of a request grouped by provider uuid, in first-seen order. */
+function byProvider(req: AllocationRequest): Map<ProviderNode, { rcId: number; amount: number }[]> {
+  const out = new Map<ProviderNode, { rcId: number; amount: number }[]>();
+  for (const rr of req.resources) {
+    const list = out.get(rr.rp);
+    if (list) list.push(rr);
+    else out.set(rr.rp, [rr]);
+  }
+  return out;
+}
+
+/** Renders requests, reusing each provider's cached text for single-provider requests (the
+ * text depends only on the node, the group's amounts and the microversion). */
+class RequestRenderer {
+  private readonly keys = new Map<GroupShape, string>();
+  constructor(private readonly index: ProviderIndex, private readonly version: Version) {}
+
+  render(req: AllocationRequest): Buffer {
+    if (!(req instanceof SingleProviderRequest)) return Buffer.from(generalJson(this.index, req, this.version));
+    let key = this.keys.get(req.shape);
+    if (key === undefined) {
+      key = `${this.version}|${req.shape.suffix}|${req.shape.amounts.join(';')}`;
+      this.keys.set(req.shape, key);
+    }
+    const cache = req.rp.rendered ??= {};
+    if (cache.requestKey === key) return cache.request!;
+    cache.requestKey = key;
+    return cache.request = Buffer.from(generalJson(this.index, req, this.version));
+  }
+}
+
+function generalJson(index: ProviderIndex, req: AllocationRequest, version: Version): string {
+  const groups = byProvider(req);
+  if (version.lt('1.12')) {
+    const allocs = [...groups].map(([rp, rrs]) => `{"resource_provider":{"uuid":${q(rp.uuid)}},"resources":${resourcesJson(index, rrs)}}`);
+    return `{"allocations":[${allocs.join(',')}]}`;
+  }
+  const allocs = [...groups].map(([rp, rrs]) => `${q(rp.uuid)}:{"resources":${resourcesJson(index, rrs)}}`);
+  let json = `{"allocations":{${allocs.join(',')}}`;
+  if (version.gte('1.34')) {
+    const maps = [...req.mappings].map(([suffix, ids]) => `${q(suffix)}:${q([...ids].map((id) => index.get(id).uuid))}`);
+    json += `,"mappings":{${maps.join(',')}}`;
+  }
+  return `${json}}`;
+}
 
 export function renderCandidates(index: ProviderIndex, r: CandidateResult, version: Version,
-  requestedClasses: Set<string>): unknown {
-  const byUuid = (ids: Iterable<number>) => [...ids].map((id) => index.get(id).uuid);
-  let allocationRequests: unknown[];
-  if (version.gte('1.12')) {
-    const withMappings = version.gte('1.34');
-    allocationRequests = r.requests.map((req) => {
-      const allocations: Record<string, { resources: Record<string, number> }> = {};
-      for (const rr of req.resources) {
-        (allocations[rr.rp.uuid] ??= { resources: {} }).resources[index.rcName(rr.rcId)] = rr.amount;
-      }
-      if (!withMappings) return { allocations };
-      const mappings: Record<string, string[]> = {};
-      for (const [suffix, ids] of req.mappings) mappings[suffix] = byUuid(ids);
-      return { allocations, mappings };
-    });
-  } else {
-    allocationRequests = r.requests.map((req) => {
-      const byRp = new Map<string, Record<string, number>>();
-      for (const rr of req.resources) {
-        const res = byRp.get(rr.rp.uuid) ?? {};
-        res[index.rcName(rr.rcId)] = rr.amount;
-        byRp.set(rr.rp.uuid, res);
-      }
-      return { allocations: [...byRp].map(([uuid, resources]) => ({ resource_provider: { uuid }, resources })) };
-    });
-  }
+  requestedClasses: Set<string>): Buffer[] {
   const allClasses = version.gte('1.27');
-  const traits = version.gte('1.17');
-  const tree = version.gte('1.29');
-  const summaries: Record<string, unknown> = {};
-  for (const n of r.summaries) {
-    const resources: Record<string, { capacity: number; used: number }> = {};
-    for (const [rcId, inv] of n.inventories) {
-      const rc = index.rcName(rcId);
-      if (!allClasses && !requestedClasses.has(rc)) continue;
-      resources[rc] = {
-        capacity: Math.trunc((inv.total - inv.reserved) * inv.allocation_ratio), used: n.usages.get(rcId) ?? 0,
-      };
-    }
-    const s: Record<string, unknown> = { resources };
-    if (traits) s.traits = [...n.traits].sort();
-    if (tree) {
-      s.parent_provider_uuid = index.parentUuid(n);
-      s.root_provider_uuid = index.rootUuid(n);
-    }
-    summaries[n.uuid] = s;
-  }
-  return { allocation_requests: allocationRequests, provider_summaries: summaries };
+  const shape: SummaryShape = {
+    classes: allClasses ? null : requestedClasses,
+    traits: version.gte('1.17'),
+    tree: version.gte('1.29'),
+    key: `${allClasses ? '*' : [...requestedClasses].sort().join(',')}|${version.gte('1.17')}|${version.gte('1.29')}`,
+  };
+  const renderer = new RequestRenderer(index, version);
+  return [
+    ...chunked(r.requests.map((req) => renderer.render(req)), '{"allocation_requests":[', '],'),
+    ...chunked(r.summaries.map((n) => summaryJson(index, n, shape)), '"provider_summaries":{', '}}'),
+  ];
 }

@@ -9,23 +9,13 @@ import { fits, type ProviderNode } from '../index/model.js';
 import type { ProviderIndex } from '../index/provider_index.js';
 import { matchesAggregates, matchesTraits } from '../index/provider_filter.js';
 import type { RequestGroup, RequestWide } from './request.js';
+import {
+  SingleProviderRequest, type AllocationRequest, type GroupShape, type ResourceRequest,
+} from './allocation_request.js';
+
+export type { AllocationRequest } from './allocation_request.js';
 
 const SHARING_TRAIT = 'MISC_SHARES_VIA_AGGREGATE';
-
-export interface ResourceRequest {
-  rp: ProviderNode;
-  rcId: number;
-  amount: number;
-}
-
-export interface AllocationRequest {
-  /** Root id of the tree this request is anchored to. */
-  anchor: number;
-  useSameProvider: boolean;
-  resources: ResourceRequest[];
-  /** Request group suffix → ids of the providers that satisfied it. */
-  mappings: Map<string, Set<number>>;
-}
 
 export interface CandidateResult {
   requests: AllocationRequest[];
@@ -44,12 +34,12 @@ function intersect<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): Set<T> {
   return out;
 }
 
-/** Everything a search needs about one request group, resolved against the index. */
+/** Everything a search needs about one request group, resolved against the index. Sets are
+ * built lazily: the common single-provider search never needs them, only tests per provider. */
 class GroupContext {
   readonly resources = new Map<number, number>();
-  /** Providers in every member_of set (null: no member_of). */
-  readonly inAggs: Set<number> | null = null;
   readonly treeRoot: number | null = null;
+  private aggMembers: Set<number> | null = null;
   private readonly withResource = new Map<number, Set<number>>();
 
   constructor(private readonly search: Search, readonly group: RequestGroup) {
@@ -59,9 +49,9 @@ class GroupContext {
       if (id === undefined) throw new ResourceClassNotFound(name);
       this.resources.set(id, amount);
     }
-    if (group.memberOf.length) {
-      this.inAggs = search.providersInAll(group.memberOf);
-      if (!this.inAggs.size) throw new NoCandidates();
+    if (group.memberOf.length && !search.someProvider(search.aggregateSources(group.memberOf),
+      (n) => matchesAggregates(n.aggregates, { required: group.memberOf, forbidden: new Set() }))) {
+      throw new NoCandidates();
     }
     for (const any of group.requiredTraits) search.checkTraits(any);
     if (group.forbiddenTraits.size) search.checkTraits(group.forbiddenTraits);
@@ -70,6 +60,22 @@ class GroupContext {
       if (!n) throw new NoCandidates();
       this.treeRoot = n.rootId;
     }
+    // Upstream finds the providers with room for every class before choosing how to search.
+    for (const [rc, amount] of this.resources) {
+      if (!search.someProvider([index.withResourceClass(rc)], (n) => this.hasRoom(n, rc, amount))) throw new NoCandidates();
+    }
+  }
+
+  /** Providers in every member_of set (null: no member_of). */
+  get inAggs(): Set<number> | null {
+    if (!this.group.memberOf.length) return null;
+    return this.aggMembers ??= this.search.providersInAll(this.group.memberOf);
+  }
+
+  hasRoom(n: ProviderNode, rc: number, amount: number): boolean {
+    if (this.treeRoot !== null && n.rootId !== this.treeRoot) return false;
+    const inv = n.inventories.get(rc);
+    return inv !== undefined && fits(inv, n.usages.get(rc) ?? 0, amount);
   }
 
   /** Providers with room for this group's amount of `rc` (within in_tree when given). */
@@ -79,18 +85,11 @@ class GroupContext {
       const amount = this.resources.get(rc)!;
       set = new Set();
       for (const id of this.search.index.withResourceClass(rc)) {
-        const n = this.search.index.get(id);
-        if (this.treeRoot !== null && n.rootId !== this.treeRoot) continue;
-        if (fits(n.inventories.get(rc)!, n.usages.get(rc) ?? 0, amount)) set.add(id);
+        if (this.hasRoom(this.search.index.get(id), rc, amount)) set.add(id);
       }
       this.withResource.set(rc, set);
     }
     return set;
-  }
-
-  /** Upstream checks every class has some provider before choosing how to search. */
-  requireEveryResource(): void {
-    for (const rc of this.resources.keys()) if (!this.providersWithResource(rc).size) throw new NoCandidates();
   }
 }
 
@@ -101,6 +100,8 @@ class Search {
   /** Providers sharing via aggregate. Shared by every group and narrowed in place by a group's
    * member_of, exactly as upstream's set is (its `&=` on the shared set). */
   readonly sharing: Set<number>;
+  /** Whether sharing providers existed when the search began (before any narrowing). */
+  readonly hadSharing: boolean;
   /** Trees whose providers belong in the provider summaries. */
   readonly touchedTrees = new Set<number>();
 
@@ -118,6 +119,7 @@ class Search {
       if (!this.anchorRoots.size) throw new NoCandidates();
     }
     this.sharing = new Set(index.withTrait(SHARING_TRAIT));
+    this.hadSharing = this.sharing.size > 0;
   }
 
   checkTraits(names: Iterable<string>): void {
@@ -126,6 +128,24 @@ class Search {
 
   inAnchors(root: number): boolean {
     return this.anchorRoots === null || this.anchorRoots.has(root);
+  }
+
+  /** Whether some provider of the smallest of `sources` passes `test`. */
+  someProvider(sources: ReadonlySet<number>[], test: (n: ProviderNode) => boolean): boolean {
+    const smallest = sources.reduce((a, b) => (b.size < a.size ? b : a));
+    for (const id of smallest) if (test(this.index.get(id))) return true;
+    return false;
+  }
+
+  /** Per required set, the providers in any of its aggregates (as a set to walk). */
+  aggregateSources(sets: Set<string>[]): ReadonlySet<number>[] {
+    return sets.map((any) => (any.size === 1 ? this.index.inAggregate([...any][0]!) : this.providersInAny(any)));
+  }
+
+  /** Per required set, the providers having any of its traits. */
+  traitSources(sets: Set<string>[]): ReadonlySet<number>[] {
+    return sets.map((any) => (any.size === 1 ? this.index.withTrait([...any][0]!)
+      : new Set([...any].flatMap((t) => [...this.index.withTrait(t)]))));
   }
 
   /** Providers that are in one aggregate of each set. */
@@ -161,7 +181,6 @@ class Search {
     const bySuffix = new Map<string, AllocationRequest[]>();
     for (const [suffix, group] of groups) {
       const ctx = new GroupContext(this, group);
-      ctx.requireEveryResource();
       const reqs = !group.useSameProvider && (this.sharing.size > 0 || this.hasTrees)
         ? this.multipleProviders(ctx) : this.singleProvider(ctx);
       if (!reqs.length) return { requests: [], summaries: [] };
@@ -173,42 +192,46 @@ class Search {
     return result;
   }
 
-  /** Each provider that alone satisfies the group (upstream's get_provider_ids_matching). */
+  /** Each provider that alone satisfies the group (upstream's get_provider_ids_matching):
+   * walks the smallest of the index's sets the group constrains (a class, a trait set, an
+   * aggregate set) and tests each provider against the whole group. */
   private singleProvider(ctx: GroupContext): AllocationRequest[] {
     const g = ctx.group;
-    const index = this.index;
-    const sources: ReadonlySet<number>[] = [...ctx.resources.keys()].map((rc) => ctx.providersWithResource(rc));
-    if (ctx.inAggs) sources.push(ctx.inAggs);
-    for (const any of g.requiredTraits) {
-      sources.push(any.size === 1 ? index.withTrait([...any][0]!) : new Set([...any].flatMap((t) => [...index.withTrait(t)])));
-    }
     // A group without resources is only ever matched through its traits or aggregates.
-    if (!ctx.resources.size && !g.requiredTraits.length && !ctx.inAggs) return [];
-    // Walk the smallest candidate set and test the others per provider.
+    if (!ctx.resources.size && !g.requiredTraits.length && !g.memberOf.length) return [];
+    const sources: ReadonlySet<number>[] = [
+      ...[...ctx.resources.keys()].map((rc) => this.index.withResourceClass(rc)),
+      ...this.traitSources(g.requiredTraits),
+      ...this.aggregateSources(g.memberOf),
+    ];
     const smallest = sources.reduce((a, b) => (b.size < a.size ? b : a));
-    const others = sources.filter((s) => s !== smallest);
-    const forbiddenAggs = g.forbiddenAggs.size ? this.providersInAny(g.forbiddenAggs) : null;
-    const forbiddenTraits = [...g.forbiddenTraits];
+    const shape: GroupShape = { suffix: g.suffix, amounts: [...ctx.resources] };
+    const checkTraits = g.requiredTraits.length > 0 || g.forbiddenTraits.size > 0;
+    const traits = { required: g.requiredTraits, forbidden: g.forbiddenTraits };
+    const checkAggs = g.memberOf.length > 0 || g.forbiddenAggs.size > 0;
+    const aggs = { required: g.memberOf, forbidden: g.forbiddenAggs };
     const out: AllocationRequest[] = [];
     for (const id of smallest) {
-      if (!others.every((s) => s.has(id))) continue;
-      if (forbiddenAggs?.has(id)) continue;
-      const n = index.get(id);
-      if (forbiddenTraits.some((t) => n.traits.has(t))) continue;
+      const n = this.index.get(id);
+      if (!this.hasRoomForAll(ctx, n, shape.amounts)) continue;
+      if (checkTraits && !matchesTraits(n.traits, traits)) continue;
+      if (checkAggs && !matchesAggregates(n.aggregates, aggs)) continue;
       this.touchedTrees.add(n.rootId);
-      const req: AllocationRequest = {
-        anchor: n.rootId, useSameProvider: true, mappings: new Map([[g.suffix, new Set([id])]]),
-        resources: [...ctx.resources].map(([rcId, amount]) => ({ rp: n, rcId, amount })),
-      };
+      const req = new SingleProviderRequest(n, shape, n.rootId);
       if (this.inAnchors(n.rootId)) out.push(req);
       if (n.traits.has(SHARING_TRAIT)) {
         for (const anchor of this.anchorsOf(id)) {
           if (anchor === n.rootId || !this.inAnchors(anchor)) continue;
-          out.push({ ...req, anchor });
+          out.push(req.withAnchor(anchor));
         }
       }
     }
     return out;
+  }
+
+  private hasRoomForAll(ctx: GroupContext, n: ProviderNode, amounts: [number, number][]): boolean {
+    for (let i = 0; i < amounts.length; i++) if (!ctx.hasRoom(n, amounts[i]![0], amounts[i]![1])) return false;
+    return true;
   }
 
   /** Providers of `rc` as (provider, anchor root) pairs: in-tree ones, plus sharing providers
@@ -263,7 +286,9 @@ class Search {
       list.push(this.index.get(c.id));
       rcs.set(c.rc, list);
     }
-    const out = new Map<string, AllocationRequest>();
+    // Combinations differ in at least one provider, so they are distinct within a tree; the
+    // same resources reached through several anchors are collapsed by merge().
+    const out: AllocationRequest[] = [];
     for (const [root, rcs] of byTree) {
       const classes = [...rcs.keys()].sort((a, b) => a - b);
       for (const combo of product(classes.map((rc) => rcs.get(rc)!))) {
@@ -272,10 +297,10 @@ class Search {
         const req: AllocationRequest = {
           anchor: root, useSameProvider: false, resources, mappings: new Map([[g.suffix, new Set(combo.map((n) => n.id))]]),
         };
-        out.set(requestKey(req), req);
+        out.push(req);
       }
     }
-    return [...out.values()];
+    return out;
   }
 
   /** Upstream's _get_trees_with_traits: trees whose candidates free of forbidden traits
@@ -299,34 +324,33 @@ class Search {
 
   /** Upstream's _merge_candidates: per anchor tree, one request of each group combined. */
   private merge(bySuffix: Map<string, AllocationRequest[]>): CandidateResult {
-    const byAnchor = new Map<number, Map<string, AllocationRequest[]>>();
-    for (const [suffix, reqs] of bySuffix) {
-      for (const r of reqs) {
-        let m = byAnchor.get(r.anchor);
-        if (!m) byAnchor.set(r.anchor, m = new Map());
-        const list = m.get(suffix) ?? [];
-        list.push(r);
-        m.set(suffix, list);
+    let requests: AllocationRequest[];
+    if (bySuffix.size === 1) {
+      // One group: every request is its own combination. A single provider's request already
+      // passed the same capacity test when it was found.
+      requests = [...bySuffix.values()][0]!
+        .filter((r) => r instanceof SingleProviderRequest || !this.exceedsCapacity(r));
+    } else {
+      requests = [];
+      const granular = [...bySuffix.keys()].filter((s) => s !== '').length;
+      for (const [anchor, m] of groupByAnchor(bySuffix)) {
+        if (m.size !== bySuffix.size) continue;
+        for (const combo of product([...bySuffix.keys()].map((s) => m.get(s)!))) {
+          if (!this.groupPolicyHolds(combo, granular) || !this.sameSubtreeHolds(combo)) continue;
+          const req = consolidate(anchor, combo);
+          if (!this.exceedsCapacity(req)) requests.push(req);
+        }
       }
     }
-    const granular = [...bySuffix.keys()].filter((s) => s !== '').length;
-    const single = bySuffix.size === 1;
-    const out = new Map<string, AllocationRequest>();
-    for (const [anchor, m] of byAnchor) {
-      if (m.size !== bySuffix.size) continue;
-      const lists = [...bySuffix.keys()].map((s) => m.get(s)!);
-      for (const combo of product(lists)) {
-        if (!this.groupPolicyHolds(combo, granular) || !this.sameSubtreeHolds(combo)) continue;
-        const req = single ? combo[0]! : consolidate(anchor, combo);
-        if (this.exceedsCapacity(req)) continue;
-        const key = requestKey(req);
-        if (!out.has(key)) out.set(key, req);
-      }
-    }
-    const requests = [...out.values()];
+    // The same resources can be reached from several anchors (sharing providers) or through
+    // several combinations; upstream keeps one of each (its result is a set).
+    if (this.hadSharing || bySuffix.size > 1) requests = uniqueRequests(requests);
     if (!requests.length) return { requests, summaries: [] };
     const trees = new Set<number>();
-    for (const r of requests) for (const rr of r.resources) trees.add(rr.rp.rootId);
+    for (const r of requests) {
+      if (r instanceof SingleProviderRequest) trees.add(r.rp.rootId);
+      else for (const rr of r.resources) trees.add(rr.rp.rootId);
+    }
     const summaries: ProviderNode[] = [];
     for (const root of trees) {
       if (!this.touchedTrees.has(root)) continue;
@@ -369,6 +393,29 @@ class Search {
     }
     return false;
   }
+}
+
+function groupByAnchor(bySuffix: Map<string, AllocationRequest[]>): Map<number, Map<string, AllocationRequest[]>> {
+  const byAnchor = new Map<number, Map<string, AllocationRequest[]>>();
+  for (const [suffix, reqs] of bySuffix) {
+    for (const r of reqs) {
+      let m = byAnchor.get(r.anchor);
+      if (!m) byAnchor.set(r.anchor, m = new Map());
+      const list = m.get(suffix) ?? [];
+      list.push(r);
+      m.set(suffix, list);
+    }
+  }
+  return byAnchor;
+}
+
+function uniqueRequests(requests: AllocationRequest[]): AllocationRequest[] {
+  const seen = new Map<string, AllocationRequest>();
+  for (const r of requests) {
+    const k = requestKey(r);
+    if (!seen.has(k)) seen.set(k, r);
+  }
+  return [...seen.values()];
 }
 
 function dedupe(list: Candidate[]): Candidate[] {
