@@ -37,6 +37,9 @@ export async function freePort(): Promise<number> {
 export interface RunResult { status: number; stdout: string; stderr: string; json: any }
 
 export interface Cloud {
+  pid: number;
+  /** The exit code, once the process ends. */
+  exited: Promise<number | null>;
   dataDir: string;
   home: string;
   base: string;
@@ -58,6 +61,8 @@ export interface StartOptions {
   dataDir?: string;
   home?: string;
   env?: Record<string, string>;
+  /** More `concord up` arguments (--config ...). */
+  extraArgs?: string[];
 }
 
 export async function startCloud(opts: StartOptions = {}): Promise<Cloud> {
@@ -67,7 +72,7 @@ export async function startCloud(opts: StartOptions = {}): Promise<Cloud> {
   const env = { ...process.env, HOME: home, ...opts.env };
   let out = '';
   const proc: ChildProcess = spawn(process.execPath, ['--no-deprecation', BIN, 'up', '--data-dir', dataDir,
-    '--port', String(port), '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    '--port', String(port), '--host', '127.0.0.1', ...(opts.extraArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'], env });
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
@@ -87,6 +92,8 @@ export async function startCloud(opts: StartOptions = {}): Promise<Cloud> {
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
   };
   return {
+    pid: proc.pid!,
+    exited,
     dataDir,
     home,
     base: `http://127.0.0.1:${port}`,

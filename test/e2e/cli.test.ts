@@ -1,0 +1,195 @@
+// The `concord` command as a user runs it: up (restart on the same data dir, Ctrl-C, the user's
+// own clouds.yaml left alone, --config), serve placement with either auth strategy, --help.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, freePort, startCloud, type Cloud } from '../helpers/cloud.js';
+
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `concord-cli-${name}-`));
+
+async function login(base: string, user: string, password: string, project: string): Promise<string> {
+  const res = await fetch(`${base}/identity/v3/auth/tokens`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ auth: {
+      identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
+      scope: { project: { name: project, domain: { id: 'default' } } },
+    } }),
+  });
+  expect(res.status).toBe(201);
+  return res.headers.get('x-subject-token')!;
+}
+
+/** `concord serve placement` as the conformance harness starts it; resolves once it answers. */
+async function servePlacement(args: string[]) {
+  const port = await freePort();
+  const dataDir = tmp('serve');
+  let out = '';
+  const proc = spawn(process.execPath, ['--no-deprecation', BIN, 'serve', 'placement', '--port', String(port),
+    '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const base = `http://127.0.0.1:${port}`;
+  for (const deadline = Date.now() + 20000; ;) {
+    if (proc.exitCode !== null) break;
+    if (await fetch(base).then(() => true, () => false)) break;
+    if (Date.now() > deadline) throw new Error(`serve placement did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    base, log: () => out, exited,
+    get: (path: string, token?: string) => fetch(`${base}${path}`, {
+      headers: { 'openstack-api-version': 'placement latest', ...(token ? { 'x-auth-token': token } : {}) },
+    }),
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      const code = await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+describe('concord up', () => {
+  it('starts again on the same data dir with the same accounts and keys, and stops on Ctrl-C', async () => {
+    const dataDir = tmp('data');
+    const home = tmp('home');
+    // The user's own clouds.yaml, which must be left as it is.
+    mkdirSync(join(home, '.config', 'openstack'), { recursive: true });
+    const mine = 'clouds:\n  elsewhere:\n    auth: {}\n';
+    writeFileSync(join(home, '.config', 'openstack', 'clouds.yaml'), mine);
+    try {
+      const first = await startCloud({ dataDir, home });
+      expect(first.log()).toMatch(/exists and was left alone \(export OS_CLIENT_CONFIG_FILE=/);
+      const password = first.credentials.admin_password;
+      const token = await login(first.base, 'admin', password, 'admin');
+      expect(await first.stop()).toBe(0);
+
+      const second = await startCloud({ dataDir, home });
+      expect(second.credentials.admin_password).toBe(password);
+      const res = await fetch(`${second.base}/placement/resource_providers`, { headers: { 'x-auth-token': token } });
+      expect(res.status).toBe(200);
+      expect(readFileSync(join(second.dataDir, 'clouds.yaml'), 'utf8')).toContain(second.base);
+      expect(statSync(join(second.dataDir, 'clouds.yaml')).mode & 0o777).toBe(0o600);
+      expect(readFileSync(join(home, '.config', 'openstack', 'clouds.yaml'), 'utf8')).toBe(mine);
+      // Ctrl-C in a terminal sends SIGINT.
+      process.kill(second.pid, 'SIGINT');
+      expect(await second.exited).toBe(0);
+      expect(second.log()).toMatch(/"signal":"SIGINT","msg":"stopping"/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  it('takes its admin password and policy from --config', async () => {
+    const dir = tmp('conf');
+    const conf = join(dir, 'my.conf');
+    writeFileSync(conf, '[DEFAULT]\nadmin_password = from-the-config-file\n');
+    // Readers may list providers: the policy file sits next to the configuration file.
+    writeFileSync(join(dir, 'policy.yaml'), '"placement:resource_providers:list": "role:reader"\n');
+    const c: Cloud = await startCloud({ extraArgs: ['--config', conf] });
+    try {
+      expect(c.credentials.admin_password).toBeUndefined();
+      const admin = await login(c.base, 'admin', 'from-the-config-file', 'admin');
+      expect(admin).toBeTruthy();
+      const demo = await login(c.base, 'demo', c.credentials.demo_password, 'demo');
+      const res = await fetch(`${c.base}/placement/resource_providers`, { headers: { 'x-auth-token': demo } });
+      expect(res.status).toBe(200);
+      expect(c.log()).not.toContain('from-the-config-file');
+    } finally {
+      await c.stop();
+      c.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  it('refuses a bad port or a missing configuration file with a one-line error', () => {
+    for (const [args, message] of [
+      [['--port', 'eighty'], 'concord: --port: not a TCP port: eighty'],
+      [['--config', '/nonexistent/concord.conf'], 'concord: configuration file not found: /nonexistent/concord.conf'],
+    ] as const) {
+      const r = spawnSync(process.execPath, [BIN, 'up', '--data-dir', join(tmpdir(), 'concord-cli-unused'), ...args],
+        { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(message);
+    }
+  });
+});
+
+describe('concord serve placement', () => {
+  let c: Cloud;
+  let conf: string;
+  beforeAll(async () => {
+    c = await startCloud();
+    conf = join(c.dataDir, 'placement.conf');
+    writeFileSync(conf, `[keystone_authtoken]\nauth_url = ${c.base}/identity/v3\nusername = placement\n`
+      + `password = ${c.credentials.service_password}\n`);
+  }, 60000);
+  afterAll(async () => {
+    await c?.stop();
+    c?.cleanup();
+  });
+
+  it('validates tokens against the identity of [keystone_authtoken] auth_url by default', async () => {
+    const p = await servePlacement(['--config', conf]);
+    try {
+      const anonymous = await p.get('/resource_providers');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toBe(`Keystone uri="${c.base}/identity"`);
+      expect((await anonymous.json()).errors[0].title).toBe('Unauthorized');
+      expect((await p.get('/resource_providers', 'admin')).status).toBe(401);
+      const admin = await login(c.base, 'admin', c.credentials.admin_password, 'admin');
+      expect((await p.get('/resource_providers', admin)).status).toBe(200);
+      const demo = await login(c.base, 'demo', c.credentials.demo_password, 'demo');
+      expect((await p.get('/resource_providers', demo)).status).toBe(403);
+      expect(p.log()).not.toContain('noauth2');
+    } finally {
+      expect(await p.stop()).toBe(0);
+    }
+    expect(c.log()).not.toContain(c.credentials.service_password);
+  });
+
+  it('falls back to noauth2 with a warning without auth_url, and keeps --auth-strategy noauth2', async () => {
+    const bare = await servePlacement([]);
+    const forced = await servePlacement(['--config', conf, '--auth-strategy', 'noauth2']);
+    try {
+      for (const p of [bare, forced]) {
+        expect((await p.get('/resource_providers', 'admin')).status).toBe(200);
+        expect((await p.get('/resource_providers')).status).toBe(401);
+      }
+      expect(bare.log()).toMatch(/"level":40.*auth_url is not set: serving with auth_strategy noauth2/);
+      expect(forced.log()).not.toMatch(/"level":40/);
+    } finally {
+      await bare.stop();
+      await forced.stop();
+    }
+  });
+
+  it('refuses an unknown auth strategy, or keystone without auth_url', async () => {
+    const bogus = await servePlacement(['--auth-strategy', 'bogus']);
+    expect(await bogus.exited).toBe(1);
+    expect(bogus.log()).toContain('concord: auth strategy bogus is unknown (use one of: keystone, noauth2)');
+    const keystone = await servePlacement(['--auth-strategy', 'keystone']);
+    expect(await keystone.exited).toBe(1);
+    expect(keystone.log()).toContain('auth strategy keystone needs [keystone_authtoken] auth_url');
+  });
+});
+
+describe('concord --help', () => {
+  const help = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' }).stdout;
+
+  it('describes every command and every option', () => {
+    const top = help('--help');
+    expect(top).toMatch(/up \[options\]/);
+    expect(top).toMatch(/serve \[options\] <service>/);
+    expect(top).toMatch(/CONCORD_<SECTION>__<NAME>/);
+    const up = help('help', 'up');
+    for (const o of ['--port', '--host', '--data-dir', '--config', 'clouds.yaml', 'admin_password', 'Ctrl-C']) expect(up).toContain(o);
+    const serve = help('help', 'serve');
+    for (const o of ['--port', '--host', '--data-dir', '--config', '--database-url', '--auth-strategy', 'noauth2',
+      'PLACEMENT_POLICY_MODE']) expect(serve).toContain(o);
+  });
+});
