@@ -11,6 +11,8 @@ SHARED=$(cd ../shared/bench/placement && pwd)
 OUT=bench/results/$(date +%Y%m%d-%H%M)-$ENGINE-$N
 mkdir -p "$OUT"
 CONCORD="node --no-deprecation $PWD/bin/concord.js serve placement --port {port} --data-dir {datadir} --auth-strategy noauth2"
+# Both servers shuffle candidates, as the upstream gate (and the upstream script by default) does.
+export PLACEMENT_RANDOMIZE=True CONCORD_PLACEMENT__RANDOMIZE_ALLOCATION_CANDIDATES=True
 UPSTREAM="$SHARED/upstream-placement-uwsgi {port} {datadir}"
 if [ "$ENGINE" = postgresql ]; then
   CONCORD="$PWD/bench/placement/concord-pg-server.sh {port} {datadir}"

@@ -11,8 +11,9 @@ import {
 } from '../exceptions.js';
 import {
   absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, normalizeUuid, param, readJson, readQuery, sendEmpty, sendJson,
-  allValues,
+  allValues, sendJsonChunks,
 } from '../http.js';
+import { jsonList } from '../json_chunks.js';
 import { filterProviders, type ProviderFilters } from '../index/provider_filter.js';
 import type { ProviderNode } from '../index/model.js';
 import * as rpObj from '../objects/resource_provider.js';
@@ -93,12 +94,20 @@ export function resourceProviderRoutes(p: Placement): RouteTable {
           throw e;
         }
         let lm: string | null = null;
-        const out = nodes.map((n) => {
+        // Each provider's text is cached on its index node (replaced whenever it changes), as
+        // the candidates' summaries are: listing thousands of providers is then a concatenation.
+        const key = `${req.scriptName}|${req.version}`;
+        const items = nodes.map((n) => {
           lm = latest(lm, n.updatedAt ?? n.createdAt);
-          return serializeProvider(req, nodeView(p, n));
+          const cache = n.rendered ??= {};
+          if (cache.providerKey !== key) {
+            cache.provider = Buffer.from(JSON.stringify(serializeProvider(req, nodeView(p, n))));
+            cache.providerKey = key;
+          }
+          return cache.provider!;
         });
         cacheHeaders(req, reply, lm);
-        return sendJson(reply, 200, { resource_providers: out });
+        return sendJsonChunks(reply, 200, jsonList(items, '{"resource_providers":[', ']}'));
       },
       POST: async (req, reply) => {
         requireContent(req);

@@ -11,6 +11,7 @@ import type { Version } from '../../common/http/microversion.js';
 import type { ProviderNode } from '../index/model.js';
 import type { ProviderIndex } from '../index/provider_index.js';
 import type { CandidateResult } from './search.js';
+import { jsonList } from '../json_chunks.js';
 import { SingleProviderRequest, type AllocationRequest, type GroupShape } from './allocation_request.js';
 
 const q = JSON.stringify;
@@ -43,26 +44,6 @@ function summaryJson(index: ProviderIndex, n: ProviderNode, shape: SummaryShape)
 
 function resourcesJson(index: ProviderIndex, rrs: { rcId: number; amount: number }[]): string {
   return `{${rrs.map((rr) => `${q(index.rcName(rr.rcId))}:${rr.amount}`).join(',')}}`;
-}
-
-const COMMA = Buffer.from(',');
-
-/** Concatenates rendered items, comma-separated, into chunks of about `per` items: the body is
- * handed to the socket in pieces, never as one buffer of many megabytes. */
-function chunked(items: Buffer[], open: string, close: string, per = 2000): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < items.length; i += per) {
-    const parts: Buffer[] = [Buffer.from(i === 0 ? open : ',')];
-    const end = Math.min(items.length, i + per);
-    for (let k = i; k < end; k++) {
-      if (k > i) parts.push(COMMA);
-      parts.push(items[k]!);
-    }
-    if (end === items.length) parts.push(Buffer.from(close));
-    out.push(Buffer.concat(parts));
-  }
-  if (!out.length) out.push(Buffer.from(open + close));
-  return out;
 }
 
 /** The resources of a request grouped by provider uuid, in first-seen order. */
@@ -122,7 +103,7 @@ export function renderCandidates(index: ProviderIndex, r: CandidateResult, versi
   };
   const renderer = new RequestRenderer(index, version);
   return [
-    ...chunked(r.requests.map((req) => renderer.render(req)), '{"allocation_requests":[', '],'),
-    ...chunked(r.summaries.map((n) => summaryJson(index, n, shape)), '"provider_summaries":{', '}}'),
+    ...jsonList(r.requests.map((req) => renderer.render(req)), '{"allocation_requests":[', '],'),
+    ...jsonList(r.summaries.map((n) => summaryJson(index, n, shape)), '"provider_summaries":{', '}}'),
   ];
 }

@@ -29,7 +29,9 @@ export interface ProviderNode {
   aggregates: Set<string>;
   /** Rendered JSON of this provider (see candidates/response.ts), valid as long as the node:
    * the index replaces a provider's node whenever the provider changes. */
-  rendered?: { summaryKey?: string; summary?: Buffer; requestKey?: string; request?: Buffer };
+  rendered?: {
+    summaryKey?: string; summary?: Buffer; requestKey?: string; request?: Buffer; providerKey?: string; provider?: Buffer;
+  };
 }
 
 /** Resource classes and traits, which the index resolves query names against. */
