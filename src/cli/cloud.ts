@@ -66,21 +66,24 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
   try {
     const env = { config, dataDir, configDir, log };
     const policy = identityEnforcer({ config, configDir, log });
-    // Opened side by side; whatever did open is closed again if anything failed.
-    const opened = await Promise.allSettled([createIdentity({ ...env, policy }), ...modules.map((m) => m.start(env))]);
-    for (const o of opened) if (o.status === 'fulfilled') shutdown.add(() => o.value.close());
-    const failed = opened.find((o) => o.status === 'rejected');
-    if (failed) throw failed.reason;
-    const [identity, ...started] = opened.map((o) => (o as PromiseFulfilledResult<unknown>).value) as
-      [Awaited<ReturnType<typeof createIdentity>>, ...StartedService[]];
-
-    await bootstrapIdentity(identity, {
+    const opening = createIdentity({ ...env, policy });
+    // The bootstrap's password hashes run on the thread pool while the services open their databases.
+    const bootstrapped = opening.then((identity) => bootstrapIdentity(identity, {
       adminPassword: credentials.adminPassword,
       demoPassword: credentials.demoPassword,
       servicePassword: credentials.servicePassword,
       publicUrl: authUrl,
       services: modules.map((m) => ({ name: m.name, type: m.type, url: `${publicBase}${m.path}` })),
-    });
+    }));
+    bootstrapped.catch(() => { /* awaited below, once whatever opened can be closed */ });
+    const opened = await Promise.allSettled([opening, ...modules.map((m) => m.start(env))]);
+    // Whatever did open is closed again if anything failed.
+    for (const o of opened) if (o.status === 'fulfilled') shutdown.add(() => o.value.close());
+    const failed = opened.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [identity, ...started] = opened.map((o) => (o as PromiseFulfilledResult<unknown>).value) as
+      [Awaited<typeof opening>, ...StartedService[]];
+    await bootstrapped;
 
     await app.register(identityPlugin(identity), { prefix: IDENTITY_PATH });
     const transport = injectTransport(app, IDENTITY_PATH);
