@@ -39,7 +39,7 @@ export const VERSIONS: [string, string][] = [
   ['1.34', 'allocation request mappings'],
   ['1.35', 'root_required'],
   ['1.36', 'same_subtree'],
-  ['1.37', 'PUT /allocations may change consumer project/user without generation bump rules'],
+  ['1.37', 'PUT /resource_providers/{uuid} may re-parent and un-parent a provider'],
   ['1.38', 'consumer types'],
   ['1.39', 'any-of traits (in:)'],
 ];
