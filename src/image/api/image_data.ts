@@ -1,0 +1,152 @@
+// /v2/images/{image_id}/file: upload (streamed to the store, hashed on the way, never held in
+// memory) and download (streamed, with Range support), as Glance's ImageDataController.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { RouteTable } from '../../common/http/app.js';
+import { HttpError } from '../../common/http/errors.js';
+import type { Image } from '../context.js';
+import { badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from '../errors.js';
+import { mediaType, noContent, param } from '../http.js';
+import { checkTransition, saveImage, storageUsage, type ImageRecord } from '../objects/image.js';
+import { DataTooLarge } from '../store/filesystem.js';
+import { virtualSize } from '../store/inspect.js';
+import { lookupImage } from './access.js';
+
+const UPLOAD_ROUTE = '/v2/images/:image_id/file';
+
+/** Whether a request is an upload, whose body the handler streams itself (no body limit applies). */
+export function isUpload(req: FastifyRequest): boolean {
+  return req.method === 'PUT' && (req.routeOptions.url ?? '').endsWith(UPLOAD_ROUTE);
+}
+
+/** Glance's messages for data over the size cap or over the owner's storage quota. */
+function overCap(): HttpError {
+  return tooLarge('The incoming image is too large: The provided image is too large.', { connection: 'close' });
+}
+function overQuota(remaining: number, size?: number): HttpError {
+  const data = size === undefined ? 'data' : `data ${size}`;
+  return tooLarge(`Image exceeds the storage quota: The size of the ${data} will exceed the limit. ${remaining} bytes `
+    + 'remaining.', { connection: 'close' });
+}
+
+/** Why storing failed, as Glance reports store and client errors. */
+function storeError(e: unknown, limit: { cap: boolean; remaining: number }): HttpError {
+  if (e instanceof DataTooLarge) return limit.cap ? overCap() : overQuota(limit.remaining);
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return tooLarge('Image storage media is full.', { connection: 'close' });
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new HttpError(503, 'Insufficient permissions on image storage media.');
+  }
+  // Whatever else broke the stream came from the client (it hung up, or sent less than it said).
+  return badRequest(`Error reading the image data: ${(e as Error).message}`);
+}
+
+async function upload(image: Image, req: FastifyRequest, reply: FastifyReply) {
+  const ctype = mediaType(req);
+  if (ctype !== 'application/octet-stream') {
+    throw unsupportedMediaType(`Invalid content type ${req.headers['content-type'] ? ctype : 'None'}`);
+  }
+  const id = param(req, 'image_id');
+  const access = await lookupImage(image, req, id);
+  access.enforce('upload_image');
+  const before = access.record;
+  checkTransition(before, 'saving');
+  const saving: ImageRecord = { ...before, status: 'saving' };
+  if (!await saveImage(image.db, before, saving, before.status)) {
+    throw conflict(`Image status transition from ${before.status} to saving is not allowed`);
+  }
+  const restore = async () => {
+    await saveImage(image.db, saving, { ...saving, status: 'queued' }, 'saving');
+  };
+
+  const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
+  const cap = image.config.imageSizeCap;
+  const quota = image.userStorageQuota;
+  const remaining = quota > 0 && before.owner !== null
+    ? Math.max(0, quota - await storageUsage(image.db, before.owner, id)) : Infinity;
+  const limit = { cap: cap <= remaining, remaining: Number.isFinite(remaining) ? remaining : 0 };
+  try {
+    if (declared !== undefined && declared > cap) throw overCap();
+    if (declared !== undefined && declared > remaining) throw overQuota(remaining, declared);
+  } catch (e) {
+    await restore();
+    throw e;
+  }
+
+  let stored;
+  try {
+    stored = await image.store.write(id, req.body as Readable, Math.min(cap, remaining));
+  } catch (e) {
+    await restore();
+    throw storeError(e, limit);
+  }
+  // Two uploads to one project racing past the quota: the later one to finish gives way.
+  if (quota > 0 && before.owner !== null && stored.size + await storageUsage(image.db, before.owner, id) > quota) {
+    await image.store.remove(id);
+    await restore();
+    throw overQuota(Math.max(0, quota - await storageUsage(image.db, before.owner, id)), stored.size);
+  }
+  const active: ImageRecord = {
+    ...saving, status: 'active', size: stored.size, checksum: stored.md5, os_hash_algo: 'sha512',
+    os_hash_value: stored.sha512, virtual_size: virtualSize(saving.disk_format, stored.size, stored.head),
+  };
+  if (!await saveImage(image.db, saving, active, 'saving')) {
+    await image.store.remove(id);
+    throw new HttpError(410, `Image ${id} could not be found after upload. The image may have been deleted during `
+      + 'the upload, cleaning up the chunks uploaded.');
+  }
+  return noContent(reply);
+}
+
+/** The byte range a Range header asks for, or null for the whole image; 416 when unsatisfiable. */
+export function requestedRange(header: string | undefined, size: number): { start: number; end: number } | null {
+  if (header === undefined) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const unsatisfiable = () => new HttpError(416, 'Requested range not satisfiable', undefined,
+    { 'content-range': `bytes */${size}` });
+  if (!m || (m[1] === '' && m[2] === '')) throw unsatisfiable();
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) throw unsatisfiable();
+  return { start, end };
+}
+
+async function download(image: Image, req: FastifyRequest, reply: FastifyReply) {
+  const access = await lookupImage(image, req, param(req, 'image_id'));
+  const rec = access.record;
+  if (rec.status === 'deactivated' && !access.caller.isAdmin) {
+    throw forbidden('The requested image has been deactivated. Image data download is forbidden.');
+  }
+  access.enforce('download_image');
+  const opened = rec.status === 'active' || rec.status === 'deactivated' ? await image.store.open(rec.id) : null;
+  if (!opened) return noContent(reply);
+  let range;
+  try {
+    range = requestedRange(req.headers.range, opened.size);
+  } catch (e) {
+    await opened.close();
+    throw e;
+  }
+  const start = range?.start ?? 0;
+  const end = range?.end ?? opened.size - 1;
+  reply.header('content-type', 'application/octet-stream').header('content-length', String(end - start + 1));
+  if (rec.checksum) reply.header('content-md5', rec.checksum);
+  if (range) reply.code(206).header('content-range', `bytes ${start}-${end}/${opened.size}`);
+  return reply.send(opened.stream(start, end));
+}
+
+export function imageDataRoutes(image: Image): RouteTable {
+  return {
+    [UPLOAD_ROUTE]: {
+      GET: (req, reply) => download(image, req, reply),
+      PUT: (req, reply) => upload(image, req, reply),
+    },
+  };
+}

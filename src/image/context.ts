@@ -1,0 +1,19 @@
+// What every image handler and domain module is given.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../common/config.js';
+import type { Engine } from '../common/db/index.js';
+import type { Enforcer } from '../common/policy/index.js';
+import type { ImageDB } from './db/schema.js';
+import type { FilesystemStore } from './store/filesystem.js';
+
+export interface Image {
+  db: Kysely<ImageDB>;
+  engine: Engine;
+  config: Config;
+  policy: Enforcer;
+  log: Logger;
+  store: FilesystemStore;
+  /** [DEFAULT] user_storage_quota in bytes; 0: unlimited. */
+  userStorageQuota: number;
+}

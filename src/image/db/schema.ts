@@ -1,0 +1,57 @@
+// The image service's tables, named as Glance names them. Booleans are 0/1 integers (SQLite has no
+// boolean and better-sqlite3 refuses to bind one); timestamps are ISO strings. Deleted images keep
+// their row (deleted = 1), as Glance's do, so an id is never handed out twice.
+import type { Generated } from 'kysely';
+
+export interface ImagesTable {
+  id: string;
+  name: string | null;
+  status: string;
+  visibility: string;
+  owner: string | null;
+  size: number | null;
+  virtual_size: number | null;
+  checksum: string | null;
+  os_hash_algo: string | null;
+  os_hash_value: string | null;
+  disk_format: string | null;
+  container_format: string | null;
+  min_disk: number;
+  min_ram: number;
+  protected: number;
+  os_hidden: number;
+  created_at: string;
+  updated_at: string;
+  deleted: number;
+  deleted_at: string | null;
+}
+
+/** Extra properties: anything a client sets beyond the base attributes (os_distro, hw_* ...). */
+export interface ImagePropertiesTable {
+  image_id: string;
+  name: string;
+  value: string | null;
+}
+
+export interface ImageTagsTable {
+  /** Keeps tags in the order they were added, as Glance lists them. */
+  id: Generated<number>;
+  image_id: string;
+  value: string;
+}
+
+export interface ImageMembersTable {
+  image_id: string;
+  /** The project the image is shared with. */
+  member: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ImageDB {
+  images: ImagesTable;
+  image_properties: ImagePropertiesTable;
+  image_tags: ImageTagsTable;
+  image_members: ImageMembersTable;
+}

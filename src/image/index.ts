@@ -1,0 +1,34 @@
+// Builds an image service instance: database opened and migrated, data store ready. The service's
+// public face for the rest of concord is re-exported here.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../common/config.js';
+import { openDatabase, migrate } from '../common/db/index.js';
+import type { Enforcer } from '../common/policy/index.js';
+import type { ImageDB } from './db/schema.js';
+import { imageMigrations } from './db/migrations.js';
+import { FilesystemStore } from './store/filesystem.js';
+import { parseStorageQuota } from './objects/quota.js';
+import type { Image } from './context.js';
+
+export interface ImageInstance extends Image {
+  close(): Promise<void>;
+}
+
+export async function createImage(opts: {
+  config: Config; dataDir: string; log: Logger; policy: Enforcer;
+}): Promise<ImageInstance> {
+  const { config, dataDir } = opts;
+  const userStorageQuota = parseStorageQuota(config.userStorageQuota);
+  const url = config.imageDatabaseConnection || config.databaseConnection || join(dataDir, 'image.sqlite');
+  const { db, engine, close } = openDatabase<ImageDB>(url);
+  await migrate(db, imageMigrations(engine), 'image');
+  const store = new FilesystemStore(config.filesystemStoreDatadir || join(dataDir, 'images'));
+  return { db, engine, config, policy: opts.policy, log: opts.log, store, userStorageQuota, close };
+}
+
+export type { Image } from './context.js';
+export { imagePlugin } from './service.js';
+export { formatGlanceError } from './errors.js';
+export { IMAGE_RULES, imageEnforcer } from './policies.js';
+export { registerTestImage, TEST_IMAGE_NAME } from './test_image.js';

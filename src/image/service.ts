@@ -1,0 +1,75 @@
+// The image service: its route table, Glance's error format and the raw upload body, as one
+// Fastify plugin.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { servicePlugin, type RouteTable } from '../common/http/app.js';
+import type { Authenticator } from '../common/http/auth.js';
+import { HttpError } from '../common/http/errors.js';
+import type { Image } from './context.js';
+import { badRequest, formatGlanceError } from './errors.js';
+import { PUBLIC_PATHS, versionRoutes } from './api/versions.js';
+import { schemaRoutes } from './api/schemas.js';
+import { imageRoutes } from './api/images.js';
+import { imageDataRoutes, isUpload } from './api/image_data.js';
+import { imageTagRoutes } from './api/image_tags.js';
+import { imageMemberRoutes } from './api/image_members.js';
+import { imageActionRoutes } from './api/image_actions.js';
+
+/** Every route of the API: path → method → handler (Glance's v2 router). */
+export function imageServiceRoutes(image: Image): RouteTable {
+  return {
+    ...versionRoutes(),
+    ...schemaRoutes(),
+    ...imageRoutes(image),
+    ...imageDataRoutes(image),
+    ...imageTagRoutes(image),
+    ...imageMemberRoutes(image),
+    ...imageActionRoutes(image),
+  };
+}
+
+/** Reads a body as text, up to `limit` bytes (413 beyond, as Fastify's own reader does). */
+function readText(payload: Readable, limit: number, done: (err: Error | null, body?: string) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (err: Error | null, body?: string) => {
+    if (finished) return;
+    finished = true;
+    payload.removeAllListeners('data');
+    done(err, body);
+  };
+  payload.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) finish(new HttpError(413, 'Request is too large.'));
+    else chunks.push(chunk);
+  });
+  payload.once('end', () => finish(null, Buffer.concat(chunks).toString('utf8')));
+  payload.once('error', (e) => finish(e));
+}
+
+function setup(app: FastifyInstance): void {
+  // Image data is streamed by its handler to the store, however large; octet-stream bodies sent
+  // anywhere else are read like any other (Glance parses them as JSON).
+  app.addContentTypeParser('application/octet-stream', (req: FastifyRequest, payload, done) => {
+    if (isUpload(req)) done(null, payload);
+    else readText(payload, app.initialConfig.bodyLimit ?? 1048576, done);
+  });
+  // PostgreSQL text cannot hold NUL, so such input could only fail deep in a query: refuse it here.
+  app.addHook('preValidation', async (req) => {
+    if (/%00/.test(req.url) || (typeof req.body === 'string' && /\\u0000|\0/i.test(req.body))) {
+      throw badRequest('Invalid input: NUL characters are not allowed.');
+    }
+  });
+}
+
+export function imagePlugin(image: Image, authenticate: Authenticator) {
+  return servicePlugin({
+    name: 'image',
+    publicPaths: (path, method) => method === 'GET' && PUBLIC_PATHS.has(path),
+    authenticate,
+    formatError: formatGlanceError,
+    setup,
+    routes: imageServiceRoutes(image),
+  });
+}

@@ -1,0 +1,124 @@
+// Image data on a filesystem, as glance_store's "file" driver keeps it: one file per image, named
+// by its id, in [glance_store] filesystem_store_datadir. Data is streamed through (hashing and
+// counting as it goes), never held in memory, and lands under its final name only once complete,
+// so a reader never sees half an image and a failed upload leaves nothing behind.
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface StoredData {
+  size: number;
+  md5: string;
+  sha512: string;
+  /** The first bytes, enough to read a disk image's header. */
+  head: Buffer;
+}
+
+export interface OpenedData {
+  size: number;
+  /** Bytes start..end, inclusive; the file is closed once the stream ends or is destroyed. */
+  stream(start: number, end: number): Readable;
+  /** Closes the file when no stream is taken. */
+  close(): Promise<void>;
+}
+
+const HEAD_BYTES = 512;
+
+/** Thrown when the data grows beyond the limit given to `write`. */
+export class DataTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} bytes`);
+  }
+}
+
+/** Hashes and counts what flows through, and fails as soon as it exceeds `limit` bytes. */
+class Meter extends Transform {
+  size = 0;
+  readonly md5 = createHash('md5');
+  readonly sha512 = createHash('sha512');
+  private readonly heads: Buffer[] = [];
+  private headLength = 0;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void) {
+    this.size += chunk.length;
+    if (this.size > this.limit) return done(new DataTooLarge(this.limit));
+    this.md5.update(chunk);
+    this.sha512.update(chunk);
+    if (this.headLength < HEAD_BYTES) {
+      this.heads.push(chunk.subarray(0, HEAD_BYTES - this.headLength));
+      this.headLength += Math.min(chunk.length, HEAD_BYTES - this.headLength);
+    }
+    done(null, chunk);
+  }
+
+  get head(): Buffer {
+    return Buffer.concat(this.heads);
+  }
+}
+
+export class FilesystemStore {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Where an image's data lives. Image ids are UUIDs (checked on create), safe as file names. */
+  path(id: string): string {
+    return join(this.dir, id);
+  }
+
+  /** Streams `source` into the image's file; rejects (and keeps nothing) on error or beyond `limit`.
+   * The source is left undestroyed on failure: when it is a request, the caller still answers it. */
+  async write(id: string, source: Readable, limit: number): Promise<StoredData> {
+    const partial = join(this.dir, `.${id}.${randomUUID()}.partial`);
+    const meter = new Meter(limit);
+    const written = pipeline(meter, createWriteStream(partial, { flags: 'wx', mode: 0o640 }));
+    source.once('error', (e) => meter.destroy(e));
+    source.once('close', () => {
+      if (!source.readableEnded) meter.destroy(new Error('the data stream ended early'));
+    });
+    source.pipe(meter);
+    try {
+      await written;
+      await rename(partial, this.path(id));
+    } catch (e) {
+      await unlink(partial).catch(() => undefined);
+      throw e;
+    }
+    return { size: meter.size, md5: meter.md5.digest('hex'), sha512: meter.sha512.digest('hex'), head: meter.head };
+  }
+
+  /** The image's data, opened (so that it stays readable if the image is deleted meanwhile), or
+   * null when there is none. */
+  async open(id: string): Promise<OpenedData | null> {
+    let fh;
+    try {
+      fh = await open(this.path(id), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    const { size } = await fh.stat();
+    return {
+      size,
+      stream: (start, end) => {
+        if (end >= start) return fh.createReadStream({ start, end });
+        void fh.close();
+        return Readable.from([]);
+      },
+      close: () => fh.close(),
+    };
+  }
+
+  async remove(id: string): Promise<void> {
+    await unlink(this.path(id)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+}
