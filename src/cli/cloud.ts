@@ -83,7 +83,7 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
     if (failed) throw failed.reason;
     const [identity, ...started] = opened.map((o) => (o as PromiseFulfilledResult<unknown>).value) as
       [Awaited<typeof opening>, ...StartedService[]];
-    await bootstrapped;
+    const boot = await bootstrapped;
 
     await app.register(identityPlugin(identity), { prefix: IDENTITY_PATH });
     const transport = injectTransport(app, IDENTITY_PATH);
@@ -103,7 +103,7 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
     });
     app.get('/', async () => ({ name: 'concord', services: catalog }));
     await app.ready();
-    for (const s of started) await s.ready?.();
+    for (const s of started) await s.ready?.({ adminProjectId: boot.adminProjectId });
   } catch (err) {
     await shutdown.run();
     throw err;

@@ -5,7 +5,7 @@ import { up } from './up.js';
 
 const program = new Command('concord')
   .description('concord: one OpenStack-compatible (Zed) control plane for VMs and bare-metal servers.\n'
-    + 'Services: identity (Keystone v3) and placement (Placement 1.0-1.39).')
+    + 'Services: identity (Keystone v3), placement (Placement 1.0-1.39), image (Glance v2).')
   .showHelpAfterError()
   .addHelpText('after', `
 Configuration: concord.conf (INI, OpenStack section names; see etc/concord.conf.example). Every
@@ -18,16 +18,17 @@ Run "concord help <command>" for the options of a command.`);
 
 program.command('up')
   .description('run the whole cloud in one process on one port, at DevStack paths: identity at /identity, '
-    + 'placement at /placement, a service list at /')
+    + 'placement at /placement, image at /image, a service list at /')
   .option('--port <port>', 'TCP port to listen on', '8080')
   .option('--host <host>', 'address to listen on (0.0.0.0: every IPv4 address)', '127.0.0.1')
-  .option('--data-dir <dir>', 'where the cloud keeps its state: databases, token keys, credentials.json, '
-    + 'clouds.yaml (reused by the next start)', './data')
+  .option('--data-dir <dir>', 'where the cloud keeps its state: databases, token keys, image data, '
+    + 'credentials.json, clouds.yaml (reused by the next start)', './data')
   .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
   .addHelpText('after', `
 On every start: identity is bootstrapped (idempotently): domain Default, roles admin > member >
 reader and service, user admin (admin on project admin and on the system), a service user per
-service in project service, the catalog (region RegionOne), and user demo (member of project demo).
+service in project service, the catalog (region RegionOne), and user demo (member of project demo);
+image registers a public test image (cirros-0.6.2-x86_64-disk).
 The admin password is [DEFAULT] admin_password when set, otherwise generated on the first start and
 kept with the other passwords in DATA_DIR/credentials.json (mode 0600); a generated password is shown
 once, on a terminal. clouds.yaml (clouds "concord" = admin, "concord-demo" = demo) is written to

@@ -8,6 +8,7 @@ import type { Authenticator } from '../common/http/auth.js';
 import { createPlacement } from '../placement/index.js';
 import { placementPlugin } from '../placement/service.js';
 import { placementEnforcer } from '../placement/policies.js';
+import { createImage, imageEnforcer, imagePlugin, registerTestImage } from '../image/index.js';
 
 export interface ServiceEnv {
   config: Config;
@@ -17,11 +18,16 @@ export interface ServiceEnv {
   log: Logger;
 }
 
+/** What identity's bootstrap made, for services that seed data owned by it. */
+export interface Bootstrapped {
+  adminProjectId: string;
+}
+
 export interface StartedService {
   /** The service's Fastify plugin, authenticating with `authenticate`. */
   plugin(authenticate: Authenticator): FastifyPluginAsync;
   /** Runs once the cloud answers requests and identity is bootstrapped (seed data ...). */
-  ready?(): Promise<void>;
+  ready?(bootstrapped: Bootstrapped): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,7 +52,21 @@ export const placementModule: ServiceModule = {
   },
 };
 
-/** Every service but identity, in catalog order. The image service (Glance, type `image`, at
- * `/image`) joins as one more entry whose `start` builds it with its enforcer and plugin and whose
- * `ready` registers the test image. */
-export const SERVICES: readonly ServiceModule[] = [placementModule];
+export const imageModule: ServiceModule = {
+  name: 'glance',
+  type: 'image',
+  path: '/image',
+  async start(env) {
+    const policy = imageEnforcer({ config: env.config, configDir: env.configDir, log: env.log });
+    const image = await createImage({ ...env, policy });
+    return {
+      plugin: (auth) => imagePlugin(image, auth),
+      // DevStack's CirrOS image, public and owned by the admin project, so a new cloud has one.
+      ready: async (b) => { await registerTestImage(image, { owner: b.adminProjectId }); },
+      close: () => image.close(),
+    };
+  },
+};
+
+/** Every service but identity, in catalog order. */
+export const SERVICES: readonly ServiceModule[] = [placementModule, imageModule];

@@ -27,6 +27,7 @@ describe('concord up (in-process)', () => {
     expect(root.body.services).toEqual([
       { name: 'keystone', type: 'identity', path: '/identity', url: `${BASE}/identity` },
       { name: 'placement', type: 'placement', path: '/placement', url: `${BASE}/placement` },
+      { name: 'glance', type: 'image', path: '/image', url: `${BASE}/image` },
     ]);
     const token = await c.call('GET', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': admin });
     const catalog = token.body.token.catalog as { type: string; name: string; endpoints: { url: string; interface: string }[] }[];
@@ -54,6 +55,10 @@ describe('concord up (in-process)', () => {
       expect(p.status).toBe(401);
       expect(p.headers['www-authenticate']).toBe(CHALLENGE);
       expect(p.body.errors[0]).toMatchObject({ status: 401, title: 'Unauthorized' });
+      const g = await c.call('GET', '/image/v2/images', token);
+      expect(g.status).toBe(401);
+      expect(g.headers['www-authenticate']).toBe(CHALLENGE);
+      expect(g.body.error).toMatchObject({ code: 401, title: 'Unauthorized' });
       const i = await c.call('GET', '/identity/v3/users', token);
       expect(i.status).toBe(401);
       expect(i.headers['www-authenticate']).toBe('Keystone uri="http://localhost:80/identity"');
@@ -76,6 +81,23 @@ describe('concord up (in-process)', () => {
     const i = await c.call('POST', '/identity/v3/projects', admin, '{"project":');
     expect(i.status).toBe(400);
     expect(i.body.error.code).toBe(400);
+    const g = await c.call('POST', '/image/v2/images', admin, '{"name":');
+    expect(g.status).toBe(400);
+    expect(g.headers['content-type']).toMatch(/^text\/plain/);
+    expect(g.body).toMatch(/^400 Bad Request/);
+  });
+
+  it('registers the public test image once, owned by the admin project', async () => {
+    const list = await c.call('GET', '/image/v2/images', admin);
+    expect(list.status).toBe(200);
+    const [img] = list.body.images;
+    expect(list.body.images).toHaveLength(1);
+    expect(img).toMatchObject({ name: 'cirros-0.6.2-x86_64-disk', visibility: 'public', status: 'active' });
+    const adminProject = (await c.call('GET', '/identity/v3/auth/projects', admin)).body.projects
+      .find((p: { name: string }) => p.name === 'admin').id;
+    expect(img.owner).toBe(adminProject);
+    const demo = await c.login('demo', c.cloud.credentials.demoPassword, 'demo');
+    expect((await c.call('GET', `/image/v2/images/${img.id}`, demo)).status).toBe(200);
   });
 
   it('honours a revoked token in every service', async () => {
@@ -84,6 +106,7 @@ describe('concord up (in-process)', () => {
     expect((await c.call('GET', usages, demo, undefined, PV)).status).toBe(200);
     expect((await c.call('DELETE', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': demo })).status).toBe(204);
     expect((await c.call('GET', usages, demo, undefined, PV)).status).toBe(401);
+    expect((await c.call('GET', '/image/v2/images', demo)).status).toBe(401);
     expect((await c.call('GET', '/identity/v3/auth/projects', demo)).status).toBe(401);
   });
 
@@ -121,7 +144,7 @@ describe('a second start on the same data dir', () => {
     expect(first.credentials.adminPasswordGenerated).toBe(true);
     const token = (await adminLogin(first, password)).headers['x-subject-token'] as string;
     const users = (await first.app.inject({ url: '/identity/v3/users', headers: { 'x-auth-token': token } })).json();
-    expect(users.users.map((u: { name: string }) => u.name).sort()).toEqual(['admin', 'demo', 'placement']);
+    expect(users.users.map((u: { name: string }) => u.name).sort()).toEqual(['admin', 'demo', 'glance', 'placement']);
     await first.close();
     await first.close();
 
@@ -130,6 +153,8 @@ describe('a second start on the same data dir', () => {
     expect(second.credentials.adminPasswordGenerated).toBe(false);
     const again = (await second.app.inject({ url: '/identity/v3/users', headers: { 'x-auth-token': token } })).json();
     expect(again).toEqual(users);
+    const images = (await second.app.inject({ url: '/image/v2/images', headers: { 'x-auth-token': token } })).json();
+    expect(images.images).toHaveLength(1);
     const endpoints = (await second.app.inject({ url: '/identity/v3/endpoints', headers: { 'x-auth-token': token } })).json();
     expect(new Set(endpoints.endpoints.map((e: { url: string }) => new URL(e.url).port))).toEqual(new Set(['9999']));
     await second.close();

@@ -1,10 +1,18 @@
 // Project isolation across the whole cloud of `concord up`: a member of one project can neither
-// see nor change another project's resources, in any service. Each direction (A against B, B
+// see nor change another project's resources, in any service (placement, identity, image). Each direction (A against B, B
 // against A) runs the same matrix, then checks that the victim's resources are unchanged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../helpers/allinone.js';
 
 const PV = { 'openstack-api-version': 'placement latest' };
+
+/** Each service's content types: placement's microversion, Glance's JSON patch and image data. */
+function headersFor(method: string, url: string): Record<string, string> {
+  if (url.startsWith('/placement')) return PV;
+  if (url.startsWith('/image') && method === 'PATCH') return { 'content-type': 'application/openstack-images-v2.1-json-patch' };
+  if (url.endsWith('/file') && method === 'PUT') return { 'content-type': 'application/octet-stream' };
+  return {};
+}
 
 interface Tenant {
   name: string;
@@ -14,6 +22,7 @@ interface Tenant {
   token: string;
   consumer: string;
   appCredId: string;
+  imageId: string;
 }
 
 describe('project isolation in every service', () => {
@@ -43,7 +52,14 @@ describe('project isolation in every service', () => {
     const ac = await c.call('POST', `/identity/v3/users/${userId}/application_credentials`, token,
       { application_credential: { name: `ac-${key}` } });
     expect(ac.status).toBe(201);
-    return { name, projectId, userId, password, token, consumer, appCredId: ac.body.application_credential.id };
+    const image = await c.call('POST', '/image/v2/images', token, { name: `image-${key}`, disk_format: 'raw', container_format: 'bare' });
+    expect(image.status).toBe(201);
+    const upload = await c.call('PUT', `/image/v2/images/${image.body.id}/file`, token, `data of ${key}`,
+      { 'content-type': 'application/octet-stream' });
+    expect(upload.status).toBe(204);
+    return {
+      name, projectId, userId, password, token, consumer, appCredId: ac.body.application_credential.id, imageId: image.body.id,
+    };
   }
 
   beforeAll(async () => {
@@ -97,17 +113,30 @@ describe('project isolation in every service', () => {
         ['GET', `/identity/v3/projects/${other.projectId}/users/${other.userId}/roles`, undefined, 403],
         ['PUT', `/identity/v3/projects/${other.projectId}/users/${self.userId}/roles/${memberRole}`, undefined, 403],
         ['DELETE', `/identity/v3/projects/${other.projectId}/users/${other.userId}/roles/${memberRole}`, undefined, 403],
+        // Image: another project's image does not exist as far as this project can tell (Glance's 404).
+        ['GET', `/image/v2/images/${self.imageId}`, undefined, 200],
+        ['GET', `/image/v2/images/${other.imageId}`, undefined, 404],
+        ['GET', `/image/v2/images/${other.imageId}/file`, undefined, 404],
+        ['PATCH', `/image/v2/images/${other.imageId}`, [{ op: 'replace', path: '/name', value: 'mine now' }], 404],
+        ['PUT', `/image/v2/images/${other.imageId}/file`, 'overwritten', 404],
+        ['DELETE', `/image/v2/images/${other.imageId}`, undefined, 404],
+        ['PUT', `/image/v2/images/${other.imageId}/tags/mine`, undefined, 404],
+        ['GET', `/image/v2/images/${other.imageId}/members`, undefined, 404],
+        ['POST', `/image/v2/images/${other.imageId}/members`, { member: self.projectId }, 404],
       ];
     };
 
     it('is refused everything of the other project, and gets what is its own', async () => {
       const self = tenants[me];
       for (const [method, url, body, status] of matrix()) {
-        const r = await c.call(method, url, self.token, body, url.startsWith('/placement') ? PV : {});
+        const r = await c.call(method, url, self.token, body, headersFor(method, url));
         expect(r.status, `${method} ${url}: ${JSON.stringify(r.body)}`).toBe(status);
       }
       const usages = await c.call('GET', `/placement/usages?project_id=${self.projectId}`, self.token, undefined, PV);
       expect(usages.body.usages).toEqual({ INSTANCE: { consumer_count: 1, VCPU: 2 } });
+      const images = await c.call('GET', '/image/v2/images', self.token);
+      expect(images.body.images.map((i: { name: string }) => i.name).sort())
+        .toEqual(['cirros-0.6.2-x86_64-disk', `image-${me}`]);
     });
 
     it('cannot look at, check or revoke the other user\'s token', async () => {
@@ -146,6 +175,9 @@ describe('project isolation in every service', () => {
       const roles = await asAdmin('GET', `/identity/v3/role_assignments?scope.project.id=${other.projectId}`);
       expect(roles.role_assignments.map((a: { user: { id: string } }) => a.user.id)).toEqual([other.userId]);
       await asAdmin('GET', `/identity/v3/users/${other.userId}/application_credentials/${other.appCredId}`);
+      const image = await asAdmin('GET', `/image/v2/images/${other.imageId}`);
+      expect(image).toMatchObject({ name: `image-${them}`, status: 'active', tags: [], owner: other.projectId });
+      expect((await c.call('GET', `/image/v2/images/${other.imageId}/file`, admin)).body).toBe(`data of ${them}`);
       const still = await c.call('GET', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': other.token });
       expect(still.status).toBe(200);
       expect(await c.login(`user-${them}`, other.password, other.name)).toBeTruthy();

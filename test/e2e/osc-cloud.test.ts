@@ -1,8 +1,10 @@
 // The real clients against a real `concord up` process, through the clouds.yaml it wrote: the
-// python-openstackclient flow of the issue, the same with openstacksdk, bad credentials, and at
+// python-openstackclient flow of the issue (identity, placement, image), the same with
+// openstacksdk, bad credentials, and at
 // the end a search of everything the server printed for every secret the run handled.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pythonWith, startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
@@ -40,7 +42,7 @@ describe.skipIf(skip)(`openstack CLI and openstacksdk against concord up${skip ?
     secrets.push(token.id);
     expect(token.project_id).toMatch(/^[0-9a-f]{32}$/);
     const catalog = ok(['catalog', 'list']);
-    expect(catalog.map((s: { Type: string }) => s.Type).sort()).toEqual(['identity', 'placement']);
+    expect(catalog.map((s: { Type: string }) => s.Type).sort()).toEqual(['identity', 'image', 'placement']);
     const demo = ok(['token', 'issue'], 'concord-demo');
     secrets.push(demo.id);
     expect(demo.project_id).not.toBe(token.project_id);
@@ -103,6 +105,26 @@ describe.skipIf(skip)(`openstack CLI and openstacksdk against concord up${skip ?
     expect(demo.stderr).toMatch(/HTTP 403/);
   });
 
+  it('creates, lists, shows, saves and deletes an image, which other projects do not see', () => {
+    const data = randomBytes(200_000);
+    const file = join(c.dataDir, 'upload.bin');
+    writeFileSync(file, data);
+    ok(['image', 'create', '--file', file, '--disk-format', 'raw', '--container-format', 'bare', 'e2e-image']);
+    const names = () => ok(['image', 'list']).map((i: { Name: string }) => i.Name).sort();
+    expect(names()).toEqual(['cirros-0.6.2-x86_64-disk', 'e2e-image']);
+    const shown = ok(['image', 'show', 'e2e-image']);
+    expect(shown).toMatchObject({ status: 'active', size: data.length, checksum: createHash('md5').update(data).digest('hex') });
+    const saved = join(c.dataDir, 'download.bin');
+    const save = c.osc(['image', 'save', '--file', saved, 'e2e-image']);
+    expect(save.status, save.stderr).toBe(0);
+    expect(readFileSync(saved).equals(data)).toBe(true);
+    const demo = ok(['image', 'list'], 'concord-demo').map((i: { Name: string }) => i.Name);
+    expect(demo).toEqual(['cirros-0.6.2-x86_64-disk']);
+    const del = c.osc(['image', 'delete', 'e2e-image']);
+    expect(del.status, del.stderr).toBe(0);
+    expect(names()).toEqual(['cirros-0.6.2-x86_64-disk']);
+  });
+
   it('refuses wrong credentials with a 401 that does not say which part was wrong', () => {
     const base = { OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_PROJECT_NAME: 'admin' };
     const messages = [
@@ -122,7 +144,9 @@ describe.skipIf(skip)(`openstack CLI and openstacksdk against concord up${skip ?
     expect(r.status, r.stderr).toBe(0);
     secrets.push(...r.json.secrets);
     expect(r.json).toMatchObject({
-      catalog: ['identity', 'placement'], assignments: ['member sdk-user'], app_cred_project: true, cleaned: true,
+      catalog: ['identity', 'image', 'placement'], assignments: ['member sdk-user'], app_cred_project: true, cleaned: true,
+      image_status: 'active', image_roundtrip: true,
+      images_seen_by_user: ['cirros-0.6.2-x86_64-disk', 'sdk-image'], images_seen_by_demo: ['cirros-0.6.2-x86_64-disk'],
     });
     expect(r.json.providers).toContain('sdk-hv');
   });

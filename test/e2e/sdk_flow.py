@@ -1,4 +1,4 @@
-"""The end-to-end flow of the OSC test, once more with openstacksdk, against `concord up`.
+"""The end-to-end flow of the OSC test (identity, placement, image) with openstacksdk, against `concord up`.
 
 Run by test/e2e/osc-cloud.test.ts with OS_CLIENT_CONFIG_FILE pointing at the clouds.yaml that
 `concord up` wrote. Prints one JSON object: what the test checks, and every secret the flow
@@ -46,6 +46,16 @@ def main():
     provider = admin.placement.create_resource_provider(name='sdk-hv')
     out['providers'] = sorted(p.name for p in admin.placement.resource_providers())
     admin.placement.delete_resource_provider(provider)
+
+    data = bytes(range(256)) * 64
+    image = as_user.image.create_image(
+        name='sdk-image', data=data, disk_format='raw', container_format='bare', allow_duplicates=True)
+    out['image_status'] = as_user.image.get_image(image).status
+    out['image_roundtrip'] = as_user.image.download_image(image).content == data
+    out['images_seen_by_user'] = sorted(i.name for i in as_user.image.images())
+    out['images_seen_by_demo'] = sorted(
+        i.name for i in openstack.connect(cloud='concord-demo').image.images())
+    as_user.image.delete_image(image)
 
     as_user.identity.delete_application_credential(as_user.current_user_id, cred.id)
     identity.delete_user(user)
