@@ -37,6 +37,8 @@ export interface TestImage {
   upload(id: string, data: Buffer | Readable, headers?: Record<string, string>): Promise<Reply>;
   /** Creates an image as `headers`' caller; its JSON. */
   create(body?: Record<string, unknown>, headers?: Record<string, string>): Promise<any>;
+  /** Listens on a free local port (once) and returns the base URL, for tests that need sockets. */
+  address(): Promise<string>;
   /** The files in the data directory (image data and anything left behind). */
   storedFiles(): string[];
   close(): Promise<void>;
@@ -87,6 +89,11 @@ export async function startImage(opts: { databaseUrl?: string; config?: Partial<
       const r = await t.call('POST', '/v2/images', body, headers);
       if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
       return r.body;
+    },
+    async address() {
+      const bound = app.server.address();
+      if (bound && typeof bound === 'object') return `http://127.0.0.1:${bound.port}`;
+      return app.listen({ port: 0, host: '127.0.0.1' });
     },
     storedFiles: () => readdirSync(dataDir).sort(),
     async close() {

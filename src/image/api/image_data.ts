@@ -7,7 +7,7 @@ import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from '../errors.js';
 import { mediaType, noContent, param } from '../http.js';
-import { checkTransition, saveImage, storageUsage, type ImageRecord } from '../objects/image.js';
+import { checkTransition, restoreImage, saveImage, storageUsage, type ImageRecord } from '../objects/image.js';
 import { DataTooLarge } from '../store/filesystem.js';
 import { virtualSize } from '../store/inspect.js';
 import { lookupImage } from './access.js';
@@ -56,7 +56,7 @@ async function upload(image: Image, req: FastifyRequest, reply: FastifyReply) {
     throw conflict(`Image status transition from ${before.status} to saving is not allowed`);
   }
   const restore = async () => {
-    await saveImage(image.db, saving, { ...saving, status: 'queued' }, 'saving');
+    await restoreImage(image.db, saving, before, 'saving');
   };
 
   const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;

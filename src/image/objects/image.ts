@@ -139,12 +139,10 @@ async function writeTags(trx: Transaction<ImageDB>, id: string, before: string[]
   if (added.length) await trx.insertInto('image_tags').values(added.map((value) => ({ image_id: id, value }))).execute();
 }
 
-/** Saves what changed between `before` and `after` (and a new updated_at). With `fromStatus`, only
- * if the image is still in that status (Glance's save(from_state=...)). Returns false when the
- * image was deleted or changed status meanwhile. */
-export async function saveImage(db: Kysely<ImageDB>, before: ImageRecord, after: ImageRecord,
-  fromStatus?: string): Promise<boolean> {
-  after.updated_at = now();
+/** Writes what differs between `before` and `after`, only if the image is still in `fromStatus`
+ * when one is given (Glance's save(from_state=...)). False when the image was deleted or changed
+ * status meanwhile. */
+async function write(db: Kysely<ImageDB>, before: ImageRecord, after: ImageRecord, fromStatus?: string): Promise<boolean> {
   const b = columns(before);
   const a = columns(after);
   const changed = Object.fromEntries(Object.entries(a).filter(([k, v]) => b[k as keyof typeof b] !== v));
@@ -158,6 +156,20 @@ export async function saveImage(db: Kysely<ImageDB>, before: ImageRecord, after:
     await writeTags(trx, after.id, before.tags, after.tags);
     return true;
   });
+}
+
+/** Saves a change to an image (with a new updated_at). */
+export async function saveImage(db: Kysely<ImageDB>, before: ImageRecord, after: ImageRecord,
+  fromStatus?: string): Promise<boolean> {
+  after.updated_at = now();
+  return write(db, before, after, fromStatus);
+}
+
+/** Puts an image back exactly as it was before a change that failed halfway (an upload), if it
+ * is still in `fromStatus`: a refused request leaves no trace. */
+export async function restoreImage(db: Kysely<ImageDB>, current: ImageRecord, original: ImageRecord,
+  fromStatus: string): Promise<boolean> {
+  return write(db, current, original, fromStatus);
 }
 
 /** Marks the image deleted; false when it already was. */

@@ -14,7 +14,12 @@ export const MAX_LIMIT = 1000;
 const OPERATOR_ATTRS = ['name', 'id', 'status', 'container_format', 'disk_format'];
 /** Attributes compared as they are. */
 const EXACT_ATTRS = ['owner', 'checksum', 'os_hash_algo', 'os_hash_value'];
-export const INTEGER_ATTRS = ['size', 'virtual_size', 'min_disk', 'min_ram'];
+/** Integer attributes and the largest magnitude their columns hold (bigint sizes as far as a
+ * double is exact, 32-bit minimums): values beyond are clamped, so no engine sees out-of-range input. */
+const INTEGER_BOUNDS: Record<string, number> = {
+  size: Number.MAX_SAFE_INTEGER, virtual_size: Number.MAX_SAFE_INTEGER, min_disk: 2147483647, min_ram: 2147483647,
+};
+export const INTEGER_ATTRS = Object.keys(INTEGER_BOUNDS);
 const TIME_ATTRS = ['created_at', 'updated_at'];
 const TIME_OPS: Record<string, string> = { eq: '=', neq: '!=', gt: '>', gte: '>=', lt: '<', lte: '<=' };
 
@@ -138,11 +143,12 @@ function condition(key: string, value: string): Condition | null {
   if (range && INTEGER_ATTRS.includes(range[1]!)) {
     const n = integer(value);
     if (n === null) throw badRequest('Unable to filter on a range with a non-numeric value.');
-    return { kind: 'compare', attr: range[1]!, op: range[2] === 'min' ? '>=' : '<=', value: n };
+    const bound = INTEGER_BOUNDS[range[1]!]!;
+    return { kind: 'compare', attr: range[1]!, op: range[2] === 'min' ? '>=' : '<=', value: Math.max(-bound, Math.min(bound, n)) };
   }
   if (INTEGER_ATTRS.includes(key)) {
     const n = integer(value);
-    return n === null ? { kind: 'never' } : { kind: 'compare', attr: key, op: '=', value: n };
+    return n === null || Math.abs(n) > INTEGER_BOUNDS[key]! ? { kind: 'never' } : { kind: 'compare', attr: key, op: '=', value: n };
   }
   if (EXACT_ATTRS.includes(key)) return { kind: 'compare', attr: key, op: '=', value };
   if (key === 'deleted') return null;
