@@ -6,6 +6,7 @@ import { HttpError, badRequest } from '../common/http/errors.js';
 import { validateSchema } from '../common/http/json-schema.js';
 import { pyRepr } from '../common/http/pyrepr.js';
 import { Version } from '../common/http/microversion.js';
+import { NotFound } from './exceptions.js';
 
 function acceptsJson(accept: string | undefined): boolean {
   if (!accept) return true;
@@ -119,6 +120,16 @@ export { pyRepr };
 export function requireVersion(req: FastifyRequest, min: string, max?: string): void {
   if (req.version.lt(min) || (max !== undefined && req.version.cmp(Version.parse(max)!) > 0)) {
     throw new HttpError(404, 'The resource could not be found.');
+  }
+}
+
+/** Runs `lookup`, rewording a NotFound as this handler's 404 (upstream words it per route). */
+export async function or404<T>(lookup: Promise<T>, wording: (message: string) => string): Promise<T> {
+  try {
+    return await lookup;
+  } catch (e) {
+    if (e instanceof NotFound) throw new HttpError(404, wording(e.message));
+    throw e;
   }
 }
 

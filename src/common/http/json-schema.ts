@@ -54,15 +54,20 @@ function message(e: ErrorObject, data: unknown): string {
   }
 }
 
-/** Validates `data`; returns null when valid, else the text of Python's str(ValidationError). */
-export function validateSchema(schema: object, data: unknown): string | null {
+/** The first error of validating `data` against `schema` (compiled once), or null. */
+function firstError(schema: object, data: unknown): ErrorObject | null {
   let fn = compiled.get(schema);
   if (!fn) {
     fn = ajv.compile(schema);
     compiled.set(schema, fn);
   }
-  if (fn(data)) return null;
-  const e = fn.errors![0]!;
+  return fn(data) ? null : fn.errors![0]!;
+}
+
+/** Validates `data`; returns null when valid, else the text of Python's str(ValidationError). */
+export function validateSchema(schema: object, data: unknown): string | null {
+  const e = firstError(schema, data);
+  if (!e) return null;
   const schemaPath = e.schemaPath.replace(/^#/, '').split('/').filter(Boolean)
     .slice(0, -1).map((s) => `[${pyRepr(s)}]`).join('');
   const instPath = e.instancePath.split('/').filter(Boolean).map((s) => `[${pyRepr(s)}]`).join('');
@@ -74,13 +79,8 @@ export function validateSchema(schema: object, data: unknown): string | null {
  * value and that value (for services, such as Keystone, whose error text is built from them). */
 export function schemaError(schema: object, data: unknown):
   { message: string; path: string[]; value: unknown } | null {
-  let fn = compiled.get(schema);
-  if (!fn) {
-    fn = ajv.compile(schema);
-    compiled.set(schema, fn);
-  }
-  if (fn(data)) return null;
-  const e = fn.errors![0]!;
+  const e = firstError(schema, data);
+  if (!e) return null;
   const path = e.instancePath.split('/').filter(Boolean).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   return { message: message(e, data), path, value: valueAt(data, e.instancePath) };
 }

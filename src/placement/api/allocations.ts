@@ -8,7 +8,7 @@ import * as codes from '../errors.js';
 import { ConcurrentUpdateDetected, InvalidInventory, NotFound } from '../exceptions.js';
 import {
   UUID_RE, authorize, cacheHeaders, checkAccept, latest, normalizeUuid, param, readJson, requireContent,
-  requireVersion, sendEmpty, sendJson,
+  requireVersion, sendEmpty, sendJson, or404,
 } from '../http.js';
 import * as alloc from '../objects/allocation.js';
 import { ConsumerGenerationConflict, findConsumer } from '../objects/consumer.js';
@@ -144,13 +144,7 @@ export function allocationRoutes(p: Placement): RouteTable {
         checkAccept(req);
         authorize(p, req, 'placement:resource_providers:allocations:list');
         const uuid = param(req, 'uuid');
-        let rp;
-        try {
-          rp = await getProvider(p.db, uuid);
-        } catch (e) {
-          if (e instanceof NotFound) throw notFound(`Resource provider '${uuid}' not found: ${e.message}`);
-          throw e;
-        }
+        const rp = await or404(getProvider(p.db, uuid), (m) => `Resource provider '${uuid}' not found: ${m}`);
         const allocations: Record<string, { resources: Resources; consumer_generation?: number | null }> = {};
         let lm: string | null = null;
         for (const r of await alloc.listForProvider(p.db, rp)) {

@@ -9,7 +9,7 @@ import {
   InventoryWithResourceClassNotFound, NotFound, ResourceClassNotFound,
 } from '../exceptions.js';
 import {
-  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, param, readJson, sendEmpty, sendJson,
+  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, param, readJson, sendEmpty, sendJson, or404,
 } from '../http.js';
 import * as inv from '../objects/inventory.js';
 import { getProvider, type ResourceProvider } from '../objects/resource_provider.js';
@@ -69,14 +69,10 @@ function checkGeneration(rp: ResourceProvider, generation: number) {
 }
 
 export function inventoryRoutes(p: Placement): RouteTable {
-  const provider = async (req: FastifyRequest, wrap = false) => {
+  const provider = (req: FastifyRequest, wrap = false) => {
     const uuid = param(req, 'uuid');
-    try {
-      return await getProvider(p.db, uuid);
-    } catch (e) {
-      if (wrap && e instanceof NotFound) throw notFound(`No resource provider with uuid ${uuid} found : ${e.message}`);
-      throw e;
-    }
+    return wrap ? or404(getProvider(p.db, uuid), (m) => `No resource provider with uuid ${uuid} found : ${m}`)
+      : getProvider(p.db, uuid);
   };
   return {
     '/resource_providers/:uuid/inventories': {

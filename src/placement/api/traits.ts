@@ -7,7 +7,7 @@ import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
 import { ConcurrentUpdateDetected, NotFound } from '../exceptions.js';
 import {
-  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, param, readJson, readQuery, requireVersion, sendEmpty, sendJson,
+  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, param, readJson, readQuery, requireVersion, sendEmpty, sendJson, or404,
 } from '../http.js';
 import { getProvider } from '../objects/resource_provider.js';
 import * as traitObj from '../objects/trait.js';
@@ -95,13 +95,7 @@ export function traitRoutes(p: Placement): RouteTable {
         checkAccept(req);
         authorize(p, req, `${RP_POLICY}list`);
         const uuid = param(req, 'uuid');
-        let rp;
-        try {
-          rp = await getProvider(p.db, uuid);
-        } catch (e) {
-          if (e instanceof NotFound) throw notFound(`No resource provider with uuid ${uuid} found: ${e.message}`);
-          throw e;
-        }
+        const rp = await or404(getProvider(p.db, uuid), (m) => `No resource provider with uuid ${uuid} found: ${m}`);
         return sendTraits(req, reply, await traitObj.providerTraits(p.db, rp), { resource_provider_generation: rp.generation });
       },
       PUT: async (req, reply) => {

@@ -1,9 +1,7 @@
 // /resource_providers/{uuid}/usages and /usages (since 1.9).
 import type { RouteTable } from '../../common/http/app.js';
-import { notFound } from '../../common/http/errors.js';
 import type { Placement } from '../context.js';
-import { NotFound } from '../exceptions.js';
-import { authorize, cacheHeaders, checkAccept, lastValues, param, readQuery, requireVersion, sendJson } from '../http.js';
+import { authorize, cacheHeaders, checkAccept, lastValues, param, readQuery, requireVersion, sendJson, or404 } from '../http.js';
 import { getProvider } from '../objects/resource_provider.js';
 import { projectUsages, projectUsagesByType, providerUsages } from '../objects/usage.js';
 import * as schema from '../schemas/usage.js';
@@ -15,13 +13,7 @@ export function usageRoutes(p: Placement): RouteTable {
         checkAccept(req);
         authorize(p, req, 'placement:resource_providers:usages');
         const uuid = param(req, 'uuid');
-        let rp;
-        try {
-          rp = await getProvider(p.db, uuid);
-        } catch (e) {
-          if (e instanceof NotFound) throw notFound(`No resource provider with uuid ${uuid} found: ${e.message}`);
-          throw e;
-        }
+        const rp = await or404(getProvider(p.db, uuid), (m) => `No resource provider with uuid ${uuid} found: ${m}`);
         const usages = await providerUsages(p.db, rp);
         cacheHeaders(req, reply, null);
         return sendJson(reply, 200, { resource_provider_generation: rp.generation, usages: Object.fromEntries(usages) });

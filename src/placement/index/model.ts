@@ -1,14 +1,9 @@
 // What the provider index holds about each provider: everything allocation candidates and
 // provider listings look at, nothing else.
 
-export interface InventoryRecord {
-  total: number;
-  reserved: number;
-  min_unit: number;
-  max_unit: number;
-  step_size: number;
-  allocation_ratio: number;
-}
+import type { InventoryFields } from '../objects/inventory.js';
+
+export type InventoryRecord = InventoryFields;
 
 export interface ProviderNode {
   id: number;
