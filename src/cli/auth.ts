@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
 import { noauth2, type Authenticator } from '../common/http/auth.js';
 import { credentialsFromConfig, httpTransport, keystoneAuthenticator } from '../common/http/keystone.js';
-import { loadPublicKeys, TokenVerifier } from '../identity/index.js';
+import { loadPublicKeys, TokenVerifier } from '../identity/token/signer.js';
 
 export const AUTH_STRATEGIES = ['keystone', 'noauth2'] as const;
 export type AuthStrategy = (typeof AUTH_STRATEGIES)[number];
