@@ -73,7 +73,7 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
       demoPassword: credentials.demoPassword,
       servicePassword: credentials.servicePassword,
       publicUrl: authUrl,
-      services: modules.map((m) => ({ name: m.name, type: m.type, url: `${publicBase}${m.path}` })),
+      services: catalog.slice(1).map(({ name, type, url }) => ({ name, type, url })),
     }));
     bootstrapped.catch(() => { /* awaited below, once whatever opened can be closed */ });
     const opened = await Promise.allSettled([opening, ...modules.map((m) => m.start(env))]);
