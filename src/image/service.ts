@@ -1,10 +1,11 @@
-// The image service: its route table, Glance's error format and the raw upload body, as one
-// Fastify plugin.
+// The image service: its route table, Glance's error format, CORS defaults and the raw upload
+// body, as one Fastify plugin.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { servicePlugin, type RouteTable } from '../common/http/app.js';
 import type { Authenticator } from '../common/http/auth.js';
 import { HttpError } from '../common/http/errors.js';
+import { installCors, type CorsConfig } from '../common/http/cors.js';
 import type { Image } from './context.js';
 import { badRequest, formatGlanceError } from './errors.js';
 import { PUBLIC_PATHS, versionRoutes } from './api/versions.js';
@@ -48,7 +49,22 @@ function readText(payload: Readable, limit: number, done: (err: Error | null, bo
   payload.once('error', (e) => finish(e));
 }
 
-function setup(app: FastifyInstance): void {
+/** Glance's CORS defaults (glance.common.config.set_config_defaults); [cors] allow_headers replaces
+ * the header list when set. */
+function corsConfig(image: Image): CorsConfig {
+  return {
+    allowedOrigins: image.config.corsAllowedOrigin,
+    allowHeaders: image.config.corsAllowHeaders.length ? image.config.corsAllowHeaders : ['Content-MD5',
+      'X-Image-Meta-Checksum', 'X-Storage-Token', 'Accept-Encoding', 'X-Auth-Token', 'X-Identity-Status', 'X-Roles',
+      'X-Service-Catalog', 'X-User-Id', 'X-Tenant-Id', 'X-OpenStack-Request-ID'],
+    exposeHeaders: ['X-Image-Meta-Checksum', 'X-Auth-Token', 'X-Subject-Token', 'X-Service-Token', 'X-OpenStack-Request-ID'],
+    allowMethods: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'],
+    allowCredentials: true,
+  };
+}
+
+function setup(image: Image, app: FastifyInstance): void {
+  installCors(app, corsConfig(image));
   // Image data is streamed by its handler to the store, however large; octet-stream bodies sent
   // anywhere else are read like any other (Glance parses them as JSON).
   app.addContentTypeParser('application/octet-stream', (req: FastifyRequest, payload, done) => {
@@ -69,7 +85,7 @@ export function imagePlugin(image: Image, authenticate: Authenticator) {
     publicPaths: (path, method) => method === 'GET' && PUBLIC_PATHS.has(path),
     authenticate,
     formatError: formatGlanceError,
-    setup,
+    setup: (app) => setup(image, app),
     routes: imageServiceRoutes(image),
   });
 }

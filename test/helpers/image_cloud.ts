@@ -25,7 +25,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-export interface OscResult {
+export interface ClientResult {
   status: number;
   stdout: string;
   stderr: string;
@@ -40,7 +40,9 @@ export interface ImageCloud {
   image: ImageInstance;
   /** Runs `openstack --os-cloud CLOUD ARGS` (clouds: concord = admin, concord-demo = demo). The
    * CLI runs asynchronously: this process is the server it talks to. */
-  osc(args: string[], cloud?: string): Promise<OscResult>;
+  osc(args: string[], cloud?: string): Promise<ClientResult>;
+  /** Runs python-glanceclient's `glance ARGS` as admin or demo (password auth from the environment). */
+  glance(args: string[], user?: 'admin' | 'demo'): Promise<ClientResult>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,23 @@ function cloud(base: string, user: string, password: string, project: string): s
     `      project_name: ${project}`, '      user_domain_id: default', '      project_domain_id: default',
     '    identity_api_version: 3', '    region_name: RegionOne',
   ].join('\n');
+}
+
+/** Runs a client asynchronously (this process is the server it talks to) and parses JSON output. */
+function run(cmd: string, args: string[], env: Record<string, string>): Promise<ClientResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.once('error', reject);
+    child.once('close', (status) => {
+      let json: unknown = null;
+      try { json = stdout.trim() ? JSON.parse(stdout) : null; } catch { /* not JSON output */ }
+      resolve({ status: status ?? -1, stdout, stderr, json });
+    });
+  });
 }
 
 export async function startImageCloud(opts: { config?: Partial<Config> } = {}): Promise<ImageCloud> {
@@ -81,23 +100,12 @@ export async function startImageCloud(opts: { config?: Partial<Config> } = {}): 
     + `  concord-demo:\n${cloud(base, 'demo', DEMO_PASSWORD, 'demo')}\n`, { mode: 0o600 });
   return {
     base, dir, app, identity, image,
-    osc(args, name = 'concord') {
-      return new Promise((resolve, reject) => {
-        const child = spawn('openstack', ['--os-cloud', name, ...args], {
-          env: { ...process.env, OS_CLIENT_CONFIG_FILE: clouds }, stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => { stdout += d; });
-        child.stderr.on('data', (d) => { stderr += d; });
-        child.once('error', reject);
-        child.once('close', (status) => {
-          let json: unknown = null;
-          try { json = stdout.trim() ? JSON.parse(stdout) : null; } catch { /* not JSON output */ }
-          resolve({ status: status ?? -1, stdout, stderr, json });
-        });
-      });
-    },
+    osc: (args, name = 'concord') => run('openstack', ['--os-cloud', name, ...args], { OS_CLIENT_CONFIG_FILE: clouds }),
+    glance: (args, user = 'admin') => run('glance', args, {
+      OS_AUTH_URL: `${base}/identity/v3`, OS_USERNAME: user, OS_PASSWORD: user === 'admin' ? ADMIN_PASSWORD : DEMO_PASSWORD,
+      OS_PROJECT_NAME: user, OS_USER_DOMAIN_ID: 'default', OS_PROJECT_DOMAIN_ID: 'default', OS_IMAGE_API_VERSION: '2',
+      OS_REGION_NAME: 'RegionOne',
+    }),
     async stop() {
       await app.close();
       await image.close();

@@ -206,3 +206,23 @@ describe('image service: images', () => {
     expect((await t.call('GET', `/v2/images/${img.id}/file`, undefined, as('p1'))).text).toBe('data');
   });
 });
+
+describe('image service: CORS', () => {
+  it('answers preflights and decorates responses for allowed origins, with Glance\'s headers', async () => {
+    const t = await startImage({ config: { corsAllowedOrigin: ['http://dashboard.example'] } });
+    try {
+      const pre = await t.call('OPTIONS', '/v2/images', undefined, {
+        origin: 'http://dashboard.example', 'access-control-request-method': 'PATCH',
+        'access-control-request-headers': 'x-auth-token,content-md5',
+      });
+      expect(pre.status).toBe(200);
+      expect(pre.headers['access-control-allow-origin']).toBe('http://dashboard.example');
+      const get = await t.call('GET', '/v2/images', undefined, { origin: 'http://dashboard.example' });
+      expect(get.headers['access-control-expose-headers']).toContain('X-OpenStack-Request-ID');
+      const other = await t.call('GET', '/v2/images', undefined, { origin: 'http://evil.example' });
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // /v2/images/{image_id}/file: upload (streamed to the store, hashed on the way, never held in
 // memory) and download (streamed, with Range support), as Glance's ImageDataController.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { RouteTable } from '../../common/http/app.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
@@ -75,7 +75,9 @@ async function upload(image: Image, req: FastifyRequest, reply: FastifyReply) {
 
   let stored;
   try {
-    stored = await image.store.write(id, req.body as Readable, Math.min(cap, remaining));
+    // A request without a body at all reaches no parser: it uploads nothing.
+    const body = req.body instanceof Readable ? req.body : Readable.from([]);
+    stored = await image.store.write(id, body, Math.min(cap, remaining));
   } catch (e) {
     await restore();
     throw storeError(e, limit);
