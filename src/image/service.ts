@@ -19,7 +19,7 @@ import { imageActionRoutes } from './api/image_actions.js';
 /** Every route of the API: path → method → handler (Glance's v2 router). */
 export function imageServiceRoutes(image: Image): RouteTable {
   return {
-    ...versionRoutes(),
+    ...versionRoutes(image),
     ...schemaRoutes(),
     ...imageRoutes(image),
     ...imageDataRoutes(image),

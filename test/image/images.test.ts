@@ -18,6 +18,15 @@ describe('image service: discovery and schemas', () => {
     }
   });
 
+  it('points at [DEFAULT] public_endpoint when it is set', async () => {
+    const proxied = await startImage({ config: { publicEndpoint: 'https://cloud.example/' } });
+    try {
+      expect((await proxied.call('GET', '/versions')).body.versions[0].links[0].href).toBe('https://cloud.example/v2/');
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('needs a token for everything else (keystonemiddleware\'s 401)', async () => {
     const r = await t.call('GET', '/v2/images', undefined, { 'x-auth-token': '' });
     expect(r.status).toBe(401);

@@ -8,7 +8,7 @@ import type { Image } from '../context.js';
 import { badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from '../errors.js';
 import { mediaType, noContent, param } from '../http.js';
 import { checkTransition, restoreImage, saveImage, storageUsage, type ImageRecord } from '../objects/image.js';
-import { DataTooLarge } from '../store/filesystem.js';
+import { DataStreamError, DataTooLarge } from '../store/filesystem.js';
 import { virtualSize } from '../store/inspect.js';
 import { lookupImage } from './access.js';
 
@@ -29,16 +29,33 @@ function overQuota(remaining: number, size?: number): HttpError {
     + 'remaining.', { connection: 'close' });
 }
 
-/** Why storing failed, as Glance reports store and client errors. */
-function storeError(e: unknown, limit: { cap: boolean; remaining: number }): HttpError {
-  if (e instanceof DataTooLarge) return limit.cap ? overCap() : overQuota(limit.remaining);
+/** Why storing failed, as Glance reports store and client errors; anything else is a fault here. */
+function storeError(e: unknown, limit: UploadLimit): unknown {
+  if (e instanceof DataTooLarge) return limit.byCap ? overCap() : overQuota(limit.remaining);
+  if (e instanceof DataStreamError) return badRequest(`Error reading the image data: ${e.message}`);
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return tooLarge('Image storage media is full.', { connection: 'close' });
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new HttpError(503, 'Insufficient permissions on image storage media.');
   }
-  // Whatever else broke the stream came from the client (it hung up, or sent less than it said).
-  return badRequest(`Error reading the image data: ${(e as Error).message}`);
+  return e;
+}
+
+interface UploadLimit {
+  /** The most bytes this upload may store. */
+  bytes: number;
+  /** Whether the size cap, rather than the owner's quota, is what limits it. */
+  byCap: boolean;
+  /** What is left of the owner's quota (0 when it has none). */
+  remaining: number;
+}
+
+async function uploadLimit(image: Image, rec: ImageRecord): Promise<UploadLimit> {
+  const cap = image.config.imageSizeCap;
+  const quota = image.userStorageQuota;
+  const remaining = quota > 0 && rec.owner !== null
+    ? Math.max(0, quota - await storageUsage(image.db, rec.owner, rec.id)) : Infinity;
+  return { bytes: Math.min(cap, remaining), byCap: cap <= remaining, remaining: Number.isFinite(remaining) ? remaining : 0 };
 }
 
 async function upload(image: Image, req: FastifyRequest, reply: FastifyReply) {
@@ -51,6 +68,7 @@ async function upload(image: Image, req: FastifyRequest, reply: FastifyReply) {
   access.enforce('upload_image');
   const before = access.record;
   checkTransition(before, 'saving');
+  const limit = await uploadLimit(image, before);
   const saving: ImageRecord = { ...before, status: 'saving' };
   if (!await saveImage(image.db, before, saving, before.status)) {
     throw conflict(`Image status transition from ${before.status} to saving is not allowed`);
@@ -60,29 +78,21 @@ async function upload(image: Image, req: FastifyRequest, reply: FastifyReply) {
   };
 
   const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
-  const cap = image.config.imageSizeCap;
-  const quota = image.userStorageQuota;
-  const remaining = quota > 0 && before.owner !== null
-    ? Math.max(0, quota - await storageUsage(image.db, before.owner, id)) : Infinity;
-  const limit = { cap: cap <= remaining, remaining: Number.isFinite(remaining) ? remaining : 0 };
-  try {
-    if (declared !== undefined && declared > cap) throw overCap();
-    if (declared !== undefined && declared > remaining) throw overQuota(remaining, declared);
-  } catch (e) {
-    await restore();
-    throw e;
-  }
-
   let stored;
   try {
+    // A declared size over the limit is refused before any data is read.
+    if (declared !== undefined && declared > limit.bytes) {
+      throw limit.byCap ? overCap() : overQuota(limit.remaining, declared);
+    }
     // A request without a body at all reaches no parser: it uploads nothing.
     const body = req.body instanceof Readable ? req.body : Readable.from([]);
-    stored = await image.store.write(id, body, Math.min(cap, remaining));
+    stored = await image.store.write(id, body, limit.bytes);
   } catch (e) {
     await restore();
     throw storeError(e, limit);
   }
   // Two uploads to one project racing past the quota: the later one to finish gives way.
+  const quota = image.userStorageQuota;
   if (quota > 0 && before.owner !== null && stored.size + await storageUsage(image.db, before.owner, id) > quota) {
     await image.store.remove(id);
     await restore();

@@ -34,6 +34,9 @@ export class DataTooLarge extends Error {
   }
 }
 
+/** The data stream itself failed (the client hung up, or sent less than it announced). */
+export class DataStreamError extends Error {}
+
 /** Hashes and counts what flows through, and fails as soon as it exceeds `limit` bytes. */
 class Meter extends Transform {
   size = 0;
@@ -79,9 +82,9 @@ export class FilesystemStore {
     const partial = join(this.dir, `.${id}.${randomUUID()}.partial`);
     const meter = new Meter(limit);
     const written = pipeline(meter, createWriteStream(partial, { flags: 'wx', mode: 0o640 }));
-    source.once('error', (e) => meter.destroy(e));
+    source.once('error', (e) => meter.destroy(new DataStreamError(e.message)));
     source.once('close', () => {
-      if (!source.readableEnded) meter.destroy(new Error('the data stream ended early'));
+      if (!source.readableEnded) meter.destroy(new DataStreamError('the data stream ended early'));
     });
     source.pipe(meter);
     try {
