@@ -7,12 +7,15 @@ import type { Engine } from '../common/db/index.js';
 import type { Enforcer } from '../common/policy/index.js';
 import type { PlacementDB } from './db/schema.js';
 import type { ProviderIndex } from './index/provider_index.js';
+import type { ExternalIds } from './objects/consumer.js';
 
 export interface Placement {
   db: Kysely<PlacementDB>;
   engine: Engine;
   /** Providers in memory; `await index.sync()` before reading it. */
   index: ProviderIndex;
+  /** Project, user and consumer type ids already seen. */
+  ids: ExternalIds;
   config: Config;
   policy: Enforcer;
   log: Logger;

@@ -10,6 +10,7 @@ import { syncStandardClasses } from './objects/resource_class.js';
 import { syncStandardTraits } from './objects/trait.js';
 import type { Placement } from './context.js';
 import { ProviderIndex } from './index/provider_index.js';
+import { ExternalIds } from './objects/consumer.js';
 
 export interface PlacementInstance extends Placement {
   close(): Promise<void>;
@@ -26,5 +27,5 @@ export async function createPlacement(opts: {
   await syncStandardTraits(db);
   const index = new ProviderIndex(db, engine);
   await index.reload();
-  return { db, engine, index, config: opts.config, policy: opts.policy, log: opts.log, close };
+  return { db, engine, index, ids: new ExternalIds(), config: opts.config, policy: opts.policy, log: opts.log, close };
 }

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlacement, type TestPlacement } from '../helpers/placement.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
-import { recordProviderChanges } from '../../src/placement/index/changes.js';
 
 async function twoProcesses(t: { a: TestPlacement; b: TestPlacement }) {
   const { a, b } = t;
@@ -88,21 +87,20 @@ describe('provider index across processes', () => {
           .where('uuid', '=', uuid).executeTakeFirstOrThrow()).id;
         const earlyId = await id(early);
         const lateId = await id(late);
-        // T1 takes its transaction id (and change row id) first but commits last.
+        // T1 takes its transaction id (and, through the trigger, its change row id) first but
+        // commits last.
         let release!: () => void;
         const gate = new Promise<void>((r) => { release = r; });
         let started!: () => void;
         const inside = new Promise<void>((r) => { started = r; });
         const t1 = db.transaction().execute(async (trx) => {
           await trx.updateTable('resource_providers').set({ name: 'early-renamed' }).where('id', '=', earlyId).execute();
-          await recordProviderChanges(trx, [earlyId]);
           started();
           await gate;
         });
         await inside;
         await db.transaction().execute(async (trx) => {
           await trx.updateTable('resource_providers').set({ name: 'late-renamed' }).where('id', '=', lateId).execute();
-          await recordProviderChanges(trx, [lateId]);
         });
         expect(await names()).toEqual(['early', 'late-renamed']);
         release();

@@ -1,6 +1,7 @@
 // Database access for every service: SQLite (embedded default) or PostgreSQL (by URL), one Kysely
 // instance per database, migrations run at startup, transactions retried on serialization failures.
 import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -24,6 +25,7 @@ pg.types.setTypeParser(1700, (v: string) => Number.parseFloat(v));
 export function openDatabase<DB>(url: string): Database<DB> {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
+    pool.on('connect', preparedStatements);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
@@ -36,6 +38,26 @@ export function openDatabase<DB>(url: string): Database<DB> {
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, engine: 'sqlite', close: () => db.destroy() };
+}
+
+const STATEMENT = /^\s*(select|insert|update|delete|with)\b/i;
+const statementNames = new Map<string, string>();
+
+/** Has a new PostgreSQL connection send data statements as named prepared statements: the
+ * server then parses and plans each distinct SQL text once per connection instead of on every
+ * execution (Kysely sends unnamed ones). Names are digests of the text, so they never clash. */
+function preparedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: unknown }).query = (text: unknown, values?: unknown) => {
+    if (typeof text !== 'string' || !STATEMENT.test(text)) return query(text, values);
+    let name = statementNames.get(text);
+    if (!name) {
+      name = `k${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      if (statementNames.size > 5000) statementNames.clear();
+      statementNames.set(text, name);
+    }
+    return query({ name, text, values });
+  };
 }
 
 /** Kysely prepares every statement anew, and preparing costs better-sqlite3 more than running a

@@ -105,7 +105,7 @@ export function allocationRoutes(p: Placement): RouteTable {
         const data = readJson<Record<string, ConsumerBody>>(req, postSchema(req));
         const writes = Object.entries(data).map(([uuid, body]) => toWrite(p, req, uuid, body));
         try {
-          await alloc.replaceAllocations(p.db, writes, retries);
+          await alloc.replaceAllocations(p.db, p.ids, writes, retries);
         } catch (e) {
           throw writeError(e, '');
         }
@@ -126,7 +126,7 @@ export function allocationRoutes(p: Placement): RouteTable {
         const uuid = normalizeUuid(raw);
         const data = readJson<ConsumerBody>(req, putSchema(req));
         try {
-          await alloc.replaceAllocations(p.db, [toWrite(p, req, uuid, data)], retries);
+          await alloc.replaceAllocations(p.db, p.ids, [toWrite(p, req, uuid, data)], retries);
         } catch (e) {
           throw writeError(e, ` for consumer ${uuid}`);
         }

@@ -49,7 +49,7 @@ export function reshaperRoutes(p: Placement): RouteTable {
         }
         plan.allocations = Object.entries(data.allocations).map(([uuid, body]) => toWrite(p, req, uuid, body));
         try {
-          await reshape(p.db, p.log, plan);
+          await reshape(p.db, p.log, p.ids, plan);
         } catch (e) {
           if (e instanceof AllocationProviderNotFound) throw badRequest(e.message);
           if (e instanceof ConsumerGenerationConflict) throw conflict(e.message, codes.CONCURRENT_UPDATE);

@@ -104,6 +104,57 @@ function initial(engine: Engine): Migration {
   };
 }
 
+/** Tables whose rows describe a provider, and the column naming it. */
+const PROVIDER_TABLES: [string, string][] = [
+  ['resource_providers', 'id'],
+  ['inventories', 'resource_provider_id'],
+  ['allocations', 'resource_provider_id'],
+  ['resource_provider_traits', 'resource_provider_id'],
+  ['resource_provider_aggregates', 'resource_provider_id'],
+];
+/** Tables the provider index resolves names against. */
+const CATALOG_TABLES = ['resource_classes', 'traits'];
+
+/** The change log is written by the database itself: a trigger per table appends the provider
+ * a row belongs to, in the writing transaction. No write path can forget it, and it costs no
+ * extra round trip. */
+function changeTriggers(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      if (engine === 'postgres') {
+        await sql`CREATE FUNCTION placement_log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+          DECLARE row_data jsonb;
+          BEGIN
+            row_data := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+            INSERT INTO placement_changes (provider_id, kind, created_at) VALUES (
+              CASE WHEN TG_ARGV[0] = 'catalog' THEN NULL ELSE (row_data->>TG_ARGV[0])::integer END,
+              CASE WHEN TG_ARGV[0] = 'catalog' THEN 'catalog' ELSE 'provider' END,
+              to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+            RETURN NULL;
+          END $$`.execute(db);
+        const triggers: [string, string][] = [...PROVIDER_TABLES, ...CATALOG_TABLES.map((t): [string, string] => [t, 'catalog'])];
+        for (const [table, arg] of triggers) {
+          await sql.raw(`CREATE TRIGGER ${table}_changes AFTER INSERT OR UPDATE OR DELETE ON ${table}
+            FOR EACH ROW EXECUTE FUNCTION placement_log_change('${arg}')`).execute(db);
+        }
+        return;
+      }
+      const ts = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+      for (const op of ['INSERT', 'UPDATE', 'DELETE']) {
+        const row = op === 'DELETE' ? 'OLD' : 'NEW';
+        for (const [table, column] of PROVIDER_TABLES) {
+          await sql.raw(`CREATE TRIGGER ${table}_${op.toLowerCase()}_changes AFTER ${op} ON ${table} BEGIN
+            INSERT INTO placement_changes (provider_id, kind, created_at) VALUES (${row}.${column}, 'provider', ${ts}); END`).execute(db);
+        }
+        for (const table of CATALOG_TABLES) {
+          await sql.raw(`CREATE TRIGGER ${table}_${op.toLowerCase()}_changes AFTER ${op} ON ${table} BEGIN
+            INSERT INTO placement_changes (provider_id, kind, created_at) VALUES (NULL, 'catalog', ${ts}); END`).execute(db);
+        }
+      }
+    },
+  };
+}
+
 export function placementMigrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine) };
+  return { '0001_initial': initial(engine), '0002_change_triggers': changeTriggers(engine) };
 }

@@ -1,7 +1,7 @@
 // The change log every Placement process reads to keep its provider index (./provider_index.ts)
-// equal to the database. A write transaction appends a row per provider it touched; because
-// the row commits (or rolls back) with the write itself, a reader that has seen the row is
-// guaranteed to find the write in the database.
+// equal to the database. Triggers (../db/migrations.ts) append a row per provider a write
+// touches, inside the writing transaction; because the row commits (or rolls back) with the
+// write itself, a reader that has seen the row is guaranteed to find the write in the database.
 //
 // Finding "every row committed since I last looked" is easy on SQLite, whose writers are
 // serialised: ids are handed out in commit order, so "id > last id seen" is exact. On
@@ -10,27 +10,12 @@
 // records its transaction id, and a reader remembers the oldest transaction still running at its
 // last look (the snapshot's xmin): every transaction older than that has finished, so asking for
 // rows with xid >= that horizon can never miss one; rows seen twice are recognised by id.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Engine } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 
-type Db = Kysely<PlacementDB> | Transaction<PlacementDB>;
-
 /** How long change rows are kept. A process that has not looked for half of this reloads. */
 export const CHANGE_RETENTION_MS = 10 * 60 * 1000;
-
-/** Records, inside the caller's transaction, that these providers changed. */
-export async function recordProviderChanges(trx: Db, providerIds: Iterable<number>): Promise<void> {
-  const ts = new Date().toISOString();
-  const rows = [...new Set(providerIds)].map((provider_id) => ({ provider_id, kind: 'provider', created_at: ts }));
-  if (rows.length) await trx.insertInto('placement_changes').values(rows).execute();
-}
-
-/** Records that resource classes or traits were created, renamed or deleted. */
-export async function recordCatalogChange(trx: Db): Promise<void> {
-  await trx.insertInto('placement_changes')
-    .values({ provider_id: null, kind: 'catalog', created_at: new Date().toISOString() }).execute();
-}
 
 export interface ChangeBatch {
   providerIds: Set<number>;

@@ -3,7 +3,6 @@
 // other members of their aggregates.
 import type { Kysely } from 'kysely';
 import type { PlacementDB } from '../db/schema.js';
-import { recordProviderChanges } from '../index/changes.js';
 import { now } from '../http.js';
 import { incrementGeneration, type Db, type ResourceProvider } from './resource_provider.js';
 
@@ -14,14 +13,21 @@ export async function providerAggregates(db: Db, rp: { id: number }): Promise<st
   return rows.map((r) => r.uuid);
 }
 
-/** Aggregate ids for these UUIDs, creating the aggregates that do not exist yet. */
+/** Aggregate ids for these UUIDs, creating the aggregates that do not exist yet. Most exist
+ * already, so they are looked up first: one query in the common case. */
 async function ensureAggregates(trx: Db, uuids: string[]): Promise<Map<string, number>> {
   if (!uuids.length) return new Map();
-  const ts = now();
-  await trx.insertInto('placement_aggregates').values(uuids.map((uuid) => ({ uuid, created_at: ts, updated_at: null })))
-    .onConflict((oc) => oc.column('uuid').doNothing()).execute();
-  const rows = await trx.selectFrom('placement_aggregates').select(['id', 'uuid']).where('uuid', 'in', uuids).execute();
-  return new Map(rows.map((r) => [r.uuid, r.id]));
+  const find = async (wanted: string[]) => (await trx.selectFrom('placement_aggregates').select(['id', 'uuid'])
+    .where('uuid', 'in', wanted).execute()).map((r): [string, number] => [r.uuid, r.id]);
+  const ids = new Map(await find(uuids));
+  const missing = uuids.filter((u) => !ids.has(u));
+  if (missing.length) {
+    const ts = now();
+    await trx.insertInto('placement_aggregates').values(missing.map((uuid) => ({ uuid, created_at: ts, updated_at: null })))
+      .onConflict((oc) => oc.column('uuid').doNothing()).execute();
+    for (const [uuid, id] of await find(missing)) ids.set(uuid, id);
+  }
+  return ids;
 }
 
 /** Makes the provider a member of exactly these aggregates. Since 1.19 this is a generation-
@@ -47,6 +53,5 @@ export async function setProviderAggregates(db: Kysely<PlacementDB>, rp: Resourc
         .where('aggregate_id', 'in', toDelete).execute();
     }
     if (bumpGeneration) await incrementGeneration(trx, rp);
-    else await recordProviderChanges(trx, [rp.id]);
   });
 }

@@ -8,10 +8,10 @@ import {
   InvalidAllocationCapacityExceeded, InvalidAllocationConstraintsViolated, InvalidInventory,
   ResourceProviderConcurrentUpdateDetected, ResourceClassNotFound,
 } from '../exceptions.js';
-import { recordProviderChanges } from '../index/changes.js';
 import { now } from '../http.js';
 import {
   deleteConsumersWithoutAllocations, ensureConsumer, incrementConsumerGeneration, type Consumer, type ConsumerRequest,
+  type ExternalIdScope, type ExternalIds,
 } from './consumer.js';
 import { incrementGeneration, type Db } from './resource_provider.js';
 
@@ -122,26 +122,22 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
 }
 
 /** Replaces the consumers' allocations inside the caller's transaction (no retry). */
-export async function writeAllocations(trx: Transaction<PlacementDB>, writes: ConsumerWrite[]): Promise<void> {
+export async function writeAllocations(trx: Transaction<PlacementDB>, ids: ExternalIdScope,
+  writes: ConsumerWrite[]): Promise<void> {
   const consumers: Consumer[] = [];
-  for (const w of writes) consumers.push(await ensureConsumer(trx, w));
+  for (const w of writes) consumers.push(await ensureConsumer(trx, ids, w));
   const uuids = [...new Set(writes.flatMap((w) => [...w.allocations.keys()]))];
   const providers = await providersByUuid(trx, uuids);
   const rcs = await classIds(trx, [...new Set(writes.flatMap((w) => [...w.allocations.values()].flatMap((m) => [...m.keys()])))]);
-  const consumerUuids = writes.map((w) => w.uuid);
-  // Providers losing allocations change too (their usage), though upstream leaves their
-  // generation alone; they are recorded for the provider index.
-  const previous = await trx.selectFrom('allocations').select('resource_provider_id')
-    .where('consumer_id', 'in', consumerUuids).execute();
-  // A consumer whose write is empty gives up what it holds: those providers count as touched,
-  // and their generation moves, as upstream writes zero-amount allocations for them.
-  const emptied = new Set<number>();
-  for (const w of writes) {
-    if (w.allocations.size) continue;
-    const held = await trx.selectFrom('allocations').select('resource_provider_id').where('consumer_id', '=', w.uuid).execute();
-    for (const h of held) emptied.add(h.resource_provider_id);
-  }
-  await trx.deleteFrom('allocations').where('consumer_id', 'in', consumerUuids).execute();
+  // A consumer whose write is empty gives up what it holds, and the providers it leaves move
+  // generation too (upstream writes zero-amount allocations for them). Providers that only
+  // lose allocations to a consumer moving elsewhere keep theirs, as upstream.
+  const emptyConsumers = writes.filter((w) => !w.allocations.size).map((w) => w.uuid);
+  const emptied = emptyConsumers.length
+    ? await trx.selectFrom('allocations as a').innerJoin('resource_providers as rp', 'rp.id', 'a.resource_provider_id')
+      .select(['rp.id', 'rp.generation']).distinct().where('a.consumer_id', 'in', emptyConsumers).execute()
+    : [];
+  await trx.deleteFrom('allocations').where('consumer_id', 'in', writes.map((w) => w.uuid)).execute();
   const rows: Row[] = [];
   for (const w of writes) {
     for (const [rpUuid, resources] of w.allocations) {
@@ -158,24 +154,25 @@ export async function writeAllocations(trx: Transaction<PlacementDB>, writes: Co
   }));
   for (let i = 0; i < inserts.length; i += 500) await trx.insertInto('allocations').values(inserts.slice(i, i + 500)).execute();
   const bumped = new Set<number>();
-  for (const rp of providers.values()) { await incrementGeneration(trx, rp); bumped.add(rp.id); }
-  for (const id of emptied) {
-    if (bumped.has(id)) continue;
-    const rp = await trx.selectFrom('resource_providers').select(['id', 'generation']).where('id', '=', id).executeTakeFirstOrThrow();
+  for (const rp of [...providers.values(), ...emptied]) {
+    if (bumped.has(rp.id)) continue;
     await incrementGeneration(trx, rp);
-    bumped.add(id);
+    bumped.add(rp.id);
   }
-  await recordProviderChanges(trx, previous.map((r) => r.resource_provider_id).filter((id) => !bumped.has(id)));
   for (const c of consumers) await incrementConsumerGeneration(trx, c);
-  await deleteConsumersWithoutAllocations(trx, writes.filter((w) => !rows.some((r) => r.consumer === w.uuid && r.used > 0)).map((w) => w.uuid));
+  const holding = new Set(inserts.map((r) => r.consumer_id));
+  await deleteConsumersWithoutAllocations(trx, writes.map((w) => w.uuid).filter((u) => !holding.has(u)));
 }
 
-/** Replaces the allocations of every consumer in `writes` at once, retrying up to `retries`
- * times when a provider's generation moved under us. */
-export async function replaceAllocations(db: Kysely<PlacementDB>, writes: ConsumerWrite[], retries: number): Promise<void> {
+/** Runs `write` in a transaction, retrying up to `retries` times when a provider's generation
+ * moved under us (upstream's replace_all). */
+export async function retryingWrite(db: Kysely<PlacementDB>, ids: ExternalIds, retries: number,
+  write: (trx: Transaction<PlacementDB>, scope: ExternalIdScope) => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
+    const scope = ids.begin();
     try {
-      await db.transaction().execute((trx) => writeAllocations(trx, writes));
+      await db.transaction().execute((trx) => write(trx, scope));
+      scope.commit();
       return;
     } catch (e) {
       if (!(e instanceof ResourceProviderConcurrentUpdateDetected) || attempt >= retries) throw e;
@@ -183,13 +180,18 @@ export async function replaceAllocations(db: Kysely<PlacementDB>, writes: Consum
   }
 }
 
+/** Replaces the allocations of every consumer in `writes` at once. */
+export async function replaceAllocations(db: Kysely<PlacementDB>, ids: ExternalIds, writes: ConsumerWrite[],
+  retries: number): Promise<void> {
+  await retryingWrite(db, ids, retries, (trx, scope) => writeAllocations(trx, scope, writes));
+}
+
 /** DELETE /allocations/{consumer}: false when the consumer holds nothing. */
 export async function deleteConsumerAllocations(db: Kysely<PlacementDB>, consumerUuid: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const held = await trx.selectFrom('allocations').select('resource_provider_id').where('consumer_id', '=', consumerUuid).execute();
+    const held = await trx.selectFrom('allocations').select('id').where('consumer_id', '=', consumerUuid).limit(1).execute();
     if (!held.length) return false;
     await trx.deleteFrom('allocations').where('consumer_id', '=', consumerUuid).execute();
-    await recordProviderChanges(trx, held.map((h) => h.resource_provider_id));
     await deleteConsumersWithoutAllocations(trx, [consumerUuid]);
     return true;
   });

@@ -28,23 +28,57 @@ export class ConsumerGenerationConflict extends PlacementException {
   }
 }
 
+/** Ids of projects, users and consumer types by name. Those rows are never renamed or deleted,
+ * so a process may remember them and spare every allocation write three lookups. */
+export class ExternalIds {
+  private readonly known = new Map<string, number>();
+
+  /** A view for one transaction: what it learns is remembered only once it has committed
+   * (a rolled-back transaction's new rows do not exist). */
+  begin(): ExternalIdScope {
+    return new ExternalIdScope(this.known);
+  }
+}
+
+export class ExternalIdScope {
+  private readonly learnt = new Map<string, number>();
+  constructor(private readonly known: Map<string, number>) {}
+
+  get(key: string): number | undefined {
+    return this.known.get(key) ?? this.learnt.get(key);
+  }
+  set(key: string, id: number): void {
+    this.learnt.set(key, id);
+  }
+  commit(): void {
+    for (const [k, v] of this.learnt) this.known.set(k, v);
+  }
+}
+
 type Named = 'projects' | 'users';
 
 /** The id of a project or user by external id, created when missing. */
-async function ensureExternal(trx: Transaction<PlacementDB>, table: Named, externalId: string): Promise<number> {
+async function ensureExternal(trx: Transaction<PlacementDB>, ids: ExternalIdScope, table: Named,
+  externalId: string): Promise<number> {
+  const key = `${table}:${externalId}`;
+  const cached = ids.get(key);
+  if (cached !== undefined) return cached;
   await trx.insertInto(table).values({ external_id: externalId, created_at: now(), updated_at: null })
     .onConflict((oc) => oc.column('external_id').doNothing()).execute();
   const row = await trx.selectFrom(table).select('id').where('external_id', '=', externalId).executeTakeFirstOrThrow();
+  ids.set(key, row.id);
   return row.id;
 }
 
-export const ensureProject = (trx: Transaction<PlacementDB>, id: string) => ensureExternal(trx, 'projects', id);
-export const ensureUser = (trx: Transaction<PlacementDB>, id: string) => ensureExternal(trx, 'users', id);
-
-export async function ensureConsumerType(trx: Transaction<PlacementDB>, name: string): Promise<number> {
+async function ensureConsumerType(trx: Transaction<PlacementDB>, ids: ExternalIdScope, name: string): Promise<number> {
+  const key = `consumer_types:${name}`;
+  const cached = ids.get(key);
+  if (cached !== undefined) return cached;
   await trx.insertInto('consumer_types').values({ name, created_at: now(), updated_at: null })
     .onConflict((oc) => oc.column('name').doNothing()).execute();
-  return (await trx.selectFrom('consumer_types').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
+  const id = (await trx.selectFrom('consumer_types').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
+  ids.set(key, id);
+  return id;
 }
 
 export async function findConsumer(db: Db, uuid: string): Promise<Consumer | undefined> {
@@ -71,10 +105,11 @@ export interface ConsumerRequest {
 
 /** Finds or creates the consumer, checks its generation, and brings its project, user and type
  * in line with the request. Returns the consumer as it now is. */
-export async function ensureConsumer(trx: Transaction<PlacementDB>, r: ConsumerRequest): Promise<Consumer> {
-  const projectId = await ensureProject(trx, r.projectId);
-  const userId = await ensureUser(trx, r.userId);
-  const typeId = r.consumerType !== undefined ? await ensureConsumerType(trx, r.consumerType) : null;
+export async function ensureConsumer(trx: Transaction<PlacementDB>, ids: ExternalIdScope,
+  r: ConsumerRequest): Promise<Consumer> {
+  const projectId = await ensureExternal(trx, ids, 'projects', r.projectId);
+  const userId = await ensureExternal(trx, ids, 'users', r.userId);
+  const typeId = r.consumerType !== undefined ? await ensureConsumerType(trx, ids, r.consumerType) : null;
   let c = await findConsumer(trx, r.uuid);
   if (c) {
     if (r.checkGeneration && c.generation !== r.generation) throw new ConsumerGenerationConflict(c.generation, r.generation);
@@ -88,7 +123,10 @@ export async function ensureConsumer(trx: Transaction<PlacementDB>, r: ConsumerR
     }).onConflict((oc) => oc.column('uuid').doNothing()).returning('id').executeTakeFirst();
     // Someone else created it between our look and our insert: their write wins this round.
     if (!inserted) throw new ConcurrentUpdateDetected();
-    c = (await findConsumer(trx, r.uuid))!;
+    return {
+      id: inserted.id, uuid: r.uuid, project_id: projectId, user_id: userId, project: r.projectId, user: r.userId,
+      generation: 0, consumer_type_id: typeId, consumer_type: r.consumerType ?? null,
+    };
   }
   const changes: { project_id?: number; user_id?: number; consumer_type_id?: number } = {};
   if (c.project_id !== projectId || c.user_id !== userId) Object.assign(changes, { project_id: projectId, user_id: userId });

@@ -103,16 +103,18 @@ export async function replaceInventories(trx: Db, log: Logger, rp: ResourceProvi
   }
   const ts = now();
   const used = await usageByClass(trx, rp.id, [...want].filter((id) => have.has(id)));
+  const added = [];
   for (const inv of inventories) {
     const rcId = ids.get(inv.resource_class)!;
-    if (have.has(rcId)) {
-      warnOverCapacity(log, rp, inv, used.get(rcId));
-      await trx.updateTable('inventories').set({ ...row(rp.id, rcId, inv), updated_at: ts })
-        .where('resource_provider_id', '=', rp.id).where('resource_class_id', '=', rcId).execute();
-    } else {
-      await trx.insertInto('inventories').values({ ...row(rp.id, rcId, inv), created_at: ts, updated_at: null }).execute();
+    if (!have.has(rcId)) {
+      added.push({ ...row(rp.id, rcId, inv), created_at: ts, updated_at: null });
+      continue;
     }
+    warnOverCapacity(log, rp, inv, used.get(rcId));
+    await trx.updateTable('inventories').set({ ...row(rp.id, rcId, inv), updated_at: ts })
+      .where('resource_provider_id', '=', rp.id).where('resource_class_id', '=', rcId).execute();
   }
+  if (added.length) await trx.insertInto('inventories').values(added).execute();
   await incrementGeneration(trx, rp);
 }
 

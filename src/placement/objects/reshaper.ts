@@ -7,7 +7,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { PlacementDB } from '../db/schema.js';
 import { listInventories, replaceInventories, type Inventory } from './inventory.js';
-import { writeAllocations, type ConsumerWrite } from './allocation.js';
+import { retryingWrite, writeAllocations, type ConsumerWrite } from './allocation.js';
+import type { ExternalIds } from './consumer.js';
 import type { ResourceProvider } from './resource_provider.js';
 
 export interface Reshape {
@@ -15,15 +16,17 @@ export interface Reshape {
   allocations: ConsumerWrite[];
 }
 
-export async function reshape(db: Kysely<PlacementDB>, log: Logger, r: Reshape): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+export async function reshape(db: Kysely<PlacementDB>, log: Logger, ids: ExternalIds, r: Reshape): Promise<void> {
+  // No retry: the client's generations were checked against what we read; a concurrent change
+  // is a conflict for it to resolve.
+  await retryingWrite(db, ids, 1, async (trx, scope) => {
     for (const { rp, inventories } of r.inventories) {
       if (!inventories.length) continue;
       const merged = new Map((await listInventories(trx, rp)).map((i) => [i.resource_class, i]));
       for (const i of inventories) merged.set(i.resource_class, i);
       await replaceInventories(trx, log, rp, [...merged.values()]);
     }
-    await writeAllocations(trx, r.allocations);
+    await writeAllocations(trx, scope, r.allocations);
     for (const { rp, inventories } of r.inventories) {
       // Re-read: the allocation write moved the generation of providers it touched.
       const fresh = await trx.selectFrom('resource_providers').select('generation').where('id', '=', rp.id).executeTakeFirstOrThrow();

@@ -4,7 +4,6 @@ import { HttpError, badRequest, conflict, notFound } from '../../common/http/err
 import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-resource-classes.json' with { type: 'json' };
 import { now } from '../http.js';
-import { recordCatalogChange } from '../index/changes.js';
 
 export const STANDARD_RESOURCE_CLASSES: readonly string[] = STANDARD;
 const STANDARD_SET = new Set(STANDARD_RESOURCE_CLASSES);
@@ -54,7 +53,6 @@ export async function createResourceClass(db: Kysely<PlacementDB>, name: string)
   try {
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('resource_classes').values(row as never).execute();
-      await recordCatalogChange(trx);
     });
   } catch (e) {
     // A concurrent create of the same name lost the unique-constraint race.
@@ -75,7 +73,6 @@ export async function deleteResourceClass(db: Kysely<PlacementDB>, name: string)
   }
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('resource_classes').where('id', '=', rc.id).execute();
-    await recordCatalogChange(trx);
   });
 }
 
@@ -90,7 +87,6 @@ export async function renameResourceClass(db: Kysely<PlacementDB>, rc: ResourceC
   const updated_at = now();
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('resource_classes').set({ name, updated_at }).where('id', '=', rc.id).execute();
-    await recordCatalogChange(trx);
   });
   return { ...rc, name, updated_at };
 }

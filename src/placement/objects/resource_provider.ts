@@ -7,7 +7,6 @@ import {
   CannotDeleteParentResourceProvider, DuplicateEntry, NotFound, ObjectActionError,
   ResourceProviderConcurrentUpdateDetected, ResourceProviderInUse,
 } from '../exceptions.js';
-import { recordProviderChanges } from '../index/changes.js';
 import { now } from '../http.js';
 
 export interface ResourceProvider {
@@ -62,7 +61,6 @@ export async function incrementGeneration(trx: Db, rp: { id: number; generation:
     .executeTakeFirst();
   if (Number(res.numUpdatedRows) !== 1) throw new ResourceProviderConcurrentUpdateDetected();
   rp.generation += 1;
-  await recordProviderChanges(trx, [rp.id]);
 }
 
 function duplicate(e: unknown): DuplicateEntry | null {
@@ -92,7 +90,6 @@ export async function createProvider(db: Kysely<PlacementDB>,
       if (!parent) {
         await trx.updateTable('resource_providers').set({ root_provider_id: row.id }).where('id', '=', row.id).execute();
       }
-      await recordProviderChanges(trx, [row.id]);
       return {
         id: row.id, uuid: data.uuid, name: data.name, generation: 0,
         root_provider_id: parent?.root_provider_id ?? row.id, parent_provider_id: parent?.id ?? null,
@@ -157,7 +154,6 @@ export async function updateProvider(db: Kysely<PlacementDB>, uuid: string,
         await trx.updateTable('resource_providers').set({ root_provider_id: newRoot.id })
           .where('id', 'in', subtree).execute();
       }
-      await recordProviderChanges(trx, subtree.length ? subtree : [rp.id]);
       return (await findProvider(trx, uuid))!;
     });
   } catch (e) {
@@ -179,6 +175,5 @@ export async function deleteProvider(db: Kysely<PlacementDB>, uuid: string): Pro
     await trx.deleteFrom('resource_provider_aggregates').where('resource_provider_id', '=', rp.id).execute();
     await trx.deleteFrom('resource_provider_traits').where('resource_provider_id', '=', rp.id).execute();
     await trx.deleteFrom('resource_providers').where('id', '=', rp.id).execute();
-    await recordProviderChanges(trx, [rp.id]);
   });
 }

@@ -4,7 +4,6 @@ import type { Kysely } from 'kysely';
 import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-traits.json' with { type: 'json' };
 import { NotFound, PlacementException } from '../exceptions.js';
-import { recordCatalogChange } from '../index/changes.js';
 import { now } from '../http.js';
 import { incrementGeneration, type Db, type ResourceProvider } from './resource_provider.js';
 
@@ -71,7 +70,6 @@ export async function ensureTrait(db: Kysely<PlacementDB>, name: string): Promis
   const created = await db.transaction().execute(async (trx) => {
     const row = await trx.insertInto('traits').values({ name, created_at: now(), updated_at: null })
       .onConflict((oc) => oc.column('name').doNothing()).returningAll().executeTakeFirst();
-    if (row) await recordCatalogChange(trx);
     return row;
   });
   // A concurrent request that created the same trait first wins; ours is then a no-op.
@@ -87,7 +85,6 @@ export async function deleteTrait(db: Kysely<PlacementDB>, name: string): Promis
       .where('trait_id', '=', trait.id).limit(1).executeTakeFirst();
     if (used) throw new TraitInUse(name);
     await trx.deleteFrom('traits').where('id', '=', trait.id).execute();
-    await recordCatalogChange(trx);
   });
 }
 
