@@ -7,6 +7,7 @@ import { validateSchema } from '../common/http/json-schema.js';
 import { pyRepr } from '../common/http/pyrepr.js';
 import { Version } from '../common/http/microversion.js';
 import { NotFound } from './exceptions.js';
+import type { JsonBody } from './json_chunks.js';
 
 function acceptsJson(accept: string | undefined): boolean {
   if (!accept) return true;
@@ -101,12 +102,10 @@ export function sendJson(reply: FastifyReply, status: number, body: unknown): Fa
   return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
 }
 
-/** Sends a body already serialised as JSON, in pieces (see candidates/response.ts). */
-export function sendJsonChunks(reply: FastifyReply, status: number, chunks: Buffer[]): FastifyReply {
-  reply.code(status).header('content-type', 'application/json');
-  if (chunks.length === 1) return reply.header('content-length', chunks[0]!.length).send(chunks[0]);
-  reply.header('content-length', chunks.reduce((n, c) => n + c.length, 0));
-  return reply.send(Readable.from(chunks, { objectMode: false }));
+/** Streams a body already serialised as JSON (see json_chunks.ts). */
+export function sendJsonBody(reply: FastifyReply, status: number, body: JsonBody): FastifyReply {
+  reply.code(status).header('content-type', 'application/json').header('content-length', body.length);
+  return reply.send(Readable.from(body.chunks, { objectMode: false }));
 }
 
 /** The absolute URL of a path of this service, as webob turns every Location header absolute. */

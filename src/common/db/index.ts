@@ -6,7 +6,8 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import {
-  Kysely, SqliteDialect, PostgresDialect, Migrator, type Migration, type Transaction,
+  Kysely, SqliteDialect, PostgresDialect, Migrator, sql, type Migration, type RawBuilder, type SqlBool,
+  type Transaction,
 } from 'kysely';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -36,10 +37,16 @@ export function openDatabase<DB>(url: string): Database<DB> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // better-sqlite3 defaults to a 16 MB page cache per connection; the services' hot data lives
+  // in their own memory (Placement's provider index), so a smaller cache costs little.
+  sqlite.pragma('cache_size = -4000');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, engine: 'sqlite', close: () => db.destroy() };
 }
 
+/** Statements longer than this (long IN lists, whose text changes with their length) are not
+ * kept prepared. */
+const MAX_CACHED_SQL = 2000;
 const STATEMENT = /^\s*(select|insert|update|delete|with)\b/i;
 const statementNames = new Map<string, string>();
 
@@ -49,7 +56,7 @@ const statementNames = new Map<string, string>();
 function preparedStatements(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as unknown as { query: unknown }).query = (text: unknown, values?: unknown) => {
-    if (typeof text !== 'string' || !STATEMENT.test(text)) return query(text, values);
+    if (typeof text !== 'string' || text.length > MAX_CACHED_SQL || !STATEMENT.test(text)) return query(text, values);
     let name = statementNames.get(text);
     if (!name) {
       name = `k${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
@@ -74,6 +81,8 @@ function withStatementCache(sqlite: SQLite.Database, max = 1000): SQLite.Databas
         return typeof value === 'function' ? value.bind(target) : value;
       }
       return (sql: string) => {
+        // Long texts are IN lists of one-off lengths: not worth a cache slot.
+        if (sql.length > MAX_CACHED_SQL) return prepare(sql);
         let stmt = cache.get(sql);
         if (!stmt) {
           stmt = prepare(sql);
@@ -135,6 +144,16 @@ export function uniqueViolation(e: unknown): string[] | null {
     return cols.split(',').map((c) => c.trim()).filter(Boolean);
   }
   return null;
+}
+
+/** `column IN (ids)` with the ids as ONE bound parameter (a JSON array on SQLite, an array on
+ * PostgreSQL), so the SQL text is the same whatever the number of ids: statements stay cached
+ * (one prepared statement per query, not one per list length) and no engine limit on bound
+ * parameters applies. */
+export function inIds(engine: Engine, column: string, ids: number[]): RawBuilder<SqlBool> {
+  return engine === 'postgres'
+    ? sql<SqlBool>`${sql.ref(column)} = ANY(${ids}::integer[])`
+    : sql<SqlBool>`${sql.ref(column)} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 }
 
 /** Runs `items` through `fn` in chunks, for IN lists that must stay under the engines'

@@ -7,7 +7,7 @@ import { requestGroups, requestWide } from '../candidates/request.js';
 import { renderCandidates } from '../candidates/response.js';
 import { findCandidates } from '../candidates/search.js';
 import { ResourceClassNotFound, TraitNotFound } from '../exceptions.js';
-import { authorize, cacheHeaders, checkAccept, readQuery, requireVersion, sendJsonChunks } from '../http.js';
+import { authorize, cacheHeaders, checkAccept, readQuery, requireVersion, sendJsonBody } from '../http.js';
 import * as schema from '../schemas/allocation_candidate.js';
 
 function querySchema(req: FastifyRequest) {
@@ -45,7 +45,7 @@ export function allocationCandidateRoutes(p: Placement): RouteTable {
         }
         const requested = new Set([...groups.values()].flatMap((g) => [...g.resources.keys()]));
         cacheHeaders(req, reply, null);
-        return sendJsonChunks(reply, 200, renderCandidates(p.index, result, req.version, requested));
+        return sendJsonBody(reply, 200, renderCandidates(p.index, result, req.version, requested));
       },
     },
   };

@@ -11,9 +11,9 @@ import {
 } from '../exceptions.js';
 import {
   absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, normalizeUuid, param, readJson, readQuery, sendEmpty, sendJson,
-  allValues, sendJsonChunks,
+  allValues, sendJsonBody,
 } from '../http.js';
-import { jsonList } from '../json_chunks.js';
+import { jsonList, ownBuffer } from '../json_chunks.js';
 import { filterProviders, type ProviderFilters } from '../index/provider_filter.js';
 import type { ProviderNode } from '../index/model.js';
 import * as rpObj from '../objects/resource_provider.js';
@@ -98,16 +98,16 @@ export function resourceProviderRoutes(p: Placement): RouteTable {
         // the candidates' summaries are: listing thousands of providers is then a concatenation.
         const key = `${req.scriptName}|${req.version}`;
         const items = nodes.map((n) => {
-          lm = latest(lm, n.updatedAt ?? n.createdAt);
+          lm = latest(lm, n.modifiedAt);
           const cache = n.rendered ??= {};
           if (cache.providerKey !== key) {
-            cache.provider = Buffer.from(JSON.stringify(serializeProvider(req, nodeView(p, n))));
+            cache.provider = ownBuffer(JSON.stringify(serializeProvider(req, nodeView(p, n))));
             cache.providerKey = key;
           }
           return cache.provider!;
         });
         cacheHeaders(req, reply, lm);
-        return sendJsonChunks(reply, 200, jsonList(items, '{"resource_providers":[', ']}'));
+        return sendJsonBody(reply, 200, jsonList(items, '{"resource_providers":[', ']}'));
       },
       POST: async (req, reply) => {
         requireContent(req);

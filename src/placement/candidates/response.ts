@@ -11,7 +11,7 @@ import type { Version } from '../../common/http/microversion.js';
 import type { ProviderNode } from '../index/model.js';
 import type { ProviderIndex } from '../index/provider_index.js';
 import type { CandidateResult } from './search.js';
-import { jsonList } from '../json_chunks.js';
+import { concatBodies, jsonList, ownBuffer, type JsonBody } from '../json_chunks.js';
 import { SingleProviderRequest, type AllocationRequest, type GroupShape } from './allocation_request.js';
 
 const q = JSON.stringify;
@@ -28,18 +28,18 @@ function summaryJson(index: ProviderIndex, n: ProviderNode, shape: SummaryShape)
   const cache = n.rendered ??= {};
   if (cache.summaryKey === shape.key) return cache.summary!;
   const resources: string[] = [];
-  for (const [rcId, inv] of n.inventories) {
-    const rc = index.rcName(rcId);
+  for (const inv of n.inventories) {
+    const rc = index.rcName(inv.rcId);
     if (shape.classes && !shape.classes.has(rc)) continue;
     const capacity = Math.trunc((inv.total - inv.reserved) * inv.allocation_ratio);
-    resources.push(`${q(rc)}:{"capacity":${capacity},"used":${n.usages.get(rcId) ?? 0}}`);
+    resources.push(`${q(rc)}:{"capacity":${capacity},"used":${inv.used}}`);
   }
   let json = `${q(n.uuid)}:{"resources":{${resources.join(',')}}`;
   if (shape.traits) json += `,"traits":${q([...n.traits].sort())}`;
   if (shape.tree) json += `,"parent_provider_uuid":${q(index.parentUuid(n))},"root_provider_uuid":${q(index.rootUuid(n))}`;
   json += '}';
   cache.summaryKey = shape.key;
-  return cache.summary = Buffer.from(json);
+  return cache.summary = ownBuffer(json);
 }
 
 function resourcesJson(index: ProviderIndex, rrs: { rcId: number; amount: number }[]): string {
@@ -73,7 +73,7 @@ class RequestRenderer {
     const cache = req.rp.rendered ??= {};
     if (cache.requestKey === key) return cache.request!;
     cache.requestKey = key;
-    return cache.request = Buffer.from(generalJson(this.index, req, this.version));
+    return cache.request = ownBuffer(generalJson(this.index, req, this.version));
   }
 }
 
@@ -93,7 +93,7 @@ function generalJson(index: ProviderIndex, req: AllocationRequest, version: Vers
 }
 
 export function renderCandidates(index: ProviderIndex, r: CandidateResult, version: Version,
-  requestedClasses: Set<string>): Buffer[] {
+  requestedClasses: Set<string>): JsonBody {
   const allClasses = version.gte('1.27');
   const shape: SummaryShape = {
     classes: allClasses ? null : requestedClasses,
@@ -102,8 +102,8 @@ export function renderCandidates(index: ProviderIndex, r: CandidateResult, versi
     key: `${allClasses ? '*' : [...requestedClasses].sort().join(',')}|${version.gte('1.17')}|${version.gte('1.29')}`,
   };
   const renderer = new RequestRenderer(index, version);
-  return [
-    ...jsonList(r.requests.map((req) => renderer.render(req)), '{"allocation_requests":[', '],'),
-    ...jsonList(r.summaries.map((n) => summaryJson(index, n, shape)), '"provider_summaries":{', '}}'),
-  ];
+  return concatBodies(
+    jsonList(r.requests.map((req) => renderer.render(req)), '{"allocation_requests":[', '],'),
+    jsonList(r.summaries.map((n) => summaryJson(index, n, shape)), '"provider_summaries":{', '}}'),
+  );
 }

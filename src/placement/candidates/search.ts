@@ -5,7 +5,7 @@
 // of one tree plus sharing providers) that can satisfy it; then the product of the groups'
 // results per anchor tree, filtered by group_policy, same_subtree and capacity.
 import { ResourceClassNotFound, TraitNotFound } from '../exceptions.js';
-import { fits, type ProviderNode } from '../index/model.js';
+import { fits, inventoryOf, type ProviderNode } from '../index/model.js';
 import type { ProviderIndex } from '../index/provider_index.js';
 import { matchesAggregates, matchesTraits } from '../index/provider_filter.js';
 import type { RequestGroup, RequestWide } from './request.js';
@@ -74,8 +74,8 @@ class GroupContext {
 
   hasRoom(n: ProviderNode, rc: number, amount: number): boolean {
     if (this.treeRoot !== null && n.rootId !== this.treeRoot) return false;
-    const inv = n.inventories.get(rc);
-    return inv !== undefined && fits(inv, n.usages.get(rc) ?? 0, amount);
+    const inv = inventoryOf(n, rc);
+    return inv !== undefined && fits(inv, amount);
   }
 
   /** Providers with room for this group's amount of `rc` (within in_tree when given). */
@@ -104,6 +104,9 @@ class Search {
   readonly hadSharing: boolean;
   /** Trees whose providers belong in the provider summaries. */
   readonly touchedTrees = new Set<number>();
+
+  /** When set, the single-provider search may stop after this many results (see findCandidates). */
+  stopAfter: number | null = null;
 
   constructor(readonly index: ProviderIndex, readonly wide: RequestWide, readonly nestedAware: boolean) {
     this.hasTrees = index.hasTrees;
@@ -212,6 +215,7 @@ class Search {
     const aggs = { required: g.memberOf, forbidden: g.forbiddenAggs };
     const out: AllocationRequest[] = [];
     for (const id of smallest) {
+      if (this.stopAfter !== null && out.length >= this.stopAfter) break;
       const n = this.index.get(id);
       if (!this.hasRoomForAll(ctx, n, shape.amounts)) continue;
       if (checkTraits && !matchesTraits(n.traits, traits)) continue;
@@ -386,10 +390,10 @@ class Search {
 
   private exceedsCapacity(r: AllocationRequest): boolean {
     for (const rr of r.resources) {
-      const inv = rr.rp.inventories.get(rr.rcId);
+      const inv = inventoryOf(rr.rp, rr.rcId);
       if (!inv) return true;
       const capacity = Math.trunc((inv.total - inv.reserved) * inv.allocation_ratio);
-      if ((rr.rp.usages.get(rr.rcId) ?? 0) + rr.amount > capacity || rr.amount > inv.max_unit) return true;
+      if (inv.used + rr.amount > capacity || rr.amount > inv.max_unit) return true;
     }
     return false;
   }
@@ -522,7 +526,12 @@ export interface SearchOptions {
 export function findCandidates(index: ProviderIndex, groups: Map<string, RequestGroup>, wide: RequestWide,
   opts: SearchOptions): CandidateResult {
   try {
-    const result = new Search(index, wide, opts.nestedAware).run(groups);
+    const search = new Search(index, wide, opts.nestedAware);
+    // With one group and no sharing providers each matching provider is exactly one request,
+    // in a fixed order, and nothing after the search removes any: the first `limit` found are
+    // the first `limit` of the whole answer. Randomised results need every candidate.
+    if (wide.limit && !opts.randomize && groups.size === 1 && !search.hadSharing) search.stopAfter = wide.limit;
+    const result = search.run(groups);
     return limitResults(result, wide.limit, opts.randomize);
   } catch (e) {
     if (e instanceof NoCandidates) return { requests: [], summaries: [] };

@@ -1,9 +1,13 @@
 // What the provider index holds about each provider: everything allocation candidates and
-// provider listings look at, nothing else.
-
+// provider listings look at, nothing else, kept compact (the index holds every provider: tens
+// of thousands of them in a large cloud).
 import type { InventoryFields } from '../objects/inventory.js';
 
-export type InventoryRecord = InventoryFields;
+/** An inventory with what is allocated of it. */
+export interface InventoryRecord extends InventoryFields {
+  rcId: number;
+  used: number;
+}
 
 export interface ProviderNode {
   id: number;
@@ -12,16 +16,14 @@ export interface ProviderNode {
   generation: number;
   parentId: number | null;
   rootId: number;
-  createdAt: string;
-  updatedAt: string | null;
-  /** By resource class id. */
-  inventories: Map<number, InventoryRecord>;
-  /** Sum of allocations, by resource class id. */
-  usages: Map<number, number>;
-  /** Trait names. */
-  traits: Set<string>;
-  /** Aggregate UUIDs. */
-  aggregates: Set<string>;
+  /** updated_at, else created_at: the provider's Last-Modified. */
+  modifiedAt: string;
+  /** A handful per provider: an array searched in place beats a Map at this size. */
+  inventories: InventoryRecord[];
+  /** Trait names. Providers with the same traits share one (never modified) set. */
+  traits: ReadonlySet<string>;
+  /** Aggregate UUIDs, shared likewise. */
+  aggregates: ReadonlySet<string>;
   /** Rendered JSON of this provider (see candidates/response.ts), valid as long as the node:
    * the index replaces a provider's node whenever the provider changes. */
   rendered?: {
@@ -36,13 +38,14 @@ export interface Catalog {
   traits: Set<string>;
 }
 
-/** Units of `inv` still free given `used`: upstream's (total - reserved) * ratio - used. */
-export function freeCapacity(inv: InventoryRecord, used: number): number {
-  return (inv.total - inv.reserved) * inv.allocation_ratio - used;
+export function inventoryOf(n: ProviderNode, rcId: number): InventoryRecord | undefined {
+  for (const inv of n.inventories) if (inv.rcId === rcId) return inv;
+  return undefined;
 }
 
-/** Whether `amount` more units fit in `inv` (capacity and the unit constraints). */
-export function fits(inv: InventoryRecord, used: number, amount: number): boolean {
+/** Whether `amount` more units fit in `inv` (capacity and the unit constraints), as upstream's
+ * SQL compares: used + amount <= (total - reserved) * allocation_ratio. */
+export function fits(inv: InventoryRecord, amount: number): boolean {
   return amount >= inv.min_unit && amount <= inv.max_unit && amount % inv.step_size === 0
-    && used + amount <= (inv.total - inv.reserved) * inv.allocation_ratio;
+    && inv.used + amount <= (inv.total - inv.reserved) * inv.allocation_ratio;
 }

@@ -2,7 +2,7 @@
 // (room for the amounts), required/forbidden traits, member_of/forbidden aggregates.
 import { ResourceClassNotFound, TraitNotFound } from '../exceptions.js';
 import type { AggregateQuery, TraitQuery } from '../query.js';
-import { fits, type ProviderNode } from './model.js';
+import { fits, inventoryOf, type ProviderNode } from './model.js';
 import type { ProviderIndex } from './provider_index.js';
 
 export interface ProviderFilters {
@@ -56,8 +56,8 @@ export function matchesAggregates(aggs: ReadonlySet<string>, q: AggregateQuery):
 /** Whether the provider alone has room for every amount. */
 export function hasRoom(n: ProviderNode, amounts: Map<number, number>): boolean {
   for (const [rc, amount] of amounts) {
-    const inv = n.inventories.get(rc);
-    if (!inv || !fits(inv, n.usages.get(rc) ?? 0, amount)) return false;
+    const inv = inventoryOf(n, rc);
+    if (!inv || !fits(inv, amount)) return false;
   }
   return true;
 }

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Engine } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 import { changeCursor, pruneChanges, CHANGE_RETENTION_MS, type ChangeCursor } from './changes.js';
-import { loadCatalog, loadProviders } from './loader.js';
+import { loadCatalog, loadProviders, SetPool } from './loader.js';
 import type { Catalog, ProviderNode } from './model.js';
 
 function addTo<K>(map: Map<K, Set<number>>, key: K, id: number) {
@@ -38,12 +38,13 @@ export class ProviderIndex {
   private nested = 0;
 
   private cursor: ChangeCursor;
+  private readonly sets = new SetPool();
   private lastSync = 0;
   private lastPrune = 0;
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
 
-  constructor(private readonly db: Kysely<PlacementDB>, engine: Engine) {
+  constructor(private readonly db: Kysely<PlacementDB>, private readonly engine: Engine) {
     this.cursor = changeCursor(engine);
   }
 
@@ -51,7 +52,8 @@ export class ProviderIndex {
   async reload(): Promise<void> {
     await this.cursor.start(this.db);
     this.catalog = await loadCatalog(this.db);
-    const nodes = await loadProviders(this.db, null);
+    this.sets.clear();
+    const nodes = await loadProviders(this.db, this.engine, this.sets, null);
     this.nested = 0;
     for (const m of [this.nodes, this.byUuid, this.childIds, this.treeIds, this.rcIds, this.traitIds, this.aggIds]) m.clear();
     for (const n of nodes) this.put(n);
@@ -91,7 +93,7 @@ export class ProviderIndex {
     if (batch.catalog) this.catalog = await loadCatalog(this.db);
     if (!batch.providerIds.size) return;
     const ids = [...batch.providerIds];
-    const fresh = await loadProviders(this.db, ids);
+    const fresh = await loadProviders(this.db, this.engine, this.sets, ids);
     const found = new Set(fresh.map((n) => n.id));
     for (const id of ids) if (!found.has(id)) this.remove(id);
     for (const n of fresh) this.put(n);
@@ -106,7 +108,7 @@ export class ProviderIndex {
       this.nested++;
     }
     addTo(this.treeIds, n.rootId, n.id);
-    for (const rc of n.inventories.keys()) addTo(this.rcIds, rc, n.id);
+    for (const inv of n.inventories) addTo(this.rcIds, inv.rcId, n.id);
     for (const t of n.traits) addTo(this.traitIds, t, n.id);
     for (const a of n.aggregates) addTo(this.aggIds, a, n.id);
   }
@@ -121,7 +123,7 @@ export class ProviderIndex {
       this.nested--;
     }
     removeFrom(this.treeIds, old.rootId, id);
-    for (const rc of old.inventories.keys()) removeFrom(this.rcIds, rc, id);
+    for (const inv of old.inventories) removeFrom(this.rcIds, inv.rcId, id);
     for (const t of old.traits) removeFrom(this.traitIds, t, id);
     for (const a of old.aggregates) removeFrom(this.aggIds, a, id);
   }
