@@ -9,6 +9,7 @@ DEBIAN_PACKAGES=(
   python3-openstackclient  # real-client end-to-end tests
   python3-osc-placement
   python3-openstacksdk
+  python3-glanceclient     # the glance CLI validates the image schemas
   postgresql               # PostgreSQL engine tests (a private cluster per run)
 )
 
