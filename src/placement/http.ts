@@ -115,6 +115,13 @@ export function absoluteUrl(req: FastifyRequest, path: string): string {
 
 export { pyRepr };
 
+/** The entry for the highest microversion in `table` the request is at or above (the table
+ * lists them highest first), else `fallback`: per-version schemas chosen as upstream does. */
+export function byVersion<T>(req: FastifyRequest, table: [string, T][], fallback: T): T {
+  for (const [v, value] of table) if (req.version.gte(v)) return value;
+  return fallback;
+}
+
 /** Routes that exist only from (or until) some microversion answer 404 outside it, as upstream. */
 export function requireVersion(req: FastifyRequest, min: string, max?: string): void {
   if (req.version.lt(min) || (max !== undefined && req.version.cmp(Version.parse(max)!) > 0)) {

@@ -7,17 +7,12 @@ import { requestGroups, requestWide } from '../candidates/request.js';
 import { renderCandidates } from '../candidates/response.js';
 import { findCandidates } from '../candidates/search.js';
 import { ResourceClassNotFound, TraitNotFound } from '../exceptions.js';
-import { authorize, cacheHeaders, checkAccept, readQuery, requireVersion, sendJsonBody } from '../http.js';
+import { authorize, byVersion, cacheHeaders, checkAccept, readQuery, requireVersion, sendJsonBody } from '../http.js';
 import * as schema from '../schemas/allocation_candidate.js';
 
-function querySchema(req: FastifyRequest) {
-  for (const [v, s] of [['1.36', schema.GET_1_36], ['1.35', schema.GET_1_35], ['1.33', schema.GET_1_33],
-    ['1.31', schema.GET_1_31], ['1.25', schema.GET_1_25], ['1.21', schema.GET_1_21], ['1.17', schema.GET_1_17],
-    ['1.16', schema.GET_1_16]] as const) {
-    if (req.version.gte(v)) return s;
-  }
-  return schema.GET_1_10;
-}
+const querySchema = (req: FastifyRequest) => byVersion<object>(req, [['1.36', schema.GET_1_36], ['1.35', schema.GET_1_35],
+  ['1.33', schema.GET_1_33], ['1.31', schema.GET_1_31], ['1.25', schema.GET_1_25], ['1.21', schema.GET_1_21],
+  ['1.17', schema.GET_1_17], ['1.16', schema.GET_1_16]], schema.GET_1_10);
 
 export function allocationCandidateRoutes(p: Placement): RouteTable {
   return {

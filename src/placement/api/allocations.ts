@@ -7,7 +7,7 @@ import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
 import { ConcurrentUpdateDetected, InvalidInventory, NotFound } from '../exceptions.js';
 import {
-  UUID_RE, authorize, cacheHeaders, checkAccept, latest, normalizeUuid, param, readJson, requireContent,
+  UUID_RE, authorize, byVersion, cacheHeaders, checkAccept, latest, normalizeUuid, param, readJson, requireContent,
   requireVersion, sendEmpty, sendJson, or404,
 } from '../http.js';
 import * as alloc from '../objects/allocation.js';
@@ -24,21 +24,12 @@ export interface ConsumerBody {
   consumer_type?: string;
 }
 
-function putSchema(req: FastifyRequest) {
-  if (req.version.gte('1.38')) return schema.ALLOCATION_1_38;
-  if (req.version.gte('1.34')) return schema.ALLOCATION_1_34;
-  if (req.version.gte('1.28')) return schema.ALLOCATION_1_28;
-  if (req.version.gte('1.12')) return schema.ALLOCATION_1_12;
-  if (req.version.gte('1.8')) return schema.ALLOCATION_1_8;
-  return schema.ALLOCATION_1_0;
-}
+const putSchema = (req: FastifyRequest) => byVersion<object>(req, [['1.38', schema.ALLOCATION_1_38],
+  ['1.34', schema.ALLOCATION_1_34], ['1.28', schema.ALLOCATION_1_28], ['1.12', schema.ALLOCATION_1_12],
+  ['1.8', schema.ALLOCATION_1_8]], schema.ALLOCATION_1_0);
 
-function postSchema(req: FastifyRequest) {
-  if (req.version.gte('1.38')) return schema.POST_ALLOCATIONS_1_38;
-  if (req.version.gte('1.34')) return schema.POST_ALLOCATIONS_1_34;
-  if (req.version.gte('1.28')) return schema.POST_ALLOCATIONS_1_28;
-  return schema.POST_ALLOCATIONS_1_13;
-}
+const postSchema = (req: FastifyRequest) => byVersion<object>(req, [['1.38', schema.POST_ALLOCATIONS_1_38],
+  ['1.34', schema.POST_ALLOCATIONS_1_34], ['1.28', schema.POST_ALLOCATIONS_1_28]], schema.POST_ALLOCATIONS_1_13);
 
 /** The body of one consumer as the objects layer wants it. Before 1.8 a write names no
  * project or user: the consumer is recorded with the configured "incomplete" ones. */

@@ -5,7 +5,7 @@ import { HttpError, badRequest, conflict } from '../../common/http/errors.js';
 import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
 import { ConcurrentUpdateDetected, InvalidInventory, InventoryInUse, NotFound } from '../exceptions.js';
-import { authorize, readJson, requireContent, requireVersion, sendEmpty } from '../http.js';
+import { authorize, byVersion, readJson, requireContent, requireVersion, sendEmpty } from '../http.js';
 import { AllocationProviderNotFound } from '../objects/allocation.js';
 import { ConsumerGenerationConflict } from '../objects/consumer.js';
 import { INVENTORY_DEFAULTS, type Inventory, type InventoryFields } from '../objects/inventory.js';
@@ -19,11 +19,8 @@ interface Body {
   allocations: Record<string, ConsumerBody>;
 }
 
-function bodySchema(req: FastifyRequest) {
-  if (req.version.gte('1.38')) return schema.POST_RESHAPER_1_38;
-  if (req.version.gte('1.34')) return schema.POST_RESHAPER_1_34;
-  return schema.POST_RESHAPER;
-}
+const bodySchema = (req: FastifyRequest) => byVersion<object>(req,
+  [['1.38', schema.POST_RESHAPER_1_38], ['1.34', schema.POST_RESHAPER_1_34]], schema.POST_RESHAPER);
 
 export function reshaperRoutes(p: Placement): RouteTable {
   return {

@@ -10,7 +10,7 @@ import {
   ResourceProviderInUse, TraitNotFound,
 } from '../exceptions.js';
 import {
-  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, normalizeUuid, param, readJson, readQuery, sendEmpty, sendJson,
+  absoluteUrl, authorize, byVersion, requireContent, cacheHeaders, checkAccept, latest, normalizeUuid, param, readJson, readQuery, sendEmpty, sendJson,
   allValues, sendJsonBody,
 } from '../http.js';
 import { jsonList, ownBuffer } from '../json_chunks.js';
@@ -50,13 +50,8 @@ export function serializeProvider(req: FastifyRequest, rp: ProviderView): Record
   return out;
 }
 
-function listSchema(req: FastifyRequest) {
-  if (req.version.gte('1.18')) return schema.GET_RPS_1_18;
-  if (req.version.gte('1.14')) return schema.GET_RPS_1_14;
-  if (req.version.gte('1.4')) return schema.GET_RPS_1_4;
-  if (req.version.gte('1.3')) return schema.GET_RPS_1_3;
-  return schema.GET_RPS_1_0;
-}
+const listSchema = (req: FastifyRequest) => byVersion<object>(req, [['1.18', schema.GET_RPS_1_18],
+  ['1.14', schema.GET_RPS_1_14], ['1.4', schema.GET_RPS_1_4], ['1.3', schema.GET_RPS_1_3]], schema.GET_RPS_1_0);
 
 function filtersFrom(req: FastifyRequest, q: Record<string, string>): ProviderFilters {
   const f: ProviderFilters = {};

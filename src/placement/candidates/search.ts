@@ -4,96 +4,28 @@
 // for the unsuffixed group when trees or sharing providers exist, the combinations of providers
 // of one tree plus sharing providers) that can satisfy it; then the product of the groups'
 // results per anchor tree, filtered by group_policy, same_subtree and capacity.
-import { ResourceClassNotFound, TraitNotFound } from '../exceptions.js';
-import { fits, inventoryOf, type ProviderNode } from '../index/model.js';
+import { TraitNotFound } from '../exceptions.js';
+import { inventoryOf, type ProviderNode } from '../index/model.js';
 import type { ProviderIndex } from '../index/provider_index.js';
 import { matchesAggregates, matchesTraits } from '../index/provider_filter.js';
 import type { RequestGroup, RequestWide } from './request.js';
 import {
-  SingleProviderRequest, type AllocationRequest, type GroupShape, type ResourceRequest,
+  SingleProviderRequest, type AllocationRequest, type GroupShape,
 } from './allocation_request.js';
 
 export type { AllocationRequest } from './allocation_request.js';
 
 const SHARING_TRAIT = 'MISC_SHARES_VIA_AGGREGATE';
+import {
+  NoCandidates, consolidate, dedupe, excludeNested, groupByAnchor, limitResults, product, traitsSatisfied,
+  uniqueRequests, type Candidate, type CandidateResult,
+} from './combine.js';
+import { GroupContext } from './group_context.js';
+import { intersect } from '../../common/sets.js';
 
-export interface CandidateResult {
-  requests: AllocationRequest[];
-  summaries: ProviderNode[];
-}
+export type { CandidateResult } from './combine.js';
 
-/** Nothing can match: the answer is an empty 200 (upstream's ResourceProviderNotFound). */
-class NoCandidates extends Error {}
-
-interface Candidate { id: number; root: number; rc: number }
-
-function intersect<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): Set<T> {
-  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
-  const out = new Set<T>();
-  for (const x of small) if (big.has(x)) out.add(x);
-  return out;
-}
-
-/** Everything a search needs about one request group, resolved against the index. Sets are
- * built lazily: the common single-provider search never needs them, only tests per provider. */
-class GroupContext {
-  readonly resources = new Map<number, number>();
-  readonly treeRoot: number | null = null;
-  private aggMembers: Set<number> | null = null;
-  private readonly withResource = new Map<number, Set<number>>();
-
-  constructor(private readonly search: Search, readonly group: RequestGroup) {
-    const index = search.index;
-    for (const [name, amount] of group.resources) {
-      const id = index.catalog.rcByName.get(name);
-      if (id === undefined) throw new ResourceClassNotFound(name);
-      this.resources.set(id, amount);
-    }
-    if (group.memberOf.length && !search.someProvider(search.aggregateSources(group.memberOf),
-      (n) => matchesAggregates(n.aggregates, { required: group.memberOf, forbidden: new Set() }))) {
-      throw new NoCandidates();
-    }
-    for (const any of group.requiredTraits) search.checkTraits(any);
-    if (group.forbiddenTraits.size) search.checkTraits(group.forbiddenTraits);
-    if (group.inTree !== null) {
-      const n = index.byUuid.get(group.inTree);
-      if (!n) throw new NoCandidates();
-      this.treeRoot = n.rootId;
-    }
-    // Upstream finds the providers with room for every class before choosing how to search.
-    for (const [rc, amount] of this.resources) {
-      if (!search.someProvider([index.withResourceClass(rc)], (n) => this.hasRoom(n, rc, amount))) throw new NoCandidates();
-    }
-  }
-
-  /** Providers in every member_of set (null: no member_of). */
-  get inAggs(): Set<number> | null {
-    if (!this.group.memberOf.length) return null;
-    return this.aggMembers ??= this.search.providersInAll(this.group.memberOf);
-  }
-
-  hasRoom(n: ProviderNode, rc: number, amount: number): boolean {
-    if (this.treeRoot !== null && n.rootId !== this.treeRoot) return false;
-    const inv = inventoryOf(n, rc);
-    return inv !== undefined && fits(inv, amount);
-  }
-
-  /** Providers with room for this group's amount of `rc` (within in_tree when given). */
-  providersWithResource(rc: number): Set<number> {
-    let set = this.withResource.get(rc);
-    if (!set) {
-      const amount = this.resources.get(rc)!;
-      set = new Set();
-      for (const id of this.search.index.withResourceClass(rc)) {
-        if (this.hasRoom(this.search.index.get(id), rc, amount)) set.add(id);
-      }
-      this.withResource.set(rc, set);
-    }
-    return set;
-  }
-}
-
-class Search {
+export class Search {
   readonly hasTrees: boolean;
   /** Roots allowed by root_required (null: any). */
   anchorRoots: Set<number> | null = null;
@@ -133,53 +65,6 @@ class Search {
     return this.anchorRoots === null || this.anchorRoots.has(root);
   }
 
-  /** Whether some provider of the smallest of `sources` passes `test`. */
-  someProvider(sources: ReadonlySet<number>[], test: (n: ProviderNode) => boolean): boolean {
-    const smallest = sources.reduce((a, b) => (b.size < a.size ? b : a));
-    for (const id of smallest) if (test(this.index.get(id))) return true;
-    return false;
-  }
-
-  /** Per required set, the providers in any of its aggregates (as a set to walk). */
-  aggregateSources(sets: Set<string>[]): ReadonlySet<number>[] {
-    return sets.map((any) => (any.size === 1 ? this.index.inAggregate([...any][0]!) : this.providersInAny(any)));
-  }
-
-  /** Per required set, the providers having any of its traits. */
-  traitSources(sets: Set<string>[]): ReadonlySet<number>[] {
-    return sets.map((any) => (any.size === 1 ? this.index.withTrait([...any][0]!)
-      : new Set([...any].flatMap((t) => [...this.index.withTrait(t)]))));
-  }
-
-  /** Providers that are in one aggregate of each set. */
-  providersInAll(sets: Set<string>[]): Set<number> {
-    let out: Set<number> | null = null;
-    for (const any of sets) {
-      const members = new Set<number>();
-      for (const agg of any) for (const id of this.index.inAggregate(agg)) members.add(id);
-      out = out === null ? members : intersect(out, members);
-      if (!out.size) break;
-    }
-    return out ?? new Set();
-  }
-
-  /** Providers in any of these aggregates. */
-  providersInAny(aggs: Set<string>): Set<number> {
-    const out = new Set<number>();
-    for (const agg of aggs) for (const id of this.index.inAggregate(agg)) out.add(id);
-    return out;
-  }
-
-  /** The roots of every provider sharing an aggregate with sharing provider `sp` (its own
-   * root included). */
-  anchorsOf(sp: number): Set<number> {
-    const out = new Set<number>();
-    for (const agg of this.index.get(sp).aggregates) {
-      for (const id of this.index.inAggregate(agg)) out.add(this.index.get(id).rootId);
-    }
-    return out;
-  }
-
   run(groups: Map<string, RequestGroup>): CandidateResult {
     const bySuffix = new Map<string, AllocationRequest[]>();
     for (const [suffix, group] of groups) {
@@ -204,8 +89,8 @@ class Search {
     if (!ctx.resources.size && !g.requiredTraits.length && !g.memberOf.length) return [];
     const sources: ReadonlySet<number>[] = [
       ...[...ctx.resources.keys()].map((rc) => this.index.withResourceClass(rc)),
-      ...this.traitSources(g.requiredTraits),
-      ...this.aggregateSources(g.memberOf),
+      ...this.index.traitSources(g.requiredTraits),
+      ...this.index.aggregateSources(g.memberOf),
     ];
     const smallest = sources.reduce((a, b) => (b.size < a.size ? b : a));
     const shape: GroupShape = { suffix: g.suffix, amounts: [...ctx.resources] };
@@ -224,7 +109,7 @@ class Search {
       const req = new SingleProviderRequest(n, shape, n.rootId);
       if (this.inAnchors(n.rootId)) out.push(req);
       if (n.traits.has(SHARING_TRAIT)) {
-        for (const anchor of this.anchorsOf(id)) {
+        for (const anchor of this.index.anchorsOf(id)) {
           if (anchor === n.rootId || !this.inAnchors(anchor)) continue;
           out.push(req.withAnchor(anchor));
         }
@@ -248,7 +133,7 @@ class Search {
     if (ctx.treeRoot === null) {
       for (const sp of this.sharing) {
         if (!withRes.has(sp)) continue;
-        for (const anchor of this.anchorsOf(sp)) list.push({ id: sp, root: anchor, rc });
+        for (const anchor of this.index.anchorsOf(sp)) list.push({ id: sp, root: anchor, rc });
       }
     }
     if (this.anchorRoots) list = list.filter((c) => this.anchorRoots!.has(c.root));
@@ -265,7 +150,7 @@ class Search {
       const anyProvider = g.requiredTraits.some((any) => [...any].some((t) => this.index.withTrait(t).size > 0));
       if (!anyProvider) return [];
     }
-    const forbiddenAggs = g.forbiddenAggs.size ? this.providersInAny(g.forbiddenAggs) : null;
+    const forbiddenAggs = g.forbiddenAggs.size ? this.index.providersInAny(g.forbiddenAggs) : null;
     let all: Candidate[] = [];
     for (const rc of ctx.resources.keys()) {
       const list = this.candidatesFor(ctx, rc, forbiddenAggs);
@@ -397,123 +282,6 @@ class Search {
     }
     return false;
   }
-}
-
-function groupByAnchor(bySuffix: Map<string, AllocationRequest[]>): Map<number, Map<string, AllocationRequest[]>> {
-  const byAnchor = new Map<number, Map<string, AllocationRequest[]>>();
-  for (const [suffix, reqs] of bySuffix) {
-    for (const r of reqs) {
-      let m = byAnchor.get(r.anchor);
-      if (!m) byAnchor.set(r.anchor, m = new Map());
-      const list = m.get(suffix) ?? [];
-      list.push(r);
-      m.set(suffix, list);
-    }
-  }
-  return byAnchor;
-}
-
-function uniqueRequests(requests: AllocationRequest[]): AllocationRequest[] {
-  const seen = new Map<string, AllocationRequest>();
-  for (const r of requests) {
-    const k = requestKey(r);
-    if (!seen.has(k)) seen.set(k, r);
-  }
-  return [...seen.values()];
-}
-
-function dedupe(list: Candidate[]): Candidate[] {
-  const seen = new Set<string>();
-  return list.filter((c) => {
-    const k = `${c.id}:${c.root}:${c.rc}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
-
-/** Upstream's _check_traits_for_alloc_request: no provider with a forbidden trait, and the
- * providers' traits together cover every required set. */
-function traitsSatisfied(providers: ProviderNode[], g: RequestGroup): boolean {
-  const all = new Set<string>();
-  for (const n of providers) {
-    for (const t of g.forbiddenTraits) if (n.traits.has(t)) return false;
-    for (const t of n.traits) all.add(t);
-  }
-  return g.requiredTraits.every((any) => [...any].some((t) => all.has(t)));
-}
-
-/** Sums the groups' requests into one (amounts per provider and class, mappings merged). */
-function consolidate(anchor: number, combo: AllocationRequest[]): AllocationRequest {
-  const byKey = new Map<string, ResourceRequest>();
-  const mappings = new Map<string, Set<number>>();
-  for (const r of combo) {
-    for (const rr of r.resources) {
-      const k = `${rr.rp.id}:${rr.rcId}`;
-      const prev = byKey.get(k);
-      byKey.set(k, prev ? { ...prev, amount: prev.amount + rr.amount } : rr);
-    }
-    for (const [s, ids] of r.mappings) {
-      const set = mappings.get(s) ?? new Set<number>();
-      for (const id of ids) set.add(id);
-      mappings.set(s, set);
-    }
-  }
-  return { anchor, useSameProvider: false, resources: [...byKey.values()], mappings };
-}
-
-/** Identity of a request for de-duplication: its resources and mappings, not its anchor. */
-function requestKey(r: AllocationRequest): string {
-  const res = r.resources.map((x) => `${x.rp.id}:${x.rcId}:${x.amount}`).sort().join(',');
-  const maps = [...r.mappings].map(([s, ids]) => `${s}=${[...ids].sort((a, b) => a - b).join('.')}`).sort().join(';');
-  return `${res}|${maps}`;
-}
-
-function* product<T>(lists: T[][]): Generator<T[]> {
-  if (!lists.length) return;
-  const idx = lists.map(() => 0);
-  if (lists.some((l) => !l.length)) return;
-  for (;;) {
-    yield idx.map((i, k) => lists[k]![i]!);
-    let k = lists.length - 1;
-    while (k >= 0 && ++idx[k]! === lists[k]!.length) idx[k--] = 0;
-    if (k < 0) return;
-  }
-}
-
-/** Before 1.29 a request may not use two providers of one tree; summaries keep only the
- * providers still used. */
-function excludeNested(r: CandidateResult): CandidateResult {
-  const used = new Set<number>();
-  const requests = r.requests.filter((req) => {
-    const rootByRp = new Map(req.resources.map((rr) => [rr.rp.id, rr.rp.rootId]));
-    if (rootByRp.size !== new Set(rootByRp.values()).size) return false;
-    for (const id of rootByRp.keys()) used.add(id);
-    return true;
-  });
-  return { requests, summaries: r.summaries.filter((n) => used.has(n.id)) };
-}
-
-/** Applies limit (a random sample when randomising, else the first ones) and keeps the
- * summaries of the trees still used. */
-function limitResults(r: CandidateResult, limit: number | null, randomize: boolean): CandidateResult {
-  if (limit && limit < r.requests.length) {
-    const requests = randomize ? sample(r.requests, limit) : r.requests.slice(0, limit);
-    const roots = new Set<number>();
-    for (const req of requests) for (const rr of req.resources) roots.add(rr.rp.rootId);
-    return { requests, summaries: r.summaries.filter((n) => roots.has(n.rootId)) };
-  }
-  if (randomize) return { requests: sample(r.requests, r.requests.length), summaries: r.summaries };
-  return r;
-}
-
-function sample<T>(items: T[], k: number): T[] {
-  const a = items.slice();
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(Math.random() * (a.length - i));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a.slice(0, k);
 }
 
 export interface SearchOptions {

@@ -31,27 +31,20 @@ export function classIds(index: ProviderIndex, amounts: Map<string, number>): Ma
   return out;
 }
 
-/** Whether the provider has every required trait set (any of each) and no forbidden one. */
-export function matchesTraits(traits: ReadonlySet<string>, q: TraitQuery): boolean {
+/** Whether `values` (a provider's traits or aggregates) hold one of each required any-of set
+ * and none of the forbidden ones. */
+export function matchesSets(values: ReadonlySet<string>, q: { required: Set<string>[]; forbidden: Set<string> }): boolean {
   for (const anyOf of q.required) {
     let ok = false;
-    for (const t of anyOf) if (traits.has(t)) { ok = true; break; }
+    for (const v of anyOf) if (values.has(v)) { ok = true; break; }
     if (!ok) return false;
   }
-  for (const t of q.forbidden) if (traits.has(t)) return false;
+  for (const v of q.forbidden) if (values.has(v)) return false;
   return true;
 }
 
-/** Whether the provider is in one of each required aggregate set and in no forbidden one. */
-export function matchesAggregates(aggs: ReadonlySet<string>, q: AggregateQuery): boolean {
-  for (const anyOf of q.required) {
-    let ok = false;
-    for (const a of anyOf) if (aggs.has(a)) { ok = true; break; }
-    if (!ok) return false;
-  }
-  for (const a of q.forbidden) if (aggs.has(a)) return false;
-  return true;
-}
+export const matchesTraits: (traits: ReadonlySet<string>, q: TraitQuery) => boolean = matchesSets;
+export const matchesAggregates: (aggs: ReadonlySet<string>, q: AggregateQuery) => boolean = matchesSets;
 
 /** Whether the provider alone has room for every amount. */
 export function hasRoom(n: ProviderNode, amounts: Map<number, number>): boolean {

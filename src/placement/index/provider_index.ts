@@ -6,6 +6,7 @@
 // committed before the read started, whichever process made it.
 import type { Kysely } from 'kysely';
 import type { Engine } from '../../common/db/index.js';
+import { intersect } from '../../common/sets.js';
 import type { PlacementDB } from '../db/schema.js';
 import { changeCursor, pruneChanges, CHANGE_RETENTION_MS, type ChangeCursor } from './changes.js';
 import { loadCatalog, loadProviders, SetPool } from './loader.js';
@@ -137,6 +138,55 @@ export class ProviderIndex {
   /** Ids of the providers in the tree rooted at `rootId`. */
   tree(rootId: number): ReadonlySet<number> { return this.treeIds.get(rootId) ?? EMPTY; }
   children(id: number): ReadonlySet<number> { return this.childIds.get(id) ?? EMPTY; }
+
+  // Set queries the candidate search composes.
+
+  /** Whether some provider of the smallest of `sources` passes `test`. */
+  someProvider(sources: ReadonlySet<number>[], test: (n: ProviderNode) => boolean): boolean {
+    const smallest = sources.reduce((a, b) => (b.size < a.size ? b : a));
+    for (const id of smallest) if (test(this.get(id))) return true;
+    return false;
+  }
+
+  /** Per required set, the providers in any of its aggregates (as a set to walk). */
+  aggregateSources(sets: Set<string>[]): ReadonlySet<number>[] {
+    return sets.map((any) => (any.size === 1 ? this.inAggregate([...any][0]!) : this.providersInAny(any)));
+  }
+
+  /** Per required set, the providers having any of its traits. */
+  traitSources(sets: Set<string>[]): ReadonlySet<number>[] {
+    return sets.map((any) => (any.size === 1 ? this.withTrait([...any][0]!)
+      : new Set([...any].flatMap((t) => [...this.withTrait(t)]))));
+  }
+
+  /** Providers that are in one aggregate of each set. */
+  providersInAll(sets: Set<string>[]): Set<number> {
+    let out: Set<number> | null = null;
+    for (const any of sets) {
+      const members = new Set<number>();
+      for (const agg of any) for (const id of this.inAggregate(agg)) members.add(id);
+      out = out === null ? members : intersect(out, members);
+      if (!out.size) break;
+    }
+    return out ?? new Set<number>();
+  }
+
+  /** Providers in any of these aggregates. */
+  providersInAny(aggs: Set<string>): Set<number> {
+    const out = new Set<number>();
+    for (const agg of aggs) for (const id of this.inAggregate(agg)) out.add(id);
+    return out;
+  }
+
+  /** The roots of every provider sharing an aggregate with sharing provider `sp` (its own
+   * root included). */
+  anchorsOf(sp: number): Set<number> {
+    const out = new Set<number>();
+    for (const agg of this.get(sp).aggregates) {
+      for (const id of this.inAggregate(agg)) out.add(this.get(id).rootId);
+    }
+    return out;
+  }
 
   /** Whether any provider has a parent. */
   get hasTrees(): boolean { return this.nested > 0; }

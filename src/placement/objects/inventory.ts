@@ -2,7 +2,7 @@
 // that while allocations exist (in use → 409; shrinking below usage is allowed, with a warning).
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { PlacementDB } from '../db/schema.js';
+import type { InventoryTable, PlacementDB } from '../db/schema.js';
 import { uniqueViolation } from '../../common/db/index.js';
 import {
   DuplicateEntry, InventoryInUse, InventoryWithResourceClassNotFound, NotFound, ResourceClassNotFound,
@@ -12,14 +12,8 @@ import { incrementGeneration, type Db, type ResourceProvider } from './resource_
 
 export const MAX_INT = 2147483647;
 
-export interface InventoryFields {
-  total: number;
-  reserved: number;
-  min_unit: number;
-  max_unit: number;
-  step_size: number;
-  allocation_ratio: number;
-}
+export type InventoryFields = Pick<InventoryTable,
+  'total' | 'reserved' | 'min_unit' | 'max_unit' | 'step_size' | 'allocation_ratio'>;
 
 export interface Inventory extends InventoryFields {
   resource_class: string;
