@@ -28,6 +28,9 @@ export class ConcurrentUpdateDetected extends PlacementException {
     super(message);
   }
 }
+/** The generation a client wrote against is not the provider's (it read a stale one). */
+export class GenerationMismatch extends ConcurrentUpdateDetected {}
+
 export class ResourceProviderConcurrentUpdateDetected extends ConcurrentUpdateDetected {
   constructor() {
     super('Another thread concurrently updated the resource provider data. Please retry your update');

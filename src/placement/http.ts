@@ -52,6 +52,18 @@ export function readJson<T>(req: FastifyRequest, schema: object): T {
   return data as T;
 }
 
+/** readJson for a route on a provider that is not read beforehand: when the body is bad,
+ * `exists` runs first (and throws the route's 404), as upstream looks the provider up before
+ * reading the body. */
+export async function readJsonFor<T>(req: FastifyRequest, schema: object, exists: () => Promise<unknown>): Promise<T> {
+  try {
+    return readJson<T>(req, schema);
+  } catch (e) {
+    await exists();
+    throw e;
+  }
+}
+
 /** Query parameters (the last value of each) validated against a schema, as upstream
  * validates dict(req.GET). */
 export function readQuery(req: FastifyRequest, schema: object): Record<string, string> {

@@ -4,15 +4,15 @@ import type { RouteTable } from '../../common/http/app.js';
 import { conflict } from '../../common/http/errors.js';
 import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
-import { ConcurrentUpdateDetected } from '../exceptions.js';
-import { authorize, requireContent, cacheHeaders, checkAccept, param, readJson, requireVersion, sendJson } from '../http.js';
+import { ConcurrentUpdateDetected, GenerationMismatch } from '../exceptions.js';
+import { authorize, requireContent, cacheHeaders, checkAccept, param, readJsonFor, requireVersion, sendJson } from '../http.js';
 import { providerAggregates, setProviderAggregates } from '../objects/aggregate.js';
-import { getProvider, type ResourceProvider } from '../objects/resource_provider.js';
+import { getProvider } from '../objects/resource_provider.js';
 import * as schema from '../schemas/aggregate.js';
 
 const POLICY = 'placement:resource_providers:aggregates:';
 
-function send(req: FastifyRequest, reply: FastifyReply, rp: ResourceProvider, aggregates: string[]) {
+function send(req: FastifyRequest, reply: FastifyReply, rp: { generation: number }, aggregates: string[]) {
   const body: Record<string, unknown> = { aggregates };
   if (req.version.gte('1.19')) body.resource_provider_generation = rp.generation;
   // Upstream has no modification time for memberships and reports "now".
@@ -34,22 +34,26 @@ export function aggregateRoutes(p: Placement): RouteTable {
         requireVersion(req, '1.1');
         requireContent(req);
         authorize(p, req, `${POLICY}update`);
-        const withGeneration = req.version.gte('1.19');
-        const rp = await getProvider(p.db, param(req, 'uuid'));
+        const uuid = param(req, 'uuid');
+        const exists = () => getProvider(p.db, uuid);
         let aggregates: string[];
-        if (withGeneration) {
-          const data = readJson<{ aggregates: string[]; resource_provider_generation: number }>(req, schema.PUT_AGGREGATES_1_19);
-          if (data.resource_provider_generation !== rp.generation) {
+        let expected: number | null = null;
+        if (req.version.gte('1.19')) {
+          const data = await readJsonFor<{ aggregates: string[]; resource_provider_generation: number }>(
+            req, schema.PUT_AGGREGATES_1_19, exists);
+          aggregates = data.aggregates;
+          expected = data.resource_provider_generation;
+        } else {
+          aggregates = await readJsonFor<string[]>(req, schema.PUT_AGGREGATES_1_1, exists);
+        }
+        let rp;
+        try {
+          rp = await setProviderAggregates(p.db, p.ids, uuid, aggregates, expected);
+        } catch (e) {
+          if (e instanceof GenerationMismatch) {
             throw conflict("Resource provider's generation already changed. Please update the generation and try again.",
               codes.CONCURRENT_UPDATE);
           }
-          aggregates = data.aggregates;
-        } else {
-          aggregates = readJson<string[]>(req, schema.PUT_AGGREGATES_1_1);
-        }
-        try {
-          await setProviderAggregates(p.db, rp, aggregates, withGeneration);
-        } catch (e) {
           if (e instanceof ConcurrentUpdateDetected) throw conflict(`Update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
           throw e;
         }

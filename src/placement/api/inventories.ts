@@ -5,14 +5,14 @@ import { badRequest, conflict, notFound, HttpError } from '../../common/http/err
 import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
 import {
-  ConcurrentUpdateDetected, DuplicateEntry, InvalidInventoryCapacity, InventoryInUse,
+  ConcurrentUpdateDetected, DuplicateEntry, GenerationMismatch, InvalidInventoryCapacity, InventoryInUse,
   InventoryWithResourceClassNotFound, NotFound, ResourceClassNotFound,
 } from '../exceptions.js';
 import {
-  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, param, readJson, sendEmpty, sendJson, or404,
+  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, param, readJson, readJsonFor, sendEmpty, sendJson, or404,
 } from '../http.js';
 import * as inv from '../objects/inventory.js';
-import { getProvider, type ResourceProvider } from '../objects/resource_provider.js';
+import { getProvider, type ProviderRef, type ResourceProvider } from '../objects/resource_provider.js';
 import * as schema from '../schemas/inventory.js';
 
 const POLICY = 'placement:resource_providers:inventories:';
@@ -26,7 +26,7 @@ function serialize(i: inv.InventoryFields, generation?: number): Record<string, 
   return out;
 }
 
-function sendInventories(req: FastifyRequest, reply: FastifyReply, rp: ResourceProvider, list: inv.Inventory[]) {
+function sendInventories(req: FastifyRequest, reply: FastifyReply, rp: { generation: number }, list: inv.Inventory[]) {
   let lm: string | null = null;
   const inventories: Record<string, unknown> = {};
   for (const i of list) {
@@ -47,7 +47,7 @@ function withDefaults(rc: string, data: Partial<inv.InventoryFields> & { total: 
 }
 
 /** Reserved may equal total since 1.26; before, the capacity must stay positive. */
-function checkCapacity(req: FastifyRequest, rp: ResourceProvider, list: inv.Inventory[]) {
+function checkCapacity(req: FastifyRequest, rp: { uuid: string }, list: inv.Inventory[]) {
   const reservedMayEqualTotal = req.version.gte('1.26');
   for (const i of list) {
     const cap = inv.capacity(i);
@@ -106,25 +106,28 @@ export function inventoryRoutes(p: Placement): RouteTable {
       PUT: async (req, reply) => {
         requireContent(req);
         authorize(p, req, `${POLICY}update`);
-        const rp = await provider(req);
-        const data = readJson<{ resource_provider_generation: number; inventories: Record<string, inv.InventoryFields> }>(
-          req, schema.PUT_INVENTORIES);
-        checkGeneration(rp, data.resource_provider_generation);
+        const uuid = param(req, 'uuid');
+        // The provider is not read beforehand: the write claims it by generation. Only a bad
+        // body needs a look first, since a missing provider is a 404 whatever the body.
+        const data = await readJsonFor(req, schema.PUT_INVENTORIES, () => provider(req)) as
+          { resource_provider_generation: number; inventories: Record<string, inv.InventoryFields> };
         const list = Object.entries(data.inventories).map(([rc, d]) => withDefaults(rc, d));
+        let rp: ProviderRef;
         try {
-          checkCapacity(req, rp, list);
-          await inv.setInventories(p.db, p.log, rp, list);
+          rp = await inv.setInventories(p.db, p.log, uuid, data.resource_provider_generation, list,
+            (claimed) => checkCapacity(req, claimed, list));
         } catch (e) {
+          if (e instanceof GenerationMismatch) throw conflict('resource provider generation conflict', codes.CONCURRENT_UPDATE);
           if (e instanceof ResourceClassNotFound) {
-            throw badRequest(`Unknown resource class in inventory for resource provider ${rp.uuid}: ${e.message}`);
+            throw badRequest(`Unknown resource class in inventory for resource provider ${uuid}: ${e.message}`);
           }
           if (e instanceof InventoryWithResourceClassNotFound) {
-            throw conflict(`Race condition detected when setting inventory. No inventory record with resource class for resource provider ${rp.uuid}: ${e.message}`);
+            throw conflict(`Race condition detected when setting inventory. No inventory record with resource class for resource provider ${uuid}: ${e.message}`);
           }
           if (e instanceof ConcurrentUpdateDetected) throw conflict(`update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
           if (e instanceof InventoryInUse) throw conflict(`update conflict: ${e.message}`, codes.INVENTORY_INUSE);
           if (e instanceof InvalidInventoryCapacity) {
-            throw badRequest(`Unable to update inventory for resource provider ${rp.uuid}: ${e.message}`);
+            throw badRequest(`Unable to update inventory for resource provider ${uuid}: ${e.message}`);
           }
           throw e;
         }
@@ -141,7 +144,7 @@ export function inventoryRoutes(p: Placement): RouteTable {
         authorize(p, req, `${POLICY}delete`);
         const rp = await provider(req);
         try {
-          await inv.setInventories(p.db, p.log, rp, []);
+          await inv.setInventories(p.db, p.log, rp.uuid, rp.generation, []);
         } catch (e) {
           if (e instanceof ConcurrentUpdateDetected) {
             throw conflict(`Unable to delete inventory for resource provider ${rp.uuid} because the inventory was updated by another process. Please retry your request.`,

@@ -4,7 +4,8 @@
 import type { Kysely } from 'kysely';
 import type { PlacementDB } from '../db/schema.js';
 import { now } from '../http.js';
-import { incrementGeneration, type Db, type ResourceProvider } from './resource_provider.js';
+import { claimProvider, getProvider, type Db, type ProviderRef } from './resource_provider.js';
+import type { ExternalIdScope, ExternalIds } from './consumer.js';
 
 export async function providerAggregates(db: Db, rp: { id: number }): Promise<string[]> {
   const rows = await db.selectFrom('resource_provider_aggregates as rpa')
@@ -13,13 +14,19 @@ export async function providerAggregates(db: Db, rp: { id: number }): Promise<st
   return rows.map((r) => r.uuid);
 }
 
-/** Aggregate ids for these UUIDs, creating the aggregates that do not exist yet. Most exist
- * already, so they are looked up first: one query in the common case. */
-async function ensureAggregates(trx: Db, uuids: string[]): Promise<Map<string, number>> {
-  if (!uuids.length) return new Map();
+/** Aggregate ids for these UUIDs, creating the aggregates that do not exist yet. Aggregates are
+ * never deleted, so ids already seen are remembered (`known`); most of the others exist
+ * already, so they are looked up before any insert. */
+async function ensureAggregates(trx: Db, known: ExternalIdScope, uuids: string[]): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  for (const u of uuids) {
+    const id = known.get(`aggregates:${u}`);
+    if (id !== undefined) ids.set(u, id);
+  }
   const find = async (wanted: string[]) => (await trx.selectFrom('placement_aggregates').select(['id', 'uuid'])
     .where('uuid', 'in', wanted).execute()).map((r): [string, number] => [r.uuid, r.id]);
-  const ids = new Map(await find(uuids));
+  const unknown = uuids.filter((u) => !ids.has(u));
+  if (unknown.length) for (const [u, id] of await find(unknown)) ids.set(u, id);
   const missing = uuids.filter((u) => !ids.has(u));
   if (missing.length) {
     const ts = now();
@@ -27,21 +34,25 @@ async function ensureAggregates(trx: Db, uuids: string[]): Promise<Map<string, n
       .onConflict((oc) => oc.column('uuid').doNothing()).execute();
     for (const [uuid, id] of await find(missing)) ids.set(uuid, id);
   }
+  for (const [u, id] of ids) known.set(`aggregates:${u}`, id);
   return ids;
 }
 
-/** Makes the provider a member of exactly these aggregates. Since 1.19 this is a generation-
- * checked change of the provider; before, it leaves the generation alone (as upstream). */
-export async function setProviderAggregates(db: Kysely<PlacementDB>, rp: ResourceProvider, uuids: string[],
-  bumpGeneration: boolean): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+/** Makes provider `uuid` a member of exactly these aggregates. Since 1.19 this is a change
+ * written against the provider's generation `expected`; before (expected null), it leaves the
+ * generation alone (as upstream). Returns the provider as it now is. */
+export async function setProviderAggregates(db: Kysely<PlacementDB>, known: ExternalIds, uuid: string, uuids: string[],
+  expected: number | null): Promise<ProviderRef> {
+  const scope = known.begin();
+  const rp = await db.transaction().execute(async (trx) => {
+    const rp = expected === null ? await getProvider(trx, uuid) : await claimProvider(trx, uuid, expected);
     const current = await trx.selectFrom('resource_provider_aggregates as rpa')
       .innerJoin('placement_aggregates as a', 'a.id', 'rpa.aggregate_id')
       .select(['a.id', 'a.uuid']).where('rpa.resource_provider_id', '=', rp.id).execute();
     const want = new Set(uuids);
     const have = new Set(current.map((r) => r.uuid));
     const toDelete = current.filter((r) => !want.has(r.uuid)).map((r) => r.id);
-    const ids = await ensureAggregates(trx, [...want].filter((u) => !have.has(u)));
+    const ids = await ensureAggregates(trx, scope, [...want].filter((u) => !have.has(u)));
     if (ids.size) {
       const ts = now();
       await trx.insertInto('resource_provider_aggregates')
@@ -52,6 +63,8 @@ export async function setProviderAggregates(db: Kysely<PlacementDB>, rp: Resourc
       await trx.deleteFrom('resource_provider_aggregates').where('resource_provider_id', '=', rp.id)
         .where('aggregate_id', 'in', toDelete).execute();
     }
-    if (bumpGeneration) await incrementGeneration(trx, rp);
+    return rp;
   });
+  scope.commit();
+  return rp;
 }

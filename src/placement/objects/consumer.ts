@@ -28,8 +28,9 @@ export class ConsumerGenerationConflict extends PlacementException {
   }
 }
 
-/** Ids of projects, users and consumer types by name. Those rows are never renamed or deleted,
- * so a process may remember them and spare every allocation write three lookups. */
+/** Ids of projects, users, consumer types and aggregates by name. Those rows are never renamed
+ * or deleted, so a process may remember them and spare writes their lookups. (Resource classes
+ * and traits can be deleted and their ids reused, so they are always looked up.) */
 export class ExternalIds {
   private readonly known = new Map<string, number>();
 

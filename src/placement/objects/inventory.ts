@@ -8,7 +8,9 @@ import {
   DuplicateEntry, InventoryInUse, InventoryWithResourceClassNotFound, NotFound, ResourceClassNotFound,
 } from '../exceptions.js';
 import { now } from '../http.js';
-import { incrementGeneration, type Db, type ResourceProvider } from './resource_provider.js';
+import {
+  claimProvider, incrementGeneration, type Db, type ProviderRef, type ResourceProvider,
+} from './resource_provider.js';
 
 export const MAX_INT = 2147483647;
 
@@ -55,12 +57,12 @@ async function usageByClass(db: Db, rpId: number, rcIds: number[]): Promise<Map<
   return new Map(rows.map((r) => [r.resource_class_id, Number(r.used)]));
 }
 
-async function failIfInUse(db: Db, rp: ResourceProvider, rcIds: number[], names: Map<number, string>) {
+async function failIfInUse(db: Db, rp: ProviderRef, rcIds: number[], names: Map<number, string>) {
   const used = await usageByClass(db, rp.id, rcIds);
   if (used.size) throw new InventoryInUse([...used.keys()].map((id) => names.get(id)!), rp.uuid);
 }
 
-function warnOverCapacity(log: Logger, rp: ResourceProvider, inv: Inventory, used: number | undefined) {
+function warnOverCapacity(log: Logger, rp: ProviderRef, inv: Inventory, used: number | undefined) {
   if (used !== undefined && used > capacity(inv)) {
     log.warn({ resource_provider: rp.uuid, resource_class: inv.resource_class },
       'Resource provider is now over-capacity for this resource class');
@@ -74,14 +76,22 @@ function row(rpId: number, rcId: number, inv: InventoryFields) {
   };
 }
 
-/** Replaces the provider's whole inventory (PUT .../inventories and DELETE .../inventories). */
-export async function setInventories(db: Kysely<PlacementDB>, log: Logger, rp: ResourceProvider,
-  inventories: Inventory[]): Promise<void> {
-  await db.transaction().execute((trx) => replaceInventories(trx, log, rp, inventories));
+/** Replaces the whole inventory of provider `uuid`, written against its generation `expected`
+ * (PUT .../inventories and DELETE .../inventories). `validate` runs once the provider is known
+ * and its generation matched, before anything is written (upstream's order of errors). */
+export async function setInventories(db: Kysely<PlacementDB>, log: Logger, uuid: string, expected: number,
+  inventories: Inventory[], validate: (rp: ProviderRef) => void = () => undefined): Promise<ProviderRef> {
+  return db.transaction().execute(async (trx) => {
+    const rp = await claimProvider(trx, uuid, expected);
+    validate(rp);
+    await replaceInventories(trx, log, rp, inventories);
+    return rp;
+  });
 }
 
-/** setInventories inside the caller's transaction (the reshaper composes it with allocations). */
-export async function replaceInventories(trx: Db, log: Logger, rp: ResourceProvider, inventories: Inventory[]): Promise<void> {
+/** The inventory part of setInventories, inside the caller's transaction and without touching
+ * the generation (the reshaper composes it with allocations). */
+export async function replaceInventories(trx: Db, log: Logger, rp: ProviderRef, inventories: Inventory[]): Promise<void> {
   const ids = await classIds(trx, inventories.map((i) => i.resource_class));
   const existing = await trx.selectFrom('inventories').select(['resource_class_id'])
     .where('resource_provider_id', '=', rp.id).execute();
@@ -109,7 +119,6 @@ export async function replaceInventories(trx: Db, log: Logger, rp: ResourceProvi
       .where('resource_provider_id', '=', rp.id).where('resource_class_id', '=', rcId).execute();
   }
   if (added.length) await trx.insertInto('inventories').values(added).execute();
-  await incrementGeneration(trx, rp);
 }
 
 /** Adds one inventory the provider does not have yet (POST .../inventories). */

@@ -9,7 +9,7 @@ import type { PlacementDB } from '../db/schema.js';
 import { listInventories, replaceInventories, type Inventory } from './inventory.js';
 import { retryingWrite, writeAllocations, type ConsumerWrite } from './allocation.js';
 import type { ExternalIds } from './consumer.js';
-import type { ResourceProvider } from './resource_provider.js';
+import { incrementGeneration, type ResourceProvider } from './resource_provider.js';
 
 export interface Reshape {
   inventories: { rp: ResourceProvider; inventories: Inventory[] }[];
@@ -25,6 +25,7 @@ export async function reshape(db: Kysely<PlacementDB>, log: Logger, ids: Externa
       const merged = new Map((await listInventories(trx, rp)).map((i) => [i.resource_class, i]));
       for (const i of inventories) merged.set(i.resource_class, i);
       await replaceInventories(trx, log, rp, [...merged.values()]);
+      await incrementGeneration(trx, rp);
     }
     await writeAllocations(trx, scope, r.allocations);
     for (const { rp, inventories } of r.inventories) {
@@ -32,6 +33,7 @@ export async function reshape(db: Kysely<PlacementDB>, log: Logger, ids: Externa
       const fresh = await trx.selectFrom('resource_providers').select('generation').where('id', '=', rp.id).executeTakeFirstOrThrow();
       rp.generation = fresh.generation;
       await replaceInventories(trx, log, rp, inventories);
+      await incrementGeneration(trx, rp);
     }
   });
 }

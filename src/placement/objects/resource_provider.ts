@@ -4,7 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { uniqueViolation } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 import {
-  CannotDeleteParentResourceProvider, DuplicateEntry, NotFound, ObjectActionError,
+  CannotDeleteParentResourceProvider, DuplicateEntry, GenerationMismatch, NotFound, ObjectActionError,
   ResourceProviderConcurrentUpdateDetected, ResourceProviderInUse,
 } from '../exceptions.js';
 import { now } from '../http.js';
@@ -61,6 +61,27 @@ export async function incrementGeneration(trx: Db, rp: { id: number; generation:
     .executeTakeFirst();
   if (Number(res.numUpdatedRows) !== 1) throw new ResourceProviderConcurrentUpdateDetected();
   rp.generation += 1;
+}
+
+/** What a write needs of a provider. */
+export interface ProviderRef {
+  id: number;
+  uuid: string;
+  generation: number;
+}
+
+/** The first step of a write made against a generation the client read: bumps the generation of
+ * provider `uuid` iff it still is `expected`, which also holds the provider for the rest of the
+ * transaction (row lock; SQLite has one writer). Spares reading the provider beforehand. */
+export async function claimProvider(trx: Db, uuid: string, expected: number): Promise<ProviderRef> {
+  const row = await trx.updateTable('resource_providers')
+    .set((eb) => ({ generation: eb('generation', '+', 1), updated_at: now() }))
+    .where('uuid', '=', uuid).where('generation', '=', expected)
+    .returning(['id', 'generation']).executeTakeFirst();
+  if (row) return { id: row.id, uuid, generation: row.generation };
+  const exists = await trx.selectFrom('resource_providers').select('id').where('uuid', '=', uuid).executeTakeFirst();
+  if (!exists) throw new NotFound(`No resource provider with uuid ${uuid} found`);
+  throw new GenerationMismatch();
 }
 
 function duplicate(e: unknown): DuplicateEntry | null {
