@@ -3,12 +3,13 @@
 # one sitting, with the shared perfload workload (../shared/bench/placement). Not a test.
 #
 #   bench/placement/compare.sh [sqlite|postgresql] [PROVIDERS] [ROUNDS]
-# Results: bench/results/<date>-<engine>-<N>/{A1,B1,A2,B2}.json and table.md
+#   NESTED=1 bench/placement/compare.sh postgresql 100     # upstream's nested shape: 100 trees of 7
+# Results: bench/results/<date>-<engine>-<N>[-nested]/{upstream,concord}<round>.json and table.md
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ENGINE=${1:-sqlite}; N=${2:-1000}; ROUNDS=${3:-2}
 SHARED=$(cd ../shared/bench/placement && pwd)
-OUT=bench/results/$(date +%Y%m%d-%H%M)-$ENGINE-$N
+OUT=bench/results/$(date +%Y%m%d-%H%M)-$ENGINE-$N${NESTED:+-nested}
 mkdir -p "$OUT"
 CONCORD="node --no-deprecation $PWD/bin/concord.js serve placement --port {port} --data-dir {datadir} --auth-strategy noauth2"
 # Both servers shuffle candidates, as the upstream gate (and the upstream script by default) does.
@@ -20,7 +21,7 @@ if [ "$ENGINE" = postgresql ]; then
 else
   LOADC=1   # upstream under uWSGI answers concurrent SQLite writes with 500 "database is locked"
 fi
-OPTS="--providers $N --requests 100 --list-requests 50 --samples 5 --concurrency 10 --load-concurrency $LOADC --json"
+OPTS="--providers $N --requests 100 --list-requests 50 --samples 5 --concurrency 10 --load-concurrency $LOADC --json${NESTED:+ --nested}"
 args=()
 for i in $(seq 1 "$ROUNDS"); do
   echo "round $i: upstream" >&2

@@ -5,7 +5,7 @@ import { badRequest, conflict, notFound } from '../../common/http/errors.js';
 import { validateSchema } from '../../common/http/json-schema.js';
 import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
-import { ConcurrentUpdateDetected, NotFound } from '../exceptions.js';
+import { ConcurrentUpdateDetected, GenerationMismatch, NotFound } from '../exceptions.js';
 import {
   absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, param, readJson, readQuery, requireVersion, sendEmpty, sendJson, or404,
 } from '../http.js';
@@ -35,6 +35,19 @@ function nameFilter(qs: string): traitObj.TraitFilters {
 }
 
 export function traitRoutes(p: Placement): RouteTable {
+  const writeTraits = async (uuid: string, generation: number, names: string[]) => {
+    try {
+      return await traitObj.setProviderTraits(p.db, uuid, generation, names);
+    } catch (e) {
+      if (e instanceof GenerationMismatch) {
+        throw conflict("Resource provider's generation already changed. Please update the generation and try again.",
+          codes.CONCURRENT_UPDATE);
+      }
+      if (e instanceof traitObj.MissingTraits) throw badRequest(e.message);
+      if (e instanceof ConcurrentUpdateDetected) throw conflict(e.message, codes.CONCURRENT_UPDATE);
+      throw e;
+    }
+  };
   return {
     '/traits': {
       GET: async (req, reply) => {
@@ -103,33 +116,14 @@ export function traitRoutes(p: Placement): RouteTable {
         requireContent(req);
         authorize(p, req, `${RP_POLICY}update`);
         const data = readJson<{ traits: string[]; resource_provider_generation: number }>(req, schema.SET_TRAITS_FOR_RP);
-        const rp = await getProvider(p.db, param(req, 'uuid'));
-        if (rp.generation !== data.resource_provider_generation) {
-          throw conflict("Resource provider's generation already changed. Please update the generation and try again.",
-            codes.CONCURRENT_UPDATE);
-        }
-        const traits = await traitObj.listTraits(p.db, { nameIn: data.traits });
-        const known = new Set(traits.map((t) => t.name));
-        const missing = [...new Set(data.traits)].filter((t) => !known.has(t));
-        if (missing.length) throw badRequest(`No such trait ${missing.join(', ')}`);
-        try {
-          await traitObj.setProviderTraits(p.db, rp, traits);
-        } catch (e) {
-          if (e instanceof ConcurrentUpdateDetected) throw conflict(e.message, codes.CONCURRENT_UPDATE);
-          throw e;
-        }
-        return sendTraits(req, reply, traits, { resource_provider_generation: rp.generation });
+        const set = await writeTraits(param(req, 'uuid'), data.resource_provider_generation, data.traits);
+        return sendTraits(req, reply, set.traits, { resource_provider_generation: set.generation });
       },
       DELETE: async (req, reply) => {
         requireVersion(req, '1.6');
         authorize(p, req, `${RP_POLICY}delete`);
         const rp = await getProvider(p.db, param(req, 'uuid'));
-        try {
-          await traitObj.setProviderTraits(p.db, rp, []);
-        } catch (e) {
-          if (e instanceof ConcurrentUpdateDetected) throw conflict(e.message, codes.CONCURRENT_UPDATE);
-          throw e;
-        }
+        await writeTraits(rp.uuid, rp.generation, []);
         return sendEmpty(reply, 204);
       },
     },

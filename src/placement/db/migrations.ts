@@ -117,26 +117,43 @@ const CATALOG_TABLES = ['resource_classes', 'traits'];
 
 /** The change log is written by the database itself: a trigger per table appends the provider
  * a row belongs to, in the writing transaction. No write path can forget it, and it costs no
- * extra round trip. */
+ * extra round trip. One more trigger keeps an invariant: a provider created without a root is
+ * its own root (upstream sets it with a second statement). */
 function changeTriggers(engine: Engine): Migration {
   return {
     async up(db: Kysely<unknown>) {
       if (engine === 'postgres') {
-        await sql`CREATE FUNCTION placement_log_change() RETURNS trigger LANGUAGE plpgsql AS $$
-          DECLARE row_data jsonb;
-          BEGIN
-            row_data := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-            INSERT INTO placement_changes (provider_id, kind, created_at) VALUES (
-              CASE WHEN TG_ARGV[0] = 'catalog' THEN NULL ELSE (row_data->>TG_ARGV[0])::integer END,
-              CASE WHEN TG_ARGV[0] = 'catalog' THEN 'catalog' ELSE 'provider' END,
-              to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
-            RETURN NULL;
-          END $$`.execute(db);
-        const triggers: [string, string][] = [...PROVIDER_TABLES, ...CATALOG_TABLES.map((t): [string, string] => [t, 'catalog'])];
-        for (const [table, arg] of triggers) {
-          await sql.raw(`CREATE TRIGGER ${table}_changes AFTER INSERT OR UPDATE OR DELETE ON ${table}
-            FOR EACH ROW EXECUTE FUNCTION placement_log_change('${arg}')`).execute(db);
+        const ts = `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+        // One function per naming column: plpgsql cannot pick a column by name cheaply.
+        for (const column of ['id', 'resource_provider_id']) {
+          await sql.raw(`CREATE FUNCTION placement_log_${column}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              INSERT INTO placement_changes (provider_id, kind, created_at)
+                VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.${column} ELSE NEW.${column} END, 'provider', ${ts});
+              RETURN NULL;
+            END $$`).execute(db);
         }
+        await sql.raw(`CREATE FUNCTION placement_log_catalog() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            INSERT INTO placement_changes (provider_id, kind, created_at) VALUES (NULL, 'catalog', ${ts});
+            RETURN NULL;
+          END $$`).execute(db);
+        for (const [table, column] of PROVIDER_TABLES) {
+          await sql.raw(`CREATE TRIGGER ${table}_changes AFTER INSERT OR UPDATE OR DELETE ON ${table}
+            FOR EACH ROW EXECUTE FUNCTION placement_log_${column}()`).execute(db);
+        }
+        for (const table of CATALOG_TABLES) {
+          await sql.raw(`CREATE TRIGGER ${table}_changes AFTER INSERT OR UPDATE OR DELETE ON ${table}
+            FOR EACH ROW EXECUTE FUNCTION placement_log_catalog()`).execute(db);
+        }
+        // The id is assigned (from its sequence) before BEFORE triggers run.
+        await sql`CREATE FUNCTION placement_own_root() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            NEW.root_provider_id := COALESCE(NEW.root_provider_id, NEW.id);
+            RETURN NEW;
+          END $$`.execute(db);
+        await sql`CREATE TRIGGER resource_providers_own_root BEFORE INSERT ON resource_providers
+          FOR EACH ROW EXECUTE FUNCTION placement_own_root()`.execute(db);
         return;
       }
       const ts = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -151,6 +168,10 @@ function changeTriggers(engine: Engine): Migration {
             INSERT INTO placement_changes (provider_id, kind, created_at) VALUES (NULL, 'catalog', ${ts}); END`).execute(db);
         }
       }
+      // SQLite knows the rowid only after the insert; the update is logged by the trigger above.
+      await sql`CREATE TRIGGER resource_providers_own_root AFTER INSERT ON resource_providers
+        WHEN NEW.root_provider_id IS NULL BEGIN
+        UPDATE resource_providers SET root_provider_id = NEW.id WHERE id = NEW.id; END`.execute(db);
     },
   };
 }

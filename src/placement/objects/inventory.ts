@@ -1,6 +1,6 @@
 // Inventories of a provider: what it has of each resource class, and the rules for changing
 // that while allocations exist (in use → 409; shrinking below usage is allowed, with a warning).
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { InventoryTable, PlacementDB } from '../db/schema.js';
 import { uniqueViolation } from '../../common/db/index.js';
@@ -48,6 +48,26 @@ async function classIds(db: Db, names: string[]): Promise<Map<string, number>> {
   return ids;
 }
 
+/** The ids of these class names and the classes the provider has inventory of, in one query
+ * (a write is mostly round trips). */
+async function classesAndHoldings(trx: Db, rp: ProviderRef, names: string[]) {
+  const held = trx.selectFrom('inventories')
+    .select(['resource_class_id as id', sql<string | null>`NULL`.as('name')])
+    .where('resource_provider_id', '=', rp.id);
+  const rows = names.length
+    ? await trx.selectFrom('resource_classes').select(['id', sql<string | null>`name`.as('name')])
+      .where('name', 'in', names).unionAll(held).execute()
+    : await held.execute();
+  const ids = new Map<string, number>();
+  const have = new Set<number>();
+  for (const r of rows) {
+    if (r.name === null) have.add(r.id);
+    else ids.set(r.name, r.id);
+  }
+  for (const n of names) if (!ids.has(n)) throw new ResourceClassNotFound(n);
+  return { ids, have };
+}
+
 async function usageByClass(db: Db, rpId: number, rcIds: number[]): Promise<Map<number, number>> {
   if (!rcIds.length) return new Map();
   const rows = await db.selectFrom('allocations')
@@ -92,10 +112,7 @@ export async function setInventories(db: Kysely<PlacementDB>, log: Logger, uuid:
 /** The inventory part of setInventories, inside the caller's transaction and without touching
  * the generation (the reshaper composes it with allocations). */
 export async function replaceInventories(trx: Db, log: Logger, rp: ProviderRef, inventories: Inventory[]): Promise<void> {
-  const ids = await classIds(trx, inventories.map((i) => i.resource_class));
-  const existing = await trx.selectFrom('inventories').select(['resource_class_id'])
-    .where('resource_provider_id', '=', rp.id).execute();
-  const have = new Set(existing.map((r) => r.resource_class_id));
+  const { ids, have } = await classesAndHoldings(trx, rp, inventories.map((i) => i.resource_class));
   const want = new Set(ids.values());
   const toDelete = [...have].filter((id) => !want.has(id));
   if (toDelete.length) {

@@ -89,38 +89,44 @@ function duplicate(e: unknown): DuplicateEntry | null {
   return cols ? new DuplicateEntry(cols) : null;
 }
 
+/** One statement: the provider row, its parent and root taken from the parent's row in the
+ * same statement (a root's root is set by the database: see db/migrations.ts). */
 export async function createProvider(db: Kysely<PlacementDB>,
   data: { uuid: string; name: string; parent_provider_uuid?: string | null }): Promise<ResourceProvider> {
+  const parentUuid = data.parent_provider_uuid ?? null;
+  if (parentUuid === data.uuid) {
+    throw new ObjectActionError('create', 'parent provider UUID cannot be same as UUID. '
+      + 'Please set parent provider UUID to None if there is no parent.');
+  }
+  const ts = now();
+  let row: { id: number; root_provider_id: number | null; parent_provider_id: number | null } | undefined;
   try {
-    return await db.transaction().execute(async (trx) => {
-      let parent: ResourceProvider | undefined;
-      if (data.parent_provider_uuid) {
-        if (data.parent_provider_uuid === data.uuid) {
-          throw new ObjectActionError('create', 'parent provider UUID cannot be same as UUID. '
-            + 'Please set parent provider UUID to None if there is no parent.');
-        }
-        parent = await findProvider(trx, data.parent_provider_uuid);
-        if (!parent) throw new ObjectActionError('create', 'parent provider UUID does not exist.');
-      }
-      const ts = now();
-      const row = await trx.insertInto('resource_providers').values({
-        uuid: data.uuid, name: data.name, generation: 0,
-        parent_provider_id: parent?.id ?? null, root_provider_id: parent?.root_provider_id ?? null,
+    if (parentUuid === null) {
+      row = await db.insertInto('resource_providers').values({
+        uuid: data.uuid, name: data.name, generation: 0, parent_provider_id: null, root_provider_id: null,
         created_at: ts, updated_at: null,
-      }).returning('id').executeTakeFirstOrThrow();
-      if (!parent) {
-        await trx.updateTable('resource_providers').set({ root_provider_id: row.id }).where('id', '=', row.id).execute();
-      }
-      return {
-        id: row.id, uuid: data.uuid, name: data.name, generation: 0,
-        root_provider_id: parent?.root_provider_id ?? row.id, parent_provider_id: parent?.id ?? null,
-        root_provider_uuid: parent?.root_provider_uuid ?? data.uuid, parent_provider_uuid: parent?.uuid ?? null,
-        created_at: ts, updated_at: null,
-      };
-    });
+      }).returning(['id', 'root_provider_id', 'parent_provider_id']).executeTakeFirst();
+    } else {
+      row = await db.insertInto('resource_providers')
+        .columns(['uuid', 'name', 'generation', 'parent_provider_id', 'root_provider_id', 'created_at', 'updated_at'])
+        .expression((eb) => eb.selectFrom('resource_providers as parent').where('parent.uuid', '=', parentUuid)
+          .select([eb.val(data.uuid).as('uuid'), eb.val(data.name).as('name'), eb.val(0).as('generation'),
+            'parent.id as parent_provider_id', 'parent.root_provider_id', eb.val(ts).as('created_at'),
+            eb.val(null).as('updated_at')]))
+        .returning(['id', 'root_provider_id', 'parent_provider_id']).executeTakeFirst();
+      if (!row) throw new ObjectActionError('create', 'parent provider UUID does not exist.');
+    }
   } catch (e) {
     throw duplicate(e) ?? e;
   }
+  const root = row!.root_provider_id ?? row!.id;
+  return {
+    id: row!.id, uuid: data.uuid, name: data.name, generation: 0, root_provider_id: root,
+    parent_provider_id: row!.parent_provider_id, parent_provider_uuid: parentUuid,
+    root_provider_uuid: parentUuid === null ? data.uuid
+      : (await db.selectFrom('resource_providers').select('uuid').where('id', '=', root).executeTakeFirstOrThrow()).uuid,
+    created_at: ts, updated_at: null,
+  };
 }
 
 /** The ids of `rp` and every provider below it. */

@@ -5,7 +5,7 @@ import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-traits.json' with { type: 'json' };
 import { NotFound, PlacementException } from '../exceptions.js';
 import { now } from '../http.js';
-import { incrementGeneration, type Db, type ResourceProvider } from './resource_provider.js';
+import { claimProvider, type Db, type ProviderRef } from './resource_provider.js';
 
 export const STANDARD_TRAITS: readonly string[] = STANDARD;
 export const CUSTOM_PREFIX = 'CUSTOM_';
@@ -94,14 +94,43 @@ export async function providerTraits(db: Db, rp: { id: number }): Promise<Trait[
     .where('rpt.resource_provider_id', '=', rp.id).orderBy('t.name').execute();
 }
 
-/** Replaces the provider's traits; bumps the generation only when something changed. */
-export async function setProviderTraits(db: Kysely<PlacementDB>, rp: ResourceProvider, traits: Trait[]): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+/** Names given for a provider's traits that are no traits. */
+export class MissingTraits extends PlacementException {
+  constructor(readonly names: string[]) { super(`No such trait ${names.join(', ')}`); }
+}
+
+/** Rolls back a write that turned out to change nothing. */
+class Unchanged extends Error {}
+
+/** Replaces the traits of provider `uuid`, written against its generation `expected`, which
+ * moves only when something changed (as upstream). Returns the provider's generation and the
+ * traits; throws NotFound, GenerationMismatch, MissingTraits. */
+export async function setProviderTraits(db: Kysely<PlacementDB>, uuid: string, expected: number,
+  names: string[]): Promise<{ generation: number; traits: Trait[] }> {
+  let traits: Trait[] = [];
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const rp = await claimProvider(trx, uuid, expected);
+      traits = await listTraits(trx, { nameIn: names });
+      const known = new Set(traits.map((t) => t.name));
+      const missing = [...new Set(names)].filter((t) => !known.has(t));
+      if (missing.length) throw new MissingTraits(missing);
+      await replaceTraits(trx, rp, traits);
+      return { generation: rp.generation, traits };
+    });
+  } catch (e) {
+    // Nothing changed: the claim (and its generation bump) is rolled back with the rest.
+    if (e instanceof Unchanged) return { generation: expected, traits };
+    throw e;
+  }
+}
+
+async function replaceTraits(trx: Db, rp: ProviderRef, traits: Trait[]): Promise<void> {
     const have = new Set((await providerTraits(trx, rp)).map((t) => t.id));
     const want = new Set(traits.map((t) => t.id));
     const toAdd = [...want].filter((id) => !have.has(id));
     const toDelete = [...have].filter((id) => !want.has(id));
-    if (!toAdd.length && !toDelete.length) return;
+    if (!toAdd.length && !toDelete.length) throw new Unchanged();
     if (toDelete.length) {
       await trx.deleteFrom('resource_provider_traits').where('resource_provider_id', '=', rp.id)
         .where('trait_id', 'in', toDelete).execute();
@@ -112,6 +141,4 @@ export async function setProviderTraits(db: Kysely<PlacementDB>, rp: ResourcePro
         .values(toAdd.map((trait_id) => ({ resource_provider_id: rp.id, trait_id, created_at: ts })))
         .onConflict((oc) => oc.columns(['resource_provider_id', 'trait_id']).doNothing()).execute();
     }
-    await incrementGeneration(trx, rp);
-  });
 }
