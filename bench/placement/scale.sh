@@ -7,11 +7,13 @@
 #        bench/placement/scale.sh postgresql 1000,5000,20000 upstream
 # Results: bench/results/<date>-scale-<engine>/{concord,upstream}.json, concord-rss.log
 # (server resident memory at the end of each size: VmRSS, and the peak VmHWM, in kB).
+# Upstream runs with randomised candidates (its script's default, as the gate); concord with
+# its default (not randomised) unless CONCORD_PLACEMENT__RANDOMIZE_ALLOCATION_CANDIDATES=True.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ENGINE=${1:-sqlite}; SIZES=${2:-1000,5000,20000}; WITH_UPSTREAM=${3:-}
 SHARED=$(cd ../shared/bench/placement && pwd)
-OUT=bench/results/$(date +%Y%m%d-%H%M)-scale-$ENGINE
+OUT=bench/results/$(date +%Y%m%d-%H%M)-scale-$ENGINE${CONCORD_PLACEMENT__RANDOMIZE_ALLOCATION_CANDIDATES:+-randomized}
 mkdir -p "$OUT"
 CONCORD="$PWD/bench/placement/concord-rss.sh {port} {datadir}"
 if [ "$ENGINE" = postgresql ]; then
