@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createServer } from '../common/http/app.js';
-import { injectTransport, keystoneAuthenticator } from '../common/http/keystone.js';
+import { injectTransport, keystoneAuthenticator, type KeystoneAuthenticator } from '../common/http/keystone.js';
 import { bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin } from '../identity/index.js';
 import { loadCredentials, type CloudCredentials } from './credentials.js';
 import type { Runtime } from './runtime.js';
@@ -49,6 +49,23 @@ function closer(log: Logger) {
   };
 }
 
+/**
+ * Identity in the same process: every change it makes (a token revoked, a role unassigned, a user
+ * or project disabled, ...) empties the services' token caches before the answer leaves, so the
+ * next request is checked against the new state rather than a validation up to
+ * token_cache_time old. Issuing a token changes nothing that a cached validation depends on.
+ */
+function forgetValidationsOnIdentityChange(app: FastifyInstance, authenticators: KeystoneAuthenticator[]) {
+  const issuing = `${IDENTITY_PATH}/v3/auth/tokens`;
+  app.addHook('onSend', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || reply.statusCode >= 400) return;
+    const path = req.url.split('?', 1)[0]!;
+    if (!path.startsWith(`${IDENTITY_PATH}/`)) return;
+    if (req.method === 'POST' && path === issuing) return;
+    for (const a of authenticators) a.forgetAll();
+  });
+}
+
 export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
   const { runtime, log, publicBase } = opts;
   const { config, dataDir, configDir } = runtime;
@@ -85,6 +102,8 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
       [Awaited<typeof opening>, ...StartedService[]];
     const boot = await bootstrapped;
 
+    const authenticators: KeystoneAuthenticator[] = [];
+    forgetValidationsOnIdentityChange(app, authenticators);
     await app.register(identityPlugin(identity), { prefix: IDENTITY_PATH });
     const transport = injectTransport(app, IDENTITY_PATH);
     modules.forEach((m, i) => {
@@ -99,6 +118,7 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
         verifier: identity.signer,
         wwwAuthenticateUri: authUrl,
       });
+      authenticators.push(authenticate);
       void app.register(started[i]!.plugin(authenticate), { prefix: m.path });
     });
     app.get('/', async () => ({ name: 'concord', services: catalog }));

@@ -119,6 +119,40 @@ describe('concord up (in-process)', () => {
   });
 });
 
+describe('concord up with the default token cache', () => {
+  let c: LocalCloud;
+  let admin: string;
+  beforeAll(async () => {
+    c = await startLocalCloud();
+    admin = await c.login('admin', c.cloud.credentials.adminPassword, 'admin');
+  });
+  afterAll(async () => { await c?.close(); });
+
+  const images = (token: string) => c.call('GET', '/image/v2/images', token);
+
+  it('refuses a token at once once identity revokes it, though it was cached', async () => {
+    const demo = await c.login('demo', c.cloud.credentials.demoPassword, 'demo');
+    expect((await images(demo)).status).toBe(200);
+    expect((await c.call('DELETE', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': demo })).status).toBe(204);
+    expect((await images(demo)).status).toBe(401);
+    expect((await c.call('GET', '/placement/resource_providers', demo, undefined, PV)).status).toBe(401);
+  });
+
+  it('applies a removed role assignment at once', async () => {
+    const demo = await c.login('demo', c.cloud.credentials.demoPassword, 'demo');
+    const project = (await c.call('GET', '/identity/v3/auth/projects', demo)).body.projects[0].id;
+    const user = (await c.call('GET', '/identity/v3/users?name=demo', admin)).body.users[0].id;
+    const assignments = (await c.call('GET', `/identity/v3/role_assignments?user.id=${user}&scope.project.id=${project}&include_names`, admin)).body.role_assignments;
+    expect((await images(demo)).status).toBe(200);
+    for (const a of assignments) {
+      const r = await c.call('DELETE', `/identity/v3/projects/${project}/users/${user}/roles/${a.role.id}`, admin);
+      expect(r.status).toBe(204);
+    }
+    // A token without a role on its project is no longer valid at all, as in Keystone.
+    expect((await images(demo)).status).toBe(401);
+  });
+});
+
 describe('a second start on the same data dir', () => {
   const log = createLogger({ name: 'test' });
   log.level = 'silent';

@@ -11,7 +11,9 @@
 //  - Revocations come in several kinds (one token, a user, a project, a domain); matching them is
 //    identity's business, kept in one place.
 //  - The cost is bounded by the cache: one call per distinct token per `cacheSeconds` (default 30,
-//    [keystone_authtoken] token_cache_time), so a revocation is honoured within that time.
+//    [keystone_authtoken] token_cache_time), so a revocation is honoured within that time; when
+//    identity runs in the same process (`concord up`) it calls forgetAll() after every change it
+//    makes, so there a revocation takes effect at once.
 // When the public keys are at hand (in-process, or a shared jws_public_key_repository), the
 // signature and expiry are checked locally first, so forged or expired tokens are refused without
 // calling identity at all.
@@ -109,11 +111,18 @@ interface TokenBody {
 
 const unavailable = () => new HttpError(503, 'The identity service is unavailable.');
 
-export function keystoneAuthenticator(opts: KeystoneAuthOptions): Authenticator {
+export interface KeystoneAuthenticator extends Authenticator {
+  /** Drops every cached validation: the next request with any token asks identity again. */
+  forgetAll(): void;
+}
+
+export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthenticator {
   const ttl = (opts.cacheSeconds ?? 30) * 1000;
   const max = opts.cacheSize ?? 10000;
   const serviceRoles = opts.serviceRoles ?? ['service'];
   const cache = new Map<string, { ctx: RequestContext | null; until: number }>();
+  // Bumped by forgetAll(): a validation that started before a change is not cached after it.
+  let epoch = 0;
   let own: { token: string; refreshAt: number } | undefined;
   let login: Promise<string> | undefined;
 
@@ -143,7 +152,8 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): Authenticator 
     return login;
   }
 
-  function remember(key: string, ctx: RequestContext | null, until: number) {
+  function remember(key: string, ctx: RequestContext | null, until: number, since: number) {
+    if (since !== epoch) return;
     if (cache.size >= max) cache.delete(cache.keys().next().value!);
     cache.set(key, { ctx, until });
   }
@@ -152,9 +162,10 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): Authenticator 
     const key = createHash('sha256').update(token).digest('base64url');
     const hit = cache.get(key);
     if (hit && hit.until > Date.now()) return hit.ctx;
+    const since = epoch;
     cache.delete(key);
     if (opts.verifier && !(await opts.verifier.verify(token))) {
-      remember(key, null, Date.now() + ttl);
+      remember(key, null, Date.now() + ttl, since);
       return null;
     }
     const ask = async (auth: string) => opts.transport({
@@ -164,7 +175,7 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): Authenticator 
     // Our own token was revoked or expired early: log in again once.
     if (res.status === 401) res = await ask(await serviceToken(true));
     if (res.status === 404) {
-      remember(key, null, Date.now() + ttl);
+      remember(key, null, Date.now() + ttl, since);
       return null;
     }
     if (res.status !== 200) throw unavailable();
@@ -177,7 +188,7 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): Authenticator 
       roles: (t.roles ?? []).map((r) => r.name.toLowerCase()),
       authToken: token,
     };
-    remember(key, ctx, Math.min(Date.now() + ttl, Date.parse(t.expires_at)));
+    remember(key, ctx, Math.min(Date.now() + ttl, Date.parse(t.expires_at)), since);
     return ctx;
   }
 
@@ -187,7 +198,7 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): Authenticator 
   // A fresh error each time: the app adds to an error's headers while sending it.
   const denied = () => new HttpError(401, unauthorized().message, undefined, { ...challenge });
 
-  return async (req) => {
+  const authenticate: Authenticator = async (req) => {
     const token = header(req.headers['x-auth-token']);
     if (!token) throw denied();
     const ctx = await validate(token);
@@ -200,4 +211,7 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): Authenticator 
     }
     return ctx;
   };
+  return Object.assign(authenticate, {
+    forgetAll: () => { epoch++; cache.clear(); },
+  });
 }
