@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 echo "== upstream Placement conformance"
-bash scripts/conformance.sh
+bash scripts/conformance.sh sqlite
+bash scripts/conformance.sh postgresql
 echo "== unit and integration tests (vitest)"
 npx vitest run

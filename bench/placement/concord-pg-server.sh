@@ -2,7 +2,8 @@
 # concord-pg-server.sh PORT DATADIR: `concord serve placement` on a fresh PostgreSQL database in the
 # private cluster that ../shared/bench/placement/upstream-placement-uwsgi runs (127.0.0.1:8950),
 # so both servers use the same PostgreSQL. Run an upstream round first to create the cluster
-# (or start it as that script does). Memory is reported like concord-rss.sh's ($RSS_LOG).
+# (or start it as that script does), or name another cluster with PLACEMENT_PG_PORT (as
+# scripts/conformance.sh postgresql does). Memory is reported like concord-rss.sh's ($RSS_LOG).
 set -euo pipefail
 PORT=$1; DATADIR=$2
 PGPORT=${PLACEMENT_PG_PORT:-8950}

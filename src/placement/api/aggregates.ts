@@ -48,7 +48,7 @@ export function aggregateRoutes(p: Placement): RouteTable {
         }
         let rp;
         try {
-          rp = await setProviderAggregates(p.db, p.ids, uuid, aggregates, expected);
+          rp = await setProviderAggregates(p.db, p.engine, p.ids, uuid, aggregates, expected);
         } catch (e) {
           if (e instanceof GenerationMismatch) {
             throw conflict("Resource provider's generation already changed. Please update the generation and try again.",

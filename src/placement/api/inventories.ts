@@ -114,7 +114,7 @@ export function inventoryRoutes(p: Placement): RouteTable {
         const list = Object.entries(data.inventories).map(([rc, d]) => withDefaults(rc, d));
         let rp: ProviderRef;
         try {
-          rp = await inv.setInventories(p.db, p.log, uuid, data.resource_provider_generation, list,
+          rp = await inv.setInventories(p.db, p.engine, p.log, uuid, data.resource_provider_generation, list,
             (claimed) => checkCapacity(req, claimed, list));
         } catch (e) {
           if (e instanceof GenerationMismatch) throw conflict('resource provider generation conflict', codes.CONCURRENT_UPDATE);
@@ -144,7 +144,7 @@ export function inventoryRoutes(p: Placement): RouteTable {
         authorize(p, req, `${POLICY}delete`);
         const rp = await provider(req);
         try {
-          await inv.setInventories(p.db, p.log, rp.uuid, rp.generation, []);
+          await inv.setInventories(p.db, p.engine, p.log, rp.uuid, rp.generation, []);
         } catch (e) {
           if (e instanceof ConcurrentUpdateDetected) {
             throw conflict(`Unable to delete inventory for resource provider ${rp.uuid} because the inventory was updated by another process. Please retry your request.`,

@@ -37,7 +37,7 @@ function nameFilter(qs: string): traitObj.TraitFilters {
 export function traitRoutes(p: Placement): RouteTable {
   const writeTraits = async (uuid: string, generation: number, names: string[]) => {
     try {
-      return await traitObj.setProviderTraits(p.db, uuid, generation, names);
+      return await traitObj.setProviderTraits(p.db, p.engine, uuid, generation, names);
     } catch (e) {
       if (e instanceof GenerationMismatch) {
         throw conflict("Resource provider's generation already changed. Please update the generation and try again.",

@@ -6,6 +6,8 @@ import type { PlacementDB } from '../db/schema.js';
 import { now } from '../http.js';
 import { claimProvider, getProvider, type Db, type ProviderRef } from './resource_provider.js';
 import type { ExternalIdScope, ExternalIds } from './consumer.js';
+import type { Engine } from '../../common/db/index.js';
+import { setAggregatesAtOnce } from './single_statement.js';
 
 export async function providerAggregates(db: Db, rp: { id: number }): Promise<string[]> {
   const rows = await db.selectFrom('resource_provider_aggregates as rpa')
@@ -41,8 +43,17 @@ async function ensureAggregates(trx: Db, known: ExternalIdScope, uuids: string[]
 /** Makes provider `uuid` a member of exactly these aggregates. Since 1.19 this is a change
  * written against the provider's generation `expected`; before (expected null), it leaves the
  * generation alone (as upstream). Returns the provider as it now is. */
-export async function setProviderAggregates(db: Kysely<PlacementDB>, known: ExternalIds, uuid: string, uuids: string[],
-  expected: number | null): Promise<ProviderRef> {
+export async function setProviderAggregates(db: Kysely<PlacementDB>, engine: Engine, known: ExternalIds, uuid: string,
+  uuids: string[], expected: number | null): Promise<ProviderRef> {
+  if (engine === 'postgres' && expected !== null) {
+    // Creating the aggregates first is harmless if the write then fails: an aggregate without
+    // members is what upstream leaves behind too.
+    const scope = known.begin();
+    const ids = await ensureAggregates(db, scope, [...new Set(uuids)]);
+    scope.commit();
+    const done = await setAggregatesAtOnce(db, uuid, expected, [...ids.values()]);
+    if (done) return done;
+  }
   const scope = known.begin();
   const rp = await db.transaction().execute(async (trx) => {
     const rp = expected === null ? await getProvider(trx, uuid) : await claimProvider(trx, uuid, expected);

@@ -124,6 +124,8 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
 /** Replaces the consumers' allocations inside the caller's transaction (no retry). */
 export async function writeAllocations(trx: Transaction<PlacementDB>, ids: ExternalIdScope,
   writes: ConsumerWrite[]): Promise<void> {
+  // Nothing to write (a reshape of inventories only); PostgreSQL also refuses an empty IN list.
+  if (!writes.length) return;
   const consumers: Consumer[] = [];
   for (const w of writes) consumers.push(await ensureConsumer(trx, ids, w));
   const uuids = [...new Set(writes.flatMap((w) => [...w.allocations.keys()]))];

@@ -8,9 +8,11 @@ import {
   DuplicateEntry, InventoryInUse, InventoryWithResourceClassNotFound, NotFound, ResourceClassNotFound,
 } from '../exceptions.js';
 import { now } from '../http.js';
+import type { Engine } from '../../common/db/index.js';
 import {
   claimProvider, incrementGeneration, type Db, type ProviderRef, type ResourceProvider,
 } from './resource_provider.js';
+import { setInventoriesAtOnce } from './single_statement.js';
 
 export const MAX_INT = 2147483647;
 
@@ -82,7 +84,7 @@ async function failIfInUse(db: Db, rp: ProviderRef, rcIds: number[], names: Map<
   if (used.size) throw new InventoryInUse([...used.keys()].map((id) => names.get(id)!), rp.uuid);
 }
 
-function warnOverCapacity(log: Logger, rp: ProviderRef, inv: Inventory, used: number | undefined) {
+function warnOverCapacity(log: Logger, rp: { uuid: string }, inv: Inventory, used: number | undefined) {
   if (used !== undefined && used > capacity(inv)) {
     log.warn({ resource_provider: rp.uuid, resource_class: inv.resource_class },
       'Resource provider is now over-capacity for this resource class');
@@ -99,14 +101,32 @@ function row(rpId: number, rcId: number, inv: InventoryFields) {
 /** Replaces the whole inventory of provider `uuid`, written against its generation `expected`
  * (PUT .../inventories and DELETE .../inventories). `validate` runs once the provider is known
  * and its generation matched, before anything is written (upstream's order of errors). */
-export async function setInventories(db: Kysely<PlacementDB>, log: Logger, uuid: string, expected: number,
-  inventories: Inventory[], validate: (rp: ProviderRef) => void = () => undefined): Promise<ProviderRef> {
+export async function setInventories(db: Kysely<PlacementDB>, engine: Engine, log: Logger, uuid: string,
+  expected: number, inventories: Inventory[], validate: (rp: { uuid: string }) => void = () => undefined,
+): Promise<ProviderRef> {
+  if (engine === 'postgres' && passes(validate, uuid)) {
+    const done = await setInventoriesAtOnce(db, uuid, expected, inventories);
+    if (done) {
+      for (const inv of inventories) warnOverCapacity(log, done.rp, inv, done.used.get(inv.resource_class));
+      return done.rp;
+    }
+  }
   return db.transaction().execute(async (trx) => {
     const rp = await claimProvider(trx, uuid, expected);
     validate(rp);
     await replaceInventories(trx, log, rp, inventories);
     return rp;
   });
+}
+
+/** Whether `validate` accepts the write; if not, the general path reports it in upstream's order. */
+function passes(validate: (rp: { uuid: string }) => void, uuid: string): boolean {
+  try {
+    validate({ uuid });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The inventory part of setInventories, inside the caller's transaction and without touching

@@ -5,7 +5,9 @@ import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-traits.json' with { type: 'json' };
 import { NotFound, PlacementException } from '../exceptions.js';
 import { now } from '../http.js';
+import type { Engine } from '../../common/db/index.js';
 import { claimProvider, type Db, type ProviderRef } from './resource_provider.js';
+import { setTraitsAtOnce } from './single_statement.js';
 
 export const STANDARD_TRAITS: readonly string[] = STANDARD;
 export const CUSTOM_PREFIX = 'CUSTOM_';
@@ -105,8 +107,10 @@ class Unchanged extends Error {}
 /** Replaces the traits of provider `uuid`, written against its generation `expected`, which
  * moves only when something changed (as upstream). Returns the provider's generation and the
  * traits; throws NotFound, GenerationMismatch, MissingTraits. */
-export async function setProviderTraits(db: Kysely<PlacementDB>, uuid: string, expected: number,
+export async function setProviderTraits(db: Kysely<PlacementDB>, engine: Engine, uuid: string, expected: number,
   names: string[]): Promise<{ generation: number; traits: Trait[] }> {
+  const done = engine === 'postgres' ? await setTraitsAtOnce(db, uuid, expected, names) : null;
+  if (done) return done;
   let traits: Trait[] = [];
   try {
     return await db.transaction().execute(async (trx) => {
