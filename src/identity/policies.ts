@@ -60,6 +60,16 @@ export const IDENTITY_RULES: PolicyRule[] = [
   rule('create_project', ADMIN, 'Create a project.', [op('POST', `${V3}/projects`)]),
   rule('update_project', ADMIN, 'Update a project.', [op('PATCH', `${V3}/projects/{project_id}`)]),
   rule('delete_project', ADMIN, 'Delete a project.', [op('DELETE', `${V3}/projects/{project_id}`)]),
+  // project tags
+  rule('list_project_tags', `${adminOrReaders('target.project.domain_id')} or project_id:%(target.project.id)s`,
+    'List the tags of a project.', [op('GET', `${V3}/projects/{project_id}/tags`), op('HEAD', `${V3}/projects/{project_id}/tags`)]),
+  rule('get_project_tag', `${adminOrReaders('target.project.domain_id')} or project_id:%(target.project.id)s`,
+    'Check whether a project has a tag.', [op('GET', `${V3}/projects/{project_id}/tags/{value}`),
+      op('HEAD', `${V3}/projects/{project_id}/tags/{value}`)]),
+  rule('update_project_tags', ADMIN, 'Replace the tags of a project.', [op('PUT', `${V3}/projects/{project_id}/tags`)]),
+  rule('create_project_tag', ADMIN, 'Add a tag to a project.', [op('PUT', `${V3}/projects/{project_id}/tags/{value}`)]),
+  rule('delete_project_tags', ADMIN, 'Remove every tag of a project.', [op('DELETE', `${V3}/projects/{project_id}/tags`)]),
+  rule('delete_project_tag', ADMIN, 'Remove a tag from a project.', [op('DELETE', `${V3}/projects/{project_id}/tags/{value}`)]),
   // users
   rule('get_user', `${adminOrReaders('target.user.domain_id')} or user_id:%(target.user.id)s`, 'Show a user.',
     [op('GET', `${V3}/users/{user_id}`)]),

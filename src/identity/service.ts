@@ -13,6 +13,7 @@ import { discoveryRoutes } from './api/discovery.js';
 import { authRoutes } from './api/auth.js';
 import { domainRoutes } from './api/domains.js';
 import { projectRoutes } from './api/projects.js';
+import { projectTagRoutes } from './api/project_tags.js';
 import { userRoutes } from './api/users.js';
 import { groupRoutes } from './api/groups.js';
 import { roleRoutes } from './api/roles.js';
@@ -29,6 +30,7 @@ export function identityRoutes(identity: Identity): RouteTable {
     ...authRoutes(identity),
     ...domainRoutes(identity),
     ...projectRoutes(identity),
+    ...projectTagRoutes(identity),
     ...userRoutes(identity),
     ...groupRoutes(identity),
     ...roleRoutes(identity),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIdentity, type TestIdentity } from '../helpers/identity.js';
+import { DEMO_PASSWORD, startIdentity, type TestIdentity } from '../helpers/identity.js';
 
 describe('domains', () => {
   let t: TestIdentity;
@@ -127,5 +127,74 @@ describe('projects', () => {
     }
     expect((await t.call('POST', '/v3/projects', { project: { name: 'x', domain_id: 'nope' } })).status).toBe(404);
     expect((await t.call('DELETE', '/v3/projects/nope')).status).toBe(404);
+  });
+});
+
+describe('project tags', () => {
+  let t: TestIdentity;
+  let id: string;
+  beforeAll(async () => {
+    t = await startIdentity();
+    id = (await t.call('POST', '/v3/projects', { project: { name: 'tagged', tags: ['red', 'blue'] } })).body.project.id;
+    await t.call('POST', '/v3/projects', { project: { name: 'plain', tags: ['blue'] } });
+  });
+  afterAll(async () => { await t.close(); });
+  const names = async (q: string) => (await t.call('GET', `/v3/projects${q}`)).body.projects
+    .map((p: { name: string }) => p.name).filter((n: string) => n === 'tagged' || n === 'plain');
+
+  it('filters project lists by all, any, not all and none of the tags', async () => {
+    expect(await names('?tags=red,blue')).toEqual(['tagged']);
+    expect(await names('?tags=blue')).toEqual(['plain', 'tagged']);
+    expect(await names('?tags-any=red,green')).toEqual(['tagged']);
+    expect(await names('?not-tags=red,blue')).toEqual(['plain']);
+    expect(await names('?not-tags-any=red,blue')).toEqual([]);
+    expect(await names('?not-tags-any=green')).toEqual(['plain', 'tagged']);
+  });
+
+  it('lists, replaces, adds, checks and removes tags', async () => {
+    const list = await t.call('GET', `/v3/projects/${id}/tags`);
+    expect(list.status).toBe(200);
+    expect(list.body).toEqual({ links: { self: `http://localhost:80/v3/projects/${id}/tags` }, tags: ['red', 'blue'] });
+    const put = await t.call('PUT', `/v3/projects/${id}/tags`, { tags: ['a', 'b'] });
+    expect(put.status).toBe(200);
+    expect(put.body.tags).toEqual(['a', 'b']);
+    const added = await t.call('PUT', `/v3/projects/${id}/tags/c`);
+    expect(added.status).toBe(201);
+    expect(added.headers.location).toBe(`http://localhost:80/v3/projects/${id}/tags/c`);
+    expect((await t.call('GET', `/v3/projects/${id}`)).body.project.tags).toEqual(['a', 'b', 'c']);
+    expect((await t.call('GET', `/v3/projects/${id}/tags/c`)).status).toBe(204);
+    expect((await t.call('HEAD', `/v3/projects/${id}/tags/b`)).status).toBe(204);
+    const missing = await t.call('GET', `/v3/projects/${id}/tags/zzz`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toBe('Could not find project tag: zzz.');
+    expect((await t.call('DELETE', `/v3/projects/${id}/tags/a`)).status).toBe(204);
+    expect((await t.call('DELETE', `/v3/projects/${id}/tags/a`)).status).toBe(404);
+    expect((await t.call('GET', `/v3/projects/${id}/tags`)).body.tags).toEqual(['b', 'c']);
+    expect((await t.call('DELETE', `/v3/projects/${id}/tags`)).status).toBe(204);
+    expect((await t.call('GET', `/v3/projects/${id}/tags`)).body.tags).toEqual([]);
+  });
+
+  it('refuses bad tags (400), too many tags (400) and unknown projects (404), changing nothing', async () => {
+    await t.call('PUT', `/v3/projects/${id}/tags`, { tags: ['keep'] });
+    for (const body of [{ tags: 'x' }, { tags: ['a,b'] }, { tags: ['x'.repeat(256)] }, { tags: ['d', 'd'] },
+      { tags: Array.from({ length: 81 }, (_, i) => `t${i}`) }]) {
+      expect((await t.call('PUT', `/v3/projects/${id}/tags`, body)).status, JSON.stringify(body)).toBe(400);
+    }
+    expect((await t.call('PUT', `/v3/projects/${id}/tags/${'y'.repeat(256)}`)).status).toBe(400);
+    expect((await t.call('PUT', `/v3/projects/${id}/tags/a%2Cb`)).status).toBe(400);
+    await t.call('PUT', `/v3/projects/${id}/tags`, { tags: Array.from({ length: 80 }, (_, i) => `t${i}`) });
+    expect((await t.call('PUT', `/v3/projects/${id}/tags/one-more`)).status).toBe(400);
+    expect((await t.call('GET', `/v3/projects/${id}/tags`)).body.tags).toHaveLength(80);
+    expect((await t.call('GET', '/v3/projects/nope/tags')).status).toBe(404);
+    expect((await t.call('PUT', '/v3/projects/nope/tags/x')).status).toBe(404);
+  });
+
+  it('lets a project member read its tags but not change them', async () => {
+    const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
+    const demoProject = demo.body.token.project.id;
+    const as = { 'x-auth-token': demo.token };
+    expect((await t.call('GET', `/v3/projects/${demoProject}/tags`, undefined, as)).status).toBe(200);
+    expect((await t.call('PUT', `/v3/projects/${demoProject}/tags/x`, undefined, as)).status).toBe(403);
+    expect((await t.call('GET', `/v3/projects/${id}/tags`, undefined, as)).status).toBe(403);
   });
 });

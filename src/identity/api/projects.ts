@@ -24,8 +24,11 @@ export function projectRoutes(identity: Identity): RouteTable {
       GET: async (req, reply) => {
         const q = query(req);
         enforce(req, 'list_projects', domainFilterTarget(q.domain_id));
+        const csv = (v: string | undefined) => (v === undefined ? undefined : v.split(','));
         const rows = await projects.listProjects(db, {
           domain_id: q.domain_id, name: q.name, enabled: queryFlag(q.enabled), parent_id: q.parent_id,
+          tags: csv(q.tags), tagsAny: csv(q['tags-any']), notTags: csv(q['not-tags']),
+          notTagsAny: csv(q['not-tags-any']),
         });
         // Projects acting as domains are not modelled: asking for them finds none.
         const list = queryFlag(q.is_domain) ? [] : rows;

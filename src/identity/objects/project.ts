@@ -33,7 +33,7 @@ export function projectView(p: ProjectTable, links: { self: string }) {
     // Keystone reports a top-level project's domain as its parent.
     parent_id: p.parent_id ?? p.domain_id,
     is_domain: false,
-    tags: parseJson<string[]>(p.tags, []),
+    tags: projectTags(p),
     options: {},
     links,
   };
@@ -60,6 +60,19 @@ export interface ProjectFilter {
   enabled?: boolean;
   parent_id?: string;
   ids?: string[];
+  /** Keystone's tag filters: all of (`tags`), any of (`tags-any`), and their negations. */
+  tags?: string[];
+  tagsAny?: string[];
+  notTags?: string[];
+  notTagsAny?: string[];
+}
+
+function matchesTags(p: ProjectTable, f: ProjectFilter): boolean {
+  const has = new Set(projectTags(p));
+  const all = (wanted: string[]) => wanted.every((t) => has.has(t));
+  const any = (wanted: string[]) => wanted.some((t) => has.has(t));
+  return (!f.tags || all(f.tags)) && (!f.tagsAny || any(f.tagsAny))
+    && (!f.notTags || !all(f.notTags)) && (!f.notTagsAny || !any(f.notTagsAny));
 }
 
 export async function listProjects(db: DB, f: ProjectFilter): Promise<ProjectTable[]> {
@@ -77,7 +90,20 @@ export async function listProjects(db: DB, f: ProjectFilter): Promise<ProjectTab
     if (f.ids.length === 0) return [];
     q = q.where('id', 'in', f.ids);
   }
-  return q.execute();
+  const rows = await q.execute();
+  // Tags are a JSON column: filtered here, on a list that is short (projects, not resources).
+  return f.tags || f.tagsAny || f.notTags || f.notTagsAny ? rows.filter((p) => matchesTags(p, f)) : rows;
+}
+
+export function projectTags(p: ProjectTable): string[] {
+  return parseJson<string[]>(p.tags, []);
+}
+
+/** Replaces a project's tags (PUT /v3/projects/{id}/tags, and one tag added or removed). */
+export async function setProjectTags(db: DB, id: string, tags: string[]): Promise<string[]> {
+  await getProject(db, id);
+  await db.updateTable('project').set({ tags: JSON.stringify(tags) }).where('id', '=', id).execute();
+  return tags;
 }
 
 export async function createProject(db: DB, input: ProjectInput, defaultDomainId: string): Promise<ProjectTable> {
