@@ -7,6 +7,11 @@ import type { AllocationRequest, ResourceRequest } from './allocation_request.js
 export interface CandidateResult {
   requests: AllocationRequest[];
   summaries: ProviderNode[];
+  /** Answer the requests in random order (randomize_allocation_candidates without a limit
+   * that samples). The renderer shuffles what it rendered rather than the search shuffling
+   * the requests: rendering 20,000 requests in memory order is ~10 ms faster than in random
+   * order, and the order of the text is all that randomising changes. */
+  shuffle?: boolean;
 }
 
 /** Nothing can match: the answer is an empty 200 (upstream's ResourceProviderNotFound). */
@@ -119,15 +124,21 @@ export function limitResults(r: CandidateResult, limit: number | null, randomize
     for (const req of requests) for (const rr of req.resources) roots.add(rr.rp.rootId);
     return { requests, summaries: r.summaries.filter((n) => roots.has(n.rootId)) };
   }
-  if (randomize) return { requests: sample(r.requests, r.requests.length), summaries: r.summaries };
-  return r;
+  return randomize ? { ...r, shuffle: true } : r;
 }
 
+/** k items drawn at random, in random order. */
 export function sample<T>(items: T[], k: number): T[] {
-  const a = items.slice();
+  return shuffleFirst(items.slice(), k).slice(0, k);
+}
+
+/** Fisher–Yates, in place, stopping once the first k places are drawn. */
+export function shuffleFirst<T>(a: T[], k = a.length): T[] {
   for (let i = 0; i < k; i++) {
     const j = i + Math.floor(Math.random() * (a.length - i));
-    [a[i], a[j]] = [a[j]!, a[i]!];
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
   }
-  return a.slice(0, k);
+  return a;
 }

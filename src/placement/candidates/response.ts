@@ -13,6 +13,7 @@ import type { ProviderIndex } from '../index/provider_index.js';
 import type { CandidateResult } from './search.js';
 import { concatBodies, jsonList, ownBuffer, type JsonBody } from '../json_chunks.js';
 import { SingleProviderRequest, type AllocationRequest, type GroupShape } from './allocation_request.js';
+import { shuffleFirst } from './combine.js';
 
 const q = JSON.stringify;
 
@@ -102,8 +103,10 @@ export function renderCandidates(index: ProviderIndex, r: CandidateResult, versi
     key: `${allClasses ? '*' : [...requestedClasses].sort().join(',')}|${version.gte('1.17')}|${version.gte('1.29')}`,
   };
   const renderer = new RequestRenderer(index, version);
+  const requests = r.requests.map((req) => renderer.render(req));
+  if (r.shuffle) shuffleFirst(requests);
   return concatBodies(
-    jsonList(r.requests.map((req) => renderer.render(req)), '{"allocation_requests":[', '],'),
+    jsonList(requests, '{"allocation_requests":[', '],'),
     jsonList(r.summaries.map((n) => summaryJson(index, n, shape)), '"provider_summaries":{', '}}'),
   );
 }

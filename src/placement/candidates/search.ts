@@ -214,6 +214,12 @@ export class Search {
   /** Upstream's _merge_candidates: per anchor tree, one request of each group combined. */
   private merge(bySuffix: Map<string, AllocationRequest[]>): CandidateResult {
     let requests: AllocationRequest[];
+    if (bySuffix.size === 1 && !this.hasTrees && !this.hadSharing) {
+      // Flat providers, one group, no sharing (the common compute query): each request is one
+      // provider that is its own tree, already tested for room, and its summary is its own.
+      requests = [...bySuffix.values()][0]!;
+      return { requests, summaries: requests.map((r) => (r as SingleProviderRequest).rp) };
+    }
     if (bySuffix.size === 1) {
       // One group: every request is its own combination. A single provider's request already
       // passed the same capacity test when it was found.
