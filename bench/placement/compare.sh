@@ -11,7 +11,7 @@ ENGINE=${1:-sqlite}; N=${2:-1000}; ROUNDS=${3:-2}
 SHARED=$(cd ../shared/bench/placement && pwd)
 OUT=bench/results/$(date +%Y%m%d-%H%M)-$ENGINE-$N${NESTED:+-nested}
 mkdir -p "$OUT"
-CONCORD="node --no-deprecation $PWD/bin/concord.js serve placement --port {port} --data-dir {datadir} --auth-strategy noauth2"
+CONCORD="$PWD/bin/concord.js serve placement --port {port} --data-dir {datadir} --auth-strategy noauth2"
 # Both servers shuffle candidates, as the upstream gate (and the upstream script by default) does.
 export PLACEMENT_RANDOMIZE=True CONCORD_PLACEMENT__RANDOMIZE_ALLOCATION_CANDIDATES=True
 UPSTREAM="$SHARED/upstream-placement-uwsgi {port} {datadir}"

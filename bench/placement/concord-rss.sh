@@ -4,7 +4,7 @@
 # "VmRSS <kB at the end> VmHWM <peak kB>". For the scale runs of bench/placement/scale.sh.
 set -euo pipefail
 PORT=$1; DATADIR=$2; shift 2
-node --no-deprecation "$(dirname "$0")/../../bin/concord.js" serve placement --port "$PORT" \
+"$(dirname "$0")/../../bin/concord.js" serve placement --port "$PORT" \
   --data-dir "$DATADIR" --auth-strategy noauth2 "$@" &
 pid=$!
 report() {
