@@ -149,7 +149,7 @@ describe('grants and role assignments', () => {
 
   it('refuses contradictory filters with 400', async () => {
     for (const q of ['user.id=a&group.id=b', 'scope.project.id=a&scope.domain.id=b', 'effective&group.id=x',
-      'scope.system=all&scope.project.id=a', 'include_subtree=true&scope.project.id=a']) {
+      'scope.system=all&scope.project.id=a', 'include_subtree=true', 'include_subtree=true&scope.domain.id=a']) {
       const r = await t.call('GET', `/v3/role_assignments?${q}`);
       expect(r.status, q).toBe(400);
       expect(r.body.error.title).toBe('Bad Request');

@@ -1,5 +1,7 @@
-// Role grants: /v3/{projects,domains}/{id}/{users,groups}/{id}/roles[/{role_id}] and
-// /v3/system/{users,groups}/{id}/roles[/{role_id}].
+// Role grants: /v3/{projects,domains}/{id}/{users,groups}/{id}/roles[/{role_id}],
+// /v3/system/{users,groups}/{id}/roles[/{role_id}], and the inherited grants of OS-INHERIT:
+// /v3/OS-INHERIT/{domains,projects}/{id}/{users,groups}/{id}/roles/{role_id}/inherited_to_projects
+// (and the list, for domains), checked by the same policy rules as Keystone does.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
@@ -68,13 +70,13 @@ export function grantRoutes(identity: Identity): RouteTable {
   const bases: [TargetKind, string][] = [
     ['project', '/v3/projects/:project_id'], ['domain', '/v3/domains/:domain_id'], ['system', '/v3/system'],
   ];
-  for (const [target, base] of bases) {
-    for (const actor of ['user', 'group'] as const) {
-      const path = `${base}/${actor}s/:${actor}_id/roles`;
-      routes[path] = {
+  /** The routes of one kind of grant: its list (when `list` is given) and the grant itself. */
+  const grantRoutes = (target: TargetKind, actor: ActorKind, inherited: boolean, list: string | null, one: string) => {
+    if (list) {
+      routes[list] = {
         GET: async (req, reply) => {
           const g = await resolve(req, target, actor, 'list_grants');
-          const ids = await assignments.grantedRoleIds(db, actor, g.actorId, target, g.targetId);
+          const ids = await assignments.grantedRoleIds(db, actor, g.actorId, target, g.targetId, inherited);
           const global = await listRoles(db, { ids });
           const scoped = g.targetDomain ? await listRoles(db, { ids, domain_id: g.targetDomain }) : [];
           return sendJson(reply, 200, {
@@ -83,22 +85,32 @@ export function grantRoutes(identity: Identity): RouteTable {
           });
         },
       };
-      const check = async (req: FastifyRequest, reply: FastifyReply) => {
-        await assignments.checkGrant(db, await grant(req, target, actor, 'check_grant'));
+    }
+    const check = async (req: FastifyRequest, reply: FastifyReply) => {
+      await assignments.checkGrant(db, { ...await grant(req, target, actor, 'check_grant'), inherited });
+      return noContent(reply);
+    };
+    routes[one] = {
+      PUT: async (req, reply) => {
+        await assignments.createGrant(db, { ...await grant(req, target, actor, 'create_grant'), inherited });
         return noContent(reply);
-      };
-      routes[`${path}/:role_id`] = {
-        PUT: async (req, reply) => {
-          await assignments.createGrant(db, await grant(req, target, actor, 'create_grant'));
-          return noContent(reply);
-        },
-        GET: check,
-        HEAD: check,
-        DELETE: async (req, reply) => {
-          await assignments.deleteGrant(db, await grant(req, target, actor, 'revoke_grant'));
-          return noContent(reply);
-        },
-      };
+      },
+      GET: check,
+      HEAD: check,
+      DELETE: async (req, reply) => {
+        await assignments.deleteGrant(db, { ...await grant(req, target, actor, 'revoke_grant'), inherited });
+        return noContent(reply);
+      },
+    };
+  };
+  for (const [target, base] of bases) {
+    for (const actor of ['user', 'group'] as const) {
+      const path = `${base}/${actor}s/:${actor}_id/roles`;
+      grantRoutes(target, actor, false, path, `${path}/:role_id`);
+      if (target === 'system') continue;
+      const inherit = `/v3/OS-INHERIT${base.slice('/v3'.length)}/${actor}s/:${actor}_id/roles`;
+      grantRoutes(target, actor, true, target === 'domain' ? `${inherit}/inherited_to_projects` : null,
+        `${inherit}/:role_id/inherited_to_projects`);
     }
   }
   return routes;

@@ -23,6 +23,8 @@ function filterOf(req: FastifyRequest): AssignmentFilter & { includeNames: boole
     projectId: q['scope.project.id'],
     domainId: q['scope.domain.id'],
     system: q['scope.system'] !== undefined ? true : undefined,
+    inheritedOnly: q['scope.OS-INHERIT:inherited_to'] !== undefined ? true : undefined,
+    includeSubtree: q.include_subtree !== undefined && queryFlag(q.include_subtree) === true,
     effective: q.effective !== undefined && queryFlag(q.effective),
     includeNames: q.include_names !== undefined && queryFlag(q.include_names) === true,
   };
@@ -33,13 +35,21 @@ function filterOf(req: FastifyRequest): AssignmentFilter & { includeNames: boole
   if (f.effective && f.groupId !== undefined) {
     throw invalid('Combining effective and group filter will always result in an empty list.');
   }
-  if (q.include_subtree !== undefined && queryFlag(q.include_subtree)) {
-    throw invalid('include_subtree is not supported.');
+  if (f.inheritedOnly && q['scope.OS-INHERIT:inherited_to'] !== 'projects') {
+    throw invalid('scope.OS-INHERIT:inherited_to only takes the value projects');
+  }
+  if (f.includeSubtree && f.projectId === undefined) {
+    throw invalid('scope.project.id needs to be specified if include_subtree is also specified');
   }
   return f;
 }
 
+/** The grant an entry comes from: the assignment itself, or the inherited one it is derived from. */
 function assignmentLink(req: FastifyRequest, e: AssignmentEntry, actor: 'user' | 'group', actorId: string, roleId: string) {
+  const source = e.inheritedFrom ?? (e.inherited ? e : null);
+  if (source) {
+    return v3Url(req, `/OS-INHERIT/${source.target}s/${source.targetId}/${actor}s/${actorId}/roles/${roleId}/inherited_to_projects`);
+  }
   const target = e.target === 'system' ? '/system' : `/${e.target}s/${e.targetId}`;
   return v3Url(req, `${target}/${actor}s/${actorId}/roles/${roleId}`);
 }
@@ -59,6 +69,7 @@ export function roleAssignmentRoutes(identity: Identity): RouteTable {
           const roleRef: Record<string, unknown> = { id: e.roleId };
           const scope: Record<string, unknown> = e.target === 'system' ? { system: { all: true } }
             : { [e.target]: { id: e.targetId } };
+          if (e.inherited) scope['OS-INHERIT:inherited_to'] = 'projects';
           if (names) {
             const actor = (e.actor === 'user' ? names.users : names.groups).get(e.actorId);
             if (actor) Object.assign(actorRef, { name: actor.name, domain: names.domainRef(actor.domain_id) });

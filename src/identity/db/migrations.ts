@@ -116,6 +116,35 @@ function initial(engine: Engine): Migration {
   };
 }
 
+/** Inherited role assignments (Keystone's OS-INHERIT): an assignment on a domain or project
+ * that applies to the projects below it rather than to the target itself. As in Keystone it is
+ * the same row with `inherited` set, so a role may be held both ways on one target; the primary
+ * key grows by that column, which SQLite can only do by rebuilding the table (done the same way
+ * on both engines). */
+function inheritedAssignments(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('assignment_next')
+        .addColumn('type', 'varchar(16)', (c) => c.notNull())
+        .addColumn('actor_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('target_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('role_id', 'varchar(64)', (c) => c.notNull().references('role.id'))
+        .addColumn('inherited', 'integer', (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('assignment_inherited_pk', ['type', 'actor_id', 'target_id', 'role_id', 'inherited'])
+        .execute();
+      await db.insertInto('assignment_next' as never)
+        .columns(['type', 'actor_id', 'target_id', 'role_id'] as never)
+        .expression(db.selectFrom('assignment' as never).select(['type', 'actor_id', 'target_id', 'role_id'] as never))
+        .execute();
+      await db.schema.dropTable('assignment').execute();
+      await db.schema.alterTable('assignment_next').renameTo('assignment').execute();
+      for (const col of ['actor_id', 'target_id', 'role_id']) {
+        await db.schema.createIndex(`assignment_${col.replace('_id', '')}_idx`).on('assignment').column(col).execute();
+      }
+    },
+  };
+}
+
 export function identityMigrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine) };
+  return { '0001_initial': initial(engine), '0002_inherited_assignments': inheritedAssignments() };
 }

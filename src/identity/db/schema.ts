@@ -77,6 +77,8 @@ export interface AssignmentTable {
   /** Project or domain id; SYSTEM_TARGET for system assignments. */
   target_id: string;
   role_id: string;
+  /** 1: applies to the projects below the target (OS-INHERIT), not to the target itself. */
+  inherited: number;
 }
 
 export interface RegionTable {

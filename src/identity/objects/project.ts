@@ -95,6 +95,37 @@ export async function listProjects(db: DB, f: ProjectFilter): Promise<ProjectTab
   return f.tags || f.tagsAny || f.notTags || f.notTagsAny ? rows.filter((p) => matchesTags(p, f)) : rows;
 }
 
+/** A project's domain and its ancestors, nearest first (what inherited assignments flow from). */
+export async function projectLineage(db: DB, id: string): Promise<{ domainId: string; ancestors: string[] } | null> {
+  const p = await findProject(db, id);
+  if (!p) return null;
+  const ancestors: string[] = [];
+  let parent = p.parent_id;
+  while (parent && !ancestors.includes(parent)) {
+    ancestors.push(parent);
+    parent = (await db.selectFrom('project').select('parent_id').where('id', '=', parent).executeTakeFirst())?.parent_id ?? null;
+  }
+  return { domainId: p.domain_id, ancestors };
+}
+
+/** The projects below these ones (children, their children, ...), not including them. */
+export async function projectsBelow(db: DB, ids: string[]): Promise<string[]> {
+  const out: string[] = [];
+  let level = ids;
+  while (level.length) {
+    level = (await db.selectFrom('project').select('id').where('parent_id', 'in', level).execute())
+      .map((r) => r.id).filter((id) => !out.includes(id));
+    out.push(...level);
+  }
+  return out;
+}
+
+/** The projects of these domains. */
+export async function projectsInDomains(db: DB, domainIds: string[]): Promise<string[]> {
+  if (!domainIds.length) return [];
+  return (await db.selectFrom('project').select('id').where('domain_id', 'in', domainIds).execute()).map((r) => r.id);
+}
+
 export function projectTags(p: ProjectTable): string[] {
   return parseJson<string[]>(p.tags, []);
 }
