@@ -6,7 +6,7 @@ import type { Identity } from '../context.js';
 import { NULL_DOMAIN } from '../db/schema.js';
 import { invalid } from '../errors.js';
 import { collectionLinks, query, queryFlag, sendJson, v3Url } from '../http.js';
-import { listAssignments, type AssignmentEntry, type AssignmentFilter } from '../objects/assignment.js';
+import { listAssignments, type AssignmentEntry, type AssignmentFilter } from '../objects/role_assignment_list.js';
 import { listProjects } from '../objects/project.js';
 import { listDomains } from '../objects/domain.js';
 import { listUsers } from '../objects/user.js';
