@@ -39,24 +39,32 @@ Ctrl-C (or SIGTERM) stops the server, then closes the databases.`)
 
 program.command('serve')
   .description('serve one service at the root path, in the foreground (scale-out, conformance suites, benchmarks)')
-  .argument('<service>', 'the service to serve: placement')
+  .argument('<service>', 'the service to serve: placement, identity or image')
   .option('--port <port>', 'TCP port to listen on', '8778')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--data-dir <dir>', 'where the service keeps its state (SQLite databases)', './data')
   .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
-  .option('--database-url <url>', 'postgresql://user@host/db, or a SQLite file; default: [placement_database] '
-    + 'connection, else SQLite in the data dir')
+  .option('--database-url <url>', 'postgresql://user@host/db, or a SQLite file; default: the service\'s '
+    + '[placement_database], [identity_database] or [image_database] connection, else SQLite in the data dir')
   .option('--auth-strategy <strategy>', 'keystone: validate X-Auth-Token with the identity service at '
     + '[keystone_authtoken] auth_url, as its service user (username, password, project_name); noauth2: '
     + 'trust the token "USER[:PROJECT]" (upstream\'s test mode). Default: [api] auth_strategy, else '
     + 'keystone when auth_url is set, else noauth2 (with a warning)')
   .addHelpText('after', `
+Scale-out: \`serve identity\` bootstraps admin, demo and the services' users (passwords in
+DATA_DIR/credentials.json) and catalogs itself; run the other services with [keystone_authtoken]
+auth_url pointing at it (username placement or glance, password service_password from that file),
+and catalog them with \`openstack endpoint create\`. --auth-strategy does not apply to identity.
+
 Environment (upstream Placement's functional-test fixtures): PLACEMENT_POLICY_MODE=default|legacy|
 secure|open selects [oslo_policy] settings; PLACEMENT_CORS_ALLOWED_ORIGIN, PLACEMENT_CORS_ALLOW_HEADERS
 set [cors].`)
   .action(async (service: string, opts) => {
-    if (service !== 'placement') program.error(`unknown service: ${service} (available: placement)`);
-    await (await import('./serve.js')).servePlacement(opts);
+    const { SERVABLE, serve } = await import('./serve.js');
+    if (!(SERVABLE as readonly string[]).includes(service)) {
+      program.error(`unknown service: ${service} (available: ${SERVABLE.join(', ')})`);
+    }
+    await serve(service, opts);
   });
 
 try {

@@ -1,11 +1,11 @@
 // `concord up`: the whole cloud in one process, on one port, at DevStack-style paths.
-import { hostname, homedir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../common/log.js';
 import { buildCloud, type AllInOne } from './cloud.js';
 import { cloudsYaml, writeCloudsYaml, type WrittenClouds } from './clouds.js';
 import { CREDENTIALS_FILE } from './credentials.js';
-import { parsePort, resolveRuntime } from './runtime.js';
+import { parsePort, publicBase, resolveRuntime } from './runtime.js';
 import { stopOnSignals } from './shutdown.js';
 
 export interface UpOptions {
@@ -15,13 +15,6 @@ export interface UpOptions {
   config?: string;
 }
 
-/** The base URL the catalog advertises: [DEFAULT] public_endpoint, else where we listen (this
- * machine's name when listening on every address, which no client can connect to as such). */
-export function publicBase(configured: string, host: string, port: number): string {
-  if (configured) return configured.replace(/\/+$/, '');
-  const name = host === '0.0.0.0' || host === '::' ? hostname() : host;
-  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
-}
 
 /** What the user is told once the cloud is up. The generated admin password is shown only on the
  * start that generated it, and only to a terminal: output captured into a log file never holds it. */

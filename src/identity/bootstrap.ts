@@ -19,8 +19,9 @@ export interface ServiceSpec {
   /** Service name, also the name of its service user (nova, placement, ...). */
   name: string;
   type: string;
-  /** Public URL; internal and admin default to it (one port serves all in concord). */
-  url: string;
+  /** Public URL; internal and admin default to it (one port serves all in concord). Without one
+   * only the service user is made: the operator catalogs the service where it runs. */
+  url?: string;
   internalUrl?: string;
   adminUrl?: string;
   description?: string;
@@ -126,6 +127,7 @@ export async function bootstrapIdentity(identity: Identity, opts: BootstrapOptio
     ...opts.services,
   ];
   for (const s of catalogued) {
+    if (!s.url) continue;
     await ensureCatalogEntry(db, s, {
       public: s.url, internal: s.internalUrl ?? s.url, admin: s.adminUrl ?? s.url,
     }, region);

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadCredentials } from '../../src/cli/credentials.js';
 import { cloudsYaml, writeCloudsYaml } from '../../src/cli/clouds.js';
-import { publicBase, upBanner } from '../../src/cli/up.js';
+import { upBanner } from '../../src/cli/up.js';
+import { publicBase } from '../../src/cli/runtime.js';
 
 const dirs: string[] = [];
 const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'concord-up-unit-')); dirs.push(d); return d; };

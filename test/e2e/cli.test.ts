@@ -1,5 +1,6 @@
 // The `concord` command as a user runs it: up (restart on the same data dir, Ctrl-C, the user's
-// own clouds.yaml left alone, --config), serve placement with either auth strategy, --help.
+// own clouds.yaml left alone, --config), serve placement with either auth strategy, serve identity
+// and image as separate processes (scale-out), --help.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,13 +22,13 @@ async function login(base: string, user: string, password: string, project: stri
   return res.headers.get('x-subject-token')!;
 }
 
-/** `concord serve placement` as the conformance harness starts it; resolves once it answers. */
-async function servePlacement(args: string[]) {
+/** `concord serve SERVICE` as the conformance harness starts it; resolves once it answers. */
+async function serveService(service: string, args: string[], env: Record<string, string> = {}) {
   const port = await freePort();
   const dataDir = tmp('serve');
   let out = '';
-  const proc = spawn(process.execPath, ['--no-deprecation', BIN, 'serve', 'placement', '--port', String(port),
-    '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--no-deprecation', BIN, 'serve', service, '--port', String(port),
+    '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   proc.stdout.on('data', (d) => { out += d; });
   proc.stderr.on('data', (d) => { out += d; });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
@@ -35,11 +36,11 @@ async function servePlacement(args: string[]) {
   for (const deadline = Date.now() + 20000; ;) {
     if (proc.exitCode !== null) break;
     if (await fetch(base).then(() => true, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`serve placement did not start:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`serve ${service} did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    base, log: () => out, exited,
+    base, dataDir, log: () => out, exited,
     get: (path: string, token?: string) => fetch(`${base}${path}`, {
       headers: { 'openstack-api-version': 'placement latest', ...(token ? { 'x-auth-token': token } : {}) },
     }),
@@ -51,6 +52,8 @@ async function servePlacement(args: string[]) {
     },
   };
 }
+
+const servePlacement = (args: string[]) => serveService('placement', args);
 
 describe('concord up', () => {
   it('starts again on the same data dir with the same accounts and keys, and stops on Ctrl-C', async () => {
@@ -175,6 +178,59 @@ describe('concord serve placement', () => {
     const keystone = await servePlacement(['--auth-strategy', 'keystone']);
     expect(await keystone.exited).toBe(1);
     expect(keystone.log()).toContain('auth strategy keystone needs [keystone_authtoken] auth_url');
+  });
+});
+
+describe('concord serve identity and image (scale-out)', () => {
+  it('runs identity alone, and image validating its tokens over HTTP as glance', async () => {
+    const identity = await serveService('identity', []);
+    try {
+      const stored = JSON.parse(readFileSync(join(identity.dataDir, 'credentials.json'), 'utf8'));
+      const versions = await fetch(`${identity.base}/v3`);
+      expect((await versions.json()).version.links[0].href).toBe(`${identity.base}/v3/`);
+      const token = await fetch(`${identity.base}/v3/auth/tokens`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ auth: {
+          identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: stored.admin_password } } },
+          scope: { project: { name: 'admin', domain: { id: 'default' } } },
+        } }),
+      });
+      expect(token.status).toBe(201);
+      const adminToken = token.headers.get('x-subject-token')!;
+      // Only identity is catalogued; the service users exist for the other services to log in.
+      const body = await token.json();
+      expect(body.token.catalog.map((e: { type: string }) => e.type)).toEqual(['identity']);
+
+      const image = await serveService('image', [], {
+        CONCORD_KEYSTONE_AUTHTOKEN__AUTH_URL: `${identity.base}/v3`,
+        CONCORD_KEYSTONE_AUTHTOKEN__USERNAME: 'glance',
+        CONCORD_KEYSTONE_AUTHTOKEN__PASSWORD: stored.service_password,
+      });
+      try {
+        expect((await fetch(`${image.base}/v2/images`)).status).toBe(401);
+        const created = await fetch(`${image.base}/v2/images`, {
+          method: 'POST', headers: { 'x-auth-token': adminToken, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'scaled', disk_format: 'raw', container_format: 'bare' }),
+        });
+        expect(created.status).toBe(201);
+        const list = await (await fetch(`${image.base}/v2/images`, { headers: { 'x-auth-token': adminToken } })).json();
+        expect(list.images.map((i: { name: string }) => i.name)).toEqual(['scaled']);
+        expect(image.log()).not.toContain(stored.service_password);
+      } finally {
+        expect(await image.stop()).toBe(0);
+      }
+    } finally {
+      expect(await identity.stop()).toBe(0);
+    }
+  });
+
+  it('refuses --auth-strategy for identity, and unknown services', async () => {
+    const identity = await serveService('identity', ['--auth-strategy', 'noauth2']);
+    expect(await identity.exited).toBe(1);
+    expect(identity.log()).toContain('identity validates its own tokens');
+    const bogus = spawnSync(process.execPath, [BIN, 'serve', 'compute'], { encoding: 'utf8' });
+    expect(bogus.status).not.toBe(0);
+    expect(bogus.stderr).toContain('unknown service: compute (available: placement, identity, image)');
   });
 });
 
