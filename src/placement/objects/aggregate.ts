@@ -16,27 +16,35 @@ export async function providerAggregates(db: Db, rp: { id: number }): Promise<st
   return rows.map((r) => r.uuid);
 }
 
-/** Aggregate ids for these UUIDs, creating the aggregates that do not exist yet. Aggregates are
- * never deleted, so ids already seen are remembered (`known`); most of the others exist
- * already, so they are looked up before any insert. */
-async function ensureAggregates(trx: Db, known: ExternalIdScope, uuids: string[]): Promise<Map<string, number>> {
+/** Ids of the aggregates among these UUIDs that exist. Aggregates are never deleted, so ids
+ * already seen are remembered (`known`). */
+async function findAggregates(db: Db, known: ExternalIdScope, uuids: string[]): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
   for (const u of uuids) {
     const id = known.get(`aggregates:${u}`);
     if (id !== undefined) ids.set(u, id);
   }
-  const find = async (wanted: string[]) => (await trx.selectFrom('placement_aggregates').select(['id', 'uuid'])
-    .where('uuid', 'in', wanted).execute()).map((r): [string, number] => [r.uuid, r.id]);
   const unknown = uuids.filter((u) => !ids.has(u));
-  if (unknown.length) for (const [u, id] of await find(unknown)) ids.set(u, id);
+  if (unknown.length) {
+    for (const r of await db.selectFrom('placement_aggregates').select(['id', 'uuid']).where('uuid', 'in', unknown).execute()) {
+      ids.set(r.uuid, r.id);
+    }
+  }
+  for (const [u, id] of ids) known.set(`aggregates:${u}`, id);
+  return ids;
+}
+
+/** Aggregate ids for these UUIDs, creating the aggregates that do not exist yet (inside the
+ * caller's transaction: a write that fails leaves no aggregate behind). */
+async function ensureAggregates(trx: Db, known: ExternalIdScope, uuids: string[]): Promise<Map<string, number>> {
+  const ids = await findAggregates(trx, known, uuids);
   const missing = uuids.filter((u) => !ids.has(u));
   if (missing.length) {
     const ts = now();
     await trx.insertInto('placement_aggregates').values(missing.map((uuid) => ({ uuid, created_at: ts, updated_at: null })))
       .onConflict((oc) => oc.column('uuid').doNothing()).execute();
-    for (const [uuid, id] of await find(missing)) ids.set(uuid, id);
+    for (const [u, id] of await findAggregates(trx, known, missing)) ids.set(u, id);
   }
-  for (const [u, id] of ids) known.set(`aggregates:${u}`, id);
   return ids;
 }
 
@@ -46,13 +54,17 @@ async function ensureAggregates(trx: Db, known: ExternalIdScope, uuids: string[]
 export async function setProviderAggregates(db: Kysely<PlacementDB>, engine: Engine, known: ExternalIds, uuid: string,
   uuids: string[], expected: number | null): Promise<ProviderRef> {
   if (engine === 'postgres' && expected !== null) {
-    // Creating the aggregates first is harmless if the write then fails: an aggregate without
-    // members is what upstream leaves behind too.
+    // One statement when every aggregate exists already (the usual case: compute nodes join
+    // aggregates that others are in); a new aggregate is created in the general path's
+    // transaction, so that a failed write leaves none behind.
+    const wanted = [...new Set(uuids)];
     const scope = known.begin();
-    const ids = await ensureAggregates(db, scope, [...new Set(uuids)]);
+    const ids = await findAggregates(db, scope, wanted);
     scope.commit();
-    const done = await setAggregatesAtOnce(db, uuid, expected, [...ids.values()]);
-    if (done) return done;
+    if (ids.size === wanted.length) {
+      const done = await setAggregatesAtOnce(db, uuid, expected, [...ids.values()]);
+      if (done) return done;
+    }
   }
   const scope = known.begin();
   const rp = await db.transaction().execute(async (trx) => {
