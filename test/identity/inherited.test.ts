@@ -1,10 +1,16 @@
 // Inherited role assignments (OS-INHERIT): a role granted on a domain or project "inherited to
 // projects" applies to the projects below it — in tokens, in /v3/auth/projects and in effective
-// role assignment lists — and not to the target itself.
+// role assignment lists — and not to the target itself. On both engines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdentity, type TestIdentity } from '../helpers/identity.js';
+import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 
-describe('inherited role assignments (OS-INHERIT)', () => {
+const skipPg = postgresUnavailable();
+const ENGINES = [{ engine: 'SQLite', postgres: false }, ...(skipPg ? [] : [{ engine: 'PostgreSQL', postgres: true }])];
+if (skipPg) describe.skip(`inherited role assignments on PostgreSQL (skipped: ${skipPg})`, () => { it('needs PostgreSQL', () => {}); });
+
+describe.each(ENGINES)('inherited role assignments (OS-INHERIT), $engine', ({ postgres }) => {
+  let pg: PgCluster | undefined;
   let t: TestIdentity;
   let domain: string;
   let top: string;
@@ -16,7 +22,8 @@ describe('inherited role assignments (OS-INHERIT)', () => {
   const rolesOf = (r: { body: any }) => (r.body.token.roles as { name: string }[]).map((x) => x.name).sort();
 
   beforeAll(async () => {
-    t = await startIdentity();
+    if (postgres) pg = await startPostgres();
+    t = await startIdentity(pg ? { databaseUrl: await pg.createDatabase('inherited') } : {});
     domain = (await t.call('POST', '/v3/domains', { domain: { name: 'estate' } })).body.domain.id;
     top = (await t.call('POST', '/v3/projects', { project: { name: 'top', domain_id: domain } })).body.project.id;
     child = (await t.call('POST', '/v3/projects', { project: { name: 'child', parent_id: top } })).body.project.id;
@@ -25,7 +32,10 @@ describe('inherited role assignments (OS-INHERIT)', () => {
     expect((await t.call('PUT', `/v3/groups/${group}/users/${user}`)).status).toBe(204);
     for (const r of (await t.call('GET', '/v3/roles')).body.roles) role[r.name] = r.id;
   });
-  afterAll(async () => { await t.close(); });
+  afterAll(async () => {
+    await t?.close();
+    pg?.stop();
+  });
 
   const domainGrant = () => `/v3/OS-INHERIT/domains/${domain}/users/${user}/roles/${role.member}/inherited_to_projects`;
 
