@@ -60,6 +60,11 @@ export const OPTIONS = {
     'Identity database URL; defaults to [database] connection.'),
   tokenExpiration: opt<number>('token', 'expiration', 'int', 3600,
     'Seconds a token stays valid after it is issued.'),
+  credentialKeyRepository: opt<string>('credential', 'key_repository', 'string', '',
+    'Directory holding the key credential blobs are encrypted with (created when missing). Empty: '
+    + 'DATA_DIR/credential-keys. Every identity process must share it.'),
+  credentialUserLimit: opt<number>('credential', 'user_limit', 'int', 500,
+    'Most credentials one user may hold.'),
   jwsPrivateKeyRepository: opt<string>('jwt_tokens', 'jws_private_key_repository', 'string', '',
     'Directory holding private.pem, the Ed25519 key tokens are signed with (created when missing). '
     + 'Empty: DATA_DIR/jws-keys/private. Every identity process must share it.'),

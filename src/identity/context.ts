@@ -6,6 +6,7 @@ import type { Engine } from '../common/db/index.js';
 import type { Enforcer } from '../common/policy/index.js';
 import type { IdentityDB } from './db/schema.js';
 import type { TokenSigner } from './token/signer.js';
+import type { CredentialKeys } from './objects/credential_keys.js';
 
 export interface Identity {
   db: Kysely<IdentityDB>;
@@ -14,6 +15,8 @@ export interface Identity {
   policy: Enforcer;
   log: Logger;
   signer: TokenSigner;
+  /** Seals and opens credential blobs. */
+  credentialKeys: CredentialKeys;
 }
 
 /** Keystone's id for the domain `keystone-manage bootstrap` creates. */

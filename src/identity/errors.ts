@@ -14,7 +14,7 @@ export function invalid(message: string): HttpError {
   return new HttpError(400, message);
 }
 
-export type Kind = 'domain' | 'project' | 'project tag' | 'user' | 'group' | 'role' | 'region' | 'service'
+export type Kind = 'domain' | 'project' | 'project tag' | 'credential' | 'user' | 'group' | 'role' | 'region' | 'service'
   | 'endpoint' | 'token' | 'Application Credential';
 
 export function notFound(kind: Kind, id: string): HttpError {

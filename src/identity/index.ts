@@ -9,6 +9,7 @@ import type { IdentityDB } from './db/schema.js';
 import { identityMigrations } from './db/migrations.js';
 import { pruneRevocations } from './objects/revocation.js';
 import { TokenSigner } from './token/signer.js';
+import { CredentialKeys } from './objects/credential_keys.js';
 import type { Identity } from './context.js';
 
 export interface IdentityInstance extends Identity {
@@ -27,7 +28,8 @@ export async function createIdentity(opts: {
     config.jwsPrivateKeyRepository || join(dataDir, 'jws-keys', 'private'),
     config.jwsPublicKeyRepository || join(dataDir, 'jws-keys', 'public'),
   );
-  return { db, engine, config, policy: opts.policy, log: opts.log, signer, close };
+  const credentialKeys = CredentialKeys.load(config.credentialKeyRepository || join(dataDir, 'credential-keys'));
+  return { db, engine, config, policy: opts.policy, log: opts.log, signer, credentialKeys, close };
 }
 
 export type { Identity } from './context.js';

@@ -23,6 +23,7 @@ import { serviceRoutes } from './api/services.js';
 import { endpointRoutes } from './api/endpoints.js';
 import { regionRoutes } from './api/regions.js';
 import { applicationCredentialRoutes } from './api/application_credentials.js';
+import { credentialRoutes } from './api/credentials.js';
 
 export function identityRoutes(identity: Identity): RouteTable {
   return withHead({
@@ -40,6 +41,7 @@ export function identityRoutes(identity: Identity): RouteTable {
     ...endpointRoutes(identity),
     ...regionRoutes(identity),
     ...applicationCredentialRoutes(identity),
+    ...credentialRoutes(identity),
   });
 }
 

@@ -8,7 +8,7 @@ import { startIdentity, type TestIdentity } from '../helpers/identity.js';
 
 const TABLES: (keyof IdentityDB)[] = [
   'domain', 'project', 'user', 'group', 'user_group_membership', 'role', 'implied_role', 'assignment', 'region',
-  'service', 'endpoint', 'application_credential', 'application_credential_role', 'revocation_event',
+  'service', 'endpoint', 'application_credential', 'application_credential_role', 'revocation_event', 'credential',
 ];
 
 async function fingerprint(t: TestIdentity): Promise<string> {
@@ -39,29 +39,34 @@ describe('fuzz: bad input never 5xx and never changes anything', () => {
     fc.string({ maxLength: 10 }).map(encodeURIComponent));
   const collection = fc.constantFrom('domains', 'projects', 'users', 'groups', 'roles', 'services', 'endpoints',
     'regions', 'role_assignments', 'role_inferences', 'auth/tokens', 'auth/catalog', 'auth/projects', 'auth/domains',
-    'auth/system');
+    'auth/system', 'credentials');
   const path = () => fc.oneof(
     collection.map((c) => `/v3/${c}`),
     fc.tuple(collection, segment()).map(([c, s]) => `/v3/${c}/${s}`),
     fc.tuple(fc.constantFrom('projects', 'domains', 'system'), segment(), fc.constantFrom('users', 'groups'), segment(), segment())
       .map(([a, b, c, d, e]) => (a === 'system' ? `/v3/system/${c}/${d}/roles/${e}` : `/v3/${a}/${b}/${c}/${d}/roles/${e}`)),
-    fc.tuple(segment(), fc.constantFrom('password', 'groups', 'projects', 'application_credentials'), segment())
-      .map(([u, sub, x]) => `/v3/users/${u}/${sub}${sub === 'application_credentials' ? `/${x}` : ''}`),
+    fc.tuple(segment(), fc.constantFrom('password', 'groups', 'projects', 'application_credentials', 'credentials/OS-EC2'), segment())
+      .map(([u, sub, x]) => `/v3/users/${u}/${sub}${sub === 'application_credentials' || sub === 'credentials/OS-EC2' ? `/${x}` : ''}`),
+    fc.tuple(fc.constantFrom('projects', 'domains'), segment(), fc.constantFrom('users', 'groups'), segment(), segment())
+      .map(([a, b, c, d, e]) => `/v3/OS-INHERIT/${a}/${b}/${c}/${d}/roles/${e}/inherited_to_projects`),
+    fc.tuple(segment(), segment()).map(([p, tag]) => `/v3/projects/${p}/tags/${tag}`),
     fc.tuple(segment(), segment()).map(([a, b]) => `/v3/roles/${a}/implies/${b}`),
     fc.tuple(segment(), segment()).map(([g, u]) => `/v3/groups/${g}/users/${u}`),
   );
   const member = fc.constantFrom('domain', 'project', 'user', 'group', 'role', 'service', 'endpoint', 'region',
-    'application_credential', 'auth');
+    'application_credential', 'auth', 'credential', 'tags', 'tenant_id');
   const body = fc.oneof(
     fc.constant(undefined),
     fc.jsonValue(),
     fc.tuple(member, fc.jsonValue()).map(([k, v]) => ({ [k]: v })),
     fc.tuple(member, fc.dictionary(fc.constantFrom('name', 'id', 'domain_id', 'enabled', 'password', 'parent_id',
-      'identity', 'scope', 'methods', 'url', 'interface', 'service_id', 'roles', 'expires_at', 'type', 'options'),
+      'identity', 'scope', 'methods', 'url', 'interface', 'service_id', 'roles', 'expires_at', 'type', 'options',
+      'blob', 'user_id', 'project_id'),
     fc.oneof(fc.jsonValue(), fc.constant('x'), fc.constant(''), fc.constant(null)))).map(([k, v]) => ({ [k]: v })),
   );
   const query = fc.dictionary(fc.constantFrom('name', 'enabled', 'domain_id', 'user.id', 'group.id', 'scope.project.id',
-    'effective', 'include_names', 'scope.system', 'parent_id', 'nocatalog', 'interface'),
+    'effective', 'include_names', 'scope.system', 'parent_id', 'nocatalog', 'interface', 'include_subtree',
+    'scope.OS-INHERIT:inherited_to', 'tags', 'not-tags-any', 'type', 'user_id'),
   fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...['true', 'false', '0']))).map((q) => {
     const s = new URLSearchParams(q).toString();
     return s ? `?${s}` : '';

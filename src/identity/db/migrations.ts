@@ -145,6 +145,29 @@ function inheritedAssignments(): Migration {
   };
 }
 
+/** Credentials (/v3/credentials, and the EC2 ones of /v3/users/{id}/credentials/OS-EC2): blobs
+ * kept encrypted, with the hash of the key that encrypted them, as Keystone keeps them. */
+function credentials(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('credential')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('project_id', 'varchar(64)')
+        .addColumn('type', 'varchar(255)', (c) => c.notNull())
+        .addColumn('encrypted_blob', 'text', (c) => c.notNull())
+        .addColumn('key_hash', 'varchar(64)', (c) => c.notNull())
+        .addColumn('extra', 'text', (c) => c.notNull()).execute();
+      await db.schema.createIndex('credential_user_idx').on('credential').column('user_id').execute();
+      await db.schema.createIndex('credential_project_idx').on('credential').column('project_id').execute();
+    },
+  };
+}
+
 export function identityMigrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine), '0002_inherited_assignments': inheritedAssignments() };
+  return {
+    '0001_initial': initial(engine),
+    '0002_inherited_assignments': inheritedAssignments(),
+    '0003_credentials': credentials(),
+  };
 }

@@ -135,6 +135,19 @@ export interface RevocationEventTable {
   revoked_at: string;
 }
 
+export interface CredentialTable {
+  /** uuid hex; for EC2 credentials the SHA-256 of the access key (Keystone's). */
+  id: string;
+  user_id: string;
+  project_id: string | null;
+  type: string;
+  /** AES-256-GCM of the blob, base64 (see objects/credential_keys.ts). */
+  encrypted_blob: string;
+  /** SHA-256 of the key it was encrypted with. */
+  key_hash: string;
+  extra: string;
+}
+
 export interface IdentityDB {
   domain: DomainTable;
   project: ProjectTable;
@@ -150,6 +163,7 @@ export interface IdentityDB {
   application_credential: ApplicationCredentialTable;
   application_credential_role: ApplicationCredentialRoleTable;
   revocation_event: RevocationEventTable;
+  credential: CredentialTable;
 }
 
 export const NULL_DOMAIN = '<<null>>';

@@ -207,6 +207,7 @@ export async function deleteProjectRows(db: DB, ids: string[]): Promise<void> {
   await db.deleteFrom('assignment').where('target_id', 'in', ids)
     .where('type', 'in', ['UserProject', 'GroupProject']).execute();
   await db.deleteFrom('application_credential').where('project_id', 'in', ids).execute();
+  await db.deleteFrom('credential').where('project_id', 'in', ids).execute();
   await db.updateTable('user').set({ default_project_id: null }).where('default_project_id', 'in', ids).execute();
   // Children first: parent_id references project.id.
   const remaining = new Set(ids);
