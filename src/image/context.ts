@@ -14,6 +14,8 @@ export interface Image {
   policy: Enforcer;
   log: Logger;
   store: FilesystemStore;
+  /** Data staged for an import (PUT /v2/images/{id}/stage). */
+  staging: FilesystemStore;
   /** [DEFAULT] user_storage_quota in bytes; 0: unlimited. */
   userStorageQuota: number;
 }

@@ -24,7 +24,8 @@ export async function createImage(opts: {
   const { db, engine, close } = openDatabase<ImageDB>(url);
   await migrate(db, imageMigrations(engine), 'image');
   const store = new FilesystemStore(config.filesystemStoreDatadir || join(dataDir, 'images'));
-  return { db, engine, config, policy: opts.policy, log: opts.log, store, userStorageQuota, close };
+  const staging = new FilesystemStore(config.nodeStagingUri.replace(/^file:\/\//, '') || join(dataDir, 'image-staging'));
+  return { db, engine, config, policy: opts.policy, log: opts.log, store, staging, userStorageQuota, close };
 }
 
 export type { Image } from './context.js';

@@ -12,6 +12,7 @@ import { PUBLIC_PATHS, versionRoutes } from './api/versions.js';
 import { schemaRoutes } from './api/schemas.js';
 import { imageRoutes } from './api/images.js';
 import { imageDataRoutes, isUpload } from './api/image_data.js';
+import { imageImportRoutes } from './api/image_import.js';
 import { imageTagRoutes } from './api/image_tags.js';
 import { imageMemberRoutes } from './api/image_members.js';
 import { imageActionRoutes } from './api/image_actions.js';
@@ -23,6 +24,7 @@ export function imageServiceRoutes(image: Image): RouteTable {
     ...schemaRoutes(),
     ...imageRoutes(image),
     ...imageDataRoutes(image),
+    ...imageImportRoutes(image),
     ...imageTagRoutes(image),
     ...imageMemberRoutes(image),
     ...imageActionRoutes(image),

@@ -55,7 +55,7 @@ describe.each([
     fc.constantFrom('/', '/versions', '/v2/images', '/v2/schemas/image', '/v2/schemas/members', '/v2/info/import'),
     id.map((i) => `/v2/images/${i}`),
     fc.tuple(id, fc.constantFrom('/file', '/tags/x', '/tags/%2F', '/members', '/members/p2', '/members/p9',
-      '/actions/deactivate', '/actions/reactivate', '/actions/x')).map(([i, tail]) => `/v2/images/${i}${tail}`),
+      '/actions/deactivate', '/actions/reactivate', '/actions/x', '/stage', '/import')).map(([i, tail]) => `/v2/images/${i}${tail}`),
   );
   const query = fc.dictionary(
     fc.constantFrom('limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'name', 'status', 'visibility', 'member_status',

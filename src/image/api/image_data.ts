@@ -8,29 +8,32 @@ import type { Image } from '../context.js';
 import { badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from '../errors.js';
 import { mediaType, noContent, param } from '../http.js';
 import { checkTransition, restoreImage, saveImage, storageUsage, type ImageRecord } from '../objects/image.js';
-import { DataStreamError, DataTooLarge } from '../store/filesystem.js';
+import { DataStreamError, DataTooLarge, type StoredData } from '../store/filesystem.js';
 import { virtualSize } from '../store/inspect.js';
 import { lookupImage } from './access.js';
 
 const UPLOAD_ROUTE = '/v2/images/:image_id/file';
+const STAGE_ROUTE = '/v2/images/:image_id/stage';
 
-/** Whether a request is an upload, whose body the handler streams itself (no body limit applies). */
+/** Whether a request is an upload (or staging), whose body the handler streams itself (no body
+ * limit applies). */
 export function isUpload(req: FastifyRequest): boolean {
-  return req.method === 'PUT' && (req.routeOptions.url ?? '').endsWith(UPLOAD_ROUTE);
+  const route = req.routeOptions.url ?? '';
+  return req.method === 'PUT' && (route.endsWith(UPLOAD_ROUTE) || route.endsWith(STAGE_ROUTE));
 }
 
 /** Glance's messages for data over the size cap or over the owner's storage quota. */
-function overCap(): HttpError {
+export function overCap(): HttpError {
   return tooLarge('The incoming image is too large: The provided image is too large.', { connection: 'close' });
 }
-function overQuota(remaining: number, size?: number): HttpError {
+export function overQuota(remaining: number, size?: number): HttpError {
   const data = size === undefined ? 'data' : `data ${size}`;
   return tooLarge(`Image exceeds the storage quota: The size of the ${data} will exceed the limit. ${remaining} bytes `
     + 'remaining.', { connection: 'close' });
 }
 
 /** Why storing failed, as Glance reports store and client errors; anything else is a fault here. */
-function storeError(e: unknown, limit: UploadLimit): unknown {
+export function storeError(e: unknown, limit: UploadLimit): unknown {
   if (e instanceof DataTooLarge) return limit.byCap ? overCap() : overQuota(limit.remaining);
   if (e instanceof DataStreamError) return badRequest(`Error reading the image data: ${e.message}`);
   const code = (e as NodeJS.ErrnoException).code;
@@ -41,7 +44,7 @@ function storeError(e: unknown, limit: UploadLimit): unknown {
   return e;
 }
 
-interface UploadLimit {
+export interface UploadLimit {
   /** The most bytes this upload may store. */
   bytes: number;
   /** Whether the size cap, rather than the owner's quota, is what limits it. */
@@ -50,7 +53,7 @@ interface UploadLimit {
   remaining: number;
 }
 
-async function uploadLimit(image: Image, rec: ImageRecord): Promise<UploadLimit> {
+export async function uploadLimit(image: Image, rec: ImageRecord): Promise<UploadLimit> {
   const cap = image.config.imageSizeCap;
   const quota = image.userStorageQuota;
   const remaining = quota > 0 && rec.owner !== null
@@ -58,7 +61,19 @@ async function uploadLimit(image: Image, rec: ImageRecord): Promise<UploadLimit>
   return { bytes: Math.min(cap, remaining), byCap: cap <= remaining, remaining: Number.isFinite(remaining) ? remaining : 0 };
 }
 
-async function upload(image: Image, req: FastifyRequest, reply: FastifyReply) {
+/** The image once `stored` is its data: active, with its size, checksums and virtual size. */
+export function activeWith(rec: ImageRecord, stored: StoredData): ImageRecord {
+  return {
+    ...rec, status: 'active', size: stored.size, checksum: stored.md5, os_hash_algo: 'sha512',
+    os_hash_value: stored.sha512, virtual_size: virtualSize(rec.disk_format, stored.size, stored.head),
+  };
+}
+
+/** PUT .../file stores the data and makes the image active; PUT .../stage (interoperable
+ * import) keeps it in the staging area, the image 'uploading' until it is imported. */
+type Receive = 'upload' | 'stage';
+
+async function receive(image: Image, req: FastifyRequest, reply: FastifyReply, mode: Receive) {
   const ctype = mediaType(req);
   if (ctype !== 'application/octet-stream') {
     throw unsupportedMediaType(`Invalid content type ${req.headers['content-type'] ? ctype : 'None'}`);
@@ -67,14 +82,16 @@ async function upload(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const access = await lookupImage(image, req, id);
   access.enforce('upload_image');
   const before = access.record;
-  checkTransition(before, 'saving');
+  const interim = mode === 'upload' ? 'saving' : 'uploading';
+  const store = mode === 'upload' ? image.store : image.staging;
+  checkTransition(before, interim);
   const limit = await uploadLimit(image, before);
-  const saving: ImageRecord = { ...before, status: 'saving' };
-  if (!await saveImage(image.db, before, saving, before.status)) {
-    throw conflict(`Image status transition from ${before.status} to saving is not allowed`);
+  const receiving: ImageRecord = { ...before, status: interim };
+  if (!await saveImage(image.db, before, receiving, before.status)) {
+    throw conflict(`Image status transition from ${before.status} to ${interim} is not allowed`);
   }
   const restore = async () => {
-    await restoreImage(image.db, saving, before, 'saving');
+    await restoreImage(image.db, receiving, before, interim);
   };
 
   const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
@@ -86,7 +103,7 @@ async function upload(image: Image, req: FastifyRequest, reply: FastifyReply) {
     }
     // A request without a body at all reaches no parser: it uploads nothing.
     const body = req.body instanceof Readable ? req.body : Readable.from([]);
-    stored = await image.store.write(id, body, limit.bytes);
+    stored = await store.write(id, body, limit.bytes);
   } catch (e) {
     await restore();
     throw storeError(e, limit);
@@ -94,16 +111,13 @@ async function upload(image: Image, req: FastifyRequest, reply: FastifyReply) {
   // Two uploads to one project racing past the quota: the later one to finish gives way.
   const quota = image.userStorageQuota;
   if (quota > 0 && before.owner !== null && stored.size + await storageUsage(image.db, before.owner, id) > quota) {
-    await image.store.remove(id);
+    await store.remove(id);
     await restore();
     throw overQuota(Math.max(0, quota - await storageUsage(image.db, before.owner, id)), stored.size);
   }
-  const active: ImageRecord = {
-    ...saving, status: 'active', size: stored.size, checksum: stored.md5, os_hash_algo: 'sha512',
-    os_hash_value: stored.sha512, virtual_size: virtualSize(saving.disk_format, stored.size, stored.head),
-  };
-  if (!await saveImage(image.db, saving, active, 'saving')) {
-    await image.store.remove(id);
+  const after: ImageRecord = mode === 'stage' ? { ...receiving, size: stored.size } : activeWith(receiving, stored);
+  if (!await saveImage(image.db, receiving, after, interim)) {
+    await store.remove(id);
     throw new HttpError(410, `Image ${id} could not be found after upload. The image may have been deleted during `
       + 'the upload, cleaning up the chunks uploaded.');
   }
@@ -158,7 +172,10 @@ export function imageDataRoutes(image: Image): RouteTable {
   return {
     [UPLOAD_ROUTE]: {
       GET: (req, reply) => download(image, req, reply),
-      PUT: (req, reply) => upload(image, req, reply),
+      PUT: (req, reply) => receive(image, req, reply, 'upload'),
+    },
+    [STAGE_ROUTE]: {
+      PUT: (req, reply) => receive(image, req, reply, 'stage'),
     },
   };
 }

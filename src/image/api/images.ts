@@ -6,6 +6,7 @@ import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { badRequest, conflict, forbidden } from '../errors.js';
 import { applicationUrl, mediaType, noContent, param, queryPairs, requireJson, sendJson } from '../http.js';
+import { IMPORT_METHODS_HEADER } from './image_import.js';
 import { checkPropertyQuota, checkTagQuota, setAttribute } from '../objects/attributes.js';
 import { parseCreate } from '../objects/create_request.js';
 import {
@@ -45,6 +46,8 @@ async function create(image: Image, req: FastifyRequest, reply: FastifyReply) {
     throw e;
   });
   reply.header('location', `${applicationUrl(req)}/v2/images/${rec.id}`);
+  // How the data may be imported (openstacksdk reads it before `image create --import`).
+  if (image.config.enabledImportMethods.length) reply.header(IMPORT_METHODS_HEADER, image.config.enabledImportMethods.join(','));
   return sendJson(reply, 201, imageView(rec));
 }
 

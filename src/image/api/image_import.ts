@@ -1,0 +1,118 @@
+// Interoperable image import (Glance API 2.6+): data staged with PUT /v2/images/{id}/stage and
+// imported with method glance-direct, or fetched by the server from a URL with web-download
+// (only URLs that pass [import_filtering_opts]). The import runs in the background, as Glance's
+// task does: POST .../import answers 202, the image is 'importing' until its data is stored and
+// then 'active'; a failed import puts it back to 'queued' (its staged data is dropped).
+import type { FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import type { RouteTable } from '../../common/http/app.js';
+import type { Image } from '../context.js';
+import { badRequest, conflict } from '../errors.js';
+import { isObject, param, requireJson, sendJson } from '../http.js';
+import { restoreImage, saveImage, type ImageRecord } from '../objects/image.js';
+import { lookupImage } from './access.js';
+import { activeWith, uploadLimit } from './image_data.js';
+
+export const IMPORT_METHODS_HEADER = 'openstack-image-import-methods';
+
+/** Whether web-download may fetch `uri` (Glance's validate_import_uri). */
+export function importUriAllowed(image: Image, uri: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return false;
+  }
+  const c = image.config;
+  const scheme = u.protocol.replace(/:$/, '');
+  if (!c.importAllowedSchemes.includes(scheme)) return false;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (c.importAllowedHosts.length && !c.importAllowedHosts.includes(host)) return false;
+  if (c.importDisallowedHosts.includes(host)) return false;
+  const port = u.port || (scheme === 'https' ? '443' : scheme === 'http' ? '80' : '');
+  return !c.importAllowedPorts.length || c.importAllowedPorts.includes(port);
+}
+
+/** Where the data of an import comes from. */
+type Source = () => Promise<Readable>;
+
+async function fromStaging(image: Image, id: string): Promise<Readable> {
+  const staged = await image.staging.open(id);
+  if (!staged) throw new Error('no staged data');
+  return staged.size ? staged.stream(0, staged.size - 1) : (await staged.close(), Readable.from([]));
+}
+
+async function fromUrl(uri: string): Promise<Readable> {
+  const res = await fetch(uri);
+  if (!res.ok || !res.body) throw new Error(`GET ${uri}: ${res.status}`);
+  return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+}
+
+/** Stores the data and activates the image; on failure the image goes back to 'queued'. */
+async function runImport(image: Image, importing: ImageRecord, source: Source): Promise<void> {
+  const id = importing.id;
+  try {
+    const limit = await uploadLimit(image, importing);
+    const stored = await image.store.write(id, await source(), limit.bytes);
+    // Deleted meanwhile: its data has no image to belong to.
+    if (!await saveImage(image.db, importing, activeWith(importing, stored), 'importing')) await image.store.remove(id);
+  } catch (err) {
+    image.log.warn({ err, image: id }, 'image import failed');
+    await restoreImage(image.db, importing, { ...importing, status: 'queued', size: null }, 'importing').catch(() => undefined);
+  } finally {
+    await image.staging.remove(id).catch(() => undefined);
+  }
+}
+
+/** Checks the request as Glance does, takes the image to 'importing' and starts the import. */
+async function importImage(image: Image, req: FastifyRequest): Promise<void> {
+  const body = requireJson(req);
+  const method = isObject(body) && isObject(body.method) ? body.method : null;
+  const name = method && typeof method.name === 'string' ? method.name : null;
+  if (!name) throw badRequest('Import request requires a \'method\' field with a \'name\'.');
+  if (!image.config.enabledImportMethods.includes(name)) throw badRequest(`Import method ${name} is not valid.`);
+  const access = await lookupImage(image, req, param(req, 'image_id'));
+  const rec = access.record;
+  if (rec.status === 'active') throw conflict('Image with status active cannot be target for import');
+  if (name === 'web-download' && rec.status !== 'queued') {
+    throw conflict(`Image needs to be in 'queued' state to use '${name}' method`);
+  }
+  if (name === 'glance-direct' && rec.status !== 'uploading') {
+    throw conflict('Image needs to be staged before \'glance-direct\' method can be used');
+  }
+  if (!rec.container_format) throw conflict('\'container_format\' needs to be set before import');
+  if (!rec.disk_format) throw conflict('\'disk_format\' needs to be set before import');
+  // Only the owner (or an administrator) imports data into an image.
+  access.enforce('modify_image');
+  let source: Source;
+  if (name === 'web-download') {
+    const uri = typeof method!.uri === 'string' ? method!.uri : '';
+    if (!importUriAllowed(image, uri)) throw badRequest(`URI for web-download does not pass filtering: ${uri}`);
+    source = () => fromUrl(uri);
+  } else {
+    source = () => fromStaging(image, rec.id);
+  }
+  const importing: ImageRecord = { ...rec, status: 'importing' };
+  // The status is the lock: a second import finds the image no longer queued or uploading.
+  if (!await saveImage(image.db, rec, importing, rec.status)) {
+    throw conflict(`New operation on image '${rec.id}' is not permitted as prior operation is still in progress`);
+  }
+  // The import goes on after the answer; its outcome shows in the image's status.
+  void runImport(image, importing, source);
+}
+
+export function imageImportRoutes(image: Image): RouteTable {
+  return {
+    '/v2/info/import': {
+      GET: async (_req, reply) => sendJson(reply, 200, {
+        'import-methods': { description: 'Import methods available.', type: 'array', value: image.config.enabledImportMethods },
+      }),
+    },
+    '/v2/images/:image_id/import': {
+      POST: async (req, reply) => {
+        await importImage(image, req);
+        return reply.code(202).send();
+      },
+    },
+  };
+}
