@@ -61,6 +61,16 @@ describe('image import', () => {
     expect((await importAs(img.id, { name: 'glance-direct' })).status).toBe(409);
   });
 
+  it('drops staged data with the image', async () => {
+    const img = await t.create({ name: 'staged-then-deleted', ...RAW });
+    await t.call('PUT', `/v2/images/${img.id}/stage`, randomBytes(1000), { 'content-type': 'application/octet-stream' });
+    const staged = await t.image.staging.open(img.id);
+    expect(staged?.size).toBe(1000);
+    await staged?.close();
+    expect((await t.call('DELETE', `/v2/images/${img.id}`)).status).toBe(204);
+    expect(await t.image.staging.open(img.id)).toBeNull();
+  });
+
   it('fetches the data itself with web-download', async () => {
     const img = await t.create({ name: 'web', ...RAW });
     const uri = `http://127.0.0.1:${webPort}/disk.img`;

@@ -147,6 +147,8 @@ async function remove(image: Image, req: FastifyRequest, reply: FastifyReply) {
   checkTransition(access.record, 'deleted');
   if (!await markDeleted(image.db, id)) throw gone();
   await image.store.remove(id);
+  // Data staged for an import that will not happen now.
+  await image.staging.remove(id);
   return noContent(reply);
 }
 
