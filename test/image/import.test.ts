@@ -87,7 +87,8 @@ describe('image import', () => {
 
   it('refuses URLs that do not pass the import filters, bad methods and other projects\' images', async () => {
     const img = await t.create({ name: 'filtered', ...RAW });
-    for (const uri of ['http://127.0.0.1:1/disk.img', 'file:///etc/passwd', 'not a url', '']) {
+    for (const uri of ['http://127.0.0.1:1/disk.img', 'file:///etc/passwd', 'not a url', '',
+      `http://user:secret@127.0.0.1:${webPort}/disk.img`]) {
       const r = await importAs(img.id, { name: 'web-download', uri });
       expect(r.status, uri).toBe(400);
     }

@@ -24,6 +24,8 @@ export function importUriAllowed(image: Image, uri: string): boolean {
     return false;
   }
   const c = image.config;
+  // Credentials in a URL would end up wherever URLs are written down (logs, task records).
+  if (u.username || u.password) return false;
   const scheme = u.protocol.replace(/:$/, '');
   if (!c.importAllowedSchemes.includes(scheme)) return false;
   const host = u.hostname.replace(/^\[|\]$/g, '');
@@ -44,7 +46,7 @@ async function fromStaging(image: Image, id: string): Promise<Readable> {
 
 async function fromUrl(uri: string): Promise<Readable> {
   const res = await fetch(uri);
-  if (!res.ok || !res.body) throw new Error(`GET ${uri}: ${res.status}`);
+  if (!res.ok || !res.body) throw new Error(`the web-download source answered ${res.status}`);
   return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
 }
 
