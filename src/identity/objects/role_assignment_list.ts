@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import { SYSTEM_TARGET, type AssignmentType, type IdentityDB } from '../db/schema.js';
 import {
-  DOMAIN_TYPES, PROJECT_TYPES, inheritingProjects, parseType, type ActorKind, type TargetKind,
+  DOMAIN_TYPES, PROJECT_TYPES, inheritingProjects, parseType, type Grant, type TargetKind,
 } from './assignment.js';
 import { groupIdsOf } from './group.js';
 import { projectLineage, projectsBelow } from './project.js';
@@ -26,14 +26,8 @@ export interface AssignmentFilter {
   effective?: boolean;
 }
 
-export interface AssignmentEntry {
-  actor: ActorKind;
-  actorId: string;
-  target: TargetKind;
-  targetId: string;
-  roleId: string;
-  /** Listed as stored: the assignment is inherited to the projects below its target. */
-  inherited?: boolean;
+/** A grant as listed; `inherited` when listed as stored and inherited to the projects below. */
+export interface AssignmentEntry extends Grant {
   /** Effective entries: the inherited assignment (its target) this entry comes from. */
   inheritedFrom?: { target: TargetKind; targetId: string };
   /** Effective entries: the group whose assignment this user entry comes from. */
