@@ -85,6 +85,11 @@ describe.each(ENGINES)('inherited role assignments (OS-INHERIT), $engine', ({ po
     expect((await t.call('PUT', grant)).status).toBe(204);
     expect(rolesOf(await login(child))).toEqual(['admin', 'member', 'reader']);
     expect(rolesOf(await login(top))).toEqual(['member', 'reader']);
+    const effectiveRoles = async (project: string) => (await t.call('GET',
+      `/v3/role_assignments?scope.project.id=${project}&effective&include_names`)).body.role_assignments
+      .map((a: { role: { name: string } }) => a.role.name).sort();
+    expect(await effectiveRoles(top)).toEqual(['member', 'reader']);
+    expect(await effectiveRoles(child)).toEqual(['admin', 'member', 'member', 'reader', 'reader']);
     const subtree = await t.call('GET', `/v3/role_assignments?scope.project.id=${top}&include_subtree=true`);
     expect(subtree.body.role_assignments.map((a: any) => a.scope['OS-INHERIT:inherited_to'])).toEqual(['projects']);
     expect((await t.call('DELETE', grant)).status).toBe(204);

@@ -2,7 +2,7 @@
 // user effectively has on a target are its own and its groups' assignments there, expanded through
 // role implications. An inherited assignment (OS-INHERIT) on a domain or project applies instead to
 // every project below it: in the domain, or in the project's subtree.
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { SYSTEM_TARGET, type AssignmentType, type IdentityDB } from '../db/schema.js';
 import { assignmentNotFound } from '../errors.js';
 import { expandImplied } from './role.js';
@@ -55,19 +55,23 @@ export async function createGrant(db: DB, g: Grant): Promise<void> {
   await db.insertInto('assignment').values(row(g)).onConflict((oc) => oc.doNothing()).execute();
 }
 
-export async function checkGrant(db: DB, g: Grant): Promise<void> {
+/** The assignment row of grant `g`, as a condition. */
+function isGrant(g: Grant) {
   const r = row(g);
-  const hit = await db.selectFrom('assignment').select('role_id').where('type', '=', r.type)
-    .where('actor_id', '=', r.actor_id).where('target_id', '=', r.target_id).where('role_id', '=', r.role_id)
-    .where('inherited', '=', r.inherited).executeTakeFirst();
-  if (!hit) throw assignmentNotFound(g.roleId, g.actorId, r.target_id);
+  return (eb: ExpressionBuilder<IdentityDB, 'assignment'>) => eb.and([
+    eb('type', '=', r.type), eb('actor_id', '=', r.actor_id), eb('target_id', '=', r.target_id),
+    eb('role_id', '=', r.role_id), eb('inherited', '=', r.inherited),
+  ]);
+}
+
+export async function checkGrant(db: DB, g: Grant): Promise<void> {
+  const hit = await db.selectFrom('assignment').select('role_id').where(isGrant(g)).executeTakeFirst();
+  if (!hit) throw assignmentNotFound(g.roleId, g.actorId, row(g).target_id);
 }
 
 export async function deleteGrant(db: DB, g: Grant): Promise<void> {
-  await checkGrant(db, g);
-  const r = row(g);
-  await db.deleteFrom('assignment').where('type', '=', r.type).where('actor_id', '=', r.actor_id)
-    .where('target_id', '=', r.target_id).where('role_id', '=', r.role_id).where('inherited', '=', r.inherited).execute();
+  const res = await db.deleteFrom('assignment').where(isGrant(g)).executeTakeFirst();
+  if (Number(res.numDeletedRows) === 0) throw assignmentNotFound(g.roleId, g.actorId, row(g).target_id);
   // Application credentials cannot outlive the roles they delegate (Keystone deletes them too).
   if (g.actor === 'user' && g.target === 'project' && !g.inherited) {
     const creds = await db.selectFrom('application_credential as a')
@@ -90,6 +94,16 @@ export async function grantedRoleIds(db: DB, actor: ActorKind, actorId: string, 
 export const PROJECT_TYPES: AssignmentType[] = ['UserProject', 'GroupProject'];
 export const DOMAIN_TYPES: AssignmentType[] = ['UserDomain', 'GroupDomain'];
 
+/** Inherited assignments that reach a project of this lineage: on its domain, or on an ancestor. */
+export function inheritedOnto(eb: ExpressionBuilder<IdentityDB, 'assignment'>,
+  lineage: { domainId: string; ancestors: string[] }) {
+  const fromAbove = [eb.and([eb('type', 'in', DOMAIN_TYPES), eb('target_id', '=', lineage.domainId)])];
+  if (lineage.ancestors.length) {
+    fromAbove.push(eb.and([eb('type', 'in', PROJECT_TYPES), eb('target_id', 'in', lineage.ancestors)]));
+  }
+  return eb.and([eb('inherited', '=', 1), eb.or(fromAbove)]);
+}
+
 /** The ids of every role a user has on a target: own and group assignments there, on a project
  * also those inherited from its domain and its ancestors, plus implied roles. */
 export async function effectiveRoleIds(db: DB, userId: string, target: TargetKind, targetId: string): Promise<string[]> {
@@ -103,12 +117,7 @@ export async function effectiveRoleIds(db: DB, userId: string, target: TargetKin
         eb('type', 'in', [assignmentType('user', target), assignmentType('group', target)]),
         eb('target_id', '=', target === 'system' ? SYSTEM_TARGET : targetId), eb('inherited', '=', 0),
       ]);
-      if (!lineage) return direct;
-      const fromAbove = [eb.and([eb('type', 'in', DOMAIN_TYPES), eb('target_id', '=', lineage.domainId)])];
-      if (lineage.ancestors.length) {
-        fromAbove.push(eb.and([eb('type', 'in', PROJECT_TYPES), eb('target_id', 'in', lineage.ancestors)]));
-      }
-      return eb.or([direct, eb.and([eb('inherited', '=', 1), eb.or(fromAbove)])]);
+      return lineage ? eb.or([direct, inheritedOnto(eb, lineage)]) : direct;
     }).execute();
   return [...(await expandImplied(db, rows.map((r) => r.role_id))).keys()];
 }
@@ -126,13 +135,15 @@ export async function targetsOfUser(db: DB, userId: string, target: 'project' | 
     .where('actor_id', 'in', actors)
     .where('type', 'in', target === 'project' ? [...PROJECT_TYPES, ...DOMAIN_TYPES] : DOMAIN_TYPES).execute();
   const out = new Set<string>();
+  const inheritedFrom = new Map<string, TargetKind>();
   for (const r of rows) {
     const kind = parseType(r.type).target;
     if (!r.inherited) {
       if (kind === target) out.add(r.target_id);
     } else if (target === 'project') {
-      for (const id of await inheritingProjects(db, kind, r.target_id)) out.add(id);
+      inheritedFrom.set(r.target_id, kind);
     }
   }
+  for (const [id, kind] of inheritedFrom) for (const p of await inheritingProjects(db, kind, id)) out.add(p);
   return [...out];
 }

@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import { SYSTEM_TARGET, type AssignmentType, type IdentityDB } from '../db/schema.js';
 import {
-  DOMAIN_TYPES, PROJECT_TYPES, inheritingProjects, parseType, type Grant, type TargetKind,
+  DOMAIN_TYPES, PROJECT_TYPES, inheritedOnto, inheritingProjects, parseType, type Grant, type TargetKind,
 } from './assignment.js';
 import { groupIdsOf } from './group.js';
 import { projectLineage, projectsBelow } from './project.js';
@@ -50,12 +50,7 @@ async function assignmentRows(db: DB, f: AssignmentFilter): Promise<Row[]> {
     const scopes = [];
     if (projects) {
       scopes.push(eb.and([eb('type', 'in', PROJECT_TYPES), eb('target_id', 'in', projects)]));
-      if (lineage) {
-        scopes.push(eb.and([eb('inherited', '=', 1), eb('type', 'in', DOMAIN_TYPES), eb('target_id', '=', lineage.domainId)]));
-        if (lineage.ancestors.length) {
-          scopes.push(eb.and([eb('inherited', '=', 1), eb('type', 'in', PROJECT_TYPES), eb('target_id', 'in', lineage.ancestors)]));
-        }
-      }
+      if (lineage) scopes.push(inheritedOnto(eb, lineage));
     }
     if (f.domainId !== undefined) scopes.push(eb.and([eb('type', 'in', DOMAIN_TYPES), eb('target_id', '=', f.domainId)]));
     if (f.system) scopes.push(eb.and([eb('type', 'in', ['UserSystem', 'GroupSystem']), eb('target_id', '=', SYSTEM_TARGET)]));
@@ -90,6 +85,16 @@ export async function listAssignments(db: DB, f: AssignmentFilter): Promise<Assi
     }
   }
   const rules = await expandAll(db, [...new Set(rows.map((r) => r.role_id))]);
+  // The projects each inherited assignment's target reaches, looked up once per target. Listing
+  // one project, the inherited rows fetched reach it (assignmentRows), but for one stored on the
+  // project itself, which reaches only the projects below.
+  const reached = new Map<string, Promise<string[]>>();
+  const reach = (target: TargetKind, id: string) => {
+    if (f.projectId !== undefined && !f.includeSubtree) return Promise.resolve(id === f.projectId ? [] : [f.projectId]);
+    const key = `${target}:${id}`;
+    if (!reached.has(key)) reached.set(key, inheritingProjects(db, target, id));
+    return reached.get(key)!;
+  };
   const out: AssignmentEntry[] = [];
   for (const r of rows) {
     const { target } = parseType(r.type);
@@ -97,8 +102,7 @@ export async function listAssignments(db: DB, f: AssignmentFilter): Promise<Assi
     let targets: { target: TargetKind; targetId: string }[] = [{ target, targetId: r.target_id }];
     if (r.inherited) {
       if (f.domainId !== undefined || f.system) continue;
-      targets = (await inheritingProjects(db, target, r.target_id)).map((id) => ({ target: 'project', targetId: id }));
-      if (f.projectId !== undefined && !f.includeSubtree) targets = targets.filter((t) => t.targetId === f.projectId);
+      targets = (await reach(target, r.target_id)).map((id) => ({ target: 'project', targetId: id }));
     }
     const from = r.inherited ? { inheritedFrom: { target, targetId: r.target_id } } : {};
     const users = r.type.startsWith('Group')
