@@ -15,7 +15,6 @@ export interface UpOptions {
   config?: string;
 }
 
-
 /** What the user is told once the cloud is up. The generated admin password is shown only on the
  * start that generated it, and only to a terminal: output captured into a log file never holds it. */
 export function upBanner(cloud: Pick<AllInOne, 'catalog' | 'credentials'>, o: {

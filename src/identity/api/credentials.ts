@@ -23,14 +23,12 @@ export function credentialRoutes(identity: Identity): RouteTable {
   const may = (req: FastifyRequest, rule: string, c: { user_id: string }) =>
     identity.policy.allowed(req.ctx, `identity:${rule}`, policyTarget(owned(c)));
 
-  const ec2Self = (req: FastifyRequest, userId: string, access: unknown) =>
-    v3Url(req, `/users/${userId}/credentials/OS-EC2/${String(access)}`);
+  const ec2Base = (req: FastifyRequest, userId: string) => v3Url(req, `/users/${userId}/credentials/OS-EC2`);
   /** The EC2 credential of user `user_id` with access key `credential_id` (404 when it is not
    * that user's), once the caller may `rule` it. */
   const ec2Credential = async (req: FastifyRequest, rule: string) => {
     const { user_id: userId, credential_id: access } = params(req);
-    const c = await credentials.getCredential(db, keys, credentials.ec2CredentialId(access!))
-      .catch(() => null);
+    const c = await credentials.findCredential(db, keys, credentials.ec2CredentialId(access!));
     if (!c || c.user_id !== userId || c.type !== credentials.EC2) throw notFound('credential', access!);
     enforce(req, rule, owned(c));
     return c;
@@ -50,7 +48,7 @@ export function credentialRoutes(identity: Identity): RouteTable {
       POST: async (req, reply) => {
         const body = (readJsonBody(req).credential ?? {}) as credentials.CredentialInput;
         enforce(req, 'create_credential', { target: { credential: body } });
-        const input = validate<Parameters<typeof credentials.createCredential>[2]>(CREDENTIAL_CREATE, body);
+        const input = validate<credentials.NewCredential>(CREDENTIAL_CREATE, body);
         return sendJson(reply, 201, { credential: view(req, await credentials.createCredential(db, keys, input, limit)) });
       },
     },
@@ -81,7 +79,7 @@ export function credentialRoutes(identity: Identity): RouteTable {
         enforce(req, 'ec2_list_credentials', { user_id: userId });
         await getUser(db, userId);
         const list = await credentials.listCredentials(db, keys, { user_id: userId, type: credentials.EC2 });
-        const ec2 = list.map((c) => credentials.ec2View(c, ec2Self(req, userId, JSON.parse(c.blob).access)));
+        const ec2 = list.map((c) => credentials.ec2View(c, ec2Base(req, userId)));
         return sendJson(reply, 200, { credentials: ec2, links: collectionLinks(req) });
       },
       POST: async (req, reply) => {
@@ -91,13 +89,13 @@ export function credentialRoutes(identity: Identity): RouteTable {
         await getUser(db, userId);
         await getProject(db, projectId);
         const c = await credentials.createEc2Credential(db, keys, userId, projectId, limit);
-        return sendJson(reply, 201, { credential: credentials.ec2View(c, ec2Self(req, userId, JSON.parse(c.blob).access)) });
+        return sendJson(reply, 201, { credential: credentials.ec2View(c, ec2Base(req, userId)) });
       },
     },
     '/v3/users/:user_id/credentials/OS-EC2/:credential_id': {
       GET: async (req, reply) => {
         const c = await ec2Credential(req, 'ec2_get_credential');
-        return sendJson(reply, 200, { credential: credentials.ec2View(c, ec2Self(req, c.user_id, params(req).credential_id)) });
+        return sendJson(reply, 200, { credential: credentials.ec2View(c, ec2Base(req, c.user_id)) });
       },
       DELETE: async (req, reply) => {
         const c = await ec2Credential(req, 'ec2_delete_credential');

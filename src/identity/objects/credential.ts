@@ -25,6 +25,9 @@ export interface CredentialInput {
   [extra: string]: unknown;
 }
 
+/** What creating a credential needs (the schema makes these present). */
+export type NewCredential = CredentialInput & { blob: string; type: string; user_id: string };
+
 export interface Credential {
   id: string;
   user_id: string;
@@ -64,7 +67,7 @@ function decode(keys: CredentialKeys, row: CredentialTable): Credential {
   };
 }
 
-export async function createCredential(db: DB, keys: CredentialKeys, input: Required<Pick<CredentialInput, 'blob' | 'type' | 'user_id'>> & CredentialInput,
+export async function createCredential(db: DB, keys: CredentialKeys, input: NewCredential,
   userLimit: number): Promise<Credential> {
   const id = input.type.toLowerCase() === EC2 ? ec2CredentialId(String(ec2Blob(input.blob).access)) : newId();
   const held = await db.selectFrom('credential').select((eb) => eb.fn.countAll<number>().as('n'))
@@ -88,10 +91,15 @@ export async function createCredential(db: DB, keys: CredentialKeys, input: Requ
   return c;
 }
 
-export async function getCredential(db: DB, keys: CredentialKeys, id: string): Promise<Credential> {
+export async function findCredential(db: DB, keys: CredentialKeys, id: string): Promise<Credential | undefined> {
   const row = await db.selectFrom('credential').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('credential', id);
-  return decode(keys, row);
+  return row && decode(keys, row);
+}
+
+export async function getCredential(db: DB, keys: CredentialKeys, id: string): Promise<Credential> {
+  const c = await findCredential(db, keys, id);
+  if (!c) throw notFound('credential', id);
+  return c;
 }
 
 export async function listCredentials(db: DB, keys: CredentialKeys,
@@ -146,8 +154,11 @@ export async function createEc2Credential(db: DB, keys: CredentialKeys, userId: 
   return createCredential(db, keys, { user_id: userId, project_id: projectId, type: EC2, blob }, userLimit);
 }
 
-/** Keystone's EC2 view of a credential. */
-export function ec2View(c: Credential, self: string) {
+/** Keystone's EC2 view of a credential; `base` is its user's OS-EC2 collection URL. */
+export function ec2View(c: Credential, base: string) {
   const b = parseJson<Record<string, unknown>>(c.blob, {});
-  return { user_id: c.user_id, tenant_id: c.project_id, access: b.access, secret: b.secret, trust_id: b.trust_id ?? null, links: { self } };
+  return {
+    user_id: c.user_id, tenant_id: c.project_id, access: b.access, secret: b.secret, trust_id: b.trust_id ?? null,
+    links: { self: `${base}/${String(b.access)}` },
+  };
 }

@@ -5,6 +5,7 @@
 // then 'active'; a failed import puts it back to 'queued' (its staged data is dropped).
 import type { FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Image } from '../context.js';
 import { badRequest, conflict } from '../errors.js';
@@ -41,13 +42,15 @@ type Source = () => Promise<Readable>;
 async function fromStaging(image: Image, id: string): Promise<Readable> {
   const staged = await image.staging.open(id);
   if (!staged) throw new Error('no staged data');
-  return staged.size ? staged.stream(0, staged.size - 1) : (await staged.close(), Readable.from([]));
+  if (staged.size) return staged.stream(0, staged.size - 1);
+  await staged.close();
+  return Readable.from([]);
 }
 
 async function fromUrl(uri: string): Promise<Readable> {
   const res = await fetch(uri);
   if (!res.ok || !res.body) throw new Error(`the web-download source answered ${res.status}`);
-  return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  return Readable.fromWeb(res.body as WebReadableStream);
 }
 
 /** Stores the data and activates the image; on failure the image goes back to 'queued'. */
