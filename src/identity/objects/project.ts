@@ -130,9 +130,9 @@ export function projectTags(p: ProjectTable): string[] {
   return parseJson<string[]>(p.tags, []);
 }
 
-/** Replaces a project's tags (PUT /v3/projects/{id}/tags, and one tag added or removed). */
+/** Replaces the tags of project `id`, which the caller has found (PUT /v3/projects/{id}/tags,
+ * and one tag added or removed). */
 export async function setProjectTags(db: DB, id: string, tags: string[]): Promise<string[]> {
-  await getProject(db, id);
   await db.updateTable('project').set({ tags: JSON.stringify(tags) }).where('id', '=', id).execute();
   return tags;
 }
