@@ -56,6 +56,17 @@ describe('allocation candidates', () => {
       }
       // 30 samples of 2 out of 6 all drawn from the same two would be a broken shuffle.
       expect(seen.size).toBeGreaterThan(2);
+      // Without a limit: every candidate, each with its summary, in an order that changes.
+      const orders = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        const body = (await r.call('GET', '/allocation_candidates?resources=VCPU:1')).body;
+        const got = uuidsOf(body);
+        expect([...got].sort()).toEqual([...all].sort());
+        expect(Object.keys(body.provider_summaries).sort()).toEqual([...all].sort());
+        orders.add(got.join(','));
+      }
+      // 20 answers in one order out of 720 would be a missing shuffle.
+      expect(orders.size).toBeGreaterThan(1);
     } finally { await r.close(); }
   });
 

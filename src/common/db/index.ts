@@ -45,8 +45,9 @@ export function openDatabase<DB>(url: string): Database<DB> {
 }
 
 /** Statements longer than this (long IN lists, whose text changes with their length) are not
- * kept prepared. */
-const MAX_CACHED_SQL = 2000;
+ * kept prepared. Set well above the longest fixed statement (Placement's one-statement inventory
+ * write is ~1,800 characters), which must stay prepared: the caches are bounded anyway. */
+const MAX_CACHED_SQL = 8000;
 const STATEMENT = /^\s*(select|insert|update|delete|with)\b/i;
 const statementNames = new Map<string, string>();
 

@@ -163,8 +163,7 @@ export class ProviderIndex {
   providersInAll(sets: Set<string>[]): Set<number> {
     let out: Set<number> | null = null;
     for (const any of sets) {
-      const members = new Set<number>();
-      for (const agg of any) for (const id of this.inAggregate(agg)) members.add(id);
+      const members = this.providersInAny(any);
       out = out === null ? members : intersect(out, members);
       if (!out.size) break;
     }
