@@ -6,7 +6,8 @@
 #   scripts/conformance.sh postgresql    on a private PostgreSQL cluster, a fresh database per server
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ENGINE=${1:-sqlite}
+ENGINE=${1:-sqlite}; [ $# -gt 0 ] && shift
+case $ENGINE in sqlite|postgresql) ;; *) echo "conformance.sh: engine sqlite or postgresql, not $ENGINE" >&2; exit 2 ;; esac
 RUNNER=${PLACEMENT_CONFORMANCE:-../shared/conformance/placement/run}
 if [ ! -x "$RUNNER" ]; then
   if [ -n "${CI:-}" ]; then echo "conformance runner $RUNNER not found" >&2; exit 1; fi
@@ -21,7 +22,7 @@ if [ "$ENGINE" = postgresql ]; then
 fi
 report=$(mktemp /tmp/placement-conformance.XXXXXX.json)
 set +e
-"$RUNNER" --jobs "${CONFORMANCE_JOBS:-2}" --report "$report" --server-cmd "$SERVER" > "$report.log" 2>&1
+"$RUNNER" --jobs "${CONFORMANCE_JOBS:-2}" --report "$report" --server-cmd "$SERVER" "$@" > "$report.log" 2>&1
 set -e
 echo -n "[$ENGINE] "
 node scripts/conformance-check.mjs "$report" test/conformance/placement-known-failures.txt

@@ -73,7 +73,7 @@ async function providerWrites(t: TestPlacement): Promise<void> {
     body: JSON.stringify(body),
   }).then((r) => r.status);
 
-  // Same generation (1), twenty writers of each kind: one of each kind wins, in some order.
+  // Same generation (1), twenty writers of each kind: one write of all sixty wins.
   const rp = await provider(t);
   const path = `/resource_providers/${rp}`;
   const attempts = Array.from({ length: 20 }, (_, i) => [

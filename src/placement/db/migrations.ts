@@ -146,14 +146,7 @@ function changeTriggers(engine: Engine): Migration {
           await sql.raw(`CREATE TRIGGER ${table}_changes AFTER INSERT OR UPDATE OR DELETE ON ${table}
             FOR EACH ROW EXECUTE FUNCTION placement_log_catalog()`).execute(db);
         }
-        // The id is assigned (from its sequence) before BEFORE triggers run.
-        await sql`CREATE FUNCTION placement_own_root() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN
-            NEW.root_provider_id := COALESCE(NEW.root_provider_id, NEW.id);
-            RETURN NEW;
-          END $$`.execute(db);
-        await sql`CREATE TRIGGER resource_providers_own_root BEFORE INSERT ON resource_providers
-          FOR EACH ROW EXECUTE FUNCTION placement_own_root()`.execute(db);
+        await ownRootTrigger(engine, db);
         return;
       }
       const ts = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -168,10 +161,38 @@ function changeTriggers(engine: Engine): Migration {
             INSERT INTO placement_changes (provider_id, kind, created_at) VALUES (NULL, 'catalog', ${ts}); END`).execute(db);
         }
       }
-      // SQLite knows the rowid only after the insert; the update is logged by the trigger above.
-      await sql`CREATE TRIGGER resource_providers_own_root AFTER INSERT ON resource_providers
-        WHEN NEW.root_provider_id IS NULL BEGIN
-        UPDATE resource_providers SET root_provider_id = NEW.id WHERE id = NEW.id; END`.execute(db);
+      await ownRootTrigger(engine, db);
+    },
+  };
+}
+
+/** The trigger making a provider created without a root its own root (replaced if present). */
+async function ownRootTrigger(engine: Engine, db: Kysely<unknown>): Promise<void> {
+  await sql`DROP TRIGGER IF EXISTS resource_providers_own_root ${sql.raw(engine === 'postgres' ? 'ON resource_providers' : '')}`.execute(db);
+  if (engine === 'postgres') {
+    // The id is assigned (from its sequence) before BEFORE triggers run.
+    await sql`CREATE OR REPLACE FUNCTION placement_own_root() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        NEW.root_provider_id := COALESCE(NEW.root_provider_id, NEW.id);
+        RETURN NEW;
+      END $$`.execute(db);
+    await sql`CREATE TRIGGER resource_providers_own_root BEFORE INSERT ON resource_providers
+      FOR EACH ROW EXECUTE FUNCTION placement_own_root()`.execute(db);
+    return;
+  }
+  // SQLite knows the rowid only after the insert; the update is logged by the change triggers.
+  await sql`CREATE TRIGGER resource_providers_own_root AFTER INSERT ON resource_providers
+    WHEN NEW.root_provider_id IS NULL BEGIN
+    UPDATE resource_providers SET root_provider_id = NEW.id WHERE id = NEW.id; END`.execute(db);
+}
+
+/** Databases migrated before 0002 created the own-root trigger (it was added to 0002 later)
+ * get it now, and their roots recorded without one are made their own. */
+function ownRoots(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await ownRootTrigger(engine, db);
+      await sql`UPDATE resource_providers SET root_provider_id = id WHERE root_provider_id IS NULL`.execute(db);
     },
   };
 }
@@ -202,7 +223,8 @@ function statementChangeTriggers(engine: Engine): Migration {
             FOR EACH STATEMENT EXECUTE FUNCTION placement_log_rows_${column}()`).execute(db);
         }
       }
-      for (const column of ['id', 'resource_provider_id']) await sql.raw(`DROP FUNCTION placement_log_${column}()`).execute(db);
+      // Absent from databases whose 0002 predates them (they used placement_log_change).
+      for (const column of ['id', 'resource_provider_id']) await sql.raw(`DROP FUNCTION IF EXISTS placement_log_${column}()`).execute(db);
     },
   };
 }
@@ -212,5 +234,6 @@ export function placementMigrations(engine: Engine): Record<string, Migration> {
     '0001_initial': initial(engine),
     '0002_change_triggers': changeTriggers(engine),
     '0003_statement_change_triggers': statementChangeTriggers(engine),
+    '0004_own_roots': ownRoots(engine),
   };
 }
