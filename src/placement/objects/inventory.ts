@@ -162,13 +162,14 @@ export async function replaceInventories(trx: Db, log: Logger, rp: ProviderRef, 
 export async function addInventory(db: Kysely<PlacementDB>, rp: ResourceProvider, inv: Inventory): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const rcId = (await classIds(trx, [inv.resource_class])).get(inv.resource_class)!;
+    // The provider row first, then its inventory: every inventory write locks in that order.
+    await incrementGeneration(trx, rp);
     try {
       await trx.insertInto('inventories').values({ ...row(rp.id, rcId, inv), created_at: now(), updated_at: null }).execute();
     } catch (e) {
       const cols = uniqueViolation(e);
       throw cols ? new DuplicateEntry(cols) : e;
     }
-    await incrementGeneration(trx, rp);
   });
 }
 
@@ -178,10 +179,10 @@ export async function updateInventory(db: Kysely<PlacementDB>, log: Logger, rp: 
   await db.transaction().execute(async (trx) => {
     const rcId = (await classIds(trx, [inv.resource_class])).get(inv.resource_class)!;
     warnOverCapacity(log, rp, inv, (await usageByClass(trx, rp.id, [rcId])).get(rcId));
+    await incrementGeneration(trx, rp);
     const res = await trx.updateTable('inventories').set({ ...row(rp.id, rcId, inv), updated_at: now() })
       .where('resource_provider_id', '=', rp.id).where('resource_class_id', '=', rcId).executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) throw new InventoryWithResourceClassNotFound(inv.resource_class);
-    await incrementGeneration(trx, rp);
   });
 }
 
@@ -190,9 +191,9 @@ export async function deleteInventory(db: Kysely<PlacementDB>, rp: ResourceProvi
   await db.transaction().execute(async (trx) => {
     const rcId = (await classIds(trx, [rcName])).get(rcName)!;
     await failIfInUse(trx, rp, [rcId], new Map([[rcId, rcName]]));
+    await incrementGeneration(trx, rp);
     const res = await trx.deleteFrom('inventories').where('resource_provider_id', '=', rp.id)
       .where('resource_class_id', '=', rcId).executeTakeFirst();
     if (Number(res.numDeletedRows) === 0) throw new NotFound(`No inventory of class ${rcName} found for delete`);
-    await incrementGeneration(trx, rp);
   });
 }

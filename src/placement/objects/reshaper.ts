@@ -24,8 +24,9 @@ export async function reshape(db: Kysely<PlacementDB>, log: Logger, ids: Externa
       if (!inventories.length) continue;
       const merged = new Map((await listInventories(trx, rp)).map((i) => [i.resource_class, i]));
       for (const i of inventories) merged.set(i.resource_class, i);
-      await replaceInventories(trx, log, rp, [...merged.values()]);
+      // The provider row first, then its inventory: every inventory write locks in that order.
       await incrementGeneration(trx, rp);
+      await replaceInventories(trx, log, rp, [...merged.values()]);
     }
     await writeAllocations(trx, scope, r.allocations);
     for (const { rp, inventories } of r.inventories) {
