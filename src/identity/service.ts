@@ -5,7 +5,7 @@ import { servicePlugin, type RouteTable } from '../common/http/app.js';
 import type { Authenticator } from '../common/http/auth.js';
 import type { HttpError } from '../common/http/errors.js';
 import type { Identity } from './context.js';
-import { invalid, unauthorized } from './errors.js';
+import { unauthorized } from './errors.js';
 import { baseUrl } from './http.js';
 import { contextOf, validateToken } from './token/model.js';
 import { setCaller, withHead } from './api/common.js';
@@ -83,13 +83,5 @@ export function identityPlugin(identity: Identity) {
     authenticate: identityAuthenticator(identity),
     formatError: formatKeystoneError,
     routes: identityRoutes(identity),
-    setup: (app) => {
-      // PostgreSQL text cannot hold NUL, so such input could only fail deep in a query: refuse it here.
-      app.addHook('preValidation', async (req) => {
-        if (/%00/.test(req.url) || (typeof req.body === 'string' && /\\u0000|\0/i.test(req.body))) {
-          throw invalid('Invalid input: NUL characters are not allowed.');
-        }
-      });
-    },
   });
 }

@@ -6,8 +6,9 @@ import { servicePlugin, type RouteTable } from '../common/http/app.js';
 import type { Authenticator } from '../common/http/auth.js';
 import { HttpError } from '../common/http/errors.js';
 import { installCors, type CorsConfig } from '../common/http/cors.js';
+import { decodeBody } from '../common/http/input_guard.js';
 import type { Image } from './context.js';
-import { badRequest, formatGlanceError } from './errors.js';
+import { formatGlanceError } from './errors.js';
 import { PUBLIC_PATHS, versionRoutes } from './api/versions.js';
 import { schemaRoutes } from './api/schemas.js';
 import { imageRoutes } from './api/images.js';
@@ -47,7 +48,13 @@ function readText(payload: Readable, limit: number, done: (err: Error | null, bo
     if (size > limit) finish(new HttpError(413, 'Request is too large.'));
     else chunks.push(chunk);
   });
-  payload.once('end', () => finish(null, Buffer.concat(chunks).toString('utf8')));
+  payload.once('end', () => {
+    try {
+      finish(null, decodeBody(Buffer.concat(chunks)));
+    } catch (e) {
+      finish(e as Error);
+    }
+  });
   payload.once('error', (e) => finish(e));
 }
 
@@ -72,12 +79,6 @@ function setup(image: Image, app: FastifyInstance): void {
   app.addContentTypeParser('application/octet-stream', (req: FastifyRequest, payload, done) => {
     if (isUpload(req)) done(null, payload);
     else readText(payload, app.initialConfig.bodyLimit ?? 1048576, done);
-  });
-  // PostgreSQL text cannot hold NUL, so such input could only fail deep in a query: refuse it here.
-  app.addHook('preValidation', async (req) => {
-    if (/%00/.test(req.url) || (typeof req.body === 'string' && /\\u0000|\0/i.test(req.body))) {
-      throw badRequest('Invalid input: NUL characters are not allowed.');
-    }
   });
 }
 

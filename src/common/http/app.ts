@@ -10,6 +10,7 @@ import { HttpError } from './errors.js';
 import { negotiate, type MicroversionPolicy, type Version } from './microversion.js';
 import type { RequestContext } from './context.js';
 import type { Authenticator } from './auth.js';
+import { decodeBody, guardInput } from './input_guard.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -67,7 +68,13 @@ export function servicePlugin(def: ServiceDefinition): FastifyPluginAsync {
     // Bodies are read as text and parsed by the handlers: the services decide which media types
     // they accept and how a malformed body is reported.
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+      try {
+        done(null, decodeBody(body as Buffer));
+      } catch (e) {
+        done(e as Error);
+      }
+    });
 
     app.addHook('onRequest', async (req, reply) => {
       req.requestId = `req-${randomUUID()}`;
@@ -91,6 +98,7 @@ export function servicePlugin(def: ServiceDefinition): FastifyPluginAsync {
         req.version = negotiate(def.microversions, req.headers);
         reply.header('openstack-api-version', `${def.microversions.service} ${req.version}`);
       }
+      guardInput(req);
       def.beforeHandler?.(req);
     });
 
