@@ -109,21 +109,36 @@ export async function migrate<DB>(db: Kysely<DB>, migrations: Record<string, Mig
   if (error) throw error;
 }
 
-const RETRYABLE = new Set(['40001', '40P01', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
+/** Whether `e` is the engine saying "another transaction got in the way; the same work may
+ * succeed if run again": a serialization failure or deadlock (PostgreSQL; the deadlock's loser
+ * is rolled back), a busy or locked database (SQLite, once its busy timeout has run out or when a
+ * read transaction's snapshot went stale before it could write). */
+export function isTransientConflict(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'string') return false;
+  return code === '40001' || code === '40P01' || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+}
 
-/** Runs `fn` in a transaction, retrying a few times when the engine reports a serialization
- * failure or deadlock (PostgreSQL) or a busy database (SQLite). */
-export async function withTransaction<DB, T>(db: Kysely<DB>,
-  fn: (trx: Transaction<DB>) => Promise<T>, attempts = 5): Promise<T> {
+/** Runs `fn` (a whole transaction, or one autocommitted statement) again, a bounded number of
+ * times, while it fails with a transient conflict; the last failure is thrown. `fn` must do
+ * the same from the start each time (whatever it learnt in a failed attempt was rolled back). */
+export async function retryTransient<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
   for (let i = 1; ; i++) {
     try {
-      return await db.transaction().execute(fn);
+      return await fn();
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (i >= attempts || !code || !RETRYABLE.has(code)) throw e;
-      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10));
+      if (i >= attempts || !isTransientConflict(e)) throw e;
+      // Randomised so that the transactions that collided do not collide again in step.
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10 * i));
     }
   }
+}
+
+/** Runs `fn` in a transaction, retried while it fails with a transient conflict (see
+ * retryTransient). */
+export async function withTransaction<DB, T>(db: Kysely<DB>,
+  fn: (trx: Transaction<DB>) => Promise<T>, attempts = 5): Promise<T> {
+  return retryTransient(() => db.transaction().execute(fn), attempts);
 }
 
 /** The column type of an auto-increment primary key on this engine. */
@@ -145,6 +160,13 @@ export function uniqueViolation(e: unknown): string[] | null {
     return cols.split(',').map((c) => c.trim()).filter(Boolean);
   }
   return null;
+}
+
+/** Whether `e` is a foreign-key violation (either engine): a row referred to went away, or a
+ * row still referred to was deleted, between a check and a write. */
+export function foreignKeyViolation(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
 /** `column IN (ids)` with the ids as ONE bound parameter (a JSON array on SQLite, an array on

@@ -35,7 +35,7 @@ export function resourceClassRoutes(p: Placement): RouteTable {
         requireContent(req);
         const body = readJson<{ name: string }>(req, schema.POST_RC_V1_2);
         authorize(p, req, `${POLICY}create`);
-        const created = await rc.createResourceClass(p.db, body.name);
+        const created = await rc.createResourceClass(p.db, p.engine, body.name);
         reply.header('location', absoluteUrl(req, `/resource_classes/${created.name}`));
         return sendEmpty(reply, 201);
       },
@@ -58,7 +58,7 @@ export function resourceClassRoutes(p: Placement): RouteTable {
           let status = 204;
           if (!(await rc.findResourceClass(p.db, name(req)))) {
             try {
-              await rc.createResourceClass(p.db, name(req));
+              await rc.createResourceClass(p.db, p.engine, name(req));
               status = 201;
             } catch (e) {
               if (!(e instanceof HttpError && e.status === 409)) throw e;

@@ -6,7 +6,7 @@ import type { PlacementDB } from '../db/schema.js';
 import { now } from '../http.js';
 import { claimProvider, getProvider, type Db, type ProviderRef } from './resource_provider.js';
 import type { ExternalIdScope, ExternalIds } from './consumer.js';
-import type { Engine } from '../../common/db/index.js';
+import { retryTransient, withTransaction, type Engine } from '../../common/db/index.js';
 import { setAggregatesAtOnce } from './single_statement.js';
 
 export async function providerAggregates(db: Db, rp: { id: number }): Promise<string[]> {
@@ -62,12 +62,13 @@ export async function setProviderAggregates(db: Kysely<PlacementDB>, engine: Eng
     const ids = await findAggregates(db, scope, wanted);
     scope.commit();
     if (ids.size === wanted.length) {
-      const done = await setAggregatesAtOnce(db, uuid, expected, [...ids.values()]);
+      const done = await retryTransient(() => setAggregatesAtOnce(db, uuid, expected, [...ids.values()]));
       if (done) return done;
     }
   }
-  const scope = known.begin();
-  const rp = await db.transaction().execute(async (trx) => {
+  const { rp, scope } = await withTransaction(db, async (trx) => {
+    // A scope of each attempt's own: ids learnt in a rolled-back one do not exist.
+    const scope = known.begin();
     const rp = expected === null ? await getProvider(trx, uuid) : await claimProvider(trx, uuid, expected);
     const current = await trx.selectFrom('resource_provider_aggregates as rpa')
       .innerJoin('placement_aggregates as a', 'a.id', 'rpa.aggregate_id')
@@ -86,7 +87,7 @@ export async function setProviderAggregates(db: Kysely<PlacementDB>, engine: Eng
       await trx.deleteFrom('resource_provider_aggregates').where('resource_provider_id', '=', rp.id)
         .where('aggregate_id', 'in', toDelete).execute();
     }
-    return rp;
+    return { rp, scope };
   });
   scope.commit();
   return rp;

@@ -3,6 +3,7 @@
 // provider generations make concurrent writers to the same provider retry instead of
 // overcommitting (upstream's replace_all with allocation_conflict_retry_count).
 import type { Kysely, Transaction } from 'kysely';
+import { withTransaction } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 import {
   InvalidAllocationCapacityExceeded, InvalidAllocationConstraintsViolated, InvalidInventory,
@@ -10,8 +11,8 @@ import {
 } from '../exceptions.js';
 import { now } from '../http.js';
 import {
-  deleteConsumersWithoutAllocations, ensureConsumer, incrementConsumerGeneration, type Consumer, type ConsumerRequest,
-  type ExternalIdScope, type ExternalIds,
+  deleteConsumersWithoutAllocations, ensureConsumer, ensureOwners, incrementConsumerGeneration, type Consumer,
+  type ConsumerRequest, type ExternalIdScope, type ExternalIds,
 } from './consumer.js';
 import { incrementGeneration, type Db } from './resource_provider.js';
 
@@ -121,11 +122,18 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
   }
 }
 
-/** Replaces the consumers' allocations inside the caller's transaction (no retry). */
+const byUuid = (a: { uuid: string }, b: { uuid: string }) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
+
+/** Replaces the consumers' allocations inside the caller's transaction (no retry).
+ * Rows are locked in one order whatever the order of the request — owners, then consumers by
+ * uuid, then providers by id — so that two writes naming the same consumers or providers wait
+ * for each other instead of deadlocking. */
 export async function writeAllocations(trx: Transaction<PlacementDB>, ids: ExternalIdScope,
-  writes: ConsumerWrite[]): Promise<void> {
+  unordered: ConsumerWrite[]): Promise<void> {
   // Nothing to write (a reshape of inventories only); PostgreSQL also refuses an empty IN list.
-  if (!writes.length) return;
+  if (!unordered.length) return;
+  const writes = [...unordered].sort(byUuid);
+  await ensureOwners(trx, ids, writes);
   const consumers: Consumer[] = [];
   for (const w of writes) consumers.push(await ensureConsumer(trx, ids, w));
   const uuids = [...new Set(writes.flatMap((w) => [...w.allocations.keys()]))];
@@ -155,25 +163,25 @@ export async function writeAllocations(trx: Transaction<PlacementDB>, ids: Exter
     resource_provider_id: r.rpId, consumer_id: r.consumer, resource_class_id: r.rcId, used: r.used, created_at: ts, updated_at: null,
   }));
   for (let i = 0; i < inserts.length; i += 500) await trx.insertInto('allocations').values(inserts.slice(i, i + 500)).execute();
-  const bumped = new Set<number>();
-  for (const rp of [...providers.values(), ...emptied]) {
-    if (bumped.has(rp.id)) continue;
-    await incrementGeneration(trx, rp);
-    bumped.add(rp.id);
-  }
+  const touched = new Map([...providers.values(), ...emptied].map((rp) => [rp.id, rp]));
+  for (const rp of [...touched.values()].sort((a, b) => a.id - b.id)) await incrementGeneration(trx, rp);
   for (const c of consumers) await incrementConsumerGeneration(trx, c);
   const holding = new Set(inserts.map((r) => r.consumer_id));
   await deleteConsumersWithoutAllocations(trx, writes.map((w) => w.uuid).filter((u) => !holding.has(u)));
 }
 
 /** Runs `write` in a transaction, retrying up to `retries` times when a provider's generation
- * moved under us (upstream's replace_all). */
+ * moved under us (upstream's replace_all); a deadlock or serialization failure is retried
+ * too (withTransaction). Each attempt starts afresh: what a rolled-back one learnt is forgotten. */
 export async function retryingWrite(db: Kysely<PlacementDB>, ids: ExternalIds, retries: number,
   write: (trx: Transaction<PlacementDB>, scope: ExternalIdScope) => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const scope = ids.begin();
     try {
-      await db.transaction().execute((trx) => write(trx, scope));
+      const scope = await withTransaction(db, async (trx) => {
+        const scope = ids.begin();
+        await write(trx, scope);
+        return scope;
+      });
       scope.commit();
       return;
     } catch (e) {
@@ -190,7 +198,7 @@ export async function replaceAllocations(db: Kysely<PlacementDB>, ids: ExternalI
 
 /** DELETE /allocations/{consumer}: false when the consumer holds nothing. */
 export async function deleteConsumerAllocations(db: Kysely<PlacementDB>, consumerUuid: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return withTransaction(db, async (trx) => {
     const held = await trx.selectFrom('allocations').select('id').where('consumer_id', '=', consumerUuid).limit(1).execute();
     if (!held.length) return false;
     await trx.deleteFrom('allocations').where('consumer_id', '=', consumerUuid).execute();

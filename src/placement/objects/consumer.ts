@@ -58,6 +58,17 @@ export class ExternalIdScope {
 
 type Named = 'projects' | 'users';
 
+/** Creates the projects, users and consumer types these requests name that do not exist yet,
+ * each kind in sorted order, so that writers creating the same ones lock them in one order. */
+export async function ensureOwners(trx: Transaction<PlacementDB>, ids: ExternalIdScope,
+  requests: ConsumerRequest[]): Promise<void> {
+  const sorted = (names: (string | undefined)[]) =>
+    [...new Set(names.filter((n): n is string => n !== undefined))].sort();
+  for (const p of sorted(requests.map((r) => r.projectId))) await ensureExternal(trx, ids, 'projects', p);
+  for (const u of sorted(requests.map((r) => r.userId))) await ensureExternal(trx, ids, 'users', u);
+  for (const t of sorted(requests.map((r) => r.consumerType))) await ensureConsumerType(trx, ids, t);
+}
+
 /** The id of a project or user by external id, created when missing. */
 async function ensureExternal(trx: Transaction<PlacementDB>, ids: ExternalIdScope, table: Named,
   externalId: string): Promise<number> {

@@ -1,9 +1,9 @@
 // Inventories of a provider: what it has of each resource class, and the rules for changing
 // that while allocations exist (in use → 409; shrinking below usage is allowed, with a warning).
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { InventoryTable, PlacementDB } from '../db/schema.js';
-import { uniqueViolation } from '../../common/db/index.js';
+import { retryTransient, uniqueViolation, withTransaction } from '../../common/db/index.js';
 import {
   DuplicateEntry, InventoryInUse, InventoryWithResourceClassNotFound, NotFound, ResourceClassNotFound,
 } from '../exceptions.js';
@@ -105,13 +105,13 @@ export async function setInventories(db: Kysely<PlacementDB>, engine: Engine, lo
   expected: number, inventories: Inventory[], validate: (rp: { uuid: string }) => void = () => undefined,
 ): Promise<ProviderRef> {
   if (engine === 'postgres' && passes(validate, uuid)) {
-    const done = await setInventoriesAtOnce(db, uuid, expected, inventories);
+    const done = await retryTransient(() => setInventoriesAtOnce(db, uuid, expected, inventories));
     if (done) {
       for (const inv of inventories) warnOverCapacity(log, done.rp, inv, done.used.get(inv.resource_class));
       return done.rp;
     }
   }
-  return db.transaction().execute(async (trx) => {
+  return withTransaction(db, async (trx) => {
     const rp = await claimProvider(trx, uuid, expected);
     validate(rp);
     await replaceInventories(trx, log, rp, inventories);
@@ -158,9 +158,21 @@ export async function replaceInventories(trx: Db, log: Logger, rp: ProviderRef, 
   if (added.length) await trx.insertInto('inventories').values(added).execute();
 }
 
+/** Runs a change of one inventory of `rp` in a transaction (retried on transient conflicts,
+ * each attempt from the generation the caller read); `rp` has the new generation once done. */
+async function changeInventory(db: Kysely<PlacementDB>, rp: ResourceProvider,
+  change: (trx: Transaction<PlacementDB>, ref: ProviderRef) => Promise<void>): Promise<void> {
+  const ref = await withTransaction(db, async (trx) => {
+    const ref = { id: rp.id, uuid: rp.uuid, generation: rp.generation };
+    await change(trx, ref);
+    return ref;
+  });
+  rp.generation = ref.generation;
+}
+
 /** Adds one inventory the provider does not have yet (POST .../inventories). */
 export async function addInventory(db: Kysely<PlacementDB>, rp: ResourceProvider, inv: Inventory): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await changeInventory(db, rp, async (trx, rp) => {
     const rcId = (await classIds(trx, [inv.resource_class])).get(inv.resource_class)!;
     // The provider row first, then its inventory: every inventory write locks in that order.
     await incrementGeneration(trx, rp);
@@ -176,7 +188,7 @@ export async function addInventory(db: Kysely<PlacementDB>, rp: ResourceProvider
 /** Changes one existing inventory (PUT .../inventories/{rc}). */
 export async function updateInventory(db: Kysely<PlacementDB>, log: Logger, rp: ResourceProvider,
   inv: Inventory): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await changeInventory(db, rp, async (trx, rp) => {
     const rcId = (await classIds(trx, [inv.resource_class])).get(inv.resource_class)!;
     warnOverCapacity(log, rp, inv, (await usageByClass(trx, rp.id, [rcId])).get(rcId));
     await incrementGeneration(trx, rp);
@@ -188,7 +200,7 @@ export async function updateInventory(db: Kysely<PlacementDB>, log: Logger, rp: 
 
 /** Removes one inventory (DELETE .../inventories/{rc}); in use → InventoryInUse. */
 export async function deleteInventory(db: Kysely<PlacementDB>, rp: ResourceProvider, rcName: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await changeInventory(db, rp, async (trx, rp) => {
     const rcId = (await classIds(trx, [rcName])).get(rcName)!;
     await failIfInUse(trx, rp, [rcId], new Map([[rcId, rcName]]));
     await incrementGeneration(trx, rp);

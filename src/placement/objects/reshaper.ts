@@ -20,7 +20,9 @@ export async function reshape(db: Kysely<PlacementDB>, log: Logger, ids: Externa
   // No retry: the client's generations were checked against what we read; a concurrent change
   // is a conflict for it to resolve.
   await retryingWrite(db, ids, 1, async (trx, scope) => {
-    for (const { rp, inventories } of r.inventories) {
+    // Each attempt starts from the generations the client gave (writes below move them).
+    const changes = r.inventories.map(({ rp, inventories }) => ({ rp: { ...rp }, inventories }));
+    for (const { rp, inventories } of changes) {
       if (!inventories.length) continue;
       const merged = new Map((await listInventories(trx, rp)).map((i) => [i.resource_class, i]));
       for (const i of inventories) merged.set(i.resource_class, i);
@@ -29,7 +31,7 @@ export async function reshape(db: Kysely<PlacementDB>, log: Logger, ids: Externa
       await replaceInventories(trx, log, rp, [...merged.values()]);
     }
     await writeAllocations(trx, scope, r.allocations);
-    for (const { rp, inventories } of r.inventories) {
+    for (const { rp, inventories } of changes) {
       // Re-read: the allocation write moved the generation of providers it touched.
       const fresh = await trx.selectFrom('resource_providers').select('generation').where('id', '=', rp.id).executeTakeFirstOrThrow();
       rp.generation = fresh.generation;

@@ -1,9 +1,11 @@
 // Resource classes: the standard ones (os-resource-classes, seeded at startup) and CUSTOM_* ones.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { foreignKeyViolation, uniqueViolation, withTransaction, type Engine } from '../../common/db/index.js';
 import { HttpError, badRequest, conflict, notFound } from '../../common/http/errors.js';
 import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-resource-classes.json' with { type: 'json' };
 import { now } from '../http.js';
+import type { Db } from './resource_provider.js';
 
 export const STANDARD_RESOURCE_CLASSES: readonly string[] = STANDARD;
 const STANDARD_SET = new Set(STANDARD_RESOURCE_CLASSES);
@@ -38,28 +40,31 @@ export async function getResourceClass(db: Kysely<PlacementDB>, name: string): P
   return rc;
 }
 
-export async function findResourceClass(db: Kysely<PlacementDB>, name: string): Promise<ResourceClass | undefined> {
+export async function findResourceClass(db: Db, name: string): Promise<ResourceClass | undefined> {
   return db.selectFrom('resource_classes').selectAll().where('name', '=', name).executeTakeFirst();
 }
 
-export async function createResourceClass(db: Kysely<PlacementDB>, name: string): Promise<ResourceClass> {
-  if (await findResourceClass(db, name)) {
-    throw conflict(`Conflicting resource class already exists: ${name}`);
-  }
-  const max = await db.selectFrom('resource_classes').select((eb) => eb.fn.max('id').as('m'))
-    .where('id', '>=', MIN_CUSTOM_ID).executeTakeFirst();
-  const id = Math.max(MIN_CUSTOM_ID, Number(max?.m ?? MIN_CUSTOM_ID - 1) + 1);
-  const row = { id, name, created_at: now(), updated_at: null };
+/** Creates a custom class with the next custom id (the highest + 1, from MIN_CUSTOM_ID, as
+ * upstream). Creators are serialised, so that two never take the same id: on PostgreSQL by a
+ * table lock that lets readers through, on SQLite by its single writer (a creator whose
+ * snapshot went stale is retried by withTransaction). */
+export async function createResourceClass(db: Kysely<PlacementDB>, engine: Engine, name: string): Promise<ResourceClass> {
+  const exists = () => conflict(`Conflicting resource class already exists: ${name}`);
   try {
-    await db.transaction().execute(async (trx) => {
+    return await withTransaction(db, async (trx) => {
+      if (engine === 'postgres') await sql`LOCK TABLE resource_classes IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+      if (await findResourceClass(trx, name)) throw exists();
+      const max = await trx.selectFrom('resource_classes').select((eb) => eb.fn.max('id').as('m'))
+        .where('id', '>=', MIN_CUSTOM_ID).executeTakeFirst();
+      const id = Math.max(MIN_CUSTOM_ID, Number(max?.m ?? MIN_CUSTOM_ID - 1) + 1);
+      const row = { id, name, created_at: now(), updated_at: null };
       await trx.insertInto('resource_classes').values(row as never).execute();
+      return row;
     });
   } catch (e) {
-    // A concurrent create of the same name lost the unique-constraint race.
-    if (await findResourceClass(db, name)) throw conflict(`Conflicting resource class already exists: ${name}`);
+    if (uniqueViolation(e)?.includes('name')) throw exists();
     throw e;
   }
-  return row;
 }
 
 export async function deleteResourceClass(db: Kysely<PlacementDB>, name: string): Promise<void> {
@@ -67,13 +72,19 @@ export async function deleteResourceClass(db: Kysely<PlacementDB>, name: string)
   if (STANDARD_SET.has(name)) {
     throw badRequest(`Error in delete resource class: Cannot delete standard resource class ${name}: Resource class is a standard class.`);
   }
-  const inv = await db.selectFrom('inventories').select('id').where('resource_class_id', '=', rc.id).limit(1).executeTakeFirst();
-  if (inv) {
-    throw new HttpError(409, `Error in delete resource class: Unable to delete resource class ${name}. Class is in use in inventory.`);
+  const inUse = () => new HttpError(409,
+    `Error in delete resource class: Unable to delete resource class ${name}. Class is in use in inventory.`);
+  try {
+    await withTransaction(db, async (trx) => {
+      const inv = await trx.selectFrom('inventories').select('id').where('resource_class_id', '=', rc.id).limit(1).executeTakeFirst();
+      if (inv) throw inUse();
+      await trx.deleteFrom('resource_classes').where('id', '=', rc.id).execute();
+    });
+  } catch (e) {
+    // An inventory of the class was added after our look.
+    if (foreignKeyViolation(e)) throw inUse();
+    throw e;
   }
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('resource_classes').where('id', '=', rc.id).execute();
-  });
 }
 
 export function isStandardClass(name: string): boolean {
@@ -85,8 +96,14 @@ export async function renameResourceClass(db: Kysely<PlacementDB>, rc: ResourceC
   name: string): Promise<ResourceClass | null> {
   if (await findResourceClass(db, name)) return null;
   const updated_at = now();
-  await db.transaction().execute(async (trx) => {
-    await trx.updateTable('resource_classes').set({ name, updated_at }).where('id', '=', rc.id).execute();
-  });
+  try {
+    await withTransaction(db, async (trx) => {
+      await trx.updateTable('resource_classes').set({ name, updated_at }).where('id', '=', rc.id).execute();
+    });
+  } catch (e) {
+    // Another class took the name after our look.
+    if (uniqueViolation(e)) return null;
+    throw e;
+  }
   return { ...rc, name, updated_at };
 }

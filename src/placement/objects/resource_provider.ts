@@ -1,7 +1,7 @@
 // Resource providers: create, rename, re-parent, delete, and the generation compare-and-swap
 // that every provider-changing write goes through (optimistic concurrency, as upstream).
 import type { Kysely, Transaction } from 'kysely';
-import { uniqueViolation } from '../../common/db/index.js';
+import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 import {
   CannotDeleteParentResourceProvider, DuplicateEntry, GenerationMismatch, NotFound, ObjectActionError,
@@ -147,7 +147,7 @@ async function subtreeIds(db: Db, rp: ResourceProvider): Promise<number[]> {
 export async function updateProvider(db: Kysely<PlacementDB>, uuid: string,
   changes: { name?: string; parent_provider_uuid?: string | null }, allowReparenting: boolean): Promise<ResourceProvider> {
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await withTransaction(db, async (trx) => {
       const rp = await getProvider(trx, uuid);
       const updates: { name?: string; parent_provider_id?: number | null; root_provider_id?: number; updated_at: string } = { updated_at: now() };
       let subtree: number[] = [];
@@ -189,7 +189,7 @@ export async function updateProvider(db: Kysely<PlacementDB>, uuid: string,
 }
 
 export async function deleteProvider(db: Kysely<PlacementDB>, uuid: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await withTransaction(db, async (trx) => {
     const rp = await findProvider(trx, uuid);
     if (!rp) throw new NotFound(`No resource provider with uuid ${uuid} found for delete`);
     const child = await trx.selectFrom('resource_providers').select('id')

@@ -5,7 +5,7 @@ import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-traits.json' with { type: 'json' };
 import { NotFound, PlacementException } from '../exceptions.js';
 import { now } from '../http.js';
-import type { Engine } from '../../common/db/index.js';
+import { retryTransient, withTransaction, type Engine } from '../../common/db/index.js';
 import { claimProvider, type Db, type ProviderRef } from './resource_provider.js';
 import { setTraitsAtOnce } from './single_statement.js';
 
@@ -69,7 +69,7 @@ export async function findTrait(db: Db, name: string): Promise<Trait | undefined
 export async function ensureTrait(db: Kysely<PlacementDB>, name: string): Promise<{ trait: Trait; created: boolean }> {
   const existing = await findTrait(db, name);
   if (existing) return { trait: existing, created: false };
-  const created = await db.transaction().execute(async (trx) => {
+  const created = await withTransaction(db, async (trx) => {
     const row = await trx.insertInto('traits').values({ name, created_at: now(), updated_at: null })
       .onConflict((oc) => oc.column('name').doNothing()).returningAll().executeTakeFirst();
     return row;
@@ -79,7 +79,7 @@ export async function ensureTrait(db: Kysely<PlacementDB>, name: string): Promis
 }
 
 export async function deleteTrait(db: Kysely<PlacementDB>, name: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await withTransaction(db, async (trx) => {
     const trait = await findTrait(trx, name);
     if (!trait) throw new NotFound(`No such trait(s): ${name}.`);
     if (!name.startsWith(CUSTOM_PREFIX)) throw new TraitCannotDeleteStandard(name);
@@ -109,11 +109,11 @@ class Unchanged extends Error {}
  * traits; throws NotFound, GenerationMismatch, MissingTraits. */
 export async function setProviderTraits(db: Kysely<PlacementDB>, engine: Engine, uuid: string, expected: number,
   names: string[]): Promise<{ generation: number; traits: Trait[] }> {
-  const done = engine === 'postgres' ? await setTraitsAtOnce(db, uuid, expected, names) : null;
+  const done = engine === 'postgres' ? await retryTransient(() => setTraitsAtOnce(db, uuid, expected, names)) : null;
   if (done) return done;
   let traits: Trait[] = [];
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await withTransaction(db, async (trx) => {
       const rp = await claimProvider(trx, uuid, expected);
       traits = await listTraits(trx, { nameIn: names });
       const known = new Set(traits.map((t) => t.name));
