@@ -15,7 +15,7 @@ import { placementEnforcer, placementPolicyMode, type PlacementPolicyMode } from
 export interface TestPlacement {
   app: FastifyInstance;
   placement: PlacementInstance;
-  /** JSON request as admin at the latest microversion unless headers say otherwise. */
+  /** JSON request (a Buffer body: raw) as admin at the latest microversion unless headers say otherwise. */
   call(method: string, url: string, body?: unknown, headers?: Record<string, string>):
     Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
   close(): Promise<void>;
@@ -53,7 +53,8 @@ export async function startPlacement(opts: {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           ...headers,
         },
-        ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+        // A Buffer goes as it is (bytes that are not JSON, or not even UTF-8).
+        ...(body !== undefined ? { payload: Buffer.isBuffer(body) ? body : JSON.stringify(body) } : {}),
       });
       let parsed: unknown = res.body;
       try { parsed = res.body ? JSON.parse(res.body) : null; } catch { /* not JSON */ }
