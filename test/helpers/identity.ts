@@ -87,7 +87,9 @@ export async function startIdentity(opts: {
     if (h['x-auth-token'] === '') delete h['x-auth-token'];
     const res = await app.inject({
       method: method as 'GET', url: `${prefix}${url}`, headers: h,
-      ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      // A string or Buffer goes as it is (text that is not JSON, bytes that are not UTF-8).
+      ...(body !== undefined
+        ? { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) } : {}),
     });
     let parsed: unknown = res.body;
     try { parsed = res.body ? JSON.parse(res.body) : null; } catch { /* not JSON */ }
