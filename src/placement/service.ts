@@ -4,7 +4,7 @@ import { servicePlugin, type RouteTable } from '../common/http/app.js';
 import type { Authenticator } from '../common/http/auth.js';
 import { HttpError } from '../common/http/errors.js';
 import { installCors, type CorsConfig } from '../common/http/cors.js';
-import { foreignKeyViolation, isTransientConflict, uniqueViolation } from '../common/db/index.js';
+import { isWriteConflict } from '../common/db/index.js';
 import { ConcurrentUpdateDetected, NotFound } from './exceptions.js';
 import { escapeHtml } from '../common/http/html.js';
 import * as codes from './errors.js';
@@ -82,10 +82,8 @@ export function placementPlugin(p: Placement, authenticate: Authenticator) {
     mapError: (err) => {
       // Upstream's PlacementHandler turns any NotFound that escapes a handler into a 404.
       if (err instanceof NotFound) return new HttpError(404, err.message);
-      // A write that lost to a concurrent one after its bounded retries (a deadlock on every
-      // attempt, a row that went away between a check and a write): the client may retry.
-      if (err instanceof ConcurrentUpdateDetected || isTransientConflict(err) || foreignKeyViolation(err)
-        || uniqueViolation(err)) {
+      // A write that lost to a concurrent one (see isWriteConflict), in Placement's words.
+      if (err instanceof ConcurrentUpdateDetected || isWriteConflict(err)) {
         const message = (err instanceof ConcurrentUpdateDetected ? err : new ConcurrentUpdateDetected()).message;
         return new HttpError(409, message, codes.CONCURRENT_UPDATE);
       }

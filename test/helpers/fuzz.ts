@@ -94,3 +94,12 @@ export function mustRefuse(method: string, pathAndQuery: string, body: unknown):
     return false;
   }
 }
+
+/** Sends a batch of requests at once and waits for every answer (so that none is still running
+ * when a failure ends the test); the first failed check is thrown. */
+export async function sendAll<T>(batch: T[], send: (r: T) => Promise<number>): Promise<number[]> {
+  const settled = await Promise.allSettled(batch.map(send));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<number>).value);
+}

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentityDB } from '../../src/identity/db/schema.js';
-import { encodeSegment, mustRefuse, notUtf8, queryString, text } from '../helpers/fuzz.js';
+import { encodeSegment, mustRefuse, notUtf8, queryString, sendAll, text } from '../helpers/fuzz.js';
 import { DEMO_PASSWORD, startIdentity, type TestIdentity } from '../helpers/identity.js';
 
 const TABLES: (keyof IdentityDB)[] = [
@@ -128,7 +128,7 @@ describe('fuzz: bad input never 5xx and never changes anything', () => {
       fc.array(fc.oneof({ weight: 3, arbitrary: write }, { weight: 1, arbitrary: request() }), { minLength: 4, maxLength: 16 }),
       async (batch) => {
         const before = await fingerprint(t);
-        const statuses = await Promise.all(batch.map(send));
+        const statuses = await sendAll(batch, send);
         // When every request of the batch was refused, none changed anything. (A race does not
         // replay, so a failing batch is reported as it is, unshrunk: endOnFailure.)
         if (statuses.every((s) => s >= 400)) expect(await fingerprint(t)).toBe(before);

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeSegment, mustRefuse, notUtf8, queryString, text } from '../helpers/fuzz.js';
+import { encodeSegment, mustRefuse, notUtf8, queryString, sendAll, text } from '../helpers/fuzz.js';
 import { startPlacement, type TestPlacement } from '../helpers/placement.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 import type { PlacementDB } from '../../src/placement/db/schema.js';
@@ -153,7 +153,7 @@ describe.each(ENGINES)('fuzz ($name): bad input never 5xx and never changes anyt
       fc.array(fc.oneof({ weight: 3, arbitrary: write }, { weight: 1, arbitrary: request }), { minLength: 4, maxLength: 16 }),
       async (batch) => {
         const before = await fingerprint(t);
-        const statuses = await Promise.all(batch.map(send));
+        const statuses = await sendAll(batch, send);
         // When every request of the batch was refused, none changed anything. (A race does not
         // replay, so a failing batch is reported as it is, unshrunk: endOnFailure.)
         if (statuses.every((s) => s >= 400)) expect(await fingerprint(t)).toBe(before);

@@ -169,6 +169,14 @@ export function foreignKeyViolation(e: unknown): boolean {
   return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
+/** Whether `e` is a write that lost to a concurrent one, as the database caught it: a transient
+ * conflict still there after the retries, or a constraint that a check made just before the
+ * write no longer held for (a duplicate created, a referenced row deleted, meanwhile). The
+ * client may try again: a 409, not a 500. */
+export function isWriteConflict(e: unknown): boolean {
+  return isTransientConflict(e) || uniqueViolation(e) !== null || foreignKeyViolation(e);
+}
+
 /** `column IN (ids)` with the ids as ONE bound parameter (a JSON array on SQLite, an array on
  * PostgreSQL), so the SQL text is the same whatever the number of ids: statements stay cached
  * (one prepared statement per query, not one per list length) and no engine limit on bound

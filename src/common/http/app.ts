@@ -11,6 +11,7 @@ import { negotiate, type MicroversionPolicy, type Version } from './microversion
 import type { RequestContext } from './context.js';
 import type { Authenticator } from './auth.js';
 import { decodeBody, guardInput } from './input_guard.js';
+import { isWriteConflict } from '../db/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,6 +55,7 @@ const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
 function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  if (isWriteConflict(err)) return new HttpError(409, 'The data was changed by another request at the same time. Please retry.');
   const e = err as { statusCode?: number; code?: string; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpError(413, 'Request is too large.');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
