@@ -9,6 +9,7 @@ import type { Config } from '../common/config.js';
 import { createPlacement } from '../placement/index.js';
 import { placementPlugin } from '../placement/service.js';
 import { placementEnforcer, placementPolicyMode } from '../placement/policies.js';
+import { testTimeShift } from '../placement/index/clock.js';
 import { chooseAuthStrategy, serviceAuthenticator } from './auth.js';
 import { loadCredentials } from './credentials.js';
 import { parsePort, publicBase, resolveRuntime, type Runtime } from './runtime.js';
@@ -71,7 +72,7 @@ async function servePlacement(opts: ServeOptions): Promise<void> {
   const log = createLogger({ debug: config.debug, name: 'placement' });
   const authenticate = serviceAuthenticator(config, chooseAuthStrategy(config, log));
   const policy = placementEnforcer({ config, configDir, open: policyMode.open, log });
-  const placement = await createPlacement({ config, dataDir, log, policy });
+  const placement = await createPlacement({ config, dataDir, log, policy, timeShift: testTimeShift(process.env) });
   await run(opts, log, config, {
     mount: async (app) => { await app.register(placementPlugin(placement, authenticate)); },
     close: () => placement.close(),

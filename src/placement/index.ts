@@ -10,6 +10,7 @@ import { syncStandardClasses } from './objects/resource_class.js';
 import { syncStandardTraits } from './objects/trait.js';
 import type { Placement } from './context.js';
 import { ProviderIndex } from './index/provider_index.js';
+import type { TimeShift } from './index/clock.js';
 import { ExternalIds } from './objects/consumer.js';
 
 export interface PlacementInstance extends Placement {
@@ -18,6 +19,8 @@ export interface PlacementInstance extends Placement {
 
 export async function createPlacement(opts: {
   config: Config; dataDir: string; log: Logger; policy: Enforcer;
+  /** The provider index's clock (tests only; real time by default). */
+  timeShift?: TimeShift;
 }): Promise<PlacementInstance> {
   const url = opts.config.placementDatabaseConnection || opts.config.databaseConnection
     || join(opts.dataDir, 'placement.sqlite');
@@ -25,7 +28,7 @@ export async function createPlacement(opts: {
   await migrate(db, placementMigrations(engine), 'placement');
   await syncStandardClasses(db);
   await syncStandardTraits(db);
-  const index = new ProviderIndex(db, engine);
+  const index = new ProviderIndex(db, engine, opts.timeShift);
   await index.reload();
   return { db, engine, index, ids: new ExternalIds(), config: opts.config, policy: opts.policy, log: opts.log, close };
 }

@@ -141,6 +141,15 @@ export async function withTransaction<DB, T>(db: Kysely<DB>,
   return retryTransient(() => db.transaction().execute(fn), attempts);
 }
 
+/** Runs `fn` in a read-only transaction whose every statement sees one snapshot of the
+ * database: REPEATABLE READ on PostgreSQL; on SQLite any transaction (in WAL mode its snapshot
+ * is taken by its first read, and writers committing meanwhile do not disturb it). */
+export function withReadSnapshot<DB, T>(db: Kysely<DB>, engine: Engine,
+  fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  const trx = db.transaction();
+  return (engine === 'postgres' ? trx.setIsolationLevel('repeatable read').setAccessMode('read only') : trx).execute(fn);
+}
+
 /** The column type of an auto-increment primary key on this engine. */
 export function serialType(engine: Engine): 'integer' | 'serial' {
   return engine === 'postgres' ? 'serial' : 'integer';

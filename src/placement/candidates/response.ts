@@ -4,9 +4,10 @@
 //
 // Written as text rather than built as objects for JSON.stringify: a full answer for 20,000
 // providers is 10 MB, and building it object by object costs more than the search itself. A
-// provider's summary only changes when the provider does, and the index replaces a provider's
-// node whenever it changes, so each node's summary (and single-provider request) text is
-// cached on the node itself (a plain property: WeakMaps of this size burden the GC).
+// provider's summary only changes when the provider does (or a resource class is renamed), and
+// the index replaces a provider's node whenever it changes (and drops the text on a rename), so
+// each node's summary (and single-provider request) text is cached on the node itself (a plain
+// property: WeakMaps of this size burden the GC).
 import type { Version } from '../../common/http/microversion.js';
 import type { ProviderNode } from '../index/model.js';
 import type { ProviderIndex } from '../index/provider_index.js';

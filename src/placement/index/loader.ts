@@ -1,5 +1,6 @@
 // Reads providers from the database into the shape the provider index keeps: one query per
-// table, for all providers (start-up) or for the ones the change log names.
+// table, for all providers (start-up) or for the ones the change log names. The index calls
+// these inside one read snapshot, so the tables agree with each other.
 import type { Kysely } from 'kysely';
 import { inIds, type Engine } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';

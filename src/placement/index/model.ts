@@ -25,7 +25,8 @@ export interface ProviderNode {
   /** Aggregate UUIDs, shared likewise. */
   aggregates: ReadonlySet<string>;
   /** Rendered JSON of this provider (see candidates/response.ts), valid as long as the node:
-   * the index replaces a provider's node whenever the provider changes. */
+   * the index replaces a provider's node whenever the provider changes, and drops this when a
+   * resource class is renamed. */
   rendered?: {
     summaryKey?: string; summary?: Buffer; requestKey?: string; request?: Buffer; providerKey?: string; provider?: Buffer;
   };

@@ -5,10 +5,11 @@
 // read the index catches up with the change log (./changes.ts), so it reflects every write
 // committed before the read started, whichever process made it.
 import type { Kysely } from 'kysely';
-import type { Engine } from '../../common/db/index.js';
+import { withReadSnapshot, type Engine } from '../../common/db/index.js';
 import { intersect } from '../../common/sets.js';
 import type { PlacementDB } from '../db/schema.js';
 import { changeCursor, pruneChanges, CHANGE_RETENTION_MS, type ChangeCursor } from './changes.js';
+import { REAL_TIME, type TimeShift } from './clock.js';
 import { loadCatalog, loadProviders, SetPool } from './loader.js';
 import type { Catalog, ProviderNode } from './model.js';
 
@@ -45,20 +46,29 @@ export class ProviderIndex {
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
 
-  constructor(private readonly db: Kysely<PlacementDB>, private readonly engine: Engine) {
+  constructor(private readonly db: Kysely<PlacementDB>, private readonly engine: Engine,
+    private readonly shift: TimeShift = REAL_TIME) {
     this.cursor = changeCursor(engine);
   }
 
-  /** Loads everything (at start, or after being away longer than the change log is kept). */
+  private now(): number {
+    return Date.now() + this.shift();
+  }
+
+  /** Loads everything (at start, or after being away longer than the change log is kept). The
+   * cursor's position and the tables are read in one snapshot, so the index is exactly the
+   * database at one moment and the cursor continues from that moment. */
   async reload(): Promise<void> {
-    await this.cursor.start(this.db);
-    this.catalog = await loadCatalog(this.db);
     this.sets.clear();
-    const nodes = await loadProviders(this.db, this.engine, this.sets, null);
+    const { catalog, nodes } = await withReadSnapshot(this.db, this.engine, async (trx) => {
+      await this.cursor.start(trx);
+      return { catalog: await loadCatalog(trx), nodes: await loadProviders(trx, this.engine, this.sets, null) };
+    });
+    this.catalog = catalog;
     this.nested = 0;
     for (const m of [this.nodes, this.byUuid, this.childIds, this.treeIds, this.rcIds, this.traitIds, this.aggIds]) m.clear();
     for (const n of nodes) this.put(n);
-    this.lastSync = Date.now();
+    this.lastSync = this.now();
   }
 
   /** Catches up with every change committed before this call. Concurrent callers share one
@@ -83,21 +93,34 @@ export class ProviderIndex {
   }
 
   private async catchUp(): Promise<void> {
-    const now = Date.now();
+    const now = this.now();
     if (now - this.lastSync > CHANGE_RETENTION_MS / 2) return this.reload();
     if (now - this.lastPrune > 60_000) {
       this.lastPrune = now;
-      await pruneChanges(this.db);
+      await pruneChanges(this.db, this.engine, this.shift());
     }
     const batch = await this.cursor.poll(this.db);
     this.lastSync = now;
-    if (batch.catalog) this.catalog = await loadCatalog(this.db);
-    if (!batch.providerIds.size) return;
+    if (!batch.catalog && !batch.providerIds.size) return;
+    // The providers' tables are read in one snapshot, so that no provider is assembled from
+    // before and after a write (say, the inventory before and the allocations after). The
+    // snapshot may be later than the poll's: what committed in between is read again next time.
     const ids = [...batch.providerIds];
-    const fresh = await loadProviders(this.db, this.engine, this.sets, ids);
+    const { catalog, fresh } = await withReadSnapshot(this.db, this.engine, async (trx) => ({
+      catalog: batch.catalog ? await loadCatalog(trx) : null,
+      fresh: ids.length ? await loadProviders(trx, this.engine, this.sets, ids) : [],
+    }));
+    if (catalog) this.setCatalog(catalog);
     const found = new Set(fresh.map((n) => n.id));
     for (const id of ids) if (!found.has(id)) this.remove(id);
     for (const n of fresh) this.put(n);
+  }
+
+  private setCatalog(next: Catalog): void {
+    const renamed = [...this.catalog.rcById].some(([id, name]) => next.rcById.get(id) !== name);
+    this.catalog = next;
+    // The JSON rendered on the nodes names resource classes (1.2 to 1.6 can rename them).
+    if (renamed) for (const n of this.nodes.values()) delete n.rendered;
   }
 
   private put(n: ProviderNode): void {
