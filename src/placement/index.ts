@@ -28,7 +28,7 @@ export async function createPlacement(opts: {
   await migrate(db, placementMigrations(engine), 'placement');
   await syncStandardClasses(db);
   await syncStandardTraits(db);
-  const index = new ProviderIndex(db, engine, opts.timeShift);
+  const index = new ProviderIndex(db, engine, { log: opts.log, timeShift: opts.timeShift });
   await index.reload();
   return { db, engine, index, ids: new ExternalIds(), config: opts.config, policy: opts.policy, log: opts.log, close };
 }

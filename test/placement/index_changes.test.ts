@@ -9,13 +9,16 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs,
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
+import { createLogger } from '../../src/common/log.js';
 import { placementMigrations } from '../../src/placement/db/migrations.js';
 import type { PlacementDB } from '../../src/placement/db/schema.js';
 import { syncStandardClasses } from '../../src/placement/objects/resource_class.js';
-import { changeCursor, pruneChanges, CHANGE_RETENTION_MS } from '../../src/placement/index/changes.js';
+import { changeCursor, CHANGE_RETENTION_MS } from '../../src/placement/index/changes.js';
 import { ProviderIndex } from '../../src/placement/index/provider_index.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 
+const log = createLogger({ name: 'test' });
+log.level = 'silent';
 const skipPg = postgresUnavailable();
 let cluster: PgCluster | undefined;
 let dir: string;
@@ -86,19 +89,30 @@ class Observer implements KyselyPlugin {
 }
 
 describe.each(ENGINES)('change log ($engine)', ({ skip, url }) => {
-  // A host whose clock runs ahead of the database's must not prune rows the database stamped a
-  // moment ago: another process may not have read them yet.
-  it.skipIf(skip)('ages change rows by the database\'s clock', async () => {
+  // Rows are pruned once they had committed the retention period ago by the pruning host's
+  // clock; a host whose clock runs ahead of the database's must not prune rows the database
+  // wrote a moment ago (another process may not have read them yet).
+  it.skipIf(skip)('prunes by the host\'s clock alone', async () => {
     const { db, engine, id } = await database(await url('prune_clock'));
-    for (let i = 0; i < 3; i++) await db.updateTable('resource_providers').set({ name: `hv-${i}` }).where('id', '=', id).execute();
     const count = async () => Number((await db.selectFrom('placement_changes').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-    const before = await count();
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 2 * CHANGE_RETENTION_MS);
-    await pruneChanges(db, engine);
-    expect(await count()).toBe(before);
-    // The database's own clock, moved past the retention period, prunes all but the newest row.
-    await pruneChanges(db, engine, 2 * CHANGE_RETENTION_MS);
+    let shift = 0;
+    const index = new ProviderIndex(db, engine, { log, timeShift: () => shift });
+    await index.reload();
+    for (let i = 0; i < 3; i++) await db.updateTable('resource_providers').set({ name: `hv-${i}` }).where('id', '=', id).execute();
+    await index.sync();
+    const written = await count();
+    expect(written).toBeGreaterThan(3);
+    // Looking every four minutes (often enough not to reload): what had committed when the
+    // index looked first is old enough at eleven; the newest row stays.
+    for (const minutes of [4, 8]) {
+      shift = minutes * 60_000;
+      await index.sync();
+      expect(await count()).toBe(written);
+    }
+    shift = 11 * 60_000;
+    await index.sync();
     expect(await count()).toBe(1);
   });
 
@@ -109,7 +123,7 @@ describe.each(ENGINES)('change log ($engine)', ({ skip, url }) => {
     const { db, engine, id, vcpu } = await database(target);
     const writer = (await connect(target)).db;
     const observer = new Observer();
-    const index = new ProviderIndex(db.withPlugin(observer), engine);
+    const index = new ProviderIndex(db.withPlugin(observer), engine, { log });
     const state = () => {
       const inv = index.get(id).inventories.find((i) => i.rcId === vcpu)!;
       return [inv.total, inv.used];
@@ -170,6 +184,39 @@ describe.skipIf(skipPg)('change log (PostgreSQL transactions)', () => {
     } finally {
       await idle.query('ROLLBACK');
       await idle.end();
+    }
+  });
+
+  // A write transaction open longer than the retention period commits a change row stamped
+  // when it was written; a reader that last looked before the commit must still find it.
+  it('keeps the rows of a long transaction until every reader had time to read them', async () => {
+    const target = await cluster!.createDatabase('long_write');
+    const { db, engine, id } = await database(target);
+    let shift = 0;
+    const pruning = new ProviderIndex(db, engine, { log, timeShift: () => shift });
+    const reading = new ProviderIndex(db, engine, { log, timeShift: () => shift });
+    await pruning.reload();
+    await reading.reload();
+    const slow = new pg.Client({ connectionString: target });
+    await slow.connect();
+    try {
+      await slow.query('BEGIN');
+      await slow.query('UPDATE resource_providers SET name = $1 WHERE id = $2', ['hv-slow', id]);
+      // Both look every four minutes (often enough not to reload); the transaction commits
+      // after eight, and the pruning index prunes at eleven, before the reader's next look.
+      for (const minutes of [0, 4, 8]) {
+        shift = minutes * 60_000;
+        await pruning.sync();
+        if (minutes) await reading.sync();
+      }
+      await slow.query('COMMIT');
+      shift = 11 * 60_000;
+      await pruning.sync();
+      shift = 12 * 60_000;
+      await reading.sync();
+      expect(reading.get(id).name).toBe('hv-slow');
+    } finally {
+      await slow.end();
     }
   });
 });

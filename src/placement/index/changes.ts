@@ -12,11 +12,12 @@
 // (from the snapshot's xmax on). Every other transaction had finished, and its rows were read
 // then. Asking for exactly those rows finds each committed row once, however long some
 // transaction elsewhere stays open: a transaction that has written nothing here matches no row.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Engine } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 
-/** How long change rows are kept. A process that has not looked for half of this reloads. */
+/** How long change rows are kept once committed. A process that has not looked for half of
+ * this reloads. */
 export const CHANGE_RETENTION_MS = 10 * 60 * 1000;
 
 export interface ChangeBatch {
@@ -31,6 +32,9 @@ export interface ChangeCursor {
   start(trx: Kysely<PlacementDB>): Promise<void>;
   /** The changes committed since the last call (or since start). */
   poll(db: Kysely<PlacementDB>): Promise<ChangeBatch>;
+  /** Where the log stood at the last look: the rows below this mark (SQLite: ids up to it;
+   * PostgreSQL: transactions before it) had all committed then. */
+  mark(): string;
 }
 
 function add(batch: ChangeBatch, row: { provider_id: number | null; kind: string | null }) {
@@ -44,6 +48,7 @@ class SqliteCursor implements ChangeCursor {
     const r = await trx.selectFrom('placement_changes').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
     this.last = Number(r?.m ?? 0);
   }
+  mark() { return String(this.last); }
   async poll(db: Kysely<PlacementDB>): Promise<ChangeBatch> {
     const rows = await db.selectFrom('placement_changes').select(['id', 'provider_id', 'kind'])
       .where('id', '>', this.last).orderBy('id').execute();
@@ -57,6 +62,8 @@ class SqliteCursor implements ChangeCursor {
 }
 
 class PostgresCursor implements ChangeCursor {
+  /** Transactions before this one had all finished at the last look. */
+  private xmin = '0';
   /** Transactions from this one on had not begun at the last look. */
   private xmax = '0';
   /** Transactions running at the last look. */
@@ -64,10 +71,12 @@ class PostgresCursor implements ChangeCursor {
 
   /** Takes the position of a snapshot given as text, `xmin:xmax:xip,...`. */
   private take(snapshot: string) {
-    const [, xmax, xip] = snapshot.split(':');
+    const [xmin, xmax, xip] = snapshot.split(':');
+    this.xmin = xmin!;
     this.xmax = xmax!;
     this.running = xip ? xip.split(',') : [];
   }
+  mark() { return this.xmin; }
   async start(trx: Kysely<PlacementDB>) {
     const r = await sql<{ snapshot: string }>`SELECT pg_current_snapshot()::text AS snapshot`.execute(trx);
     this.take(r.rows[0]!.snapshot);
@@ -94,22 +103,39 @@ export function changeCursor(engine: Engine): ChangeCursor {
   return engine === 'postgres' ? new PostgresCursor() : new SqliteCursor();
 }
 
-/** Deletes change rows older than the retention period, by the database's clock: the one the
- * triggers stamp rows with (a host's clock may be ahead of it). `shiftMs` moves that clock
- * forward (./clock.ts).
+/** Prunes the change log, in each process, of the rows every process has had time to read.
+ * A process reads the log at least every CHANGE_RETENTION_MS / 2 or reloads instead, so a row
+ * that had committed CHANGE_RETENTION_MS ago has been read by every process that still relies
+ * on its cursor. "Had committed then" is a position this process saw in the log at that time
+ * (a cursor mark), and "then" is read on this host's clock alone: the rows' timestamps, written
+ * by the database's clock, are never compared with it. A transaction that stays open for long
+ * keeps the marks below its own rows, so they wait however late it commits.
  *
  * The newest row always stays. SQLite gives a new row the highest id in the table plus one, so
  * in a table pruned empty ids would start again from 1, below every reader's cursor; keeping the
  * newest row keeps ids increasing for good. (AUTOINCREMENT would too, but SQLite cannot add it
  * to an existing table without rebuilding the table, beneath the triggers of every other
  * process writing to it.) PostgreSQL's sequence never goes back; the rule costs it nothing. */
-export async function pruneChanges(db: Kysely<PlacementDB>, engine: Engine, shiftMs = 0): Promise<void> {
-  const seconds = (shiftMs - CHANGE_RETENTION_MS) / 1000;
-  // The format the triggers write (../db/migrations.ts), so that text comparison is time order.
-  const cutoff = engine === 'postgres'
-    ? sql<string>`to_char((clock_timestamp() + make_interval(secs => ${seconds})) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
-    : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${seconds} seconds`})`;
-  await db.deleteFrom('placement_changes').where('created_at', '<', cutoff)
-    .where('id', '<', (eb) => eb.selectFrom('placement_changes').select((e) => e.fn.max('id').as('newest')))
-    .execute();
+export class ChangePruner {
+  /** Marks by the host time they were seen at, oldest first, one a minute. */
+  private readonly marks: { at: number; mark: string }[] = [];
+
+  constructor(private readonly engine: Engine) {}
+
+  /** Records where the cursor stands at host time `now` and, at most once a minute, deletes
+   * the rows below the newest mark old enough. */
+  async looked(db: Kysely<PlacementDB>, now: number, mark: string): Promise<void> {
+    const last = this.marks[this.marks.length - 1];
+    if (last && now - last.at < 60_000) return;
+    this.marks.push({ at: now, mark });
+    let old: string | null = null;
+    while (this.marks.length && now - this.marks[0]!.at >= CHANGE_RETENTION_MS) old = this.marks.shift()!.mark;
+    if (old === null) return;
+    const below = this.engine === 'postgres'
+      ? sql<SqlBool>`xid < ${old}::xid8`
+      : sql<SqlBool>`id <= ${Number(old)}`;
+    await db.deleteFrom('placement_changes').where(below)
+      .where('id', '<', (eb) => eb.selectFrom('placement_changes').select((e) => e.fn.max('id').as('newest')))
+      .execute();
+  }
 }

@@ -1,7 +1,7 @@
 // How far ahead of real time the provider index believes it is. Always zero in service; tests
 // move it to age the change log past its retention period (./changes.ts) without waiting ten
-// minutes. It shifts every reading the index takes of the time: the host's clock (when it last
-// looked, when it last pruned) and the database's (which change rows are old enough to prune).
+// minutes. The index reads time from the host's clock only (when it last looked, when it saw
+// each position of the log), so shifting that clock is all a test needs.
 import { readFileSync } from 'node:fs';
 
 /** Milliseconds to add to the current time. */

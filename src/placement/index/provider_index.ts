@@ -5,10 +5,11 @@
 // read the index catches up with the change log (./changes.ts), so it reflects every write
 // committed before the read started, whichever process made it.
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import { withReadSnapshot, type Engine } from '../../common/db/index.js';
 import { intersect } from '../../common/sets.js';
 import type { PlacementDB } from '../db/schema.js';
-import { changeCursor, pruneChanges, CHANGE_RETENTION_MS, type ChangeCursor } from './changes.js';
+import { changeCursor, ChangePruner, CHANGE_RETENTION_MS, type ChangeBatch, type ChangeCursor } from './changes.js';
 import { REAL_TIME, type TimeShift } from './clock.js';
 import { loadCatalog, loadProviders, SetPool } from './loader.js';
 import type { Catalog, ProviderNode } from './model.js';
@@ -39,16 +40,22 @@ export class ProviderIndex {
   /** How many providers have a parent: whether any provider trees exist at all. */
   private nested = 0;
 
-  private cursor: ChangeCursor;
+  private readonly cursor: ChangeCursor;
+  private readonly pruner: ChangePruner;
   private readonly sets = new SetPool();
   private lastSync = 0;
-  private lastPrune = 0;
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
 
+  private readonly log: Logger;
+  private readonly shift: TimeShift;
+
   constructor(private readonly db: Kysely<PlacementDB>, private readonly engine: Engine,
-    private readonly shift: TimeShift = REAL_TIME) {
+    opts: { log: Logger; timeShift?: TimeShift }) {
     this.cursor = changeCursor(engine);
+    this.pruner = new ChangePruner(engine);
+    this.log = opts.log;
+    this.shift = opts.timeShift ?? REAL_TIME;
   }
 
   private now(): number {
@@ -95,13 +102,15 @@ export class ProviderIndex {
   private async catchUp(): Promise<void> {
     const now = this.now();
     if (now - this.lastSync > CHANGE_RETENTION_MS / 2) return this.reload();
-    if (now - this.lastPrune > 60_000) {
-      this.lastPrune = now;
-      await pruneChanges(this.db, this.engine, this.shift());
-    }
     const batch = await this.cursor.poll(this.db);
     this.lastSync = now;
-    if (!batch.catalog && !batch.providerIds.size) return;
+    if (batch.catalog || batch.providerIds.size) await this.apply(batch);
+    // Pruning is housekeeping: a read must not fail for it (the rows wait for the next prune).
+    await this.pruner.looked(this.db, now, this.cursor.mark())
+      .catch((err: unknown) => this.log.warn({ err }, 'pruning the placement change log failed'));
+  }
+
+  private async apply(batch: ChangeBatch): Promise<void> {
     // The providers' tables are read in one snapshot, so that no provider is assembled from
     // before and after a write (say, the inventory before and the allocations after). The
     // snapshot may be later than the poll's: what committed in between is read again next time.
