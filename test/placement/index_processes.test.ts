@@ -205,15 +205,22 @@ async function view(p: PlacementProcess, known: Known) {
   const providers = (path: string) => answer(path, (b) => [...b.resource_providers].sort((x, y) => x.uuid.localeCompare(y.uuid)));
   const candidates = (query: string) => answer(`/allocation_candidates?${query}`,
     (b) => ({ requests: byJson(b.allocation_requests), summaries: b.provider_summaries }));
+  // The queries go out together: the answers cannot differ, no write runs meanwhile.
+  const queries: [string, Promise<unknown>][] = [
+    ...['', '?required=HW_CPU_X86_AVX2', '?required=!STORAGE_DISK_SSD', `?member_of=in:${AGGREGATES[0]},${AGGREGATES[1]}`,
+      '?resources=VCPU:2,MEMORY_MB:1024', `?required=${LATE_TRAIT}`]
+      .map((q): [string, Promise<unknown>] => [`providers${q}`, providers(`/resource_providers${q}`)]),
+    ...['resources=VCPU:1', 'resources=VCPU:1,MEMORY_MB:512&required=HW_CPU_X86_AVX2',
+      `resources=DISK_GB:10&member_of=${AGGREGATES[2]}`, 'resources1=VCPU:1&resources2=DISK_GB:5&group_policy=none',
+      ...known.classes.slice(-3).map((c) => `resources=${c}:1`)]
+      .map((q): [string, Promise<unknown>] => [q, candidates(q)]),
+    ['classes', answer('/resource_classes', (b) => b.resource_classes.map((c: any) => c.name).sort())],
+    ['traits', answer('/traits', (b) => [...b.traits].sort())],
+    ...PROJECTS.map((project): [string, Promise<unknown>] =>
+      [`usages ${project}`, answer(`/usages?project_id=${project}`, (b) => b.usages)]),
+  ];
   const out: Record<string, unknown> = {};
-  for (const q of ['', '?required=HW_CPU_X86_AVX2', '?required=!STORAGE_DISK_SSD', `?member_of=in:${AGGREGATES[0]},${AGGREGATES[1]}`,
-    '?resources=VCPU:2,MEMORY_MB:1024', `?required=${LATE_TRAIT}`]) out[`providers${q}`] = await providers(`/resource_providers${q}`);
-  for (const q of ['resources=VCPU:1', 'resources=VCPU:1,MEMORY_MB:512&required=HW_CPU_X86_AVX2',
-    `resources=DISK_GB:10&member_of=${AGGREGATES[2]}`, 'resources1=VCPU:1&resources2=DISK_GB:5&group_policy=none',
-    ...known.classes.slice(-3).map((c) => `resources=${c}:1`)]) out[q] = await candidates(q);
-  out.classes = await answer('/resource_classes', (b) => b.resource_classes.map((c: any) => c.name).sort());
-  out.traits = await answer('/traits', (b) => [...b.traits].sort());
-  for (const project of PROJECTS) out[`usages ${project}`] = await answer(`/usages?project_id=${project}`, (b) => b.usages);
+  for (const [key, value] of queries) out[key] = await value;
   return out;
 }
 
@@ -221,25 +228,28 @@ async function view(p: PlacementProcess, known: Known) {
  * database rather than the index: each one as listed, and as a candidates summary (1.39) names
  * it. */
 async function stored(p: PlacementProcess, known: Known) {
-  const listed = [];
-  const summaries: Record<string, unknown> = {};
-  for (const uuid of new Set(known.created)) {
+  const one = async (uuid: string) => {
     const rp = await p.call('GET', `/resource_providers/${uuid}`);
-    if (rp.status !== 200) continue;
-    listed.push(rp.body);
-    const inventories = (await p.call('GET', `/resource_providers/${uuid}/inventories`)).body.inventories;
-    const usages = (await p.call('GET', `/resource_providers/${uuid}/usages`)).body.usages;
-    const traits = (await p.call('GET', `/resource_providers/${uuid}/traits`)).body.traits;
-    summaries[uuid] = {
-      resources: Object.fromEntries(Object.entries(inventories as Record<string, any>).map(([rc, i]) => [rc, {
-        capacity: Math.trunc((i.total - i.reserved) * i.allocation_ratio), used: usages[rc] ?? 0,
-      }])),
-      traits: [...traits].sort(),
-      parent_provider_uuid: rp.body.parent_provider_uuid,
-      root_provider_uuid: rp.body.root_provider_uuid,
+    if (rp.status !== 200) return null;
+    const [inventories, usages, traits] = await Promise.all(['inventories', 'usages', 'traits']
+      .map(async (what) => (await p.call('GET', `/resource_providers/${uuid}/${what}`)).body[what]));
+    return {
+      listed: rp.body,
+      summary: {
+        resources: Object.fromEntries(Object.entries(inventories as Record<string, any>).map(([rc, i]) => [rc, {
+          capacity: Math.trunc((i.total - i.reserved) * i.allocation_ratio), used: usages[rc] ?? 0,
+        }])),
+        traits: [...traits].sort(),
+        parent_provider_uuid: rp.body.parent_provider_uuid,
+        root_provider_uuid: rp.body.root_provider_uuid,
+      },
     };
-  }
-  return { listed: listed.sort((x, y) => x.uuid.localeCompare(y.uuid)), summaries };
+  };
+  const found = (await Promise.all([...new Set(known.created)].map(one))).filter((f) => f !== null);
+  return {
+    listed: found.map((f) => f.listed).sort((x, y) => x.uuid.localeCompare(y.uuid)),
+    summaries: Object.fromEntries(found.map((f) => [f.listed.uuid, f.summary])),
+  };
 }
 
 async function run(cluster: PlacementCluster, seed: number, late: { commit(): Promise<void> } | null) {
