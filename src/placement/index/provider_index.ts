@@ -66,6 +66,8 @@ export class ProviderIndex {
    * cursor's position and the tables are read in one snapshot, so the index is exactly the
    * database at one moment and the cursor continues from that moment. */
   async reload(): Promise<void> {
+    // The cursor's position is as of the load's start, and so is the time of this look.
+    const started = this.now();
     this.sets.clear();
     const { catalog, nodes } = await withReadSnapshot(this.db, this.engine, async (trx) => {
       await this.cursor.start(trx);
@@ -75,7 +77,7 @@ export class ProviderIndex {
     this.nested = 0;
     for (const m of [this.nodes, this.byUuid, this.childIds, this.treeIds, this.rcIds, this.traitIds, this.aggIds]) m.clear();
     for (const n of nodes) this.put(n);
-    this.lastSync = this.now();
+    this.lastSync = started;
   }
 
   /** Catches up with every change committed before this call. Concurrent callers share one
