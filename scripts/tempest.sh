@@ -64,7 +64,8 @@ ADMIN_PASSWORD=$(node -e "console.log(JSON.parse(require('fs').readFileSync(proc
 bool() { if has "$1"; then echo true; else echo false; fi; }
 
 rm -rf "$WORK/tempest"
-tempest init "$WORK/tempest" >/dev/null
+# A workspace registry of its own: the shared ~/.tempest one refuses a second workspace named "tempest".
+tempest init --workspace-path "$WORK/workspace.yaml" "$WORK/tempest" >/dev/null
 cat >"$WORK/tempest/etc/tempest.conf" <<EOF
 [DEFAULT]
 log_file = tempest.log
