@@ -196,23 +196,30 @@ describe('image service: images', () => {
     expect(String(r.headers.allow).split(', ').sort()).toEqual(['GET', 'POST']);
   });
 
-  it('lets administrators deactivate and reactivate images, and nobody else', async () => {
+  it('lets the image\'s project members and administrators deactivate and reactivate it (Zed\'s defaults)', async () => {
     const img = await t.create({ disk_format: 'raw', container_format: 'bare' }, as('p1'));
     const deactivate = `/v2/images/${img.id}/actions/deactivate`;
+    const reactivate = `/v2/images/${img.id}/actions/reactivate`;
     expect((await t.call('POST', deactivate)).status).toBe(403);
     expect((await t.call('POST', deactivate)).body.message).toContain("Not allowed to deactivate image in status 'queued'");
     expect((await t.upload(img.id, Buffer.from('data'))).status).toBe(204);
-    expect((await t.call('POST', deactivate, undefined, as('p1'))).status).toBe(403);
+    const reader = await t.call('POST', deactivate, undefined, as('p1', ['reader']));
+    expect(reader.status).toBe(403);
+    expect(reader.body.message).toContain('You are not authorized to complete deactivate action.');
     expect((await t.call('POST', deactivate, undefined, as('p2'))).status).toBe(404);
-    expect((await t.call('POST', deactivate)).status).toBe(204);
-    expect((await t.call('POST', deactivate)).status).toBe(204);
+    expect((await t.call('POST', deactivate, undefined, as('p1'))).status).toBe(204);
+    expect((await t.call('POST', deactivate, undefined, as('p1'))).status).toBe(204);
     expect((await t.call('GET', `/v2/images/${img.id}`)).body.status).toBe('deactivated');
     const download = await t.call('GET', `/v2/images/${img.id}/file`, undefined, as('p1'));
     expect(download.status).toBe(403);
     expect(download.body.message).toContain('The requested image has been deactivated.');
     expect((await t.call('GET', `/v2/images/${img.id}/file`)).text).toBe('data');
-    expect((await t.call('POST', `/v2/images/${img.id}/actions/reactivate`)).status).toBe(204);
+    expect((await t.call('POST', reactivate, undefined, as('p1', ['reader']))).status).toBe(403);
+    expect((await t.call('POST', reactivate, undefined, as('p1'))).status).toBe(204);
     expect((await t.call('GET', `/v2/images/${img.id}/file`, undefined, as('p1'))).text).toBe('data');
+    // An administrator acts on any project's image.
+    expect((await t.call('POST', deactivate)).status).toBe(204);
+    expect((await t.call('POST', reactivate)).status).toBe(204);
   });
 });
 

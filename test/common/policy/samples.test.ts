@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { renderSamplePolicy } from '../../../src/common/policy/index.js';
 import { PLACEMENT_RULES } from '../../../src/placement/policies.js';
 import { IDENTITY_RULES } from '../../../src/identity/index.js';
+import { IMAGE_RULES } from '../../../src/image/index.js';
 
 describe('sample policy files', () => {
   it('document Placement\'s defaults', async () => {
@@ -12,5 +13,9 @@ describe('sample policy files', () => {
 
   it('document Identity\'s defaults', async () => {
     await expect(renderSamplePolicy(IDENTITY_RULES)).toMatchFileSnapshot('../../../docs/policy/identity.policy.yaml.sample');
+  });
+
+  it('document Image\'s defaults', async () => {
+    await expect(renderSamplePolicy(IMAGE_RULES)).toMatchFileSnapshot('../../../docs/policy/image.policy.yaml.sample');
   });
 });
