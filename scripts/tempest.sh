@@ -42,9 +42,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# This run's configuration. The image tests' web-download source is the local HTTP server below, on
+# the loopback and an unprivileged port, which the production defaults of [import_filtering_opts]
+# refuse: allow exactly that host and port, for this cloud only.
+cat >"$WORK/concord.conf" <<EOF
+[import_filtering_opts]
+allowed_hosts = 127.0.0.1
+allowed_ports = $IMAGE_PORT
+EOF
+
 echo "== concord up on port $PORT (workspace $WORK)"
 rm -rf "$WORK/data"
-bin/concord.js up --data-dir "$WORK/data" --port "$PORT" --host 127.0.0.1 >"$WORK/concord.log" 2>&1 &
+bin/concord.js up --data-dir "$WORK/data" --config "$WORK/concord.conf" --port "$PORT" --host 127.0.0.1 \
+  >"$WORK/concord.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 150); do
   curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && break
@@ -63,7 +73,7 @@ ADMIN_PASSWORD=$(node -e "console.log(JSON.parse(require('fs').readFileSync(proc
   "$WORK/data/credentials.json")
 bool() { if has "$1"; then echo true; else echo false; fi; }
 
-rm -rf "$WORK/tempest"
+rm -rf "$WORK/tempest" "$WORK/workspace.yaml"
 # A workspace registry of its own: the shared ~/.tempest one refuses a second workspace named "tempest".
 tempest init --workspace-path "$WORK/workspace.yaml" "$WORK/tempest" >/dev/null
 cat >"$WORK/tempest/etc/tempest.conf" <<EOF

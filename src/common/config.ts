@@ -54,13 +54,22 @@ export const OPTIONS = {
   nodeStagingUri: opt<string>('DEFAULT', 'node_staging_uri', 'string', '',
     'Where staged image data waits for its import (file:///path). Empty: DATA_DIR/image-staging.'),
   importAllowedSchemes: opt<string[]>('import_filtering_opts', 'allowed_schemes', 'list', ['http', 'https'],
-    'URL schemes web-download may fetch from.'),
+    'URL schemes web-download may fetch from (when set, disallowed_schemes is ignored).'),
+  importDisallowedSchemes: opt<string[]>('import_filtering_opts', 'disallowed_schemes', 'list', [],
+    'URL schemes web-download may not fetch from (only when allowed_schemes is empty).'),
   importAllowedHosts: opt<string[]>('import_filtering_opts', 'allowed_hosts', 'list', [],
-    'Hosts web-download may fetch from (empty: any not disallowed).'),
-  importDisallowedHosts: opt<string[]>('import_filtering_opts', 'disallowed_hosts', 'list', [],
-    'Hosts web-download may not fetch from.'),
+    'Hosts web-download may fetch from: names, addresses or networks (CIDR); an address or network also '
+    + 'admits the names that resolve into it. When set, disallowed_hosts is ignored. Empty: any not disallowed.'),
+  importDisallowedHosts: opt<string[]>('import_filtering_opts', 'disallowed_hosts', 'list',
+    ['127.0.0.0/8', '::1', '0.0.0.0/8', '::', '169.254.0.0/16', 'fe80::/10'],
+    'Hosts web-download may not fetch from: names, addresses or networks (CIDR); a host name is refused when '
+    + 'it resolves to a disallowed address. The default keeps the loopback, link-local (cloud metadata) '
+    + 'and unspecified addresses out of reach.'),
   importAllowedPorts: opt<string[]>('import_filtering_opts', 'allowed_ports', 'list', ['80', '443'],
-    'Ports web-download may fetch from (empty: any).'),
+    'Ports web-download may connect to (the scheme\'s default port when the URL names none; when set, '
+    + 'disallowed_ports is ignored). Empty: any not disallowed.'),
+  importDisallowedPorts: opt<string[]>('import_filtering_opts', 'disallowed_ports', 'list', [],
+    'Ports web-download may not connect to (only when allowed_ports is empty).'),
   filesystemStoreDatadir: opt<string>('glance_store', 'filesystem_store_datadir', 'string', '',
     'Directory holding image data, one file per image (shared by every image API process). '
     + 'Empty: DATA_DIR/images.'),

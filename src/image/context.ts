@@ -6,6 +6,7 @@ import type { Engine } from '../common/db/index.js';
 import type { Enforcer } from '../common/policy/index.js';
 import type { ImageDB } from './db/schema.js';
 import type { FilesystemStore } from './store/filesystem.js';
+import type { ImportFilters } from './import/uri_filter.js';
 
 export interface Image {
   db: Kysely<ImageDB>;
@@ -16,6 +17,8 @@ export interface Image {
   store: FilesystemStore;
   /** Data staged for an import (PUT /v2/images/{id}/stage). */
   staging: FilesystemStore;
+  /** [import_filtering_opts], read once. */
+  importFilters: ImportFilters;
   /** [DEFAULT] user_storage_quota in bytes; 0: unlimited. */
   userStorageQuota: number;
 }

@@ -9,6 +9,7 @@ import type { ImageDB } from './db/schema.js';
 import { imageMigrations } from './db/migrations.js';
 import { FilesystemStore } from './store/filesystem.js';
 import { parseStorageQuota } from './objects/quota.js';
+import { importFilters } from './import/uri_filter.js';
 import type { Image } from './context.js';
 
 export interface ImageInstance extends Image {
@@ -20,12 +21,13 @@ export async function createImage(opts: {
 }): Promise<ImageInstance> {
   const { config, dataDir } = opts;
   const userStorageQuota = parseStorageQuota(config.userStorageQuota);
+  const filters = importFilters(config);
   const url = config.imageDatabaseConnection || config.databaseConnection || join(dataDir, 'image.sqlite');
   const { db, engine, close } = openDatabase<ImageDB>(url);
   await migrate(db, imageMigrations(engine), 'image');
   const store = new FilesystemStore(config.filesystemStoreDatadir || join(dataDir, 'images'));
   const staging = new FilesystemStore(config.nodeStagingUri.replace(/^file:\/\//, '') || join(dataDir, 'image-staging'));
-  return { db, engine, config, policy: opts.policy, log: opts.log, store, staging, userStorageQuota, close };
+  return { db, engine, config, policy: opts.policy, log: opts.log, store, staging, importFilters: filters, userStorageQuota, close };
 }
 
 export type { Image } from './context.js';

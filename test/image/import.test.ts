@@ -21,7 +21,7 @@ describe('image import', () => {
     });
     await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
     webPort = String((web.address() as AddressInfo).port);
-    t = await startImage({ config: { importAllowedPorts: [webPort] } });
+    t = await startImage({ config: { importAllowedHosts: ['127.0.0.1'], importAllowedPorts: [webPort] } });
   });
   afterAll(async () => {
     await t.close();

@@ -1,11 +1,10 @@
 // Interoperable image import (Glance API 2.6+): data staged with PUT /v2/images/{id}/stage and
 // imported with method glance-direct, or fetched by the server from a URL with web-download
-// (only URLs that pass [import_filtering_opts]). The import runs in the background, as Glance's
-// task does: POST .../import answers 202, the image is 'importing' until its data is stored and
+// (only URLs that pass [import_filtering_opts], at every redirect hop: see import/web_download.ts).
+// The import runs in the background, as Glance's task does: POST .../import answers 202, the image is 'importing' until its data is stored and
 // then 'active'; a failed import puts it back to 'queued' (its staged data is dropped).
 import type { FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Image } from '../context.js';
 import { badRequest, conflict } from '../errors.js';
@@ -13,28 +12,10 @@ import { isObject, param, requireJson, sendJson } from '../http.js';
 import { restoreImage, saveImage, type ImageRecord } from '../objects/image.js';
 import { lookupImage } from './access.js';
 import { activeWith, uploadLimit } from './image_data.js';
+import { filterUri } from '../import/uri_filter.js';
+import { openWebDownload } from '../import/web_download.js';
 
 export const IMPORT_METHODS_HEADER = 'openstack-image-import-methods';
-
-/** Whether web-download may fetch `uri` (Glance's validate_import_uri). */
-export function importUriAllowed(image: Image, uri: string): boolean {
-  let u: URL;
-  try {
-    u = new URL(uri);
-  } catch {
-    return false;
-  }
-  const c = image.config;
-  // Credentials in a URL would end up wherever URLs are written down (logs, task records).
-  if (u.username || u.password) return false;
-  const scheme = u.protocol.replace(/:$/, '');
-  if (!c.importAllowedSchemes.includes(scheme)) return false;
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  if (c.importAllowedHosts.length && !c.importAllowedHosts.includes(host)) return false;
-  if (c.importDisallowedHosts.includes(host)) return false;
-  const port = u.port || (scheme === 'https' ? '443' : scheme === 'http' ? '80' : '');
-  return !c.importAllowedPorts.length || c.importAllowedPorts.includes(port);
-}
 
 /** Where the data of an import comes from. */
 type Source = () => Promise<Readable>;
@@ -47,18 +28,14 @@ async function fromStaging(image: Image, id: string): Promise<Readable> {
   return Readable.from([]);
 }
 
-async function fromUrl(uri: string): Promise<Readable> {
-  const res = await fetch(uri);
-  if (!res.ok || !res.body) throw new Error(`the web-download source answered ${res.status}`);
-  return Readable.fromWeb(res.body as WebReadableStream);
-}
-
 /** Stores the data and activates the image; on failure the image goes back to 'queued'. */
 async function runImport(image: Image, importing: ImageRecord, source: Source): Promise<void> {
   const id = importing.id;
   try {
     const limit = await uploadLimit(image, importing);
-    const stored = await image.store.write(id, await source(), limit.bytes);
+    const data = await source();
+    // The store leaves its source open when it fails; nobody else reads this one.
+    const stored = await image.store.write(id, data, limit.bytes).finally(() => data.destroy());
     // Deleted meanwhile: its data has no image to belong to.
     if (!await saveImage(image.db, importing, activeWith(importing, stored), 'importing')) await image.store.remove(id);
   } catch (err) {
@@ -92,8 +69,10 @@ async function importImage(image: Image, req: FastifyRequest): Promise<void> {
   let source: Source;
   if (name === 'web-download') {
     const uri = typeof method!.uri === 'string' ? method!.uri : '';
-    if (!importUriAllowed(image, uri)) throw badRequest(`URI for web-download does not pass filtering: ${uri}`);
-    source = () => fromUrl(uri);
+    // The address checks wait for the fetch, which resolves the name: an unresolvable host fails the
+    // import, as in Glance, rather than the request.
+    if (!filterUri(image.importFilters, uri)) throw badRequest(`URI for web-download does not pass filtering: ${uri}`);
+    source = () => openWebDownload(image.importFilters, uri);
   } else {
     source = () => fromStaging(image, rec.id);
   }
