@@ -10,6 +10,7 @@ import { imageMigrations } from './db/migrations.js';
 import { FilesystemStore } from './store/filesystem.js';
 import { parseStorageQuota } from './objects/quota.js';
 import { importFilters } from './import/uri_filter.js';
+import { startRecovery } from './recovery.js';
 import type { Image } from './context.js';
 
 export interface ImageInstance extends Image {
@@ -27,7 +28,17 @@ export async function createImage(opts: {
   await migrate(db, imageMigrations(engine), 'image');
   const store = new FilesystemStore(config.filesystemStoreDatadir || join(dataDir, 'images'));
   const staging = new FilesystemStore(config.nodeStagingUri.replace(/^file:\/\//, '') || join(dataDir, 'image-staging'));
-  return { db, engine, config, policy: opts.policy, log: opts.log, store, staging, importFilters: filters, userStorageQuota, close };
+  const image: Image = { db, engine, config, policy: opts.policy, log: opts.log, store, staging, importFilters: filters,
+    userStorageQuota };
+  // Writes a crash interrupted (here or in another process sharing the database) are undone first.
+  const stopRecovery = await startRecovery(image);
+  return {
+    ...image,
+    close: async () => {
+      stopRecovery();
+      await close();
+    },
+  };
 }
 
 export type { Image } from './context.js';

@@ -7,10 +7,11 @@ import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from '../errors.js';
 import { mediaType, noContent, param } from '../http.js';
-import { checkTransition, restoreImage, saveImage, storageUsage, type ImageRecord } from '../objects/image.js';
+import { checkTransition, storageUsage, type ImageRecord } from '../objects/image.js';
 import { DataStreamError, DataTooLarge, type StoredData } from '../store/filesystem.js';
 import { virtualSize } from '../store/inspect.js';
 import { lookupImage } from './access.js';
+import { UploadLease } from '../uploads.js';
 
 const UPLOAD_ROUTE = '/v2/images/:image_id/file';
 const STAGE_ROUTE = '/v2/images/:image_id/stage';
@@ -83,16 +84,12 @@ async function receive(image: Image, req: FastifyRequest, reply: FastifyReply, m
   access.enforce('upload_image');
   const before = access.record;
   const interim = mode === 'upload' ? 'saving' : 'uploading';
-  const store = mode === 'upload' ? image.store : image.staging;
   checkTransition(before, interim);
   const limit = await uploadLimit(image, before);
-  const receiving: ImageRecord = { ...before, status: interim };
-  if (!await saveImage(image.db, before, receiving, before.status)) {
-    throw conflict(`Image status transition from ${before.status} to ${interim} is not allowed`);
-  }
-  const restore = async () => {
-    await restoreImage(image.db, receiving, before, interim);
-  };
+  const lease = await UploadLease.begin(image, before, { ...before, status: interim },
+    mode === 'upload' ? 'store' : 'staging');
+  if (!lease) throw conflict(`Image status transition from ${before.status} to ${interim} is not allowed`);
+  const receiving = lease.record;
 
   const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
   let stored;
@@ -103,25 +100,30 @@ async function receive(image: Image, req: FastifyRequest, reply: FastifyReply, m
     }
     // A request without a body at all reaches no parser: it uploads nothing.
     const body = req.body instanceof Readable ? req.body : Readable.from([]);
-    stored = await store.write(id, body, limit.bytes);
+    stored = await lease.store.write(id, body, limit.bytes, lease.writeOptions);
   } catch (e) {
-    await restore();
+    // Deleted meanwhile (which also removed the partial data): that is what went wrong.
+    if (!await lease.abort(before)) throw goneDuringUpload(id);
     throw storeError(e, limit);
   }
   // Two uploads to one project racing past the quota: the later one to finish gives way.
   const quota = image.userStorageQuota;
   if (quota > 0 && before.owner !== null && stored.size + await storageUsage(image.db, before.owner, id) > quota) {
-    await store.remove(id);
-    await restore();
+    await lease.store.remove(id);
+    await lease.abort(before);
     throw overQuota(Math.max(0, quota - await storageUsage(image.db, before.owner, id)), stored.size);
   }
   const after: ImageRecord = mode === 'stage' ? { ...receiving, size: stored.size } : activeWith(receiving, stored);
-  if (!await saveImage(image.db, receiving, after, interim)) {
-    await store.remove(id);
-    throw new HttpError(410, `Image ${id} could not be found after upload. The image may have been deleted during `
-      + 'the upload, cleaning up the chunks uploaded.');
+  if (!await lease.finish(after)) {
+    await lease.store.remove(id);
+    throw goneDuringUpload(id);
   }
   return noContent(reply);
+}
+
+function goneDuringUpload(id: string): HttpError {
+  return new HttpError(410, `Image ${id} could not be found after upload. The image may have been deleted during `
+    + 'the upload, cleaning up the chunks uploaded.');
 }
 
 /** The byte range a Range header asks for, or null for the whole image; 416 when unsatisfiable. */

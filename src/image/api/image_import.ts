@@ -9,11 +9,11 @@ import type { RouteTable } from '../../common/http/app.js';
 import type { Image } from '../context.js';
 import { badRequest, conflict } from '../errors.js';
 import { isObject, param, requireJson, sendJson } from '../http.js';
-import { restoreImage, saveImage, type ImageRecord } from '../objects/image.js';
 import { lookupImage } from './access.js';
 import { activeWith, uploadLimit } from './image_data.js';
 import { filterUri } from '../import/uri_filter.js';
 import { openWebDownload } from '../import/web_download.js';
+import { UploadLease } from '../uploads.js';
 
 export const IMPORT_METHODS_HEADER = 'openstack-image-import-methods';
 
@@ -29,18 +29,19 @@ async function fromStaging(image: Image, id: string): Promise<Readable> {
 }
 
 /** Stores the data and activates the image; on failure the image goes back to 'queued'. */
-async function runImport(image: Image, importing: ImageRecord, source: Source): Promise<void> {
+async function runImport(image: Image, lease: UploadLease, source: Source): Promise<void> {
+  const importing = lease.record;
   const id = importing.id;
   try {
     const limit = await uploadLimit(image, importing);
     const data = await source();
     // The store leaves its source open when it fails; nobody else reads this one.
-    const stored = await image.store.write(id, data, limit.bytes).finally(() => data.destroy());
+    const stored = await lease.store.write(id, data, limit.bytes, lease.writeOptions).finally(() => data.destroy());
     // Deleted meanwhile: its data has no image to belong to.
-    if (!await saveImage(image.db, importing, activeWith(importing, stored), 'importing')) await image.store.remove(id);
+    if (!await lease.finish(activeWith(importing, stored))) await image.store.remove(id);
   } catch (err) {
     image.log.warn({ err, image: id }, 'image import failed');
-    await restoreImage(image.db, importing, { ...importing, status: 'queued', size: null }, 'importing').catch(() => undefined);
+    await lease.abort({ ...importing, status: 'queued', size: null }).catch(() => undefined);
   } finally {
     await image.staging.remove(id).catch(() => undefined);
   }
@@ -76,13 +77,13 @@ async function importImage(image: Image, req: FastifyRequest): Promise<void> {
   } else {
     source = () => fromStaging(image, rec.id);
   }
-  const importing: ImageRecord = { ...rec, status: 'importing' };
   // The status is the lock: a second import finds the image no longer queued or uploading.
-  if (!await saveImage(image.db, rec, importing, rec.status)) {
+  const lease = await UploadLease.begin(image, rec, { ...rec, status: 'importing' }, 'store');
+  if (!lease) {
     throw conflict(`New operation on image '${rec.id}' is not permitted as prior operation is still in progress`);
   }
   // The import goes on after the answer; its outcome shows in the image's status.
-  void runImport(image, importing, source);
+  void runImport(image, lease, source);
 }
 
 export function imageImportRoutes(image: Image): RouteTable {

@@ -19,6 +19,7 @@ import { parsePatch, PATCH_MEDIA_TYPES, type Change } from '../objects/patch.js'
 import { findMember, membershipsOf } from '../objects/member.js';
 import { callerOf, ImageAccess, isVisible, lookupImage, notAuthorized } from './access.js';
 import { imageView } from './views.js';
+import { removePartialData } from '../uploads.js';
 
 const isWritable = (k: string): k is WritableAttribute => (WRITABLE_ATTRIBUTES as readonly string[]).includes(k);
 
@@ -146,6 +147,8 @@ async function remove(image: Image, req: FastifyRequest, reply: FastifyReply) {
   if (access.record.protected) throw forbidden(`Image ${id} is protected and cannot be deleted.`);
   checkTransition(access.record, 'deleted');
   if (!await markDeleted(image.db, id)) throw gone();
+  // An upload still writing loses its partial data now; it then fails, and answers 410.
+  await removePartialData(image, id);
   await image.store.remove(id);
   // Data staged for an import that will not happen now.
   await image.staging.remove(id);

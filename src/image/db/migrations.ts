@@ -56,6 +56,19 @@ function initial(engine: Engine): Migration {
   };
 }
 
+const uploads: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.createTable('image_uploads')
+      .addColumn('image_id', 'varchar(36)', (c) => c.primaryKey().references('images.id'))
+      .addColumn('store', 'varchar(16)', (c) => c.notNull())
+      .addColumn('partial', 'varchar(255)', (c) => c.notNull())
+      .addColumn('writer', 'varchar(255)', (c) => c.notNull())
+      .addColumn('bytes', 'bigint', (c) => c.notNull())
+      .addColumn('heartbeat_at', 'varchar(40)', (c) => c.notNull())
+      .execute();
+  },
+};
+
 export function imageMigrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine) };
+  return { '0001_initial': initial(engine), '0002_image_uploads': uploads };
 }

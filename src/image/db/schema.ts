@@ -49,8 +49,23 @@ export interface ImageMembersTable {
   updated_at: string;
 }
 
+/** An upload (or staging, or import) writing an image's data right now: who writes it (the
+ * process's writer id, see uploads.ts), where (the partial file in the store or staging area), how
+ * far it got, and when the writer last said it was alive. A row whose writer is gone is what a
+ * crash left behind (recovery.ts). */
+export interface ImageUploadsTable {
+  image_id: string;
+  /** 'store' or 'staging'. */
+  store: string;
+  partial: string;
+  writer: string;
+  bytes: number;
+  heartbeat_at: string;
+}
+
 export interface ImageDB {
   images: ImagesTable;
+  image_uploads: ImageUploadsTable;
   image_properties: ImagePropertiesTable;
   image_tags: ImageTagsTable;
   image_members: ImageMembersTable;

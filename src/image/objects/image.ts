@@ -139,10 +139,14 @@ async function writeTags(trx: Transaction<ImageDB>, id: string, before: string[]
   if (added.length) await trx.insertInto('image_tags').values(added.map((value) => ({ image_id: id, value }))).execute();
 }
 
+/** More writes to make in the same transaction once the image is saved (an upload lease's row). */
+export type Also = (trx: Transaction<ImageDB>) => Promise<void>;
+
 /** Writes what differs between `before` and `after`, only if the image is still in `fromStatus`
  * when one is given (Glance's save(from_state=...)). False when the image was deleted or changed
  * status meanwhile. */
-async function write(db: Kysely<ImageDB>, before: ImageRecord, after: ImageRecord, fromStatus?: string): Promise<boolean> {
+async function write(db: Kysely<ImageDB>, before: ImageRecord, after: ImageRecord, fromStatus?: string,
+  also?: Also): Promise<boolean> {
   const b = columns(before);
   const a = columns(after);
   const changed = Object.fromEntries(Object.entries(a).filter(([k, v]) => b[k as keyof typeof b] !== v));
@@ -154,22 +158,23 @@ async function write(db: Kysely<ImageDB>, before: ImageRecord, after: ImageRecor
     if (Number(res.numUpdatedRows) !== 1) return false;
     await writeProperties(trx, after.id, before.properties, after.properties);
     await writeTags(trx, after.id, before.tags, after.tags);
+    await also?.(trx);
     return true;
   });
 }
 
 /** Saves a change to an image (with a new updated_at). */
 export async function saveImage(db: Kysely<ImageDB>, before: ImageRecord, after: ImageRecord,
-  fromStatus?: string): Promise<boolean> {
+  fromStatus?: string, also?: Also): Promise<boolean> {
   after.updated_at = now();
-  return write(db, before, after, fromStatus);
+  return write(db, before, after, fromStatus, also);
 }
 
 /** Puts an image back exactly as it was before a change that failed halfway (an upload), if it
  * is still in `fromStatus`: a refused request leaves no trace. */
 export async function restoreImage(db: Kysely<ImageDB>, current: ImageRecord, original: ImageRecord,
-  fromStatus: string): Promise<boolean> {
-  return write(db, current, original, fromStatus);
+  fromStatus: string, also?: Also): Promise<boolean> {
+  return write(db, current, original, fromStatus, also);
 }
 
 /** Marks the image deleted; false when it already was. */
@@ -184,9 +189,13 @@ export async function markDeleted(db: Kysely<ImageDB>, id: string): Promise<bool
   });
 }
 
-/** Bytes of image data a project holds, not counting one image (the one being uploaded). */
+/** Bytes of image data a project holds, not counting one image (the one being uploaded): its
+ * images' data, and what uploads to its other images have written so far. */
 export async function storageUsage(db: DB, owner: string, except: string): Promise<number> {
-  const row = await db.selectFrom('images').select((eb) => eb.fn.sum<number>('size').as('total'))
+  const stored = await db.selectFrom('images').select((eb) => eb.fn.sum<number>('size').as('total'))
     .where('owner', '=', owner).where('deleted', '=', 0).where('id', '!=', except).executeTakeFirst();
-  return Number(row?.total ?? 0);
+  const writing = await db.selectFrom('image_uploads as u').innerJoin('images as i', 'i.id', 'u.image_id')
+    .select((eb) => eb.fn.sum<number>('u.bytes').as('total'))
+    .where('i.owner', '=', owner).where('i.deleted', '=', 0).where('i.id', '!=', except).executeTakeFirst();
+  return Number(stored?.total ?? 0) + Number(writing?.total ?? 0);
 }

@@ -1,10 +1,11 @@
 // Image data on a filesystem, as glance_store's "file" driver keeps it: one file per image, named
 // by its id, in [glance_store] filesystem_store_datadir. Data is streamed through (hashing and
 // counting as it goes), never held in memory, and lands under its final name only once complete,
-// so a reader never sees half an image and a failed upload leaves nothing behind.
+// so a reader never sees half an image and a failed upload leaves nothing behind. (A process killed
+// mid-upload leaves its partial file: the upload lease names it, see uploads.ts and recovery.ts.)
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,6 +27,20 @@ export interface OpenedData {
 }
 
 const HEAD_BYTES = 512;
+const PARTIAL_NAME = /^\.[0-9a-fA-F-]{36}\.[0-9a-f-]{36}\.partial$/;
+
+export interface WriteOptions {
+  /** The partial file to write to (from partialName), when the caller must know it beforehand. */
+  partial?: string;
+  /** Told the bytes received so far, as they arrive. */
+  progress?: (bytes: number) => void;
+}
+
+async function unlinkIfThere(path: string): Promise<void> {
+  await unlink(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+  });
+}
 
 /** Thrown when the data grows beyond the limit given to `write`. */
 export class DataTooLarge extends Error {
@@ -45,13 +60,14 @@ class Meter extends Transform {
   private readonly heads: Buffer[] = [];
   private headLength = 0;
 
-  constructor(private readonly limit: number) {
+  constructor(private readonly limit: number, private readonly progress?: (bytes: number) => void) {
     super();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void) {
     this.size += chunk.length;
     if (this.size > this.limit) return done(new DataTooLarge(this.limit));
+    this.progress?.(this.size);
     this.md5.update(chunk);
     this.sha512.update(chunk);
     if (this.headLength < HEAD_BYTES) {
@@ -76,11 +92,16 @@ export class FilesystemStore {
     return join(this.dir, id);
   }
 
+  /** A fresh name for the file an upload of image `id` is written to until it is complete. */
+  partialName(id: string): string {
+    return `.${id}.${randomUUID()}.partial`;
+  }
+
   /** Streams `source` into the image's file; rejects (and keeps nothing) on error or beyond `limit`.
    * The source is left undestroyed on failure: when it is a request, the caller still answers it. */
-  async write(id: string, source: Readable, limit: number): Promise<StoredData> {
-    const partial = join(this.dir, `.${id}.${randomUUID()}.partial`);
-    const meter = new Meter(limit);
+  async write(id: string, source: Readable, limit: number, opts: WriteOptions = {}): Promise<StoredData> {
+    const partial = join(this.dir, opts.partial ?? this.partialName(id));
+    const meter = new Meter(limit, opts.progress);
     const written = pipeline(meter, createWriteStream(partial, { flags: 'wx', mode: 0o640 }));
     source.once('error', (e) => meter.destroy(new DataStreamError(e.message)));
     source.once('close', () => {
@@ -120,8 +141,23 @@ export class FilesystemStore {
   }
 
   async remove(id: string): Promise<void> {
-    await unlink(this.path(id)).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-    });
+    await unlinkIfThere(this.path(id));
+  }
+
+  /** The partial files in the directory with their age in milliseconds. */
+  async partials(): Promise<{ name: string; ageMs: number }[]> {
+    const names = (await readdir(this.dir)).filter((n) => PARTIAL_NAME.test(n));
+    const now = Date.now();
+    const found = await Promise.all(names.map(async (name) => {
+      const st = await stat(join(this.dir, name)).catch(() => null);
+      return st ? { name, ageMs: now - st.mtimeMs } : null;
+    }));
+    return found.filter((f) => f !== null);
+  }
+
+  /** Removes a partial file (a name from partialName or partials; anything else is refused). */
+  async removePartial(name: string): Promise<void> {
+    if (!PARTIAL_NAME.test(name)) throw new Error(`not a partial file name: ${name}`);
+    await unlinkIfThere(join(this.dir, name));
   }
 }
