@@ -30,7 +30,15 @@ const ADMIN_OR_MEMBER_DOWNLOAD = `role:admin or (role:member and (project_id:%(p
 const ADMIN_OR_SHARED_MEMBER = `role:admin or (role:member and ${IMAGE_MEMBER})`;
 const ADMIN_OR_READER_OR_SHARED_MEMBER = `role:admin or (role:reader and (project_id:%(project_id)s or ${IMAGE_MEMBER}))`;
 
+/** Glance's ADMIN_OR_PROJECT_READER_GET_NAMESPACE: the target is the namespace (project_id its
+ * owner), or the caller's own project when there is none. */
+const ADMIN_OR_READER_GET_NAMESPACE = 'role:admin or (role:reader and (project_id:%(project_id)s or '
+  + '"public":%(visibility)s))';
+const METADEF_ADMIN = 'rule:metadef_admin';
+
 const IMAGE = '/v2/images/{image_id}';
+const NAMESPACES = '/v2/metadefs/namespaces';
+const NAMESPACE = `${NAMESPACES}/{namespace_name}`;
 const MEMBER = `${IMAGE}/members/{member_id}`;
 
 function rule(name: string, checkStr: string, description: string, ops: [string, string][]): PolicyRule {
@@ -60,6 +68,51 @@ export const IMAGE_RULES: readonly PolicyRule[] = [
   rule('get_members', ADMIN_OR_READER_OR_SHARED_MEMBER, 'List image members.', [['GET', `${IMAGE}/members`]]),
   rule('modify_member', ADMIN_OR_SHARED_MEMBER, 'Accept or reject an image shared with the caller\'s project.',
     [['PUT', MEMBER]]),
+  // Metadata definitions: everyone with a reader role reads public namespaces and their project's;
+  // only administrators change them (Glance Zed's defaults).
+  { name: 'metadef_default', checkStr: '', description: 'Allows everyone (for rules that refer to it).' },
+  { name: 'metadef_admin', checkStr: ADMIN, description: 'Who may change metadata definitions.' },
+  rule('get_metadef_namespace', ADMIN_OR_READER_GET_NAMESPACE, 'Get a specific namespace.', [['GET', NAMESPACE]]),
+  rule('get_metadef_namespaces', ADMIN_OR_PROJECT_READER, 'List namespaces.', [['GET', NAMESPACES]]),
+  rule('modify_metadef_namespace', METADEF_ADMIN, 'Modify an existing namespace.', [['PUT', NAMESPACE]]),
+  rule('add_metadef_namespace', METADEF_ADMIN, 'Create a namespace.', [['POST', NAMESPACES]]),
+  rule('delete_metadef_namespace', METADEF_ADMIN, 'Delete a namespace (or all its objects, properties or tags).',
+    [['DELETE', NAMESPACE], ['DELETE', `${NAMESPACE}/objects`], ['DELETE', `${NAMESPACE}/properties`],
+      ['DELETE', `${NAMESPACE}/tags`]]),
+  rule('get_metadef_object', ADMIN_OR_READER_GET_NAMESPACE, 'Get a specific object from a namespace.',
+    [['GET', `${NAMESPACE}/objects/{object_name}`]]),
+  rule('get_metadef_objects', ADMIN_OR_READER_GET_NAMESPACE, 'Get objects from a namespace.',
+    [['GET', `${NAMESPACE}/objects`]]),
+  rule('modify_metadef_object', METADEF_ADMIN, 'Update an object within a namespace.',
+    [['PUT', `${NAMESPACE}/objects/{object_name}`]]),
+  rule('add_metadef_object', METADEF_ADMIN, 'Create an object within a namespace.', [['POST', `${NAMESPACE}/objects`]]),
+  rule('delete_metadef_object', METADEF_ADMIN, 'Delete an object within a namespace.',
+    [['DELETE', `${NAMESPACE}/objects/{object_name}`]]),
+  rule('list_metadef_resource_types', ADMIN_OR_READER_GET_NAMESPACE, 'List meta definition resource types.',
+    [['GET', '/v2/metadefs/resource_types']]),
+  rule('get_metadef_resource_type', ADMIN_OR_READER_GET_NAMESPACE, 'Get meta definition resource types associations.',
+    [['GET', `${NAMESPACE}/resource_types`]]),
+  rule('add_metadef_resource_type_association', METADEF_ADMIN, 'Create meta definition resource types association.',
+    [['POST', `${NAMESPACE}/resource_types`]]),
+  rule('remove_metadef_resource_type_association', METADEF_ADMIN, 'Delete meta definition resource types association.',
+    [['DELETE', `${NAMESPACE}/resource_types/{name}`]]),
+  rule('get_metadef_property', ADMIN_OR_READER_GET_NAMESPACE, 'Get a specific meta definition property.',
+    [['GET', `${NAMESPACE}/properties/{property_name}`]]),
+  rule('get_metadef_properties', ADMIN_OR_READER_GET_NAMESPACE, 'List meta definition properties.',
+    [['GET', `${NAMESPACE}/properties`]]),
+  rule('modify_metadef_property', METADEF_ADMIN, 'Update meta definition property.',
+    [['PUT', `${NAMESPACE}/properties/{property_name}`]]),
+  rule('add_metadef_property', METADEF_ADMIN, 'Create meta definition property.', [['POST', `${NAMESPACE}/properties`]]),
+  rule('remove_metadef_property', METADEF_ADMIN, 'Delete meta definition property.',
+    [['DELETE', `${NAMESPACE}/properties/{property_name}`]]),
+  rule('get_metadef_tag', ADMIN_OR_READER_GET_NAMESPACE, 'Get tag definition.', [['GET', `${NAMESPACE}/tags/{tag_name}`]]),
+  rule('get_metadef_tags', ADMIN_OR_READER_GET_NAMESPACE, 'List tag definitions.', [['GET', `${NAMESPACE}/tags`]]),
+  rule('modify_metadef_tag', METADEF_ADMIN, 'Update tag definition.', [['PUT', `${NAMESPACE}/tags/{tag_name}`]]),
+  rule('add_metadef_tag', METADEF_ADMIN, 'Add tag definition.', [['POST', `${NAMESPACE}/tags/{tag_name}`]]),
+  rule('add_metadef_tags', METADEF_ADMIN, 'Create tag definitions.', [['POST', `${NAMESPACE}/tags`]]),
+  rule('delete_metadef_tag', METADEF_ADMIN, 'Delete tag definition.', [['DELETE', `${NAMESPACE}/tags/{tag_name}`]]),
+  rule('delete_metadef_tags', METADEF_ADMIN, 'Delete all tag definitions of a namespace.',
+    [['DELETE', `${NAMESPACE}/tags`]]),
 ];
 
 export function imageEnforcer(opts: {

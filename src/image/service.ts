@@ -17,6 +17,11 @@ import { imageImportRoutes } from './api/image_import.js';
 import { imageTagRoutes } from './api/image_tags.js';
 import { imageMemberRoutes } from './api/image_members.js';
 import { imageActionRoutes } from './api/image_actions.js';
+import { metadefNamespaceRoutes } from './api/metadef_namespaces.js';
+import { metadefObjectRoutes } from './api/metadef_objects.js';
+import { metadefPropertyRoutes } from './api/metadef_properties.js';
+import { metadefTagRoutes } from './api/metadef_tags.js';
+import { metadefResourceTypeRoutes } from './api/metadef_resource_types.js';
 
 /** Every route of the API: path → method → handler (Glance's v2 router). */
 export function imageServiceRoutes(image: Image): RouteTable {
@@ -29,6 +34,11 @@ export function imageServiceRoutes(image: Image): RouteTable {
     ...imageTagRoutes(image),
     ...imageMemberRoutes(image),
     ...imageActionRoutes(image),
+    ...metadefNamespaceRoutes(image),
+    ...metadefObjectRoutes(image),
+    ...metadefPropertyRoutes(image),
+    ...metadefTagRoutes(image),
+    ...metadefResourceTypeRoutes(image),
   };
 }
 

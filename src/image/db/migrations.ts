@@ -1,5 +1,5 @@
 // Image schema migrations, for SQLite and PostgreSQL alike.
-import type { Kysely, Migration } from 'kysely';
+import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
 import { serialType, type Engine } from '../../common/db/index.js';
 
 function initial(engine: Engine): Migration {
@@ -69,6 +69,68 @@ const uploads: Migration = {
   },
 };
 
+/** The resource types Glance's own metadata definitions refer to, seeded as its
+ * `glance-manage db_load_metadefs` seeds them: protected system types. */
+export const SYSTEM_RESOURCE_TYPES = ['OS::Glance::Image', 'OS::Cinder::Volume', 'OS::Nova::Flavor',
+  'OS::Nova::Aggregate', 'OS::Nova::Server', 'OS::Trove::Instance'];
+
+function metadefs(engine: Engine): Migration {
+  const id = (c: ColumnDefinitionBuilder) => c.primaryKey();
+  const ns = (c: ColumnDefinitionBuilder) => c.notNull().references('metadef_namespaces.id');
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('metadef_namespaces')
+        .addColumn('id', serialType(engine), id)
+        .addColumn('namespace', 'varchar(80)', (c) => c.notNull().unique())
+        .addColumn('display_name', 'varchar(80)')
+        .addColumn('description', 'text')
+        .addColumn('visibility', 'varchar(32)', (c) => c.notNull())
+        .addColumn('protected', 'integer', (c) => c.notNull())
+        .addColumn('owner', 'varchar(255)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('metadef_namespaces_owner_idx').on('metadef_namespaces').column('owner').execute();
+      for (const table of ['metadef_objects', 'metadef_properties', 'metadef_tags']) {
+        let t = db.schema.createTable(table)
+          .addColumn('id', serialType(engine), id)
+          .addColumn('namespace_id', 'integer', ns)
+          .addColumn('name', 'varchar(80)', (c) => c.notNull());
+        if (table === 'metadef_objects') {
+          t = t.addColumn('description', 'text').addColumn('required', 'text', (c) => c.notNull());
+        }
+        if (table !== 'metadef_tags') t = t.addColumn('json_schema', 'text', (c) => c.notNull());
+        await t.addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+          .addUniqueConstraint(`${table}_namespace_name_uq`, ['namespace_id', 'name'])
+          .execute();
+      }
+      await db.schema.createTable('metadef_resource_types')
+        .addColumn('id', serialType(engine), id)
+        .addColumn('name', 'varchar(80)', (c) => c.notNull().unique())
+        .addColumn('protected', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('metadef_namespace_resource_types')
+        .addColumn('resource_type_id', 'integer', (c) => c.notNull().references('metadef_resource_types.id'))
+        .addColumn('namespace_id', 'integer', ns)
+        .addColumn('properties_target', 'varchar(80)')
+        .addColumn('prefix', 'varchar(80)')
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('metadef_namespace_resource_types_pk', ['resource_type_id', 'namespace_id'])
+        .execute();
+      await db.schema.createIndex('metadef_ns_res_types_namespace_idx').on('metadef_namespace_resource_types')
+        .column('namespace_id').execute();
+      const ts = new Date().toISOString();
+      await db.insertInto('metadef_resource_types' as never)
+        .values(SYSTEM_RESOURCE_TYPES.map((name) => ({ name, protected: 1, created_at: ts, updated_at: ts })) as never)
+        .execute();
+    },
+  };
+}
+
 export function imageMigrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine), '0002_image_uploads': uploads };
+  return { '0001_initial': initial(engine), '0002_image_uploads': uploads, '0003_metadefs': metadefs(engine) };
 }

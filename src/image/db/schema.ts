@@ -63,9 +63,79 @@ export interface ImageUploadsTable {
   heartbeat_at: string;
 }
 
+/** Metadata definitions (metadefs): a catalog of the properties images, flavors, volumes... may
+ * carry, grouped in namespaces, as Glance keeps them. Names are unique where Glance says so; rows
+ * refer to their namespace by its internal id, so that a namespace can be renamed. */
+export interface MetadefNamespacesTable {
+  id: Generated<number>;
+  namespace: string;
+  display_name: string | null;
+  description: string | null;
+  visibility: string;
+  protected: number;
+  owner: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MetadefObjectsTable {
+  id: Generated<number>;
+  namespace_id: number;
+  name: string;
+  description: string | null;
+  /** JSON: the names of the required properties. */
+  required: string;
+  /** JSON: property name → property definition. */
+  json_schema: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MetadefPropertiesTable {
+  id: Generated<number>;
+  namespace_id: number;
+  name: string;
+  /** JSON: the property definition. */
+  json_schema: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MetadefTagsTable {
+  id: Generated<number>;
+  namespace_id: number;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MetadefResourceTypesTable {
+  id: Generated<number>;
+  name: string;
+  /** Seeded system types cannot be deleted. */
+  protected: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MetadefNamespaceResourceTypesTable {
+  resource_type_id: number;
+  namespace_id: number;
+  properties_target: string | null;
+  prefix: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ImageDB {
   images: ImagesTable;
   image_uploads: ImageUploadsTable;
+  metadef_namespaces: MetadefNamespacesTable;
+  metadef_objects: MetadefObjectsTable;
+  metadef_properties: MetadefPropertiesTable;
+  metadef_tags: MetadefTagsTable;
+  metadef_resource_types: MetadefResourceTypesTable;
+  metadef_namespace_resource_types: MetadefNamespaceResourceTypesTable;
   image_properties: ImagePropertiesTable;
   image_tags: ImageTagsTable;
   image_members: ImageMembersTable;
