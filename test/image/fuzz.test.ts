@@ -10,7 +10,9 @@ import { encodeSegment, mustRefuse, notUtf8, queryString, sendAll, text } from '
 import { ADMIN, as, PATCH_TYPE, startImage, type TestImage } from '../helpers/image.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 
-const TABLES: (keyof ImageDB)[] = ['images', 'image_properties', 'image_tags', 'image_members'];
+const TABLES: (keyof ImageDB)[] = ['images', 'image_properties', 'image_tags', 'image_members', 'image_uploads',
+  'metadef_namespaces', 'metadef_objects', 'metadef_properties', 'metadef_tags', 'metadef_resource_types',
+  'metadef_namespace_resource_types'];
 
 async function fingerprint(t: TestImage): Promise<string> {
   const h = createHash('sha256');
@@ -45,6 +47,12 @@ describe.each([
     await t.call('POST', `/v2/images/${active.id}/members`, { member: 'p2' }, as('p1'));
     const pub = await t.create({ name: 'public', visibility: 'public', protected: true });
     ids.push(queued.id, active.id, pub.id);
+    // Metadata definitions: a protected public namespace with content, another project's private one.
+    await t.call('POST', '/v2/metadefs/namespaces', {
+      namespace: 'ns1', visibility: 'public', protected: true, objects: [{ name: 'o' }], tags: [{ name: 't' }],
+      properties: { p: { title: 'P', type: 'string' } }, resource_type_associations: [{ name: 'OS::Glance::Image', prefix: 'x_' }],
+    });
+    await t.call('POST', '/v2/metadefs/namespaces', { namespace: 'ns2', owner: 'p2' });
   });
   afterAll(async () => {
     await t?.close();
@@ -53,8 +61,13 @@ describe.each([
 
   const id = fc.oneof(fc.constantFrom(...[0, 1, 2].map((i) => () => ids[i]!)).map((f) => f()), fc.uuid(),
     text(10).map(encodeSegment));
+  const namespace = fc.oneof(fc.constantFrom('ns1', 'ns2', 'nope'), text(10).map(encodeSegment));
   const path = fc.oneof(
-    fc.constantFrom('/', '/versions', '/v2/images', '/v2/schemas/image', '/v2/schemas/members', '/v2/info/import'),
+    fc.constantFrom('/', '/versions', '/v2/images', '/v2/schemas/image', '/v2/schemas/members', '/v2/info/import',
+      '/v2/metadefs/namespaces', '/v2/metadefs/resource_types', '/v2/schemas/metadefs/namespace'),
+    fc.tuple(namespace, fc.constantFrom('', '/objects', '/objects/o', '/properties', '/properties/p', '/properties/x_p',
+      '/tags', '/tags/t', '/tags/new', '/resource_types', '/resource_types/OS::Glance::Image'))
+      .map(([n, tail]) => `/v2/metadefs/namespaces/${n}${tail}`),
     id.map((i) => `/v2/images/${i}`),
     fc.tuple(id, fc.constantFrom('/file', '/tags/x', '/tags/%2F', '/members', '/members/p2', '/members/p9',
       '/actions/deactivate', '/actions/reactivate', '/actions/x', '/stage', '/import')).map(([i, tail]) => `/v2/images/${i}${tail}`),
@@ -79,6 +92,15 @@ describe.each([
       disk_format: fc.constantFrom('raw', 'qcow2', 'floppy', null), visibility: fc.constantFrom('public', 'private', 'x'),
       min_ram: fc.oneof(fc.integer(), fc.double()), member: text(), status: fc.constantFrom('accepted', 'x'),
       tags: fc.array(text()), self: text(), k: text(),
+    }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+    fc.record({
+      namespace: fc.oneof(fc.constantFrom('ns1', 'ns2', 'new'), text()), name: fc.oneof(fc.constantFrom('o', 'p', 't'), text()),
+      title: text(), type: fc.constantFrom('string', 'integer', 'x', null), visibility: fc.constantFrom('public', 'private', 'x'),
+      protected: fc.boolean(), prefix: text(), required: fc.array(text()),
+      tags: fc.array(fc.record({ name: text(90) })),
+      objects: fc.array(fc.record({ name: fc.oneof(text(90), fc.integer()) }, { requiredKeys: [] })),
+      properties: fc.dictionary(text(), fc.record({ title: text(), type: fc.constantFrom('string', 'x') }, { requiredKeys: [] })),
+      resource_type_associations: fc.array(fc.record({ name: text(90) }, { requiredKeys: [] })),
     }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
     text(30),
     notUtf8,

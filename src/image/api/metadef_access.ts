@@ -54,6 +54,9 @@ export async function lookupNamespace(image: Image, req: FastifyRequest, name: s
   return new MetadefAccess(image, caller, ns) as NamespaceAccess;
 }
 
+/** "An object", per schema name (schemas are compiled once per object). */
+const OBJECT_SCHEMAS = new Map<string, { name: string; type: 'object' }>();
+
 /** A create or update body: the read-only attributes refused (403), then the schema (400). */
 export function metadefBody(req: FastifyRequest, schema: { name: string }, readOnly: string[]): Record<string, unknown> {
   const body = requireJson(req);
@@ -61,6 +64,10 @@ export function metadefBody(req: FastifyRequest, schema: { name: string }, readO
     const key = readOnly.find((k) => Object.hasOwn(body, k));
     if (key) throw forbidden(`Attribute '${key}' is read-only.`);
   }
+  // Glance's schemas do not say "object" (a list would get past them and fail later): ask first.
+  let object = OBJECT_SCHEMAS.get(schema.name);
+  if (!object) OBJECT_SCHEMAS.set(schema.name, object = { name: schema.name, type: 'object' });
+  validateAgainst(object, body);
   validateAgainst(schema, body);
   return body as Record<string, unknown>;
 }

@@ -3,6 +3,7 @@
 // them), as Glance's ResourceTypeController.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
+import { withTransaction } from '../../common/db/index.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { noContent, param, sendJson } from '../http.js';
@@ -27,11 +28,12 @@ async function associate(image: Image, req: FastifyRequest, reply: FastifyReply)
   const body = metadefBody(req, METADEF_REQUEST_SCHEMAS.resourceTypeAssociation, ['created_at', 'updated_at']);
   const access = await lookupNamespace(image, req, param(req, 'namespace_name'));
   access.enforce('add_metadef_resource_type_association');
-  const a = await addAssociation(image.db, access.namespace, {
+  // A new resource type is created with the association, or not at all.
+  const a = await withTransaction(image.db, (trx) => addAssociation(trx, access.namespace, {
     name: body.name as string,
     prefix: (body.prefix as string | undefined) ?? null,
     properties_target: (body.properties_target as string | undefined) ?? null,
-  });
+  }));
   return sendJson(reply, 201, associationView(a));
 }
 
