@@ -70,6 +70,9 @@ export const OPTIONS = {
     + 'disallowed_ports is ignored). Empty: any not disallowed.'),
   importDisallowedPorts: opt<string[]>('import_filtering_opts', 'disallowed_ports', 'list', [],
     'Ports web-download may not connect to (only when allowed_ports is empty).'),
+  imageStoreId: opt<string>('glance_store', 'default_backend', 'string', 'file',
+    'The id of the image service\'s one store (a filesystem store), as /v2/info/stores, the images\' `stores` '
+    + 'attribute and import requests name it.'),
   filesystemStoreDatadir: opt<string>('glance_store', 'filesystem_store_datadir', 'string', '',
     'Directory holding image data, one file per image (shared by every image API process). '
     + 'Empty: DATA_DIR/images.'),

@@ -15,6 +15,8 @@ export interface Image {
   policy: Enforcer;
   log: Logger;
   store: FilesystemStore;
+  /** The store's id ([glance_store] default_backend). */
+  storeId: string;
   /** Data staged for an import (PUT /v2/images/{id}/stage). */
   staging: FilesystemStore;
   /** [import_filtering_opts], read once. */

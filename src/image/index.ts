@@ -23,13 +23,16 @@ export async function createImage(opts: {
   const { config, dataDir } = opts;
   const userStorageQuota = parseStorageQuota(config.userStorageQuota);
   const filters = importFilters(config);
+  if (!/^[A-Za-z0-9_.-]+$/.test(config.imageStoreId) || config.imageStoreId.startsWith('os_glance_')) {
+    throw new Error(`[glance_store] default_backend: not a store id: ${config.imageStoreId}`);
+  }
   const url = config.imageDatabaseConnection || config.databaseConnection || join(dataDir, 'image.sqlite');
   const { db, engine, close } = openDatabase<ImageDB>(url);
   await migrate(db, imageMigrations(engine), 'image');
   const store = new FilesystemStore(config.filesystemStoreDatadir || join(dataDir, 'images'));
   const staging = new FilesystemStore(config.nodeStagingUri.replace(/^file:\/\//, '') || join(dataDir, 'image-staging'));
-  const image: Image = { db, engine, config, policy: opts.policy, log: opts.log, store, staging, importFilters: filters,
-    userStorageQuota };
+  const image: Image = { db, engine, config, policy: opts.policy, log: opts.log, store, storeId: config.imageStoreId,
+    staging, importFilters: filters, userStorageQuota };
   // Writes a crash interrupted (here or in another process sharing the database) are undone first.
   const stopRecovery = await startRecovery(image);
   return {

@@ -17,6 +17,7 @@ import { imageImportRoutes } from './api/image_import.js';
 import { imageTagRoutes } from './api/image_tags.js';
 import { imageMemberRoutes } from './api/image_members.js';
 import { imageActionRoutes } from './api/image_actions.js';
+import { storeRoutes } from './api/stores.js';
 import { metadefNamespaceRoutes } from './api/metadef_namespaces.js';
 import { metadefObjectRoutes } from './api/metadef_objects.js';
 import { metadefPropertyRoutes } from './api/metadef_properties.js';
@@ -34,6 +35,7 @@ export function imageServiceRoutes(image: Image): RouteTable {
     ...imageTagRoutes(image),
     ...imageMemberRoutes(image),
     ...imageActionRoutes(image),
+    ...storeRoutes(image),
     ...metadefNamespaceRoutes(image),
     ...metadefObjectRoutes(image),
     ...metadefPropertyRoutes(image),

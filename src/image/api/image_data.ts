@@ -80,6 +80,10 @@ async function receive(image: Image, req: FastifyRequest, reply: FastifyReply, m
     throw unsupportedMediaType(`Invalid content type ${req.headers['content-type'] ? ctype : 'None'}`);
   }
   const id = param(req, 'image_id');
+  const store = req.headers['x-image-meta-store'];
+  if (mode === 'upload' && store !== undefined && store !== image.storeId) {
+    throw badRequest(`Store for identifier ${String(store)} not found`);
+  }
   const access = await lookupImage(image, req, id);
   access.enforce('upload_image');
   const before = access.record;

@@ -14,6 +14,7 @@ import { activeWith, uploadLimit } from './image_data.js';
 import { filterUri } from '../import/uri_filter.js';
 import { openWebDownload } from '../import/web_download.js';
 import { UploadLease } from '../uploads.js';
+import { importEnded, importStarted } from '../objects/import_progress.js';
 
 export const IMPORT_METHODS_HEADER = 'openstack-image-import-methods';
 
@@ -28,8 +29,9 @@ async function fromStaging(image: Image, id: string): Promise<Readable> {
   return Readable.from([]);
 }
 
-/** Stores the data and activates the image; on failure the image goes back to 'queued'. */
-async function runImport(image: Image, lease: UploadLease, source: Source): Promise<void> {
+/** Stores the data and activates the image; on failure the image goes back to 'queued', the
+ * stores it was imported to marked failed. */
+async function runImport(image: Image, lease: UploadLease, stores: string[], source: Source): Promise<void> {
   const importing = lease.record;
   const id = importing.id;
   try {
@@ -38,13 +40,36 @@ async function runImport(image: Image, lease: UploadLease, source: Source): Prom
     // The store leaves its source open when it fails; nobody else reads this one.
     const stored = await lease.store.write(id, data, limit.bytes, lease.writeOptions).finally(() => data.destroy());
     // Deleted meanwhile: its data has no image to belong to.
-    if (!await lease.finish(activeWith(importing, stored))) await image.store.remove(id);
+    if (!await lease.finish(importEnded(activeWith(importing, stored), stores, false))) await image.store.remove(id);
   } catch (err) {
     image.log.warn({ err, image: id }, 'image import failed');
-    await lease.abort({ ...importing, status: 'queued', size: null }).catch(() => undefined);
+    await lease.abort(importEnded({ ...importing, status: 'queued', size: null }, stores, true)).catch(() => undefined);
   } finally {
     await image.staging.remove(id).catch(() => undefined);
   }
+}
+
+/** The stores an import goes to, as Glance's get_stores_from_request reads them: `all_stores`,
+ * `stores`, or the X-Image-Meta-Store header, else the default store; here there is one store. */
+function importStores(image: Image, req: FastifyRequest, body: Record<string, unknown>): string[] {
+  const header = req.headers['x-image-meta-store'];
+  if (body.all_stores === true) {
+    if (Object.hasOwn(body, 'stores') || header !== undefined) {
+      throw badRequest('All_stores parameter can\'t be used with x-image-meta-store header or stores parameter');
+    }
+    return [image.storeId];
+  }
+  let stores: unknown = [typeof header === 'string' ? header : image.storeId];
+  if (Object.hasOwn(body, 'stores')) {
+    if (header !== undefined) throw badRequest('Stores parameter and x-image-meta-store header can\'t be both specified');
+    stores = body.stores;
+  }
+  if (!Array.isArray(stores) || !stores.length || !stores.every((s) => typeof s === 'string')) {
+    throw badRequest('\'stores\' must be a list of store identifiers.');
+  }
+  const unknown = stores.find((s) => s !== image.storeId);
+  if (unknown !== undefined) throw conflict(`Store for identifier ${unknown} not found`);
+  return [image.storeId];
 }
 
 /** Checks the request as Glance does, takes the image to 'importing' and starts the import. */
@@ -67,6 +92,7 @@ async function importImage(image: Image, req: FastifyRequest): Promise<void> {
   if (!rec.disk_format) throw conflict('\'disk_format\' needs to be set before import');
   // Only the owner (or an administrator) imports data into an image.
   access.enforce('modify_image');
+  const stores = importStores(image, req, body as Record<string, unknown>);
   let source: Source;
   if (name === 'web-download') {
     const uri = typeof method!.uri === 'string' ? method!.uri : '';
@@ -78,12 +104,12 @@ async function importImage(image: Image, req: FastifyRequest): Promise<void> {
     source = () => fromStaging(image, rec.id);
   }
   // The status is the lock: a second import finds the image no longer queued or uploading.
-  const lease = await UploadLease.begin(image, rec, { ...rec, status: 'importing' }, 'store');
+  const lease = await UploadLease.begin(image, rec, importStarted({ ...rec, status: 'importing' }, stores), 'store');
   if (!lease) {
     throw conflict(`New operation on image '${rec.id}' is not permitted as prior operation is still in progress`);
   }
   // The import goes on after the answer; its outcome shows in the image's status.
-  void runImport(image, lease, source);
+  void runImport(image, lease, stores, source);
 }
 
 export function imageImportRoutes(image: Image): RouteTable {

@@ -49,7 +49,9 @@ async function create(image: Image, req: FastifyRequest, reply: FastifyReply) {
   reply.header('location', `${applicationUrl(req)}/v2/images/${rec.id}`);
   // How the data may be imported (openstacksdk reads it before `image create --import`).
   if (image.config.enabledImportMethods.length) reply.header(IMPORT_METHODS_HEADER, image.config.enabledImportMethods.join(','));
-  return sendJson(reply, 201, imageView(rec));
+  // And where it may be stored (Glance with enabled_backends says so).
+  reply.header('openstack-image-store-ids', image.storeId);
+  return sendJson(reply, 201, imageView(rec, image.storeId));
 }
 
 async function list(image: Image, req: FastifyRequest, reply: FastifyReply) {
@@ -71,7 +73,7 @@ async function list(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const shown = page.filter((rec) => new ImageAccess(image, caller, rec, memberships.get(rec.id)).allowed('get_image'));
   const rest = pairs.filter(([k]) => k !== 'marker');
   const body: Record<string, unknown> = {
-    images: shown.map(imageView),
+    images: shown.map((r) => imageView(r, image.storeId)),
     first: rest.length ? `/v2/images?${new URLSearchParams(rest)}` : '/v2/images',
     schema: '/v2/schemas/images',
   };
@@ -85,7 +87,7 @@ async function list(image: Image, req: FastifyRequest, reply: FastifyReply) {
 async function show(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const access = await lookupImage(image, req, param(req, 'image_id'));
   access.enforce('get_image');
-  return sendJson(reply, 200, imageView(access.record));
+  return sendJson(reply, 200, imageView(access.record, image.storeId));
 }
 
 /** Applies one change to `rec` with the checks Glance's ImagesController._do_* make. */
@@ -136,7 +138,7 @@ async function update(image: Image, req: FastifyRequest, reply: FastifyReply) {
     checkPropertyQuota(after);
     if (!await saveImage(image.db, before, after)) throw new HttpError(404, `No image found with ID ${id}`);
   }
-  return sendJson(reply, 200, imageView(after));
+  return sendJson(reply, 200, imageView(after, image.storeId));
 }
 
 async function remove(image: Image, req: FastifyRequest, reply: FastifyReply) {

@@ -3,7 +3,11 @@
 import { isoTime, type ImageRecord } from '../objects/image.js';
 import type { MemberRecord } from '../objects/member.js';
 
-export function imageView(r: ImageRecord): Record<string, unknown> {
+/** The statuses of images whose data is in the store. */
+const STORED = ['active', 'deactivated'];
+
+/** An image; `stores` names the store holding its data, if any (as Glance with enabled_backends). */
+export function imageView(r: ImageRecord, storeId: string): Record<string, unknown> {
   return {
     ...r.properties,
     name: r.name,
@@ -25,6 +29,7 @@ export function imageView(r: ImageRecord): Record<string, unknown> {
     created_at: isoTime(r.created_at),
     updated_at: isoTime(r.updated_at),
     tags: r.tags,
+    ...(STORED.includes(r.status) ? { stores: storeId } : {}),
     self: `/v2/images/${r.id}`,
     file: `/v2/images/${r.id}/file`,
     schema: '/v2/schemas/image',

@@ -5,6 +5,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { withTransaction } from '../../common/db/index.js';
 import type { ImageDB, ImageUploadsTable } from '../db/schema.js';
 import { now } from './image.js';
+import { failInterruptedImport } from './import_progress.js';
 
 type DB = Kysely<ImageDB> | Transaction<ImageDB>;
 export type UploadRow = Selectable<ImageUploadsTable>;
@@ -54,6 +55,7 @@ export async function resetAbandoned(db: Kysely<ImageDB>, row: UploadRow): Promi
     if (!image || !(WRITING_STATUSES as readonly string[]).includes(image.status)) return image?.status ?? 'deleted';
     await trx.updateTable('images').set({ ...NO_DATA, updated_at: now() }).where('id', '=', row.image_id)
       .where('status', '=', image.status).execute();
+    if (image.status === 'importing') await failInterruptedImport(trx, row.image_id);
     return image.status;
   });
 }
@@ -70,6 +72,7 @@ export async function resetUnleased(db: Kysely<ImageDB>, status: string, ids?: s
     if (!found.length) return [];
     await trx.updateTable('images').set({ ...NO_DATA, updated_at: now() }).where('id', 'in', found)
       .where('status', '=', status).execute();
+    if (status === 'importing') for (const id of found) await failInterruptedImport(trx, id);
     return found;
   });
 }
