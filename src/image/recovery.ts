@@ -7,7 +7,7 @@
 // compare-and-swap on the lease or the status, and a live writer is never touched.
 import type { Image } from './context.js';
 import {
-  imagesInStatus, listUploads, resetAbandoned, resetUnleased, type StoreName, type UploadRow,
+  imagesInStatus, listUploads, resetAbandoned, resetUnleased, WRITING_STATUSES, type StoreName, type UploadRow,
 } from './objects/upload.js';
 import type { FilesystemStore } from './store/filesystem.js';
 import { UPLOAD_LEASE_MS, writerGone } from './uploads.js';
@@ -16,11 +16,20 @@ function storeOf(image: Image, name: StoreName): FilesystemStore {
   return name === 'store' ? image.store : image.staging;
 }
 
+/** Removes files, logging (not throwing) what cannot be: the images are recovered either way. */
+async function removeFiles(image: Image, id: string, removals: (() => Promise<void>)[]): Promise<void> {
+  for (const remove of removals) {
+    await remove().catch((err: unknown) => image.log.warn({ err, image: id }, 'cannot remove data an interrupted write left'));
+  }
+}
+
 /** Removes what an interrupted write of image `id` may have left. */
 async function removeLeftovers(image: Image, id: string, lease?: UploadRow): Promise<void> {
-  if (lease) await storeOf(image, lease.store as StoreName).removePartial(lease.partial);
-  await image.staging.remove(id);
-  await image.store.remove(id);
+  await removeFiles(image, id, [
+    ...(lease ? [() => storeOf(image, lease.store as StoreName).removePartial(lease.partial)] : []),
+    () => image.staging.remove(id),
+    () => image.store.remove(id),
+  ]);
 }
 
 async function recoverAbandonedLeases(image: Image): Promise<void> {
@@ -30,10 +39,10 @@ async function recoverAbandonedLeases(image: Image): Promise<void> {
     image.log.warn({ image: row.image_id, status: was }, 'the writer of this image\'s data is gone: image back to queued');
     // A deleted image keeps its other data removed already; one that is no longer being written
     // (the lease outlived the write) keeps its data.
-    if (was === 'deleted' || (['saving', 'uploading', 'importing'] as string[]).includes(was)) {
+    if (was === 'deleted' || (WRITING_STATUSES as readonly string[]).includes(was)) {
       await removeLeftovers(image, row.image_id, row);
     } else {
-      await storeOf(image, row.store as StoreName).removePartial(row.partial);
+      await removeFiles(image, row.image_id, [() => storeOf(image, row.store as StoreName).removePartial(row.partial)]);
     }
   }
 }
@@ -63,7 +72,7 @@ async function removeOrphanPartials(image: Image): Promise<void> {
     const files = await store.partials();
     const leased = new Set((await listUploads(image.db)).filter((r) => r.store === name).map((r) => r.partial));
     for (const f of files) {
-      if (!leased.has(f.name) && f.ageMs > UPLOAD_LEASE_MS) await store.removePartial(f.name);
+      if (!leased.has(f.name) && f.ageMs > UPLOAD_LEASE_MS) await removeFiles(image, f.name, [() => store.removePartial(f.name)]);
     }
   }
 }
