@@ -74,7 +74,13 @@ function get(target: FilteredUri, pinned: ResolvedAddress, idleTimeoutMs: number
     ...(tls && !isIP(target.host) ? { servername: target.host } : {}),
   };
   return new Promise((resolve, reject) => {
-    const req = (tls ? https : http).get(options, resolve);
+    const req = (tls ? https : http).get(options, (res) => {
+      // The peer is the address that was checked, or nothing is read from it.
+      const peer = res.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '');
+      if (peer === pinned.address) return resolve(res);
+      res.destroy();
+      reject(new ImportUriRefused(`${origin(target.url)} answered from ${peer ?? 'an unknown address'}, not ${pinned.address}`));
+    });
     req.once('error', reject);
     req.on('timeout', () => req.destroy(new WebDownloadError(`${origin(target.url)} stopped sending data`)));
   });
