@@ -59,6 +59,31 @@ describe('services, endpoints and regions', () => {
     expect((await t.call('GET', `/v3/endpoints/${e.body.endpoint.id}`)).status).toBe(404);
   });
 
+  it('creates the region an endpoint names as the legacy `region`, not one named as region_id', async () => {
+    const sid = (await t.call('POST', '/v3/services', { service: { type: 'volume' } })).body.service.id;
+    const e = await t.call('POST', '/v3/endpoints', {
+      endpoint: { service_id: sid, interface: 'public', url: 'http://h/volume', region: 'RegionNew', enabled: true },
+    });
+    expect(e.status).toBe(201);
+    expect(e.body.endpoint).toMatchObject({ region_id: 'RegionNew', region: 'RegionNew' });
+    expect(e.body.endpoint).not.toHaveProperty('extra');
+    expect((await t.call('GET', '/v3/regions/RegionNew')).body.region).toMatchObject({ id: 'RegionNew', description: '' });
+    const moved = await t.call('PATCH', `/v3/endpoints/${e.body.endpoint.id}`, { endpoint: { region: 'RegionNewer' } });
+    expect(moved.status).toBe(200);
+    expect(moved.body.endpoint.region_id).toBe('RegionNewer');
+    expect((await t.call('GET', '/v3/regions/RegionNewer')).status).toBe(200);
+    const strict = await t.call('POST', '/v3/endpoints', {
+      endpoint: { service_id: sid, interface: 'public', url: 'http://h/volume', region_id: 'Elsewhere' },
+    });
+    expect(strict.status).toBe(400);
+    const badService = await t.call('POST', '/v3/endpoints', {
+      endpoint: { service_id: 'nope', interface: 'public', url: 'http://h/volume', region: 'Nowhere' },
+    });
+    expect(badService.status).toBe(400);
+    expect((await t.call('GET', '/v3/regions/Elsewhere')).status).toBe(404);
+    expect((await t.call('GET', '/v3/regions/Nowhere')).status).toBe(404);
+  });
+
   it('refuses bad services and endpoints with 400', async () => {
     for (const body of [{}, { service: { name: 'x' } }, { service: { type: '' } }, { service: { type: 'x', enabled: 'y' } }]) {
       expect((await t.call('POST', '/v3/services', body)).status, JSON.stringify(body)).toBe(400);

@@ -130,6 +130,16 @@ async function checkEndpointRefs(db: DB, serviceId: string | undefined, regionId
   }
 }
 
+/** The region an endpoint request names. `region_id` must exist; the legacy `region` (v2-style
+ * clients) is created when it does not, as Keystone does for backward compatibility. */
+async function endpointRegion(db: DB, input: EndpointInput): Promise<string | null | undefined> {
+  if (input.region_id != null || input.region == null) return input.region_id !== undefined ? input.region_id : input.region;
+  const id = input.region;
+  await db.insertInto('region').values({ id, description: '', parent_region_id: null, extra: '{}' })
+    .onConflict((oc) => oc.doNothing()).execute();
+  return id;
+}
+
 /** Endpoint URLs may hold $(project_id)s-style substitutions; anything else is refused up front. */
 function checkUrl(url: string): void {
   const vars = [...url.replace(/\$\(/g, '%(').matchAll(/%\(([^)]*)\)s/g)].map((m) => m[1]);
@@ -137,9 +147,10 @@ function checkUrl(url: string): void {
 }
 
 export async function createEndpoint(db: DB, input: EndpointInput): Promise<EndpointTable> {
-  const regionId = input.region_id ?? input.region ?? null;
-  await checkEndpointRefs(db, input.service_id, regionId);
   checkUrl(input.url!);
+  await checkEndpointRefs(db, input.service_id, undefined);
+  const regionId = (await endpointRegion(db, input)) ?? null;
+  await checkEndpointRefs(db, undefined, regionId);
   const row: EndpointTable = {
     id: newId(),
     service_id: input.service_id!,
@@ -155,9 +166,10 @@ export async function createEndpoint(db: DB, input: EndpointInput): Promise<Endp
 
 export async function updateEndpoint(db: DB, id: string, input: EndpointInput): Promise<EndpointTable> {
   const e = await getEndpoint(db, id);
-  const regionId = input.region_id !== undefined ? input.region_id : input.region;
-  await checkEndpointRefs(db, input.service_id, regionId);
   if (input.url !== undefined) checkUrl(input.url);
+  await checkEndpointRefs(db, input.service_id, undefined);
+  const regionId = await endpointRegion(db, input);
+  await checkEndpointRefs(db, undefined, regionId);
   const extra = { ...parseJson<Record<string, unknown>>(e.extra, {}), ...splitExtra(input, ENDPOINT_COLUMNS) };
   const changes: Partial<EndpointTable> = { extra: JSON.stringify(extra) };
   if (input.service_id !== undefined) changes.service_id = input.service_id;
