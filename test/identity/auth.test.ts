@@ -199,6 +199,21 @@ describe('GET/HEAD/DELETE /v3/auth/tokens', () => {
     expect((await t.call('GET', '/v3/auth/tokens', undefined, { 'x-subject-token': b.token })).status).toBe(200);
   });
 
+  it('answers a user checking its own revoked token 404, and another user\'s valid token 403', async () => {
+    const own = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
+    const other = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
+    const as = { 'x-auth-token': other.token, 'x-subject-token': own.token };
+    expect((await t.call('DELETE', '/v3/auth/tokens', undefined, as)).status).toBe(204);
+    for (const method of ['GET', 'HEAD', 'DELETE']) {
+      expect((await t.call(method, '/v3/auth/tokens', undefined, as)).status, method).toBe(404);
+    }
+    await t.call('POST', '/v3/users', { user: { name: 'nosy', password: 'nosy-pw' } });
+    await t.call('PUT', `/v3/projects/${t.boot.demoProjectId}/users/${(await t.call('GET', '/v3/users?name=nosy')).body.users[0].id}/roles/${(await t.call('GET', '/v3/roles?name=member')).body.roles[0].id}`);
+    const nosy = await t.login({ user: 'nosy', password: 'nosy-pw', project: 'demo' });
+    const peek = await t.call('GET', '/v3/auth/tokens', undefined, { 'x-auth-token': nosy.token, 'x-subject-token': other.token });
+    expect(peek.status).toBe(403);
+  });
+
   it('invalidates a user\'s tokens when the user is disabled or the password changes', async () => {
     const created = await t.call('POST', '/v3/users', { user: { name: 'carol', password: 'carol-pw-1' } });
     const id = created.body.user.id;

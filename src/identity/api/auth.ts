@@ -25,12 +25,14 @@ export function authRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
 
-  /** The subject token, validated, after the policy check that the caller may look at it. */
+  /** The subject token, validated, after the policy check that the caller may look at it. As in
+   * Keystone, the target is built from the valid token, so an invalid one is a 404 to anyone (its
+   * owner included, who could not otherwise pass the check). */
   async function subject(req: FastifyRequest, rule: string): Promise<ValidatedToken> {
     const id = subjectToken(req);
     const vt = await validateToken(identity, id);
-    enforce(req, rule, { target: { token: { user_id: vt?.user.id ?? null } } });
     if (!vt) throw notFound('token', id);
+    enforce(req, rule, { target: { token: { user_id: vt.user.id } } });
     return vt;
   }
 
