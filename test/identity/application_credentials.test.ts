@@ -102,12 +102,31 @@ describe('application credentials', () => {
     const soon = new Date(Date.now() + 1500).toISOString();
     const e = await t.call('POST', base, { application_credential: { name: 'expiring', secret: 'abc', expires_at: soon } });
     expect(e.status).toBe(201);
-    expect(e.body.application_credential.expires_at).toMatch(/Z$/);
+    // Keystone's rendering of a stored datetime: UTC, microseconds, no zone designator.
+    expect(e.body.application_credential.expires_at).toBe(soon.replace(/\.(\d{3})Z$/, '.$1000'));
     const etok = await t.call('POST', '/v3/auth/tokens', appCredAuth({ id: e.body.application_credential.id, secret: 'abc' }), NONE);
     expect(etok.status).toBe(201);
     expect(Date.parse(etok.body.token.expires_at)).toBeLessThanOrEqual(Date.parse(soon));
     await new Promise((res) => setTimeout(res, 1600));
     expect((await t.call('POST', '/v3/auth/tokens', appCredAuth({ id: e.body.application_credential.id, secret: 'abc' }), NONE)).status).toBe(401);
+  });
+
+  it('keeps expires_at to the microsecond, in UTC, as Keystone gives it back', async () => {
+    const year = new Date().getUTCFullYear() + 1;
+    const cases: [string, string][] = [
+      [`${year}-06-01T10:48:18.598006`, `${year}-06-01T10:48:18.598006`],
+      [`${year}-06-01T12:48:18.5+02:00`, `${year}-06-01T10:48:18.500000`],
+      [`${year}-06-01 10:48:18Z`, `${year}-06-01T10:48:18.000000`],
+    ];
+    for (const [given, shown] of cases) {
+      const r = await t.call('POST', base, { application_credential: { name: `micro-${given}`, expires_at: given } });
+      expect(r.status, given).toBe(201);
+      expect(r.body.application_credential.expires_at).toBe(shown);
+      const again = await t.call('GET', `${base}/${r.body.application_credential.id}`);
+      expect(again.body.application_credential.expires_at).toBe(shown);
+    }
+    const feb31 = await t.call('POST', base, { application_credential: { name: 'feb31', expires_at: `${year}-02-31T00:00:00` } });
+    expect(feb31.status).toBe(400);
   });
 
   it('rejects bad input with 400 and roles the caller does not hold with 404', async () => {

@@ -4,7 +4,7 @@ import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { ApplicationCredentialTable, RoleTable } from '../db/schema.js';
 import { assignmentNotFound, forbidden } from '../errors.js';
-import { collectionLinks, isoMicro, noContent, params, query, readMember, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, naiveMicro, noContent, params, query, readMember, selfLinks, sendJson } from '../http.js';
 import * as creds from '../objects/application_credential.js';
 import { getUser } from '../objects/user.js';
 import { findRoleByName } from '../objects/role.js';
@@ -27,7 +27,7 @@ function view(req: FastifyRequest, c: ApplicationCredentialTable, roles: RoleTab
     description: c.description,
     user_id: c.user_id,
     project_id: c.project_id,
-    expires_at: c.expires_at ? isoMicro(c.expires_at) : null,
+    expires_at: c.expires_at ? naiveMicro(c.expires_at) : null,
     unrestricted: c.unrestricted === 1,
     system: null,
     roles: roles.map((r) => ({ id: r.id, name: r.name, domain_id: null })),

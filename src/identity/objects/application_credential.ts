@@ -7,7 +7,7 @@ import { withTransaction } from '../../common/db/index.js';
 import type { ApplicationCredentialTable, IdentityDB, RoleTable } from '../db/schema.js';
 import { conflict, notFound, unauthorized } from '../errors.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
-import { isUniqueViolation, newId, now } from './common.js';
+import { isUniqueViolation, newId, now, parseTimestamp } from './common.js';
 
 type DB = Kysely<IdentityDB>;
 
@@ -25,12 +25,14 @@ export interface NewApplicationCredential {
   roleIds: string[];
 }
 
+/** An expiry as Keystone takes one (utils.parse_expiration_date): a timestamp, UTC unless it
+ * names a zone, not in the past; kept to the microsecond, as Keystone gives it back. */
 export function parseExpiry(value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
-  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`);
-  if (Number.isNaN(t)) throw new HttpError(400, `Timestamp not in expected format.${CLIENT_AT_FAULT}`);
-  if (t < Date.now()) throw new HttpError(400, `The 'expires_at' must not be before now.${CLIENT_AT_FAULT}`);
-  return new Date(t).toISOString();
+  const t = parseTimestamp(value);
+  if (t === null) throw new HttpError(400, `Timestamp not in expected format.${CLIENT_AT_FAULT}`);
+  if (Date.parse(t) < Date.now()) throw new HttpError(400, `The 'expires_at' must not be before now.${CLIENT_AT_FAULT}`);
+  return t;
 }
 
 export async function createApplicationCredential(db: DB, c: NewApplicationCredential):

@@ -35,3 +35,26 @@ export function isUniqueViolation(e: unknown): boolean {
   return err.code === '23505' || err.code === 'SQLITE_CONSTRAINT_UNIQUE'
     || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || /UNIQUE constraint failed/.test(err.message ?? '');
 }
+
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/** An ISO 8601 timestamp read as Keystone reads one (oslo's parse_isotime): UTC unless it names a
+ * zone, kept to the microsecond (which a JavaScript Date would round away). The result is
+ * 'YYYY-MM-DDTHH:MM:SS.ffffffZ', or null when the text is no such timestamp. */
+export function parseTimestamp(value: string): string | null {
+  const m = ISO_8601.exec(value.trim());
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((x) => Number(x ?? 0)) as number[];
+  const local = new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second!));
+  // Date.UTC rolls 31 February over into March: a timestamp that does not come back is invalid.
+  if (local.getUTCFullYear() !== year || local.getUTCMonth() !== month! - 1 || local.getUTCDate() !== day
+    || local.getUTCHours() !== hour || local.getUTCMinutes() !== minute || local.getUTCSeconds() !== second) return null;
+  const zone = (m[8] ?? 'Z').toUpperCase();
+  let offsetMinutes = 0;
+  if (zone !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    offsetMinutes = (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0)) * (zone[0] === '-' ? -1 : 1);
+  }
+  const utc = new Date(local.getTime() - offsetMinutes * 60_000);
+  return `${utc.toISOString().slice(0, 19)}.${(m[7] ?? '').padEnd(6, '0').slice(0, 6)}Z`;
+}
