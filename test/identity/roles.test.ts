@@ -165,4 +165,34 @@ describe('grants and role assignments', () => {
     const r = await t.call('PUT', `/v3/projects/${t.boot.demoProjectId}/users/${userId}/roles/${local.body.role.id}`);
     expect(r.status).toBe(403);
   });
+
+  it('lets a domain-specific role confer only the global roles it implies', async () => {
+    const dom = (await t.call('POST', '/v3/domains', { domain: { name: 'shire' } })).body.domain.id;
+    const dom2 = (await t.call('POST', '/v3/domains', { domain: { name: 'mordor' } })).body.domain.id;
+    const project = (await t.call('POST', '/v3/projects', { project: { name: 'hobbiton', domain_id: dom } })).body.project.id;
+    const mk = async (name: string, domain_id?: string) =>
+      (await t.call('POST', '/v3/roles', { role: { name, ...(domain_id ? { domain_id } : {}) } })).body.role.id as string;
+    const gardener = await mk('gardener', dom);
+    const elsewhere = await mk('elsewhere', dom2);
+    const viewer = await mk('viewer');
+    expect((await t.call('PUT', `/v3/roles/${gardener}/implies/${viewer}`)).status).toBe(201);
+    expect((await t.call('PUT', `/v3/roles/${gardener}/implies/${elsewhere}`)).status).toBe(201);
+    const up = await t.call('PUT', `/v3/roles/${viewer}/implies/${gardener}`);
+    expect(up.status).toBe(403);
+    expect(up.body.error.message).toBe('Global role cannot imply a domain-specific role');
+    expect((await t.call('HEAD', `/v3/roles/${viewer}/implies/${gardener}`)).status).toBe(404);
+
+    const sam = (await t.call('POST', '/v3/users', { user: { name: 'sam', password: 'sam-pw', domain_id: dom } })).body.user.id;
+    expect((await t.call('PUT', `/v3/projects/${project}/users/${sam}/roles/${gardener}`)).status).toBe(204);
+    const stored = await t.call('GET', `/v3/role_assignments?user.id=${sam}`);
+    expect(stored.body.role_assignments.map((a: any) => a.role.id)).toEqual([gardener]);
+    const eff = await t.call('GET', `/v3/role_assignments?user.id=${sam}&scope.project.id=${project}&effective`);
+    expect(eff.body.role_assignments.map((a: any) => a.role.id)).toEqual([viewer]);
+    expect(eff.body.role_assignments[0].links.prior_role).toMatch(new RegExp(`/roles/${gardener}/implies/${viewer}$`));
+    const tok = await t.call('POST', '/v3/auth/tokens', { auth: {
+      identity: { methods: ['password'], password: { user: { id: sam, password: 'sam-pw' } } },
+      scope: { project: { id: project } } } }, { 'x-auth-token': '' });
+    expect(tok.status).toBe(201);
+    expect(tok.body.token.roles.map((x: any) => x.name)).toEqual(['viewer']);
+  });
 });

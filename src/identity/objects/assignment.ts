@@ -5,7 +5,7 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { SYSTEM_TARGET, type AssignmentType, type IdentityDB } from '../db/schema.js';
 import { assignmentNotFound } from '../errors.js';
-import { expandImplied } from './role.js';
+import { expandImplied, globalRoleIds } from './role.js';
 import { groupIdsOf } from './group.js';
 import { projectLineage, projectsBelow, projectsInDomains } from './project.js';
 
@@ -119,7 +119,9 @@ export async function effectiveRoleIds(db: DB, userId: string, target: TargetKin
       ]);
       return lineage ? eb.or([direct, inheritedOnto(eb, lineage)]) : direct;
     }).execute();
-  return [...(await expandImplied(db, rows.map((r) => r.role_id))).keys()];
+  const ids = [...(await expandImplied(db, rows.map((r) => r.role_id))).keys()];
+  const global = await globalRoleIds(db, ids);
+  return ids.filter((id) => global.has(id));
 }
 
 /** The projects an inherited assignment on this target reaches. */

@@ -133,9 +133,14 @@ export async function deleteRole(db: DB, id: string): Promise<void> {
 }
 
 export async function createImplication(db: DB, priorId: string, impliedId: string): Promise<void> {
-  await getRole(db, priorId);
+  const prior = await getRole(db, priorId);
   const implied = await getRole(db, impliedId);
   if (PROHIBITED_IMPLIED.includes(implied.name)) throw forbidden(`${impliedId} cannot be an implied roles.`);
+  // A domain-specific role only ever stands for the global roles it implies: one could otherwise
+  // slip into every token of the roles implying it, far outside its domain.
+  if (prior.domain_id === NULL_DOMAIN && implied.domain_id !== NULL_DOMAIN) {
+    throw forbidden('Global role cannot imply a domain-specific role');
+  }
   await db.insertInto('implied_role').values({ prior_role_id: priorId, implied_role_id: impliedId })
     .onConflict((oc) => oc.doNothing()).execute();
 }
@@ -180,6 +185,14 @@ export function expandWith(rules: Map<string, string[]>, roleIds: string[]): Map
     }
   }
   return reached;
+}
+
+/** Which of these roles are global. Domain-specific roles only confer the global roles they
+ * imply: they appear in no token and in no effective assignment (Keystone strips them). */
+export async function globalRoleIds(db: DB, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await db.selectFrom('role').select('id').where('id', 'in', ids).where('domain_id', '=', NULL_DOMAIN).execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function expandImplied(db: DB, roleIds: string[]): Promise<Map<string, string | null>> {

@@ -8,7 +8,7 @@ import {
 } from './assignment.js';
 import { groupIdsOf } from './group.js';
 import { projectLineage, projectsBelow } from './project.js';
-import { expandWith, implicationMap } from './role.js';
+import { expandWith, globalRoleIds, implicationMap } from './role.js';
 
 type DB = Kysely<IdentityDB>;
 
@@ -119,7 +119,8 @@ export async function listAssignments(db: DB, f: AssignmentFilter): Promise<Assi
       }
     }
   }
-  return f.roleId === undefined ? out : out.filter((e) => e.roleId === f.roleId);
+  const global = await globalRoleIds(db, [...new Set(out.map((e) => e.roleId))]);
+  return out.filter((e) => global.has(e.roleId) && (f.roleId === undefined || e.roleId === f.roleId));
 }
 
 /** For each role, the roles it stands for (itself and everything implied) with the implying role. */
