@@ -83,7 +83,7 @@ describe('projects', () => {
     expect(await names('?name=demo')).toEqual(['demo']);
     expect(await names('?domain_id=default&enabled=true')).toContain('web');
     expect(await names('?domain_id=nope')).toEqual([]);
-    expect(await names('?is_domain=true')).toEqual([]);
+    expect(await names('?is_domain=true')).toEqual(['Default']);
   });
 
   it('nests projects, and refuses to delete one with children', async () => {
@@ -119,9 +119,48 @@ describe('projects', () => {
     expect((await t.login({ user: 'admin', password: 'admin-secret', project: 'temp2' })).status).toBe(401);
   });
 
+  it('makes, shows, lists, updates and deletes a project acting as a domain (is_domain)', async () => {
+    const r = await t.call('POST', '/v3/projects', { project: { name: 'realm', description: 'a realm', is_domain: true, domain_id: null, tags: ['t'] } });
+    expect(r.status).toBe(201);
+    const id = r.body.project.id;
+    expect(r.body.project).toMatchObject({ name: 'realm', description: 'a realm', is_domain: true, domain_id: null, parent_id: null, enabled: true, tags: ['t'] });
+    expect((await t.call('GET', `/v3/domains/${id}`)).body.domain).toMatchObject({ id, name: 'realm', description: 'a realm' });
+    expect((await t.call('GET', `/v3/projects/${id}`)).body.project).toMatchObject({ id, is_domain: true, domain_id: null });
+    const names = async (q: string) => (await t.call('GET', `/v3/projects${q}`)).body.projects.map((p: { name: string }) => p.name);
+    expect(await names('?is_domain=true')).toContain('realm');
+    expect(await names('?is_domain=true&name=realm&tags=t')).toEqual(['realm']);
+    expect(await names('?is_domain=true&domain_id=default')).toEqual([]);
+    expect(await names('')).not.toContain('realm');
+    expect(await names('?is_domain=false')).not.toContain('realm');
+    const inside = await t.call('POST', '/v3/projects', { project: { name: 'in-realm', parent_id: id } });
+    expect(inside.body.project).toMatchObject({ domain_id: id, parent_id: id, is_domain: false });
+
+    const dup = await t.call('POST', '/v3/projects', { project: { name: 'realm', is_domain: true } });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.message).toMatch(/two projects acting as domains with the same name: realm/);
+    const nested = await t.call('POST', '/v3/projects', { project: { name: 'sub-realm', is_domain: true, domain_id: 'default' } });
+    expect(nested.status).toBe(400);
+    expect(nested.body.error.message).toBe('only root projects are allowed to act as domains.');
+    expect((await t.call('PATCH', `/v3/projects/${id}`, { project: { is_domain: false } })).status).toBe(400);
+    expect((await t.call('PATCH', `/v3/projects/${id}`, { project: { parent_id: 'default' } })).status).toBe(403);
+    expect((await t.call('PATCH', `/v3/projects/${inside.body.project.id}`, { project: { is_domain: true } })).status).toBe(400);
+    expect((await t.call('PATCH', `/v3/projects/${inside.body.project.id}`, { project: { parent_id: 'default' } })).status).toBe(403);
+
+    const renamed = await t.call('PATCH', `/v3/projects/${id}`, { project: { name: 'realm2' } });
+    expect(renamed.body.project).toMatchObject({ id, name: 'realm2', is_domain: true });
+    expect((await t.call('GET', `/v3/domains/${id}`)).body.domain.name).toBe('realm2');
+    const refused = await t.call('DELETE', `/v3/projects/${id}`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toMatch(/disable it first/);
+    expect((await t.call('PATCH', `/v3/projects/${id}`, { project: { enabled: false } })).body.project.enabled).toBe(false);
+    expect((await t.call('DELETE', `/v3/projects/${id}`)).status).toBe(204);
+    expect((await t.call('GET', `/v3/domains/${id}`)).status).toBe(404);
+    expect((await t.call('GET', `/v3/projects/${inside.body.project.id}`)).status).toBe(404);
+  });
+
   it('refuses bad input with 400 and unknown domains with 404', async () => {
     for (const body of [{}, { project: { name: 7 } }, { project: { name: 'x', domain_id: 'a b' } },
-      { project: { name: 'x', is_domain: true } }, { project: { name: 'x', tags: 'a' } }, { project: { name: 'x', tags: ['a/b'] } }]) {
+      { project: { name: 'x', is_domain: 'yes' } }, { project: { name: 'x', tags: 'a' } }, { project: { name: 'x', tags: ['a/b'] } }]) {
       const r = await t.call('POST', '/v3/projects', body);
       expect(r.status, JSON.stringify(body)).toBe(400);
     }

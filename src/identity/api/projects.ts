@@ -2,7 +2,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import { DEFAULT_DOMAIN_ID, type Identity } from '../context.js';
-import type { ProjectTable } from '../db/schema.js';
+import type { DomainTable, ProjectTable } from '../db/schema.js';
+import { deleteDomain } from '../objects/domain.js';
 import { collectionLinks, noContent, params, query, queryFlag, readMember, selfLinks, sendJson } from '../http.js';
 import * as projects from '../objects/project.js';
 import { PROJECT_CREATE, PROJECT_UPDATE } from '../schemas/resource.js';
@@ -19,44 +20,59 @@ export function projectRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
   const view = (req: FastifyRequest, p: ProjectTable) => projects.projectView(p, selfLinks(req, `/projects/${p.id}`));
+  const domainView = (req: FastifyRequest, d: DomainTable) =>
+    projects.domainProjectView(d, selfLinks(req, `/projects/${d.id}`));
+  const either = (req: FastifyRequest, p: projects.ProjectOrDomain) =>
+    (p.isDomain ? domainView(req, p.domain) : view(req, p.project));
   return {
     '/v3/projects': {
       GET: async (req, reply) => {
         const q = query(req);
         enforce(req, 'list_projects', domainFilterTarget(q.domain_id));
         const csv = (v: string | undefined) => (v === undefined ? undefined : v.split(','));
-        const rows = await projects.listProjects(db, {
+        const filter: projects.ProjectFilter = {
           domain_id: q.domain_id, name: q.name, enabled: queryFlag(q.enabled), parent_id: q.parent_id,
           tags: csv(q.tags), tagsAny: csv(q['tags-any']), notTags: csv(q['not-tags']),
           notTagsAny: csv(q['not-tags-any']),
-        });
-        // Projects acting as domains are not modelled: asking for them finds none.
-        const list = queryFlag(q.is_domain) ? [] : rows;
-        return sendJson(reply, 200, { projects: list.map((p) => view(req, p)), links: collectionLinks(req) });
+        };
+        // Without is_domain a list holds the projects only, as Keystone's.
+        const list = queryFlag(q.is_domain)
+          ? (await projects.listDomainProjects(db, filter)).map((d) => domainView(req, d))
+          : (await projects.listProjects(db, filter)).map((p) => view(req, p));
+        return sendJson(reply, 200, { projects: list, links: collectionLinks(req) });
       },
       POST: async (req, reply) => {
         const body = readMember<projects.ProjectInput>(req, 'project', PROJECT_CREATE);
         enforce(req, 'create_project', { target: { project: body } });
+        if (body.is_domain) {
+          return sendJson(reply, 201, { project: domainView(req, await projects.createDomainProject(db, body)) });
+        }
         const p = await projects.createProject(db, body, callerDomain(req));
         return sendJson(reply, 201, { project: view(req, p) });
       },
     },
     '/v3/projects/:project_id': {
       GET: async (req, reply) => {
-        const p = await projects.getProject(db, params(req).project_id!);
-        enforce(req, 'get_project', { target: { project: { id: p.id, domain_id: p.domain_id } } });
-        return sendJson(reply, 200, { project: view(req, p) });
+        const p = await projects.getProjectOrDomain(db, params(req).project_id!);
+        const target = p.isDomain ? { id: p.domain.id, domain_id: null } : { id: p.project.id, domain_id: p.project.domain_id };
+        enforce(req, 'get_project', { target: { project: target } });
+        return sendJson(reply, 200, { project: either(req, p) });
       },
       PATCH: async (req, reply) => {
         const { project_id: id } = params(req);
         enforce(req, 'update_project', { target: { project: { id } } });
         const body = readMember<projects.ProjectInput>(req, 'project', PROJECT_UPDATE);
-        return sendJson(reply, 200, { project: view(req, await projects.updateProject(db, id!, body)) });
+        const p = await projects.getProjectOrDomain(db, id!);
+        const project = p.isDomain ? domainView(req, await projects.updateDomainProject(db, id!, body))
+          : view(req, await projects.updateProject(db, id!, body));
+        return sendJson(reply, 200, { project });
       },
       DELETE: async (req, reply) => {
         const { project_id: id } = params(req);
         enforce(req, 'delete_project', { target: { project: { id } } });
-        await projects.deleteProject(db, id!);
+        const p = await projects.getProjectOrDomain(db, id!);
+        if (p.isDomain) await deleteDomain(db, id!);
+        else await projects.deleteProject(db, id!);
         return noContent(reply);
       },
     },

@@ -1,10 +1,11 @@
 // Projects: what resources and role assignments belong to; a tree under each domain.
 import type { Kysely } from 'kysely';
 import { withTransaction } from '../../common/db/index.js';
-import type { IdentityDB, ProjectTable } from '../db/schema.js';
+import type { DomainTable, IdentityDB, ProjectTable } from '../db/schema.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import { HttpError } from '../../common/http/errors.js';
 import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './common.js';
-import { getDomain } from './domain.js';
+import { createDomain, findDomain, getDomain, listDomains, updateDomain } from './domain.js';
 import { revoke } from './revocation.js';
 
 type DB = Kysely<IdentityDB>;
@@ -19,6 +20,7 @@ export interface ProjectInput {
   parent_id?: string | null;
   enabled?: boolean;
   tags?: string[];
+  is_domain?: boolean;
   [extra: string]: unknown;
 }
 
@@ -37,6 +39,72 @@ export function projectView(p: ProjectTable, links: { self: string }) {
     options: {},
     links,
   };
+}
+
+// Keystone keeps every domain as a project acting as that domain (`is_domain`), so its projects
+// API shows, creates, updates and deletes domains too. concord keeps domains in their own table;
+// these functions give the projects API that view of them.
+
+/** A domain as the project acting as it: no domain and no parent of its own. */
+export function domainProjectView(d: DomainTable, links: { self: string }) {
+  return {
+    ...parseJson<Record<string, unknown>>(d.extra, {}),
+    id: d.id,
+    name: d.name,
+    domain_id: null,
+    description: d.description ?? '',
+    enabled: d.enabled === 1,
+    parent_id: null,
+    is_domain: true,
+    tags: parseJson<string[]>(d.tags, []),
+    options: {},
+    links,
+  };
+}
+
+export type ProjectOrDomain = { isDomain: false; project: ProjectTable } | { isDomain: true; domain: DomainTable };
+
+/** The project with this id, or else the domain (as the project acting as it); 404 when neither. */
+export async function getProjectOrDomain(db: DB, id: string): Promise<ProjectOrDomain> {
+  const project = await findProject(db, id);
+  if (project) return { isDomain: false, project };
+  const domain = await findDomain(db, id);
+  if (domain) return { isDomain: true, domain };
+  throw notFound('project', id);
+}
+
+/** The domains a project list with `is_domain=true` shows: none under a domain or a parent. */
+export async function listDomainProjects(db: DB, f: ProjectFilter): Promise<DomainTable[]> {
+  if (f.domain_id !== undefined || f.parent_id !== undefined) return [];
+  let rows = await listDomains(db, { name: f.name, enabled: f.enabled });
+  if (f.ids !== undefined) rows = rows.filter((d) => f.ids!.includes(d.id));
+  return rows.filter((d) => matchesTags(parseJson<string[]>(d.tags, []), f));
+}
+
+/** The fields of a project request a domain has, without those a domain cannot have. */
+function asDomainInput(input: ProjectInput): ProjectInput {
+  const { domain_id: _d, parent_id: _p, is_domain: _i, ...rest } = input;
+  return rest;
+}
+
+/** POST /v3/projects with is_domain: a new domain. Only a root project may act as a domain. */
+export async function createDomainProject(db: DB, input: ProjectInput): Promise<DomainTable> {
+  if (input.domain_id || input.parent_id) throw invalid('only root projects are allowed to act as domains.');
+  try {
+    return await createDomain(db, asDomainInput(input));
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 409) {
+      throw conflict('project', `it is not permitted to have two projects acting as domains with the same name: ${input.name}`);
+    }
+    throw e;
+  }
+}
+
+export async function updateDomainProject(db: DB, id: string, input: ProjectInput): Promise<DomainTable> {
+  if (input.domain_id) throw invalid('Update of `domain_id` is not allowed.');
+  if (input.parent_id) throw forbidden('Update of `parent_id` is not allowed.');
+  if (input.is_domain === false) throw invalid('Update of `is_domain` is not allowed.');
+  return updateDomain(db, id, asDomainInput(input));
 }
 
 export async function findProject(db: DB, id: string): Promise<ProjectTable | undefined> {
@@ -67,8 +135,8 @@ export interface ProjectFilter {
   notTagsAny?: string[];
 }
 
-function matchesTags(p: ProjectTable, f: ProjectFilter): boolean {
-  const has = new Set(projectTags(p));
+function matchesTags(tags: string[], f: ProjectFilter): boolean {
+  const has = new Set(tags);
   const all = (wanted: string[]) => wanted.every((t) => has.has(t));
   const any = (wanted: string[]) => wanted.some((t) => has.has(t));
   return (!f.tags || all(f.tags)) && (!f.tagsAny || any(f.tagsAny))
@@ -92,7 +160,7 @@ export async function listProjects(db: DB, f: ProjectFilter): Promise<ProjectTab
   }
   const rows = await q.execute();
   // Tags are a JSON column: filtered here, on a list that is short (projects, not resources).
-  return f.tags || f.tagsAny || f.notTags || f.notTagsAny ? rows.filter((p) => matchesTags(p, f)) : rows;
+  return f.tags || f.tagsAny || f.notTags || f.notTagsAny ? rows.filter((p) => matchesTags(projectTags(p), f)) : rows;
 }
 
 /** A project's domain and its ancestors, nearest first (what inherited assignments flow from). */
@@ -183,6 +251,10 @@ export async function createProject(db: DB, input: ProjectInput, defaultDomainId
 export async function updateProject(db: DB, id: string, input: ProjectInput): Promise<ProjectTable> {
   const p = await getProject(db, id);
   if (input.domain_id !== undefined && input.domain_id !== p.domain_id) throw invalid('Update of `domain_id` is not allowed.');
+  if (input.parent_id !== undefined && input.parent_id !== (p.parent_id ?? p.domain_id)) {
+    throw forbidden('Update of `parent_id` is not allowed.');
+  }
+  if (input.is_domain === true) throw invalid('Update of `is_domain` is not allowed.');
   const extra = { ...parseJson<Record<string, unknown>>(p.extra, {}), ...splitExtra(input, COLUMNS) };
   const changes: Partial<ProjectTable> = { extra: JSON.stringify(extra) };
   if (input.name !== undefined) changes.name = input.name;

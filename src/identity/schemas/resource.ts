@@ -25,8 +25,7 @@ export const PROJECT_CREATE = {
   type: 'object',
   properties: {
     name: projectName, description, domain_id: nullableId, parent_id: nullableId, enabled: bool,
-    // Projects acting as domains are not supported: /v3/domains is the way to make a domain.
-    is_domain: { type: 'boolean', enum: [false] }, tags, options: noOptions,
+    is_domain: bool, tags, options: noOptions,
   },
   required: ['name'],
   additionalProperties: true,
@@ -34,7 +33,10 @@ export const PROJECT_CREATE = {
 
 export const PROJECT_UPDATE = {
   type: 'object',
-  properties: { name: projectName, description, enabled: bool, tags, options: noOptions, domain_id: idString },
+  properties: {
+    name: projectName, description, enabled: bool, tags, options: noOptions, domain_id: nullableId,
+    parent_id: nullableId, is_domain: bool,
+  },
   minProperties: 1,
   additionalProperties: true,
 };
