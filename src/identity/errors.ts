@@ -15,7 +15,7 @@ export function invalid(message: string): HttpError {
 }
 
 export type Kind = 'domain' | 'project' | 'project tag' | 'credential' | 'user' | 'group' | 'role' | 'region' | 'service'
-  | 'endpoint' | 'token' | 'Application Credential';
+  | 'endpoint' | 'Endpoint Group' | 'token' | 'Application Credential';
 
 export function notFound(kind: Kind, id: string): HttpError {
   return new HttpError(404, `Could not find ${kind}: ${id}.`);

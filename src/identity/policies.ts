@@ -35,6 +35,47 @@ export const BASE_RULES: PolicyRule[] = [
 
 const V3 = '/v3';
 
+function epFilterRules(): PolicyRule[] {
+  const groups = `${V3}/OS-EP-FILTER/endpoint_groups`;
+  const projects = `${V3}/OS-EP-FILTER/projects/{project_id}`;
+  const reads: [string, string, { path: string; method: string }[]][] = [
+    ['list_endpoint_groups', 'List endpoint groups.', [op('GET', groups)]],
+    ['get_endpoint_group', 'Show an endpoint group.',
+      [op('GET', `${groups}/{endpoint_group_id}`), op('HEAD', `${groups}/{endpoint_group_id}`)]],
+    ['list_projects_associated_with_endpoint_group', 'List the projects an endpoint group is associated with.',
+      [op('GET', `${groups}/{endpoint_group_id}/projects`)]],
+    ['list_endpoints_associated_with_endpoint_group', 'List the endpoints of an endpoint group.',
+      [op('GET', `${groups}/{endpoint_group_id}/endpoints`)]],
+    ['get_endpoint_group_in_project', 'Check an endpoint group\'s association with a project.',
+      [op('GET', `${groups}/{endpoint_group_id}/projects/{project_id}`),
+        op('HEAD', `${groups}/{endpoint_group_id}/projects/{project_id}`)]],
+    ['list_endpoint_groups_for_project', 'List the endpoint groups associated with a project.',
+      [op('GET', `${projects}/endpoint_groups`)]],
+    ['list_projects_for_endpoint', 'List the projects an endpoint is associated with.',
+      [op('GET', `${V3}/OS-EP-FILTER/endpoints/{endpoint_id}/projects`)]],
+    ['check_endpoint_in_project', 'Check an endpoint\'s association with a project.',
+      [op('GET', `${projects}/endpoints/{endpoint_id}`), op('HEAD', `${projects}/endpoints/{endpoint_id}`)]],
+    ['list_endpoints_for_project', 'List the endpoints associated with a project.',
+      [op('GET', `${projects}/endpoints`)]],
+  ];
+  const writes: [string, string, { path: string; method: string }[]][] = [
+    ['create_endpoint_group', 'Create an endpoint group.', [op('POST', groups)]],
+    ['update_endpoint_group', 'Update an endpoint group.', [op('PATCH', `${groups}/{endpoint_group_id}`)]],
+    ['delete_endpoint_group', 'Delete an endpoint group.', [op('DELETE', `${groups}/{endpoint_group_id}`)]],
+    ['add_endpoint_group_to_project', 'Associate an endpoint group with a project.',
+      [op('PUT', `${groups}/{endpoint_group_id}/projects/{project_id}`)]],
+    ['remove_endpoint_group_from_project', 'Dissociate an endpoint group from a project.',
+      [op('DELETE', `${groups}/{endpoint_group_id}/projects/{project_id}`)]],
+    ['add_endpoint_to_project', 'Associate an endpoint with a project.', [op('PUT', `${projects}/endpoints/{endpoint_id}`)]],
+    ['remove_endpoint_from_project', 'Dissociate an endpoint from a project.',
+      [op('DELETE', `${projects}/endpoints/{endpoint_id}`)]],
+  ];
+  return [
+    ...reads.map(([name, help, ops]) => rule(name, ADMIN_OR_SYSTEM_READER, help, ops, ['system'])),
+    ...writes.map(([name, help, ops]) => rule(name, ADMIN, help, ops, ['system'])),
+  ];
+}
+
 export const IDENTITY_RULES: PolicyRule[] = [
   ...BASE_RULES,
   // tokens
@@ -149,6 +190,8 @@ export const IDENTITY_RULES: PolicyRule[] = [
   rule('create_endpoint', ADMIN, 'Create an endpoint.', [op('POST', `${V3}/endpoints`)]),
   rule('update_endpoint', ADMIN, 'Update an endpoint.', [op('PATCH', `${V3}/endpoints/{endpoint_id}`)]),
   rule('delete_endpoint', ADMIN, 'Delete an endpoint.', [op('DELETE', `${V3}/endpoints/{endpoint_id}`)]),
+  // endpoint filtering (OS-EP-FILTER)
+  ...epFilterRules(),
   // Region names are not secret: every authenticated user may read them.
   rule('get_region', '', 'Show a region.', [op('GET', `${V3}/regions/{region_id}`)]),
   rule('list_regions', '', 'List regions.', [op('GET', `${V3}/regions`)]),

@@ -21,6 +21,7 @@ import { grantRoutes } from './api/grants.js';
 import { roleAssignmentRoutes } from './api/role_assignments.js';
 import { serviceRoutes } from './api/services.js';
 import { endpointRoutes } from './api/endpoints.js';
+import { endpointFilterRoutes } from './api/endpoint_filter.js';
 import { regionRoutes } from './api/regions.js';
 import { applicationCredentialRoutes } from './api/application_credentials.js';
 import { credentialRoutes } from './api/credentials.js';
@@ -39,6 +40,7 @@ export function identityRoutes(identity: Identity): RouteTable {
     ...roleAssignmentRoutes(identity),
     ...serviceRoutes(identity),
     ...endpointRoutes(identity),
+    ...endpointFilterRoutes(identity),
     ...regionRoutes(identity),
     ...applicationCredentialRoutes(identity),
     ...credentialRoutes(identity),

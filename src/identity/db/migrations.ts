@@ -164,10 +164,37 @@ function credentials(): Migration {
   };
 }
 
+/** Endpoint filtering (OS-EP-FILTER): endpoint groups, and the endpoints and groups associated
+ * with projects. Associations go with their endpoint, group or project (deleted by the code that
+ * deletes those, as Keystone does), so only the group is a foreign key. */
+function endpointFilter(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('endpoint_group')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('filters', 'text', (c) => c.notNull()).execute();
+      await db.schema.createTable('project_endpoint')
+        .addColumn('endpoint_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('project_id', 'varchar(64)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('project_endpoint_pk', ['endpoint_id', 'project_id']).execute();
+      await db.schema.createIndex('project_endpoint_project_idx').on('project_endpoint').column('project_id').execute();
+      await db.schema.createTable('project_endpoint_group')
+        .addColumn('endpoint_group_id', 'varchar(64)', (c) => c.notNull().references('endpoint_group.id'))
+        .addColumn('project_id', 'varchar(64)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('project_endpoint_group_pk', ['endpoint_group_id', 'project_id']).execute();
+      await db.schema.createIndex('project_endpoint_group_project_idx').on('project_endpoint_group')
+        .column('project_id').execute();
+    },
+  };
+}
+
 export function identityMigrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
     '0002_inherited_assignments': inheritedAssignments(),
     '0003_credentials': credentials(),
+    '0004_endpoint_filter': endpointFilter(),
   };
 }

@@ -148,6 +148,26 @@ export interface CredentialTable {
   extra: string;
 }
 
+/** OS-EP-FILTER: an endpoint group is a filter over endpoints (service_id, region_id,
+ * interface); projects associated with groups or single endpoints see only those in their catalog. */
+export interface EndpointGroupTable {
+  id: string;
+  name: string;
+  description: string | null;
+  /** JSON object: the endpoint attributes an endpoint must have to be in the group. */
+  filters: string;
+}
+
+export interface ProjectEndpointTable {
+  endpoint_id: string;
+  project_id: string;
+}
+
+export interface ProjectEndpointGroupTable {
+  endpoint_group_id: string;
+  project_id: string;
+}
+
 export interface IdentityDB {
   domain: DomainTable;
   project: ProjectTable;
@@ -164,6 +184,9 @@ export interface IdentityDB {
   application_credential_role: ApplicationCredentialRoleTable;
   revocation_event: RevocationEventTable;
   credential: CredentialTable;
+  endpoint_group: EndpointGroupTable;
+  project_endpoint: ProjectEndpointTable;
+  project_endpoint_group: ProjectEndpointGroupTable;
 }
 
 export const NULL_DOMAIN = '<<null>>';

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { EndpointTable, IdentityDB, RegionTable, ServiceTable } from '../db/schema.js';
 import { conflict, expecting, forbidden, invalid, notFound } from '../errors.js';
 import { flag, isUniqueViolation, newId, parseJson, splitExtra } from './common.js';
+import { endpointsOfProject } from './endpoint_filter.js';
 
 type DB = Kysely<IdentityDB>;
 
@@ -97,6 +98,8 @@ export async function updateService(db: DB, id: string, input: ServiceInput): Pr
 export async function deleteService(db: DB, id: string): Promise<void> {
   await getService(db, id);
   await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('project_endpoint')
+      .where('endpoint_id', 'in', trx.selectFrom('endpoint').select('id').where('service_id', '=', id)).execute();
     await trx.deleteFrom('endpoint').where('service_id', '=', id).execute();
     await trx.deleteFrom('service').where('id', '=', id).execute();
   });
@@ -183,7 +186,10 @@ export async function updateEndpoint(db: DB, id: string, input: EndpointInput): 
 
 export async function deleteEndpoint(db: DB, id: string): Promise<void> {
   await getEndpoint(db, id);
-  await db.deleteFrom('endpoint').where('id', '=', id).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('project_endpoint').where('endpoint_id', '=', id).execute();
+    await trx.deleteFrom('endpoint').where('id', '=', id).execute();
+  });
 }
 
 // --- regions ---
@@ -280,10 +286,17 @@ function substitute(url: string, values: Record<string, string | null>): string 
 }
 
 /** The catalog for a token: enabled services with their enabled endpoints, URLs substituted for
- * the token's project; endpoints whose substitutions the token cannot fill are left out. */
+ * the token's project; endpoints whose substitutions the token cannot fill are left out. A project
+ * with endpoints associated (OS-EP-FILTER) sees only those, and only the services they belong to. */
 export async function buildCatalog(db: DB, ids: { projectId: string | null; userId: string }): Promise<CatalogEntry[]> {
-  const services = await db.selectFrom('service').selectAll().where('enabled', '=', 1).orderBy('type').orderBy('id').execute();
-  const endpoints = await db.selectFrom('endpoint').selectAll().where('enabled', '=', 1).orderBy('interface').orderBy('id').execute();
+  let services = await db.selectFrom('service').selectAll().where('enabled', '=', 1).orderBy('type').orderBy('id').execute();
+  let endpoints = await db.selectFrom('endpoint').selectAll().where('enabled', '=', 1).orderBy('interface').orderBy('id').execute();
+  const filtered = ids.projectId ? await endpointsOfProject(db, ids.projectId) : [];
+  if (filtered.length) {
+    const allowed = new Set(filtered.map((e) => e.id));
+    endpoints = endpoints.filter((e) => allowed.has(e.id));
+    services = services.filter((s) => endpoints.some((e) => e.service_id === s.id));
+  }
   const values = { tenant_id: ids.projectId, project_id: ids.projectId, user_id: ids.userId };
   return services.map((s) => ({
     endpoints: endpoints.filter((e) => e.service_id === s.id).flatMap((e) => {

@@ -7,6 +7,7 @@ import { HttpError } from '../../common/http/errors.js';
 import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './common.js';
 import { createDomain, findDomain, getDomain, listDomains, updateDomain } from './domain.js';
 import { revoke } from './revocation.js';
+import { forgetProjects } from './endpoint_filter.js';
 
 type DB = Kysely<IdentityDB>;
 
@@ -281,6 +282,7 @@ export async function deleteProjectRows(db: DB, ids: string[]): Promise<void> {
   await db.deleteFrom('application_credential').where('project_id', 'in', ids).execute();
   await db.deleteFrom('credential').where('project_id', 'in', ids).execute();
   await db.updateTable('user').set({ default_project_id: null }).where('default_project_id', 'in', ids).execute();
+  await forgetProjects(db, ids);
   // Children first: parent_id references project.id.
   const remaining = new Set(ids);
   while (remaining.size) {

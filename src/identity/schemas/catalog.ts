@@ -1,5 +1,5 @@
-// Request bodies of /v3/services, /v3/endpoints and /v3/regions.
-import { idString, description, bool, url } from './types.js';
+// Request bodies of /v3/services, /v3/endpoints, /v3/regions and /v3/OS-EP-FILTER/endpoint_groups.
+import { idString, description, bool, url, name } from './types.js';
 
 const serviceType = { type: 'string', minLength: 1, maxLength: 255 };
 const serviceName = { type: 'string', maxLength: 255 };
@@ -50,4 +50,18 @@ export const REGION_UPDATE = {
   properties: { description: { type: 'string', maxLength: 255 }, parent_region_id: regionRef },
   minProperties: 1,
   additionalProperties: true,
+};
+
+const endpointGroupProperties = { name, description, filters: { type: 'object' } };
+
+export const ENDPOINT_GROUP_CREATE = {
+  type: 'object',
+  properties: endpointGroupProperties,
+  required: ['name', 'filters'],
+};
+
+export const ENDPOINT_GROUP_UPDATE = {
+  type: 'object',
+  properties: endpointGroupProperties,
+  minProperties: 1,
 };
