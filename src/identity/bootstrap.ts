@@ -8,7 +8,7 @@ import type { IdentityDB } from './db/schema.js';
 import { withTransaction } from '../common/db/index.js';
 import { createDomain, findDomain } from './objects/domain.js';
 import { createProject, findProjectByName } from './objects/project.js';
-import { createUser, ensurePassword, findUserByName } from './objects/user.js';
+import { createUser, ensurePassword, findUserByName, type UserRules } from './objects/user.js';
 import { createImplication, createRole, findRoleByName } from './objects/role.js';
 import { createGrant, type Grant } from './objects/assignment.js';
 import { createEndpoint, createRegion, createService } from './objects/catalog.js';
@@ -56,13 +56,17 @@ async function ensureProject(db: DB, name: string, description: string): Promise
   return p.id;
 }
 
-async function ensureUser(db: DB, name: string, password: string): Promise<string> {
+/** The bootstrap users' passwords belong to the operator's configuration (or are generated), which
+ * sets them again at every start: they neither expire, nor wait for a first change, nor answer to
+ * password_regex (a generated password could miss it and keep concord from starting). */
+async function ensureUser(db: DB, rules: UserRules, name: string, password: string): Promise<string> {
   const existing = await findUserByName(db, name, DEFAULT_DOMAIN_ID);
   if (existing) {
     await ensurePassword(db, existing, password);
     return existing.id;
   }
-  return (await createUser(db, { name, password, domain_id: DEFAULT_DOMAIN_ID }, DEFAULT_DOMAIN_ID)).id;
+  const options = { ignore_change_password_upon_first_use: true, ignore_password_expiry: true };
+  return (await createUser(db, rules, { name, password, domain_id: DEFAULT_DOMAIN_ID, options }, DEFAULT_DOMAIN_ID)).id;
 }
 
 async function ensureRole(db: DB, name: string): Promise<string> {
@@ -86,6 +90,7 @@ async function ensureCatalogEntry(db: DB, s: { name: string; type: string; descr
 
 export async function bootstrapIdentity(identity: Identity, opts: BootstrapOptions): Promise<BootstrapResult> {
   const db = identity.db;
+  const rules = { ...identity.config, passwordRegex: '' };
   const region = opts.region ?? 'RegionOne';
   if (!(await findDomain(db, DEFAULT_DOMAIN_ID))) {
     await createDomain(db, { name: 'Default', explicit_domain_id: DEFAULT_DOMAIN_ID, description: 'The default domain' });
@@ -102,7 +107,7 @@ export async function bootstrapIdentity(identity: Identity, opts: BootstrapOptio
     ({ actor: 'user', actorId: userId, target: 'project', targetId: projectId, roleId });
 
   const adminProjectId = await ensureProject(db, 'admin', 'Bootstrap project for initializing the cloud.');
-  const adminUserId = await ensureUser(db, 'admin', opts.adminPassword);
+  const adminUserId = await ensureUser(db, rules, 'admin', opts.adminPassword);
   await grant(onProject(adminUserId, adminProjectId, admin));
   await grant({ actor: 'user', actorId: adminUserId, target: 'system', targetId: '', roleId: admin });
 
@@ -110,13 +115,13 @@ export async function bootstrapIdentity(identity: Identity, opts: BootstrapOptio
   for (const s of opts.services) {
     const password = s.password ?? opts.servicePassword;
     if (!password) throw new Error(`bootstrap: no password for service user ${s.name}`);
-    const userId = await ensureUser(db, s.name, password);
+    const userId = await ensureUser(db, rules, s.name, password);
     await grant(onProject(userId, serviceProjectId, admin));
     await grant(onProject(userId, serviceProjectId, serviceRole));
   }
 
   const demoProjectId = await ensureProject(db, 'demo', 'Demo project.');
-  const demoUserId = await ensureUser(db, 'demo', opts.demoPassword ?? opts.adminPassword);
+  const demoUserId = await ensureUser(db, rules, 'demo', opts.demoPassword ?? opts.adminPassword);
   await grant(onProject(demoUserId, demoProjectId, member));
 
   if (!(await db.selectFrom('region').select('id').where('id', '=', region).executeTakeFirst())) {

@@ -57,7 +57,8 @@ describe('users', () => {
     expect(unknown.status).toBe(401);
     await t.call('PATCH', `/v3/users/${u.id}`, { user: { options: { lock_password: true } } });
     const locked = await t.call('POST', `/v3/users/${u.id}/password`, { user: { original_password: 'cy-2', password: 'cy-3' } }, NONE);
-    expect(locked.status).toBe(403);
+    expect(locked.status).toBe(400);
+    expect(locked.body.error.message).toMatch(/^You cannot change your password at this time due to password policy/);
   });
 
   it('filters lists and refuses bad input', async () => {

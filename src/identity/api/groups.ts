@@ -53,7 +53,7 @@ export function groupRoutes(identity: Identity): RouteTable {
         const q = query(req);
         const rows = await listUsers(db, { ids: await groups.memberIds(db, g.id), name: q.name });
         return sendJson(reply, 200, {
-          users: rows.map((u) => userView(u, selfLinks(req, `/users/${u.id}`))), links: collectionLinks(req),
+          users: rows.map((u) => userView(u, identity.config, selfLinks(req, `/users/${u.id}`))), links: collectionLinks(req),
         });
       },
     },

@@ -15,7 +15,7 @@ import { callerDomain } from './projects.js';
 export function userRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
-  const view = (req: FastifyRequest, u: UserTable) => users.userView(u, selfLinks(req, `/users/${u.id}`));
+  const view = (req: FastifyRequest, u: UserTable) => users.userView(u, identity.config, selfLinks(req, `/users/${u.id}`));
   /** The user of the path, after the policy check (Keystone looks the user up to build the target). */
   async function target(req: FastifyRequest, rule: string): Promise<UserTable> {
     const u = await users.getUser(db, params(req).user_id!);
@@ -33,7 +33,7 @@ export function userRoutes(identity: Identity): RouteTable {
       POST: async (req, reply) => {
         const body = readMember<users.UserInput>(req, 'user', USER_CREATE);
         enforce(req, 'create_user', { target: { user: { domain_id: body.domain_id ?? null } } });
-        const u = await users.createUser(db, body, callerDomain(req));
+        const u = await users.createUser(db, identity.config, body, callerDomain(req));
         return sendJson(reply, 201, { user: view(req, u) });
       },
     },
@@ -42,7 +42,7 @@ export function userRoutes(identity: Identity): RouteTable {
       PATCH: async (req, reply) => {
         const u = await target(req, 'update_user');
         const body = readMember<users.UserInput>(req, 'user', USER_UPDATE);
-        return sendJson(reply, 200, { user: view(req, await users.updateUser(db, u.id, body)) });
+        return sendJson(reply, 200, { user: view(req, await users.updateUser(db, identity.config, u.id, body)) });
       },
       DELETE: async (req, reply) => {
         const u = await target(req, 'delete_user');

@@ -6,7 +6,7 @@ import { HttpError } from '../../common/http/errors.js';
 import { expecting, unauthorized } from '../errors.js';
 import { findDomain, findDomainByName } from '../objects/domain.js';
 import { findProject, findProjectByName } from '../objects/project.js';
-import { checkPassword, findUser, findUserByName } from '../objects/user.js';
+import { checkPassword, findUser, findUserByName, isUserEnabled } from '../objects/user.js';
 import { checkSecret, findApplicationCredential } from '../objects/application_credential.js';
 import { issueToken, scopeRoles, validateToken, type Scope, type TokenClaims } from '../token/model.js';
 
@@ -53,7 +53,7 @@ async function lookupUser(identity: Identity, ref: UserRef | undefined, of: stri
 async function requireActiveUser(identity: Identity, id: string): Promise<void> {
   const u = await findUser(identity.db, id);
   const d = u && await findDomain(identity.db, u.domain_id);
-  if (!u || u.enabled !== 1 || !d || d.enabled !== 1) throw unauthorized();
+  if (!u || !isUserEnabled(u, identity.config) || !d || d.enabled !== 1) throw unauthorized();
 }
 
 async function byPassword(identity: Identity, body: NonNullable<TokenRequest['identity']['password']>):

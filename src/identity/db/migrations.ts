@@ -1,5 +1,5 @@
 // Identity schema migrations, for SQLite and PostgreSQL alike.
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import { serialType, type Engine } from '../../common/db/index.js';
 
 function initial(engine: Engine): Migration {
@@ -190,11 +190,34 @@ function endpointFilter(): Migration {
   };
 }
 
+/** Keystone's [security_compliance] rules: when the current password was set, by whom, and when it
+ * expires; the day of the last authentication; the earlier password hashes. */
+function securityCompliance(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('user').addColumn('password_created_at', 'varchar(40)').execute();
+      await db.schema.alterTable('user').addColumn('password_expires_at', 'varchar(40)').execute();
+      await db.schema.alterTable('user')
+        .addColumn('password_self_service', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('user').addColumn('last_active_at', 'varchar(10)').execute();
+      await db.updateTable('user' as never).set({ password_created_at: sql.ref('created_at') } as never)
+        .where('password_hash' as never, 'is not', null).execute();
+      await db.schema.createTable('password_history')
+        .addColumn('id', serialType(engine), (c) => c.primaryKey())
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull()).execute();
+      await db.schema.createIndex('password_history_user_idx').on('password_history').column('user_id').execute();
+    },
+  };
+}
+
 export function identityMigrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
     '0002_inherited_assignments': inheritedAssignments(),
     '0003_credentials': credentials(),
     '0004_endpoint_filter': endpointFilter(),
+    '0005_security_compliance': securityCompliance(engine),
   };
 }

@@ -32,6 +32,14 @@ export interface UserTable {
   enabled: number;
   default_project_id: string | null;
   password_hash: string | null;
+  /** When the current password was set, and when it stops working (null: never). */
+  password_created_at: string | null;
+  password_expires_at: string | null;
+  /** 1 when the user set the current password itself (the minimum password age applies). */
+  password_self_service: number;
+  /** The day of the last successful authentication (YYYY-MM-DD; [security_compliance]
+   * disable_user_account_days_inactive). */
+  last_active_at: string | null;
   failed_auth_count: number;
   failed_auth_at: string | null;
   /** Attributes Keystone keeps without interpreting (email, description ...). */
@@ -148,6 +156,14 @@ export interface CredentialTable {
   extra: string;
 }
 
+/** A user's earlier passwords, hashed, for [security_compliance] unique_last_password_count. */
+export interface PasswordHistoryTable {
+  id: Generated<number>;
+  user_id: string;
+  password_hash: string;
+  created_at: string;
+}
+
 /** OS-EP-FILTER: an endpoint group is a filter over endpoints (service_id, region_id,
  * interface); projects associated with groups or single endpoints see only those in their catalog. */
 export interface EndpointGroupTable {
@@ -187,6 +203,7 @@ export interface IdentityDB {
   endpoint_group: EndpointGroupTable;
   project_endpoint: ProjectEndpointTable;
   project_endpoint_group: ProjectEndpointGroupTable;
+  password_history: PasswordHistoryTable;
 }
 
 export const NULL_DOMAIN = '<<null>>';

@@ -1,13 +1,20 @@
-// Users: who authenticates; passwords hashed, never stored or shown in clear; lockout after
-// repeated failures when [security_compliance] lockout_failure_attempts is set.
+// Users: who authenticates; passwords hashed, never stored or shown in clear. Keystone's
+// [security_compliance] rules apply: lockout after repeated failures (lockout_failure_attempts),
+// users inactive too long count as disabled (disable_user_account_days_inactive), and the password
+// rules of ./password.ts.
 import type { Kysely } from 'kysely';
 import type { Config } from '../../common/config.js';
 import { withTransaction } from '../../common/db/index.js';
 import type { IdentityDB, UserTable } from '../db/schema.js';
-import { conflict, forbidden, invalid, notFound, unauthorized } from '../errors.js';
+import { conflict, invalid, notFound, unauthorized } from '../errors.js';
 import { HttpError } from '../../common/http/errors.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { naiveMicro } from '../http.js';
 import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './common.js';
+import {
+  checkPasswordRequirements, checkSelfServiceChange, isPasswordExpired, passwordColumns, rememberPassword,
+  type PasswordOptions, type PasswordRules,
+} from './password.js';
 import { getDomain } from './domain.js';
 import { getProject } from './project.js';
 import { revoke } from './revocation.js';
@@ -17,9 +24,31 @@ type DB = Kysely<IdentityDB>;
 const COLUMNS = ['id', 'name', 'domain_id', 'enabled', 'default_project_id', 'password', 'options',
   'password_expires_at', 'links'] as const;
 
-export interface UserOptions {
+export interface UserOptions extends PasswordOptions {
   ignore_lockout_failure_attempts?: boolean | null;
+  ignore_user_inactivity?: boolean | null;
   lock_password?: boolean | null;
+}
+
+/** The [security_compliance] options the user rules read. */
+export type UserRules = PasswordRules & Pick<Config, 'lockoutFailureAttempts' | 'lockoutDuration'
+  | 'disableUserAccountDaysInactive'>;
+
+const DAY_MS = 86_400_000;
+const today = () => now().slice(0, 10);
+
+/** A user that has not authenticated for disable_user_account_days_inactive days counts as
+ * disabled (Keystone computes `enabled` so) until an administrator enables it again. */
+function isInactive(u: UserTable, rules: UserRules): boolean {
+  const days = rules.disableUserAccountDaysInactive;
+  if (!days || parseJson<UserOptions>(u.options, {}).ignore_user_inactivity) return false;
+  const lastActive = u.last_active_at ?? u.created_at.slice(0, 10);
+  return Date.parse(today()) - Date.parse(lastActive) >= days * DAY_MS;
+}
+
+/** Whether a user may authenticate and its tokens live: enabled, and not inactive too long. */
+export function isUserEnabled(u: UserTable, rules: UserRules): boolean {
+  return u.enabled === 1 && !isInactive(u, rules);
 }
 
 export interface UserInput {
@@ -32,15 +61,15 @@ export interface UserInput {
   [extra: string]: unknown;
 }
 
-export function userView(u: UserTable, links: { self: string }) {
+export function userView(u: UserTable, rules: UserRules, links: { self: string }) {
   return {
     ...parseJson<Record<string, unknown>>(u.extra, {}),
     id: u.id,
     name: u.name,
     domain_id: u.domain_id,
-    enabled: u.enabled === 1,
+    enabled: isUserEnabled(u, rules),
     ...(u.default_project_id ? { default_project_id: u.default_project_id } : {}),
-    password_expires_at: null,
+    password_expires_at: u.password_expires_at ? naiveMicro(u.password_expires_at) : null,
     options: parseJson<UserOptions>(u.options, {}),
     links,
   };
@@ -84,20 +113,23 @@ function cleanOptions(o: UserOptions | undefined, base: UserOptions = {}): strin
   return JSON.stringify(out);
 }
 
-export async function createUser(db: DB, input: UserInput, defaultDomainId: string): Promise<UserTable> {
+export async function createUser(db: DB, rules: UserRules, input: UserInput, defaultDomainId: string): Promise<UserTable> {
   const domain = await getDomain(db, input.domain_id ?? defaultDomainId);
   if (input.default_project_id) await getProject(db, input.default_project_id);
+  checkPasswordRequirements(rules, input.password);
+  const options = cleanOptions(input.options);
   const row: UserTable = {
     id: newId(),
     name: input.name!,
     domain_id: domain.id,
     enabled: flag(input.enabled),
     default_project_id: input.default_project_id ?? null,
-    password_hash: input.password ? await hashPassword(input.password) : null,
+    ...await passwordColumns(rules, JSON.parse(options) as UserOptions, input.password || null, false),
+    last_active_at: rules.disableUserAccountDaysInactive ? today() : null,
     failed_auth_count: 0,
     failed_auth_at: null,
     extra: JSON.stringify(splitExtra(input, COLUMNS)),
-    options: cleanOptions(input.options),
+    options,
     created_at: now(),
   };
   try {
@@ -111,23 +143,35 @@ export async function createUser(db: DB, input: UserInput, defaultDomainId: stri
   return row;
 }
 
-export async function updateUser(db: DB, id: string, input: UserInput): Promise<UserTable> {
+/** An administrator's update. A password set this way skips the history and age rules, as in
+ * Keystone, but may have to be changed at first use. */
+export async function updateUser(db: DB, rules: UserRules, id: string, input: UserInput): Promise<UserTable> {
   const u = await getUser(db, id);
   if (input.domain_id !== undefined && input.domain_id !== u.domain_id) throw invalid('Cannot change Domain ID');
   if (input.default_project_id) await getProject(db, input.default_project_id);
+  checkPasswordRequirements(rules, input.password);
   const extra = { ...parseJson<Record<string, unknown>>(u.extra, {}), ...splitExtra(input, COLUMNS) };
   const changes: Partial<UserTable> = { extra: JSON.stringify(extra) };
   if (input.name !== undefined) changes.name = input.name;
   if (input.default_project_id !== undefined) changes.default_project_id = input.default_project_id;
   if (input.options !== undefined) changes.options = cleanOptions(input.options, parseJson(u.options, {}));
-  if (input.password !== undefined) changes.password_hash = input.password ? await hashPassword(input.password) : null;
+  if (input.password !== undefined) {
+    const options = parseJson<UserOptions>(changes.options ?? u.options, {});
+    Object.assign(changes, await passwordColumns(rules, options, input.password || null, false));
+  }
   if (input.enabled !== undefined) {
     changes.enabled = flag(input.enabled);
-    // Enabling a user is how an administrator lifts a lockout.
-    if (input.enabled) Object.assign(changes, { failed_auth_count: 0, failed_auth_at: null });
+    // Enabling a user is how an administrator lifts a lockout or an inactivity.
+    if (input.enabled) {
+      Object.assign(changes, { failed_auth_count: 0, failed_auth_at: null });
+      if (rules.disableUserAccountDaysInactive) changes.last_active_at = today();
+    }
   }
   try {
-    await db.updateTable('user').set(changes).where('id', '=', id).execute();
+    await withTransaction(db, async (trx) => {
+      if (input.password !== undefined) await rememberPassword(trx, rules, u);
+      await trx.updateTable('user').set(changes).where('id', '=', id).execute();
+    });
   } catch (e) {
     if (isUniqueViolation(e)) {
       throw conflict('user', `Duplicate entry found with name ${input.name} at domain ID ${u.domain_id}`);
@@ -147,6 +191,7 @@ export async function deleteUserRows(db: DB, ids: string[]): Promise<void> {
     .where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem']).execute();
   await db.deleteFrom('application_credential').where('user_id', 'in', ids).execute();
   await db.deleteFrom('credential').where('user_id', 'in', ids).execute();
+  await db.deleteFrom('password_history').where('user_id', 'in', ids).execute();
   await db.deleteFrom('user').where('id', 'in', ids).execute();
   for (const id of ids) await revoke(db, { user_id: id });
 }
@@ -156,7 +201,7 @@ export async function deleteUser(db: DB, id: string): Promise<void> {
   await withTransaction(db, (trx) => deleteUserRows(trx, [id]));
 }
 
-function isLocked(u: UserTable, config: Config): boolean {
+function isLocked(u: UserTable, config: UserRules): boolean {
   const attempts = config.lockoutFailureAttempts;
   if (!attempts || parseJson<UserOptions>(u.options, {}).ignore_lockout_failure_attempts) return false;
   if (u.failed_auth_count < attempts) return false;
@@ -164,7 +209,7 @@ function isLocked(u: UserTable, config: Config): boolean {
   return Date.now() < Date.parse(u.failed_auth_at) + config.lockoutDuration * 1000;
 }
 
-async function recordFailure(db: DB, u: UserTable, config: Config): Promise<void> {
+async function recordFailure(db: DB, u: UserTable, config: UserRules): Promise<void> {
   if (!config.lockoutFailureAttempts) return;
   const expired = config.lockoutDuration > 0 && u.failed_auth_at !== null
     && Date.now() >= Date.parse(u.failed_auth_at) + config.lockoutDuration * 1000;
@@ -178,9 +223,10 @@ async function recordFailure(db: DB, u: UserTable, config: Config): Promise<void
 }
 
 /** Checks a user's password: the user when it matches, else a 401 that says nothing more (except,
- * as in Keystone, that an account is locked or disabled, which only its owner can reach). */
-export async function checkPassword(db: DB, config: Config, u: UserTable | undefined, password: string | undefined):
-  Promise<UserTable> {
+ * as in Keystone, that an account is locked or disabled or its password expired, which only its
+ * owner can reach). An expired password still proves who is changing it (`allowExpired`). */
+export async function checkPassword(db: DB, config: UserRules, u: UserTable | undefined, password: string | undefined,
+  opts: { allowExpired?: boolean } = {}): Promise<UserTable> {
   if (!u) {
     await verifyPassword(null, password ?? '');
     throw unauthorized();
@@ -193,25 +239,42 @@ export async function checkPassword(db: DB, config: Config, u: UserTable | undef
   if (u.failed_auth_count > 0) {
     await db.updateTable('user').set({ failed_auth_count: 0, failed_auth_at: null }).where('id', '=', u.id).execute();
   }
-  if (u.enabled !== 1) throw new HttpError(401, `The account is disabled for user: ${u.id}.`);
+  if (!isUserEnabled(u, config)) throw new HttpError(401, `The account is disabled for user: ${u.id}.`);
+  if (!opts.allowExpired && isPasswordExpired(u)) {
+    throw new HttpError(401, `The password is expired and needs to be changed for user: ${u.id}.`);
+  }
+  if (config.disableUserAccountDaysInactive && u.last_active_at !== today()) {
+    await db.updateTable('user').set({ last_active_at: today() }).where('id', '=', u.id).execute();
+  }
   return u;
 }
 
-/** Self-service password change (POST /v3/users/{id}/password). */
-export async function changePassword(db: DB, config: Config, id: string, original: string, password: string):
+/** Self-service password change (POST /v3/users/{id}/password): the one way past an expired
+ * password, bound by every password rule. */
+export async function changePassword(db: DB, config: UserRules, id: string, original: string, password: string):
   Promise<void> {
-  const u = await findUser(db, id);
-  await checkPassword(db, config, u, original);
-  if (parseJson<UserOptions>(u!.options, {}).lock_password) {
-    throw forbidden('You cannot change your password at this time due to password policy disallowing '
+  const u = await checkPassword(db, config, await findUser(db, id), original, { allowExpired: true });
+  const options = parseJson<UserOptions>(u.options, {});
+  if (options.lock_password) {
+    throw invalid('You cannot change your password at this time due to password policy disallowing '
       + 'password changes. Please contact your administrator to reset your password.');
   }
-  await db.updateTable('user').set({ password_hash: await hashPassword(password) }).where('id', '=', id).execute();
-  await revoke(db, { user_id: id });
+  checkPasswordRequirements(config, password);
+  await checkSelfServiceChange(db, config, u, password);
+  const columns = await passwordColumns(config, options, password, true);
+  await withTransaction(db, async (trx) => {
+    await rememberPassword(trx, config, u);
+    await trx.updateTable('user').set(columns).where('id', '=', id).execute();
+    await revoke(trx, { user_id: id });
+  });
 }
 
-/** Sets a user's password if it differs (bootstrap runs on every start). */
+/** Sets a user's password if it differs (bootstrap runs on every start), exempt from expiry: the
+ * operator's configuration owns it. */
 export async function ensurePassword(db: DB, u: UserTable, password: string): Promise<void> {
   if (await verifyPassword(u.password_hash, password)) return;
-  await db.updateTable('user').set({ password_hash: await hashPassword(password) }).where('id', '=', u.id).execute();
+  await db.updateTable('user').set({
+    password_hash: await hashPassword(password), password_created_at: now(), password_expires_at: null,
+    password_self_service: 0,
+  }).where('id', '=', u.id).execute();
 }

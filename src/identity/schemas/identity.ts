@@ -4,7 +4,10 @@ import { name, idString, nullableId, description, bool, password } from './types
 const userOptions = {
   type: 'object',
   properties: {
+    ignore_change_password_upon_first_use: { type: ['boolean', 'null'] },
+    ignore_password_expiry: { type: ['boolean', 'null'] },
     ignore_lockout_failure_attempts: { type: ['boolean', 'null'] },
+    ignore_user_inactivity: { type: ['boolean', 'null'] },
     lock_password: { type: ['boolean', 'null'] },
   },
   additionalProperties: false,

@@ -8,13 +8,13 @@ import type { Identity } from '../context.js';
 import type { ApplicationCredentialTable, DomainTable, ProjectTable, RoleTable, UserTable } from '../db/schema.js';
 import { findDomain } from '../objects/domain.js';
 import { findProject } from '../objects/project.js';
-import { findUser } from '../objects/user.js';
+import { findUser, isUserEnabled } from '../objects/user.js';
 import { effectiveRoleIds } from '../objects/assignment.js';
 import { rolesByIds } from '../objects/role.js';
 import { findApplicationCredential, isExpired, rolesOf } from '../objects/application_credential.js';
 import { isRevoked } from '../objects/revocation.js';
 import { buildCatalog } from '../objects/catalog.js';
-import { isoMicro } from '../http.js';
+import { isoMicro, naiveMicro } from '../http.js';
 
 export interface Scope {
   projectId?: string;
@@ -134,7 +134,7 @@ export async function validateToken(identity: Identity, id: string): Promise<Val
   if (!claims) return null;
   const db = identity.db;
   const user = await findUser(db, claims.userId);
-  if (!user || user.enabled !== 1) return null;
+  if (!user || !isUserEnabled(user, identity.config)) return null;
   const userDomain = await findDomain(db, user.domain_id);
   if (!userDomain || userDomain.enabled !== 1) return null;
   const vt: ValidatedToken = { id, claims, user, userDomain, roles: [] };
@@ -179,7 +179,7 @@ function tokenBody(vt: ValidatedToken): Record<string, unknown> {
       domain: ref(vt.userDomain.id, vt.userDomain.name),
       id: vt.user.id,
       name: vt.user.name,
-      password_expires_at: null,
+      password_expires_at: vt.user.password_expires_at ? naiveMicro(vt.user.password_expires_at) : null,
     },
     audit_ids: c.auditIds,
     expires_at: isoMicro(c.expiresAt),
