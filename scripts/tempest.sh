@@ -55,6 +55,12 @@ EOF
 
 echo "== concord up on port $PORT (workspace $WORK)"
 rm -rf "$WORK/data"
+# Keystone's [security_compliance] as tempest.conf describes it below (the identity tests check
+# lockout and password history against these numbers).
+LOCKOUT_ATTEMPTS=2 LOCKOUT_DURATION=5 UNIQUE_PASSWORDS=2
+CONCORD_SECURITY_COMPLIANCE__LOCKOUT_FAILURE_ATTEMPTS=$LOCKOUT_ATTEMPTS \
+CONCORD_SECURITY_COMPLIANCE__LOCKOUT_DURATION=$LOCKOUT_DURATION \
+CONCORD_SECURITY_COMPLIANCE__UNIQUE_LAST_PASSWORD_COUNT=$UNIQUE_PASSWORDS \
 bin/concord.js up --data-dir "$WORK/data" --config "$WORK/concord.conf" --port "$PORT" --host 127.0.0.1 \
   >"$WORK/concord.log" 2>&1 &
 pids+=($!)
@@ -99,7 +105,9 @@ region = RegionOne
 v3_endpoint_type = public
 admin_role = admin
 default_domain_id = default
-user_lockout_failure_attempts = 0
+user_lockout_failure_attempts = $LOCKOUT_ATTEMPTS
+user_lockout_duration = $LOCKOUT_DURATION
+user_unique_last_password_count = $UNIQUE_PASSWORDS
 
 [identity-feature-enabled]
 api_v2 = false
@@ -107,7 +115,7 @@ api_v2_admin = false
 api_v3 = true
 trust = false
 domain_specific_drivers = false
-security_compliance = false
+security_compliance = true
 project_tags = true
 application_credentials = true
 access_rules = false

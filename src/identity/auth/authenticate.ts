@@ -3,7 +3,7 @@
 import type { Identity } from '../context.js';
 import type { DomainTable, UserTable } from '../db/schema.js';
 import { HttpError } from '../../common/http/errors.js';
-import { expecting, unauthorized } from '../errors.js';
+import { expecting, notFound, unauthorized } from '../errors.js';
 import { findDomain, findDomainByName } from '../objects/domain.js';
 import { findProject, findProjectByName } from '../objects/project.js';
 import { checkPassword, findUser, findUserByName, isUserEnabled } from '../objects/user.js';
@@ -66,8 +66,10 @@ async function byPassword(identity: Identity, body: NonNullable<TokenRequest['id
 
 async function byToken(identity: Identity, body: { id: string }): Promise<Authenticated> {
   const vt = await validateToken(identity, body.id);
+  // Keystone validates the token as GET /v3/auth/tokens does: an invalid one is not found.
+  if (!vt) throw notFound('token', body.id);
   // A token made with an application credential stays bound to its delegation: no new tokens from it.
-  if (!vt || vt.appCred) throw unauthorized();
+  if (vt.appCred) throw unauthorized();
   return { userId: vt.user.id, parent: vt.claims };
 }
 
