@@ -118,7 +118,7 @@ domain_specific_drivers = false
 security_compliance = true
 project_tags = true
 application_credentials = true
-access_rules = false
+access_rules = true
 
 [service_available]
 glance = $(bool image)

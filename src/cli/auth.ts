@@ -25,7 +25,9 @@ export function chooseAuthStrategy(config: Config, log: Logger): AuthStrategy {
   return 'noauth2';
 }
 
-export function serviceAuthenticator(config: Config, strategy: AuthStrategy): Authenticator {
+/** How `concord serve` authenticates a service's requests; `serviceType` is its catalog type,
+ * which application credential access rules name. */
+export function serviceAuthenticator(config: Config, strategy: AuthStrategy, serviceType: string): Authenticator {
   if (strategy === 'noauth2') return noauth2;
   if (!config.keystoneAuthUrl) throw new Error('auth strategy keystone needs [keystone_authtoken] auth_url');
   if (!config.keystoneUsername || !config.keystonePassword) {
@@ -41,5 +43,6 @@ export function serviceAuthenticator(config: Config, strategy: AuthStrategy): Au
     cacheSeconds: config.keystoneTokenCacheTime,
     ...(keys.length ? { verifier: new TokenVerifier(keys) } : {}),
     wwwAuthenticateUri: config.keystoneWwwAuthenticateUri || identityRoot,
+    serviceType,
   });
 }

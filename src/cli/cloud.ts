@@ -117,6 +117,7 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
         // Same process, same keys: forged and expired tokens never reach identity.
         verifier: identity.signer,
         wwwAuthenticateUri: authUrl,
+        serviceType: m.type,
       });
       authenticators.push(authenticate);
       void app.register(started[i]!.plugin(authenticate), { prefix: m.path });

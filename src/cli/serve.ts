@@ -13,7 +13,7 @@ import { testTimeShift } from '../placement/index/clock.js';
 import { chooseAuthStrategy, serviceAuthenticator } from './auth.js';
 import { loadCredentials } from './credentials.js';
 import { parsePort, publicBase, resolveRuntime, type Runtime } from './runtime.js';
-import { imageModule, SERVICES } from './services.js';
+import { imageModule, placementModule, SERVICES } from './services.js';
 import { stopOnSignals } from './shutdown.js';
 
 export interface ServeOptions {
@@ -70,7 +70,7 @@ async function servePlacement(opts: ServeOptions): Promise<void> {
   const { config, dataDir, configDir } = runtimeOf(opts, 'placementDatabaseConnection',
     { ...policyMode.config, ...corsFromEnv(process.env) });
   const log = createLogger({ debug: config.debug, name: 'placement' });
-  const authenticate = serviceAuthenticator(config, chooseAuthStrategy(config, log));
+  const authenticate = serviceAuthenticator(config, chooseAuthStrategy(config, log), placementModule.type);
   const policy = placementEnforcer({ config, configDir, open: policyMode.open, log });
   const placement = await createPlacement({ config, dataDir, log, policy, timeShift: testTimeShift(process.env) });
   await run(opts, log, config, {
@@ -83,7 +83,7 @@ async function servePlacement(opts: ServeOptions): Promise<void> {
 async function serveImage(opts: ServeOptions): Promise<void> {
   const { config, dataDir, configDir } = runtimeOf(opts, 'imageDatabaseConnection');
   const log = createLogger({ debug: config.debug, name: 'glance' });
-  const authenticate = serviceAuthenticator(config, chooseAuthStrategy(config, log));
+  const authenticate = serviceAuthenticator(config, chooseAuthStrategy(config, log), imageModule.type);
   const image = await imageModule.start({ config, dataDir, configDir, log });
   await run(opts, log, config, {
     mount: async (app) => { await app.register(image.plugin(authenticate)); },

@@ -6,6 +6,7 @@ import type { Authenticator } from '../common/http/auth.js';
 import type { HttpError } from '../common/http/errors.js';
 import type { Identity } from './context.js';
 import { unauthorized } from './errors.js';
+import { accessRulesAllow, servicePath } from '../common/http/access_rules.js';
 import { baseUrl } from './http.js';
 import { contextOf, validateToken } from './token/model.js';
 import { setCaller, withHead } from './api/common.js';
@@ -24,6 +25,7 @@ import { endpointRoutes } from './api/endpoints.js';
 import { endpointFilterRoutes } from './api/endpoint_filter.js';
 import { regionRoutes } from './api/regions.js';
 import { applicationCredentialRoutes } from './api/application_credentials.js';
+import { accessRuleRoutes } from './api/access_rules.js';
 import { credentialRoutes } from './api/credentials.js';
 
 export function identityRoutes(identity: Identity): RouteTable {
@@ -43,6 +45,7 @@ export function identityRoutes(identity: Identity): RouteTable {
     ...endpointFilterRoutes(identity),
     ...regionRoutes(identity),
     ...applicationCredentialRoutes(identity),
+    ...accessRuleRoutes(identity),
     ...credentialRoutes(identity),
   });
 }
@@ -60,7 +63,8 @@ export function formatKeystoneError(err: HttpError, req: FastifyRequest) {
   };
 }
 
-/** Identity validates the tokens presented to it itself, in-process. */
+/** Identity validates the tokens presented to it itself, in-process, and holds those of
+ * application credentials to their access rules as every other service does. */
 export function identityAuthenticator(identity: Identity): Authenticator {
   return async (req) => {
     const h = req.headers['x-auth-token'];
@@ -68,6 +72,8 @@ export function identityAuthenticator(identity: Identity): Authenticator {
     if (!token) throw unauthorized();
     const vt = await validateToken(identity, token);
     if (!vt) throw unauthorized();
+    const request = { method: req.method, path: servicePath(req.url, req.scriptName), serviceType: 'identity' };
+    if (!accessRulesAllow(vt.accessRules, { ...request, hasServiceToken: false })) throw unauthorized();
     setCaller(req, vt);
     return contextOf(vt);
   };

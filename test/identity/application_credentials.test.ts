@@ -129,7 +129,7 @@ describe('application credentials', () => {
     expect(feb31.status).toBe(400);
   });
 
-  it('rejects bad input with 400 and roles the caller does not hold with 404', async () => {
+  it('rejects bad input and roles the caller does not hold with 400, unknown role names with 404', async () => {
     const cases: unknown[] = [
       {}, { application_credential: {} }, { application_credential: { name: '' } },
       { application_credential: { name: 'x', roles: 'admin' } }, { application_credential: { name: 'x', bogus: 1 } },
@@ -143,9 +143,15 @@ describe('application credentials', () => {
       expect(r.body.error.code).toBe(400);
     }
     const role = await t.call('POST', '/v3/roles', { role: { name: 'not-held' } });
-    const r = await t.call('POST', base, { application_credential: { name: 'x', roles: [{ id: role.body.role.id }] } });
-    expect(r.status).toBe(404);
-    expect(r.body.error.message).toMatch(/Could not find role assignment/);
+    for (const ref of [{ id: role.body.role.id }, { name: 'not-held' }, { id: 'nope' }]) {
+      const r = await t.call('POST', base, { application_credential: { name: 'x', roles: [ref] } });
+      expect(r.status, JSON.stringify(ref)).toBe(400);
+      expect(r.body.error.message).toBe('Invalid application credential: Cannot create an application credential with unassigned role');
+    }
+    const unknown = await t.call('POST', base, { application_credential: { name: 'x', roles: [{ name: 'no-such-role' }] } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.message).toBe('Could not find role: no-such-role.');
+    expect((await t.call('GET', `${base}?name=x`)).body.application_credentials).toEqual([]);
   });
 
   it('refuses to create one for another user or without a project-scoped token', async () => {

@@ -23,6 +23,9 @@ import type { Config } from '../config.js';
 import type { Authenticator } from './auth.js';
 import type { RequestContext } from './context.js';
 import { HttpError, unauthorized } from './errors.js';
+import {
+  ACCESS_RULES_HEADER, ACCESS_RULES_VERSION, accessRulesAllow, servicePath, type AccessRule,
+} from './access_rules.js';
 
 export interface TransportRequest {
   method: 'GET' | 'POST';
@@ -96,6 +99,9 @@ export interface KeystoneAuthOptions {
   serviceRoles?: string[];
   /** Most tokens cached at once. */
   cacheSize?: number;
+  /** The catalog type of the service ([keystone_authtoken] service_type): what application
+   * credential access rules name. Without it, tokens restricted by access rules are refused. */
+  serviceType?: string;
 }
 
 interface TokenBody {
@@ -106,7 +112,14 @@ interface TokenBody {
     system?: { all?: boolean };
     roles?: { name: string }[];
     expires_at: string;
+    application_credential?: { access_rules?: AccessRule[] };
   };
+}
+
+/** A validated token: the request context, and the access rules that restrict it, if any. */
+interface Validation {
+  ctx: RequestContext;
+  accessRules?: AccessRule[];
 }
 
 const unavailable = () => new HttpError(503, 'The identity service is unavailable.');
@@ -120,7 +133,7 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
   const ttl = (opts.cacheSeconds ?? 30) * 1000;
   const max = opts.cacheSize ?? 10000;
   const serviceRoles = opts.serviceRoles ?? ['service'];
-  const cache = new Map<string, { ctx: RequestContext | null; until: number }>();
+  const cache = new Map<string, { v: Validation | null; until: number }>();
   // Bumped by forgetAll(): a validation that started before a change is not cached after it.
   let epoch = 0;
   let own: { token: string; refreshAt: number } | undefined;
@@ -152,16 +165,16 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
     return login;
   }
 
-  function remember(key: string, ctx: RequestContext | null, until: number, since: number) {
+  function remember(key: string, v: Validation | null, until: number, since: number) {
     if (since !== epoch) return;
     if (cache.size >= max) cache.delete(cache.keys().next().value!);
-    cache.set(key, { ctx, until });
+    cache.set(key, { v, until });
   }
 
-  async function validate(token: string): Promise<RequestContext | null> {
+  async function validate(token: string): Promise<Validation | null> {
     const key = createHash('sha256').update(token).digest('base64url');
     const hit = cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.ctx;
+    if (hit && hit.until > Date.now()) return hit.v;
     const since = epoch;
     cache.delete(key);
     if (opts.verifier && !(await opts.verifier.verify(token))) {
@@ -169,7 +182,8 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
       return null;
     }
     const ask = async (auth: string) => opts.transport({
-      method: 'GET', path: '/v3/auth/tokens?nocatalog', headers: { 'x-auth-token': auth, 'x-subject-token': token },
+      method: 'GET', path: '/v3/auth/tokens?nocatalog',
+      headers: { 'x-auth-token': auth, 'x-subject-token': token, [ACCESS_RULES_HEADER]: ACCESS_RULES_VERSION },
     }).catch(() => { throw unavailable(); });
     let res = await ask(await serviceToken());
     // Our own token was revoked or expired early: log in again once.
@@ -188,8 +202,10 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
       roles: (t.roles ?? []).map((r) => r.name.toLowerCase()),
       authToken: token,
     };
-    remember(key, ctx, Math.min(Date.now() + ttl, Date.parse(t.expires_at)), since);
-    return ctx;
+    const rules = t.application_credential?.access_rules;
+    const v: Validation = { ctx, ...(rules ? { accessRules: rules } : {}) };
+    remember(key, v, Math.min(Date.now() + ttl, Date.parse(t.expires_at)), since);
+    return v;
   }
 
   const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -201,15 +217,17 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
   const authenticate: Authenticator = async (req) => {
     const token = header(req.headers['x-auth-token']);
     if (!token) throw denied();
-    const ctx = await validate(token);
-    if (!ctx) throw denied();
+    const user = await validate(token);
+    if (!user) throw denied();
     const serviceTokenHeader = header(req.headers['x-service-token']);
-    if (serviceTokenHeader) {
-      const svc = await validate(serviceTokenHeader);
-      if (!svc) throw denied();
-      return { ...ctx, isService: svc.roles.some((r) => serviceRoles.includes(r)) };
-    }
-    return ctx;
+    const svc = serviceTokenHeader ? await validate(serviceTokenHeader) : undefined;
+    if (svc === null) throw denied();
+    const allowed = accessRulesAllow(user.accessRules, {
+      method: req.method, path: servicePath(req.url, req.scriptName), serviceType: opts.serviceType,
+      hasServiceToken: svc !== undefined,
+    });
+    if (!allowed) throw denied();
+    return svc ? { ...user.ctx, isService: svc.ctx.roles.some((r) => serviceRoles.includes(r)) } : user.ctx;
   };
   return Object.assign(authenticate, {
     forgetAll: () => { epoch++; cache.clear(); },

@@ -2,12 +2,13 @@
 import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
-import type { ApplicationCredentialTable, RoleTable } from '../db/schema.js';
-import { assignmentNotFound, forbidden } from '../errors.js';
+import type { AccessRuleTable, ApplicationCredentialTable, RoleTable } from '../db/schema.js';
+import { forbidden, invalid, notFound } from '../errors.js';
 import { collectionLinks, naiveMicro, noContent, params, query, readMember, selfLinks, sendJson } from '../http.js';
 import * as creds from '../objects/application_credential.js';
 import { getUser } from '../objects/user.js';
 import { findRoleByName } from '../objects/role.js';
+import { accessRulesOf, accessRuleView, type AccessRuleRef } from '../objects/access_rule.js';
 import { APPLICATION_CREDENTIAL_CREATE } from '../schemas/application_credential.js';
 import { caller, enforcer } from './common.js';
 
@@ -18,9 +19,11 @@ interface CreateBody {
   expires_at?: string | null;
   roles?: { id?: string; name?: string; domain_id?: string }[];
   unrestricted?: boolean;
+  access_rules?: AccessRuleRef[];
 }
 
-function view(req: FastifyRequest, c: ApplicationCredentialTable, roles: RoleTable[]) {
+/** Keystone shows `access_rules` only on a credential that has some. */
+function view(req: FastifyRequest, c: ApplicationCredentialTable, roles: RoleTable[], rules: AccessRuleTable[]) {
   return {
     id: c.id,
     name: c.name,
@@ -31,7 +34,7 @@ function view(req: FastifyRequest, c: ApplicationCredentialTable, roles: RoleTab
     unrestricted: c.unrestricted === 1,
     system: null,
     roles: roles.map((r) => ({ id: r.id, name: r.name, domain_id: null })),
-    access_rules: [],
+    ...(rules.length ? { access_rules: rules.map(accessRuleView) } : {}),
     links: selfLinks(req, `/users/${c.user_id}/application_credentials/${c.id}`),
   };
 }
@@ -60,8 +63,10 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
         const userId = await userOf(req, 'list_application_credentials');
         const rows = await creds.listApplicationCredentials(db, userId, query(req).name);
         const roles = await creds.rolesOf(db, rows.map((c) => c.id));
+        const rules = await accessRulesOf(db, rows.map((c) => c.id));
         return sendJson(reply, 200, {
-          application_credentials: rows.map((c) => view(req, c, roles.get(c.id)!)), links: collectionLinks(req),
+          application_credentials: rows.map((c) => view(req, c, roles.get(c.id)!, rules.get(c.id)!)),
+          links: collectionLinks(req),
         });
       },
       POST: async (req, reply) => {
@@ -79,18 +84,21 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
         if (body.roles) {
           roles = [];
           for (const ref of body.roles) {
-            const r = ref.id !== undefined ? held.get(ref.id)
-              : vt.roles.find((x) => x.name === ref.name) ?? await findRoleByName(db, ref.name!, ref.domain_id ?? null);
-            if (!r || !held.has(r.id)) throw assignmentNotFound(ref.id ?? ref.name!, userId, vt.project.id);
+            // As Keystone: a name must name a role; any role the token does not carry is refused.
+            const r = ref.id !== undefined ? held.get(ref.id) : vt.roles.find((x) => x.name === ref.name);
+            if (!r && ref.id === undefined && !await findRoleByName(db, ref.name!, ref.domain_id ?? null)) {
+              throw notFound('role', ref.name!);
+            }
+            if (!r) throw invalid('Invalid application credential: Cannot create an application credential with unassigned role');
             if (!roles.some((x) => x.id === r.id)) roles.push(r);
           }
         }
-        const { row, secret } = await creds.createApplicationCredential(db, {
+        const { row, secret, accessRules } = await creds.createApplicationCredential(db, {
           userId, projectId: vt.project.id, name: body.name, description: body.description ?? null,
           secret: body.secret ?? null, expiresAt: creds.parseExpiry(body.expires_at),
-          unrestricted: body.unrestricted ?? false, roleIds: roles.map((r) => r.id),
+          unrestricted: body.unrestricted ?? false, roleIds: roles.map((r) => r.id), accessRules: body.access_rules,
         });
-        return sendJson(reply, 201, { application_credential: { ...view(req, row, roles), secret } });
+        return sendJson(reply, 201, { application_credential: { ...view(req, row, roles, accessRules), secret } });
       },
     },
     '/v3/users/:user_id/application_credentials/:application_credential_id': {
@@ -98,7 +106,8 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
         const userId = await userOf(req, 'get_application_credential');
         const c = await creds.getApplicationCredential(db, userId, params(req).application_credential_id!);
         const roles = await creds.rolesOf(db, [c.id]);
-        return sendJson(reply, 200, { application_credential: view(req, c, roles.get(c.id)!) });
+        const rules = await accessRulesOf(db, [c.id]);
+        return sendJson(reply, 200, { application_credential: view(req, c, roles.get(c.id)!, rules.get(c.id)!) });
       },
       DELETE: async (req, reply) => {
         const userId = await userOf(req, 'delete_application_credential');

@@ -13,6 +13,12 @@ import { findDomain, domainView } from '../objects/domain.js';
 import { buildCatalog } from '../objects/catalog.js';
 import { effectiveRoleIds, targetsOfUser } from '../objects/assignment.js';
 import { caller, enforcer } from './common.js';
+import { ACCESS_RULES_HEADER, ACCESS_RULES_VERSION } from '../../common/http/access_rules.js';
+
+function enforcesAccessRules(req: FastifyRequest): boolean {
+  const v = Number.parseFloat(String(req.headers[ACCESS_RULES_HEADER] ?? ''));
+  return v >= Number(ACCESS_RULES_VERSION);
+}
 
 function subjectToken(req: FastifyRequest): string {
   const v = req.headers['x-subject-token'];
@@ -27,11 +33,12 @@ export function authRoutes(identity: Identity): RouteTable {
 
   /** The subject token, validated, after the policy check that the caller may look at it. As in
    * Keystone, the target is built from the valid token, so an invalid one is a 404 to anyone (its
-   * owner included, who could not otherwise pass the check). */
+   * owner included, who could not otherwise pass the check). A token restricted by access rules is
+   * only valid to a middleware that says it enforces them. */
   async function subject(req: FastifyRequest, rule: string): Promise<ValidatedToken> {
     const id = subjectToken(req);
     const vt = await validateToken(identity, id);
-    if (!vt) throw notFound('token', id);
+    if (!vt || (vt.accessRules && !enforcesAccessRules(req))) throw notFound('token', id);
     enforce(req, rule, { target: { token: { user_id: vt.user.id } } });
     return vt;
   }

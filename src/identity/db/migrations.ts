@@ -212,6 +212,29 @@ function securityCompliance(engine: Engine): Migration {
   };
 }
 
+/** Application credential access rules: the rules a user has defined, and which credentials
+ * they restrict. A rule in use cannot be deleted (no cascade from access_rule). */
+function accessRules(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('access_rule')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('service', 'varchar(64)', (c) => c.notNull())
+        .addColumn('path', 'varchar(225)', (c) => c.notNull())
+        .addColumn('method', 'varchar(16)', (c) => c.notNull())
+        .addUniqueConstraint('access_rule_user_request_uq', ['user_id', 'service', 'path', 'method']).execute();
+      await db.schema.createTable('application_credential_access_rule')
+        .addColumn('application_credential_id', 'varchar(64)', (c) => c.notNull()
+          .references('application_credential.id').onDelete('cascade'))
+        .addColumn('access_rule_id', 'varchar(64)', (c) => c.notNull().references('access_rule.id'))
+        .addPrimaryKeyConstraint('app_cred_access_rule_pk', ['application_credential_id', 'access_rule_id']).execute();
+      await db.schema.createIndex('app_cred_access_rule_rule_idx').on('application_credential_access_rule')
+        .column('access_rule_id').execute();
+    },
+  };
+}
+
 export function identityMigrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
@@ -219,5 +242,6 @@ export function identityMigrations(engine: Engine): Record<string, Migration> {
     '0003_credentials': credentials(),
     '0004_endpoint_filter': endpointFilter(),
     '0005_security_compliance': securityCompliance(engine),
+    '0006_access_rules': accessRules(),
   };
 }

@@ -132,6 +132,21 @@ export interface ApplicationCredentialRoleTable {
   role_id: string;
 }
 
+/** An access rule: one request (service type, method, path pattern) a user lets application
+ * credentials make; shared by the user's credentials that name the same request. */
+export interface AccessRuleTable {
+  id: string;
+  user_id: string;
+  service: string;
+  path: string;
+  method: string;
+}
+
+export interface ApplicationCredentialAccessRuleTable {
+  application_credential_id: string;
+  access_rule_id: string;
+}
+
 /** One revocation: tokens issued at or before `issued_before` that match the one set field. */
 export interface RevocationEventTable {
   id: Generated<number>;
@@ -204,6 +219,8 @@ export interface IdentityDB {
   project_endpoint: ProjectEndpointTable;
   project_endpoint_group: ProjectEndpointGroupTable;
   password_history: PasswordHistoryTable;
+  access_rule: AccessRuleTable;
+  application_credential_access_rule: ApplicationCredentialAccessRuleTable;
 }
 
 export const NULL_DOMAIN = '<<null>>';

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { HttpError } from '../../common/http/errors.js';
 import { withTransaction } from '../../common/db/index.js';
-import type { ApplicationCredentialTable, IdentityDB, RoleTable } from '../db/schema.js';
+import type { AccessRuleTable, ApplicationCredentialTable, IdentityDB, RoleTable } from '../db/schema.js';
+import { attachAccessRules, type AccessRuleRef } from './access_rule.js';
 import { conflict, notFound, unauthorized } from '../errors.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { isUniqueViolation, newId, now, parseTimestamp } from './common.js';
@@ -23,6 +24,8 @@ export interface NewApplicationCredential {
   expiresAt?: string | null;
   unrestricted?: boolean;
   roleIds: string[];
+  /** Restricts the credential's tokens to these requests (none given: no restriction). */
+  accessRules?: AccessRuleRef[];
 }
 
 /** An expiry as Keystone takes one (utils.parse_expiration_date): a timestamp, UTC unless it
@@ -36,7 +39,7 @@ export function parseExpiry(value: string | null | undefined): string | null {
 }
 
 export async function createApplicationCredential(db: DB, c: NewApplicationCredential):
-  Promise<{ row: ApplicationCredentialTable; secret: string }> {
+  Promise<{ row: ApplicationCredentialTable; secret: string; accessRules: AccessRuleTable[] }> {
   const secret = c.secret ?? randomBytes(64).toString('base64url');
   const row: ApplicationCredentialTable = {
     id: newId(),
@@ -49,6 +52,7 @@ export async function createApplicationCredential(db: DB, c: NewApplicationCrede
     unrestricted: c.unrestricted ? 1 : 0,
     created_at: now(),
   };
+  let accessRules: AccessRuleTable[] = [];
   try {
     await withTransaction(db, async (trx) => {
       await trx.insertInto('application_credential').values(row).execute();
@@ -56,12 +60,13 @@ export async function createApplicationCredential(db: DB, c: NewApplicationCrede
         await trx.insertInto('application_credential_role')
           .values(c.roleIds.map((role_id) => ({ application_credential_id: row.id, role_id }))).execute();
       }
+      accessRules = await attachAccessRules(trx, c.userId, row.id, c.accessRules ?? []);
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict('application_credential', 'Duplicate entry');
     throw e;
   }
-  return { row, secret };
+  return { row, secret, accessRules };
 }
 
 export async function listApplicationCredentials(db: DB, userId: string, name?: string): Promise<ApplicationCredentialTable[]> {

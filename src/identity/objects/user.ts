@@ -190,6 +190,7 @@ export async function deleteUserRows(db: DB, ids: string[]): Promise<void> {
   await db.deleteFrom('assignment').where('actor_id', 'in', ids)
     .where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem']).execute();
   await db.deleteFrom('application_credential').where('user_id', 'in', ids).execute();
+  await db.deleteFrom('access_rule').where('user_id', 'in', ids).execute();
   await db.deleteFrom('credential').where('user_id', 'in', ids).execute();
   await db.deleteFrom('password_history').where('user_id', 'in', ids).execute();
   await db.deleteFrom('user').where('id', 'in', ids).execute();

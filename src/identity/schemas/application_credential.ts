@@ -8,6 +8,19 @@ const roleRef = {
   additionalProperties: false,
 };
 
+/** Keystone's: a rule by id, or by service type, method and path (a pattern: `*` one segment,
+ * `**` any number, `{name}` one segment). */
+const accessRule = {
+  type: 'object',
+  properties: {
+    id: idString,
+    service: idString,
+    method: { type: 'string', pattern: '^(POST|GET|HEAD|PATCH|PUT|DELETE)$' },
+    path: { type: 'string', minLength: 0, maxLength: 225, pattern: '^\\/.*' },
+  },
+  additionalProperties: false,
+};
+
 export const APPLICATION_CREDENTIAL_CREATE = {
   type: 'object',
   properties: {
@@ -17,6 +30,7 @@ export const APPLICATION_CREDENTIAL_CREATE = {
     expires_at: { type: ['string', 'null'] },
     roles: { type: 'array', items: roleRef },
     unrestricted: bool,
+    access_rules: { type: 'array', items: accessRule },
   },
   required: ['name'],
   additionalProperties: false,

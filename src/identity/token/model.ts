@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { RequestContext } from '../../common/http/context.js';
 import type { Identity } from '../context.js';
-import type { ApplicationCredentialTable, DomainTable, ProjectTable, RoleTable, UserTable } from '../db/schema.js';
+import type { AccessRuleTable, ApplicationCredentialTable, DomainTable, ProjectTable, RoleTable, UserTable } from '../db/schema.js';
 import { findDomain } from '../objects/domain.js';
 import { findProject } from '../objects/project.js';
 import { findUser, isUserEnabled } from '../objects/user.js';
@@ -13,6 +13,7 @@ import { effectiveRoleIds } from '../objects/assignment.js';
 import { rolesByIds } from '../objects/role.js';
 import { findApplicationCredential, isExpired, rolesOf } from '../objects/application_credential.js';
 import { isRevoked } from '../objects/revocation.js';
+import { accessRulesOf, accessRuleView } from '../objects/access_rule.js';
 import { buildCatalog } from '../objects/catalog.js';
 import { isoMicro, naiveMicro } from '../http.js';
 
@@ -44,6 +45,8 @@ export interface ValidatedToken {
   /** Effective roles (implied ones included), restricted to an application credential's. */
   roles: RoleTable[];
   appCred?: ApplicationCredentialTable;
+  /** The application credential's access rules, when it has any: the only requests the token may make. */
+  accessRules?: AccessRuleTable[];
 }
 
 function newAuditId(): string {
@@ -159,6 +162,8 @@ export async function validateToken(identity: Identity, id: string): Promise<Val
   if (claims.appCredId) {
     vt.appCred = await findApplicationCredential(db, claims.appCredId);
     if (!vt.appCred || isExpired(vt.appCred) || vt.appCred.project_id !== claims.projectId) return null;
+    const rules = (await accessRulesOf(db, [vt.appCred.id])).get(vt.appCred.id)!;
+    if (rules.length) vt.accessRules = rules;
   }
   vt.roles = await scopeRoles(identity, user.id, claims, claims.appCredId);
   const scoped = claims.projectId || claims.domainId || claims.system;
@@ -195,6 +200,7 @@ function tokenBody(vt: ValidatedToken): Record<string, unknown> {
   if (vt.appCred) {
     token.application_credential = {
       id: vt.appCred.id, name: vt.appCred.name, restricted: vt.appCred.unrestricted !== 1,
+      ...(vt.accessRules ? { access_rules: vt.accessRules.map(accessRuleView) } : {}),
     };
   }
   return token;
