@@ -104,6 +104,34 @@ describe('credentials', () => {
     expect((await t.call('GET', `${base}/${ec2.access}`, undefined, asDemo())).status).toBe(404);
   });
 
+  it('binds EC2 credentials made with an application credential\'s token to it (CVE-2020-12689)', async () => {
+    const ac = (await t.call('POST', `/v3/users/${demo.userId}/application_credentials`,
+      { application_credential: { name: 'ec2-maker', secret: 'ac-secret', roles: [{ name: 'reader' }] } }, asDemo())).body.application_credential;
+    const tok = await t.call('POST', '/v3/auth/tokens', { auth: { identity: { methods: ['application_credential'],
+      application_credential: { id: ac.id, secret: 'ac-secret' } } } }, { 'x-auth-token': '' });
+    const asAppCred = { 'x-auth-token': String(tok.headers['x-subject-token']) };
+    const blobOf = async (access: string) => JSON.parse((await t.call('GET',
+      `/v3/credentials/${createHash('sha256').update(access).digest('hex')}`)).body.credential.blob);
+
+    const viaEc2 = await t.call('POST', `/v3/users/${demo.userId}/credentials/OS-EC2`, { tenant_id: demo.projectId }, asAppCred);
+    expect(viaEc2.status).toBe(201);
+    expect(await blobOf(viaEc2.body.credential.access)).toMatchObject({ app_cred_id: ac.id });
+    // The token's credential wins over whatever the blob claims.
+    const viaGeneric = await t.call('POST', '/v3/credentials', { credential: {
+      type: 'ec2', user_id: demo.userId, project_id: demo.projectId,
+      blob: JSON.stringify({ access: 'bound-access', secret: 's', app_cred_id: 'someone-else' }) } }, asAppCred);
+    expect(viaGeneric.status).toBe(201);
+    expect(JSON.parse(viaGeneric.body.credential.blob)).toMatchObject({ access: 'bound-access', app_cred_id: ac.id });
+    expect(await blobOf('bound-access')).toMatchObject({ app_cred_id: ac.id });
+    // Nor can the binding be lifted afterwards.
+    const lifted = await t.call('PATCH', `/v3/credentials/${viaGeneric.body.credential.id}`,
+      { credential: { blob: JSON.stringify({ access: 'bound-access', secret: 's' }) } }, asDemo());
+    expect(lifted.status).toBe(400);
+    // Made with the user's own token, a credential is bound to nothing.
+    const own = await t.call('POST', `/v3/users/${demo.userId}/credentials/OS-EC2`, { tenant_id: demo.projectId }, asDemo());
+    expect(await blobOf(own.body.credential.access)).not.toHaveProperty('app_cred_id');
+  });
+
   it('deletes a user\'s credentials with the user', async () => {
     const u = (await t.call('POST', '/v3/users', { user: { name: 'leaving', password: 'pw' } })).body.user.id;
     const c = (await t.call('POST', '/v3/credentials', { credential: { blob: 'b', type: 'x', user_id: u } })).body.credential.id;

@@ -23,6 +23,11 @@ export function credentialRoutes(identity: Identity): RouteTable {
   const may = (req: FastifyRequest, rule: string, c: { user_id: string }) =>
     identity.policy.allowed(req.ctx, `identity:${rule}`, policyTarget(owned(c)));
 
+  /** An EC2 credential made with an application credential's token stays bound to it. */
+  const binding = (req: FastifyRequest): credentials.Ec2Binding => {
+    const appCredId = caller(req).appCred?.id;
+    return appCredId ? { appCredId } : {};
+  };
   const ec2Base = (req: FastifyRequest, userId: string) => v3Url(req, `/users/${userId}/credentials/OS-EC2`);
   /** The EC2 credential of user `user_id` with access key `credential_id` (404 when it is not
    * that user's), once the caller may `rule` it. */
@@ -49,7 +54,8 @@ export function credentialRoutes(identity: Identity): RouteTable {
         const body = (readJsonBody(req).credential ?? {}) as credentials.CredentialInput;
         enforce(req, 'create_credential', { target: { credential: body } });
         const input = validate<credentials.NewCredential>(CREDENTIAL_CREATE, body);
-        return sendJson(reply, 201, { credential: view(req, await credentials.createCredential(db, keys, input, limit)) });
+        const c = await credentials.createCredential(db, keys, input, limit, binding(req));
+        return sendJson(reply, 201, { credential: view(req, c) });
       },
     },
     '/v3/credentials/:credential_id': {
@@ -88,7 +94,7 @@ export function credentialRoutes(identity: Identity): RouteTable {
         const { tenant_id: projectId } = validate<{ tenant_id: string }>(EC2_CREATE, readJsonBody(req));
         await getUser(db, userId);
         await getProject(db, projectId);
-        const c = await credentials.createEc2Credential(db, keys, userId, projectId, limit);
+        const c = await credentials.createEc2Credential(db, keys, userId, projectId, limit, binding(req));
         return sendJson(reply, 201, { credential: credentials.ec2View(c, ec2Base(req, userId)) });
       },
     },

@@ -67,16 +67,30 @@ function decode(keys: CredentialKeys, row: CredentialTable): Credential {
   };
 }
 
+/** What a new EC2 credential is bound to: the application credential of the token it was made
+ * with, so that a token it is later exchanged for carries no more than that token did (Keystone's
+ * fix of CVE-2020-12689: otherwise a restricted delegation could mint itself the user's full roles). */
+export interface Ec2Binding {
+  appCredId?: string;
+}
+
+/** The EC2 blob with the binding written into it (the binding wins over what the blob says). */
+function boundBlob(blob: Record<string, unknown>, binding: Ec2Binding): Record<string, unknown> {
+  return binding.appCredId ? { ...blob, app_cred_id: binding.appCredId } : blob;
+}
+
 export async function createCredential(db: DB, keys: CredentialKeys, input: NewCredential,
-  userLimit: number): Promise<Credential> {
-  const id = input.type.toLowerCase() === EC2 ? ec2CredentialId(String(ec2Blob(input.blob).access)) : newId();
+  userLimit: number, binding: Ec2Binding = {}): Promise<Credential> {
+  const ec2 = input.type.toLowerCase() === EC2 ? ec2Blob(input.blob) : null;
+  const id = ec2 ? ec2CredentialId(String(ec2.access)) : newId();
+  const blob = ec2 && binding.appCredId ? JSON.stringify(boundBlob(ec2, binding)) : input.blob;
   const held = await db.selectFrom('credential').select((eb) => eb.fn.countAll<number>().as('n'))
     .where('user_id', '=', input.user_id).executeTakeFirst();
   if (Number(held?.n ?? 0) >= userLimit) {
     throw forbidden(`Unable to create additional credentials, maximum of ${userLimit} already exceeded for user.`);
   }
   const c: Credential = {
-    id, user_id: input.user_id, project_id: input.project_id ?? null, type: input.type, blob: input.blob,
+    id, user_id: input.user_id, project_id: input.project_id ?? null, type: input.type, blob,
     extra: splitExtra(input, COLUMNS),
   };
   try {
@@ -148,9 +162,9 @@ export async function deleteCredential(db: DB, id: string): Promise<void> {
 
 /** A new EC2 credential for a user on a project: random access and secret keys. */
 export async function createEc2Credential(db: DB, keys: CredentialKeys, userId: string, projectId: string,
-  userLimit: number): Promise<Credential> {
+  userLimit: number, binding: Ec2Binding = {}): Promise<Credential> {
   const hex = () => randomUUID().replace(/-/g, '');
-  const blob = JSON.stringify({ access: hex(), secret: hex(), trust_id: null });
+  const blob = JSON.stringify(boundBlob({ access: hex(), secret: hex(), trust_id: null }, binding));
   return createCredential(db, keys, { user_id: userId, project_id: projectId, type: EC2, blob }, userLimit);
 }
 
