@@ -9,13 +9,23 @@ export function expecting(attribute: string, target: string): HttpError {
   return new HttpError(400, `Expecting to find ${attribute} in ${target}.${CLIENT_AT_FAULT}`);
 }
 
+/** ValidationTimeStampError. */
+export function invalidTimestamp(): HttpError {
+  return new HttpError(400, `Timestamp not in expected format.${CLIENT_AT_FAULT}`);
+}
+
+/** ValidationExpirationError. */
+export function expiryInPast(): HttpError {
+  return new HttpError(400, `The 'expires_at' must not be before now.${CLIENT_AT_FAULT}`);
+}
+
 /** SchemaValidationError and other 400s with a specific message. */
 export function invalid(message: string): HttpError {
   return new HttpError(400, message);
 }
 
 export type Kind = 'domain' | 'project' | 'project tag' | 'credential' | 'user' | 'group' | 'role' | 'region' | 'service'
-  | 'endpoint' | 'Endpoint Group' | 'token' | 'Application Credential';
+  | 'endpoint' | 'Endpoint Group' | 'token' | 'Application Credential' | 'trust';
 
 export function notFound(kind: Kind, id: string): HttpError {
   return new HttpError(404, `Could not find ${kind}: ${id}.`);

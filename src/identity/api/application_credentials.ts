@@ -6,6 +6,7 @@ import type { AccessRuleTable, ApplicationCredentialTable, RoleTable } from '../
 import { forbidden, invalid, notFound } from '../errors.js';
 import { collectionLinks, naiveMicro, noContent, params, query, readMember, selfLinks, sendJson } from '../http.js';
 import * as creds from '../objects/application_credential.js';
+import { parseExpiry } from '../objects/common.js';
 import { getUser } from '../objects/user.js';
 import { findRoleByName } from '../objects/role.js';
 import { accessRulesOf, accessRuleView, type AccessRuleRef } from '../objects/access_rule.js';
@@ -95,7 +96,7 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
         }
         const { row, secret, accessRules } = await creds.createApplicationCredential(db, {
           userId, projectId: vt.project.id, name: body.name, description: body.description ?? null,
-          secret: body.secret ?? null, expiresAt: creds.parseExpiry(body.expires_at),
+          secret: body.secret ?? null, expiresAt: parseExpiry(body.expires_at),
           unrestricted: body.unrestricted ?? false, roleIds: roles.map((r) => r.id), accessRules: body.access_rules,
         });
         return sendJson(reply, 201, { application_credential: { ...view(req, row, roles, accessRules), secret } });

@@ -2,18 +2,14 @@
 // that an application authenticates with. The secret is shown once, at creation, and stored hashed.
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { HttpError } from '../../common/http/errors.js';
 import { withTransaction } from '../../common/db/index.js';
 import type { AccessRuleTable, ApplicationCredentialTable, IdentityDB, RoleTable } from '../db/schema.js';
 import { attachAccessRules, type AccessRuleRef } from './access_rule.js';
 import { conflict, notFound, unauthorized } from '../errors.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
-import { isUniqueViolation, newId, now, parseTimestamp } from './common.js';
+import { isUniqueViolation, newId, now } from './common.js';
 
 type DB = Kysely<IdentityDB>;
-
-const CLIENT_AT_FAULT = ' The server could not comply with the request since it is either malformed'
-  + ' or otherwise incorrect. The client is assumed to be in error.';
 
 export interface NewApplicationCredential {
   userId: string;
@@ -26,16 +22,6 @@ export interface NewApplicationCredential {
   roleIds: string[];
   /** Restricts the credential's tokens to these requests (none given: no restriction). */
   accessRules?: AccessRuleRef[];
-}
-
-/** An expiry as Keystone takes one (utils.parse_expiration_date): a timestamp, UTC unless it
- * names a zone, not in the past; kept to the microsecond, as Keystone gives it back. */
-export function parseExpiry(value: string | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  const t = parseTimestamp(value);
-  if (t === null) throw new HttpError(400, `Timestamp not in expected format.${CLIENT_AT_FAULT}`);
-  if (Date.parse(t) < Date.now()) throw new HttpError(400, `The 'expires_at' must not be before now.${CLIENT_AT_FAULT}`);
-  return t;
 }
 
 export async function createApplicationCredential(db: DB, c: NewApplicationCredential):

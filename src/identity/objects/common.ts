@@ -1,5 +1,6 @@
 // Small helpers shared by the identity domain modules.
 import { randomUUID } from 'node:crypto';
+import { expiryInPast, invalidTimestamp } from '../errors.js';
 
 /** Keystone's ids: uuid4 as 32 hex digits. */
 export function newId(): string {
@@ -57,4 +58,14 @@ export function parseTimestamp(value: string): string | null {
   }
   const utc = new Date(local.getTime() - offsetMinutes * 60_000);
   return `${utc.toISOString().slice(0, 19)}.${(m[7] ?? '').padEnd(6, '0').slice(0, 6)}Z`;
+}
+
+/** An expiry as Keystone takes one (utils.parse_expiration_date): a timestamp, UTC unless it
+ * names a zone, not in the past; kept to the microsecond, as Keystone gives it back. */
+export function parseExpiry(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const t = parseTimestamp(value);
+  if (t === null) throw invalidTimestamp();
+  if (Date.parse(t) < Date.now()) throw expiryInPast();
+  return t;
 }
