@@ -113,6 +113,8 @@ export const OPTIONS = {
     'The password_regex in words, for the error a password that does not match gets.'),
   changePasswordUponFirstUse: opt<boolean>('security_compliance', 'change_password_upon_first_use', 'bool', false,
     'A password set by an administrator (on creation or reset) must be changed by its user before it can be used.'),
+  trustMaxRedelegationCount: opt<number>('trust', 'max_redelegation_count', 'int', 3,
+    'How many times a trust may be redelegated down a chain of trusts (a trust may ask for fewer).'),
   keystoneAuthUrl: opt<string>('keystone_authtoken', 'auth_url', 'string', '',
     'Identity endpoint other services validate tokens against (e.g. http://host/identity).'),
   keystoneWwwAuthenticateUri: opt<string>('keystone_authtoken', 'www_authenticate_uri', 'string', '',

@@ -45,6 +45,11 @@ export function forbidden(message: string): HttpError {
   return new HttpError(403, message);
 }
 
+/** Keystone's ForbiddenAction: a 403 naming the action refused. */
+export function forbiddenAction(action: string): HttpError {
+  return forbidden(`You are not authorized to perform the requested action: ${action}.`);
+}
+
 export function assignmentNotFound(roleId: string, actorId: string, targetId: string): HttpError {
   return new HttpError(404, `Could not find role assignment with role: ${roleId}, user or group: `
     + `${actorId}, project, domain, or system: ${targetId}.`);

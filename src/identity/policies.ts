@@ -15,6 +15,9 @@ const ADMIN = 'rule:admin_required';
 const domainReader = (attr: string) => `(role:reader and domain_id:%(${attr})s)`;
 const adminOrReaders = (attr: string) => `${ADMIN_OR_SYSTEM_READER} or ${domainReader(attr)}`;
 
+const TRUSTOR = 'user_id:%(target.trust.trustor_user_id)s';
+const TRUSTEE = 'user_id:%(target.trust.trustee_user_id)s';
+
 const op = (method: string, path: string) => ({ method, path });
 const rule = (name: string, checkStr: string, description: string, operations: { path: string; method: string }[],
   scopeTypes: PolicyRule['scopeTypes'] = ['system', 'domain', 'project']): PolicyRule =>
@@ -218,6 +221,25 @@ export const IDENTITY_RULES: PolicyRule[] = [
     [op('POST', `${V3}/users/{user_id}/credentials/OS-EC2`)]),
   rule('ec2_delete_credential', 'rule:admin_required or user_id:%(target.credential.user_id)s',
     'Delete an EC2 credential.', [op('DELETE', `${V3}/users/{user_id}/credentials/OS-EC2/{credential_id}`)]),
+  // trusts: the trustor creates and deletes, trustor and trustee read
+  rule('create_trust', 'user_id:%(trust.trustor_user_id)s', 'Create a trust.', [op('POST', `${V3}/OS-TRUST/trusts`)],
+    ['project']),
+  rule('list_trusts', ADMIN_OR_SYSTEM_READER, 'List all trusts.', [op('GET', `${V3}/OS-TRUST/trusts`),
+    op('HEAD', `${V3}/OS-TRUST/trusts`)], ['system']),
+  rule('list_trusts_for_trustor', `(${SYSTEM_READER}) or ${TRUSTOR}`, 'List the trusts a user is the trustor of.',
+    [op('GET', `${V3}/OS-TRUST/trusts?trustor_user_id={trustor_user_id}`)], ['system', 'project']),
+  rule('list_trusts_for_trustee', `(${SYSTEM_READER}) or ${TRUSTEE}`, 'List the trusts a user is the trustee of.',
+    [op('GET', `${V3}/OS-TRUST/trusts?trustee_user_id={trustee_user_id}`)], ['system', 'project']),
+  rule('get_trust', `(${SYSTEM_READER}) or ${TRUSTOR} or ${TRUSTEE}`, 'Show a trust.',
+    [op('GET', `${V3}/OS-TRUST/trusts/{trust_id}`), op('HEAD', `${V3}/OS-TRUST/trusts/{trust_id}`)], ['system', 'project']),
+  rule('list_roles_for_trust', `(${SYSTEM_READER}) or ${TRUSTOR} or ${TRUSTEE}`, 'List the roles a trust delegates.',
+    [op('GET', `${V3}/OS-TRUST/trusts/{trust_id}/roles`), op('HEAD', `${V3}/OS-TRUST/trusts/{trust_id}/roles`)],
+    ['system', 'project']),
+  rule('get_role_for_trust', `(${SYSTEM_READER}) or ${TRUSTOR} or ${TRUSTEE}`, 'Check a role a trust delegates.',
+    [op('GET', `${V3}/OS-TRUST/trusts/{trust_id}/roles/{role_id}`),
+      op('HEAD', `${V3}/OS-TRUST/trusts/{trust_id}/roles/{role_id}`)], ['system', 'project']),
+  rule('delete_trust', `(role:admin and system_scope:all) or ${TRUSTOR}`, 'Delete a trust.',
+    [op('DELETE', `${V3}/OS-TRUST/trusts/{trust_id}`)], ['system', 'project']),
   // access rules: only new (Train) defaults, which the system or the owner pass
   rule('get_access_rule', `(${SYSTEM_READER}) or user_id:%(target.user.id)s`, 'Show an access rule.',
     [op('GET', `${V3}/users/{user_id}/access_rules/{access_rule_id}`),

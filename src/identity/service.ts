@@ -27,6 +27,7 @@ import { regionRoutes } from './api/regions.js';
 import { applicationCredentialRoutes } from './api/application_credentials.js';
 import { accessRuleRoutes } from './api/access_rules.js';
 import { credentialRoutes } from './api/credentials.js';
+import { trustRoutes } from './api/trusts.js';
 
 export function identityRoutes(identity: Identity): RouteTable {
   return withHead({
@@ -47,6 +48,7 @@ export function identityRoutes(identity: Identity): RouteTable {
     ...applicationCredentialRoutes(identity),
     ...accessRuleRoutes(identity),
     ...credentialRoutes(identity),
+    ...trustRoutes(identity),
   });
 }
 

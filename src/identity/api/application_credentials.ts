@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { AccessRuleTable, ApplicationCredentialTable, RoleTable } from '../db/schema.js';
-import { forbidden, invalid, notFound } from '../errors.js';
+import { forbidden, forbiddenAction, invalid, notFound } from '../errors.js';
 import { collectionLinks, naiveMicro, noContent, params, query, readMember, selfLinks, sendJson } from '../http.js';
 import * as creds from '../objects/application_credential.js';
 import { parseExpiry } from '../objects/common.js';
@@ -80,6 +80,8 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
             + 'Cannot create an application credential for another user.');
         }
         if (!vt.project) throw forbidden('An application credential can only be created with a project-scoped token.');
+        // A trust's delegation must not outlive the trust as a credential of its own.
+        if (vt.trust) throw forbiddenAction('Using a trust-scoped token to create an application credential');
         const held = new Map(vt.roles.map((r) => [r.id, r]));
         let roles: RoleTable[] = vt.roles;
         if (body.roles) {

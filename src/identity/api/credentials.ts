@@ -23,10 +23,10 @@ export function credentialRoutes(identity: Identity): RouteTable {
   const may = (req: FastifyRequest, rule: string, c: { user_id: string }) =>
     identity.policy.allowed(req.ctx, `identity:${rule}`, policyTarget(owned(c)));
 
-  /** An EC2 credential made with an application credential's token stays bound to it. */
+  /** An EC2 credential made with an application credential's or a trust's token stays bound to it. */
   const binding = (req: FastifyRequest): credentials.Ec2Binding => {
-    const appCredId = caller(req).appCred?.id;
-    return appCredId ? { appCredId } : {};
+    const vt = caller(req);
+    return { ...(vt.appCred ? { appCredId: vt.appCred.id } : {}), ...(vt.trust ? { trustId: vt.trust.id } : {}) };
   };
   const ec2Base = (req: FastifyRequest, userId: string) => v3Url(req, `/users/${userId}/credentials/OS-EC2`);
   /** The EC2 credential of user `user_id` with access key `credential_id` (404 when it is not

@@ -3,12 +3,13 @@
 import type { Identity } from '../context.js';
 import type { DomainTable, UserTable } from '../db/schema.js';
 import { HttpError } from '../../common/http/errors.js';
-import { expecting, notFound, unauthorized } from '../errors.js';
+import { expecting, forbidden, forbiddenAction, notFound, unauthorized } from '../errors.js';
+import { consumeUse, findValidTrust, type Trust } from '../objects/trust.js';
 import { findDomain, findDomainByName } from '../objects/domain.js';
 import { findProject, findProjectByName } from '../objects/project.js';
 import { checkPassword, findUser, findUserByName, isUserEnabled } from '../objects/user.js';
 import { checkSecret, findApplicationCredential } from '../objects/application_credential.js';
-import { issueToken, scopeRoles, validateToken, type Scope, type TokenClaims } from '../token/model.js';
+import { issueToken, scopeRoles, trustGrant, validateToken, type Scope, type TokenClaims } from '../token/model.js';
 
 interface Ref { id?: string; name?: string }
 interface UserRef extends Ref { password?: string; domain?: Ref }
@@ -21,7 +22,9 @@ export interface TokenRequest {
     application_credential?: { id?: string; name?: string; secret: string; user?: UserRef };
     [method: string]: unknown;
   };
-  scope?: 'unscoped' | { project?: Ref & { domain?: Ref }; domain?: Ref; system?: { all?: boolean } };
+  scope?: 'unscoped' | {
+    project?: Ref & { domain?: Ref }; domain?: Ref; system?: { all?: boolean }; 'OS-TRUST:trust'?: { id?: string };
+  };
 }
 
 const METHODS = ['password', 'token', 'application_credential'];
@@ -68,6 +71,9 @@ async function byToken(identity: Identity, body: { id: string }): Promise<Authen
   const vt = await validateToken(identity, body.id);
   // Keystone validates the token as GET /v3/auth/tokens does: an invalid one is not found.
   if (!vt) throw notFound('token', body.id);
+  if (vt.trust) {
+    throw forbiddenAction('Using trust-scoped token to create another token. Create a new trust-scoped token instead');
+  }
   // A token made with an application credential stays bound to its delegation: no new tokens from it.
   if (vt.appCred) throw unauthorized();
   return { userId: vt.user.id, parent: vt.claims };
@@ -94,8 +100,8 @@ async function byApplicationCredential(identity: Identity,
  * or undefined when none was given. */
 async function requestedScope(identity: Identity, scope: TokenRequest['scope']): Promise<Scope | 'unscoped' | undefined> {
   if (scope === undefined || scope === 'unscoped') return scope;
-  const given = (['project', 'domain', 'system'] as const).filter((k) => scope[k] !== undefined);
-  if (given.length > 1) throw expecting('project, domain, OS-TRUST:trust or unscoped', 'scope');
+  const given = (['project', 'domain', 'system', 'OS-TRUST:trust'] as const).filter((k) => scope[k] !== undefined);
+  if (given.length > 1) throw expecting('system, project, domain, OS-TRUST:trust or unscoped', 'scope');
   if (scope.project) {
     const ref = scope.project;
     let p;
@@ -113,6 +119,11 @@ async function requestedScope(identity: Identity, scope: TokenRequest['scope']):
     return { projectId: p.id };
   }
   if (scope.domain) return { domainId: (await lookupDomain(identity, scope.domain, 'scope')).id };
+  if (scope['OS-TRUST:trust']) {
+    const id = scope['OS-TRUST:trust'].id;
+    if (id === undefined) throw expecting('trust_id', 'trust');
+    return { trustId: id };
+  }
   if (scope.system) {
     if (scope.system.all !== true) throw expecting('all', 'system');
     return { system: true };
@@ -159,15 +170,39 @@ export async function authenticate(identity: Identity, req: TokenRequest): Promi
   } else {
     scope = asked === undefined ? await defaultScope(identity, userId) : asked === 'unscoped' ? {} : asked;
   }
-  if (scope.projectId || scope.domainId || scope.system) {
+  const trust = scope.trustId ? await trustScope(identity, userId, scope.trustId) : undefined;
+  if (trust) {
+    scope.projectId = trust.project_id!;
+  } else if (scope.projectId || scope.domainId || scope.system) {
     const roles = await scopeRoles(identity, userId, scope, appCred?.id);
     if (!roles.length) throw unauthorized();
   }
-  return issueToken(identity, {
+  const notAfter = appCred?.expiresAt ?? trust?.expires_at;
+  const issued = await issueToken(identity, {
     userId,
     methods: [...new Set([...methods, ...(parent?.methods ?? [])])],
     ...scope,
-    ...(appCred ? { appCredId: appCred.id, notAfter: appCred.expiresAt } : {}),
+    ...(appCred ? { appCredId: appCred.id } : {}),
+    ...(notAfter ? { notAfter } : {}),
     ...(parent ? { parent } : {}),
   });
+  // A use of a trust is a token issued with it; the last one may have gone meanwhile.
+  if (trust && !(await consumeUse(identity.db, trust))) throw trustNotFound(trust.id);
+  return issued;
+}
+
+const trustNotFound = (id: string) => new HttpError(401, `Could not find trust: ${id}.`);
+
+/** The trust a token is asked to be scoped to, checked as Keystone checks it: in force with uses
+ * left (401 otherwise), asked for by its trustee, with a project in order and roles to delegate. */
+async function trustScope(identity: Identity, userId: string, trustId: string): Promise<Trust> {
+  const t = await findValidTrust(identity.db, identity.config, trustId);
+  if (!t || (t.remaining_uses !== null && t.remaining_uses <= 0)) throw trustNotFound(trustId);
+  if (t.trustee_user_id !== userId) throw forbidden('User is not a trustee.');
+  const p = t.project_id ? await findProject(identity.db, t.project_id) : undefined;
+  const d = p && await findDomain(identity.db, p.domain_id);
+  if (!p || p.enabled !== 1 || !d || d.enabled !== 1) throw unauthorized();
+  const grant = await trustGrant(identity, trustId);
+  if (!grant?.roles.length) throw forbidden('Trustee has no delegated roles.');
+  return t;
 }

@@ -235,6 +235,35 @@ function accessRules(): Migration {
   };
 }
 
+/** Trusts (OS-TRUST) and the roles each delegates. As in Keystone, two trusts between the same
+ * users on the same project, impersonation and expiry conflict. */
+function trusts(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('trust')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('trustor_user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('trustee_user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('project_id', 'varchar(64)')
+        .addColumn('impersonation', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'varchar(40)')
+        .addColumn('remaining_uses', 'integer')
+        .addColumn('redelegated_trust_id', 'varchar(64)')
+        .addColumn('redelegation_count', 'integer', (c) => c.notNull())
+        .addColumn('extra', 'text', (c) => c.notNull())
+        .addUniqueConstraint('duplicate_trust_constraint',
+          ['trustor_user_id', 'trustee_user_id', 'project_id', 'impersonation', 'expires_at']).execute();
+      for (const col of ['trustor_user_id', 'trustee_user_id', 'project_id', 'redelegated_trust_id']) {
+        await db.schema.createIndex(`trust_${col}_idx`).on('trust').column(col).execute();
+      }
+      await db.schema.createTable('trust_role')
+        .addColumn('trust_id', 'varchar(64)', (c) => c.notNull().references('trust.id').onDelete('cascade'))
+        .addColumn('role_id', 'varchar(64)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('trust_role_pk', ['trust_id', 'role_id']).execute();
+    },
+  };
+}
+
 export function identityMigrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
@@ -243,5 +272,6 @@ export function identityMigrations(engine: Engine): Record<string, Migration> {
     '0004_endpoint_filter': endpointFilter(),
     '0005_security_compliance': securityCompliance(engine),
     '0006_access_rules': accessRules(),
+    '0007_trusts': trusts(),
   };
 }

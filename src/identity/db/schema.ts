@@ -147,6 +147,29 @@ export interface ApplicationCredentialAccessRuleTable {
   access_rule_id: string;
 }
 
+/** OS-TRUST: a trustor lets a trustee act with some of its roles on a project (as itself when
+ * `impersonation`), a limited number of times or until an expiry; a trust may be redelegated. */
+export interface TrustTable {
+  id: string;
+  trustor_user_id: string;
+  trustee_user_id: string;
+  project_id: string | null;
+  impersonation: number;
+  expires_at: string | null;
+  /** Tokens the trust may still issue (null: no limit). */
+  remaining_uses: number | null;
+  /** The trust this one was redelegated from. */
+  redelegated_trust_id: string | null;
+  /** How many more times it may be redelegated (0: not at all). */
+  redelegation_count: number;
+  extra: string;
+}
+
+export interface TrustRoleTable {
+  trust_id: string;
+  role_id: string;
+}
+
 /** One revocation: tokens issued at or before `issued_before` that match the one set field. */
 export interface RevocationEventTable {
   id: Generated<number>;
@@ -221,6 +244,8 @@ export interface IdentityDB {
   password_history: PasswordHistoryTable;
   access_rule: AccessRuleTable;
   application_credential_access_rule: ApplicationCredentialAccessRuleTable;
+  trust: TrustTable;
+  trust_role: TrustRoleTable;
 }
 
 export const NULL_DOMAIN = '<<null>>';

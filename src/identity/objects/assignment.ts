@@ -105,8 +105,10 @@ export function inheritedOnto(eb: ExpressionBuilder<IdentityDB, 'assignment'>,
 }
 
 /** The ids of every role a user has on a target: own and group assignments there, on a project
- * also those inherited from its domain and its ancestors, plus implied roles. */
-export async function effectiveRoleIds(db: DB, userId: string, target: TargetKind, targetId: string): Promise<string[]> {
+ * also those inherited from its domain and its ancestors, plus implied roles. Domain-specific
+ * roles are left out unless asked for (a trust may delegate them, a token never carries them). */
+export async function effectiveRoleIds(db: DB, userId: string, target: TargetKind, targetId: string,
+  opts: { withDomainRoles?: boolean } = {}): Promise<string[]> {
   const actors = [userId, ...(await groupIdsOf(db, userId))];
   const lineage = target === 'project' ? await projectLineage(db, targetId) : null;
   const rows = await db.selectFrom('assignment').select('role_id').distinct()
@@ -120,6 +122,7 @@ export async function effectiveRoleIds(db: DB, userId: string, target: TargetKin
       return lineage ? eb.or([direct, inheritedOnto(eb, lineage)]) : direct;
     }).execute();
   const ids = [...(await expandImplied(db, rows.map((r) => r.role_id))).keys()];
+  if (opts.withDomainRoles) return ids;
   const global = await globalRoleIds(db, ids);
   return ids.filter((id) => global.has(id));
 }

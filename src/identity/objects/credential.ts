@@ -67,23 +67,28 @@ function decode(keys: CredentialKeys, row: CredentialTable): Credential {
   };
 }
 
-/** What a new EC2 credential is bound to: the application credential of the token it was made
- * with, so that a token it is later exchanged for carries no more than that token did (Keystone's
- * fix of CVE-2020-12689: otherwise a restricted delegation could mint itself the user's full roles). */
+/** What a new EC2 credential is bound to: the application credential or trust of the token it was
+ * made with, so that a token it is later exchanged for carries no more than that token did
+ * (Keystone's fix of CVE-2020-12689: otherwise a delegation could mint itself the user's full roles). */
 export interface Ec2Binding {
   appCredId?: string;
+  trustId?: string;
 }
 
 /** The EC2 blob with the binding written into it (the binding wins over what the blob says). */
 function boundBlob(blob: Record<string, unknown>, binding: Ec2Binding): Record<string, unknown> {
-  return binding.appCredId ? { ...blob, app_cred_id: binding.appCredId } : blob;
+  return {
+    ...blob,
+    ...(binding.appCredId ? { app_cred_id: binding.appCredId } : {}),
+    ...(binding.trustId ? { trust_id: binding.trustId } : {}),
+  };
 }
 
 export async function createCredential(db: DB, keys: CredentialKeys, input: NewCredential,
   userLimit: number, binding: Ec2Binding = {}): Promise<Credential> {
   const ec2 = input.type.toLowerCase() === EC2 ? ec2Blob(input.blob) : null;
   const id = ec2 ? ec2CredentialId(String(ec2.access)) : newId();
-  const blob = ec2 && binding.appCredId ? JSON.stringify(boundBlob(ec2, binding)) : input.blob;
+  const blob = ec2 && (binding.appCredId || binding.trustId) ? JSON.stringify(boundBlob(ec2, binding)) : input.blob;
   const held = await db.selectFrom('credential').select((eb) => eb.fn.countAll<number>().as('n'))
     .where('user_id', '=', input.user_id).executeTakeFirst();
   if (Number(held?.n ?? 0) >= userLimit) {

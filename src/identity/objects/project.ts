@@ -8,6 +8,7 @@ import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './co
 import { createDomain, findDomain, getDomain, listDomains, updateDomain } from './domain.js';
 import { revoke } from './revocation.js';
 import { forgetProjects } from './endpoint_filter.js';
+import { deleteTrusts, trustsOf } from './trust.js';
 
 type DB = Kysely<IdentityDB>;
 
@@ -283,6 +284,7 @@ export async function deleteProjectRows(db: DB, ids: string[]): Promise<void> {
   await db.deleteFrom('credential').where('project_id', 'in', ids).execute();
   await db.updateTable('user').set({ default_project_id: null }).where('default_project_id', 'in', ids).execute();
   await forgetProjects(db, ids);
+  await deleteTrusts(db, await trustsOf(db, { projectIds: ids }));
   // Children first: parent_id references project.id.
   const remaining = new Set(ids);
   while (remaining.size) {

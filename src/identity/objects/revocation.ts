@@ -20,7 +20,8 @@ export async function revoke(db: DB, target: RevocationTarget): Promise<void> {
 
 export interface RevocableToken {
   auditId: string;
-  userId: string;
+  /** The token's user, and a trust-scoped token's trustor: revoking either revokes it. */
+  userIds: string[];
   /** ISO timestamp with millisecond precision. */
   issuedAt: string;
   projectId?: string | null;
@@ -33,7 +34,7 @@ export async function isRevoked(db: DB, t: RevocableToken): Promise<boolean> {
     .where('issued_before', '>=', t.issuedAt)
     .where((eb) => eb.or([
       eb('audit_id', '=', t.auditId),
-      eb('user_id', '=', t.userId),
+      eb('user_id', 'in', t.userIds),
       ...(t.projectId ? [eb('project_id', '=', t.projectId)] : []),
       ...(t.domainIds.length ? [eb('domain_id', 'in', t.domainIds)] : []),
     ]))

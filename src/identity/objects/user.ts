@@ -18,6 +18,7 @@ import {
 import { getDomain } from './domain.js';
 import { getProject } from './project.js';
 import { revoke } from './revocation.js';
+import { deleteTrusts, trustsOf } from './trust.js';
 
 type DB = Kysely<IdentityDB>;
 
@@ -191,6 +192,7 @@ export async function deleteUserRows(db: DB, ids: string[]): Promise<void> {
     .where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem']).execute();
   await db.deleteFrom('application_credential').where('user_id', 'in', ids).execute();
   await db.deleteFrom('access_rule').where('user_id', 'in', ids).execute();
+  await deleteTrusts(db, await trustsOf(db, { userIds: ids }));
   await db.deleteFrom('credential').where('user_id', 'in', ids).execute();
   await db.deleteFrom('password_history').where('user_id', 'in', ids).execute();
   await db.deleteFrom('user').where('id', 'in', ids).execute();

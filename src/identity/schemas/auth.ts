@@ -46,6 +46,7 @@ export const TOKEN_ISSUE = {
             },
             domain: ref,
             system: { type: 'object', properties: { all: { type: 'boolean' } } },
+            'OS-TRUST:trust': { type: 'object', properties: { id: { type: 'string' } } },
           },
         },
       ],

@@ -13,6 +13,7 @@ import { effectiveRoleIds } from '../objects/assignment.js';
 import { rolesByIds } from '../objects/role.js';
 import { findApplicationCredential, isExpired, rolesOf } from '../objects/application_credential.js';
 import { isRevoked } from '../objects/revocation.js';
+import { findValidTrust, trustTokenRoleIds, type Trust } from '../objects/trust.js';
 import { accessRulesOf, accessRuleView } from '../objects/access_rule.js';
 import { buildCatalog } from '../objects/catalog.js';
 import { isoMicro, naiveMicro } from '../http.js';
@@ -21,6 +22,8 @@ export interface Scope {
   projectId?: string;
   domainId?: string;
   system?: boolean;
+  /** OS-TRUST: the trust the token is scoped to (its project is the trust's). */
+  trustId?: string;
 }
 
 export interface TokenClaims extends Scope {
@@ -47,6 +50,16 @@ export interface ValidatedToken {
   appCred?: ApplicationCredentialTable;
   /** The application credential's access rules, when it has any: the only requests the token may make. */
   accessRules?: AccessRuleTable[];
+  /** A trust-scoped token's trust, and its trustor (whom the token shows as its user when the trust
+   * impersonates). `user` is the trustee that authenticated. */
+  trust?: Trust;
+  trustor?: UserTable;
+  trustorDomain?: DomainTable;
+}
+
+/** Whom a token acts as: the trustor of an impersonating trust, else its own user. */
+export function actingUser(vt: ValidatedToken): { user: UserTable; domain: DomainTable } {
+  return vt.trust?.impersonation === 1 ? { user: vt.trustor!, domain: vt.trustorDomain! } : { user: vt.user, domain: vt.userDomain };
 }
 
 function newAuditId(): string {
@@ -59,7 +72,7 @@ export interface NewToken extends Scope {
   appCredId?: string;
   /** When this token is made from another: its audit id and expiry are carried over. */
   parent?: TokenClaims;
-  /** An upper bound on the expiry (an application credential's). */
+  /** An upper bound on the expiry (an application credential's or a trust's). */
   notAfter?: string | null;
 }
 
@@ -77,6 +90,7 @@ export async function issueToken(identity: Identity, t: NewToken): Promise<{ id:
     ...(t.domainId ? { domainId: t.domainId } : {}),
     ...(t.system ? { system: true } : {}),
     ...(t.appCredId ? { appCredId: t.appCredId } : {}),
+    ...(t.trustId ? { trustId: t.trustId } : {}),
     issuedAt: issued.toISOString(),
     expiresAt: expires.toISOString(),
   };
@@ -89,6 +103,7 @@ export async function issueToken(identity: Identity, t: NewToken): Promise<{ id:
     ...(claims.domainId ? { domain_id: claims.domainId } : {}),
     ...(claims.system ? { system: 'all' } : {}),
     ...(claims.appCredId ? { app_cred_id: claims.appCredId } : {}),
+    ...(claims.trustId ? { trust_id: claims.trustId } : {}),
   };
   return { id: await identity.signer.sign(payload, expires, issued), claims };
 }
@@ -109,6 +124,7 @@ export async function readClaims(identity: Identity, token: string): Promise<Tok
     ...(str(p.domain_id) ? { domainId: p.domain_id } : {}),
     ...(p.system === 'all' ? { system: true } : {}),
     ...(str(p.app_cred_id) ? { appCredId: p.app_cred_id } : {}),
+    ...(str(p.trust_id) ? { trustId: p.trust_id } : {}),
     issuedAt: new Date(p.issued_at).toISOString(),
     expiresAt: new Date(p.exp * 1000).toISOString(),
   };
@@ -128,6 +144,24 @@ export async function scopeRoles(identity: Identity, userId: string, scope: Scop
   }
   const byId = await rolesByIds(identity.db, ids);
   return ids.map((id) => byId.get(id)!).filter(Boolean).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** What a trust gives its trustee now: the trust (in force), its trustor (enabled, in an enabled
+ * domain) and the roles its tokens carry; null when any of that fails. */
+export async function trustGrant(identity: Identity, trustId: string):
+  Promise<{ trust: Trust; trustor: UserTable; trustorDomain: DomainTable; roles: RoleTable[] } | null> {
+  const db = identity.db;
+  const trust = await findValidTrust(db, identity.config, trustId);
+  if (!trust) return null;
+  const trustor = await findUser(db, trust.trustor_user_id);
+  if (!trustor || !isUserEnabled(trustor, identity.config)) return null;
+  const trustorDomain = await findDomain(db, trustor.domain_id);
+  if (!trustorDomain || trustorDomain.enabled !== 1) return null;
+  const ids = await trustTokenRoleIds(db, trust);
+  if (!ids) return null;
+  const byId = await rolesByIds(db, ids);
+  const roles = ids.map((id) => byId.get(id)!).filter(Boolean).sort((a, b) => a.name.localeCompare(b.name));
+  return { trust, trustor, trustorDomain, roles };
 }
 
 /** A token as valid now: signature, expiry, revocation, and the user, scope, roles and application
@@ -151,12 +185,19 @@ export async function validateToken(identity: Identity, id: string): Promise<Val
     vt.domain = await findDomain(db, claims.domainId);
     if (!vt.domain || vt.domain.enabled !== 1) return null;
   }
+  if (claims.trustId) {
+    const grant = await trustGrant(identity, claims.trustId);
+    if (!grant || grant.trust.trustee_user_id !== user.id || grant.trust.project_id !== claims.projectId) return null;
+    Object.assign(vt, { trust: grant.trust, trustor: grant.trustor, trustorDomain: grant.trustorDomain });
+    vt.roles = grant.roles;
+  }
   const revoked = await isRevoked(db, {
     auditId: claims.auditIds[0]!,
-    userId: user.id,
+    userIds: [user.id, ...(vt.trustor ? [vt.trustor.id] : [])],
     issuedAt: claims.issuedAt,
     projectId: claims.projectId ?? null,
-    domainIds: [user.domain_id, vt.project?.domain_id, vt.domain?.id].filter((d): d is string => !!d),
+    domainIds: [user.domain_id, vt.project?.domain_id, vt.domain?.id, vt.trustor?.domain_id]
+      .filter((d): d is string => !!d),
   });
   if (revoked) return null;
   if (claims.appCredId) {
@@ -165,7 +206,7 @@ export async function validateToken(identity: Identity, id: string): Promise<Val
     const rules = (await accessRulesOf(db, [vt.appCred.id])).get(vt.appCred.id)!;
     if (rules.length) vt.accessRules = rules;
   }
-  vt.roles = await scopeRoles(identity, user.id, claims, claims.appCredId);
+  if (!vt.trust) vt.roles = await scopeRoles(identity, user.id, claims, claims.appCredId);
   const scoped = claims.projectId || claims.domainId || claims.system;
   if (scoped && vt.roles.length === 0) return null;
   return vt;
@@ -178,13 +219,14 @@ function ref(id: string, name: string) {
 /** The token as Keystone renders it, but for its catalog. */
 function tokenBody(vt: ValidatedToken): Record<string, unknown> {
   const c = vt.claims;
+  const { user, domain: userDomain } = actingUser(vt);
   const token: Record<string, unknown> = {
     methods: c.methods,
     user: {
-      domain: ref(vt.userDomain.id, vt.userDomain.name),
-      id: vt.user.id,
-      name: vt.user.name,
-      password_expires_at: vt.user.password_expires_at ? naiveMicro(vt.user.password_expires_at) : null,
+      domain: ref(userDomain.id, userDomain.name),
+      id: user.id,
+      name: user.name,
+      password_expires_at: user.password_expires_at ? naiveMicro(user.password_expires_at) : null,
     },
     audit_ids: c.auditIds,
     expires_at: isoMicro(c.expiresAt),
@@ -193,6 +235,12 @@ function tokenBody(vt: ValidatedToken): Record<string, unknown> {
   if (vt.project) {
     token.project = { domain: ref(vt.projectDomain!.id, vt.projectDomain!.name), id: vt.project.id, name: vt.project.name };
     token.is_domain = false;
+  }
+  if (vt.trust) {
+    token['OS-TRUST:trust'] = {
+      id: vt.trust.id, trustor_user: { id: vt.trust.trustor_user_id }, trustee_user: { id: vt.trust.trustee_user_id },
+      impersonation: vt.trust.impersonation === 1,
+    };
   }
   if (vt.domain) token.domain = ref(vt.domain.id, vt.domain.name);
   if (c.system) token.system = { all: true };
@@ -211,7 +259,9 @@ export async function renderToken(identity: Identity, vt: ValidatedToken, opts: 
   Promise<{ token: Record<string, unknown> }> {
   const token = tokenBody(vt);
   if (opts.catalog && token.roles) {
-    token.catalog = await buildCatalog(identity.db, { projectId: vt.project?.id ?? null, userId: vt.user.id });
+    // A trust-scoped token's catalog is the trustor's, as in Keystone.
+    const userId = vt.trustor?.id ?? vt.user.id;
+    token.catalog = await buildCatalog(identity.db, { projectId: vt.project?.id ?? null, userId });
   }
   return { token };
 }
@@ -219,7 +269,7 @@ export async function renderToken(identity: Identity, vt: ValidatedToken, opts: 
 /** The request context (keystonemiddleware's view of the caller) a validated token gives. */
 export function contextOf(vt: ValidatedToken): RequestContext {
   return {
-    userId: vt.user.id,
+    userId: actingUser(vt).user.id,
     projectId: vt.project?.id ?? null,
     domainId: vt.domain?.id ?? null,
     systemScope: vt.claims.system ? 'all' : null,
