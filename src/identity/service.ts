@@ -9,7 +9,7 @@ import { unauthorized } from './errors.js';
 import { accessRulesAllow, servicePath } from '../common/http/access_rules.js';
 import { baseUrl } from './http.js';
 import { contextOf, validateToken } from './token/model.js';
-import { setCaller, withHead } from './api/common.js';
+import { normalizePath, setCaller, withHead, withTrailingSlash } from './api/common.js';
 import { discoveryRoutes } from './api/discovery.js';
 import { authRoutes } from './api/auth.js';
 import { domainRoutes } from './api/domains.js';
@@ -30,7 +30,7 @@ import { credentialRoutes } from './api/credentials.js';
 import { trustRoutes } from './api/trusts.js';
 
 export function identityRoutes(identity: Identity): RouteTable {
-  return withHead({
+  return withTrailingSlash(withHead({
     ...discoveryRoutes(),
     ...authRoutes(identity),
     ...domainRoutes(identity),
@@ -49,7 +49,7 @@ export function identityRoutes(identity: Identity): RouteTable {
     ...accessRuleRoutes(identity),
     ...credentialRoutes(identity),
     ...trustRoutes(identity),
-  });
+  }));
 }
 
 /** Keystone's error body: {"error": {"code", "message", "title"}}. */
@@ -74,7 +74,7 @@ export function identityAuthenticator(identity: Identity): Authenticator {
     if (!token) throw unauthorized();
     const vt = await validateToken(identity, token);
     if (!vt) throw unauthorized();
-    const request = { method: req.method, path: servicePath(req.url, req.scriptName), serviceType: 'identity' };
+    const request = { method: req.method, path: normalizePath(servicePath(req.url, req.scriptName)), serviceType: 'identity' };
     if (!accessRulesAllow(vt.accessRules, { ...request, hasServiceToken: false })) throw unauthorized();
     setCaller(req, vt);
     return contextOf(vt);
@@ -89,7 +89,7 @@ const PUBLIC = new Set(['GET /', 'HEAD /', 'GET /v3', 'HEAD /v3', 'GET /v3/', 'H
 export function identityPlugin(identity: Identity) {
   return servicePlugin({
     name: 'identity',
-    publicPaths: (path, method) => PUBLIC.has(`${method} ${path}`),
+    publicPaths: (path, method) => PUBLIC.has(`${method} ${path}`) || PUBLIC.has(`${method} ${normalizePath(path)}`),
     authenticate: identityAuthenticator(identity),
     formatError: formatKeystoneError,
     routes: identityRoutes(identity),

@@ -37,6 +37,17 @@ describe('version discovery', () => {
     expect(r.body.version.links[0].href).toBe('https://cloud.example/identity/v3/');
   });
 
+  it('takes a trailing slash on any path, as Keystone (its url_normalize)', async () => {
+    const users = await t.call('GET', '/v3/users/');
+    expect(users.status).toBe(200);
+    expect(users.body.users.map((u: { name: string }) => u.name)).toContain('admin');
+    expect((await t.call('GET', `/v3/users/${t.boot.adminUserId}/`)).body.user.name).toBe('admin');
+    const tok = await t.call('POST', '/v3/auth/tokens/', { auth: { identity: { methods: ['password'],
+      password: { user: { id: t.boot.adminUserId, password: 'admin-secret' } } } } }, NONE);
+    expect(tok.status).toBe(201);
+    expect((await t.call('GET', '/v3/users/', undefined, NONE)).status).toBe(401);
+  });
+
   it('answers unknown paths and methods in Keystone\'s error format', async () => {
     const missing = await t.call('GET', '/v3/nothing-here');
     expect(missing.status).toBe(404);

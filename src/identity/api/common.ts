@@ -1,5 +1,6 @@
 // What the identity route modules share: policy checks with Keystone-shaped targets, the caller's
-// validated token, and HEAD for every GET (Keystone, on Flask, answers HEAD wherever it answers GET).
+// validated token, HEAD for every GET (Keystone, on Flask, answers HEAD wherever it answers GET)
+// and a trailing slash for every path.
 import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
@@ -37,4 +38,19 @@ export function withHead(routes: RouteTable): RouteTable {
     out[path] = methods.GET && !methods.HEAD ? { ...methods, HEAD: methods.GET } : methods;
   }
   return out;
+}
+
+/** Keystone strips a trailing slash from every path (its url_normalize middleware), and clients
+ * rely on it (tempest lists trusts at OS-TRUST/trusts/): each route answers with one too. */
+export function withTrailingSlash(routes: RouteTable): RouteTable {
+  const out: RouteTable = { ...routes };
+  for (const [path, methods] of Object.entries(routes)) {
+    if (!path.endsWith('/') && !(`${path}/` in out)) out[`${path}/`] = methods;
+  }
+  return out;
+}
+
+/** A path as Keystone routes it: without a trailing slash. */
+export function normalizePath(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') || '/' : path;
 }
