@@ -42,15 +42,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== concord up on port $PORT (workspace $WORK)"
-rm -rf "$WORK/data"
 # Keystone's [security_compliance] as tempest.conf describes it below (the identity tests check
 # lockout and password history against these numbers).
 LOCKOUT_ATTEMPTS=2 LOCKOUT_DURATION=5 UNIQUE_PASSWORDS=2
-CONCORD_SECURITY_COMPLIANCE__LOCKOUT_FAILURE_ATTEMPTS=$LOCKOUT_ATTEMPTS \
-CONCORD_SECURITY_COMPLIANCE__LOCKOUT_DURATION=$LOCKOUT_DURATION \
-CONCORD_SECURITY_COMPLIANCE__UNIQUE_LAST_PASSWORD_COUNT=$UNIQUE_PASSWORDS \
-bin/concord.js up --data-dir "$WORK/data" --port "$PORT" --host 127.0.0.1 >"$WORK/concord.log" 2>&1 &
+# This run's configuration. The image tests' web-download source is the local HTTP server below, on
+# the loopback and an unprivileged port, which the production defaults of [import_filtering_opts]
+# refuse: for this cloud only, the loopback leaves the disallowed hosts (the others stay) and that
+# port joins the allowed ones (any host stays allowed, as tests also import from names that do
+# not resolve and expect the import, not the request, to fail).
+cat >"$WORK/concord.conf" <<EOF
+[import_filtering_opts]
+disallowed_hosts = 0.0.0.0/8, ::, 169.254.0.0/16, fe80::/10
+allowed_ports = 80, 443, $IMAGE_PORT
+
+[security_compliance]
+lockout_failure_attempts = $LOCKOUT_ATTEMPTS
+lockout_duration = $LOCKOUT_DURATION
+unique_last_password_count = $UNIQUE_PASSWORDS
+EOF
+
+echo "== concord up on port $PORT (workspace $WORK)"
+rm -rf "$WORK/data"
+bin/concord.js up --data-dir "$WORK/data" --config "$WORK/concord.conf" --port "$PORT" --host 127.0.0.1 \
+  >"$WORK/concord.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 150); do
   curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && break
