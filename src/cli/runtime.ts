@@ -1,10 +1,12 @@
-// What `concord up` and `concord serve` both start from: the data directory, the configuration
+// What `concord up` and `concord serve` both start from: the data directory (private), the configuration
 // file (explicit, or DATA_DIR/concord.conf when present) and the directory relative paths in it
 // (policy_file) are resolved against.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../common/config.js';
+import { ensurePrivateDir } from '../common/private_files.js';
 
 export interface Runtime {
   dataDir: string;
@@ -12,12 +14,14 @@ export interface Runtime {
   configFile?: string;
   configDir: string;
   config: Config;
+  /** True when the data directory was open to other users and this start closed it. */
+  madePrivate: boolean;
 }
 
 export function resolveRuntime(opts: { dataDir: string; config?: string }, overrides: Partial<Config> = {},
   env: NodeJS.ProcessEnv = process.env): Runtime {
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  const madePrivate = ensurePrivateDir(dataDir);
   const inDataDir = join(dataDir, 'concord.conf');
   const configFile = opts.config ? resolve(opts.config) : existsSync(inDataDir) ? inDataDir : undefined;
   if (configFile && !existsSync(configFile)) throw new Error(`configuration file not found: ${configFile}`);
@@ -26,7 +30,16 @@ export function resolveRuntime(opts: { dataDir: string; config?: string }, overr
     ...(configFile ? { configFile } : {}),
     configDir: configFile ? dirname(configFile) : dataDir,
     config: loadConfig(configFile, env, overrides),
+    madePrivate,
   };
+}
+
+/** Says so when this start closed a data directory that other users could read. */
+export function reportPrivacy(runtime: Runtime, log: Logger): void {
+  if (runtime.madePrivate) {
+    log.warn({ dataDir: runtime.dataDir }, 'the data directory was readable by other users: it and everything in it '
+      + 'is now private to its owner (directories 0700, files 0600)');
+  }
 }
 
 export function parsePort(raw: string): number {

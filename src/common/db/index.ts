@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { ensurePrivateFile } from '../private_files.js';
 import {
   Kysely, SqliteDialect, PostgresDialect, Migrator, sql, type Migration, type RawBuilder, type SqlBool,
   type Transaction,
@@ -31,7 +32,14 @@ export function openDatabase<DB>(url: string): Database<DB> {
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
   const file = url.replace(/^sqlite:\/\//, '');
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    // A directory made for the database is private; an existing one is left as it is: a database
+    // named by URL may live in a directory shared with others (the data directory is made private
+    // as a whole by the CLI).
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // Private before SQLite opens it: its -wal and -shm files take the database file's mode.
+    ensurePrivateFile(file, [`${file}-wal`, `${file}-shm`]);
+  }
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

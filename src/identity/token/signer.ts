@@ -49,11 +49,13 @@ export class TokenSigner extends TokenVerifier {
     const privFile = join(privateDir, 'private.pem');
     if (!existsSync(privFile)) {
       mkdirSync(privateDir, { recursive: true, mode: 0o700 });
-      mkdirSync(publicDir, { recursive: true });
+      // Public keys are no secret, but what concord keeps is its owner's alone (they copy them on).
+      mkdirSync(publicDir, { recursive: true, mode: 0o700 });
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
       try {
         writeFileSync(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-        writeFileSync(join(publicDir, `${keyId(publicKey)}.pem`), publicKey.export({ type: 'spki', format: 'pem' }));
+        writeFileSync(join(publicDir, `${keyId(publicKey)}.pem`), publicKey.export({ type: 'spki', format: 'pem' }),
+          { mode: 0o600 });
       } catch (e) {
         // Another process sharing the repository created its key first: use that one.
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

@@ -4,11 +4,12 @@
 // so a reader never sees half an image and a failed upload leaves nothing behind. (A process killed
 // mid-upload leaves its partial file: the upload lease names it, see uploads.ts and recovery.ts.)
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ensurePrivateDir } from '../../common/private_files.js';
 
 export interface StoredData {
   size: number;
@@ -83,8 +84,9 @@ class Meter extends Transform {
 }
 
 export class FilesystemStore {
+  /** Image data is private to the image service: the directory 0700, each file 0600. */
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    ensurePrivateDir(dir);
   }
 
   /** Where an image's data lives. Image ids are UUIDs (checked on create), safe as file names. */
@@ -102,7 +104,7 @@ export class FilesystemStore {
   async write(id: string, source: Readable, limit: number, opts: WriteOptions = {}): Promise<StoredData> {
     const partial = join(this.dir, opts.partial ?? this.partialName(id));
     const meter = new Meter(limit, opts.progress);
-    const written = pipeline(meter, createWriteStream(partial, { flags: 'wx', mode: 0o640 }));
+    const written = pipeline(meter, createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
     source.once('error', (e) => meter.destroy(new DataStreamError(e.message)));
     source.once('close', () => {
       if (!source.readableEnded) meter.destroy(new DataStreamError('the data stream ended early'));
