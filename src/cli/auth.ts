@@ -1,7 +1,9 @@
 // How `concord serve SERVICE` authenticates requests: keystone (tokens validated by an identity
 // service over HTTP, as keystonemiddleware does) or noauth2 (upstream's test mode, for the
-// conformance suites and benchmarks). Unless told, keystone when [keystone_authtoken] auth_url
-// says where identity is, and noauth2 with a warning otherwise.
+// conformance suites and benchmarks). Fails closed: keystone when [keystone_authtoken] auth_url
+// says where identity is; noauth2, which believes whatever token it is given, only when asked for,
+// and only on a loopback address unless the operator insists.
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
 import { noauth2, type Authenticator } from '../common/http/auth.js';
@@ -11,18 +13,38 @@ import { loadPublicKeys, TokenVerifier } from '../identity/token/signer.js';
 export const AUTH_STRATEGIES = ['keystone', 'noauth2'] as const;
 export type AuthStrategy = (typeof AUTH_STRATEGIES)[number];
 
-export function chooseAuthStrategy(config: Config, log: Logger): AuthStrategy {
+/** The flag that lets noauth2 serve on an address other machines can reach. */
+export const NOAUTH_ANY_HOST_FLAG = '--insecure-noauth-any-host';
+
+/** Whether only this machine can connect to `host`. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  return h === '::1' || /^::ffff:127\./.test(h);
+}
+
+export function chooseAuthStrategy(config: Config, o: { host: string; anyHost: boolean; log: Logger }): AuthStrategy {
   const asked = config.authStrategy;
-  if (asked !== '') {
-    if (!(AUTH_STRATEGIES as readonly string[]).includes(asked)) {
-      throw new Error(`auth strategy ${asked} is unknown (use one of: ${AUTH_STRATEGIES.join(', ')})`);
-    }
-    return asked as AuthStrategy;
+  if (asked === '') {
+    if (config.keystoneAuthUrl) return 'keystone';
+    throw new Error('nothing to validate tokens with: set [keystone_authtoken] auth_url (and the service user\'s '
+      + 'username and password) to use an identity service, or pass --auth-strategy noauth2 for the test mode '
+      + 'that trusts any token');
   }
-  if (config.keystoneAuthUrl) return 'keystone';
-  log.warn('[keystone_authtoken] auth_url is not set: serving with auth_strategy noauth2, which trusts '
-    + 'any token (test mode); set auth_url, or pass --auth-strategy noauth2 to say this is meant');
-  return 'noauth2';
+  if (!(AUTH_STRATEGIES as readonly string[]).includes(asked)) {
+    throw new Error(`auth strategy ${asked} is unknown (use one of: ${AUTH_STRATEGIES.join(', ')})`);
+  }
+  if (asked === 'noauth2' && !isLoopback(o.host)) {
+    if (!o.anyHost) {
+      throw new Error(`auth strategy noauth2 trusts any token, so it serves only on a loopback address (--host `
+        + `127.0.0.1 or ::1), not on ${o.host}; use keystone ([keystone_authtoken] auth_url), or pass `
+        + `${NOAUTH_ANY_HOST_FLAG} if everyone who can reach ${o.host} may be admin`);
+    }
+    o.log.warn({ host: o.host }, `auth strategy noauth2 on ${o.host} (${NOAUTH_ANY_HOST_FLAG}): whoever reaches `
+      + 'this address is whoever their token says, admin included');
+  }
+  return asked as AuthStrategy;
 }
 
 /** How `concord serve` authenticates a service's requests; `serviceType` is its catalog type,

@@ -24,6 +24,10 @@ program.command('up')
   .option('--data-dir <dir>', 'where the cloud keeps its state: databases, token keys, image data, '
     + 'credentials.json, clouds.yaml (reused by the next start)', './data')
   .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
+  .option('--database-url <url>', 'one database for every service, each in its own tables: '
+    + 'postgresql://user@host/db, or a SQLite file; overrides [database] connection and the services\' '
+    + '[identity_database], [placement_database] and [image_database] connection. Default: those options, '
+    + 'else a SQLite file per service in the data dir')
   .addHelpText('after', `
 On every start: identity is bootstrapped (idempotently): domain Default, roles admin > member >
 reader and service, user admin (admin on project admin and on the system), a service user per
@@ -45,11 +49,14 @@ program.command('serve')
   .option('--data-dir <dir>', 'where the service keeps its state (SQLite databases)', './data')
   .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
   .option('--database-url <url>', 'postgresql://user@host/db, or a SQLite file; default: the service\'s '
-    + '[placement_database], [identity_database] or [image_database] connection, else SQLite in the data dir')
+    + '[placement_database], [identity_database] or [image_database] connection, else [database] connection, '
+    + 'else SQLite in the data dir')
   .option('--auth-strategy <strategy>', 'keystone: validate X-Auth-Token with the identity service at '
     + '[keystone_authtoken] auth_url, as its service user (username, password, project_name); noauth2: '
-    + 'trust the token "USER[:PROJECT]" (upstream\'s test mode). Default: [api] auth_strategy, else '
-    + 'keystone when auth_url is set, else noauth2 (with a warning)')
+    + 'trust the token "USER[:PROJECT]" (upstream\'s test mode; loopback addresses only). Default: '
+    + '[api] auth_strategy, else keystone when auth_url is set (without it, serve refuses to start)')
+  .option('--insecure-noauth-any-host', 'let noauth2 serve on a non-loopback --host, where anyone who can '
+    + 'connect is whoever their token says, admin included')
   .addHelpText('after', `
 Scale-out: \`serve identity\` bootstraps admin, demo and the services' users (passwords in
 DATA_DIR/credentials.json) and catalogs itself; run the other services with [keystone_authtoken]

@@ -12,7 +12,7 @@ import { placementEnforcer, placementPolicyMode } from '../placement/policies.js
 import { testTimeShift } from '../placement/index/clock.js';
 import { chooseAuthStrategy, serviceAuthenticator } from './auth.js';
 import { loadCredentials } from './credentials.js';
-import { parsePort, publicBase, resolveRuntime, type Runtime } from './runtime.js';
+import { parsePort, publicBase, reportPrivacy, resolveRuntime, type Runtime } from './runtime.js';
 import { imageModule, placementModule, SERVICES } from './services.js';
 import { stopOnSignals } from './shutdown.js';
 
@@ -23,6 +23,7 @@ export interface ServeOptions {
   config?: string;
   databaseUrl?: string;
   authStrategy?: string;
+  insecureNoauthAnyHost?: boolean;
 }
 
 export const SERVABLE = ['placement', 'identity', 'image'] as const;
@@ -56,21 +57,32 @@ async function run(opts: ServeOptions, log: Logger, config: Config, served: Serv
   await app.listen({ port: parsePort(opts.port), host: opts.host });
 }
 
-/** The runtime with --database-url (for `databaseKey`) and --auth-strategy applied. */
-function runtimeOf(opts: ServeOptions, databaseKey: keyof Config, extra: Partial<Config> = {}): Runtime {
-  return resolveRuntime(opts, {
+/** The runtime with --database-url (for `databaseKey`) and --auth-strategy applied, and the
+ * service's logger. */
+function prepare(opts: ServeOptions, name: string, databaseKey: keyof Config, extra: Partial<Config> = {}):
+  Runtime & { log: Logger } {
+  const runtime = resolveRuntime(opts, {
     ...(opts.databaseUrl ? { [databaseKey]: opts.databaseUrl } : {}),
     ...(opts.authStrategy ? { authStrategy: opts.authStrategy } : {}),
     ...extra,
   });
+  const log = createLogger({ debug: runtime.config.debug, name });
+  reportPrivacy(runtime, log);
+  return { ...runtime, log };
+}
+
+/** How a service other than identity (of catalog type `serviceType`) authenticates requests, per
+ * --auth-strategy and --host. */
+function authenticatorOf(opts: ServeOptions, config: Config, log: Logger, serviceType: string) {
+  const strategy = chooseAuthStrategy(config, { host: opts.host, anyHost: opts.insecureNoauthAnyHost === true, log });
+  return serviceAuthenticator(config, strategy, serviceType);
 }
 
 async function servePlacement(opts: ServeOptions): Promise<void> {
   const policyMode = placementPolicyMode(process.env.PLACEMENT_POLICY_MODE);
-  const { config, dataDir, configDir } = runtimeOf(opts, 'placementDatabaseConnection',
+  const { config, dataDir, configDir, log } = prepare(opts, 'placement', 'placementDatabaseConnection',
     { ...policyMode.config, ...corsFromEnv(process.env) });
-  const log = createLogger({ debug: config.debug, name: 'placement' });
-  const authenticate = serviceAuthenticator(config, chooseAuthStrategy(config, log), placementModule.type);
+  const authenticate = authenticatorOf(opts, config, log, placementModule.type);
   const policy = placementEnforcer({ config, configDir, open: policyMode.open, log });
   const placement = await createPlacement({ config, dataDir, log, policy, timeShift: testTimeShift(process.env) });
   await run(opts, log, config, {
@@ -81,9 +93,8 @@ async function servePlacement(opts: ServeOptions): Promise<void> {
 
 /** Glance alone; tokens are validated by the identity service at [keystone_authtoken] auth_url. */
 async function serveImage(opts: ServeOptions): Promise<void> {
-  const { config, dataDir, configDir } = runtimeOf(opts, 'imageDatabaseConnection');
-  const log = createLogger({ debug: config.debug, name: 'glance' });
-  const authenticate = serviceAuthenticator(config, chooseAuthStrategy(config, log), imageModule.type);
+  const { config, dataDir, configDir, log } = prepare(opts, 'glance', 'imageDatabaseConnection');
+  const authenticate = authenticatorOf(opts, config, log, imageModule.type);
   const image = await imageModule.start({ config, dataDir, configDir, log });
   await run(opts, log, config, {
     mount: async (app) => { await app.register(image.plugin(authenticate)); },
@@ -95,9 +106,10 @@ async function serveImage(opts: ServeOptions): Promise<void> {
  * per concord service, passwords in DATA_DIR/credentials.json), cataloguing only itself: the
  * operator catalogs the other services where they run (`openstack endpoint create`). */
 async function serveIdentity(opts: ServeOptions): Promise<void> {
-  if (opts.authStrategy) throw new Error('identity validates its own tokens: --auth-strategy does not apply');
-  const { config, dataDir, configDir } = runtimeOf(opts, 'identityDatabaseConnection');
-  const log = createLogger({ debug: config.debug, name: 'keystone' });
+  if (opts.authStrategy || opts.insecureNoauthAnyHost) {
+    throw new Error('identity validates its own tokens: --auth-strategy does not apply');
+  }
+  const { config, dataDir, configDir, log } = prepare(opts, 'keystone', 'identityDatabaseConnection');
   // Loaded here rather than at the top, so that `serve placement` starts without identity's modules.
   const { bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin } = await import('../identity/index.js');
   const credentials = loadCredentials(dataDir, config.adminPassword);

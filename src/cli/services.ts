@@ -38,6 +38,8 @@ export interface ServiceModule {
   type: string;
   /** Where the service is mounted and catalogued, relative to the cloud's base URL. */
   path: string;
+  /** The service's own database option ([placement_database] connection ...). */
+  databaseOption: keyof Config;
   start(env: ServiceEnv): Promise<StartedService>;
 }
 
@@ -45,6 +47,7 @@ export const placementModule: ServiceModule = {
   name: 'placement',
   type: 'placement',
   path: '/placement',
+  databaseOption: 'placementDatabaseConnection',
   async start(env) {
     const policy = placementEnforcer({ config: env.config, configDir: env.configDir, log: env.log });
     const placement = await createPlacement({ ...env, policy });
@@ -56,6 +59,7 @@ export const imageModule: ServiceModule = {
   name: 'glance',
   type: 'image',
   path: '/image',
+  databaseOption: 'imageDatabaseConnection',
   async start(env) {
     const policy = imageEnforcer({ config: env.config, configDir: env.configDir, log: env.log });
     const image = await createImage({ ...env, policy });

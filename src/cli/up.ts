@@ -1,11 +1,13 @@
 // `concord up`: the whole cloud in one process, on one port, at DevStack-style paths.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { buildCloud, type AllInOne } from './cloud.js';
 import { cloudsYaml, writeCloudsYaml, type WrittenClouds } from './clouds.js';
 import { CREDENTIALS_FILE } from './credentials.js';
-import { parsePort, publicBase, resolveRuntime } from './runtime.js';
+import { parsePort, publicBase, reportPrivacy, resolveRuntime } from './runtime.js';
+import { SERVICES } from './services.js';
 import { stopOnSignals } from './shutdown.js';
 
 export interface UpOptions {
@@ -13,6 +15,16 @@ export interface UpOptions {
   host: string;
   dataDir: string;
   config?: string;
+  databaseUrl?: string;
+}
+
+/** --database-url: one database for identity and every other service, each in its own tables;
+ * it overrides [database] connection and the services' own database options. */
+function databaseOverrides(url: string | undefined): Partial<Config> {
+  if (!url) return {};
+  const options: (keyof Config)[] = ['databaseConnection', 'identityDatabaseConnection',
+    ...SERVICES.map((m) => m.databaseOption)];
+  return Object.fromEntries(options.map((o) => [o, url]));
 }
 
 /** What the user is told once the cloud is up. The generated admin password is shown only on the
@@ -40,8 +52,9 @@ export function upBanner(cloud: Pick<AllInOne, 'catalog' | 'credentials'>, o: {
 
 export async function up(opts: UpOptions): Promise<void> {
   const port = parsePort(opts.port);
-  const runtime = resolveRuntime(opts);
+  const runtime = resolveRuntime(opts, databaseOverrides(opts.databaseUrl));
   const log = createLogger({ debug: runtime.config.debug });
+  reportPrivacy(runtime, log);
   const cloud = await buildCloud({
     runtime, log, publicBase: publicBase(runtime.config.publicEndpoint, opts.host, port),
   });

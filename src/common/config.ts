@@ -18,13 +18,18 @@ function opt<T>(section: string, name: string, type: OptionType, def: T, help: s
 
 export const OPTIONS = {
   databaseConnection: opt<string>('database', 'connection', 'string', '',
-    'Database URL (postgresql://... or sqlite:///path). Empty: SQLite in the data directory.'),
+    'Database URL (postgresql://... or sqlite:///path) of every service without its own '
+    + '([identity_database], [placement_database], [image_database] connection, which take precedence); '
+    + 'each service keeps its own tables, so one database can hold them all. `--database-url` overrides '
+    + 'these options (`up`: for every service; `serve`: for the one served). Empty: a SQLite file per '
+    + 'service in the data directory.'),
   placementDatabaseConnection: opt<string>('placement_database', 'connection', 'string', '',
     'Placement database URL; defaults to [database] connection.'),
   authStrategy: opt<string>('api', 'auth_strategy', 'string', '',
     'How `concord serve` authenticates requests: keystone, or noauth2 (test mode: token USER[:PROJECT], '
-    + 'no password). Empty: keystone when [keystone_authtoken] auth_url is set, else noauth2. '
-    + '`concord up` always uses its own identity service.'),
+    + 'no password; served on loopback addresses only unless --insecure-noauth-any-host). Empty: keystone '
+    + 'when [keystone_authtoken] auth_url is set; without it `serve` refuses to start. `concord up` always '
+    + 'uses its own identity service.'),
   randomizeAllocationCandidates: opt<boolean>('placement', 'randomize_allocation_candidates', 'bool', false,
     'Shuffle allocation candidates before applying limit, to spread concurrent schedulers.'),
   incompleteConsumerProjectId: opt<string>('placement', 'incomplete_consumer_project_id', 'string',

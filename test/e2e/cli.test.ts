@@ -2,13 +2,30 @@
 // own clouds.yaml left alone, --config), serve placement with either auth strategy, serve identity
 // and image as separate processes (scale-out), --help.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { BIN, freePort, startCloud, type Cloud } from '../helpers/cloud.js';
+import { postgresUnavailable, startPostgres } from '../helpers/postgres.js';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `concord-cli-${name}-`));
+const skipPg = postgresUnavailable();
+
+/** What under `dir` others could read or enter ("path mode"); empty when it is all private. */
+function privacyOf(dir: string): string[] {
+  const open: string[] = [];
+  const visit = (p: string) => {
+    const st = lstatSync(p);
+    if (st.mode & 0o077) open.push(`${p} ${(st.mode & 0o777).toString(8)}`);
+    if (st.isDirectory()) for (const e of readdirSync(p)) visit(join(p, e));
+  };
+  visit(dir);
+  return open;
+}
 
 async function login(base: string, user: string, password: string, project: string): Promise<string> {
   const res = await fetch(`${base}/identity/v3/auth/tokens`, {
@@ -69,8 +86,19 @@ describe('concord up', () => {
       const password = first.credentials.admin_password;
       const token = await login(first.base, 'admin', password, 'admin');
       expect(await first.stop()).toBe(0);
+      // Everything the cloud keeps is its owner's alone; a data dir from before that rule is
+      // closed at the next start.
+      expect(privacyOf(dataDir)).toEqual([]);
+      expect(readdirSync(join(dataDir, 'images'))).toHaveLength(1);
+      for (const f of ['identity.sqlite', 'placement.sqlite', 'image.sqlite', 'images']) {
+        chmodSync(join(dataDir, f), 0o644 | (f === 'images' ? 0o111 : 0));
+      }
+      for (const f of readdirSync(join(dataDir, 'images'))) chmodSync(join(dataDir, 'images', f), 0o644);
+      chmodSync(dataDir, 0o755);
 
       const second = await startCloud({ dataDir, home });
+      expect(privacyOf(dataDir)).toEqual([]);
+      expect(second.log()).toMatch(/"level":40.*the data directory was readable by other users/);
       expect(second.credentials.admin_password).toBe(password);
       const res = await fetch(`${second.base}/placement/resource_providers`, { headers: { 'x-auth-token': token } });
       expect(res.status).toBe(200);
@@ -108,6 +136,42 @@ describe('concord up', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60000);
+
+  it.skipIf(skipPg)('keeps every service in the one database of --database-url', async () => {
+    const cluster = await startPostgres();
+    try {
+      const url = await cluster.createDatabase('cloud');
+      const c = await startCloud({ extraArgs: ['--database-url', url] });
+      try {
+        const admin = await login(c.base, 'admin', c.credentials.admin_password, 'admin');
+        const created = await fetch(`${c.base}/placement/resource_providers`, {
+          method: 'POST', headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'hv1' }),
+        });
+        expect(created.status).toBe(201);
+        const images = await (await fetch(`${c.base}/image/v2/images`, { headers: { 'x-auth-token': admin } })).json();
+        expect(images.images.map((i: { name: string }) => i.name)).toEqual(['cirros-0.6.2-x86_64-disk']);
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          const tables = (await client.query(`SELECT table_name FROM information_schema.tables
+            WHERE table_schema = 'public'`)).rows.map((r: { table_name: string }) => r.table_name);
+          expect(tables).toEqual(expect.arrayContaining(['identity_migrations', 'user', 'placement_migrations',
+            'resource_providers', 'image_migrations', 'images']));
+          const rps = await client.query('SELECT name FROM resource_providers');
+          expect(rps.rows).toEqual([{ name: 'hv1' }]);
+        } finally {
+          await client.end();
+        }
+        expect(readdirSync(c.dataDir).filter((f) => f.includes('.sqlite'))).toEqual([]);
+      } finally {
+        await c.stop();
+        c.cleanup();
+      }
+    } finally {
+      cluster.stop();
+    }
+  }, 90000);
 
   it('refuses a bad port or a missing configuration file with a one-line error', () => {
     for (const [args, message] of [
@@ -155,19 +219,35 @@ describe('concord serve placement', () => {
     expect(c.log()).not.toContain(c.credentials.service_password);
   });
 
-  it('falls back to noauth2 with a warning without auth_url, and keeps --auth-strategy noauth2', async () => {
-    const bare = await servePlacement([]);
+  it('refuses to start without a way to validate tokens, and serves noauth2 when asked, on loopback', async () => {
+    for (const service of ['placement', 'image']) {
+      const bare = await serveService(service, []);
+      expect(await bare.stop()).toBe(1);
+      expect(bare.log()).toContain('concord: nothing to validate tokens with: set [keystone_authtoken] auth_url');
+      expect(bare.log()).toContain('pass --auth-strategy noauth2');
+    }
     const forced = await servePlacement(['--config', conf, '--auth-strategy', 'noauth2']);
     try {
-      for (const p of [bare, forced]) {
-        expect((await p.get('/resource_providers', 'admin')).status).toBe(200);
-        expect((await p.get('/resource_providers')).status).toBe(401);
-      }
-      expect(bare.log()).toMatch(/"level":40.*auth_url is not set: serving with auth_strategy noauth2/);
+      expect((await forced.get('/resource_providers', 'admin')).status).toBe(200);
+      expect((await forced.get('/resource_providers')).status).toBe(401);
       expect(forced.log()).not.toMatch(/"level":40/);
     } finally {
-      await bare.stop();
       await forced.stop();
+    }
+  });
+
+  it('serves noauth2 on an address others can reach only when forced to', async () => {
+    const exposed = await servePlacement(['--auth-strategy', 'noauth2', '--host', '0.0.0.0']);
+    expect(await exposed.stop()).toBe(1);
+    expect(exposed.log()).toContain('auth strategy noauth2 trusts any token, so it serves only on a loopback '
+      + 'address (--host 127.0.0.1 or ::1), not on 0.0.0.0');
+    expect(exposed.log()).toContain('pass --insecure-noauth-any-host');
+    const insisted = await servePlacement(['--auth-strategy', 'noauth2', '--host', '0.0.0.0', '--insecure-noauth-any-host']);
+    try {
+      expect((await insisted.get('/resource_providers', 'admin')).status).toBe(200);
+      expect(insisted.log()).toMatch(/"level":40.*auth strategy noauth2 on 0\.0\.0\.0 \(--insecure-noauth-any-host\)/);
+    } finally {
+      await insisted.stop();
     }
   });
 
@@ -243,9 +323,10 @@ describe('concord --help', () => {
     expect(top).toMatch(/serve \[options\] <service>/);
     expect(top).toMatch(/CONCORD_<SECTION>__<NAME>/);
     const up = help('help', 'up');
-    for (const o of ['--port', '--host', '--data-dir', '--config', 'clouds.yaml', 'admin_password', 'Ctrl-C']) expect(up).toContain(o);
+    for (const o of ['--port', '--host', '--data-dir', '--config', '--database-url', 'clouds.yaml', 'admin_password',
+      'Ctrl-C']) expect(up).toContain(o);
     const serve = help('help', 'serve');
     for (const o of ['--port', '--host', '--data-dir', '--config', '--database-url', '--auth-strategy', 'noauth2',
-      'PLACEMENT_POLICY_MODE']) expect(serve).toContain(o);
+      '--insecure-noauth-any-host', 'PLACEMENT_POLICY_MODE']) expect(serve).toContain(o);
   });
 });
