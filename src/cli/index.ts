@@ -36,8 +36,11 @@ image registers a public test image (cirros-0.6.2-x86_64-disk).
 The admin password is [DEFAULT] admin_password when set, otherwise generated on the first start and
 kept with the other passwords in DATA_DIR/credentials.json (mode 0600); a generated password is shown
 once, on a terminal. clouds.yaml (clouds "concord" = admin, "concord-demo" = demo) is written to
-DATA_DIR and, unless one exists, to ~/.config/openstack/, so that this works:
+DATA_DIR and into ~/.config/openstack/clouds.yaml, so that this works:
   openstack --os-cloud concord token issue
+Both are brought up to date at every start (new passwords after a reset, a new port); in your own
+clouds.yaml only the clouds concord wrote (marked concord_data_dir) are changed: other clouds and
+comments stay, and a cloud named concord that you wrote leaves the file alone.
 Ctrl-C (or SIGTERM) stops the server, then closes the databases.`)
   .action(async (opts) => { await (await import('./up.js')).up(opts); });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { buildCloud, type AllInOne } from './cloud.js';
-import { cloudsYaml, writeCloudsYaml, type WrittenClouds } from './clouds.js';
+import { concordClouds, writeCloudsYaml, type WrittenClouds } from './clouds.js';
 import { CREDENTIALS_FILE } from './credentials.js';
 import { parsePort, publicBase, reportPrivacy, resolveRuntime } from './runtime.js';
 import { SERVICES } from './services.js';
@@ -37,9 +37,9 @@ export function upBanner(cloud: Pick<AllInOne, 'catalog' | 'credentials'>, o: {
   for (const c of cloud.catalog) lines.push(`  ${c.type.padEnd(width)}${c.url}`);
   lines.push(`  data dir${' '.repeat(Math.max(1, width - 8))}${o.dataDir}`, '',
     `clouds.yaml: ${o.clouds.dataFile} (clouds: concord = admin, concord-demo = demo member)`);
-  const cloudFlag = o.clouds.userWritten ? '' : ` (export OS_CLIENT_CONFIG_FILE=${o.clouds.dataFile})`;
   lines.push(o.clouds.userWritten ? `         and ${o.clouds.userFile}`
-    : `         ${o.clouds.userFile} exists and was left alone${cloudFlag}`);
+    : `         ${o.clouds.userFile} was left alone: ${o.clouds.reason} `
+      + `(export OS_CLIENT_CONFIG_FILE=${o.clouds.dataFile})`);
   const secrets = join(o.dataDir, CREDENTIALS_FILE);
   if (cloud.credentials.adminPasswordGenerated && o.tty) {
     lines.push(`admin password: ${cloud.credentials.adminPassword} (shown once; kept in ${secrets})`);
@@ -67,7 +67,7 @@ export async function up(opts: UpOptions): Promise<void> {
   }
   const demo = { username: 'demo', password: cloud.credentials.demoPassword, project: 'demo' };
   const admin = { username: 'admin', password: cloud.credentials.adminPassword, project: 'admin' };
-  const clouds = writeCloudsYaml(runtime.dataDir, homedir(), cloudsYaml(cloud.authUrl, { admin, demo }));
+  const clouds = writeCloudsYaml(runtime.dataDir, homedir(), concordClouds(cloud.authUrl, runtime.dataDir, { admin, demo }));
   process.stdout.write(upBanner(cloud, {
     // Since the process started, module loading included: what the user waited for.
     ms: Math.round(performance.now()), dataDir: runtime.dataDir, clouds, tty: process.stdout.isTTY === true,

@@ -1,11 +1,11 @@
 // The pieces of `concord up` that decide what is written where and what the user is told.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { loadCredentials } from '../../src/cli/credentials.js';
-import { cloudsYaml, writeCloudsYaml } from '../../src/cli/clouds.js';
+import { concordClouds, writeCloudsYaml } from '../../src/cli/clouds.js';
 import { upBanner } from '../../src/cli/up.js';
 import { publicBase } from '../../src/cli/runtime.js';
 
@@ -44,30 +44,84 @@ describe('clouds.yaml', () => {
     admin: { username: 'admin', password: 'a: "quoted" #', project: 'admin' },
     demo: { username: 'demo', password: 'd', project: 'demo' },
   };
+  const clouds = (url: string, admin = 'a') => concordClouds(url, '/data', { ...accounts, admin: { ...accounts.admin, password: admin } });
 
-  it('describes the admin and demo clouds with password auth', () => {
-    const doc = parse(cloudsYaml('http://h:1/identity', accounts));
+  it('describes the admin and demo clouds with password auth, marked as concord\'s', () => {
+    const doc = parse(stringify({ clouds: clouds('http://h:1/identity', 'a: "quoted" #') }));
     expect(doc.clouds.concord).toEqual({
       auth_type: 'password',
       auth: {
         auth_url: 'http://h:1/identity', username: 'admin', password: 'a: "quoted" #', project_name: 'admin',
         user_domain_name: 'Default', project_domain_name: 'Default',
       },
-      region_name: 'RegionOne', interface: 'public', identity_api_version: 3,
+      region_name: 'RegionOne', interface: 'public', identity_api_version: 3, concord_data_dir: '/data',
     });
     expect(doc.clouds['concord-demo'].auth).toMatchObject({ username: 'demo', project_name: 'demo' });
   });
 
-  it('is written to the data dir always, and to ~/.config/openstack only when absent', () => {
+  it('is written to the data dir and ~/.config/openstack, and kept current in both', () => {
     const data = tmp();
     const home = tmp();
-    const first = writeCloudsYaml(data, home, 'one');
+    const first = writeCloudsYaml(data, home, clouds('http://h:1/identity'));
     expect(first.userWritten).toBe(true);
     expect(statSync(first.userFile).mode & 0o777).toBe(0o600);
-    const second = writeCloudsYaml(data, home, 'two');
-    expect(second.userWritten).toBe(false);
-    expect(readFileSync(second.dataFile, 'utf8')).toBe('two');
-    expect(readFileSync(second.userFile, 'utf8')).toBe('one');
+    // A reset (new passwords) and another port.
+    const second = writeCloudsYaml(data, home, clouds('http://h:2/identity', 'new'));
+    expect(second.userWritten).toBe(true);
+    for (const file of [second.dataFile, second.userFile]) {
+      const doc = parse(readFileSync(file, 'utf8'));
+      expect(doc.clouds.concord.auth).toMatchObject({ auth_url: 'http://h:2/identity', password: 'new' });
+      expect(doc.clouds['concord-demo'].auth.auth_url).toBe('http://h:2/identity');
+    }
+  });
+
+  it('changes only concord\'s clouds in the user\'s own file, keeping the rest and its comments', () => {
+    const data = tmp();
+    const home = tmp();
+    const dir = join(home, '.config', 'openstack');
+    mkdirSync(dir, { recursive: true });
+    const mine = '# my clouds\nclouds:\n  prod:   # the real one\n    auth: {auth_url: "https://prod"}\n';
+    writeFileSync(join(dir, 'clouds.yaml'), mine);
+    const w = writeCloudsYaml(data, home, clouds('http://h:1/identity'));
+    expect(w.userWritten).toBe(true);
+    const text = readFileSync(w.userFile, 'utf8');
+    expect(text).toMatch(/^# my clouds\n/);
+    expect(text).toContain('# the real one');
+    const doc = parse(text);
+    expect(doc.clouds.prod).toEqual({ auth: { auth_url: 'https://prod' } });
+    expect(doc.clouds.concord.auth.auth_url).toBe('http://h:1/identity');
+    writeCloudsYaml(data, home, clouds('http://h:2/identity'));
+    const again = parse(readFileSync(w.userFile, 'utf8'));
+    expect(Object.keys(again.clouds)).toEqual(['prod', 'concord', 'concord-demo']);
+    expect(again.clouds.concord.auth.auth_url).toBe('http://h:2/identity');
+  });
+
+  it('leaves the user\'s file alone when it has its own cloud named concord, or cannot be read', () => {
+    for (const [content, reason] of [
+      ['clouds:\n  concord:\n    auth: {auth_url: "https://mine"}\n', 'it has a cloud named concord that concord did not write'],
+      ['clouds: [unclosed\n', 'it is not valid YAML'],
+      ['- a list\n', 'it is not a mapping of clouds'],
+    ]) {
+      const home = tmp();
+      const dir = join(home, '.config', 'openstack');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'clouds.yaml'), content!);
+      const w = writeCloudsYaml(tmp(), home, clouds('http://h:1/identity'));
+      expect(w).toMatchObject({ userWritten: false, reason });
+      expect(readFileSync(w.userFile, 'utf8')).toBe(content);
+      expect(parse(readFileSync(w.dataFile, 'utf8')).clouds.concord.auth.auth_url).toBe('http://h:1/identity');
+    }
+  });
+
+  it('follows a linked clouds.yaml rather than replacing the link', () => {
+    const home = tmp();
+    const elsewhere = join(tmp(), 'clouds.yaml');
+    writeFileSync(elsewhere, 'clouds: {}\n');
+    mkdirSync(join(home, '.config', 'openstack'), { recursive: true });
+    symlinkSync(elsewhere, join(home, '.config', 'openstack', 'clouds.yaml'));
+    const w = writeCloudsYaml(tmp(), home, clouds('http://h:1/identity'));
+    expect(lstatSync(w.userFile).isSymbolicLink()).toBe(true);
+    expect(parse(readFileSync(elsewhere, 'utf8')).clouds.concord.auth.auth_url).toBe('http://h:1/identity');
   });
 });
 
@@ -89,6 +143,7 @@ describe('upBanner', () => {
     credentials: { adminPassword: 'the-admin-secret', demoPassword: 'd', servicePassword: 's', adminPasswordGenerated: true },
   };
   const clouds = { dataFile: '/d/clouds.yaml', userFile: '/home/u/.config/openstack/clouds.yaml', userWritten: true };
+  const leftAlone = { ...clouds, userWritten: false, reason: 'it has a cloud named concord that concord did not write' };
 
   it('shows a generated admin password once, and only to a terminal', () => {
     const tty = upBanner(cloud, { ms: 5, dataDir: '/d', clouds, tty: true });
@@ -106,8 +161,9 @@ describe('upBanner', () => {
     expect(text).toMatch(/identity\s+http:\/\/h\/identity/);
     expect(text).toMatch(/placement\s+http:\/\/h\/placement/);
     expect(text).toContain('openstack --os-cloud concord token issue');
-    const kept = upBanner(cloud, { ms: 5, dataDir: '/d', clouds: { ...clouds, userWritten: false }, tty: false });
-    expect(kept).toContain('export OS_CLIENT_CONFIG_FILE=/d/clouds.yaml');
+    const kept = upBanner(cloud, { ms: 5, dataDir: '/d', clouds: leftAlone, tty: false });
+    expect(kept).toContain('/home/u/.config/openstack/clouds.yaml was left alone: it has a cloud named concord that '
+      + 'concord did not write (export OS_CLIENT_CONFIG_FILE=/d/clouds.yaml)');
   });
 });
 
@@ -115,7 +171,7 @@ describe('the user\'s clouds.yaml directory', () => {
   it('is created private when missing', () => {
     const home = tmp();
     mkdirSync(join(home, '.config'));
-    const w = writeCloudsYaml(tmp(), home, 'x');
+    const w = writeCloudsYaml(tmp(), home, {});
     expect(statSync(join(home, '.config', 'openstack')).mode & 0o777).toBe(0o700);
     expect(w.userWritten).toBe(true);
   });

@@ -1,5 +1,6 @@
 // The `concord` command as a user runs it: up (restart on the same data dir, Ctrl-C, the user's
-// own clouds.yaml left alone, --config), serve placement with either auth strategy, serve identity
+// own clouds in ~/.config/openstack kept and concord's kept current, --config, --database-url, a
+// private data dir), serve placement with either auth strategy (failing closed), serve identity
 // and image as separate processes (scale-out), --help.
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -9,11 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { BIN, freePort, startCloud, type Cloud } from '../helpers/cloud.js';
+import { parse } from 'yaml';
+import { BIN, freePort, startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
 import { postgresUnavailable, startPostgres } from '../helpers/postgres.js';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `concord-cli-${name}-`));
 const skipPg = postgresUnavailable();
+const noOsc = toolUnavailable('openstack', 'python3-openstackclient');
 
 /** What under `dir` others could read or enter ("path mode"); empty when it is all private. */
 function privacyOf(dir: string): string[] {
@@ -76,13 +79,14 @@ describe('concord up', () => {
   it('starts again on the same data dir with the same accounts and keys, and stops on Ctrl-C', async () => {
     const dataDir = tmp('data');
     const home = tmp('home');
-    // The user's own clouds.yaml, which must be left as it is.
+    // The user's own clouds.yaml: concord adds its clouds, and keeps the user's.
     mkdirSync(join(home, '.config', 'openstack'), { recursive: true });
-    const mine = 'clouds:\n  elsewhere:\n    auth: {}\n';
-    writeFileSync(join(home, '.config', 'openstack', 'clouds.yaml'), mine);
+    const userFile = join(home, '.config', 'openstack', 'clouds.yaml');
+    writeFileSync(userFile, 'clouds:\n  elsewhere:\n    auth: {}\n');
     try {
       const first = await startCloud({ dataDir, home });
-      expect(first.log()).toMatch(/exists and was left alone \(export OS_CLIENT_CONFIG_FILE=/);
+      expect(first.log()).toContain(`and ${userFile}`);
+      expect(parse(readFileSync(userFile, 'utf8')).clouds.concord.auth.auth_url).toBe(`${first.base}/identity`);
       const password = first.credentials.admin_password;
       const token = await login(first.base, 'admin', password, 'admin');
       expect(await first.stop()).toBe(0);
@@ -104,13 +108,40 @@ describe('concord up', () => {
       expect(res.status).toBe(200);
       expect(readFileSync(join(second.dataDir, 'clouds.yaml'), 'utf8')).toContain(second.base);
       expect(statSync(join(second.dataDir, 'clouds.yaml')).mode & 0o777).toBe(0o600);
-      expect(readFileSync(join(home, '.config', 'openstack', 'clouds.yaml'), 'utf8')).toBe(mine);
+      // Another port this time: the user's clouds.yaml follows.
+      const userClouds = parse(readFileSync(userFile, 'utf8')).clouds;
+      expect(userClouds.elsewhere).toEqual({ auth: {} });
+      expect(userClouds.concord.auth.auth_url).toBe(`${second.base}/identity`);
       // Ctrl-C in a terminal sends SIGINT.
       process.kill(second.pid, 'SIGINT');
       expect(await second.exited).toBe(0);
       expect(second.log()).toMatch(/"signal":"SIGINT","msg":"stopping"/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  it.skipIf(noOsc)('keeps the clouds.yaml it wrote in ~/.config/openstack current after a reset', async () => {
+    const home = tmp('home');
+    const openstack = (args: string[]) => spawnSync('openstack', ['--os-cloud', 'concord', ...args],
+      { encoding: 'utf8', env: { ...process.env, HOME: home, OS_CLIENT_CONFIG_FILE: '' } });
+    try {
+      const first = await startCloud({ home });
+      expect(openstack(['token', 'issue', '-f', 'value', '-c', 'id']).status).toBe(0);
+      await first.stop();
+      first.cleanup();
+      // A fresh data dir (new passwords) on another port, as after `rm -rf data`.
+      const second = await startCloud({ home });
+      try {
+        const issued = openstack(['token', 'issue', '-f', 'value', '-c', 'id']);
+        expect(issued.stderr).toBe('');
+        expect(issued.status).toBe(0);
+      } finally {
+        await second.stop();
+        second.cleanup();
+      }
+    } finally {
       rmSync(home, { recursive: true, force: true });
     }
   }, 60000);
