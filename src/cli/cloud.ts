@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createServer } from '../common/http/app.js';
+import { answerUnmatched } from '../common/http/fallback.js';
 import { injectTransport, keystoneAuthenticator, type KeystoneAuthenticator } from '../common/http/keystone.js';
 import { bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin } from '../identity/index.js';
 import { loadCredentials, type CloudCredentials } from './credentials.js';
@@ -76,7 +77,9 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
     { name: 'keystone', type: 'identity', path: IDENTITY_PATH, url: authUrl },
     ...modules.map((m) => ({ name: m.name, type: m.type, path: m.path, url: `${publicBase}${m.path}` })),
   ];
-  const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize });
+  const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize, limits: config });
+  // Every service lives under its prefix: what reaches the root otherwise is a generic 404.
+  answerUnmatched(app);
   const shutdown = closer(log);
   // The server stops taking requests before any database it serves from closes.
   shutdown.add(() => app.close());

@@ -52,6 +52,18 @@ export const OPTIONS = {
     'Extra request headers allowed in CORS requests.'),
   maxRequestBodySize: opt<number>('oslo_middleware', 'max_request_body_size', 'int', 114688,
     'Largest accepted request body in bytes (larger: 413).'),
+  clientHeaderTimeout: opt<number>('wsgi', 'client_header_timeout', 'int', 60,
+    'Seconds a client has to send a request line and headers, counted from its first byte (or from '
+    + 'connecting); then it is answered 408 and the connection closed. 0: no limit.'),
+  clientSocketTimeout: opt<number>('wsgi', 'client_socket_timeout', 'int', 60,
+    'Seconds a request body may stop arriving (nothing received) before the request is answered 408 and '
+    + 'the connection closed; an upload of any length is fine while data keeps coming. 0: no limit.'),
+  keepAliveTimeout: opt<number>('wsgi', 'keep_alive_timeout', 'int', 75,
+    'Seconds an idle connection is kept open for the client\'s next request. 0: until the client closes it.'),
+  maxConnectionsPerClient: opt<number>('wsgi', 'max_connections_per_client', 'int', 100,
+    'Connections one client address may hold open at once; beyond that, new ones are answered 429 and '
+    + 'closed (raise it for a load balancer or proxy in front, whose address all requests share). '
+    + '0: no limit.'),
   imageDatabaseConnection: opt<string>('image_database', 'connection', 'string', '',
     'Image service database URL; defaults to [database] connection.'),
   enabledImportMethods: opt<string[]>('DEFAULT', 'enabled_import_methods', 'list', ['glance-direct', 'web-download'],

@@ -35,10 +35,9 @@ export function conflict(type: string, details: string): HttpError {
   return new HttpError(409, `Conflict occurred attempting to store ${type} - ${details}.`);
 }
 
-/** Every authentication failure looks the same, so that it tells nothing about which part was wrong. */
-export function unauthorized(): HttpError {
-  return new HttpError(401, 'The request you have made requires authentication.');
-}
+/** Every authentication failure looks the same, so that it tells nothing about which part was
+ * wrong; which one it was goes to the log. */
+export { unauthorized } from '../common/http/errors.js';
 
 /** Keystone's ForbiddenNotSecurity: a 403 whose message is safe to show. */
 export function forbidden(message: string): HttpError {

@@ -1,6 +1,7 @@
 // Request/response helpers of the Identity API: JSON bodies validated the way Keystone reports
 // them, absolute links (Keystone's links are full URLs), query filters.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorRequest } from '../common/http/error_formats.js';
 import { schemaError } from '../common/http/json-schema.js';
 import { pyRepr } from '../common/http/pyrepr.js';
 import { expecting, invalid } from './errors.js';
@@ -43,7 +44,7 @@ export function readMember<T>(req: FastifyRequest, member: string, schema: objec
 }
 
 /** Where this service is mounted, as an absolute URL (http://host/identity). */
-export function baseUrl(req: FastifyRequest): string {
+export function baseUrl(req: ErrorRequest): string {
   const host = req.headers['x-forwarded-host'] ?? req.headers.host ?? 'localhost';
   const proto = req.headers['x-forwarded-proto'] ?? req.protocol ?? 'http';
   return `${String(proto).split(',')[0]!.trim()}://${String(host).split(',')[0]!.trim()}${req.scriptName}`;

@@ -1,7 +1,7 @@
 // The identity service: its route table, Keystone's error format and its own token validation, as
 // one Fastify plugin.
-import type { FastifyRequest } from 'fastify';
 import { servicePlugin, type RouteTable } from '../common/http/app.js';
+import type { ErrorRequest } from '../common/http/error_formats.js';
 import type { Authenticator } from '../common/http/auth.js';
 import type { HttpError } from '../common/http/errors.js';
 import type { Identity } from './context.js';
@@ -53,7 +53,7 @@ export function identityRoutes(identity: Identity): RouteTable {
 }
 
 /** Keystone's error body: {"error": {"code", "message", "title"}}. */
-export function formatKeystoneError(err: HttpError, req: FastifyRequest) {
+export function formatKeystoneError(err: HttpError, req: ErrorRequest) {
   // The app sends the error's headers after formatting it, so this is where a 401 gets the
   // challenge keystoneauth looks for.
   if (err.status === 401) err.headers['www-authenticate'] = `Keystone uri="${baseUrl(req)}"`;
@@ -71,11 +71,13 @@ export function identityAuthenticator(identity: Identity): Authenticator {
   return async (req) => {
     const h = req.headers['x-auth-token'];
     const token = Array.isArray(h) ? h[0] : h;
-    if (!token) throw unauthorized();
+    if (!token) throw unauthorized('no X-Auth-Token');
     const vt = await validateToken(identity, token);
-    if (!vt) throw unauthorized();
+    if (!vt) throw unauthorized('X-Auth-Token is not a valid token (unknown, expired or revoked)');
     const request = { method: req.method, path: normalizePath(servicePath(req.url, req.scriptName)), serviceType: 'identity' };
-    if (!accessRulesAllow(vt.accessRules, { ...request, hasServiceToken: false })) throw unauthorized();
+    if (!accessRulesAllow(vt.accessRules, { ...request, hasServiceToken: false })) {
+      throw unauthorized(`the application credential's access rules do not allow ${req.method} on this path`);
+    }
     setCaller(req, vt);
     return contextOf(vt);
   };

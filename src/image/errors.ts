@@ -2,7 +2,7 @@
 // and a JSON object ({"message", "code": "404 Not Found", "title"}), and is plain text when the
 // client accepts neither (no Accept header at all). python-glanceclient and openstacksdk parse all
 // three. A 401 comes from keystonemiddleware, in front of Glance, and has its JSON shape instead.
-import type { FastifyRequest } from 'fastify';
+import type { ErrorRequest } from '../common/http/error_formats.js';
 import { EXPLANATIONS, HttpError } from '../common/http/errors.js';
 import { escapeHtml } from '../common/http/html.js';
 import type { ErrorBody } from '../common/http/app.js';
@@ -53,7 +53,7 @@ function stripTags(s: string): string {
     .replace(/<!--[\s\S]*?-->/g, '').replace(/<[^>]*>/g, '');
 }
 
-export function formatGlanceError(err: HttpError, req: FastifyRequest): ErrorBody {
+export function formatGlanceError(err: HttpError, req: ErrorRequest): ErrorBody {
   if (err.status === 401) {
     return {
       contentType: 'application/json',

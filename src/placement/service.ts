@@ -1,6 +1,6 @@
 // The Placement service: its route table, error format and microversions, as one Fastify plugin.
-import type { FastifyRequest } from 'fastify';
 import { servicePlugin, type RouteTable } from '../common/http/app.js';
+import type { ErrorRequest } from '../common/http/error_formats.js';
 import type { Authenticator } from '../common/http/auth.js';
 import { HttpError } from '../common/http/errors.js';
 import { installCors, type CorsConfig } from '../common/http/cors.js';
@@ -38,7 +38,7 @@ export function placementRoutes(p: Placement): RouteTable {
 }
 
 /** Placement's error body: {"errors": [{status, title, detail, code, request_id}]} (API-WG). */
-export function formatPlacementError(err: HttpError, req: FastifyRequest) {
+export function formatPlacementError(err: HttpError, req: ErrorRequest) {
   const accept = req.headers.accept ?? '';
   if (/text\/html/.test(accept) && !/application\/json|\*\/\*/.test(accept)) {
     return {

@@ -67,6 +67,23 @@ describe('keystoneAuthenticator', () => {
     await app.close();
   });
 
+  it('passes the caller\'s global request id, else the request\'s own, on to identity', async () => {
+    const sent: (string | undefined)[] = [];
+    const inner = transport;
+    const app = await downstream(keystoneAuthenticator({
+      credentials, cacheSeconds: 0,
+      transport: async (req) => { sent.push(req.headers['x-openstack-request-id']); return inner(req); },
+    }));
+    const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
+    const global = 'req-0123abcd-4567-89ab-cdef-0123456789ab';
+    await app.inject({ method: 'GET', url: '/whoami', headers: { 'x-auth-token': demo.token, 'x-openstack-request-id': global } });
+    expect(sent).toEqual([global, global]);
+    sent.length = 0;
+    const own = await app.inject({ method: 'GET', url: '/whoami', headers: { 'x-auth-token': demo.token } });
+    expect(sent).toEqual([own.headers['x-openstack-request-id']]);
+    await app.close();
+  });
+
   it('refuses missing, invalid and revoked tokens with 401', async () => {
     const app = await make({ cacheSeconds: 0 });
     expect((await whoami(app, {})).status).toBe(401);

@@ -1,21 +1,26 @@
 // The Fastify app factory every OpenStack service is built from: one encapsulated plugin per
 // service with its own prefix, error body format, microversion negotiation, auth and routes.
-import { randomUUID } from 'node:crypto';
 import Fastify, {
   LogController,
   type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { HttpError } from './errors.js';
+import { HttpError, toHttpError } from './errors.js';
 import { negotiate, type MicroversionPolicy, type Version } from './microversion.js';
 import type { RequestContext } from './context.js';
 import type { Authenticator } from './auth.js';
 import { decodeBody, guardInput } from './input_guard.js';
 import { isWriteConflict } from '../db/index.js';
+import { registerErrorFormat, type ErrorRequest } from './error_formats.js';
+import { clientError, frameworkError, MAX_PARAM_LENGTH } from './fallback.js';
+import { adoptRequestIds, newRequestId, REQUEST_ID_LOG_LABEL } from './request_id.js';
+import { applyTimeouts, headTimeoutOptions, type ServerLimits } from './timeouts.js';
+import { limitConnectionsPerClient } from './connections.js';
+import { checkJsonDepth } from './json_depth.js';
+import { loadConfig } from '../config.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    requestId: string;
     /** The prefix the service is mounted at ('' or e.g. '/placement'), like WSGI's SCRIPT_NAME. */
     scriptName: string;
     version: Version;
@@ -32,7 +37,7 @@ export interface ErrorBody {
   body: string;
 }
 /** Renders an error in a service's own format. */
-export type ErrorFormatter = (err: HttpError, req: FastifyRequest) => ErrorBody;
+export type ErrorFormatter = (err: HttpError, req: ErrorRequest) => ErrorBody;
 
 export interface ServiceDefinition {
   name: string;
@@ -53,15 +58,11 @@ export interface ServiceDefinition {
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
-function toHttpError(err: unknown): HttpError {
-  if (err instanceof HttpError) return err;
+/** What a service's error handler answers for anything thrown: a database write that lost a race
+ * is a 409 the client may retry; the rest as errors.ts maps it. */
+function asHttpError(err: unknown): HttpError {
   if (isWriteConflict(err)) return new HttpError(409, 'The data was changed by another request at the same time. Please retry.');
-  const e = err as { statusCode?: number; code?: string; message?: string };
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpError(413, 'Request is too large.');
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return new HttpError(e.statusCode, e.message ?? 'Bad request');
-  }
-  return new HttpError(500, 'An unexpected error occurred.');
+  return toHttpError(err);
 }
 
 /** The service as an encapsulated Fastify plugin, mountable at any prefix. */
@@ -77,11 +78,10 @@ export function servicePlugin(def: ServiceDefinition): FastifyPluginAsync {
         done(e as Error);
       }
     });
+    registerErrorFormat(app.server, app.prefix, def.formatError);
 
     app.addHook('onRequest', async (req, reply) => {
-      req.requestId = `req-${randomUUID()}`;
       req.scriptName = app.prefix;
-      reply.header('x-openstack-request-id', req.requestId);
       if (def.microversions) {
         // Report the minimum until negotiation succeeds, so even errors carry the header.
         reply.header('openstack-api-version', `${def.microversions.service} ${def.microversions.min}`);
@@ -102,11 +102,15 @@ export function servicePlugin(def: ServiceDefinition): FastifyPluginAsync {
       }
       guardInput(req);
       def.beforeHandler?.(req);
+      checkJsonDepth(req.body);
     });
 
     app.setErrorHandler(async (err, req, reply) => {
-      const httpErr = def.mapError?.(err) ?? toHttpError(err);
+      const httpErr = def.mapError?.(err) ?? asHttpError(err);
       if (httpErr.status >= 500) req.log.error({ err }, 'unexpected error');
+      if (httpErr.status === 401) {
+        req.log.warn({ remote_addr: req.ip }, `authentication failed: ${httpErr.reason ?? httpErr.message}`);
+      }
       const { contentType, body } = def.formatError(httpErr, req);
       reply.code(httpErr.status).headers(httpErr.headers).header('content-type', contentType);
       // A Buffer keeps the content type exactly as the service set it (no charset appended).
@@ -138,27 +142,33 @@ export function servicePlugin(def: ServiceDefinition): FastifyPluginAsync {
 export interface AppOptions {
   logger: Logger;
   bodyLimit?: number;
+  /** Timeouts and the per-client connection cap ([wsgi]); default: the options' defaults. */
+  limits?: ServerLimits;
 }
 
-/** A bare Fastify server; services are registered into it with `servicePlugin`. */
+/** A bare Fastify server; services are registered into it with `servicePlugin`. Every request gets
+ * its OpenStack request ids (request_id.ts); clients are held to the timeouts and the connection
+ * cap (timeouts.ts, connections.ts); what no route handles is still answered in an OpenStack error
+ * format (fallback.ts). */
 export function createServer(opts: AppOptions): FastifyInstance {
-  return Fastify({
+  const limits = opts.limits ?? loadConfig(undefined, {});
+  const app: FastifyInstance = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: opts.bodyLimit ?? 114688,
-    logController: new LogController({ disableRequestLogging: process.env.CONCORD_LOG_REQUESTS !== '1' }),
+    logController: new LogController({
+      disableRequestLogging: process.env.CONCORD_LOG_REQUESTS !== '1', requestIdLogLabel: REQUEST_ID_LOG_LABEL,
+    }),
+    genReqId: newRequestId,
     // Placement (and the others) use trailing-slash-sensitive paths like upstream's Routes.
-    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1000 },
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: MAX_PARAM_LENGTH },
     requestIdHeader: false,
-    // Requests Node's HTTP parser rejects never reach a service; answer them in the API-WG
-    // error format the OpenStack clients understand rather than Fastify's own.
-    clientErrorHandler: (err: Error & { code?: string }, socket) => {
-      const detail = err.code === 'HPE_INVALID_CONTENT_LENGTH'
-        ? 'content-length header must be an integer' : 'The request could not be parsed.';
-      const body = JSON.stringify({ errors: [{ status: 400, title: 'Bad Request', detail }] });
-      if (socket.writable) {
-        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${
-          Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-      }
-    },
+    http: headTimeoutOptions(limits),
+    // What never reaches a service is still answered in its error format (fallback.ts).
+    frameworkErrors: frameworkError,
+    clientErrorHandler: (err, socket) => clientError(app.server, err, socket),
   }) as unknown as FastifyInstance;
+  app.addHook('onRequest', adoptRequestIds);
+  applyTimeouts(app.server, limits);
+  limitConnectionsPerClient(app.server, limits.maxConnectionsPerClient, opts.logger);
+  return app;
 }

@@ -14,7 +14,7 @@ function header(req: FastifyRequest, name: string): string | undefined {
 /** noauth2: X-Auth-Token "USER[:PROJECT]"; roles from X-Roles, else admin for user "admin". */
 export const noauth2: Authenticator = async (req) => {
   const token = header(req, 'x-auth-token');
-  if (!token) throw unauthorized();
+  if (!token) throw unauthorized('no X-Auth-Token');
   const [user, project] = token.includes(':') ? token.split(':', 2) : [token, token];
   const rolesHeader = header(req, 'x-roles');
   const roles = rolesHeader !== undefined

@@ -26,6 +26,7 @@ import { HttpError, unauthorized } from './errors.js';
 import {
   ACCESS_RULES_HEADER, ACCESS_RULES_VERSION, accessRulesAllow, servicePath, type AccessRule,
 } from './access_rules.js';
+import { REQUEST_ID_HEADER, outgoingRequestId } from './request_id.js';
 
 export interface TransportRequest {
   method: 'GET' | 'POST';
@@ -139,12 +140,14 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
   let own: { token: string; refreshAt: number } | undefined;
   let login: Promise<string> | undefined;
 
-  async function serviceToken(force = false): Promise<string> {
+  /** The service's own token; `requestId` is the request that needs it, passed on to identity. */
+  async function serviceToken(requestId: string, force = false): Promise<string> {
     if (!force && own && Date.now() < own.refreshAt) return own.token;
     login ??= (async () => {
       const c = opts.credentials;
       const res = await opts.transport({
-        method: 'POST', path: '/v3/auth/tokens?nocatalog', headers: { 'content-type': 'application/json' },
+        method: 'POST', path: '/v3/auth/tokens?nocatalog',
+        headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId },
         body: JSON.stringify({
           auth: {
             identity: {
@@ -171,7 +174,7 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
     cache.set(key, { v, until });
   }
 
-  async function validate(token: string): Promise<Validation | null> {
+  async function validate(token: string, requestId: string): Promise<Validation | null> {
     const key = createHash('sha256').update(token).digest('base64url');
     const hit = cache.get(key);
     if (hit && hit.until > Date.now()) return hit.v;
@@ -183,11 +186,14 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
     }
     const ask = async (auth: string) => opts.transport({
       method: 'GET', path: '/v3/auth/tokens?nocatalog',
-      headers: { 'x-auth-token': auth, 'x-subject-token': token, [ACCESS_RULES_HEADER]: ACCESS_RULES_VERSION },
+      headers: {
+        'x-auth-token': auth, 'x-subject-token': token, [ACCESS_RULES_HEADER]: ACCESS_RULES_VERSION,
+        [REQUEST_ID_HEADER]: requestId,
+      },
     }).catch(() => { throw unavailable(); });
-    let res = await ask(await serviceToken());
+    let res = await ask(await serviceToken(requestId));
     // Our own token was revoked or expired early: log in again once.
-    if (res.status === 401) res = await ask(await serviceToken(true));
+    if (res.status === 401) res = await ask(await serviceToken(requestId, true));
     if (res.status === 404) {
       remember(key, null, Date.now() + ttl, since);
       return null;
@@ -212,21 +218,22 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
   const challenge: Record<string, string> = opts.wwwAuthenticateUri
     ? { 'www-authenticate': `Keystone uri="${opts.wwwAuthenticateUri}"` } : {};
   // A fresh error each time: the app adds to an error's headers while sending it.
-  const denied = () => new HttpError(401, unauthorized().message, undefined, { ...challenge });
+  const denied = (reason: string) => unauthorized(reason, { ...challenge });
 
   const authenticate: Authenticator = async (req) => {
     const token = header(req.headers['x-auth-token']);
-    if (!token) throw denied();
-    const user = await validate(token);
-    if (!user) throw denied();
+    if (!token) throw denied('no X-Auth-Token');
+    const requestId = outgoingRequestId(req);
+    const user = await validate(token, requestId);
+    if (!user) throw denied('X-Auth-Token is not a valid token (unknown, expired, revoked or forged)');
     const serviceTokenHeader = header(req.headers['x-service-token']);
-    const svc = serviceTokenHeader ? await validate(serviceTokenHeader) : undefined;
-    if (svc === null) throw denied();
+    const svc = serviceTokenHeader ? await validate(serviceTokenHeader, requestId) : undefined;
+    if (svc === null) throw denied('X-Service-Token is not a valid token (unknown, expired, revoked or forged)');
     const allowed = accessRulesAllow(user.accessRules, {
       method: req.method, path: servicePath(req.url, req.scriptName), serviceType: opts.serviceType,
       hasServiceToken: svc !== undefined,
     });
-    if (!allowed) throw denied();
+    if (!allowed) throw denied(`the application credential's access rules do not allow ${req.method} on this path`);
     return svc ? { ...user.ctx, isService: svc.ctx.roles.some((r) => serviceRoles.includes(r)) } : user.ctx;
   };
   return Object.assign(authenticate, {

@@ -41,7 +41,8 @@ async function lookupDomain(identity: Identity, ref: Ref | undefined, of: string
   if (ref.id !== undefined) d = await findDomain(identity.db, ref.id);
   else if (ref.name !== undefined) d = await findDomainByName(identity.db, ref.name);
   else throw expecting('id or name', 'domain');
-  if (!d || d.enabled !== 1) throw unauthorized();
+  if (!d) throw unauthorized(`the ${of}'s domain ${ref.id ?? ref.name} does not exist`);
+  if (d.enabled !== 1) throw unauthorized(`the ${of}'s domain ${d.id} is disabled`);
   return d;
 }
 
@@ -56,13 +57,17 @@ async function lookupUser(identity: Identity, ref: UserRef | undefined, of: stri
 async function requireActiveUser(identity: Identity, id: string): Promise<void> {
   const u = await findUser(identity.db, id);
   const d = u && await findDomain(identity.db, u.domain_id);
-  if (!u || !isUserEnabled(u, identity.config) || !d || d.enabled !== 1) throw unauthorized();
+  if (!u) throw unauthorized(`user ${id} does not exist`);
+  if (!isUserEnabled(u, identity.config)) throw unauthorized(`user ${id} is disabled (or inactive too long)`);
+  if (!d || d.enabled !== 1) throw unauthorized(`the domain of user ${id} is disabled`);
 }
 
 async function byPassword(identity: Identity, body: NonNullable<TokenRequest['identity']['password']>):
   Promise<Authenticated> {
   const user = await lookupUser(identity, body.user, 'password');
-  const u = await checkPassword(identity.db, identity.config, user, body.user!.password);
+  const ref = body.user!;
+  const asked = ref.id !== undefined ? `id ${ref.id}` : `name ${JSON.stringify(ref.name)}`;
+  const u = await checkPassword(identity.db, identity.config, user, ref.password, { asked });
   await requireActiveUser(identity, u.id);
   return { userId: u.id };
 }
@@ -75,7 +80,7 @@ async function byToken(identity: Identity, body: { id: string }): Promise<Authen
     throw forbiddenAction('Using trust-scoped token to create another token. Create a new trust-scoped token instead');
   }
   // A token made with an application credential stays bound to its delegation: no new tokens from it.
-  if (vt.appCred) throw unauthorized();
+  if (vt.appCred) throw unauthorized('a token made with an application credential cannot make new tokens');
   return { userId: vt.user.id, parent: vt.claims };
 }
 
@@ -113,9 +118,10 @@ async function requestedScope(identity: Identity, scope: TokenRequest['scope']):
     } else {
       throw expecting('id or name', 'project');
     }
-    if (!p || p.enabled !== 1) throw unauthorized();
+    if (!p) throw unauthorized(`the project to scope to (${ref.id ?? ref.name}) does not exist`);
+    if (p.enabled !== 1) throw unauthorized(`the project to scope to (${p.id}) is disabled`);
     const d = await findDomain(identity.db, p.domain_id);
-    if (!d || d.enabled !== 1) throw unauthorized();
+    if (!d || d.enabled !== 1) throw unauthorized(`the domain of the project to scope to (${p.id}) is disabled`);
     return { projectId: p.id };
   }
   if (scope.domain) return { domainId: (await lookupDomain(identity, scope.domain, 'scope')).id };
@@ -157,7 +163,7 @@ export async function authenticate(identity: Identity, req: TokenRequest): Promi
   }
   // Several methods must all prove the same user (multi-factor).
   const userId = results[0]!.userId;
-  if (results.some((r) => r.userId !== userId)) throw unauthorized();
+  if (results.some((r) => r.userId !== userId)) throw unauthorized('the methods given authenticate different users');
   const parent = results.find((r) => r.parent)?.parent;
   const appCred = results.find((r) => r.appCred)?.appCred;
   let scope: Scope;
@@ -175,7 +181,7 @@ export async function authenticate(identity: Identity, req: TokenRequest): Promi
     scope.projectId = trust.project_id!;
   } else if (scope.projectId || scope.domainId || scope.system) {
     const roles = await scopeRoles(identity, userId, scope, appCred?.id);
-    if (!roles.length) throw unauthorized();
+    if (!roles.length) throw unauthorized(`user ${userId} has no role on the scope asked for`);
   }
   const notAfter = appCred?.expiresAt ?? trust?.expires_at;
   const issued = await issueToken(identity, {
@@ -201,7 +207,7 @@ async function trustScope(identity: Identity, userId: string, trustId: string): 
   if (t.trustee_user_id !== userId) throw forbidden('User is not a trustee.');
   const p = t.project_id ? await findProject(identity.db, t.project_id) : undefined;
   const d = p && await findDomain(identity.db, p.domain_id);
-  if (!p || p.enabled !== 1 || !d || d.enabled !== 1) throw unauthorized();
+  if (!p || p.enabled !== 1 || !d || d.enabled !== 1) throw unauthorized(`the project of trust ${trustId} is gone or disabled`);
   const grant = await trustGrant(identity, trustId);
   if (!grant?.roles.length) throw forbidden('Trustee has no delegated roles.');
   return t;

@@ -95,6 +95,8 @@ export function isExpired(c: ApplicationCredentialTable): boolean {
 export async function checkSecret(c: ApplicationCredentialTable | undefined, secret: string):
   Promise<ApplicationCredentialTable> {
   const ok = await verifyPassword(c?.secret_hash, secret);
-  if (!c || !ok || isExpired(c)) throw unauthorized();
+  if (!c) throw unauthorized('no such application credential');
+  if (!ok) throw unauthorized(`wrong secret for application credential ${c.id}`);
+  if (isExpired(c)) throw unauthorized(`application credential ${c.id} has expired`);
   return c;
 }

@@ -227,17 +227,18 @@ async function recordFailure(db: DB, u: UserTable, config: UserRules): Promise<v
 
 /** Checks a user's password: the user when it matches, else a 401 that says nothing more (except,
  * as in Keystone, that an account is locked or disabled or its password expired, which only its
- * owner can reach). An expired password still proves who is changing it (`allowExpired`). */
+ * owner can reach). An expired password still proves who is changing it (`allowExpired`); `asked`
+ * names the user asked for, for the log. */
 export async function checkPassword(db: DB, config: UserRules, u: UserTable | undefined, password: string | undefined,
-  opts: { allowExpired?: boolean } = {}): Promise<UserTable> {
+  opts: { allowExpired?: boolean; asked?: string } = {}): Promise<UserTable> {
   if (!u) {
     await verifyPassword(null, password ?? '');
-    throw unauthorized();
+    throw unauthorized(`no such user: ${opts.asked ?? 'the user'}`);
   }
   if (isLocked(u, config)) throw new HttpError(401, `The account is locked for user: ${u.id}.`);
   if (password === undefined || !(await verifyPassword(u.password_hash, password))) {
     await recordFailure(db, u, config);
-    throw unauthorized();
+    throw unauthorized(`wrong password for user ${u.id}`);
   }
   if (u.failed_auth_count > 0) {
     await db.updateTable('user').set({ failed_auth_count: 0, failed_auth_at: null }).where('id', '=', u.id).execute();

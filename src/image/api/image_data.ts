@@ -36,7 +36,10 @@ export function overQuota(remaining: number, size?: number): HttpError {
 /** Why storing failed, as Glance reports store and client errors; anything else is a fault here. */
 export function storeError(e: unknown, limit: UploadLimit): unknown {
   if (e instanceof DataTooLarge) return limit.byCap ? overCap() : overQuota(limit.remaining);
-  if (e instanceof DataStreamError) return badRequest(`Error reading the image data: ${e.message}`);
+  if (e instanceof DataStreamError) {
+    // The client stopped sending (the server's 408) rather than sent something wrong.
+    return e.cause instanceof HttpError ? e.cause : badRequest(`Error reading the image data: ${e.message}`);
+  }
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return tooLarge('Image storage media is full.', { connection: 'close' });
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {

@@ -105,7 +105,7 @@ export class FilesystemStore {
     const partial = join(this.dir, opts.partial ?? this.partialName(id));
     const meter = new Meter(limit, opts.progress);
     const written = pipeline(meter, createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
-    source.once('error', (e) => meter.destroy(new DataStreamError(e.message)));
+    source.once('error', (e) => meter.destroy(new DataStreamError(e.message, { cause: e })));
     source.once('close', () => {
       if (!source.readableEnded) meter.destroy(new DataStreamError('the data stream ended early'));
     });
