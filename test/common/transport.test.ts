@@ -136,19 +136,21 @@ describe('the shared HTTP layer of every service', () => {
   });
 
   describe('JSON nested too deeply', () => {
-    const deep = (n: number) => `{"a": ${'['.repeat(n)}${']'.repeat(n)}}`;
+    // Nested where the service validates, so that its message would render the value.
+    const deep = (n: number, key = 'name') => `{"${key}": ${'['.repeat(n)}${']'.repeat(n)}}`;
 
     it('is refused with a 400 in every service, before authentication matters or anything recurses', async () => {
       const before = lines.filter((l) => l.level >= 50).length;
       const cases = [
-        ['POST', '/identity/v3/auth/tokens', undefined, (t: any) => t.error.message],
-        ['POST', '/identity/v3/users', admin, (t: any) => t.error.message],
-        ['POST', '/placement/resource_providers', admin, (t: any) => t.errors[0].detail],
-        ['PUT', '/placement/allocations/5f1c8d4e-0000-4000-8000-000000000001', admin, (t: any) => t.errors[0].detail],
-        ['POST', '/image/v2/images', admin, (t: any) => t.message],
+        ['POST', '/identity/v3/auth/tokens', 'auth', undefined, (t: any) => t.error.message],
+        ['POST', '/identity/v3/users', 'user', admin, (t: any) => t.error.message],
+        ['POST', '/placement/resource_providers', 'name', admin, (t: any) => t.errors[0].detail],
+        ['PUT', '/placement/allocations/5f1c8d4e-0000-4000-8000-000000000001', 'allocations', admin,
+          (t: any) => t.errors[0].detail],
+        ['POST', '/image/v2/images', 'name', admin, (t: any) => t.message],
       ] as const;
-      for (const [method, url, token, message] of cases) {
-        const r = await call(method, url, { ...(token ? { token } : {}), body: deep(4000), headers: { accept: 'application/json' } });
+      for (const [method, url, key, token, message] of cases) {
+        const r = await call(method, url, { ...(token ? { token } : {}), body: deep(4000, key), headers: { accept: 'application/json' } });
         expect([url, r.status]).toEqual([url, 400]);
         expect(message(JSON.parse(r.text))).toContain(`The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`);
       }

@@ -12,7 +12,7 @@ import { newRequestId, REQUEST_ID_HEADER } from './request_id.js';
 /** Longest path parameter the router takes (a resource id far longer than any real one is a 414). */
 export const MAX_PARAM_LENGTH = 1000;
 
-async function send(req: FastifyRequest, reply: FastifyReply, err: HttpError): Promise<Buffer> {
+function send(req: FastifyRequest, reply: FastifyReply, err: HttpError): Buffer {
   if (err.status >= 500) req.log.error({ err }, 'unexpected error');
   const { contentType, body } = renderError(req.server.server, req.url, err,
     { headers: req.headers, requestId: req.id, protocol: req.protocol });
@@ -28,7 +28,7 @@ export function frameworkError(err: FastifyError, req: FastifyRequest, reply: Fa
     : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? new HttpError(414, `A segment of the request URL is longer than ${MAX_PARAM_LENGTH} characters.`)
       : toHttpError(err);
-  void send(req, reply, httpErr).then((body) => reply.send(body));
+  void reply.send(send(req, reply, httpErr));
 }
 
 /** Answers what reaches the root of a server whose services all live under prefixes (`concord
@@ -61,5 +61,7 @@ export function clientError(server: Server, err: Error & { code?: string; rawPac
     return;
   }
   const httpErr = CLIENT_ERRORS[err.code ?? '']?.() ?? new HttpError(400, 'The request could not be parsed.');
+  // Closed at once, as Node does: a client that stalled does not get to hold the socket half-open.
   socket.end(rawErrorResponse(server, requestPath(err.rawPacket), httpErr, newRequestId()));
+  socket.destroy();
 }
