@@ -13,7 +13,7 @@ import { decodeBody, guardInput } from './input_guard.js';
 import { isWriteConflict } from '../db/index.js';
 import { registerErrorFormat, type ErrorRequest } from './error_formats.js';
 import { clientError, frameworkError, MAX_PARAM_LENGTH } from './fallback.js';
-import { adoptRequestIds, newRequestId, REQUEST_ID_LOG_LABEL } from './request_id.js';
+import { adoptRequestIds, newRequestId, REQUEST_ID_LOG_LABEL, requestLogger } from './request_id.js';
 import { applyTimeouts, headTimeoutOptions, type ServerLimits } from './timeouts.js';
 import { limitConnectionsPerClient } from './connections.js';
 import { checkJsonDepth } from './json_depth.js';
@@ -159,6 +159,7 @@ export function createServer(opts: AppOptions): FastifyInstance {
       disableRequestLogging: process.env.CONCORD_LOG_REQUESTS !== '1', requestIdLogLabel: REQUEST_ID_LOG_LABEL,
     }),
     genReqId: newRequestId,
+    childLoggerFactory: requestLogger,
     // Placement (and the others) use trailing-slash-sensitive paths like upstream's Routes.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: MAX_PARAM_LENGTH },
     requestIdHeader: false,

@@ -5,8 +5,9 @@
 // request, a client tracing one action) has it logged beside ours as global_request_id and passed
 // on to the services we call; an id not of that form is ignored, as oslo ignores it.
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,14 +39,18 @@ export function outgoingRequestId(req: FastifyRequest): string {
   return req.globalRequestId ?? req.requestId;
 }
 
-/** onRequest hook of the whole server: the request's ids, on its logger and in the answer. */
+/** The request's logger (Fastify's childLoggerFactory): the caller's global id bound from the
+ * first line logged about the request, beside ours (request_id, Fastify's own binding). */
+export function requestLogger(logger: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions,
+  raw: IncomingMessage): FastifyBaseLogger {
+  const global = callerRequestId(raw.headers);
+  return logger.child(global === undefined ? bindings : { ...bindings, global_request_id: global }, opts);
+}
+
+/** onRequest hook of the whole server: the request's ids, on the request and in the answer. */
 export async function adoptRequestIds(req: FastifyRequest, reply: FastifyReply): Promise<void> {
   req.requestId = req.id;
   const global = callerRequestId(req.headers);
-  if (global !== undefined) {
-    req.globalRequestId = global;
-    req.log = req.log.child({ global_request_id: global });
-    reply.log = req.log;
-  }
+  if (global !== undefined) req.globalRequestId = global;
   reply.header(REQUEST_ID_HEADER, req.requestId);
 }
