@@ -34,7 +34,7 @@ async function serveImage(dataDir: string) {
   const port = await freePort();
   let out = '';
   const proc: ChildProcess = spawn(process.execPath, ['--no-deprecation', BIN, 'serve', 'image', '--port', String(port),
-    '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--data-dir', dataDir, '--auth-strategy', 'noauth2'], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
