@@ -11,10 +11,14 @@ import semver from 'semver';
 
 const root = resolve(import.meta.dirname, '..');
 const declared = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node;
-const oldestLine = `${semver.minVersion(declared).major}.x`;
+const oldest = semver.minVersion(declared);
+if (!oldest) throw new Error(`package.json engines.node "${declared}" admits no version`);
+const oldestLine = `${oldest.major}.x`;
 const running = process.versions.node;
 
-/** Every package.json under a node_modules directory, nested ones included. */
+/** Every package.json under a node_modules directory, nested ones included.
+ * @param {string} dir
+ * @returns {Generator<{ path: string, manifest: { version: string, engines?: { node?: unknown } } }>} */
 function* packages(dir) {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {

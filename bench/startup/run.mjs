@@ -12,10 +12,15 @@ import { join, resolve } from 'node:path';
 const BIN = resolve(import.meta.dirname, '../../bin/concord.js');
 const RUNS = Number(process.argv[2] ?? 7);
 
+/** @returns {Promise<number>} */
 const freePort = () => new Promise((res) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
+    s.close(() => res(port));
+  });
 });
 
+/** @param {() => Promise<unknown>} f */
 async function until(f) {
   for (;;) {
     const v = await f().catch(() => undefined);
@@ -24,6 +29,9 @@ async function until(f) {
   }
 }
 
+/** @typedef {{ discovery: number, token: number }} Timing */
+
+/** @param {string} dataDir @param {string} home @returns {Promise<Timing>} */
 async function start(dataDir, home) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -48,13 +56,15 @@ async function start(dataDir, home) {
   return { discovery, token };
 }
 
+/** @param {number[]} xs */
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return `median ${median.toFixed(0).padStart(5)} ms   min ${s[0].toFixed(0).padStart(5)} ms   max ${s.at(-1).toFixed(0).padStart(5)} ms`;
+  return `median ${median.toFixed(0).padStart(5)} ms   min ${s[0].toFixed(0).padStart(5)} ms   max ${s[s.length - 1].toFixed(0).padStart(5)} ms`;
 };
 
+/** @type {Record<'cold' | 'warm', Timing[]>} */
 const results = { cold: [], warm: [] };
 for (let i = 0; i < RUNS; i++) {
   const dataDir = mkdtempSync(join(tmpdir(), 'concord-bench-startup-'));
@@ -68,7 +78,7 @@ for (let i = 0; i < RUNS; i++) {
   }
 }
 console.log(`concord up startup, ${RUNS} runs each (node ${process.version})`);
-for (const kind of ['cold', 'warm']) {
+for (const kind of /** @type {const} */ (['cold', 'warm'])) {
   console.log(`${kind}  first 200 from GET /identity/v3: ${stats(results[kind].map((r) => r.discovery))}`);
   console.log(`${kind}  first token issued:              ${stats(results[kind].map((r) => r.token))}`);
 }
