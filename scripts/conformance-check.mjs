@@ -3,12 +3,16 @@
 import { readFileSync } from 'node:fs';
 
 const [reportPath, knownPath] = process.argv.slice(2);
+if (!reportPath || !knownPath) throw new Error('usage: conformance-check.mjs REPORT.json KNOWN-FAILURES.txt');
 /** @typedef {{ test: string, reason: string }} Failure */
 /** @type {{ files: { file: string, failures: Failure[] }[], totals: { passed: number, failed: number } }} */
 const report = JSON.parse(readFileSync(reportPath, 'utf8'));
 const known = new Map(readFileSync(knownPath, 'utf8').split('\n')
   .map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
-  .map((l) => { const [name, ...why] = l.split(' # '); return [name.trim(), why.join(' # ')]; }));
+  .map((l) => {
+    const [name = '', ...why] = l.split(' # ');
+    return /** @type {[string, string]} */ ([name.trim(), why.join(' # ')]);
+  }));
 const failures = report.files.flatMap((f) => f.failures.map((x) => ({ file: f.file, ...x })));
 const unknown = failures.filter((f) => !known.has(f.test));
 const failedNames = new Set(failures.map((f) => f.test));

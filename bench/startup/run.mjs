@@ -59,9 +59,11 @@ async function start(dataDir, home) {
 /** @param {number[]} xs */
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
+  /** @param {number} i */
+  const at = (i) => s.at(i) ?? NaN;
   const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return `median ${median.toFixed(0).padStart(5)} ms   min ${s[0].toFixed(0).padStart(5)} ms   max ${s[s.length - 1].toFixed(0).padStart(5)} ms`;
+  const median = s.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
+  return `median ${median.toFixed(0).padStart(5)} ms   min ${at(0).toFixed(0).padStart(5)} ms   max ${at(-1).toFixed(0).padStart(5)} ms`;
 };
 
 /** @type {Record<'cold' | 'warm', Timing[]>} */

@@ -15,7 +15,7 @@ function header(req: FastifyRequest, name: string): string | undefined {
 export const noauth2: Authenticator = async (req) => {
   const token = header(req, 'x-auth-token');
   if (!token) throw unauthorized('no X-Auth-Token');
-  const [user, project] = token.includes(':') ? token.split(':', 2) : [token, token];
+  const [user = token, project = user] = token.split(':', 2);
   const rolesHeader = header(req, 'x-roles');
   const roles = rolesHeader !== undefined
     ? rolesHeader.split(',').map((r) => r.trim().toLowerCase()).filter(Boolean)

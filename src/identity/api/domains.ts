@@ -28,18 +28,18 @@ export function domainRoutes(identity: Identity): RouteTable {
     },
     '/v3/domains/:domain_id': {
       GET: async (req, reply) => {
-        const { domain_id: id } = params(req);
+        const id = params(req).domain_id!;
         enforce(req, 'get_domain', { target: { domain: { id } } });
         return sendJson(reply, 200, { domain: view(req, await domains.getDomain(db, id)) });
       },
       PATCH: async (req, reply) => {
-        const { domain_id: id } = params(req);
+        const id = params(req).domain_id!;
         enforce(req, 'update_domain', { target: { domain: { id } } });
         const body = readMember<domains.DomainInput>(req, 'domain', DOMAIN_UPDATE);
         return sendJson(reply, 200, { domain: view(req, await domains.updateDomain(db, id, body)) });
       },
       DELETE: async (req, reply) => {
-        const { domain_id: id } = params(req);
+        const id = params(req).domain_id!;
         enforce(req, 'delete_domain', { target: { domain: { id } } });
         await domains.deleteDomain(db, id);
         return noContent(reply);

@@ -217,7 +217,7 @@ function statementChangeTriggers(engine: Engine): Migration {
       }
       for (const [table, column] of PROVIDER_TABLES) {
         await sql.raw(`DROP TRIGGER ${table}_changes ON ${table}`).execute(db);
-        for (const [op, rows] of [['INSERT', 'NEW'], ['UPDATE', 'NEW'], ['DELETE', 'OLD']]) {
+        for (const [op, rows] of [['INSERT', 'NEW'], ['UPDATE', 'NEW'], ['DELETE', 'OLD']] as const) {
           await sql.raw(`CREATE TRIGGER ${table}_${op.toLowerCase()}_changes AFTER ${op} ON ${table}
             REFERENCING ${rows} TABLE AS changed
             FOR EACH STATEMENT EXECUTE FUNCTION placement_log_rows_${column}()`).execute(db);
