@@ -5,6 +5,7 @@ import type { DomainTable } from '../db/schema.js';
 import type { Identity } from '../context.js';
 import { collectionLinks, noContent, params, query, queryFlag, readMember, selfLinks, sendJson } from '../http.js';
 import * as domains from '../objects/domain.js';
+import { deleteDomain } from '../objects/domain_deletion.js';
 import { DOMAIN_CREATE, DOMAIN_UPDATE } from '../schemas/resource.js';
 import { enforcer } from './common.js';
 
@@ -41,7 +42,7 @@ export function domainRoutes(identity: Identity): RouteTable {
       DELETE: async (req, reply) => {
         const id = params(req).domain_id!;
         enforce(req, 'delete_domain', { target: { domain: { id } } });
-        await domains.deleteDomain(db, id);
+        await deleteDomain(db, id);
         return noContent(reply);
       },
     },

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import { DEFAULT_DOMAIN_ID, type Identity } from '../context.js';
 import type { DomainTable, ProjectTable } from '../db/schema.js';
-import { deleteDomain } from '../objects/domain.js';
+import { deleteDomain } from '../objects/domain_deletion.js';
 import { collectionLinks, noContent, params, query, queryFlag, readMember, selfLinks, sendJson } from '../http.js';
 import * as projects from '../objects/project.js';
 import { PROJECT_CREATE, PROJECT_UPDATE } from '../schemas/resource.js';

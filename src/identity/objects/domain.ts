@@ -1,13 +1,9 @@
 // Domains: the top-level containers of projects, users and groups.
 import type { Kysely } from 'kysely';
-import { withTransaction } from '../../common/db/index.js';
 import type { DomainTable, IdentityDB } from '../db/schema.js';
-import { conflict, forbidden, notFound } from '../errors.js';
+import { conflict, notFound } from '../errors.js';
 import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './common.js';
 import { revoke } from './revocation.js';
-import { deleteProjectRows } from './project.js';
-import { deleteUserRows } from './user.js';
-import { deleteGroupRows } from './group.js';
 
 type DB = Kysely<IdentityDB>;
 
@@ -93,30 +89,4 @@ export async function updateDomain(db: DB, id: string, input: DomainInput): Prom
   // A disabled domain's tokens stay dead even if it is enabled again, as in Keystone.
   if (input.enabled === false && d.enabled === 1) await revoke(db, { domain_id: id });
   return { ...d, ...changes };
-}
-
-/** Deletes a disabled domain and everything in it. */
-export async function deleteDomain(db: DB, id: string): Promise<void> {
-  const d = await getDomain(db, id);
-  if (d.enabled === 1) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
-  await withTransaction(db, async (trx) => {
-    const projects = await trx.selectFrom('project').select('id').where('domain_id', '=', id).execute();
-    await deleteProjectRows(trx, projects.map((p) => p.id));
-    const users = await trx.selectFrom('user').select('id').where('domain_id', '=', id).execute();
-    await deleteUserRows(trx, users.map((u) => u.id));
-    const groups = await trx.selectFrom('group').select('id').where('domain_id', '=', id).execute();
-    await deleteGroupRows(trx, groups.map((g) => g.id));
-    const roles = await trx.selectFrom('role').select('id').where('domain_id', '=', id).execute();
-    if (roles.length) {
-      const ids = roles.map((r) => r.id);
-      await trx.deleteFrom('assignment').where('role_id', 'in', ids).execute();
-      await trx.deleteFrom('implied_role').where((eb) => eb.or([
-        eb('prior_role_id', 'in', ids), eb('implied_role_id', 'in', ids)])).execute();
-      await trx.deleteFrom('application_credential_role').where('role_id', 'in', ids).execute();
-      await trx.deleteFrom('role').where('id', 'in', ids).execute();
-    }
-    await trx.deleteFrom('assignment').where('target_id', '=', id).execute();
-    await trx.deleteFrom('domain').where('id', '=', id).execute();
-    await revoke(trx, { domain_id: id });
-  });
 }
