@@ -2,6 +2,8 @@
 // Each command loads only its own modules: `serve placement` starts without identity's or the
 // image service's code, which matters to the suites that start it hundreds of times.
 import { Command } from 'commander';
+import type { ServeOptions } from './serve.js';
+import type { UpOptions } from './up.js';
 
 const program = new Command('concord')
   .description('concord: one OpenStack-compatible (Zed) control plane for VMs and bare-metal servers.\n'
@@ -42,7 +44,7 @@ Both are brought up to date at every start (new passwords after a reset, a new p
 clouds.yaml only the clouds concord wrote (marked concord_data_dir) are changed: other clouds and
 comments stay, and a cloud named concord that you wrote leaves the file alone.
 Ctrl-C (or SIGTERM) stops the server, then closes the databases.`)
-  .action(async (opts) => { await (await import('./up.js')).up(opts); });
+  .action(async (opts: UpOptions) => { await (await import('./up.js')).up(opts); });
 
 program.command('serve')
   .description('serve one service at the root path, in the foreground (scale-out, conformance suites, benchmarks)')
@@ -69,7 +71,7 @@ and catalog them with \`openstack endpoint create\`. --auth-strategy does not ap
 Environment (upstream Placement's functional-test fixtures): PLACEMENT_POLICY_MODE=default|legacy|
 secure|open selects [oslo_policy] settings; PLACEMENT_CORS_ALLOWED_ORIGIN, PLACEMENT_CORS_ALLOW_HEADERS
 set [cors].`)
-  .action(async (service: string, opts) => {
+  .action(async (service: string, opts: ServeOptions) => {
     const { SERVABLE, serve } = await import('./serve.js');
     if (!(SERVABLE as readonly string[]).includes(service)) {
       program.error(`unknown service: ${service} (available: ${SERVABLE.join(', ')})`);

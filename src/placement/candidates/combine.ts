@@ -25,7 +25,7 @@ export function groupByAnchor(bySuffix: Map<string, AllocationRequest[]>): Map<n
   for (const [suffix, reqs] of bySuffix) {
     for (const r of reqs) {
       let m = byAnchor.get(r.anchor);
-      if (!m) byAnchor.set(r.anchor, m = new Map());
+      if (!m) byAnchor.set(r.anchor, m = new Map<string, AllocationRequest[]>());
       const list = m.get(suffix) ?? [];
       list.push(r);
       m.set(suffix, list);

@@ -170,7 +170,7 @@ export class Search {
     const byTree = new Map<number, Map<number, ProviderNode[]>>();
     for (const c of all) {
       let rcs = byTree.get(c.root);
-      if (!rcs) byTree.set(c.root, rcs = new Map());
+      if (!rcs) byTree.set(c.root, rcs = new Map<number, ProviderNode[]>());
       const list = rcs.get(c.rc) ?? [];
       list.push(this.index.get(c.id));
       rcs.set(c.rc, list);
