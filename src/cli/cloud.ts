@@ -27,7 +27,7 @@ export interface AllInOne {
   catalog: CatalogEntry[];
   authUrl: string;
   /** Stops answering, then closes the databases. Safe to call more than once. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export interface CloudOptions {

@@ -16,7 +16,7 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Database<DB> {
   db: Kysely<DB>;
   engine: Engine;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 // PostgreSQL returns BIGINT (count(*), sum()) as strings by default; our counts fit in a double.
@@ -85,9 +85,9 @@ function withStatementCache(sqlite: SQLite.Database, max = 1000): SQLite.Databas
   return new Proxy(sqlite, {
     get(target, prop, receiver) {
       if (prop !== 'prepare') {
-        const value = Reflect.get(target, prop, receiver);
+        const value: unknown = Reflect.get(target, prop, receiver);
         // Native methods must be called on the real object, not on the proxy.
-        return typeof value === 'function' ? value.bind(target) : value;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       }
       return (sql: string) => {
         // Long texts are IN lists of one-off lengths: not worth a cache slot.
@@ -114,7 +114,7 @@ export async function migrate<DB>(db: Kysely<DB>, migrations: Record<string, Mig
     migrationLockTableName: `${table}_migrations_lock`,
   });
   const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+  if (error) throw error instanceof Error ? error : new Error(`${table} migrations failed`, { cause: error });
 }
 
 /** Whether `e` is the engine saying "another transaction got in the way; the same work may

@@ -28,7 +28,7 @@ export function readPolicyFile(path: string): PolicyFile | null {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new Error(`policy file ${path}: ${(e as Error).message}`);
+    throw new Error(`policy file ${path}: ${(e as Error).message}`, { cause: e });
   }
   if (doc === null || doc === undefined) return { path, rules: {} };
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`policy file ${path}: expected a mapping of rule names to check strings`);
