@@ -10,7 +10,9 @@ import { join, resolve } from 'node:path';
 import semver from 'semver';
 
 const root = resolve(import.meta.dirname, '..');
-const declared = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node;
+/** @typedef {{ version: string, engines?: { node?: unknown } }} Manifest */
+const project = /** @type {Manifest} */ (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')));
+const declared = String(project.engines?.node);
 const oldest = semver.minVersion(declared);
 if (!oldest) throw new Error(`package.json engines.node "${declared}" admits no version`);
 const oldestLine = `${oldest.major}.x`;
@@ -18,7 +20,7 @@ const running = process.versions.node;
 
 /** Every package.json under a node_modules directory, nested ones included.
  * @param {string} dir
- * @returns {Generator<{ path: string, manifest: { version: string, engines?: { node?: unknown } } }>} */
+ * @returns {Generator<{ path: string, manifest: Manifest }>} */
 function* packages(dir) {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
@@ -29,7 +31,7 @@ function* packages(dir) {
       continue;
     }
     const manifest = join(path, 'package.json');
-    if (existsSync(manifest)) yield { path, manifest: JSON.parse(readFileSync(manifest, 'utf8')) };
+    if (existsSync(manifest)) yield { path, manifest: /** @type {Manifest} */ (JSON.parse(readFileSync(manifest, 'utf8'))) };
     yield* packages(join(path, 'node_modules'));
   }
 }

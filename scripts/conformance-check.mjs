@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 const [reportPath, knownPath] = process.argv.slice(2);
 if (!reportPath || !knownPath) throw new Error('usage: conformance-check.mjs REPORT.json KNOWN-FAILURES.txt');
 /** @typedef {{ test: string, reason: string }} Failure */
-/** @type {{ files: { file: string, failures: Failure[] }[], totals: { passed: number, failed: number } }} */
-const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+/** @typedef {{ files: { file: string, failures: Failure[] }[], totals: { passed: number, failed: number } }} Report */
+const report = /** @type {Report} */ (JSON.parse(readFileSync(reportPath, 'utf8')));
 const known = new Map(readFileSync(knownPath, 'utf8').split('\n')
   .map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
   .map((l) => {

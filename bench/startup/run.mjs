@@ -41,7 +41,9 @@ async function start(dataDir, home) {
   const exited = new Promise((r) => proc.once('exit', r));
   await until(async () => (await fetch(`${base}/identity/v3`)).status === 200);
   const discovery = performance.now() - t0;
-  const password = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')).admin_password;
+  /** @type {{ admin_password: string }} */
+  const credentials = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'));
+  const password = credentials.admin_password;
   const res = await fetch(`${base}/identity/v3/auth/tokens`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ auth: {

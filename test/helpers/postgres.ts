@@ -61,7 +61,7 @@ export async function startPostgres(): Promise<PgCluster> {
     url,
     async createDatabase(name) {
       const res = spawnSync(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres',
-        '-c', `CREATE DATABASE ${name}`], { stdio: 'pipe' });
+        '-c', `CREATE DATABASE ${name}`], { stdio: 'pipe', encoding: 'utf8' });
       if (res.status !== 0) throw new Error(`createdb failed: ${res.stderr}`);
       return url(name);
     },
