@@ -65,6 +65,7 @@ describe('image update (JSON patch)', () => {
       [['x'], 400, 'Operations must be JSON objects.'],
       [[{ path: '/name', value: 'x' }], 400, 'Unable to find `op` in JSON Schema change.'],
       [[{ op: 'move', path: '/name', value: 'x' }], 400, 'Invalid operation: `move`.'],
+      [[{ op: { add: 1 }, path: '/name', value: 'x' }], 400, "Invalid operation: `{'add': 1}`."],
       [[{ op: 'add', value: 'x' }], 400, "Unable to find 'path' in JSON Schema change"],
       [[{ op: 'add', path: 'name', value: 'x' }], 400, 'does not start with "/".'],
       [[{ op: 'add', path: '/a//b', value: 'x' }], 400, 'contains adjacent "/".'],

@@ -2,6 +2,7 @@
 // draft-10 form ({"op": "add", "path": "/name", "value": ...}, media type
 // application/openstack-images-v2.1-json-patch) or the older draft-4 form ({"add": "/name",
 // "value": ...}, v2.0-json-patch), each checked before any is applied.
+import { pyStr } from '../../common/policy/pyformat.js';
 import { IMAGE_SCHEMA } from '../schemas/image.js';
 import { badRequest, forbidden } from '../errors.js';
 import { isObject, validateAgainst } from '../http.js';
@@ -48,7 +49,7 @@ function operationOf(raw: Record<string, unknown>, draft: 4 | 10): { op: Operati
       throw badRequest(`Unable to find \`op\` in JSON Schema change. It must be one of the following: ${available}.`);
     }
     if (!(OPERATIONS as readonly unknown[]).includes(op)) {
-      throw badRequest(`Invalid operation: \`${String(op)}\`. It must be one of the following: ${available}.`);
+      throw badRequest(`Invalid operation: \`${pyStr(op)}\`. It must be one of the following: ${available}.`);
     }
     if (!('path' in raw)) throw badRequest("Unable to find 'path' in JSON Schema change");
     return { op: op as Operation, pointer: raw.path };
