@@ -163,6 +163,9 @@ export type Config = { [K in keyof Opts]: Opts[K]['default'] };
 
 function coerce(def: OptionDef<unknown>, raw: unknown): unknown {
   if (raw === undefined || raw === null) return def.default;
+  // The environment gives strings; the INI parser also booleans, and arrays or objects for `name[]`
+  // keys and dotted section names, which no option takes.
+  if (typeof raw !== 'string' && typeof raw !== 'boolean') throw new Error(`[${def.section}] ${def.name}: not a single value`);
   const s = String(raw).trim();
   switch (def.type) {
     case 'int': {
