@@ -99,7 +99,8 @@ export async function startIdentity(opts: {
   async function login(o: LoginOptions) {
     const scope = o.scope ?? (o.project ? { project: { name: o.project, domain: { id: 'default' } } } : undefined);
     const r = await raw('POST', '/v3/auth/tokens', passwordAuth(o.user, o.password, scope), {});
-    return { ...r, token: String(r.headers['x-subject-token'] ?? '') };
+    const token = r.headers['x-subject-token'];
+    return { ...r, token: typeof token === 'string' ? token : '' };
   }
 
   const admin = await login({ user: 'admin', password: ADMIN_PASSWORD, project: 'admin' });

@@ -49,7 +49,7 @@ function simple(cfg: CorsConfig, req: FastifyRequest, reply: FastifyReply): void
   const allowed = origin === undefined ? null : allowedOrigin(cfg, origin);
   if (allowed === null) return;
   const vary = reply.getHeader('vary');
-  reply.header('vary', vary ? `${vary},Origin` : 'Origin');
+  reply.header('vary', vary ? `${String(vary)},Origin` : 'Origin');
   reply.header('access-control-allow-origin', allowed);
   if (cfg.allowCredentials) reply.header('access-control-allow-credentials', 'true');
   if (cfg.exposeHeaders.length) reply.header('access-control-expose-headers', cfg.exposeHeaders.join(','));

@@ -10,6 +10,7 @@ export function pyRepr(v: unknown): string {
   if (typeof v === 'object') {
     return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${pyStr(k)}: ${pyRepr(x)}`).join(', ')}}`;
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only bigint, symbol and function are left, never in JSON
   return String(v);
 }
 

@@ -12,6 +12,7 @@ export function pyStr(v: unknown): string {
   if (typeof v === 'object') {
     return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only bigint, symbol and function are left, never in JSON
   return String(v);
 }
 
