@@ -31,7 +31,7 @@ function readStored(file: string): Stored {
   if (!existsSync(file)) return {};
   try {
     const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    if (data && typeof data === 'object' && !Array.isArray(data)) return data as Stored;
+    if (data && typeof data === 'object' && !Array.isArray(data)) return data;
   } catch { /* reported below */ }
   throw new Error(`${file} is not a JSON object of passwords: fix or remove it`);
 }

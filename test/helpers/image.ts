@@ -73,7 +73,7 @@ export async function startImage(opts: { databaseUrl?: string; config?: Partial<
       const res = await app.inject({
         method: method as 'GET', url,
         headers: { ...ADMIN, ...(body !== undefined && !isRaw ? { 'content-type': 'application/json' } : {}), ...headers },
-        ...(body !== undefined ? { payload: isRaw ? body as string : JSON.stringify(body) } : {}),
+        ...(body !== undefined ? { payload: isRaw ? body : JSON.stringify(body) } : {}),
       });
       return reply(res);
     },

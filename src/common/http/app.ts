@@ -123,11 +123,11 @@ export function servicePlugin(def: ServiceDefinition): FastifyPluginAsync {
     for (const [path, methods] of Object.entries(def.routes)) {
       const allowed = Object.keys(methods);
       for (const [method, handler] of Object.entries(methods)) {
-        app.route({ method, url: path, handler: handler as Handler, exposeHeadRoute: false });
+        app.route({ method, url: path, handler, exposeHeadRoute: false });
       }
       const others = ALL_METHODS.filter((m) => !allowed.includes(m));
       app.route({
-        method: others as unknown as string[],
+        method: others,
         url: path,
         handler: async (req) => {
           throw new HttpError(405, 'The method specified is not allowed for this resource.',

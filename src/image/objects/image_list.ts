@@ -78,7 +78,7 @@ export async function listImages(db: Kysely<ImageDB>, viewer: Viewer, q: ListQue
       eb(sortValue(key), q.sortDirs[i] === 'asc' ? '>' : '<', markerValue(key, marker)),
     ]))));
   }
-  q.sortKeys.forEach((key, i) => { query = query.orderBy(sortValue(key), q.sortDirs[i]!); });
+  q.sortKeys.forEach((key, i) => { query = query.orderBy(sortValue(key), q.sortDirs[i]); });
   const rows = await query.limit(q.limit).execute();
   return hydrate(db, rows);
 }

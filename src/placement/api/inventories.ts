@@ -109,8 +109,9 @@ export function inventoryRoutes(p: Placement): RouteTable {
         const uuid = param(req, 'uuid');
         // The provider is not read beforehand: the write claims it by generation. Only a bad
         // body needs a look first, since a missing provider is a 404 whatever the body.
-        const data = await readJsonFor(req, schema.PUT_INVENTORIES, () => provider(req)) as
-          { resource_provider_generation: number; inventories: Record<string, inv.InventoryFields> };
+        const data = await readJsonFor<{
+          resource_provider_generation: number; inventories: Record<string, inv.InventoryFields>;
+        }>(req, schema.PUT_INVENTORIES, () => provider(req));
         const list = Object.entries(data.inventories).map(([rc, d]) => withDefaults(rc, d));
         let rp: ProviderRef;
         try {

@@ -60,7 +60,7 @@ function filtersFrom(req: FastifyRequest, q: Record<string, string>): ProviderFi
   if (q.uuid) f.uuid = q.uuid;
   if (q.name) f.name = q.name;
   if (q.in_tree) f.inTree = parseInTree(q.in_tree);
-  if ('resources' in q) f.resources = parseResources(q.resources!);
+  if ('resources' in q) f.resources = parseResources(q.resources);
   return f;
 }
 

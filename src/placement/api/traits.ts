@@ -56,9 +56,9 @@ export function traitRoutes(p: Placement): RouteTable {
         authorize(p, req, `${POLICY}list`);
         const q = readQuery(req, schema.LIST_TRAITS);
         let filters: traitObj.TraitFilters = {};
-        if ('name' in q) filters = nameFilter(q.name!);
+        if ('name' in q) filters = nameFilter(q.name);
         if ('associated' in q) {
-          const a = q.associated!.toLowerCase();
+          const a = q.associated.toLowerCase();
           if (a !== 'true' && a !== 'false') throw badRequest('The query parameter "associated" only accepts "true" or "false"');
           filters.associated = a === 'true';
         }

@@ -26,7 +26,7 @@ export async function syncStandardClasses(db: Kysely<PlacementDB>): Promise<void
   if (missing.length) {
     const ts = now();
     await db.insertInto('resource_classes')
-      .values(missing.map((r) => ({ ...r, created_at: ts, updated_at: null })) as never).execute();
+      .values(missing.map((r) => ({ ...r, created_at: ts, updated_at: null }))).execute();
   }
 }
 
@@ -58,7 +58,7 @@ export async function createResourceClass(db: Kysely<PlacementDB>, engine: Engin
         .where('id', '>=', MIN_CUSTOM_ID).executeTakeFirst();
       const id = Math.max(MIN_CUSTOM_ID, Number(max?.m ?? MIN_CUSTOM_ID - 1) + 1);
       const row = { id, name, created_at: now(), updated_at: null };
-      await trx.insertInto('resource_classes').values(row as never).execute();
+      await trx.insertInto('resource_classes').values(row).execute();
       return row;
     });
   } catch (e) {

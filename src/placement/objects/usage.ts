@@ -51,7 +51,7 @@ export async function projectUsagesByType(db: Db, projectId: string, userId?: st
   const out: TypedUsage = {};
   const consumers = new Map<string, Set<string>>();
   for (const r of rows) {
-    const type = fold ? consumerType! : r.type ?? NULL_CONSUMER_TYPE_ALIAS;
+    const type = fold ? consumerType : r.type ?? NULL_CONSUMER_TYPE_ALIAS;
     const usage = out[type] ??= {};
     usage[r.rc] = (usage[r.rc] ?? 0) + r.used;
     if (!consumers.has(type)) consumers.set(type, new Set());
