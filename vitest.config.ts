@@ -7,5 +7,12 @@ export default defineConfig({
     testTimeout: 30000,
     hookTimeout: 60000,
     pool: 'forks',
+    // `vitest run --coverage` (CI): what the in-process tests run of src/. Servers the tests start
+    // as processes (bin/concord.js, from dist/) are not measured.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', 'html'],
+    },
   },
 });
