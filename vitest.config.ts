@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { NoSkippedTests } from './test/helpers/no_skipped_tests.js';
 
 export default defineConfig({
   test: {
@@ -7,6 +8,7 @@ export default defineConfig({
     testTimeout: 30000,
     hookTimeout: 60000,
     pool: 'forks',
+    reporters: process.env.CI ? ['default', new NoSkippedTests()] : ['default'],
     // `vitest run --coverage` (CI): what the in-process tests run of src/. Servers the tests start
     // as processes (bin/concord.js, from dist/) are not measured.
     coverage: {
