@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   python3-openstacksdk
   python3-glanceclient     # the glance CLI validates the image schemas
   postgresql               # PostgreSQL engine tests (a private cluster per run)
+  tempest                  # the upstream API test suite
 )
 
 missing=()
@@ -27,6 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     service postgresql stop >/dev/null 2>&1 || true
   else
     echo "missing Debian packages (run as root to install): ${missing[*]}" >&2
+    if [ -n "${CI:-}" ]; then exit 1; fi
   fi
 fi
 

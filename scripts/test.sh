@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# `npm test`: installs what the tests need, then runs unit/integration tests (vitest), the upstream
-# Placement conformance suite and the real-client end-to-end tests.
+# `npm test`: installs what the tests need, checks the dependency tree, types and lint (quick, so
+# first), then runs the upstream Placement conformance suite and the unit, integration and
+# end-to-end tests (vitest, with coverage). With CI set, a missing tool fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+echo "== dependencies: npm ls, engines"
+npm ls --all >/dev/null
+node scripts/check-engines.mjs
+echo "== typecheck (src, test, bench, scripts)"
+npm run --silent typecheck
+echo "== lint"
+npm run --silent lint
 echo "== upstream Placement conformance"
 bash scripts/conformance.sh sqlite
 bash scripts/conformance.sh postgresql
-echo "== unit and integration tests (vitest)"
-npx vitest run
+echo "== unit, integration and end-to-end tests (vitest, with coverage)"
+npx vitest run --coverage
