@@ -11,7 +11,7 @@ DEBIAN_PACKAGES=(
   python3-openstacksdk
   python3-glanceclient     # the glance CLI validates the image schemas
   postgresql               # PostgreSQL engine tests (a private cluster per run)
-  tempest                  # the upstream API test suite
+  tempest                  # OpenStack's own API tests (scripts/tempest.sh)
 )
 
 missing=()

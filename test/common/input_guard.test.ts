@@ -35,7 +35,7 @@ describe('input guard', () => {
   const put = async (url: string, payload: string | Buffer = '{}') => {
     seen.length = 0;
     const res = await app.inject({ method: 'PUT', url, payload, headers: { 'content-type': 'application/json' } });
-    return { status: res.statusCode, body: res.json() as Record<string, any>, handled: seen.length > 0 };
+    return { status: res.statusCode, body: res.json<Record<string, any>>(), handled: seen.length > 0 };
   };
 
   it.each([
