@@ -15,6 +15,7 @@ export default defineConfig({
       provider: 'v8',
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'html'],
+      reportOnFailure: true,
     },
   },
 });
