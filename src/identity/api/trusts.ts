@@ -7,6 +7,7 @@ import type { RoleTable, TrustTable } from '../db/schema.js';
 import { forbiddenAction, notFound } from '../errors.js';
 import { collectionLinks, noContent, params, query, readJsonBody, selfLinks, sendJson, v3Url, validate } from '../http.js';
 import * as trusts from '../objects/trust.js';
+import { deleteTrusts } from '../objects/trust_deletion.js';
 import { roleView, rolesByIds } from '../objects/role.js';
 import { actingUser } from '../token/model.js';
 import { TRUST_CREATE } from '../schemas/trust.js';
@@ -99,7 +100,7 @@ export function trustRoutes(identity: Identity): RouteTable {
       DELETE: async (req, reply) => {
         const t = await target(req, 'delete_trust');
         requireUnrestricted(req);
-        await trusts.deleteTrusts(db, [t.id]);
+        await deleteTrusts(db, [t.id]);
         return noContent(reply);
       },
     },

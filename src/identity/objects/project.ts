@@ -8,7 +8,7 @@ import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './co
 import { createDomain, findDomain, getDomain, listDomains, updateDomain } from './domain.js';
 import { revoke } from './revocation.js';
 import { forgetProjects } from './endpoint_filter.js';
-import { deleteTrusts, trustsOf } from './trust.js';
+import { deleteTrusts, trustsOf } from './trust_deletion.js';
 
 type DB = Kysely<IdentityDB>;
 

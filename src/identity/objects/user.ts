@@ -18,7 +18,7 @@ import {
 import { getDomain } from './domain.js';
 import { getProject } from './project.js';
 import { revoke } from './revocation.js';
-import { deleteTrusts, trustsOf } from './trust.js';
+import { deleteTrusts, trustsOf } from './trust_deletion.js';
 
 type DB = Kysely<IdentityDB>;
 
