@@ -45,10 +45,10 @@ const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d
 export function parseTimestamp(value: string): string | null {
   const m = ISO_8601.exec(value.trim());
   if (!m) return null;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((x) => Number(x ?? 0)) as number[];
-  const local = new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second!));
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map((x) => Number(x ?? 0));
+  const local = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   // Date.UTC rolls 31 February over into March: a timestamp that does not come back is invalid.
-  if (local.getUTCFullYear() !== year || local.getUTCMonth() !== month! - 1 || local.getUTCDate() !== day
+  if (local.getUTCFullYear() !== year || local.getUTCMonth() !== month - 1 || local.getUTCDate() !== day
     || local.getUTCHours() !== hour || local.getUTCMinutes() !== minute || local.getUTCSeconds() !== second) return null;
   const zone = (m[8] ?? 'Z').toUpperCase();
   let offsetMinutes = 0;
