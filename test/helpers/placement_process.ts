@@ -71,8 +71,8 @@ export interface PlacementCluster {
   /** Stops one process and forgets it. */
   stop(p: PlacementProcess): Promise<void>;
   /** Moves every process's clock (running or yet to start) to `ms` after the real time. */
-  shiftClock(ms: number): void;
-  stopAll(): Promise<void>;
+  shiftClock: (ms: number) => void;
+  stopAll: () => Promise<void>;
 }
 
 /** Placement processes on one database sharing one test clock (src/placement/index/clock.ts). */

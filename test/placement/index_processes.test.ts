@@ -112,7 +112,7 @@ function randomWrite(r: Random, known: Known): Write {
     [2, () => {
       const u = rp();
       const traits = r.some(['HW_CPU_X86_AVX2', 'HW_CPU_X86_SSE42', 'STORAGE_DISK_SSD', ...known.traits]);
-      return { label: `traits of ${u}: ${traits}`, run: async (p) => {
+      return { label: `traits of ${u}: ${traits.join(',')}`, run: async (p) => {
         const gen = await generation(p, u);
         if (gen === null) return 404;
         return (await p.call('PUT', `/resource_providers/${u}/traits`, { resource_provider_generation: gen, traits })).status;
@@ -121,7 +121,7 @@ function randomWrite(r: Random, known: Known): Write {
     [2, () => {
       const u = rp();
       const aggregates = r.some(AGGREGATES);
-      return { label: `aggregates of ${u}: ${aggregates}`, run: async (p) => {
+      return { label: `aggregates of ${u}: ${aggregates.join(',')}`, run: async (p) => {
         const gen = await generation(p, u);
         if (gen === null) return 404;
         return (await p.call('PUT', `/resource_providers/${u}/aggregates`, { resource_provider_generation: gen, aggregates })).status;
@@ -134,7 +134,7 @@ function randomWrite(r: Random, known: Known): Write {
       const targets = [...new Set([rp(), rp()].slice(0, r.int(1, 2)))];
       const project = r.pick(PROJECTS);
       const share = r.next();
-      return { label: `allocate ${consumer} on ${targets}`, run: async (p) => {
+      return { label: `allocate ${consumer} on ${targets.join(',')}`, run: async (p) => {
         const allocations: Record<string, { resources: Record<string, number> }> = {};
         for (const t of targets) {
           const inv = await p.call('GET', `/resource_providers/${t}/inventories`);

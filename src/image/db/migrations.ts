@@ -125,7 +125,7 @@ function metadefs(engine: Engine): Migration {
         .column('namespace_id').execute();
       const ts = new Date().toISOString();
       await db.insertInto('metadef_resource_types' as never)
-        .values(SYSTEM_RESOURCE_TYPES.map((name) => ({ name, protected: 1, created_at: ts, updated_at: ts })) as never)
+        .values(SYSTEM_RESOURCE_TYPES.map((name) => ({ name, protected: 1, created_at: ts, updated_at: ts })))
         .execute();
     },
   };
