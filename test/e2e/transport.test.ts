@@ -32,16 +32,19 @@ function exchange(p: number, data: string | string[], o: { from?: string; pause?
   return new Promise((resolve, reject) => {
     const started = Date.now();
     let raw = '';
-    const socket = connect({ port: p, host: '127.0.0.1', ...(o.from ? { localAddress: o.from } : {}) }, async () => {
+    const send = async () => {
       for (const piece of Array.isArray(data) ? data : [data]) {
         if (socket.destroyed) return;
         socket.write(piece);
         if (o.pause) await new Promise((r) => setTimeout(r, o.pause));
       }
+    };
+    const socket = connect({ port: p, host: '127.0.0.1', ...(o.from ? { localAddress: o.from } : {}) }, () => {
+      send().catch(reject);
     });
     const giveUp = setTimeout(() => { socket.destroy(); reject(new Error(`no close within ${o.giveUpMs ?? 10000} ms: ${raw}`)); },
       o.giveUpMs ?? 10000);
-    socket.on('data', (d) => { raw += d; });
+    socket.on('data', (d) => { raw += d.toString(); });
     socket.on('error', () => { /* a reset after the answer: what was read is the answer */ });
     socket.on('close', () => {
       clearTimeout(giveUp);

@@ -33,7 +33,7 @@ const formats = new WeakMap<Server, Map<string, ErrorFormatter>>();
 /** Records that paths under `prefix` ('' for all) of `server` are answered in `format`. */
 export function registerErrorFormat(server: Server, prefix: string, format: ErrorFormatter): void {
   let byPrefix = formats.get(server);
-  if (!byPrefix) formats.set(server, byPrefix = new Map());
+  if (!byPrefix) formats.set(server, byPrefix = new Map<string, ErrorFormatter>());
   byPrefix.set(prefix, format);
 }
 
