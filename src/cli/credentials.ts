@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFileOnce } from '../common/files.js';
 
 export interface CloudCredentials {
   adminPassword: string;
@@ -46,6 +47,7 @@ export function writeSecretFile(file: string, content: string): void {
 
 export function loadCredentials(dataDir: string, configuredAdminPassword: string): CloudCredentials {
   const file = join(dataDir, CREDENTIALS_FILE);
+  const existed = existsSync(file);
   const stored = readStored(file);
   const fromConfig = configuredAdminPassword !== '';
   const adminPasswordGenerated = !fromConfig && !stored.admin_password;
@@ -56,7 +58,14 @@ export function loadCredentials(dataDir: string, configuredAdminPassword: string
   };
   const toStore: Stored = { ...next };
   if (fromConfig) delete toStore.admin_password;
-  if (JSON.stringify(toStore) !== JSON.stringify(stored)) writeSecretFile(file, `${JSON.stringify(toStore, null, 2)}\n`);
+  const content = `${JSON.stringify(toStore, null, 2)}\n`;
+  if (!existed) {
+    // Processes starting together on a new data directory must agree on the passwords: the
+    // first to write them wins, the others take its.
+    if (!createFileOnce(file, content, 0o600)) return loadCredentials(dataDir, configuredAdminPassword);
+  } else if (JSON.stringify(toStore) !== JSON.stringify(stored)) {
+    writeSecretFile(file, content);
+  }
   return {
     adminPassword: fromConfig ? configuredAdminPassword : next.admin_password,
     demoPassword: next.demo_password,

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Identity } from './context.js';
 import { DEFAULT_DOMAIN_ID } from './context.js';
 import type { IdentityDB } from './db/schema.js';
-import { withTransaction } from '../common/db/index.js';
+import { withTransaction, type Exclusive } from '../common/db/index.js';
 import { createDomain, findDomain } from './objects/domain.js';
 import { createProject, findProjectByName } from './objects/project.js';
 import { createUser, ensurePassword, findUserByName, type UserRules } from './objects/user.js';
@@ -88,7 +88,14 @@ async function ensureCatalogEntry(db: DB, s: { name: string; type: string; descr
   });
 }
 
-export async function bootstrapIdentity(identity: Identity, opts: BootstrapOptions): Promise<BootstrapResult> {
+/** Bootstraps under the database's lock, so that identity processes starting together on a fresh
+ * database do not both create the same domain, roles and users. */
+export async function bootstrapIdentity(identity: Identity & { exclusive: Exclusive },
+  opts: BootstrapOptions): Promise<BootstrapResult> {
+  return identity.exclusive('identity_bootstrap', () => bootstrap(identity, opts));
+}
+
+async function bootstrap(identity: Identity, opts: BootstrapOptions): Promise<BootstrapResult> {
   const db = identity.db;
   const rules = { ...identity.config, passwordRegex: '' };
   const region = opts.region ?? 'RegionOne';

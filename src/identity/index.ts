@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
-import { openDatabase, migrate } from '../common/db/index.js';
+import { openDatabase, migrate, type Exclusive } from '../common/db/index.js';
 import type { Enforcer } from '../common/policy/index.js';
 import type { IdentityDB } from './db/schema.js';
 import { identityMigrations } from './db/migrations.js';
@@ -13,6 +13,8 @@ import { CredentialKeys } from './objects/credential_keys.js';
 import type { Identity } from './context.js';
 
 export interface IdentityInstance extends Identity {
+  /** The database's lock between processes (the bootstrap takes it). */
+  exclusive: Exclusive;
   close(): Promise<void>;
 }
 
@@ -21,15 +23,16 @@ export async function createIdentity(opts: {
 }): Promise<IdentityInstance> {
   const { config, dataDir } = opts;
   const url = config.identityDatabaseConnection || config.databaseConnection || join(dataDir, 'identity.sqlite');
-  const { db, engine, close } = openDatabase<IdentityDB>(url);
-  await migrate(db, identityMigrations(engine), 'identity');
+  const database = openDatabase<IdentityDB>(url);
+  const { db, engine, exclusive, close } = database;
+  await migrate(database, identityMigrations(engine), 'identity');
   await pruneRevocations(db, config.tokenExpiration);
   const signer = TokenSigner.load(
     config.jwsPrivateKeyRepository || join(dataDir, 'jws-keys', 'private'),
     config.jwsPublicKeyRepository || join(dataDir, 'jws-keys', 'public'),
   );
   const credentialKeys = CredentialKeys.load(config.credentialKeyRepository || join(dataDir, 'credential-keys'));
-  return { db, engine, config, policy: opts.policy, log: opts.log, signer, credentialKeys, close };
+  return { db, engine, config, policy: opts.policy, log: opts.log, signer, credentialKeys, exclusive, close };
 }
 
 export type { Identity } from './context.js';

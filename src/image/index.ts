@@ -27,8 +27,9 @@ export async function createImage(opts: {
     throw new Error(`[glance_store] default_backend: not a store id: ${config.imageStoreId}`);
   }
   const url = config.imageDatabaseConnection || config.databaseConnection || join(dataDir, 'image.sqlite');
-  const { db, engine, close } = openDatabase<ImageDB>(url);
-  await migrate(db, imageMigrations(engine), 'image');
+  const database = openDatabase<ImageDB>(url);
+  const { db, engine, close } = database;
+  await migrate(database, imageMigrations(engine), 'image');
   const store = new FilesystemStore(config.filesystemStoreDatadir || join(dataDir, 'images'));
   const staging = new FilesystemStore(config.nodeStagingUri.replace(/^file:\/\//, '') || join(dataDir, 'image-staging'));
   const image: Image = { db, engine, config, policy: opts.policy, log: opts.log, store, storeId: config.imageStoreId,

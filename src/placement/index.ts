@@ -24,10 +24,12 @@ export async function createPlacement(opts: {
 }): Promise<PlacementInstance> {
   const url = opts.config.placementDatabaseConnection || opts.config.databaseConnection
     || join(opts.dataDir, 'placement.sqlite');
-  const { db, engine, close } = openDatabase<PlacementDB>(url);
-  await migrate(db, placementMigrations(engine), 'placement');
-  await syncStandardClasses(db);
-  await syncStandardTraits(db);
+  const database = openDatabase<PlacementDB>(url);
+  const { db, engine, close } = database;
+  await migrate(database, placementMigrations(engine), 'placement', async () => {
+    await syncStandardClasses(db);
+    await syncStandardTraits(db);
+  });
   const index = new ProviderIndex(db, engine, { log: opts.log, timeShift: opts.timeShift });
   await index.reload();
   return { db, engine, index, ids: new ExternalIds(), config: opts.config, policy: opts.policy, log: opts.log, close };

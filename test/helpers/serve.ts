@@ -10,16 +10,22 @@ export interface Served {
   base: string;
   /** What the process wrote so far. */
   log(): string;
-  /** SIGTERM, and the data dir removed once it has exited. */
+  /** SIGTERM, and the data dir removed once it has exited (unless it was the caller's). */
   stop(): Promise<void>;
 }
 
 /** Starts `concord serve SERVICE --database-url URL ...args` and waits until it answers. */
 export async function serve(service: string, databaseUrl: string, args: string[] = []): Promise<Served> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'concord-serve-'));
+  return serveIn(service, mkdtempSync(join(tmpdir(), 'concord-serve-')), ['--database-url', databaseUrl, ...args], true);
+}
+
+/** Starts `concord serve SERVICE --data-dir DATA_DIR ...args` and waits until it answers; the data
+ * dir, which several processes may share, is left to the caller. */
+export async function serveIn(service: string, dataDir: string, args: string[] = [],
+  ownDataDir = false): Promise<Served> {
   const port = await freePort();
   const proc = spawn(process.execPath, ['--no-deprecation', BIN, 'serve', service, '--port', String(port),
-    '--host', '127.0.0.1', '--data-dir', dataDir, '--database-url', databaseUrl, ...args],
+    '--host', '127.0.0.1', '--data-dir', dataDir, ...args],
   { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONCORD_LOG_LEVEL: 'warn' } });
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
@@ -29,7 +35,7 @@ export async function serve(service: string, databaseUrl: string, args: string[]
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
     await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 30000;
   for (;;) {

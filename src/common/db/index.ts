@@ -10,13 +10,17 @@ import {
   Kysely, SqliteDialect, PostgresDialect, Migrator, sql, type Migration, type RawBuilder, type SqlBool,
   type Transaction,
 } from 'kysely';
+import { advisoryLock, fileLock, type Exclusive } from './lock.js';
 
+export type { Exclusive } from './lock.js';
 export type Engine = 'sqlite' | 'postgres';
 
 export interface Database<DB> {
   db: Kysely<DB>;
   engine: Engine;
-  close: () => Promise<void>;
+  /** A lock shared with every other process on this database (see lock.ts). */
+  exclusive: Exclusive;
+  close(): Promise<void>;
 }
 
 // PostgreSQL returns BIGINT (count(*), sum()) as strings by default; our counts fit in a double.
@@ -29,7 +33,7 @@ export function openDatabase<DB>(url: string): Database<DB> {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     pool.on('connect', preparedStatements);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, engine: 'postgres', close: () => db.destroy() };
+    return { db, engine: 'postgres', exclusive: advisoryLock(pool), close: () => db.destroy() };
   }
   const file = url.replace(/^sqlite:\/\//, '');
   if (file !== ':memory:') {
@@ -49,7 +53,9 @@ export function openDatabase<DB>(url: string): Database<DB> {
   // in their own memory (Placement's provider index), so a smaller cache costs little.
   sqlite.pragma('cache_size = -4000');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, engine: 'sqlite', close: () => db.destroy() };
+  // An in-memory database has no other process to keep out.
+  const exclusive: Exclusive = file === ':memory:' ? (_name, fn) => fn() : fileLock(file);
+  return { db, engine: 'sqlite', exclusive, close: () => db.destroy() };
 }
 
 /** Statements longer than this (long IN lists, whose text changes with their length) are not
@@ -104,17 +110,22 @@ function withStatementCache(sqlite: SQLite.Database, max = 1000): SQLite.Databas
   });
 }
 
-/** Applies a service's migrations (named, ordered) with Kysely's migrator. */
-export async function migrate<DB>(db: Kysely<DB>, migrations: Record<string, Migration>,
-  table: string): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: `${table}_migrations`,
-    migrationLockTableName: `${table}_migrations_lock`,
+/** Applies a service's migrations (named, ordered) with Kysely's migrator, then `seed` (data the
+ * service needs in every database, written idempotently), holding the database's lock: processes
+ * starting together on a fresh database take turns, and the later ones find nothing to do. */
+export async function migrate<DB>(database: Pick<Database<DB>, 'db' | 'exclusive'>,
+  migrations: Record<string, Migration>, table: string, seed?: () => Promise<void>): Promise<void> {
+  await database.exclusive(`${table}_migrations`, async () => {
+    const migrator = new Migrator({
+      db: database.db,
+      provider: { getMigrations: async () => migrations },
+      migrationTableName: `${table}_migrations`,
+      migrationLockTableName: `${table}_migrations_lock`,
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(`${table} migrations failed`, { cause: error });
+    await seed?.();
   });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(`${table} migrations failed`, { cause: error });
 }
 
 /** Whether `e` is the engine saying "another transaction got in the way; the same work may

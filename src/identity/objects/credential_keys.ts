@@ -3,8 +3,9 @@
 // 0600, created on first use. Each blob records the hash of the key that sealed it, so a blob
 // sealed with another key is reported as such rather than decrypted into garbage.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFileOnce } from '../../common/files.js';
 
 const KEY_FILE = 'key';
 
@@ -16,11 +17,8 @@ export class CredentialKeys {
     const file = join(dir, KEY_FILE);
     if (!existsSync(file)) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      try {
-        writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'EEXIST') throw e;
-      }
+      // Another identity process sharing the repository may create it first: then its key is used.
+      createFileOnce(file, randomBytes(32).toString('base64'), 0o600);
     }
     const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
     if (key.length !== 32) throw new Error(`${file}: not a 256-bit credential key`);

@@ -5,6 +5,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFileOnce } from '../../common/files.js';
 import { SignJWT, jwtVerify, decodeProtectedHeader, type JWTPayload } from 'jose';
 
 function keyId(pub: KeyObject): string {
@@ -52,13 +53,10 @@ export class TokenSigner extends TokenVerifier {
       // Public keys are no secret, but what concord keeps is its owner's alone (they copy them on).
       mkdirSync(publicDir, { recursive: true, mode: 0o700 });
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      try {
-        writeFileSync(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+      // Another process sharing the repository may create its key first: then that one is used.
+      if (createFileOnce(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600)) {
         writeFileSync(join(publicDir, `${keyId(publicKey)}.pem`), publicKey.export({ type: 'spki', format: 'pem' }),
           { mode: 0o600 });
-      } catch (e) {
-        // Another process sharing the repository created its key first: use that one.
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
     }
     const privateKey = createPrivateKey(readFileSync(privFile));
