@@ -149,6 +149,25 @@ export const OPTIONS = {
   keystoneTokenCacheTime: opt<number>('keystone_authtoken', 'token_cache_time', 'int', 30,
     'Seconds a validated token is cached by the services (revocations take effect within this; '
     + 'keystonemiddleware defaults to 300, concord validates in-process so it can afford less).'),
+  jobLeaseSeconds: opt<number>('jobs', 'lease_seconds', 'int', 30,
+    'Seconds a worker holds a claimed job or periodic task between heartbeats (sent every third of it). '
+    + 'A worker that dies loses its jobs this long after its last heartbeat, and another worker runs them again.'),
+  jobPollInterval: opt<number>('jobs', 'poll_interval', 'float', 1,
+    'Longest wait, in seconds, of an idle worker between looks for new jobs. Jobs enqueued in the same '
+    + 'process (and, on PostgreSQL, in any process) wake workers at once; this bounds the delay otherwise.'),
+  jobConcurrency: opt<number>('jobs', 'concurrency', 'int', 10,
+    'Jobs a worker runs at once, unless its service sets its own bound.'),
+  jobMaxAttempts: opt<number>('jobs', 'max_attempts', 'int', 5,
+    'Times a job is started before it is failed, unless it is enqueued with its own bound.'),
+  jobRetryBackoff: opt<number>('jobs', 'retry_backoff', 'float', 2,
+    'Seconds before a failed job is retried the first time; doubled at each further attempt.'),
+  jobRetryBackoffMax: opt<number>('jobs', 'retry_backoff_max', 'float', 300,
+    'Longest wait, in seconds, before a retry.'),
+  jobRetention: opt<number>('jobs', 'retention_seconds', 'int', 604800,
+    'Seconds finished (succeeded or failed) jobs are kept for inspection before they are deleted (0: kept).'),
+  jobGracefulShutdownTimeout: opt<number>('jobs', 'graceful_shutdown_timeout', 'int', 10,
+    'Seconds a stopping worker waits for its running jobs to finish; the rest are given back to be run by '
+    + 'another worker (or this one, once it is started again).'),
   debug: opt<boolean>('DEFAULT', 'debug', 'bool', false, 'Log at debug level.'),
   adminPassword: opt<string>('DEFAULT', 'admin_password', 'string', '',
     'Password `concord up` gives the admin user (set again at every start). Empty: generated on the '

@@ -11,8 +11,10 @@ import {
   type Transaction,
 } from 'kysely';
 import { advisoryLock, fileLock, type Exclusive } from './lock.js';
+import { pgListen, type Listen } from './listen.js';
 
 export type { Exclusive } from './lock.js';
+export type { Listen } from './listen.js';
 export type Engine = 'sqlite' | 'postgres';
 
 export interface Database<DB> {
@@ -20,6 +22,8 @@ export interface Database<DB> {
   engine: Engine;
   /** A lock shared with every other process on this database (see lock.ts). */
   exclusive: Exclusive;
+  /** PostgreSQL's LISTEN (see listen.ts); SQLite has none. */
+  listen?: Listen;
   close(): Promise<void>;
 }
 
@@ -33,7 +37,9 @@ export function openDatabase<DB>(url: string): Database<DB> {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     pool.on('connect', preparedStatements);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, engine: 'postgres', exclusive: advisoryLock(pool), close: () => db.destroy() };
+    return {
+      db, engine: 'postgres', exclusive: advisoryLock(pool), listen: pgListen(url), close: () => db.destroy(),
+    };
   }
   const file = url.replace(/^sqlite:\/\//, '');
   if (file !== ':memory:') {
@@ -153,11 +159,32 @@ export async function retryTransient<T>(fn: () => Promise<T>, attempts = 5): Pro
   }
 }
 
+/** What to do once each open withTransaction transaction has committed. */
+const commitHooks = new WeakMap<object, (() => void)[]>();
+
 /** Runs `fn` in a transaction, retried while it fails with a transient conflict (see
- * retryTransient). */
+ * retryTransient). What `afterCommit` registered in the attempt that commits runs then. */
 export async function withTransaction<DB, T>(db: Kysely<DB>,
   fn: (trx: Transaction<DB>) => Promise<T>, attempts = 5): Promise<T> {
-  return retryTransient(() => db.transaction().execute(fn), attempts);
+  return retryTransient(async () => {
+    const hooks: (() => void)[] = [];
+    const result = await db.transaction().execute((trx) => {
+      commitHooks.set(trx, hooks);
+      return fn(trx);
+    });
+    for (const hook of hooks) hook();
+    return result;
+  }, attempts);
+}
+
+/** Runs `hook` once what `db` wrote is visible to others: after the commit of a withTransaction
+ * transaction (never, if it rolls back), at once for a plain Kysely instance (its statements
+ * commit as they run). Of another transaction the end is unknown: then also at once, for hooks
+ * that are hints (such as waking a worker, which looks again later anyway). */
+export function afterCommit<DB>(db: Kysely<DB>, hook: () => void): void {
+  const hooks = commitHooks.get(db);
+  if (hooks) hooks.push(hook);
+  else hook();
 }
 
 /** Runs `fn` in a read-only transaction whose every statement sees one snapshot of the

@@ -1,0 +1,237 @@
+// A service's job queue: every statement on SERVICE_jobs. Workers (worker.ts) drive it.
+//
+// Clock: every time is taken, and compared, in SQL by the database's clock (PostgreSQL's now(),
+// SQLite's, which is this host's). Workers on other hosts compare leases against the same clock
+// that set them, so skew between hosts neither steals a live job nor keeps a dead one.
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Config } from '../config.js';
+import { afterCommit, type Database, type Engine, type Listen } from '../db/index.js';
+import { jobTables, type JobRow, type JobTables } from './schema.js';
+
+export interface JobsConfig {
+  leaseMs: number;
+  pollMs: number;
+  concurrency: number;
+  maxAttempts: number;
+  backoffMs: number;
+  backoffMaxMs: number;
+  /** 0: finished jobs are kept. */
+  retentionMs: number;
+  shutdownMs: number;
+}
+
+/** The [jobs] options. */
+export function jobsConfig(c: Config): JobsConfig {
+  const positive = (name: string, v: number) => {
+    if (!(v > 0)) throw new Error(`[jobs] ${name} must be positive: ${v}`);
+    return v;
+  };
+  return {
+    leaseMs: positive('lease_seconds', c.jobLeaseSeconds) * 1000,
+    pollMs: positive('poll_interval', c.jobPollInterval) * 1000,
+    concurrency: positive('concurrency', c.jobConcurrency),
+    maxAttempts: positive('max_attempts', c.jobMaxAttempts),
+    backoffMs: Math.max(0, c.jobRetryBackoff) * 1000,
+    backoffMaxMs: Math.max(0, c.jobRetryBackoffMax) * 1000,
+    retentionMs: Math.max(0, c.jobRetention) * 1000,
+    shutdownMs: Math.max(0, c.jobGracefulShutdownTimeout) * 1000,
+  };
+}
+
+export interface JobSpec {
+  kind: string;
+  /** Anything JSON can hold; no secrets (it is stored in clear, and shown to operators). */
+  payload?: unknown;
+  /** The host or conductor that must run it; default: any worker serving the kind. */
+  target?: string | null;
+  /** Names the logical job, per kind: enqueuing it again (a retried API request, say) yields
+   * the same row, for as long as that row is kept (see [jobs] retention_seconds). */
+  dedupeKey?: string;
+  /** Default: [jobs] max_attempts. */
+  maxAttempts?: number;
+  /** Seconds before the first attempt may start. */
+  delaySeconds?: number;
+}
+
+export interface Enqueued {
+  id: number;
+  /** False when the dedupe key named a job already there. */
+  created: boolean;
+}
+
+/** Which jobs a worker takes: its kinds, untargeted or aimed at one of its targets. */
+export interface ClaimFilter {
+  kinds: string[];
+  targets: string[];
+}
+
+const MAX_NAME = 255;
+const MAX_ERROR = 2000;
+
+function checkName(what: string, v: string): void {
+  if (typeof v !== 'string' || v === '' || v.length > MAX_NAME) throw new Error(`job ${what} must be 1 to ${MAX_NAME} characters`);
+}
+
+/** Stored errors are one line of message, bounded: a stack or a multi-line dump may carry more
+ * than an operator should see. */
+export function errorText(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return (text.split('\n', 1)[0] ?? '').slice(0, MAX_ERROR);
+}
+
+export class JobQueue {
+  readonly tables: JobTables;
+  readonly engine: Engine;
+  private readonly db: Kysely<unknown>;
+  private readonly listen: Listen | undefined;
+  private readonly subscribers = new Set<(kind: string) => void>();
+  private readonly now: RawBuilder<number>;
+
+  constructor(database: Pick<Database<unknown>, 'db' | 'engine' | 'listen'>, service: string,
+    readonly config: JobsConfig) {
+    this.tables = jobTables(service);
+    this.engine = database.engine;
+    this.db = database.db;
+    this.listen = database.listen;
+    this.now = this.engine === 'postgres'
+      ? sql<number>`(extract(epoch from now()) * 1000)::bigint`
+      : sql<number>`CAST(unixepoch('subsec') * 1000 AS INTEGER)`;
+  }
+
+  private get t() { return sql.table(this.tables.jobs); }
+
+  /** Adds a job in `db`'s transaction (or at once, on a plain Kysely instance): it exists if and
+   * only if the caller's changes commit. Workers of this process are woken once it has
+   * committed (on PostgreSQL, workers of every process). */
+  async enqueue<DB>(db: Kysely<DB>, spec: JobSpec): Promise<Enqueued> {
+    checkName('kind', spec.kind);
+    if (spec.target != null) checkName('target', spec.target);
+    if (spec.dedupeKey !== undefined) checkName('dedupe key', spec.dedupeKey);
+    const maxAttempts = spec.maxAttempts ?? this.config.maxAttempts;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error('job maxAttempts must be a positive integer');
+    const delayMs = Math.max(0, Math.round((spec.delaySeconds ?? 0) * 1000));
+    const payload = JSON.stringify(spec.payload ?? null);
+    const key = spec.dedupeKey ?? null;
+    // NOTIFY is sent when (and only if) the transaction commits.
+    const notify = this.engine === 'postgres' ? sql`, pg_notify(${this.tables.jobs}, ${spec.kind})` : sql``;
+    const inserted = await sql<{ id: number }>`
+      INSERT INTO ${this.t} (kind, target, payload, state, attempts, max_attempts, run_after, dedupe_key,
+        created_at, updated_at)
+      VALUES (${spec.kind}, ${spec.target ?? null}, ${payload}, 'queued', 0, ${maxAttempts},
+        ${this.now} + ${delayMs}, ${key}, ${this.now}, ${this.now})
+      ON CONFLICT (kind, dedupe_key) DO NOTHING
+      RETURNING id${notify}`.execute(db);
+    const row = inserted.rows[0];
+    if (row) {
+      afterCommit(db, () => { for (const s of this.subscribers) s(spec.kind); });
+      return { id: Number(row.id), created: true };
+    }
+    const existing = await sql<{ id: number }>`
+      SELECT id FROM ${this.t} WHERE kind = ${spec.kind} AND dedupe_key = ${key}`.execute(db);
+    return { id: Number(existing.rows[0]!.id), created: false };
+  }
+
+  /** Calls `fn` with the kind of each job enqueued (a hint: it may have been claimed already)
+   * until the returned function is called. */
+  subscribe(fn: (kind: string) => void): () => Promise<void> {
+    this.subscribers.add(fn);
+    const unlisten = this.listen?.(this.tables.jobs, fn);
+    return async () => {
+      this.subscribers.delete(fn);
+      await unlisten?.();
+    };
+  }
+
+  /** Takes up to `limit` due jobs for `owner`: queued ones whose time has come, and running ones
+   * whose lease ran out (their worker died) but that `owner` does not hold itself. Each gets a
+   * lease and its attempt counted. Claimers never wait for each other: PostgreSQL skips rows
+   * another claimer has locked; SQLite runs one writer at a time. */
+  async claim(owner: string, filter: ClaimFilter, limit: number): Promise<JobRow[]> {
+    const lease = this.config.leaseMs;
+    const due = this.engine === 'postgres'
+      ? sql`kind = ANY(${filter.kinds}::text[]) AND (target IS NULL OR target = ANY(${filter.targets}::text[]))`
+      : sql`kind IN (SELECT value FROM json_each(${JSON.stringify(filter.kinds)}))
+          AND (target IS NULL OR target IN (SELECT value FROM json_each(${JSON.stringify(filter.targets)})))`;
+    // The state test is written as the index's condition, so that both engines use the index.
+    const candidates = sql`SELECT id FROM ${this.t}
+      WHERE state IN ('queued', 'running') AND run_after <= ${this.now} AND ${due}
+        AND (lease_owner IS NULL OR lease_owner <> ${owner})
+      ORDER BY run_after, id LIMIT ${limit}`;
+    const set = sql`state = 'running', attempts = attempts + 1, lease_owner = ${owner},
+      run_after = ${this.now} + ${lease}, updated_at = ${this.now}`;
+    const claimed = this.engine === 'postgres'
+      ? await sql<JobRow>`UPDATE ${this.t} SET ${set}
+          FROM (${candidates} FOR UPDATE SKIP LOCKED) AS c WHERE ${this.t}.id = c.id
+          RETURNING ${this.t}.*`.execute(this.db)
+      : await sql<JobRow>`UPDATE ${this.t} SET ${set} WHERE id IN (${candidates}) RETURNING *`.execute(this.db);
+    return claimed.rows.sort((a, b) => a.run_after - b.run_after || a.id - b.id);
+  }
+
+  /** Extends the leases of every job `owner` runs; returns the ids it still holds (a job
+   * missing was taken over by another worker, after this one failed to renew in time). */
+  async heartbeat(owner: string): Promise<Set<number>> {
+    const held = await sql<{ id: number }>`UPDATE ${this.t}
+      SET run_after = ${this.now} + ${this.config.leaseMs}, updated_at = ${this.now}
+      WHERE lease_owner = ${owner} AND state = 'running' RETURNING id`.execute(this.db);
+    return new Set(held.rows.map((r) => Number(r.id)));
+  }
+
+  /** Ends a run of `job` (as claimed by `owner`), if that run still holds it; false otherwise
+   * (another worker took it over: its result stands instead). */
+  private async finish(job: JobRow, owner: string, set: RawBuilder<unknown>): Promise<boolean> {
+    const r = await sql`UPDATE ${this.t} SET ${set}, updated_at = ${this.now}
+      WHERE id = ${job.id} AND lease_owner = ${owner} AND attempts = ${job.attempts} AND state = 'running'`
+      .execute(this.db);
+    return Number(r.numAffectedRows ?? 0) === 1;
+  }
+
+  succeed(job: JobRow, owner: string): Promise<boolean> {
+    return this.finish(job, owner, sql`state = 'succeeded', last_error = NULL`);
+  }
+
+  /** Queues `job` again after `delayMs`, keeping why it failed. */
+  retry(job: JobRow, owner: string, error: string, delayMs: number): Promise<boolean> {
+    return this.finish(job, owner, sql`state = 'queued', run_after = ${this.now} + ${Math.round(delayMs)},
+      lease_owner = NULL, last_error = ${error}`);
+  }
+
+  fail(job: JobRow, owner: string, error: string): Promise<boolean> {
+    return this.finish(job, owner, sql`state = 'failed', last_error = ${error}`);
+  }
+
+  /** Fails a job claimed again after its last attempt's worker stopped renewing the lease: that
+   * attempt counted, this claim does not. */
+  abandon(job: JobRow, owner: string): Promise<boolean> {
+    return this.finish(job, owner, sql`state = 'failed', attempts = attempts - 1,
+      last_error = ${'the lease of its last attempt ran out (the worker running it stopped)'}`);
+  }
+
+  /** Gives back runs that `owner` stopped before they finished (a worker shutting down): queued
+   * again at once, the attempt not counted. */
+  async release(jobs: JobRow[], owner: string): Promise<void> {
+    for (const job of jobs) {
+      await this.finish(job, owner, sql`state = 'queued', run_after = ${this.now}, lease_owner = NULL,
+        attempts = attempts - 1`);
+    }
+  }
+
+  /** Deletes jobs finished longer ago than [jobs] retention_seconds; how many. */
+  async prune(): Promise<number> {
+    if (this.config.retentionMs === 0) return 0;
+    const r = await sql`DELETE FROM ${this.t}
+      WHERE state IN ('succeeded', 'failed') AND updated_at < ${this.now} - ${this.config.retentionMs}`
+      .execute(this.db);
+    return Number(r.numAffectedRows ?? 0);
+  }
+
+  async get(id: number): Promise<JobRow | undefined> {
+    const r = await sql<JobRow>`SELECT * FROM ${this.t} WHERE id = ${id}`.execute(this.db);
+    return r.rows[0];
+  }
+
+  /** The database's clock, for periodic.ts. */
+  get clock(): RawBuilder<number> { return this.now; }
+
+  /** The database, for periodic.ts. */
+  get database(): Kysely<unknown> { return this.db; }
+}

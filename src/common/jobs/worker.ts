@@ -1,0 +1,261 @@
+// A worker: claims the jobs of its kinds (and targets), runs their handlers with bounded
+// concurrency, renews their leases while they run, and records how each ended. It also runs the
+// service's periodic tasks. Any number of workers, in any number of processes, share a queue.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { PeriodicTask, type PeriodicFn } from './periodic.js';
+import { errorText, type ClaimFilter, type JobQueue } from './queue.js';
+import type { JobRow } from './schema.js';
+import { settlesWithin, sleep } from './timing.js';
+
+/** What a handler is given. A job runs at least once: after a crash, or a lease lost while the
+ * worker stalled, it runs again (with `attempt` counted on), so handlers must be idempotent,
+ * picking up whatever an earlier attempt got done. */
+export interface Job<P = unknown> {
+  id: number;
+  kind: string;
+  target: string | null;
+  payload: P;
+  /** 1 for the first run. */
+  attempt: number;
+  maxAttempts: number;
+  dedupeKey: string | null;
+  /** Aborts when this run no longer holds the job (its lease was taken over) or the worker is
+   * stopping and will give the job back: the handler should stop soon after. */
+  signal: AbortSignal;
+}
+
+export type JobHandler = (job: Job) => Promise<void>;
+
+/** Thrown by a handler for a failure that retrying cannot mend (the job is failed at once). */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError';
+}
+
+export interface WorkerOptions {
+  /** A handler per kind: the kinds this worker takes. */
+  handlers: Record<string, JobHandler>;
+  /** Hosts or conductors whose targeted jobs it also takes (untargeted ones it always takes). */
+  targets?: string[];
+  /** Default: [jobs] concurrency. */
+  concurrency?: number;
+  log: Logger;
+}
+
+/** Claims at most this many at once, so that one worker does not hoard a burst. */
+const MAX_BATCH = 32;
+/** The first idle wait; doubled while nothing comes, up to [jobs] poll_interval. */
+const MIN_IDLE_MS = 25;
+const PRUNE_EVERY_MS = 3600_000;
+
+/** Resolves the current `wait` early; a `wake` before any wait makes the next one return at once. */
+class Latch {
+  private pending = false;
+  private release: (() => void) | undefined;
+
+  wake(): void {
+    this.pending = true;
+    this.release?.();
+  }
+
+  /** Whether it was woken (rather than timed out). */
+  async wait(ms?: number): Promise<boolean> {
+    if (!this.pending) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.release = resolve;
+        if (ms !== undefined) timer = setTimeout(resolve, ms);
+      });
+      clearTimeout(timer);
+      this.release = undefined;
+    }
+    const woken = this.pending;
+    this.pending = false;
+    return woken;
+  }
+}
+
+interface Running {
+  row: JobRow;
+  abort: AbortController;
+  /** Its outcome is being written: a heartbeat missing it proves nothing. */
+  settling: boolean;
+  done: Promise<void>;
+}
+
+export class Worker {
+  /** Names this worker in the leases it holds (host, process, and a nonce per worker). */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly filter: ClaimFilter;
+  private readonly concurrency: number;
+  private readonly log: Logger;
+  private readonly running = new Map<number, Running>();
+  private readonly periodicTasks: PeriodicTask[] = [];
+  private readonly work = new Latch();
+  private readonly slot = new Latch();
+  private stopping = false;
+  /** Aborted once stop() has settled every job: the heartbeats end. */
+  private readonly halted = new AbortController();
+  private loops: Promise<void>[] = [];
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(private readonly queue: JobQueue, private readonly opts: WorkerOptions) {
+    this.filter = { kinds: Object.keys(opts.handlers), targets: opts.targets ?? [] };
+    this.concurrency = opts.concurrency ?? queue.config.concurrency;
+    this.log = opts.log;
+    if (queue.config.retentionMs > 0) {
+      this.periodic('prune_finished_jobs', Math.min(PRUNE_EVERY_MS, queue.config.retentionMs) / 1000, async () => {
+        const pruned = await queue.prune();
+        if (pruned) this.log.info({ pruned, table: queue.tables.jobs }, 'finished jobs pruned');
+      });
+    }
+  }
+
+  /** Registers a periodic task (before start): among every process registering `name` with
+   * this service, one runs it each `intervalSeconds`. */
+  periodic(name: string, intervalSeconds: number, fn: PeriodicFn): this {
+    if (this.loops.length) throw new Error('periodic tasks are registered before the worker starts');
+    this.periodicTasks.push(new PeriodicTask(this.queue, this.owner, name, intervalSeconds * 1000, fn, this.log));
+    return this;
+  }
+
+  start(): void {
+    if (this.loops.length) return;
+    this.unsubscribe = this.queue.subscribe((kind) => {
+      if (kind === '' || kind in this.opts.handlers) this.work.wake();
+    });
+    for (const p of this.periodicTasks) p.start();
+    this.loops = [this.claimLoop(), this.heartbeatLoop()];
+  }
+
+  /** Stops claiming; running jobs get [jobs] graceful_shutdown_timeout to finish, the rest are
+   * aborted and given back (queued again, the attempt not counted). */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.work.wake();
+    this.slot.wake();
+    const grace = this.queue.config.shutdownMs;
+    await this.loops[0];
+    const periodic = Promise.all(this.periodicTasks.map((p) => p.stop(grace)));
+    await settlesWithin(Promise.all([...this.running.values()].map((r) => r.done)), grace);
+    const left = [...this.running.values()];
+    for (const r of left) r.abort.abort(new Error('the worker is stopping'));
+    if (left.length) {
+      await this.queue.release(left.map((r) => r.row), this.owner)
+        .catch((err: unknown) => this.log.error({ err }, 'could not give back jobs'));
+      this.log.warn({ jobs: left.map((r) => r.row.id) }, 'jobs given back unfinished');
+    }
+    this.halted.abort();
+    await Promise.all([periodic, this.loops[1], this.unsubscribe?.()]);
+  }
+
+  private async claimLoop(): Promise<void> {
+    let idleMs = MIN_IDLE_MS;
+    // A worker of periodic tasks only has no jobs to look for.
+    while (!this.stopping && this.filter.kinds.length) {
+      const free = this.concurrency - this.running.size;
+      if (free <= 0) {
+        await this.slot.wait();
+        continue;
+      }
+      const limit = Math.min(free, MAX_BATCH);
+      let rows: JobRow[];
+      try {
+        rows = await this.queue.claim(this.owner, this.filter, limit);
+      } catch (err) {
+        this.log.error({ err, table: this.queue.tables.jobs }, 'could not claim jobs');
+        rows = [];
+      }
+      if (this.stopping) {
+        await this.queue.release(rows, this.owner).catch((err: unknown) => this.log.error({ err }, 'could not give back jobs'));
+        break;
+      }
+      for (const row of rows) this.launch(row);
+      if (rows.length === limit) continue;
+      // The queue is drained for now: wait for an enqueue, or look again after a while.
+      if (rows.length) idleMs = MIN_IDLE_MS;
+      const woken = await this.work.wait(idleMs);
+      idleMs = woken ? MIN_IDLE_MS : Math.min(idleMs * 2, this.queue.config.pollMs);
+    }
+  }
+
+  private launch(row: JobRow): void {
+    const abort = new AbortController();
+    const entry: Running = { row, abort, settling: false, done: Promise.resolve() };
+    this.running.set(row.id, entry);
+    entry.done = this.execute(entry)
+      .catch((err: unknown) => this.log.error({ err, job: row.id, kind: row.kind }, 'could not record how a job ended'))
+      .finally(() => {
+        this.running.delete(row.id);
+        this.slot.wake();
+      });
+  }
+
+  private async execute(entry: Running): Promise<void> {
+    const { row, abort } = entry;
+    const q = this.queue;
+    if (row.attempts > row.max_attempts) {
+      entry.settling = true;
+      await q.abandon(row, this.owner);
+      this.log.warn({ job: row.id, kind: row.kind }, 'job failed: its last attempt was lost with its worker');
+      return;
+    }
+    const job: Job = {
+      id: row.id, kind: row.kind, target: row.target, payload: JSON.parse(row.payload) as unknown,
+      attempt: row.attempts, maxAttempts: row.max_attempts, dedupeKey: row.dedupe_key, signal: abort.signal,
+    };
+    let failure: unknown;
+    let failed = false;
+    try {
+      await this.opts.handlers[row.kind]!(job);
+    } catch (e) {
+      failed = true;
+      failure = e;
+    }
+    // Taken over, or being given back by stop(): this run's outcome is not the job's.
+    if (abort.signal.aborted) return;
+    entry.settling = true;
+    if (!failed) {
+      await q.succeed(row, this.owner);
+      return;
+    }
+    const error = errorText(failure);
+    if (failure instanceof PermanentJobError || row.attempts >= row.max_attempts) {
+      await q.fail(row, this.owner, error);
+      this.log.warn({ job: row.id, kind: row.kind, attempt: row.attempts, error }, 'job failed');
+    } else {
+      await q.retry(row, this.owner, error, this.backoff(row.attempts));
+      this.log.info({ job: row.id, kind: row.kind, attempt: row.attempts, error }, 'job will be retried');
+    }
+  }
+
+  /** [jobs] retry_backoff doubled per attempt, up to retry_backoff_max, plus up to a fifth more
+   * so that jobs failing together (a peer down) do not all come back in the same instant. */
+  private backoff(attempt: number): number {
+    const { backoffMs, backoffMaxMs } = this.queue.config;
+    return Math.min(backoffMaxMs, backoffMs * 2 ** (attempt - 1)) * (1 + Math.random() / 5);
+  }
+
+  /** Renews the leases of the running jobs every third of a lease; a job whose lease another
+   * worker took over (this process stalled past it) is aborted here. */
+  private async heartbeatLoop(): Promise<void> {
+    for (;;) {
+      await sleep(this.queue.config.leaseMs / 3, this.halted.signal);
+      if (this.halted.signal.aborted) return;
+      if (!this.running.size) continue;
+      const asked = [...this.running.values()].filter((r) => !r.settling);
+      try {
+        const held = await this.queue.heartbeat(this.owner);
+        for (const r of asked) {
+          if (held.has(r.row.id) || r.settling || r.abort.signal.aborted) continue;
+          this.log.warn({ job: r.row.id, kind: r.row.kind }, 'job lease lost: another worker runs it now');
+          r.abort.abort(new Error('the job\'s lease was lost'));
+        }
+      } catch (err) {
+        this.log.error({ err, table: this.queue.tables.jobs }, 'could not renew job leases');
+      }
+    }
+  }
+}

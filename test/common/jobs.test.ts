@@ -1,0 +1,232 @@
+// Durable jobs in one process, on both engines: enqueued with the caller's transaction, run once
+// each, retried with backoff then failed, permanent failures, targets, a lease taken over from a
+// stalled worker, graceful stop giving jobs back, pruning, and periodic tasks run by one worker.
+// The same guarantees across real processes: jobs_processes.test.ts.
+import { sql } from 'kysely';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '../../src/common/db/index.js';
+import { PermanentJobError, Worker, type Job, type JobHandler, type JobQueue, type JobRow } from '../../src/common/jobs/index.js';
+import { openQueue, sqliteUrl, until, type TestQueue } from '../helpers/jobs.js';
+import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
+
+const log = pino({ level: 'silent' });
+const skipPg = postgresUnavailable();
+
+async function states(queue: JobQueue, ids: number[]): Promise<(JobRow | undefined)[]> {
+  return Promise.all(ids.map((id) => queue.get(id)));
+}
+
+function suite(engine: string, newUrl: () => Promise<string>) {
+  describe(`jobs on ${engine}`, () => {
+    let t: TestQueue;
+    const workers: Worker[] = [];
+    const worker = (handlers: Record<string, JobHandler>, opts: { targets?: string[]; concurrency?: number; queue?: JobQueue } = {}) => {
+      const w = new Worker(opts.queue ?? t.queue, { handlers, log, ...opts });
+      workers.push(w);
+      return w;
+    };
+    beforeAll(async () => { t = await openQueue(await newUrl()); });
+    afterAll(async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+      await t?.close();
+    });
+
+    it('a job exists if and only if its transaction commits; a dedupe key makes one row', async () => {
+      const db = t.database.db;
+      await expect(withTransaction(db, async (trx) => {
+        await t.queue.enqueue(trx, { kind: 'rolled_back' });
+        throw new Error('the state change failed');
+      })).rejects.toThrow('the state change failed');
+      const none = await sql<{ n: number }>`SELECT count(*) AS n FROM test_jobs WHERE kind = 'rolled_back'`.execute(db);
+      expect(Number(none.rows[0]!.n)).toBe(0);
+
+      const first = await withTransaction(db, (trx) => t.queue.enqueue(trx, { kind: 'once', dedupeKey: 'k1', payload: { a: 1 } }));
+      const again = await withTransaction(db, (trx) => t.queue.enqueue(trx, { kind: 'once', dedupeKey: 'k1', payload: { a: 2 } }));
+      const other = await t.queue.enqueue(db, { kind: 'once_other', dedupeKey: 'k1' });
+      expect(first.created).toBe(true);
+      expect(again).toEqual({ id: first.id, created: false });
+      expect(other.created).toBe(true);
+      const row = await t.queue.get(first.id);
+      expect(row).toMatchObject({ kind: 'once', state: 'queued', attempts: 0, payload: '{"a":1}', dedupe_key: 'k1' });
+    });
+
+    it('runs each job once, woken at once by an enqueue in this process', async () => {
+      const runs = new Map<number, number>();
+      const started: number[] = [];
+      // A poll interval far longer than the test: only the wake-up can start the jobs in time.
+      const slow = await openQueue(await newUrl(), { jobPollInterval: 60 });
+      try {
+        worker({ count: async (job) => { runs.set(job.id, (runs.get(job.id) ?? 0) + 1); started.push(Date.now()); } },
+          { queue: slow.queue }).start();
+        // Idle long enough that its next look is seconds away.
+        await new Promise((r) => setTimeout(r, 1700));
+        const ids: number[] = [];
+        const enqueuedAt = Date.now();
+        for (let i = 0; i < 10; i++) {
+          ids.push(...await withTransaction(slow.database.db, async (trx) => {
+            const batch: number[] = [];
+            for (let j = 0; j < 20; j++) batch.push((await slow.queue.enqueue(trx, { kind: 'count', payload: { i, j } })).id);
+            return batch;
+          }));
+        }
+        await until('200 jobs to succeed', async () =>
+          (await states(slow.queue, ids)).every((r) => r?.state === 'succeeded'), 10000);
+        expect(ids.every((id) => runs.get(id) === 1)).toBe(true);
+        expect(Math.min(...started) - enqueuedAt).toBeLessThan(1000);
+      } finally {
+        await workers.pop()!.stop();
+        await slow.close();
+      }
+    });
+
+    it('retries with a growing backoff, then fails keeping the last error', async () => {
+      const at: number[] = [];
+      worker({ flaky: async (job) => { at.push(Date.now()); throw new Error(`attempt ${job.attempt} failed\nstack`); } }).start();
+      const { id } = await t.queue.enqueue(t.database.db, { kind: 'flaky', maxAttempts: 3 });
+      await until('the job to fail', async () => (await t.queue.get(id))?.state === 'failed');
+      expect(at).toHaveLength(3);
+      // [jobs] retry_backoff = 0.2 s, doubled: at least 200 ms, then 400 ms, between attempts.
+      expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(190);
+      expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(390);
+      expect(await t.queue.get(id)).toMatchObject({ state: 'failed', attempts: 3, last_error: 'attempt 3 failed' });
+    });
+
+    it('fails at once on a permanent failure; succeeds on a later attempt after transient ones', async () => {
+      let tries = 0;
+      worker({
+        doomed: async () => { throw new PermanentJobError('no such image'); },
+        recovers: async (job) => { tries++; if (job.attempt < 2) throw new Error('not yet'); },
+      }).start();
+      const doomed = await t.queue.enqueue(t.database.db, { kind: 'doomed' });
+      const recovers = await t.queue.enqueue(t.database.db, { kind: 'recovers' });
+      await until('both to finish', async () => (await states(t.queue, [doomed.id, recovers.id]))
+        .every((r) => r?.state === 'failed' || r?.state === 'succeeded'));
+      expect(await t.queue.get(doomed.id)).toMatchObject({ state: 'failed', attempts: 1, last_error: 'no such image' });
+      expect(await t.queue.get(recovers.id)).toMatchObject({ state: 'succeeded', attempts: 2, last_error: null });
+      expect(tries).toBe(2);
+    });
+
+    it('a targeted job runs only on a worker serving its target', async () => {
+      const ran: string[] = [];
+      const on = (host: string): JobHandler => async () => { ran.push(host); };
+      worker({ place: on('host-a') }, { targets: ['host-a'] }).start();
+      worker({ place: on('host-b') }, { targets: ['host-b'] }).start();
+      const jobs: { id: number }[] = [];
+      for (let i = 0; i < 10; i++) jobs.push(await t.queue.enqueue(t.database.db, { kind: 'place', target: 'host-b' }));
+      await until('the jobs to run', async () => (await states(t.queue, jobs.map((j) => j.id))).every((r) => r?.state === 'succeeded'));
+      expect(ran).toEqual(Array(10).fill('host-b'));
+    });
+
+    it('a job whose worker stalled past its lease is run again by another, attempt 2; the stalled run is aborted', async () => {
+      const seen: { worker: string; attempt: number }[] = [];
+      let stalledSignal: AbortSignal | undefined;
+      let release!: () => void;
+      const stalled = new Promise<void>((r) => { release = r; });
+      const a = worker({ takeover: async (job: Job) => {
+        seen.push({ worker: 'a', attempt: job.attempt });
+        stalledSignal = job.signal;
+        await stalled;
+      } });
+      a.start();
+      const { id } = await t.queue.enqueue(t.database.db, { kind: 'takeover' });
+      await until('worker a to start it', () => seen.length === 1);
+      // As if worker a's process had frozen: its lease runs out without a renewal.
+      await sql`UPDATE test_jobs SET run_after = 0 WHERE id = ${id}`.execute(t.database.db);
+      worker({ takeover: async (job: Job) => { seen.push({ worker: 'b', attempt: job.attempt }); } }).start();
+      await until('worker b to finish it', async () => (await t.queue.get(id))?.state === 'succeeded');
+      await until('worker a to learn it lost the job', () => stalledSignal?.aborted === true, 5000);
+      release();
+      expect(seen).toEqual([{ worker: 'a', attempt: 1 }, { worker: 'b', attempt: 2 }]);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await t.queue.get(id)).toMatchObject({ state: 'succeeded', attempts: 2 });
+    });
+
+    it('a job whose last attempt lost its worker is failed, not run again', async () => {
+      const { id } = await t.queue.enqueue(t.database.db, { kind: 'lost', maxAttempts: 1 });
+      // The state a worker that died during the only attempt leaves behind.
+      await sql`UPDATE test_jobs SET state = 'running', attempts = 1, lease_owner = 'dead', run_after = 0
+        WHERE id = ${id}`.execute(t.database.db);
+      let ran = false;
+      worker({ lost: async () => { ran = true; } }).start();
+      await until('the job to fail', async () => (await t.queue.get(id))?.state === 'failed');
+      expect(ran).toBe(false);
+      expect(await t.queue.get(id)).toMatchObject({ attempts: 1, last_error: expect.stringMatching(/lease/) });
+    });
+
+    it('a stopping worker lets short jobs finish and gives long ones back', async () => {
+      const w = worker({
+        short: async () => { await new Promise((r) => setTimeout(r, 300)); },
+        long: async (job) => { await new Promise((r) => job.signal.addEventListener('abort', r)); },
+      });
+      w.start();
+      const short = await t.queue.enqueue(t.database.db, { kind: 'short' });
+      const long = await t.queue.enqueue(t.database.db, { kind: 'long' });
+      await until('both to start', async () => (await states(t.queue, [short.id, long.id])).every((r) => r?.state === 'running'));
+      const stopping = Date.now();
+      await w.stop();
+      // [jobs] graceful_shutdown_timeout = 1 s
+      expect(Date.now() - stopping).toBeLessThan(3000);
+      expect(await t.queue.get(short.id)).toMatchObject({ state: 'succeeded' });
+      expect(await t.queue.get(long.id)).toMatchObject({ state: 'queued', attempts: 0, lease_owner: null });
+      let attempt = 0;
+      worker({ long: async (job) => { attempt = job.attempt; } }).start();
+      await until('another worker to run it', async () => (await t.queue.get(long.id))?.state === 'succeeded');
+      expect(attempt).toBe(1);
+    });
+
+    it('prunes finished jobs older than the retention period', async () => {
+      const q = await openQueue(await newUrl(), { jobRetention: 1 });
+      try {
+        const done = await q.queue.enqueue(q.database.db, { kind: 'prunable' });
+        const waiting = await q.queue.enqueue(q.database.db, { kind: 'unserved' });
+        const w = new Worker(q.queue, { handlers: { prunable: async () => {} }, log });
+        w.start();
+        await until('the job to succeed', async () => (await q.queue.get(done.id))?.state === 'succeeded');
+        // The worker's own periodic pruning (every retention period, here 1 s) removes it.
+        await until('the job to be pruned', async () => (await q.queue.get(done.id)) === undefined, 10000);
+        await w.stop();
+        expect(await q.queue.get(waiting.id)).toMatchObject({ state: 'queued' });
+      } finally {
+        await q.close();
+      }
+    });
+
+    it('a periodic task registered by two workers runs once per interval', async () => {
+      const runs: { by: string; start: number; end: number }[] = [];
+      const tick = (by: string) => async () => {
+        const start = Date.now();
+        await new Promise((r) => setTimeout(r, 50));
+        runs.push({ by, start, end: Date.now() });
+      };
+      const a = worker({}).periodic('tick', 0.5, tick('a'));
+      const b = worker({}).periodic('tick', 0.5, tick('b'));
+      a.start();
+      b.start();
+      await new Promise((r) => setTimeout(r, 2300));
+      await Promise.all([a.stop(), b.stop()]);
+      // Runs at 0, 0.5, 1.0, 1.5, 2.0 s (and timers may slip a little).
+      expect(runs.length).toBeGreaterThanOrEqual(4);
+      expect(runs.length).toBeLessThanOrEqual(5);
+      for (let i = 1; i < runs.length; i++) expect(runs[i]!.start - runs[i - 1]!.start).toBeGreaterThanOrEqual(480);
+    });
+  });
+}
+
+{
+  const dirs: (() => void)[] = [];
+  afterAll(() => { for (const cleanup of dirs) cleanup(); });
+  suite('SQLite', async () => {
+    const { url, cleanup } = sqliteUrl();
+    dirs.push(cleanup);
+    return url;
+  });
+}
+
+describe.skipIf(skipPg)(`PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`, () => {
+  let cluster: PgCluster;
+  let n = 0;
+  beforeAll(async () => { cluster = await startPostgres(); });
+  afterAll(() => cluster?.stop());
+  suite('PostgreSQL', () => cluster.createDatabase(`jobs_${++n}`));
+});

@@ -1,0 +1,47 @@
+// A job queue on a fresh database of either engine, for the jobs tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/common/config.js';
+import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
+import { JobQueue, jobsConfig, jobsMigration } from '../../src/common/jobs/index.js';
+
+/** Short leases and backoffs, so that the tests see takeovers and retries within seconds. */
+export const FAST: Partial<Config> = {
+  jobLeaseSeconds: 1, jobPollInterval: 0.2, jobRetryBackoff: 0.2, jobRetryBackoffMax: 5, jobGracefulShutdownTimeout: 1,
+};
+
+/** FAST as the CONCORD_JOBS__* variables a worker process reads. */
+export const FAST_ENV: Record<string, string> = {
+  CONCORD_JOBS__LEASE_SECONDS: '1', CONCORD_JOBS__POLL_INTERVAL: '0.2', CONCORD_JOBS__RETRY_BACKOFF: '0.2',
+  CONCORD_JOBS__RETRY_BACKOFF_MAX: '5', CONCORD_JOBS__GRACEFUL_SHUTDOWN_TIMEOUT: '1',
+};
+
+export interface TestQueue {
+  database: Database<any>;
+  queue: JobQueue;
+  close(): Promise<void>;
+}
+
+/** A SQLite file in a new directory (removed by the queue's close). */
+export function sqliteUrl(): { url: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'concord-jobs-'));
+  return { url: join(dir, 'jobs.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Opens `url`, creates the job tables of service `service` and returns its queue. */
+export async function openQueue(url: string, config: Partial<Config> = {}, service = 'test'): Promise<TestQueue> {
+  const database = openDatabase<any>(url);
+  await migrate(database, { '0001_jobs': jobsMigration(service, database.engine) }, service);
+  const queue = new JobQueue(database, service, jobsConfig(loadConfig(undefined, {}, { ...FAST, ...config })));
+  return { database, queue, close: () => database.close() };
+}
+
+/** Polls `check` until it holds; fails after `ms`. */
+export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 20000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
