@@ -29,10 +29,12 @@ export function sqliteUrl(): { url: string; cleanup(): void } {
   return { url: join(dir, 'jobs.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Opens `url`, creates the job tables of service `service` and returns its queue. */
-export async function openQueue(url: string, config: Partial<Config> = {}, service = 'test'): Promise<TestQueue> {
+/** Opens `url`, creates the job tables of service `service` (unless `migrated` already) and
+ * returns its queue. */
+export async function openQueue(url: string, config: Partial<Config> = {}, service = 'test',
+  migrated = false): Promise<TestQueue> {
   const database = openDatabase<any>(url);
-  await migrate(database, { '0001_jobs': jobsMigration(service, database.engine) }, service);
+  if (!migrated) await migrate(database, { '0001_jobs': jobsMigration(service, database.engine) }, service);
   const queue = new JobQueue(database, service, jobsConfig(loadConfig(undefined, {}, { ...FAST, ...config })));
   return { database, queue, close: () => database.close() };
 }

@@ -36,6 +36,9 @@ export function openDatabase<DB>(url: string): Database<DB> {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     pool.on('connect', preparedStatements);
+    // An idle connection the server closed (a restart, a terminated backend) is dropped by the
+    // pool, and the next query opens another; unhandled, the event would end the process.
+    pool.on('error', () => undefined);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
       db, engine: 'postgres', exclusive: advisoryLock(pool), listen: pgListen(url), close: () => db.destroy(),

@@ -152,8 +152,10 @@ export class JobQueue {
       ? sql`kind = ANY(${filter.kinds}::text[]) AND (target IS NULL OR target = ANY(${filter.targets}::text[]))`
       : sql`kind IN (SELECT value FROM json_each(${JSON.stringify(filter.kinds)}))
           AND (target IS NULL OR target IN (SELECT value FROM json_each(${JSON.stringify(filter.targets)})))`;
-    // The state test is written as the index's condition, so that both engines use the index.
-    const candidates = sql`SELECT id FROM ${this.t}
+    // The state test is written as the due index's condition, so that both engines can use it;
+    // SQLite is told to (it would rather take the dedupe index for the kind, and sort).
+    const from = this.engine === 'postgres' ? this.t : sql`${this.t} INDEXED BY ${sql.table(this.tables.due)}`;
+    const candidates = sql`SELECT id FROM ${from}
       WHERE state IN ('queued', 'running') AND run_after <= ${this.now} AND ${due}
         AND (lease_owner IS NULL OR lease_owner <> ${owner})
       ORDER BY run_after, id LIMIT ${limit}`;

@@ -42,11 +42,13 @@ export interface PeriodicRow {
 export interface JobTables {
   jobs: string;
   periodic: string;
+  /** The index claims walk. */
+  due: string;
 }
 
 export function jobTables(service: string): JobTables {
   if (!/^[a-z][a-z0-9_]*$/.test(service)) throw new Error(`not a service name for job tables: ${service}`);
-  return { jobs: `${service}_jobs`, periodic: `${service}_periodic_tasks` };
+  return { jobs: `${service}_jobs`, periodic: `${service}_periodic_tasks`, due: `${service}_jobs_due_idx` };
 }
 
 /** The migration creating `service`'s job tables, for the service's own migration list. */
@@ -73,7 +75,7 @@ export function jobsMigration(service: string, engine: Engine): Migration {
         .addUniqueConstraint(`${t.jobs}_dedupe_uq`, ['kind', 'dedupe_key'])
         .execute();
       // Claims walk the unfinished jobs in the order they become due.
-      await db.schema.createIndex(`${t.jobs}_due_idx`).on(t.jobs).columns(['run_after', 'id'])
+      await db.schema.createIndex(t.due).on(t.jobs).columns(['run_after', 'id'])
         .where(sql<boolean>`state IN ('queued', 'running')`).execute();
       await db.schema.createIndex(`${t.jobs}_lease_idx`).on(t.jobs).column('lease_owner')
         .where(sql<boolean>`state = 'running'`).execute();
