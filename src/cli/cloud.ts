@@ -9,7 +9,7 @@ import { injectTransport, keystoneAuthenticator, type KeystoneAuthenticator } fr
 import { bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin } from '../identity/index.js';
 import { loadCredentials, type CloudCredentials } from './credentials.js';
 import type { Runtime } from './runtime.js';
-import { SERVICES, type ServiceModule, type StartedService } from './services.js';
+import { SERVICES, type BackgroundWorker, type ServiceModule, type StartedService } from './services.js';
 
 export const IDENTITY_PATH = '/identity';
 
@@ -81,8 +81,11 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
   // Every service lives under its prefix: what reaches the root otherwise is a generic 404.
   answerUnmatched(app);
   const shutdown = closer(log);
-  // The server stops taking requests before any database it serves from closes.
+  // The server stops taking requests before any database it serves from closes; the workers
+  // stop in between, while they can still give back the jobs they are running.
   shutdown.add(() => app.close());
+  const workers: BackgroundWorker[] = [];
+  shutdown.add(async () => { await Promise.all(workers.map((w) => w.stop())); });
   try {
     const env = { config, dataDir, configDir, log };
     const policy = identityEnforcer({ config, configDir, log });
@@ -128,6 +131,12 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
     app.get('/', async () => ({ name: 'concord', services: catalog }));
     await app.ready();
     for (const s of started) await s.ready?.({ adminProjectId: boot.adminProjectId });
+    for (const s of started) {
+      for (const w of s.workers?.() ?? []) {
+        workers.push(w);
+        w.start();
+      }
+    }
   } catch (err) {
     await shutdown.run();
     throw err;

@@ -28,7 +28,17 @@ export interface StartedService {
   plugin(authenticate: Authenticator): FastifyPluginAsync;
   /** Runs once the cloud answers requests and identity is bootstrapped (seed data ...). */
   ready?(bootstrapped: Bootstrapped): Promise<void>;
+  /** The service's job workers (common/jobs), for processes that run them beside the API:
+   * `concord up` starts them once the cloud is ready, and stops them after the server and
+   * before `close`, so that a stopping worker can still give its jobs back. */
+  workers?(): BackgroundWorker[];
   close(): Promise<void>;
+}
+
+/** What `concord up` needs of a worker (common/jobs' Worker is one). */
+export interface BackgroundWorker {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export interface ServiceModule {
