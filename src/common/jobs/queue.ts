@@ -187,8 +187,15 @@ export class JobQueue {
     return Number(r.numAffectedRows ?? 0) === 1;
   }
 
-  succeed(job: JobRow, owner: string): Promise<boolean> {
-    return this.finish(job, owner, sql`state = 'succeeded', last_error = NULL`);
+  /** Marks the runs of `jobs` (as claimed by `owner`) that still hold their job succeeded, in
+ * one statement: a busy worker's successes are written together. */
+  async succeed(jobs: JobRow[], owner: string): Promise<void> {
+    if (!jobs.length) return;
+    const runs = this.engine === 'postgres'
+      ? sql`(id, attempts) IN (SELECT * FROM unnest(${jobs.map((j) => j.id)}::bigint[], ${jobs.map((j) => j.attempts)}::integer[]))`
+      : sql`(id, attempts) IN (SELECT value ->> 0, value ->> 1 FROM json_each(${JSON.stringify(jobs.map((j) => [j.id, j.attempts]))}))`;
+    await sql`UPDATE ${this.t} SET state = 'succeeded', last_error = NULL, updated_at = ${this.now}
+      WHERE ${runs} AND lease_owner = ${owner} AND state = 'running'`.execute(this.db);
   }
 
   /** Queues `job` again after `delayMs`, keeping why it failed. */

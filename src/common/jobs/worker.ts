@@ -76,6 +76,37 @@ class Latch {
   }
 }
 
+/** Writes successes in batches: while one batch is being written, the next gathers. An idle
+ * worker's success is written at once; a busy one's commits are shared. */
+class SuccessWriter {
+  private batch: { row: JobRow; written: () => void; failed: (e: unknown) => void }[] = [];
+  private writing = false;
+
+  constructor(private readonly queue: JobQueue, private readonly owner: string) {}
+
+  write(row: JobRow): Promise<void> {
+    return new Promise((written, failed) => {
+      this.batch.push({ row, written, failed });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.batch.length) {
+      const batch = this.batch;
+      this.batch = [];
+      try {
+        await this.queue.succeed(batch.map((b) => b.row), this.owner);
+        for (const b of batch) b.written();
+      } catch (e) {
+        for (const b of batch) b.failed(e);
+      }
+    }
+    this.writing = false;
+  }
+}
+
 interface Running {
   row: JobRow;
   abort: AbortController;
@@ -92,6 +123,7 @@ export class Worker {
   private readonly log: Logger;
   private readonly running = new Map<number, Running>();
   private readonly periodicTasks: PeriodicTask[] = [];
+  private readonly successes: SuccessWriter;
   private readonly work = new Latch();
   private readonly slot = new Latch();
   private stopping = false;
@@ -103,6 +135,7 @@ export class Worker {
   constructor(private readonly queue: JobQueue, private readonly opts: WorkerOptions) {
     this.filter = { kinds: Object.keys(opts.handlers), targets: opts.targets ?? [] };
     this.concurrency = opts.concurrency ?? queue.config.concurrency;
+    this.successes = new SuccessWriter(queue, this.owner);
     this.log = opts.log;
     if (queue.config.retentionMs > 0) {
       this.periodic('prune_finished_jobs', Math.min(PRUNE_EVERY_MS, queue.config.retentionMs) / 1000, async () => {
@@ -218,7 +251,7 @@ export class Worker {
     if (abort.signal.aborted) return;
     entry.settling = true;
     if (!failed) {
-      await q.succeed(row, this.owner);
+      await this.successes.write(row);
       return;
     }
     const error = errorText(failure);
