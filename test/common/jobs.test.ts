@@ -208,7 +208,8 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       // Runs at 0, 0.5, 1.0, 1.5, 2.0 s (and timers may slip a little).
       expect(runs.length).toBeGreaterThanOrEqual(4);
       expect(runs.length).toBeLessThanOrEqual(5);
-      for (let i = 1; i < runs.length; i++) expect(runs[i]!.start - runs[i - 1]!.start).toBeGreaterThanOrEqual(480);
+      // Never two in one interval (allowing for timers firing late on a busy machine).
+      for (let i = 1; i < runs.length; i++) expect(runs[i]!.start - runs[i - 1]!.start).toBeGreaterThanOrEqual(350);
     });
   });
 }

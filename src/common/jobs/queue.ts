@@ -5,7 +5,7 @@
 // that set them, so skew between hosts neither steals a live job nor keeps a dead one.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Config } from '../config.js';
-import { afterCommit, type Database, type Engine, type Listen } from '../db/index.js';
+import { afterCommit, inIds, type Database, type Engine, type Listen } from '../db/index.js';
 import { jobTables, type JobRow, type JobTables } from './schema.js';
 
 export interface JobsConfig {
@@ -143,10 +143,10 @@ export class JobQueue {
   }
 
   /** Takes up to `limit` due jobs for `owner`: queued ones whose time has come, and running ones
-   * whose lease ran out (their worker died) but that `owner` does not hold itself. Each gets a
-   * lease and its attempt counted. Claimers never wait for each other: PostgreSQL skips rows
+   * whose lease ran out (their worker died), except those `owner` is `running` itself. Each gets
+   * a lease and its attempt counted. Claimers never wait for each other: PostgreSQL skips rows
    * another claimer has locked; SQLite runs one writer at a time. */
-  async claim(owner: string, filter: ClaimFilter, limit: number): Promise<JobRow[]> {
+  async claim(owner: string, filter: ClaimFilter, limit: number, running: number[]): Promise<JobRow[]> {
     const lease = this.config.leaseMs;
     const due = this.engine === 'postgres'
       ? sql`kind = ANY(${filter.kinds}::text[]) AND (target IS NULL OR target = ANY(${filter.targets}::text[]))`
@@ -157,7 +157,7 @@ export class JobQueue {
     const from = this.engine === 'postgres' ? this.t : sql`${this.t} INDEXED BY ${sql.table(this.tables.due)}`;
     const candidates = sql`SELECT id FROM ${from}
       WHERE state IN ('queued', 'running') AND run_after <= ${this.now} AND ${due}
-        AND (lease_owner IS NULL OR lease_owner <> ${owner})
+        AND NOT (${inIds(this.engine, 'id', running)})
       ORDER BY run_after, id LIMIT ${limit}`;
     const set = sql`state = 'running', attempts = attempts + 1, lease_owner = ${owner},
       run_after = ${this.now} + ${lease}, updated_at = ${this.now}`;
@@ -169,12 +169,14 @@ export class JobQueue {
     return claimed.rows.sort((a, b) => a.run_after - b.run_after || a.id - b.id);
   }
 
-  /** Extends the leases of every job `owner` runs; returns the ids it still holds (a job
-   * missing was taken over by another worker, after this one failed to renew in time). */
-  async heartbeat(owner: string): Promise<Set<number>> {
+  /** Extends the leases of the jobs `owner` is `running`; returns the ids it still holds (a job
+   * missing was taken over by another worker, after this one failed to renew in time). A job
+   * whose run ended without its outcome being written is renewed no more: its lease runs out,
+   * and another worker runs it again. */
+  async heartbeat(owner: string, running: number[]): Promise<Set<number>> {
     const held = await sql<{ id: number }>`UPDATE ${this.t}
       SET run_after = ${this.now} + ${this.config.leaseMs}, updated_at = ${this.now}
-      WHERE lease_owner = ${owner} AND state = 'running' RETURNING id`.execute(this.db);
+      WHERE ${inIds(this.engine, 'id', running)} AND lease_owner = ${owner} AND state = 'running' RETURNING id`.execute(this.db);
     return new Set(held.rows.map((r) => Number(r.id)));
   }
 

@@ -196,7 +196,7 @@ export class Worker {
       const limit = Math.min(free, MAX_BATCH);
       let rows: JobRow[];
       try {
-        rows = await this.queue.claim(this.owner, this.filter, limit);
+        rows = await this.queue.claim(this.owner, this.filter, limit, [...this.running.keys()]);
       } catch (err) {
         this.log.error({ err, table: this.queue.tables.jobs }, 'could not claim jobs');
         rows = [];
@@ -280,7 +280,7 @@ export class Worker {
       if (!this.running.size) continue;
       const asked = [...this.running.values()].filter((r) => !r.settling);
       try {
-        const held = await this.queue.heartbeat(this.owner);
+        const held = await this.queue.heartbeat(this.owner, asked.map((r) => r.row.id));
         for (const r of asked) {
           if (held.has(r.row.id) || r.settling || r.abort.signal.aborted) continue;
           this.log.warn({ job: r.row.id, kind: r.row.kind }, 'job lease lost: another worker runs it now');
