@@ -48,7 +48,7 @@ async function connect(url: string): Promise<Database<PlacementDB>> {
 /** A migrated database with one provider (VCPU total 4, 1 used), and the provider's id. */
 async function database(url: string) {
   const d = await connect(url);
-  await migrate(d.db, placementMigrations(d.engine), 'placement');
+  await migrate(d, placementMigrations(d.engine), 'placement');
   await syncStandardClasses(d.db);
   const ts = new Date().toISOString();
   const { id } = await d.db.insertInto('resource_providers')
