@@ -156,7 +156,7 @@ export class Worker {
   start(): void {
     if (this.loops.length) return;
     this.unsubscribe = this.queue.subscribe((kind) => {
-      if (kind === '' || kind in this.opts.handlers) this.work.wake();
+      if (kind === '' || Object.hasOwn(this.opts.handlers, kind)) this.work.wake();
     });
     for (const p of this.periodicTasks) p.start();
     this.loops = [this.claimLoop(), this.heartbeatLoop()];
@@ -173,13 +173,15 @@ export class Worker {
     await this.loops[0];
     const periodic = Promise.all(this.periodicTasks.map((p) => p.stop(grace)));
     await settlesWithin(Promise.all([...this.running.values()].map((r) => r.done)), grace);
-    const left = [...this.running.values()];
+    // Those whose outcome is being written are let be: giving them back would race the write.
+    const left = [...this.running.values()].filter((r) => !r.settling);
     for (const r of left) r.abort.abort(new Error('the worker is stopping'));
     if (left.length) {
       await this.queue.release(left.map((r) => r.row), this.owner)
         .catch((err: unknown) => this.log.error({ err }, 'could not give back jobs'));
       this.log.warn({ jobs: left.map((r) => r.row.id) }, 'jobs given back unfinished');
     }
+    await settlesWithin(Promise.all([...this.running.values()].filter((r) => r.settling).map((r) => r.done)), grace);
     this.halted.abort();
     await Promise.all([periodic, this.loops[1], this.unsubscribe?.()]);
   }
@@ -235,13 +237,13 @@ export class Worker {
       this.log.warn({ job: row.id, kind: row.kind }, 'job failed: its last attempt was lost with its worker');
       return;
     }
-    const job: Job = {
-      id: row.id, kind: row.kind, target: row.target, payload: JSON.parse(row.payload) as unknown,
-      attempt: row.attempts, maxAttempts: row.max_attempts, dedupeKey: row.dedupe_key, signal: abort.signal,
-    };
     let failure: unknown;
     let failed = false;
     try {
+      const job: Job = {
+        id: row.id, kind: row.kind, target: row.target, payload: JSON.parse(row.payload) as unknown,
+        attempt: row.attempts, maxAttempts: row.max_attempts, dedupeKey: row.dedupe_key, signal: abort.signal,
+      };
       await this.opts.handlers[row.kind]!(job);
     } catch (e) {
       failed = true;
