@@ -27,14 +27,17 @@ await migrate(database, {
 }, 'bench');
 const queue = new JobQueue(database, 'bench', jobsConfig(loadConfig(undefined, process.env)));
 
+/** @type {number[]} */
 let waits = [];
 let done = 0;
+/** @type {{ n: number, resolve: () => void } | undefined} */
 let allDone;
 const worker = new Worker(queue, {
   log: pino({ level: 'warn' }),
   handlers: {
+    /** @param {import('../../dist/common/jobs/index.js').Job} job */
     async build(job) {
-      const waited = performance.now() - job.payload.t;
+      const waited = performance.now() - /** @type {{ t: number }} */ (job.payload).t;
       waits.push(waited);
       await sql`INSERT INTO bench_builds (job_id, waited_ms) VALUES (${job.id}, ${waited})`.execute(db);
       if (++done === allDone?.n) allDone.resolve();
@@ -45,15 +48,17 @@ worker.start();
 
 const enqueue = () => withTransaction(db, (trx) => queue.enqueue(trx, { kind: 'build', payload: { t: performance.now() } }));
 
+/** @param {number} n @returns {Promise<void>} */
 function finished(n) {
   return new Promise((resolve) => { allDone = { n, resolve }; if (done >= n) resolve(); });
 }
 
+/** @param {string} name @param {number} n @param {number} ms */
 function report(name, n, ms) {
   const s = [...waits].sort((a, b) => a - b);
-  const at = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
+  const at = (/** @type {number} */ p) => (s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0).toFixed(1);
   console.log(`${engine} ${name}: ${n} jobs in ${(ms / 1000).toFixed(2)} s = ${Math.round(n / (ms / 1000))} jobs/s; `
-    + `enqueue→start p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${s[s.length - 1].toFixed(1)} ms`);
+    + `enqueue→start p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${(s[s.length - 1] ?? 0).toFixed(1)} ms`);
 }
 
 // Burst.

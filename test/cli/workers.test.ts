@@ -25,7 +25,7 @@ it('concord up starts a service\'s workers and stops them before closing its dat
   const ids: number[] = [];
   const database = openDatabase<any>(join(dataDir, 'demo.sqlite'));
   const demo: ServiceModule = {
-    name: 'demo', type: 'demo', path: '/demo',
+    name: 'demo', type: 'demo', path: '/demo', databaseOption: 'databaseConnection',
     async start(env) {
       await migrate(database, { '0001_jobs': jobsMigration('demo', database.engine) }, 'demo');
       queue = new JobQueue(database, 'demo', jobsConfig(env.config));
