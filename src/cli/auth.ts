@@ -7,7 +7,8 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
 import { noauth2, type Authenticator } from '../common/http/auth.js';
-import { credentialsFromConfig, httpTransport, keystoneAuthenticator } from '../common/http/keystone.js';
+import { keystoneAuthenticator } from '../common/http/keystone.js';
+import { credentialsFromConfig, defaultHttpTransport, Session } from '../common/clients/index.js';
 import { loadPublicKeys, TokenVerifier } from '../identity/token/signer.js';
 
 export const AUTH_STRATEGIES = ['keystone', 'noauth2'] as const;
@@ -48,8 +49,9 @@ export function chooseAuthStrategy(config: Config, o: { host: string; anyHost: b
 }
 
 /** How `concord serve` authenticates a service's requests; `serviceType` is its catalog type,
- * which application credential access rules name. */
-export function serviceAuthenticator(config: Config, strategy: AuthStrategy, serviceType: string): Authenticator {
+ * which application credential access rules name; with keystone, `log` gets its calls to identity. */
+export function serviceAuthenticator(config: Config, strategy: AuthStrategy, serviceType: string,
+  log: Logger): Authenticator {
   if (strategy === 'noauth2') return noauth2;
   if (!config.keystoneAuthUrl) throw new Error('auth strategy keystone needs [keystone_authtoken] auth_url');
   if (!config.keystoneUsername || !config.keystonePassword) {
@@ -60,8 +62,9 @@ export function serviceAuthenticator(config: Config, strategy: AuthStrategy, ser
   // keystonemiddleware accepts the versioned URL too (http://host/identity/v3).
   const identityRoot = config.keystoneAuthUrl.replace(/\/+$/, '').replace(/\/v3$/, '');
   return keystoneAuthenticator({
-    transport: httpTransport(identityRoot),
-    credentials: credentialsFromConfig(config),
+    session: new Session({
+      transport: defaultHttpTransport(), authUrl: identityRoot, credentials: credentialsFromConfig(config), log,
+    }),
     cacheSeconds: config.keystoneTokenCacheTime,
     ...(keys.length ? { verifier: new TokenVerifier(keys) } : {}),
     wwwAuthenticateUri: config.keystoneWwwAuthenticateUri || identityRoot,

@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createServer } from '../common/http/app.js';
 import { answerUnmatched } from '../common/http/fallback.js';
-import { injectTransport, keystoneAuthenticator, type KeystoneAuthenticator } from '../common/http/keystone.js';
+import { keystoneAuthenticator, type KeystoneAuthenticator } from '../common/http/keystone.js';
+import { injectTransport, Session, type Transport } from '../common/clients/index.js';
 import { bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin } from '../identity/index.js';
 import { loadCredentials, type CloudCredentials } from './credentials.js';
 import type { Runtime } from './runtime.js';
@@ -26,6 +27,8 @@ export interface AllInOne {
   /** Identity first, then the other services. */
   catalog: CatalogEntry[];
   authUrl: string;
+  /** How the services' clients reach each other: inject() into `app` for the cloud's URLs. */
+  transport: Transport;
   /** Stops answering, then closes the databases. Safe to call more than once. */
   close: () => Promise<void>;
 }
@@ -80,6 +83,8 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
   const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize, limits: config });
   // Every service lives under its prefix: what reaches the root otherwise is a generic 404.
   answerUnmatched(app);
+  // The services call each other at the catalog's URLs, which this very app serves.
+  const transport = injectTransport(app, publicBase);
   const shutdown = closer(log);
   // The server stops taking requests before any database it serves from closes; the workers
   // stop in between, while they can still give back the jobs they are running.
@@ -111,14 +116,16 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
     const authenticators: KeystoneAuthenticator[] = [];
     forgetValidationsOnIdentityChange(app, authenticators);
     await app.register(identityPlugin(identity), { prefix: IDENTITY_PATH });
-    const transport = injectTransport(app, IDENTITY_PATH);
     modules.forEach((m, i) => {
-      const authenticate = keystoneAuthenticator({
-        transport,
+      const session = new Session({
+        transport, authUrl, log,
         credentials: {
           username: m.name, password: credentials.servicePassword, projectName: 'service',
           userDomainName: 'Default', projectDomainName: 'Default',
         },
+      });
+      const authenticate = keystoneAuthenticator({
+        session,
         cacheSeconds: config.keystoneTokenCacheTime,
         // Same process, same keys: forged and expired tokens never reach identity.
         verifier: identity.signer,
@@ -141,5 +148,5 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
     await shutdown.run();
     throw err;
   }
-  return { app, credentials, catalog, authUrl, close: shutdown.run };
+  return { app, credentials, catalog, authUrl, transport, close: shutdown.run };
 }

@@ -75,7 +75,7 @@ function prepare(opts: ServeOptions, name: string, databaseKey: keyof Config, ex
  * --auth-strategy and --host. */
 function authenticatorOf(opts: ServeOptions, config: Config, log: Logger, serviceType: string) {
   const strategy = chooseAuthStrategy(config, { host: opts.host, anyHost: opts.insecureNoauthAnyHost === true, log });
-  return serviceAuthenticator(config, strategy, serviceType);
+  return serviceAuthenticator(config, strategy, serviceType, log);
 }
 
 async function servePlacement(opts: ServeOptions): Promise<void> {

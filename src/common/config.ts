@@ -16,6 +16,27 @@ function opt<T>(section: string, name: string, type: OptionType, def: T, help: s
   return { section, name, type, default: def, help };
 }
 
+/** How a service's clients reach another service (keystoneauth's adapter options), in the section
+ * Nova reads them from: [placement], [glance], [keystone]. */
+function clientOptions<P extends string>(prefix: P, section: string, service: string) {
+  return {
+    [`${prefix}RegionName`]: opt<string>(section, 'region_name', 'string', '',
+      `Region of the ${service} endpoint the services' clients use (empty: any region).`),
+    [`${prefix}ValidInterfaces`]: opt<string[]>(section, 'valid_interfaces', 'list', ['internal', 'public'],
+      `Catalog interfaces of the ${service} endpoint the services' clients use, in order of preference.`),
+    [`${prefix}EndpointOverride`]: opt<string>(section, 'endpoint_override', 'string', '',
+      `URL of the ${service} service the services' clients use instead of the catalog's (empty: the catalog's).`),
+    [`${prefix}Timeout`]: opt<number>(section, 'timeout', 'int', 30,
+      `Seconds a client call to ${service} waits for an answer (or for more of it) before giving up.`),
+    [`${prefix}ConnectRetries`]: opt<number>(section, 'connect_retries', 'int', 3,
+      `Retries of an idempotent call to ${service} whose connection failed (exponential backoff).`),
+    [`${prefix}StatusCodeRetries`]: opt<number>(section, 'status_code_retries', 'int', 3,
+      `Retries of an idempotent call to ${service} answered 502, 503 or 504 (exponential backoff).`),
+  } as { [K in `${P}${'RegionName' | 'EndpointOverride'}`]: OptionDef<string> }
+    & { [K in `${P}ValidInterfaces`]: OptionDef<string[]> }
+    & { [K in `${P}${'Timeout' | 'ConnectRetries' | 'StatusCodeRetries'}`]: OptionDef<number> };
+}
+
 export const OPTIONS = {
   databaseConnection: opt<string>('database', 'connection', 'string', '',
     'Database URL (postgresql://... or sqlite:///path) of every service without its own '
@@ -175,6 +196,9 @@ export const OPTIONS = {
   publicEndpoint: opt<string>('DEFAULT', 'public_endpoint', 'string', '',
     'Base URL `concord up` advertises in the catalog and clouds.yaml (e.g. https://cloud.example.com). '
     + 'Empty: http://HOST:PORT (the host name of this machine when listening on all addresses).'),
+  ...clientOptions('placementClient', 'placement', 'placement'),
+  ...clientOptions('imageClient', 'glance', 'image'),
+  ...clientOptions('identityClient', 'keystone', 'identity'),
 } as const;
 
 type Opts = typeof OPTIONS;

@@ -39,9 +39,6 @@ export type { Identity } from './context.js';
 export { identityPlugin, formatKeystoneError } from './service.js';
 export { bootstrapIdentity, type BootstrapOptions, type ServiceSpec } from './bootstrap.js';
 // Kept here too for services written against identity's exports; the layer itself is common.
-export {
-  keystoneAuthenticator, httpTransport, injectTransport, credentialsFromConfig, type KeystoneAuthOptions,
-  type IdentityTransport, type ServiceCredentials,
-} from '../common/http/keystone.js';
+export { keystoneAuthenticator, type KeystoneAuthOptions } from '../common/http/keystone.js';
 export { IDENTITY_RULES, identityEnforcer, type PolicyRule } from './policies.js';
 export { TokenVerifier, loadPublicKeys } from './token/signer.js';

@@ -11,9 +11,10 @@ import { loadConfig, type Config } from '../../src/common/config.js';
 import { createLogger } from '../../src/common/log.js';
 import { createServer } from '../../src/common/http/app.js';
 import {
-  bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin, injectTransport, keystoneAuthenticator,
+  bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin, keystoneAuthenticator,
   type IdentityInstance,
 } from '../../src/identity/index.js';
+import { injectTransport, Session } from '../../src/common/clients/index.js';
 import { createImage, imageEnforcer, imagePlugin, type ImageInstance } from '../../src/image/index.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, SERVICE_PASSWORD } from './identity.js';
 
@@ -87,11 +88,13 @@ export async function startImageCloud(opts: { config?: Partial<Config> } = {}): 
   const app = createServer({ logger: log });
   await app.register(identityPlugin(identity), { prefix: '/identity' });
   const authenticate = keystoneAuthenticator({
-    transport: injectTransport(app, '/identity'),
-    credentials: {
-      username: 'glance', password: SERVICE_PASSWORD, projectName: 'service',
-      userDomainName: 'Default', projectDomainName: 'Default',
-    },
+    session: new Session({
+      transport: injectTransport(app, base), authUrl: `${base}/identity`,
+      credentials: {
+        username: 'glance', password: SERVICE_PASSWORD, projectName: 'service',
+        userDomainName: 'Default', projectDomainName: 'Default',
+      },
+    }),
   });
   await app.register(imagePlugin(image, authenticate), { prefix: '/image' });
   await app.listen({ port, host: '127.0.0.1' });

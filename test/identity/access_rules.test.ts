@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { createServer, servicePlugin } from '../../src/common/http/app.js';
 import { createLogger } from '../../src/common/log.js';
 import { pathMatches } from '../../src/common/http/access_rules.js';
-import { injectTransport, keystoneAuthenticator } from '../../src/identity/index.js';
+import { keystoneAuthenticator } from '../../src/identity/index.js';
+import { injectTransport, Session } from '../../src/common/clients/index.js';
 import { ADMIN_PASSWORD, SERVICE_PASSWORD, startIdentity, type TestIdentity } from '../helpers/identity.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 
@@ -137,8 +138,11 @@ function accessRules(postgres: boolean) {
       log.level = 'silent';
       const app = createServer({ logger: log });
       const authenticate = keystoneAuthenticator({
-        transport: injectTransport(t.app, '/identity'), serviceType,
-        credentials: { username: 'placement', password: SERVICE_PASSWORD, projectName: 'service', userDomainName: 'Default', projectDomainName: 'Default' },
+        session: new Session({
+          transport: injectTransport(t.app, 'http://identity.test'), authUrl: 'http://identity.test/identity',
+          credentials: { username: 'placement', password: SERVICE_PASSWORD, projectName: 'service', userDomainName: 'Default', projectDomainName: 'Default' },
+        }),
+        serviceType,
       });
       await app.register(servicePlugin({
         name: 'echo', authenticate,

@@ -4,10 +4,10 @@ import { createServer, servicePlugin } from '../../src/common/http/app.js';
 import type { Authenticator } from '../../src/common/http/auth.js';
 import { createLogger } from '../../src/common/log.js';
 import { loadConfig } from '../../src/common/config.js';
+import { keystoneAuthenticator, TokenVerifier, type KeystoneAuthOptions } from '../../src/identity/index.js';
 import {
-  credentialsFromConfig, injectTransport, keystoneAuthenticator, TokenVerifier, type KeystoneAuthOptions,
-} from '../../src/identity/index.js';
-import type { IdentityTransport } from '../../src/common/http/keystone.js';
+  credentialsFromConfig, injectTransport, Session, type ServiceCredentials, type Transport,
+} from '../../src/common/clients/index.js';
 import { DEMO_PASSWORD, SERVICE_PASSWORD, startIdentity, type TestIdentity } from '../helpers/identity.js';
 
 const credentials = {
@@ -30,12 +30,16 @@ async function downstream(authenticate: Authenticator): Promise<FastifyInstance>
   return app;
 }
 
+const AUTH_URL = 'http://identity.test/identity';
+const session = (transport: Transport, c: ServiceCredentials = credentials) =>
+  new Session({ transport, authUrl: AUTH_URL, credentials: c, retryDelayMs: 1 });
+
 describe('keystoneAuthenticator', () => {
   let t: TestIdentity;
   let calls: string[];
-  let transport: IdentityTransport;
+  let transport: Transport;
   const make = async (o: Partial<KeystoneAuthOptions> = {}) =>
-    downstream(keystoneAuthenticator({ transport, credentials, cacheSeconds: 60, ...o }));
+    downstream(keystoneAuthenticator({ session: session(transport), cacheSeconds: 60, ...o }));
   const whoami = async (app: FastifyInstance, headers: Record<string, string>) => {
     const r = await app.inject({ method: 'GET', url: '/whoami', headers });
     return { status: r.statusCode, body: JSON.parse(r.body) };
@@ -43,9 +47,9 @@ describe('keystoneAuthenticator', () => {
 
   beforeAll(async () => {
     t = await startIdentity({ prefix: '/identity' });
-    const inner = injectTransport(t.app, '/identity');
+    const inner = injectTransport(t.app, 'http://identity.test');
     transport = async (req) => {
-      calls.push(`${req.method} ${req.path}`);
+      calls.push(`${req.method} ${req.url.slice(AUTH_URL.length)}`);
       return inner(req);
     };
   });
@@ -61,7 +65,7 @@ describe('keystoneAuthenticator', () => {
       userId: t.boot.demoUserId, projectId: t.boot.demoProjectId, domainId: null, systemScope: null,
     });
     expect(r.body.roles.sort()).toEqual(['member', 'reader']);
-    expect(calls).toEqual(['POST /v3/auth/tokens?nocatalog', 'GET /v3/auth/tokens?nocatalog']);
+    expect(calls).toEqual(['POST /v3/auth/tokens', 'GET /v3/auth/tokens?nocatalog']);
     await whoami(app, { 'x-auth-token': demo.token });
     expect(calls).toHaveLength(2);
     await app.close();
@@ -134,11 +138,11 @@ describe('keystoneAuthenticator', () => {
 
   it('answers 503 when identity cannot be reached or its credentials are wrong', async () => {
     const down = await downstream(keystoneAuthenticator({
-      transport: async () => { throw new Error('connection refused'); }, credentials,
+      session: session(async () => { throw new Error('connection refused'); }),
     }));
     expect((await whoami(down, { 'x-auth-token': 'x' })).status).toBe(503);
     await down.close();
-    const wrong = await make({ credentials: { ...credentials, password: 'wrong' } });
+    const wrong = await make({ session: session(transport, { ...credentials, password: 'wrong' }) });
     expect((await whoami(wrong, { 'x-auth-token': t.adminToken })).status).toBe(503);
     await wrong.close();
   });
@@ -148,7 +152,7 @@ describe('keystoneAuthenticator', () => {
       CONCORD_KEYSTONE_AUTHTOKEN__USERNAME: 'placement', CONCORD_KEYSTONE_AUTHTOKEN__PASSWORD: SERVICE_PASSWORD,
     });
     expect(credentialsFromConfig(config)).toEqual(credentials);
-    const app = await make({ credentials: credentialsFromConfig(config), cacheSeconds: config.keystoneTokenCacheTime });
+    const app = await make({ session: session(transport, credentialsFromConfig(config)), cacheSeconds: config.keystoneTokenCacheTime });
     expect((await whoami(app, { 'x-auth-token': t.adminToken })).status).toBe(200);
     await app.close();
   });

@@ -18,77 +18,20 @@
 // signature and expiry are checked locally first, so forged or expired tokens are refused without
 // calling identity at all.
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config.js';
 import type { Authenticator } from './auth.js';
 import type { RequestContext } from './context.js';
 import { HttpError, unauthorized } from './errors.js';
 import {
   ACCESS_RULES_HEADER, ACCESS_RULES_VERSION, accessRulesAllow, servicePath, type AccessRule,
 } from './access_rules.js';
-import { REQUEST_ID_HEADER, outgoingRequestId } from './request_id.js';
-
-export interface TransportRequest {
-  method: 'GET' | 'POST';
-  /** Relative to identity's root, e.g. /v3/auth/tokens. */
-  path: string;
-  headers: Record<string, string>;
-  body?: string;
-}
-export interface TransportResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-/** How the authenticator reaches identity's REST API. */
-export type IdentityTransport = (req: TransportRequest) => Promise<TransportResponse>;
-
-/** Identity over HTTP (another process or host). */
-export function httpTransport(identityUrl: string): IdentityTransport {
-  const base = identityUrl.replace(/\/+$/, '');
-  return async (r) => {
-    const res = await fetch(`${base}${r.path}`, {
-      method: r.method, headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}),
-      signal: AbortSignal.timeout(10000),
-    });
-    return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
-  };
-}
-
-/** Identity mounted at `prefix` in the same Fastify server: still its REST API, without a socket. */
-export function injectTransport(app: FastifyInstance, prefix: string): IdentityTransport {
-  return async (r) => {
-    const res = await app.inject({
-      method: r.method, url: `${prefix}${r.path}`, headers: r.headers,
-      ...(r.body !== undefined ? { payload: r.body } : {}),
-    });
-    return { status: res.statusCode, headers: res.headers as TransportResponse['headers'], body: res.body };
-  };
-}
-
-export interface ServiceCredentials {
-  username: string;
-  password: string;
-  projectName: string;
-  userDomainName: string;
-  projectDomainName: string;
-}
-
-/** The service user of [keystone_authtoken] (username, password, project and domains). */
-export function credentialsFromConfig(config: Config): ServiceCredentials {
-  return {
-    username: config.keystoneUsername,
-    password: config.keystonePassword,
-    projectName: config.keystoneProjectName,
-    userDomainName: config.keystoneUserDomainName,
-    projectDomainName: config.keystoneProjectDomainName,
-  };
-}
+import { asService, type RequestIds } from '../clients/call.js';
+import { ClientError } from '../clients/errors.js';
+import type { Session } from '../clients/session.js';
 
 export interface KeystoneAuthOptions {
-  transport: IdentityTransport;
-  /** The service's own user, whose token authorizes validating others' (keystonemiddleware's). */
-  credentials: ServiceCredentials;
+  /** The service user's session with identity (its token authorizes validating others', as
+   * keystonemiddleware's does); identity is reached at the session's auth URL. */
+  session: Session;
   cacheSeconds?: number;
   /** Checks signatures and expiry locally before asking identity (identity's TokenVerifier):
    * null for a token that is forged or expired. */
@@ -137,44 +80,13 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
   const cache = new Map<string, { v: Validation | null; until: number }>();
   // Bumped by forgetAll(): a validation that started before a change is not cached after it.
   let epoch = 0;
-  let own: { token: string; refreshAt: number } | undefined;
-  let login: Promise<string> | undefined;
-
-  /** The service's own token; `requestId` is the request that needs it, passed on to identity. */
-  async function serviceToken(requestId: string, force = false): Promise<string> {
-    if (!force && own && Date.now() < own.refreshAt) return own.token;
-    login ??= (async () => {
-      const c = opts.credentials;
-      const res = await opts.transport({
-        method: 'POST', path: '/v3/auth/tokens?nocatalog',
-        headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId },
-        body: JSON.stringify({
-          auth: {
-            identity: {
-              methods: ['password'],
-              password: { user: { name: c.username, password: c.password, domain: { name: c.userDomainName } } },
-            },
-            scope: { project: { name: c.projectName, domain: { name: c.projectDomainName } } },
-          },
-        }),
-      }).catch(() => { throw unavailable(); });
-      const token = res.headers['x-subject-token'];
-      if (res.status !== 201 || typeof token !== 'string') throw unavailable();
-      const expires = Date.parse((JSON.parse(res.body) as TokenBody).token.expires_at);
-      // Renew a minute early, or halfway through a short-lived token.
-      own = { token, refreshAt: Math.max(Date.now(), Math.min(expires - 60000, (Date.now() + expires) / 2)) };
-      return token;
-    })().finally(() => { login = undefined; });
-    return login;
-  }
-
   function remember(key: string, v: Validation | null, until: number, since: number) {
     if (since !== epoch) return;
     if (cache.size >= max) cache.delete(cache.keys().next().value!);
     cache.set(key, { v, until });
   }
 
-  async function validate(token: string, requestId: string): Promise<Validation | null> {
+  async function validate(token: string, ids: RequestIds): Promise<Validation | null> {
     const key = createHash('sha256').update(token).digest('base64url');
     const hit = cache.get(key);
     if (hit && hit.until > Date.now()) return hit.v;
@@ -184,22 +96,19 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
       remember(key, null, Date.now() + ttl, since);
       return null;
     }
-    const ask = async (auth: string) => opts.transport({
-      method: 'GET', path: '/v3/auth/tokens?nocatalog',
-      headers: {
-        'x-auth-token': auth, 'x-subject-token': token, [ACCESS_RULES_HEADER]: ACCESS_RULES_VERSION,
-        [REQUEST_ID_HEADER]: requestId,
-      },
-    }).catch(() => { throw unavailable(); });
-    let res = await ask(await serviceToken(requestId));
-    // Our own token was revoked or expired early: log in again once.
-    if (res.status === 401) res = await ask(await serviceToken(requestId, true));
-    if (res.status === 404) {
+    let body: string;
+    try {
+      // The session logs in again once if identity refuses its own token (revoked, expired early).
+      body = (await opts.session.request({
+        service: 'identity', endpoint: opts.session.authRoot, method: 'GET', path: '/v3/auth/tokens?nocatalog', call: asService(ids),
+        headers: { 'x-subject-token': token, [ACCESS_RULES_HEADER]: ACCESS_RULES_VERSION },
+      })).body;
+    } catch (err) {
+      if (!(err instanceof ClientError && err.status === 404)) throw unavailable();
       remember(key, null, Date.now() + ttl, since);
       return null;
     }
-    if (res.status !== 200) throw unavailable();
-    const t = (JSON.parse(res.body) as TokenBody).token;
+    const t = (JSON.parse(body) as TokenBody).token;
     const ctx: RequestContext = {
       userId: t.user.id,
       projectId: t.project?.id ?? null,
@@ -223,11 +132,10 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
   const authenticate: Authenticator = async (req) => {
     const token = header(req.headers['x-auth-token']);
     if (!token) throw denied('no X-Auth-Token');
-    const requestId = outgoingRequestId(req);
-    const user = await validate(token, requestId);
+        const user = await validate(token, req);
     if (!user) throw denied('X-Auth-Token is not a valid token (unknown, expired, revoked or forged)');
     const serviceTokenHeader = header(req.headers['x-service-token']);
-    const svc = serviceTokenHeader ? await validate(serviceTokenHeader, requestId) : undefined;
+    const svc = serviceTokenHeader ? await validate(serviceTokenHeader, req) : undefined;
     if (svc === null) throw denied('X-Service-Token is not a valid token (unknown, expired, revoked or forged)');
     const allowed = accessRulesAllow(user.accessRules, {
       method: req.method, path: servicePath(req.url, req.scriptName), serviceType: opts.serviceType,
