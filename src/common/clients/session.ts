@@ -143,7 +143,7 @@ export class Session {
     const now = Date.now();
     const expires = Date.parse(body.token.expires_at);
     // Renewed a minute early, or halfway through a short-lived token.
-    this.own = { token, catalog: body.token.catalog ?? [], refreshAt: Math.max(now, Math.min(expires - 60000, (now + expires) / 2)) };
+    this.own = { token, catalog: body.token.catalog ?? [], refreshAt: Math.max(expires - 60000, (now + expires) / 2) };
     return this.own;
   }
 

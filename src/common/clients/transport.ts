@@ -47,8 +47,9 @@ export class ConnectFailure extends Error {
 export interface HttpTransportOptions {
   /** Most connections open to one host at once. */
   maxSockets?: number;
-  /** How long an idle kept-alive connection is kept: below the servers' keep-alive timeout (Node's
-   * default is 5 s), so that a request is never written into a connection the server is closing. */
+  /** How long an idle kept-alive connection is kept: below the servers' keep-alive timeout (75 s in
+   * concord, 5 s in Node), so that a request is not written into a connection the server is closing
+   * (which would fail it: a POST is not sent twice). */
   idleSocketMs?: number;
 }
 
@@ -65,13 +66,8 @@ export function httpTransport(opts: HttpTransportOptions = {}): Transport {
         return;
       }
       const request = (u.protocol === 'https:' ? https : http).request(u, { method: r.method, headers: r.headers, agent });
-      const fail = (err: NodeJS.ErrnoException) => {
-        const failure = err instanceof ConnectFailure ? err : new ConnectFailure(r.url, err.code ?? 'ECONNRESET', err.message);
-        // Node's advice: a kept-alive connection the server closed just as we wrote to it
-        // never delivered the request, so sending it again on a new connection is safe.
-        Object.assign(failure, { staleSocket: request.reusedSocket && err.code === 'ECONNRESET' });
-        reject(failure);
-      };
+      const fail = (err: NodeJS.ErrnoException) => reject(err instanceof ConnectFailure ? err
+        : new ConnectFailure(r.url, err.code ?? 'ECONNRESET', err.message));
       if (r.timeoutMs !== undefined) {
         request.setTimeout(r.timeoutMs, () => request.destroy(
           new ConnectFailure(r.url, 'ETIMEDOUT', `no answer within ${r.timeoutMs} ms`)));
@@ -97,16 +93,7 @@ export function httpTransport(opts: HttpTransportOptions = {}): Transport {
     });
   }
 
-  return async (r) => {
-    const u = new URL(r.url);
-    try {
-      return await send(r, u);
-    } catch (err) {
-      const replayable = !(r.body instanceof Readable);
-      if (replayable && (err as { staleSocket?: boolean }).staleSocket) return send(r, u);
-      throw err;
-    }
-  };
+  return (r) => send(r, new URL(r.url));
 }
 
 /** One transport for a process's clients: its connections are shared by every session. */
@@ -117,6 +104,15 @@ function injectHeaders(h: http.OutgoingHttpHeaders): ResponseHeaders {
   const out: ResponseHeaders = {};
   for (const [k, v] of Object.entries(h)) out[k] = typeof v === 'number' ? String(v) : v;
   return out;
+}
+
+/** `p`, or a ConnectFailure once `ms` have passed without its answer. */
+function deadline<T>(p: Promise<T>, ms: number, url: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectFailure(url, 'ETIMEDOUT', `no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -130,20 +126,17 @@ export function injectTransport(app: FastifyInstance, base: string,
   const root = base.replace(/\/+$/, '');
   return async (r) => {
     if (r.url !== root && !r.url.startsWith(`${root}/`) && !r.url.startsWith(`${root}?`)) return fallback(r);
-    let res;
-    try {
-      res = await app.inject({
-        method: r.method, url: r.url.slice(root.length) || '/', headers: r.headers,
-        ...(r.body !== undefined ? { payload: r.body } : {}),
-        // In-process there is no connection to go idle: the timeout bounds the whole answer, so a
-        // stream (as long as the image it carries) is left without one.
-        ...(r.stream ? { payloadAsStream: true }
-          : r.timeoutMs !== undefined ? { signal: AbortSignal.timeout(r.timeoutMs) } : {}),
-      });
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new ConnectFailure(r.url, e.name === 'TimeoutError' ? 'ETIMEDOUT' : (e.code ?? 'EINJECT'), e.message);
-    }
+    const answer = app.inject({
+      method: r.method, url: r.url.slice(root.length) || '/', headers: r.headers,
+      ...(r.body !== undefined ? { payload: r.body } : {}),
+      ...(r.stream ? { payloadAsStream: true } : {}),
+    });
+    // In-process there is no connection to go idle: the timeout bounds the wait for the whole
+    // answer, or for a stream's start (a stream is as long as the image it carries).
+    const res = await (r.timeoutMs === undefined ? answer : deadline(answer, r.timeoutMs, r.url)).catch((err: unknown) => {
+      if (err instanceof ConnectFailure) throw err;
+      throw new ConnectFailure(r.url, (err as NodeJS.ErrnoException).code ?? 'EINJECT', (err as Error).message);
+    });
     const headers = injectHeaders(res.headers);
     return r.stream
       ? { status: res.statusCode, headers, body: '', stream: res.stream() }

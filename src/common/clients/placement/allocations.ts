@@ -27,7 +27,7 @@ export interface AllocationWrite {
 
 export interface ProviderAllocations {
   resource_provider_generation: number;
-  allocations: Record<string, { resources: Record<string, number> }>;
+  allocations: Record<string, { resources: Record<string, number>; consumer_generation?: number | null }>;
 }
 
 export class Allocations {
