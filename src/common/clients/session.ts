@@ -104,8 +104,6 @@ export class Session {
     this.authRoot = opts.authUrl.replace(/\/+$/, '').replace(/\/v3$/, '');
   }
 
-  get transport(): Transport { return this.o.transport; }
-
   /** The service user's token and catalog: the cached one while it is fresh, else a new login
    * (concurrent callers share it). */
   async token(call: Call): Promise<OwnToken> {
@@ -221,9 +219,13 @@ export class Session {
         throw failure;
       }
       const requestId = peerRequestId(res.headers);
-      this.o.log?.[res.status >= 500 ? 'warn' : 'debug']({
-        ...logged, status: res.status, duration_ms: Math.round(performance.now() - started), peer_request_id: requestId,
-      }, `${r.service} ${r.method} ${path} ${res.status}`);
+      const level = res.status >= 500 ? 'warn' : 'debug';
+      // Built only when it is logged: a scheduler makes ~100 calls/s.
+      if (this.o.log?.isLevelEnabled(level)) {
+        this.o.log[level]({
+          ...logged, status: res.status, duration_ms: Math.round(performance.now() - started), peer_request_id: requestId,
+        }, `${r.service} ${r.method} ${path} ${res.status}`);
+      }
       if (res.status >= 200 && res.status < 300) {
         return { status: res.status, headers: res.headers, requestId, body: res.body, ...(res.stream ? { stream: res.stream } : {}) };
       }
