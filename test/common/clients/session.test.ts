@@ -9,8 +9,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Adapter, asService, ClientError, ConnectFailure, EndpointNotFound, IdentityClient, ImageClient, onBehalfOf,
-  PlacementClient, type Call, type Session,
+  PlacementClient, serviceClients, type Call, type Session,
 } from '../../../src/common/clients/index.js';
+import { loadConfig } from '../../../src/common/config.js';
 import { recording, startHarness, type Harness } from '../../helpers/clients.js';
 
 const LOGIN = 'POST /identity/v3/auth/tokens';
@@ -200,12 +201,15 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
       .toBe(`${h.cloudBase}/placement`);
   });
 
-  it('calls an endpoint_override instead of the catalog\'s, with the client\'s microversion', async () => {
-    const placement = new PlacementClient(h.session(), { endpointOverride: `${h.peerBase}/elsewhere/` });
+  it('calls [placement] endpoint_override instead of the catalog\'s, with the client\'s microversion', async () => {
+    const config = loadConfig(undefined, { CONCORD_PLACEMENT__ENDPOINT_OVERRIDE: `${h.peerBase}/elsewhere/` });
+    const { placement, image } = serviceClients(h.session(), config);
     const uuid = randomUUID();
     await placement.resourceProviders.show(asService(), uuid);
     const seen = h.peer.seen.find((s) => s.url === `/elsewhere/resource_providers/${uuid}`)!;
     expect(seen.headers['openstack-api-version']).toBe('placement 1.39');
+    // The other services are still found in the catalog.
+    expect(await image.api.url(asService())).toBe(`${h.cloudBase}/image`);
   });
 
   it('maps each service\'s error body to a ClientError with the peer\'s request id', async () => {
