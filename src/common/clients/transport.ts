@@ -15,8 +15,9 @@ export interface TransportRequest {
   url: string;
   headers: Record<string, string>;
   body?: string | Buffer | Readable;
-  /** Gives up when nothing arrives for this long (connecting, waiting for the answer, or between
-   * two chunks of its body). */
+  /** Over HTTP: gives up when the connection idles this long (connecting, sending, waiting for
+   * the answer, or between two chunks of it). In-process: when the answer takes this long, unless
+   * data is streamed. */
   timeoutMs?: number;
   /** The answer's body as a stream (image data) instead of read whole. */
   stream?: boolean;
@@ -131,9 +132,10 @@ export function injectTransport(app: FastifyInstance, base: string,
       ...(r.body !== undefined ? { payload: r.body } : {}),
       ...(r.stream ? { payloadAsStream: true } : {}),
     });
-    // In-process there is no connection to go idle: the timeout bounds the wait for the whole
-    // answer, or for a stream's start (a stream is as long as the image it carries).
-    const res = await (r.timeoutMs === undefined ? answer : deadline(answer, r.timeoutMs, r.url)).catch((err: unknown) => {
+    // In-process there is no connection to go idle: the timeout bounds the whole exchange, except
+    // where data is streamed either way (as long as the image it carries takes).
+    const streamed = r.stream || r.body instanceof Readable;
+    const res = await (r.timeoutMs === undefined || streamed ? answer : deadline(answer, r.timeoutMs, r.url)).catch((err: unknown) => {
       if (err instanceof ConnectFailure) throw err;
       throw new ConnectFailure(r.url, (err as NodeJS.ErrnoException).code ?? 'EINJECT', (err as Error).message);
     });
