@@ -75,8 +75,8 @@ describe('keystoneAuthenticator', () => {
     const sent: (string | undefined)[] = [];
     const inner = transport;
     const app = await downstream(keystoneAuthenticator({
-      credentials, cacheSeconds: 0,
-      transport: async (req) => { sent.push(req.headers['x-openstack-request-id']); return inner(req); },
+      cacheSeconds: 0,
+      session: session(async (req) => { sent.push(req.headers['x-openstack-request-id']); return inner(req); }),
     }));
     const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
     const global = 'req-0123abcd-4567-89ab-cdef-0123456789ab';
