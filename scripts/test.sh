@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: installs what the tests need, checks the dependency tree, types and lint (quick, so
-# first), then runs the upstream Placement conformance suite and the unit, integration and
-# end-to-end tests (vitest, with coverage). With CI set, a missing tool fails instead of skipping.
+# first), then runs the upstream Placement conformance suite, the unit, integration and end-to-end
+# tests (vitest, with coverage) and Tempest for identity and image. With CI set, a missing tool
+# fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -17,3 +18,5 @@ bash scripts/conformance.sh sqlite
 bash scripts/conformance.sh postgresql
 echo "== unit, integration and end-to-end tests (vitest, with coverage)"
 npx vitest run --coverage
+echo "== Tempest (OpenStack's API tests) against concord up"
+bash scripts/tempest.sh identity image
