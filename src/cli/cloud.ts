@@ -80,7 +80,7 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
     { name: 'keystone', type: 'identity', path: IDENTITY_PATH, url: authUrl },
     ...modules.map((m) => ({ name: m.name, type: m.type, path: m.path, url: `${publicBase}${m.path}` })),
   ];
-  const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize, limits: config });
+  const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize, limits: config, logRequests: config.logRequests });
   // Every service lives under its prefix: what reaches the root otherwise is a generic 404.
   answerUnmatched(app);
   // The services call each other at the catalog's URLs, which this very app serves.

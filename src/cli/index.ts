@@ -14,7 +14,8 @@ Configuration: concord.conf (INI, OpenStack section names; see etc/concord.conf.
 option can also be set in the environment as CONCORD_<SECTION>__<NAME>, for example
 CONCORD_DEFAULT__ADMIN_PASSWORD or CONCORD_KEYSTONE_AUTHTOKEN__AUTH_URL.
 Logs: JSON lines (pino) on stdout; CONCORD_LOG_LEVEL=debug|info|warn sets the level,
-CONCORD_LOG_REQUESTS=1 logs every request. Tokens and passwords never appear in them.
+one line per answered request under its X-OpenStack-Request-ID ([DEFAULT] log_requests = false: none).
+Tokens and passwords never appear in them.
 
 Run "concord help <command>" for the options of a command.`);
 

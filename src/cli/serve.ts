@@ -48,7 +48,7 @@ interface Served {
 
 /** Mounts the service at the root and listens; SIGINT/SIGTERM close the server, then the service. */
 async function run(opts: ServeOptions, log: Logger, config: Config, served: Served): Promise<void> {
-  const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize, limits: config });
+  const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize, limits: config, logRequests: config.logRequests });
   await served.mount(app);
   stopOnSignals(log, async () => {
     await app.close();

@@ -190,6 +190,9 @@ export const OPTIONS = {
     'Seconds a stopping worker waits for its running jobs to finish; the rest are given back to be run by '
     + 'another worker (or this one, once it is started again).'),
   debug: opt<boolean>('DEFAULT', 'debug', 'bool', false, 'Log at debug level.'),
+  logRequests: opt<boolean>('DEFAULT', 'log_requests', 'bool', true,
+    'Log one line per answered request at INFO (client address, method, path, status, length, seconds, request id), '
+    + 'as the OpenStack services\' WSGI servers do.'),
   adminPassword: opt<string>('DEFAULT', 'admin_password', 'string', '',
     'Password `concord up` gives the admin user (set again at every start). Empty: generated on the '
     + 'first start and kept in DATA_DIR/credentials.json (mode 0600).'),

@@ -19,7 +19,7 @@ describe.skipIf(skip)(`openstack CLI and openstacksdk against concord up${skip ?
   const secrets: string[] = [];
   beforeAll(async () => {
     // As verbose as the server gets, so that the search below covers as many log lines as possible.
-    c = await startCloud({ env: { CONCORD_LOG_LEVEL: 'debug', CONCORD_LOG_REQUESTS: '1' } });
+    c = await startCloud({ env: { CONCORD_LOG_LEVEL: 'debug' } });
     secrets.push(c.credentials.admin_password, c.credentials.demo_password, c.credentials.service_password);
   }, 60000);
   afterAll(async () => {

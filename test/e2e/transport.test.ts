@@ -167,14 +167,29 @@ describe('concord up over real sockets', () => {
     const r = await login(c.base, 'wrong-password-77', { 'x-openstack-request-id': global });
     expect(r.status).toBe(401);
     const id = r.headers.get('x-openstack-request-id')!;
-    // The server's output reaches us on its own schedule.
-    let line: string | undefined;
-    for (const deadline = Date.now() + 5000; !line && Date.now() < deadline;) {
-      line = c.log().split('\n').find((l) => l.includes(id));
-      if (!line) await new Promise((res) => setTimeout(res, 50));
-    }
-    expect(JSON.parse(line!)).toMatchObject({ level: 40, request_id: id, global_request_id: global,
+    const line = await logLine((l) => l.includes(id) && l.includes('"level":40'));
+    expect(JSON.parse(line)).toMatchObject({ level: 40, request_id: id, global_request_id: global,
       msg: expect.stringMatching(/^authentication failed: wrong password for user [0-9a-f]{32}$/) });
     expect(c.log()).not.toContain('wrong-password-77');
   });
+
+  it('logs one line per answered request under the id the client was given', async () => {
+    const r = await fetch(`${c.base}/placement/`, { headers: { 'x-auth-token': admin } });
+    expect(r.status).toBe(200);
+    const id = r.headers.get('x-openstack-request-id')!;
+    const line = await logLine((l) => l.includes(id));
+    expect(JSON.parse(line)).toMatchObject({ level: 30, request_id: id, method: 'GET', path: '/placement/', status: 200,
+      msg: expect.stringMatching(/^127\.0\.0\.1 "GET \/placement\/" status: 200 len: \d+ time: \d+\.\d{4}$/) });
+    expect(c.log()).not.toContain(admin);
+  });
+
+  /** The first line of the server's log that `match`es; its output reaches us on its own schedule. */
+  async function logLine(match: (line: string) => boolean): Promise<string> {
+    for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+      const line = c.log().split('\n').find(match);
+      if (line) return line;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error('no such line in the server\'s log');
+  }
 });

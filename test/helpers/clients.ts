@@ -129,7 +129,7 @@ async function inProcess(peer: Peer): Promise<Harness> {
 
 /** `concord up` as a process, the peer on a port of its own. */
 async function overHttp(peer: Peer): Promise<Harness> {
-  const cloud = await startCloud({ env: { CONCORD_LOG_LEVEL: 'debug', CONCORD_LOG_REQUESTS: '1' } });
+  const cloud = await startCloud({ env: { CONCORD_LOG_LEVEL: 'debug' } });
   const peerBase = await peer.app.listen({ port: 0, host: '127.0.0.1' });
   const transport = httpTransport();
   const authUrl = `${cloud.base}/identity`;

@@ -14,6 +14,7 @@ import { isWriteConflict } from '../db/index.js';
 import { registerErrorFormat, type ErrorRequest } from './error_formats.js';
 import { clientError, frameworkError, MAX_PARAM_LENGTH } from './fallback.js';
 import { adoptRequestIds, newRequestId, REQUEST_ID_LOG_LABEL, requestLogger } from './request_id.js';
+import { logAnsweredRequests } from './access_log.js';
 import { applyTimeouts, headTimeoutOptions, type ServerLimits } from './timeouts.js';
 import { limitConnectionsPerClient } from './connections.js';
 import { checkJsonDepth } from './json_depth.js';
@@ -144,6 +145,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Timeouts and the per-client connection cap ([wsgi]); default: the options' defaults. */
   limits?: ServerLimits;
+  /** A log line per answered request ([DEFAULT] log_requests); default: on. */
+  logRequests?: boolean;
 }
 
 /** A bare Fastify server; services are registered into it with `servicePlugin`. Every request gets
@@ -156,7 +159,8 @@ export function createServer(opts: AppOptions): FastifyInstance {
     loggerInstance: opts.logger,
     bodyLimit: opts.bodyLimit ?? 114688,
     logController: new LogController({
-      disableRequestLogging: process.env.CONCORD_LOG_REQUESTS !== '1', requestIdLogLabel: REQUEST_ID_LOG_LABEL,
+      // Fastify's own two lines per request give way to one OpenStack-style line (access_log.ts).
+      disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_LOG_LABEL,
     }),
     genReqId: newRequestId,
     childLoggerFactory: requestLogger,
@@ -169,6 +173,7 @@ export function createServer(opts: AppOptions): FastifyInstance {
     clientErrorHandler: (err, socket) => clientError(app.server, err, socket),
   }) as unknown as FastifyInstance;
   app.addHook('onRequest', adoptRequestIds);
+  if (opts.logRequests ?? true) logAnsweredRequests(app);
   applyTimeouts(app.server, limits);
   limitConnectionsPerClient(app.server, limits.maxConnectionsPerClient, opts.logger);
   return app;
