@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import SQLite from 'better-sqlite3';
 import type pg from 'pg';
+import { ensurePrivateFile } from '../private_files.js';
 
 /** Runs `fn` while holding the lock named `name`; not reentrant (a holder asking again waits
  * for itself). */
@@ -35,7 +36,10 @@ export function advisoryLock(pool: pg.Pool): Exclusive {
  * stall this process's event loop (and the other services starting in it). */
 export function fileLock(databaseFile: string): Exclusive {
   return async (_name, fn) => {
-    const lock = new SQLite(`${databaseFile}.lock`);
+    const file = `${databaseFile}.lock`;
+    // Private like the database beside it.
+    ensurePrivateFile(file, [`${file}-journal`]);
+    const lock = new SQLite(file);
     try {
       lock.pragma('busy_timeout = 0');
       for (;;) {
