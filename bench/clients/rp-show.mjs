@@ -9,11 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 
-// The build, loaded by URL so that type-checking this script does not type-check dist/ too.
-const dist = new URL('../../dist/', import.meta.url);
-const { buildCloud } = await import(new URL('cli/cloud.js', dist).href);
-const { resolveRuntime } = await import(new URL('cli/runtime.js', dist).href);
-const { asService, httpTransport, PlacementClient, Session } = await import(new URL('common/clients/index.js', dist).href);
+import { buildCloud } from '../../dist/cli/cloud.js';
+import { resolveRuntime } from '../../dist/cli/runtime.js';
+import { asService, httpTransport, PlacementClient, Session } from '../../dist/common/clients/index.js';
 
 const CALLS = Number(process.argv[2] ?? 3000);
 const CONCURRENCY = Number(process.argv[3] ?? 1);
@@ -34,7 +32,7 @@ const credentials = {
   username: 'placement', password: cloud.credentials.servicePassword, projectName: 'service',
   userDomainName: 'Default', projectDomainName: 'Default',
 };
-/** @param {unknown} transport */
+/** @param {import('../../dist/common/clients/index.js').Transport} transport */
 const client = (transport) => new PlacementClient(new Session({ transport, authUrl: cloud.authUrl, credentials, log }));
 const inProcess = client(cloud.transport);
 const overHttp = client(httpTransport());

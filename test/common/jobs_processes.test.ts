@@ -31,8 +31,8 @@ async function startWorker(url: string, name: string, args: string[] = []): Prom
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...FAST_ENV, CONCORD_LOG_LEVEL: 'warn' },
   });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const w: WorkerProcess = {
     name, proc, exited, out: () => out,

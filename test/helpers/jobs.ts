@@ -24,7 +24,7 @@ export interface TestQueue {
 }
 
 /** A SQLite file in a new directory (removed by the queue's close). */
-export function sqliteUrl(): { url: string; cleanup(): void } {
+export function sqliteUrl(): { url: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'concord-jobs-'));
   return { url: join(dir, 'jobs.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

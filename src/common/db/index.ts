@@ -24,7 +24,7 @@ export interface Database<DB> {
   exclusive: Exclusive;
   /** PostgreSQL's LISTEN (see listen.ts); SQLite has none. */
   listen?: Listen;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 // PostgreSQL returns BIGINT (count(*), sum()) as strings by default; our counts fit in a double.
