@@ -13,7 +13,9 @@ const skip = toolUnavailable('openstack', 'python3-openstackclient python3-osc-p
 const sdk = pythonWith('openstack', 'python3-openstacksdk');
 const SDK_FLOW = resolve(import.meta.dirname, 'sdk_flow.py');
 
-describe.skipIf(skip)(`openstack CLI and openstacksdk against concord up${skip ? ` (skipped: ${skip})` : ''}`, () => {
+// Each test runs the CLI (a Python process of a second or more) many times over, on a CI machine
+// that runs other suites beside it: minutes, not the default 30 s.
+describe.skipIf(skip)(`openstack CLI and openstacksdk against concord up${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 240000 }, () => {
   let c: Cloud;
   /** Every password, token and secret the run handles: none may appear in the server's output. */
   const secrets: string[] = [];
