@@ -9,7 +9,7 @@ import type { Config } from '../common/config.js';
 import { createPlacement } from '../placement/index.js';
 import { placementPlugin } from '../placement/service.js';
 import { placementEnforcer, placementPolicyMode } from '../placement/policies.js';
-import { testTimeShift } from '../placement/index/clock.js';
+import { testTimeShift } from '../placement/provider_index/clock.js';
 import { chooseAuthStrategy, serviceAuthenticator } from './auth.js';
 import { loadCredentials } from './credentials.js';
 import { parsePort, publicBase, reportPrivacy, resolveRuntime, type Runtime } from './runtime.js';

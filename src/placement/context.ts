@@ -6,7 +6,7 @@ import type { Config } from '../common/config.js';
 import type { Engine } from '../common/db/index.js';
 import type { Enforcer } from '../common/policy/index.js';
 import type { PlacementDB } from './db/schema.js';
-import type { ProviderIndex } from './index/provider_index.js';
+import type { ProviderIndex } from './provider_index/provider_index.js';
 import type { ExternalIds } from './objects/consumer.js';
 
 export interface Placement {

@@ -9,8 +9,8 @@ import { placementMigrations } from './db/migrations.js';
 import { syncStandardClasses } from './objects/resource_class.js';
 import { syncStandardTraits } from './objects/trait.js';
 import type { Placement } from './context.js';
-import { ProviderIndex } from './index/provider_index.js';
-import type { TimeShift } from './index/clock.js';
+import { ProviderIndex } from './provider_index/provider_index.js';
+import type { TimeShift } from './provider_index/clock.js';
 import { ExternalIds } from './objects/consumer.js';
 
 export interface PlacementInstance extends Placement {

@@ -75,7 +75,7 @@ export interface PlacementCluster {
   stopAll: () => Promise<void>;
 }
 
-/** Placement processes on one database sharing one test clock (src/placement/index/clock.ts). */
+/** Placement processes on one database sharing one test clock (src/placement/provider_index/clock.ts). */
 export function placementCluster(databaseUrl: string): PlacementCluster {
   const clockDir = mkdtempSync(join(tmpdir(), 'concord-clock-'));
   const clockFile = join(clockDir, 'shift-ms');

@@ -13,8 +13,8 @@ import { createLogger } from '../../src/common/log.js';
 import { placementMigrations } from '../../src/placement/db/migrations.js';
 import type { PlacementDB } from '../../src/placement/db/schema.js';
 import { syncStandardClasses } from '../../src/placement/objects/resource_class.js';
-import { changeCursor, CHANGE_RETENTION_MS } from '../../src/placement/index/changes.js';
-import { ProviderIndex } from '../../src/placement/index/provider_index.js';
+import { changeCursor, CHANGE_RETENTION_MS } from '../../src/placement/provider_index/changes.js';
+import { ProviderIndex } from '../../src/placement/provider_index/provider_index.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 
 const log = createLogger({ name: 'test' });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/common/db/index.js';
 import type { PlacementDB } from '../../src/placement/db/schema.js';
-import { CHANGE_RETENTION_MS } from '../../src/placement/index/changes.js';
+import { CHANGE_RETENTION_MS } from '../../src/placement/provider_index/changes.js';
 import { placementCluster, type PlacementProcess } from '../helpers/placement_process.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 

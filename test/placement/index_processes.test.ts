@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHANGE_RETENTION_MS } from '../../src/placement/index/changes.js';
+import { CHANGE_RETENTION_MS } from '../../src/placement/provider_index/changes.js';
 import { placementCluster, type PlacementCluster, type PlacementProcess } from '../helpers/placement_process.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 

@@ -14,8 +14,8 @@ import {
   allValues, sendJsonBody,
 } from '../http.js';
 import { jsonList, ownBuffer } from '../json_chunks.js';
-import { filterProviders, type ProviderFilters } from '../index/provider_filter.js';
-import type { ProviderNode } from '../index/model.js';
+import { filterProviders, type ProviderFilters } from '../provider_index/provider_filter.js';
+import type { ProviderNode } from '../provider_index/model.js';
 import * as rpObj from '../objects/resource_provider.js';
 import { parseInTree, parseMemberOf, parseResources, parseTraits } from '../query.js';
 import * as schema from '../schemas/resource_provider.js';

@@ -1,7 +1,7 @@
 // Allocation requests as the search produces them. Most are one provider satisfying one group;
 // those are by far the most numerous (one per matching provider), so they are kept compact and
 // their resource list and mappings are only built if something asks for them.
-import type { ProviderNode } from '../index/model.js';
+import type { ProviderNode } from '../provider_index/model.js';
 
 export interface ResourceRequest {
   rp: ProviderNode;

@@ -1,6 +1,6 @@
 // Pieces of the candidate search that combine and trim requests: de-duplication, the sum of
 // several groups' requests, products of choices, and the final microversion and limit rules.
-import type { ProviderNode } from '../index/model.js';
+import type { ProviderNode } from '../provider_index/model.js';
 import type { RequestGroup } from './request.js';
 import type { AllocationRequest, ResourceRequest } from './allocation_request.js';
 

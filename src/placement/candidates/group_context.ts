@@ -1,7 +1,7 @@
 // One request group resolved against the provider index, for the search (./search.ts).
 import { ResourceClassNotFound } from '../exceptions.js';
-import { fits, inventoryOf, type ProviderNode } from '../index/model.js';
-import { matchesAggregates } from '../index/provider_filter.js';
+import { fits, inventoryOf, type ProviderNode } from '../provider_index/model.js';
+import { matchesAggregates } from '../provider_index/provider_filter.js';
 import { NoCandidates } from './combine.js';
 import type { RequestGroup } from './request.js';
 import type { Search } from './search.js';

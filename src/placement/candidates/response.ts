@@ -9,8 +9,8 @@
 // each node's summary (and single-provider request) text is cached on the node itself (a plain
 // property: WeakMaps of this size burden the GC).
 import type { Version } from '../../common/http/microversion.js';
-import type { ProviderNode } from '../index/model.js';
-import type { ProviderIndex } from '../index/provider_index.js';
+import type { ProviderNode } from '../provider_index/model.js';
+import type { ProviderIndex } from '../provider_index/provider_index.js';
 import type { CandidateResult } from './search.js';
 import { concatBodies, jsonList, ownBuffer, type JsonBody } from '../json_chunks.js';
 import { SingleProviderRequest, type AllocationRequest, type GroupShape } from './allocation_request.js';

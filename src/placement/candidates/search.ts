@@ -5,9 +5,9 @@
 // of one tree plus sharing providers) that can satisfy it; then the product of the groups'
 // results per anchor tree, filtered by group_policy, same_subtree and capacity.
 import { TraitNotFound } from '../exceptions.js';
-import { inventoryOf, type ProviderNode } from '../index/model.js';
-import type { ProviderIndex } from '../index/provider_index.js';
-import { matchesAggregates, matchesTraits } from '../index/provider_filter.js';
+import { inventoryOf, type ProviderNode } from '../provider_index/model.js';
+import type { ProviderIndex } from '../provider_index/provider_index.js';
+import { matchesAggregates, matchesTraits } from '../provider_index/provider_filter.js';
 import type { RequestGroup, RequestWide } from './request.js';
 import {
   SingleProviderRequest, type AllocationRequest, type GroupShape,

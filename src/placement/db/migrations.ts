@@ -1,7 +1,7 @@
 // Placement schema migrations, for SQLite and PostgreSQL alike. The tables mirror upstream's
 // model (integer surrogate keys inside, UUIDs and names on the wire) plus one table of our own,
 // placement_changes, through which every process learns which providers changed (see
-// ../index/changes.ts).
+// ../provider_index/changes.ts).
 import { sql, type Kysely, type Migration } from 'kysely';
 import { serialType, type Engine } from '../../common/db/index.js';
 
