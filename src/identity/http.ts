@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorRequest } from '../common/http/error_formats.js';
 import { schemaError } from '../common/http/json-schema.js';
 import { pyRepr } from '../common/http/pyrepr.js';
+import { sendJson as sendJsonAs } from '../common/http/reply.js';
+import { bodyText, mediaType, parseJson } from '../common/http/request_body.js';
 import { expecting, invalid } from './errors.js';
 import { parseTimestamp } from './objects/common.js';
 
@@ -21,16 +23,11 @@ export function validate<T>(schema: object, data: unknown): T {
 
 /** The parsed JSON request body (an object), or {} when there is none. */
 export function readJsonBody(req: FastifyRequest): Record<string, unknown> {
-  const raw = typeof req.body === 'string' ? req.body : '';
+  const raw = bodyText(req);
   if (raw.trim() === '') return {};
-  const ctype = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (ctype !== '' && ctype !== 'application/json') throw expecting('application/json', 'Content-Type header');
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    throw expecting('valid JSON', 'request body');
-  }
+  const type = mediaType(req) ?? '';
+  if (type !== '' && type !== 'application/json') throw expecting('application/json', 'Content-Type header');
+  const data = parseJson(raw, () => expecting('valid JSON', 'request body'));
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw invalid(`${pyRepr(data)} is not of type 'object'`);
   }
@@ -63,16 +60,9 @@ export function collectionLinks(req: FastifyRequest): { self: string; previous: 
   return { self: `${baseUrl(req)}${req.url.slice(req.scriptName.length)}`, previous: null, next: null };
 }
 
+/** JSON as identity has always answered it, the charset declared. */
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
-}
-
-export function noContent(reply: FastifyReply): FastifyReply {
-  return reply.code(204).send();
-}
-
-export function params(req: FastifyRequest): Record<string, string> {
-  return req.params as Record<string, string>;
+  return sendJsonAs(reply, status, body, 'application/json; charset=utf-8');
 }
 
 /** Query parameters, first value of each. */

@@ -3,19 +3,16 @@
 // service root.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { validateSchema } from '../common/http/json-schema.js';
+import { sendJson as sendJsonAs } from '../common/http/reply.js';
+import { bodyText, parseJson } from '../common/http/request_body.js';
 import { badRequest } from './errors.js';
 
 /** The JSON request body (an object or a list, as Glance's JSONRequestDeserializer accepts), or
  * undefined when the request has none. */
 export function readJson(req: FastifyRequest): unknown {
-  const raw = typeof req.body === 'string' ? req.body : '';
+  const raw = bodyText(req);
   if (raw === '' && !req.headers['transfer-encoding']) return undefined;
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    throw badRequest('Malformed JSON in request body.');
-  }
+  const data = parseJson(raw, () => badRequest('Malformed JSON in request body.'));
   if (data === null || typeof data !== 'object') throw badRequest('Unexpected body type. Expected list/dict.');
   return data;
 }
@@ -37,32 +34,12 @@ export function validateAgainst(schema: { name: string; [k: string]: unknown }, 
   if (err) throw badRequest(`Provided object does not match schema '${schema.name}': ${err}`);
 }
 
+/** JSON with the content type exactly as webob sends it. */
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  // A Buffer, so that Fastify keeps the content type exactly as webob sends it.
-  return reply.code(status).header('content-type', 'application/json; charset=UTF-8')
-    .send(Buffer.from(JSON.stringify(body)));
-}
-
-export function noContent(reply: FastifyReply): FastifyReply {
-  return reply.code(204).removeHeader('content-type').send();
-}
-
-export function param(req: FastifyRequest, name: string): string {
-  return (req.params as Record<string, string>)[name]!;
-}
-
-/** The query string as (key, value) pairs in order, repeated keys kept. */
-export function queryPairs(req: FastifyRequest): [string, string][] {
-  const i = req.url.indexOf('?');
-  return i < 0 ? [] : [...new URLSearchParams(req.url.slice(i + 1)).entries()];
+  return sendJsonAs(reply, status, body, 'application/json; charset=UTF-8');
 }
 
 /** The service root as an absolute URL (http://host/image), as webob's application_url. */
 export function applicationUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.headers.host ?? req.hostname}${req.scriptName}`;
-}
-
-/** The media type of the request body, without parameters. */
-export function mediaType(req: FastifyRequest): string | undefined {
-  return req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
 }

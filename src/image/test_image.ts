@@ -3,7 +3,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Image } from './context.js';
-import { hydrate, insertImage, now, saveImage, type ImageRecord } from './objects/image.js';
+import { hydrate, insertImage, saveImage, type ImageRecord } from './objects/image.js';
+import { now } from '../common/time.js';
 
 export const TEST_IMAGE_NAME = 'cirros-0.6.2-x86_64-disk';
 const TEST_IMAGE_SIZE = 16384;

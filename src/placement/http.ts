@@ -6,6 +6,8 @@ import { HttpError, badRequest } from '../common/http/errors.js';
 import { validateSchema } from '../common/http/json-schema.js';
 import { pyRepr } from '../common/http/pyrepr.js';
 import { Version } from '../common/http/microversion.js';
+import { bodyText, mediaType, parseJson } from '../common/http/request_body.js';
+import { queryPairs } from '../common/http/request_params.js';
 import { NotFound } from './exceptions.js';
 import type { JsonBody } from './json_chunks.js';
 
@@ -29,24 +31,17 @@ export function checkAccept(req: FastifyRequest): void {
 /** 415 unless the request body is declared JSON (upstream's @require_content, which runs
  * before anything else in the handler). */
 export function requireContent(req: FastifyRequest): void {
-  const ctype = req.headers['content-type'];
-  if (!ctype) throw new HttpError(415, 'The media type None is not supported, use application/json');
-  const mediaType = ctype.split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/json') {
-    throw new HttpError(415, `The media type ${mediaType} is not supported, use application/json`);
+  const type = mediaType(req);
+  if (type === undefined) throw new HttpError(415, 'The media type None is not supported, use application/json');
+  if (type !== 'application/json') {
+    throw new HttpError(415, `The media type ${type} is not supported, use application/json`);
   }
 }
 
 /** The JSON body, validated against `schema` (upstream's extract_json). */
 export function readJson<T>(req: FastifyRequest, schema: object): T {
   requireContent(req);
-  const raw = typeof req.body === 'string' ? req.body : '';
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch (e) {
-    throw badRequest(`Malformed JSON: ${(e as Error).message}`);
-  }
+  const data = parseJson(bodyText(req), (e) => badRequest(`Malformed JSON: ${e.message}`));
   const err = validateSchema(schema, data);
   if (err) throw badRequest(`JSON does not validate: ${err}`);
   return data as T;
@@ -73,13 +68,6 @@ export function readQuery(req: FastifyRequest, schema: object): Record<string, s
   return q;
 }
 
-/** The raw query string as (key, value) pairs in order, keeping repeated keys. */
-export function queryPairs(req: FastifyRequest): [string, string][] {
-  const i = req.url.indexOf('?');
-  if (i < 0) return [];
-  return [...new URLSearchParams(req.url.slice(i + 1)).entries()];
-}
-
 export const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 
 /** Normalises a UUID to the dashed lowercase form used as the storage key. */
@@ -101,17 +89,6 @@ export function latest(a: string | null, b: string | null | undefined): string |
   if (!b) return a;
   if (!a) return b;
   return a > b ? a : b;
-}
-
-export function now(): string {
-  return new Date().toISOString();
-}
-
-/** Sends JSON with an explicit content type (every Placement body is JSON). */
-export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  // A Buffer, because Fastify appends '; charset=utf-8' to JSON sent as a string, and upstream
-  // (and clients comparing the header) expect exactly application/json.
-  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
 }
 
 /** Streams a body already serialised as JSON (see json_chunks.ts). */
@@ -155,16 +132,6 @@ export async function or404<T>(lookup: Promise<T>, wording: (message: string) =>
 export function authorize(p: { policy: { enforce(ctx: unknown, rule: string, target?: Record<string, unknown>): void } },
   req: FastifyRequest, rule: string, target?: Record<string, unknown>): void {
   p.policy.enforce(req.ctx, rule, target ?? { project_id: req.ctx.projectId, user_id: req.ctx.userId });
-}
-
-/** An empty response (204, or 201 with a Location), with no content type, as webob sends. */
-export function sendEmpty(reply: FastifyReply, status: number): FastifyReply {
-  return reply.code(status).removeHeader('content-type').send();
-}
-
-/** A path parameter. */
-export function param(req: FastifyRequest, name: string): string {
-  return (req.params as Record<string, string>)[name]!;
 }
 
 /** The last value of each query parameter, as Python's dict(req.GET) sees them. */

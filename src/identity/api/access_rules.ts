@@ -4,7 +4,9 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { AccessRuleTable } from '../db/schema.js';
-import { collectionLinks, noContent, params, query, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, query, selfLinks, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as rules from '../objects/access_rule.js';
 import { getUser } from '../objects/user.js';
 import { enforcer } from './common.js';
@@ -16,7 +18,7 @@ export function accessRuleRoutes(identity: Identity): RouteTable {
     ({ ...rules.accessRuleView(r), links: selfLinks(req, `/users/${userId}/access_rules/${r.id}`) });
   /** The user of the path, once the caller may `rule` its access rules. */
   const owner = async (req: FastifyRequest, rule: string) => {
-    const userId = params(req).user_id!;
+    const userId = param(req, 'user_id');
     enforce(req, rule, { target: { user: { id: userId } } });
     return (await getUser(db, userId)).id;
   };
@@ -32,13 +34,13 @@ export function accessRuleRoutes(identity: Identity): RouteTable {
     '/v3/users/:user_id/access_rules/:access_rule_id': {
       GET: async (req, reply) => {
         const userId = await owner(req, 'get_access_rule');
-        const r = await rules.getAccessRule(db, userId, params(req).access_rule_id!);
+        const r = await rules.getAccessRule(db, userId, param(req, 'access_rule_id'));
         return sendJson(reply, 200, { access_rule: view(req, userId, r) });
       },
       DELETE: async (req, reply) => {
         const userId = await owner(req, 'delete_access_rule');
-        await rules.deleteAccessRule(db, userId, params(req).access_rule_id!);
-        return noContent(reply);
+        await rules.deleteAccessRule(db, userId, param(req, 'access_rule_id'));
+        return sendEmpty(reply, 204);
       },
     },
   };

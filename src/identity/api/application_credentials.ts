@@ -4,7 +4,9 @@ import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { AccessRuleTable, ApplicationCredentialTable, RoleTable } from '../db/schema.js';
 import { forbidden, forbiddenAction, invalid, notFound } from '../errors.js';
-import { collectionLinks, naiveMicro, noContent, params, query, readMember, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, naiveMicro, query, readMember, selfLinks, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as creds from '../objects/application_credential.js';
 import { parseExpiry } from '../objects/common.js';
 import { getUser } from '../objects/user.js';
@@ -54,7 +56,7 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
   const userOf = async (req: FastifyRequest, rule: string) => {
-    const userId = params(req).user_id!;
+    const userId = param(req, 'user_id');
     enforce(req, rule, { user_id: userId, target: { user: { id: userId } } });
     return (await getUser(db, userId)).id;
   };
@@ -107,7 +109,7 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
     '/v3/users/:user_id/application_credentials/:application_credential_id': {
       GET: async (req, reply) => {
         const userId = await userOf(req, 'get_application_credential');
-        const c = await creds.getApplicationCredential(db, userId, params(req).application_credential_id!);
+        const c = await creds.getApplicationCredential(db, userId, param(req, 'application_credential_id'));
         const roles = await creds.rolesOf(db, [c.id]);
         const rules = await accessRulesOf(db, [c.id]);
         return sendJson(reply, 200, { application_credential: view(req, c, roles.get(c.id)!, rules.get(c.id)!) });
@@ -115,8 +117,8 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
       DELETE: async (req, reply) => {
         const userId = await userOf(req, 'delete_application_credential');
         requireUnrestricted(req);
-        await creds.deleteApplicationCredential(db, userId, params(req).application_credential_id!);
-        return noContent(reply);
+        await creds.deleteApplicationCredential(db, userId, param(req, 'application_credential_id'));
+        return sendEmpty(reply, 204);
       },
     },
   };

@@ -3,7 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import { expecting, forbidden, notFound, unauthorized } from '../errors.js';
-import { readJsonBody, validate, sendJson, noContent, selfLinks, collectionLinks, query } from '../http.js';
+import { readJsonBody, validate, sendJson, selfLinks, collectionLinks, query } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
 import { TOKEN_ISSUE } from '../schemas/auth.js';
 import { authenticate, type TokenRequest } from '../auth/authenticate.js';
 import { renderToken, validateToken, type ValidatedToken } from '../token/model.js';
@@ -69,7 +70,7 @@ export function authRoutes(identity: Identity): RouteTable {
         const vt = await subject(req, 'revoke_token');
         await revoke(db, { audit_id: vt.claims.auditIds[0]! });
         await pruneRevocations(db, identity.config.tokenExpiration);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
     '/v3/auth/catalog': {

@@ -5,7 +5,9 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import { notFound } from '../errors.js';
-import { collectionLinks, noContent, params, query, readJsonBody, readMember, selfLinks, sendJson, v3Url, validate } from '../http.js';
+import { collectionLinks, query, readJsonBody, readMember, selfLinks, sendJson, v3Url, validate } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as credentials from '../objects/credential.js';
 import { getProject } from '../objects/project.js';
 import { getUser } from '../objects/user.js';
@@ -32,9 +34,10 @@ export function credentialRoutes(identity: Identity): RouteTable {
   /** The EC2 credential of user `user_id` with access key `credential_id` (404 when it is not
    * that user's), once the caller may `rule` it. */
   const ec2Credential = async (req: FastifyRequest, rule: string) => {
-    const { user_id: userId, credential_id: access } = params(req);
-    const c = await credentials.findCredential(db, keys, credentials.ec2CredentialId(access!));
-    if (!c || c.user_id !== userId || c.type !== credentials.EC2) throw notFound('credential', access!);
+    const userId = param(req, 'user_id');
+    const access = param(req, 'credential_id');
+    const c = await credentials.findCredential(db, keys, credentials.ec2CredentialId(access));
+    if (!c || c.user_id !== userId || c.type !== credentials.EC2) throw notFound('credential', access);
     enforce(req, rule, owned(c));
     return c;
   };
@@ -60,12 +63,12 @@ export function credentialRoutes(identity: Identity): RouteTable {
     },
     '/v3/credentials/:credential_id': {
       GET: async (req, reply) => {
-        const c = await credentials.getCredential(db, keys, params(req).credential_id!);
+        const c = await credentials.getCredential(db, keys, param(req, 'credential_id'));
         enforce(req, 'get_credential', owned(c));
         return sendJson(reply, 200, { credential: view(req, c) });
       },
       PATCH: async (req, reply) => {
-        const c = await credentials.getCredential(db, keys, params(req).credential_id!);
+        const c = await credentials.getCredential(db, keys, param(req, 'credential_id'));
         enforce(req, 'update_credential', owned(c));
         const next = credentials.updatedCredential(c, readMember<credentials.CredentialInput>(req, 'credential', CREDENTIAL_UPDATE));
         // Nor may the owner hand the credential to someone else.
@@ -73,15 +76,15 @@ export function credentialRoutes(identity: Identity): RouteTable {
         return sendJson(reply, 200, { credential: view(req, await credentials.saveCredential(db, keys, next)) });
       },
       DELETE: async (req, reply) => {
-        const c = await credentials.getCredential(db, keys, params(req).credential_id!);
+        const c = await credentials.getCredential(db, keys, param(req, 'credential_id'));
         enforce(req, 'delete_credential', owned(c));
         await credentials.deleteCredential(db, c.id);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
     '/v3/users/:user_id/credentials/OS-EC2': {
       GET: async (req, reply) => {
-        const userId = params(req).user_id!;
+        const userId = param(req, 'user_id');
         enforce(req, 'ec2_list_credentials', { user_id: userId });
         await getUser(db, userId);
         const list = await credentials.listCredentials(db, keys, { user_id: userId, type: credentials.EC2 });
@@ -89,7 +92,7 @@ export function credentialRoutes(identity: Identity): RouteTable {
         return sendJson(reply, 200, { credentials: ec2, links: collectionLinks(req) });
       },
       POST: async (req, reply) => {
-        const userId = params(req).user_id!;
+        const userId = param(req, 'user_id');
         enforce(req, 'ec2_create_credential', { user_id: userId });
         const { tenant_id: projectId } = validate<{ tenant_id: string }>(EC2_CREATE, readJsonBody(req));
         await getUser(db, userId);
@@ -106,7 +109,7 @@ export function credentialRoutes(identity: Identity): RouteTable {
       DELETE: async (req, reply) => {
         const c = await ec2Credential(req, 'ec2_delete_credential');
         await credentials.deleteCredential(db, c.id);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
   };

@@ -3,7 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { DomainTable } from '../db/schema.js';
 import type { Identity } from '../context.js';
-import { collectionLinks, noContent, params, query, queryFlag, readMember, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, query, queryFlag, readMember, selfLinks, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as domains from '../objects/domain.js';
 import { deleteDomain } from '../objects/domain_deletion.js';
 import { DOMAIN_CREATE, DOMAIN_UPDATE } from '../schemas/resource.js';
@@ -29,21 +31,21 @@ export function domainRoutes(identity: Identity): RouteTable {
     },
     '/v3/domains/:domain_id': {
       GET: async (req, reply) => {
-        const id = params(req).domain_id!;
+        const id = param(req, 'domain_id');
         enforce(req, 'get_domain', { target: { domain: { id } } });
         return sendJson(reply, 200, { domain: view(req, await domains.getDomain(db, id)) });
       },
       PATCH: async (req, reply) => {
-        const id = params(req).domain_id!;
+        const id = param(req, 'domain_id');
         enforce(req, 'update_domain', { target: { domain: { id } } });
         const body = readMember<domains.DomainInput>(req, 'domain', DOMAIN_UPDATE);
         return sendJson(reply, 200, { domain: view(req, await domains.updateDomain(db, id, body)) });
       },
       DELETE: async (req, reply) => {
-        const id = params(req).domain_id!;
+        const id = param(req, 'domain_id');
         enforce(req, 'delete_domain', { target: { domain: { id } } });
         await deleteDomain(db, id);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
   };

@@ -4,7 +4,9 @@ import type { FastifyRequest } from 'fastify';
 import type { Handler, RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { EndpointGroupTable, EndpointTable, ProjectTable } from '../db/schema.js';
-import { collectionLinks, noContent, params, query, readMember, selfLinks, sendJson, v3Url } from '../http.js';
+import { collectionLinks, query, readMember, selfLinks, sendJson, v3Url } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as filter from '../objects/endpoint_filter.js';
 import { endpointView, getEndpoint } from '../objects/catalog.js';
 import { getProject, listProjects, projectView } from '../objects/project.js';
@@ -26,23 +28,25 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
   });
   /** The project and endpoint group of the path, both of which must exist. */
   const groupAndProject = async (req: FastifyRequest) => {
-    const { endpoint_group_id: groupId, project_id: projectId } = params(req);
-    await getProject(db, projectId!);
-    await filter.getEndpointGroup(db, groupId!);
-    return { groupId: groupId!, projectId: projectId! };
+    const groupId = param(req, 'endpoint_group_id');
+    const projectId = param(req, 'project_id');
+    await getProject(db, projectId);
+    await filter.getEndpointGroup(db, groupId);
+    return { groupId: groupId, projectId: projectId };
   };
   /** The project and endpoint of the path, both of which must exist. */
   const endpointAndProject = async (req: FastifyRequest) => {
-    const { endpoint_id: endpointId, project_id: projectId } = params(req);
-    await getEndpoint(db, endpointId!);
-    await getProject(db, projectId!);
-    return { endpointId: endpointId!, projectId: projectId! };
+    const endpointId = param(req, 'endpoint_id');
+    const projectId = param(req, 'project_id');
+    await getEndpoint(db, endpointId);
+    await getProject(db, projectId);
+    return { endpointId: endpointId, projectId: projectId };
   };
   const checkEndpoint: Handler = async (req, reply) => {
     enforce(req, 'check_endpoint_in_project');
     const { endpointId, projectId } = await endpointAndProject(req);
     await filter.checkEndpointInProject(db, endpointId, projectId);
-    return noContent(reply);
+    return sendEmpty(reply, 204);
   };
 
   return {
@@ -61,31 +65,31 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
     [`${BASE}/endpoint_groups/:endpoint_group_id`]: {
       GET: async (req, reply) => {
         enforce(req, 'get_endpoint_group');
-        const g = await filter.getEndpointGroup(db, params(req).endpoint_group_id!);
+        const g = await filter.getEndpointGroup(db, param(req, 'endpoint_group_id'));
         return sendJson(reply, 200, { endpoint_group: groupView(req, g) });
       },
       PATCH: async (req, reply) => {
         enforce(req, 'update_endpoint_group');
         const body = readMember<filter.EndpointGroupInput>(req, 'endpoint_group', ENDPOINT_GROUP_UPDATE);
-        const g = await filter.updateEndpointGroup(db, params(req).endpoint_group_id!, body);
+        const g = await filter.updateEndpointGroup(db, param(req, 'endpoint_group_id'), body);
         return sendJson(reply, 200, { endpoint_group: groupView(req, g) });
       },
       DELETE: async (req, reply) => {
         enforce(req, 'delete_endpoint_group');
-        await filter.deleteEndpointGroup(db, params(req).endpoint_group_id!);
-        return noContent(reply);
+        await filter.deleteEndpointGroup(db, param(req, 'endpoint_group_id'));
+        return sendEmpty(reply, 204);
       },
     },
     [`${BASE}/endpoint_groups/:endpoint_group_id/endpoints`]: {
       GET: async (req, reply) => {
         enforce(req, 'list_endpoints_associated_with_endpoint_group');
-        return sendJson(reply, 200, endpoints(req, await filter.endpointsInGroup(db, params(req).endpoint_group_id!)));
+        return sendJson(reply, 200, endpoints(req, await filter.endpointsInGroup(db, param(req, 'endpoint_group_id'))));
       },
     },
     [`${BASE}/endpoint_groups/:endpoint_group_id/projects`]: {
       GET: async (req, reply) => {
         enforce(req, 'list_projects_associated_with_endpoint_group');
-        const g = await filter.getEndpointGroup(db, params(req).endpoint_group_id!);
+        const g = await filter.getEndpointGroup(db, param(req, 'endpoint_group_id'));
         const ids = await filter.projectIdsOfEndpointGroup(db, g.id);
         return sendJson(reply, 200, projects(req, await listProjects(db, { ids })));
       },
@@ -106,19 +110,19 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
         enforce(req, 'add_endpoint_group_to_project');
         const { groupId, projectId } = await groupAndProject(req);
         await filter.addEndpointGroupToProject(db, groupId, projectId);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
       DELETE: async (req, reply) => {
         enforce(req, 'remove_endpoint_group_from_project');
         const { groupId, projectId } = await groupAndProject(req);
         await filter.removeEndpointGroupFromProject(db, groupId, projectId);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
     [`${BASE}/projects/:project_id/endpoint_groups`]: {
       GET: async (req, reply) => {
         enforce(req, 'list_endpoint_groups_for_project');
-        const p = await getProject(db, params(req).project_id!);
+        const p = await getProject(db, param(req, 'project_id'));
         const rows = await filter.endpointGroupsOfProject(db, p.id);
         return sendJson(reply, 200, { endpoint_groups: rows.map((g) => groupView(req, g)), links: collectionLinks(req) });
       },
@@ -126,7 +130,7 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
     [`${BASE}/projects/:project_id/endpoints`]: {
       GET: async (req, reply) => {
         enforce(req, 'list_endpoints_for_project');
-        const p = await getProject(db, params(req).project_id!);
+        const p = await getProject(db, param(req, 'project_id'));
         return sendJson(reply, 200, endpoints(req, await filter.endpointsOfProject(db, p.id)));
       },
     },
@@ -137,19 +141,20 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
         enforce(req, 'add_endpoint_to_project');
         const { endpointId, projectId } = await endpointAndProject(req);
         await filter.addEndpointToProject(db, endpointId, projectId);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
       DELETE: async (req, reply) => {
         enforce(req, 'remove_endpoint_from_project');
-        const { endpoint_id: endpointId, project_id: projectId } = params(req);
-        await filter.removeEndpointFromProject(db, endpointId!, projectId!);
-        return noContent(reply);
+        const endpointId = param(req, 'endpoint_id');
+        const projectId = param(req, 'project_id');
+        await filter.removeEndpointFromProject(db, endpointId, projectId);
+        return sendEmpty(reply, 204);
       },
     },
     [`${BASE}/endpoints/:endpoint_id/projects`]: {
       GET: async (req, reply) => {
         enforce(req, 'list_projects_for_endpoint');
-        const e = await getEndpoint(db, params(req).endpoint_id!);
+        const e = await getEndpoint(db, param(req, 'endpoint_id'));
         return sendJson(reply, 200, projects(req, await listProjects(db, { ids: await filter.projectIdsOfEndpoint(db, e.id) })));
       },
     },

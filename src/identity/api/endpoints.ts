@@ -3,7 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { EndpointTable } from '../db/schema.js';
-import { collectionLinks, noContent, params, query, readMember, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, query, readMember, selfLinks, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as catalog from '../objects/catalog.js';
 import { ENDPOINT_CREATE, ENDPOINT_UPDATE } from '../schemas/catalog.js';
 import { enforcer } from './common.js';
@@ -29,17 +31,17 @@ export function endpointRoutes(identity: Identity): RouteTable {
     '/v3/endpoints/:endpoint_id': {
       GET: async (req, reply) => {
         enforce(req, 'get_endpoint');
-        return sendJson(reply, 200, { endpoint: view(req, await catalog.getEndpoint(db, params(req).endpoint_id!)) });
+        return sendJson(reply, 200, { endpoint: view(req, await catalog.getEndpoint(db, param(req, 'endpoint_id'))) });
       },
       PATCH: async (req, reply) => {
         enforce(req, 'update_endpoint');
         const body = readMember<catalog.EndpointInput>(req, 'endpoint', ENDPOINT_UPDATE);
-        return sendJson(reply, 200, { endpoint: view(req, await catalog.updateEndpoint(db, params(req).endpoint_id!, body)) });
+        return sendJson(reply, 200, { endpoint: view(req, await catalog.updateEndpoint(db, param(req, 'endpoint_id'), body)) });
       },
       DELETE: async (req, reply) => {
         enforce(req, 'delete_endpoint');
-        await catalog.deleteEndpoint(db, params(req).endpoint_id!);
-        return noContent(reply);
+        await catalog.deleteEndpoint(db, param(req, 'endpoint_id'));
+        return sendEmpty(reply, 204);
       },
     },
   };

@@ -7,7 +7,9 @@ import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import { NULL_DOMAIN } from '../db/schema.js';
 import { forbidden } from '../errors.js';
-import { collectionLinks, noContent, params, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, selfLinks, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import { getProject } from '../objects/project.js';
 import { getDomain } from '../objects/domain.js';
 import { getUser } from '../objects/user.js';
@@ -34,31 +36,30 @@ export function grantRoutes(identity: Identity): RouteTable {
   /** Resolves target and actor of the path (404 when missing) and checks the policy. */
   async function resolve(req: FastifyRequest, target: TargetKind, actor: ActorKind, rule: GrantRule):
     Promise<Omit<Grant, 'roleId'> & { targetDomain: string | null }> {
-    const p = params(req);
-    let targetId = '';
+        let targetId = '';
     let targetDomain: string | null = null;
     const policyTarget: Record<string, unknown> = {};
     if (target === 'project') {
-      const proj = await getProject(db, p.project_id!);
+      const proj = await getProject(db, param(req, 'project_id'));
       targetId = proj.id;
       targetDomain = proj.domain_id;
       policyTarget.project = { id: proj.id, domain_id: proj.domain_id };
     } else if (target === 'domain') {
-      const dom = await getDomain(db, p.domain_id!);
+      const dom = await getDomain(db, param(req, 'domain_id'));
       targetId = dom.id;
       targetDomain = dom.id;
       policyTarget.domain = { id: dom.id };
     }
-    const actorId = actor === 'user' ? (await getUser(db, p.user_id!)).id : (await getGroup(db, p.group_id!)).id;
+    const actorId = actor === 'user' ? (await getUser(db, param(req, 'user_id'))).id : (await getGroup(db, param(req, 'group_id'))).id;
     policyTarget[actor] = { id: actorId };
-    if (p.role_id) policyTarget.role = { id: p.role_id };
+    if (param(req, 'role_id')) policyTarget.role = { id: param(req, 'role_id') };
     enforce(req, target === 'system' ? `${SYSTEM_RULES[rule]}${actor}` : rule, { target: policyTarget });
     return { actor, actorId, target, targetId, targetDomain };
   }
 
   async function grant(req: FastifyRequest, target: TargetKind, actor: ActorKind, rule: GrantRule): Promise<Grant> {
     const { targetDomain, ...g } = await resolve(req, target, actor, rule);
-    const role = await getRole(db, params(req).role_id!);
+    const role = await getRole(db, param(req, 'role_id'));
     // A domain-specific role may only be granted within its own domain.
     if (rule === 'create_grant' && role.domain_id !== NULL_DOMAIN && targetDomain !== role.domain_id) {
       throw forbidden(`Project ${g.targetId} must be in the same domain as the role ${role.id} being assigned.`);
@@ -88,18 +89,18 @@ export function grantRoutes(identity: Identity): RouteTable {
     }
     const check = async (req: FastifyRequest, reply: FastifyReply) => {
       await assignments.checkGrant(db, { ...await grant(req, target, actor, 'check_grant'), inherited });
-      return noContent(reply);
+      return sendEmpty(reply, 204);
     };
     routes[one] = {
       PUT: async (req, reply) => {
         await assignments.createGrant(db, { ...await grant(req, target, actor, 'create_grant'), inherited });
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
       GET: check,
       HEAD: check,
       DELETE: async (req, reply) => {
         await assignments.deleteGrant(db, { ...await grant(req, target, actor, 'revoke_grant'), inherited });
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     };
   };

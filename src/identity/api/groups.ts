@@ -3,7 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { GroupTable } from '../db/schema.js';
-import { collectionLinks, noContent, params, query, readMember, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, query, readMember, selfLinks, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as groups from '../objects/group.js';
 import { getUser, listUsers, userView } from '../objects/user.js';
 import { GROUP_CREATE, GROUP_UPDATE } from '../schemas/identity.js';
@@ -15,8 +17,8 @@ export function groupRoutes(identity: Identity): RouteTable {
   const db = identity.db;
   const view = (req: FastifyRequest, g: GroupTable) => groups.groupView(g, selfLinks(req, `/groups/${g.id}`));
   async function target(req: FastifyRequest, rule: string): Promise<GroupTable> {
-    const g = await groups.getGroup(db, params(req).group_id!);
-    const userId = params(req).user_id;
+    const g = await groups.getGroup(db, param(req, 'group_id'));
+    const userId = param(req, 'user_id');
     enforce(req, rule, { target: { group: { id: g.id, domain_id: g.domain_id }, ...(userId ? { user: { id: userId } } : {}) } });
     return g;
   }
@@ -44,7 +46,7 @@ export function groupRoutes(identity: Identity): RouteTable {
       DELETE: async (req, reply) => {
         const g = await target(req, 'delete_group');
         await groups.deleteGroup(db, g.id);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
     '/v3/groups/:group_id/users': {
@@ -60,21 +62,21 @@ export function groupRoutes(identity: Identity): RouteTable {
     '/v3/groups/:group_id/users/:user_id': {
       PUT: async (req, reply) => {
         const g = await target(req, 'add_user_to_group');
-        const u = await getUser(db, params(req).user_id!);
+        const u = await getUser(db, param(req, 'user_id'));
         await groups.addMember(db, g.id, u.id);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
       HEAD: async (req, reply) => {
         const g = await target(req, 'check_user_in_group');
-        const u = await getUser(db, params(req).user_id!);
+        const u = await getUser(db, param(req, 'user_id'));
         await groups.checkMember(db, g.id, u.id);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
       DELETE: async (req, reply) => {
         const g = await target(req, 'remove_user_from_group');
-        const u = await getUser(db, params(req).user_id!);
+        const u = await getUser(db, param(req, 'user_id'));
         await groups.removeMember(db, g.id, u.id);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
   };

@@ -4,7 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import { notFound } from '../errors.js';
-import { noContent, params, readJsonBody, sendJson, v3Url, validate } from '../http.js';
+import { readJsonBody, sendJson, v3Url, validate } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as projects from '../objects/project.js';
 import { tags as TAGS } from '../schemas/types.js';
 import { enforcer } from './common.js';
@@ -14,7 +16,7 @@ export function projectTagRoutes(identity: Identity): RouteTable {
   const db = identity.db;
   /** The project, once the caller may `rule` it (a missing project is a 404 first, as Keystone). */
   const authorized = async (req: FastifyRequest, rule: string) => {
-    const p = await projects.getProject(db, params(req).project_id!);
+    const p = await projects.getProject(db, param(req, 'project_id'));
     enforce(req, rule, { target: { project: { id: p.id, domain_id: p.domain_id } } });
     return p;
   };
@@ -35,19 +37,19 @@ export function projectTagRoutes(identity: Identity): RouteTable {
       DELETE: async (req, reply) => {
         const p = await authorized(req, 'delete_project_tags');
         await projects.setProjectTags(db, p.id, []);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
     '/v3/projects/:project_id/tags/:value': {
       GET: async (req, reply) => {
         const p = await authorized(req, 'get_project_tag');
-        const tag = params(req).value!;
+        const tag = param(req, 'value');
         if (!projects.projectTags(p).includes(tag)) throw tagNotFound(tag);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
       PUT: async (req, reply) => {
         const p = await authorized(req, 'create_project_tag');
-        const tag = params(req).value!;
+        const tag = param(req, 'value');
         const current = projects.projectTags(p);
         if (!current.includes(tag)) {
           // The tag, then the project's tags with it (at most 80), as Keystone checks them.
@@ -59,11 +61,11 @@ export function projectTagRoutes(identity: Identity): RouteTable {
       },
       DELETE: async (req, reply) => {
         const p = await authorized(req, 'delete_project_tag');
-        const tag = params(req).value!;
+        const tag = param(req, 'value');
         const current = projects.projectTags(p);
         if (!current.includes(tag)) throw tagNotFound(tag);
         await projects.setProjectTags(db, p.id, current.filter((t) => t !== tag));
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
   };

@@ -4,7 +4,9 @@ import type { RouteTable } from '../../common/http/app.js';
 import { DEFAULT_DOMAIN_ID, type Identity } from '../context.js';
 import type { DomainTable, ProjectTable } from '../db/schema.js';
 import { deleteDomain } from '../objects/domain_deletion.js';
-import { collectionLinks, noContent, params, query, queryFlag, readMember, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, query, queryFlag, readMember, selfLinks, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as projects from '../objects/project.js';
 import { PROJECT_CREATE, PROJECT_UPDATE } from '../schemas/resource.js';
 import { caller, domainFilterTarget, enforcer } from './common.js';
@@ -53,27 +55,27 @@ export function projectRoutes(identity: Identity): RouteTable {
     },
     '/v3/projects/:project_id': {
       GET: async (req, reply) => {
-        const p = await projects.getProjectOrDomain(db, params(req).project_id!);
+        const p = await projects.getProjectOrDomain(db, param(req, 'project_id'));
         const target = p.isDomain ? { id: p.domain.id, domain_id: null } : { id: p.project.id, domain_id: p.project.domain_id };
         enforce(req, 'get_project', { target: { project: target } });
         return sendJson(reply, 200, { project: either(req, p) });
       },
       PATCH: async (req, reply) => {
-        const { project_id: id } = params(req);
+        const id = param(req, 'project_id');
         enforce(req, 'update_project', { target: { project: { id } } });
         const body = readMember<projects.ProjectInput>(req, 'project', PROJECT_UPDATE);
-        const p = await projects.getProjectOrDomain(db, id!);
-        const project = p.isDomain ? domainView(req, await projects.updateDomainProject(db, id!, body))
-          : view(req, await projects.updateProject(db, id!, body));
+        const p = await projects.getProjectOrDomain(db, id);
+        const project = p.isDomain ? domainView(req, await projects.updateDomainProject(db, id, body))
+          : view(req, await projects.updateProject(db, id, body));
         return sendJson(reply, 200, { project });
       },
       DELETE: async (req, reply) => {
-        const { project_id: id } = params(req);
+        const id = param(req, 'project_id');
         enforce(req, 'delete_project', { target: { project: { id } } });
-        const p = await projects.getProjectOrDomain(db, id!);
-        if (p.isDomain) await deleteDomain(db, id!);
-        else await projects.deleteProject(db, id!);
-        return noContent(reply);
+        const p = await projects.getProjectOrDomain(db, id);
+        if (p.isDomain) await deleteDomain(db, id);
+        else await projects.deleteProject(db, id);
+        return sendEmpty(reply, 204);
       },
     },
   };

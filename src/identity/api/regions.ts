@@ -4,7 +4,9 @@ import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { RegionTable } from '../db/schema.js';
 import { invalid } from '../errors.js';
-import { collectionLinks, noContent, params, query, readMember, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, query, readMember, selfLinks, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as catalog from '../objects/catalog.js';
 import { REGION_CREATE, REGION_UPDATE } from '../schemas/catalog.js';
 import { enforcer } from './common.js';
@@ -31,11 +33,11 @@ export function regionRoutes(identity: Identity): RouteTable {
     '/v3/regions/:region_id': {
       GET: async (req, reply) => {
         enforce(req, 'get_region');
-        return sendJson(reply, 200, { region: view(req, await catalog.getRegion(db, params(req).region_id!)) });
+        return sendJson(reply, 200, { region: view(req, await catalog.getRegion(db, param(req, 'region_id'))) });
       },
       PUT: async (req, reply) => {
         enforce(req, 'create_region');
-        const id = params(req).region_id!;
+        const id = param(req, 'region_id');
         const body = readMember<catalog.RegionInput>(req, 'region', REGION_CREATE);
         if (body.id !== undefined && body.id !== id) {
           throw invalid(`Conflicting region IDs specified: "${id}" and "${body.id}"`);
@@ -46,12 +48,12 @@ export function regionRoutes(identity: Identity): RouteTable {
       PATCH: async (req, reply) => {
         enforce(req, 'update_region');
         const body = readMember<catalog.RegionInput>(req, 'region', REGION_UPDATE);
-        return sendJson(reply, 200, { region: view(req, await catalog.updateRegion(db, params(req).region_id!, body)) });
+        return sendJson(reply, 200, { region: view(req, await catalog.updateRegion(db, param(req, 'region_id'), body)) });
       },
       DELETE: async (req, reply) => {
         enforce(req, 'delete_region');
-        await catalog.deleteRegion(db, params(req).region_id!);
-        return noContent(reply);
+        await catalog.deleteRegion(db, param(req, 'region_id'));
+        return sendEmpty(reply, 204);
       },
     },
   };

@@ -3,7 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { RoleTable } from '../db/schema.js';
-import { collectionLinks, noContent, params, query, readMember, selfLinks, sendJson, v3Url } from '../http.js';
+import { collectionLinks, query, readMember, selfLinks, sendJson, v3Url } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as roles from '../objects/role.js';
 import { ROLE_CREATE, ROLE_UPDATE } from '../schemas/assignment.js';
 import { enforcer } from './common.js';
@@ -16,7 +18,7 @@ export function roleRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
   const view = (req: FastifyRequest, r: RoleTable) => roles.roleView(r, selfLinks(req, `/roles/${r.id}`));
-  const ids = (req: FastifyRequest) => ({ prior: params(req).role_id!, implied: params(req).implied_role_id! });
+  const ids = (req: FastifyRequest) => ({ prior: param(req, 'role_id'), implied: param(req, 'implied_role_id') });
 
   async function inference(req: FastifyRequest) {
     const { prior, implied } = ids(req);
@@ -44,23 +46,23 @@ export function roleRoutes(identity: Identity): RouteTable {
     '/v3/roles/:role_id': {
       GET: async (req, reply) => {
         enforce(req, 'get_role');
-        return sendJson(reply, 200, { role: view(req, await roles.getRole(db, params(req).role_id!)) });
+        return sendJson(reply, 200, { role: view(req, await roles.getRole(db, param(req, 'role_id'))) });
       },
       PATCH: async (req, reply) => {
         enforce(req, 'update_role');
         const body = readMember<roles.RoleInput>(req, 'role', ROLE_UPDATE);
-        return sendJson(reply, 200, { role: view(req, await roles.updateRole(db, params(req).role_id!, body)) });
+        return sendJson(reply, 200, { role: view(req, await roles.updateRole(db, param(req, 'role_id'), body)) });
       },
       DELETE: async (req, reply) => {
         enforce(req, 'delete_role');
-        await roles.deleteRole(db, params(req).role_id!);
-        return noContent(reply);
+        await roles.deleteRole(db, param(req, 'role_id'));
+        return sendEmpty(reply, 204);
       },
     },
     '/v3/roles/:role_id/implies': {
       GET: async (req, reply) => {
         enforce(req, 'list_implied_roles');
-        const prior = await roles.getRole(db, params(req).role_id!);
+        const prior = await roles.getRole(db, param(req, 'role_id'));
         const implied = (await roles.implicationMap(db, [prior.id])).get(prior.id) ?? [];
         const byId = await roles.rolesByIds(db, implied);
         return sendJson(reply, 200, {
@@ -86,13 +88,13 @@ export function roleRoutes(identity: Identity): RouteTable {
         enforce(req, 'check_implied_role');
         const { prior, implied } = ids(req);
         await roles.checkImplication(db, prior, implied);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
       DELETE: async (req, reply) => {
         enforce(req, 'delete_implied_role');
         const { prior, implied } = ids(req);
         await roles.deleteImplication(db, prior, implied);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
     '/v3/role_inferences': {

@@ -3,7 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { ServiceTable } from '../db/schema.js';
-import { collectionLinks, noContent, params, query, readMember, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, query, readMember, selfLinks, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as catalog from '../objects/catalog.js';
 import { SERVICE_CREATE, SERVICE_UPDATE } from '../schemas/catalog.js';
 import { enforcer } from './common.js';
@@ -29,17 +31,17 @@ export function serviceRoutes(identity: Identity): RouteTable {
     '/v3/services/:service_id': {
       GET: async (req, reply) => {
         enforce(req, 'get_service');
-        return sendJson(reply, 200, { service: view(req, await catalog.getService(db, params(req).service_id!)) });
+        return sendJson(reply, 200, { service: view(req, await catalog.getService(db, param(req, 'service_id'))) });
       },
       PATCH: async (req, reply) => {
         enforce(req, 'update_service');
         const body = readMember<catalog.ServiceInput>(req, 'service', SERVICE_UPDATE);
-        return sendJson(reply, 200, { service: view(req, await catalog.updateService(db, params(req).service_id!, body)) });
+        return sendJson(reply, 200, { service: view(req, await catalog.updateService(db, param(req, 'service_id'), body)) });
       },
       DELETE: async (req, reply) => {
         enforce(req, 'delete_service');
-        await catalog.deleteService(db, params(req).service_id!);
-        return noContent(reply);
+        await catalog.deleteService(db, param(req, 'service_id'));
+        return sendEmpty(reply, 204);
       },
     },
   };

@@ -5,7 +5,9 @@ import type { Handler, RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { RoleTable, TrustTable } from '../db/schema.js';
 import { forbiddenAction, notFound } from '../errors.js';
-import { collectionLinks, noContent, params, query, readJsonBody, selfLinks, sendJson, v3Url, validate } from '../http.js';
+import { collectionLinks, query, readJsonBody, selfLinks, sendJson, v3Url, validate } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as trusts from '../objects/trust.js';
 import { deleteTrusts } from '../objects/trust_deletion.js';
 import { roleView, rolesByIds } from '../objects/role.js';
@@ -46,7 +48,7 @@ export function trustRoutes(identity: Identity): RouteTable {
   };
   /** The trust of the path (404 first, as Keystone), once the caller may `rule` it. */
   const target = async (req: FastifyRequest, rule: string) => {
-    const t = await trusts.getTrust(db, config, params(req).trust_id!);
+    const t = await trusts.getTrust(db, config, param(req, 'trust_id'));
     enforce(req, rule, { target: { trust: { trustor_user_id: t.trustor_user_id, trustee_user_id: t.trustee_user_id } } });
     return t;
   };
@@ -59,7 +61,7 @@ export function trustRoutes(identity: Identity): RouteTable {
   };
   const showRole: Handler = async (req, reply) => {
     const t = await target(req, 'get_role_for_trust');
-    const roleId = params(req).role_id!;
+    const roleId = param(req, 'role_id');
     const role = t.roleIds.includes(roleId) ? (await rolesByIds(db, [roleId])).get(roleId) : undefined;
     if (!role) throw notFound('role', roleId);
     return sendJson(reply, 200, { role: roleRef(req, role) });
@@ -101,7 +103,7 @@ export function trustRoutes(identity: Identity): RouteTable {
         const t = await target(req, 'delete_trust');
         requireUnrestricted(req);
         await deleteTrusts(db, [t.id]);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
     [`/v3${BASE}/:trust_id/roles`]: {

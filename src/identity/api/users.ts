@@ -3,7 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { UserTable } from '../db/schema.js';
-import { collectionLinks, noContent, params, query, queryFlag, readMember, selfLinks, sendJson } from '../http.js';
+import { collectionLinks, query, queryFlag, readMember, selfLinks, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import * as users from '../objects/user.js';
 import { groupIdsOf, groupView, listGroups } from '../objects/group.js';
 import { listProjects, projectView } from '../objects/project.js';
@@ -18,7 +20,7 @@ export function userRoutes(identity: Identity): RouteTable {
   const view = (req: FastifyRequest, u: UserTable) => users.userView(u, identity.config, selfLinks(req, `/users/${u.id}`));
   /** The user of the path, after the policy check (Keystone looks the user up to build the target). */
   async function target(req: FastifyRequest, rule: string): Promise<UserTable> {
-    const u = await users.getUser(db, params(req).user_id!);
+    const u = await users.getUser(db, param(req, 'user_id'));
     enforce(req, rule, { user_id: u.id, target: { user: { id: u.id, domain_id: u.domain_id } } });
     return u;
   }
@@ -47,15 +49,15 @@ export function userRoutes(identity: Identity): RouteTable {
       DELETE: async (req, reply) => {
         const u = await target(req, 'delete_user');
         await users.deleteUser(db, u.id);
-        return noContent(reply);
+        return sendEmpty(reply, 204);
       },
     },
     // No token needed: a user whose password has expired must still be able to change it.
     '/v3/users/:user_id/password': {
       POST: async (req, reply) => {
         const body = readMember<{ password: string; original_password: string }>(req, 'user', PASSWORD_CHANGE);
-        await users.changePassword(db, identity.config, params(req).user_id!, body.original_password, body.password);
-        return noContent(reply);
+        await users.changePassword(db, identity.config, param(req, 'user_id'), body.original_password, body.password);
+        return sendEmpty(reply, 204);
       },
     },
     '/v3/users/:user_id/groups': {

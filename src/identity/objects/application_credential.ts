@@ -2,12 +2,13 @@
 // that an application authenticates with. The secret is shown once, at creation, and stored hashed.
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { withTransaction } from '../../common/db/index.js';
+import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { AccessRuleTable, ApplicationCredentialTable, IdentityDB, RoleTable } from '../db/schema.js';
 import { attachAccessRules, type AccessRuleRef } from './access_rule.js';
 import { conflict, notFound, unauthorized } from '../errors.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
-import { isUniqueViolation, newId, now } from './common.js';
+import { newId } from './common.js';
+import { now } from '../../common/time.js';
 
 type DB = Kysely<IdentityDB>;
 
@@ -49,7 +50,7 @@ export async function createApplicationCredential(db: DB, c: NewApplicationCrede
       accessRules = await attachAccessRules(trx, c.userId, row.id, c.accessRules ?? []);
     });
   } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('application_credential', 'Duplicate entry');
+    if (uniqueViolation(e)) throw conflict('application_credential', 'Duplicate entry');
     throw e;
   }
   return { row, secret, accessRules };

@@ -3,7 +3,8 @@
 import type { Kysely } from 'kysely';
 import type { EndpointTable, IdentityDB, RegionTable, ServiceTable } from '../db/schema.js';
 import { conflict, expecting, forbidden, invalid, notFound } from '../errors.js';
-import { flag, isUniqueViolation, newId, parseJson, splitExtra } from './common.js';
+import { flag, newId, parseJson, splitExtra } from './common.js';
+import { uniqueViolation } from '../../common/db/index.js';
 import { endpointsOfProject } from './endpoint_filter.js';
 
 type DB = Kysely<IdentityDB>;
@@ -237,7 +238,7 @@ export async function createRegion(db: DB, input: RegionInput): Promise<RegionTa
   try {
     await db.insertInto('region').values(row).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('region', `Duplicate ID, ${row.id}`);
+    if (uniqueViolation(e)) throw conflict('region', `Duplicate ID, ${row.id}`);
     throw e;
   }
   return row;

@@ -7,10 +7,6 @@ export function newId(): string {
   return randomUUID().replace(/-/g, '');
 }
 
-export function now(): string {
-  return new Date().toISOString();
-}
-
 export function parseJson<T>(s: string | null | undefined, fallback: T): T {
   if (!s) return fallback;
   try {
@@ -28,13 +24,6 @@ export function splitExtra(body: Record<string, unknown>, known: readonly string
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) if (!known.includes(k)) extra[k] = v;
   return extra;
-}
-
-/** Whether a database error is a unique-constraint violation (SQLite or PostgreSQL). */
-export function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string; message?: string };
-  return err.code === '23505' || err.code === 'SQLITE_CONSTRAINT_UNIQUE'
-    || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || /UNIQUE constraint failed/.test(err.message ?? '');
 }
 
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;

@@ -7,7 +7,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CredentialTable, IdentityDB } from '../db/schema.js';
 import { conflict, expecting, forbidden, invalid, notFound } from '../errors.js';
-import { isUniqueViolation, newId, parseJson, splitExtra } from './common.js';
+import { newId, parseJson, splitExtra } from './common.js';
+import { uniqueViolation } from '../../common/db/index.js';
 import type { CredentialKeys } from './credential_keys.js';
 
 type DB = Kysely<IdentityDB>;
@@ -104,7 +105,7 @@ export async function createCredential(db: DB, keys: CredentialKeys, input: NewC
       key_hash: keys.keyHash, extra: JSON.stringify(c.extra),
     }).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('credential', `Duplicate ID, ${id}`);
+    if (uniqueViolation(e)) throw conflict('credential', `Duplicate ID, ${id}`);
     throw e;
   }
   return c;

@@ -2,7 +2,9 @@
 import type { Kysely } from 'kysely';
 import type { DomainTable, IdentityDB } from '../db/schema.js';
 import { conflict, notFound } from '../errors.js';
-import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './common.js';
+import { flag, newId, parseJson, splitExtra } from './common.js';
+import { uniqueViolation } from '../../common/db/index.js';
+import { now } from '../../common/time.js';
 import { revoke } from './revocation.js';
 
 type DB = Kysely<IdentityDB>;
@@ -66,7 +68,7 @@ export async function createDomain(db: DB, input: DomainInput): Promise<DomainTa
   try {
     await db.insertInto('domain').values(row).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('domain', `Duplicate entry found with name ${row.name}`);
+    if (uniqueViolation(e)) throw conflict('domain', `Duplicate entry found with name ${row.name}`);
     throw e;
   }
   return row;
@@ -83,7 +85,7 @@ export async function updateDomain(db: DB, id: string, input: DomainInput): Prom
   try {
     await db.updateTable('domain').set(changes).where('id', '=', id).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('domain', `Duplicate entry found with name ${input.name}`);
+    if (uniqueViolation(e)) throw conflict('domain', `Duplicate entry found with name ${input.name}`);
     throw e;
   }
   // A disabled domain's tokens stay dead even if it is enabled again, as in Keystone.

@@ -5,7 +5,8 @@ import type { Kysely } from 'kysely';
 import type { EndpointGroupTable, EndpointTable, IdentityDB } from '../db/schema.js';
 import { conflict, expecting, invalid, notFound } from '../errors.js';
 import { HttpError } from '../../common/http/errors.js';
-import { isUniqueViolation, newId, parseJson } from './common.js';
+import { newId, parseJson } from './common.js';
+import { uniqueViolation } from '../../common/db/index.js';
 
 type DB = Kysely<IdentityDB>;
 
@@ -94,7 +95,7 @@ async function associate(type: string, insert: () => Promise<unknown>): Promise<
   try {
     await insert();
   } catch (e) {
-    if (isUniqueViolation(e)) throw conflict(type, 'Duplicate entry');
+    if (uniqueViolation(e)) throw conflict(type, 'Duplicate entry');
     throw e;
   }
 }

@@ -1,10 +1,10 @@
 // Groups of users: role assignments to a group apply to each member.
 import type { Kysely } from 'kysely';
-import { withTransaction } from '../../common/db/index.js';
+import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { GroupTable, IdentityDB } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { HttpError } from '../../common/http/errors.js';
-import { isUniqueViolation, newId, parseJson, splitExtra } from './common.js';
+import { newId, parseJson, splitExtra } from './common.js';
 import { getDomain } from './domain.js';
 
 type DB = Kysely<IdentityDB>;
@@ -58,7 +58,7 @@ export async function createGroup(db: DB, input: GroupInput, defaultDomainId: st
   try {
     await db.insertInto('group').values(row).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) {
+    if (uniqueViolation(e)) {
       throw conflict('group', `Duplicate entry found with name ${row.name} at domain ID ${row.domain_id}`);
     }
     throw e;
@@ -76,7 +76,7 @@ export async function updateGroup(db: DB, id: string, input: GroupInput): Promis
   try {
     await db.updateTable('group').set(changes).where('id', '=', id).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) {
+    if (uniqueViolation(e)) {
       throw conflict('group', `Duplicate entry found with name ${input.name} at domain ID ${g.domain_id}`);
     }
     throw e;

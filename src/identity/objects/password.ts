@@ -8,7 +8,8 @@ import type { Config } from '../../common/config.js';
 import type { IdentityDB, UserTable } from '../db/schema.js';
 import { invalid } from '../errors.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
-import { now, parseJson } from './common.js';
+import { parseJson } from './common.js';
+import { now } from '../../common/time.js';
 
 type DB = Kysely<IdentityDB>;
 

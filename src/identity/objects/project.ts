@@ -1,10 +1,11 @@
 // Projects: what resources and role assignments belong to; a tree under each domain.
 import type { Kysely } from 'kysely';
-import { withTransaction } from '../../common/db/index.js';
+import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { DomainTable, IdentityDB, ProjectTable } from '../db/schema.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
 import { HttpError } from '../../common/http/errors.js';
-import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './common.js';
+import { flag, newId, parseJson, splitExtra } from './common.js';
+import { now } from '../../common/time.js';
 import { createDomain, findDomain, getDomain, listDomains, updateDomain } from './domain.js';
 import { revoke } from './revocation.js';
 import { forgetProjects } from './endpoint_filter.js';
@@ -242,7 +243,7 @@ export async function createProject(db: DB, input: ProjectInput, defaultDomainId
   try {
     await db.insertInto('project').values(row).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) {
+    if (uniqueViolation(e)) {
       throw conflict('project', `it is not permitted to have two projects with the same name in the same domain : ${row.name}`);
     }
     throw e;
@@ -266,7 +267,7 @@ export async function updateProject(db: DB, id: string, input: ProjectInput): Pr
   try {
     await db.updateTable('project').set(changes).where('id', '=', id).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) {
+    if (uniqueViolation(e)) {
       throw conflict('project', `it is not permitted to have two projects with the same name in the same domain : ${input.name}`);
     }
     throw e;

@@ -3,7 +3,7 @@
 // later are unaffected, so a user whose password changed can log in again at once.
 import type { Kysely } from 'kysely';
 import type { IdentityDB } from '../db/schema.js';
-import { now } from './common.js';
+import { now } from '../../common/time.js';
 
 type DB = Kysely<IdentityDB>;
 

@@ -1,11 +1,11 @@
 // Roles and role implications (admin ⇒ member ⇒ reader): a role assignment confers every role the
 // assigned one implies, transitively.
 import type { Kysely } from 'kysely';
-import { withTransaction } from '../../common/db/index.js';
+import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import { NULL_DOMAIN, type IdentityDB, type RoleTable } from '../db/schema.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { HttpError } from '../../common/http/errors.js';
-import { isUniqueViolation, newId, parseJson, splitExtra } from './common.js';
+import { newId, parseJson, splitExtra } from './common.js';
 import { getDomain } from './domain.js';
 
 type DB = Kysely<IdentityDB>;
@@ -87,7 +87,7 @@ export async function createRole(db: DB, input: RoleInput): Promise<RoleTable> {
   try {
     await db.insertInto('role').values(row).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('role', `Duplicate entry found with name ${row.name}`);
+    if (uniqueViolation(e)) throw conflict('role', `Duplicate entry found with name ${row.name}`);
     throw e;
   }
   return row;
@@ -114,7 +114,7 @@ export async function updateRole(db: DB, id: string, input: RoleInput): Promise<
   try {
     await db.updateTable('role').set(changes).where('id', '=', id).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('role', `Duplicate entry found with name ${input.name}`);
+    if (uniqueViolation(e)) throw conflict('role', `Duplicate entry found with name ${input.name}`);
     throw e;
   }
   return { ...r, ...changes };

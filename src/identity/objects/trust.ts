@@ -5,10 +5,10 @@
 // [trust] max_redelegation_count links.
 import type { Kysely } from 'kysely';
 import type { Config } from '../../common/config.js';
-import { withTransaction } from '../../common/db/index.js';
+import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { IdentityDB, TrustTable } from '../db/schema.js';
 import { conflict, forbidden, forbiddenAction, invalid, notFound } from '../errors.js';
-import { isUniqueViolation, newId, parseExpiry, parseJson, splitExtra } from './common.js';
+import { newId, parseExpiry, parseJson, splitExtra } from './common.js';
 import { effectiveRoleIds } from './assignment.js';
 import { expandImplied, findRoleByName, globalRoleIds } from './role.js';
 import { findUser, getUser, isUserEnabled } from './user.js';
@@ -215,7 +215,7 @@ export async function createTrust(db: DB, rules: TrustRules, input: TrustInput,
       }
     });
   } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('trust', 'Duplicate entry');
+    if (uniqueViolation(e)) throw conflict('trust', 'Duplicate entry');
     throw e;
   }
   return trust;

@@ -4,13 +4,14 @@
 // rules of ./password.ts.
 import type { Kysely } from 'kysely';
 import type { Config } from '../../common/config.js';
-import { withTransaction } from '../../common/db/index.js';
+import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { IdentityDB, UserTable } from '../db/schema.js';
 import { conflict, invalid, notFound, unauthorized } from '../errors.js';
 import { HttpError } from '../../common/http/errors.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { naiveMicro } from '../http.js';
-import { flag, isUniqueViolation, newId, now, parseJson, splitExtra } from './common.js';
+import { flag, newId, parseJson, splitExtra } from './common.js';
+import { now } from '../../common/time.js';
 import {
   checkPasswordRequirements, checkSelfServiceChange, isPasswordExpired, passwordColumns, rememberPassword,
   type PasswordOptions, type PasswordRules,
@@ -136,7 +137,7 @@ export async function createUser(db: DB, rules: UserRules, input: UserInput, def
   try {
     await db.insertInto('user').values(row).execute();
   } catch (e) {
-    if (isUniqueViolation(e)) {
+    if (uniqueViolation(e)) {
       throw conflict('user', `Duplicate entry found with name ${row.name} at domain ID ${row.domain_id}`);
     }
     throw e;
@@ -174,7 +175,7 @@ export async function updateUser(db: DB, rules: UserRules, id: string, input: Us
       await trx.updateTable('user').set(changes).where('id', '=', id).execute();
     });
   } catch (e) {
-    if (isUniqueViolation(e)) {
+    if (uniqueViolation(e)) {
       throw conflict('user', `Duplicate entry found with name ${input.name} at domain ID ${u.domain_id}`);
     }
     throw e;

@@ -4,7 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Image } from '../context.js';
 import { forbidden, imageNotFound } from '../errors.js';
-import { noContent, param } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import { saveImage } from '../objects/image.js';
 import { lookupImage } from './access.js';
 
@@ -15,10 +16,10 @@ async function act(image: Image, req: FastifyRequest, reply: FastifyReply, rule:
   const [from, to] = rule === 'deactivate' ? ['active', 'deactivated'] : ['deactivated', 'active'];
   const rec = access.record;
   // Asking again for the state the image is already in changes nothing.
-  if (rec.status === to) return noContent(reply);
+  if (rec.status === to) return sendEmpty(reply, 204);
   if (rec.status !== from) throw forbidden(`Not allowed to ${rule} image in status '${rec.status}'`);
   if (!await saveImage(image.db, rec, { ...rec, status: to }, from)) throw imageNotFound(id);
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 export function imageActionRoutes(image: Image): RouteTable {

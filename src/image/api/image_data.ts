@@ -6,7 +6,9 @@ import type { RouteTable } from '../../common/http/app.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from '../errors.js';
-import { mediaType, noContent, param } from '../http.js';
+import { mediaType } from '../../common/http/request_body.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import { checkTransition, storageUsage, type ImageRecord } from '../objects/image.js';
 import { DataStreamError, DataTooLarge, type StoredData } from '../store/filesystem.js';
 import { virtualSize } from '../store/inspect.js';
@@ -125,7 +127,7 @@ async function receive(image: Image, req: FastifyRequest, reply: FastifyReply, m
     await lease.store.remove(id);
     throw goneDuringUpload(id);
   }
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 function goneDuringUpload(id: string): HttpError {
@@ -161,7 +163,7 @@ async function download(image: Image, req: FastifyRequest, reply: FastifyReply) 
   }
   access.enforce('download_image');
   const opened = rec.status === 'active' || rec.status === 'deactivated' ? await image.store.open(rec.id) : null;
-  if (!opened) return noContent(reply);
+  if (!opened) return sendEmpty(reply, 204);
   let range;
   try {
     range = requestedRange(req.headers.range, opened.size);

@@ -6,7 +6,9 @@ import type { RouteTable } from '../../common/http/app.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { badRequest, forbidden } from '../errors.js';
-import { isObject, noContent, param, requireJson, sendJson } from '../http.js';
+import { isObject, requireJson, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import { limitExceeded, MEMBER_QUOTA } from '../objects/attributes.js';
 import {
   addMember, countMembers, findMember, listMembers, removeMember, setMemberStatus, type MemberRecord,
@@ -111,7 +113,7 @@ async function remove(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const m = await lookupMember(image, access, param(req, 'member_id'));
   if (!access.allowed('delete_member')) throw forbidden(refused);
   await removeMember(image.db, m);
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 export function imageMemberRoutes(image: Image): RouteTable {

@@ -4,7 +4,8 @@ import type { RouteTable } from '../../common/http/app.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { badRequest, hiddenNotFound } from '../errors.js';
-import { noContent, param } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
 import { checkTagQuota } from '../objects/attributes.js';
 import { saveImage } from '../objects/image.js';
 import { lookupImage } from './access.js';
@@ -27,7 +28,7 @@ async function change(image: Image, req: FastifyRequest, reply: FastifyReply, ad
     tags = before.tags.filter((t) => t !== tag);
   }
   if (!await saveImage(image.db, before, { ...before, tags })) throw notFound(id);
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 export function imageTagRoutes(image: Image): RouteTable {

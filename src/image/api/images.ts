@@ -5,14 +5,15 @@ import type { RouteTable } from '../../common/http/app.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { badRequest, conflict, forbidden } from '../errors.js';
-import { applicationUrl, mediaType, noContent, param, queryPairs, requireJson, sendJson } from '../http.js';
+import { applicationUrl, requireJson, sendJson } from '../http.js';
+import { mediaType } from '../../common/http/request_body.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param, queryPairs } from '../../common/http/request_params.js';
 import { IMPORT_METHODS_HEADER } from './image_import.js';
 import { checkPropertyQuota, checkTagQuota, setAttribute } from '../objects/attributes.js';
 import { parseCreate } from '../objects/create_request.js';
-import {
-  checkTransition, findImage, idTaken, insertImage, markDeleted, now, saveImage, WRITABLE_ATTRIBUTES,
-  type ImageRecord, type WritableAttribute,
-} from '../objects/image.js';
+import { checkTransition, findImage, idTaken, insertImage, markDeleted, saveImage, WRITABLE_ATTRIBUTES, type ImageRecord, type WritableAttribute } from '../objects/image.js';
+import { now } from '../../common/time.js';
 import { listImages } from '../objects/image_list.js';
 import { parseListQuery } from '../objects/list_query.js';
 import { parsePatch, PATCH_MEDIA_TYPES, type Change } from '../objects/patch.js';
@@ -154,7 +155,7 @@ async function remove(image: Image, req: FastifyRequest, reply: FastifyReply) {
   await image.store.remove(id);
   // Data staged for an import that will not happen now.
   await image.staging.remove(id);
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 export function imageRoutes(image: Image): RouteTable {

@@ -7,7 +7,9 @@ import type { RouteTable } from '../../common/http/app.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { badRequest, forbidden } from '../errors.js';
-import { applicationUrl, isObject, noContent, param, queryPairs, sendJson } from '../http.js';
+import { applicationUrl, isObject, sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param, queryPairs } from '../../common/http/request_params.js';
 import {
   checkNamespaceDeletable, createNamespace, deleteNamespace, findNamespace, isNamespaceVisible, listNamespaces,
   NAMESPACE_SORT_KEYS, updateNamespace, type NamespaceContent, type NamespaceInput, type NamespaceRecord,
@@ -183,7 +185,7 @@ async function remove(image: Image, req: FastifyRequest, reply: FastifyReply) {
   access.enforce('delete_metadef_namespace');
   checkNamespaceDeletable(access.namespace);
   await deleteNamespace(image.db, access.namespace);
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 export function metadefNamespaceRoutes(image: Image): RouteTable {

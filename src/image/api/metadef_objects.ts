@@ -5,7 +5,9 @@ import type { RouteTable } from '../../common/http/app.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { badRequest } from '../errors.js';
-import { noContent, param, queryPairs, sendJson, validateAgainst } from '../http.js';
+import { sendJson, validateAgainst } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param, queryPairs } from '../../common/http/request_params.js';
 import { checkNamespaceDeletable, deleteNamespaceContent } from '../objects/metadef_namespace.js';
 import {
   deleteObject, findObject, insertObject, listObjects, updateObject, type ObjectInput,
@@ -81,7 +83,7 @@ async function remove(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const access = await lookupNamespace(image, req, param(req, 'namespace_name'), 'specific');
   access.enforce('delete_metadef_object');
   await deleteObject(image.db, access.namespace, await found(image, access, req));
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 async function removeAll(image: Image, req: FastifyRequest, reply: FastifyReply) {
@@ -90,7 +92,7 @@ async function removeAll(image: Image, req: FastifyRequest, reply: FastifyReply)
   access.enforce('delete_metadef_namespace');
   checkNamespaceDeletable(access.namespace);
   await deleteNamespaceContent(image.db, access.namespace, 'objects');
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 export function metadefObjectRoutes(image: Image): RouteTable {

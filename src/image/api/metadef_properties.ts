@@ -5,7 +5,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
-import { noContent, param, queryPairs, sendJson } from '../http.js';
+import { sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param, queryPairs } from '../../common/http/request_params.js';
 import { checkNamespaceDeletable, deleteNamespaceContent } from '../objects/metadef_namespace.js';
 import {
   deleteProperty, findProperty, insertProperty, listProperties, propertyDefinition, updateProperty,
@@ -81,7 +83,7 @@ async function remove(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const access = await lookupNamespace(image, req, param(req, 'namespace_name'));
   access.enforce('remove_metadef_property');
   await deleteProperty(image.db, access.namespace, await found(image, access, param(req, 'property_name')));
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 async function removeAll(image: Image, req: FastifyRequest, reply: FastifyReply) {
@@ -89,7 +91,7 @@ async function removeAll(image: Image, req: FastifyRequest, reply: FastifyReply)
   access.enforce('delete_metadef_namespace');
   checkNamespaceDeletable(access.namespace);
   await deleteNamespaceContent(image.db, access.namespace, 'properties');
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 export function metadefPropertyRoutes(image: Image): RouteTable {

@@ -6,8 +6,12 @@ import type { RouteTable } from '../../common/http/app.js';
 import { withTransaction } from '../../common/db/index.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
-import { noContent, param, sendJson } from '../http.js';
-import { addAssociation, associationsOf, listResourceTypes, removeAssociation } from '../objects/metadef_resource_type.js';
+import { sendJson } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param } from '../../common/http/request_params.js';
+import {
+  addAssociation, associationsOf, listResourceTypes, removeAssociation,
+} from '../objects/metadef_resource_type.js';
 import { METADEF_REQUEST_SCHEMAS } from '../schemas/metadefs.js';
 import { lookupNamespace, metadefAccess, metadefBody } from './metadef_access.js';
 import { associationView, resourceTypeView } from './metadef_views.js';
@@ -44,7 +48,7 @@ async function dissociate(image: Image, req: FastifyRequest, reply: FastifyReply
   const a = (await associationsOf(image.db, [access.namespace.id])).find((x) => x.name === name);
   if (!a) throw new HttpError(404, `Failed to find resource type ${name} to delete`);
   await removeAssociation(image.db, access.namespace, a);
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 export function metadefResourceTypeRoutes(image: Image): RouteTable {

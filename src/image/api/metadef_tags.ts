@@ -7,9 +7,13 @@ import { withTransaction } from '../../common/db/index.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { badRequest } from '../errors.js';
-import { noContent, param, queryPairs, sendJson, validateAgainst } from '../http.js';
+import { sendJson, validateAgainst } from '../http.js';
+import { sendEmpty } from '../../common/http/reply.js';
+import { param, queryPairs } from '../../common/http/request_params.js';
 import { checkNamespaceDeletable, deleteNamespaceContent } from '../objects/metadef_namespace.js';
-import { deleteTag, findTag, insertTags, listTags, renameTag, TAG_SORT_KEYS, type TagRecord } from '../objects/metadef_tag.js';
+import {
+  deleteTag, findTag, insertTags, listTags, renameTag, TAG_SORT_KEYS, type TagRecord,
+} from '../objects/metadef_tag.js';
 import { METADEF_REQUEST_SCHEMAS } from '../schemas/metadefs.js';
 import { listLimit, lookupNamespace, metadefBody, sortDir, sortKey, type NamespaceAccess } from './metadef_access.js';
 import { tagView } from './metadef_views.js';
@@ -84,7 +88,7 @@ async function remove(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const access = await lookupNamespace(image, req, param(req, 'namespace_name'));
   access.enforce('delete_metadef_tag');
   await deleteTag(image.db, access.namespace, await found(image, access, param(req, 'tag_name')));
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 async function removeAll(image: Image, req: FastifyRequest, reply: FastifyReply) {
@@ -93,7 +97,7 @@ async function removeAll(image: Image, req: FastifyRequest, reply: FastifyReply)
   access.enforce('delete_metadef_tags');
   checkNamespaceDeletable(access.namespace);
   await deleteNamespaceContent(image.db, access.namespace, 'tags');
-  return noContent(reply);
+  return sendEmpty(reply, 204);
 }
 
 export function metadefTagRoutes(image: Image): RouteTable {

@@ -6,7 +6,8 @@ import type { RouteTable } from '../../common/http/app.js';
 import { HttpError } from '../../common/http/errors.js';
 import type { Image } from '../context.js';
 import { conflict, forbidden } from '../errors.js';
-import { param, sendJson } from '../http.js';
+import { sendJson } from '../http.js';
+import { param } from '../../common/http/request_params.js';
 import { callerOf, lookupImage, notAuthorized } from './access.js';
 
 /** glance_store's file driver reads and writes in chunks of this many bytes. */

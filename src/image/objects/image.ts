@@ -2,6 +2,7 @@
 // deleting, and the status machine Glance enforces (glance/domain: Image.status).
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { inChunks, withTransaction } from '../../common/db/index.js';
+import { now } from '../../common/time.js';
 import type { ImageDB, ImagesTable } from '../db/schema.js';
 import { badRequest, conflict } from '../errors.js';
 
@@ -44,10 +45,6 @@ export function checkTransition(image: ImageRecord, to: string): void {
     if (missing.length === 1) throw badRequest(`Property ${missing[0]} must be set prior to saving data.`);
     if (missing.length > 1) throw badRequest(`Properties ${missing.join(', ')} must be set prior to saving data.`);
   }
-}
-
-export function now(): string {
-  return new Date().toISOString();
 }
 
 /** Glance's timestamps: ISO 8601 to the second, in UTC, with a Z. */

@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { inChunks, uniqueViolation } from '../../common/db/index.js';
 import type { ImageDB, ImageMembersTable } from '../db/schema.js';
 import { conflict } from '../errors.js';
-import { now } from './image.js';
+import { now } from '../../common/time.js';
 
 export type MemberRecord = Selectable<ImageMembersTable>;
 

@@ -5,7 +5,7 @@ import { sql, type Expression, type Kysely, type Selectable } from 'kysely';
 import { withTransaction } from '../../common/db/index.js';
 import type { ImageDB, MetadefNamespacesTable } from '../db/schema.js';
 import { forbidden } from '../errors.js';
-import { now } from './image.js';
+import { now } from '../../common/time.js';
 import { unique, type MetadefDB } from './metadef.js';
 import { insertObject, type ObjectInput } from './metadef_object.js';
 import { insertProperty, type PropertyDefinition } from './metadef_property.js';

@@ -4,7 +4,7 @@ import type { Selectable } from 'kysely';
 import type { MetadefPropertiesTable } from '../db/schema.js';
 import { forbidden } from '../errors.js';
 import { PROPERTY_DEFINITION_KEYS } from '../schemas/metadefs.js';
-import { now } from './image.js';
+import { now } from '../../common/time.js';
 import { unique, type MetadefDB } from './metadef.js';
 import type { NamespaceRecord } from './metadef_namespace.js';
 

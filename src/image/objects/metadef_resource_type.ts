@@ -3,7 +3,7 @@
 import type { Selectable } from 'kysely';
 import type { MetadefResourceTypesTable } from '../db/schema.js';
 import { forbidden } from '../errors.js';
-import { now } from './image.js';
+import { now } from '../../common/time.js';
 import { unique, type MetadefDB } from './metadef.js';
 import type { NamespaceRecord } from './metadef_namespace.js';
 

@@ -2,7 +2,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { MetadefTagsTable } from '../db/schema.js';
 import { forbidden } from '../errors.js';
-import { now } from './image.js';
+import { now } from '../../common/time.js';
 import { unique, type MetadefDB } from './metadef.js';
 import type { NamespaceRecord } from './metadef_namespace.js';
 

@@ -4,7 +4,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { withTransaction } from '../../common/db/index.js';
 import type { ImageDB, ImageUploadsTable } from '../db/schema.js';
-import { now } from './image.js';
+import { now } from '../../common/time.js';
 import { failInterruptedImport } from './import_progress.js';
 
 type DB = Kysely<ImageDB> | Transaction<ImageDB>;

@@ -7,9 +7,11 @@ import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
 import { ConcurrentUpdateDetected, InvalidInventory, NotFound } from '../exceptions.js';
 import {
-  UUID_RE, authorize, byVersion, cacheHeaders, checkAccept, latest, normalizeUuid, param, readJson, requireContent,
-  requireVersion, sendEmpty, sendJson, or404,
+  UUID_RE, authorize, byVersion, cacheHeaders, checkAccept, latest, normalizeUuid, readJson, requireContent,
+  requireVersion, or404,
 } from '../http.js';
+import { param } from '../../common/http/request_params.js';
+import { sendEmpty, sendJson } from '../../common/http/reply.js';
 import * as alloc from '../objects/allocation.js';
 import { ConsumerGenerationConflict, findConsumer } from '../objects/consumer.js';
 import { getProvider } from '../objects/resource_provider.js';

@@ -9,8 +9,10 @@ import {
   InventoryWithResourceClassNotFound, NotFound, ResourceClassNotFound,
 } from '../exceptions.js';
 import {
-  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, param, readJson, readJsonFor, sendEmpty, sendJson, or404,
+  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, readJson, readJsonFor, or404,
 } from '../http.js';
+import { param } from '../../common/http/request_params.js';
+import { sendEmpty, sendJson } from '../../common/http/reply.js';
 import * as inv from '../objects/inventory.js';
 import { getProvider, type ProviderRef, type ResourceProvider } from '../objects/resource_provider.js';
 import * as schema from '../schemas/inventory.js';

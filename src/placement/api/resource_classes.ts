@@ -4,8 +4,9 @@ import type { RouteTable } from '../../common/http/app.js';
 import { HttpError, badRequest, conflict } from '../../common/http/errors.js';
 import type { Placement } from '../context.js';
 import {
-  absoluteUrl, authorize, checkAccept, readJson, requireContent, sendEmpty, requireVersion, sendJson, cacheHeaders, latest,
+  absoluteUrl, authorize, checkAccept, readJson, requireContent, requireVersion, cacheHeaders, latest,
 } from '../http.js';
+import { sendEmpty, sendJson } from '../../common/http/reply.js';
 import { validateSchema } from '../../common/http/json-schema.js';
 import * as rc from '../objects/resource_class.js';
 import * as schema from '../schemas/resource_class.js';

@@ -10,9 +10,11 @@ import {
   ResourceProviderInUse, TraitNotFound,
 } from '../exceptions.js';
 import {
-  absoluteUrl, authorize, byVersion, requireContent, cacheHeaders, checkAccept, latest, normalizeUuid, param, readJson, readQuery, sendEmpty, sendJson,
-  allValues, sendJsonBody,
+  absoluteUrl, authorize, byVersion, requireContent, cacheHeaders, checkAccept, latest, normalizeUuid, readJson,
+  readQuery, allValues, sendJsonBody,
 } from '../http.js';
+import { param } from '../../common/http/request_params.js';
+import { sendEmpty, sendJson } from '../../common/http/reply.js';
 import { jsonList, ownBuffer } from '../json_chunks.js';
 import { filterProviders, type ProviderFilters } from '../provider_index/provider_filter.js';
 import type { ProviderNode } from '../provider_index/model.js';

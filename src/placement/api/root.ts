@@ -2,7 +2,8 @@
 import type { RouteTable } from '../../common/http/app.js';
 import type { Placement } from '../context.js';
 import { PLACEMENT_MICROVERSIONS } from '../microversions.js';
-import { checkAccept, sendJson } from '../http.js';
+import { checkAccept } from '../http.js';
+import { sendJson } from '../../common/http/reply.js';
 
 export function rootRoutes(_p: Placement): RouteTable {
   return {

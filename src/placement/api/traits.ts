@@ -7,8 +7,11 @@ import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
 import { ConcurrentUpdateDetected, GenerationMismatch, NotFound } from '../exceptions.js';
 import {
-  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, param, readJson, readQuery, requireVersion, sendEmpty, sendJson, or404,
+  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, readJson, readQuery, requireVersion,
+  or404,
 } from '../http.js';
+import { param } from '../../common/http/request_params.js';
+import { sendEmpty, sendJson } from '../../common/http/reply.js';
 import { getProvider } from '../objects/resource_provider.js';
 import * as traitObj from '../objects/trait.js';
 import * as schema from '../schemas/trait.js';

@@ -1,7 +1,9 @@
 // /resource_providers/{uuid}/usages and /usages (since 1.9).
 import type { RouteTable } from '../../common/http/app.js';
 import type { Placement } from '../context.js';
-import { authorize, cacheHeaders, checkAccept, lastValues, param, readQuery, requireVersion, sendJson, or404 } from '../http.js';
+import { authorize, cacheHeaders, checkAccept, lastValues, readQuery, requireVersion, or404 } from '../http.js';
+import { param } from '../../common/http/request_params.js';
+import { sendJson } from '../../common/http/reply.js';
 import { getProvider } from '../objects/resource_provider.js';
 import { projectUsages, projectUsagesByType, providerUsages } from '../objects/usage.js';
 import * as schema from '../schemas/usage.js';

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { HttpError, badRequest } from '../../common/http/errors.js';
 import * as codes from '../errors.js';
 import { pyInt, parseInTree, parseMemberOf, parseResources, parseTraits, parseTraitsValue } from '../query.js';
-import { queryPairs } from '../http.js';
+import { queryPairs } from '../../common/http/request_params.js';
 import { GROUP_PAT, GROUP_PAT_1_33 } from '../schemas/common.js';
 
 export interface RequestGroup {

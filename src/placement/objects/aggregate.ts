@@ -3,7 +3,7 @@
 // other members of their aggregates.
 import type { Kysely } from 'kysely';
 import type { PlacementDB } from '../db/schema.js';
-import { now } from '../http.js';
+import { now } from '../../common/time.js';
 import { claimProvider, getProvider, type Db, type ProviderRef } from './resource_provider.js';
 import type { ExternalIdScope, ExternalIds } from './consumer.js';
 import { retryTransient, withTransaction, type Engine } from '../../common/db/index.js';

@@ -9,7 +9,7 @@ import {
   InvalidAllocationCapacityExceeded, InvalidAllocationConstraintsViolated, InvalidInventory,
   ResourceProviderConcurrentUpdateDetected, ResourceClassNotFound,
 } from '../exceptions.js';
-import { now } from '../http.js';
+import { now } from '../../common/time.js';
 import {
   deleteConsumersWithoutAllocations, ensureConsumer, ensureOwners, incrementConsumerGeneration, type Consumer,
   type ConsumerRequest, type ExternalIdScope, type ExternalIds,

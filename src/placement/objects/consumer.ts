@@ -3,7 +3,7 @@
 import type { Transaction } from 'kysely';
 import type { PlacementDB } from '../db/schema.js';
 import { ConcurrentUpdateDetected, PlacementException } from '../exceptions.js';
-import { now } from '../http.js';
+import { now } from '../../common/time.js';
 import type { Db } from './resource_provider.js';
 
 /** How consumers without a type are shown in usages. */

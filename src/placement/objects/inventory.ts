@@ -7,7 +7,7 @@ import { retryTransient, uniqueViolation, withTransaction } from '../../common/d
 import {
   DuplicateEntry, InventoryInUse, InventoryWithResourceClassNotFound, NotFound, ResourceClassNotFound,
 } from '../exceptions.js';
-import { now } from '../http.js';
+import { now } from '../../common/time.js';
 import type { Engine } from '../../common/db/index.js';
 import {
   claimProvider, incrementGeneration, type Db, type ProviderRef, type ResourceProvider,

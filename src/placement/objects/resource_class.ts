@@ -4,7 +4,7 @@ import { foreignKeyViolation, uniqueViolation, withTransaction, type Engine } fr
 import { HttpError, badRequest, conflict, notFound } from '../../common/http/errors.js';
 import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-resource-classes.json' with { type: 'json' };
-import { now } from '../http.js';
+import { now } from '../../common/time.js';
 import type { Db } from './resource_provider.js';
 
 export const STANDARD_RESOURCE_CLASSES: readonly string[] = STANDARD;

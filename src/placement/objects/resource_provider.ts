@@ -7,7 +7,7 @@ import {
   CannotDeleteParentResourceProvider, DuplicateEntry, GenerationMismatch, NotFound, ObjectActionError,
   ResourceProviderConcurrentUpdateDetected, ResourceProviderInUse,
 } from '../exceptions.js';
-import { now } from '../http.js';
+import { now } from '../../common/time.js';
 
 export interface ResourceProvider {
   id: number;

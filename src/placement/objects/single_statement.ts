@@ -17,7 +17,7 @@
 // one provider are serialised by the claim's row lock, as in the general path.
 import { sql, type Kysely } from 'kysely';
 import type { PlacementDB } from '../db/schema.js';
-import { now } from '../http.js';
+import { now } from '../../common/time.js';
 import type { Inventory } from './inventory.js';
 import type { ProviderRef } from './resource_provider.js';
 import type { Trait } from './trait.js';

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-traits.json' with { type: 'json' };
 import { NotFound, PlacementException } from '../exceptions.js';
-import { now } from '../http.js';
+import { now } from '../../common/time.js';
 import { retryTransient, withTransaction, type Engine } from '../../common/db/index.js';
 import { claimProvider, type Db, type ProviderRef } from './resource_provider.js';
 import { setTraitsAtOnce } from './single_statement.js';
