@@ -1,6 +1,6 @@
 // The `concord` command.
-// Each command loads only its own modules: `serve placement` starts without identity's or the
-// image service's code, which matters to the suites that start it hundreds of times.
+// Each command loads only its own modules: `serve placement` starts without identity's code, which
+// matters to the suites that start it hundreds of times.
 import { Command } from 'commander';
 import type { ServeOptions } from './serve.js';
 import type { UpOptions } from './up.js';
@@ -49,7 +49,7 @@ Ctrl-C (or SIGTERM) stops the server, then closes the databases.`)
 
 program.command('serve')
   .description('serve one service at the root path, in the foreground (scale-out, conformance suites, benchmarks)')
-  .argument('<service>', 'the service to serve: placement, identity or image')
+  .argument('<service>', 'the service to serve: identity, placement or image')
   .option('--port <port>', 'TCP port to listen on', '8778')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--data-dir <dir>', 'where the service keeps its state (SQLite databases)', './data')
@@ -73,11 +73,11 @@ Environment (upstream Placement's functional-test fixtures): PLACEMENT_POLICY_MO
 secure|open selects [oslo_policy] settings; PLACEMENT_CORS_ALLOWED_ORIGIN, PLACEMENT_CORS_ALLOW_HEADERS
 set [cors].`)
   .action(async (service: string, opts: ServeOptions) => {
-    const { SERVABLE, serve } = await import('./serve.js');
-    if (!(SERVABLE as readonly string[]).includes(service)) {
-      program.error(`unknown service: ${service} (available: ${SERVABLE.join(', ')})`);
-    }
-    await serve(service, opts);
+    const { SERVABLE } = await import('./services.js');
+    const { servable, serve } = await import('./serve.js');
+    const module = servable(service);
+    if (!module) return program.error(`unknown service: ${service} (available: ${SERVABLE.map((m) => m.type).join(', ')})`);
+    await serve(module, opts);
   });
 
 try {

@@ -1,14 +1,17 @@
-// The services `concord up` mounts beside identity, at their DevStack paths. Each entry is also a
-// catalog entry and a service user (named like DevStack's) that the service validates tokens
-// with. Adding a service to the all-in-one cloud is adding an entry here.
+// The service registry. `concord up` mounts the services beside identity, at their DevStack paths;
+// each entry is also a catalog entry and a service user (named like DevStack's) that the service
+// validates tokens with. `concord serve TYPE` serves any entry, identity's too, alone at the root.
+// Adding a service to concord is adding an entry here.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
 import type { Authenticator } from '../common/http/auth.js';
 import { createPlacement } from '../placement/index.js';
 import { placementPlugin } from '../placement/service.js';
-import { placementEnforcer } from '../placement/policies.js';
+import { placementEnforcer, placementPolicyMode } from '../placement/policies.js';
+import { testTimeShift } from '../placement/provider_index/clock.js';
 import { createImage, imageEnforcer, imagePlugin, registerTestImage } from '../image/index.js';
+import { loadCredentials } from './credentials.js';
 
 export interface ServiceEnv {
   config: Config;
@@ -16,6 +19,16 @@ export interface ServiceEnv {
   /** Where a relative policy_file is looked for. */
   configDir: string;
   log: Logger;
+  /** Given by `concord serve` alone, which serves one service by itself. */
+  alone?: ServedAlone;
+}
+
+/** What a service served by itself (`concord serve`) is told beyond `concord up`'s services. */
+export interface ServedAlone {
+  /** Where clients reach it (http://host:port). */
+  publicUrl: string;
+  /** The process's environment, for the variables upstream's test fixtures set (Placement's). */
+  environment: NodeJS.ProcessEnv;
 }
 
 /** What identity's bootstrap made, for services that seed data owned by it. */
@@ -50,7 +63,32 @@ export interface ServiceModule {
   path: string;
   /** The service's own database option ([placement_database] connection ...). */
   databaseOption: keyof Config;
+  /** Identity validates the tokens presented to it itself: it has no --auth-strategy, and its
+   * plugin is given `SELF_VALIDATING`. */
+  validatesOwnTokens?: boolean;
   start(env: ServiceEnv): Promise<StartedService>;
+}
+
+/** The authenticator of a service that validates its own tokens: never called, and refusing if it were. */
+export const SELF_VALIDATING: Authenticator = async () => {
+  throw new Error('this service validates its own tokens');
+};
+
+/** PLACEMENT_POLICY_MODE (default, legacy, open or secure) sets the [oslo_policy] options;
+ * PLACEMENT_CORS_ALLOWED_ORIGIN and PLACEMENT_CORS_ALLOW_HEADERS (comma lists) set [cors]: the
+ * variables of upstream's functional-test fixtures, honoured so that the upstream suite (and its
+ * harness) can drive Placement served alone unchanged. */
+function placementFixtures(env: NodeJS.ProcessEnv): { config: Partial<Config>; open: boolean } {
+  const mode = placementPolicyMode(env.PLACEMENT_POLICY_MODE);
+  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    config: {
+      ...mode.config,
+      ...(env.PLACEMENT_CORS_ALLOWED_ORIGIN ? { corsAllowedOrigin: list(env.PLACEMENT_CORS_ALLOWED_ORIGIN) } : {}),
+      ...(env.PLACEMENT_CORS_ALLOW_HEADERS ? { corsAllowHeaders: list(env.PLACEMENT_CORS_ALLOW_HEADERS) } : {}),
+    },
+    open: mode.open,
+  };
 }
 
 export const placementModule: ServiceModule = {
@@ -59,8 +97,12 @@ export const placementModule: ServiceModule = {
   path: '/placement',
   databaseOption: 'placementDatabaseConnection',
   async start(env) {
-    const policy = placementEnforcer({ config: env.config, configDir: env.configDir, log: env.log });
-    const placement = await createPlacement({ ...env, policy });
+    const fixtures = env.alone ? placementFixtures(env.alone.environment) : { config: {}, open: false };
+    const config = { ...env.config, ...fixtures.config };
+    const policy = placementEnforcer({ config, configDir: env.configDir, open: fixtures.open, log: env.log });
+    const placement = await createPlacement({
+      ...env, config, policy, ...(env.alone ? { timeShift: testTimeShift(env.alone.environment) } : {}),
+    });
     return { plugin: (auth) => placementPlugin(placement, auth), close: () => placement.close() };
   },
 };
@@ -84,3 +126,36 @@ export const imageModule: ServiceModule = {
 
 /** Every service but identity, in catalog order. */
 export const SERVICES: readonly ServiceModule[] = [placementModule, imageModule];
+
+/** Keystone. `concord up` builds it itself (cloud.ts: bootstrapped with the whole catalog, and the
+ * services' token checks wired to it in-process); served alone, it is bootstrapped as `concord up`
+ * bootstraps it (admin, demo, and a service user per concord service, passwords in
+ * DATA_DIR/credentials.json) cataloguing only itself: the operator catalogs the other services
+ * where they run (`openstack endpoint create`). */
+export const identityModule: ServiceModule = {
+  name: 'keystone',
+  type: 'identity',
+  path: '/identity',
+  databaseOption: 'identityDatabaseConnection',
+  validatesOwnTokens: true,
+  async start(env) {
+    // Loaded here rather than at the top, so that `serve placement` starts without identity's modules.
+    const { bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin } = await import('../identity/index.js');
+    const credentials = env.alone && loadCredentials(env.dataDir, env.config.adminPassword);
+    const identity = await createIdentity({ ...env, policy: identityEnforcer(env) });
+    if (env.alone && credentials) {
+      await bootstrapIdentity(identity, {
+        adminPassword: credentials.adminPassword,
+        demoPassword: credentials.demoPassword,
+        servicePassword: credentials.servicePassword,
+        publicUrl: env.alone.publicUrl,
+        services: SERVICES.map(({ name, type }) => ({ name, type })),
+      });
+      env.log.info(`identity is bootstrapped; the admin, demo and service users' passwords are in ${env.dataDir}/credentials.json`);
+    }
+    return { plugin: () => identityPlugin(identity), close: () => identity.close() };
+  },
+};
+
+/** What `concord serve` serves, by catalog type: every service, identity first. */
+export const SERVABLE: readonly ServiceModule[] = [identityModule, ...SERVICES];

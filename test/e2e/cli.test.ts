@@ -348,7 +348,7 @@ describe('concord serve identity and image (scale-out)', () => {
     expect(identity.log()).toContain('identity validates its own tokens');
     const bogus = spawnSync(process.execPath, [BIN, 'serve', 'compute'], { encoding: 'utf8' });
     expect(bogus.status).not.toBe(0);
-    expect(bogus.stderr).toContain('unknown service: compute (available: placement, identity, image)');
+    expect(bogus.stderr).toContain('unknown service: compute (available: identity, placement, image)');
   });
 });
 
