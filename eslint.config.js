@@ -40,6 +40,19 @@ export default defineConfig(
     },
   },
   {
+    // The domain (objects/) knows nothing of HTTP: it throws the service's domain exceptions
+    // (exceptions.ts), which api/ and errors.ts turn into the service's error bodies.
+    files: ['src/placement/objects/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^fastify$|/common/http/|(^|/)api/|(^|/)(http|errors|service)\\.js$',
+          message: 'objects/ holds the domain rules: no HTTP (throw a domain exception from exceptions.ts)',
+        }],
+      }],
+    },
+  },
+  {
     files: ['test/**'],
     rules: {
       // Tests read JSON bodies, which are `any`, and check them with expect(); typing every body

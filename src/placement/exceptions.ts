@@ -23,6 +23,18 @@ export class ConsumerTypeNotFound extends NotFound {
   constructor(name: string) { super(`No such consumer type: ${name}.`); }
 }
 
+export class ResourceClassExists extends PlacementException {
+  constructor(readonly rcName: string) { super(`Resource class ${rcName} already exists.`); }
+}
+export class ResourceClassCannotDeleteStandard extends PlacementException {
+  constructor(rcName: string) {
+    super(`Cannot delete standard resource class ${rcName}: Resource class is a standard class.`);
+  }
+}
+export class ResourceClassInUse extends PlacementException {
+  constructor(rcName: string) { super(`Unable to delete resource class ${rcName}. Class is in use in inventory.`); }
+}
+
 export class ConcurrentUpdateDetected extends PlacementException {
   constructor(message = 'Another thread concurrently updated the data. Please retry your update') {
     super(message);

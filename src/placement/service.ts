@@ -1,13 +1,9 @@
 // The Placement service: its route table, error format and microversions, as one Fastify plugin.
 import { servicePlugin, type RouteTable } from '../common/http/app.js';
-import type { ErrorRequest } from '../common/http/error_formats.js';
 import type { Authenticator } from '../common/http/auth.js';
 import { HttpError } from '../common/http/errors.js';
 import { installCors, type CorsConfig } from '../common/http/cors.js';
-import { isWriteConflict } from '../common/db/index.js';
-import { ConcurrentUpdateDetected, NotFound } from './exceptions.js';
-import { escapeHtml } from '../common/http/html.js';
-import * as codes from './errors.js';
+import { formatPlacementError, mapPlacementError } from './errors.js';
 import { PLACEMENT_MICROVERSIONS } from './microversions.js';
 import type { Placement } from './context.js';
 import { rootRoutes } from './api/root.js';
@@ -37,26 +33,6 @@ export function placementRoutes(p: Placement): RouteTable {
   };
 }
 
-/** Placement's error body: {"errors": [{status, title, detail, code, request_id}]} (API-WG). */
-export function formatPlacementError(err: HttpError, req: ErrorRequest) {
-  const accept = req.headers.accept ?? '';
-  if (/text\/html/.test(accept) && !/application\/json|\*\/\*/.test(accept)) {
-    return {
-      contentType: 'text/html; charset=UTF-8',
-      body: `<html><head><title>${err.status} ${escapeHtml(err.title)}</title></head><body>` +
-        `<h1>${err.status} ${escapeHtml(err.title)}</h1>${escapeHtml(err.detail)}</body></html>`,
-    };
-  }
-  const e: Record<string, unknown> = { status: err.status, title: err.title, detail: err.detail };
-  if (req.version?.gte('1.23')) e.code = err.code ?? codes.DEFAULT;
-  e.request_id = req.requestId;
-  if (err.status === 406 && /version/i.test(err.message)) {
-    e.max_version = PLACEMENT_MICROVERSIONS.max.toString();
-    e.min_version = PLACEMENT_MICROVERSIONS.min.toString();
-  }
-  return { contentType: 'application/json', body: JSON.stringify({ errors: [e] }) };
-}
-
 /** Placement's CORS defaults (upstream's wsgi._set_middleware_defaults); [cors] allow_headers
  * replaces the header list when set. */
 function corsConfig(p: Placement): CorsConfig {
@@ -79,16 +55,7 @@ export function placementPlugin(p: Placement, authenticate: Authenticator) {
     publicPaths: (path) => path === '/',
     authenticate,
     formatError: formatPlacementError,
-    mapError: (err) => {
-      // Upstream's PlacementHandler turns any NotFound that escapes a handler into a 404.
-      if (err instanceof NotFound) return new HttpError(404, err.message);
-      // A write that lost to a concurrent one (see isWriteConflict), in Placement's words.
-      if (err instanceof ConcurrentUpdateDetected || isWriteConflict(err)) {
-        const message = (err instanceof ConcurrentUpdateDetected ? err : new ConcurrentUpdateDetected()).message;
-        return new HttpError(409, message, codes.CONCURRENT_UPDATE);
-      }
-      return undefined;
-    },
+    mapError: mapPlacementError,
     beforeHandler: (req) => {
       const clen = Number(req.headers['content-length'] ?? 0);
       if (clen > 0 && !req.headers['content-type']) {

@@ -1,8 +1,9 @@
 // /resource_classes and /resource_classes/{name}.
 import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
-import { HttpError, badRequest, conflict } from '../../common/http/errors.js';
+import { badRequest, conflict } from '../../common/http/errors.js';
 import type { Placement } from '../context.js';
+import { ResourceClassCannotDeleteStandard, ResourceClassExists, ResourceClassInUse } from '../exceptions.js';
 import {
   absoluteUrl, authorize, checkAccept, readJson, requireContent, requireVersion, cacheHeaders, latest,
 } from '../http.js';
@@ -36,7 +37,9 @@ export function resourceClassRoutes(p: Placement): RouteTable {
         requireContent(req);
         const body = readJson<{ name: string }>(req, schema.POST_RC_V1_2);
         authorize(p, req, `${POLICY}create`);
-        const created = await rc.createResourceClass(p.db, p.engine, body.name);
+        const created = await rc.createResourceClass(p.db, p.engine, body.name).catch((e: unknown) => {
+          throw e instanceof ResourceClassExists ? conflict(`Conflicting resource class already exists: ${e.rcName}`) : e;
+        });
         reply.header('location', absoluteUrl(req, `/resource_classes/${created.name}`));
         return sendEmpty(reply, 201);
       },
@@ -62,7 +65,8 @@ export function resourceClassRoutes(p: Placement): RouteTable {
               await rc.createResourceClass(p.db, p.engine, name(req));
               status = 201;
             } catch (e) {
-              if (!(e instanceof HttpError && e.status === 409)) throw e;
+              // Another request created it meanwhile.
+              if (!(e instanceof ResourceClassExists)) throw e;
             }
           }
           reply.header('location', absoluteUrl(req, `/resource_classes/${name(req)}`));
@@ -80,7 +84,11 @@ export function resourceClassRoutes(p: Placement): RouteTable {
       DELETE: async (req, reply) => {
         requireVersion(req, '1.2');
         authorize(p, req, `${POLICY}delete`);
-        await rc.deleteResourceClass(p.db, name(req));
+        await rc.deleteResourceClass(p.db, name(req)).catch((e: unknown) => {
+          if (e instanceof ResourceClassCannotDeleteStandard) throw badRequest(`Error in delete resource class: ${e.message}`);
+          if (e instanceof ResourceClassInUse) throw conflict(`Error in delete resource class: ${e.message}`);
+          throw e;
+        });
         return sendEmpty(reply, 204);
       },
     },

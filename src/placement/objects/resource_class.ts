@@ -1,7 +1,9 @@
 // Resource classes: the standard ones (os-resource-classes, seeded at startup) and CUSTOM_* ones.
 import { sql, type Kysely } from 'kysely';
 import { foreignKeyViolation, uniqueViolation, withTransaction, type Engine } from '../../common/db/index.js';
-import { HttpError, badRequest, conflict, notFound } from '../../common/http/errors.js';
+import {
+  ResourceClassCannotDeleteStandard, ResourceClassExists, ResourceClassInUse, ResourceClassNotFound,
+} from '../exceptions.js';
 import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-resource-classes.json' with { type: 'json' };
 import { now } from '../../common/time.js';
@@ -36,7 +38,7 @@ export async function listResourceClasses(db: Kysely<PlacementDB>): Promise<Reso
 
 export async function getResourceClass(db: Kysely<PlacementDB>, name: string): Promise<ResourceClass> {
   const rc = await db.selectFrom('resource_classes').selectAll().where('name', '=', name).executeTakeFirst();
-  if (!rc) throw notFound(`No such resource class ${name}.`);
+  if (!rc) throw new ResourceClassNotFound(name);
   return rc;
 }
 
@@ -49,7 +51,7 @@ export async function findResourceClass(db: Db, name: string): Promise<ResourceC
  * table lock that lets readers through, on SQLite by its single writer (a creator whose
  * snapshot went stale is retried by withTransaction). */
 export async function createResourceClass(db: Kysely<PlacementDB>, engine: Engine, name: string): Promise<ResourceClass> {
-  const exists = () => conflict(`Conflicting resource class already exists: ${name}`);
+  const exists = () => new ResourceClassExists(name);
   try {
     return await withTransaction(db, async (trx) => {
       if (engine === 'postgres') await sql`LOCK TABLE resource_classes IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
@@ -69,11 +71,8 @@ export async function createResourceClass(db: Kysely<PlacementDB>, engine: Engin
 
 export async function deleteResourceClass(db: Kysely<PlacementDB>, name: string): Promise<void> {
   const rc = await getResourceClass(db, name);
-  if (STANDARD_SET.has(name)) {
-    throw badRequest(`Error in delete resource class: Cannot delete standard resource class ${name}: Resource class is a standard class.`);
-  }
-  const inUse = () => new HttpError(409,
-    `Error in delete resource class: Unable to delete resource class ${name}. Class is in use in inventory.`);
+  if (STANDARD_SET.has(name)) throw new ResourceClassCannotDeleteStandard(name);
+  const inUse = () => new ResourceClassInUse(name);
   try {
     await withTransaction(db, async (trx) => {
       const inv = await trx.selectFrom('inventories').select('id').where('resource_class_id', '=', rc.id).limit(1).executeTakeFirst();
