@@ -2,10 +2,13 @@
 // and a JSON object ({"message", "code": "404 Not Found", "title"}), and is plain text when the
 // client accepts neither (no Accept header at all). python-glanceclient and openstacksdk parse all
 // three. A 401 comes from keystonemiddleware, in front of Glance, and has its JSON shape instead.
+// Also: the domain's exceptions (exceptions.ts) mapped to their statuses, and the errors handlers
+// raise themselves, as Glance's raise webob exceptions with an explanation.
 import type { ErrorRequest } from '../common/http/error_formats.js';
 import { EXPLANATIONS, HttpError } from '../common/http/errors.js';
 import { escapeHtml } from '../common/http/html.js';
 import type { ErrorBody } from '../common/http/app.js';
+import { Conflict, Forbidden, Invalid, LimitExceeded } from './exceptions.js';
 
 /** webob's titles for the statuses the common table leaves out. */
 const TITLES: Record<number, string> = { 410: 'Gone', 416: 'Requested Range Not Satisfiable' };
@@ -77,6 +80,15 @@ export function formatGlanceError(err: HttpError, req: ErrorRequest): ErrorBody 
     default:
       return { contentType: 'text/plain; charset=UTF-8', body: `${status}\n\n${stripTags(body(text))}` };
   }
+}
+
+/** The status each kind of domain exception answers with, as Glance's controllers turn them. */
+export function mapImageError(err: unknown): HttpError | undefined {
+  if (err instanceof Invalid) return badRequest(err.message);
+  if (err instanceof Forbidden) return forbidden(err.message);
+  if (err instanceof Conflict) return conflict(err.message);
+  if (err instanceof LimitExceeded) return tooLarge(err.message);
+  return undefined;
 }
 
 export const imageNotFound = (id: string) => new HttpError(404, `No image found with ID ${id}`);

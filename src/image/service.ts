@@ -8,7 +8,7 @@ import { HttpError } from '../common/http/errors.js';
 import { installCors, type CorsConfig } from '../common/http/cors.js';
 import { decodeBody } from '../common/http/input_guard.js';
 import type { Image } from './context.js';
-import { formatGlanceError } from './errors.js';
+import { formatGlanceError, mapImageError } from './errors.js';
 import { PUBLIC_PATHS, versionRoutes } from './api/versions.js';
 import { schemaRoutes } from './api/schemas.js';
 import { imageRoutes } from './api/images.js';
@@ -100,6 +100,7 @@ export function imagePlugin(image: Image, authenticate: Authenticator) {
     publicPaths: (path, method) => method === 'GET' && PUBLIC_PATHS.has(path),
     authenticate,
     formatError: formatGlanceError,
+    mapError: mapImageError,
     setup: (app) => setup(image, app),
     routes: imageServiceRoutes(image),
   });

@@ -9,7 +9,8 @@ import { badRequest, forbidden } from '../errors.js';
 import { isObject, requireJson, sendJson } from '../http.js';
 import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';
-import { limitExceeded, MEMBER_QUOTA } from '../objects/attributes.js';
+import { MEMBER_QUOTA } from '../objects/attributes.js';
+import { LimitExceeded } from '../exceptions.js';
 import {
   addMember, countMembers, findMember, listMembers, removeMember, setMemberStatus, type MemberRecord,
 } from '../objects/member.js';
@@ -81,7 +82,7 @@ async function create(image: Image, req: FastifyRequest, reply: FastifyReply) {
   enforce(access, 'add_member', refused);
   const count = await countMembers(image.db, id);
   if (count >= MEMBER_QUOTA) {
-    const inner = limitExceeded('image members for this image', count + 1, MEMBER_QUOTA).message;
+    const inner = new LimitExceeded('image members for this image', count + 1, MEMBER_QUOTA).message;
     throw new HttpError(413, `Image member limit exceeded for image ${id}: ${inner}:`);
   }
   return sendJson(reply, 200, memberView(await addMember(image.db, id, memberId)));

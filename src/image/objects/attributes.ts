@@ -1,8 +1,7 @@
 // The rules for setting an image's attributes, properties and tags, shared by create and update:
 // Glance's domain checks (non-negative sizes, formats frozen once data is saved) and its default
 // quotas (image_property_quota, image_tag_quota).
-import { HttpError } from '../../common/http/errors.js';
-import { badRequest, forbidden, tooLarge } from '../errors.js';
+import { Forbidden, Invalid, LimitExceeded } from '../exceptions.js';
 import type { ImageRecord, WritableAttribute } from './image.js';
 
 /** Glance's image_property_quota, image_tag_quota and image_member_quota defaults. */
@@ -16,22 +15,17 @@ const MAX_INT = 2147483647;
 export const RESERVED_NAMESPACE = 'os_glance';
 
 function checkMinimum(param: string, value: number): void {
-  if (value < 0) throw badRequest(`Invalid value '${value}' for parameter '${param}': Cannot be a negative value.`);
-  if (value > MAX_INT) throw badRequest(`'${param}' value out of range, must not exceed ${MAX_INT}.`);
-}
-
-export function limitExceeded(what: string, attempted: number, maximum: number): HttpError {
-  return tooLarge(`The limit has been exceeded on the number of allowed ${what}. Attempted: ${attempted}, `
-    + `Maximum: ${maximum}`);
+  if (value < 0) throw new Invalid(`Invalid value '${value}' for parameter '${param}': Cannot be a negative value.`);
+  if (value > MAX_INT) throw new Invalid(`'${param}' value out of range, must not exceed ${MAX_INT}.`);
 }
 
 export function checkPropertyQuota(r: ImageRecord): void {
   const n = Object.keys(r.properties).length;
-  if (n > PROPERTY_QUOTA) throw limitExceeded('image properties', n, PROPERTY_QUOTA);
+  if (n > PROPERTY_QUOTA) throw new LimitExceeded('image properties', n, PROPERTY_QUOTA);
 }
 
 export function checkTagQuota(tags: string[]): void {
-  if (tags.length > TAG_QUOTA) throw limitExceeded('image tags', tags.length, TAG_QUOTA);
+  if (tags.length > TAG_QUOTA) throw new LimitExceeded('image tags', tags.length, TAG_QUOTA);
 }
 
 /** Sets one writable attribute, already validated against the image schema. */
@@ -44,7 +38,7 @@ export function setAttribute(r: ImageRecord, attr: WritableAttribute, value: unk
     case 'disk_format': case 'container_format':
       // The data was saved as this format: it cannot change afterwards.
       if (!['queued', 'importing'].includes(r.status)) {
-        throw forbidden(`Attribute ${attr} can be only replaced for a queued image.`);
+        throw new Forbidden(`Attribute ${attr} can be only replaced for a queued image.`);
       }
       r[attr] = value as string | null;
       return;

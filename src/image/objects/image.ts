@@ -4,7 +4,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { inChunks, withTransaction } from '../../common/db/index.js';
 import { now } from '../../common/time.js';
 import type { ImageDB, ImagesTable } from '../db/schema.js';
-import { badRequest, conflict } from '../errors.js';
+import { Conflict, Invalid } from '../exceptions.js';
 
 type DB = Kysely<ImageDB> | Transaction<ImageDB>;
 
@@ -38,12 +38,12 @@ const TRANSITIONS: Record<string, string[]> = {
 /** Checks that `image` may move to status `to` (409 otherwise), and that data can be saved for it. */
 export function checkTransition(image: ImageRecord, to: string): void {
   if (!TRANSITIONS[image.status]?.includes(to)) {
-    throw conflict(`Image status transition from ${image.status} to ${to} is not allowed`);
+    throw new Conflict(`Image status transition from ${image.status} to ${to} is not allowed`);
   }
   if (['queued', 'uploading'].includes(image.status) && ['saving', 'active', 'importing'].includes(to)) {
     const missing = (['disk_format', 'container_format'] as const).filter((k) => !image[k]);
-    if (missing.length === 1) throw badRequest(`Property ${missing[0]} must be set prior to saving data.`);
-    if (missing.length > 1) throw badRequest(`Properties ${missing.join(', ')} must be set prior to saving data.`);
+    if (missing.length === 1) throw new Invalid(`Property ${missing[0]} must be set prior to saving data.`);
+    if (missing.length > 1) throw new Invalid(`Properties ${missing.join(', ')} must be set prior to saving data.`);
   }
 }
 

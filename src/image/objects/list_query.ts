@@ -1,7 +1,7 @@
 // GET /v2/images query parameters, read as Glance's images RequestDeserializer.index and its
 // database filters read them: pagination, the two sorting syntaxes, member_status, tags, and every
 // other parameter as a filter on an attribute or, failing that, on an extra property.
-import { badRequest } from '../errors.js';
+import { Invalid } from '../exceptions.js';
 
 export const SORT_KEYS = ['name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at', 'updated_at'];
 const MEMBER_STATUSES = ['pending', 'accepted', 'rejected', 'all'];
@@ -72,7 +72,7 @@ export function splitFilterValues(text: string): string[] {
       cur = '';
     } else cur += ch;
   }
-  if (quoted) throw badRequest(`Invalid filter value ${text}. The quote is not closed.`);
+  if (quoted) throw new Invalid(`Invalid filter value ${text}. The quote is not closed.`);
   out.push(cur);
   return out;
 }
@@ -83,13 +83,13 @@ function integer(text: string): number | null {
 
 function sortKey(key: string): string {
   if (!SORT_KEYS.includes(key)) {
-    throw badRequest(`Invalid sort key: ${key}. It must be one of the following: ${SORT_KEYS.join(', ')}.`);
+    throw new Invalid(`Invalid sort key: ${key}. It must be one of the following: ${SORT_KEYS.join(', ')}.`);
   }
   return key;
 }
 
 function sortDir(dir: string): 'asc' | 'desc' {
-  if (dir !== 'asc' && dir !== 'desc') throw badRequest(`Invalid sort direction: ${dir}`);
+  if (dir !== 'asc' && dir !== 'desc') throw new Invalid(`Invalid sort direction: ${dir}`);
   return dir;
 }
 
@@ -99,7 +99,7 @@ function sorting(pairs: [string, string][]): Pick<ListQuery, 'sortKeys' | 'sortD
   const keys: string[] = [];
   const dirs: ('asc' | 'desc')[] = [];
   if (sort.length) {
-    if (all('sort_key').length || all('sort_dir').length) throw badRequest('Old and new sorting syntax cannot be combined');
+    if (all('sort_key').length || all('sort_dir').length) throw new Invalid('Old and new sorting syntax cannot be combined');
     for (const part of sort[sort.length - 1]!.split(',')) {
       const i = part.indexOf(':');
       keys.push(sortKey((i < 0 ? part : part.slice(0, i)).trim()));
@@ -109,7 +109,7 @@ function sorting(pairs: [string, string][]): Pick<ListQuery, 'sortKeys' | 'sortD
     keys.push(...all('sort_key').map(sortKey));
     dirs.push(...all('sort_dir').map(sortDir));
     if (dirs.length > 1 && dirs.length !== keys.length) {
-      throw badRequest('Number of sort dirs does not match the number of sort keys');
+      throw new Invalid('Number of sort dirs does not match the number of sort keys');
     }
   }
   if (!keys.length) keys.push('created_at');
@@ -130,19 +130,19 @@ function condition(key: string, value: string): Condition | null {
     const [op, operand] = splitFilterOp(value);
     if (op === 'in') return { kind: 'in', attr: key, values: splitFilterValues(operand) };
     if (op === 'eq') return { kind: 'compare', attr: key, op: '=', value: operand };
-    throw badRequest(`Unable to filter by unknown operator '${op}'.`);
+    throw new Invalid(`Unable to filter by unknown operator '${op}'.`);
   }
   if (TIME_ATTRS.includes(key)) {
     const [op, operand] = splitFilterOp(value);
     const at = parseIsoTime(operand);
-    if (at === null) throw badRequest(`Bad "${key}" query filter format. Use ISO 8601 DateTime notation.`);
-    if (!TIME_OPS[op]) throw badRequest('Unable to filter using the specified operator.');
+    if (at === null) throw new Invalid(`Bad "${key}" query filter format. Use ISO 8601 DateTime notation.`);
+    if (!TIME_OPS[op]) throw new Invalid('Unable to filter using the specified operator.');
     return { kind: 'compare', attr: key, op: TIME_OPS[op], value: at };
   }
   const range = /^(.*)_(min|max)$/.exec(key);
   if (range && INTEGER_ATTRS.includes(range[1]!)) {
     const n = integer(value);
-    if (n === null) throw badRequest('Unable to filter on a range with a non-numeric value.');
+    if (n === null) throw new Invalid('Unable to filter on a range with a non-numeric value.');
     const bound = INTEGER_BOUNDS[range[1]!]!;
     return { kind: 'compare', attr: range[1]!, op: range[2] === 'min' ? '>=' : '<=', value: Math.max(-bound, Math.min(bound, n)) };
   }
@@ -157,7 +157,7 @@ function condition(key: string, value: string): Condition | null {
 
 function bool(name: string, value: string): boolean {
   if (value !== 'true' && value !== 'false') {
-    throw badRequest(`Invalid value '${value}' for '${name}' filter. Valid values are 'true' or 'false'.`);
+    throw new Invalid(`Invalid value '${value}' for '${name}' filter. Valid values are 'true' or 'false'.`);
   }
   return value === 'true';
 }
@@ -169,21 +169,21 @@ export function parseListQuery(pairs: [string, string][]): ListQuery {
     limit: DEFAULT_LIMIT, ...sorting(pairs), memberStatus: last.get('member_status') ?? 'accepted', osHidden: false,
     tags: pairs.filter(([k]) => k === 'tag').map(([, v]) => v.trim()), conditions: [],
   };
-  if (!MEMBER_STATUSES.includes(q.memberStatus)) throw badRequest(`Invalid status: ${q.memberStatus}`);
+  if (!MEMBER_STATUSES.includes(q.memberStatus)) throw new Invalid(`Invalid status: ${q.memberStatus}`);
   const limit = last.get('limit');
   if (limit !== undefined) {
     const n = integer(limit);
-    if (n === null) throw badRequest('limit param must be an integer');
-    if (n < 0) throw badRequest('limit param must be positive');
+    if (n === null) throw new Invalid('limit param must be an integer');
+    if (n < 0) throw new Invalid('limit param must be positive');
     q.limit = Math.min(n, MAX_LIMIT);
   }
   if (last.has('marker')) q.marker = last.get('marker');
   const visibility = last.get('visibility');
   if (visibility) {
-    if (!LIST_VISIBILITIES.includes(visibility)) throw badRequest(`Invalid visibility value: ${visibility}`);
+    if (!LIST_VISIBILITIES.includes(visibility)) throw new Invalid(`Invalid visibility value: ${visibility}`);
     q.visibility = visibility;
   }
-  if (last.get('changes-since')) throw badRequest('The "changes-since" filter is no longer available on v2.');
+  if (last.get('changes-since')) throw new Invalid('The "changes-since" filter is no longer available on v2.');
   q.osHidden = bool('os_hidden', (last.get('os_hidden') ?? 'false').toLowerCase());
   const handled = new Set(['limit', 'marker', 'member_status', 'tag', 'sort', 'sort_key', 'sort_dir', 'visibility',
     'os_hidden', 'changes-since']);

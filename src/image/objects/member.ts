@@ -2,7 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { inChunks, uniqueViolation } from '../../common/db/index.js';
 import type { ImageDB, ImageMembersTable } from '../db/schema.js';
-import { conflict } from '../errors.js';
+import { Conflict } from '../exceptions.js';
 import { now } from '../../common/time.js';
 
 export type MemberRecord = Selectable<ImageMembersTable>;
@@ -38,7 +38,7 @@ export async function addMember(db: Kysely<ImageDB>, imageId: string, member: st
   try {
     await db.insertInto('image_members').values(record).execute();
   } catch (e) {
-    if (uniqueViolation(e)) throw conflict(`Member ${member} is duplicated for image ${imageId}`);
+    if (uniqueViolation(e)) throw new Conflict(`Member ${member} is duplicated for image ${imageId}`);
     throw e;
   }
   return record;

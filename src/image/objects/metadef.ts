@@ -3,7 +3,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { uniqueViolation } from '../../common/db/index.js';
 import type { ImageDB } from '../db/schema.js';
-import { conflict } from '../errors.js';
+import { Conflict } from '../exceptions.js';
 
 export type MetadefDB = Kysely<ImageDB> | Transaction<ImageDB>;
 
@@ -12,7 +12,7 @@ export async function unique<T>(write: Promise<T>, message: string): Promise<T> 
   try {
     return await write;
   } catch (e) {
-    if (uniqueViolation(e)) throw conflict(message);
+    if (uniqueViolation(e)) throw new Conflict(message);
     throw e;
   }
 }

@@ -4,7 +4,7 @@
 import { sql, type Expression, type Kysely, type Selectable } from 'kysely';
 import { withTransaction } from '../../common/db/index.js';
 import type { ImageDB, MetadefNamespacesTable } from '../db/schema.js';
-import { forbidden } from '../errors.js';
+import { Forbidden } from '../exceptions.js';
 import { now } from '../../common/time.js';
 import { unique, type MetadefDB } from './metadef.js';
 import { insertObject, type ObjectInput } from './metadef_object.js';
@@ -122,7 +122,7 @@ export async function updateNamespace(db: MetadefDB, before: NamespaceRecord, in
 
 /** Refuses to delete (any of) a protected namespace. */
 export function checkNamespaceDeletable(ns: NamespaceRecord): void {
-  if (ns.protected) throw forbidden(`Metadata definition namespace ${ns.namespace} is protected and cannot be deleted.`);
+  if (ns.protected) throw new Forbidden(`Metadata definition namespace ${ns.namespace} is protected and cannot be deleted.`);
 }
 
 export type ContentKind = 'objects' | 'properties' | 'tags';

@@ -2,7 +2,7 @@
 // unique by name in their namespace.
 import type { Selectable } from 'kysely';
 import type { MetadefObjectsTable } from '../db/schema.js';
-import { forbidden } from '../errors.js';
+import { Forbidden } from '../exceptions.js';
 import { now } from '../../common/time.js';
 import { unique, type MetadefDB } from './metadef.js';
 import type { NamespaceRecord } from './metadef_namespace.js';
@@ -65,6 +65,6 @@ export async function updateObject(db: MetadefDB, ns: NamespaceRecord, before: O
 }
 
 export async function deleteObject(db: MetadefDB, ns: NamespaceRecord, o: ObjectRecord): Promise<void> {
-  if (ns.protected) throw forbidden(`Metadata definition object ${o.name} is protected and cannot be deleted.`);
+  if (ns.protected) throw new Forbidden(`Metadata definition object ${o.name} is protected and cannot be deleted.`);
   await db.deleteFrom('metadef_objects').where('id', '=', o.id).execute();
 }

@@ -2,7 +2,7 @@
 // enum, bounds ...) stored as JSON, unique by name in their namespace.
 import type { Selectable } from 'kysely';
 import type { MetadefPropertiesTable } from '../db/schema.js';
-import { forbidden } from '../errors.js';
+import { Forbidden } from '../exceptions.js';
 import { PROPERTY_DEFINITION_KEYS } from '../schemas/metadefs.js';
 import { now } from '../../common/time.js';
 import { unique, type MetadefDB } from './metadef.js';
@@ -70,6 +70,6 @@ export async function updateProperty(db: MetadefDB, ns: NamespaceRecord, before:
 }
 
 export async function deleteProperty(db: MetadefDB, ns: NamespaceRecord, p: PropertyRecord): Promise<void> {
-  if (ns.protected) throw forbidden(`Metadata definition property ${p.name} is protected and cannot be deleted.`);
+  if (ns.protected) throw new Forbidden(`Metadata definition property ${p.name} is protected and cannot be deleted.`);
   await db.deleteFrom('metadef_properties').where('id', '=', p.id).execute();
 }

@@ -2,7 +2,7 @@
 // namespaces: associating a namespace with a type that does not exist yet creates the type.
 import type { Selectable } from 'kysely';
 import type { MetadefResourceTypesTable } from '../db/schema.js';
-import { forbidden } from '../errors.js';
+import { Forbidden } from '../exceptions.js';
 import { now } from '../../common/time.js';
 import { unique, type MetadefDB } from './metadef.js';
 import type { NamespaceRecord } from './metadef_namespace.js';
@@ -58,7 +58,7 @@ export async function addAssociation(db: MetadefDB, ns: NamespaceRecord, a: Asso
 
 export async function removeAssociation(db: MetadefDB, ns: NamespaceRecord, a: AssociationRecord): Promise<void> {
   if (ns.protected) {
-    throw forbidden(`Metadata definition resource-type-association ${a.name} is protected and cannot be deleted.`);
+    throw new Forbidden(`Metadata definition resource-type-association ${a.name} is protected and cannot be deleted.`);
   }
   await db.deleteFrom('metadef_namespace_resource_types').where('namespace_id', '=', a.namespace_id)
     .where('resource_type_id', '=', a.resource_type_id).execute();

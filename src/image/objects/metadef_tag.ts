@@ -1,7 +1,7 @@
 // Namespace tags: plain names, unique in their namespace, listed in pages.
 import { sql, type Selectable } from 'kysely';
 import type { MetadefTagsTable } from '../db/schema.js';
-import { forbidden } from '../errors.js';
+import { Forbidden } from '../exceptions.js';
 import { now } from '../../common/time.js';
 import { unique, type MetadefDB } from './metadef.js';
 import type { NamespaceRecord } from './metadef_namespace.js';
@@ -63,6 +63,6 @@ export async function renameTag(db: MetadefDB, ns: NamespaceRecord, tag: TagReco
 }
 
 export async function deleteTag(db: MetadefDB, ns: NamespaceRecord, tag: TagRecord): Promise<void> {
-  if (ns.protected) throw forbidden(`Metadata definition tag ${tag.name} is protected and cannot be deleted.`);
+  if (ns.protected) throw new Forbidden(`Metadata definition tag ${tag.name} is protected and cannot be deleted.`);
   await db.deleteFrom('metadef_tags').where('id', '=', tag.id).execute();
 }

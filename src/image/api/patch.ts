@@ -6,7 +6,7 @@ import { pyStr } from '../../common/policy/pyformat.js';
 import { IMAGE_SCHEMA } from '../schemas/image.js';
 import { badRequest, forbidden } from '../errors.js';
 import { isObject, validateAgainst } from '../http.js';
-import { RESERVED_NAMESPACE } from './attributes.js';
+import { RESERVED_NAMESPACE } from '../objects/attributes.js';
 
 export const PATCH_MEDIA_TYPES: Record<string, 4 | 10> = {
   'application/openstack-images-v2.0-json-patch': 4,

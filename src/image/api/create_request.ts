@@ -4,8 +4,8 @@
 import { IMAGE_SCHEMA } from '../schemas/image.js';
 import { badRequest, forbidden } from '../errors.js';
 import { isObject, validateAgainst } from '../http.js';
-import { RESERVED_NAMESPACE } from './attributes.js';
-import type { WritableAttribute } from './image.js';
+import { RESERVED_NAMESPACE } from '../objects/attributes.js';
+import type { WritableAttribute } from '../objects/image.js';
 
 const DISALLOWED = ['direct_url', 'self', 'file', 'schema', 'stores'];
 const READ_ONLY = ['created_at', 'updated_at', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size',
