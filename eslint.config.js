@@ -42,7 +42,7 @@ export default defineConfig(
   {
     // The domain (objects/) knows nothing of HTTP: it throws the service's domain exceptions
     // (exceptions.ts), which api/ and errors.ts turn into the service's error bodies.
-    files: ['src/placement/objects/**', 'src/image/objects/**'],
+    files: ['src/*/objects/**'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [{

@@ -6,8 +6,7 @@ import { schemaError } from '../common/http/json-schema.js';
 import { pyRepr } from '../common/http/pyrepr.js';
 import { sendJson as sendJsonAs } from '../common/http/reply.js';
 import { bodyText, mediaType, parseJson } from '../common/http/request_body.js';
-import { expecting, invalid } from './errors.js';
-import { parseTimestamp } from './objects/common.js';
+import { expecting, invalid } from './exceptions.js';
 
 /** Fields whose values never appear in an error message. */
 const SECRET_FIELDS = new Set(['password', 'original_password', 'secret']);
@@ -80,14 +79,4 @@ export function query(req: FastifyRequest): Record<string, string> {
 export function queryFlag(value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   return !['0', 'false', 'f', 'n', 'no', 'off'].includes(value.trim().toLowerCase());
-}
-
-/** A stored timestamp as Keystone serialises a database datetime (oslo's PERFECT_TIME_FORMAT):
- * UTC, microseconds, no zone designator. */
-export function naiveMicro(stored: string): string {
-  return (parseTimestamp(stored) ?? isoMicro(stored)).slice(0, -1);
-}
-
-export function isoMicro(d: Date | string): string {
-  return new Date(d).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

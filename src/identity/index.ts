@@ -36,7 +36,8 @@ export async function createIdentity(opts: {
 }
 
 export type { Identity } from './context.js';
-export { identityPlugin, formatKeystoneError } from './service.js';
+export { identityPlugin } from './service.js';
+export { formatKeystoneError } from './errors.js';
 export { bootstrapIdentity, type BootstrapOptions, type ServiceSpec } from './bootstrap.js';
 // Kept here too for services written against identity's exports; the layer itself is common.
 export { keystoneAuthenticator, type KeystoneAuthOptions } from '../common/http/keystone.js';

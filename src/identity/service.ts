@@ -1,13 +1,11 @@
 // The identity service: its route table, Keystone's error format and its own token validation, as
 // one Fastify plugin.
 import { servicePlugin, type RouteTable } from '../common/http/app.js';
-import type { ErrorRequest } from '../common/http/error_formats.js';
 import type { Authenticator } from '../common/http/auth.js';
-import type { HttpError } from '../common/http/errors.js';
 import type { Identity } from './context.js';
-import { unauthorized } from './errors.js';
+import { unauthorized } from '../common/http/errors.js';
+import { formatKeystoneError, mapIdentityError } from './errors.js';
 import { accessRulesAllow, servicePath } from '../common/http/access_rules.js';
-import { baseUrl } from './http.js';
 import { contextOf, validateToken } from './token/model.js';
 import { normalizePath, setCaller, withHead, withTrailingSlash } from './api/common.js';
 import { discoveryRoutes } from './api/discovery.js';
@@ -52,19 +50,6 @@ export function identityRoutes(identity: Identity): RouteTable {
   }));
 }
 
-/** Keystone's error body: {"error": {"code", "message", "title"}}. */
-export function formatKeystoneError(err: HttpError, req: ErrorRequest) {
-  // The app sends the error's headers after formatting it, so this is where a 401 gets the
-  // challenge keystoneauth looks for.
-  if (err.status === 401) err.headers['www-authenticate'] = `Keystone uri="${baseUrl(req)}"`;
-  const message = err.status >= 500
-    ? 'An unexpected error prevented the server from fulfilling your request.' : err.message;
-  return {
-    contentType: 'application/json',
-    body: JSON.stringify({ error: { code: err.status, message, title: err.title } }),
-  };
-}
-
 /** Identity validates the tokens presented to it itself, in-process, and holds those of
  * application credentials to their access rules as every other service does. */
 export function identityAuthenticator(identity: Identity): Authenticator {
@@ -94,6 +79,7 @@ export function identityPlugin(identity: Identity) {
     publicPaths: (path, method) => PUBLIC.has(`${method} ${path}`) || PUBLIC.has(`${method} ${normalizePath(path)}`),
     authenticate: identityAuthenticator(identity),
     formatError: formatKeystoneError,
+    mapError: mapIdentityError,
     routes: identityRoutes(identity),
   });
 }

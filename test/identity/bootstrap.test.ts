@@ -8,6 +8,7 @@ import {
   createIdentity, bootstrapIdentity, identityEnforcer, type BootstrapOptions,
 } from '../../src/identity/index.js';
 import { authenticate } from '../../src/identity/auth/authenticate.js';
+import { Unauthorized } from '../../src/identity/exceptions.js';
 import { validateToken } from '../../src/identity/token/model.js';
 import { revoke } from '../../src/identity/objects/revocation.js';
 
@@ -51,7 +52,7 @@ describe('bootstrapIdentity', () => {
       expect(endpoints.filter((e) => e.url === 'http://h2/compute/v2.1')).toHaveLength(3);
       expect(new Set(endpoints.map((e) => e.region_id))).toEqual(new Set(['RegionOne']));
 
-      await expect(authenticate(identity, login('admin', 'first', 'admin'))).rejects.toMatchObject({ status: 401 });
+      await expect(authenticate(identity, login('admin', 'first', 'admin'))).rejects.toBeInstanceOf(Unauthorized);
       const admin = await authenticate(identity, login('admin', 'second', 'admin'));
       const vt = (await validateToken(identity, admin.id))!;
       expect(vt.roles.map((r) => r.name)).toEqual(['admin', 'member', 'reader']);

@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
-import { expecting, forbidden, notFound, unauthorized } from '../errors.js';
+import { expecting, forbidden, notFound, unauthorized } from '../exceptions.js';
 import { readJsonBody, validate, sendJson, selfLinks, collectionLinks, query } from '../http.js';
 import { sendEmpty } from '../../common/http/reply.js';
 import { TOKEN_ISSUE } from '../schemas/auth.js';

@@ -4,7 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
-import { notFound } from '../errors.js';
+import { notFound } from '../exceptions.js';
 import { collectionLinks, query, readJsonBody, readMember, selfLinks, sendJson, v3Url, validate } from '../http.js';
 import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import { NULL_DOMAIN } from '../db/schema.js';
-import { forbidden } from '../errors.js';
+import { forbidden } from '../exceptions.js';
 import { collectionLinks, selfLinks, sendJson } from '../http.js';
 import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';

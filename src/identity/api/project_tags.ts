@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
-import { notFound } from '../errors.js';
+import { notFound } from '../exceptions.js';
 import { readJsonBody, sendJson, v3Url, validate } from '../http.js';
 import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';

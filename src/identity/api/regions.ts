@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { RegionTable } from '../db/schema.js';
-import { invalid } from '../errors.js';
+import { invalid } from '../exceptions.js';
 import { collectionLinks, query, readMember, selfLinks, sendJson } from '../http.js';
 import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';

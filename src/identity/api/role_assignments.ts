@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import { NULL_DOMAIN } from '../db/schema.js';
-import { invalid } from '../errors.js';
+import { invalid } from '../exceptions.js';
 import { collectionLinks, query, queryFlag, sendJson, v3Url } from '../http.js';
 import { listAssignments, type AssignmentEntry, type AssignmentFilter } from '../objects/role_assignment_list.js';
 import { listProjects } from '../objects/project.js';

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Handler, RouteTable } from '../../common/http/app.js';
 import type { Identity } from '../context.js';
 import type { RoleTable, TrustTable } from '../db/schema.js';
-import { forbiddenAction, notFound } from '../errors.js';
+import { forbiddenAction, notFound } from '../exceptions.js';
 import { collectionLinks, query, readJsonBody, selfLinks, sendJson, v3Url, validate } from '../http.js';
 import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';

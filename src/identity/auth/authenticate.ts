@@ -2,8 +2,7 @@
 // which scope the new token gets (a project, a domain, the system, or none).
 import type { Identity } from '../context.js';
 import type { DomainTable, UserTable } from '../db/schema.js';
-import { HttpError } from '../../common/http/errors.js';
-import { expecting, forbidden, forbiddenAction, notFound, unauthorized } from '../errors.js';
+import { expecting, forbidden, forbiddenAction, notFound, Unauthorized, unauthorized } from '../exceptions.js';
 import { consumeUse, findValidTrust, type Trust } from '../objects/trust.js';
 import { findDomain, findDomainByName } from '../objects/domain.js';
 import { findProject, findProjectByName } from '../objects/project.js';
@@ -151,7 +150,7 @@ async function defaultScope(identity: Identity, userId: string): Promise<Scope> 
 export async function authenticate(identity: Identity, req: TokenRequest): Promise<{ id: string; claims: TokenClaims }> {
   const methods = [...new Set(req.identity.methods)];
   if (methods.some((m) => !METHODS.includes(m))) {
-    throw new HttpError(401, 'Attempted to authenticate with an unsupported method.');
+    throw new Unauthorized('Attempted to authenticate with an unsupported method.');
   }
   for (const m of methods) if (req.identity[m] === undefined) throw expecting(m, 'identity');
   const asked = await requestedScope(identity, req.scope);
@@ -169,7 +168,7 @@ export async function authenticate(identity: Identity, req: TokenRequest): Promi
   let scope: Scope;
   if (appCred) {
     if (asked !== undefined) {
-      throw new HttpError(401, 'Error authenticating with application credential: '
+      throw new Unauthorized('Error authenticating with application credential: '
         + 'Application credentials cannot request a scope.');
     }
     scope = { projectId: appCred.projectId };
@@ -197,7 +196,7 @@ export async function authenticate(identity: Identity, req: TokenRequest): Promi
   return issued;
 }
 
-const trustNotFound = (id: string) => new HttpError(401, `Could not find trust: ${id}.`);
+const trustNotFound = (id: string) => new Unauthorized(`Could not find trust: ${id}.`);
 
 /** The trust a token is asked to be scoped to, checked as Keystone checks it: in force with uses
  * left (401 otherwise), asked for by its trustee, with a project in order and roles to delegate. */

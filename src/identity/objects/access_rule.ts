@@ -4,8 +4,7 @@
 // outlive them until the user deletes them.
 import type { Kysely } from 'kysely';
 import type { AccessRuleTable, IdentityDB } from '../db/schema.js';
-import { expecting, forbidden } from '../errors.js';
-import { HttpError } from '../../common/http/errors.js';
+import { expecting, forbidden, KeystoneException, NotFound } from '../exceptions.js';
 import { newId } from './common.js';
 
 type DB = Kysely<IdentityDB>;
@@ -17,8 +16,8 @@ export function accessRuleView(r: AccessRuleTable) {
   return { id: r.id, service: r.service, path: r.path, method: r.method };
 }
 
-function accessRuleNotFound(id: string): HttpError {
-  return new HttpError(404, `Could not find Access Rule: ${id}.`);
+function accessRuleNotFound(id: string): KeystoneException {
+  return new NotFound(`Could not find Access Rule: ${id}.`);
 }
 
 export async function listAccessRules(db: DB, userId: string, f: { service?: string; path?: string; method?: string }):

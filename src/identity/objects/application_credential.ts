@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { AccessRuleTable, ApplicationCredentialTable, IdentityDB, RoleTable } from '../db/schema.js';
 import { attachAccessRules, type AccessRuleRef } from './access_rule.js';
-import { conflict, notFound, unauthorized } from '../errors.js';
+import { conflict, notFound, unauthorized } from '../exceptions.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { newId } from './common.js';
 import { now } from '../../common/time.js';

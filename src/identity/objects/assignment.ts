@@ -4,7 +4,7 @@
 // every project below it: in the domain, or in the project's subtree.
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { SYSTEM_TARGET, type AssignmentType, type IdentityDB } from '../db/schema.js';
-import { assignmentNotFound } from '../errors.js';
+import { assignmentNotFound } from '../exceptions.js';
 import { expandImplied, globalRoleIds } from './role.js';
 import { groupIdsOf } from './group.js';
 import { projectLineage, projectsBelow, projectsInDomains } from './project.js';

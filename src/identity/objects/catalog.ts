@@ -2,7 +2,7 @@
 // regions; the catalog a token carries is built from the enabled ones.
 import type { Kysely } from 'kysely';
 import type { EndpointTable, IdentityDB, RegionTable, ServiceTable } from '../db/schema.js';
-import { conflict, expecting, forbidden, invalid, notFound } from '../errors.js';
+import { conflict, expecting, forbidden, invalid, notFound } from '../exceptions.js';
 import { flag, newId, parseJson, splitExtra } from './common.js';
 import { uniqueViolation } from '../../common/db/index.js';
 import { endpointsOfProject } from './endpoint_filter.js';

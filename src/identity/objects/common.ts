@@ -1,6 +1,6 @@
 // Small helpers shared by the identity domain modules.
 import { randomUUID } from 'node:crypto';
-import { expiryInPast, invalidTimestamp } from '../errors.js';
+import { expiryInPast, invalidTimestamp } from '../exceptions.js';
 
 /** Keystone's ids: uuid4 as 32 hex digits. */
 export function newId(): string {
@@ -57,4 +57,14 @@ export function parseExpiry(value: string | null | undefined): string | null {
   if (t === null) throw invalidTimestamp();
   if (Date.parse(t) < Date.now()) throw expiryInPast();
   return t;
+}
+
+/** A stored timestamp as Keystone serialises a database datetime (oslo's PERFECT_TIME_FORMAT):
+ * UTC, microseconds, no zone designator. */
+export function naiveMicro(stored: string): string {
+  return (parseTimestamp(stored) ?? isoMicro(stored)).slice(0, -1);
+}
+
+export function isoMicro(d: Date | string): string {
+  return new Date(d).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

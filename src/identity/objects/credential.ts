@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CredentialTable, IdentityDB } from '../db/schema.js';
-import { conflict, expecting, forbidden, invalid, notFound } from '../errors.js';
+import { conflict, expecting, forbidden, invalid, notFound } from '../exceptions.js';
 import { newId, parseJson, splitExtra } from './common.js';
 import { uniqueViolation } from '../../common/db/index.js';
 import type { CredentialKeys } from './credential_keys.js';

@@ -1,7 +1,7 @@
 // Domains: the top-level containers of projects, users and groups.
 import type { Kysely } from 'kysely';
 import type { DomainTable, IdentityDB } from '../db/schema.js';
-import { conflict, notFound } from '../errors.js';
+import { conflict, notFound } from '../exceptions.js';
 import { flag, newId, parseJson, splitExtra } from './common.js';
 import { uniqueViolation } from '../../common/db/index.js';
 import { now } from '../../common/time.js';

@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely';
 import { withTransaction } from '../../common/db/index.js';
 import type { IdentityDB } from '../db/schema.js';
-import { forbidden } from '../errors.js';
+import { forbidden } from '../exceptions.js';
 import { getDomain } from './domain.js';
 import { deleteGroupRows } from './group.js';
 import { deleteProjectRows } from './project.js';

@@ -3,8 +3,7 @@
 // A project with any such association sees only those endpoints in its tokens' catalog.
 import type { Kysely } from 'kysely';
 import type { EndpointGroupTable, EndpointTable, IdentityDB } from '../db/schema.js';
-import { conflict, expecting, invalid, notFound } from '../errors.js';
-import { HttpError } from '../../common/http/errors.js';
+import { conflict, expecting, invalid, KeystoneException, NotFound, notFound } from '../exceptions.js';
 import { newId, parseJson } from './common.js';
 import { uniqueViolation } from '../../common/db/index.js';
 
@@ -105,8 +104,8 @@ export async function addEndpointToProject(db: DB, endpointId: string, projectId
     .values({ endpoint_id: endpointId, project_id: projectId }).execute());
 }
 
-function endpointNotInProject(endpointId: string, projectId: string): HttpError {
-  return new HttpError(404, `Endpoint ${endpointId} not found in project ${projectId}`);
+function endpointNotInProject(endpointId: string, projectId: string): KeystoneException {
+  return new NotFound(`Endpoint ${endpointId} not found in project ${projectId}`);
 }
 
 export async function checkEndpointInProject(db: DB, endpointId: string, projectId: string): Promise<void> {
@@ -137,13 +136,13 @@ const GROUP_NOT_IN_PROJECT = 'Endpoint Group Project Association not found';
 export async function checkEndpointGroupInProject(db: DB, groupId: string, projectId: string): Promise<void> {
   const hit = await db.selectFrom('project_endpoint_group').select('project_id')
     .where('endpoint_group_id', '=', groupId).where('project_id', '=', projectId).executeTakeFirst();
-  if (!hit) throw new HttpError(404, GROUP_NOT_IN_PROJECT);
+  if (!hit) throw new NotFound(GROUP_NOT_IN_PROJECT);
 }
 
 export async function removeEndpointGroupFromProject(db: DB, groupId: string, projectId: string): Promise<void> {
   const res = await db.deleteFrom('project_endpoint_group').where('endpoint_group_id', '=', groupId)
     .where('project_id', '=', projectId).executeTakeFirst();
-  if (Number(res.numDeletedRows) === 0) throw new HttpError(404, GROUP_NOT_IN_PROJECT);
+  if (Number(res.numDeletedRows) === 0) throw new NotFound(GROUP_NOT_IN_PROJECT);
 }
 
 export async function projectIdsOfEndpointGroup(db: DB, groupId: string): Promise<string[]> {

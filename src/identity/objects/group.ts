@@ -2,8 +2,7 @@
 import type { Kysely } from 'kysely';
 import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { GroupTable, IdentityDB } from '../db/schema.js';
-import { conflict, invalid, notFound } from '../errors.js';
-import { HttpError } from '../../common/http/errors.js';
+import { conflict, invalid, KeystoneException, NotFound, notFound } from '../exceptions.js';
 import { newId, parseJson, splitExtra } from './common.js';
 import { getDomain } from './domain.js';
 
@@ -108,8 +107,8 @@ export async function isMember(db: DB, groupId: string, userId: string): Promise
   return row !== undefined;
 }
 
-function notMember(groupId: string, userId: string): HttpError {
-  return new HttpError(404, `User '${userId}' not found in group '${groupId}'`);
+function notMember(groupId: string, userId: string): KeystoneException {
+  return new NotFound(`User '${userId}' not found in group '${groupId}'`);
 }
 
 export async function checkMember(db: DB, groupId: string, userId: string): Promise<void> {

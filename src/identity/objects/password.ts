@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../common/config.js';
 import type { IdentityDB, UserTable } from '../db/schema.js';
-import { invalid } from '../errors.js';
+import { invalid } from '../exceptions.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { parseJson } from './common.js';
 import { now } from '../../common/time.js';

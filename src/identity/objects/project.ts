@@ -2,8 +2,7 @@
 import type { Kysely } from 'kysely';
 import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { DomainTable, IdentityDB, ProjectTable } from '../db/schema.js';
-import { conflict, forbidden, invalid, notFound } from '../errors.js';
-import { HttpError } from '../../common/http/errors.js';
+import { conflict, Conflict, forbidden, invalid, notFound } from '../exceptions.js';
 import { flag, newId, parseJson, splitExtra } from './common.js';
 import { now } from '../../common/time.js';
 import { createDomain, findDomain, getDomain, listDomains, updateDomain } from './domain.js';
@@ -96,7 +95,7 @@ export async function createDomainProject(db: DB, input: ProjectInput): Promise<
   try {
     return await createDomain(db, asDomainInput(input));
   } catch (e) {
-    if (e instanceof HttpError && e.status === 409) {
+    if (e instanceof Conflict) {
       throw conflict('project', `it is not permitted to have two projects acting as domains with the same name: ${input.name}`);
     }
     throw e;

@@ -3,8 +3,7 @@
 import type { Kysely } from 'kysely';
 import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import { NULL_DOMAIN, type IdentityDB, type RoleTable } from '../db/schema.js';
-import { conflict, forbidden, notFound } from '../errors.js';
-import { HttpError } from '../../common/http/errors.js';
+import { conflict, forbidden, KeystoneException, NotFound, notFound } from '../exceptions.js';
 import { newId, parseJson, splitExtra } from './common.js';
 import { getDomain } from './domain.js';
 
@@ -93,7 +92,7 @@ export async function createRole(db: DB, input: RoleInput): Promise<RoleTable> {
   return row;
 }
 
-function immutableError(r: RoleTable): HttpError {
+function immutableError(r: RoleTable): KeystoneException {
   return forbidden(`Resource ${r.id} is immutable and cannot be changed.`);
 }
 
@@ -150,7 +149,7 @@ export async function checkImplication(db: DB, priorId: string, impliedId: strin
   await getRole(db, impliedId);
   const row = await db.selectFrom('implied_role').select('prior_role_id')
     .where('prior_role_id', '=', priorId).where('implied_role_id', '=', impliedId).executeTakeFirst();
-  if (!row) throw new HttpError(404, `${priorId} does not imply ${impliedId}.`);
+  if (!row) throw new NotFound(`${priorId} does not imply ${impliedId}.`);
 }
 
 export async function deleteImplication(db: DB, priorId: string, impliedId: string): Promise<void> {

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../common/config.js';
 import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { IdentityDB, TrustTable } from '../db/schema.js';
-import { conflict, forbidden, forbiddenAction, invalid, notFound } from '../errors.js';
+import { conflict, forbidden, forbiddenAction, invalid, notFound } from '../exceptions.js';
 import { newId, parseExpiry, parseJson, splitExtra } from './common.js';
 import { effectiveRoleIds } from './assignment.js';
 import { expandImplied, findRoleByName, globalRoleIds } from './role.js';

@@ -6,11 +6,9 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../common/config.js';
 import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { IdentityDB, UserTable } from '../db/schema.js';
-import { conflict, invalid, notFound, unauthorized } from '../errors.js';
-import { HttpError } from '../../common/http/errors.js';
+import { conflict, invalid, notFound, Unauthorized, unauthorized } from '../exceptions.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
-import { naiveMicro } from '../http.js';
-import { flag, newId, parseJson, splitExtra } from './common.js';
+import { flag, naiveMicro, newId, parseJson, splitExtra } from './common.js';
 import { now } from '../../common/time.js';
 import {
   checkPasswordRequirements, checkSelfServiceChange, isPasswordExpired, passwordColumns, rememberPassword,
@@ -236,7 +234,7 @@ export async function checkPassword(db: DB, config: UserRules, u: UserTable | un
     await verifyPassword(null, password ?? '');
     throw unauthorized(`no such user: ${opts.asked ?? 'the user'}`);
   }
-  if (isLocked(u, config)) throw new HttpError(401, `The account is locked for user: ${u.id}.`);
+  if (isLocked(u, config)) throw new Unauthorized(`The account is locked for user: ${u.id}.`);
   if (password === undefined || !(await verifyPassword(u.password_hash, password))) {
     await recordFailure(db, u, config);
     throw unauthorized(`wrong password for user ${u.id}`);
@@ -244,9 +242,9 @@ export async function checkPassword(db: DB, config: UserRules, u: UserTable | un
   if (u.failed_auth_count > 0) {
     await db.updateTable('user').set({ failed_auth_count: 0, failed_auth_at: null }).where('id', '=', u.id).execute();
   }
-  if (!isUserEnabled(u, config)) throw new HttpError(401, `The account is disabled for user: ${u.id}.`);
+  if (!isUserEnabled(u, config)) throw new Unauthorized(`The account is disabled for user: ${u.id}.`);
   if (!opts.allowExpired && isPasswordExpired(u)) {
-    throw new HttpError(401, `The password is expired and needs to be changed for user: ${u.id}.`);
+    throw new Unauthorized(`The password is expired and needs to be changed for user: ${u.id}.`);
   }
   if (config.disableUserAccountDaysInactive && u.last_active_at !== today()) {
     await db.updateTable('user').set({ last_active_at: today() }).where('id', '=', u.id).execute();

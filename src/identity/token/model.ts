@@ -16,7 +16,7 @@ import { isRevoked } from '../objects/revocation.js';
 import { findValidTrust, trustTokenRoleIds, type Trust } from '../objects/trust.js';
 import { accessRulesOf, accessRuleView } from '../objects/access_rule.js';
 import { buildCatalog } from '../objects/catalog.js';
-import { isoMicro, naiveMicro } from '../http.js';
+import { isoMicro, naiveMicro } from '../objects/common.js';
 
 export interface Scope {
   projectId?: string;
