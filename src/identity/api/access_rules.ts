@@ -10,12 +10,13 @@ import { param } from '../../common/http/request_params.js';
 import * as rules from '../objects/access_rule.js';
 import { getUser } from '../objects/user.js';
 import { enforcer } from './common.js';
+import { accessRuleView } from './views.js';
 
 export function accessRuleRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
   const view = (req: FastifyRequest, userId: string, r: AccessRuleTable) =>
-    ({ ...rules.accessRuleView(r), links: selfLinks(req, `/users/${userId}/access_rules/${r.id}`) });
+    ({ ...accessRuleView(r), links: selfLinks(req, `/users/${userId}/access_rules/${r.id}`) });
   /** The user of the path, once the caller may `rule` its access rules. */
   const owner = async (req: FastifyRequest, rule: string) => {
     const userId = param(req, 'user_id');

@@ -11,9 +11,10 @@ import * as creds from '../objects/application_credential.js';
 import { naiveMicro, parseExpiry } from '../objects/common.js';
 import { getUser } from '../objects/user.js';
 import { findRoleByName } from '../objects/role.js';
-import { accessRulesOf, accessRuleView, type AccessRuleRef } from '../objects/access_rule.js';
+import { accessRulesOf, type AccessRuleRef } from '../objects/access_rule.js';
 import { APPLICATION_CREDENTIAL_CREATE } from '../schemas/application_credential.js';
 import { caller, enforcer } from './common.js';
+import { accessRuleView } from './views.js';
 
 interface CreateBody {
   name: string;

@@ -9,12 +9,13 @@ import { TOKEN_ISSUE } from '../schemas/auth.js';
 import { authenticate, type TokenRequest } from '../auth/authenticate.js';
 import { renderToken, validateToken, type ValidatedToken } from '../token/model.js';
 import { revoke, pruneRevocations } from '../objects/revocation.js';
-import { listProjects, projectView } from '../objects/project.js';
-import { findDomain, domainView } from '../objects/domain.js';
+import { listProjects } from '../objects/project.js';
+import { findDomain } from '../objects/domain.js';
 import { buildCatalog } from '../objects/catalog.js';
 import { effectiveRoleIds, targetsOfUser } from '../objects/assignment.js';
 import { caller, enforcer } from './common.js';
 import { ACCESS_RULES_HEADER, ACCESS_RULES_VERSION } from '../../common/http/access_rules.js';
+import { domainView, projectView } from './views.js';
 
 function enforcesAccessRules(req: FastifyRequest): boolean {
   const v = Number.parseFloat(String(req.headers[ACCESS_RULES_HEADER] ?? ''));

@@ -14,13 +14,14 @@ import { getUser } from '../objects/user.js';
 import { policyTarget } from '../policies.js';
 import { CREDENTIAL_CREATE, CREDENTIAL_UPDATE, EC2_CREATE } from '../schemas/credential.js';
 import { caller, enforcer } from './common.js';
+import { credentialView, ec2View } from './views.js';
 
 export function credentialRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const { db, credentialKeys: keys } = identity;
   const limit = identity.config.credentialUserLimit;
   const view = (req: FastifyRequest, c: credentials.Credential) =>
-    credentials.credentialView(c, selfLinks(req, `/credentials/${c.id}`));
+    credentialView(c, selfLinks(req, `/credentials/${c.id}`));
   const owned = (c: { user_id: string }) => ({ target: { credential: { user_id: c.user_id } } });
   const may = (req: FastifyRequest, rule: string, c: { user_id: string }) =>
     identity.policy.allowed(req.ctx, `identity:${rule}`, policyTarget(owned(c)));
@@ -88,7 +89,7 @@ export function credentialRoutes(identity: Identity): RouteTable {
         enforce(req, 'ec2_list_credentials', { user_id: userId });
         await getUser(db, userId);
         const list = await credentials.listCredentials(db, keys, { user_id: userId, type: credentials.EC2 });
-        const ec2 = list.map((c) => credentials.ec2View(c, ec2Base(req, userId)));
+        const ec2 = list.map((c) => ec2View(c, ec2Base(req, userId)));
         return sendJson(reply, 200, { credentials: ec2, links: collectionLinks(req) });
       },
       POST: async (req, reply) => {
@@ -98,13 +99,13 @@ export function credentialRoutes(identity: Identity): RouteTable {
         await getUser(db, userId);
         await getProject(db, projectId);
         const c = await credentials.createEc2Credential(db, keys, userId, projectId, limit, binding(req));
-        return sendJson(reply, 201, { credential: credentials.ec2View(c, ec2Base(req, userId)) });
+        return sendJson(reply, 201, { credential: ec2View(c, ec2Base(req, userId)) });
       },
     },
     '/v3/users/:user_id/credentials/OS-EC2/:credential_id': {
       GET: async (req, reply) => {
         const c = await ec2Credential(req, 'ec2_get_credential');
-        return sendJson(reply, 200, { credential: credentials.ec2View(c, ec2Base(req, c.user_id)) });
+        return sendJson(reply, 200, { credential: ec2View(c, ec2Base(req, c.user_id)) });
       },
       DELETE: async (req, reply) => {
         const c = await ec2Credential(req, 'ec2_delete_credential');

@@ -10,11 +10,12 @@ import * as domains from '../objects/domain.js';
 import { deleteDomain } from '../objects/domain_deletion.js';
 import { DOMAIN_CREATE, DOMAIN_UPDATE } from '../schemas/resource.js';
 import { enforcer } from './common.js';
+import { domainView } from './views.js';
 
 export function domainRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
-  const view = (req: FastifyRequest, d: DomainTable) => domains.domainView(d, selfLinks(req, `/domains/${d.id}`));
+  const view = (req: FastifyRequest, d: DomainTable) => domainView(d, selfLinks(req, `/domains/${d.id}`));
   return {
     '/v3/domains': {
       GET: async (req, reply) => {

@@ -8,10 +8,11 @@ import { collectionLinks, query, readMember, selfLinks, sendJson, v3Url } from '
 import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';
 import * as filter from '../objects/endpoint_filter.js';
-import { endpointView, getEndpoint } from '../objects/catalog.js';
-import { getProject, listProjects, projectView } from '../objects/project.js';
+import { getEndpoint } from '../objects/catalog.js';
+import { getProject, listProjects } from '../objects/project.js';
 import { ENDPOINT_GROUP_CREATE, ENDPOINT_GROUP_UPDATE } from '../schemas/catalog.js';
 import { enforcer } from './common.js';
+import { endpointGroupView, endpointView, projectView } from './views.js';
 
 const BASE = '/v3/OS-EP-FILTER';
 
@@ -19,7 +20,7 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
   const groupView = (req: FastifyRequest, g: EndpointGroupTable) =>
-    filter.endpointGroupView(g, selfLinks(req, `/OS-EP-FILTER/endpoint_groups/${g.id}`));
+    endpointGroupView(g, selfLinks(req, `/OS-EP-FILTER/endpoint_groups/${g.id}`));
   const endpoints = (req: FastifyRequest, rows: EndpointTable[]) => ({
     endpoints: rows.map((e) => endpointView(e, selfLinks(req, `/endpoints/${e.id}`))), links: collectionLinks(req),
   });

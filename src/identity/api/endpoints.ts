@@ -9,11 +9,12 @@ import { param } from '../../common/http/request_params.js';
 import * as catalog from '../objects/catalog.js';
 import { ENDPOINT_CREATE, ENDPOINT_UPDATE } from '../schemas/catalog.js';
 import { enforcer } from './common.js';
+import { endpointView } from './views.js';
 
 export function endpointRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
-  const view = (req: FastifyRequest, e: EndpointTable) => catalog.endpointView(e, selfLinks(req, `/endpoints/${e.id}`));
+  const view = (req: FastifyRequest, e: EndpointTable) => endpointView(e, selfLinks(req, `/endpoints/${e.id}`));
   return {
     '/v3/endpoints': {
       GET: async (req, reply) => {

@@ -14,10 +14,11 @@ import { getProject } from '../objects/project.js';
 import { getDomain } from '../objects/domain.js';
 import { getUser } from '../objects/user.js';
 import { getGroup } from '../objects/group.js';
-import { getRole, listRoles, roleView } from '../objects/role.js';
+import { getRole, listRoles } from '../objects/role.js';
 import * as assignments from '../objects/assignment.js';
 import type { ActorKind, Grant, TargetKind } from '../objects/assignment.js';
 import { enforcer } from './common.js';
+import { roleView } from './views.js';
 
 type GrantRule = 'list_grants' | 'check_grant' | 'create_grant' | 'revoke_grant';
 

@@ -7,15 +7,16 @@ import { collectionLinks, query, readMember, selfLinks, sendJson } from '../http
 import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';
 import * as groups from '../objects/group.js';
-import { getUser, listUsers, userView } from '../objects/user.js';
+import { getUser, listUsers } from '../objects/user.js';
 import { GROUP_CREATE, GROUP_UPDATE } from '../schemas/identity.js';
 import { domainFilterTarget, enforcer } from './common.js';
 import { callerDomain } from './projects.js';
+import { groupView, userView } from './views.js';
 
 export function groupRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
-  const view = (req: FastifyRequest, g: GroupTable) => groups.groupView(g, selfLinks(req, `/groups/${g.id}`));
+  const view = (req: FastifyRequest, g: GroupTable) => groupView(g, selfLinks(req, `/groups/${g.id}`));
   async function target(req: FastifyRequest, rule: string): Promise<GroupTable> {
     const g = await groups.getGroup(db, param(req, 'group_id'));
     const userId = param(req, 'user_id');

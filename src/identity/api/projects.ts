@@ -10,6 +10,7 @@ import { param } from '../../common/http/request_params.js';
 import * as projects from '../objects/project.js';
 import { PROJECT_CREATE, PROJECT_UPDATE } from '../schemas/resource.js';
 import { caller, domainFilterTarget, enforcer } from './common.js';
+import { domainProjectView, projectView } from './views.js';
 
 /** Where a new project, user or group goes when the request names no domain: the domain the caller's
  * token is scoped to, or its project's domain, else the default domain (as Keystone). */
@@ -21,9 +22,9 @@ export function callerDomain(req: FastifyRequest): string {
 export function projectRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
-  const view = (req: FastifyRequest, p: ProjectTable) => projects.projectView(p, selfLinks(req, `/projects/${p.id}`));
+  const view = (req: FastifyRequest, p: ProjectTable) => projectView(p, selfLinks(req, `/projects/${p.id}`));
   const domainView = (req: FastifyRequest, d: DomainTable) =>
-    projects.domainProjectView(d, selfLinks(req, `/projects/${d.id}`));
+    domainProjectView(d, selfLinks(req, `/projects/${d.id}`));
   const either = (req: FastifyRequest, p: projects.ProjectOrDomain) =>
     (p.isDomain ? domainView(req, p.domain) : view(req, p.project));
   return {

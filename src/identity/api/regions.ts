@@ -10,12 +10,13 @@ import { param } from '../../common/http/request_params.js';
 import * as catalog from '../objects/catalog.js';
 import { REGION_CREATE, REGION_UPDATE } from '../schemas/catalog.js';
 import { enforcer } from './common.js';
+import { regionView } from './views.js';
 
 export function regionRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
   const link = (req: FastifyRequest, r: RegionTable) => selfLinks(req, `/regions/${encodeURIComponent(r.id)}`);
-  const view = (req: FastifyRequest, r: RegionTable) => catalog.regionView(r, link(req, r));
+  const view = (req: FastifyRequest, r: RegionTable) => regionView(r, link(req, r));
   return {
     '/v3/regions': {
       GET: async (req, reply) => {

@@ -9,6 +9,7 @@ import { param } from '../../common/http/request_params.js';
 import * as roles from '../objects/role.js';
 import { ROLE_CREATE, ROLE_UPDATE } from '../schemas/assignment.js';
 import { enforcer } from './common.js';
+import { roleView } from './views.js';
 
 function brief(req: FastifyRequest, r: RoleTable) {
   return { id: r.id, name: r.name, links: selfLinks(req, `/roles/${r.id}`) };
@@ -17,7 +18,7 @@ function brief(req: FastifyRequest, r: RoleTable) {
 export function roleRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
-  const view = (req: FastifyRequest, r: RoleTable) => roles.roleView(r, selfLinks(req, `/roles/${r.id}`));
+  const view = (req: FastifyRequest, r: RoleTable) => roleView(r, selfLinks(req, `/roles/${r.id}`));
   const ids = (req: FastifyRequest) => ({ prior: param(req, 'role_id'), implied: param(req, 'implied_role_id') });
 
   async function inference(req: FastifyRequest) {

@@ -9,11 +9,12 @@ import { param } from '../../common/http/request_params.js';
 import * as catalog from '../objects/catalog.js';
 import { SERVICE_CREATE, SERVICE_UPDATE } from '../schemas/catalog.js';
 import { enforcer } from './common.js';
+import { serviceView } from './views.js';
 
 export function serviceRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
-  const view = (req: FastifyRequest, s: ServiceTable) => catalog.serviceView(s, selfLinks(req, `/services/${s.id}`));
+  const view = (req: FastifyRequest, s: ServiceTable) => serviceView(s, selfLinks(req, `/services/${s.id}`));
   return {
     '/v3/services': {
       GET: async (req, reply) => {

@@ -10,10 +10,11 @@ import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';
 import * as trusts from '../objects/trust.js';
 import { deleteTrusts } from '../objects/trust_deletion.js';
-import { roleView, rolesByIds } from '../objects/role.js';
+import { rolesByIds } from '../objects/role.js';
 import { actingUser } from '../token/model.js';
 import { TRUST_CREATE } from '../schemas/trust.js';
 import { caller, enforcer } from './common.js';
+import { roleView } from './views.js';
 
 const BASE = '/OS-TRUST/trusts';
 

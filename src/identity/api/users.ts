@@ -7,17 +7,18 @@ import { collectionLinks, query, queryFlag, readMember, selfLinks, sendJson } fr
 import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';
 import * as users from '../objects/user.js';
-import { groupIdsOf, groupView, listGroups } from '../objects/group.js';
-import { listProjects, projectView } from '../objects/project.js';
+import { groupIdsOf, listGroups } from '../objects/group.js';
+import { listProjects } from '../objects/project.js';
 import { targetsOfUser } from '../objects/assignment.js';
 import { PASSWORD_CHANGE, USER_CREATE, USER_UPDATE } from '../schemas/identity.js';
 import { domainFilterTarget, enforcer } from './common.js';
 import { callerDomain } from './projects.js';
+import { groupView, projectView, userView } from './views.js';
 
 export function userRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
-  const view = (req: FastifyRequest, u: UserTable) => users.userView(u, identity.config, selfLinks(req, `/users/${u.id}`));
+  const view = (req: FastifyRequest, u: UserTable) => userView(u, identity.config, selfLinks(req, `/users/${u.id}`));
   /** The user of the path, after the policy check (Keystone looks the user up to build the target). */
   async function target(req: FastifyRequest, rule: string): Promise<UserTable> {
     const u = await users.getUser(db, param(req, 'user_id'));

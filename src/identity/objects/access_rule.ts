@@ -12,10 +12,6 @@ type DB = Kysely<IdentityDB>;
 /** An access rule as a credential request names it: by id (one the user has), or by its request. */
 export interface AccessRuleRef { id?: string; service?: string; path?: string; method?: string }
 
-export function accessRuleView(r: AccessRuleTable) {
-  return { id: r.id, service: r.service, path: r.path, method: r.method };
-}
-
 function accessRuleNotFound(id: string): KeystoneException {
   return new NotFound(`Could not find Access Rule: ${id}.`);
 }

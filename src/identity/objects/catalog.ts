@@ -20,42 +20,6 @@ export interface EndpointInput {
 }
 export interface RegionInput { id?: string; description?: string; parent_region_id?: string | null; [k: string]: unknown }
 
-export function serviceView(s: ServiceTable, links: { self: string }) {
-  return {
-    ...parseJson<Record<string, unknown>>(s.extra, {}),
-    id: s.id,
-    type: s.type,
-    ...(s.name !== null ? { name: s.name } : {}),
-    ...(s.description !== null ? { description: s.description } : {}),
-    enabled: s.enabled === 1,
-    links,
-  };
-}
-
-export function endpointView(e: EndpointTable, links: { self: string }) {
-  return {
-    ...parseJson<Record<string, unknown>>(e.extra, {}),
-    id: e.id,
-    interface: e.interface,
-    region_id: e.region_id,
-    region: e.region_id,
-    service_id: e.service_id,
-    url: e.url,
-    enabled: e.enabled === 1,
-    links,
-  };
-}
-
-export function regionView(r: RegionTable, links: { self: string }) {
-  return {
-    ...parseJson<Record<string, unknown>>(r.extra, {}),
-    id: r.id,
-    description: r.description,
-    parent_region_id: r.parent_region_id,
-    links,
-  };
-}
-
 // --- services ---
 
 export async function getService(db: DB, id: string): Promise<ServiceTable> {

@@ -38,10 +38,6 @@ export interface Credential {
   extra: Record<string, unknown>;
 }
 
-export function credentialView(c: Credential, links: { self: string }) {
-  return { ...c.extra, id: c.id, user_id: c.user_id, project_id: c.project_id, type: c.type, blob: c.blob, links };
-}
-
 /** Keystone's id of an EC2 credential. */
 export function ec2CredentialId(access: string): string {
   return createHash('sha256').update(access, 'utf8').digest('hex');
@@ -174,11 +170,3 @@ export async function createEc2Credential(db: DB, keys: CredentialKeys, userId: 
   return createCredential(db, keys, { user_id: userId, project_id: projectId, type: EC2, blob }, userLimit);
 }
 
-/** Keystone's EC2 view of a credential; `base` is its user's OS-EC2 collection URL. */
-export function ec2View(c: Credential, base: string) {
-  const b = parseJson<Record<string, unknown>>(c.blob, {});
-  return {
-    user_id: c.user_id, tenant_id: c.project_id, access: b.access, secret: b.secret, trust_id: b.trust_id ?? null,
-    links: { self: `${base}/${String(b.access)}` },
-  };
-}

@@ -20,20 +20,6 @@ export interface DomainInput {
   [extra: string]: unknown;
 }
 
-/** The domain as the API shows it. */
-export function domainView(d: DomainTable, links: { self: string }) {
-  return {
-    ...parseJson<Record<string, unknown>>(d.extra, {}),
-    id: d.id,
-    name: d.name,
-    description: d.description ?? '',
-    enabled: d.enabled === 1,
-    tags: parseJson<string[]>(d.tags, []),
-    options: {},
-    links,
-  };
-}
-
 export async function findDomain(db: DB, id: string): Promise<DomainTable | undefined> {
   return db.selectFrom('domain').selectAll().where('id', '=', id).executeTakeFirst();
 }

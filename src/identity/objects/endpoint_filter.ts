@@ -11,17 +11,13 @@ type DB = Kysely<IdentityDB>;
 
 /** The endpoint attributes a group may filter on. */
 const FILTER_KEYS = ['service_id', 'region_id', 'interface'] as const;
-type Filters = Partial<Record<(typeof FILTER_KEYS)[number], unknown>>;
+export type Filters = Partial<Record<(typeof FILTER_KEYS)[number], unknown>>;
 
 export interface EndpointGroupInput {
   name?: string;
   description?: string | null;
   filters?: Record<string, unknown>;
   id?: string;
-}
-
-export function endpointGroupView(g: EndpointGroupTable, links: { self: string }) {
-  return { id: g.id, name: g.name, description: g.description, filters: parseJson<Filters>(g.filters, {}), links };
 }
 
 function checkFilters(filters: Record<string, unknown>): void {

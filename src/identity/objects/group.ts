@@ -17,17 +17,6 @@ export interface GroupInput {
   [extra: string]: unknown;
 }
 
-export function groupView(g: GroupTable, links: { self: string }) {
-  return {
-    ...parseJson<Record<string, unknown>>(g.extra, {}),
-    id: g.id,
-    name: g.name,
-    domain_id: g.domain_id,
-    description: g.description ?? '',
-    links,
-  };
-}
-
 export async function getGroup(db: DB, id: string): Promise<GroupTable> {
   const g = await db.selectFrom('group').selectAll().where('id', '=', id).executeTakeFirst();
   if (!g) throw notFound('group', id);

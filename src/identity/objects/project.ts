@@ -26,43 +26,9 @@ export interface ProjectInput {
   [extra: string]: unknown;
 }
 
-export function projectView(p: ProjectTable, links: { self: string }) {
-  return {
-    ...parseJson<Record<string, unknown>>(p.extra, {}),
-    id: p.id,
-    name: p.name,
-    domain_id: p.domain_id,
-    description: p.description ?? '',
-    enabled: p.enabled === 1,
-    // Keystone reports a top-level project's domain as its parent.
-    parent_id: p.parent_id ?? p.domain_id,
-    is_domain: false,
-    tags: projectTags(p),
-    options: {},
-    links,
-  };
-}
-
 // Keystone keeps every domain as a project acting as that domain (`is_domain`), so its projects
 // API shows, creates, updates and deletes domains too. concord keeps domains in their own table;
 // these functions give the projects API that view of them.
-
-/** A domain as the project acting as it: no domain and no parent of its own. */
-export function domainProjectView(d: DomainTable, links: { self: string }) {
-  return {
-    ...parseJson<Record<string, unknown>>(d.extra, {}),
-    id: d.id,
-    name: d.name,
-    domain_id: null,
-    description: d.description ?? '',
-    enabled: d.enabled === 1,
-    parent_id: null,
-    is_domain: true,
-    tags: parseJson<string[]>(d.tags, []),
-    options: {},
-    links,
-  };
-}
 
 export type ProjectOrDomain = { isDomain: false; project: ProjectTable } | { isDomain: true; domain: DomainTable };
 

@@ -22,18 +22,6 @@ export interface RoleInput {
   [extra: string]: unknown;
 }
 
-export function roleView(r: RoleTable, links: { self: string }) {
-  return {
-    ...parseJson<Record<string, unknown>>(r.extra, {}),
-    id: r.id,
-    name: r.name,
-    domain_id: r.domain_id === NULL_DOMAIN ? null : r.domain_id,
-    description: r.description,
-    options: parseJson<Record<string, unknown>>(r.options, {}),
-    links,
-  };
-}
-
 export async function findRole(db: DB, id: string): Promise<RoleTable | undefined> {
   return db.selectFrom('role').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -8,7 +8,7 @@ import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { IdentityDB, UserTable } from '../db/schema.js';
 import { conflict, invalid, notFound, Unauthorized, unauthorized } from '../exceptions.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
-import { flag, naiveMicro, newId, parseJson, splitExtra } from './common.js';
+import { flag, newId, parseJson, splitExtra } from './common.js';
 import { now } from '../../common/time.js';
 import {
   checkPasswordRequirements, checkSelfServiceChange, isPasswordExpired, passwordColumns, rememberPassword,
@@ -59,20 +59,6 @@ export interface UserInput {
   password?: string | null;
   options?: UserOptions;
   [extra: string]: unknown;
-}
-
-export function userView(u: UserTable, rules: UserRules, links: { self: string }) {
-  return {
-    ...parseJson<Record<string, unknown>>(u.extra, {}),
-    id: u.id,
-    name: u.name,
-    domain_id: u.domain_id,
-    enabled: isUserEnabled(u, rules),
-    ...(u.default_project_id ? { default_project_id: u.default_project_id } : {}),
-    password_expires_at: u.password_expires_at ? naiveMicro(u.password_expires_at) : null,
-    options: parseJson<UserOptions>(u.options, {}),
-    links,
-  };
 }
 
 export async function findUser(db: DB, id: string): Promise<UserTable | undefined> {

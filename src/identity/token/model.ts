@@ -14,7 +14,8 @@ import { rolesByIds } from '../objects/role.js';
 import { findApplicationCredential, isExpired, rolesOf } from '../objects/application_credential.js';
 import { isRevoked } from '../objects/revocation.js';
 import { findValidTrust, trustTokenRoleIds, type Trust } from '../objects/trust.js';
-import { accessRulesOf, accessRuleView } from '../objects/access_rule.js';
+import { accessRulesOf } from '../objects/access_rule.js';
+import { accessRuleView } from '../api/views.js';
 import { buildCatalog } from '../objects/catalog.js';
 import { isoMicro, naiveMicro } from '../objects/common.js';
 
