@@ -78,7 +78,7 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
   const authUrl = `${publicBase}${IDENTITY_PATH}`;
   const catalog: CatalogEntry[] = [
     { name: 'keystone', type: 'identity', path: IDENTITY_PATH, url: authUrl },
-    ...modules.map((m) => ({ name: m.name, type: m.type, path: m.path, url: `${publicBase}${m.path}` })),
+    ...modules.map((m) => ({ name: m.name, type: m.type, path: m.path, url: `${publicBase}${m.path}${m.apiPath ?? ''}` })),
   ];
   const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize, limits: config, logRequests: config.logRequests });
   // Every service lives under its prefix: what reaches the root otherwise is a generic 404.

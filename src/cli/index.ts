@@ -7,7 +7,7 @@ import type { UpOptions } from './up.js';
 
 const program = new Command('concord')
   .description('concord: one OpenStack-compatible (Zed) control plane for VMs and bare-metal servers.\n'
-    + 'Services: identity (Keystone v3), placement (Placement 1.0-1.39), image (Glance v2).')
+    + 'Services: identity (Keystone v3), placement (Placement 1.0-1.39), image (Glance v2), compute (Nova v2.1, 2.1-2.93).')
   .showHelpAfterError()
   .addHelpText('after', `
 Configuration: concord.conf (INI, OpenStack section names; see etc/concord.conf.example). Every
@@ -21,7 +21,7 @@ Run "concord help <command>" for the options of a command.`);
 
 program.command('up')
   .description('run the whole cloud in one process on one port, at DevStack paths: identity at /identity, '
-    + 'placement at /placement, image at /image, a service list at /')
+    + 'placement at /placement, image at /image, compute at /compute (API at /compute/v2.1), a service list at /')
   .option('--port <port>', 'TCP port to listen on', '8080')
   .option('--host <host>', 'address to listen on (0.0.0.0: every IPv4 address)', '127.0.0.1')
   .option('--data-dir <dir>', 'where the cloud keeps its state: databases, token keys, image data, '
@@ -29,7 +29,8 @@ program.command('up')
   .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
   .option('--database-url <url>', 'one database for every service, each in its own tables: '
     + 'postgresql://user@host/db, or a SQLite file; overrides [database] connection and the services\' '
-    + '[identity_database], [placement_database] and [image_database] connection. Default: those options, '
+    + '[identity_database], [placement_database], [image_database] and [api_database] (compute) connection. '
+    + 'Default: those options, '
     + 'else a SQLite file per service in the data dir')
   .addHelpText('after', `
 On every start: identity is bootstrapped (idempotently): domain Default, roles admin > member >
@@ -49,13 +50,14 @@ Ctrl-C (or SIGTERM) stops the server, then closes the databases.`)
 
 program.command('serve')
   .description('serve one service at the root path, in the foreground (scale-out, conformance suites, benchmarks)')
-  .argument('<service>', 'the service to serve: identity, placement or image')
+  .argument('<service>', 'the service to serve: identity, placement, image or compute')
   .option('--port <port>', 'TCP port to listen on', '8778')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--data-dir <dir>', 'where the service keeps its state (SQLite databases)', './data')
   .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
   .option('--database-url <url>', 'postgresql://user@host/db, or a SQLite file; default: the service\'s '
-    + '[placement_database], [identity_database] or [image_database] connection, else [database] connection, '
+    + '[placement_database], [identity_database], [image_database] or [api_database] (compute) connection, else '
+    + '[database] connection, '
     + 'else SQLite in the data dir')
   .option('--auth-strategy <strategy>', 'keystone: validate X-Auth-Token with the identity service at '
     + '[keystone_authtoken] auth_url, as its service user (username, password, project_name); noauth2: '
@@ -66,7 +68,7 @@ program.command('serve')
   .addHelpText('after', `
 Scale-out: \`serve identity\` bootstraps admin, demo and the services' users (passwords in
 DATA_DIR/credentials.json) and catalogs itself; run the other services with [keystone_authtoken]
-auth_url pointing at it (username placement or glance, password service_password from that file),
+auth_url pointing at it (username placement, glance or nova, password service_password from that file),
 and catalog them with \`openstack endpoint create\`. --auth-strategy does not apply to identity.
 
 Environment (upstream Placement's functional-test fixtures): PLACEMENT_POLICY_MODE=default|legacy|

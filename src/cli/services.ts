@@ -12,6 +12,7 @@ import { placementEnforcer, placementPolicyMode } from '../placement/policies.js
 import { testTimeShift } from '../placement/provider_index/clock.js';
 import { createImage, imageEnforcer, imagePlugin, registerTestImage } from '../image/index.js';
 import { loadCredentials } from './credentials.js';
+import { computeEnforcer, computePlugin, createCompute } from '../compute/index.js';
 
 export interface ServiceEnv {
   config: Config;
@@ -59,8 +60,12 @@ export interface ServiceModule {
   name: string;
   /** The catalog type (compute, image, placement ...). */
   type: string;
-  /** Where the service is mounted and catalogued, relative to the cloud's base URL. */
+  /** Where the service is mounted, relative to the cloud's base URL; catalogued there too unless
+   * `apiPath` says where under it its API is. */
   path: string;
+  /** The API's path under the service root, catalogued (compute: /v2.1, the versions being at its
+   * root, as DevStack catalogs nova). */
+  apiPath?: string;
   /** The service's own database option ([placement_database] connection ...). */
   databaseOption: keyof Config;
   /** Identity validates the tokens presented to it itself: it has no --auth-strategy, and its
@@ -124,6 +129,19 @@ export const imageModule: ServiceModule = {
   },
 };
 
+export const computeModule: ServiceModule = {
+  name: 'nova',
+  type: 'compute',
+  path: '/compute',
+  apiPath: '/v2.1',
+  databaseOption: 'computeDatabaseConnection',
+  async start(env) {
+    const policy = computeEnforcer({ config: env.config, configDir: env.configDir, log: env.log });
+    const compute = await createCompute({ ...env, policy });
+    return { plugin: (auth) => computePlugin(compute, auth), close: () => compute.close() };
+  },
+};
+
 /** Every service but identity, in catalog order. */
 export const SERVICES: readonly ServiceModule[] = [placementModule, imageModule];
 
@@ -159,3 +177,4 @@ export const identityModule: ServiceModule = {
 
 /** What `concord serve` serves, by catalog type: every service, identity first. */
 export const SERVABLE: readonly ServiceModule[] = [identityModule, ...SERVICES];
+export const SERVICES: readonly ServiceModule[] = [placementModule, imageModule, computeModule];

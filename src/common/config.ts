@@ -40,7 +40,8 @@ function clientOptions<P extends string>(prefix: P, section: string, service: st
 export const OPTIONS = {
   databaseConnection: opt<string>('database', 'connection', 'string', '',
     'Database URL (postgresql://... or sqlite:///path) of every service without its own '
-    + '([identity_database], [placement_database], [image_database] connection, which take precedence); '
+    + '([identity_database], [placement_database], [image_database], [api_database] connection, which take '
+    + 'precedence); '
     + 'each service keeps its own tables, so one database can hold them all. `--database-url` overrides '
     + 'these options (`up`: for every service; `serve`: for the one served). Empty: a SQLite file per '
     + 'service in the data directory.'),
@@ -189,6 +190,38 @@ export const OPTIONS = {
   jobGracefulShutdownTimeout: opt<number>('jobs', 'graceful_shutdown_timeout', 'int', 10,
     'Seconds a stopping worker waits for its running jobs to finish; the rest are given back to be run by '
     + 'another worker (or this one, once it is started again).'),
+  computeDatabaseConnection: opt<string>('api_database', 'connection', 'string', '',
+    'Compute service database URL (Nova\'s API database, which in concord also holds what Nova keeps in '
+    + 'its cell database: instances, compute nodes, services); defaults to [database] connection.'),
+  computePolicyFile: opt<string>('oslo_policy', 'compute_policy_file', 'string', 'compute-policy.yaml',
+    'The compute service\'s policy overrides (YAML or JSON, rule names os_compute_api:...), relative to the '
+    + 'config directory. A file of its own, so that Nova\'s rules (admin_api, context_is_admin ...) never '
+    + 'meet Placement\'s or Glance\'s of the same name in policy_file.'),
+  defaultAvailabilityZone: opt<string>('DEFAULT', 'default_availability_zone', 'string', 'nova',
+    'Availability zone of compute hosts in no aggregate with availability_zone metadata.'),
+  internalServiceAvailabilityZone: opt<string>('DEFAULT', 'internal_service_availability_zone', 'string', 'internal',
+    'Availability zone of services other than nova-compute (hidden from the availability zone list).'),
+  serviceDownTime: opt<number>('DEFAULT', 'service_down_time', 'int', 60,
+    'Seconds since a compute service\'s last heartbeat after which it counts as down.'),
+  computeMaxLimit: opt<number>('api', 'max_limit', 'int', 1000,
+    'Most items a compute list call (flavors, keypairs ...) returns in one page.'),
+  quotaInstances: opt<number>('quota', 'instances', 'int', 10,
+    'Default instances a project may have (-1: unlimited); os-quota-sets and quota classes override it.'),
+  quotaCores: opt<number>('quota', 'cores', 'int', 20, 'Default instance cores (vCPUs) a project may use (-1: unlimited).'),
+  quotaRam: opt<number>('quota', 'ram', 'int', 51200, 'Default megabytes of instance RAM a project may use (-1: unlimited).'),
+  quotaMetadataItems: opt<number>('quota', 'metadata_items', 'int', 128,
+    'Default metadata items an instance may have (-1: unlimited).'),
+  quotaInjectedFiles: opt<number>('quota', 'injected_files', 'int', 5,
+    'Default files a server create may inject (-1: unlimited).'),
+  quotaInjectedFileContentBytes: opt<number>('quota', 'injected_file_content_bytes', 'int', 10240,
+    'Default bytes an injected file may hold (-1: unlimited).'),
+  quotaInjectedFilePathLength: opt<number>('quota', 'injected_file_path_length', 'int', 255,
+    'Default length of an injected file\'s path (-1: unlimited).'),
+  quotaKeyPairs: opt<number>('quota', 'key_pairs', 'int', 100, 'Default key pairs a user may have (-1: unlimited).'),
+  quotaServerGroups: opt<number>('quota', 'server_groups', 'int', 10,
+    'Default server groups a project may have (-1: unlimited).'),
+  quotaServerGroupMembers: opt<number>('quota', 'server_group_members', 'int', 10,
+    'Default servers a server group may hold (-1: unlimited).'),
   debug: opt<boolean>('DEFAULT', 'debug', 'bool', false, 'Log at debug level.'),
   logRequests: opt<boolean>('DEFAULT', 'log_requests', 'bool', true,
     'Log one line per answered request at INFO (client address, method, path, status, length, seconds, request id), '

@@ -28,6 +28,7 @@ describe('concord up (in-process)', () => {
       { name: 'keystone', type: 'identity', path: '/identity', url: `${BASE}/identity` },
       { name: 'placement', type: 'placement', path: '/placement', url: `${BASE}/placement` },
       { name: 'glance', type: 'image', path: '/image', url: `${BASE}/image` },
+      { name: 'nova', type: 'compute', path: '/compute', url: `${BASE}/compute/v2.1` },
     ]);
     const token = await c.call('GET', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': admin });
     const catalog = token.body.token.catalog as { type: string; name: string; endpoints: { url: string; interface: string }[] }[];
@@ -47,6 +48,12 @@ describe('concord up (in-process)', () => {
     expect(v3.status).toBe(200);
     expect(v3.body.version.links[0].href).toMatch(/\/identity\/v3\/$/);
     expect((await c.call('GET', '/placement/', '')).status).toBe(200);
+    // Nova: the versions at the service root, the v2.1 document at the catalogued URL.
+    const compute = await c.call('GET', '/compute/', '');
+    expect(compute.status).toBe(200);
+    expect(compute.body.versions[0].links[0].href).toBe('http://localhost:80/compute/v2.1/');
+    const v21 = await c.call('GET', '/compute/v2.1', '');
+    expect(v21.body.version).toMatchObject({ id: 'v2.1', version: '2.93', min_version: '2.1' });
   });
 
   it('refuses a missing or bad token with 401, in each service\'s format, naming identity', async () => {
@@ -59,6 +66,10 @@ describe('concord up (in-process)', () => {
       expect(g.status).toBe(401);
       expect(g.headers['www-authenticate']).toBe(CHALLENGE);
       expect(g.body.error).toMatchObject({ code: 401, title: 'Unauthorized' });
+      const n = await c.call('GET', '/compute/v2.1/flavors', token);
+      expect(n.status).toBe(401);
+      expect(n.headers['www-authenticate']).toBe(CHALLENGE);
+      expect(n.body.error).toMatchObject({ code: 401, title: 'Unauthorized' });
       const i = await c.call('GET', '/identity/v3/users', token);
       expect(i.status).toBe(401);
       expect(i.headers['www-authenticate']).toBe('Keystone uri="http://localhost:80/identity"');
@@ -178,7 +189,7 @@ describe('a second start on the same data dir', () => {
     expect(first.credentials.adminPasswordGenerated).toBe(true);
     const token = (await adminLogin(first, password)).headers['x-subject-token'] as string;
     const users = (await first.app.inject({ url: '/identity/v3/users', headers: { 'x-auth-token': token } })).json();
-    expect(users.users.map((u: { name: string }) => u.name).sort()).toEqual(['admin', 'demo', 'glance', 'placement']);
+    expect(users.users.map((u: { name: string }) => u.name).sort()).toEqual(['admin', 'demo', 'glance', 'nova', 'placement']);
     await first.close();
     await first.close();
 

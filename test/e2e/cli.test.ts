@@ -346,9 +346,9 @@ describe('concord serve identity and image (scale-out)', () => {
     const identity = await serveService('identity', ['--auth-strategy', 'noauth2']);
     expect(await identity.exited).toBe(1);
     expect(identity.log()).toContain('identity validates its own tokens');
-    const bogus = spawnSync(process.execPath, [BIN, 'serve', 'compute'], { encoding: 'utf8' });
+    const bogus = spawnSync(process.execPath, [BIN, 'serve', 'baremetal'], { encoding: 'utf8' });
     expect(bogus.status).not.toBe(0);
-    expect(bogus.stderr).toContain('unknown service: compute (available: identity, placement, image)');
+    expect(bogus.stderr).toContain('unknown service: baremetal (available: identity, placement, image, compute)');
   });
 });
 

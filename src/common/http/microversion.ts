@@ -27,8 +27,14 @@ export interface MicroversionPolicy {
   service: string;
   min: Version;
   max: Version;
-  /** Extra legacy header names honoured before the standard one (e.g. X-OpenStack-Nova-API-Version). */
+  /** Legacy header names honoured when the standard one names no version for the service (e.g.
+   * X-OpenStack-Nova-API-Version). */
   legacyHeaders?: string[];
+  /** The service's own words for a version it cannot parse (400) or does not serve (406). */
+  messages?: {
+    invalid(requested: string): string;
+    unsupported(requested: Version, min: Version, max: Version): string;
+  };
 }
 
 /** Reads the requested version; absent → minimum, "latest" → maximum. 400 on garbage, 406 when out of range. */
@@ -49,9 +55,10 @@ export function negotiate(policy: MicroversionPolicy, headers: Record<string, st
   if (requested === undefined) return policy.min;
   if (requested.toLowerCase() === 'latest') return policy.max;
   const v = Version.parse(requested);
-  if (!v) throw new HttpError(400, `invalid version string: ${requested}`);
+  if (!v) throw new HttpError(400, policy.messages?.invalid(requested) ?? `invalid version string: ${requested}`);
   if (v.cmp(policy.min) < 0 || v.cmp(policy.max) > 0) {
-    throw new HttpError(406, `Unacceptable version header: ${requested}`);
+    throw new HttpError(406, policy.messages?.unsupported(v, policy.min, policy.max)
+      ?? `Unacceptable version header: ${requested}`);
   }
   return v;
 }

@@ -5,6 +5,7 @@ import { renderSamplePolicy } from '../../../src/common/policy/index.js';
 import { PLACEMENT_RULES } from '../../../src/placement/policies.js';
 import { IDENTITY_RULES } from '../../../src/identity/index.js';
 import { IMAGE_RULES } from '../../../src/image/index.js';
+import { COMPUTE_RULES } from '../../../src/compute/index.js';
 
 describe('sample policy files', () => {
   it('document Placement\'s defaults', async () => {
@@ -17,5 +18,9 @@ describe('sample policy files', () => {
 
   it('document Image\'s defaults', async () => {
     await expect(renderSamplePolicy(IMAGE_RULES)).toMatchFileSnapshot('../../../docs/policy/image.policy.yaml.sample');
+  });
+
+  it('document Compute\'s defaults', async () => {
+    await expect(renderSamplePolicy(COMPUTE_RULES)).toMatchFileSnapshot('../../../docs/policy/compute.policy.yaml.sample');
   });
 });

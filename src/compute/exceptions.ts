@@ -1,0 +1,90 @@
+// The compute domain's exceptions, with Nova's messages (nova/exception.py). Domain modules throw
+// them and know nothing of HTTP; errors.ts decides the status each kind answers with, as Nova's
+// exception classes carry theirs.
+
+export class ComputeException extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Answered 404. */
+export class NotFound extends ComputeException {}
+/** The request is wrong: answered 400. */
+export class Invalid extends ComputeException {}
+/** What the request would create exists already: answered 409. */
+export class AlreadyExists extends ComputeException {}
+/** A quota would be exceeded: answered 403, as Nova answers it. */
+export class OverQuota extends ComputeException {}
+
+/** A value that breaks the API's rules, worded as Nova's request validation words it. */
+export class ValidationError extends Invalid {}
+
+export class InvalidInput extends Invalid {
+  constructor(reason: string) { super(`Invalid input received: ${reason}`); }
+}
+
+export class InvalidName extends Invalid {
+  constructor(reason: string) { super(`An invalid 'name' value was provided. The name must be: ${reason}`); }
+}
+
+export class MarkerNotFound extends Invalid {
+  constructor(readonly marker: string) { super(`Marker ${marker} could not be found.`); }
+}
+
+export class FlavorNotFound extends NotFound {
+  constructor(flavorId: string) { super(`Flavor ${flavorId} could not be found.`); }
+}
+
+export class FlavorExists extends AlreadyExists {
+  constructor(name: string) { super(`Flavor with name ${name} already exists.`); }
+}
+
+export class FlavorIdExists extends AlreadyExists {
+  constructor(flavorId: string) { super(`Flavor with ID ${flavorId} already exists.`); }
+}
+
+export class FlavorExtraSpecsNotFound extends NotFound {
+  constructor(flavorId: string, key: string) { super(`Flavor ${flavorId} has no extra specs with key ${key}.`); }
+}
+
+export class FlavorAccessExists extends AlreadyExists {
+  constructor(flavorId: string, projectId: string) {
+    super(`Flavor access already exists for flavor ${flavorId} and project ${projectId} combination.`);
+  }
+}
+
+export class FlavorAccessNotFound extends NotFound {
+  constructor(flavorId: string, projectId: string) {
+    super(`Flavor access not found for ${flavorId} / ${projectId} combination.`);
+  }
+}
+
+export class InvalidKeypair extends Invalid {
+  constructor(reason: string) { super(`Keypair data is invalid: ${reason}`); }
+}
+
+export class KeypairNotFound extends NotFound {
+  constructor(name: string, userId: string) { super(`Keypair ${name} not found for user ${userId}`); }
+}
+
+export class KeyPairExists extends AlreadyExists {
+  constructor(name: string) { super(`Key pair '${name}' already exists.`); }
+}
+
+export class KeypairLimitExceeded extends OverQuota {
+  constructor() { super('Quota exceeded, too many key pairs.'); }
+}
+
+export class ServiceNotFound extends NotFound {
+  constructor(serviceId: string) { super(`Service ${serviceId} could not be found.`); }
+}
+
+export class HostNotFound extends NotFound {
+  constructor(host: string) { super(`Compute host ${host} could not be found.`); }
+}
+
+export class HypervisorNotFound extends NotFound {
+  constructor(id: string) { super(`Hypervisor with ID '${id}' could not be found.`); }
+}

@@ -1,0 +1,38 @@
+// Builds a compute service instance: its database opened and migrated. The service's public face
+// for the rest of concord is re-exported here.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../common/config.js';
+import { migrate, openDatabase } from '../common/db/index.js';
+import type { Enforcer } from '../common/policy/index.js';
+import type { Compute } from './context.js';
+import type { ComputeDB } from './db/schema.js';
+import { computeMigrations } from './db/migrations.js';
+
+export interface ComputeInstance extends Compute {
+  close(): Promise<void>;
+}
+
+/** The database URL: [api_database] connection, else [database] connection, else a SQLite file in
+ * the data directory (the precedence of every concord service). */
+export function computeDatabaseUrl(config: Config, dataDir: string): string {
+  return config.computeDatabaseConnection || config.databaseConnection || join(dataDir, 'compute.sqlite');
+}
+
+export async function createCompute(opts: {
+  config: Config; dataDir: string; log: Logger; policy: Enforcer;
+}): Promise<ComputeInstance> {
+  const { db, engine, close } = openDatabase<ComputeDB>(computeDatabaseUrl(opts.config, opts.dataDir));
+  try {
+    await migrate(db, computeMigrations(engine), 'compute');
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { db, engine, config: opts.config, policy: opts.policy, log: opts.log, close };
+}
+
+export type { Compute } from './context.js';
+export { computePlugin } from './service.js';
+export { formatNovaError } from './errors.js';
+export { COMPUTE_RULES, computeEnforcer } from './policies.js';

@@ -1,0 +1,124 @@
+// The compute service's policy rules, with Nova Zed's names and defaults (nova/policies/): project
+// scoped, administrators by the admin role (context_is_admin), project readers and members of
+// their own project. Until [oslo_policy] enforce_new_defaults is set, the pre-Wallaby defaults
+// each rule replaced still allow (is_admin, or any role in the project). Compute reads its own
+// policy file, [oslo_policy] compute_policy_file: Nova's admin_api and context_is_admin are not
+// Placement's or Glance's.
+import type { Config } from '../common/config.js';
+import type { RequestContext } from '../common/http/context.js';
+import { createEnforcer, type PolicyEnforcer, type PolicyRule } from '../common/policy/index.js';
+
+const ADMIN = 'rule:context_is_admin';
+const PROJECT_READER_OR_ADMIN = 'rule:project_reader_or_admin';
+const ANY = '@';
+const ADMIN_OR_KEYPAIR_OWNER = `(${ADMIN}) or user_id:%(user_id)s`;
+
+const LEGACY_ADMIN = { name: 'rule:admin_api', checkStr: 'is_admin:True' };
+const LEGACY_ADMIN_OR_OWNER = { name: 'rule:admin_or_owner', checkStr: 'is_admin:True or project_id:%(project_id)s' };
+
+const BASE_RULES: PolicyRule[] = [
+  {
+    name: 'context_is_admin', checkStr: 'role:admin', deprecatedRule: LEGACY_ADMIN,
+    description: 'Decides what is required for the \'is_admin:True\' check to succeed.',
+  },
+  {
+    name: 'admin_or_owner', checkStr: 'is_admin:True or project_id:%(project_id)s',
+    description: 'Default rule for most non-Admin APIs (deprecated for removal).',
+  },
+  { name: 'admin_api', checkStr: 'is_admin:True', description: 'Default rule for most Admin APIs (deprecated for removal).' },
+  {
+    name: 'project_member_api', checkStr: 'role:member and project_id:%(project_id)s', deprecatedRule: LEGACY_ADMIN_OR_OWNER,
+    description: 'Default rule for Project level non admin APIs.',
+  },
+  {
+    name: 'project_reader_api', checkStr: 'role:reader and project_id:%(project_id)s', deprecatedRule: LEGACY_ADMIN_OR_OWNER,
+    description: 'Default rule for Project level read only APIs.',
+  },
+  {
+    name: 'project_member_or_admin', checkStr: 'rule:project_member_api or rule:context_is_admin',
+    deprecatedRule: LEGACY_ADMIN_OR_OWNER, description: 'Default rule for Project Member or admin APIs.',
+  },
+  {
+    name: 'project_reader_or_admin', checkStr: 'rule:project_reader_api or rule:context_is_admin',
+    deprecatedRule: LEGACY_ADMIN_OR_OWNER, description: 'Default rule for Project reader or admin APIs.',
+  },
+];
+
+type Op = [method: string, path: string];
+
+function api(name: string, checkStr: string, description: string, ops: Op[],
+  deprecatedRule?: PolicyRule['deprecatedRule']): PolicyRule {
+  return {
+    name: `os_compute_api:${name}`, checkStr, description, scopeTypes: ['project'],
+    operations: ops.map(([method, path]) => ({ method, path })),
+    ...(deprecatedRule ? { deprecatedRule } : {}),
+  };
+}
+
+const FLAVOR = '/flavors/{flavor_id}';
+const EXTRA_SPEC = `${FLAVOR}/os-extra_specs/{flavor_extra_spec_key}`;
+const KEYPAIR = '/os-keypairs/{keypair_name}';
+const QUOTA_SET = '/os-quota-sets/{tenant_id}';
+
+export const COMPUTE_RULES: readonly PolicyRule[] = [
+  ...BASE_RULES,
+  api('os-flavor-manage:create', ADMIN, 'Create a flavor', [['POST', '/flavors']]),
+  api('os-flavor-manage:update', ADMIN, 'Update a flavor', [['PUT', FLAVOR]]),
+  api('os-flavor-manage:delete', ADMIN, 'Delete a flavor', [['DELETE', FLAVOR]]),
+
+  api('os-flavor-extra-specs:show', PROJECT_READER_OR_ADMIN, 'Show an extra spec for a flavor', [['GET', EXTRA_SPEC]]),
+  api('os-flavor-extra-specs:create', ADMIN, 'Create extra specs for a flavor', [['POST', `${FLAVOR}/os-extra_specs/`]]),
+  api('os-flavor-extra-specs:update', ADMIN, 'Update an extra spec for a flavor', [['PUT', EXTRA_SPEC]]),
+  api('os-flavor-extra-specs:delete', ADMIN, 'Delete an extra spec for a flavor', [['DELETE', EXTRA_SPEC]]),
+  api('os-flavor-extra-specs:index', PROJECT_READER_OR_ADMIN,
+    'List extra specs for a flavor. Starting with microversion 2.61, extra specs may be returned in responses '
+    + 'for the flavor resource.',
+    [['GET', `${FLAVOR}/os-extra_specs/`], ['POST', '/flavors'], ['GET', '/flavors/detail'], ['GET', FLAVOR],
+      ['PUT', FLAVOR]]),
+
+  api('os-flavor-access:add_tenant_access', ADMIN, 'Add flavor access to a tenant',
+    [['POST', `${FLAVOR}/action (addTenantAccess)`]]),
+  api('os-flavor-access:remove_tenant_access', ADMIN, 'Remove flavor access from a tenant',
+    [['POST', `${FLAVOR}/action (removeTenantAccess)`]]),
+  api('os-flavor-access', ADMIN, 'List flavor access information\n\nAllows access to the full list of tenants that '
+    + 'have access to a flavor via an os-flavor-access API.', [['GET', `${FLAVOR}/os-flavor-access`]],
+  { name: 'os_compute_api:os-flavor-access', checkStr: 'rule:admin_or_owner' }),
+
+  api('os-keypairs:index', ADMIN_OR_KEYPAIR_OWNER, 'List all keypairs', [['GET', '/os-keypairs']]),
+  api('os-keypairs:create', ADMIN_OR_KEYPAIR_OWNER, 'Create a keypair', [['POST', '/os-keypairs']]),
+  api('os-keypairs:delete', ADMIN_OR_KEYPAIR_OWNER, 'Delete a keypair', [['DELETE', KEYPAIR]]),
+  api('os-keypairs:show', ADMIN_OR_KEYPAIR_OWNER, 'Show details of a keypair', [['GET', KEYPAIR]]),
+
+  api('limits', ANY, 'Show rate and absolute limits for the current user project', [['GET', '/limits']]),
+  api('limits:other_project', ADMIN, 'Show rate and absolute limits of the project\n\nThis policy only checks if '
+    + 'the user has access to the requested project limits. And this check is performed only after the check '
+    + 'os_compute_api:limits passes', [['GET', '/limits']],
+  { name: 'os_compute_api:os-used-limits', checkStr: 'rule:admin_api' }),
+
+  api('os-quota-sets:update', ADMIN, 'Update the quotas', [['PUT', QUOTA_SET]]),
+  api('os-quota-sets:defaults', ANY, 'List default quotas', [['GET', `${QUOTA_SET}/defaults`]]),
+  api('os-quota-sets:show', PROJECT_READER_OR_ADMIN, 'Show a quota', [['GET', QUOTA_SET]]),
+  api('os-quota-sets:delete', ADMIN, 'Revert quotas to defaults', [['DELETE', QUOTA_SET]]),
+  api('os-quota-sets:detail', PROJECT_READER_OR_ADMIN, 'Show the detail of quota', [['GET', `${QUOTA_SET}/detail`]]),
+  api('os-quota-class-sets:show', ADMIN, 'List quotas for specific quota classs',
+    [['GET', '/os-quota-class-sets/{quota_class}']]),
+  api('os-quota-class-sets:update', ADMIN, 'Update quotas for specific quota class',
+    [['PUT', '/os-quota-class-sets/{quota_class}']]),
+];
+
+/** Nova's target when a handler names none: the caller's own project and user. */
+export const defaultTarget = (ctx: RequestContext) => ({ project_id: ctx.projectId, user_id: ctx.userId });
+
+export function computeEnforcer(opts: {
+  config: Pick<Config, 'computePolicyFile' | 'enforceScope' | 'enforceNewDefaults'>;
+  configDir: string;
+  log?: { warn(msg: string): void };
+}): PolicyEnforcer {
+  const { config } = opts;
+  return createEnforcer({
+    ...opts,
+    config: { policyFile: config.computePolicyFile, enforceScope: config.enforceScope, enforceNewDefaults: config.enforceNewDefaults },
+    rules: COMPUTE_RULES,
+    defaultTarget,
+  });
+}

@@ -1,0 +1,74 @@
+// The compute service (Nova v2.1): its route table, Nova's error format, microversions answered in
+// both of Nova's headers, CORS defaults, as one Fastify plugin. Mounted where DevStack mounts
+// nova-api (/compute in `concord up`, / in `concord serve compute`): the versions at the root, the
+// API under /v2.1, which is what the catalog names.
+import type { FastifyInstance } from 'fastify';
+import { servicePlugin, type RouteTable } from '../common/http/app.js';
+import type { Authenticator } from '../common/http/auth.js';
+import { installCors, type CorsConfig } from '../common/http/cors.js';
+import type { Compute } from './context.js';
+import { formatNovaError, mapComputeError } from './errors.js';
+import { API_ROOT } from './http.js';
+import { COMPUTE_MICROVERSIONS } from './microversions.js';
+import { PUBLIC_PATHS, versionRoutes } from './api/versions.js';
+
+const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version';
+
+/** The routes of the v2.1 API, relative to its root. */
+function apiRoutes(_compute: Compute): RouteTable {
+  return {};
+}
+
+/** Every route: the version documents, and the API under /v2.1. */
+export function computeRoutes(compute: Compute): RouteTable {
+  const api = Object.entries(apiRoutes(compute)).map(([path, methods]) => [`${API_ROOT}${path}`, methods]);
+  return { ...versionRoutes(compute), ...Object.fromEntries(api) as RouteTable };
+}
+
+/** Nova's CORS defaults (nova.middleware.set_defaults); [cors] allow_headers replaces the list. */
+function corsConfig(compute: Compute): CorsConfig {
+  const headers = ['X-Auth-Token', 'X-Openstack-Request-Id', 'X-Identity-Status', 'X-Roles', 'X-Service-Catalog',
+    'X-User-Id', 'X-Tenant-Id', 'X-OpenStack-Nova-API-Version', 'OpenStack-API-Version'];
+  return {
+    allowedOrigins: compute.config.corsAllowedOrigin,
+    allowHeaders: compute.config.corsAllowHeaders.length ? compute.config.corsAllowHeaders : headers,
+    exposeHeaders: ['X-Auth-Token', 'X-Openstack-Request-Id', 'X-Subject-Token', 'X-Service-Token',
+      'X-OpenStack-Nova-API-Version', 'OpenStack-API-Version'],
+    allowMethods: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'],
+    allowCredentials: true,
+  };
+}
+
+function setup(compute: Compute, app: FastifyInstance): void {
+  installCors(app, corsConfig(compute));
+  // The negotiated version in Nova's legacy header too (every answer of the versioned API, errors
+  // included), and both headers in Vary.
+  app.addHook('onSend', async (req, reply) => {
+    if (!req.version || !reply.hasHeader('openstack-api-version')) return;
+    reply.header(LEGACY_VERSION_HEADER, req.version.toString());
+    reply.header('vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version');
+  });
+}
+
+/** The caller with Nova's is_admin (what the context_is_admin rule says of it), which the legacy
+ * `is_admin:True` defaults and the domain's admin-only views check. */
+function withIsAdmin(compute: Compute, authenticate: Authenticator): Authenticator {
+  return async (req) => {
+    const ctx = await authenticate(req);
+    const isAdmin = compute.policy.allowed(ctx, 'context_is_admin', {});
+    return { ...ctx, policyValues: { ...ctx.policyValues, is_admin: isAdmin } };
+  };
+}
+
+export function computePlugin(compute: Compute, authenticate: Authenticator) {
+  return servicePlugin({
+    name: 'compute',
+    microversions: COMPUTE_MICROVERSIONS,
+    publicPaths: (path, method) => method === 'GET' && PUBLIC_PATHS.has(path),
+    authenticate: withIsAdmin(compute, authenticate),
+    formatError: formatNovaError,
+    mapError: mapComputeError,
+    setup: (app) => setup(compute, app),
+    routes: computeRoutes(compute),
+  });
+}
