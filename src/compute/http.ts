@@ -8,7 +8,8 @@ import { HttpError } from '../common/http/errors.js';
 import { pyRepr } from '../common/http/pyrepr.js';
 import { queryPairs } from '../common/http/request_params.js';
 import type { Compute } from './context.js';
-import { badRequest } from './errors.js';
+import { Version } from '../common/http/microversion.js';
+import { badRequest, forbidden, notFound } from './errors.js';
 
 /** Where the versioned API lives under the service root (DevStack catalogs .../compute/v2.1). */
 export const API_ROOT = '/v2.1';
@@ -20,26 +21,98 @@ function pyStrValue(v: unknown): string {
   return typeof v === 'string' ? v : pyRepr(v);
 }
 
-/** The JSON request body, valid against `schema`. */
-export function readBody<S extends TSchema>(req: FastifyRequest, schema: S): Static<S> {
+type SchemaNode = {
+  properties?: Record<string, SchemaNode>;
+  patternProperties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+};
+
+/** A string as Python's int() or float() reads it, or null. */
+function numberFromString(s: string): number | null {
+  return /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(s) ? Number(s) : null;
+}
+
+/** Nova's validator also holds strings of digits to a schema's minimum and maximum (a number may
+ * come as a string, "1024"); JSON Schema leaves strings alone there. The first such failure. */
+function numericStringError(schema: SchemaNode, data: unknown, path: string[] = []):
+  { message: string; path: string[]; value: unknown } | null {
+  if (typeof data === 'string') {
+    const n = numberFromString(data);
+    if (n === null) return null;
+    const fail = (message: string) => ({ message, path, value: data });
+    if (schema.minimum !== undefined && n < schema.minimum) {
+      return fail(`${pyRepr(n)} is less than the minimum of ${pyRepr(schema.minimum)}`);
+    }
+    if (schema.exclusiveMinimum !== undefined && n <= schema.exclusiveMinimum) {
+      return fail(`${pyRepr(n)} is less than or equal to the minimum of ${pyRepr(schema.exclusiveMinimum)}`);
+    }
+    if (schema.maximum !== undefined && n > schema.maximum) {
+      return fail(`${pyRepr(n)} is greater than the maximum of ${pyRepr(schema.maximum)}`);
+    }
+    return null;
+  }
+  if (Array.isArray(data)) {
+    for (const [i, v] of data.entries()) {
+      const e = schema.items && numericStringError(schema.items, v, [...path, String(i)]);
+      if (e) return e;
+    }
+    return null;
+  }
+  if (data === null || typeof data !== 'object') return null;
+  for (const [k, v] of Object.entries(data)) {
+    const sub = schema.properties?.[k]
+      ?? Object.entries(schema.patternProperties ?? {}).find(([re]) => new RegExp(re).test(k))?.[1];
+    const e = sub && numericStringError(sub, v, [...path, k]);
+    if (e) return e;
+  }
+  return null;
+}
+
+/** The request's JSON body, whatever it is; 415 for a body declared as something else. */
+export function readJson(req: FastifyRequest): unknown {
   const ctype = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
   if (ctype && ctype !== 'text/plain' && !JSON_TYPES.has(ctype)) throw new HttpError(415, 'Unsupported Content-Type');
   const raw = typeof req.body === 'string' ? req.body : '';
   // Nova calls the handler without a body, which then fails for want of one.
   if (raw.trim() === '') throw badRequest();
-  let data: unknown;
   try {
-    data = JSON.parse(raw);
+    return JSON.parse(raw);
   } catch {
     throw badRequest('Malformed request body');
   }
-  const err = schemaError(schema, data);
+}
+
+/** `data`, valid against `schema`, or a 400 worded as Nova's validation words it. */
+export function validate<S extends TSchema>(schema: S, data: unknown): Static<S> {
+  const err = schemaError(schema, data) ?? numericStringError(schema as SchemaNode, data);
   if (err) {
     const field = err.path[err.path.length - 1];
     throw badRequest(field === undefined ? err.message
       : `Invalid input for field/attribute ${field}. Value: ${pyStrValue(err.value)}. ${err.message}`);
   }
   return data as Static<S>;
+}
+
+/** The JSON request body, valid against `schema`. */
+export function readBody<S extends TSchema>(req: FastifyRequest, schema: S): Static<S> {
+  return validate(schema, readJson(req));
+}
+
+export type ActionHandler = (body: unknown) => Promise<unknown>;
+
+/** POST .../action: the body's one key names the action (Nova's wsgi action dispatch); the
+ * handler gets the whole body. */
+export async function dispatchAction(req: FastifyRequest, actions: Record<string, ActionHandler>): Promise<unknown> {
+  const body = readJson(req);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Malformed request body');
+  const [name] = Object.keys(body);
+  if (name === undefined) throw badRequest('Malformed request body');
+  const handler = Object.hasOwn(actions, name) ? actions[name] : undefined;
+  if (!handler) throw badRequest(`There is no such action: ${name}`);
+  return handler(body);
 }
 
 /** The query string as name → values, validated against `schema` (whose properties are arrays, as
@@ -58,9 +131,36 @@ export function readQuery(req: FastifyRequest, schema: TSchema & { properties?: 
   return Object.fromEntries(Object.entries(query).filter(([k]) => known.includes(k)));
 }
 
-/** The first value of a query parameter, as WebOb's req.GET.get(). */
+/** The first value of a query parameter (WebOb's getall()[0]). */
 export function first(query: Record<string, string[]>, name: string): string | undefined {
   return query[name]?.[0];
+}
+
+/** The last value of a query parameter (WebOb's req.GET.get() and req.GET[name]). */
+export function last(query: Record<string, string[]>, name: string): string | undefined {
+  return query[name]?.[query[name].length - 1];
+}
+
+/** A method that exists only from (or until) some microversion is a 404 outside it, as Nova's
+ * VersionNotFoundForAPIMethod. */
+export function requireVersion(req: FastifyRequest, min: string, max?: string): void {
+  if (req.version.lt(min) || (max !== undefined && req.version.cmp(Version.parse(max)!) > 0)) throw notFound();
+}
+
+/** Whether the caller is an administrator (Nova's context.is_admin, see service.ts). */
+export function isAdmin(req: FastifyRequest): boolean {
+  return req.ctx.policyValues?.is_admin === true;
+}
+
+/** Policy check: 403 in Nova's words unless `rule` allows the caller (on `target`; by default
+ * the caller's own project and user). */
+export function authorize(compute: Compute, req: FastifyRequest, rule: string, target?: Record<string, unknown>): void {
+  if (!compute.policy.allowed(req.ctx, rule, target)) throw forbidden(`Policy doesn't allow ${rule} to be performed.`);
+}
+
+/** Whether `rule` allows the caller, for what a view shows (Nova's context.can(fatal=False)). */
+export function allowed(compute: Compute, req: FastifyRequest, rule: string, target?: Record<string, unknown>): boolean {
+  return compute.policy.allowed(req.ctx, rule, target);
 }
 
 /** The service root as clients reach it (http://host/compute): [DEFAULT] public_endpoint behind
@@ -98,7 +198,7 @@ export function nextLinks(compute: Compute, req: FastifyRequest, collection: str
 /** limit and marker of a list call (Nova's get_limit_and_marker): limit at most [api] max_limit. */
 export function limitAndMarker(compute: Compute, query: Record<string, string[]>): { limit: number; marker?: string } {
   const max = compute.config.computeMaxLimit;
-  const raw = first(query, 'limit');
+  const raw = last(query, 'limit');
   let limit = max;
   if (raw !== undefined) {
     if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest('Invalid input received: limit must be an integer');
@@ -106,6 +206,6 @@ export function limitAndMarker(compute: Compute, query: Record<string, string[]>
     if (n < 0) throw badRequest('Invalid input received: limit must be >= 0');
     limit = Math.min(max, n);
   }
-  const marker = first(query, 'marker');
+  const marker = last(query, 'marker');
   return marker === undefined ? { limit } : { limit, marker };
 }

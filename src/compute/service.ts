@@ -11,12 +11,19 @@ import { formatNovaError, mapComputeError } from './errors.js';
 import { API_ROOT } from './http.js';
 import { COMPUTE_MICROVERSIONS } from './microversions.js';
 import { PUBLIC_PATHS, versionRoutes } from './api/versions.js';
+import { flavorRoutes } from './api/flavors.js';
+import { flavorExtraSpecRoutes } from './api/flavor_extra_specs.js';
+import { flavorAccessRoutes } from './api/flavor_access.js';
 
 const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version';
 
 /** The routes of the v2.1 API, relative to its root. */
-function apiRoutes(_compute: Compute): RouteTable {
-  return {};
+function apiRoutes(compute: Compute): RouteTable {
+  return {
+    ...flavorRoutes(compute),
+    ...flavorExtraSpecRoutes(compute),
+    ...flavorAccessRoutes(compute),
+  };
 }
 
 /** Every route: the version documents, and the API under /v2.1. */
