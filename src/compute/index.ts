@@ -22,9 +22,10 @@ export function computeDatabaseUrl(config: Config, dataDir: string): string {
 export async function createCompute(opts: {
   config: Config; dataDir: string; log: Logger; policy: Enforcer;
 }): Promise<ComputeInstance> {
-  const { db, engine, close } = openDatabase<ComputeDB>(computeDatabaseUrl(opts.config, opts.dataDir));
+  const database = openDatabase<ComputeDB>(computeDatabaseUrl(opts.config, opts.dataDir));
+  const { db, engine, close } = database;
   try {
-    await migrate(db, computeMigrations(engine), 'compute');
+    await migrate(database, computeMigrations(engine), 'compute');
   } catch (e) {
     await close();
     throw e;
