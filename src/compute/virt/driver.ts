@@ -1,0 +1,70 @@
+// The virt driver: what a compute agent asks of the hypervisors it manages (nova.virt.driver's
+// ComputeDriver, reduced to what concord's compute manager calls). One driver instance serves one
+// agent host; it may manage several nodes (the fake driver's --nodes, one bare-metal node each for
+// the ironic driver), each reported to Placement as one resource provider named after
+// `hypervisorHostname`. Every operation is idempotent: a job run again after its agent died calls it
+// again on a guest that may already be in the wanted state.
+
+/** nova.compute.power_state. */
+export const PowerState = {
+  NOSTATE: 0,
+  RUNNING: 1,
+  PAUSED: 3,
+  SHUTDOWN: 4,
+  CRASHED: 6,
+  SUSPENDED: 7,
+} as const;
+export type PowerState = (typeof PowerState)[keyof typeof PowerState];
+
+/** A node as the driver reports it (get_available_resource): the resource tracker turns it into a
+ * compute_nodes row and a Placement provider's inventory (with the allocation ratios and reserved
+ * amounts of [DEFAULT]) and traits. */
+export interface NodeResources {
+  /** compute_nodes.hypervisor_hostname, the Placement provider's name. */
+  hypervisorHostname: string;
+  hypervisorType: string;
+  hypervisorVersion: number;
+  vcpus: number;
+  memoryMb: number;
+  localGb: number;
+  /** JSON (cpu_info of os-hypervisors). */
+  cpuInfo: string;
+  /** Capability traits (COMPUTE_*), reported beside the ones the agent adds itself. */
+  traits: string[];
+}
+
+/** What a guest is built from. */
+export interface GuestSpec {
+  uuid: string;
+  name: string;
+  /** The node chosen by the scheduler (one of nodes()). */
+  node: string;
+  flavor: { vcpus: number; memoryMb: number; rootGb: number; ephemeralGb: number; swapMb: number;
+    extraSpecs: Record<string, string> };
+  imageRef: string | null;
+  userData: string | null;
+  metadata: Record<string, string>;
+}
+
+export interface VirtDriver {
+  /** hypervisor_type of os-hypervisors (fake: "fake"). */
+  readonly type: string;
+  /** The nodes this host manages, with their resources (called by every resource report). */
+  nodes(): Promise<NodeResources[]>;
+  /** Creates and starts the guest; succeeds at once if it runs already. A failure is a build
+   * failure (the compute manager reschedules). */
+  spawn(guest: GuestSpec, signal?: AbortSignal): Promise<void>;
+  /** Removes the guest and whatever it held; nothing to do for an unknown guest. */
+  destroy(uuid: string): Promise<void>;
+  reboot(uuid: string, type: 'SOFT' | 'HARD'): Promise<void>;
+  powerOff(uuid: string): Promise<void>;
+  powerOn(uuid: string): Promise<void>;
+  pause(uuid: string): Promise<void>;
+  unpause(uuid: string): Promise<void>;
+  suspend(uuid: string): Promise<void>;
+  resume(uuid: string): Promise<void>;
+  /** NOSTATE for a guest the driver does not know. */
+  powerState(uuid: string): Promise<PowerState>;
+  /** The uuids of the guests on this host (for the periodic power-state sync). */
+  guests(): Promise<string[]>;
+}
