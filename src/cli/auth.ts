@@ -48,10 +48,23 @@ export function chooseAuthStrategy(config: Config, o: { host: string; anyHost: b
   return asked as AuthStrategy;
 }
 
+/** keystonemiddleware accepts the versioned URL too (http://host/identity/v3). */
+const identityRoot = (config: Config) => config.keystoneAuthUrl.replace(/\/+$/, '').replace(/\/v3$/, '');
+
+/** The service user's session of a `concord serve` process, when [keystone_authtoken] names one:
+ * its keystonemiddleware validates tokens with it, and its clients call the other services. */
+export function serviceSession(config: Config, log: Logger): Session | undefined {
+  if (!config.keystoneAuthUrl || !config.keystoneUsername || !config.keystonePassword) return undefined;
+  return new Session({
+    transport: defaultHttpTransport(), authUrl: identityRoot(config), credentials: credentialsFromConfig(config), log,
+  });
+}
+
 /** How `concord serve` authenticates a service's requests; `serviceType` is its catalog type,
- * which application credential access rules name; with keystone, `log` gets its calls to identity. */
+ * which application credential access rules name; with keystone, `log` gets its calls to identity
+ * (made with `session`, by default a new one of the service user). */
 export function serviceAuthenticator(config: Config, strategy: AuthStrategy, serviceType: string,
-  log: Logger): Authenticator {
+  log: Logger, session?: Session): Authenticator {
   if (strategy === 'noauth2') return noauth2;
   if (!config.keystoneAuthUrl) throw new Error('auth strategy keystone needs [keystone_authtoken] auth_url');
   if (!config.keystoneUsername || !config.keystonePassword) {
@@ -59,15 +72,11 @@ export function serviceAuthenticator(config: Config, strategy: AuthStrategy, ser
   }
   // Signatures are checked locally too when identity's public keys are shared with this host.
   const keys = config.jwsPublicKeyRepository ? loadPublicKeys(config.jwsPublicKeyRepository) : [];
-  // keystonemiddleware accepts the versioned URL too (http://host/identity/v3).
-  const identityRoot = config.keystoneAuthUrl.replace(/\/+$/, '').replace(/\/v3$/, '');
   return keystoneAuthenticator({
-    session: new Session({
-      transport: defaultHttpTransport(), authUrl: identityRoot, credentials: credentialsFromConfig(config), log,
-    }),
+    session: session ?? serviceSession(config, log)!,
     cacheSeconds: config.keystoneTokenCacheTime,
     ...(keys.length ? { verifier: new TokenVerifier(keys) } : {}),
-    wwwAuthenticateUri: config.keystoneWwwAuthenticateUri || identityRoot,
+    wwwAuthenticateUri: config.keystoneWwwAuthenticateUri || identityRoot(config),
     serviceType,
   });
 }

@@ -104,7 +104,16 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
       services: catalog.slice(1).map(({ name, type, url }) => ({ name, type, url })),
     }));
     bootstrapped.catch(() => { /* awaited below, once whatever opened can be closed */ });
-    const opened = await Promise.allSettled([opening, ...modules.map((m) => m.start(env))]);
+    // Each service's user: its clients call the others with it, and its keystonemiddleware
+    // validates tokens with it. A session logs in at its first call, once identity answers.
+    const sessions = modules.map((m) => new Session({
+      transport, authUrl, log,
+      credentials: {
+        username: m.name, password: credentials.servicePassword, projectName: 'service',
+        userDomainName: 'Default', projectDomainName: 'Default',
+      },
+    }));
+    const opened = await Promise.allSettled([opening, ...modules.map((m, i) => m.start({ ...env, session: sessions[i]! }))]);
     // Whatever did open is closed again if anything failed.
     for (const o of opened) if (o.status === 'fulfilled') shutdown.add(() => o.value.close());
     const failed = opened.find((o) => o.status === 'rejected');
@@ -117,15 +126,8 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
     forgetValidationsOnIdentityChange(app, authenticators);
     await app.register(identityPlugin(identity), { prefix: IDENTITY_PATH });
     modules.forEach((m, i) => {
-      const session = new Session({
-        transport, authUrl, log,
-        credentials: {
-          username: m.name, password: credentials.servicePassword, projectName: 'service',
-          userDomainName: 'Default', projectDomainName: 'Default',
-        },
-      });
       const authenticate = keystoneAuthenticator({
-        session,
+        session: sessions[i]!,
         cacheSeconds: config.keystoneTokenCacheTime,
         // Same process, same keys: forged and expired tokens never reach identity.
         verifier: identity.signer,

@@ -4,7 +4,7 @@
 // with it over HTTP.
 import { createLogger } from '../common/log.js';
 import { createServer } from '../common/http/app.js';
-import { chooseAuthStrategy, serviceAuthenticator } from './auth.js';
+import { chooseAuthStrategy, serviceAuthenticator, serviceSession } from './auth.js';
 import { parsePort, publicBase, reportPrivacy, resolveRuntime } from './runtime.js';
 import { SELF_VALIDATING, SERVABLE, type ServiceModule } from './services.js';
 import { stopOnSignals } from './shutdown.js';
@@ -38,11 +38,13 @@ export async function serve(module: ServiceModule, opts: ServeOptions): Promise<
   const log = createLogger({ debug: config.debug, name: module.name });
   reportPrivacy(runtime, log);
   const port = parsePort(opts.port);
+  // The service user's session with identity, which validates tokens and calls the other services.
+  const session = module.validatesOwnTokens ? undefined : serviceSession(config, log);
   const authenticate = module.validatesOwnTokens ? SELF_VALIDATING : serviceAuthenticator(config,
     chooseAuthStrategy(config, { host: opts.host, anyHost: opts.insecureNoauthAnyHost === true, log }),
-    module.type, log);
+    module.type, log, session);
   const started = await module.start({
-    config, dataDir, configDir, log,
+    config, dataDir, configDir, log, ...(session ? { session } : {}),
     alone: { publicUrl: publicBase(config.publicEndpoint, opts.host, port), environment: process.env },
   });
   const app = createServer({

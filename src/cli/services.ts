@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
 import type { Authenticator } from '../common/http/auth.js';
+import type { Session } from '../common/clients/index.js';
 import { createPlacement } from '../placement/index.js';
 import { placementPlugin } from '../placement/service.js';
 import { placementEnforcer, placementPolicyMode } from '../placement/policies.js';
@@ -20,6 +21,10 @@ export interface ServiceEnv {
   /** Where a relative policy_file is looked for. */
   configDir: string;
   log: Logger;
+  /** The service user's session for calls to the other services (Nova → Placement ...):
+   * `concord up` gives each service its own, `concord serve` one when [keystone_authtoken]
+   * names a service user. */
+  session?: Session;
   /** Given by `concord serve` alone, which serves one service by itself. */
   alone?: ServedAlone;
 }

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
+import { serviceClients, type Session } from '../common/clients/index.js';
 import { migrate, openDatabase } from '../common/db/index.js';
 import type { Enforcer } from '../common/policy/index.js';
 import type { Compute } from './context.js';
@@ -20,7 +21,7 @@ export function computeDatabaseUrl(config: Config, dataDir: string): string {
 }
 
 export async function createCompute(opts: {
-  config: Config; dataDir: string; log: Logger; policy: Enforcer;
+  config: Config; dataDir: string; log: Logger; policy: Enforcer; session?: Session;
 }): Promise<ComputeInstance> {
   const database = openDatabase<ComputeDB>(computeDatabaseUrl(opts.config, opts.dataDir));
   const { db, engine, close } = database;
@@ -30,7 +31,11 @@ export async function createCompute(opts: {
     await close();
     throw e;
   }
-  return { db, engine, config: opts.config, policy: opts.policy, log: opts.log, close };
+  const clients = opts.session && serviceClients(opts.session, opts.config);
+  return {
+    db, engine, config: opts.config, policy: opts.policy, log: opts.log, close,
+    ...(clients ? { clients: { placement: clients.placement, identity: clients.identity } } : {}),
+  };
 }
 
 export type { Compute } from './context.js';

@@ -12,6 +12,7 @@ import { getFlavor, type Flavor } from '../objects/flavor.js';
 import { addFlavorAccess, flavorProjects, removeFlavorAccess } from '../objects/flavor_access.js';
 import * as schema from '../schemas/flavor_access.js';
 import { viewerOf } from './flavors.js';
+import { verifyProjectId } from './identity.js';
 
 async function accessList(compute: Compute, flavor: Flavor) {
   const projects = await flavorProjects(compute.db, flavor);
@@ -31,6 +32,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
     addTenantAccess: async (body) => {
       const { tenant } = validate(schema.addTenantAccess, body).addTenantAccess;
       authorize(compute, req, 'os_compute_api:os-flavor-access:add_tenant_access', {});
+      await verifyProjectId(compute, req, tenant);
       const flavor = await flavorOf();
       if (req.version.gte(MICROVERSION.publicFlavorAccessConflict) && flavor.is_public) {
         throw conflict('Can not add access to a public flavor.');
@@ -41,6 +43,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
     removeTenantAccess: async (body) => {
       const { tenant } = validate(schema.removeTenantAccess, body).removeTenantAccess;
       authorize(compute, req, 'os_compute_api:os-flavor-access:remove_tenant_access', {});
+      await verifyProjectId(compute, req, tenant, { missingOk: true });
       const flavor = await flavorOf();
       await removeFlavorAccess(compute.db, flavor, tenant);
       return accessList(compute, flavor);
