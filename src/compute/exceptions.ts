@@ -88,3 +88,16 @@ export class HostNotFound extends NotFound {
 export class HypervisorNotFound extends NotFound {
   constructor(id: string) { super(`Hypervisor with ID '${id}' could not be found.`); }
 }
+
+/** Limits that a change would exceed (Nova's OverQuota): what each resource's limit is and what
+ * there would be, for callers that word their own message (servers: TooManyInstances). */
+export class QuotaExceeded extends OverQuota {
+  constructor(readonly overs: string[], readonly quotas: Record<string, number>,
+    readonly usages: Record<string, number>, readonly headroom: Record<string, number>) {
+    super(`Quota exceeded for resources: [${overs.map((o) => `'${o}'`).join(', ')}]`);
+  }
+}
+
+export class QuotaLimitOutOfRange extends Invalid {}
+
+export class InvalidAggregateAction extends Invalid {}

@@ -93,7 +93,7 @@ export function validate<S extends TSchema>(schema: S, data: unknown): Static<S>
     throw badRequest(field === undefined ? err.message
       : `Invalid input for field/attribute ${field}. Value: ${pyStrValue(err.value)}. ${err.message}`);
   }
-  return data as Static<S>;
+  return data;
 }
 
 /** The JSON request body, valid against `schema`. */

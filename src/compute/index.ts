@@ -24,7 +24,8 @@ export async function createCompute(opts: {
   config: Config; dataDir: string; log: Logger; policy: Enforcer; session?: Session;
 }): Promise<ComputeInstance> {
   const database = openDatabase<ComputeDB>(computeDatabaseUrl(opts.config, opts.dataDir));
-  const { db, engine, close } = database;
+  const { db, engine } = database;
+  const close = () => database.close();
   try {
     await migrate(database, computeMigrations(engine), 'compute');
   } catch (e) {

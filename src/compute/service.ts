@@ -14,6 +14,9 @@ import { PUBLIC_PATHS, versionRoutes } from './api/versions.js';
 import { flavorRoutes } from './api/flavors.js';
 import { flavorExtraSpecRoutes } from './api/flavor_extra_specs.js';
 import { flavorAccessRoutes } from './api/flavor_access.js';
+import { limitRoutes } from './api/limits.js';
+import { quotaClassRoutes } from './api/quota_classes.js';
+import { quotaSetRoutes } from './api/quota_sets.js';
 
 const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version';
 
@@ -23,6 +26,9 @@ function apiRoutes(compute: Compute): RouteTable {
     ...flavorRoutes(compute),
     ...flavorExtraSpecRoutes(compute),
     ...flavorAccessRoutes(compute),
+    ...limitRoutes(compute),
+    ...quotaSetRoutes(compute),
+    ...quotaClassRoutes(compute),
   };
 }
 

@@ -57,7 +57,7 @@ describe.each(ENGINES)('compute database ($name)', ({ skip, url }) => {
     await db.insertInto('instance_extra').values({
       instance_uuid: '6a8f1d2e-0b1c-4d3e-8f9a-0b1c2d3e4f50', flavor: JSON.stringify(flavor), created_at: ts,
       updated_at: null, deleted_at: null,
-    } as never).execute();
+    }).execute();
     const row = await sql<{ flavor: string }>`select flavor from instance_extra where instance_uuid = ${'6a8f1d2e-0b1c-4d3e-8f9a-0b1c2d3e4f50'}`.execute(db);
     const stored = JSON.parse(row.rows[0]!.flavor);
     expect(stored).toEqual(flavor);

@@ -63,7 +63,7 @@ describe('flavor extra specs', () => {
     expect(key.status).toBe(400);
     expect(key.body.badRequest.message).toMatch(/'a\/b' does not match any of the regexes/);
     expect((await specs({ k: 'x'.repeat(256) })).status).toBe(400);
-    expect((await specs({ k: { nested: 1 } } as never)).status).toBe(400);
+    expect((await specs({ k: { nested: 1 } })).status).toBe(400);
   });
 
   it('shows, replaces and deletes one spec', async () => {

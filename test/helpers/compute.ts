@@ -1,6 +1,7 @@
 // An in-process compute service for tests: fresh SQLite (or PostgreSQL when `databaseUrl` is
 // given) in a temp dir, mounted at the root as `concord serve compute` mounts it, noauth2 (token
 // "USER:PROJECT", roles from X-Roles), requests through Fastify's inject().
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { loadConfig, type Config } from '../../src/common/config.js';
 import { createLogger } from '../../src/common/log.js';
 import { createServer } from '../../src/common/http/app.js';
 import { noauth2 } from '../../src/common/http/auth.js';
+import { postgresUnavailable, startPostgres, type PgCluster } from './postgres.js';
 import { computeEnforcer, computePlugin, createCompute, type ComputeInstance } from '../../src/compute/index.js';
 
 export interface Reply {
@@ -70,4 +72,35 @@ export async function startCompute(opts: { databaseUrl?: string; config?: Partia
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The engines a compute test runs on: SQLite, and PostgreSQL in a private cluster (started at
+ * the first use, a database per service; `stop` ends it). */
+export function computeEngines() {
+  const skipPg = postgresUnavailable();
+  let pg: Promise<PgCluster> | undefined;
+  let n = 0;
+  return {
+    engines: [
+      { name: 'SQLite', skip: null as string | null, start: (opts: { config?: Partial<Config> } = {}) => startCompute(opts) },
+      {
+        name: 'PostgreSQL', skip: skipPg,
+        start: async (opts: { config?: Partial<Config> } = {}) =>
+          startCompute({ ...opts, databaseUrl: await (await (pg ??= startPostgres())).createDatabase(`compute_${++n}`) }),
+      },
+    ],
+    stop: async () => { (await pg)?.stop(); },
+  };
+}
+
+/** A live instance row (what the servers API will write), for usage counts. */
+export async function insertInstance(t: TestCompute, row: { project_id: string; user_id: string; vcpus: number;
+  memory_mb: number; vm_state?: string; deleted?: number; hidden?: number; launched_at?: string | null;
+  terminated_at?: string | null; created_at?: string; root_gb?: number; display_name?: string }) {
+  const uuid = randomUUID();
+  await t.compute.db.insertInto('instances').values({
+    uuid, vm_state: 'active', root_gb: 1, ephemeral_gb: 0, created_at: new Date().toISOString(), locked: 0, cleaned: 0,
+    hidden: 0, deleted: 0, launched_at: null, terminated_at: null, ...row,
+  }).execute();
+  return uuid;
 }
