@@ -209,3 +209,9 @@ export function limitAndMarker(compute: Compute, query: Record<string, string[]>
   const marker = last(query, 'marker');
   return marker === undefined ? { limit } : { limit, marker };
 }
+
+/** A stored timestamp as Nova's JSON shows a datetime: ISO 8601 with microseconds, no zone. */
+export function novaTime(ts: string): string {
+  const d = new Date(ts);
+  return `${d.toISOString().slice(0, 23)}000`;
+}

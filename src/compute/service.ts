@@ -14,6 +14,7 @@ import { PUBLIC_PATHS, versionRoutes } from './api/versions.js';
 import { flavorRoutes } from './api/flavors.js';
 import { flavorExtraSpecRoutes } from './api/flavor_extra_specs.js';
 import { flavorAccessRoutes } from './api/flavor_access.js';
+import { keypairRoutes } from './api/keypairs.js';
 import { limitRoutes } from './api/limits.js';
 import { quotaClassRoutes } from './api/quota_classes.js';
 import { quotaSetRoutes } from './api/quota_sets.js';
@@ -26,6 +27,7 @@ function apiRoutes(compute: Compute): RouteTable {
     ...flavorRoutes(compute),
     ...flavorExtraSpecRoutes(compute),
     ...flavorAccessRoutes(compute),
+    ...keypairRoutes(compute),
     ...limitRoutes(compute),
     ...quotaSetRoutes(compute),
     ...quotaClassRoutes(compute),
