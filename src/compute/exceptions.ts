@@ -100,4 +100,27 @@ export class QuotaExceeded extends OverQuota {
 
 export class QuotaLimitOutOfRange extends Invalid {}
 
-export class InvalidAggregateAction extends Invalid {}
+/** What an aggregate action would break (Nova's InvalidAggregateAction*): `action` words it. */
+export class InvalidAggregateAction extends Invalid {
+  constructor(action: 'add' | 'delete' | 'update' | 'update_meta', id: number | string, reason: string) {
+    const what = { add: 'add host to aggregate', delete: 'remove host from aggregate', update: 'update aggregate',
+      update_meta: 'update metadata of aggregate' }[action];
+    super(`Cannot ${what} ${id}. Reason: ${reason}.`);
+  }
+}
+
+export class AggregateNotFound extends NotFound {
+  constructor(id: string) { super(`Aggregate ${id} could not be found.`); }
+}
+
+export class AggregateNameExists extends AlreadyExists {
+  constructor(name: string) { super(`Aggregate ${name} already exists.`); }
+}
+
+export class AggregateHostExists extends AlreadyExists {
+  constructor(id: string, host: string) { super(`Aggregate ${id} already has host ${host}.`); }
+}
+
+export class AggregateHostNotFound extends NotFound {
+  constructor(id: string, host: string) { super(`Aggregate ${id} has no host ${host}.`); }
+}

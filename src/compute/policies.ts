@@ -59,6 +59,7 @@ const FLAVOR = '/flavors/{flavor_id}';
 const EXTRA_SPEC = `${FLAVOR}/os-extra_specs/{flavor_extra_spec_key}`;
 const KEYPAIR = '/os-keypairs/{keypair_name}';
 const QUOTA_SET = '/os-quota-sets/{tenant_id}';
+const AGGREGATE = '/os-aggregates/{aggregate_id}';
 
 export const COMPUTE_RULES: readonly PolicyRule[] = [
   ...BASE_RULES,
@@ -104,6 +105,27 @@ export const COMPUTE_RULES: readonly PolicyRule[] = [
     [['GET', '/os-quota-class-sets/{quota_class}']]),
   api('os-quota-class-sets:update', ADMIN, 'Update quotas for specific quota class',
     [['PUT', '/os-quota-class-sets/{quota_class}']]),
+
+  api('os-availability-zone:list', ANY, 'List availability zone information without host information',
+    [['GET', '/os-availability-zone']]),
+  api('os-availability-zone:detail', ADMIN, 'List detailed availability zone information with host information',
+    [['GET', '/os-availability-zone/detail']]),
+
+  api('os-aggregates:set_metadata', ADMIN, 'Create or replace metadata for an aggregate',
+    [['POST', `${AGGREGATE}/action (set_metadata)`]]),
+  api('os-aggregates:add_host', ADMIN, 'Add a host to an aggregate', [['POST', `${AGGREGATE}/action (add_host)`]]),
+  api('os-aggregates:create', ADMIN, 'Create an aggregate', [['POST', '/os-aggregates']]),
+  api('os-aggregates:remove_host', ADMIN, 'Remove a host from an aggregate',
+    [['POST', `${AGGREGATE}/action (remove_host)`]]),
+  api('os-aggregates:update', ADMIN, 'Update name and/or availability zone for an aggregate', [['PUT', AGGREGATE]]),
+  api('os-aggregates:index', ADMIN, 'List all aggregates', [['GET', '/os-aggregates']]),
+  api('os-aggregates:delete', ADMIN, 'Delete an aggregate', [['DELETE', AGGREGATE]]),
+  api('os-aggregates:show', ADMIN, 'Show details for an aggregate', [['GET', AGGREGATE]]),
+
+  api('os-simple-tenant-usage:show', PROJECT_READER_OR_ADMIN, 'Show usage statistics for a specific tenant',
+    [['GET', '/os-simple-tenant-usage/{tenant_id}']]),
+  api('os-simple-tenant-usage:list', ADMIN, 'List per tenant usage statistics for all tenants',
+    [['GET', '/os-simple-tenant-usage']]),
 ];
 
 /** Nova's target when a handler names none: the caller's own project and user. */

@@ -11,6 +11,8 @@ import { formatNovaError, mapComputeError } from './errors.js';
 import { API_ROOT } from './http.js';
 import { COMPUTE_MICROVERSIONS } from './microversions.js';
 import { PUBLIC_PATHS, versionRoutes } from './api/versions.js';
+import { aggregateRoutes } from './api/aggregates.js';
+import { availabilityZoneRoutes } from './api/availability_zones.js';
 import { flavorRoutes } from './api/flavors.js';
 import { flavorExtraSpecRoutes } from './api/flavor_extra_specs.js';
 import { flavorAccessRoutes } from './api/flavor_access.js';
@@ -31,6 +33,8 @@ function apiRoutes(compute: Compute): RouteTable {
     ...limitRoutes(compute),
     ...quotaSetRoutes(compute),
     ...quotaClassRoutes(compute),
+    ...availabilityZoneRoutes(compute),
+    ...aggregateRoutes(compute),
   };
 }
 

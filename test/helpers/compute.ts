@@ -104,3 +104,24 @@ export async function insertInstance(t: TestCompute, row: { project_id: string; 
   }).execute();
   return uuid;
 }
+
+/** A nova-compute service on `host` with one compute node (what a compute agent registers), for
+ * the APIs that name hosts. */
+export async function insertComputeHost(db: TestCompute['compute']['db'], host: string,
+  opts: { disabled?: boolean; nodeUuid?: string; lastSeenUp?: string | null } = {}): Promise<string> {
+  const ts = new Date().toISOString();
+  await db.insertInto('services').values({
+    uuid: randomUUID(), host, binary: 'nova-compute', topic: 'compute', report_count: 1, disabled: opts.disabled ? 1 : 0,
+    disabled_reason: null, last_seen_up: opts.lastSeenUp === undefined ? ts : opts.lastSeenUp, forced_down: 0, version: 64,
+    created_at: ts, updated_at: ts, deleted_at: null,
+  }).execute();
+  const uuid = opts.nodeUuid ?? randomUUID();
+  await db.insertInto('compute_nodes').values({
+    uuid, service_id: null, host, hypervisor_hostname: host, hypervisor_type: 'fake', hypervisor_version: 1, vcpus: 8,
+    memory_mb: 8192, local_gb: 100, vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0, free_ram_mb: null,
+    free_disk_gb: null, current_workload: null, running_vms: null, disk_available_least: null, host_ip: null,
+    cpu_info: '{}', supported_instances: null, stats: null, cpu_allocation_ratio: null, ram_allocation_ratio: null,
+    disk_allocation_ratio: null, created_at: ts, updated_at: null, deleted_at: null,
+  }).execute();
+  return uuid;
+}
