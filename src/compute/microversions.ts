@@ -110,6 +110,7 @@ export const MICROVERSION = {
   keypairPagination: '2.35',
   noNetworkProxies: '2.36',
   noImageMetaLimit: '2.39',
+  tenantUsagePagination: '2.40',
   aggregateUuid: '2.41',
   quotaClassServerGroups: '2.50',
   serviceUuids: '2.53',

@@ -20,6 +20,7 @@ import { keypairRoutes } from './api/keypairs.js';
 import { limitRoutes } from './api/limits.js';
 import { quotaClassRoutes } from './api/quota_classes.js';
 import { quotaSetRoutes } from './api/quota_sets.js';
+import { tenantUsageRoutes } from './api/tenant_usage.js';
 
 const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version';
 
@@ -35,6 +36,7 @@ function apiRoutes(compute: Compute): RouteTable {
     ...quotaClassRoutes(compute),
     ...availabilityZoneRoutes(compute),
     ...aggregateRoutes(compute),
+    ...tenantUsageRoutes(compute),
   };
 }
 
