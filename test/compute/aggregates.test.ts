@@ -58,6 +58,8 @@ describe.each(engines)('aggregates and availability zones ($name)', ({ skip, sta
     expect((await act(az1, { remove_host: { host: 'cmp2' } })).body)
       .toEqual({ itemNotFound: { code: 404, message: `Cannot remove host cmp2 in aggregate ${az1}` } });
     expect((await act(9999, { add_host: { host: 'cmp1' } })).status).toBe(404);
+    expect((await t.call('GET', '/v2.1/os-aggregates/99999999999999999999')).body)
+      .toEqual({ itemNotFound: { code: 404, message: 'Aggregate 99999999999999999999 could not be found.' } });
     await act(az1, { add_host: { host: 'cmp2' } });
     expect((await act(az1, { remove_host: { host: 'cmp2' } })).body.aggregate.hosts).toEqual(['cmp1']);
     expect((await t.call('DELETE', `/v2.1/os-aggregates/${az1}`)).body)

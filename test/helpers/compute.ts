@@ -34,7 +34,7 @@ export interface TestCompute {
   compute: ComputeInstance;
   dir: string;
   /** A request, with URLs as nova-api at the root sees them (/v2.1/flavors): JSON in and out,
-   * as the admin unless `headers` say who. A string body is sent as it is. */
+   * as the admin unless `headers` say who. A string or Buffer body is sent as it is. */
   call(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   close(): Promise<void>;
 }
@@ -60,7 +60,8 @@ export async function startCompute(opts: { databaseUrl?: string; config?: Partia
         method: method as 'GET',
         url,
         headers: { ...ADMIN, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-        ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+        ...(body !== undefined
+          ? { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) } : {}),
       });
       let parsed: unknown = res.body;
       try { parsed = res.body ? JSON.parse(res.body) : null; } catch { /* not JSON */ }

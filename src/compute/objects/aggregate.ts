@@ -25,7 +25,9 @@ export interface Aggregate {
 /** An aggregate's id as the API takes it: an integer (oslo's validate_integer). */
 export function aggregateId(raw: string): number {
   if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw new InvalidInput('id must be an integer');
-  return Number(raw);
+  const id = Number(raw);
+  if (!Number.isSafeInteger(id) || id < -0x80000000 || id > 0x7fffffff) throw new AggregateNotFound(raw);
+  return id;
 }
 
 async function load(db: Db, rows: { id: number; uuid: string; name: string; created_at: string; updated_at: string | null }[]):
@@ -49,6 +51,8 @@ export async function listAggregates(db: Db): Promise<Aggregate[]> {
 }
 
 export async function getAggregate(db: Db, id: number): Promise<Aggregate> {
+  // No aggregate has an id beyond the column's range (which PostgreSQL would refuse to compare).
+  if (!Number.isSafeInteger(id) || id < -0x80000000 || id > 0x7fffffff) throw new AggregateNotFound(String(id));
   const row = await db.selectFrom('aggregates').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw new AggregateNotFound(String(id));
   return (await load(db, [row]))[0]!;
