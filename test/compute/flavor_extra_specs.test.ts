@@ -1,15 +1,22 @@
 // Flavor extra specs (set, list, show, replace, delete; validated from 2.86 as Nova validates
 // them) and flavor access lists (addTenantAccess, removeTenantAccess, 2.7's conflict).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { as, LATEST, mv, startCompute, type TestCompute } from '../helpers/compute.js';
+import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
+
+const itOn = (skip: string | null) => vitestIt.skipIf(skip);
+import { as, computeEngines, LATEST, mv, type TestCompute } from '../helpers/compute.js';
 import { EXTRA_SPEC_VALIDATORS } from '../../src/compute/extra_specs/index.js';
 
 const MEMBER = as('alice', 'p1');
 
-describe('flavor extra specs', () => {
+const { engines, stop } = computeEngines();
+afterAll(stop);
+
+describe.each(engines)('flavor extra specs ($name)', ({ skip, start }) => {
   let t: TestCompute;
+  const it = itOn(skip);
   beforeAll(async () => {
-    t = await startCompute();
+    if (skip) return;
+    t = await start();
     await t.call('POST', '/v2.1/flavors', { flavor: { name: 'bare-metal-gold', id: 'gold', ram: 131072, vcpus: 64, disk: 371 } });
   });
   afterAll(async () => { await t?.close(); });
@@ -98,10 +105,12 @@ describe('flavor extra specs', () => {
   });
 });
 
-describe('flavor access', () => {
+describe.each(engines)('flavor access ($name)', ({ skip, start }) => {
   let t: TestCompute;
+  const it = itOn(skip);
   beforeAll(async () => {
-    t = await startCompute();
+    if (skip) return;
+    t = await start();
     await t.call('POST', '/v2.1/flavors', { flavor: { name: 'private', id: 'private', ram: 1, vcpus: 1, disk: 0,
       'os-flavor-access:is_public': false } });
     await t.call('POST', '/v2.1/flavors', { flavor: { name: 'public', id: 'public', ram: 1, vcpus: 1, disk: 0 } });

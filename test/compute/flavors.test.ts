@@ -1,15 +1,21 @@
 // Flavors as Nova Zed answers for them: create with Nova's validation and wording, the bodies of
 // each microversion, lists with filters, sorting and pages, who sees private flavors, description
 // updates, deletion.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, as, LATEST, mv, startCompute, type TestCompute } from '../helpers/compute.js';
+import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
+
+const itOn = (skip: string | null) => vitestIt.skipIf(skip);
+import { ADMIN, as, computeEngines, LATEST, mv, type TestCompute } from '../helpers/compute.js';
 
 const TINY = { name: 'vm-tiny', id: 'vm-tiny', ram: 1024, vcpus: 1, disk: 1 };
 const MEMBER = as('alice', 'p1');
 
-describe('flavors', () => {
+const { engines, stop } = computeEngines();
+afterAll(stop);
+
+describe.each(engines)('flavors ($name)', ({ skip, start }) => {
   let t: TestCompute;
-  beforeAll(async () => { t = await startCompute(); });
+  beforeAll(async () => { if (!skip) t = await start(); });
+  const it = itOn(skip);
   afterAll(async () => { await t?.close(); });
 
   const create = async (flavor: Record<string, unknown>, headers: Record<string, string> = LATEST) => {
@@ -107,6 +113,7 @@ describe('flavors', () => {
 
   describe('lists', () => {
     beforeAll(async () => {
+      if (skip) return;
       for (const [name, ram, disk] of [['l-small', 512, 5], ['l-medium', 4096, 40], ['l-large', 8192, 80]] as const) {
         await create({ name, id: name, ram, vcpus: 1, disk });
       }
