@@ -24,8 +24,7 @@ export async function createCompute(opts: {
   config: Config; dataDir: string; log: Logger; policy: Enforcer; session?: Session;
 }): Promise<ComputeInstance> {
   const database = openDatabase<ComputeDB>(computeDatabaseUrl(opts.config, opts.dataDir));
-  const { db, engine } = database;
-  const close = () => database.close();
+  const { db, engine, close } = database;
   try {
     await migrate(database, computeMigrations(engine), 'compute');
   } catch (e) {
