@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(
   python3-glanceclient     # the glance CLI validates the image schemas
   postgresql               # PostgreSQL engine tests (a private cluster per run)
   tempest                  # OpenStack's own API tests (scripts/tempest.sh)
+  openssl                  # compute generates X.509 key pairs with it, as Nova does
+  openssh-client           # ssh-keygen checks the compute key pairs' keys and fingerprints
 )
 
 missing=()
