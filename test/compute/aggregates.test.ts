@@ -114,6 +114,10 @@ describe.each(engines)('aggregates and availability zones ($name)', ({ skip, sta
     const bad: [string, string, unknown, string | RegExp][] = [
       ['POST', '/v2.1/os-aggregates', { aggregate: { name: 'x', availability_zone: 'a:b' } },
         "Invalid input for field/attribute availability_zone. Value: a:b. 'a:b' is not valid under any of the given schemas"],
+      ['POST', '/v2.1/os-aggregates', { aggregate: { name: 'x', availability_zone: '' } },
+        "Invalid input for field/attribute availability_zone. Value: . '' is not valid under any of the given schemas"],
+      ['PUT', `/v2.1/os-aggregates/${az1}`, { aggregate: { availability_zone: 'z'.repeat(256) } },
+        /^Invalid input for field\/attribute availability_zone\. Value: z+\. 'z+' is not valid under any of the given schemas$/],
       ['POST', '/v2.1/os-aggregates', { aggregate: { name: ' x' } },
         "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace."],
       ['POST', '/v2.1/os-aggregates', { aggregate: {} }, "Invalid input for field/attribute aggregate. Value: {}. 'name' is a required property"],

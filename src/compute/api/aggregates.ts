@@ -42,7 +42,7 @@ function view(req: FastifyRequest, a: Aggregate, full = true) {
 function checkZone(zone: string | null | undefined): void {
   if (zone === null || zone === undefined) return;
   const chars = [...zone];
-  const ok = chars.every((ch) => ch.length === 1 && printable(ch) && ch !== ':')
+  const ok = chars.length >= 1 && chars.length <= 255 && chars.every((ch) => ch.length === 1 && printable(ch) && ch !== ':')
     && !/^\s|\s$/u.test(zone);
   if (!ok) {
     throw badRequest(`Invalid input for field/attribute availability_zone. Value: ${zone}. ${pyRepr(zone)} is not valid `

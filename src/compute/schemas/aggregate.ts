@@ -4,8 +4,9 @@ import { Type } from '@sinclair/typebox';
 import { anyOf, METADATA_KEY } from './parameter_types.js';
 
 const name = Type.String({ minLength: 1, maxLength: 255 });
-/** A zone name (no ':'), or null for none. */
-const zone = anyOf<string | null>(['string', 'null'], { minLength: 1, maxLength: 255 });
+/** A zone name, or null for none; what a name may be is checked by the handlers, which word a
+ * failure as Nova's oneOf of a name and null does. */
+const zone = anyOf<string | null>(['string', 'null']);
 /** Nova's fqdn: host names, underscores allowed. */
 const host = Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' });
 
