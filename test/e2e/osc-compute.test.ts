@@ -10,6 +10,8 @@ import { startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
 
 const skip = toolUnavailable('openstack', 'python3-openstackclient');
 
+// Each `openstack` run starts a Python interpreter (seconds on a busy machine): a test running
+// several gets minutes.
 describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let c: Cloud;
   beforeAll(async () => { c = await startCloud(); }, 60000);
@@ -41,7 +43,7 @@ describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''
     json(['flavor', 'create', '--vcpus', '1', '--ram', '1024', '--disk', '1', 'vm-tiny']);
     const list = json(['flavor', 'list']);
     expect(list.map((f: { Name: string }) => f.Name).sort()).toEqual(['bare-metal-gold', 'vm-tiny']);
-  }, 60000);
+  }, 180000);
 
   it('creates a key pair and lists it', () => {
     // Without a public key the CLI prints the private key it was given.
@@ -52,7 +54,7 @@ describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''
     const list = json(['keypair', 'list'], 'concord-demo');
     expect(list.map((k: { Name: string }) => k.Name)).toEqual(['mykey']);
     expect(json(['keypair', 'list'])).toEqual([]);
-  }, 60000);
+  }, 180000);
 
   it('shows and sets quotas', () => {
     ok(['quota', 'set', '--cores', '40', '--instances', '15', 'demo']);
@@ -60,7 +62,7 @@ describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''
     const byResource = Array.isArray(shown)
       ? Object.fromEntries(shown.map((r: { Resource: string; Limit: number }) => [r.Resource, r.Limit])) : shown;
     expect(byResource).toMatchObject({ cores: 40, instances: 15, ram: 51200 });
-  }, 60000);
+  }, 180000);
 
   it('creates an aggregate with a zone, adds a compute host, sets properties; lists the zones', async () => {
     // What a compute agent registers for its host.
@@ -80,5 +82,5 @@ describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''
     expect(c.osc(['aggregate', 'add', 'host', 'rack-a', 'nowhere']).stderr).toMatch(/Compute host nowhere could not be found/);
     const zones = json(['availability', 'zone', 'list', '--compute']);
     expect(zones).toEqual([{ 'Zone Name': 'az1', 'Zone Status': 'available' }]);
-  }, 60000);
+  }, 180000);
 });
