@@ -148,7 +148,7 @@ export const computeModule: ServiceModule = {
 };
 
 /** Every service but identity, in catalog order. */
-export const SERVICES: readonly ServiceModule[] = [placementModule, imageModule];
+export const SERVICES: readonly ServiceModule[] = [placementModule, imageModule, computeModule];
 
 /** Keystone. `concord up` builds it itself (cloud.ts: bootstrapped with the whole catalog, and the
  * services' token checks wired to it in-process); served alone, it is bootstrapped as `concord up`
@@ -182,4 +182,3 @@ export const identityModule: ServiceModule = {
 
 /** What `concord serve` serves, by catalog type: every service, identity first. */
 export const SERVABLE: readonly ServiceModule[] = [identityModule, ...SERVICES];
-export const SERVICES: readonly ServiceModule[] = [placementModule, imageModule, computeModule];
