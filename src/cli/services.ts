@@ -14,6 +14,7 @@ import { testTimeShift } from '../placement/provider_index/clock.js';
 import { createImage, imageEnforcer, imagePlugin, registerTestImage } from '../image/index.js';
 import { loadCredentials } from './credentials.js';
 import { computeEnforcer, computePlugin, createCompute } from '../compute/index.js';
+import { createFakeFleet } from '../compute/agent/index.js';
 
 export interface ServiceEnv {
   config: Config;
@@ -143,7 +144,21 @@ export const computeModule: ServiceModule = {
   async start(env) {
     const policy = computeEnforcer({ config: env.config, configDir: env.configDir, log: env.log });
     const compute = await createCompute({ ...env, policy });
-    return { plugin: (auth) => computePlugin(compute, auth), close: () => compute.close() };
+    const { clients } = compute;
+    const hypervisors = env.config.fakeHypervisors;
+    return {
+      plugin: (auth) => computePlugin(compute, auth),
+      // [compute] fake_hypervisors simulated hosts, as one agent beside the API.
+      workers: () => {
+        if (!clients || hypervisors <= 0) return [];
+        const fleet = createFakeFleet({ ...compute, clients, log: env.log.child({ service: 'nova-compute' }) }, hypervisors);
+        return [{
+          start: () => { fleet.start().catch((err: unknown) => env.log.error({ err }, 'the fake hypervisors did not start')); },
+          stop: () => fleet.stop(),
+        }];
+      },
+      close: () => compute.close(),
+    };
   },
 };
 

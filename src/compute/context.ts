@@ -2,19 +2,25 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
-import type { Engine } from '../common/db/index.js';
+import type { Database, Engine } from '../common/db/index.js';
+import type { JobQueue } from '../common/jobs/index.js';
 import type { Enforcer } from '../common/policy/index.js';
-import type { IdentityClient, PlacementClient } from '../common/clients/index.js';
+import type { IdentityClient, ImageClient, PlacementClient } from '../common/clients/index.js';
 import type { ComputeDB } from './db/schema.js';
 
 /** The services compute calls, as its service user. */
 export interface ComputeClients {
   placement: PlacementClient;
   identity: IdentityClient;
+  image: ImageClient;
 }
 
 export interface Compute {
   db: Kysely<ComputeDB>;
+  /** The opened database (its lock, PostgreSQL's LISTEN), for the job queue and the agents. */
+  database: Database<ComputeDB>;
+  /** The compute service's one job queue (compute_jobs): builds, actions, the agents' work. */
+  jobs: JobQueue;
   engine: Engine;
   config: Config;
   policy: Enforcer;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
 import { serviceClients, type Session } from '../common/clients/index.js';
-import { migrate, openDatabase } from '../common/db/index.js';
+import { migrate, openDatabase, type Database } from '../common/db/index.js';
+import { JobQueue, jobsConfig } from '../common/jobs/index.js';
 import type { Enforcer } from '../common/policy/index.js';
 import type { Compute } from './context.js';
 import type { ComputeDB } from './db/schema.js';
@@ -32,9 +33,11 @@ export async function createCompute(opts: {
     throw e;
   }
   const clients = opts.session && serviceClients(opts.session, opts.config);
+  // The queue's statements name their own tables: the compute schema's types are not theirs.
+  const jobs = new JobQueue(database as unknown as Database<unknown>, 'compute', jobsConfig(opts.config));
   return {
-    db, engine, config: opts.config, policy: opts.policy, log: opts.log, close,
-    ...(clients ? { clients: { placement: clients.placement, identity: clients.identity } } : {}),
+    db, engine, database, jobs, config: opts.config, policy: opts.policy, log: opts.log, close,
+    ...(clients ? { clients: { placement: clients.placement, identity: clients.identity, image: clients.image } } : {}),
   };
 }
 

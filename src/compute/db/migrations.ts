@@ -2,6 +2,7 @@
 // here at once, so that the scheduler, compute agents and server API add code, not tables.
 import type { CreateTableBuilder, Kysely, Migration } from 'kysely';
 import { serialType, type Engine } from '../../common/db/index.js';
+import { jobsMigration } from '../../common/jobs/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the helpers add columns to any table
 type Table = CreateTableBuilder<any, any>;
@@ -278,5 +279,5 @@ function initial(engine: Engine): Migration {
 }
 
 export function computeMigrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine) };
+  return { '0001_initial': initial(engine), '0002_jobs': jobsMigration('compute', engine) };
 }

@@ -1,0 +1,110 @@
+// The fake virt driver (nova.virt.fake's FakeDriver): hypervisors that exist only in memory, with
+// the resources of [fake_driver], so that a cloud of any size schedules, builds and deletes
+// servers anywhere. Guests are a power state in a map; nothing survives the process (a restarted
+// agent finds no guests, and its power-state sync says so). [fake_driver] spawn_fail_hosts makes
+// every spawn on the hosts named fail, as a broken hypervisor would, so that reschedules can be seen.
+import type { Config } from '../../common/config.js';
+import { PowerState, type GuestSpec, type NodeResources, type VirtDriver } from './driver.js';
+
+/** The capabilities nova's FakeDriver declares, as the traits the resource tracker reports. */
+const CAPABILITY_TRAITS = [
+  'COMPUTE_NET_ATTACH_INTERFACE', 'COMPUTE_DEVICE_TAGGING', 'COMPUTE_NET_ATTACH_INTERFACE_WITH_TAG',
+  'COMPUTE_VOLUME_ATTACH_WITH_TAG', 'COMPUTE_VOLUME_EXTEND', 'COMPUTE_VOLUME_MULTI_ATTACH', 'COMPUTE_TRUSTED_CERTS',
+  'COMPUTE_ACCELERATORS', 'COMPUTE_REMOTE_MANAGED_PORTS', 'COMPUTE_IMAGE_TYPE_RAW',
+];
+
+/** What the fake CPU says it is (os-hypervisors cpu_info), as nova's FakeDriver. */
+const CPU_INFO = JSON.stringify({
+  arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', features: ['pge', 'clflush'],
+  topology: { cores: 1, threads: 1, sockets: 4 },
+});
+
+/** nova's version 1.0 as an integer (versionutils.convert_version_to_int). */
+const HYPERVISOR_VERSION = 1000;
+
+export interface FakeDriverOptions {
+  host: string;
+  /** Hypervisors on this host: one is named after the host, several `HOST-node1` ... */
+  nodes?: number;
+  vcpus: number;
+  memoryMb: number;
+  localGb: number;
+  /** Every spawn fails. */
+  failSpawn?: boolean;
+}
+
+/** The nodes' names of a host with `count` fake hypervisors. */
+export function fakeNodeNames(host: string, count: number): string[] {
+  if (count === 1) return [host];
+  return Array.from({ length: count }, (_, i) => `${host}-node${i + 1}`);
+}
+
+/** The fake driver's options of `host` from [fake_driver]. */
+export function fakeDriverOptions(config: Config, host: string, nodes = 1): FakeDriverOptions {
+  return {
+    host, nodes, vcpus: config.fakeVcpus, memoryMb: config.fakeMemoryMb, localGb: config.fakeLocalGb,
+    failSpawn: config.fakeSpawnFailHosts.includes(host),
+  };
+}
+
+export class SpawnFailed extends Error {
+  override name = 'SpawnFailed';
+}
+
+export class FakeDriver implements VirtDriver {
+  readonly type = 'fake';
+  private readonly instances = new Map<string, { node: string; power: PowerState }>();
+  private readonly resources: NodeResources[];
+
+  constructor(private readonly opts: FakeDriverOptions) {
+    if (!Number.isInteger(opts.nodes ?? 1) || (opts.nodes ?? 1) < 1) throw new Error('the fake driver needs at least one node');
+    for (const [name, v] of [['vcpus', opts.vcpus], ['memory_mb', opts.memoryMb], ['local_gb', opts.localGb]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new Error(`[fake_driver] ${name} must be a non-negative integer: ${v}`);
+    }
+    // The same objects at every report: a fleet of a thousand hosts keeps one copy of each.
+    this.resources = fakeNodeNames(opts.host, opts.nodes ?? 1).map((hypervisorHostname) => ({
+      hypervisorHostname, hypervisorType: 'fake', hypervisorVersion: HYPERVISOR_VERSION,
+      vcpus: opts.vcpus, memoryMb: opts.memoryMb, localGb: opts.localGb, cpuInfo: CPU_INFO, traits: CAPABILITY_TRAITS,
+    }));
+  }
+
+  async nodes(): Promise<NodeResources[]> {
+    return this.resources;
+  }
+
+  async spawn(guest: GuestSpec, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.instances.has(guest.uuid)) return;
+    if (this.opts.failSpawn) throw new SpawnFailed(`fake driver: spawn of ${guest.uuid} fails on host ${this.opts.host}`);
+    if (!this.resources.some((n) => n.hypervisorHostname === guest.node)) {
+      throw new SpawnFailed(`fake driver: host ${this.opts.host} has no node ${guest.node}`);
+    }
+    this.instances.set(guest.uuid, { node: guest.node, power: PowerState.RUNNING });
+  }
+
+  async destroy(uuid: string): Promise<void> {
+    this.instances.delete(uuid);
+  }
+
+  private set(uuid: string, power: PowerState): void {
+    const g = this.instances.get(uuid);
+    if (!g) throw new Error(`fake driver: no guest ${uuid} on host ${this.opts.host}`);
+    g.power = power;
+  }
+
+  async reboot(uuid: string): Promise<void> { this.set(uuid, PowerState.RUNNING); }
+  async powerOff(uuid: string): Promise<void> { this.set(uuid, PowerState.SHUTDOWN); }
+  async powerOn(uuid: string): Promise<void> { this.set(uuid, PowerState.RUNNING); }
+  async pause(uuid: string): Promise<void> { this.set(uuid, PowerState.PAUSED); }
+  async unpause(uuid: string): Promise<void> { this.set(uuid, PowerState.RUNNING); }
+  async suspend(uuid: string): Promise<void> { this.set(uuid, PowerState.SUSPENDED); }
+  async resume(uuid: string): Promise<void> { this.set(uuid, PowerState.RUNNING); }
+
+  async powerState(uuid: string): Promise<PowerState> {
+    return this.instances.get(uuid)?.power ?? PowerState.NOSTATE;
+  }
+
+  async guests(): Promise<string[]> {
+    return [...this.instances.keys()];
+  }
+}
