@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import type { ServeOptions } from './serve.js';
 import type { UpOptions } from './up.js';
+import type { AgentOptions } from './agent.js';
 
 const program = new Command('concord')
   .description('concord: one OpenStack-compatible (Zed) control plane for VMs and bare-metal servers.\n'
@@ -81,6 +82,28 @@ set [cors].`)
     if (!module) return program.error(`unknown service: ${service} (available: ${SERVABLE.map((m) => m.type).join(', ')})`);
     await serve(module, opts);
   });
+
+const agent = program.command('agent')
+  .description('run a worker of a service in its own process (on this machine or another)');
+
+agent.command('compute')
+  .description('a nova-compute service: registers its host\'s services row and heartbeats, reports its '
+    + 'hypervisors to Placement, and runs the compute jobs aimed at its host')
+  .option('--host <host>', 'the compute host\'s name (default: [DEFAULT] host, else this machine\'s name)')
+  .option('--driver <driver>', 'virt driver: fake (simulated hypervisors, [fake_driver] options)', 'fake')
+  .option('--nodes <n>', 'hypervisors on this host (fake driver: HOST alone, or HOST-node1 ... HOST-nodeN)', '1')
+  .option('--data-dir <dir>', 'data directory: concord.conf and, by default, the compute database '
+    + '(compute.sqlite, shared with `concord up` when it is the same directory)', './data')
+  .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
+  .option('--database-url <url>', 'the compute database (postgresql://user@host/db or a SQLite file); default: '
+    + '[api_database] connection, else [database] connection, else DATA_DIR/compute.sqlite')
+  .addHelpText('after', `
+Placement and the image service are found in the catalog of the service user of [keystone_authtoken]
+(auth_url, username, password, project_name: nova's, whose password \`concord up\` keeps in
+DATA_DIR/credentials.json as service_password); [placement] and [glance] options choose the endpoints.
+[DEFAULT] report_interval sets the heartbeat, update_resources_interval the resource report.
+Ctrl-C (or SIGTERM) stops taking jobs, gives back those not finished, and exits.`)
+  .action(async (opts: AgentOptions) => { await (await import('./agent.js')).computeAgent(opts); });
 
 try {
   await program.parseAsync();

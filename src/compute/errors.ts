@@ -5,7 +5,7 @@
 import type { ErrorBody } from '../common/http/app.js';
 import type { ErrorRequest } from '../common/http/error_formats.js';
 import { EXPLANATIONS, HttpError } from '../common/http/errors.js';
-import { AlreadyExists, Invalid, NotFound, OverQuota } from './exceptions.js';
+import { AlreadyExists, Conflict, Invalid, NotFound, OverQuota } from './exceptions.js';
 
 const FAULT_NAMES: Record<number, string> = {
   400: 'badRequest',
@@ -43,7 +43,7 @@ export function formatNovaError(err: HttpError, _req: ErrorRequest): ErrorBody {
 export function mapComputeError(err: unknown): HttpError | undefined {
   if (err instanceof NotFound) return new HttpError(404, err.message);
   if (err instanceof Invalid) return new HttpError(400, err.message);
-  if (err instanceof AlreadyExists) return new HttpError(409, err.message);
+  if (err instanceof AlreadyExists || err instanceof Conflict) return new HttpError(409, err.message);
   if (err instanceof OverQuota) return new HttpError(403, err.message);
   return undefined;
 }

@@ -15,6 +15,8 @@ export class NotFound extends ComputeException {}
 export class Invalid extends ComputeException {}
 /** What the request would create exists already: answered 409. */
 export class AlreadyExists extends ComputeException {}
+/** The resource's state forbids the request: answered 409. */
+export class Conflict extends ComputeException {}
 /** A quota would be exceeded: answered 403, as Nova answers it. */
 export class OverQuota extends ComputeException {}
 
@@ -83,6 +85,12 @@ export class ServiceNotFound extends NotFound {
 
 export class HostNotFound extends NotFound {
   constructor(host: string) { super(`Compute host ${host} could not be found.`); }
+}
+
+export class ServiceHostsInstances extends Conflict {
+  constructor() {
+    super('Unable to delete compute service that is hosting instances. Migrate or delete the instances first.');
+  }
 }
 
 export class HypervisorNotFound extends NotFound {

@@ -106,6 +106,7 @@ export const MICROVERSION = {
   publicFlavorAccessConflict: '2.7',
   keypairUserId: '2.10',
   servicesForcedDown: '2.11',
+  hypervisorCpuInfoObject: '2.28',
   hypervisorPagination: '2.33',
   keypairPagination: '2.35',
   noNetworkProxies: '2.36',

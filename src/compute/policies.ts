@@ -55,6 +55,10 @@ function api(name: string, checkStr: string, description: string, ops: Op[],
   };
 }
 
+const LEGACY_SERVICES = { name: 'os_compute_api:os-services', checkStr: 'rule:admin_api' };
+const LEGACY_HYPERVISORS = { name: 'os_compute_api:os-hypervisors', checkStr: 'rule:admin_api' };
+const HYPERVISOR = '/os-hypervisors/{hypervisor_id}';
+
 const FLAVOR = '/flavors/{flavor_id}';
 const EXTRA_SPEC = `${FLAVOR}/os-extra_specs/{flavor_extra_spec_key}`;
 const KEYPAIR = '/os-keypairs/{keypair_name}';
@@ -95,6 +99,26 @@ export const COMPUTE_RULES: readonly PolicyRule[] = [
     + 'the user has access to the requested project limits. And this check is performed only after the check '
     + 'os_compute_api:limits passes', [['GET', '/limits']],
   { name: 'os_compute_api:os-used-limits', checkStr: 'rule:admin_api' }),
+
+  api('os-services:list', ADMIN, 'List all running Compute services in a region.', [['GET', '/os-services']],
+    LEGACY_SERVICES),
+  api('os-services:update', ADMIN, 'Update a Compute service.', [['PUT', '/os-services/{service_id}']], LEGACY_SERVICES),
+  api('os-services:delete', ADMIN, 'Delete a Compute service.', [['DELETE', '/os-services/{service_id}']],
+    LEGACY_SERVICES),
+
+  api('os-hypervisors:list', ADMIN, 'List all hypervisors.', [['GET', '/os-hypervisors']], LEGACY_HYPERVISORS),
+  api('os-hypervisors:list-detail', ADMIN, 'List all hypervisors with details', [['GET', '/os-hypervisors/details']],
+    LEGACY_HYPERVISORS),
+  api('os-hypervisors:statistics', ADMIN, 'Show summary statistics for all hypervisors over all compute nodes.',
+    [['GET', '/os-hypervisors/statistics']], LEGACY_HYPERVISORS),
+  api('os-hypervisors:show', ADMIN, 'Show details for a hypervisor.', [['GET', HYPERVISOR]], LEGACY_HYPERVISORS),
+  api('os-hypervisors:uptime', ADMIN, 'Show the uptime of a hypervisor.', [['GET', `${HYPERVISOR}/uptime`]],
+    LEGACY_HYPERVISORS),
+  api('os-hypervisors:search', ADMIN, 'Search hypervisor by hypervisor_hostname pattern.',
+    [['GET', '/os-hypervisors/{hypervisor_hostname_pattern}/search']], LEGACY_HYPERVISORS),
+  api('os-hypervisors:servers', ADMIN, 'List all servers on hypervisors that can match the provided '
+    + 'hypervisor_hostname pattern.', [['GET', '/os-hypervisors/{hypervisor_hostname_pattern}/servers']],
+  LEGACY_HYPERVISORS),
 
   api('os-quota-sets:update', ADMIN, 'Update the quotas', [['PUT', QUOTA_SET]]),
   api('os-quota-sets:defaults', ANY, 'List default quotas', [['GET', `${QUOTA_SET}/defaults`]]),

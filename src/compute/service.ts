@@ -21,6 +21,8 @@ import { limitRoutes } from './api/limits.js';
 import { quotaClassRoutes } from './api/quota_classes.js';
 import { quotaSetRoutes } from './api/quota_sets.js';
 import { tenantUsageRoutes } from './api/tenant_usage.js';
+import { serviceRoutes } from './api/services.js';
+import { hypervisorRoutes } from './api/hypervisors.js';
 
 const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version';
 
@@ -37,6 +39,8 @@ function apiRoutes(compute: Compute): RouteTable {
     ...availabilityZoneRoutes(compute),
     ...aggregateRoutes(compute),
     ...tenantUsageRoutes(compute),
+    ...serviceRoutes(compute),
+    ...hypervisorRoutes(compute),
   };
 }
 

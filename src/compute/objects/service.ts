@@ -6,6 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { JobQueue } from '../../common/jobs/index.js';
+import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
+import type { Logger } from 'pino';
+import { ServiceHostsInstances } from '../exceptions.js';
+import { computeNodesOfHost, countInstancesOnHost, deleteComputeNodes } from './compute_node.js';
 import type { ComputeDB, ServicesTable } from '../db/schema.js';
 import { now } from './flavor.js';
 
@@ -158,4 +162,48 @@ export async function updateService(db: Db, jobs: JobQueue, service: Service, ch
     }
     return updated;
   });
+}
+
+/** The availability zone of each service (Nova's set_availability_zones): a compute host's is the
+ * availability_zone of its aggregates (several joined by commas), else `defaultZone`; any other
+ * service is in `internalZone`. */
+export async function availabilityZonesOf(db: Db, services: Service[], zones: { defaultZone: string; internalZone: string }):
+  Promise<Map<number, string>> {
+  const hosts = [...new Set(services.filter((s) => s.binary === COMPUTE_BINARY).map((s) => s.host))];
+  const byHost = new Map<string, Set<string>>();
+  for (let i = 0; i < hosts.length; i += 500) {
+    const rows = await db.selectFrom('aggregate_hosts as h')
+      .innerJoin('aggregate_metadata as m', 'm.aggregate_id', 'h.aggregate_id')
+      .select(['h.host', 'm.value']).where('m.key', '=', 'availability_zone').where('h.host', 'in', hosts.slice(i, i + 500))
+      .execute();
+    for (const r of rows) byHost.set(r.host, (byHost.get(r.host) ?? new Set()).add(r.value));
+  }
+  return new Map(services.map((s) => [s.id, s.binary !== COMPUTE_BINARY ? zones.internalZone
+    : [...(byHost.get(s.host) ?? [])].sort().join(',') || zones.defaultZone]));
+}
+
+/** Deletes a service. A compute service hosting instances is refused; otherwise its host leaves
+ * its aggregates, its nodes' resource providers are deleted from Placement (one that still holds
+ * allocations stays, and is logged, as Nova does), and its compute nodes go with it. */
+export async function deleteService(db: Db, placement: PlacementClient | undefined, service: Service, log: Logger):
+  Promise<void> {
+  if (service.binary === COMPUTE_BINARY) {
+    if (await countInstancesOnHost(db, service.host)) throw new ServiceHostsInstances();
+    const nodes = await computeNodesOfHost(db, service.host);
+    await db.deleteFrom('aggregate_hosts').where('host', '=', service.host).execute();
+    for (const node of nodes) {
+      if (!placement) {
+        log.warn({ node: node.uuid }, 'no service user to call Placement with: the node\'s resource provider stays');
+        continue;
+      }
+      await placement.resourceProviders.delete(asService(), node.uuid).catch((err: unknown) => {
+        if (err instanceof ClientError && err.status === 404) return;
+        log.error({ err, node: node.uuid }, 'could not delete the resource provider of a deleted service\'s compute node');
+      });
+    }
+    await deleteComputeNodes(db, nodes.map((n) => n.id));
+  }
+  const t = now();
+  await db.updateTable('services').set((eb) => ({ deleted: eb.ref('id'), deleted_at: t, updated_at: t }))
+    .where('id', '=', service.id).execute();
 }

@@ -13,6 +13,9 @@ export function anyOf<T>(types: string[], constraints: Record<string, unknown> =
 /** Nova's multi_params: a query parameter's values, as a list. */
 export const multiParams = <S extends TSchema>(items: S) => Type.Array(items);
 
+/** Nova's single_param: a query parameter that may be given once. */
+export const singleParam = <S extends TSchema>(items: S) => Type.Array(items, { maxItems: 1 });
+
 /** Every query parameter of an API call may repeat; unknown ones are dropped before 2.75, refused from it. */
 export function querySchema(properties: Record<string, TSchema>, strict: boolean) {
   return Type.Object(Object.fromEntries(Object.entries(properties).map(([k, s]) => [k, Type.Optional(s)])),
@@ -24,6 +27,9 @@ export const DESCRIPTION_PATTERN = `^[${characterClass(printable)}]*$`;
 
 /** A string of 1 to 255 characters that must also be a valid name (objects/text.ts: isValidName). */
 export const name = Type.String({ minLength: 1, maxLength: 255 });
+
+/** A host name as the services table holds it (RFC 952, with underscores, which real systems have). */
+export const fqdn = Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' });
 
 /** Nova's boolean: a JSON boolean or one of the strings oslo's bool_from_string knows. */
 export const boolean = anyOf<boolean | string>(['boolean', 'string'], {
