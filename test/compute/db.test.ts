@@ -11,7 +11,8 @@ import { getFlavor } from '../../src/compute/objects/flavor.js';
 import { flavorPrimitive } from '../../src/compute/objects/instance_flavor.js';
 
 const TABLES = [
-  'aggregate_hosts', 'aggregate_metadata', 'aggregates', 'compute_nodes', 'flavor_extra_specs', 'flavor_projects',
+  'aggregate_hosts', 'aggregate_metadata', 'aggregates', 'compute_jobs', 'compute_nodes', 'compute_periodic_tasks',
+  'flavor_extra_specs', 'flavor_projects',
   'flavors', 'instance_actions', 'instance_actions_events', 'instance_extra', 'instance_faults',
   'instance_group_member', 'instance_group_policy', 'instance_groups', 'instance_metadata',
   'instance_system_metadata', 'instances', 'key_pairs', 'project_user_quotas', 'quota_classes', 'quotas',
