@@ -120,6 +120,12 @@ describe('os-services', () => {
     expect((await api('GET', '/os-services?host=sv3', '2.53')).body.services[0].state).toBe('up');
     await agent.stop();
     await until('sv3 down', async () => (await api('GET', '/os-services?host=sv3', '2.53')).body.services[0].state === 'down', 10000);
+    // A down agent is not asked to sync its trait (it does at its next start).
+    const jobs = () => c.database.db.selectFrom('compute_jobs' as any).select('id').where('target', '=', 'sv3').execute();
+    expect(await jobs()).toEqual([]);
+    const r = await api('PUT', `/os-services/${await uuidOf('sv3')}`, '2.53', { status: 'disabled' });
+    expect(r.body.service).toMatchObject({ status: 'disabled', state: 'down', disabled_reason: null });
+    expect(await jobs()).toEqual([]);
   });
 
   it('deletes a compute service with its nodes and their providers, unless it hosts instances', async () => {
