@@ -119,6 +119,6 @@ describe.each(ENGINES)('openstack CLI: compute agents ($name)', ({ skip: engineS
     // The in-process hypervisors beat on.
     expect(services.find((s) => s.Host === 'compute1')!.State).toBe('up');
     expect((ok(['hypervisor', 'list', '-f', 'json']) as Record<string, string>[])
-      .filter((h) => h['Hypervisor Hostname'].startsWith('agent1-')).every((h) => h.State === 'down')).toBe(true);
+      .filter((h) => h['Hypervisor Hostname']!.startsWith('agent1-')).every((h) => h.State === 'down')).toBe(true);
   }, 120000);
 });

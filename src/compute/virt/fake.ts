@@ -92,7 +92,7 @@ export class FakeDriver implements VirtDriver {
     g.power = power;
   }
 
-  async reboot(uuid: string): Promise<void> { this.set(uuid, PowerState.RUNNING); }
+  async reboot(uuid: string, _type: 'SOFT' | 'HARD'): Promise<void> { this.set(uuid, PowerState.RUNNING); }
   async powerOff(uuid: string): Promise<void> { this.set(uuid, PowerState.SHUTDOWN); }
   async powerOn(uuid: string): Promise<void> { this.set(uuid, PowerState.RUNNING); }
   async pause(uuid: string): Promise<void> { this.set(uuid, PowerState.PAUSED); }
