@@ -28,7 +28,8 @@ export const BASE = 'http://cloud.test';
 
 export async function startLocalCloud(config: Partial<Config> = {}): Promise<LocalCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), 'concord-aio-'));
-  const runtime = resolveRuntime({ dataDir }, config, {});
+  // No simulated hypervisors unless the test asks for them (the other services' tests see an empty Placement).
+  const runtime = resolveRuntime({ dataDir }, { fakeHypervisors: 0, ...config }, {});
   const log = createLogger({ name: 'test' });
   log.level = 'silent';
   const cloud = await buildCloud({ runtime, log, publicBase: BASE });

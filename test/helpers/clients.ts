@@ -111,7 +111,7 @@ async function inProcess(peer: Peer): Promise<Harness> {
   let logged = '';
   const sink = new Writable({ write(chunk, _enc, done) { logged += String(chunk); done(); } });
   const log = pino({ level: 'debug' }, sink);
-  const cloud = await buildCloud({ runtime: resolveRuntime({ dataDir }, {}, {}), log, publicBase: cloudBase });
+  const cloud = await buildCloud({ runtime: resolveRuntime({ dataDir }, { fakeHypervisors: 0 }, {}), log, publicBase: cloudBase });
   // The peer in-process too: no socket anywhere.
   const transport = injectTransport(peer.app, peerBase, cloud.transport);
   const c = cloud.credentials;

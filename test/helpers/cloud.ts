@@ -69,7 +69,8 @@ export async function startCloud(opts: StartOptions = {}): Promise<Cloud> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'concord-e2e-'));
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'concord-home-'));
   const port = await freePort();
-  const env = { ...process.env, HOME: home, ...opts.env };
+  // No simulated hypervisors unless a test asks for them: the other services' tests see an empty Placement.
+  const env = { ...process.env, HOME: home, CONCORD_COMPUTE__FAKE_HYPERVISORS: '0', ...opts.env };
   let out = '';
   const proc: ChildProcess = spawn(process.execPath, ['--no-deprecation', BIN, 'up', '--data-dir', dataDir,
     '--port', String(port), '--host', '127.0.0.1', ...(opts.extraArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'], env });
