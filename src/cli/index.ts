@@ -37,7 +37,8 @@ program.command('up')
 On every start: identity is bootstrapped (idempotently): domain Default, roles admin > member >
 reader and service, user admin (admin on project admin and on the system), a service user per
 service in project service, the catalog (region RegionOne), and user demo (member of project demo);
-image registers a public test image (cirros-0.6.2-x86_64-disk).
+image registers a public test image (cirros-0.6.2-x86_64-disk); compute runs [compute] fake_hypervisors
+(default 2) simulated hypervisors in-process, hosts compute1, compute2 ... (0: none; see \`concord agent compute\`).
 The admin password is [DEFAULT] admin_password when set, otherwise generated on the first start and
 kept with the other passwords in DATA_DIR/credentials.json (mode 0600); a generated password is shown
 once, on a terminal. clouds.yaml (clouds "concord" = admin, "concord-demo" = demo) is written to
