@@ -12,7 +12,8 @@ import { MICROVERSION } from '../microversions.js';
 import {
   computeNodeStatistics, findComputeNode, listComputeNodes, searchComputeNodes, serversOnHost, type ComputeNode,
 } from '../objects/compute_node.js';
-import { computeServicesOf, isUp, type Service } from '../objects/service.js';
+import { computeServicesOf, type Service } from '../objects/service.js';
+import { isUp } from '../objects/servicegroup.js';
 import { parseBoolean } from '../objects/flavor.js';
 import * as schema from '../schemas/hypervisors.js';
 import { HttpError } from '../../common/http/errors.js';

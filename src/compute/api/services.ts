@@ -10,10 +10,11 @@ import { badRequest, notFound } from '../errors.js';
 import { authorize, last, novaTime, readBody, readQuery } from '../http.js';
 import { MICROVERSION } from '../microversions.js';
 import {
-  availabilityZonesOf, COMPUTE_BINARY, deleteService, findService, findServiceByHost, isUp, listServices,
+  availabilityZonesOf, COMPUTE_BINARY, deleteService, findService, findServiceByHost, listServices,
   updateService, type Service, type ServiceChanges,
 } from '../objects/service.js';
 import { parseBoolean } from '../objects/flavor.js';
+import { isUp } from '../objects/servicegroup.js';
 import * as schema from '../schemas/services.js';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;

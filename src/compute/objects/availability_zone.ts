@@ -4,6 +4,7 @@
 // [DEFAULT] internal_service_availability_zone.
 import type { Config } from '../../common/config.js';
 import type { Db } from './flavor.js';
+import { isUp } from './servicegroup.js';
 
 export const AZ_KEY = 'availability_zone';
 const COMPUTE_BINARY = 'nova-compute';
@@ -33,20 +34,13 @@ export interface ZonedService {
   zone: string;
 }
 
-/** Whether a service is up (the servicegroup DB driver): not forced down, and its last
- * heartbeat (or its creation) within [DEFAULT] service_down_time. */
-function isUp(s: { forced_down: number; last_seen_up: string | null; updated_at: string | null; created_at: string },
-  downTime: number): boolean {
-  if (s.forced_down) return false;
-  return Math.abs(Date.now() - Date.parse(s.last_seen_up ?? s.updated_at ?? s.created_at)) <= downTime * 1000;
-}
-
 /** Every service with its zone. */
 export async function servicesWithZones(db: Db, config: Config): Promise<ZonedService[]> {
   const rows = await db.selectFrom('services').selectAll().where('deleted', '=', 0).orderBy('id').execute();
   const zones = await aggregateZonesOf(db, [...new Set(rows.filter((r) => r.binary === COMPUTE_BINARY).map((r) => r.host))]);
   return rows.map((r) => ({
-    host: r.host, binary: r.binary, disabled: r.disabled === 1, up: isUp(r, config.serviceDownTime), updated_at: r.updated_at,
+    host: r.host, binary: r.binary, disabled: r.disabled === 1, updated_at: r.updated_at,
+    up: isUp({ ...r, forced_down: r.forced_down === 1 }, config.serviceDownTime),
     zone: r.binary === COMPUTE_BINARY
       ? (zones.get(r.host)?.join(',') ?? config.defaultAvailabilityZone) : config.internalServiceAvailabilityZone,
   }));

@@ -1,7 +1,7 @@
 // Services: a nova-compute (or other) service on a host, as Nova's services table keeps it — its
 // heartbeat (report_count, last_seen_up), whether the scheduler may use it (disabled, with a
 // reason) and whether an operator declared it down (forced_down). Up or down is the servicegroup
-// DB driver's rule: not forced down, and a heartbeat within [DEFAULT] service_down_time.
+// DB driver's rule (servicegroup.ts).
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { uniqueViolation, withTransaction } from '../../common/db/index.js';
@@ -10,6 +10,8 @@ import { asService, ClientError, type PlacementClient } from '../../common/clien
 import type { Logger } from 'pino';
 import { ServiceHostsInstances } from '../exceptions.js';
 import { computeNodesOfHost, countInstancesOnHost, deleteComputeNodes } from './compute_node.js';
+import { aggregateZonesOf } from './availability_zone.js';
+import { isUp } from './servicegroup.js';
 import type { ComputeDB, ServicesTable } from '../db/schema.js';
 import { now } from './flavor.js';
 
@@ -48,15 +50,6 @@ function fromRow(r: Selectable<ServicesTable>): Service {
 }
 
 const live = (db: Db) => db.selectFrom('services').selectAll().where('deleted', '=', 0);
-
-/** Whether the service is up at `at` (ms): not forced down, and its last heartbeat (or its
- * creation) at most `downTimeSeconds` away. */
-export function isUp(s: Pick<Service, 'forced_down' | 'last_seen_up' | 'created_at'>, downTimeSeconds: number,
-  at = Date.now()): boolean {
-  if (s.forced_down) return false;
-  const last = Date.parse(s.last_seen_up ?? s.created_at);
-  return Math.abs(at - last) <= downTimeSeconds * 1000;
-}
 
 /** The service rows of `hosts` for `binary`, created where missing (a compute agent's start).
  * Agents starting together on one database may race to create a row: the loser reads the winner's. */
@@ -164,22 +157,12 @@ export async function updateService(db: Db, jobs: JobQueue, service: Service, ch
   });
 }
 
-/** The availability zone of each service (Nova's set_availability_zones): a compute host's is the
- * availability_zone of its aggregates (several joined by commas), else `defaultZone`; any other
- * service is in `internalZone`. */
+/** The availability zone of each service (Nova's set_availability_zones), by service id. */
 export async function availabilityZonesOf(db: Db, services: Service[], zones: { defaultZone: string; internalZone: string }):
   Promise<Map<number, string>> {
-  const hosts = [...new Set(services.filter((s) => s.binary === COMPUTE_BINARY).map((s) => s.host))];
-  const byHost = new Map<string, Set<string>>();
-  for (let i = 0; i < hosts.length; i += 500) {
-    const rows = await db.selectFrom('aggregate_hosts as h')
-      .innerJoin('aggregate_metadata as m', 'm.aggregate_id', 'h.aggregate_id')
-      .select(['h.host', 'm.value']).where('m.key', '=', 'availability_zone').where('h.host', 'in', hosts.slice(i, i + 500))
-      .execute();
-    for (const r of rows) byHost.set(r.host, (byHost.get(r.host) ?? new Set()).add(r.value));
-  }
+  const aggregateZones = await aggregateZonesOf(db, [...new Set(services.filter((s) => s.binary === COMPUTE_BINARY).map((s) => s.host))]);
   return new Map(services.map((s) => [s.id, s.binary !== COMPUTE_BINARY ? zones.internalZone
-    : [...(byHost.get(s.host) ?? [])].sort().join(',') || zones.defaultZone]));
+    : aggregateZones.get(s.host)?.join(',') ?? zones.defaultZone]));
 }
 
 /** Deletes a service. A compute service hosting instances is refused; otherwise its host leaves
