@@ -1,6 +1,6 @@
 // `concord up` with its in-process fake hypervisors and a `concord agent compute` process beside it,
 // sharing the compute database (the data dir's SQLite file, or PostgreSQL), driven with the real
-// `openstack` CLI: the agent's hypervisors reach Placement and os-hypervisors, `compute service
+// `openstack` CLI: the agent's hypervisors reach Placement and os-hypervisors (list, show), `compute service
 // set --disable` puts COMPUTE_STATUS_DISABLED on its providers, and once the agent is killed (-9)
 // its service is reported down after service_down_time.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -85,6 +85,12 @@ describe.each(ENGINES)('openstack CLI: compute agents ($name)', ({ skip: engineS
     expect(hypervisors.every((h) => h.State === 'up' && h['Hypervisor Type'] === 'fake')).toBe(true);
     const v253 = ok(['--os-compute-api-version', '2.53', 'hypervisor', 'list', '-f', 'json']) as Record<string, string>[];
     expect(v253.find((h) => h['Hypervisor Hostname'] === 'agent1-node1')!.ID).toBe(node.uuid);
+
+    const shown = ok(['hypervisor', 'show', 'agent1-node1', '-f', 'json']);
+    expect(shown).toMatchObject({
+      hypervisor_hostname: 'agent1-node1', service_host: 'agent1', state: 'up', status: 'enabled', vcpus: 1000,
+      memory_mb_used: 512, aggregates: [],
+    });
 
     const services = ok(['compute', 'service', 'list', '-f', 'json']) as Record<string, string>[];
     expect(services.map((s) => [s.Host, s.Binary, s.Status, s.State]).sort()).toEqual([
