@@ -148,11 +148,13 @@ export const computeModule: ServiceModule = {
     const hypervisors = env.config.fakeHypervisors;
     return {
       plugin: (auth) => computePlugin(compute, auth),
-      // [compute] fake_hypervisors simulated hosts, as one agent beside the API.
+      // The conductor (scheduling builds) and [compute] fake_hypervisors simulated hosts, as one
+      // agent beside the API.
       workers: () => {
-        if (!clients || hypervisors <= 0) return [];
+        const conductor = compute.workers();
+        if (!clients || hypervisors <= 0) return conductor;
         const fleet = createFakeFleet({ ...compute, clients, log: env.log.child({ service: 'nova-compute' }) }, hypervisors);
-        return [{
+        return [...conductor, {
           start: () => { fleet.start().catch((err: unknown) => env.log.error({ err }, 'the fake hypervisors did not start')); },
           stop: () => fleet.stop(),
         }];

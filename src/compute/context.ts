@@ -8,7 +8,8 @@ import type { Enforcer } from '../common/policy/index.js';
 import type { IdentityClient, ImageClient, PlacementClient } from '../common/clients/index.js';
 import type { ComputeDB } from './db/schema.js';
 
-/** The services compute calls, as its service user. */
+/** The services compute calls, as its service user: Placement (aggregates, scheduling), identity
+ * (project ids), Glance (the images servers boot from). */
 export interface ComputeClients {
   placement: PlacementClient;
   identity: IdentityClient;
@@ -25,8 +26,10 @@ export interface Compute {
   config: Config;
   policy: Enforcer;
   log: Logger;
+  /** The compute service's one job queue (builds, spawns, power actions ...). */
+  jobs: JobQueue;
   /** Absent when the process has no service user (`concord serve compute` with noauth2): then
    * aggregates are not mirrored to Placement and project ids are not checked with identity, as
-   * Nova goes on when it cannot reach Keystone. */
+   * Nova goes on when it cannot reach Keystone; servers cannot be created. */
   clients?: ComputeClients;
 }

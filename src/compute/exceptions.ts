@@ -132,3 +132,28 @@ export class AggregateHostExists extends AlreadyExists {
 export class AggregateHostNotFound extends NotFound {
   constructor(id: string, host: string) { super(`Aggregate ${id} has no host ${host}.`); }
 }
+
+export class InstanceNotFound extends NotFound {
+  constructor(uuid: string) { super(`Instance ${uuid} could not be found.`); }
+}
+
+export class InstanceIsLocked extends Conflict {
+  constructor(uuid: string) { super(`Instance ${uuid} is locked`); }
+}
+
+/** An action the instance's state does not allow (Nova's InstanceInvalidState as the API words it). */
+export class InstanceInvalidState extends Conflict {
+  constructor(action: string, uuid: string, attr: string, state: string | null) {
+    super(`Cannot '${action}' instance ${uuid} while it is in ${attr} ${state ?? 'None'}`);
+  }
+}
+
+export class TooManyInstances extends OverQuota {
+  constructor(overs: string, req: string, used: string, allowed: string) {
+    super(`Quota exceeded for ${overs}: Requested ${req}, but already used ${used} of ${allowed} ${overs}`);
+  }
+}
+
+export class MetadataLimitExceeded extends OverQuota {
+  constructor(allowed: number) { super(`Maximum number of metadata items exceeds ${allowed}`); }
+}

@@ -1,17 +1,22 @@
-// Builds a compute service instance: its database opened and migrated. The service's public face
-// for the rest of concord is re-exported here.
+// Builds a compute service instance: its database opened and migrated, its job queue, and the
+// clients it calls Glance and Placement with. The service's public face for the rest of concord is
+// re-exported here.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
 import { serviceClients, type Session } from '../common/clients/index.js';
 import { migrate, openDatabase, type Database } from '../common/db/index.js';
-import { JobQueue, jobsConfig } from '../common/jobs/index.js';
+import { JobQueue, jobsConfig, Worker } from '../common/jobs/index.js';
 import type { Enforcer } from '../common/policy/index.js';
 import type { Compute } from './context.js';
 import type { ComputeDB } from './db/schema.js';
 import { computeMigrations } from './db/migrations.js';
+import { conductorHandlers } from './conductor/index.js';
 
 export interface ComputeInstance extends Compute {
+  database: Database<ComputeDB>;
+  /** The conductor's worker (scheduling), when this process can reach Placement. */
+  workers(): Worker[];
   close(): Promise<void>;
 }
 
@@ -32,16 +37,23 @@ export async function createCompute(opts: {
     await close();
     throw e;
   }
-  const clients = opts.session && serviceClients(opts.session, opts.config);
-  // The queue's statements name their own tables: the compute schema's types are not theirs.
+  // The queue's statements name its own tables, which the compute schema's types do not list.
   const jobs = new JobQueue(database as unknown as Database<unknown>, 'compute', jobsConfig(opts.config));
-  return {
-    db, engine, database, jobs, config: opts.config, policy: opts.policy, log: opts.log, close,
+  const clients = opts.session ? serviceClients(opts.session, opts.config) : undefined;
+  const compute: Compute = {
+    db, engine, database, config: opts.config, policy: opts.policy, log: opts.log, jobs,
     ...(clients ? { clients: { placement: clients.placement, identity: clients.identity, image: clients.image } } : {}),
+  };
+  return {
+    ...compute,
+    workers: () => (compute.clients
+      ? [new Worker(jobs, { handlers: conductorHandlers({ ...compute, clients: compute.clients }), log: opts.log.child({ worker: 'conductor' }) })]
+      : []),
+    close,
   };
 }
 
-export type { Compute } from './context.js';
+export type { Compute, ComputeClients } from './context.js';
 export { computePlugin } from './service.js';
 export { formatNovaError } from './errors.js';
 export { COMPUTE_RULES, computeEnforcer } from './policies.js';

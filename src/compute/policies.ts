@@ -7,6 +7,7 @@
 import type { Config } from '../common/config.js';
 import type { RequestContext } from '../common/http/context.js';
 import { createEnforcer, type PolicyEnforcer, type PolicyRule } from '../common/policy/index.js';
+import { SERVER_RULES } from './server_policies.js';
 
 const ADMIN = 'rule:context_is_admin';
 const PROJECT_READER_OR_ADMIN = 'rule:project_reader_or_admin';
@@ -150,6 +151,7 @@ export const COMPUTE_RULES: readonly PolicyRule[] = [
     [['GET', '/os-simple-tenant-usage/{tenant_id}']]),
   api('os-simple-tenant-usage:list', ADMIN, 'List per tenant usage statistics for all tenants',
     [['GET', '/os-simple-tenant-usage']]),
+  ...SERVER_RULES,
 ];
 
 /** Nova's target when a handler names none: the caller's own project and user. */

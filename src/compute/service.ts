@@ -23,6 +23,9 @@ import { quotaSetRoutes } from './api/quota_sets.js';
 import { tenantUsageRoutes } from './api/tenant_usage.js';
 import { serviceRoutes } from './api/services.js';
 import { hypervisorRoutes } from './api/hypervisors.js';
+import { serverRoutes } from './api/servers.js';
+import { serverActionRoutes } from './api/server_actions.js';
+import { instanceActionRoutes } from './api/instance_actions.js';
 
 const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version';
 
@@ -41,6 +44,9 @@ function apiRoutes(compute: Compute): RouteTable {
     ...tenantUsageRoutes(compute),
     ...serviceRoutes(compute),
     ...hypervisorRoutes(compute),
+    ...serverRoutes(compute),
+    ...serverActionRoutes(compute),
+    ...instanceActionRoutes(compute),
   };
 }
 

@@ -1,4 +1,5 @@
 // JSON Schema validation with Python jsonschema's error messages (see pyrepr.ts for why).
+import { isIPv4, isIPv6 } from 'node:net';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { pyRepr } from './pyrepr.js';
 
@@ -6,6 +7,11 @@ import { pyRepr } from './pyrepr.js';
 const ajv = new Ajv({ allErrors: false, strict: false, verbose: true, unicodeRegExp: false });
 // Python's uuid.UUID() accepts the dashed and the plain hex forms (upstream's 'uuid' format).
 ajv.addFormat('uuid', /^(urn:uuid:)?\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$/);
+
+// Nova's formats: base64 (user_data) as Python's base64.b64decode takes it, IP addresses as netaddr.
+ajv.addFormat('base64', (s: string) => /^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(s) && s.replace(/\s/g, '').length % 4 === 0);
+ajv.addFormat('ipv4', (s: string) => isIPv4(s));
+ajv.addFormat('ipv6', (s: string) => isIPv6(s));
 
 const compiled = new WeakMap<object, ValidateFunction>();
 

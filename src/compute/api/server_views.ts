@@ -1,0 +1,123 @@
+// Server bodies as Nova's views/servers.py builds them, per microversion and per caller: the
+// extended attributes (OS-EXT-SRV-ATTR:*) for administrators, the fault of a server in ERROR, the
+// embedded flavor from 2.47.
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Compute } from '../context.js';
+import { allowed, resourceLinks, serviceUrl } from '../http.js';
+import { instanceName, statusOf, type Instance } from '../objects/instance.js';
+import type { Fault } from '../objects/instance_fault.js';
+
+/** Statuses whose bodies carry progress. */
+const PROGRESS_STATUSES = new Set(['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING']);
+
+/** Nova's datetime as its views print it (UTC, seconds, Z). */
+export const isotime = (ts: string | null) => (ts === null ? null : `${ts.slice(0, 19)}Z`);
+/** OS-SRV-USG's naive microsecond timestamps. */
+const usageTime = (ts: string | null) => (ts === null ? null : `${ts.slice(0, 19)}.${(ts.slice(20, 23) || '000').padEnd(6, '0')}`);
+
+/** hostId: the host hashed with the project, so a project can tell its servers' hosts apart
+ * without learning their names. */
+export function hostId(projectId: string, host: string | null): string {
+  return host ? createHash('sha224').update(projectId + host).digest('hex') : '';
+}
+
+export interface ViewOptions {
+  fault?: Fault;
+  isAdmin: boolean;
+  /** Show (not a list): server groups from 2.71. */
+  groups?: string[];
+  /** The host's status (2.16, for those the policy allows). */
+  hostStatus?: string;
+  lockedReason?: string | null;
+}
+
+export function briefView(compute: Compute, req: FastifyRequest, i: Instance) {
+  return { id: i.uuid, name: i.display_name ?? '', links: resourceLinks(compute, req, 'servers', i.uuid) };
+}
+
+function flavorView(compute: Compute, req: FastifyRequest, i: Instance) {
+  const f = i.flavor.cur['nova_object.data'];
+  if (req.version.lt('2.47')) {
+    return { id: f.flavorid, links: [{ rel: 'bookmark', href: `${serviceUrl(compute, req)}/flavors/${encodeURIComponent(f.flavorid)}` }] };
+  }
+  const withSpecs = allowed(compute, req, 'os_compute_api:servers:show:flavor-extra-specs', { project_id: i.project_id });
+  return {
+    vcpus: f.vcpus, ram: f.memory_mb, disk: f.root_gb, ephemeral: f.ephemeral_gb, swap: f.swap, original_name: f.name,
+    ...(withSpecs ? { extra_specs: f.extra_specs } : {}),
+  };
+}
+
+function imageView(compute: Compute, req: FastifyRequest, i: Instance) {
+  if (!i.image_ref) return '';
+  return { id: i.image_ref, links: [{ rel: 'bookmark', href: `${serviceUrl(compute, req)}/images/${encodeURIComponent(i.image_ref)}` }] };
+}
+
+function faultView(fault: Fault, isAdmin: boolean) {
+  return {
+    code: fault.code, created: isotime(fault.created_at), message: fault.message,
+    // Nova shows the details of a 500 (a traceback there) to administrators only.
+    ...(isAdmin || fault.code !== 500 ? { details: fault.details ?? '' } : {}),
+  };
+}
+
+export function detailView(compute: Compute, req: FastifyRequest, i: Instance, o: ViewOptions) {
+  const status = statusOf(i.vm_state, i.task_state);
+  const v = req.version;
+  const extended = allowed(compute, req, 'os_compute_api:os-extended-server-attributes', { project_id: i.project_id });
+  const body: Record<string, unknown> = {
+    id: i.uuid,
+    name: i.display_name ?? '',
+    status,
+    tenant_id: i.project_id,
+    user_id: i.user_id,
+    metadata: i.metadata,
+    hostId: hostId(i.project_id, i.host),
+    image: imageView(compute, req, i),
+    flavor: flavorView(compute, req, i),
+    created: isotime(i.created_at),
+    updated: isotime(i.updated_at ?? i.created_at),
+    addresses: {},
+    accessIPv4: i.access_ip_v4 ?? '',
+    accessIPv6: i.access_ip_v6 ?? '',
+    links: resourceLinks(compute, req, 'servers', i.uuid),
+    'OS-DCF:diskConfig': i.auto_disk_config ? 'AUTO' : 'MANUAL',
+    ...(PROGRESS_STATUSES.has(status) ? { progress: i.progress ?? 0 } : {}),
+    'OS-EXT-AZ:availability_zone': i.availability_zone ?? '',
+    config_drive: i.config_drive ?? '',
+    key_name: i.key_name,
+    'OS-SRV-USG:launched_at': usageTime(i.launched_at),
+    'OS-SRV-USG:terminated_at': usageTime(i.terminated_at),
+    'OS-EXT-STS:task_state': i.task_state,
+    'OS-EXT-STS:vm_state': i.vm_state,
+    'OS-EXT-STS:power_state': i.power_state ?? 0,
+    'os-extended-volumes:volumes_attached': [],
+  };
+  if (extended) {
+    Object.assign(body, {
+      'OS-EXT-SRV-ATTR:host': i.host,
+      'OS-EXT-SRV-ATTR:hypervisor_hostname': i.node,
+      'OS-EXT-SRV-ATTR:instance_name': instanceName(i.id),
+    });
+    if (v.gte('2.3')) {
+      Object.assign(body, {
+        'OS-EXT-SRV-ATTR:reservation_id': i.reservation_id,
+        'OS-EXT-SRV-ATTR:launch_index': i.launch_index,
+        'OS-EXT-SRV-ATTR:hostname': i.hostname,
+        'OS-EXT-SRV-ATTR:kernel_id': '',
+        'OS-EXT-SRV-ATTR:ramdisk_id': '',
+        'OS-EXT-SRV-ATTR:root_device_name': i.root_device_name,
+        'OS-EXT-SRV-ATTR:user_data': i.user_data,
+      });
+    }
+  }
+  if (v.gte('2.9')) body.locked = i.locked === 1;
+  if (v.gte('2.16') && o.hostStatus !== undefined) body.host_status = o.hostStatus;
+  if (v.gte('2.19')) body.description = i.display_description;
+  if (v.gte('2.26')) body.tags = [];
+  if (v.gte('2.63')) body.trusted_image_certificates = null;
+  if (v.gte('2.71') && o.groups) body.server_groups = o.groups;
+  if (v.gte('2.73')) body.locked_reason = o.lockedReason ?? null;
+  if (o.fault && (status === 'ERROR' || status === 'DELETED')) body.fault = faultView(o.fault, o.isAdmin);
+  return body;
+}

@@ -1,0 +1,145 @@
+// The conductor (Nova's conductor.manager.ComputeTaskManager.schedule_and_build_instances and
+// build_instances): runs `build_instances` jobs — schedules the request's instances and, per
+// instance in one transaction, puts it on its host and hands it to that host as a
+// `spawn_instance` job; or, when no host fits, puts every instance of the request in ERROR with a
+// fault that explains why. A job run again (its conductor died) starts over from the database:
+// instances already placed are left alone, claims of an unfinished run are released first.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../../common/config.js';
+import { withTransaction } from '../../common/db/index.js';
+import type { Job, JobHandler, JobQueue } from '../../common/jobs/index.js';
+import { asService, ClientError } from '../../common/clients/index.js';
+import type { ComputeClients } from '../context.js';
+import type { ComputeDB } from '../db/schema.js';
+import { updateInstance, VmState } from '../objects/instance.js';
+import { finishEvent, startEvent } from '../objects/instance_action.js';
+import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
+import { addFault } from '../objects/instance_fault.js';
+import { getRequestSpec } from '../objects/request_spec.js';
+import {
+  explain, NoValidHost, releaseClaim, selectDestinations, type Destination, type Placed, type Selection,
+} from '../scheduler/index.js';
+
+export const SPAWN_INSTANCE = 'spawn_instance';
+const EVENT = 'conductor_schedule_and_build_instances';
+
+export interface SpawnPayload {
+  uuid: string;
+  /** 1 for the first host tried. */
+  attempt: number;
+  alternates: Destination[];
+}
+
+/** A reschedule: the instance's alternates (tried in order before the scheduler is asked again). */
+export interface RescheduleFields {
+  alternates?: Record<string, Destination[]>;
+}
+
+export interface ConductorEnv {
+  db: Kysely<ComputeDB>;
+  config: Config;
+  jobs: JobQueue;
+  clients: ComputeClients;
+  log: Logger;
+}
+
+/** The request id of the action an instance's build belongs to (its events go there). */
+export async function buildRequestId(db: Kysely<ComputeDB>, uuid: string): Promise<string> {
+  const row = await db.selectFrom('instance_actions').select('request_id').where('instance_uuid', '=', uuid)
+    .where('action', '=', 'create').orderBy('id', 'desc').executeTakeFirst();
+  return row?.request_id ?? '';
+}
+
+/** Claims an alternate the failed host's scheduling had kept (Nova's reschedule to alternates). */
+async function claimAlternate(env: ConductorEnv, inst: Placed, alternates: Destination[]): Promise<Selection | null> {
+  for (const [i, alt] of alternates.entries()) {
+    if (inst.spec.retry.hosts.includes(alt.host)) continue;
+    try {
+      await env.clients.placement.allocations.put(asService(), inst.uuid, {
+        allocations: alt.allocation, project_id: inst.projectId, user_id: inst.userId, consumer_generation: null,
+        consumer_type: 'INSTANCE',
+      });
+    } catch (e) {
+      if (e instanceof ClientError && e.status === 409) continue;
+      throw e;
+    }
+    return { ...alt, alternates: alternates.slice(i + 1) };
+  }
+  return null;
+}
+
+/** Puts the instance on its host and hands it over; false when it was deleted meanwhile. */
+async function handOver(env: ConductorEnv, inst: Placed, sel: Selection, requestId: string): Promise<boolean> {
+  const attempt = inst.spec.retry.num_attempts + 1;
+  return withTransaction(env.db, async (trx) => {
+    const placed = await updateInstance(trx, inst.uuid, {
+      host: sel.host, node: sel.node, task_state: null,
+      availability_zone: inst.spec.availability_zone ?? sel.availabilityZone,
+    }, { taskState: ['scheduling'] });
+    if (!placed) return false;
+    const payload: SpawnPayload = { uuid: inst.uuid, attempt, alternates: sel.alternates };
+    await env.jobs.enqueue<ComputeDB>(trx, { kind: SPAWN_INSTANCE, target: sel.host, payload, dedupeKey: `${inst.uuid}:${attempt}` });
+    await finishEvent(trx, inst.uuid, requestId, EVENT);
+    return true;
+  });
+}
+
+async function noValidHost(env: ConductorEnv, inst: Placed, requestId: string, err: NoValidHost, failed: string): Promise<void> {
+  const details = failed === inst.uuid ? explain(err.explanation)
+    : `Another instance of the request, ${failed}, found no host:\n${explain(err.explanation)}`;
+  await withTransaction(env.db, async (trx) => {
+    const moved = await updateInstance(trx, inst.uuid, { vm_state: VmState.ERROR, task_state: null }, { taskState: ['scheduling'] });
+    if (!moved) return;
+    await addFault(trx, inst.uuid, { code: 500, message: err.message, details, host: null });
+    await finishEvent(trx, inst.uuid, requestId, EVENT, { message: err.message, details });
+  });
+}
+
+async function buildInstances(env: ConductorEnv, job: Job): Promise<void> {
+  const payload = job.payload as BuildInstancesPayload & RescheduleFields;
+  const rows = await env.db.selectFrom('instances').select(['uuid', 'project_id', 'user_id'])
+    .where('uuid', 'in', payload.instance_uuids).where('deleted', '=', 0).where('task_state', '=', 'scheduling')
+    .where('host', 'is', null).execute();
+  const instances: Placed[] = [];
+  for (const r of rows) {
+    const spec = await getRequestSpec(env.db, r.uuid);
+    if (spec) instances.push({ uuid: r.uuid, projectId: r.project_id, userId: r.user_id, spec });
+  }
+  if (!instances.length) return;
+  // An earlier run may have claimed before it died.
+  if (job.attempt > 1) for (const i of instances) await releaseClaim(env.clients.placement, i.uuid);
+  const requestIds = new Map<string, string>();
+  for (const i of instances) {
+    const id = await buildRequestId(env.db, i.uuid);
+    requestIds.set(i.uuid, id);
+    await startEvent(env.db, i.uuid, id, EVENT, null);
+  }
+  let selections = new Map<string, Selection>();
+  const pending: Placed[] = [];
+  for (const i of instances) {
+    const alt = payload.alternates?.[i.uuid];
+    const sel = alt?.length ? await claimAlternate(env, i, alt) : null;
+    if (sel) selections.set(i.uuid, sel);
+    else pending.push(i);
+  }
+  if (pending.length) {
+    try {
+      selections = new Map([...selections, ...await selectDestinations({ ...env, placement: env.clients.placement }, pending)]);
+    } catch (e) {
+      if (!(e instanceof NoValidHost)) throw e;
+      env.log.info({ instances: instances.map((i) => i.uuid) }, explain(e.explanation));
+      for (const i of selections.keys()) await releaseClaim(env.clients.placement, i);
+      for (const i of instances) await noValidHost(env, i, requestIds.get(i.uuid)!, e, e.explanation.instance);
+      return;
+    }
+  }
+  for (const i of instances) {
+    const sel = selections.get(i.uuid)!;
+    if (!(await handOver(env, i, sel, requestIds.get(i.uuid)!))) await releaseClaim(env.clients.placement, i.uuid);
+  }
+}
+
+export function conductorHandlers(env: ConductorEnv): Record<string, JobHandler> {
+  return { [BUILD_INSTANCES]: (job) => buildInstances(env, job) };
+}

@@ -1,0 +1,190 @@
+// The compute manager (Nova's compute.manager.ComputeManager): the jobs a compute host runs for
+// its instances, through its virt driver. Each handler is idempotent — a job runs again after its
+// agent died — so each starts from the instance as the database has it: one already in the wanted
+// state, gone, or moved to another host is left alone, and driver calls are safe to repeat.
+import type { Logger } from 'pino';
+import type { Config } from '../../common/config.js';
+import { withTransaction, type Database } from '../../common/db/index.js';
+import type { Job, JobHandler, JobQueue } from '../../common/jobs/index.js';
+import type { ImageClient, PlacementClient } from '../../common/clients/index.js';
+import type { ComputeDB } from '../db/schema.js';
+import { PowerState, type GuestSpec, type VirtDriver } from '../virt/driver.js';
+import { destroyInstance, getInstance, now, updateInstance, VmState, type Instance } from '../objects/instance.js';
+import { finishEvent, startEvent } from '../objects/instance_action.js';
+import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
+import { addFault } from '../objects/instance_fault.js';
+import { POWER_ACTIONS, TERMINATE_INSTANCE, type ActionPayload } from '../objects/instance_lifecycle.js';
+import { getRequestSpec, saveRequestSpec } from '../objects/request_spec.js';
+import { buildRequestId, SPAWN_INSTANCE, type RescheduleFields, type SpawnPayload } from '../conductor/index.js';
+import { releaseClaim } from '../scheduler/index.js';
+
+export interface ManagerEnv {
+  database: Database<ComputeDB>;
+  jobs: JobQueue;
+  /** The compute host this manager runs for (services.host, instances.host). */
+  host: string;
+  driver: VirtDriver;
+  clients: { placement: PlacementClient; image: ImageClient };
+  config: Config;
+  log: Logger;
+  /** Reports the host's resources now (after a build or a delete changed them). */
+  reportResources(): Promise<void>;
+}
+
+const BUILD_EVENT = 'compute__do_build_and_run_instance';
+
+/** The instance if it is live and this host's; null otherwise (deleted, or rescheduled elsewhere). */
+async function ownInstance(env: ManagerEnv, uuid: string): Promise<Instance | null> {
+  try {
+    const i = await getInstance(env.database.db, uuid, { projectId: null });
+    return i.host === env.host ? i : null;
+  } catch {
+    return null;
+  }
+}
+
+function guestOf(i: Instance): GuestSpec {
+  const f = i.flavor.cur['nova_object.data'];
+  return {
+    uuid: i.uuid, name: i.display_name ?? '', node: i.node!, imageRef: i.image_ref || null, userData: i.user_data,
+    metadata: i.metadata,
+    flavor: { vcpus: f.vcpus, memoryMb: f.memory_mb, rootGb: f.root_gb, ephemeralGb: f.ephemeral_gb, swapMb: f.swap,
+      extraSpecs: f.extra_specs },
+  };
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n', 1)[0]!;
+
+/** After a failed build on this host: the instance tries the next host (its alternates first),
+ * up to [scheduler] max_attempts hosts; then it is in ERROR. */
+async function reschedule(env: ManagerEnv, i: Instance, p: SpawnPayload, requestId: string, error: string): Promise<void> {
+  const db = env.database.db;
+  const spec = await getRequestSpec(db, i.uuid);
+  const exhausted = !spec || p.attempt >= env.config.schedulerMaxAttempts;
+  await withTransaction(db, async (trx) => {
+    if (exhausted) {
+      const message = `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${i.uuid}.`;
+      const moved = await updateInstance(trx, i.uuid, { vm_state: VmState.ERROR, task_state: null, power_state: PowerState.NOSTATE },
+        { taskState: ['spawning'] });
+      if (!moved) return;
+      await addFault(trx, i.uuid, { code: 500, message, details: `Build on ${env.host} failed: ${error}`, host: env.host });
+      await finishEvent(trx, i.uuid, requestId, BUILD_EVENT, { message: error, details: message });
+      return;
+    }
+    const moved = await updateInstance(trx, i.uuid, { host: null, node: null, task_state: 'scheduling', power_state: PowerState.NOSTATE },
+      { taskState: ['spawning'] });
+    if (!moved) return;
+    spec.retry = { num_attempts: p.attempt, hosts: [...spec.retry.hosts, env.host] };
+    const specId = await saveRequestSpec(trx, spec);
+    await finishEvent(trx, i.uuid, requestId, BUILD_EVENT, { message: error });
+    const payload: BuildInstancesPayload & RescheduleFields = {
+      request_spec_id: specId, instance_uuids: [i.uuid], alternates: { [i.uuid]: p.alternates },
+    };
+    await env.jobs.enqueue<ComputeDB>(trx, { kind: BUILD_INSTANCES, payload, dedupeKey: `${i.uuid}:reschedule:${p.attempt}` });
+  });
+}
+
+async function spawn(env: ManagerEnv, job: Job): Promise<void> {
+  const p = job.payload as SpawnPayload;
+  const db = env.database.db;
+  const i = await ownInstance(env, p.uuid);
+  // Deleted before it was built (its terminate job cleans up), or already built by an earlier run.
+  if (!i || i.vm_state !== VmState.BUILDING) return;
+  if (!(await updateInstance(db, i.uuid, { task_state: 'spawning' }, { taskState: [null, 'spawning'] }))) return;
+  const requestId = await buildRequestId(db, i.uuid);
+  await startEvent(db, i.uuid, requestId, BUILD_EVENT, env.host);
+  try {
+    await env.driver.spawn(guestOf(i), job.signal);
+  } catch (e) {
+    const error = messageOf(e);
+    env.log.warn({ instance: i.uuid, err: error }, 'build failed, rescheduling');
+    await env.driver.destroy(i.uuid);
+    await releaseClaim(env.clients.placement, i.uuid);
+    await reschedule(env, i, p, requestId, error);
+    await env.reportResources();
+    return;
+  }
+  await withTransaction(db, async (trx) => {
+    const ts = now();
+    const done = await updateInstance(trx, i.uuid, {
+      vm_state: VmState.ACTIVE, task_state: null, power_state: PowerState.RUNNING, launched_at: ts, launched_on: env.host,
+    }, { taskState: ['spawning'] });
+    if (done) await finishEvent(trx, i.uuid, requestId, BUILD_EVENT);
+  });
+  await env.reportResources();
+}
+
+async function terminate(env: ManagerEnv, job: Job): Promise<void> {
+  const p = job.payload as ActionPayload;
+  const db = env.database.db;
+  const i = await ownInstance(env, p.uuid);
+  if (!i) return;
+  const event = 'compute_terminate_instance';
+  await startEvent(db, i.uuid, p.action_request_id, event, env.host);
+  await env.driver.destroy(i.uuid);
+  await releaseClaim(env.clients.placement, i.uuid);
+  await withTransaction(db, async (trx) => {
+    await finishEvent(trx, i.uuid, p.action_request_id, event);
+    await destroyInstance(trx, i.uuid);
+  });
+  await env.reportResources();
+}
+
+interface PowerStep {
+  action: keyof typeof POWER_ACTIONS | 'reboot';
+  event: string;
+  run(driver: VirtDriver, uuid: string, p: ActionPayload): Promise<void>;
+  vmState: string;
+  powerState: PowerState;
+}
+
+const POWER_STEPS: Record<string, PowerStep> = {
+  stop_instance: { action: 'stop', event: 'compute_stop_instance', run: (d, u) => d.powerOff(u), vmState: VmState.STOPPED, powerState: PowerState.SHUTDOWN },
+  start_instance: { action: 'start', event: 'compute_start_instance', run: (d, u) => d.powerOn(u), vmState: VmState.ACTIVE, powerState: PowerState.RUNNING },
+  pause_instance: { action: 'pause', event: 'compute_pause_instance', run: (d, u) => d.pause(u), vmState: VmState.PAUSED, powerState: PowerState.PAUSED },
+  unpause_instance: { action: 'unpause', event: 'compute_unpause_instance', run: (d, u) => d.unpause(u), vmState: VmState.ACTIVE, powerState: PowerState.RUNNING },
+  suspend_instance: { action: 'suspend', event: 'compute_suspend_instance', run: (d, u) => d.suspend(u), vmState: VmState.SUSPENDED, powerState: PowerState.SUSPENDED },
+  resume_instance: { action: 'resume', event: 'compute_resume_instance', run: (d, u) => d.resume(u), vmState: VmState.ACTIVE, powerState: PowerState.RUNNING },
+  reboot_instance: { action: 'reboot', event: 'compute_reboot_instance', run: (d, u, p) => d.reboot(u, p.type ?? 'SOFT'), vmState: VmState.ACTIVE, powerState: PowerState.RUNNING },
+};
+
+/** The task states a power action's job finds its instance in (set by the API). */
+function busyStates(step: PowerStep, p: ActionPayload): string[] {
+  if (step.action !== 'reboot') return [POWER_ACTIONS[step.action].taskState];
+  return p.type === 'HARD' ? ['rebooting_hard', 'reboot_pending_hard', 'reboot_started_hard'] : ['rebooting', 'reboot_pending', 'reboot_started'];
+}
+
+/** A power action: the driver's call, then the instance's new states; a driver failure is the
+ * event's error (the instance keeps its state, as Nova's reverts the task state). */
+async function powerAction(env: ManagerEnv, step: PowerStep, job: Job): Promise<void> {
+  const p = job.payload as ActionPayload;
+  const db = env.database.db;
+  const i = await ownInstance(env, p.uuid);
+  const busy = busyStates(step, p);
+  if (!i || !busy.includes(i.task_state ?? '')) return;
+  await startEvent(db, i.uuid, p.action_request_id, step.event, env.host);
+  try {
+    await step.run(env.driver, i.uuid, p);
+  } catch (e) {
+    const error = messageOf(e);
+    await withTransaction(db, async (trx) => {
+      await updateInstance(trx, i.uuid, { task_state: null }, { taskState: busy });
+      await finishEvent(trx, i.uuid, p.action_request_id, step.event, { message: error });
+    });
+    return;
+  }
+  await withTransaction(db, async (trx) => {
+    await updateInstance(trx, i.uuid, { vm_state: step.vmState, power_state: step.powerState, task_state: null },
+      { taskState: busy });
+    await finishEvent(trx, i.uuid, p.action_request_id, step.event);
+  });
+}
+
+export function managerHandlers(env: ManagerEnv): Record<string, JobHandler> {
+  const handlers: Record<string, JobHandler> = {
+    [SPAWN_INSTANCE]: (job) => spawn(env, job),
+    [TERMINATE_INSTANCE]: (job) => terminate(env, job),
+  };
+  for (const [kind, step] of Object.entries(POWER_STEPS)) handlers[kind] = (job) => powerAction(env, step, job);
+  return handlers;
+}

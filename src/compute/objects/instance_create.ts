@@ -1,0 +1,169 @@
+// A server create (Nova's compute.api.API.create and its _provision_instances): the request checked
+// against the flavor, the image, the key pair, the availability zones, server groups and the quota,
+// then every instance written — instances, instance_extra (the flavor as Nova serialises it),
+// metadata, request spec, the `create` action — together with the conductor's `build_instances`
+// job, in one transaction: all of it exists, or none of it.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Config } from '../../common/config.js';
+import { withTransaction } from '../../common/db/index.js';
+import type { JobQueue } from '../../common/jobs/index.js';
+import type { ComputeDB } from '../db/schema.js';
+import { Invalid, InvalidInput, MetadataLimitExceeded, NotFound } from '../exceptions.js';
+import type { Flavor } from './flavor.js';
+import { now, VmState, type Db } from './instance.js';
+import { Action, startAction } from './instance_action.js';
+import { flavorPrimitive, type InstanceFlavors } from './instance_flavor.js';
+import { allowedInstances, quotaLimit } from './instance_quota.js';
+import { saveRequestSpec, type ImageMeta, type RequestSpec } from './request_spec.js';
+
+export const BUILD_INSTANCES = 'build_instances';
+
+export interface BuildInstancesPayload {
+  request_spec_id: number;
+  instance_uuids: string[];
+}
+
+export interface BootRequest {
+  projectId: string;
+  userId: string;
+  /** The API request's id: the `create` action's request_id. */
+  requestId: string;
+  flavor: Flavor;
+  image: ImageMeta | null;
+  name: string;
+  description: string | null;
+  metadata: Record<string, string>;
+  keyName: string | null;
+  userData: string | null;
+  availabilityZone: string | null;
+  minCount: number;
+  maxCount: number;
+  schedulerHints: Record<string, string[]>;
+  accessIPv4: string | null;
+  accessIPv6: string | null;
+  forceHosts: string[];
+  forceNodes: string[];
+  /** 2.90: the guest's hostname as asked. */
+  hostname: string | null;
+}
+
+export interface Booted {
+  reservationId: string;
+  uuids: string[];
+}
+
+/** Nova's sanitize_hostname: what a guest's hostname is made of its display name. */
+export function sanitizeHostname(name: string, uuid: string): string {
+  const h = name.toLowerCase().replace(/[ _]/g, '-').replace(/[^\w.-]/g, '').replace(/^[.-]+|[.-]+$/g, '').slice(0, 63);
+  return h || `server-${uuid}`;
+}
+
+/** The availability zones servers may ask for: the default one and those of aggregates. */
+export async function availabilityZones(db: Kysely<ComputeDB> | Db, config: Config): Promise<Set<string>> {
+  const rows = await db.selectFrom('aggregate_metadata').select('value').where('key', '=', 'availability_zone').execute();
+  return new Set([config.defaultAvailabilityZone, ...rows.map((r) => r.value)]);
+}
+
+/** What Nova checks of the flavor against the image (_check_requested_image). */
+function checkImage(flavor: Flavor, image: ImageMeta): void {
+  if (flavor.memory_mb < image.min_ram) throw new Invalid('Flavor\'s memory is too small for requested image.');
+  // A flavor with no root disk boots from a volume, which Nova sizes itself.
+  if (flavor.root_gb === 0) return;
+  const rootBytes = flavor.root_gb * 1024 ** 3;
+  if (image.size !== null && image.size > rootBytes) {
+    throw new Invalid(`Flavor's disk is too small for requested image. Flavor disk is ${rootBytes} bytes, image is ${image.size} bytes.`);
+  }
+  if (image.min_disk > flavor.root_gb) throw new Invalid('Flavor\'s disk is too small for requested image.');
+}
+
+async function checkMetadataQuota(db: Db, config: Config, projectId: string, metadata: Record<string, string>): Promise<void> {
+  const allowed = await quotaLimit(db, config, projectId, 'metadata_items', config.quotaMetadataItems);
+  if (allowed >= 0 && Object.keys(metadata).length > allowed) throw new MetadataLimitExceeded(allowed);
+}
+
+/** The server group a `group` hint names, which must exist in the caller's project. */
+async function checkGroup(db: Db, projectId: string, hints: Record<string, string[]>): Promise<number | null> {
+  const uuid = hints.group?.[0];
+  if (uuid === undefined) return null;
+  const group = await db.selectFrom('instance_groups').select('id').where('uuid', '=', uuid)
+    .where('project_id', '=', projectId).executeTakeFirst();
+  if (!group) throw new NotFound(`Instance group ${uuid} could not be found.`);
+  return group.id;
+}
+
+/** Validates `req` and writes its instances and their build job; the reservation and the uuids. */
+export async function createInstances(db: Kysely<ComputeDB>, config: Config, jobs: JobQueue, req: BootRequest):
+  Promise<Booted> {
+  const { flavor } = req;
+  if (flavor.disabled) throw new Invalid('Flavor is disabled.');
+  if (req.image) checkImage(flavor, req.image);
+  if (req.minCount > req.maxCount) throw new InvalidInput('min_count must be <= max_count');
+  if (req.availabilityZone !== null && !(await availabilityZones(db, config)).has(req.availabilityZone)) {
+    throw new Invalid('The requested availability zone is not available');
+  }
+  let keyData: string | null = null;
+  if (req.keyName !== null) {
+    const kp = await db.selectFrom('key_pairs').selectAll().where('user_id', '=', req.userId)
+      .where('name', '=', req.keyName).executeTakeFirst();
+    if (!kp) throw new Invalid(`Invalid key_name provided.`);
+    keyData = kp.public_key;
+  }
+  const reservationId = `r-${randomBytes(6).toString('base64url').replace(/[-_]/g, 'x').slice(0, 8).toLowerCase()}`;
+  const flavors: InstanceFlavors = { cur: flavorPrimitive(flavor), old: null, new: null };
+  return withTransaction(db, async (trx) => {
+    await checkMetadataQuota(trx, config, req.projectId, req.metadata);
+    const groupId = await checkGroup(trx, req.projectId, req.schedulerHints);
+    const count = await allowedInstances(trx, config, req.projectId, { cores: flavor.vcpus, ram: flavor.memory_mb },
+      req.minCount, req.maxCount);
+    const ts = now();
+    const uuids: string[] = [];
+    let specId = 0;
+    for (let i = 0; i < count; i++) {
+      const uuid = randomUUID();
+      uuids.push(uuid);
+      const base = req.hostname ?? sanitizeHostname(req.name, uuid);
+      await trx.insertInto('instances').values({
+        uuid, user_id: req.userId, project_id: req.projectId, image_ref: req.image?.id ?? '',
+        hostname: count > 1 ? `${base}-${i + 1}` : base, display_name: req.name,
+        display_description: req.description, launch_index: i, key_name: req.keyName, key_data: keyData,
+        power_state: 0, vm_state: VmState.BUILDING, task_state: 'scheduling', memory_mb: flavor.memory_mb,
+        vcpus: flavor.vcpus, root_gb: flavor.root_gb, ephemeral_gb: flavor.ephemeral_gb, instance_type_id: flavor.id,
+        host: null, node: null, launched_on: null, availability_zone: req.availabilityZone,
+        reservation_id: reservationId, user_data: req.userData, launched_at: null, terminated_at: null, locked: 0,
+        locked_by: null, os_type: req.image?.properties.os_type ?? null,
+        architecture: req.image?.properties.hw_architecture ?? req.image?.properties.architecture ?? null,
+        root_device_name: null, config_drive: '', access_ip_v4: req.accessIPv4, access_ip_v6: req.accessIPv6,
+        auto_disk_config: 0, progress: 0, cleaned: 0, hidden: 0, created_at: ts, updated_at: ts, deleted_at: null,
+      }).execute();
+      await trx.insertInto('instance_extra').values({
+        instance_uuid: uuid, flavor: JSON.stringify(flavors), numa_topology: null, pci_requests: '[]',
+        vcpu_model: null, migration_context: null,
+        keypairs: keyData === null ? null : JSON.stringify([{ name: req.keyName, public_key: keyData, type: 'ssh' }]),
+        device_metadata: null, created_at: ts, updated_at: null, deleted_at: null,
+      }).execute();
+      for (const [key, value] of Object.entries(req.metadata)) {
+        await trx.insertInto('instance_metadata').values({ instance_uuid: uuid, key, value, created_at: ts, updated_at: null, deleted_at: null }).execute();
+      }
+      for (const [key, value] of Object.entries(req.image?.properties ?? {})) {
+        await trx.insertInto('instance_system_metadata')
+          .values({ instance_uuid: uuid, key: `image_${key}`, value, created_at: ts, updated_at: null, deleted_at: null }).execute();
+      }
+      if (groupId !== null) {
+        await trx.insertInto('instance_group_member').values({ group_id: groupId, instance_uuid: uuid, created_at: ts, updated_at: null }).execute();
+      }
+      const spec: RequestSpec = {
+        instance_uuid: uuid, project_id: req.projectId, user_id: req.userId, flavor: flavors.cur['nova_object.data'],
+        image: req.image ?? { id: null, min_ram: 0, min_disk: 0, size: null, properties: {} }, num_instances: count,
+        availability_zone: req.availabilityZone, scheduler_hints: req.schedulerHints, ignore_hosts: [],
+        force_hosts: req.forceHosts, force_nodes: req.forceNodes, retry: { num_attempts: 0, hosts: [] },
+      };
+      const id = await saveRequestSpec(trx, spec);
+      if (i === 0) specId = id;
+      await startAction(trx, { instanceUuid: uuid, action: Action.CREATE, requestId: req.requestId, userId: req.userId, projectId: req.projectId });
+    }
+    const payload: BuildInstancesPayload = { request_spec_id: specId, instance_uuids: uuids };
+    await jobs.enqueue<ComputeDB>(trx, { kind: BUILD_INSTANCES, payload, dedupeKey: `${reservationId}:${uuids[0]}` });
+    return { reservationId, uuids };
+  });
+}

@@ -1,0 +1,128 @@
+// What the API asks of a server after it is created (Nova's compute.api.API: delete, reboot,
+// stop, start, pause, unpause, suspend, resume, lock, unlock): each checks the instance's state as
+// Nova's check_instance_state does, sets the task state and records the action, and hands the work
+// to the instance's compute host as a job — all in one transaction, so that two requests racing
+// for one server leave one winner and one 409.
+import type { Kysely } from 'kysely';
+import { withTransaction } from '../../common/db/index.js';
+import type { JobQueue } from '../../common/jobs/index.js';
+import type { ComputeDB } from '../db/schema.js';
+import { InstanceInvalidState, InstanceIsLocked } from '../exceptions.js';
+import { destroyInstance, updateInstance, VmState, type Instance } from './instance.js';
+import { Action, startAction } from './instance_action.js';
+
+export interface Caller {
+  projectId: string | null;
+  userId: string | null;
+  isAdmin: boolean;
+  requestId: string;
+}
+
+/** The payload of every action job a compute host runs for an instance. */
+export interface ActionPayload {
+  uuid: string;
+  action_request_id: string;
+  type?: 'SOFT' | 'HARD';
+}
+
+interface PowerAction {
+  action: string;
+  job: string;
+  vmStates: string[];
+  taskStates: (string | null)[];
+  /** The task state while the host works on it. */
+  taskState: string;
+}
+
+const NOT_BUSY = [null];
+const REBOOTING = ['rebooting', 'reboot_pending', 'reboot_started', 'rebooting_hard', 'reboot_pending_hard',
+  'reboot_started_hard'];
+
+export const POWER_ACTIONS = {
+  stop: { action: Action.STOP, job: 'stop_instance', vmStates: [VmState.ACTIVE, VmState.ERROR], taskStates: NOT_BUSY, taskState: 'powering-off' },
+  start: { action: Action.START, job: 'start_instance', vmStates: [VmState.STOPPED], taskStates: NOT_BUSY, taskState: 'powering-on' },
+  pause: { action: Action.PAUSE, job: 'pause_instance', vmStates: [VmState.ACTIVE], taskStates: NOT_BUSY, taskState: 'pausing' },
+  unpause: { action: Action.UNPAUSE, job: 'unpause_instance', vmStates: [VmState.PAUSED], taskStates: NOT_BUSY, taskState: 'unpausing' },
+  suspend: { action: Action.SUSPEND, job: 'suspend_instance', vmStates: [VmState.ACTIVE], taskStates: NOT_BUSY, taskState: 'suspending' },
+  resume: { action: Action.RESUME, job: 'resume_instance', vmStates: [VmState.SUSPENDED], taskStates: NOT_BUSY, taskState: 'resuming' },
+  softReboot: { action: Action.REBOOT, job: 'reboot_instance', vmStates: [VmState.ACTIVE], taskStates: NOT_BUSY, taskState: 'rebooting' },
+  hardReboot: {
+    action: Action.REBOOT, job: 'reboot_instance',
+    vmStates: [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED, VmState.ERROR],
+    taskStates: [null, ...REBOOTING], taskState: 'rebooting_hard',
+  },
+} satisfies Record<string, PowerAction>;
+
+/** A locked server refuses its owner's actions; administrators act on it anyway. */
+export function checkLocked(instance: Instance, caller: Caller): void {
+  if (instance.locked && !caller.isAdmin) throw new InstanceIsLocked(instance.uuid);
+}
+
+/** The state that forbids the action: the task state when the vm_state would allow it. */
+function invalidState(action: string, instance: Instance, spec: PowerAction): InstanceInvalidState {
+  return spec.vmStates.includes(instance.vm_state ?? '') && !spec.taskStates.includes(instance.task_state)
+    ? new InstanceInvalidState(action, instance.uuid, 'task_state', instance.task_state)
+    : new InstanceInvalidState(action, instance.uuid, 'vm_state', instance.vm_state);
+}
+
+/** Asks the instance's host to do `spec` (the API's name of it: `name`). */
+export async function requestPowerAction(db: Kysely<ComputeDB>, jobs: JobQueue, instance: Instance, caller: Caller,
+  name: string, spec: PowerAction, extra: Partial<ActionPayload> = {}): Promise<void> {
+  checkLocked(instance, caller);
+  if (!spec.vmStates.includes(instance.vm_state ?? '') || !spec.taskStates.includes(instance.task_state)
+    || instance.host === null) {
+    throw invalidState(name, instance, spec);
+  }
+  await withTransaction(db, async (trx) => {
+    const moved = await updateInstance(trx, instance.uuid, { task_state: spec.taskState },
+      { taskState: spec.taskStates, vmState: spec.vmStates });
+    if (!moved) throw invalidState(name, instance, spec);
+    await startAction(trx, { instanceUuid: instance.uuid, action: spec.action, requestId: caller.requestId,
+      userId: caller.userId, projectId: caller.projectId });
+    const payload: ActionPayload = { uuid: instance.uuid, action_request_id: caller.requestId, ...extra };
+    await jobs.enqueue<ComputeDB>(trx, { kind: spec.job, target: instance.host, payload, dedupeKey: `${spec.job}:${caller.requestId}:${instance.uuid}` });
+  });
+}
+
+export const TERMINATE_INSTANCE = 'terminate_instance';
+
+/** Deletes a server: one never scheduled at once (the conductor, finding it gone, releases what
+ * it may have claimed); one on a host through that host, which destroys the guest, frees its
+ * allocations and deletes the row. Deleting a server being deleted is a no-op. */
+export async function deleteInstance(db: Kysely<ComputeDB>, jobs: JobQueue, instance: Instance, caller: Caller): Promise<void> {
+  checkLocked(instance, caller);
+  if (instance.task_state === 'deleting') return;
+  await withTransaction(db, async (trx) => {
+    await startAction(trx, { instanceUuid: instance.uuid, action: Action.DELETE, requestId: caller.requestId,
+      userId: caller.userId, projectId: caller.projectId });
+    const current = await trx.selectFrom('instances').select(['host', 'task_state']).where('uuid', '=', instance.uuid)
+      .where('deleted', '=', 0).executeTakeFirst();
+    if (!current || current.task_state === 'deleting') return;
+    if (current.host === null) {
+      await destroyInstance(trx, instance.uuid);
+      return;
+    }
+    await updateInstance(trx, instance.uuid, { task_state: 'deleting' });
+    const payload: ActionPayload = { uuid: instance.uuid, action_request_id: caller.requestId };
+    await jobs.enqueue<ComputeDB>(trx, { kind: TERMINATE_INSTANCE, target: current.host, payload, dedupeKey: `${TERMINATE_INSTANCE}:${instance.uuid}` });
+  });
+}
+
+/** Locks or unlocks a server (API only): who locked it is kept, so that an owner cannot undo an
+ * administrator's lock without the unlock_override rule. */
+export async function setLocked(db: Kysely<ComputeDB>, instance: Instance, caller: Caller, locked: boolean,
+  reason: string | null): Promise<void> {
+  await withTransaction(db, async (trx) => {
+    const lockedBy = caller.projectId === instance.project_id ? 'owner' : 'admin';
+    await updateInstance(trx, instance.uuid, locked ? { locked: 1, locked_by: lockedBy } : { locked: 0, locked_by: null });
+    if (locked && reason !== null) {
+      await trx.insertInto('instance_system_metadata').values({ instance_uuid: instance.uuid, key: 'locked_reason',
+        value: reason, created_at: new Date().toISOString(), updated_at: null, deleted_at: null }).execute();
+    } else if (!locked) {
+      await trx.deleteFrom('instance_system_metadata').where('instance_uuid', '=', instance.uuid)
+        .where('key', '=', 'locked_reason').execute();
+    }
+    await startAction(trx, { instanceUuid: instance.uuid, action: locked ? Action.LOCK : Action.UNLOCK,
+      requestId: caller.requestId, userId: caller.userId, projectId: caller.projectId });
+  });
+}

@@ -1,0 +1,197 @@
+// The scheduler (Nova's FilterScheduler.select_destinations): for the instances of one request,
+// ask Placement where the request fits, turn the candidates into host states, filter and weigh
+// them, and claim the best host for each instance by writing its allocations (another scheduler
+// racing for the same capacity makes Placement refuse one claim: the next host is tried). The
+// hosts after the chosen one are its alternates, for a reschedule. When an instance finds no
+// host, the request fails as a whole (the claims made for it are released), with an explanation:
+// what Placement was asked and offered, which hosts each filter removed and why, which claims
+// were refused.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../../common/config.js';
+import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
+import { allocationCandidatesQuery } from '../../common/clients/placement/index.js';
+import type { ComputeDB } from '../db/schema.js';
+import type { RequestSpec } from '../objects/request_spec.js';
+import { enabledFilters, type GroupInfo } from './filters.js';
+import { hostStates, type HostState } from './host_state.js';
+import { resourceRequest } from './request.js';
+import { weigh } from './weighers.js';
+
+export interface SchedulerEnv {
+  db: Kysely<ComputeDB>;
+  config: Config;
+  placement: PlacementClient;
+  log: Logger;
+}
+
+/** Where an instance goes: a host, its node, and the allocations claimed there. */
+export interface Destination {
+  host: string;
+  node: string;
+  /** The node's availability zone. */
+  availabilityZone: string;
+  allocation: Record<string, { resources: Record<string, number> }>;
+}
+
+export interface Selection extends Destination {
+  alternates: Destination[];
+}
+
+export interface Explanation {
+  instance: string;
+  query: string;
+  candidates: number;
+  providers: number;
+  /** Candidates whose provider is no compute node this service knows. */
+  unknownProviders: string[];
+  /** Hosts set aside before the filters: failed builds, or not the requested destination. */
+  skipped: { host: string; node: string; reason: string }[];
+  filters: { name: string; removed: { host: string; node: string; reason: string }[]; left: number }[];
+  weighed: { host: string; node: string; weight: number }[];
+  refusedClaims: { host: string; node: string; reason: string }[];
+}
+
+export class NoValidHost extends Error {
+  constructor(readonly explanation: Explanation) {
+    super('No valid host was found. There are not enough hosts available.');
+    this.name = 'NoValidHost';
+  }
+}
+
+/** An explanation as an operator reads it (the fault's details, `concord explain server`). */
+export function explain(e: Explanation): string {
+  const lines = [`Instance ${e.instance}:`,
+    `Placement returned ${e.candidates} allocation candidate(s) on ${e.providers} provider(s) for GET ${e.query}`];
+  if (e.unknownProviders.length) lines.push(`  not compute nodes of this cloud: ${e.unknownProviders.join(', ')}`);
+  for (const s of e.skipped) lines.push(`  skipped ${s.host} (${s.node}): ${s.reason}`);
+  for (const f of e.filters) {
+    lines.push(`${f.name} removed ${f.removed.length} host(s), ${f.left} left`);
+    for (const r of f.removed) lines.push(`  ${r.host} (${r.node}): ${r.reason}`);
+  }
+  if (e.weighed.length) lines.push(`Weighed: ${e.weighed.map((w) => `${w.host} (${w.node}) ${w.weight.toFixed(3)}`).join(', ')}`);
+  for (const c of e.refusedClaims) lines.push(`Claim on ${c.host} (${c.node}) refused by Placement: ${c.reason}`);
+  return lines.join('\n');
+}
+
+/** The instance's server group and where its other members run. */
+async function groupOf(db: Kysely<ComputeDB>, uuid: string, hints: Record<string, string[]>): Promise<GroupInfo | null> {
+  const groupUuid = hints.group?.[0];
+  if (groupUuid === undefined) return null;
+  const group = await db.selectFrom('instance_groups').select(['id', 'uuid']).where('uuid', '=', groupUuid).executeTakeFirst();
+  if (!group) return null;
+  const policy = await db.selectFrom('instance_group_policy').select(['policy', 'rules']).where('group_id', '=', group.id)
+    .executeTakeFirst();
+  const members = await db.selectFrom('instance_group_member').innerJoin('instances', 'instances.uuid', 'instance_group_member.instance_uuid')
+    .select('instances.host').where('instance_group_member.group_id', '=', group.id)
+    .where('instances.deleted', '=', 0).where('instances.uuid', '!=', uuid).where('instances.host', 'is not', null).execute();
+  const hosts = new Map<string, number>();
+  for (const m of members) hosts.set(m.host!, (hosts.get(m.host!) ?? 0) + 1);
+  const rules = JSON.parse(policy?.rules ?? '{}') as { max_server_per_host?: number | string };
+  return { uuid: group.uuid, policy: policy?.policy ?? '', maxServerPerHost: Number(rules.max_server_per_host ?? 1), hosts };
+}
+
+/** The aggregates making up availability zone `az` (Nova's map_az_to_placement_aggregate); null
+ * for the default zone, which is every host in none. */
+async function zoneAggregates(db: Kysely<ComputeDB>, config: Config, az: string | null): Promise<string[] | null> {
+  if (az === null || az === config.defaultAvailabilityZone) return null;
+  const rows = await db.selectFrom('aggregate_metadata').innerJoin('aggregates', 'aggregates.id', 'aggregate_metadata.aggregate_id')
+    .select('aggregates.uuid').where('aggregate_metadata.key', '=', 'availability_zone')
+    .where('aggregate_metadata.value', '=', az).execute();
+  return rows.map((r) => r.uuid);
+}
+
+const destination = (h: HostState): Destination => ({
+  host: h.host, node: h.node, availabilityZone: h.availabilityZone, allocation: h.allocationRequests[0]!.allocations,
+});
+
+export interface Placed {
+  uuid: string;
+  projectId: string;
+  userId: string;
+  spec: RequestSpec;
+}
+
+/** Releases what a scheduling claimed (a failed request, or an instance deleted meanwhile). */
+export async function releaseClaim(placement: PlacementClient, uuid: string): Promise<void> {
+  try {
+    await placement.allocations.delete(asService(), uuid);
+  } catch (e) {
+    if (!(e instanceof ClientError && e.status === 404)) throw e;
+  }
+}
+
+/** Chooses and claims a host for each instance; NoValidHost when one finds none. */
+export async function selectDestinations(env: SchedulerEnv, instances: Placed[]): Promise<Map<string, Selection>> {
+  const { db, config, placement } = env;
+  const first = instances[0]!;
+  const aggregates = await zoneAggregates(db, config, first.spec.availability_zone);
+  const { query, totals } = resourceRequest(first.spec, aggregates, config.schedulerMaxPlacementResults);
+  const path = `/allocation_candidates${allocationCandidatesQuery(query)}`;
+  const candidates = await placement.allocationCandidates.get(asService(), query);
+  const { hosts, unknown } = await hostStates(db, config, candidates);
+  const filters = enabledFilters(config);
+  const chosen = new Map<string, Selection>();
+  try {
+    for (const inst of instances) {
+      const e: Explanation = {
+        instance: inst.uuid, query: path, candidates: candidates.allocation_requests.length,
+        providers: Object.keys(candidates.provider_summaries).length, unknownProviders: unknown, skipped: [],
+        filters: [], weighed: [], refusedClaims: [],
+      };
+      const { spec } = inst;
+      const failed = new Set([...spec.retry.hosts, ...spec.ignore_hosts]);
+      let left = hosts.filter((h) => {
+        const reason = failed.has(h.host) ? 'a build failed there before, or it is ignored'
+          : spec.force_hosts.length && !spec.force_hosts.includes(h.host) ? 'not the requested host'
+            : spec.force_nodes.length && !spec.force_nodes.includes(h.node) ? 'not the requested node' : null;
+        if (reason) e.skipped.push({ host: h.host, node: h.node, reason });
+        return reason === null;
+      });
+      const group = await groupOf(db, inst.uuid, spec.scheduler_hints);
+      // Members placed earlier in this very request count as the group's too.
+      if (group) {
+        for (const [uuid, sel] of chosen) {
+          if (instances.find((i) => i.uuid === uuid)?.spec.scheduler_hints.group?.[0] === group.uuid) {
+            group.hosts.set(sel.host, (group.hosts.get(sel.host) ?? 0) + 1);
+          }
+        }
+      }
+      for (const f of filters) {
+        const removed: Explanation['filters'][number]['removed'] = [];
+        left = left.filter((h) => {
+          const reason = f.reject(h, { spec, group, config });
+          if (reason !== null) removed.push({ host: h.host, node: h.node, reason });
+          return reason === null;
+        });
+        e.filters.push({ name: f.name, removed, left: left.length });
+      }
+      const weighed = weigh(left, config);
+      e.weighed = weighed.map((w) => ({ host: w.host.host, node: w.host.node, weight: w.weight }));
+      let selected: Selection | undefined;
+      for (const [i, { host }] of weighed.entries()) {
+        const ar = host.allocationRequests[0]!;
+        try {
+          await placement.allocations.put(asService(), inst.uuid, {
+            allocations: ar.allocations, project_id: inst.projectId, user_id: inst.userId,
+            consumer_generation: null, consumer_type: 'INSTANCE',
+          });
+        } catch (err) {
+          if (!(err instanceof ClientError && err.status === 409)) throw err;
+          e.refusedClaims.push({ host: host.host, node: host.node, reason: err.detail || err.message });
+          continue;
+        }
+        const alternates = weighed.slice(i + 1, i + config.schedulerMaxAttempts).map((w) => destination(w.host));
+        selected = { ...destination(host), alternates };
+        for (const [rc, n] of Object.entries(totals)) host.free[rc] = (host.free[rc] ?? 0) - n;
+        break;
+      }
+      if (!selected) throw new NoValidHost(e);
+      chosen.set(inst.uuid, selected);
+    }
+  } catch (err) {
+    for (const uuid of chosen.keys()) await releaseClaim(placement, uuid);
+    throw err;
+  }
+  return chosen;
+}
