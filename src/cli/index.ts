@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import type { ServeOptions } from './serve.js';
 import type { UpOptions } from './up.js';
 import type { AgentOptions } from './agent.js';
+import type { ExplainOptions } from './explain.js';
 
 const program = new Command('concord')
   .description('concord: one OpenStack-compatible (Zed) control plane for VMs and bare-metal servers.\n'
@@ -105,6 +106,19 @@ DATA_DIR/credentials.json as service_password); [placement] and [glance] options
 [DEFAULT] report_interval sets the heartbeat, update_resources_interval the resource report.
 Ctrl-C (or SIGTERM) stops taking jobs, gives back those not finished, and exits.`)
   .action(async (opts: AgentOptions) => { await (await import('./agent.js')).computeAgent(opts); });
+
+program.command('explain')
+  .description('explain from the compute database why a server is where it is, or in ERROR: its fault, what '
+    + 'Placement offered the scheduler for which query, which hosts each filter removed and why, its actions\' events')
+  .argument('<kind>', 'what to explain: server')
+  .argument('<id>', 'the server\'s id')
+  .option('--data-dir <dir>', 'the data directory of the cloud (its SQLite databases)', './data')
+  .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
+  .option('--database-url <url>', 'the compute database; default: [api_database] connection, else [database] '
+    + 'connection, else SQLite in the data dir')
+  .action(async (kind: string, id: string, opts: ExplainOptions) => {
+    await (await import('./explain.js')).explain(kind, id, opts);
+  });
 
 try {
   await program.parseAsync();

@@ -87,6 +87,8 @@ export interface ServersCloud {
   manager(host: string, driver: VirtDriver): Worker;
   /** Boots and returns the server's id (202 expected). */
   boot(server: Record<string, unknown>, o?: { token?: string; hints?: Record<string, unknown> }): Promise<string>;
+  /** Deletes the server and waits until it is gone (its host's terminate job done). */
+  remove(id: string): Promise<void>;
   /** Waits until the server's status is one of `statuses`; returns its body. */
   waitFor(id: string, statuses: string[], ms?: number): Promise<any>;
   close(): Promise<void>;
@@ -184,6 +186,11 @@ export async function startServersCloud(extra: Partial<Config> = {}): Promise<Se
       const r = await nova('POST', '/servers', body, o.token ? { token: o.token } : {});
       if (r.status !== 202) throw new Error(`boot: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body.server.id as string;
+    },
+    async remove(id) {
+      const r = await nova('DELETE', `/servers/${id}`);
+      if (r.status !== 204) throw new Error(`delete ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+      await until(`server ${id} deleted`, async () => (await nova('GET', `/servers/${id}`)).status === 404);
     },
     async waitFor(id, statuses, ms = 20000) {
       let last: any;

@@ -31,7 +31,7 @@ export interface SpawnPayload {
   alternates: Destination[];
 }
 
-/** A reschedule: the instance's alternates (tried in order before the scheduler is asked again). */
+/** A reschedule: the instance's alternates, tried in order (the scheduler is not asked again). */
 export interface RescheduleFields {
   alternates?: Record<string, Destination[]>;
 }
@@ -96,6 +96,22 @@ async function noValidHost(env: ConductorEnv, inst: Placed, requestId: string, e
   });
 }
 
+/** Nova's MaxRetriesExceeded, as a fault says it. */
+export const maxRetriesMessage = (uuid: string) =>
+  `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${uuid}.`;
+
+/** Every host a reschedule could go to has failed or is full (Nova's MaxRetriesExceeded). */
+async function retriesExhausted(env: ConductorEnv, inst: Placed, requestId: string): Promise<void> {
+  const message = maxRetriesMessage(inst.uuid);
+  const details = `Builds failed on ${inst.spec.retry.hosts.join(', ')}; no alternate host left to try.`;
+  await withTransaction(env.db, async (trx) => {
+    const moved = await updateInstance(trx, inst.uuid, { vm_state: VmState.ERROR, task_state: null }, { taskState: ['scheduling'] });
+    if (!moved) return;
+    await addFault(trx, inst.uuid, { code: 500, message, details, host: null });
+    await finishEvent(trx, inst.uuid, requestId, EVENT, { message, details });
+  });
+}
+
 async function buildInstances(env: ConductorEnv, job: Job): Promise<void> {
   const payload = job.payload as BuildInstancesPayload & RescheduleFields;
   const rows = await env.db.selectFrom('instances').select(['uuid', 'project_id', 'user_id'])
@@ -118,10 +134,15 @@ async function buildInstances(env: ConductorEnv, job: Job): Promise<void> {
   let selections = new Map<string, Selection>();
   const pending: Placed[] = [];
   for (const i of instances) {
-    const alt = payload.alternates?.[i.uuid];
-    const sel = alt?.length ? await claimAlternate(env, i, alt) : null;
+    const alternates = payload.alternates?.[i.uuid];
+    // A reschedule goes to the alternates its first scheduling chose, as Nova's does.
+    if (alternates === undefined) {
+      pending.push(i);
+      continue;
+    }
+    const sel = await claimAlternate(env, i, alternates);
     if (sel) selections.set(i.uuid, sel);
-    else pending.push(i);
+    else await retriesExhausted(env, i, requestIds.get(i.uuid)!);
   }
   if (pending.length) {
     try {

@@ -15,7 +15,7 @@ import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance
 import { addFault } from '../objects/instance_fault.js';
 import { POWER_ACTIONS, TERMINATE_INSTANCE, type ActionPayload } from '../objects/instance_lifecycle.js';
 import { getRequestSpec, saveRequestSpec } from '../objects/request_spec.js';
-import { buildRequestId, SPAWN_INSTANCE, type RescheduleFields, type SpawnPayload } from '../conductor/index.js';
+import { buildRequestId, maxRetriesMessage, SPAWN_INSTANCE, type RescheduleFields, type SpawnPayload } from '../conductor/index.js';
 import { releaseClaim } from '../scheduler/index.js';
 
 export interface ManagerEnv {
@@ -63,7 +63,7 @@ async function reschedule(env: ManagerEnv, i: Instance, p: SpawnPayload, request
   const exhausted = !spec || p.attempt >= env.config.schedulerMaxAttempts;
   await withTransaction(db, async (trx) => {
     if (exhausted) {
-      const message = `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${i.uuid}.`;
+      const message = maxRetriesMessage(i.uuid);
       const moved = await updateInstance(trx, i.uuid, { vm_state: VmState.ERROR, task_state: null, power_state: PowerState.NOSTATE },
         { taskState: ['spawning'] });
       if (!moved) return;

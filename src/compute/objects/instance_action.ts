@@ -33,16 +33,17 @@ async function actionId(db: Db, instanceUuid: string, requestId: string): Promis
 }
 
 /** Opens an event of the action of `requestId` (EventReporter's start); a run again after a crash
- * reopens the same event rather than adding another. */
+ * takes over the event its predecessor left open rather than adding another, while a step done
+ * again after it finished (a build rescheduled to another host) is an event of its own. */
 export async function startEvent(db: Db, instanceUuid: string, requestId: string, event: string, host: string | null):
   Promise<void> {
   const id = await actionId(db, instanceUuid, requestId);
   if (id === undefined) return;
   const ts = now();
   const open = await db.selectFrom('instance_actions_events').select('id').where('action_id', '=', id)
-    .where('event', '=', event).executeTakeFirst();
+    .where('event', '=', event).where('finish_time', 'is', null).executeTakeFirst();
   if (open) {
-    await db.updateTable('instance_actions_events').set({ start_time: ts, finish_time: null, result: null, host, updated_at: ts })
+    await db.updateTable('instance_actions_events').set({ start_time: ts, result: null, host, updated_at: ts })
       .where('id', '=', open.id).execute();
     return;
   }
@@ -61,7 +62,7 @@ export async function finishEvent(db: Db, instanceUuid: string, requestId: strin
   await db.updateTable('instance_actions_events').set({
     finish_time: ts, updated_at: ts, result: error ? 'Error' : 'Success',
     traceback: error?.details ?? null, details: error?.message ?? null,
-  }).where('action_id', '=', id).where('event', '=', event).execute();
+  }).where('action_id', '=', id).where('event', '=', event).where('finish_time', 'is', null).execute();
   await db.updateTable('instance_actions').set({ updated_at: ts, ...(error ? { message: 'Error' } : {}) })
     .where('id', '=', id).execute();
 }
