@@ -83,7 +83,9 @@ export interface ServersCloud {
   flavor(id: string, ram: number, vcpus: number, disk: number, extraSpecs?: Record<string, string>): Promise<void>;
   /** A compute node with its service, and its provider in Placement; returns the node's uuid. */
   hypervisor(h: Hypervisor): Promise<string>;
-  /** A compute manager for `host` on `driver`. */
+  /** What a compute manager for `host` on `driver` is given. */
+  managerEnv(host: string, driver: VirtDriver): ManagerEnv;
+  /** A compute manager for `host` on `driver`, running. */
   manager(host: string, driver: VirtDriver): Worker;
   /** Boots and returns the server's id (202 expected). */
   boot(server: Record<string, unknown>, o?: { token?: string; hints?: Record<string, unknown> }): Promise<string>;
@@ -173,9 +175,9 @@ export async function startServersCloud(extra: Partial<Config> = {}): Promise<Se
       }
       return uuid;
     },
+    managerEnv: (host, driver) => ({ database, jobs, host, driver, clients, config, log, reportResources: async () => {} }),
     manager(host, driver) {
-      const env: ManagerEnv = { database, jobs, host, driver, clients, config, log, reportResources: async () => {} };
-      const w = new Worker(jobs, { handlers: managerHandlers(env), targets: [host], log });
+      const w = new Worker(jobs, { handlers: managerHandlers(t.managerEnv(host, driver)), targets: [host], log });
       workers.push(w);
       w.start();
       return w;

@@ -1,0 +1,133 @@
+// The compute manager on an in-test virt driver: every server action from the API through its
+// job to the driver and back (states, power states, events), a driver's failure recorded on the
+// action's event, deletes that free the guest and the claim; and handlers run again after a crash
+// (a job's second run) picking up where the first stopped without doing anything twice.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job } from '../../src/common/jobs/index.js';
+import { managerHandlers } from '../../src/compute/manager/index.js';
+import { until } from '../helpers/jobs.js';
+import { startServersCloud, TestDriver, type ServersCloud } from '../helpers/servers.js';
+
+describe('compute manager', () => {
+  let t: ServersCloud;
+  const driver = new TestDriver();
+  let node = '';
+
+  beforeAll(async () => {
+    t = await startServersCloud();
+    await t.flavor('vm-tiny', 1024, 1, 1);
+    node = await t.hypervisor({ host: 'cmp1', vcpus: 4 });
+    t.manager('cmp1', driver);
+  }, 60000);
+  afterAll(async () => { await t?.close(); });
+
+  const act = (id: string, body: unknown, token?: string) =>
+    t.nova('POST', `/servers/${id}/action`, body, token ? { token } : {});
+  const settled = async (id: string) => {
+    let s: any;
+    await until(`server ${id} settled`, async () => {
+      s = (await t.nova('GET', `/servers/${id}`)).body.server;
+      return s['OS-EXT-STS:task_state'] === null;
+    });
+    return s;
+  };
+  const lastEvent = async (id: string) => {
+    const [latest] = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions;
+    const shown = (await t.nova('GET', `/servers/${id}/os-instance-actions/${latest.request_id}`)).body.instanceAction;
+    return { action: shown.action as string, events: shown.events.map((e: any) => [e.event, e.result]) };
+  };
+
+  it('stops, starts, reboots, pauses, suspends and resumes through the host, recording each action\'s event', async () => {
+    const id = await t.boot({ name: 'life' }, { token: t.demo });
+    expect((await t.waitFor(id, ['ACTIVE', 'ERROR'])).status).toBe('ACTIVE');
+    const steps: [unknown, string, number, string, string][] = [
+      [{ 'os-stop': null }, 'SHUTOFF', 4, 'stop', 'compute_stop_instance'],
+      [{ 'os-start': null }, 'ACTIVE', 1, 'start', 'compute_start_instance'],
+      [{ reboot: { type: 'SOFT' } }, 'ACTIVE', 1, 'reboot', 'compute_reboot_instance'],
+      [{ reboot: { type: 'HARD' } }, 'ACTIVE', 1, 'reboot', 'compute_reboot_instance'],
+      [{ pause: null }, 'PAUSED', 3, 'pause', 'compute_pause_instance'],
+      [{ unpause: null }, 'ACTIVE', 1, 'unpause', 'compute_unpause_instance'],
+      [{ suspend: null }, 'SUSPENDED', 7, 'suspend', 'compute_suspend_instance'],
+      [{ resume: null }, 'ACTIVE', 1, 'resume', 'compute_resume_instance'],
+    ];
+    for (const [body, status, power, action, event] of steps) {
+      expect((await act(id, body, t.demo)).status).toBe(202);
+      const s = await settled(id);
+      expect([s.status, s['OS-EXT-STS:power_state']]).toEqual([status, power]);
+      expect(await lastEvent(id)).toEqual({ action, events: [[event, 'Success']] });
+    }
+    expect(driver.calls.filter((c) => c.includes(id)).map((c) => c.split(' ')[0])).toEqual([
+      'spawn', 'power-off', 'power-on', 'reboot-SOFT', 'reboot-HARD', 'pause', 'unpause', 'suspend', 'resume',
+    ]);
+    // What the state does not allow is a 409 in Nova's words, and no job.
+    expect((await act(id, { 'os-start': null }, t.demo)).body.conflictingRequest.message)
+      .toBe(`Cannot 'start' instance ${id} while it is in vm_state active`);
+    expect((await act(id, { reboot: { type: 'sideways' } }, t.demo)).status).toBe(400);
+    await t.remove(id);
+  });
+
+  it('records a driver\'s failure on the event and leaves the server as it was', async () => {
+    const id = await t.boot({ name: 'stubborn' });
+    await t.waitFor(id, ['ACTIVE']);
+    const pause = driver.pause.bind(driver);
+    driver.pause = async () => { throw new Error('the hypervisor said no'); };
+    try {
+      expect((await act(id, { pause: null })).status).toBe(202);
+      const s = await settled(id);
+      expect(s.status).toBe('ACTIVE');
+      const { events } = await lastEvent(id);
+      expect(events).toEqual([['compute_pause_instance', 'Error']]);
+    } finally {
+      driver.pause = pause;
+    }
+    await t.remove(id);
+  });
+
+  it('deletes a server on its host: the guest destroyed, the claim freed, the row soft-deleted', async () => {
+    const id = await t.boot({ name: 'gone' });
+    await t.waitFor(id, ['ACTIVE']);
+    expect((await t.placement('GET', `/resource_providers/${node}/usages`)).body.usages.VCPU).toBe(1);
+    await t.remove(id);
+    expect(driver.guests_.has(id)).toBe(false);
+    expect((await t.placement('GET', `/allocations/${id}`)).body.allocations).toEqual({});
+    expect((await t.placement('GET', `/resource_providers/${node}/usages`)).body.usages.VCPU).toBe(0);
+    const row = await t.db.selectFrom('instances').selectAll().where('uuid', '=', id).executeTakeFirstOrThrow();
+    expect(row.deleted).toBe(row.id);
+    expect(row.vm_state).toBe('deleted');
+    const { action, events } = await lastEvent(id);
+    expect([action, events]).toEqual(['delete', [['compute_terminate_instance', 'Success']]]);
+  });
+
+  it('runs a job again after a crash without doing anything twice', async () => {
+    const local = new TestDriver();
+    const handlers = managerHandlers(t.managerEnv('cmp1', local));
+    const job = (kind: string, payload: unknown, attempt = 2): Job => ({
+      id: 0, kind, target: 'cmp1', payload, attempt, maxAttempts: 5, dedupeKey: null, signal: new AbortController().signal,
+    });
+    const id = await t.boot({ name: 'crashy' });
+    await t.waitFor(id, ['ACTIVE']);
+    // The spawn job again (its worker died after the work was done): nothing to do.
+    await handlers.spawn_instance!(job('spawn_instance', { uuid: id, attempt: 1, alternates: [] }));
+    expect(local.calls).toEqual([]);
+    // A stop whose first run died after the driver call, before the database was written: the
+    // run again repeats the (idempotent) driver call and finishes the one event it had opened.
+    expect((await act(id, { 'os-stop': null })).status).toBe(202);
+    await settled(id);
+    const requestId = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions[0].request_id;
+    await t.db.updateTable('instances').set({ vm_state: 'active', task_state: 'powering-off', power_state: 1 })
+      .where('uuid', '=', id).execute();
+    await t.db.updateTable('instance_actions_events').set({ finish_time: null, result: null })
+      .where('event', '=', 'compute_stop_instance').execute();
+    const again = managerHandlers(t.managerEnv('cmp1', driver));
+    await again.stop_instance!(job('stop_instance', { uuid: id, action_request_id: requestId }));
+    expect((await settled(id)).status).toBe('SHUTOFF');
+    expect(await lastEvent(id)).toEqual({ action: 'stop', events: [['compute_stop_instance', 'Success']] });
+    // The same job once more: the server is stopped already, the driver is not called.
+    await handlers.stop_instance!(job('stop_instance', { uuid: id, action_request_id: requestId }));
+    expect(local.calls).toEqual([]);
+    // A terminate run twice: the second finds the server gone.
+    await t.remove(id);
+    await handlers.terminate_instance!(job('terminate_instance', { uuid: id, action_request_id: requestId }));
+    expect(local.calls).toEqual([]);
+  });
+});
