@@ -2,7 +2,6 @@
 // (driven with inject()), the conductor running as `concord up` runs it, plus what the agents
 // would bring — compute nodes and their services written to the compute database, their
 // providers and inventories in Placement — and compute managers on an in-test virt driver.
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { loadConfig, type Config } from '../../src/common/config.js';
 import { openDatabase, type Database } from '../../src/common/db/index.js';
@@ -10,6 +9,7 @@ import { JobQueue, jobsConfig, Worker } from '../../src/common/jobs/index.js';
 import { serviceClients, Session } from '../../src/common/clients/index.js';
 import { createLogger } from '../../src/common/log.js';
 import type { ComputeDB } from '../../src/compute/db/schema.js';
+import { computeDatabaseUrl } from '../../src/compute/index.js';
 import { managerHandlers, type ManagerEnv } from '../../src/compute/manager/index.js';
 import { PowerState, type GuestSpec, type NodeResources, type VirtDriver } from '../../src/compute/virt/driver.js';
 import { startLocalCloud, type LocalCloud, type Reply } from './allinone.js';
@@ -104,7 +104,7 @@ export async function startServersCloud(extra: Partial<Config> = {}): Promise<Se
   const demo = await local.login('demo', cloud.credentials.demoPassword, 'demo');
   const projectOf = async (token: string) =>
     (await local.call('GET', '/identity/v3/auth/tokens', token, undefined, { 'x-subject-token': token })).body.token.project.id as string;
-  const database = openDatabase<ComputeDB>(join(local.dataDir, 'compute.sqlite'));
+  const database = openDatabase<ComputeDB>(computeDatabaseUrl(config, local.dataDir));
   const log = createLogger({ name: 'test' });
   log.level = process.env.CONCORD_TEST_LOG ?? 'silent';
   const session = new Session({
