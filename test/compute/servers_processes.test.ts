@@ -62,7 +62,7 @@ describe.skipIf(skipPg)(`servers across processes${skipPg ? ` (skipped: ${skipPg
           'openstack-api-version': service === 'placement' ? 'placement 1.39' : 'compute 2.93' },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
-      return { status: r.status, body: r.status === 204 ? null : await r.json() as any };
+      return { status: r.status, body: r.status === 204 ? null : await r.json() };
     };
     expect((await call(0, 'POST', '/flavors', { flavor: { name: 'vm-tiny', id: 'vm-tiny', ram: 1024, vcpus: 1, disk: 1 } })).status).toBe(200);
     const image = (await call(0, 'GET', '/v2/images', undefined, 'image')).body.images[0].id;
