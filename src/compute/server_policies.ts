@@ -1,6 +1,6 @@
 // The policy rules of servers, their actions and instance actions, with Nova Zed's names and
 // defaults (nova/policies/servers.py, lock_server.py, pause_server.py, suspend_server.py,
-// extended_server_attributes.py, instance_actions.py): a project's members act on its servers,
+// extended_server_attributes.py, instance_actions.py, server_groups.py): a project's members act on its servers,
 // its readers see them, administrators do anything.
 import type { PolicyRule } from '../common/policy/index.js';
 
@@ -55,6 +55,12 @@ export const SERVER_RULES: readonly PolicyRule[] = [
     [['POST', `${ACTION} (unlock)`]]),
   rule('os-extended-server-attributes', ADMIN, 'Return extended attributes for server.',
     [['GET', SERVER], ['GET', '/servers/detail'], ['PUT', SERVER]]),
+  rule('os-server-groups:create', 'rule:project_member_api', 'Create a new server group', [['POST', '/os-server-groups']]),
+  rule('os-server-groups:delete', MEMBER, 'Delete a server group', [['DELETE', '/os-server-groups/{server_group_id}']]),
+  rule('os-server-groups:index', READER, 'List all server groups', [['GET', '/os-server-groups']]),
+  rule('os-server-groups:index:all_projects', ADMIN, 'List all server groups for all projects',
+    [['GET', '/os-server-groups']]),
+  rule('os-server-groups:show', READER, 'Show details of a server group', [['GET', '/os-server-groups/{server_group_id}']]),
   rule('os-instance-actions:list', READER, 'List actions for a server.', [['GET', `${SERVER}/os-instance-actions`]]),
   rule('os-instance-actions:show', READER, 'Show action details for a server.',
     [['GET', `${SERVER}/os-instance-actions/{request_id}`]]),

@@ -26,6 +26,7 @@ import { hypervisorRoutes } from './api/hypervisors.js';
 import { serverRoutes } from './api/servers.js';
 import { serverActionRoutes } from './api/server_actions.js';
 import { instanceActionRoutes } from './api/instance_actions.js';
+import { serverGroupRoutes } from './api/server_groups.js';
 
 const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version';
 
@@ -47,6 +48,7 @@ function apiRoutes(compute: Compute): RouteTable {
     ...serverRoutes(compute),
     ...serverActionRoutes(compute),
     ...instanceActionRoutes(compute),
+    ...serverGroupRoutes(compute),
   };
 }
 

@@ -28,9 +28,29 @@ describe('servers API', () => {
   const server = (s: Record<string, unknown>) => ({ server: { name: 'x', imageRef: t.imageId, flavorRef: 'vm-tiny', networks: 'none', ...s } });
 
   it('refuses bad input in Nova\'s words, creating nothing', async () => {
-    expect(await refused(server({ flavorRef: 'nope' }))).toBe('Invalid flavorRef provided.');
+    expect(await refused(server({ flavorRef: 'nope' }))).toBe('Flavor nope could not be found.');
     expect(await refused(server({ imageRef: '6b7b5f0e-0000-4000-8000-000000000000' }))).toBe('Can not find requested image');
     expect(await refused(server({ key_name: 'missing' }))).toBe('Invalid key_name provided.');
+    // The image as the user sees it in Glance, against the flavor.
+    const image = async (props: Record<string, unknown>, data: boolean) => {
+      const r = await t.local.call('POST', '/image/v2/images', t.admin, { disk_format: 'raw', container_format: 'bare', ...props });
+      if (data) {
+        await t.local.call('PUT', `/image/v2/images/${r.body.id}/file`, t.admin, 'x'.repeat(64),
+          { 'content-type': 'application/octet-stream' });
+      }
+      return r.body.id as string;
+    };
+    const queued = await image({ name: 'queued', visibility: 'public' }, false);
+    expect(await refused(server({ imageRef: queued }))).toBe(`Image ${queued} is not active.`);
+    const hungry = await image({ name: 'hungry', visibility: 'public', min_ram: 2048 }, true);
+    expect(await refused(server({ imageRef: hungry }))).toBe('Flavor\'s memory is too small for requested image.');
+    const wide = await image({ name: 'wide', visibility: 'public', min_disk: 5 }, true);
+    expect(await refused(server({ imageRef: wide }))).toBe('Flavor\'s disk is smaller than the minimum size specified '
+      + `in image metadata. Flavor disk is ${1024 ** 3} bytes, minimum size is ${5 * 1024 ** 3} bytes.`);
+    const privateImage = await image({ name: 'mine' }, true);
+    expect(await refused(server({ imageRef: privateImage }))).toBe('Can not find requested image');
+    expect(await refused({ ...server({}), 'os:scheduler_hints': { group: 'b1c0ffee-0000-4000-8000-000000000000' } }))
+      .toBe('Instance group b1c0ffee-0000-4000-8000-000000000000 could not be found.');
     expect(await refused(server({ availability_zone: 'mars' }))).toBe('The requested availability zone is not available');
     expect(await refused(server({ min_count: 3, max_count: 2 }))).toBe('Invalid input received: min_count must be <= max_count');
     expect(await refused(server({ name: ' x' })))

@@ -128,7 +128,8 @@ async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply
   try {
     flavor = await getFlavor(compute.db, refId(s.flavorRef), { isAdmin: isAdmin(req), projectId });
   } catch (e) {
-    if (e instanceof FlavorNotFound) throw badRequest('Invalid flavorRef provided.');
+    // A flavor that is not there is the request's fault here.
+    if (e instanceof FlavorNotFound) throw badRequest(e.message);
     throw e;
   }
   const imageRef = s.imageRef ? refId(s.imageRef) : null;

@@ -9,13 +9,14 @@ import type { Config } from '../../common/config.js';
 import { withTransaction } from '../../common/db/index.js';
 import type { JobQueue } from '../../common/jobs/index.js';
 import type { ComputeDB } from '../db/schema.js';
-import { Invalid, InvalidInput, MetadataLimitExceeded, NotFound } from '../exceptions.js';
+import { Invalid, InvalidInput, MetadataLimitExceeded } from '../exceptions.js';
 import type { Flavor } from './flavor.js';
 import { now, VmState, type Db } from './instance.js';
 import { Action, startAction } from './instance_action.js';
 import { flavorPrimitive, type InstanceFlavors } from './instance_flavor.js';
 import { allowedInstances, quotaLimit } from './instance_quota.js';
 import { saveRequestSpec, type ImageMeta, type RequestSpec } from './request_spec.js';
+import { checkMemberQuota, InstanceGroupNotFound } from './server_group.js';
 
 export const BUILD_INSTANCES = 'build_instances';
 
@@ -74,7 +75,10 @@ function checkImage(flavor: Flavor, image: ImageMeta): void {
   if (image.size !== null && image.size > rootBytes) {
     throw new Invalid(`Flavor's disk is too small for requested image. Flavor disk is ${rootBytes} bytes, image is ${image.size} bytes.`);
   }
-  if (image.min_disk > flavor.root_gb) throw new Invalid('Flavor\'s disk is too small for requested image.');
+  const minDisk = image.min_disk * 1024 ** 3;
+  if (minDisk > rootBytes) {
+    throw new Invalid(`Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${rootBytes} bytes, minimum size is ${minDisk} bytes.`);
+  }
 }
 
 async function checkMetadataQuota(db: Db, config: Config, projectId: string, metadata: Record<string, string>): Promise<void> {
@@ -88,7 +92,8 @@ async function checkGroup(db: Db, projectId: string, hints: Record<string, strin
   if (uuid === undefined) return null;
   const group = await db.selectFrom('instance_groups').select('id').where('uuid', '=', uuid)
     .where('project_id', '=', projectId).executeTakeFirst();
-  if (!group) throw new NotFound(`Instance group ${uuid} could not be found.`);
+  // At boot a missing group is the request's fault: a 400 rather than the group API's 404.
+  if (!group) throw new Invalid(new InstanceGroupNotFound(uuid).message);
   return group.id;
 }
 
@@ -96,7 +101,8 @@ async function checkGroup(db: Db, projectId: string, hints: Record<string, strin
 export async function createInstances(db: Kysely<ComputeDB>, config: Config, jobs: JobQueue, req: BootRequest):
   Promise<Booted> {
   const { flavor } = req;
-  if (flavor.disabled) throw new Invalid('Flavor is disabled.');
+  // Nova names the disabled flavor by its internal id.
+  if (flavor.disabled) throw new Invalid(`Flavor ${flavor.id} could not be found.`);
   if (req.image) checkImage(flavor, req.image);
   if (req.minCount > req.maxCount) throw new InvalidInput('min_count must be <= max_count');
   if (req.availabilityZone !== null && !(await availabilityZones(db, config)).has(req.availabilityZone)) {
@@ -116,6 +122,7 @@ export async function createInstances(db: Kysely<ComputeDB>, config: Config, job
     const groupId = await checkGroup(trx, req.projectId, req.schedulerHints);
     const count = await allowedInstances(trx, config, req.projectId, { cores: flavor.vcpus, ram: flavor.memory_mb },
       req.minCount, req.maxCount);
+    if (groupId !== null) await checkMemberQuota(trx, config, req.projectId, groupId, count);
     const ts = now();
     const uuids: string[] = [];
     let specId = 0;
