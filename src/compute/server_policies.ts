@@ -43,6 +43,7 @@ export const SERVER_RULES: readonly PolicyRule[] = [
   rule('servers:update', MEMBER, 'Update a server', [['PUT', SERVER]]),
   rule('servers:delete', MEMBER, 'Delete a server', [['DELETE', SERVER]]),
   rule('servers:reboot', MEMBER, 'Reboot a server', [['POST', `${ACTION} (reboot)`]]),
+  rule('servers:rebuild', MEMBER, 'Rebuild a server', [['POST', `${ACTION} (rebuild)`]]),
   rule('servers:start', MEMBER, 'Start a server', [['POST', `${ACTION} (os-start)`]]),
   rule('servers:stop', MEMBER, 'Stop a server', [['POST', `${ACTION} (os-stop)`]]),
   rule('os-pause-server:pause', MEMBER, 'Pause a server', [['POST', `${ACTION} (pause)`]]),

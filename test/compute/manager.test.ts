@@ -66,6 +66,32 @@ describe('compute manager', () => {
     await t.remove(id);
   });
 
+  it('rebuilds from a new image on the host, keeping a stopped server stopped', async () => {
+    const id = await t.boot({ name: 'before', metadata: { a: '1' } });
+    await t.waitFor(id, ['ACTIVE']);
+    expect((await act(id, { 'os-stop': null })).status).toBe(202);
+    await settled(id);
+    const created = await t.local.call('POST', '/image/v2/images', t.admin, { name: 'next', disk_format: 'raw',
+      container_format: 'bare', visibility: 'public' });
+    await t.local.call('PUT', `/image/v2/images/${created.body.id}/file`, t.admin, 'x'.repeat(64), { 'content-type': 'application/octet-stream' });
+    expect((await act(id, { rebuild: { imageRef: '6b7b5f0e-0000-4000-8000-000000000000' } })).body.badRequest.message)
+      .toBe('Cannot find image for rebuild');
+    expect((await act(id, { rebuild: { name: 'x' } })).status).toBe(400);
+    const r = await act(id, { rebuild: { imageRef: created.body.id, name: 'after', metadata: { b: '2' } } });
+    expect(r.status).toBe(202);
+    expect(r.body.server).toMatchObject({ id, name: 'after', status: 'REBUILD', metadata: { b: '2' },
+      image: { id: created.body.id } });
+    expect(r.body.server.adminPass).toMatch(/^[a-zA-Z2-9]{12}$/);
+    // One rebuild at a time.
+    expect((await act(id, { rebuild: { imageRef: created.body.id } })).status).toBe(409);
+    const s = await settled(id);
+    expect([s.status, s['OS-EXT-STS:power_state'], s.image.id]).toEqual(['SHUTOFF', 4, created.body.id]);
+    expect(driver.calls.filter((c) => c.includes(id)).slice(-3).map((c) => c.split(' ')[0])).toEqual(['destroy', 'spawn', 'power-off']);
+    expect(driver.guests_.get(id)?.spec.imageRef).toBe(created.body.id);
+    expect(await lastEvent(id)).toEqual({ action: 'rebuild', events: [['compute_rebuild_instance', 'Success']] });
+    await t.remove(id);
+  });
+
   it('records a driver\'s failure on the event and leaves the server as it was', async () => {
     const id = await t.boot({ name: 'stubborn' });
     await t.waitFor(id, ['ACTIVE']);

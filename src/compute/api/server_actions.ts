@@ -1,15 +1,22 @@
-// POST /servers/{id}/action: reboot, os-stop, os-start, pause, unpause, suspend, resume, lock and
-// unlock (nova/api/openstack/compute/servers.py, pause_server.py, suspend_server.py,
-// lock_server.py): each answered 202 once the instance's host has its job.
+// POST /servers/{id}/action: reboot, os-stop, os-start, pause, unpause, suspend, resume, rebuild,
+// lock and unlock (nova/api/openstack/compute/servers.py, pause_server.py, suspend_server.py,
+// lock_server.py): each answered 202 once the instance's host has its job (rebuild with the
+// server's body).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
-import { sendEmpty } from '../../common/http/reply.js';
+import { sendEmpty, sendJson } from '../../common/http/reply.js';
 import type { Compute } from '../context.js';
+import { badRequest } from '../errors.js';
+import { InvalidName } from '../exceptions.js';
 import { authorize, dispatchAction, isAdmin, validate } from '../http.js';
-import { POWER_ACTIONS, requestPowerAction, setLocked } from '../objects/instance_lifecycle.js';
+import { getInstance } from '../objects/instance.js';
+import { checkImage } from '../objects/instance_create.js';
+import { POWER_ACTIONS, requestPowerAction, requestRebuild, setLocked } from '../objects/instance_lifecycle.js';
+import { isValidName, NAME_RULE } from '../objects/text.js';
 import { DESCRIPTION_PATTERN } from '../schemas/parameter_types.js';
-import { callerOf, findServer } from './servers.js';
+import * as schema from '../schemas/servers.js';
+import { bootImage, callerOf, detailOf, findServer, randomPassword, schemaFor } from './servers.js';
 
 const rebootSchema = Type.Object({
   reboot: Type.Object({
@@ -31,8 +38,41 @@ async function power(compute: Compute, req: FastifyRequest, rule: string, api: s
   await requestPowerAction(compute.db, compute.jobs, instance, callerOf(req), api, POWER_ACTIONS[name], extra);
 }
 
+async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyReply, body: unknown) {
+  const { rebuild: r } = validate(schemaFor(req, schema.REBUILD), body) as { rebuild: schema.RebuildServer };
+  const instance = await findServer(compute, req, 'os_compute_api:servers:rebuild');
+  if (r.name !== undefined && !isValidName(r.name)) throw new InvalidName(NAME_RULE);
+  const image = await bootImage(compute, req, r.imageRef, 'Cannot find image for rebuild');
+  checkImage({ memory_mb: instance.memory_mb ?? 0, root_gb: instance.root_gb ?? 0 }, image);
+  let keyData: string | null | undefined;
+  if (r.key_name) {
+    const kp = await compute.db.selectFrom('key_pairs').select('public_key').where('user_id', '=', instance.user_id)
+      .where('name', '=', r.key_name).executeTakeFirst();
+    if (!kp) throw badRequest('Invalid key_name provided.');
+    keyData = kp.public_key;
+  } else if (r.key_name === null) keyData = null;
+  await requestRebuild(compute.db, compute.jobs, instance, callerOf(req), {
+    imageRef: image.id!,
+    values: {
+      ...(r.name !== undefined ? { display_name: r.name } : {}),
+      ...(r.description !== undefined ? { display_description: r.description } : {}),
+      ...(r.accessIPv4 !== undefined ? { access_ip_v4: r.accessIPv4 } : {}),
+      ...(r.accessIPv6 !== undefined ? { access_ip_v6: r.accessIPv6 } : {}),
+      ...(keyData !== undefined ? { key_name: r.key_name ?? null, key_data: keyData } : {}),
+      ...(r.user_data !== undefined ? { user_data: r.user_data } : {}),
+      ...(r.hostname !== undefined ? { hostname: r.hostname } : {}),
+    },
+    ...(r.metadata ? { metadata: r.metadata } : {}),
+  });
+  const rebuilt = await getInstance(compute.db, instance.uuid, { projectId: null });
+  const view = await detailOf(compute, req, rebuilt, false);
+  return sendJson(reply, 202, { server: { ...view, adminPass: randomPassword() } });
+}
+
 async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
+  let answered: FastifyReply | undefined;
   await dispatchAction(req, {
+    rebuild: async (body) => { answered = await rebuild(compute, req, reply, body); },
     reboot: async (body) => {
       const type = validate(rebootSchema, body).reboot.type.toUpperCase() as 'SOFT' | 'HARD';
       await power(compute, req, 'os_compute_api:servers:reboot', 'reboot', type === 'HARD' ? 'hardReboot' : 'softReboot', { type });
@@ -57,7 +97,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
       await setLocked(compute.db, instance, callerOf(req), false, null);
     },
   });
-  return sendEmpty(reply, 202);
+  return answered ?? sendEmpty(reply, 202);
 }
 
 export function serverActionRoutes(compute: Compute): RouteTable {

@@ -40,7 +40,7 @@ export function findServer(compute: Compute, req: FastifyRequest, rule: string):
     .then((i) => { authorize(compute, req, rule, { project_id: i.project_id, user_id: i.user_id }); return i; });
 }
 
-async function detailOf(compute: Compute, req: FastifyRequest, i: Instance, show: boolean) {
+export async function detailOf(compute: Compute, req: FastifyRequest, i: Instance, show: boolean) {
   const fault = (await latestFaults(compute.db, [i.uuid])).get(i.uuid);
   const groups = show ? (await compute.db.selectFrom('instance_group_member')
     .innerJoin('instance_groups', 'instance_groups.id', 'instance_group_member.group_id')
@@ -54,13 +54,18 @@ async function detailOf(compute: Compute, req: FastifyRequest, i: Instance, show
   });
 }
 
-/** The image a server boots from, as the user sees it in Glance. */
-async function bootImage(compute: Compute, req: FastifyRequest, ref: string): Promise<ImageMeta> {
+/** The image a server boots (or is rebuilt) from, as the user sees it in Glance; `notFound` is
+ * what a missing one is called. */
+export async function bootImage(compute: Compute, req: FastifyRequest, ref: string,
+  notFound = 'Can not find requested image'): Promise<ImageMeta> {
+  if (!compute.clients) {
+    throw new HttpError(503, 'This compute API has no service user ([keystone_authtoken]) to reach the image service with.');
+  }
   let image: Image;
   try {
-    image = await compute.clients!.image.show(onBehalfOf(req.ctx, req), ref);
+    image = await compute.clients.image.show(onBehalfOf(req.ctx, req), ref);
   } catch (e) {
-    if (e instanceof ClientError && e.status === 404) throw badRequest('Can not find requested image');
+    if (e instanceof ClientError && e.status === 404) throw badRequest(notFound);
     throw e;
   }
   if (image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
@@ -120,9 +125,6 @@ async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply
   authorize(compute, req, 'os_compute_api:servers:create', { project_id: projectId, user_id: userId });
   if (!isValidName(s.name)) throw new InvalidName(NAME_RULE);
   checkNetworks(s.networks);
-  if (!compute.clients) {
-    throw new HttpError(503, 'This compute API has no service user ([keystone_authtoken]) to reach the image service with.');
-  }
   const { az, forceHosts, forceNodes } = destinationOf(compute, req, s);
   let flavor;
   try {
@@ -161,7 +163,7 @@ async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply
 }
 
 /** Nova's generate_password: 12 characters of an alphabet without look-alikes. */
-function randomPassword(): string {
+export function randomPassword(): string {
   const symbols = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
   const bytes = new Uint8Array(12);
   crypto.getRandomValues(bytes);

@@ -13,7 +13,7 @@ import { destroyInstance, getInstance, now, updateInstance, VmState, type Instan
 import { finishEvent, startEvent } from '../objects/instance_action.js';
 import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
 import { addFault } from '../objects/instance_fault.js';
-import { POWER_ACTIONS, TERMINATE_INSTANCE, type ActionPayload } from '../objects/instance_lifecycle.js';
+import { POWER_ACTIONS, REBUILD_INSTANCE, TERMINATE_INSTANCE, type ActionPayload } from '../objects/instance_lifecycle.js';
 import { getRequestSpec, saveRequestSpec } from '../objects/request_spec.js';
 import { buildRequestId, maxRetriesMessage, SPAWN_INSTANCE, type RescheduleFields, type SpawnPayload } from '../conductor/index.js';
 import { releaseClaim } from '../scheduler/index.js';
@@ -130,6 +130,38 @@ async function terminate(env: ManagerEnv, job: Job): Promise<void> {
   await env.reportResources();
 }
 
+/** A rebuild: the guest destroyed and spawned again from the server's (new) image; a server that
+ * was stopped is stopped again, as Nova leaves it. A failure puts the server in ERROR. */
+async function rebuild(env: ManagerEnv, job: Job): Promise<void> {
+  const p = job.payload as ActionPayload;
+  const db = env.database.db;
+  const i = await ownInstance(env, p.uuid);
+  if (!i || i.task_state !== 'rebuilding') return;
+  const event = 'compute_rebuild_instance';
+  await startEvent(db, i.uuid, p.action_request_id, event, env.host);
+  const wasStopped = i.vm_state === VmState.STOPPED;
+  try {
+    await env.driver.destroy(i.uuid);
+    await env.driver.spawn(guestOf(i), job.signal);
+    if (wasStopped) await env.driver.powerOff(i.uuid);
+  } catch (e) {
+    const error = messageOf(e);
+    await withTransaction(db, async (trx) => {
+      if (!(await updateInstance(trx, i.uuid, { vm_state: VmState.ERROR, task_state: null }, { taskState: ['rebuilding'] }))) return;
+      await addFault(trx, i.uuid, { code: 500, message: error, details: `Rebuild on ${env.host} failed: ${error}`, host: env.host });
+      await finishEvent(trx, i.uuid, p.action_request_id, event, { message: error });
+    });
+    return;
+  }
+  await withTransaction(db, async (trx) => {
+    const done = await updateInstance(trx, i.uuid, {
+      vm_state: wasStopped ? VmState.STOPPED : VmState.ACTIVE, task_state: null,
+      power_state: wasStopped ? PowerState.SHUTDOWN : PowerState.RUNNING, launched_at: now(),
+    }, { taskState: ['rebuilding'] });
+    if (done) await finishEvent(trx, i.uuid, p.action_request_id, event);
+  });
+}
+
 interface PowerStep {
   action: keyof typeof POWER_ACTIONS | 'reboot';
   event: string;
@@ -184,6 +216,7 @@ export function managerHandlers(env: ManagerEnv): Record<string, JobHandler> {
   const handlers: Record<string, JobHandler> = {
     [SPAWN_INSTANCE]: (job) => spawn(env, job),
     [TERMINATE_INSTANCE]: (job) => terminate(env, job),
+    [REBUILD_INSTANCE]: (job) => rebuild(env, job),
   };
   for (const [kind, step] of Object.entries(POWER_STEPS)) handlers[kind] = (job) => powerAction(env, step, job);
   return handlers;

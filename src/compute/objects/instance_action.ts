@@ -6,7 +6,7 @@ import { now } from './instance.js';
 
 export const Action = {
   CREATE: 'create', DELETE: 'delete', REBOOT: 'reboot', STOP: 'stop', START: 'start', PAUSE: 'pause',
-  UNPAUSE: 'unpause', SUSPEND: 'suspend', RESUME: 'resume', LOCK: 'lock', UNLOCK: 'unlock', UPDATE: 'update',
+  UNPAUSE: 'unpause', SUSPEND: 'suspend', RESUME: 'resume', LOCK: 'lock', UNLOCK: 'unlock', REBUILD: 'rebuild',
 } as const;
 
 export interface ActionRequest {

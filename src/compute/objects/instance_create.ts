@@ -67,7 +67,7 @@ export async function availabilityZones(db: Kysely<ComputeDB> | Db, config: Conf
 }
 
 /** What Nova checks of the flavor against the image (_check_requested_image). */
-function checkImage(flavor: Flavor, image: ImageMeta): void {
+export function checkImage(flavor: Pick<Flavor, 'memory_mb' | 'root_gb'>, image: ImageMeta): void {
   if (flavor.memory_mb < image.min_ram) throw new Invalid('Flavor\'s memory is too small for requested image.');
   // A flavor with no root disk boots from a volume, which Nova sizes itself.
   if (flavor.root_gb === 0) return;

@@ -8,7 +8,7 @@ import { withTransaction } from '../../common/db/index.js';
 import type { JobQueue } from '../../common/jobs/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import { InstanceInvalidState, InstanceIsLocked } from '../exceptions.js';
-import { destroyInstance, updateInstance, VmState, type Instance } from './instance.js';
+import { destroyInstance, updateInstance, VmState, type Instance, type InstanceRow } from './instance.js';
 import { Action, startAction } from './instance_action.js';
 
 export interface Caller {
@@ -124,5 +124,46 @@ export async function setLocked(db: Kysely<ComputeDB>, instance: Instance, calle
     }
     await startAction(trx, { instanceUuid: instance.uuid, action: locked ? Action.LOCK : Action.UNLOCK,
       requestId: caller.requestId, userId: caller.userId, projectId: caller.projectId });
+  });
+}
+
+export const REBUILD_INSTANCE = 'rebuild_instance';
+
+
+export interface Rebuild {
+  imageRef: string;
+  /** Columns the rebuild changes (name, description, access IPs, key, user data, hostname). */
+  values: Partial<Omit<InstanceRow, 'id' | 'uuid'>>;
+  /** Replaces the server's metadata when given. */
+  metadata?: Record<string, string>;
+}
+
+/** Rebuilds a server from an image on its host (Nova's API.rebuild): the image and the asked
+ * changes recorded at once, the guest rebuilt by the host's `rebuild_instance` job. */
+export async function requestRebuild(db: Kysely<ComputeDB>, jobs: JobQueue, instance: Instance, caller: Caller,
+  r: Rebuild): Promise<void> {
+  checkLocked(instance, caller);
+  const spec: PowerAction = { action: Action.REBUILD, job: REBUILD_INSTANCE, taskState: 'rebuilding',
+    vmStates: [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR], taskStates: NOT_BUSY };
+  if (!spec.vmStates.includes(instance.vm_state ?? '') || !spec.taskStates.includes(instance.task_state) || instance.host === null) {
+    throw invalidState('rebuild', instance, spec);
+  }
+  await withTransaction(db, async (trx) => {
+    const moved = await updateInstance(trx, instance.uuid, { ...r.values, image_ref: r.imageRef, task_state: 'rebuilding' },
+      { taskState: spec.taskStates, vmState: spec.vmStates });
+    if (!moved) throw invalidState('rebuild', instance, spec);
+    if (r.metadata) {
+      const ts = new Date().toISOString();
+      await trx.deleteFrom('instance_metadata').where('instance_uuid', '=', instance.uuid).execute();
+      for (const [key, value] of Object.entries(r.metadata)) {
+        await trx.insertInto('instance_metadata').values({ instance_uuid: instance.uuid, key, value, created_at: ts,
+          updated_at: null, deleted_at: null }).execute();
+      }
+    }
+    await startAction(trx, { instanceUuid: instance.uuid, action: Action.REBUILD, requestId: caller.requestId,
+      userId: caller.userId, projectId: caller.projectId });
+    const payload: ActionPayload = { uuid: instance.uuid, action_request_id: caller.requestId };
+    await jobs.enqueue<ComputeDB>(trx, { kind: REBUILD_INSTANCE, target: instance.host, payload,
+      dedupeKey: `${REBUILD_INSTANCE}:${caller.requestId}:${instance.uuid}` });
   });
 }

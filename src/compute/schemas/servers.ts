@@ -133,3 +133,41 @@ const listParams = {
 };
 export const LIST_QUERY = querySchema(listParams, false);
 export const LIST_QUERY_V275 = querySchema(listParams, true);
+
+const baseRebuild = {
+  name: Type.Optional(name),
+  imageRef: uuid,
+  adminPass: Type.Optional(Type.String()),
+  metadata: Type.Optional(metadata(Type.String({ maxLength: 255 }))),
+  preserve_ephemeral: Type.Optional(boolean),
+  'OS-DCF:diskConfig': Type.Optional(Type.Unsafe<string>({ type: 'string', enum: ['AUTO', 'MANUAL'] })),
+  accessIPv4: Type.Optional(Type.String({ format: 'ipv4' })),
+  accessIPv6: Type.Optional(Type.String({ format: 'ipv6' })),
+};
+const rebuildBody = (fields: Record<string, TSchema>) => Type.Object({
+  rebuild: Type.Object(fields, { additionalProperties: false }),
+}, { additionalProperties: false });
+const rebuild219 = { ...baseRebuild, description: Type.Optional(description) };
+const rebuild254 = { ...rebuild219, key_name: Type.Optional(anyOf<string | null>(['string', 'null'], { minLength: 1, maxLength: 255 })) };
+const rebuild257 = { ...rebuild254, user_data: Type.Optional(anyOf<string | null>(['string', 'null'], { format: 'base64', maxLength: 65535 })) };
+
+/** The rebuild action's schemas, newest first. */
+export const REBUILD: [string, TSchema][] = [
+  ['2.90', rebuildBody({ ...rebuild257, hostname: Type.Optional(hostnameSchema) })],
+  ['2.57', rebuildBody(rebuild257)],
+  ['2.54', rebuildBody(rebuild254)],
+  ['2.19', rebuildBody(rebuild219)],
+  ['2.1', rebuildBody(baseRebuild)],
+];
+
+export interface RebuildServer {
+  name?: string;
+  imageRef: string;
+  metadata?: Record<string, string>;
+  accessIPv4?: string;
+  accessIPv6?: string;
+  description?: string | null;
+  key_name?: string | null;
+  user_data?: string | null;
+  hostname?: string;
+}
