@@ -75,6 +75,14 @@ describe('scheduling', () => {
     expect(why).toContain('hv-arm (hv-arm): supports [["aarch64","fake","hvm"]], the image wants architecture x86_64');
   });
 
+  it('takes Placement refusing the query (a class it does not know) for no host', async () => {
+    await t.flavor('vm-odd', 512, 1, 1, { 'resources:CUSTOM_NOWHERE': '1' });
+    const id = await t.boot({ name: 'odd', flavorRef: 'vm-odd' });
+    expect((await t.waitFor(id, ['ERROR', 'ACTIVE'])).status).toBe('ERROR');
+    expect(await details(id)).toMatch(/Placement refused GET \/allocation_candidates\?resources=VCPU%3A1%2CMEMORY_MB%3A512%2CDISK_GB%3A1%2CCUSTOM_NOWHERE%3A1&limit=1000&root_required=%21COMPUTE_STATUS_DISABLED: 400 .*CUSTOM_NOWHERE/);
+    await t.remove(id);
+  });
+
   it('explains a server from the database: `concord explain server ID`', async () => {
     const [none] = (await t.nova('GET', '/servers/detail?name=^none$')).body.servers;
     const out = spawnSync(process.execPath, [BIN, 'explain', 'server', none.id, '--data-dir', t.local.dataDir], { encoding: 'utf8' });

@@ -112,7 +112,30 @@ async function retriesExhausted(env: ConductorEnv, inst: Placed, requestId: stri
   });
 }
 
+/** The job's last attempt failed for a reason other than a lack of hosts (Placement unreachable,
+ * say): its instances go to ERROR rather than waiting in BUILD forever. */
+async function buildFailed(env: ConductorEnv, uuids: string[], error: unknown): Promise<void> {
+  const message = `Build of instance failed: ${(error instanceof Error ? error.message : String(error)).split('\n', 1)[0]!}`;
+  for (const uuid of uuids) {
+    const requestId = await buildRequestId(env.db, uuid);
+    await withTransaction(env.db, async (trx) => {
+      if (!(await updateInstance(trx, uuid, { vm_state: VmState.ERROR, task_state: null }, { taskState: ['scheduling'] }))) return;
+      await addFault(trx, uuid, { code: 500, message: message.slice(0, 255), details: message, host: null });
+      await finishEvent(trx, uuid, requestId, EVENT, { message });
+    });
+  }
+}
+
 async function buildInstances(env: ConductorEnv, job: Job): Promise<void> {
+  try {
+    await schedule(env, job);
+  } catch (e) {
+    if (job.attempt >= job.maxAttempts) await buildFailed(env, (job.payload as BuildInstancesPayload).instance_uuids, e);
+    throw e;
+  }
+}
+
+async function schedule(env: ConductorEnv, job: Job): Promise<void> {
   const payload = job.payload as BuildInstancesPayload & RescheduleFields;
   const rows = await env.db.selectFrom('instances').select(['uuid', 'project_id', 'user_id'])
     .where('uuid', 'in', payload.instance_uuids).where('deleted', '=', 0).where('task_state', '=', 'scheduling')

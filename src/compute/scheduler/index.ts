@@ -50,6 +50,8 @@ export interface Explanation {
   filters: { name: string; removed: { host: string; node: string; reason: string }[]; left: number }[];
   weighed: { host: string; node: string; weight: number }[];
   refusedClaims: { host: string; node: string; reason: string }[];
+  /** Why Placement refused the query itself. */
+  refusedQuery?: string;
 }
 
 export class NoValidHost extends Error {
@@ -61,8 +63,9 @@ export class NoValidHost extends Error {
 
 /** An explanation as an operator reads it (the fault's details, `concord explain server`). */
 export function explain(e: Explanation): string {
-  const lines = [`Instance ${e.instance}:`,
-    `Placement returned ${e.candidates} allocation candidate(s) on ${e.providers} provider(s) for GET ${e.query}`];
+  const lines = [`Instance ${e.instance}:`, e.refusedQuery !== undefined
+    ? `Placement refused GET ${e.query}: ${e.refusedQuery}`
+    : `Placement returned ${e.candidates} allocation candidate(s) on ${e.providers} provider(s) for GET ${e.query}`];
   if (e.unknownProviders.length) lines.push(`  not compute nodes of this cloud: ${e.unknownProviders.join(', ')}`);
   for (const s of e.skipped) lines.push(`  skipped ${s.host} (${s.node}): ${s.reason}`);
   for (const f of e.filters) {
@@ -98,7 +101,8 @@ async function zoneAggregates(db: Kysely<ComputeDB>, config: Config, az: string 
   const rows = await db.selectFrom('aggregate_metadata').innerJoin('aggregates', 'aggregates.id', 'aggregate_metadata.aggregate_id')
     .select('aggregates.uuid').where('aggregate_metadata.key', '=', 'availability_zone')
     .where('aggregate_metadata.value', '=', az).execute();
-  return rows.map((r) => r.uuid);
+  // A zone no aggregate makes any more: the AvailabilityZoneFilter decides (and finds no host).
+  return rows.length ? rows.map((r) => r.uuid) : null;
 }
 
 const destination = (h: HostState): Destination => ({
@@ -128,7 +132,15 @@ export async function selectDestinations(env: SchedulerEnv, instances: Placed[])
   const aggregates = await zoneAggregates(db, config, first.spec.availability_zone);
   const { query, totals } = resourceRequest(first.spec, aggregates, config.schedulerMaxPlacementResults);
   const path = `/allocation_candidates${allocationCandidatesQuery(query)}`;
-  const candidates = await placement.allocationCandidates.get(asService(), query);
+  let candidates;
+  try {
+    candidates = await placement.allocationCandidates.get(asService(), query);
+  } catch (err) {
+    // Placement refusing the query (a class or trait it does not know) is no host, as in Nova.
+    if (!(err instanceof ClientError && err.status >= 400 && err.status < 500)) throw err;
+    throw new NoValidHost({ instance: first.uuid, query: path, candidates: 0, providers: 0, unknownProviders: [],
+      skipped: [], filters: [], weighed: [], refusedClaims: [], refusedQuery: `${err.status} ${(err.detail || err.message).replace(/\s+/g, ' ').trim()}` });
+  }
   const { hosts, unknown } = await hostStates(db, config, candidates);
   const filters = enabledFilters(config);
   const chosen = new Map<string, Selection>();
