@@ -1,5 +1,5 @@
 // The compute schema on both engines: every table the compute service and its workers use, in
-// Nova's names, migrated once and again (a second start is a no-op), and an instance with its
+// Nova's names (and the service's job queue), migrated once and again (a second start is a no-op), and an instance with its
 // embedded flavor readable as an operator would query it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';

@@ -9,12 +9,12 @@ import type { Config } from '../../common/config.js';
 import { withTransaction } from '../../common/db/index.js';
 import type { JobQueue } from '../../common/jobs/index.js';
 import type { ComputeDB } from '../db/schema.js';
-import { Invalid, InvalidInput, MetadataLimitExceeded } from '../exceptions.js';
+import { Invalid, InvalidInput } from '../exceptions.js';
 import type { Flavor } from './flavor.js';
 import { now, VmState, type Db } from './instance.js';
 import { Action, startAction } from './instance_action.js';
 import { flavorPrimitive, type InstanceFlavors } from './instance_flavor.js';
-import { allowedInstances, quotaLimit } from './instance_quota.js';
+import { allowedInstances, checkMetadataQuota } from './instance_quota.js';
 import { saveRequestSpec, type ImageMeta, type RequestSpec } from './request_spec.js';
 import { checkMemberQuota, InstanceGroupNotFound } from './server_group.js';
 
@@ -81,11 +81,6 @@ export function checkImage(flavor: Pick<Flavor, 'memory_mb' | 'root_gb'>, image:
   }
 }
 
-async function checkMetadataQuota(db: Db, config: Config, projectId: string, metadata: Record<string, string>): Promise<void> {
-  const allowed = await quotaLimit(db, config, projectId, 'metadata_items', config.quotaMetadataItems);
-  if (allowed >= 0 && Object.keys(metadata).length > allowed) throw new MetadataLimitExceeded(allowed);
-}
-
 /** The server group a `group` hint names, which must exist in the caller's project. */
 async function checkGroup(db: Db, projectId: string, hints: Record<string, string[]>): Promise<number | null> {
   const uuid = hints.group?.[0];
@@ -120,9 +115,11 @@ export async function createInstances(db: Kysely<ComputeDB>, config: Config, job
   return withTransaction(db, async (trx) => {
     await checkMetadataQuota(trx, config, req.projectId, req.metadata);
     const groupId = await checkGroup(trx, req.projectId, req.schedulerHints);
-    const count = await allowedInstances(trx, config, req.projectId, { cores: flavor.vcpus, ram: flavor.memory_mb },
+    const scope = { projectId: req.projectId, userId: req.userId };
+    const count = await allowedInstances(trx, config, scope, { cores: flavor.vcpus, ram: flavor.memory_mb },
       req.minCount, req.maxCount);
-    if (groupId !== null) await checkMemberQuota(trx, config, req.projectId, groupId, count);
+    const group = req.schedulerHints.group?.[0];
+    if (groupId !== null && group !== undefined) await checkMemberQuota(trx, config, { ...scope, groupUuid: group }, count);
     const ts = now();
     const uuids: string[] = [];
     let specId = 0;

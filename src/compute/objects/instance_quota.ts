@@ -1,47 +1,38 @@
-// The quota check of a server create (Nova's compute.api._check_num_instances_quota): instances,
-// cores and ram counted from the project's live instances against its limits — the project's own
-// (os-quota-sets), else the default quota class, else [quota]. A multi-create shrinks to what fits,
-// down to min_count.
+// The quota checks of a server create (Nova's compute.api._check_num_instances_quota and
+// _check_metadata_properties_quota), through the quota engine of objects/quota.ts: instances,
+// cores and ram for max_count servers, else as many as fit down to min_count, else
+// TooManyInstances naming every resource over its limit.
 import type { Config } from '../../common/config.js';
-import { TooManyInstances } from '../exceptions.js';
+import { MetadataLimitExceeded, QuotaExceeded, TooManyInstances } from '../exceptions.js';
 import type { Db } from './instance.js';
+import { checkDeltas, projectQuotas, type QuotaScope } from './quota.js';
 
-const RESOURCES = { instances: 'quotaInstances', cores: 'quotaCores', ram: 'quotaRam' } as const;
-type Resource = keyof typeof RESOURCES;
+const deltas = (n: number, per: { cores: number; ram: number }) => ({ instances: n, cores: n * per.cores, ram: n * per.ram });
 
-export async function quotaLimit(db: Db, config: Config, projectId: string, resource: string,
-  fallback: number): Promise<number> {
-  const own = await db.selectFrom('quotas').select('hard_limit').where('project_id', '=', projectId)
-    .where('resource', '=', resource).executeTakeFirst();
-  if (own) return own.hard_limit;
-  const byClass = await db.selectFrom('quota_classes').select('hard_limit').where('class_name', '=', 'default')
-    .where('resource', '=', resource).executeTakeFirst();
-  return byClass?.hard_limit ?? fallback;
+/** How many of min..max servers of `perInstance` the project (and user) may still have. */
+export async function allowedInstances(db: Db, config: Config, scope: QuotaScope,
+  perInstance: { cores: number; ram: number }, min: number, max: number): Promise<number> {
+  try {
+    await checkDeltas(db, config, scope, deltas(max, perInstance));
+    return max;
+  } catch (e) {
+    if (!(e instanceof QuotaExceeded)) throw e;
+    const per: Record<string, number> = { instances: 1, ...perInstance };
+    const fits = (k: string) => (per[k] ? Math.floor((e.quotas[k]! - (e.usages[k] ?? 0)) / per[k]) : Infinity);
+    const allowed = Math.min(...e.overs.map(fits));
+    if (allowed >= min) {
+      await checkDeltas(db, config, scope, deltas(allowed, perInstance));
+      return allowed;
+    }
+    // Nova names every resource over its limit, each field a list in the same order.
+    const list = (f: (k: string) => number | string) => e.overs.map(f).join(', ');
+    throw new TooManyInstances(list((k) => k), list((k) => per[k]! * min), list((k) => e.usages[k] ?? 0),
+      list((k) => e.quotas[k]!));
+  }
 }
 
-/** How many of min..max servers of `perInstance` the project may still have; TooManyInstances
- * naming the resources that would go over when fewer than `min`. */
-export async function allowedInstances(db: Db, config: Config, projectId: string,
-  perInstance: { cores: number; ram: number }, min: number, max: number): Promise<number> {
-  const used = await db.selectFrom('instances')
-    .select((eb) => [eb.fn.countAll<number>().as('instances'), eb.fn.sum<number>('vcpus').as('cores'),
-      eb.fn.sum<number>('memory_mb').as('ram')])
-    .where('project_id', '=', projectId).where('deleted', '=', 0).executeTakeFirstOrThrow();
-  const per: Record<Resource, number> = { instances: 1, ...perInstance };
-  let allowed = max;
-  const overs: { resource: Resource; req: number; used: number; limit: number }[] = [];
-  for (const r of Object.keys(RESOURCES) as Resource[]) {
-    const limit = await quotaLimit(db, config, projectId, r, config[RESOURCES[r]]);
-    if (limit < 0 || per[r] === 0) continue;
-    const u = Number(used[r] ?? 0);
-    const fits = Math.floor((limit - u) / per[r]);
-    if (fits < min) overs.push({ resource: r, req: per[r] * min, used: u, limit });
-    allowed = Math.min(allowed, fits);
-  }
-  if (overs.length) {
-    // Nova names every resource over its limit, each field a list in the same order.
-    const list = (f: (o: (typeof overs)[number]) => string | number) => overs.map(f).join(', ');
-    throw new TooManyInstances(list((o) => o.resource), list((o) => o.req), list((o) => o.used), list((o) => o.limit));
-  }
-  return allowed;
+export async function checkMetadataQuota(db: Db, config: Config, projectId: string, metadata: Record<string, string>):
+  Promise<void> {
+  const allowed = (await projectQuotas(db, config, projectId)).metadata_items!.limit;
+  if (allowed >= 0 && Object.keys(metadata).length > allowed) throw new MetadataLimitExceeded(allowed);
 }

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../common/config.js';
 import { withTransaction } from '../../common/db/index.js';
-import { Invalid, NotFound, OverQuota } from '../exceptions.js';
+import { Invalid, NotFound, OverQuota, QuotaExceeded } from '../exceptions.js';
 import { now, type Db } from './instance.js';
-import { quotaLimit } from './instance_quota.js';
+import { checkDeltas, type QuotaScope } from './quota.js';
 
 export const POLICIES = ['affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity'] as const;
 
@@ -49,10 +49,12 @@ export async function createServerGroup(db: Db, config: Config, g: { name: strin
   rules: Record<string, number>; projectId: string; userId: string }): Promise<ServerGroup> {
   if (Object.keys(g.rules).length && g.policy !== 'anti-affinity') throw new Invalid('Only anti-affinity policy supports rules.');
   return withTransaction(db, async (trx) => {
-    const limit = await quotaLimit(trx, config, g.projectId, 'server_groups', config.quotaServerGroups);
-    const count = await trx.selectFrom('instance_groups').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('project_id', '=', g.projectId).executeTakeFirstOrThrow();
-    if (limit >= 0 && Number(count.n) >= limit) throw new OverQuota('Quota exceeded, too many server groups.');
+    try {
+      await checkDeltas(trx, config, { projectId: g.projectId, userId: g.userId }, { server_groups: 1 });
+    } catch (e) {
+      if (e instanceof QuotaExceeded) throw new OverQuota('Quota exceeded, too many server groups.');
+      throw e;
+    }
     const ts = now();
     const uuid = randomUUID();
     const { id } = await trx.insertInto('instance_groups').values({ uuid, name: g.name, user_id: g.userId, project_id: g.projectId,
@@ -89,12 +91,12 @@ export async function deleteServerGroup(db: Db, uuid: string, projectId: string 
   });
 }
 
-/** The member quota of a group servers are joining (server_group_members). */
-export async function checkMemberQuota(db: Db, config: Config, projectId: string, groupId: number, adding: number): Promise<void> {
-  const limit = await quotaLimit(db, config, projectId, 'server_group_members', config.quotaServerGroupMembers);
-  if (limit < 0) return;
-  const members = await db.selectFrom('instance_group_member').innerJoin('instances', 'instances.uuid', 'instance_group_member.instance_uuid')
-    .select((eb) => eb.fn.countAll<number>().as('n')).where('group_id', '=', groupId).where('instances.deleted', '=', 0)
-    .executeTakeFirstOrThrow();
-  if (Number(members.n) + adding > limit) throw new OverQuota('Quota exceeded, too many servers in group');
+/** The member quota of a group servers are joining (server_group_members, counted per user). */
+export async function checkMemberQuota(db: Db, config: Config, scope: Required<QuotaScope>, adding: number): Promise<void> {
+  try {
+    await checkDeltas(db, config, scope, { server_group_members: adding });
+  } catch (e) {
+    if (e instanceof QuotaExceeded) throw new OverQuota('Quota exceeded, too many servers in group');
+    throw e;
+  }
 }
