@@ -26,8 +26,6 @@ export interface Compute {
   config: Config;
   policy: Enforcer;
   log: Logger;
-  /** The compute service's one job queue (builds, spawns, power actions ...). */
-  jobs: JobQueue;
   /** Absent when the process has no service user (`concord serve compute` with noauth2): then
    * aggregates are not mirrored to Placement and project ids are not checked with identity, as
    * Nova goes on when it cannot reach Keystone; servers cannot be created. */

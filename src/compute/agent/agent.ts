@@ -14,25 +14,11 @@ import { PermanentJobError, Worker, type Job, type JobHandler, type JobQueue } f
 import type { ImageClient, PlacementClient } from '../../common/clients/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import { registerServices, reportState, SET_HOST_ENABLED } from '../objects/service.js';
-import type { VirtDriver } from '../virt/driver.js';
 import { ResourceTracker, type TrackedHost } from './resource_tracker.js';
+import { managerHandlers, type ManagerEnv } from '../manager/index.js';
 
-/** What the compute manager's handlers are given for one host (the ManagerEnv of
- * src/compute/manager/index.ts). */
-export interface HostEnv {
-  database: Database<ComputeDB>;
-  jobs: JobQueue;
-  host: string;
-  driver: VirtDriver;
-  clients: { placement: PlacementClient; image: ImageClient };
-  config: Config;
-  log: Logger;
-  /** The host's resources reported again (after a build, a delete, a resize ...). */
-  reportResources(): Promise<void>;
-}
-
-// The compute manager's job handlers (src/compute/manager) are wired here at merge.
-const managerHandlers = (_env: HostEnv): Record<string, JobHandler> => ({});
+/** What the compute manager's handlers are given for one host. */
+export type HostEnv = ManagerEnv;
 
 export interface AgentOptions {
   database: Database<ComputeDB>;
