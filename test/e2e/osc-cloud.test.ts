@@ -44,7 +44,7 @@ describe.skipIf(skip)(`openstack CLI and openstacksdk against concord up${skip ?
     secrets.push(token.id);
     expect(token.project_id).toMatch(/^[0-9a-f]{32}$/);
     const catalog = ok(['catalog', 'list']);
-    expect(catalog.map((s: { Type: string }) => s.Type).sort()).toEqual(['identity', 'image', 'placement']);
+    expect(catalog.map((s: { Type: string }) => s.Type).sort()).toEqual(['compute', 'identity', 'image', 'placement']);
     const demo = ok(['token', 'issue'], 'concord-demo');
     secrets.push(demo.id);
     expect(demo.project_id).not.toBe(token.project_id);
@@ -146,7 +146,7 @@ describe.skipIf(skip)(`openstack CLI and openstacksdk against concord up${skip ?
     expect(r.status, r.stderr).toBe(0);
     secrets.push(...r.json.secrets);
     expect(r.json).toMatchObject({
-      catalog: ['identity', 'image', 'placement'], assignments: ['member sdk-user'], app_cred_project: true, cleaned: true,
+      catalog: ['compute', 'identity', 'image', 'placement'], assignments: ['member sdk-user'], app_cred_project: true, cleaned: true,
       image_status: 'active', image_roundtrip: true,
       images_seen_by_user: ['cirros-0.6.2-x86_64-disk', 'sdk-image'], images_seen_by_demo: ['cirros-0.6.2-x86_64-disk'],
     });
