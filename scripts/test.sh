@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: installs what the tests need, checks the dependency tree, types and lint (quick, so
+# `npm test`: installs what the tests need, checks the dependency tree, format, types and lint (quick, so
 # first), then runs the upstream Placement conformance suite, the unit, integration and end-to-end
 # tests (vitest, with coverage) and Tempest for identity and image. With CI set, a missing tool
 # fails instead of skipping.
@@ -9,6 +9,8 @@ bash scripts/install-deps.sh
 echo "== dependencies: npm ls, engines"
 npm ls --all >/dev/null
 node scripts/check-engines.mjs
+echo "== format (prettier --check; npm run format rewrites)"
+npm run --silent format:check
 echo "== typecheck (src, test, bench, scripts)"
 npm run --silent typecheck
 echo "== lint"
