@@ -29,14 +29,25 @@ export default defineConfig(
       // async by contract: there an async function without await is how a value or a throw becomes a promise.
       '@typescript-eslint/require-await': 'off',
       // A microversion prints as "1.39", as OpenStack writes it.
-      '@typescript-eslint/restrict-template-expressions': ['error', {
-        allow: [{ from: 'lib', name: ['Error', 'URL', 'URLSearchParams'] },
-          { from: 'file', name: 'Version', path: 'src/common/http/microversion.ts' }],
-      }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        {
+          allow: [
+            { from: 'lib', name: ['Error', 'URL', 'URLSearchParams'] },
+            { from: 'file', name: 'Version', path: 'src/common/http/microversion.ts' },
+          ],
+        },
+      ],
       // A leading underscore marks a binding kept on purpose, e.g. a property left out of a rest object.
-      '@typescript-eslint/no-unused-vars': ['error', {
-        argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true,
-      }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
     },
   },
   {
@@ -44,12 +55,17 @@ export default defineConfig(
     // (exceptions.ts), which api/ and errors.ts turn into the service's error bodies.
     files: ['src/*/objects/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{
-          regex: '^fastify$|/common/http/|(^|/)api/|(^|/)(http|errors|service)\\.js$',
-          message: 'objects/ holds the domain rules: no HTTP (throw a domain exception from exceptions.ts)',
-        }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^fastify$|/common/http/|(^|/)api/|(^|/)(http|errors|service)\\.js$',
+              message: 'objects/ holds the domain rules: no HTTP (throw a domain exception from exceptions.ts)',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -31,7 +31,8 @@ function* packages(dir) {
       continue;
     }
     const manifest = join(path, 'package.json');
-    if (existsSync(manifest)) yield { path, manifest: /** @type {Manifest} */ (JSON.parse(readFileSync(manifest, 'utf8'))) };
+    if (existsSync(manifest))
+      yield { path, manifest: /** @type {Manifest} */ (JSON.parse(readFileSync(manifest, 'utf8'))) };
     yield* packages(join(path, 'node_modules'));
   }
 }

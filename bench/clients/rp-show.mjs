@@ -29,8 +29,11 @@ const cloud = await buildCloud({ runtime, log, publicBase: base });
 await cloud.app.listen({ port, host: '127.0.0.1' });
 
 const credentials = {
-  username: 'placement', password: cloud.credentials.servicePassword, projectName: 'service',
-  userDomainName: 'Default', projectDomainName: 'Default',
+  username: 'placement',
+  password: cloud.credentials.servicePassword,
+  projectName: 'service',
+  userDomainName: 'Default',
+  projectDomainName: 'Default',
 };
 /** @param {import('../../dist/common/clients/index.js').Transport} transport */
 const client = (transport) => new PlacementClient(new Session({ transport, authUrl: cloud.authUrl, credentials, log }));
@@ -39,20 +42,28 @@ const overHttp = client(httpTransport());
 const call = asService();
 const rp = await inProcess.resourceProviders.create(call, { name: 'bench' });
 const token = (await inProcess.api.session.token(call)).token;
-const bare = () => cloud.app.inject({
-  method: 'GET', url: `/placement/resource_providers/${rp.uuid}`,
-  headers: { 'x-auth-token': token, 'openstack-api-version': 'placement 1.39', accept: 'application/json' },
-}).then((/** @type {{ body: string }} */ r) => JSON.parse(r.body));
+const bare = () =>
+  cloud.app
+    .inject({
+      method: 'GET',
+      url: `/placement/resource_providers/${rp.uuid}`,
+      headers: { 'x-auth-token': token, 'openstack-api-version': 'placement 1.39', accept: 'application/json' },
+    })
+    .then((/** @type {{ body: string }} */ r) => JSON.parse(r.body));
 
 /** @param {string} name @param {() => Promise<unknown>} f */
 async function rate(name, f) {
   const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next++ < CALLS) await f();
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < CALLS) await f();
+    }),
+  );
   const s = (performance.now() - t0) / 1000;
-  console.log(`${name.padEnd(28)} ${Math.round(CALLS / s)} calls/s  (${(s * 1000 / CALLS).toFixed(3)} ms/call, concurrency ${CONCURRENCY})`);
+  console.log(
+    `${name.padEnd(28)} ${Math.round(CALLS / s)} calls/s  (${((s * 1000) / CALLS).toFixed(3)} ms/call, concurrency ${CONCURRENCY})`,
+  );
 }
 
 const runs = {

@@ -20,11 +20,21 @@ const ENQUEUERS = 16;
 
 const database = openDatabase(url);
 const { db, engine } = database;
-await migrate(database, {
-  '0001_jobs': jobsMigration('bench', engine),
-  '0002_builds': { up: (d) => d.schema.createTable('bench_builds').addColumn('job_id', 'integer', (c) => c.primaryKey())
-    .addColumn('waited_ms', 'double precision', (c) => c.notNull()).execute() },
-}, 'bench');
+await migrate(
+  database,
+  {
+    '0001_jobs': jobsMigration('bench', engine),
+    '0002_builds': {
+      up: (d) =>
+        d.schema
+          .createTable('bench_builds')
+          .addColumn('job_id', 'integer', (c) => c.primaryKey())
+          .addColumn('waited_ms', 'double precision', (c) => c.notNull())
+          .execute(),
+    },
+  },
+  'bench',
+);
 const queue = new JobQueue(database, 'bench', jobsConfig(loadConfig(undefined, process.env)));
 
 /** @type {number[]} */
@@ -46,33 +56,45 @@ const worker = new Worker(queue, {
 });
 worker.start();
 
-const enqueue = () => withTransaction(db, (trx) => queue.enqueue(trx, { kind: 'build', payload: { t: performance.now() } }));
+const enqueue = () =>
+  withTransaction(db, (trx) => queue.enqueue(trx, { kind: 'build', payload: { t: performance.now() } }));
 
 /** @param {number} n @returns {Promise<void>} */
 function finished(n) {
-  return new Promise((resolve) => { allDone = { n, resolve }; if (done >= n) resolve(); });
+  return new Promise((resolve) => {
+    allDone = { n, resolve };
+    if (done >= n) resolve();
+  });
 }
 
 /** @param {string} name @param {number} n @param {number} ms */
 function report(name, n, ms) {
   const s = [...waits].sort((a, b) => a - b);
   const at = (/** @type {number} */ p) => (s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0).toFixed(1);
-  console.log(`${engine} ${name}: ${n} jobs in ${(ms / 1000).toFixed(2)} s = ${Math.round(n / (ms / 1000))} jobs/s; `
-    + `enqueue→start p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${(s[s.length - 1] ?? 0).toFixed(1)} ms`);
+  console.log(
+    `${engine} ${name}: ${n} jobs in ${(ms / 1000).toFixed(2)} s = ${Math.round(n / (ms / 1000))} jobs/s; ` +
+      `enqueue→start p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${(s[s.length - 1] ?? 0).toFixed(1)} ms`,
+  );
 }
 
 // Burst.
 {
   const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: ENQUEUERS }, async () => { while (next++ < JOBS) await enqueue(); }));
+  await Promise.all(
+    Array.from({ length: ENQUEUERS }, async () => {
+      while (next++ < JOBS) await enqueue();
+    }),
+  );
   const enqueued = performance.now();
   const doneThen = done;
   await finished(JOBS);
   const end = performance.now();
   report('burst', JOBS, end - t0);
-  console.log(`  (all enqueued after ${((enqueued - t0) / 1000).toFixed(2)} s, ${doneThen} run by then; `
-    + `the rest drained at ${Math.round((JOBS - doneThen) / ((end - enqueued) / 1000))} jobs/s)`);
+  console.log(
+    `  (all enqueued after ${((enqueued - t0) / 1000).toFixed(2)} s, ${doneThen} run by then; ` +
+      `the rest drained at ${Math.round((JOBS - doneThen) / ((end - enqueued) / 1000))} jobs/s)`,
+  );
 }
 
 // Paced.

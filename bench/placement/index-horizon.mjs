@@ -16,14 +16,34 @@ const here = resolve(import.meta.dirname, '../..');
 const concord = resolve(process.argv[2] ?? here);
 const dir = mkdtempSync(join(tmpdir(), 'index-horizon-'));
 chmodSync(dir, 0o755); // the cluster runs as the postgres user when we are root
-const pgPort = execFileSync('bash', [join(here, 'scripts/pg-cluster.sh'), 'start', join(dir, 'pg')]).toString().trim();
+const pgPort = execFileSync('bash', [join(here, 'scripts/pg-cluster.sh'), 'start', join(dir, 'pg')])
+  .toString()
+  .trim();
 const url = `postgresql://postgres@127.0.0.1:${pgPort}/postgres`;
 const port = 20000 + Math.floor(Math.random() * 20000);
-const server = spawn(process.execPath, [join(concord, 'bin/concord.js'), 'serve', 'placement', '--port', String(port),
-  '--data-dir', join(dir, 'data'), '--database-url', url, '--auth-strategy', 'noauth2'],
-{ stdio: 'ignore', env: { ...process.env, CONCORD_LOG_LEVEL: 'warn' } });
+const server = spawn(
+  process.execPath,
+  [
+    join(concord, 'bin/concord.js'),
+    'serve',
+    'placement',
+    '--port',
+    String(port),
+    '--data-dir',
+    join(dir, 'data'),
+    '--database-url',
+    url,
+    '--auth-strategy',
+    'noauth2',
+  ],
+  { stdio: 'ignore', env: { ...process.env, CONCORD_LOG_LEVEL: 'warn' } },
+);
 const base = `http://127.0.0.1:${port}`;
-const headers = { 'x-auth-token': 'admin', 'openstack-api-version': 'placement 1.39', 'content-type': 'application/json' };
+const headers = {
+  'x-auth-token': 'admin',
+  'openstack-api-version': 'placement 1.39',
+  'content-type': 'application/json',
+};
 /** @param {string} method @param {string} path @param {unknown} [body] @returns {Promise<any>} */
 const call = async (method, path, body) => {
   const res = await fetch(base + path, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
@@ -33,14 +53,22 @@ const call = async (method, path, body) => {
 const idle = new pg.Client({ connectionString: url });
 try {
   for (let i = 0; ; i++) {
-    try { await fetch(`${base}/`); break; } catch { if (i > 600) throw new Error('server did not start'); }
+    try {
+      await fetch(`${base}/`);
+      break;
+    } catch {
+      if (i > 600) throw new Error('server did not start');
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   /** @type {{ uuid: string, generation: number }[]} */
   const providers = [];
   for (let i = 0; i < 100; i++) {
     const rp = await call('POST', '/resource_providers', { name: `hv-${i}` });
-    await call('PUT', `/resource_providers/${rp.uuid}/inventories`, { resource_provider_generation: 0, inventories: { VCPU: { total: 64 } } });
+    await call('PUT', `/resource_providers/${rp.uuid}/inventories`, {
+      resource_provider_generation: 0,
+      inventories: { VCPU: { total: 64 } },
+    });
     providers.push({ uuid: rp.uuid, generation: 1 });
   }
   const median = async () => {
@@ -60,8 +88,12 @@ try {
     for (let i = 0; i < 1000; i++) {
       const p = /** @type {{ uuid: string, generation: number }} */ (providers[i % providers.length]);
       const traits = i % (2 * providers.length) < providers.length ? ['HW_CPU_X86_AVX2'] : [];
-      p.generation = (await call('PUT', `/resource_providers/${p.uuid}/traits`, { resource_provider_generation: p.generation, traits }))
-        .resource_provider_generation;
+      p.generation = (
+        await call('PUT', `/resource_providers/${p.uuid}/traits`, {
+          resource_provider_generation: p.generation,
+          traits,
+        })
+      ).resource_provider_generation;
     }
     console.log(`after ${round * 1000} writes, a transaction open: p50 GET /resource_providers ${await median()} ms`);
   }

@@ -13,12 +13,13 @@ const BIN = resolve(import.meta.dirname, '../../bin/concord.js');
 const RUNS = Number(process.argv[2] ?? 7);
 
 /** @returns {Promise<number>} */
-const freePort = () => new Promise((res) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
-    s.close(() => res(port));
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
+      s.close(() => res(port));
+    });
   });
-});
 
 /** @param {() => Promise<unknown>} f */
 async function until(f) {
@@ -36,8 +37,10 @@ async function start(dataDir, home) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const proc = spawn(process.execPath, ['--no-deprecation', BIN, 'up', '--data-dir', dataDir, '--port', String(port)],
-    { stdio: 'ignore', env: { ...process.env, HOME: home } });
+  const proc = spawn(process.execPath, ['--no-deprecation', BIN, 'up', '--data-dir', dataDir, '--port', String(port)], {
+    stdio: 'ignore',
+    env: { ...process.env, HOME: home },
+  });
   const exited = new Promise((r) => proc.once('exit', r));
   await until(async () => (await fetch(`${base}/identity/v3`)).status === 200);
   const discovery = performance.now() - t0;
@@ -45,16 +48,19 @@ async function start(dataDir, home) {
   const credentials = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'));
   const password = credentials.admin_password;
   const res = await fetch(`${base}/identity/v3/auth/tokens`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: {
-      identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
-      scope: { project: { name: 'admin', domain: { id: 'default' } } },
-    } }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    }),
   });
   if (res.status !== 201) throw new Error(`token issue: ${res.status}`);
   const token = performance.now() - t0;
   proc.kill('SIGTERM');
-  if (await exited !== 0) throw new Error('concord up did not stop cleanly');
+  if ((await exited) !== 0) throw new Error('concord up did not stop cleanly');
   return { discovery, token };
 }
 

@@ -26,7 +26,8 @@ export interface AgentOptions {
 
 function parseNodes(raw: string): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 10000) throw new Error(`--nodes: not a number of nodes (1 to 10000): ${raw}`);
+  if (!Number.isInteger(n) || n < 1 || n > 10000)
+    throw new Error(`--nodes: not a number of nodes (1 to 10000): ${raw}`);
   return n;
 }
 
@@ -42,8 +43,10 @@ export async function computeAgent(opts: AgentOptions): Promise<void> {
   reportPrivacy(runtime, log);
   const session = serviceSession(config, log);
   if (!session) {
-    throw new Error('the compute agent calls Placement as a service user: set [keystone_authtoken] auth_url, '
-      + 'username and password (nova\'s, from credentials.json of the cloud\'s data dir)');
+    throw new Error(
+      'the compute agent calls Placement as a service user: set [keystone_authtoken] auth_url, ' +
+        "username and password (nova's, from credentials.json of the cloud's data dir)",
+    );
   }
   const database = openDatabase<ComputeDB>(computeDatabaseUrl(config, runtime.dataDir));
   try {
@@ -53,8 +56,10 @@ export async function computeAgent(opts: AgentOptions): Promise<void> {
     throw e;
   }
   const jobs = new JobQueue(database as unknown as Database<unknown>, 'compute', jobsConfig(config));
-  const agent = createAgent({ database, jobs, config, log, clients: serviceClients(session, config) },
-    { host, driver: opts.driver as DriverName, nodes });
+  const agent = createAgent(
+    { database, jobs, config, log, clients: serviceClients(session, config) },
+    { host, driver: opts.driver as DriverName, nodes },
+  );
   stopOnSignals(log, async () => {
     await agent.stop();
     await database.close();

@@ -29,21 +29,28 @@ export function chooseAuthStrategy(config: Config, o: { host: string; anyHost: b
   const asked = config.authStrategy;
   if (asked === '') {
     if (config.keystoneAuthUrl) return 'keystone';
-    throw new Error('nothing to validate tokens with: set [keystone_authtoken] auth_url (and the service user\'s '
-      + 'username and password) to use an identity service, or pass --auth-strategy noauth2 for the test mode '
-      + 'that trusts any token');
+    throw new Error(
+      "nothing to validate tokens with: set [keystone_authtoken] auth_url (and the service user's " +
+        'username and password) to use an identity service, or pass --auth-strategy noauth2 for the test mode ' +
+        'that trusts any token',
+    );
   }
   if (!(AUTH_STRATEGIES as readonly string[]).includes(asked)) {
     throw new Error(`auth strategy ${asked} is unknown (use one of: ${AUTH_STRATEGIES.join(', ')})`);
   }
   if (asked === 'noauth2' && !isLoopback(o.host)) {
     if (!o.anyHost) {
-      throw new Error(`auth strategy noauth2 trusts any token, so it serves only on a loopback address (--host `
-        + `127.0.0.1 or ::1), not on ${o.host}; use keystone ([keystone_authtoken] auth_url), or pass `
-        + `${NOAUTH_ANY_HOST_FLAG} if everyone who can reach ${o.host} may be admin`);
+      throw new Error(
+        `auth strategy noauth2 trusts any token, so it serves only on a loopback address (--host ` +
+          `127.0.0.1 or ::1), not on ${o.host}; use keystone ([keystone_authtoken] auth_url), or pass ` +
+          `${NOAUTH_ANY_HOST_FLAG} if everyone who can reach ${o.host} may be admin`,
+      );
     }
-    o.log.warn({ host: o.host }, `auth strategy noauth2 on ${o.host} (${NOAUTH_ANY_HOST_FLAG}): whoever reaches `
-      + 'this address is whoever their token says, admin included');
+    o.log.warn(
+      { host: o.host },
+      `auth strategy noauth2 on ${o.host} (${NOAUTH_ANY_HOST_FLAG}): whoever reaches ` +
+        'this address is whoever their token says, admin included',
+    );
   }
   return asked as AuthStrategy;
 }
@@ -56,15 +63,23 @@ const identityRoot = (config: Config) => config.keystoneAuthUrl.replace(/\/+$/, 
 export function serviceSession(config: Config, log: Logger): Session | undefined {
   if (!config.keystoneAuthUrl || !config.keystoneUsername || !config.keystonePassword) return undefined;
   return new Session({
-    transport: defaultHttpTransport(), authUrl: identityRoot(config), credentials: credentialsFromConfig(config), log,
+    transport: defaultHttpTransport(),
+    authUrl: identityRoot(config),
+    credentials: credentialsFromConfig(config),
+    log,
   });
 }
 
 /** How `concord serve` authenticates a service's requests; `serviceType` is its catalog type,
  * which application credential access rules name; with keystone, `log` gets its calls to identity
  * (made with `session`, by default a new one of the service user). */
-export function serviceAuthenticator(config: Config, strategy: AuthStrategy, serviceType: string,
-  log: Logger, session?: Session): Authenticator {
+export function serviceAuthenticator(
+  config: Config,
+  strategy: AuthStrategy,
+  serviceType: string,
+  log: Logger,
+  session?: Session,
+): Authenticator {
   if (strategy === 'noauth2') return noauth2;
   if (!config.keystoneAuthUrl) throw new Error('auth strategy keystone needs [keystone_authtoken] auth_url');
   if (!config.keystoneUsername || !config.keystonePassword) {

@@ -46,10 +46,13 @@ function closer(log: Logger) {
   const steps: (() => Promise<void>)[] = [];
   let done: Promise<void> | undefined;
   return {
-    add: (f: () => Promise<void>) => { steps.push(f); },
-    run: () => done ??= (async () => {
-      for (const f of steps) await f().catch((err: unknown) => log.error({ err }, 'error while stopping'));
-    })(),
+    add: (f: () => Promise<void>) => {
+      steps.push(f);
+    },
+    run: () =>
+      (done ??= (async () => {
+        for (const f of steps) await f().catch((err: unknown) => log.error({ err }, 'error while stopping'));
+      })()),
   };
 }
 
@@ -78,9 +81,19 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
   const authUrl = `${publicBase}${IDENTITY_PATH}`;
   const catalog: CatalogEntry[] = [
     { name: 'keystone', type: 'identity', path: IDENTITY_PATH, url: authUrl },
-    ...modules.map((m) => ({ name: m.name, type: m.type, path: m.path, url: `${publicBase}${m.path}${m.apiPath ?? ''}` })),
+    ...modules.map((m) => ({
+      name: m.name,
+      type: m.type,
+      path: m.path,
+      url: `${publicBase}${m.path}${m.apiPath ?? ''}`,
+    })),
   ];
-  const app = createServer({ logger: log, bodyLimit: config.maxRequestBodySize, limits: config, logRequests: config.logRequests });
+  const app = createServer({
+    logger: log,
+    bodyLimit: config.maxRequestBodySize,
+    limits: config,
+    logRequests: config.logRequests,
+  });
   // Every service lives under its prefix: what reaches the root otherwise is a generic 404.
   answerUnmatched(app);
   // The services call each other at the catalog's URLs, which this very app serves.
@@ -90,36 +103,55 @@ export async function buildCloud(opts: CloudOptions): Promise<AllInOne> {
   // stop in between, while they can still give back the jobs they are running.
   shutdown.add(() => app.close());
   const workers: BackgroundWorker[] = [];
-  shutdown.add(async () => { await Promise.all(workers.map((w) => w.stop())); });
+  shutdown.add(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+  });
   try {
     const env = { config, dataDir, configDir, log };
     const policy = identityEnforcer({ config, configDir, log });
     const opening = createIdentity({ ...env, policy });
     // The bootstrap's password hashes run on the thread pool while the services open their databases.
-    const bootstrapped = opening.then((identity) => bootstrapIdentity(identity, {
-      adminPassword: credentials.adminPassword,
-      demoPassword: credentials.demoPassword,
-      servicePassword: credentials.servicePassword,
-      publicUrl: authUrl,
-      services: catalog.slice(1).map(({ name, type, url }) => ({ name, type, url })),
-    }));
-    bootstrapped.catch(() => { /* awaited below, once whatever opened can be closed */ });
+    const bootstrapped = opening.then((identity) =>
+      bootstrapIdentity(identity, {
+        adminPassword: credentials.adminPassword,
+        demoPassword: credentials.demoPassword,
+        servicePassword: credentials.servicePassword,
+        publicUrl: authUrl,
+        services: catalog.slice(1).map(({ name, type, url }) => ({ name, type, url })),
+      }),
+    );
+    bootstrapped.catch(() => {
+      /* awaited below, once whatever opened can be closed */
+    });
     // Each service's user: its clients call the others with it, and its keystonemiddleware
     // validates tokens with it. A session logs in at its first call, once identity answers.
-    const sessions = modules.map((m) => new Session({
-      transport, authUrl, log,
-      credentials: {
-        username: m.name, password: credentials.servicePassword, projectName: 'service',
-        userDomainName: 'Default', projectDomainName: 'Default',
-      },
-    }));
-    const opened = await Promise.allSettled([opening, ...modules.map((m, i) => m.start({ ...env, session: sessions[i]! }))]);
+    const sessions = modules.map(
+      (m) =>
+        new Session({
+          transport,
+          authUrl,
+          log,
+          credentials: {
+            username: m.name,
+            password: credentials.servicePassword,
+            projectName: 'service',
+            userDomainName: 'Default',
+            projectDomainName: 'Default',
+          },
+        }),
+    );
+    const opened = await Promise.allSettled([
+      opening,
+      ...modules.map((m, i) => m.start({ ...env, session: sessions[i]! })),
+    ]);
     // Whatever did open is closed again if anything failed.
     for (const o of opened) if (o.status === 'fulfilled') shutdown.add(() => o.value.close());
     const failed = opened.find((o) => o.status === 'rejected');
     if (failed) throw failed.reason;
-    const [identity, ...started] = opened.map((o) => (o as PromiseFulfilledResult<unknown>).value) as
-      [Awaited<typeof opening>, ...StartedService[]];
+    const [identity, ...started] = opened.map((o) => (o as PromiseFulfilledResult<unknown>).value) as [
+      Awaited<typeof opening>,
+      ...StartedService[],
+    ];
     const boot = await bootstrapped;
 
     const authenticators: KeystoneAuthenticator[] = [];

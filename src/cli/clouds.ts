@@ -23,7 +23,11 @@ export interface CloudAccount {
 
 export type Clouds = Record<string, Record<string, unknown>>;
 
-export function concordClouds(authUrl: string, dataDir: string, accounts: { admin: CloudAccount; demo: CloudAccount }): Clouds {
+export function concordClouds(
+  authUrl: string,
+  dataDir: string,
+  accounts: { admin: CloudAccount; demo: CloudAccount },
+): Clouds {
   const cloud = (a: CloudAccount) => ({
     auth_type: 'password',
     auth: {

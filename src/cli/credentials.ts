@@ -33,7 +33,9 @@ function readStored(file: string): Stored {
   try {
     const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
     if (data && typeof data === 'object' && !Array.isArray(data)) return data;
-  } catch { /* reported below */ }
+  } catch {
+    /* reported below */
+  }
   throw new Error(`${file} is not a JSON object of passwords: fix or remove it`);
 }
 

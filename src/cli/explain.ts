@@ -14,7 +14,10 @@ export interface ExplainOptions {
 
 export async function explain(kind: string, id: string, opts: ExplainOptions): Promise<void> {
   if (kind !== 'server') throw new Error(`nothing to explain about a ${kind} (try: concord explain server ID)`);
-  const { config, dataDir } = resolveRuntime(opts, opts.databaseUrl ? { computeDatabaseConnection: opts.databaseUrl } : {});
+  const { config, dataDir } = resolveRuntime(
+    opts,
+    opts.databaseUrl ? { computeDatabaseConnection: opts.databaseUrl } : {},
+  );
   const database = openDatabase<ComputeDB>(computeDatabaseUrl(config, dataDir));
   try {
     const text = await explainServer(database.db, id);

@@ -18,8 +18,11 @@ export interface Runtime {
   madePrivate: boolean;
 }
 
-export function resolveRuntime(opts: { dataDir: string; config?: string }, overrides: Partial<Config> = {},
-  env: NodeJS.ProcessEnv = process.env): Runtime {
+export function resolveRuntime(
+  opts: { dataDir: string; config?: string },
+  overrides: Partial<Config> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Runtime {
   const dataDir = resolve(opts.dataDir);
   const madePrivate = ensurePrivateDir(dataDir);
   const inDataDir = join(dataDir, 'concord.conf');
@@ -37,8 +40,11 @@ export function resolveRuntime(opts: { dataDir: string; config?: string }, overr
 /** Says so when this start closed a data directory that other users could read. */
 export function reportPrivacy(runtime: Runtime, log: Logger): void {
   if (runtime.madePrivate) {
-    log.warn({ dataDir: runtime.dataDir }, 'the data directory was readable by other users: it and everything in it '
-      + 'is now private to its owner (directories 0700, files 0600)');
+    log.warn(
+      { dataDir: runtime.dataDir },
+      'the data directory was readable by other users: it and everything in it ' +
+        'is now private to its owner (directories 0700, files 0600)',
+    );
   }
 }
 

@@ -40,15 +40,28 @@ export async function serve(module: ServiceModule, opts: ServeOptions): Promise<
   const port = parsePort(opts.port);
   // The service user's session with identity, which validates tokens and calls the other services.
   const session = module.validatesOwnTokens ? undefined : serviceSession(config, log);
-  const authenticate = module.validatesOwnTokens ? SELF_VALIDATING : serviceAuthenticator(config,
-    chooseAuthStrategy(config, { host: opts.host, anyHost: opts.insecureNoauthAnyHost === true, log }),
-    module.type, log, session);
+  const authenticate = module.validatesOwnTokens
+    ? SELF_VALIDATING
+    : serviceAuthenticator(
+        config,
+        chooseAuthStrategy(config, { host: opts.host, anyHost: opts.insecureNoauthAnyHost === true, log }),
+        module.type,
+        log,
+        session,
+      );
   const started = await module.start({
-    config, dataDir, configDir, log, ...(session ? { session } : {}),
+    config,
+    dataDir,
+    configDir,
+    log,
+    ...(session ? { session } : {}),
     alone: { publicUrl: publicBase(config.publicEndpoint, opts.host, port), environment: process.env },
   });
   const app = createServer({
-    logger: log, bodyLimit: config.maxRequestBodySize, limits: config, logRequests: config.logRequests,
+    logger: log,
+    bodyLimit: config.maxRequestBodySize,
+    limits: config,
+    logRequests: config.logRequests,
   });
   await app.register(started.plugin(authenticate));
   stopOnSignals(log, async () => {

@@ -91,7 +91,11 @@ export const SELF_VALIDATING: Authenticator = async () => {
  * harness) can drive Placement served alone unchanged. */
 function placementFixtures(env: NodeJS.ProcessEnv): { config: Partial<Config>; open: boolean } {
   const mode = placementPolicyMode(env.PLACEMENT_POLICY_MODE);
-  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (v: string | undefined) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return {
     config: {
       ...mode.config,
@@ -112,7 +116,10 @@ export const placementModule: ServiceModule = {
     const config = { ...env.config, ...fixtures.config };
     const policy = placementEnforcer({ config, configDir: env.configDir, open: fixtures.open, log: env.log });
     const placement = await createPlacement({
-      ...env, config, policy, ...(env.alone ? { timeShift: testTimeShift(env.alone.environment) } : {}),
+      ...env,
+      config,
+      policy,
+      ...(env.alone ? { timeShift: testTimeShift(env.alone.environment) } : {}),
     });
     return { plugin: (auth) => placementPlugin(placement, auth), close: () => placement.close() };
   },
@@ -129,7 +136,9 @@ export const imageModule: ServiceModule = {
     return {
       plugin: (auth) => imagePlugin(image, auth),
       // DevStack's CirrOS image, public and owned by the admin project, so a new cloud has one.
-      ready: async (b) => { await registerTestImage(image, { owner: b.adminProjectId }); },
+      ready: async (b) => {
+        await registerTestImage(image, { owner: b.adminProjectId });
+      },
       close: () => image.close(),
     };
   },
@@ -153,11 +162,19 @@ export const computeModule: ServiceModule = {
       workers: () => {
         const conductor = compute.workers();
         if (!clients || hypervisors <= 0) return conductor;
-        const fleet = createFakeFleet({ ...compute, clients, log: env.log.child({ service: 'nova-compute' }) }, hypervisors);
-        return [...conductor, {
-          start: () => { fleet.start().catch((err: unknown) => env.log.error({ err }, 'the fake hypervisors did not start')); },
-          stop: () => fleet.stop(),
-        }];
+        const fleet = createFakeFleet(
+          { ...compute, clients, log: env.log.child({ service: 'nova-compute' }) },
+          hypervisors,
+        );
+        return [
+          ...conductor,
+          {
+            start: () => {
+              fleet.start().catch((err: unknown) => env.log.error({ err }, 'the fake hypervisors did not start'));
+            },
+            stop: () => fleet.stop(),
+          },
+        ];
       },
       close: () => compute.close(),
     };
@@ -180,7 +197,8 @@ export const identityModule: ServiceModule = {
   validatesOwnTokens: true,
   async start(env) {
     // Loaded here rather than at the top, so that `serve placement` starts without identity's modules.
-    const { bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin } = await import('../identity/index.js');
+    const { bootstrapIdentity, createIdentity, identityEnforcer, identityPlugin } =
+      await import('../identity/index.js');
     const credentials = env.alone && loadCredentials(env.dataDir, env.config.adminPassword);
     const identity = await createIdentity({ ...env, policy: identityEnforcer(env) });
     if (env.alone && credentials) {
@@ -191,7 +209,9 @@ export const identityModule: ServiceModule = {
         publicUrl: env.alone.publicUrl,
         services: SERVICES.map(({ name, type }) => ({ name, type })),
       });
-      env.log.info(`identity is bootstrapped; the admin, demo and service users' passwords are in ${env.dataDir}/credentials.json`);
+      env.log.info(
+        `identity is bootstrapped; the admin, demo and service users' passwords are in ${env.dataDir}/credentials.json`,
+      );
     }
     return { plugin: () => identityPlugin(identity), close: () => identity.close() };
   },

@@ -22,24 +22,39 @@ export interface UpOptions {
  * it overrides [database] connection and the services' own database options. */
 function databaseOverrides(url: string | undefined): Partial<Config> {
   if (!url) return {};
-  const options: (keyof Config)[] = ['databaseConnection', 'identityDatabaseConnection',
-    ...SERVICES.map((m) => m.databaseOption)];
+  const options: (keyof Config)[] = [
+    'databaseConnection',
+    'identityDatabaseConnection',
+    ...SERVICES.map((m) => m.databaseOption),
+  ];
   return Object.fromEntries(options.map((o) => [o, url]));
 }
 
 /** What the user is told once the cloud is up. The generated admin password is shown only on the
  * start that generated it, and only to a terminal: output captured into a log file never holds it. */
-export function upBanner(cloud: Pick<AllInOne, 'catalog' | 'credentials'>, o: {
-  ms: number; dataDir: string; clouds: WrittenClouds; tty: boolean;
-}): string {
+export function upBanner(
+  cloud: Pick<AllInOne, 'catalog' | 'credentials'>,
+  o: {
+    ms: number;
+    dataDir: string;
+    clouds: WrittenClouds;
+    tty: boolean;
+  },
+): string {
   const width = Math.max(...cloud.catalog.map((c) => c.type.length)) + 2;
   const lines = [`concord is up in ${o.ms} ms`];
   for (const c of cloud.catalog) lines.push(`  ${c.type.padEnd(width)}${c.url}`);
-  lines.push(`  data dir${' '.repeat(Math.max(1, width - 8))}${o.dataDir}`, '',
-    `clouds.yaml: ${o.clouds.dataFile} (clouds: concord = admin, concord-demo = demo member)`);
-  lines.push(o.clouds.userWritten ? `         and ${o.clouds.userFile}`
-    : `         ${o.clouds.userFile} was left alone: ${o.clouds.reason} `
-      + `(export OS_CLIENT_CONFIG_FILE=${o.clouds.dataFile})`);
+  lines.push(
+    `  data dir${' '.repeat(Math.max(1, width - 8))}${o.dataDir}`,
+    '',
+    `clouds.yaml: ${o.clouds.dataFile} (clouds: concord = admin, concord-demo = demo member)`,
+  );
+  lines.push(
+    o.clouds.userWritten
+      ? `         and ${o.clouds.userFile}`
+      : `         ${o.clouds.userFile} was left alone: ${o.clouds.reason} ` +
+          `(export OS_CLIENT_CONFIG_FILE=${o.clouds.dataFile})`,
+  );
   const secrets = join(o.dataDir, CREDENTIALS_FILE);
   if (cloud.credentials.adminPasswordGenerated && o.tty) {
     lines.push(`admin password: ${cloud.credentials.adminPassword} (shown once; kept in ${secrets})`);
@@ -56,7 +71,9 @@ export async function up(opts: UpOptions): Promise<void> {
   const log = createLogger({ debug: runtime.config.debug });
   reportPrivacy(runtime, log);
   const cloud = await buildCloud({
-    runtime, log, publicBase: publicBase(runtime.config.publicEndpoint, opts.host, port),
+    runtime,
+    log,
+    publicBase: publicBase(runtime.config.publicEndpoint, opts.host, port),
   });
   stopOnSignals(log, cloud.close);
   try {
@@ -67,9 +84,18 @@ export async function up(opts: UpOptions): Promise<void> {
   }
   const demo = { username: 'demo', password: cloud.credentials.demoPassword, project: 'demo' };
   const admin = { username: 'admin', password: cloud.credentials.adminPassword, project: 'admin' };
-  const clouds = writeCloudsYaml(runtime.dataDir, homedir(), concordClouds(cloud.authUrl, runtime.dataDir, { admin, demo }));
-  process.stdout.write(upBanner(cloud, {
-    // Since the process started, module loading included: what the user waited for.
-    ms: Math.round(performance.now()), dataDir: runtime.dataDir, clouds, tty: process.stdout.isTTY === true,
-  }));
+  const clouds = writeCloudsYaml(
+    runtime.dataDir,
+    homedir(),
+    concordClouds(cloud.authUrl, runtime.dataDir, { admin, demo }),
+  );
+  process.stdout.write(
+    upBanner(cloud, {
+      // Since the process started, module loading included: what the user waited for.
+      ms: Math.round(performance.now()),
+      dataDir: runtime.dataDir,
+      clouds,
+      tty: process.stdout.isTTY === true,
+    }),
+  );
 }

@@ -3,8 +3,14 @@
 import pino, { type Logger } from 'pino';
 
 export const REDACT_PATHS = [
-  'req.headers["x-auth-token"]', 'req.headers["x-subject-token"]', 'req.headers["x-service-token"]',
-  'req.headers.authorization', 'password', '*.password', 'ipmi_password', '*.ipmi_password',
+  'req.headers["x-auth-token"]',
+  'req.headers["x-subject-token"]',
+  'req.headers["x-service-token"]',
+  'req.headers.authorization',
+  'password',
+  '*.password',
+  'ipmi_password',
+  '*.ipmi_password',
 ];
 
 export function createLogger(opts: { debug?: boolean; name?: string } = {}): Logger {

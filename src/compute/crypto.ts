@@ -30,10 +30,16 @@ function readStrings(blob: Buffer): Buffer[] {
 
 const b64url = (b: Buffer) => b.toString('base64url');
 /** An mpint's magnitude, without the sign byte. */
-const unsigned = (b: Buffer) => { let i = 0; while (i < b.length - 1 && b[i] === 0) i++; return b.subarray(i); };
+const unsigned = (b: Buffer) => {
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  return b.subarray(i);
+};
 
 const EC_CURVES: Record<string, { crv: string; size: number }> = {
-  nistp256: { crv: 'P-256', size: 32 }, nistp384: { crv: 'P-384', size: 48 }, nistp521: { crv: 'P-521', size: 66 },
+  nistp256: { crv: 'P-256', size: 32 },
+  nistp384: { crv: 'P-384', size: 48 },
+  nistp521: { crv: 'P-521', size: 66 },
 };
 
 /** Throws unless `fields` (after the key type) are a valid public key of `type`. */
@@ -49,10 +55,16 @@ function checkKey(type: string, fields: Buffer[]): void {
   } else if (type.startsWith('ecdsa-sha2-')) {
     const curve = EC_CURVES[type.slice('ecdsa-sha2-'.length)];
     const [name, point] = fields;
-    if (!curve || fields.length !== 2 || name?.toString() !== type.slice('ecdsa-sha2-'.length)) throw new Error('bad curve');
+    if (!curve || fields.length !== 2 || name?.toString() !== type.slice('ecdsa-sha2-'.length))
+      throw new Error('bad curve');
     if (point?.length !== 1 + 2 * curve.size || point[0] !== 4) throw new Error('bad point');
     createPublicKey({
-      key: { kty: 'EC', crv: curve.crv, x: b64url(point.subarray(1, 1 + curve.size)), y: b64url(point.subarray(1 + curve.size)) },
+      key: {
+        kty: 'EC',
+        crv: curve.crv,
+        x: b64url(point.subarray(1, 1 + curve.size)),
+        y: b64url(point.subarray(1 + curve.size)),
+      },
       format: 'jwk',
     });
   } else if (type === 'ssh-dss') {
@@ -92,10 +104,16 @@ export function x509Fingerprint(pem: string): string {
 
 /** SSH-wire strings. */
 function wire(...parts: Buffer[]): Buffer {
-  return Buffer.concat(parts.flatMap((p) => { const len = Buffer.alloc(4); len.writeUInt32BE(p.length); return [len, p]; }));
+  return Buffer.concat(
+    parts.flatMap((p) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(p.length);
+      return [len, p];
+    }),
+  );
 }
 /** A non-negative integer as an SSH mpint: a zero byte ahead of a set high bit. */
-const mpint = (b: Buffer) => ((b[0]! & 0x80) ? Buffer.concat([Buffer.from([0]), b]) : b);
+const mpint = (b: Buffer) => (b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
 
 export interface GeneratedKey {
   privateKey: string;
@@ -107,7 +125,11 @@ export interface GeneratedKey {
 export async function generateSshKeyPair(): Promise<GeneratedKey> {
   const { privateKey, publicKey } = await generateRsa('rsa', { modulusLength: 2048, publicExponent: 65537 });
   const jwk = publicKey.export({ format: 'jwk' });
-  const blob = wire(Buffer.from('ssh-rsa'), mpint(Buffer.from(jwk.e!, 'base64url')), mpint(Buffer.from(jwk.n!, 'base64url')));
+  const blob = wire(
+    Buffer.from('ssh-rsa'),
+    mpint(Buffer.from(jwk.e!, 'base64url')),
+    mpint(Buffer.from(jwk.n!, 'base64url')),
+  );
   const openssh = `ssh-rsa ${blob.toString('base64')} Generated-by-Nova`;
   return {
     privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }) as string,
@@ -120,22 +142,56 @@ export async function generateSshKeyPair(): Promise<GeneratedKey> {
  * and certificate as a base64 PKCS#12 bundle without a password, the certificate in PEM. */
 export async function generateX509KeyPair(userId: string): Promise<GeneratedKey> {
   // The id goes into openssl's configuration and subject, where some characters mean something.
-  if (!/^[\w.@-]+$/.test(userId)) throw new InvalidKeypair('the user id cannot name a certificate\'s subject');
+  if (!/^[\w.@-]+$/.test(userId)) throw new InvalidKeypair("the user id cannot name a certificate's subject");
   const dir = await mkdtemp(join(tmpdir(), 'concord-x509-'));
   try {
     const keyfile = join(dir, 'temp.key');
     const conffile = join(dir, 'temp.conf');
-    await writeFile(conffile, 'distinguished_name  = req_distinguished_name\n[req_distinguished_name]\n'
-      + `[v3_req_client]\nextendedKeyUsage = clientAuth\nsubjectAltName = otherName:1.3.6.1.4.1.311.20.2.3;UTF8:${userId}@localhost\n`,
-    { mode: 0o600 });
-    const { stdout: certificate } = await run('openssl', ['req', '-x509', '-nodes', '-days', '3650', '-config', conffile,
-      '-newkey', 'rsa:2048', '-outform', 'PEM', '-keyout', keyfile, '-subj', `/CN=${userId}`,
-      '-extensions', 'v3_req_client']);
+    await writeFile(
+      conffile,
+      'distinguished_name  = req_distinguished_name\n[req_distinguished_name]\n' +
+        `[v3_req_client]\nextendedKeyUsage = clientAuth\nsubjectAltName = otherName:1.3.6.1.4.1.311.20.2.3;UTF8:${userId}@localhost\n`,
+      { mode: 0o600 },
+    );
+    const { stdout: certificate } = await run('openssl', [
+      'req',
+      '-x509',
+      '-nodes',
+      '-days',
+      '3650',
+      '-config',
+      conffile,
+      '-newkey',
+      'rsa:2048',
+      '-outform',
+      'PEM',
+      '-keyout',
+      keyfile,
+      '-subj',
+      `/CN=${userId}`,
+      '-extensions',
+      'v3_req_client',
+    ]);
     const certfile = join(dir, 'temp.crt');
     await writeFile(certfile, certificate, { mode: 0o600 });
     const bundle = join(dir, 'temp.p12');
-    await run('openssl', ['pkcs12', '-export', '-inkey', keyfile, '-in', certfile, '-password', 'pass:', '-out', bundle]);
-    return { privateKey: (await readFile(bundle)).toString('base64'), publicKey: certificate, fingerprint: x509Fingerprint(certificate) };
+    await run('openssl', [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      keyfile,
+      '-in',
+      certfile,
+      '-password',
+      'pass:',
+      '-out',
+      bundle,
+    ]);
+    return {
+      privateKey: (await readFile(bundle)).toString('base64'),
+      publicKey: certificate,
+      fingerprint: x509Fingerprint(certificate),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

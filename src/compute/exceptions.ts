@@ -24,31 +24,45 @@ export class OverQuota extends ComputeException {}
 export class ValidationError extends Invalid {}
 
 export class InvalidInput extends Invalid {
-  constructor(reason: string) { super(`Invalid input received: ${reason}`); }
+  constructor(reason: string) {
+    super(`Invalid input received: ${reason}`);
+  }
 }
 
 export class InvalidName extends Invalid {
-  constructor(reason: string) { super(`An invalid 'name' value was provided. The name must be: ${reason}`); }
+  constructor(reason: string) {
+    super(`An invalid 'name' value was provided. The name must be: ${reason}`);
+  }
 }
 
 export class MarkerNotFound extends Invalid {
-  constructor(readonly marker: string) { super(`Marker ${marker} could not be found.`); }
+  constructor(readonly marker: string) {
+    super(`Marker ${marker} could not be found.`);
+  }
 }
 
 export class FlavorNotFound extends NotFound {
-  constructor(flavorId: string) { super(`Flavor ${flavorId} could not be found.`); }
+  constructor(flavorId: string) {
+    super(`Flavor ${flavorId} could not be found.`);
+  }
 }
 
 export class FlavorExists extends AlreadyExists {
-  constructor(name: string) { super(`Flavor with name ${name} already exists.`); }
+  constructor(name: string) {
+    super(`Flavor with name ${name} already exists.`);
+  }
 }
 
 export class FlavorIdExists extends AlreadyExists {
-  constructor(flavorId: string) { super(`Flavor with ID ${flavorId} already exists.`); }
+  constructor(flavorId: string) {
+    super(`Flavor with ID ${flavorId} already exists.`);
+  }
 }
 
 export class FlavorExtraSpecsNotFound extends NotFound {
-  constructor(flavorId: string, key: string) { super(`Flavor ${flavorId} has no extra specs with key ${key}.`); }
+  constructor(flavorId: string, key: string) {
+    super(`Flavor ${flavorId} has no extra specs with key ${key}.`);
+  }
 }
 
 export class FlavorAccessExists extends AlreadyExists {
@@ -64,27 +78,39 @@ export class FlavorAccessNotFound extends NotFound {
 }
 
 export class InvalidKeypair extends Invalid {
-  constructor(reason: string) { super(`Keypair data is invalid: ${reason}`); }
+  constructor(reason: string) {
+    super(`Keypair data is invalid: ${reason}`);
+  }
 }
 
 export class KeypairNotFound extends NotFound {
-  constructor(name: string, userId: string) { super(`Keypair ${name} not found for user ${userId}`); }
+  constructor(name: string, userId: string) {
+    super(`Keypair ${name} not found for user ${userId}`);
+  }
 }
 
 export class KeyPairExists extends AlreadyExists {
-  constructor(name: string) { super(`Key pair '${name}' already exists.`); }
+  constructor(name: string) {
+    super(`Key pair '${name}' already exists.`);
+  }
 }
 
 export class KeypairLimitExceeded extends OverQuota {
-  constructor() { super('Quota exceeded, too many key pairs.'); }
+  constructor() {
+    super('Quota exceeded, too many key pairs.');
+  }
 }
 
 export class ServiceNotFound extends NotFound {
-  constructor(serviceId: string) { super(`Service ${serviceId} could not be found.`); }
+  constructor(serviceId: string) {
+    super(`Service ${serviceId} could not be found.`);
+  }
 }
 
 export class HostNotFound extends NotFound {
-  constructor(host: string) { super(`Compute host ${host} could not be found.`); }
+  constructor(host: string) {
+    super(`Compute host ${host} could not be found.`);
+  }
 }
 
 export class ServiceHostsInstances extends Conflict {
@@ -94,14 +120,20 @@ export class ServiceHostsInstances extends Conflict {
 }
 
 export class HypervisorNotFound extends NotFound {
-  constructor(id: string) { super(`Hypervisor with ID '${id}' could not be found.`); }
+  constructor(id: string) {
+    super(`Hypervisor with ID '${id}' could not be found.`);
+  }
 }
 
 /** Limits that a change would exceed (Nova's OverQuota): what each resource's limit is and what
  * there would be, for callers that word their own message (servers: TooManyInstances). */
 export class QuotaExceeded extends OverQuota {
-  constructor(readonly overs: string[], readonly quotas: Record<string, number>,
-    readonly usages: Record<string, number>, readonly headroom: Record<string, number>) {
+  constructor(
+    readonly overs: string[],
+    readonly quotas: Record<string, number>,
+    readonly usages: Record<string, number>,
+    readonly headroom: Record<string, number>,
+  ) {
     super(`Quota exceeded for resources: [${overs.map((o) => `'${o}'`).join(', ')}]`);
   }
 }
@@ -111,34 +143,50 @@ export class QuotaLimitOutOfRange extends Invalid {}
 /** What an aggregate action would break (Nova's InvalidAggregateAction*): `action` words it. */
 export class InvalidAggregateAction extends Invalid {
   constructor(action: 'add' | 'delete' | 'update' | 'update_meta', id: number | string, reason: string) {
-    const what = { add: 'add host to aggregate', delete: 'remove host from aggregate', update: 'update aggregate',
-      update_meta: 'update metadata of aggregate' }[action];
+    const what = {
+      add: 'add host to aggregate',
+      delete: 'remove host from aggregate',
+      update: 'update aggregate',
+      update_meta: 'update metadata of aggregate',
+    }[action];
     super(`Cannot ${what} ${id}. Reason: ${reason}.`);
   }
 }
 
 export class AggregateNotFound extends NotFound {
-  constructor(id: string) { super(`Aggregate ${id} could not be found.`); }
+  constructor(id: string) {
+    super(`Aggregate ${id} could not be found.`);
+  }
 }
 
 export class AggregateNameExists extends AlreadyExists {
-  constructor(name: string) { super(`Aggregate ${name} already exists.`); }
+  constructor(name: string) {
+    super(`Aggregate ${name} already exists.`);
+  }
 }
 
 export class AggregateHostExists extends AlreadyExists {
-  constructor(id: string, host: string) { super(`Aggregate ${id} already has host ${host}.`); }
+  constructor(id: string, host: string) {
+    super(`Aggregate ${id} already has host ${host}.`);
+  }
 }
 
 export class AggregateHostNotFound extends NotFound {
-  constructor(id: string, host: string) { super(`Aggregate ${id} has no host ${host}.`); }
+  constructor(id: string, host: string) {
+    super(`Aggregate ${id} has no host ${host}.`);
+  }
 }
 
 export class InstanceNotFound extends NotFound {
-  constructor(uuid: string) { super(`Instance ${uuid} could not be found.`); }
+  constructor(uuid: string) {
+    super(`Instance ${uuid} could not be found.`);
+  }
 }
 
 export class InstanceIsLocked extends Conflict {
-  constructor(uuid: string) { super(`Instance ${uuid} is locked`); }
+  constructor(uuid: string) {
+    super(`Instance ${uuid} is locked`);
+  }
 }
 
 /** An action the instance's state does not allow (Nova's InstanceInvalidState as the API words it). */
@@ -155,5 +203,7 @@ export class TooManyInstances extends OverQuota {
 }
 
 export class MetadataLimitExceeded extends OverQuota {
-  constructor(allowed: number) { super(`Maximum number of metadata items exceeds ${allowed}`); }
+  constructor(allowed: number) {
+    super(`Maximum number of metadata items exceeds ${allowed}`);
+  }
 }

@@ -37,8 +37,11 @@ function numberFromString(s: string): number | null {
 
 /** Nova's validator also holds strings of digits to a schema's minimum and maximum (a number may
  * come as a string, "1024"); JSON Schema leaves strings alone there. The first such failure. */
-function numericStringError(schema: SchemaNode, data: unknown, path: string[] = []):
-  { message: string; path: string[]; value: unknown } | null {
+function numericStringError(
+  schema: SchemaNode,
+  data: unknown,
+  path: string[] = [],
+): { message: string; path: string[]; value: unknown } | null {
   if (typeof data === 'string') {
     const n = numberFromString(data);
     if (n === null) return null;
@@ -63,8 +66,9 @@ function numericStringError(schema: SchemaNode, data: unknown, path: string[] = 
   }
   if (data === null || typeof data !== 'object') return null;
   for (const [k, v] of Object.entries(data)) {
-    const sub = schema.properties?.[k]
-      ?? Object.entries(schema.patternProperties ?? {}).find(([re]) => new RegExp(re).test(k))?.[1];
+    const sub =
+      schema.properties?.[k] ??
+      Object.entries(schema.patternProperties ?? {}).find(([re]) => new RegExp(re).test(k))?.[1];
     const e = sub && numericStringError(sub, v, [...path, k]);
     if (e) return e;
   }
@@ -90,8 +94,11 @@ export function validate<S extends TSchema>(schema: S, data: unknown): Static<S>
   const err = schemaError(schema, data) ?? numericStringError(schema as SchemaNode, data);
   if (err) {
     const field = err.path[err.path.length - 1];
-    throw badRequest(field === undefined ? err.message
-      : `Invalid input for field/attribute ${field}. Value: ${pyStrValue(err.value)}. ${err.message}`);
+    throw badRequest(
+      field === undefined
+        ? err.message
+        : `Invalid input for field/attribute ${field}. Value: ${pyStrValue(err.value)}. ${err.message}`,
+    );
   }
   return data;
 }
@@ -117,15 +124,20 @@ export async function dispatchAction(req: FastifyRequest, actions: Record<string
 
 /** The query string as name → values, validated against `schema` (whose properties are arrays, as
  * Nova's multi_params). Names the schema does not know are dropped unless it refuses them. */
-export function readQuery(req: FastifyRequest, schema: TSchema & { properties?: Record<string, unknown> }):
-  Record<string, string[]> {
+export function readQuery(
+  req: FastifyRequest,
+  schema: TSchema & { properties?: Record<string, unknown> },
+): Record<string, string[]> {
   const query: Record<string, string[]> = {};
   for (const [k, v] of queryPairs(req)) (query[k] ??= []).push(v);
   const err = schemaError(schema, query);
   if (err) {
     const [name] = err.path;
-    throw badRequest(name === undefined ? err.message
-      : `Invalid input for query parameters ${name}. Value: ${pyStrValue(err.value)}. ${err.message}`);
+    throw badRequest(
+      name === undefined
+        ? err.message
+        : `Invalid input for query parameters ${name}. Value: ${pyStrValue(err.value)}. ${err.message}`,
+    );
   }
   const known = Object.keys(schema.properties ?? {});
   return Object.fromEntries(Object.entries(query).filter(([k]) => known.includes(k)));
@@ -159,7 +171,12 @@ export function authorize(compute: Compute, req: FastifyRequest, rule: string, t
 }
 
 /** Whether `rule` allows the caller, for what a view shows (Nova's context.can(fatal=False)). */
-export function allowed(compute: Compute, req: FastifyRequest, rule: string, target?: Record<string, unknown>): boolean {
+export function allowed(
+  compute: Compute,
+  req: FastifyRequest,
+  rule: string,
+  target?: Record<string, unknown>,
+): boolean {
   return compute.policy.allowed(req.ctx, rule, target);
 }
 
@@ -184,8 +201,14 @@ export function resourceLinks(compute: Compute, req: FastifyRequest, collection:
 
 /** The collection's "next" link when the page is full (Nova's _get_collection_links): the same
  * query with the last item as the marker. */
-export function nextLinks(compute: Compute, req: FastifyRequest, collection: string, pageSize: number,
-  limit: number, lastId: string | undefined): { rel: string; href: string }[] {
+export function nextLinks(
+  compute: Compute,
+  req: FastifyRequest,
+  collection: string,
+  pageSize: number,
+  limit: number,
+  lastId: string | undefined,
+): { rel: string; href: string }[] {
   if (!limit || pageSize !== limit || lastId === undefined) return [];
   const params = new Map<string, string>();
   // WebOb's req.params as a dict: the last value of each name, in sorted order.

@@ -27,7 +27,11 @@ export function computeDatabaseUrl(config: Config, dataDir: string): string {
 }
 
 export async function createCompute(opts: {
-  config: Config; dataDir: string; log: Logger; policy: Enforcer; session?: Session;
+  config: Config;
+  dataDir: string;
+  log: Logger;
+  policy: Enforcer;
+  session?: Session;
 }): Promise<ComputeInstance> {
   const database = openDatabase<ComputeDB>(computeDatabaseUrl(opts.config, opts.dataDir));
   const { db, engine, close } = database;
@@ -41,14 +45,26 @@ export async function createCompute(opts: {
   const jobs = new JobQueue(database as unknown as Database<unknown>, 'compute', jobsConfig(opts.config));
   const clients = opts.session ? serviceClients(opts.session, opts.config) : undefined;
   const compute: Compute = {
-    db, engine, database, config: opts.config, policy: opts.policy, log: opts.log, jobs,
+    db,
+    engine,
+    database,
+    config: opts.config,
+    policy: opts.policy,
+    log: opts.log,
+    jobs,
     ...(clients ? { clients: { placement: clients.placement, identity: clients.identity, image: clients.image } } : {}),
   };
   return {
     ...compute,
-    workers: () => (compute.clients
-      ? [new Worker(jobs, { handlers: conductorHandlers({ ...compute, clients: compute.clients }), log: opts.log.child({ worker: 'conductor' }) })]
-      : []),
+    workers: () =>
+      compute.clients
+        ? [
+            new Worker(jobs, {
+              handlers: conductorHandlers({ ...compute, clients: compute.clients }),
+              log: opts.log.child({ worker: 'conductor' }),
+            }),
+          ]
+        : [],
     close,
   };
 }

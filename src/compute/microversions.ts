@@ -14,7 +14,7 @@ export const VERSIONS: [string, string][] = [
   ['2.7', 'No tenant access may be added to a public flavor (409)'],
   ['2.8', 'mks remote consoles'],
   ['2.9', 'locked in server details'],
-  ['2.10', 'Administrators list, show, create and delete other users\' keypairs (user_id)'],
+  ['2.10', "Administrators list, show, create and delete other users' keypairs (user_id)"],
   ['2.11', 'forced_down on os-services'],
   ['2.12', 'net_id on os-virtual-interfaces'],
   ['2.13', 'project_id and user_id on server groups'],
@@ -58,7 +58,7 @@ export const VERSIONS: [string, string][] = [
   ['2.51', 'volume-extended external event; events of instance actions for everyone'],
   ['2.52', 'Server tags at boot'],
   ['2.53', 'Service and hypervisor ids are UUIDs; PUT /os-services/{id}'],
-  ['2.54', 'Reset a server\'s keypair on rebuild'],
+  ['2.54', "Reset a server's keypair on rebuild"],
   ['2.55', 'Flavor description (create, update, shown)'],
   ['2.56', 'Cold migration to a given host'],
   ['2.57', 'Personality files deprecated; their quotas and limits gone'],
@@ -130,7 +130,8 @@ export const COMPUTE_MICROVERSIONS: MicroversionPolicy = {
   max: Version.parse(VERSIONS[VERSIONS.length - 1]![0])!,
   legacyHeaders: ['X-OpenStack-Nova-API-Version'],
   messages: {
-    invalid: (requested) => `API Version String ${requested} is of invalid format. Must be of format MajorNum.MinorNum.`,
+    invalid: (requested) =>
+      `API Version String ${requested} is of invalid format. Must be of format MajorNum.MinorNum.`,
     unsupported: (requested, min, max) =>
       `Version ${requested} is not supported by the API. Minimum is ${min} and maximum is ${max}.`,
   },

@@ -10,12 +10,25 @@ import { conflict } from './errors.js';
 const ATTEMPTS = 4;
 
 async function providersOf(compute: Compute, host: string): Promise<string[]> {
-  return (await compute.db.selectFrom('compute_nodes').select('uuid').where('host', '=', host).where('deleted', '=', 0)
-    .orderBy('id').execute()).map((r) => r.uuid);
+  return (
+    await compute.db
+      .selectFrom('compute_nodes')
+      .select('uuid')
+      .where('host', '=', host)
+      .where('deleted', '=', 0)
+      .orderBy('id')
+      .execute()
+  ).map((r) => r.uuid);
 }
 
 /** Puts `provider` in (or out of) `aggregate`; false when Placement has no such provider. */
-async function change(compute: Compute, ids: RequestIds, provider: string, aggregate: string, join: boolean): Promise<boolean> {
+async function change(
+  compute: Compute,
+  ids: RequestIds,
+  provider: string,
+  aggregate: string,
+  join: boolean,
+): Promise<boolean> {
   const placement = compute.clients!.placement;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -35,16 +48,23 @@ async function change(compute: Compute, ids: RequestIds, provider: string, aggre
 
 /** After `host` joined the aggregate: its providers join too. Placement failing does not undo
  * the join (Nova only warns: a later sync puts it right). */
-export async function mirrorHostAdded(compute: Compute, ids: RequestIds, aggregateUuid: string, host: string): Promise<void> {
+export async function mirrorHostAdded(
+  compute: Compute,
+  ids: RequestIds,
+  aggregateUuid: string,
+  host: string,
+): Promise<void> {
   if (!compute.clients) return;
   for (const provider of await providersOf(compute, host)) {
     try {
-      if (!await change(compute, ids, provider, aggregateUuid, true)) {
+      if (!(await change(compute, ids, provider, aggregateUuid, true))) {
         compute.log.warn({ host, provider }, 'no resource provider in placement to associate with the aggregate');
       }
     } catch (e) {
-      compute.log.warn({ host, provider, err: e instanceof ClientError ? `${e.status} ${e.detail}` : String(e) },
-        'Failed to associate the host\'s resource provider with a placement aggregate');
+      compute.log.warn(
+        { host, provider, err: e instanceof ClientError ? `${e.status} ${e.detail}` : String(e) },
+        "Failed to associate the host's resource provider with a placement aggregate",
+      );
     }
   }
 }
@@ -52,12 +72,17 @@ export async function mirrorHostAdded(compute: Compute, ids: RequestIds, aggrega
 /** Before `host` leaves the aggregate: its providers leave first, so that a failure here leaves
  * nothing changed and the removal can be tried again. A provider Placement does not have is out
  * already; one that keeps changing under us is a 409. */
-export async function mirrorHostRemoved(compute: Compute, ids: RequestIds, aggregateUuid: string, host: string,
-  conflictMessage: string): Promise<void> {
+export async function mirrorHostRemoved(
+  compute: Compute,
+  ids: RequestIds,
+  aggregateUuid: string,
+  host: string,
+  conflictMessage: string,
+): Promise<void> {
   if (!compute.clients) return;
   for (const provider of await providersOf(compute, host)) {
     try {
-      if (!await change(compute, ids, provider, aggregateUuid, false)) {
+      if (!(await change(compute, ids, provider, aggregateUuid, false))) {
         compute.log.warn({ host, provider }, 'no resource provider in placement to remove from the aggregate');
       }
     } catch (e) {

@@ -16,8 +16,12 @@ const ACTION = `${SERVER}/action`;
 function rule(name: string, checkStr: string, description: string, ops: [string, string][]): PolicyRule {
   const legacy = checkStr === ADMIN ? LEGACY_ADMIN : LEGACY_OWNER;
   return {
-    name: `os_compute_api:${name}`, checkStr, description, scopeTypes: ['project'],
-    operations: ops.map(([method, path]) => ({ method, path })), deprecatedRule: { ...legacy, name: legacy.name },
+    name: `os_compute_api:${name}`,
+    checkStr,
+    description,
+    scopeTypes: ['project'],
+    operations: ops.map(([method, path]) => ({ method, path })),
+    deprecatedRule: { ...legacy, name: legacy.name },
   };
 }
 
@@ -25,21 +29,40 @@ export const SERVER_RULES: readonly PolicyRule[] = [
   rule('servers:index', READER, 'List all servers', [['GET', '/servers']]),
   rule('servers:detail', READER, 'List all servers with detailed information', [['GET', '/servers/detail']]),
   rule('servers:index:get_all_tenants', ADMIN, 'List all servers for all projects', [['GET', '/servers']]),
-  rule('servers:detail:get_all_tenants', ADMIN, 'List all servers with detailed information for all projects',
-    [['GET', '/servers/detail']]),
-  rule('servers:allow_all_filters', ADMIN, 'Allow all filters when listing servers',
-    [['GET', '/servers'], ['GET', '/servers/detail']]),
+  rule('servers:detail:get_all_tenants', ADMIN, 'List all servers with detailed information for all projects', [
+    ['GET', '/servers/detail'],
+  ]),
+  rule('servers:allow_all_filters', ADMIN, 'Allow all filters when listing servers', [
+    ['GET', '/servers'],
+    ['GET', '/servers/detail'],
+  ]),
   rule('servers:show', READER, 'Show a server', [['GET', SERVER]]),
-  rule('servers:show:flavor-extra-specs', READER, 'Starting with microversion 2.47, the flavor and its extra '
-    + 'specs used for a server is also returned in the response when showing server details, updating a server '
-    + 'or rebuilding a server.', [['GET', SERVER], ['GET', '/servers/detail'], ['PUT', SERVER]]),
-  rule('servers:show:host_status', ADMIN, 'Show a server with additional host status information.',
-    [['GET', SERVER], ['GET', '/servers/detail']]),
+  rule(
+    'servers:show:flavor-extra-specs',
+    READER,
+    'Starting with microversion 2.47, the flavor and its extra ' +
+      'specs used for a server is also returned in the response when showing server details, updating a server ' +
+      'or rebuilding a server.',
+    [
+      ['GET', SERVER],
+      ['GET', '/servers/detail'],
+      ['PUT', SERVER],
+    ],
+  ),
+  rule('servers:show:host_status', ADMIN, 'Show a server with additional host status information.', [
+    ['GET', SERVER],
+    ['GET', '/servers/detail'],
+  ]),
   rule('servers:create', MEMBER, 'Create a server', [['POST', '/servers']]),
-  rule('servers:create:forced_host', ADMIN, 'Create a server on the specified host and/or node.',
-    [['POST', '/servers']]),
-  rule('servers:create:requested_destination', ADMIN, 'Create a server on the requested compute service host '
-    + 'and/or hypervisor_hostname.', [['POST', '/servers']]),
+  rule('servers:create:forced_host', ADMIN, 'Create a server on the specified host and/or node.', [
+    ['POST', '/servers'],
+  ]),
+  rule(
+    'servers:create:requested_destination',
+    ADMIN,
+    'Create a server on the requested compute service host ' + 'and/or hypervisor_hostname.',
+    [['POST', '/servers']],
+  ),
   rule('servers:update', MEMBER, 'Update a server', [['PUT', SERVER]]),
   rule('servers:delete', MEMBER, 'Delete a server', [['DELETE', SERVER]]),
   rule('servers:reboot', MEMBER, 'Reboot a server', [['POST', `${ACTION} (reboot)`]]),
@@ -52,21 +75,33 @@ export const SERVER_RULES: readonly PolicyRule[] = [
   rule('os-suspend-server:resume', MEMBER, 'Resume suspended server', [['POST', `${ACTION} (resume)`]]),
   rule('os-lock-server:lock', MEMBER, 'Lock a server', [['POST', `${ACTION} (lock)`]]),
   rule('os-lock-server:unlock', MEMBER, 'Unlock a server', [['POST', `${ACTION} (unlock)`]]),
-  rule('os-lock-server:unlock:unlock_override', ADMIN, 'Unlock a server, regardless who locked the server.',
-    [['POST', `${ACTION} (unlock)`]]),
-  rule('os-extended-server-attributes', ADMIN, 'Return extended attributes for server.',
-    [['GET', SERVER], ['GET', '/servers/detail'], ['PUT', SERVER]]),
-  rule('os-server-groups:create', 'rule:project_member_api', 'Create a new server group', [['POST', '/os-server-groups']]),
+  rule('os-lock-server:unlock:unlock_override', ADMIN, 'Unlock a server, regardless who locked the server.', [
+    ['POST', `${ACTION} (unlock)`],
+  ]),
+  rule('os-extended-server-attributes', ADMIN, 'Return extended attributes for server.', [
+    ['GET', SERVER],
+    ['GET', '/servers/detail'],
+    ['PUT', SERVER],
+  ]),
+  rule('os-server-groups:create', 'rule:project_member_api', 'Create a new server group', [
+    ['POST', '/os-server-groups'],
+  ]),
   rule('os-server-groups:delete', MEMBER, 'Delete a server group', [['DELETE', '/os-server-groups/{server_group_id}']]),
   rule('os-server-groups:index', READER, 'List all server groups', [['GET', '/os-server-groups']]),
-  rule('os-server-groups:index:all_projects', ADMIN, 'List all server groups for all projects',
-    [['GET', '/os-server-groups']]),
-  rule('os-server-groups:show', READER, 'Show details of a server group', [['GET', '/os-server-groups/{server_group_id}']]),
+  rule('os-server-groups:index:all_projects', ADMIN, 'List all server groups for all projects', [
+    ['GET', '/os-server-groups'],
+  ]),
+  rule('os-server-groups:show', READER, 'Show details of a server group', [
+    ['GET', '/os-server-groups/{server_group_id}'],
+  ]),
   rule('os-instance-actions:list', READER, 'List actions for a server.', [['GET', `${SERVER}/os-instance-actions`]]),
-  rule('os-instance-actions:show', READER, 'Show action details for a server.',
-    [['GET', `${SERVER}/os-instance-actions/{request_id}`]]),
-  rule('os-instance-actions:events', ADMIN, 'Add events details in action details for a server.',
-    [['GET', `${SERVER}/os-instance-actions/{request_id}`]]),
-  rule('os-instance-actions:events:details', ADMIN, 'Add "details" key in action events for a server.',
-    [['GET', `${SERVER}/os-instance-actions/{request_id}`]]),
+  rule('os-instance-actions:show', READER, 'Show action details for a server.', [
+    ['GET', `${SERVER}/os-instance-actions/{request_id}`],
+  ]),
+  rule('os-instance-actions:events', ADMIN, 'Add events details in action details for a server.', [
+    ['GET', `${SERVER}/os-instance-actions/{request_id}`],
+  ]),
+  rule('os-instance-actions:events:details', ADMIN, 'Add "details" key in action events for a server.', [
+    ['GET', `${SERVER}/os-instance-actions/{request_id}`],
+  ]),
 ];

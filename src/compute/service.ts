@@ -55,18 +55,33 @@ function apiRoutes(compute: Compute): RouteTable {
 /** Every route: the version documents, and the API under /v2.1. */
 export function computeRoutes(compute: Compute): RouteTable {
   const api = Object.entries(apiRoutes(compute)).map(([path, methods]) => [`${API_ROOT}${path}`, methods]);
-  return { ...versionRoutes(compute), ...Object.fromEntries(api) as RouteTable };
+  return { ...versionRoutes(compute), ...(Object.fromEntries(api) as RouteTable) };
 }
 
 /** Nova's CORS defaults (nova.middleware.set_defaults); [cors] allow_headers replaces the list. */
 function corsConfig(compute: Compute): CorsConfig {
-  const headers = ['X-Auth-Token', 'X-Openstack-Request-Id', 'X-Identity-Status', 'X-Roles', 'X-Service-Catalog',
-    'X-User-Id', 'X-Tenant-Id', 'X-OpenStack-Nova-API-Version', 'OpenStack-API-Version'];
+  const headers = [
+    'X-Auth-Token',
+    'X-Openstack-Request-Id',
+    'X-Identity-Status',
+    'X-Roles',
+    'X-Service-Catalog',
+    'X-User-Id',
+    'X-Tenant-Id',
+    'X-OpenStack-Nova-API-Version',
+    'OpenStack-API-Version',
+  ];
   return {
     allowedOrigins: compute.config.corsAllowedOrigin,
     allowHeaders: compute.config.corsAllowHeaders.length ? compute.config.corsAllowHeaders : headers,
-    exposeHeaders: ['X-Auth-Token', 'X-Openstack-Request-Id', 'X-Subject-Token', 'X-Service-Token',
-      'X-OpenStack-Nova-API-Version', 'OpenStack-API-Version'],
+    exposeHeaders: [
+      'X-Auth-Token',
+      'X-Openstack-Request-Id',
+      'X-Subject-Token',
+      'X-Service-Token',
+      'X-OpenStack-Nova-API-Version',
+      'OpenStack-API-Version',
+    ],
     allowMethods: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'],
     allowCredentials: true,
   };

@@ -51,8 +51,9 @@ export interface BootstrapResult {
 }
 
 async function ensureProject(db: DB, name: string, description: string): Promise<string> {
-  const p = await findProjectByName(db, name, DEFAULT_DOMAIN_ID)
-    ?? await createProject(db, { name, description, domain_id: DEFAULT_DOMAIN_ID }, DEFAULT_DOMAIN_ID);
+  const p =
+    (await findProjectByName(db, name, DEFAULT_DOMAIN_ID)) ??
+    (await createProject(db, { name, description, domain_id: DEFAULT_DOMAIN_ID }, DEFAULT_DOMAIN_ID));
   return p.id;
 }
 
@@ -70,18 +71,33 @@ async function ensureUser(db: DB, rules: UserRules, name: string, password: stri
 }
 
 async function ensureRole(db: DB, name: string): Promise<string> {
-  const r = await findRoleByName(db, name) ?? await createRole(db, { name, options: { immutable: true } });
+  const r = (await findRoleByName(db, name)) ?? (await createRole(db, { name, options: { immutable: true } }));
   return r.id;
 }
 
-async function ensureCatalogEntry(db: DB, s: { name: string; type: string; description?: string },
-  urls: Record<'public' | 'internal' | 'admin', string>, region: string): Promise<void> {
+async function ensureCatalogEntry(
+  db: DB,
+  s: { name: string; type: string; description?: string },
+  urls: Record<'public' | 'internal' | 'admin', string>,
+  region: string,
+): Promise<void> {
   await withTransaction(db, async (trx) => {
-    const svc = await trx.selectFrom('service').selectAll().where('type', '=', s.type).where('name', '=', s.name)
-      .executeTakeFirst() ?? await createService(trx, { type: s.type, name: s.name, description: s.description ?? null });
+    const svc =
+      (await trx
+        .selectFrom('service')
+        .selectAll()
+        .where('type', '=', s.type)
+        .where('name', '=', s.name)
+        .executeTakeFirst()) ??
+      (await createService(trx, { type: s.type, name: s.name, description: s.description ?? null }));
     for (const [iface, url] of Object.entries(urls)) {
-      const ep = await trx.selectFrom('endpoint').selectAll().where('service_id', '=', svc.id)
-        .where('interface', '=', iface).where('region_id', '=', region).executeTakeFirst();
+      const ep = await trx
+        .selectFrom('endpoint')
+        .selectAll()
+        .where('service_id', '=', svc.id)
+        .where('interface', '=', iface)
+        .where('region_id', '=', region)
+        .executeTakeFirst();
       if (!ep) await createEndpoint(trx, { service_id: svc.id, interface: iface, url, region_id: region });
       else if (ep.url !== url) await trx.updateTable('endpoint').set({ url }).where('id', '=', ep.id).execute();
     }
@@ -90,8 +106,10 @@ async function ensureCatalogEntry(db: DB, s: { name: string; type: string; descr
 
 /** Bootstraps under the database's lock, so that identity processes starting together on a fresh
  * database do not both create the same domain, roles and users. */
-export async function bootstrapIdentity(identity: Identity & { exclusive: Exclusive },
-  opts: BootstrapOptions): Promise<BootstrapResult> {
+export async function bootstrapIdentity(
+  identity: Identity & { exclusive: Exclusive },
+  opts: BootstrapOptions,
+): Promise<BootstrapResult> {
   return identity.exclusive('identity_bootstrap', () => bootstrap(identity, opts));
 }
 
@@ -100,7 +118,11 @@ async function bootstrap(identity: Identity, opts: BootstrapOptions): Promise<Bo
   const rules = { ...identity.config, passwordRegex: '' };
   const region = opts.region ?? 'RegionOne';
   if (!(await findDomain(db, DEFAULT_DOMAIN_ID))) {
-    await createDomain(db, { name: 'Default', explicit_domain_id: DEFAULT_DOMAIN_ID, description: 'The default domain' });
+    await createDomain(db, {
+      name: 'Default',
+      explicit_domain_id: DEFAULT_DOMAIN_ID,
+      description: 'The default domain',
+    });
   }
   const admin = await ensureRole(db, 'admin');
   const member = await ensureRole(db, 'member');
@@ -110,15 +132,20 @@ async function bootstrap(identity: Identity, opts: BootstrapOptions): Promise<Bo
   await createImplication(db, member, reader);
 
   const grant = (g: Grant) => createGrant(db, g);
-  const onProject = (userId: string, projectId: string, roleId: string): Grant =>
-    ({ actor: 'user', actorId: userId, target: 'project', targetId: projectId, roleId });
+  const onProject = (userId: string, projectId: string, roleId: string): Grant => ({
+    actor: 'user',
+    actorId: userId,
+    target: 'project',
+    targetId: projectId,
+    roleId,
+  });
 
   const adminProjectId = await ensureProject(db, 'admin', 'Bootstrap project for initializing the cloud.');
   const adminUserId = await ensureUser(db, rules, 'admin', opts.adminPassword);
   await grant(onProject(adminUserId, adminProjectId, admin));
   await grant({ actor: 'user', actorId: adminUserId, target: 'system', targetId: '', roleId: admin });
 
-  const serviceProjectId = await ensureProject(db, 'service', 'Project of the services\' own users.');
+  const serviceProjectId = await ensureProject(db, 'service', "Project of the services' own users.");
   for (const s of opts.services) {
     const password = s.password ?? opts.servicePassword;
     if (!password) throw new Error(`bootstrap: no password for service user ${s.name}`);
@@ -140,9 +167,16 @@ async function bootstrap(identity: Identity, opts: BootstrapOptions): Promise<Bo
   ];
   for (const s of catalogued) {
     if (!s.url) continue;
-    await ensureCatalogEntry(db, s, {
-      public: s.url, internal: s.internalUrl ?? s.url, admin: s.adminUrl ?? s.url,
-    }, region);
+    await ensureCatalogEntry(
+      db,
+      s,
+      {
+        public: s.url,
+        internal: s.internalUrl ?? s.url,
+        admin: s.adminUrl ?? s.url,
+      },
+      region,
+    );
   }
   return { adminUserId, adminProjectId, serviceProjectId, demoUserId, demoProjectId };
 }

@@ -10,8 +10,8 @@ export function formatKeystoneError(err: HttpError, req: ErrorRequest) {
   // The app sends the error's headers after formatting it, so this is where a 401 gets the
   // challenge keystoneauth looks for.
   if (err.status === 401) err.headers['www-authenticate'] = `Keystone uri="${baseUrl(req)}"`;
-  const message = err.status >= 500
-    ? 'An unexpected error prevented the server from fulfilling your request.' : err.message;
+  const message =
+    err.status >= 500 ? 'An unexpected error prevented the server from fulfilling your request.' : err.message;
   return {
     contentType: 'application/json',
     body: JSON.stringify({ error: { code: err.status, message, title: err.title } }),

@@ -14,7 +14,10 @@ export class ValidationError extends KeystoneException {}
 /** Answered 401. Every authentication failure looks the same to the client, so that it tells
  * nothing about which part was wrong; `reason` says which, for the log only. */
 export class Unauthorized extends KeystoneException {
-  constructor(message = 'The request you have made requires authentication.', readonly reason?: string) {
+  constructor(
+    message = 'The request you have made requires authentication.',
+    readonly reason?: string,
+  ) {
     super(message);
   }
 }
@@ -25,8 +28,9 @@ export class NotFound extends KeystoneException {}
 /** Answered 409. */
 export class Conflict extends KeystoneException {}
 
-const CLIENT_AT_FAULT = ' The server could not comply with the request since it is either malformed'
-  + ' or otherwise incorrect. The client is assumed to be in error.';
+const CLIENT_AT_FAULT =
+  ' The server could not comply with the request since it is either malformed' +
+  ' or otherwise incorrect. The client is assumed to be in error.';
 
 /** ValidationError: "Expecting to find ATTRIBUTE in TARGET. ..." */
 export function expecting(attribute: string, target: string): ValidationError {
@@ -48,8 +52,21 @@ export function invalid(message: string): ValidationError {
   return new ValidationError(message);
 }
 
-export type Kind = 'domain' | 'project' | 'project tag' | 'credential' | 'user' | 'group' | 'role' | 'region' | 'service'
-  | 'endpoint' | 'Endpoint Group' | 'token' | 'Application Credential' | 'trust';
+export type Kind =
+  | 'domain'
+  | 'project'
+  | 'project tag'
+  | 'credential'
+  | 'user'
+  | 'group'
+  | 'role'
+  | 'region'
+  | 'service'
+  | 'endpoint'
+  | 'Endpoint Group'
+  | 'token'
+  | 'Application Credential'
+  | 'trust';
 
 export function notFound(kind: Kind, id: string): NotFound {
   return new NotFound(`Could not find ${kind}: ${id}.`);
@@ -74,6 +91,8 @@ export function forbiddenAction(action: string): Forbidden {
 }
 
 export function assignmentNotFound(roleId: string, actorId: string, targetId: string): NotFound {
-  return new NotFound(`Could not find role assignment with role: ${roleId}, user or group: `
-    + `${actorId}, project, domain, or system: ${targetId}.`);
+  return new NotFound(
+    `Could not find role assignment with role: ${roleId}, user or group: ` +
+      `${actorId}, project, domain, or system: ${targetId}.`,
+  );
 }

@@ -19,7 +19,10 @@ export interface IdentityInstance extends Identity {
 }
 
 export async function createIdentity(opts: {
-  config: Config; dataDir: string; log: Logger; policy: Enforcer;
+  config: Config;
+  dataDir: string;
+  log: Logger;
+  policy: Enforcer;
 }): Promise<IdentityInstance> {
   const { config, dataDir } = opts;
   const url = config.identityDatabaseConnection || config.databaseConnection || join(dataDir, 'identity.sqlite');

@@ -28,26 +28,28 @@ import { credentialRoutes } from './api/credentials.js';
 import { trustRoutes } from './api/trusts.js';
 
 export function identityRoutes(identity: Identity): RouteTable {
-  return withTrailingSlash(withHead({
-    ...discoveryRoutes(),
-    ...authRoutes(identity),
-    ...domainRoutes(identity),
-    ...projectRoutes(identity),
-    ...projectTagRoutes(identity),
-    ...userRoutes(identity),
-    ...groupRoutes(identity),
-    ...roleRoutes(identity),
-    ...grantRoutes(identity),
-    ...roleAssignmentRoutes(identity),
-    ...serviceRoutes(identity),
-    ...endpointRoutes(identity),
-    ...endpointFilterRoutes(identity),
-    ...regionRoutes(identity),
-    ...applicationCredentialRoutes(identity),
-    ...accessRuleRoutes(identity),
-    ...credentialRoutes(identity),
-    ...trustRoutes(identity),
-  }));
+  return withTrailingSlash(
+    withHead({
+      ...discoveryRoutes(),
+      ...authRoutes(identity),
+      ...domainRoutes(identity),
+      ...projectRoutes(identity),
+      ...projectTagRoutes(identity),
+      ...userRoutes(identity),
+      ...groupRoutes(identity),
+      ...roleRoutes(identity),
+      ...grantRoutes(identity),
+      ...roleAssignmentRoutes(identity),
+      ...serviceRoutes(identity),
+      ...endpointRoutes(identity),
+      ...endpointFilterRoutes(identity),
+      ...regionRoutes(identity),
+      ...applicationCredentialRoutes(identity),
+      ...accessRuleRoutes(identity),
+      ...credentialRoutes(identity),
+      ...trustRoutes(identity),
+    }),
+  );
 }
 
 /** Identity validates the tokens presented to it itself, in-process, and holds those of
@@ -59,7 +61,11 @@ export function identityAuthenticator(identity: Identity): Authenticator {
     if (!token) throw unauthorized('no X-Auth-Token');
     const vt = await validateToken(identity, token);
     if (!vt) throw unauthorized('X-Auth-Token is not a valid token (unknown, expired or revoked)');
-    const request = { method: req.method, path: normalizePath(servicePath(req.url, req.scriptName)), serviceType: 'identity' };
+    const request = {
+      method: req.method,
+      path: normalizePath(servicePath(req.url, req.scriptName)),
+      serviceType: 'identity',
+    };
     if (!accessRulesAllow(vt.accessRules, { ...request, hasServiceToken: false })) {
       throw unauthorized(`the application credential's access rules do not allow ${req.method} on this path`);
     }
@@ -68,10 +74,18 @@ export function identityAuthenticator(identity: Identity): Authenticator {
   };
 }
 
-const PUBLIC = new Set(['GET /', 'HEAD /', 'GET /v3', 'HEAD /v3', 'GET /v3/', 'HEAD /v3/', 'POST /v3/auth/tokens',
+const PUBLIC = new Set([
+  'GET /',
+  'HEAD /',
+  'GET /v3',
+  'HEAD /v3',
+  'GET /v3/',
+  'HEAD /v3/',
+  'POST /v3/auth/tokens',
   // Changing one's password proves identity with the old password, not a token (which an expired
   // password could not get).
-  'POST /v3/users/:user_id/password']);
+  'POST /v3/users/:user_id/password',
+]);
 
 export function identityPlugin(identity: Identity) {
   return servicePlugin({

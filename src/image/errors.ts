@@ -52,8 +52,12 @@ export function negotiateErrorType(accept: string | undefined): Offer | null {
 }
 
 function stripTags(s: string): string {
-  return s.replace(/\n/g, ' ').replace(/\r/g, '').replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<!--[\s\S]*?-->/g, '').replace(/<[^>]*>/g, '');
+  return s
+    .replace(/\n/g, ' ')
+    .replace(/\r/g, '')
+    .replace(/<br\s*\/?>/gi, '\n')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<[^>]*>/g, '');
 }
 
 export function formatGlanceError(err: HttpError, req: ErrorRequest): ErrorBody {
@@ -66,14 +70,15 @@ export function formatGlanceError(err: HttpError, req: ErrorRequest): ErrorBody 
   const title = TITLES[err.status] ?? err.title;
   const status = `${err.status} ${title}`;
   // Glance raises webob errors with explanation=message; what went wrong inside a 5xx stays in the log.
-  const text = err.status >= 500 ? EXPLANATIONS[500]![1] : err.explanation ?? err.message;
+  const text = err.status >= 500 ? EXPLANATIONS[500]![1] : (err.explanation ?? err.message);
   const body = (t: string) => `${t}<br /><br />\n\n\n`;
   switch (negotiateErrorType(req.headers.accept)) {
     case 'text/html':
       return {
         contentType: 'text/html; charset=UTF-8',
-        body: `<html>\n <head>\n  <title>${status}</title>\n </head>\n <body>\n  <h1>${status}</h1>\n  `
-          + `${body(escapeHtml(text))}\n </body>\n</html>`,
+        body:
+          `<html>\n <head>\n  <title>${status}</title>\n </head>\n <body>\n  <h1>${status}</h1>\n  ` +
+          `${body(escapeHtml(text))}\n </body>\n</html>`,
       };
     case 'application/json':
       return { contentType: 'application/json', body: JSON.stringify({ message: body(text), code: status, title }) };
@@ -97,6 +102,7 @@ export const hiddenNotFound = () => new HttpError(404, EXPLANATIONS[404]![1]);
 export const badRequest = (msg: string) => new HttpError(400, msg);
 export const forbidden = (msg: string) => new HttpError(403, msg);
 export const conflict = (msg: string) => new HttpError(409, msg);
-export const tooLarge = (msg: string, headers: Record<string, string> = {}) => new HttpError(413, msg, undefined, headers);
+export const tooLarge = (msg: string, headers: Record<string, string> = {}) =>
+  new HttpError(413, msg, undefined, headers);
 export const unsupportedMediaType = (msg: string, headers: Record<string, string> = {}) =>
   new HttpError(415, msg, undefined, headers);

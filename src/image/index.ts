@@ -18,7 +18,10 @@ export interface ImageInstance extends Image {
 }
 
 export async function createImage(opts: {
-  config: Config; dataDir: string; log: Logger; policy: Enforcer;
+  config: Config;
+  dataDir: string;
+  log: Logger;
+  policy: Enforcer;
 }): Promise<ImageInstance> {
   const { config, dataDir } = opts;
   const userStorageQuota = parseStorageQuota(config.userStorageQuota);
@@ -31,9 +34,21 @@ export async function createImage(opts: {
   const { db, engine, close } = database;
   await migrate(database, imageMigrations(engine), 'image');
   const store = new FilesystemStore(config.filesystemStoreDatadir || join(dataDir, 'images'));
-  const staging = new FilesystemStore(config.nodeStagingUri.replace(/^file:\/\//, '') || join(dataDir, 'image-staging'));
-  const image: Image = { db, engine, config, policy: opts.policy, log: opts.log, store, storeId: config.imageStoreId,
-    staging, importFilters: filters, userStorageQuota };
+  const staging = new FilesystemStore(
+    config.nodeStagingUri.replace(/^file:\/\//, '') || join(dataDir, 'image-staging'),
+  );
+  const image: Image = {
+    db,
+    engine,
+    config,
+    policy: opts.policy,
+    log: opts.log,
+    store,
+    storeId: config.imageStoreId,
+    staging,
+    importFilters: filters,
+    userStorageQuota,
+  };
   // Writes a crash interrupted (here or in another process sharing the database) are undone first.
   const stopRecovery = await startRecovery(image);
   return {

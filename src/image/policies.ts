@@ -23,17 +23,17 @@ const ADMIN_OR_PROJECT_READER = `role:admin or (${PROJECT_READER})`;
 const ADMIN_OR_PROJECT_MEMBER_CREATE = `role:admin or (${PROJECT_MEMBER} and project_id:%(owner)s)`;
 // "shared" lets any reader past the rule; whether the caller is a member of a shared image is
 // decided when the image is looked up (as Glance's database layer does).
-const ADMIN_OR_READER_GET_IMAGE = `role:admin or (role:reader and (project_id:%(project_id)s or ${IMAGE_MEMBER} `
-  + `or ${VISIBLE_TO_ALL}))`;
-const ADMIN_OR_MEMBER_DOWNLOAD = `role:admin or (role:member and (project_id:%(project_id)s or ${IMAGE_MEMBER} `
-  + `or ${VISIBLE_TO_ALL}))`;
+const ADMIN_OR_READER_GET_IMAGE =
+  `role:admin or (role:reader and (project_id:%(project_id)s or ${IMAGE_MEMBER} ` + `or ${VISIBLE_TO_ALL}))`;
+const ADMIN_OR_MEMBER_DOWNLOAD =
+  `role:admin or (role:member and (project_id:%(project_id)s or ${IMAGE_MEMBER} ` + `or ${VISIBLE_TO_ALL}))`;
 const ADMIN_OR_SHARED_MEMBER = `role:admin or (role:member and ${IMAGE_MEMBER})`;
 const ADMIN_OR_READER_OR_SHARED_MEMBER = `role:admin or (role:reader and (project_id:%(project_id)s or ${IMAGE_MEMBER}))`;
 
 /** Glance's ADMIN_OR_PROJECT_READER_GET_NAMESPACE: the target is the namespace (project_id its
  * owner), or the caller's own project when there is none. */
-const ADMIN_OR_READER_GET_NAMESPACE = 'role:admin or (role:reader and (project_id:%(project_id)s or '
-  + '"public":%(visibility)s))';
+const ADMIN_OR_READER_GET_NAMESPACE =
+  'role:admin or (role:reader and (project_id:%(project_id)s or ' + '"public":%(visibility)s))';
 const METADEF_ADMIN = 'rule:metadef_admin';
 
 const IMAGE = '/v2/images/{image_id}';
@@ -43,36 +43,57 @@ const MEMBER = `${IMAGE}/members/{member_id}`;
 
 function rule(name: string, checkStr: string, description: string, ops: [string, string][]): PolicyRule {
   return {
-    name, checkStr, description, scopeTypes: ['project'],
+    name,
+    checkStr,
+    description,
+    scopeTypes: ['project'],
     operations: ops.map(([method, path]) => ({ method, path })),
   };
 }
 
 export const IMAGE_RULES: readonly PolicyRule[] = [
-  { name: 'context_is_admin', checkStr: ADMIN, description: 'Who is an administrator (is_admin): sees and may change every image.' },
+  {
+    name: 'context_is_admin',
+    checkStr: ADMIN,
+    description: 'Who is an administrator (is_admin): sees and may change every image.',
+  },
   rule('add_image', ADMIN_OR_PROJECT_MEMBER_CREATE, 'Create an image.', [['POST', '/v2/images']]),
   rule('delete_image', ADMIN_OR_PROJECT_MEMBER, 'Delete an image.', [['DELETE', IMAGE]]),
   rule('get_image', ADMIN_OR_READER_GET_IMAGE, 'Show an image.', [['GET', IMAGE]]),
   rule('get_images', ADMIN_OR_PROJECT_READER, 'List images.', [['GET', '/v2/images']]),
-  rule('modify_image', ADMIN_OR_PROJECT_MEMBER, 'Update an image, its tags or its properties.',
-    [['PATCH', IMAGE], ['PUT', `${IMAGE}/tags/{tag}`], ['DELETE', `${IMAGE}/tags/{tag}`]]),
-  rule('publicize_image', ADMIN, 'Make an image public.', [['POST', '/v2/images'], ['PATCH', IMAGE]]),
-  rule('communitize_image', ADMIN_OR_PROJECT_MEMBER, 'Make an image community.', [['POST', '/v2/images'], ['PATCH', IMAGE]]),
+  rule('modify_image', ADMIN_OR_PROJECT_MEMBER, 'Update an image, its tags or its properties.', [
+    ['PATCH', IMAGE],
+    ['PUT', `${IMAGE}/tags/{tag}`],
+    ['DELETE', `${IMAGE}/tags/{tag}`],
+  ]),
+  rule('publicize_image', ADMIN, 'Make an image public.', [
+    ['POST', '/v2/images'],
+    ['PATCH', IMAGE],
+  ]),
+  rule('communitize_image', ADMIN_OR_PROJECT_MEMBER, 'Make an image community.', [
+    ['POST', '/v2/images'],
+    ['PATCH', IMAGE],
+  ]),
   rule('download_image', ADMIN_OR_MEMBER_DOWNLOAD, 'Download image data.', [['GET', `${IMAGE}/file`]]),
   rule('upload_image', ADMIN_OR_PROJECT_MEMBER, 'Upload image data.', [['PUT', `${IMAGE}/file`]]),
-  rule('get_image_location', ADMIN_OR_PROJECT_READER, 'Show an image\'s locations (stores).',
-    [['DELETE', '/v2/stores/{store_id}/{image_id}']]),
-  rule('delete_image_location', ADMIN, 'Remove an image\'s data from a store.',
-    [['DELETE', '/v2/stores/{store_id}/{image_id}']]),
-  rule('stores_info_detail', ADMIN, 'Show the stores with their types and settings.', [['GET', '/v2/info/stores/detail']]),
+  rule('get_image_location', ADMIN_OR_PROJECT_READER, "Show an image's locations (stores).", [
+    ['DELETE', '/v2/stores/{store_id}/{image_id}'],
+  ]),
+  rule('delete_image_location', ADMIN, "Remove an image's data from a store.", [
+    ['DELETE', '/v2/stores/{store_id}/{image_id}'],
+  ]),
+  rule('stores_info_detail', ADMIN, 'Show the stores with their types and settings.', [
+    ['GET', '/v2/info/stores/detail'],
+  ]),
   rule('deactivate', ADMIN_OR_PROJECT_MEMBER, 'Deactivate an image.', [['POST', `${IMAGE}/actions/deactivate`]]),
   rule('reactivate', ADMIN_OR_PROJECT_MEMBER, 'Reactivate an image.', [['POST', `${IMAGE}/actions/reactivate`]]),
   rule('add_member', ADMIN_OR_PROJECT_MEMBER, 'Share an image with a project.', [['POST', `${IMAGE}/members`]]),
   rule('delete_member', ADMIN_OR_PROJECT_MEMBER, 'Stop sharing an image with a project.', [['DELETE', MEMBER]]),
   rule('get_member', ADMIN_OR_READER_OR_SHARED_MEMBER, 'Show an image member.', [['GET', MEMBER]]),
   rule('get_members', ADMIN_OR_READER_OR_SHARED_MEMBER, 'List image members.', [['GET', `${IMAGE}/members`]]),
-  rule('modify_member', ADMIN_OR_SHARED_MEMBER, 'Accept or reject an image shared with the caller\'s project.',
-    [['PUT', MEMBER]]),
+  rule('modify_member', ADMIN_OR_SHARED_MEMBER, "Accept or reject an image shared with the caller's project.", [
+    ['PUT', MEMBER],
+  ]),
   // Metadata definitions: everyone with a reader role reads public namespaces and their project's;
   // only administrators change them (Glance Zed's defaults).
   { name: 'metadef_default', checkStr: '', description: 'Allows everyone (for rules that refer to it).' },
@@ -81,43 +102,66 @@ export const IMAGE_RULES: readonly PolicyRule[] = [
   rule('get_metadef_namespaces', ADMIN_OR_PROJECT_READER, 'List namespaces.', [['GET', NAMESPACES]]),
   rule('modify_metadef_namespace', METADEF_ADMIN, 'Modify an existing namespace.', [['PUT', NAMESPACE]]),
   rule('add_metadef_namespace', METADEF_ADMIN, 'Create a namespace.', [['POST', NAMESPACES]]),
-  rule('delete_metadef_namespace', METADEF_ADMIN, 'Delete a namespace (or all its objects, properties or tags).',
-    [['DELETE', NAMESPACE], ['DELETE', `${NAMESPACE}/objects`], ['DELETE', `${NAMESPACE}/properties`],
-      ['DELETE', `${NAMESPACE}/tags`]]),
-  rule('get_metadef_object', ADMIN_OR_READER_GET_NAMESPACE, 'Get a specific object from a namespace.',
-    [['GET', `${NAMESPACE}/objects/{object_name}`]]),
-  rule('get_metadef_objects', ADMIN_OR_READER_GET_NAMESPACE, 'Get objects from a namespace.',
-    [['GET', `${NAMESPACE}/objects`]]),
-  rule('modify_metadef_object', METADEF_ADMIN, 'Update an object within a namespace.',
-    [['PUT', `${NAMESPACE}/objects/{object_name}`]]),
+  rule('delete_metadef_namespace', METADEF_ADMIN, 'Delete a namespace (or all its objects, properties or tags).', [
+    ['DELETE', NAMESPACE],
+    ['DELETE', `${NAMESPACE}/objects`],
+    ['DELETE', `${NAMESPACE}/properties`],
+    ['DELETE', `${NAMESPACE}/tags`],
+  ]),
+  rule('get_metadef_object', ADMIN_OR_READER_GET_NAMESPACE, 'Get a specific object from a namespace.', [
+    ['GET', `${NAMESPACE}/objects/{object_name}`],
+  ]),
+  rule('get_metadef_objects', ADMIN_OR_READER_GET_NAMESPACE, 'Get objects from a namespace.', [
+    ['GET', `${NAMESPACE}/objects`],
+  ]),
+  rule('modify_metadef_object', METADEF_ADMIN, 'Update an object within a namespace.', [
+    ['PUT', `${NAMESPACE}/objects/{object_name}`],
+  ]),
   rule('add_metadef_object', METADEF_ADMIN, 'Create an object within a namespace.', [['POST', `${NAMESPACE}/objects`]]),
-  rule('delete_metadef_object', METADEF_ADMIN, 'Delete an object within a namespace.',
-    [['DELETE', `${NAMESPACE}/objects/{object_name}`]]),
-  rule('list_metadef_resource_types', ADMIN_OR_READER_GET_NAMESPACE, 'List meta definition resource types.',
-    [['GET', '/v2/metadefs/resource_types']]),
-  rule('get_metadef_resource_type', ADMIN_OR_READER_GET_NAMESPACE, 'Get meta definition resource types associations.',
-    [['GET', `${NAMESPACE}/resource_types`]]),
-  rule('add_metadef_resource_type_association', METADEF_ADMIN, 'Create meta definition resource types association.',
-    [['POST', `${NAMESPACE}/resource_types`]]),
-  rule('remove_metadef_resource_type_association', METADEF_ADMIN, 'Delete meta definition resource types association.',
-    [['DELETE', `${NAMESPACE}/resource_types/{name}`]]),
-  rule('get_metadef_property', ADMIN_OR_READER_GET_NAMESPACE, 'Get a specific meta definition property.',
-    [['GET', `${NAMESPACE}/properties/{property_name}`]]),
-  rule('get_metadef_properties', ADMIN_OR_READER_GET_NAMESPACE, 'List meta definition properties.',
-    [['GET', `${NAMESPACE}/properties`]]),
-  rule('modify_metadef_property', METADEF_ADMIN, 'Update meta definition property.',
-    [['PUT', `${NAMESPACE}/properties/{property_name}`]]),
-  rule('add_metadef_property', METADEF_ADMIN, 'Create meta definition property.', [['POST', `${NAMESPACE}/properties`]]),
-  rule('remove_metadef_property', METADEF_ADMIN, 'Delete meta definition property.',
-    [['DELETE', `${NAMESPACE}/properties/{property_name}`]]),
-  rule('get_metadef_tag', ADMIN_OR_READER_GET_NAMESPACE, 'Get tag definition.', [['GET', `${NAMESPACE}/tags/{tag_name}`]]),
+  rule('delete_metadef_object', METADEF_ADMIN, 'Delete an object within a namespace.', [
+    ['DELETE', `${NAMESPACE}/objects/{object_name}`],
+  ]),
+  rule('list_metadef_resource_types', ADMIN_OR_READER_GET_NAMESPACE, 'List meta definition resource types.', [
+    ['GET', '/v2/metadefs/resource_types'],
+  ]),
+  rule('get_metadef_resource_type', ADMIN_OR_READER_GET_NAMESPACE, 'Get meta definition resource types associations.', [
+    ['GET', `${NAMESPACE}/resource_types`],
+  ]),
+  rule('add_metadef_resource_type_association', METADEF_ADMIN, 'Create meta definition resource types association.', [
+    ['POST', `${NAMESPACE}/resource_types`],
+  ]),
+  rule(
+    'remove_metadef_resource_type_association',
+    METADEF_ADMIN,
+    'Delete meta definition resource types association.',
+    [['DELETE', `${NAMESPACE}/resource_types/{name}`]],
+  ),
+  rule('get_metadef_property', ADMIN_OR_READER_GET_NAMESPACE, 'Get a specific meta definition property.', [
+    ['GET', `${NAMESPACE}/properties/{property_name}`],
+  ]),
+  rule('get_metadef_properties', ADMIN_OR_READER_GET_NAMESPACE, 'List meta definition properties.', [
+    ['GET', `${NAMESPACE}/properties`],
+  ]),
+  rule('modify_metadef_property', METADEF_ADMIN, 'Update meta definition property.', [
+    ['PUT', `${NAMESPACE}/properties/{property_name}`],
+  ]),
+  rule('add_metadef_property', METADEF_ADMIN, 'Create meta definition property.', [
+    ['POST', `${NAMESPACE}/properties`],
+  ]),
+  rule('remove_metadef_property', METADEF_ADMIN, 'Delete meta definition property.', [
+    ['DELETE', `${NAMESPACE}/properties/{property_name}`],
+  ]),
+  rule('get_metadef_tag', ADMIN_OR_READER_GET_NAMESPACE, 'Get tag definition.', [
+    ['GET', `${NAMESPACE}/tags/{tag_name}`],
+  ]),
   rule('get_metadef_tags', ADMIN_OR_READER_GET_NAMESPACE, 'List tag definitions.', [['GET', `${NAMESPACE}/tags`]]),
   rule('modify_metadef_tag', METADEF_ADMIN, 'Update tag definition.', [['PUT', `${NAMESPACE}/tags/{tag_name}`]]),
   rule('add_metadef_tag', METADEF_ADMIN, 'Add tag definition.', [['POST', `${NAMESPACE}/tags/{tag_name}`]]),
   rule('add_metadef_tags', METADEF_ADMIN, 'Create tag definitions.', [['POST', `${NAMESPACE}/tags`]]),
   rule('delete_metadef_tag', METADEF_ADMIN, 'Delete tag definition.', [['DELETE', `${NAMESPACE}/tags/{tag_name}`]]),
-  rule('delete_metadef_tags', METADEF_ADMIN, 'Delete all tag definitions of a namespace.',
-    [['DELETE', `${NAMESPACE}/tags`]]),
+  rule('delete_metadef_tags', METADEF_ADMIN, 'Delete all tag definitions of a namespace.', [
+    ['DELETE', `${NAMESPACE}/tags`],
+  ]),
 ];
 
 export function imageEnforcer(opts: {

@@ -7,7 +7,13 @@
 // compare-and-swap on the lease or the status, and a live writer is never touched.
 import type { Image } from './context.js';
 import {
-  imagesInStatus, listUploads, resetAbandoned, resetUnleased, WRITING_STATUSES, type StoreName, type UploadRow,
+  imagesInStatus,
+  listUploads,
+  resetAbandoned,
+  resetUnleased,
+  WRITING_STATUSES,
+  type StoreName,
+  type UploadRow,
 } from './objects/upload.js';
 import type { FilesystemStore } from './store/filesystem.js';
 import { UPLOAD_LEASE_MS, writerGone } from './uploads.js';
@@ -19,7 +25,9 @@ function storeOf(image: Image, name: StoreName): FilesystemStore {
 /** Removes files, logging (not throwing) what cannot be: the images are recovered either way. */
 async function removeFiles(image: Image, id: string, removals: (() => Promise<void>)[]): Promise<void> {
   for (const remove of removals) {
-    await remove().catch((err: unknown) => image.log.warn({ err, image: id }, 'cannot remove data an interrupted write left'));
+    await remove().catch((err: unknown) =>
+      image.log.warn({ err, image: id }, 'cannot remove data an interrupted write left'),
+    );
   }
 }
 
@@ -36,7 +44,10 @@ async function recoverAbandonedLeases(image: Image): Promise<void> {
   for (const row of (await listUploads(image.db)).filter((r) => writerGone(r))) {
     const was = await resetAbandoned(image.db, row);
     if (was === null) continue;
-    image.log.warn({ image: row.image_id, status: was }, 'the writer of this image\'s data is gone: image back to queued');
+    image.log.warn(
+      { image: row.image_id, status: was },
+      "the writer of this image's data is gone: image back to queued",
+    );
     // A deleted image keeps its other data removed already; one that is no longer being written
     // (the lease outlived the write) keeps its data.
     if (was === 'deleted' || (WRITING_STATUSES as readonly string[]).includes(was)) {
@@ -50,7 +61,7 @@ async function recoverAbandonedLeases(image: Image): Promise<void> {
 /** Images left writing without any lease (by a crash before leases were kept), and staged images
  * whose staged data is missing. */
 async function recoverUnleased(image: Image): Promise<void> {
-  const reset = [...await resetUnleased(image.db, 'saving'), ...await resetUnleased(image.db, 'importing')];
+  const reset = [...(await resetUnleased(image.db, 'saving')), ...(await resetUnleased(image.db, 'importing'))];
   const staged = await imagesInStatus(image.db, 'uploading');
   const missing: string[] = [];
   for (const id of staged) {
@@ -58,7 +69,7 @@ async function recoverUnleased(image: Image): Promise<void> {
     if (data) await data.close();
     else missing.push(id);
   }
-  if (missing.length) reset.push(...await resetUnleased(image.db, 'uploading', missing));
+  if (missing.length) reset.push(...(await resetUnleased(image.db, 'uploading', missing)));
   for (const id of reset) {
     image.log.warn({ image: id }, 'image left without its data by an interrupted write: back to queued');
     await removeLeftovers(image, id);
@@ -72,7 +83,8 @@ async function removeOrphanPartials(image: Image): Promise<void> {
     const files = await store.partials();
     const leased = new Set((await listUploads(image.db)).filter((r) => r.store === name).map((r) => r.partial));
     for (const f of files) {
-      if (!leased.has(f.name) && f.ageMs > UPLOAD_LEASE_MS) await removeFiles(image, f.name, [() => store.removePartial(f.name)]);
+      if (!leased.has(f.name) && f.ageMs > UPLOAD_LEASE_MS)
+        await removeFiles(image, f.name, [() => store.removePartial(f.name)]);
     }
   }
 }

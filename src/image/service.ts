@@ -75,10 +75,28 @@ function readText(payload: Readable, limit: number, done: (err: Error | null, bo
 function corsConfig(image: Image): CorsConfig {
   return {
     allowedOrigins: image.config.corsAllowedOrigin,
-    allowHeaders: image.config.corsAllowHeaders.length ? image.config.corsAllowHeaders : ['Content-MD5',
-      'X-Image-Meta-Checksum', 'X-Storage-Token', 'Accept-Encoding', 'X-Auth-Token', 'X-Identity-Status', 'X-Roles',
-      'X-Service-Catalog', 'X-User-Id', 'X-Tenant-Id', 'X-OpenStack-Request-ID'],
-    exposeHeaders: ['X-Image-Meta-Checksum', 'X-Auth-Token', 'X-Subject-Token', 'X-Service-Token', 'X-OpenStack-Request-ID'],
+    allowHeaders: image.config.corsAllowHeaders.length
+      ? image.config.corsAllowHeaders
+      : [
+          'Content-MD5',
+          'X-Image-Meta-Checksum',
+          'X-Storage-Token',
+          'Accept-Encoding',
+          'X-Auth-Token',
+          'X-Identity-Status',
+          'X-Roles',
+          'X-Service-Catalog',
+          'X-User-Id',
+          'X-Tenant-Id',
+          'X-OpenStack-Request-ID',
+        ],
+    exposeHeaders: [
+      'X-Image-Meta-Checksum',
+      'X-Auth-Token',
+      'X-Subject-Token',
+      'X-Service-Token',
+      'X-OpenStack-Request-ID',
+    ],
     allowMethods: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'],
     allowCredentials: true,
   };

@@ -22,16 +22,38 @@ export function testImageData(): Buffer {
 
 /** Creates the public test image (and uploads its data) unless it is already there; returns it. */
 export async function registerTestImage(image: Image, opts: { owner?: string } = {}): Promise<ImageRecord> {
-  const rows = await image.db.selectFrom('images').selectAll().where('name', '=', TEST_IMAGE_NAME)
-    .where('visibility', '=', 'public').where('deleted', '=', 0).orderBy('created_at').execute();
+  const rows = await image.db
+    .selectFrom('images')
+    .selectAll()
+    .where('name', '=', TEST_IMAGE_NAME)
+    .where('visibility', '=', 'public')
+    .where('deleted', '=', 0)
+    .orderBy('created_at')
+    .execute();
   let rec = (await hydrate(image.db, rows))[0];
   if (!rec) {
     const ts = now();
     rec = {
-      id: randomUUID(), name: TEST_IMAGE_NAME, status: 'queued', visibility: 'public', owner: opts.owner ?? null,
-      size: null, virtual_size: null, checksum: null, os_hash_algo: null, os_hash_value: null, disk_format: 'raw',
-      container_format: 'bare', min_disk: 0, min_ram: 0, protected: false, os_hidden: false, created_at: ts,
-      updated_at: ts, properties: { os_distro: 'cirros', os_version: '0.6.2', architecture: 'x86_64' }, tags: [],
+      id: randomUUID(),
+      name: TEST_IMAGE_NAME,
+      status: 'queued',
+      visibility: 'public',
+      owner: opts.owner ?? null,
+      size: null,
+      virtual_size: null,
+      checksum: null,
+      os_hash_algo: null,
+      os_hash_value: null,
+      disk_format: 'raw',
+      container_format: 'bare',
+      min_disk: 0,
+      min_ram: 0,
+      protected: false,
+      os_hidden: false,
+      created_at: ts,
+      updated_at: ts,
+      properties: { os_distro: 'cirros', os_version: '0.6.2', architecture: 'x86_64' },
+      tags: [],
     };
     await insertImage(image.db, rec);
   }
@@ -40,8 +62,13 @@ export async function registerTestImage(image: Image, opts: { owner?: string } =
   const data = testImageData();
   const stored = await image.store.write(rec.id, Readable.from([data]), data.length);
   const active: ImageRecord = {
-    ...rec, status: 'active', size: stored.size, virtual_size: stored.size, checksum: stored.md5,
-    os_hash_algo: 'sha512', os_hash_value: stored.sha512,
+    ...rec,
+    status: 'active',
+    size: stored.size,
+    virtual_size: stored.size,
+    checksum: stored.md5,
+    os_hash_algo: 'sha512',
+    os_hash_value: stored.sha512,
   };
   return (await saveImage(image.db, rec, active, 'queued')) ? active : rec;
 }

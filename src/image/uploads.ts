@@ -56,18 +56,31 @@ export class UploadLease {
   private bytes = 0;
   private timer?: NodeJS.Timeout;
 
-  private constructor(private readonly image: Image, readonly record: ImageRecord, readonly partial: string,
-    private readonly storeName: StoreName) {}
+  private constructor(
+    private readonly image: Image,
+    readonly record: ImageRecord,
+    readonly partial: string,
+    private readonly storeName: StoreName,
+  ) {}
 
   /** Moves the image from `before` to `writing` (its status is the lock: false when another write
    * or a deletion got there first) and takes the lease. */
-  static async begin(image: Image, before: ImageRecord, writing: ImageRecord,
-    storeName: StoreName): Promise<UploadLease | null> {
+  static async begin(
+    image: Image,
+    before: ImageRecord,
+    writing: ImageRecord,
+    storeName: StoreName,
+  ): Promise<UploadLease | null> {
     const store = storeOf(image, storeName);
     const partial = store.partialName(before.id);
-    const taken = await saveImage(image.db, before, writing, before.status, (trx) => insertUpload(trx, {
-      image_id: before.id, store: storeName, partial, writer: WRITER_ID,
-    }));
+    const taken = await saveImage(image.db, before, writing, before.status, (trx) =>
+      insertUpload(trx, {
+        image_id: before.id,
+        store: storeName,
+        partial,
+        writer: WRITER_ID,
+      }),
+    );
     if (!taken) return null;
     const lease = new UploadLease(image, writing, partial, storeName);
     lease.timer = setInterval(() => {
@@ -80,7 +93,12 @@ export class UploadLease {
 
   /** Where and how the store writes this upload's data. */
   get writeOptions(): WriteOptions {
-    return { partial: this.partial, progress: (n) => { this.bytes = n; } };
+    return {
+      partial: this.partial,
+      progress: (n) => {
+        this.bytes = n;
+      },
+    };
   }
 
   get store(): FilesystemStore {
@@ -90,8 +108,9 @@ export class UploadLease {
   /** The write is complete: the image becomes `after` (false when it was deleted meanwhile). */
   async finish(after: ImageRecord): Promise<boolean> {
     this.stop();
-    const saved = await saveImage(this.image.db, this.record, after, this.record.status,
-      (trx) => deleteUpload(trx, this.record.id, WRITER_ID));
+    const saved = await saveImage(this.image.db, this.record, after, this.record.status, (trx) =>
+      deleteUpload(trx, this.record.id, WRITER_ID),
+    );
     if (!saved) await deleteUpload(this.image.db, this.record.id, WRITER_ID);
     return saved;
   }
@@ -99,8 +118,9 @@ export class UploadLease {
   /** The write failed: the image goes back to `original` (false when it was deleted meanwhile). */
   async abort(original: ImageRecord): Promise<boolean> {
     this.stop();
-    const restored = await restoreImage(this.image.db, this.record, original, this.record.status,
-      (trx) => deleteUpload(trx, this.record.id, WRITER_ID));
+    const restored = await restoreImage(this.image.db, this.record, original, this.record.status, (trx) =>
+      deleteUpload(trx, this.record.id, WRITER_ID),
+    );
     if (!restored) await deleteUpload(this.image.db, this.record.id, WRITER_ID);
     return restored;
   }

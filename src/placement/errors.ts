@@ -25,7 +25,8 @@ export function formatPlacementError(err: HttpError, req: ErrorRequest) {
   if (/text\/html/.test(accept) && !/application\/json|\*\/\*/.test(accept)) {
     return {
       contentType: 'text/html; charset=UTF-8',
-      body: `<html><head><title>${err.status} ${escapeHtml(err.title)}</title></head><body>` +
+      body:
+        `<html><head><title>${err.status} ${escapeHtml(err.title)}</title></head><body>` +
         `<h1>${err.status} ${escapeHtml(err.title)}</h1>${escapeHtml(err.detail)}</body></html>`,
     };
   }

@@ -11,20 +11,30 @@ export class PlacementException extends Error {
 
 export class NotFound extends PlacementException {}
 export class ResourceClassNotFound extends NotFound {
-  constructor(readonly rcName: string) { super(`No such resource class ${rcName}.`); }
+  constructor(readonly rcName: string) {
+    super(`No such resource class ${rcName}.`);
+  }
 }
 export class TraitNotFound extends NotFound {
-  constructor(names: string[]) { super(`No such trait(s): ${names.join(', ')}.`); }
+  constructor(names: string[]) {
+    super(`No such trait(s): ${names.join(', ')}.`);
+  }
 }
 export class InventoryWithResourceClassNotFound extends NotFound {
-  constructor(rc: string) { super(`No inventory of class ${rc} found.`); }
+  constructor(rc: string) {
+    super(`No inventory of class ${rc} found.`);
+  }
 }
 export class ConsumerTypeNotFound extends NotFound {
-  constructor(name: string) { super(`No such consumer type: ${name}.`); }
+  constructor(name: string) {
+    super(`No such consumer type: ${name}.`);
+  }
 }
 
 export class ResourceClassExists extends PlacementException {
-  constructor(readonly rcName: string) { super(`Resource class ${rcName} already exists.`); }
+  constructor(readonly rcName: string) {
+    super(`Resource class ${rcName} already exists.`);
+  }
 }
 export class ResourceClassCannotDeleteStandard extends PlacementException {
   constructor(rcName: string) {
@@ -32,7 +42,9 @@ export class ResourceClassCannotDeleteStandard extends PlacementException {
   }
 }
 export class ResourceClassInUse extends PlacementException {
-  constructor(rcName: string) { super(`Unable to delete resource class ${rcName}. Class is in use in inventory.`); }
+  constructor(rcName: string) {
+    super(`Unable to delete resource class ${rcName}. Class is in use in inventory.`);
+  }
 }
 
 export class ConcurrentUpdateDetected extends PlacementException {
@@ -52,8 +64,11 @@ export class ResourceProviderConcurrentUpdateDetected extends ConcurrentUpdateDe
 export class InvalidInventory extends PlacementException {}
 export class InvalidInventoryCapacity extends InvalidInventory {
   constructor(rc: string, rp: string, reservedMayEqualTotal: boolean) {
-    super(`Invalid inventory for '${rc}' on resource provider '${rp}'. The reserved value is greater than ${
-      reservedMayEqualTotal ? '' : 'or equal to '}total.`);
+    super(
+      `Invalid inventory for '${rc}' on resource provider '${rp}'. The reserved value is greater than ${
+        reservedMayEqualTotal ? '' : 'or equal to '
+      }total.`,
+    );
   }
 }
 export class InventoryInUse extends InvalidInventory {
@@ -63,12 +78,16 @@ export class InventoryInUse extends InvalidInventory {
 }
 export class InvalidAllocationCapacityExceeded extends InvalidInventory {
   constructor(rc: string, rp: string) {
-    super(`Unable to create allocation for '${rc}' on resource provider '${rp}'. The requested amount would exceed the capacity.`);
+    super(
+      `Unable to create allocation for '${rc}' on resource provider '${rp}'. The requested amount would exceed the capacity.`,
+    );
   }
 }
 export class InvalidAllocationConstraintsViolated extends InvalidInventory {
   constructor(rc: string, rp: string) {
-    super(`Unable to create allocation for '${rc}' on resource provider '${rp}'. The requested amount would violate inventory constraints.`);
+    super(
+      `Unable to create allocation for '${rc}' on resource provider '${rp}'. The requested amount would violate inventory constraints.`,
+    );
   }
 }
 
@@ -78,11 +97,17 @@ export class ObjectActionError extends PlacementException {
   }
 }
 export class DuplicateEntry extends PlacementException {
-  constructor(readonly columns: string[]) { super(`Duplicate entry for ${columns.join(', ')}`); }
+  constructor(readonly columns: string[]) {
+    super(`Duplicate entry for ${columns.join(', ')}`);
+  }
 }
 export class CannotDeleteParentResourceProvider extends PlacementException {
-  constructor() { super('Cannot delete resource provider that is a parent of another. Delete child providers first.'); }
+  constructor() {
+    super('Cannot delete resource provider that is a parent of another. Delete child providers first.');
+  }
 }
 export class ResourceProviderInUse extends PlacementException {
-  constructor() { super('Resource provider has allocations.'); }
+  constructor() {
+    super('Resource provider has allocations.');
+  }
 }

@@ -72,7 +72,10 @@ export const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-f
 
 /** Normalises a UUID to the dashed lowercase form used as the storage key. */
 export function normalizeUuid(s: string): string {
-  const hex = s.replace(/[{}-]/g, '').replace(/^urn:uuid:/, '').toLowerCase();
+  const hex = s
+    .replace(/[{}-]/g, '')
+    .replace(/^urn:uuid:/, '')
+    .toLowerCase();
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
@@ -129,8 +132,12 @@ export async function or404<T>(lookup: Promise<T>, wording: (message: string) =>
 }
 
 /** Policy check with upstream's default target (the caller's own project and user). */
-export function authorize(p: { policy: { enforce(ctx: unknown, rule: string, target?: Record<string, unknown>): void } },
-  req: FastifyRequest, rule: string, target?: Record<string, unknown>): void {
+export function authorize(
+  p: { policy: { enforce(ctx: unknown, rule: string, target?: Record<string, unknown>): void } },
+  req: FastifyRequest,
+  rule: string,
+  target?: Record<string, unknown>,
+): void {
   p.policy.enforce(req.ctx, rule, target ?? { project_id: req.ctx.projectId, user_id: req.ctx.userId });
 }
 
@@ -141,5 +148,7 @@ export function lastValues(req: FastifyRequest): Record<string, string> {
 
 /** Every value of one query parameter, in order. */
 export function allValues(req: FastifyRequest, key: string): string[] {
-  return queryPairs(req).filter(([k]) => k === key).map(([, v]) => v);
+  return queryPairs(req)
+    .filter(([k]) => k === key)
+    .map(([, v]) => v);
 }

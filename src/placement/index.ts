@@ -18,12 +18,15 @@ export interface PlacementInstance extends Placement {
 }
 
 export async function createPlacement(opts: {
-  config: Config; dataDir: string; log: Logger; policy: Enforcer;
+  config: Config;
+  dataDir: string;
+  log: Logger;
+  policy: Enforcer;
   /** The provider index's clock (tests only; real time by default). */
   timeShift?: TimeShift;
 }): Promise<PlacementInstance> {
-  const url = opts.config.placementDatabaseConnection || opts.config.databaseConnection
-    || join(opts.dataDir, 'placement.sqlite');
+  const url =
+    opts.config.placementDatabaseConnection || opts.config.databaseConnection || join(opts.dataDir, 'placement.sqlite');
   const database = openDatabase<PlacementDB>(url);
   const { db, engine, close } = database;
   await migrate(database, placementMigrations(engine), 'placement', async () => {

@@ -31,7 +31,10 @@ export function jsonList(items: Buffer[], open: string, close: string): JsonBody
     let parts: Buffer[] = [head];
     let size = head.length;
     for (let i = 0; i < items.length; i++) {
-      if (i > 0) { parts.push(COMMA); size += 1; }
+      if (i > 0) {
+        parts.push(COMMA);
+        size += 1;
+      }
       parts.push(items[i]!);
       size += items[i]!.length;
       if (size >= CHUNK_BYTES) {
@@ -50,6 +53,10 @@ export function jsonList(items: Buffer[], open: string, close: string): JsonBody
 export function concatBodies(...bodies: JsonBody[]): JsonBody {
   return {
     length: bodies.reduce((n, b) => n + b.length, 0),
-    chunks: { *[Symbol.iterator]() { for (const b of bodies) yield* b.chunks; } },
+    chunks: {
+      *[Symbol.iterator]() {
+        for (const b of bodies) yield* b.chunks;
+      },
+    },
   };
 }

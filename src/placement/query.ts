@@ -41,14 +41,25 @@ export interface TraitQuery {
 export function parseTraitsValue(val: string, allowForbidden: boolean, allowAnyOf: boolean): TraitQuery {
   if (val.startsWith('in:')) {
     if (!allowAnyOf) {
-      throw badRequest(`Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: ${val}`);
+      throw badRequest(
+        `Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: ${val}`,
+      );
     }
-    const any = new Set(val.slice(3).split(',').map((t) => t.trim()));
+    const any = new Set(
+      val
+        .slice(3)
+        .split(',')
+        .map((t) => t.trim()),
+    );
     if ([...any].some((t) => !t)) {
-      throw badRequest(`Invalid query string parameters: Expected 'required' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: ${val}`);
+      throw badRequest(
+        `Invalid query string parameters: Expected 'required' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: ${val}`,
+      );
     }
     if ([...any].some((t) => t.startsWith('!'))) {
-      throw badRequest(`Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not support forbidden traits. Got: ${val}`);
+      throw badRequest(
+        `Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not support forbidden traits. Got: ${val}`,
+      );
     }
     return { required: [any], forbidden: new Set() };
   }
@@ -56,10 +67,14 @@ export function parseTraitsValue(val: string, allowForbidden: boolean, allowAnyO
   const forbidden = new Set(all.filter((t) => t.startsWith('!')).map((t) => t.replace(/^!+/, '')));
   if ([...all, ...forbidden].some((t) => !t)) {
     const form = allowForbidden ? 'HW_CPU_X86_VMX,!CUSTOM_MAGIC' : 'HW_CPU_X86_VMX,CUSTOM_MAGIC';
-    throw badRequest(`Invalid query string parameters: Expected 'required' parameter value of the form: ${form}. Got an empty trait in: ${val}`);
+    throw badRequest(
+      `Invalid query string parameters: Expected 'required' parameter value of the form: ${form}. Got an empty trait in: ${val}`,
+    );
   }
   if (forbidden.size && !allowForbidden) {
-    throw badRequest(`Invalid query string parameters: Expected 'required' parameter value of the form: HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: ${val}`);
+    throw badRequest(
+      `Invalid query string parameters: Expected 'required' parameter value of the form: HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: ${val}`,
+    );
   }
   return { required: all.filter((t) => !t.startsWith('!')).map((t) => new Set([t])), forbidden };
 }
@@ -84,7 +99,9 @@ export interface AggregateQuery {
 
 export function parseMemberOfValue(value: string): AggregateQuery {
   if (value.includes(',') && !(value.startsWith('in:') || value.startsWith('!in:'))) {
-    throw badRequest(`Multiple values for 'member_of' must be prefixed with the 'in:' or '!in:' keyword using the valid microversion. Got: ${value}`);
+    throw badRequest(
+      `Multiple values for 'member_of' must be prefixed with the 'in:' or '!in:' keyword using the valid microversion. Got: ${value}`,
+    );
   }
   let required = new Set<string>();
   let forbidden = new Set<string>();
@@ -94,7 +111,9 @@ export function parseMemberOfValue(value: string): AggregateQuery {
   else required = new Set([value]);
   for (const u of [...required, ...forbidden]) {
     if (!UUID_RE.test(u)) {
-      throw badRequest(`Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: ${u}`);
+      throw badRequest(
+        `Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: ${u}`,
+      );
     }
   }
   return { required: required.size ? [required] : [], forbidden };
@@ -120,7 +139,9 @@ export function parseMemberOf(values: string[], req: FastifyRequest, suffix = ''
 export function parseInTree(value: string): string {
   const v = value.trim();
   if (!UUID_RE.test(v)) {
-    throw badRequest(`Invalid query string parameters: Expected 'in_tree' parameter to be a format of uuid. Got: ${value}`);
+    throw badRequest(
+      `Invalid query string parameters: Expected 'in_tree' parameter to be a format of uuid. Got: ${value}`,
+    );
   }
   return v;
 }

@@ -38,10 +38,25 @@ export function placementRoutes(p: Placement): RouteTable {
 function corsConfig(p: Placement): CorsConfig {
   return {
     allowedOrigins: p.config.corsAllowedOrigin,
-    allowHeaders: p.config.corsAllowHeaders.length ? p.config.corsAllowHeaders : ['X-Auth-Token',
-      'X-Openstack-Request-Id', 'X-Identity-Status', 'X-Roles', 'X-Service-Catalog', 'X-User-Id', 'X-Tenant-Id',
-      'OpenStack-API-Version'],
-    exposeHeaders: ['X-Auth-Token', 'X-Openstack-Request-Id', 'X-Subject-Token', 'X-Service-Token', 'OpenStack-API-Version'],
+    allowHeaders: p.config.corsAllowHeaders.length
+      ? p.config.corsAllowHeaders
+      : [
+          'X-Auth-Token',
+          'X-Openstack-Request-Id',
+          'X-Identity-Status',
+          'X-Roles',
+          'X-Service-Catalog',
+          'X-User-Id',
+          'X-Tenant-Id',
+          'OpenStack-API-Version',
+        ],
+    exposeHeaders: [
+      'X-Auth-Token',
+      'X-Openstack-Request-Id',
+      'X-Subject-Token',
+      'X-Service-Token',
+      'OpenStack-API-Version',
+    ],
     allowMethods: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'],
     allowCredentials: true,
   };

@@ -22,7 +22,10 @@ function holdSqlite(file: string): () => Promise<void> {
   const db = new SQLite(file);
   db.pragma('journal_mode = WAL');
   db.exec('BEGIN IMMEDIATE');
-  return async () => { db.exec('COMMIT'); db.close(); };
+  return async () => {
+    db.exec('COMMIT');
+    db.close();
+  };
 }
 
 /** PostgreSQL: the catalog of tables, which every CREATE TABLE writes to (reads go on). */
@@ -31,16 +34,25 @@ async function holdPostgres(url: string): Promise<() => Promise<void>> {
   await client.connect();
   await client.query('BEGIN');
   await client.query('LOCK TABLE pg_catalog.pg_class IN EXCLUSIVE MODE');
-  return async () => { await client.query('COMMIT'); await client.end(); };
+  return async () => {
+    await client.query('COMMIT');
+    await client.end();
+  };
 }
 
-interface Group { service: string; dataDir: string; args: string[] }
+interface Group {
+  service: string;
+  dataDir: string;
+  args: string[];
+}
 
 /** Starts PROCESSES servers of each group at once while the database is held; every one must
  * come up. Returns them per group (the caller stops them). */
 async function startTogether(groups: Group[], hold: () => Promise<() => Promise<void>>): Promise<Served[][]> {
   const release = await hold();
-  const starting = groups.flatMap((g) => Array.from({ length: PROCESSES }, () => serveIn(g.service, g.dataDir, g.args)));
+  const starting = groups.flatMap((g) =>
+    Array.from({ length: PROCESSES }, () => serveIn(g.service, g.dataDir, g.args)),
+  );
   await new Promise((r) => setTimeout(r, HOLD_MS));
   await release();
   const started = await Promise.allSettled(starting);
@@ -54,10 +66,17 @@ async function startTogether(groups: Group[], hold: () => Promise<() => Promise<
 }
 
 /** startTogether for one group; stops the servers once `check` is done with them. */
-async function together(group: Group, hold: () => Promise<() => Promise<void>>,
-  check: (servers: Served[]) => Promise<void>): Promise<void> {
+async function together(
+  group: Group,
+  hold: () => Promise<() => Promise<void>>,
+  check: (servers: Served[]) => Promise<void>,
+): Promise<void> {
   const [servers] = await startTogether([group], hold);
-  try { await check(servers!); } finally { await Promise.all(servers!.map((s) => s.stop())); }
+  try {
+    await check(servers!);
+  } finally {
+    await Promise.all(servers!.map((s) => s.stop()));
+  }
 }
 
 async function status(url: string, headers: Record<string, string> = {}): Promise<number> {
@@ -67,26 +86,36 @@ async function status(url: string, headers: Record<string, string> = {}): Promis
 /** Admin signs in through each process with the password in credentials.json, and each token is
  * accepted by every other process: they agree on the passwords and the signing key. */
 async function identityAgrees(dataDir: string, servers: Served[]): Promise<void> {
-  const { admin_password: password } = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as
-    { admin_password: string };
-  const body = JSON.stringify({ auth: {
-    identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
-    scope: { project: { name: 'admin', domain: { id: 'default' } } },
-  } });
+  const { admin_password: password } = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as {
+    admin_password: string;
+  };
+  const body = JSON.stringify({
+    auth: {
+      identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
+      scope: { project: { name: 'admin', domain: { id: 'default' } } },
+    },
+  });
   for (const s of servers) {
-    const res = await fetch(`${s.base}/v3/auth/tokens`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${s.base}/v3/auth/tokens`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(201);
     const token = res.headers.get('x-subject-token')!;
     for (const other of servers) {
-      expect(await status(`${other.base}/v3/auth/tokens`, { 'x-auth-token': token, 'x-subject-token': token })).toBe(200);
+      expect(await status(`${other.base}/v3/auth/tokens`, { 'x-auth-token': token, 'x-subject-token': token })).toBe(
+        200,
+      );
     }
   }
 }
 
 async function placementAnswers(servers: Served[]): Promise<void> {
   for (const s of servers) {
-    const res = await fetch(`${s.base}/resource_classes/VCPU`,
-      { headers: { 'x-auth-token': 'admin', 'openstack-api-version': 'placement 1.2' } });
+    const res = await fetch(`${s.base}/resource_classes/VCPU`, {
+      headers: { 'x-auth-token': 'admin', 'openstack-api-version': 'placement 1.2' },
+    });
     expect(res.status).toBe(200);
   }
 }
@@ -99,19 +128,34 @@ const NOAUTH = ['--auth-strategy', 'noauth2'];
 
 describe('processes starting together on one SQLite data directory', () => {
   const dirs: string[] = [];
-  const fresh = () => { const d = mkdtempSync(join(tmpdir(), 'concord-start-')); dirs.push(d); return d; };
-  afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+  const fresh = () => {
+    const d = mkdtempSync(join(tmpdir(), 'concord-start-'));
+    dirs.push(d);
+    return d;
+  };
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
   const holdIn = (dir: string, file: string) => async () => holdSqlite(join(dir, file));
 
-  it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))('placement, round %i', async () => {
-    const dir = fresh();
-    await together({ service: 'placement', dataDir: dir, args: NOAUTH }, holdIn(dir, 'placement.sqlite'), placementAnswers);
-  }, 60000);
+  it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))(
+    'placement, round %i',
+    async () => {
+      const dir = fresh();
+      await together(
+        { service: 'placement', dataDir: dir, args: NOAUTH },
+        holdIn(dir, 'placement.sqlite'),
+        placementAnswers,
+      );
+    },
+    60000,
+  );
 
   it('identity: one bootstrap, one set of passwords, one signing key', async () => {
     const dir = fresh();
-    await together({ service: 'identity', dataDir: dir, args: [] }, holdIn(dir, 'identity.sqlite'),
-      (servers) => identityAgrees(dir, servers));
+    await together({ service: 'identity', dataDir: dir, args: [] }, holdIn(dir, 'identity.sqlite'), (servers) =>
+      identityAgrees(dir, servers),
+    );
   }, 60000);
 
   it('image', async () => {
@@ -122,40 +166,65 @@ describe('processes starting together on one SQLite data directory', () => {
 
 const skipPg = postgresUnavailable();
 
-describe.skipIf(skipPg)(`processes starting together on one PostgreSQL database${skipPg ? ` (skipped: ${skipPg})` : ''}`, () => {
-  let cluster: PgCluster;
-  let n = 0;
-  const dirs: string[] = [];
-  const fresh = () => { const d = mkdtempSync(join(tmpdir(), 'concord-start-')); dirs.push(d); return d; };
-  beforeAll(async () => { cluster = await startPostgres(); });
-  afterAll(() => {
-    cluster?.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-  const database = () => cluster.createDatabase(`start_${++n}`);
+describe.skipIf(skipPg)(
+  `processes starting together on one PostgreSQL database${skipPg ? ` (skipped: ${skipPg})` : ''}`,
+  () => {
+    let cluster: PgCluster;
+    let n = 0;
+    const dirs: string[] = [];
+    const fresh = () => {
+      const d = mkdtempSync(join(tmpdir(), 'concord-start-'));
+      dirs.push(d);
+      return d;
+    };
+    beforeAll(async () => {
+      cluster = await startPostgres();
+    });
+    afterAll(() => {
+      cluster?.stop();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+    const database = () => cluster.createDatabase(`start_${++n}`);
 
-  it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))('placement, round %i', async () => {
-    const url = await database();
-    await together({ service: 'placement', dataDir: fresh(), args: ['--database-url', url, ...NOAUTH] },
-      () => holdPostgres(url), placementAnswers);
-  }, 60000);
+    it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))(
+      'placement, round %i',
+      async () => {
+        const url = await database();
+        await together(
+          { service: 'placement', dataDir: fresh(), args: ['--database-url', url, ...NOAUTH] },
+          () => holdPostgres(url),
+          placementAnswers,
+        );
+      },
+      60000,
+    );
 
-  it('identity, sharing a data directory (passwords, keys) as scale-out does', async () => {
-    const url = await database();
-    const dir = fresh();
-    await together({ service: 'identity', dataDir: dir, args: ['--database-url', url] },
-      () => holdPostgres(url), (servers) => identityAgrees(dir, servers));
-  }, 60000);
+    it('identity, sharing a data directory (passwords, keys) as scale-out does', async () => {
+      const url = await database();
+      const dir = fresh();
+      await together(
+        { service: 'identity', dataDir: dir, args: ['--database-url', url] },
+        () => holdPostgres(url),
+        (servers) => identityAgrees(dir, servers),
+      );
+    }, 60000);
 
-  it('image and placement sharing one database', async () => {
-    const url = await database();
-    const args = ['--database-url', url, ...NOAUTH];
-    const [images, placements] = await startTogether([
-      { service: 'image', dataDir: fresh(), args }, { service: 'placement', dataDir: fresh(), args },
-    ], () => holdPostgres(url));
-    try {
-      await imageAnswers(images!);
-      await placementAnswers(placements!);
-    } finally { await Promise.all([...images!, ...placements!].map((s) => s.stop())); }
-  }, 60000);
-});
+    it('image and placement sharing one database', async () => {
+      const url = await database();
+      const args = ['--database-url', url, ...NOAUTH];
+      const [images, placements] = await startTogether(
+        [
+          { service: 'image', dataDir: fresh(), args },
+          { service: 'placement', dataDir: fresh(), args },
+        ],
+        () => holdPostgres(url),
+      );
+      try {
+        await imageAnswers(images!);
+        await placementAnswers(placements!);
+      } finally {
+        await Promise.all([...images!, ...placements!].map((s) => s.stop()));
+      }
+    }, 60000);
+  },
+);

@@ -10,8 +10,14 @@ import { upBanner } from '../../src/cli/up.js';
 import { publicBase } from '../../src/cli/runtime.js';
 
 const dirs: string[] = [];
-const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'concord-up-unit-')); dirs.push(d); return d; };
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'concord-up-unit-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 describe('loadCredentials', () => {
   it('generates the passwords once, privately, and keeps them', () => {
@@ -44,17 +50,25 @@ describe('clouds.yaml', () => {
     admin: { username: 'admin', password: 'a: "quoted" #', project: 'admin' },
     demo: { username: 'demo', password: 'd', project: 'demo' },
   };
-  const clouds = (url: string, admin = 'a') => concordClouds(url, '/data', { ...accounts, admin: { ...accounts.admin, password: admin } });
+  const clouds = (url: string, admin = 'a') =>
+    concordClouds(url, '/data', { ...accounts, admin: { ...accounts.admin, password: admin } });
 
-  it('describes the admin and demo clouds with password auth, marked as concord\'s', () => {
+  it("describes the admin and demo clouds with password auth, marked as concord's", () => {
     const doc = parse(stringify({ clouds: clouds('http://h:1/identity', 'a: "quoted" #') }));
     expect(doc.clouds.concord).toEqual({
       auth_type: 'password',
       auth: {
-        auth_url: 'http://h:1/identity', username: 'admin', password: 'a: "quoted" #', project_name: 'admin',
-        user_domain_name: 'Default', project_domain_name: 'Default',
+        auth_url: 'http://h:1/identity',
+        username: 'admin',
+        password: 'a: "quoted" #',
+        project_name: 'admin',
+        user_domain_name: 'Default',
+        project_domain_name: 'Default',
       },
-      region_name: 'RegionOne', interface: 'public', identity_api_version: 3, concord_data_dir: '/data',
+      region_name: 'RegionOne',
+      interface: 'public',
+      identity_api_version: 3,
+      concord_data_dir: '/data',
     });
     expect(doc.clouds['concord-demo'].auth).toMatchObject({ username: 'demo', project_name: 'demo' });
   });
@@ -75,7 +89,7 @@ describe('clouds.yaml', () => {
     }
   });
 
-  it('changes only concord\'s clouds in the user\'s own file, keeping the rest and its comments', () => {
+  it("changes only concord's clouds in the user's own file, keeping the rest and its comments", () => {
     const data = tmp();
     const home = tmp();
     const dir = join(home, '.config', 'openstack');
@@ -96,9 +110,12 @@ describe('clouds.yaml', () => {
     expect(again.clouds.concord.auth.auth_url).toBe('http://h:2/identity');
   });
 
-  it('leaves the user\'s file alone when it has its own cloud named concord, or cannot be read', () => {
+  it("leaves the user's file alone when it has its own cloud named concord, or cannot be read", () => {
     for (const [content, reason] of [
-      ['clouds:\n  concord:\n    auth: {auth_url: "https://mine"}\n', 'it has a cloud named concord that concord did not write'],
+      [
+        'clouds:\n  concord:\n    auth: {auth_url: "https://mine"}\n',
+        'it has a cloud named concord that concord did not write',
+      ],
       ['clouds: [unclosed\n', 'it is not valid YAML'],
       ['- a list\n', 'it is not a mapping of clouds'],
     ]) {
@@ -140,10 +157,19 @@ describe('upBanner', () => {
       { name: 'keystone', type: 'identity', path: '/identity', url: 'http://h/identity' },
       { name: 'placement', type: 'placement', path: '/placement', url: 'http://h/placement' },
     ],
-    credentials: { adminPassword: 'the-admin-secret', demoPassword: 'd', servicePassword: 's', adminPasswordGenerated: true },
+    credentials: {
+      adminPassword: 'the-admin-secret',
+      demoPassword: 'd',
+      servicePassword: 's',
+      adminPasswordGenerated: true,
+    },
   };
   const clouds = { dataFile: '/d/clouds.yaml', userFile: '/home/u/.config/openstack/clouds.yaml', userWritten: true };
-  const leftAlone = { ...clouds, userWritten: false, reason: 'it has a cloud named concord that concord did not write' };
+  const leftAlone = {
+    ...clouds,
+    userWritten: false,
+    reason: 'it has a cloud named concord that concord did not write',
+  };
 
   it('shows a generated admin password once, and only to a terminal', () => {
     const tty = upBanner(cloud, { ms: 5, dataDir: '/d', clouds, tty: true });
@@ -151,8 +177,10 @@ describe('upBanner', () => {
     const piped = upBanner(cloud, { ms: 5, dataDir: '/d', clouds, tty: false });
     expect(piped).not.toContain('the-admin-secret');
     expect(piped).toContain('passwords: in /d/credentials.json');
-    const later = upBanner({ ...cloud, credentials: { ...cloud.credentials, adminPasswordGenerated: false } },
-      { ms: 5, dataDir: '/d', clouds, tty: true });
+    const later = upBanner(
+      { ...cloud, credentials: { ...cloud.credentials, adminPasswordGenerated: false } },
+      { ms: 5, dataDir: '/d', clouds, tty: true },
+    );
     expect(later).not.toContain('the-admin-secret');
   });
 
@@ -162,12 +190,14 @@ describe('upBanner', () => {
     expect(text).toMatch(/placement\s+http:\/\/h\/placement/);
     expect(text).toContain('openstack --os-cloud concord token issue');
     const kept = upBanner(cloud, { ms: 5, dataDir: '/d', clouds: leftAlone, tty: false });
-    expect(kept).toContain('/home/u/.config/openstack/clouds.yaml was left alone: it has a cloud named concord that '
-      + 'concord did not write (export OS_CLIENT_CONFIG_FILE=/d/clouds.yaml)');
+    expect(kept).toContain(
+      '/home/u/.config/openstack/clouds.yaml was left alone: it has a cloud named concord that ' +
+        'concord did not write (export OS_CLIENT_CONFIG_FILE=/d/clouds.yaml)',
+    );
   });
 });
 
-describe('the user\'s clouds.yaml directory', () => {
+describe("the user's clouds.yaml directory", () => {
   it('is created private when missing', () => {
     const home = tmp();
     mkdirSync(join(home, '.config'));

@@ -16,7 +16,7 @@ import { FAST, until } from '../helpers/jobs.js';
 const dataDir = mkdtempSync(join(tmpdir(), 'concord-workers-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-it('concord up starts a service\'s workers and stops them before closing its database', async () => {
+it("concord up starts a service's workers and stops them before closing its database", async () => {
   const events: string[] = [];
   const ran: number[] = [];
   let queue!: JobQueue;
@@ -25,37 +25,56 @@ it('concord up starts a service\'s workers and stops them before closing its dat
   const ids: number[] = [];
   const database = openDatabase<any>(join(dataDir, 'demo.sqlite'));
   const demo: ServiceModule = {
-    name: 'demo', type: 'demo', path: '/demo', databaseOption: 'databaseConnection',
+    name: 'demo',
+    type: 'demo',
+    path: '/demo',
+    databaseOption: 'databaseConnection',
     async start(env) {
       await migrate(database, { '0001_jobs': jobsMigration('demo', database.engine) }, 'demo');
       queue = new JobQueue(database, 'demo', jobsConfig(env.config));
       return {
         plugin: () => async (app) => {
-          app.post('/work', async (req) => withTransaction(database.db, (trx) =>
-            queue.enqueue(trx, { kind: (req.query as { kind: string }).kind })));
+          app.post('/work', async (req) =>
+            withTransaction(database.db, (trx) => queue.enqueue(trx, { kind: (req.query as { kind: string }).kind })),
+          );
         },
         workers: () => {
-          const worker = new Worker(queue, { log: env.log, handlers: {
-            quick: async (job) => { ran.push(job.id); },
-            endless: async (job) => { await new Promise((r) => job.signal.addEventListener('abort', r)); },
-          } });
-          return [{
-            start: () => worker.start(),
-            stop: async () => {
-              await worker.stop();
-              events.push('workers stopped');
-              leftBehind = await Promise.all(ids.map((id) => queue.get(id)));
+          const worker = new Worker(queue, {
+            log: env.log,
+            handlers: {
+              quick: async (job) => {
+                ran.push(job.id);
+              },
+              endless: async (job) => {
+                await new Promise((r) => job.signal.addEventListener('abort', r));
+              },
             },
-          }];
+          });
+          return [
+            {
+              start: () => worker.start(),
+              stop: async () => {
+                await worker.stop();
+                events.push('workers stopped');
+                leftBehind = await Promise.all(ids.map((id) => queue.get(id)));
+              },
+            },
+          ];
         },
-        close: async () => { events.push('database closing'); await database.close(); },
+        close: async () => {
+          events.push('database closing');
+          await database.close();
+        },
       };
     },
   };
   const log = createLogger({ name: 'test' });
   log.level = 'silent';
   const cloud = await buildCloud({
-    runtime: resolveRuntime({ dataDir }, FAST, {}), log, publicBase: 'http://cloud.test', services: [demo],
+    runtime: resolveRuntime({ dataDir }, FAST, {}),
+    log,
+    publicBase: 'http://cloud.test',
+    services: [demo],
   });
   const post = async (kind: string) =>
     (await cloud.app.inject({ method: 'POST', url: `/demo/work?kind=${kind}` })).json<{ id: number }>();

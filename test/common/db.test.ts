@@ -16,17 +16,25 @@ describe('database engines', () => {
 
   describe.skipIf(skipPg)(`PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`, () => {
     let pg: PgCluster;
-    beforeAll(async () => { pg = await startPostgres(); });
+    beforeAll(async () => {
+      pg = await startPostgres();
+    });
     afterAll(() => pg?.stop());
 
     it('migrates, seeds, and a second start on the same database is idempotent', async () => {
       const url = await pg.createDatabase('db_engine_test');
       const a = await startPlacement({ databaseUrl: url });
       expect(a.placement.engine).toBe('postgres');
-      const n1 = await a.placement.db.selectFrom('traits').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+      const n1 = await a.placement.db
+        .selectFrom('traits')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirst();
       await a.close();
       const b = await startPlacement({ databaseUrl: url });
-      const n2 = await b.placement.db.selectFrom('traits').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+      const n2 = await b.placement.db
+        .selectFrom('traits')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirst();
       expect(Number(n2?.n)).toBe(Number(n1?.n));
       expect(Number(n1?.n)).toBeGreaterThan(300);
       const put = await b.call('PUT', '/resource_classes/CUSTOM_PG');

@@ -15,19 +15,21 @@ describe('input guard', () => {
     const log = createLogger({ name: 'test' });
     log.level = 'silent';
     app = createServer({ logger: log });
-    await app.register(servicePlugin({
-      name: 'echo',
-      authenticate: async () => ({}) as never,
-      formatError: (err) => ({ contentType: 'application/json', body: JSON.stringify({ echo_error: err.message }) }),
-      routes: {
-        '/things/:id': {
-          PUT: async (req) => {
-            seen.push(req.body);
-            return { id: (req.params as { id: string }).id, body: req.body, query: req.query };
+    await app.register(
+      servicePlugin({
+        name: 'echo',
+        authenticate: async () => ({}) as never,
+        formatError: (err) => ({ contentType: 'application/json', body: JSON.stringify({ echo_error: err.message }) }),
+        routes: {
+          '/things/:id': {
+            PUT: async (req) => {
+              seen.push(req.body);
+              return { id: (req.params as { id: string }).id, body: req.body, query: req.query };
+            },
           },
         },
-      },
-    }));
+      }),
+    );
     await app.ready();
   });
   afterAll(() => app.close());
@@ -50,8 +52,13 @@ describe('input guard', () => {
     ['a high surrogate at the end of the body', '/things/a', '"\\ud83d', 'surrogate'],
     ['an encoded surrogate in the query', '/things/a?name=%ED%A0%80', '{}', 'UTF-8'],
     ['invalid UTF-8 in the query', '/things/a?q=%FF', '{}', 'UTF-8'],
-    ['invalid UTF-8 in the body', '/things/a', Buffer.from([0x7b, 0x22, 0x6e, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]), 'UTF-8'],
-  ])('refuses %s with a 400 in the service\'s format, before the handler', async (_what, url, payload, word) => {
+    [
+      'invalid UTF-8 in the body',
+      '/things/a',
+      Buffer.from([0x7b, 0x22, 0x6e, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]),
+      'UTF-8',
+    ],
+  ])("refuses %s with a 400 in the service's format, before the handler", async (_what, url, payload, word) => {
     const r = await put(url, payload);
     expect(r.status).toBe(400);
     expect(r.body.echo_error).toContain(word);

@@ -6,7 +6,14 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/common/db/index.js';
-import { PermanentJobError, Worker, type Job, type JobHandler, type JobQueue, type JobRow } from '../../src/common/jobs/index.js';
+import {
+  PermanentJobError,
+  Worker,
+  type Job,
+  type JobHandler,
+  type JobQueue,
+  type JobRow,
+} from '../../src/common/jobs/index.js';
 import { openQueue, sqliteUrl, until, type TestQueue } from '../helpers/jobs.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 
@@ -21,12 +28,17 @@ function suite(engine: string, newUrl: () => Promise<string>) {
   describe(`jobs on ${engine}`, () => {
     let t: TestQueue;
     const workers: Worker[] = [];
-    const worker = (handlers: Record<string, JobHandler>, opts: { targets?: string[]; concurrency?: number; queue?: JobQueue } = {}) => {
+    const worker = (
+      handlers: Record<string, JobHandler>,
+      opts: { targets?: string[]; concurrency?: number; queue?: JobQueue } = {},
+    ) => {
       const w = new Worker(opts.queue ?? t.queue, { handlers, log, ...opts });
       workers.push(w);
       return w;
     };
-    beforeAll(async () => { t = await openQueue(await newUrl()); });
+    beforeAll(async () => {
+      t = await openQueue(await newUrl());
+    });
     afterAll(async () => {
       await Promise.all(workers.map((w) => w.stop()));
       await t?.close();
@@ -34,15 +46,21 @@ function suite(engine: string, newUrl: () => Promise<string>) {
 
     it('a job exists if and only if its transaction commits; a dedupe key makes one row', async () => {
       const db = t.database.db;
-      await expect(withTransaction(db, async (trx) => {
-        await t.queue.enqueue(trx, { kind: 'rolled_back' });
-        throw new Error('the state change failed');
-      })).rejects.toThrow('the state change failed');
+      await expect(
+        withTransaction(db, async (trx) => {
+          await t.queue.enqueue(trx, { kind: 'rolled_back' });
+          throw new Error('the state change failed');
+        }),
+      ).rejects.toThrow('the state change failed');
       const none = await sql<{ n: number }>`SELECT count(*) AS n FROM test_jobs WHERE kind = 'rolled_back'`.execute(db);
       expect(Number(none.rows[0]!.n)).toBe(0);
 
-      const first = await withTransaction(db, (trx) => t.queue.enqueue(trx, { kind: 'once', dedupeKey: 'k1', payload: { a: 1 } }));
-      const again = await withTransaction(db, (trx) => t.queue.enqueue(trx, { kind: 'once', dedupeKey: 'k1', payload: { a: 2 } }));
+      const first = await withTransaction(db, (trx) =>
+        t.queue.enqueue(trx, { kind: 'once', dedupeKey: 'k1', payload: { a: 1 } }),
+      );
+      const again = await withTransaction(db, (trx) =>
+        t.queue.enqueue(trx, { kind: 'once', dedupeKey: 'k1', payload: { a: 2 } }),
+      );
       const other = await t.queue.enqueue(db, { kind: 'once_other', dedupeKey: 'k1' });
       expect(first.created).toBe(true);
       expect(again).toEqual({ id: first.id, created: false });
@@ -57,21 +75,34 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       // A poll interval far longer than the test: only the wake-up can start the jobs in time.
       const slow = await openQueue(await newUrl(), { jobPollInterval: 60 });
       try {
-        worker({ count: async (job) => { runs.set(job.id, (runs.get(job.id) ?? 0) + 1); started.push(Date.now()); } },
-          { queue: slow.queue }).start();
+        worker(
+          {
+            count: async (job) => {
+              runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+              started.push(Date.now());
+            },
+          },
+          { queue: slow.queue },
+        ).start();
         // Idle long enough that its next look is seconds away.
         await new Promise((r) => setTimeout(r, 1700));
         const ids: number[] = [];
         const enqueuedAt = Date.now();
         for (let i = 0; i < 10; i++) {
-          ids.push(...await withTransaction(slow.database.db, async (trx) => {
-            const batch: number[] = [];
-            for (let j = 0; j < 20; j++) batch.push((await slow.queue.enqueue(trx, { kind: 'count', payload: { i, j } })).id);
-            return batch;
-          }));
+          ids.push(
+            ...(await withTransaction(slow.database.db, async (trx) => {
+              const batch: number[] = [];
+              for (let j = 0; j < 20; j++)
+                batch.push((await slow.queue.enqueue(trx, { kind: 'count', payload: { i, j } })).id);
+              return batch;
+            })),
+          );
         }
-        await until('200 jobs to succeed', async () =>
-          (await states(slow.queue, ids)).every((r) => r?.state === 'succeeded'), 10000);
+        await until(
+          '200 jobs to succeed',
+          async () => (await states(slow.queue, ids)).every((r) => r?.state === 'succeeded'),
+          10000,
+        );
         expect(ids.every((id) => runs.get(id) === 1)).toBe(true);
         expect(Math.min(...started) - enqueuedAt).toBeLessThan(1000);
       } finally {
@@ -82,7 +113,12 @@ function suite(engine: string, newUrl: () => Promise<string>) {
 
     it('retries with a growing backoff, then fails keeping the last error', async () => {
       const at: number[] = [];
-      worker({ flaky: async (job) => { at.push(Date.now()); throw new Error(`attempt ${job.attempt} failed\nstack`); } }).start();
+      worker({
+        flaky: async (job) => {
+          at.push(Date.now());
+          throw new Error(`attempt ${job.attempt} failed\nstack`);
+        },
+      }).start();
       const { id } = await t.queue.enqueue(t.database.db, { kind: 'flaky', maxAttempts: 3 });
       await until('the job to fail', async () => (await t.queue.get(id))?.state === 'failed');
       expect(at).toHaveLength(3);
@@ -95,13 +131,21 @@ function suite(engine: string, newUrl: () => Promise<string>) {
     it('fails at once on a permanent failure; succeeds on a later attempt after transient ones', async () => {
       let tries = 0;
       worker({
-        doomed: async () => { throw new PermanentJobError('no such image'); },
-        recovers: async (job) => { tries++; if (job.attempt < 2) throw new Error('not yet'); },
+        doomed: async () => {
+          throw new PermanentJobError('no such image');
+        },
+        recovers: async (job) => {
+          tries++;
+          if (job.attempt < 2) throw new Error('not yet');
+        },
       }).start();
       const doomed = await t.queue.enqueue(t.database.db, { kind: 'doomed' });
       const recovers = await t.queue.enqueue(t.database.db, { kind: 'recovers' });
-      await until('both to finish', async () => (await states(t.queue, [doomed.id, recovers.id]))
-        .every((r) => r?.state === 'failed' || r?.state === 'succeeded'));
+      await until('both to finish', async () =>
+        (await states(t.queue, [doomed.id, recovers.id])).every(
+          (r) => r?.state === 'failed' || r?.state === 'succeeded',
+        ),
+      );
       expect(await t.queue.get(doomed.id)).toMatchObject({ state: 'failed', attempts: 1, last_error: 'no such image' });
       expect(await t.queue.get(recovers.id)).toMatchObject({ state: 'succeeded', attempts: 2, last_error: null });
       expect(tries).toBe(2);
@@ -109,12 +153,23 @@ function suite(engine: string, newUrl: () => Promise<string>) {
 
     it('a targeted job runs only on a worker serving its target', async () => {
       const ran: string[] = [];
-      const on = (host: string): JobHandler => async () => { ran.push(host); };
+      const on =
+        (host: string): JobHandler =>
+        async () => {
+          ran.push(host);
+        };
       worker({ place: on('host-a') }, { targets: ['host-a'] }).start();
       worker({ place: on('host-b') }, { targets: ['host-b'] }).start();
       const jobs: { id: number }[] = [];
       for (let i = 0; i < 10; i++) jobs.push(await t.queue.enqueue(t.database.db, { kind: 'place', target: 'host-b' }));
-      await until('the jobs to run', async () => (await states(t.queue, jobs.map((j) => j.id))).every((r) => r?.state === 'succeeded'));
+      await until('the jobs to run', async () =>
+        (
+          await states(
+            t.queue,
+            jobs.map((j) => j.id),
+          )
+        ).every((r) => r?.state === 'succeeded'),
+      );
       expect(ran).toEqual(Array(10).fill('host-b'));
     });
 
@@ -122,22 +177,33 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       const seen: { worker: string; attempt: number }[] = [];
       let stalledSignal: AbortSignal | undefined;
       let release!: () => void;
-      const stalled = new Promise<void>((r) => { release = r; });
-      const a = worker({ takeover: async (job: Job) => {
-        seen.push({ worker: 'a', attempt: job.attempt });
-        stalledSignal = job.signal;
-        await stalled;
-      } });
+      const stalled = new Promise<void>((r) => {
+        release = r;
+      });
+      const a = worker({
+        takeover: async (job: Job) => {
+          seen.push({ worker: 'a', attempt: job.attempt });
+          stalledSignal = job.signal;
+          await stalled;
+        },
+      });
       a.start();
       const { id } = await t.queue.enqueue(t.database.db, { kind: 'takeover' });
       await until('worker a to start it', () => seen.length === 1);
       // As if worker a's process had frozen: its lease runs out without a renewal.
       await sql`UPDATE test_jobs SET run_after = 0 WHERE id = ${id}`.execute(t.database.db);
-      worker({ takeover: async (job: Job) => { seen.push({ worker: 'b', attempt: job.attempt }); } }).start();
+      worker({
+        takeover: async (job: Job) => {
+          seen.push({ worker: 'b', attempt: job.attempt });
+        },
+      }).start();
       await until('worker b to finish it', async () => (await t.queue.get(id))?.state === 'succeeded');
       await until('worker a to learn it lost the job', () => stalledSignal?.aborted === true, 5000);
       release();
-      expect(seen).toEqual([{ worker: 'a', attempt: 1 }, { worker: 'b', attempt: 2 }]);
+      expect(seen).toEqual([
+        { worker: 'a', attempt: 1 },
+        { worker: 'b', attempt: 2 },
+      ]);
       await new Promise((r) => setTimeout(r, 100));
       expect(await t.queue.get(id)).toMatchObject({ state: 'succeeded', attempts: 2 });
     });
@@ -148,7 +214,11 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       await sql`UPDATE test_jobs SET state = 'running', attempts = 1, lease_owner = 'dead', run_after = 0
         WHERE id = ${id}`.execute(t.database.db);
       let ran = false;
-      worker({ lost: async () => { ran = true; } }).start();
+      worker({
+        lost: async () => {
+          ran = true;
+        },
+      }).start();
       await until('the job to fail', async () => (await t.queue.get(id))?.state === 'failed');
       expect(ran).toBe(false);
       expect(await t.queue.get(id)).toMatchObject({ attempts: 1, last_error: expect.stringMatching(/lease/) });
@@ -156,13 +226,19 @@ function suite(engine: string, newUrl: () => Promise<string>) {
 
     it('a stopping worker lets short jobs finish and gives long ones back', async () => {
       const w = worker({
-        short: async () => { await new Promise((r) => setTimeout(r, 300)); },
-        long: async (job) => { await new Promise((r) => job.signal.addEventListener('abort', r)); },
+        short: async () => {
+          await new Promise((r) => setTimeout(r, 300));
+        },
+        long: async (job) => {
+          await new Promise((r) => job.signal.addEventListener('abort', r));
+        },
       });
       w.start();
       const short = await t.queue.enqueue(t.database.db, { kind: 'short' });
       const long = await t.queue.enqueue(t.database.db, { kind: 'long' });
-      await until('both to start', async () => (await states(t.queue, [short.id, long.id])).every((r) => r?.state === 'running'));
+      await until('both to start', async () =>
+        (await states(t.queue, [short.id, long.id])).every((r) => r?.state === 'running'),
+      );
       const stopping = Date.now();
       await w.stop();
       // [jobs] graceful_shutdown_timeout = 1 s
@@ -170,7 +246,11 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       expect(await t.queue.get(short.id)).toMatchObject({ state: 'succeeded' });
       expect(await t.queue.get(long.id)).toMatchObject({ state: 'queued', attempts: 0, lease_owner: null });
       let attempt = 0;
-      worker({ long: async (job) => { attempt = job.attempt; } }).start();
+      worker({
+        long: async (job) => {
+          attempt = job.attempt;
+        },
+      }).start();
       await until('another worker to run it', async () => (await t.queue.get(long.id))?.state === 'succeeded');
       expect(attempt).toBe(1);
     });
@@ -216,7 +296,9 @@ function suite(engine: string, newUrl: () => Promise<string>) {
 
 {
   const dirs: (() => void)[] = [];
-  afterAll(() => { for (const cleanup of dirs) cleanup(); });
+  afterAll(() => {
+    for (const cleanup of dirs) cleanup();
+  });
   suite('SQLite', async () => {
     const { url, cleanup } = sqliteUrl();
     dirs.push(cleanup);
@@ -227,7 +309,9 @@ function suite(engine: string, newUrl: () => Promise<string>) {
 describe.skipIf(skipPg)(`PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`, () => {
   let cluster: PgCluster;
   let n = 0;
-  beforeAll(async () => { cluster = await startPostgres(); });
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
   afterAll(() => cluster?.stop());
   suite('PostgreSQL', () => cluster.createDatabase(`jobs_${++n}`));
 });

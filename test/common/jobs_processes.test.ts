@@ -28,30 +28,50 @@ interface WorkerProcess {
 
 async function startWorker(url: string, name: string, args: string[] = []): Promise<WorkerProcess> {
   const proc = spawn(process.execPath, [FIXTURE, url, name, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...FAST_ENV, CONCORD_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...FAST_ENV, CONCORD_LOG_LEVEL: 'warn' },
   });
   let out = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
+  proc.stdout.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const w: WorkerProcess = {
-    name, proc, exited, out: () => out,
+    name,
+    proc,
+    exited,
+    out: () => out,
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       return exited;
     },
   };
-  await until(`worker ${name} to start`, () => {
-    if (proc.exitCode !== null) throw new Error(`worker ${name} exited:\n${out}`);
-    return /^ready$/m.test(out);
-  }, 30000);
+  await until(
+    `worker ${name} to start`,
+    () => {
+      if (proc.exitCode !== null) throw new Error(`worker ${name} exited:\n${out}`);
+      return /^ready$/m.test(out);
+    },
+    30000,
+  );
   return w;
 }
 
-interface Run { job_id: number; attempt: number; worker: string; at: number }
+interface Run {
+  job_id: number;
+  attempt: number;
+  worker: string;
+  at: number;
+}
 
 async function runsOf(db: Kysely<any>, jobId: number): Promise<Run[]> {
-  const r = await sql<Run>`SELECT job_id, attempt, worker, at FROM fixture_runs WHERE job_id = ${jobId} ORDER BY id`.execute(db);
+  const r =
+    await sql<Run>`SELECT job_id, attempt, worker, at FROM fixture_runs WHERE job_id = ${jobId} ORDER BY id`.execute(
+      db,
+    );
   return r.rows.map((x) => ({ ...x, at: Number(x.at) }));
 }
 
@@ -75,7 +95,7 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       t = await openQueue(url, {}, 'fixture', true);
       db = t.database.db;
       startedAt = Date.now();
-      workers.push(...await Promise.all(['w1', 'w2', 'w3'].map((n) => startWorker(url, n, ['--periodic', '1']))));
+      workers.push(...(await Promise.all(['w1', 'w2', 'w3'].map((n) => startWorker(url, n, ['--periodic', '1'])))));
     }, 90000);
     afterAll(async () => {
       await Promise.all(workers.map((w) => w.stop()));
@@ -88,10 +108,16 @@ function suite(engine: string, newUrl: () => Promise<string>) {
           for (let j = i; j < i + 100; j++) await t.queue.enqueue(trx, { kind: 'record', payload: { j } });
         });
       }
-      await until(`${JOBS} jobs to succeed`, async () => {
-        const r = await sql<{ n: number }>`SELECT count(*) AS n FROM fixture_jobs WHERE kind = 'record' AND state = 'succeeded'`.execute(db);
-        return Number(r.rows[0]!.n) === JOBS;
-      }, 60000);
+      await until(
+        `${JOBS} jobs to succeed`,
+        async () => {
+          const r = await sql<{
+            n: number;
+          }>`SELECT count(*) AS n FROM fixture_jobs WHERE kind = 'record' AND state = 'succeeded'`.execute(db);
+          return Number(r.rows[0]!.n) === JOBS;
+        },
+        60000,
+      );
       const runs = await sql<{ job_id: number; n: number }>`SELECT job_id, count(*) AS n FROM fixture_runs
         GROUP BY job_id`.execute(db);
       expect(runs.rows).toHaveLength(JOBS);
@@ -102,7 +128,11 @@ function suite(engine: string, newUrl: () => Promise<string>) {
 
     it('a periodic task registered by three processes runs once per interval', async () => {
       await until('the processes to have run for 4 s', () => Date.now() - startedAt > 4000, 10000);
-      const r = await sql<{ worker: string; started_at: number; finished_at: number }>`SELECT worker, started_at, finished_at
+      const r = await sql<{
+        worker: string;
+        started_at: number;
+        finished_at: number;
+      }>`SELECT worker, started_at, finished_at
         FROM fixture_ticks ORDER BY started_at`.execute(db);
       const ticks = r.rows.map((x) => ({ start: Number(x.started_at), end: Number(x.finished_at) }));
       const now = Date.now();
@@ -154,7 +184,10 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       const g1 = await startWorker(url, 'g1', ['--target', 'graceful']);
       const short = await t.queue.enqueue(db, { kind: 'stall', target: 'graceful', payload: { ms: 500 } });
       const long = await t.queue.enqueue(db, { kind: 'stall', target: 'graceful', payload: { ms: 600000 } });
-      await until('g1 to start both', async () => (await runsOf(db, short.id)).length + (await runsOf(db, long.id)).length === 2);
+      await until(
+        'g1 to start both',
+        async () => (await runsOf(db, short.id)).length + (await runsOf(db, long.id)).length === 2,
+      );
       const stopping = Date.now();
       expect(await g1.stop()).toBe(0);
       // [jobs] graceful_shutdown_timeout = 1 s
@@ -165,14 +198,19 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       const g2 = await startWorker(url, 'g2', ['--target', 'graceful']);
       workers.push(g2);
       await until('g2 to run it', async () => (await stateOf(t.queue, long.id)) === 'succeeded');
-      expect((await runsOf(db, long.id)).map((r) => [r.worker, r.attempt])).toEqual([['g1', 1], ['g2', 1]]);
+      expect((await runsOf(db, long.id)).map((r) => [r.worker, r.attempt])).toEqual([
+        ['g1', 1],
+        ['g2', 1],
+      ]);
     }, 90000);
   });
 }
 
 {
   const dirs: (() => void)[] = [];
-  afterAll(() => { for (const cleanup of dirs) cleanup(); });
+  afterAll(() => {
+    for (const cleanup of dirs) cleanup();
+  });
   suite('SQLite', async () => {
     const { url, cleanup } = sqliteUrl();
     dirs.push(cleanup);
@@ -182,7 +220,9 @@ function suite(engine: string, newUrl: () => Promise<string>) {
 
 describe.skipIf(skipPg)(`PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`, () => {
   let cluster: PgCluster;
-  beforeAll(async () => { cluster = await startPostgres(); });
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
   afterAll(() => cluster?.stop());
   suite('PostgreSQL', () => cluster.createDatabase('jobs_processes'));
 });

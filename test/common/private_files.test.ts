@@ -10,8 +10,14 @@ import { openDatabase } from '../../src/common/db/index.js';
 import { FilesystemStore } from '../../src/image/store/filesystem.js';
 
 const dirs: string[] = [];
-const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'concord-private-')); dirs.push(d); return d; };
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'concord-private-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 const mode = (p: string) => statSync(p).mode & 0o777;
 
 describe('ensurePrivateDir', () => {

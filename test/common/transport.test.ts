@@ -25,9 +25,14 @@ describe('the shared HTTP layer of every service', () => {
   const lines: Line[] = [];
   let admin: string;
 
-  const call = async (method: string, url: string, o: { token?: string; body?: string; headers?: Record<string, string> } = {}) => {
+  const call = async (
+    method: string,
+    url: string,
+    o: { token?: string; body?: string; headers?: Record<string, string> } = {},
+  ) => {
     const res = await cloud.app.inject({
-      method: method as 'GET', url,
+      method: method as 'GET',
+      url,
       headers: {
         ...(o.token ? { 'x-auth-token': o.token } : {}),
         ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -35,20 +40,37 @@ describe('the shared HTTP layer of every service', () => {
       },
       ...(o.body !== undefined ? { payload: o.body } : {}),
     });
-    return { status: res.statusCode, headers: res.headers, text: res.body, id: String(res.headers['x-openstack-request-id']) };
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      text: res.body,
+      id: String(res.headers['x-openstack-request-id']),
+    };
   };
-  const loginBody = (user: string, password: string) => JSON.stringify({ auth: {
-    identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
-    scope: { project: { name: 'admin', domain: { id: 'default' } } },
-  } });
+  const loginBody = (user: string, password: string) =>
+    JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    });
   const logOf = (id: string) => lines.filter((l) => l.request_id === id);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'concord-transport-'));
-    const log = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '******' } },
-      { write: (s: string) => { lines.push(JSON.parse(s) as Line); } });
-    cloud = await buildCloud({ runtime: resolveRuntime({ dataDir }, { adminPassword: 'the-admin-secret' }, {}), log,
-      publicBase: 'http://cloud.test' });
+    const log = pino(
+      { level: 'info', redact: { paths: REDACT_PATHS, censor: '******' } },
+      {
+        write: (s: string) => {
+          lines.push(JSON.parse(s) as Line);
+        },
+      },
+    );
+    cloud = await buildCloud({
+      runtime: resolveRuntime({ dataDir }, { adminPassword: 'the-admin-secret' }, {}),
+      log,
+      publicBase: 'http://cloud.test',
+    });
     const r = await call('POST', '/identity/v3/auth/tokens', { body: loginBody('admin', 'the-admin-secret') });
     admin = String(r.headers['x-subject-token']);
   });
@@ -69,15 +91,25 @@ describe('the shared HTTP layer of every service', () => {
       for (const line of logOf(a.id)) expect(line).not.toHaveProperty('reqId');
     });
 
-    it('logs a caller\'s valid X-OpenStack-Request-ID as the global request id, beside its own', async () => {
-      const r = await call('GET', '/image/v2/images', { token: 'forged', headers: { 'x-openstack-request-id': GLOBAL } });
+    it("logs a caller's valid X-OpenStack-Request-ID as the global request id, beside its own", async () => {
+      const r = await call('GET', '/image/v2/images', {
+        token: 'forged',
+        headers: { 'x-openstack-request-id': GLOBAL },
+      });
       expect(r.id).toMatch(REQ_ID);
       expect(r.id).not.toBe(GLOBAL);
       expect(logOf(r.id)[0]).toMatchObject({ global_request_id: GLOBAL });
     });
 
-    it('ignores a caller\'s request id that is not one', () => {
-      for (const bad of ['req-1', 'nonsense', GLOBAL.toUpperCase(), `${GLOBAL}\nx`, ` ${GLOBAL}`, 'req-0123abcd456789abcdef0123456789ab']) {
+    it("ignores a caller's request id that is not one", () => {
+      for (const bad of [
+        'req-1',
+        'nonsense',
+        GLOBAL.toUpperCase(),
+        `${GLOBAL}\nx`,
+        ` ${GLOBAL}`,
+        'req-0123abcd456789abcdef0123456789ab',
+      ]) {
         expect(callerRequestId({ 'x-openstack-request-id': bad })).toBeUndefined();
       }
       expect(callerRequestId({ 'x-openstack-request-id': GLOBAL })).toBe(GLOBAL);
@@ -98,19 +130,29 @@ describe('the shared HTTP layer of every service', () => {
       const forged = await call('GET', '/identity/v3/users', { token: 'forged-token-99' });
       expect(logOf(forged.id)[0]!.msg).toMatch(/^authentication failed: X-Auth-Token is not a valid token/);
       const all = JSON.stringify(lines);
-      for (const secret of ['not-the-secret-42', 'the-admin-secret', 'forged-token-99', admin]) expect(all).not.toContain(secret);
+      for (const secret of ['not-the-secret-42', 'the-admin-secret', 'forged-token-99', admin])
+        expect(all).not.toContain(secret);
     });
   });
 
   describe('what no route handles', () => {
-    it('is a 404 in the generic OpenStack format at the root, and in each service\'s under its prefix', async () => {
+    it("is a 404 in the generic OpenStack format at the root, and in each service's under its prefix", async () => {
       const root = await call('POST', '/nowhere', { body: '{"a": 1}' });
       expect(root.status).toBe(404);
-      expect(JSON.parse(root.text)).toEqual({ errors: [{
-        status: 404, title: 'Not Found', detail: 'The resource could not be found.', request_id: root.id,
-      }] });
+      expect(JSON.parse(root.text)).toEqual({
+        errors: [
+          {
+            status: 404,
+            title: 'Not Found',
+            detail: 'The resource could not be found.',
+            request_id: root.id,
+          },
+        ],
+      });
       const identity = await call('GET', '/identity/nowhere', { token: admin });
-      expect(JSON.parse(identity.text)).toEqual({ error: { code: 404, title: 'Not Found', message: 'The resource could not be found.' } });
+      expect(JSON.parse(identity.text)).toEqual({
+        error: { code: 404, title: 'Not Found', message: 'The resource could not be found.' },
+      });
       const placement = await call('GET', '/placement/nowhere', { token: admin });
       expect(JSON.parse(placement.text).errors[0]).toMatchObject({ status: 404, request_id: placement.id });
       const image = await call('GET', '/image/nowhere', { token: admin, headers: { accept: 'application/json' } });
@@ -129,9 +171,14 @@ describe('the shared HTTP layer of every service', () => {
       for (const [url, status, message] of cases) {
         const r = await call('GET', url, { token: admin });
         expect([url, r.status, r.id]).toEqual([url, status, expect.stringMatching(REQ_ID)]);
-        expect(message(JSON.parse(r.text))).toMatch(status === 400 ? /malformed %-escape/ : /longer than 1000 characters/);
+        expect(message(JSON.parse(r.text))).toMatch(
+          status === 400 ? /malformed %-escape/ : /longer than 1000 characters/,
+        );
       }
-      const image = await call('GET', '/image/v2/images/%zz', { token: admin, headers: { accept: 'application/json' } });
+      const image = await call('GET', '/image/v2/images/%zz', {
+        token: admin,
+        headers: { accept: 'application/json' },
+      });
       expect(JSON.parse(image.text)).toMatchObject({ code: '400 Bad Request' });
     });
   });
@@ -146,14 +193,25 @@ describe('the shared HTTP layer of every service', () => {
         ['POST', '/identity/v3/auth/tokens', 'auth', undefined, (t: any) => t.error.message],
         ['POST', '/identity/v3/users', 'user', admin, (t: any) => t.error.message],
         ['POST', '/placement/resource_providers', 'name', admin, (t: any) => t.errors[0].detail],
-        ['PUT', '/placement/allocations/5f1c8d4e-0000-4000-8000-000000000001', 'allocations', admin,
-          (t: any) => t.errors[0].detail],
+        [
+          'PUT',
+          '/placement/allocations/5f1c8d4e-0000-4000-8000-000000000001',
+          'allocations',
+          admin,
+          (t: any) => t.errors[0].detail,
+        ],
         ['POST', '/image/v2/images', 'name', admin, (t: any) => t.message],
       ] as const;
       for (const [method, url, key, token, message] of cases) {
-        const r = await call(method, url, { ...(token ? { token } : {}), body: deep(4000, key), headers: { accept: 'application/json' } });
+        const r = await call(method, url, {
+          ...(token ? { token } : {}),
+          body: deep(4000, key),
+          headers: { accept: 'application/json' },
+        });
         expect([url, r.status]).toEqual([url, 400]);
-        expect(message(JSON.parse(r.text))).toContain(`The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`);
+        expect(message(JSON.parse(r.text))).toContain(
+          `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`,
+        );
       }
       expect(lines.filter((l) => l.level >= 50).length).toBe(before);
     });
@@ -175,13 +233,21 @@ describe('a service served alone at the root (concord serve SERVICE)', () => {
     const identity = await startIdentity();
     try {
       const long = 'a'.repeat(1200);
-      for (const [url, status] of [['/nowhere', 404], ['/%zz', 400], [`/resource_providers/${long}`, 414]] as const) {
+      for (const [url, status] of [
+        ['/nowhere', 404],
+        ['/%zz', 400],
+        [`/resource_providers/${long}`, 414],
+      ] as const) {
         const r = await placement.call('GET', url);
         expect([url, r.status]).toEqual([url, status]);
         expect(r.body.errors[0]).toMatchObject({ status, request_id: r.headers['x-openstack-request-id'] });
       }
       // Identity authenticates first, as Keystone does: an unknown path is a 401 to a stranger.
-      for (const [url, status] of [['/nowhere', 401], ['/%zz', 400], [`/v3/users/${long}`, 414]] as const) {
+      for (const [url, status] of [
+        ['/nowhere', 401],
+        ['/%zz', 400],
+        [`/v3/users/${long}`, 414],
+      ] as const) {
         const r = await identity.app.inject({ method: 'GET', url, headers: { 'x-auth-token': 'x' } });
         expect([url, r.statusCode]).toEqual([url, status]);
         expect(JSON.parse(r.body).error).toMatchObject({ code: status });

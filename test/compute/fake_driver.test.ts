@@ -6,15 +6,26 @@ import { PowerState, type GuestSpec } from '../../src/compute/virt/driver.js';
 import { FakeDriver, fakeDriverOptions, SpawnFailed } from '../../src/compute/virt/fake.js';
 
 const guest = (uuid: string, node: string): GuestSpec => ({
-  uuid, name: `server-${uuid}`, node, imageRef: null, userData: null, metadata: {},
+  uuid,
+  name: `server-${uuid}`,
+  node,
+  imageRef: null,
+  userData: null,
+  metadata: {},
   flavor: { vcpus: 1, memoryMb: 1024, rootGb: 1, ephemeralGb: 0, swapMb: 0, extraSpecs: {} },
 });
 
 describe('fake virt driver', () => {
-  const config = loadConfig(undefined, {}, { fakeVcpus: 8, fakeMemoryMb: 16384, fakeLocalGb: 100, fakeSpawnFailHosts: ['bad'] });
+  const config = loadConfig(
+    undefined,
+    {},
+    { fakeVcpus: 8, fakeMemoryMb: 16384, fakeLocalGb: 100, fakeSpawnFailHosts: ['bad'] },
+  );
 
-  it('reports one node named after the host, or HOST-nodeN, with [fake_driver]\'s resources', async () => {
-    expect((await new FakeDriver(fakeDriverOptions(config, 'h1')).nodes()).map((n) => n.hypervisorHostname)).toEqual(['h1']);
+  it("reports one node named after the host, or HOST-nodeN, with [fake_driver]'s resources", async () => {
+    expect((await new FakeDriver(fakeDriverOptions(config, 'h1')).nodes()).map((n) => n.hypervisorHostname)).toEqual([
+      'h1',
+    ]);
     const nodes = await new FakeDriver(fakeDriverOptions(config, 'h2', 3)).nodes();
     expect(nodes.map((n) => n.hypervisorHostname)).toEqual(['h2-node1', 'h2-node2', 'h2-node3']);
     expect(nodes[0]).toMatchObject({ hypervisorType: 'fake', vcpus: 8, memoryMb: 16384, localGb: 100 });
@@ -52,6 +63,8 @@ describe('fake virt driver', () => {
     expect(await d.guests()).toEqual([]);
     const aborted = new AbortController();
     aborted.abort(new Error('stopping'));
-    await expect(new FakeDriver(fakeDriverOptions(config, 'h1')).spawn(guest('g1', 'h1'), aborted.signal)).rejects.toThrow('stopping');
+    await expect(
+      new FakeDriver(fakeDriverOptions(config, 'h1')).spawn(guest('g1', 'h1'), aborted.signal),
+    ).rejects.toThrow('stopping');
   });
 });

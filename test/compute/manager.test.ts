@@ -19,7 +19,9 @@ describe('compute manager', () => {
     node = await t.hypervisor({ host: 'cmp1', vcpus: 4 });
     t.manager('cmp1', driver);
   }, 60000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   const act = (id: string, body: unknown, token?: string) =>
     t.nova('POST', `/servers/${id}/action`, body, token ? { token } : {});
@@ -37,7 +39,7 @@ describe('compute manager', () => {
     return { action: shown.action as string, events: shown.events.map((e: any) => [e.event, e.result]) };
   };
 
-  it('stops, starts, reboots, pauses, suspends and resumes through the host, recording each action\'s event', async () => {
+  it("stops, starts, reboots, pauses, suspends and resumes through the host, recording each action's event", async () => {
     const id = await t.boot({ name: 'life' }, { token: t.demo });
     expect((await t.waitFor(id, ['ACTIVE', 'ERROR'])).status).toBe('ACTIVE');
     const steps: [unknown, string, number, string, string][] = [
@@ -57,11 +59,20 @@ describe('compute manager', () => {
       expect(await lastEvent(id)).toEqual({ action, events: [[event, 'Success']] });
     }
     expect(driver.calls.filter((c) => c.includes(id)).map((c) => c.split(' ')[0])).toEqual([
-      'spawn', 'power-off', 'power-on', 'reboot-SOFT', 'reboot-HARD', 'pause', 'unpause', 'suspend', 'resume',
+      'spawn',
+      'power-off',
+      'power-on',
+      'reboot-SOFT',
+      'reboot-HARD',
+      'pause',
+      'unpause',
+      'suspend',
+      'resume',
     ]);
     // What the state does not allow is a 409 in Nova's words, and no job.
-    expect((await act(id, { 'os-start': null }, t.demo)).body.conflictingRequest.message)
-      .toBe(`Cannot 'start' instance ${id} while it is in vm_state active`);
+    expect((await act(id, { 'os-start': null }, t.demo)).body.conflictingRequest.message).toBe(
+      `Cannot 'start' instance ${id} while it is in vm_state active`,
+    );
     expect((await act(id, { reboot: { type: 'sideways' } }, t.demo)).status).toBe(400);
     await t.remove(id);
   });
@@ -71,32 +82,51 @@ describe('compute manager', () => {
     await t.waitFor(id, ['ACTIVE']);
     expect((await act(id, { 'os-stop': null })).status).toBe(202);
     await settled(id);
-    const created = await t.local.call('POST', '/image/v2/images', t.admin, { name: 'next', disk_format: 'raw',
-      container_format: 'bare', visibility: 'public' });
-    await t.local.call('PUT', `/image/v2/images/${created.body.id}/file`, t.admin, 'x'.repeat(64), { 'content-type': 'application/octet-stream' });
-    expect((await act(id, { rebuild: { imageRef: '6b7b5f0e-0000-4000-8000-000000000000' } })).body.badRequest.message)
-      .toBe('Cannot find image for rebuild');
+    const created = await t.local.call('POST', '/image/v2/images', t.admin, {
+      name: 'next',
+      disk_format: 'raw',
+      container_format: 'bare',
+      visibility: 'public',
+    });
+    await t.local.call('PUT', `/image/v2/images/${created.body.id}/file`, t.admin, 'x'.repeat(64), {
+      'content-type': 'application/octet-stream',
+    });
+    expect(
+      (await act(id, { rebuild: { imageRef: '6b7b5f0e-0000-4000-8000-000000000000' } })).body.badRequest.message,
+    ).toBe('Cannot find image for rebuild');
     expect((await act(id, { rebuild: { name: 'x' } })).status).toBe(400);
     const r = await act(id, { rebuild: { imageRef: created.body.id, name: 'after', metadata: { b: '2' } } });
     expect(r.status).toBe(202);
-    expect(r.body.server).toMatchObject({ id, name: 'after', status: 'REBUILD', metadata: { b: '2' },
-      image: { id: created.body.id } });
+    expect(r.body.server).toMatchObject({
+      id,
+      name: 'after',
+      status: 'REBUILD',
+      metadata: { b: '2' },
+      image: { id: created.body.id },
+    });
     expect(r.body.server.adminPass).toMatch(/^[a-zA-Z2-9]{12}$/);
     // One rebuild at a time.
     expect((await act(id, { rebuild: { imageRef: created.body.id } })).status).toBe(409);
     const s = await settled(id);
     expect([s.status, s['OS-EXT-STS:power_state'], s.image.id]).toEqual(['SHUTOFF', 4, created.body.id]);
-    expect(driver.calls.filter((c) => c.includes(id)).slice(-3).map((c) => c.split(' ')[0])).toEqual(['destroy', 'spawn', 'power-off']);
+    expect(
+      driver.calls
+        .filter((c) => c.includes(id))
+        .slice(-3)
+        .map((c) => c.split(' ')[0]),
+    ).toEqual(['destroy', 'spawn', 'power-off']);
     expect(driver.guests_.get(id)?.spec.imageRef).toBe(created.body.id);
     expect(await lastEvent(id)).toEqual({ action: 'rebuild', events: [['compute_rebuild_instance', 'Success']] });
     await t.remove(id);
   });
 
-  it('records a driver\'s failure on the event and leaves the server as it was', async () => {
+  it("records a driver's failure on the event and leaves the server as it was", async () => {
     const id = await t.boot({ name: 'stubborn' });
     await t.waitFor(id, ['ACTIVE']);
     const pause = driver.pause.bind(driver);
-    driver.pause = async () => { throw new Error('the hypervisor said no'); };
+    driver.pause = async () => {
+      throw new Error('the hypervisor said no');
+    };
     try {
       expect((await act(id, { pause: null })).status).toBe(202);
       const s = await settled(id);
@@ -128,7 +158,14 @@ describe('compute manager', () => {
     const local = new TestDriver();
     const handlers = managerHandlers(t.managerEnv('cmp1', local));
     const job = (kind: string, payload: unknown, attempt = 2): Job => ({
-      id: 0, kind, target: 'cmp1', payload, attempt, maxAttempts: 5, dedupeKey: null, signal: new AbortController().signal,
+      id: 0,
+      kind,
+      target: 'cmp1',
+      payload,
+      attempt,
+      maxAttempts: 5,
+      dedupeKey: null,
+      signal: new AbortController().signal,
     });
     const id = await t.boot({ name: 'crashy' });
     await t.waitFor(id, ['ACTIVE']);
@@ -140,10 +177,16 @@ describe('compute manager', () => {
     expect((await act(id, { 'os-stop': null })).status).toBe(202);
     await settled(id);
     const requestId = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions[0].request_id;
-    await t.db.updateTable('instances').set({ vm_state: 'active', task_state: 'powering-off', power_state: 1 })
-      .where('uuid', '=', id).execute();
-    await t.db.updateTable('instance_actions_events').set({ finish_time: null, result: null })
-      .where('event', '=', 'compute_stop_instance').execute();
+    await t.db
+      .updateTable('instances')
+      .set({ vm_state: 'active', task_state: 'powering-off', power_state: 1 })
+      .where('uuid', '=', id)
+      .execute();
+    await t.db
+      .updateTable('instance_actions_events')
+      .set({ finish_time: null, result: null })
+      .where('event', '=', 'compute_stop_instance')
+      .execute();
     const again = managerHandlers(t.managerEnv('cmp1', driver));
     await again.stop_instance!(job('stop_instance', { uuid: id, action_request_id: requestId }));
     expect((await settled(id)).status).toBe('SHUTOFF');

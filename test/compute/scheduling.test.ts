@@ -18,15 +18,26 @@ describe('scheduling', () => {
     t = await startServersCloud({ quotaCores: -1, quotaRam: -1 });
     await t.flavor('vm-tiny', 1024, 1, 1);
     await t.flavor('bare-metal-gold', 131072, 64, 371, {
-      'resources:CUSTOM_GOLD': '1', 'resources:VCPU': '0', 'resources:MEMORY_MB': '0', 'resources:DISK_GB': '0',
+      'resources:CUSTOM_GOLD': '1',
+      'resources:VCPU': '0',
+      'resources:MEMORY_MB': '0',
+      'resources:DISK_GB': '0',
     });
     nodes.hv1 = await t.hypervisor({ host: 'hv1', vcpus: 2, memoryMb: 4096, diskGb: 20 });
-    nodes.gold1 = await t.hypervisor({ host: 'ironic', node: 'gold1', vcpus: 0, memoryMb: 0, diskGb: 0,
-      inventories: { CUSTOM_GOLD: { total: 1 } } });
+    nodes.gold1 = await t.hypervisor({
+      host: 'ironic',
+      node: 'gold1',
+      vcpus: 0,
+      memoryMb: 0,
+      diskGb: 0,
+      inventories: { CUSTOM_GOLD: { total: 1 } },
+    });
     t.manager('hv1', hv);
     t.manager('ironic', ironic);
   }, 60000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   const usages = async (rp: string) => (await t.placement('GET', `/resource_providers/${rp}/usages`)).body.usages;
   const details = async (id: string) => (await t.nova('GET', `/servers/${id}`)).body.server.fault?.details as string;
@@ -35,16 +46,28 @@ describe('scheduling', () => {
     const vm = await t.boot({ name: 'vm' });
     const bm = await t.boot({ name: 'bm', flavorRef: 'bare-metal-gold' });
     const [v, b] = [await t.waitFor(vm, ['ACTIVE', 'ERROR']), await t.waitFor(bm, ['ACTIVE', 'ERROR'])];
-    expect(v).toMatchObject({ status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'hv1', 'OS-EXT-SRV-ATTR:hypervisor_hostname': 'hv1',
-      'OS-EXT-STS:power_state': 1, 'OS-EXT-AZ:availability_zone': 'nova' });
+    expect(v).toMatchObject({
+      status: 'ACTIVE',
+      'OS-EXT-SRV-ATTR:host': 'hv1',
+      'OS-EXT-SRV-ATTR:hypervisor_hostname': 'hv1',
+      'OS-EXT-STS:power_state': 1,
+      'OS-EXT-AZ:availability_zone': 'nova',
+    });
     expect(v['OS-SRV-USG:launched_at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
-    expect(b).toMatchObject({ status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'ironic', 'OS-EXT-SRV-ATTR:hypervisor_hostname': 'gold1' });
+    expect(b).toMatchObject({
+      status: 'ACTIVE',
+      'OS-EXT-SRV-ATTR:host': 'ironic',
+      'OS-EXT-SRV-ATTR:hypervisor_hostname': 'gold1',
+    });
     expect((await t.placement('GET', `/allocations/${bm}`)).body.allocations).toEqual({
       [nodes.gold1!]: { generation: expect.any(Number), resources: { CUSTOM_GOLD: 1 } },
     });
     expect(await usages(nodes.hv1!)).toEqual({ VCPU: 1, MEMORY_MB: 1024, DISK_GB: 1 });
     expect(ironic.guests_.get(bm)?.spec.flavor).toMatchObject({ vcpus: 64, memoryMb: 131072, rootGb: 371 });
-    const events = await t.nova('GET', `/servers/${vm}/os-instance-actions/${(await t.nova('GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions[0].request_id}`);
+    const events = await t.nova(
+      'GET',
+      `/servers/${vm}/os-instance-actions/${(await t.nova('GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions[0].request_id}`,
+    );
     expect(events.body.instanceAction.events.map((e: any) => [e.event, e.result, e.host ?? null])).toEqual([
       ['conductor_schedule_and_build_instances', 'Success', null],
       ['compute__do_build_and_run_instance', 'Success', 'hv1'],
@@ -52,8 +75,10 @@ describe('scheduling', () => {
     // The gold node is whole: a second gold server finds no host, and says why.
     const second = await t.boot({ name: 'bm2', flavorRef: 'bare-metal-gold' });
     expect((await t.waitFor(second, ['ERROR', 'ACTIVE'])).status).toBe('ERROR');
-    expect(await details(second)).toContain('Placement returned 0 allocation candidate(s) on 0 provider(s) for GET '
-      + '/allocation_candidates?resources=CUSTOM_GOLD%3A1&limit=1000&root_required=%21COMPUTE_STATUS_DISABLED');
+    expect(await details(second)).toContain(
+      'Placement returned 0 allocation candidate(s) on 0 provider(s) for GET ' +
+        '/allocation_candidates?resources=CUSTOM_GOLD%3A1&limit=1000&root_required=%21COMPUTE_STATUS_DISABLED',
+    );
   });
 
   it('says which hosts each filter removed and why', async () => {
@@ -79,20 +104,28 @@ describe('scheduling', () => {
     await t.flavor('vm-odd', 512, 1, 1, { 'resources:CUSTOM_NOWHERE': '1' });
     const id = await t.boot({ name: 'odd', flavorRef: 'vm-odd' });
     expect((await t.waitFor(id, ['ERROR', 'ACTIVE'])).status).toBe('ERROR');
-    expect(await details(id)).toMatch(/Placement refused GET \/allocation_candidates\?resources=VCPU%3A1%2CMEMORY_MB%3A512%2CDISK_GB%3A1%2CCUSTOM_NOWHERE%3A1&limit=1000&root_required=%21COMPUTE_STATUS_DISABLED: 400 .*CUSTOM_NOWHERE/);
+    expect(await details(id)).toMatch(
+      /Placement refused GET \/allocation_candidates\?resources=VCPU%3A1%2CMEMORY_MB%3A512%2CDISK_GB%3A1%2CCUSTOM_NOWHERE%3A1&limit=1000&root_required=%21COMPUTE_STATUS_DISABLED: 400 .*CUSTOM_NOWHERE/,
+    );
     await t.remove(id);
   });
 
   it('explains a server from the database: `concord explain server ID`', async () => {
     const [none] = (await t.nova('GET', '/servers/detail?name=^none$')).body.servers;
-    const out = spawnSync(process.execPath, [BIN, 'explain', 'server', none.id, '--data-dir', t.local.dataDir], { encoding: 'utf8' });
+    const out = spawnSync(process.execPath, [BIN, 'explain', 'server', none.id, '--data-dir', t.local.dataDir], {
+      encoding: 'utf8',
+    });
     expect(out.status, out.stderr).toBe(0);
-    expect(out.stdout).toContain(`Server ${none.id} (none) of project ${t.adminProject}: ERROR (vm_state error, task_state None)`);
+    expect(out.stdout).toContain(
+      `Server ${none.id} (none) of project ${t.adminProject}: ERROR (vm_state error, task_state None)`,
+    );
     expect(out.stdout).toContain('Fault (');
     expect(out.stdout).toContain('ImagePropertiesFilter removed 1 host(s), 0 left');
     expect(out.stdout).toMatch(/Action create \(req-[0-9a-f-]+\)/);
     expect(out.stdout).toContain('  conductor_schedule_and_build_instances: Error — No valid host was found.');
-    const missing = spawnSync(process.execPath, [BIN, 'explain', 'server', 'nope', '--data-dir', t.local.dataDir], { encoding: 'utf8' });
+    const missing = spawnSync(process.execPath, [BIN, 'explain', 'server', 'nope', '--data-dir', t.local.dataDir], {
+      encoding: 'utf8',
+    });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe('concord: no server nope in the compute database\n');
   });
@@ -106,24 +139,41 @@ describe('scheduling: zones, server groups, reschedules, races', () => {
     t = await startServersCloud({ quotaInstances: -1, quotaCores: -1, quotaRam: -1 });
     await t.flavor('vm-tiny', 1024, 1, 1);
   }, 60000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
-  it('keeps a zone\'s servers on the hosts of the aggregates that make it (member_of)', async () => {
+  it("keeps a zone's servers on the hosts of the aggregates that make it (member_of)", async () => {
     await t.hypervisor({ host: 'z-plain', vcpus: 8 });
     const zoned = await t.hypervisor({ host: 'z-edge', vcpus: 1 });
     const ts = new Date().toISOString();
     const agg = crypto.randomUUID();
-    const { id } = await t.db.insertInto('aggregates').values({ uuid: agg, name: 'edge', created_at: ts, updated_at: null })
-      .returning('id').executeTakeFirstOrThrow();
-    await t.db.insertInto('aggregate_hosts').values({ aggregate_id: id, host: 'z-edge', created_at: ts, updated_at: null }).execute();
-    await t.db.insertInto('aggregate_metadata').values({ aggregate_id: id, key: 'availability_zone', value: 'edge', created_at: ts, updated_at: null }).execute();
+    const { id } = await t.db
+      .insertInto('aggregates')
+      .values({ uuid: agg, name: 'edge', created_at: ts, updated_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await t.db
+      .insertInto('aggregate_hosts')
+      .values({ aggregate_id: id, host: 'z-edge', created_at: ts, updated_at: null })
+      .execute();
+    await t.db
+      .insertInto('aggregate_metadata')
+      .values({ aggregate_id: id, key: 'availability_zone', value: 'edge', created_at: ts, updated_at: null })
+      .execute();
     const rp = (await t.placement('GET', `/resource_providers/${zoned}`)).body;
-    await t.placement('PUT', `/resource_providers/${zoned}/aggregates`, { aggregates: [agg], resource_provider_generation: rp.generation });
+    await t.placement('PUT', `/resource_providers/${zoned}/aggregates`, {
+      aggregates: [agg],
+      resource_provider_generation: rp.generation,
+    });
     t.manager('z-plain', driver);
     t.manager('z-edge', driver);
     const edge = await t.boot({ name: 'edge', availability_zone: 'edge' });
-    expect(await t.waitFor(edge, ['ACTIVE', 'ERROR'])).toMatchObject({ status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'z-edge',
-      'OS-EXT-AZ:availability_zone': 'edge' });
+    expect(await t.waitFor(edge, ['ACTIVE', 'ERROR'])).toMatchObject({
+      status: 'ACTIVE',
+      'OS-EXT-SRV-ATTR:host': 'z-edge',
+      'OS-EXT-AZ:availability_zone': 'edge',
+    });
     // The zone's one vCPU is taken: the next edge server fails, though z-plain has room.
     const full = await t.boot({ name: 'edge-2', availability_zone: 'edge' });
     expect((await t.waitFor(full, ['ACTIVE', 'ERROR'])).status).toBe('ERROR');
@@ -134,14 +184,29 @@ describe('scheduling: zones, server groups, reschedules, races', () => {
     for (const s of [edge, full, plain]) await t.remove(s);
   });
 
-  it('keeps an anti-affinity group\'s servers apart, and says so when it cannot', async () => {
+  it("keeps an anti-affinity group's servers apart, and says so when it cannot", async () => {
     const ts = new Date().toISOString();
     const group = crypto.randomUUID();
-    const { id } = await t.db.insertInto('instance_groups').values({ uuid: group, name: 'apart', user_id: 'u',
-      project_id: t.adminProject, created_at: ts, updated_at: null }).returning('id').executeTakeFirstOrThrow();
-    await t.db.insertInto('instance_group_policy').values({ group_id: id, policy: 'anti-affinity', rules: '{}', created_at: ts, updated_at: null }).execute();
-    const r = await t.nova('POST', '/servers', { server: { name: 'apart', imageRef: t.imageId, flavorRef: 'vm-tiny',
-      networks: 'none', min_count: 2 }, 'os:scheduler_hints': { group } });
+    const { id } = await t.db
+      .insertInto('instance_groups')
+      .values({
+        uuid: group,
+        name: 'apart',
+        user_id: 'u',
+        project_id: t.adminProject,
+        created_at: ts,
+        updated_at: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await t.db
+      .insertInto('instance_group_policy')
+      .values({ group_id: id, policy: 'anti-affinity', rules: '{}', created_at: ts, updated_at: null })
+      .execute();
+    const r = await t.nova('POST', '/servers', {
+      server: { name: 'apart', imageRef: t.imageId, flavorRef: 'vm-tiny', networks: 'none', min_count: 2 },
+      'os:scheduler_hints': { group },
+    });
     expect(r.status).toBe(202);
     const members = (await t.nova('GET', '/servers/detail?name=^apart$')).body.servers.map((s: any) => s.id as string);
     const placed = await Promise.all(members.map((m: string) => t.waitFor(m, ['ACTIVE', 'ERROR'])));
@@ -149,8 +214,9 @@ describe('scheduling: zones, server groups, reschedules, races', () => {
     expect((await t.nova('GET', `/servers/${members[0]}`)).body.server.server_groups).toEqual([group]);
     const third = await t.boot({ name: 'apart-3' }, { hints: { group } });
     expect((await t.waitFor(third, ['ACTIVE', 'ERROR'])).status).toBe('ERROR');
-    expect((await t.nova('GET', `/servers/${third}`)).body.server.fault.details)
-      .toContain(`z-plain (z-plain): server group ${group} (anti-affinity) has 1 of at most 1 servers here`);
+    expect((await t.nova('GET', `/servers/${third}`)).body.server.fault.details).toContain(
+      `z-plain (z-plain): server group ${group} (anti-affinity) has 1 of at most 1 servers here`,
+    );
     for (const s of [...members, third]) await t.remove(s);
   });
 
@@ -160,7 +226,8 @@ describe('scheduling: zones, server groups, reschedules, races', () => {
     const done = await t.waitFor(id, ['ACTIVE', 'ERROR']);
     expect(done).toMatchObject({ status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'z-edge' });
     const action = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions[0];
-    const events = (await t.nova('GET', `/servers/${id}/os-instance-actions/${action.request_id}`)).body.instanceAction.events;
+    const events = (await t.nova('GET', `/servers/${id}/os-instance-actions/${action.request_id}`)).body.instanceAction
+      .events;
     expect(events.map((e: any) => [e.event, e.result, e.host])).toEqual([
       ['conductor_schedule_and_build_instances', 'Success', null],
       ['compute__do_build_and_run_instance', 'Error', 'z-plain'],
@@ -172,8 +239,10 @@ describe('scheduling: zones, server groups, reschedules, races', () => {
     driver.failSpawn = new Set(['z-plain', 'z-edge']);
     const doomed = await t.boot({ name: 'doomed' });
     const failed = await t.waitFor(doomed, ['ERROR', 'ACTIVE']);
-    expect(failed.fault.message).toBe('Exceeded maximum number of retries. Exhausted all hosts available for '
-      + `retrying build failures for instance ${doomed}.`);
+    expect(failed.fault.message).toBe(
+      'Exceeded maximum number of retries. Exhausted all hosts available for ' +
+        `retrying build failures for instance ${doomed}.`,
+    );
     expect((await t.placement('GET', `/allocations/${doomed}`)).body.allocations).toEqual({});
     driver.failSpawn = new Set();
     await t.remove(doomed);
@@ -188,8 +257,14 @@ describe('scheduling: zones, server groups, reschedules, races', () => {
     const final = await Promise.all(ids.map((id) => t.waitFor(id, ['ACTIVE', 'ERROR'], 60000)));
     const active = final.filter((s) => s.status === 'ACTIVE');
     expect(active).toHaveLength(3);
-    expect(final.filter((s) => s.status === 'ERROR').every((s) => s.fault.message.startsWith('No valid host was found.'))).toBe(true);
-    expect((await t.placement('GET', `/resource_providers/${rp}/usages`)).body.usages).toEqual({ VCPU: 3, MEMORY_MB: 3072, DISK_GB: 3 });
+    expect(
+      final.filter((s) => s.status === 'ERROR').every((s) => s.fault.message.startsWith('No valid host was found.')),
+    ).toBe(true);
+    expect((await t.placement('GET', `/resource_providers/${rp}/usages`)).body.usages).toEqual({
+      VCPU: 3,
+      MEMORY_MB: 3072,
+      DISK_GB: 3,
+    });
     for (const s of final.filter((x) => x.status === 'ERROR')) {
       expect((await t.placement('GET', `/allocations/${s.id}`)).body.allocations).toEqual({});
     }

@@ -28,15 +28,30 @@ describe.skipIf(skipPg)(`servers on PostgreSQL${skipPg ? ` (skipped: ${skipPg})`
     const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => t.boot({ name: `pg-${i}` })));
     const final = await Promise.all(ids.map((id) => t.waitFor(id, ['ACTIVE', 'ERROR'], 60000)));
     expect(final.filter((s) => s.status === 'ACTIVE')).toHaveLength(3);
-    expect((await t.placement('GET', `/resource_providers/${node}/usages`)).body.usages).toEqual({ VCPU: 3, MEMORY_MB: 3072, DISK_GB: 3 });
+    expect((await t.placement('GET', `/resource_providers/${node}/usages`)).body.usages).toEqual({
+      VCPU: 3,
+      MEMORY_MB: 3072,
+      DISK_GB: 3,
+    });
     const failed = final.find((s) => s.status === 'ERROR');
-    expect(failed.fault.details).toMatch(/Claim on pg1 \(pg1\) refused by Placement|Placement returned 0 allocation candidate/);
+    expect(failed.fault.details).toMatch(
+      /Claim on pg1 \(pg1\) refused by Placement|Placement returned 0 allocation candidate/,
+    );
     const listed = await t.nova('GET', '/servers/detail?status=ACTIVE&sort_key=display_name&sort_dir=asc&limit=2');
-    expect(listed.body.servers.map((s: any) => s.name)).toEqual(final.filter((s) => s.status === 'ACTIVE')
-      .map((s) => s.name as string).sort().slice(0, 2));
+    expect(listed.body.servers.map((s: any) => s.name)).toEqual(
+      final
+        .filter((s) => s.status === 'ACTIVE')
+        .map((s) => s.name as string)
+        .sort()
+        .slice(0, 2),
+    );
     expect(listed.body.servers_links).toHaveLength(1);
     for (const id of ids) await t.remove(id);
-    expect((await t.placement('GET', `/resource_providers/${node}/usages`)).body.usages).toEqual({ VCPU: 0, MEMORY_MB: 0, DISK_GB: 0 });
+    expect((await t.placement('GET', `/resource_providers/${node}/usages`)).body.usages).toEqual({
+      VCPU: 0,
+      MEMORY_MB: 0,
+      DISK_GB: 0,
+    });
     expect((await t.nova('GET', '/servers')).body.servers).toEqual([]);
   }, 120000);
 });

@@ -19,7 +19,9 @@ describe('concord up (in-process)', () => {
     c = await startLocalCloud({ keystoneTokenCacheTime: 0 });
     admin = await c.login('admin', c.cloud.credentials.adminPassword, 'admin');
   });
-  afterAll(async () => { await c?.close(); });
+  afterAll(async () => {
+    await c?.close();
+  });
 
   it('lists its services at / and catalogs each at its DevStack path', async () => {
     const root = await c.call('GET', '/', '');
@@ -31,12 +33,17 @@ describe('concord up (in-process)', () => {
       { name: 'nova', type: 'compute', path: '/compute', url: `${BASE}/compute/v2.1` },
     ]);
     const token = await c.call('GET', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': admin });
-    const catalog = token.body.token.catalog as { type: string; name: string; endpoints: { url: string; interface: string }[] }[];
+    const catalog = token.body.token.catalog as {
+      type: string;
+      name: string;
+      endpoints: { url: string; interface: string }[];
+    }[];
     for (const s of root.body.services) {
       const entry = catalog.find((e) => e.type === s.type)!;
       expect(entry.name).toBe(s.name);
-      expect(entry.endpoints.map((e) => `${e.interface} ${e.url}`).sort())
-        .toEqual(['admin', 'internal', 'public'].map((i) => `${i} ${s.url}`));
+      expect(entry.endpoints.map((e) => `${e.interface} ${e.url}`).sort()).toEqual(
+        ['admin', 'internal', 'public'].map((i) => `${i} ${s.url}`),
+      );
     }
   });
 
@@ -56,7 +63,7 @@ describe('concord up (in-process)', () => {
     expect(v21.body.version).toMatchObject({ id: 'v2.1', version: '2.93', min_version: '2.1' });
   });
 
-  it('refuses a missing or bad token with 401, in each service\'s format, naming identity', async () => {
+  it("refuses a missing or bad token with 401, in each service's format, naming identity", async () => {
     for (const token of ['', 'garbage', `${admin.slice(0, admin.lastIndexOf('.'))}.AAAA`]) {
       const p = await c.call('GET', '/placement/resource_providers', token, undefined, PV);
       expect(p.status).toBe(401);
@@ -73,7 +80,9 @@ describe('concord up (in-process)', () => {
       const i = await c.call('GET', '/identity/v3/users', token);
       expect(i.status).toBe(401);
       expect(i.headers['www-authenticate']).toBe('Keystone uri="http://localhost:80/identity"');
-      expect(i.body).toEqual({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+      expect(i.body).toEqual({
+        error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
+      });
     }
   });
 
@@ -85,7 +94,7 @@ describe('concord up (in-process)', () => {
     expect(r.body.errors[0].title).toBe('Forbidden');
   });
 
-  it('answers malformed bodies with 400 in the service\'s own format', async () => {
+  it("answers malformed bodies with 400 in the service's own format", async () => {
     const p = await c.call('POST', '/placement/resource_providers', admin, '{"name":', PV);
     expect(p.status).toBe(400);
     expect(p.body.errors[0].status).toBe(400);
@@ -104,8 +113,9 @@ describe('concord up (in-process)', () => {
     const [img] = list.body.images;
     expect(list.body.images).toHaveLength(1);
     expect(img).toMatchObject({ name: 'cirros-0.6.2-x86_64-disk', visibility: 'public', status: 'active' });
-    const adminProject = (await c.call('GET', '/identity/v3/auth/projects', admin)).body.projects
-      .find((p: { name: string }) => p.name === 'admin').id;
+    const adminProject = (await c.call('GET', '/identity/v3/auth/projects', admin)).body.projects.find(
+      (p: { name: string }) => p.name === 'admin',
+    ).id;
     expect(img.owner).toBe(adminProject);
     const demo = await c.login('demo', c.cloud.credentials.demoPassword, 'demo');
     expect((await c.call('GET', `/image/v2/images/${img.id}`, demo)).status).toBe(200);
@@ -115,7 +125,9 @@ describe('concord up (in-process)', () => {
     const demo = await c.login('demo', c.cloud.credentials.demoPassword, 'demo');
     const usages = `/placement/usages?project_id=${(await c.call('GET', '/identity/v3/auth/projects', demo)).body.projects[0].id}`;
     expect((await c.call('GET', usages, demo, undefined, PV)).status).toBe(200);
-    expect((await c.call('DELETE', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': demo })).status).toBe(204);
+    expect(
+      (await c.call('DELETE', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': demo })).status,
+    ).toBe(204);
     expect((await c.call('GET', usages, demo, undefined, PV)).status).toBe(401);
     expect((await c.call('GET', '/image/v2/images', demo)).status).toBe(401);
     expect((await c.call('GET', '/identity/v3/auth/projects', demo)).status).toBe(401);
@@ -137,14 +149,18 @@ describe('concord up with the default token cache', () => {
     c = await startLocalCloud();
     admin = await c.login('admin', c.cloud.credentials.adminPassword, 'admin');
   });
-  afterAll(async () => { await c?.close(); });
+  afterAll(async () => {
+    await c?.close();
+  });
 
   const images = (token: string) => c.call('GET', '/image/v2/images', token);
 
   it('refuses a token at once once identity revokes it, though it was cached', async () => {
     const demo = await c.login('demo', c.cloud.credentials.demoPassword, 'demo');
     expect((await images(demo)).status).toBe(200);
-    expect((await c.call('DELETE', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': demo })).status).toBe(204);
+    expect(
+      (await c.call('DELETE', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': demo })).status,
+    ).toBe(204);
     expect((await images(demo)).status).toBe(401);
     expect((await c.call('GET', '/placement/resource_providers', demo, undefined, PV)).status).toBe(401);
   });
@@ -153,7 +169,13 @@ describe('concord up with the default token cache', () => {
     const demo = await c.login('demo', c.cloud.credentials.demoPassword, 'demo');
     const project = (await c.call('GET', '/identity/v3/auth/projects', demo)).body.projects[0].id;
     const user = (await c.call('GET', '/identity/v3/users?name=demo', admin)).body.users[0].id;
-    const assignments = (await c.call('GET', `/identity/v3/role_assignments?user.id=${user}&scope.project.id=${project}&include_names`, admin)).body.role_assignments;
+    const assignments = (
+      await c.call(
+        'GET',
+        `/identity/v3/role_assignments?user.id=${user}&scope.project.id=${project}&include_names`,
+        admin,
+      )
+    ).body.role_assignments;
     expect((await images(demo)).status).toBe(200);
     for (const a of assignments) {
       const r = await c.call('DELETE', `/identity/v3/projects/${project}/users/${user}/roles/${a.role.id}`, admin);
@@ -168,18 +190,27 @@ describe('a second start on the same data dir', () => {
   const log = createLogger({ name: 'test' });
   log.level = 'silent';
   const dataDir = mkdtempSync(join(tmpdir(), 'concord-aio-again-'));
-  afterAll(() => { rmSync(dataDir, { recursive: true, force: true }); });
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   async function boot(config: Record<string, unknown> = {}, base = BASE) {
     return buildCloud({ runtime: resolveRuntime({ dataDir }, config, {}), log, publicBase: base });
   }
   async function adminLogin(cloud: Awaited<ReturnType<typeof boot>>, password: string) {
     return cloud.app.inject({
-      method: 'POST', url: '/identity/v3/auth/tokens', headers: { 'content-type': 'application/json' },
-      payload: { auth: {
-        identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
-        scope: { project: { name: 'admin', domain: { id: 'default' } } },
-      } },
+      method: 'POST',
+      url: '/identity/v3/auth/tokens',
+      headers: { 'content-type': 'application/json' },
+      payload: {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'admin', domain: { id: 'default' }, password } },
+          },
+          scope: { project: { name: 'admin', domain: { id: 'default' } } },
+        },
+      },
     });
   }
 
@@ -189,7 +220,13 @@ describe('a second start on the same data dir', () => {
     expect(first.credentials.adminPasswordGenerated).toBe(true);
     const token = (await adminLogin(first, password)).headers['x-subject-token'] as string;
     const users = (await first.app.inject({ url: '/identity/v3/users', headers: { 'x-auth-token': token } })).json();
-    expect(users.users.map((u: { name: string }) => u.name).sort()).toEqual(['admin', 'demo', 'glance', 'nova', 'placement']);
+    expect(users.users.map((u: { name: string }) => u.name).sort()).toEqual([
+      'admin',
+      'demo',
+      'glance',
+      'nova',
+      'placement',
+    ]);
     await first.close();
     await first.close();
 
@@ -200,7 +237,9 @@ describe('a second start on the same data dir', () => {
     expect(again).toEqual(users);
     const images = (await second.app.inject({ url: '/image/v2/images', headers: { 'x-auth-token': token } })).json();
     expect(images.images).toHaveLength(1);
-    const endpoints = (await second.app.inject({ url: '/identity/v3/endpoints', headers: { 'x-auth-token': token } })).json();
+    const endpoints = (
+      await second.app.inject({ url: '/identity/v3/endpoints', headers: { 'x-auth-token': token } })
+    ).json();
     expect(new Set(endpoints.endpoints.map((e: { url: string }) => new URL(e.url).port))).toEqual(new Set(['9999']));
     await second.close();
 

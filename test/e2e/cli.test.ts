@@ -4,7 +4,15 @@
 // and image as separate processes (scale-out), --help.
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,11 +40,14 @@ function privacyOf(dir: string): string[] {
 
 async function login(base: string, user: string, password: string, project: string): Promise<string> {
   const res = await fetch(`${base}/identity/v3/auth/tokens`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: {
-      identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
-      scope: { project: { name: project, domain: { id: 'default' } } },
-    } }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
+        scope: { project: { name: project, domain: { id: 'default' } } },
+      },
+    }),
   });
   expect(res.status).toBe(201);
   return res.headers.get('x-subject-token')!;
@@ -47,23 +58,40 @@ async function serveService(service: string, args: string[], env: Record<string,
   const port = await freePort();
   const dataDir = tmp('serve');
   let out = '';
-  const proc = spawn(process.execPath, ['--no-deprecation', BIN, 'serve', service, '--port', String(port),
-    '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
+  const proc = spawn(
+    process.execPath,
+    ['--no-deprecation', BIN, 'serve', service, '--port', String(port), '--data-dir', dataDir, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+  );
+  proc.stdout.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const base = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 20000; ;) {
     if (proc.exitCode !== null) break;
-    if (await fetch(base).then(() => true, () => false)) break;
+    if (
+      await fetch(base).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`serve ${service} did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    base, dataDir, log: () => out, exited,
-    get: (path: string, token?: string) => fetch(`${base}${path}`, {
-      headers: { 'openstack-api-version': 'placement latest', ...(token ? { 'x-auth-token': token } : {}) },
-    }),
+    base,
+    dataDir,
+    log: () => out,
+    exited,
+    get: (path: string, token?: string) =>
+      fetch(`${base}${path}`, {
+        headers: { 'openstack-api-version': 'placement latest', ...(token ? { 'x-auth-token': token } : {}) },
+      }),
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       const code = await exited;
@@ -122,29 +150,36 @@ describe('concord up', () => {
     }
   }, 60000);
 
-  it.skipIf(noOsc)('keeps the clouds.yaml it wrote in ~/.config/openstack current after a reset', async () => {
-    const home = tmp('home');
-    const openstack = (args: string[]) => spawnSync('openstack', ['--os-cloud', 'concord', ...args],
-      { encoding: 'utf8', env: { ...process.env, HOME: home, OS_CLIENT_CONFIG_FILE: '' } });
-    try {
-      const first = await startCloud({ home });
-      expect(openstack(['token', 'issue', '-f', 'value', '-c', 'id']).status).toBe(0);
-      await first.stop();
-      first.cleanup();
-      // A fresh data dir (new passwords) on another port, as after `rm -rf data`.
-      const second = await startCloud({ home });
+  it.skipIf(noOsc)(
+    'keeps the clouds.yaml it wrote in ~/.config/openstack current after a reset',
+    async () => {
+      const home = tmp('home');
+      const openstack = (args: string[]) =>
+        spawnSync('openstack', ['--os-cloud', 'concord', ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, HOME: home, OS_CLIENT_CONFIG_FILE: '' },
+        });
       try {
-        const issued = openstack(['token', 'issue', '-f', 'value', '-c', 'id']);
-        expect(issued.stderr).toBe('');
-        expect(issued.status).toBe(0);
+        const first = await startCloud({ home });
+        expect(openstack(['token', 'issue', '-f', 'value', '-c', 'id']).status).toBe(0);
+        await first.stop();
+        first.cleanup();
+        // A fresh data dir (new passwords) on another port, as after `rm -rf data`.
+        const second = await startCloud({ home });
+        try {
+          const issued = openstack(['token', 'issue', '-f', 'value', '-c', 'id']);
+          expect(issued.stderr).toBe('');
+          expect(issued.status).toBe(0);
+        } finally {
+          await second.stop();
+          second.cleanup();
+        }
       } finally {
-        await second.stop();
-        second.cleanup();
+        rmSync(home, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
-  }, 60000);
+    },
+    60000,
+  );
 
   it('takes its admin password and policy from --config', async () => {
     const dir = tmp('conf');
@@ -168,49 +203,67 @@ describe('concord up', () => {
     }
   }, 60000);
 
-  it.skipIf(skipPg)('keeps every service in the one database of --database-url', async () => {
-    const cluster = await startPostgres();
-    try {
-      const url = await cluster.createDatabase('cloud');
-      const c = await startCloud({ extraArgs: ['--database-url', url] });
+  it.skipIf(skipPg)(
+    'keeps every service in the one database of --database-url',
+    async () => {
+      const cluster = await startPostgres();
       try {
-        const admin = await login(c.base, 'admin', c.credentials.admin_password, 'admin');
-        const created = await fetch(`${c.base}/placement/resource_providers`, {
-          method: 'POST', headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
-          body: JSON.stringify({ name: 'hv1' }),
-        });
-        expect(created.status).toBe(201);
-        const images = await (await fetch(`${c.base}/image/v2/images`, { headers: { 'x-auth-token': admin } })).json();
-        expect(images.images.map((i: { name: string }) => i.name)).toEqual(['cirros-0.6.2-x86_64-disk']);
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
+        const url = await cluster.createDatabase('cloud');
+        const c = await startCloud({ extraArgs: ['--database-url', url] });
         try {
-          const tables = (await client.query(`SELECT table_name FROM information_schema.tables
-            WHERE table_schema = 'public'`)).rows.map((r: { table_name: string }) => r.table_name);
-          expect(tables).toEqual(expect.arrayContaining(['identity_migrations', 'user', 'placement_migrations',
-            'resource_providers', 'image_migrations', 'images']));
-          const rps = await client.query('SELECT name FROM resource_providers');
-          expect(rps.rows).toEqual([{ name: 'hv1' }]);
+          const admin = await login(c.base, 'admin', c.credentials.admin_password, 'admin');
+          const created = await fetch(`${c.base}/placement/resource_providers`, {
+            method: 'POST',
+            headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
+            body: JSON.stringify({ name: 'hv1' }),
+          });
+          expect(created.status).toBe(201);
+          const images = await (
+            await fetch(`${c.base}/image/v2/images`, { headers: { 'x-auth-token': admin } })
+          ).json();
+          expect(images.images.map((i: { name: string }) => i.name)).toEqual(['cirros-0.6.2-x86_64-disk']);
+          const client = new pg.Client({ connectionString: url });
+          await client.connect();
+          try {
+            const tables = (
+              await client.query(`SELECT table_name FROM information_schema.tables
+            WHERE table_schema = 'public'`)
+            ).rows.map((r: { table_name: string }) => r.table_name);
+            expect(tables).toEqual(
+              expect.arrayContaining([
+                'identity_migrations',
+                'user',
+                'placement_migrations',
+                'resource_providers',
+                'image_migrations',
+                'images',
+              ]),
+            );
+            const rps = await client.query('SELECT name FROM resource_providers');
+            expect(rps.rows).toEqual([{ name: 'hv1' }]);
+          } finally {
+            await client.end();
+          }
+          expect(readdirSync(c.dataDir).filter((f) => f.includes('.sqlite'))).toEqual([]);
         } finally {
-          await client.end();
+          await c.stop();
+          c.cleanup();
         }
-        expect(readdirSync(c.dataDir).filter((f) => f.includes('.sqlite'))).toEqual([]);
       } finally {
-        await c.stop();
-        c.cleanup();
+        cluster.stop();
       }
-    } finally {
-      cluster.stop();
-    }
-  }, 90000);
+    },
+    90000,
+  );
 
   it('refuses a bad port or a missing configuration file with a one-line error', () => {
     for (const [args, message] of [
       [['--port', 'eighty'], 'concord: --port: not a TCP port: eighty'],
       [['--config', '/nonexistent/concord.conf'], 'concord: configuration file not found: /nonexistent/concord.conf'],
     ] as const) {
-      const r = spawnSync(process.execPath, [BIN, 'up', '--data-dir', join(tmpdir(), 'concord-cli-unused'), ...args],
-        { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [BIN, 'up', '--data-dir', join(tmpdir(), 'concord-cli-unused'), ...args], {
+        encoding: 'utf8',
+      });
       expect(r.status).toBe(1);
       expect(r.stderr.trim()).toBe(message);
     }
@@ -223,8 +276,11 @@ describe('concord serve placement', () => {
   beforeAll(async () => {
     c = await startCloud();
     conf = join(c.dataDir, 'placement.conf');
-    writeFileSync(conf, `[keystone_authtoken]\nauth_url = ${c.base}/identity/v3\nusername = placement\n`
-      + `password = ${c.credentials.service_password}\n`);
+    writeFileSync(
+      conf,
+      `[keystone_authtoken]\nauth_url = ${c.base}/identity/v3\nusername = placement\n` +
+        `password = ${c.credentials.service_password}\n`,
+    );
   }, 60000);
   afterAll(async () => {
     await c?.stop();
@@ -277,10 +333,18 @@ describe('concord serve placement', () => {
   it('serves noauth2 on an address others can reach only when forced to', async () => {
     const exposed = await servePlacement(['--auth-strategy', 'noauth2', '--host', '0.0.0.0']);
     expect(await exposed.stop()).toBe(1);
-    expect(exposed.log()).toContain('auth strategy noauth2 trusts any token, so it serves only on a loopback '
-      + 'address (--host 127.0.0.1 or ::1), not on 0.0.0.0');
+    expect(exposed.log()).toContain(
+      'auth strategy noauth2 trusts any token, so it serves only on a loopback ' +
+        'address (--host 127.0.0.1 or ::1), not on 0.0.0.0',
+    );
     expect(exposed.log()).toContain('pass --insecure-noauth-any-host');
-    const insisted = await servePlacement(['--auth-strategy', 'noauth2', '--host', '0.0.0.0', '--insecure-noauth-any-host']);
+    const insisted = await servePlacement([
+      '--auth-strategy',
+      'noauth2',
+      '--host',
+      '0.0.0.0',
+      '--insecure-noauth-any-host',
+    ]);
     try {
       expect((await insisted.get('/resource_providers', 'admin')).status).toBe(200);
       expect(insisted.log()).toMatch(/"level":40.*auth strategy noauth2 on 0\.0\.0\.0 \(--insecure-noauth-any-host\)/);
@@ -307,11 +371,17 @@ describe('concord serve identity and image (scale-out)', () => {
       const versions = await fetch(`${identity.base}/v3`);
       expect((await versions.json()).version.links[0].href).toBe(`${identity.base}/v3/`);
       const token = await fetch(`${identity.base}/v3/auth/tokens`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ auth: {
-          identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: stored.admin_password } } },
-          scope: { project: { name: 'admin', domain: { id: 'default' } } },
-        } }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          auth: {
+            identity: {
+              methods: ['password'],
+              password: { user: { name: 'admin', domain: { id: 'default' }, password: stored.admin_password } },
+            },
+            scope: { project: { name: 'admin', domain: { id: 'default' } } },
+          },
+        }),
       });
       expect(token.status).toBe(201);
       const adminToken = token.headers.get('x-subject-token')!;
@@ -327,7 +397,8 @@ describe('concord serve identity and image (scale-out)', () => {
       try {
         expect((await fetch(`${image.base}/v2/images`)).status).toBe(401);
         const created = await fetch(`${image.base}/v2/images`, {
-          method: 'POST', headers: { 'x-auth-token': adminToken, 'content-type': 'application/json' },
+          method: 'POST',
+          headers: { 'x-auth-token': adminToken, 'content-type': 'application/json' },
           body: JSON.stringify({ name: 'scaled', disk_format: 'raw', container_format: 'bare' }),
         });
         expect(created.status).toBe(201);
@@ -361,10 +432,29 @@ describe('concord --help', () => {
     expect(top).toMatch(/serve \[options\] <service>/);
     expect(top).toMatch(/CONCORD_<SECTION>__<NAME>/);
     const up = help('help', 'up');
-    for (const o of ['--port', '--host', '--data-dir', '--config', '--database-url', 'clouds.yaml', 'admin_password',
-      'Ctrl-C']) expect(up).toContain(o);
+    for (const o of [
+      '--port',
+      '--host',
+      '--data-dir',
+      '--config',
+      '--database-url',
+      'clouds.yaml',
+      'admin_password',
+      'Ctrl-C',
+    ])
+      expect(up).toContain(o);
     const serve = help('help', 'serve');
-    for (const o of ['--port', '--host', '--data-dir', '--config', '--database-url', '--auth-strategy', 'noauth2',
-      '--insecure-noauth-any-host', 'PLACEMENT_POLICY_MODE']) expect(serve).toContain(o);
+    for (const o of [
+      '--port',
+      '--host',
+      '--data-dir',
+      '--config',
+      '--database-url',
+      '--auth-strategy',
+      'noauth2',
+      '--insecure-noauth-any-host',
+      'PLACEMENT_POLICY_MODE',
+    ])
+      expect(serve).toContain(o);
   });
 });

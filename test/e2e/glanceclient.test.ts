@@ -27,9 +27,13 @@ describe.skipIf(skip)(`glance CLI${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let demoProject: string;
   beforeAll(async () => {
     c = await startImageCloud();
-    demoProject = (await c.identity.db.selectFrom('project').select('id').where('name', '=', 'demo').executeTakeFirstOrThrow()).id;
+    demoProject = (
+      await c.identity.db.selectFrom('project').select('id').where('name', '=', 'demo').executeTakeFirstOrThrow()
+    ).id;
   }, 60000);
-  afterAll(async () => { await c?.stop(); });
+  afterAll(async () => {
+    await c?.stop();
+  });
 
   const ok = async (args: string[], user?: 'admin' | 'demo') => {
     const r = await c.glance(args, user);
@@ -40,8 +44,23 @@ describe.skipIf(skip)(`glance CLI${skip ? ` (skipped: ${skip})` : ''}`, () => {
   it('creates an image with data and shows it', async () => {
     const file = join(c.dir, 'g.qcow2');
     writeFileSync(file, data);
-    const created = table(await ok(['image-create', '--name', 'g1', '--disk-format', 'qcow2', '--container-format',
-      'bare', '--visibility', 'shared', '--property', 'os_distro=cirros', '--file', file]));
+    const created = table(
+      await ok([
+        'image-create',
+        '--name',
+        'g1',
+        '--disk-format',
+        'qcow2',
+        '--container-format',
+        'bare',
+        '--visibility',
+        'shared',
+        '--property',
+        'os_distro=cirros',
+        '--file',
+        file,
+      ]),
+    );
     id = created.id!;
     expect(created.status).toBe('active');
     expect(created.checksum).toBe(createHash('md5').update(data).digest('hex'));
@@ -58,8 +77,20 @@ describe.skipIf(skip)(`glance CLI${skip ? ` (skipped: ${skip})` : ''}`, () => {
   }, 60000);
 
   it('updates attributes, properties and tags through JSON patches', async () => {
-    const updated = table(await ok(['image-update', '--name', 'g2', '--min-ram', '128', '--property', 'hw_disk_bus=scsi',
-      '--remove-property', 'os_distro', id]));
+    const updated = table(
+      await ok([
+        'image-update',
+        '--name',
+        'g2',
+        '--min-ram',
+        '128',
+        '--property',
+        'hw_disk_bus=scsi',
+        '--remove-property',
+        'os_distro',
+        id,
+      ]),
+    );
     expect(updated).toMatchObject({ name: 'g2', min_ram: '128', hw_disk_bus: 'scsi' });
     expect(updated.os_distro).toBeUndefined();
     await ok(['image-tag-update', id, 'gold']);
@@ -81,7 +112,15 @@ describe.skipIf(skip)(`glance CLI${skip ? ` (skipped: ${skip})` : ''}`, () => {
     const missing = await c.glance(['image-show', 'f0e7b1b6-0000-4000-8000-000000000000']);
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toMatch(/No image with (a name or )?ID of|Not Found/i);
-    const bad = await c.glance(['image-create', '--name', 'x', '--disk-format', 'floppy', '--container-format', 'bare']);
+    const bad = await c.glance([
+      'image-create',
+      '--name',
+      'x',
+      '--disk-format',
+      'floppy',
+      '--container-format',
+      'bare',
+    ]);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/floppy/);
   }, 60000);

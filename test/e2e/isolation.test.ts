@@ -9,7 +9,8 @@ const PV = { 'openstack-api-version': 'placement latest' };
 /** Each service's content types: placement's microversion, Glance's JSON patch and image data. */
 function headersFor(method: string, url: string): Record<string, string> {
   if (url.startsWith('/placement')) return PV;
-  if (url.startsWith('/image') && method === 'PATCH') return { 'content-type': 'application/openstack-images-v2.1-json-patch' };
+  if (url.startsWith('/image') && method === 'PATCH')
+    return { 'content-type': 'application/openstack-images-v2.1-json-patch' };
   if (url.endsWith('/file') && method === 'PUT') return { 'content-type': 'application/octet-stream' };
   return {};
 }
@@ -45,20 +46,41 @@ describe('project isolation in every service', () => {
     const userId = (await asAdmin('POST', '/identity/v3/users', { user: { name: `user-${key}`, password } })).user.id;
     await asAdmin('PUT', `/identity/v3/projects/${projectId}/users/${userId}/roles/${memberRole}`);
     const token = await c.login(`user-${key}`, password, name);
-    await asAdmin('PUT', `/placement/allocations/${consumer}`, {
-      allocations: { [rp]: { resources: { VCPU: 2 } } },
-      project_id: projectId, user_id: userId, consumer_generation: null, consumer_type: 'INSTANCE',
-    }, PV);
-    const ac = await c.call('POST', `/identity/v3/users/${userId}/application_credentials`, token,
-      { application_credential: { name: `ac-${key}` } });
+    await asAdmin(
+      'PUT',
+      `/placement/allocations/${consumer}`,
+      {
+        allocations: { [rp]: { resources: { VCPU: 2 } } },
+        project_id: projectId,
+        user_id: userId,
+        consumer_generation: null,
+        consumer_type: 'INSTANCE',
+      },
+      PV,
+    );
+    const ac = await c.call('POST', `/identity/v3/users/${userId}/application_credentials`, token, {
+      application_credential: { name: `ac-${key}` },
+    });
     expect(ac.status).toBe(201);
-    const image = await c.call('POST', '/image/v2/images', token, { name: `image-${key}`, disk_format: 'raw', container_format: 'bare' });
+    const image = await c.call('POST', '/image/v2/images', token, {
+      name: `image-${key}`,
+      disk_format: 'raw',
+      container_format: 'bare',
+    });
     expect(image.status).toBe(201);
-    const upload = await c.call('PUT', `/image/v2/images/${image.body.id}/file`, token, `data of ${key}`,
-      { 'content-type': 'application/octet-stream' });
+    const upload = await c.call('PUT', `/image/v2/images/${image.body.id}/file`, token, `data of ${key}`, {
+      'content-type': 'application/octet-stream',
+    });
     expect(upload.status).toBe(204);
     return {
-      name, projectId, userId, password, token, consumer, appCredId: ac.body.application_credential.id, imageId: image.body.id,
+      name,
+      projectId,
+      userId,
+      password,
+      token,
+      consumer,
+      appCredId: ac.body.application_credential.id,
+      imageId: image.body.id,
     };
   }
 
@@ -67,15 +89,26 @@ describe('project isolation in every service', () => {
     admin = await c.login('admin', c.cloud.credentials.adminPassword, 'admin');
     memberRole = (await asAdmin('GET', '/identity/v3/roles?name=member')).roles[0].id;
     rp = (await asAdmin('POST', '/placement/resource_providers', { name: 'hv1' }, PV)).uuid;
-    await asAdmin('PUT', `/placement/resource_providers/${rp}/inventories`, {
-      resource_provider_generation: 0, inventories: { VCPU: { total: 64 } },
-    }, PV);
+    await asAdmin(
+      'PUT',
+      `/placement/resource_providers/${rp}/inventories`,
+      {
+        resource_provider_generation: 0,
+        inventories: { VCPU: { total: 64 } },
+      },
+      PV,
+    );
     tenants.a = await tenant('a', '0a6a7e1c-0c6e-4f6e-9d7a-3f6a4b5c2d10');
     tenants.b = await tenant('b', '0b6a7e1c-0c6e-4f6e-9d7a-3f6a4b5c2d10');
   });
-  afterAll(async () => { await c?.close(); });
+  afterAll(async () => {
+    await c?.close();
+  });
 
-  describe.each([['a', 'b'], ['b', 'a']] as const)('a member of project %s against project %s', (me, them) => {
+  describe.each([
+    ['a', 'b'],
+    ['b', 'a'],
+  ] as const)('a member of project %s against project %s', (me, them) => {
     const matrix = (): [string, string, unknown, number][] => {
       const self = tenants[me];
       const other = tenants[them];
@@ -86,13 +119,31 @@ describe('project isolation in every service', () => {
         ['GET', `/placement/usages?project_id=${other.projectId}`, undefined, 403],
         ['GET', `/placement/usages?project_id=${other.projectId}&user_id=${other.userId}`, undefined, 403],
         ['GET', `/placement/allocations/${other.consumer}`, undefined, 403],
-        ['PUT', `/placement/allocations/${other.consumer}`, {
-          allocations: {}, project_id: self.projectId, user_id: self.userId, consumer_generation: 1,
-        }, 403],
+        [
+          'PUT',
+          `/placement/allocations/${other.consumer}`,
+          {
+            allocations: {},
+            project_id: self.projectId,
+            user_id: self.userId,
+            consumer_generation: 1,
+          },
+          403,
+        ],
         ['DELETE', `/placement/allocations/${other.consumer}`, undefined, 403],
-        ['POST', '/placement/allocations', { [other.consumer]: {
-          allocations: {}, project_id: self.projectId, user_id: self.userId, consumer_generation: 1,
-        } }, 403],
+        [
+          'POST',
+          '/placement/allocations',
+          {
+            [other.consumer]: {
+              allocations: {},
+              project_id: self.projectId,
+              user_id: self.userId,
+              consumer_generation: 1,
+            },
+          },
+          403,
+        ],
         ['GET', `/placement/resource_providers/${rp}/allocations`, undefined, 403],
         ['GET', '/placement/resource_providers', undefined, 403],
         ['DELETE', `/placement/resource_providers/${rp}/inventories`, undefined, 403],
@@ -112,7 +163,12 @@ describe('project isolation in every service', () => {
         ['GET', `/identity/v3/role_assignments?scope.project.id=${other.projectId}`, undefined, 403],
         ['GET', `/identity/v3/projects/${other.projectId}/users/${other.userId}/roles`, undefined, 403],
         ['PUT', `/identity/v3/projects/${other.projectId}/users/${self.userId}/roles/${memberRole}`, undefined, 403],
-        ['DELETE', `/identity/v3/projects/${other.projectId}/users/${other.userId}/roles/${memberRole}`, undefined, 403],
+        [
+          'DELETE',
+          `/identity/v3/projects/${other.projectId}/users/${other.userId}/roles/${memberRole}`,
+          undefined,
+          403,
+        ],
         // Image: another project's image does not exist as far as this project can tell (Glance's 404).
         ['GET', `/image/v2/images/${self.imageId}`, undefined, 200],
         ['GET', `/image/v2/images/${other.imageId}`, undefined, 404],
@@ -135,11 +191,13 @@ describe('project isolation in every service', () => {
       const usages = await c.call('GET', `/placement/usages?project_id=${self.projectId}`, self.token, undefined, PV);
       expect(usages.body.usages).toEqual({ INSTANCE: { consumer_count: 1, VCPU: 2 } });
       const images = await c.call('GET', '/image/v2/images', self.token);
-      expect(images.body.images.map((i: { name: string }) => i.name).sort())
-        .toEqual(['cirros-0.6.2-x86_64-disk', `image-${me}`]);
+      expect(images.body.images.map((i: { name: string }) => i.name).sort()).toEqual([
+        'cirros-0.6.2-x86_64-disk',
+        `image-${me}`,
+      ]);
     });
 
-    it('cannot look at, check or revoke the other user\'s token', async () => {
+    it("cannot look at, check or revoke the other user's token", async () => {
       const headers = { 'x-subject-token': tenants[them].token };
       for (const method of ['GET', 'HEAD', 'DELETE']) {
         const r = await c.call(method, '/identity/v3/auth/tokens', tenants[me].token, undefined, headers);
@@ -152,7 +210,8 @@ describe('project isolation in every service', () => {
       const scope = { project: { id: tenants[them].projectId } };
       const byPassword = await c.call('POST', '/identity/v3/auth/tokens', '', {
         auth: {
-          identity: { methods: ['password'], password: { user: { id: self.userId, password: self.password } } }, scope,
+          identity: { methods: ['password'], password: { user: { id: self.userId, password: self.password } } },
+          scope,
         },
       });
       expect(byPassword.status).toBe(401);
@@ -164,11 +223,13 @@ describe('project isolation in every service', () => {
       expect(projects.body.projects.map((p: { id: string }) => p.id)).toEqual([self.projectId]);
     });
 
-    it('left the other project\'s resources as they were', async () => {
+    it("left the other project's resources as they were", async () => {
       const other = tenants[them];
       const alloc = await asAdmin('GET', `/placement/allocations/${other.consumer}`, undefined, PV);
       expect(alloc).toMatchObject({
-        allocations: { [rp]: { resources: { VCPU: 2 } } }, project_id: other.projectId, user_id: other.userId,
+        allocations: { [rp]: { resources: { VCPU: 2 } } },
+        project_id: other.projectId,
+        user_id: other.userId,
       });
       const project = await asAdmin('GET', `/identity/v3/projects/${other.projectId}`);
       expect(project.project).toMatchObject({ name: other.name, description: '' });
@@ -178,7 +239,9 @@ describe('project isolation in every service', () => {
       const image = await asAdmin('GET', `/image/v2/images/${other.imageId}`);
       expect(image).toMatchObject({ name: `image-${them}`, status: 'active', tags: [], owner: other.projectId });
       expect((await c.call('GET', `/image/v2/images/${other.imageId}/file`, admin)).body).toBe(`data of ${them}`);
-      const still = await c.call('GET', '/identity/v3/auth/tokens', admin, undefined, { 'x-subject-token': other.token });
+      const still = await c.call('GET', '/identity/v3/auth/tokens', admin, undefined, {
+        'x-subject-token': other.token,
+      });
       expect(still.status).toBe(200);
       expect(await c.login(`user-${them}`, other.password, other.name)).toBeTruthy();
     });

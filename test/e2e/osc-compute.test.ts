@@ -14,7 +14,9 @@ const skip = toolUnavailable('openstack', 'python3-openstackclient');
 // several gets minutes.
 describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let c: Cloud;
-  beforeAll(async () => { c = await startCloud(); }, 60000);
+  beforeAll(async () => {
+    c = await startCloud();
+  }, 60000);
   afterAll(async () => {
     await c?.stop();
     c?.cleanup();
@@ -29,15 +31,56 @@ describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''
 
   it('creates a flavor, sets properties and shows them', () => {
     json(['flavor', 'create', '--vcpus', '64', '--ram', '131072', '--disk', '371', 'bare-metal-gold']);
-    ok(['flavor', 'set', '--property', 'resources:CUSTOM_GOLD=1', '--property', 'resources:VCPU=0',
-      '--property', 'resources:MEMORY_MB=0', '--property', 'resources:DISK_GB=0', 'bare-metal-gold']);
-    const shown = json(['flavor', 'show', 'bare-metal-gold', '-c', 'name', '-c', 'vcpus', '-c', 'ram', '-c', 'disk',
-      '-c', 'properties']);
-    expect(shown).toEqual({ name: 'bare-metal-gold', vcpus: 64, ram: 131072, disk: 371, properties: {
-      'resources:CUSTOM_GOLD': '1', 'resources:VCPU': '0', 'resources:MEMORY_MB': '0', 'resources:DISK_GB': '0' } });
+    ok([
+      'flavor',
+      'set',
+      '--property',
+      'resources:CUSTOM_GOLD=1',
+      '--property',
+      'resources:VCPU=0',
+      '--property',
+      'resources:MEMORY_MB=0',
+      '--property',
+      'resources:DISK_GB=0',
+      'bare-metal-gold',
+    ]);
+    const shown = json([
+      'flavor',
+      'show',
+      'bare-metal-gold',
+      '-c',
+      'name',
+      '-c',
+      'vcpus',
+      '-c',
+      'ram',
+      '-c',
+      'disk',
+      '-c',
+      'properties',
+    ]);
+    expect(shown).toEqual({
+      name: 'bare-metal-gold',
+      vcpus: 64,
+      ram: 131072,
+      disk: 371,
+      properties: {
+        'resources:CUSTOM_GOLD': '1',
+        'resources:VCPU': '0',
+        'resources:MEMORY_MB': '0',
+        'resources:DISK_GB': '0',
+      },
+    });
     // Validated from 2.86 (the CLI asks for less by default).
-    const bad = c.osc(['--os-compute-api-version', '2.86', 'flavor', 'set', '--property', 'hw:cpu_policy=sometimes',
-      'bare-metal-gold']);
+    const bad = c.osc([
+      '--os-compute-api-version',
+      '2.86',
+      'flavor',
+      'set',
+      '--property',
+      'hw:cpu_policy=sometimes',
+      'bare-metal-gold',
+    ]);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/not one of: dedicated, shared, mixed/);
     json(['flavor', 'create', '--vcpus', '1', '--ram', '1024', '--disk', '1', 'vm-tiny']);
@@ -60,7 +103,8 @@ describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''
     ok(['quota', 'set', '--cores', '40', '--instances', '15', 'demo']);
     const shown = json(['quota', 'show', 'demo']);
     const byResource = Array.isArray(shown)
-      ? Object.fromEntries(shown.map((r: { Resource: string; Limit: number }) => [r.Resource, r.Limit])) : shown;
+      ? Object.fromEntries(shown.map((r: { Resource: string; Limit: number }) => [r.Resource, r.Limit]))
+      : shown;
     expect(byResource).toMatchObject({ cores: 40, instances: 15, ram: 51200 });
   }, 180000);
 
@@ -68,9 +112,24 @@ describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''
     // What a compute agent registers for its host.
     const db = openDatabase<ComputeDB>(join(c.dataDir, 'compute.sqlite'));
     const ts = new Date().toISOString();
-    await db.db.insertInto('services').values({ uuid: randomUUID(), host: 'cmp1', binary: 'nova-compute', topic: 'compute',
-      report_count: 1, disabled: 0, disabled_reason: null, last_seen_up: ts, forced_down: 0, version: 64, created_at: ts,
-      updated_at: ts, deleted_at: null }).execute();
+    await db.db
+      .insertInto('services')
+      .values({
+        uuid: randomUUID(),
+        host: 'cmp1',
+        binary: 'nova-compute',
+        topic: 'compute',
+        report_count: 1,
+        disabled: 0,
+        disabled_reason: null,
+        last_seen_up: ts,
+        forced_down: 0,
+        version: 64,
+        created_at: ts,
+        updated_at: ts,
+        deleted_at: null,
+      })
+      .execute();
     await db.close();
     const agg = json(['aggregate', 'create', '--zone', 'az1', 'rack-a']);
     expect(agg).toMatchObject({ name: 'rack-a', availability_zone: 'az1' });
@@ -79,7 +138,9 @@ describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''
     ok(['aggregate', 'set', '--property', 'ssd=true', 'rack-a']);
     const shown = json(['aggregate', 'show', 'rack-a']);
     expect(shown.properties).toMatchObject({ ssd: 'true' });
-    expect(c.osc(['aggregate', 'add', 'host', 'rack-a', 'nowhere']).stderr).toMatch(/Compute host nowhere could not be found/);
+    expect(c.osc(['aggregate', 'add', 'host', 'rack-a', 'nowhere']).stderr).toMatch(
+      /Compute host nowhere could not be found/,
+    );
     const zones = json(['availability', 'zone', 'list', '--compute']);
     expect(zones).toEqual([{ 'Zone Name': 'az1', 'Zone Status': 'available' }]);
   }, 180000);

@@ -13,8 +13,12 @@ describe.skipIf(skip)(`openstack CLI: image${skip ? ` (skipped: ${skip})` : ''}`
   let c: ImageCloud;
   const data = randomBytes(3 * 1024 * 1024 + 17);
   let id: string;
-  beforeAll(async () => { c = await startImageCloud(); }, 60000);
-  afterAll(async () => { await c?.stop(); });
+  beforeAll(async () => {
+    c = await startImageCloud();
+  }, 60000);
+  afterAll(async () => {
+    await c?.stop();
+  });
 
   const ok = async (args: string[], cloud?: string) => {
     const r = await c.osc(args, cloud);
@@ -25,8 +29,23 @@ describe.skipIf(skip)(`openstack CLI: image${skip ? ` (skipped: ${skip})` : ''}`
   it('creates an image from a file', async () => {
     const file = join(c.dir, 'upload.raw');
     writeFileSync(file, data);
-    const img = (await ok(['image', 'create', '--file', file, '--disk-format', 'raw', '--container-format', 'bare',
-      '--property', 'os_distro=cirros', 'e2e-image', '-f', 'json'])).json;
+    const img = (
+      await ok([
+        'image',
+        'create',
+        '--file',
+        file,
+        '--disk-format',
+        'raw',
+        '--container-format',
+        'bare',
+        '--property',
+        'os_distro=cirros',
+        'e2e-image',
+        '-f',
+        'json',
+      ])
+    ).json;
     id = img.id;
     // The CLI prints the image as created, before its data went up; show it again.
     const shown = (await ok(['image', 'show', id, '-f', 'json'])).json;

@@ -8,7 +8,9 @@ const V = ['--os-placement-api-version', '1.39'];
 describe.skipIf(skip)(`openstack CLI: placement${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let c: Cloud;
   let hv: string;
-  beforeAll(async () => { c = await startCloud(); }, 60000);
+  beforeAll(async () => {
+    c = await startCloud();
+  }, 60000);
   afterAll(async () => {
     await c?.stop();
     c?.cleanup();
@@ -30,8 +32,23 @@ describe.skipIf(skip)(`openstack CLI: placement${skip ? ` (skipped: ${skip})` : 
   });
 
   it('sets and lists inventory', () => {
-    ok(['resource', 'provider', 'inventory', 'set', hv, '--resource', 'VCPU=16', '--resource',
-      'VCPU:allocation_ratio=4.0', '--resource', 'MEMORY_MB=65536', '--resource', 'DISK_GB=1000', '-f', 'json']);
+    ok([
+      'resource',
+      'provider',
+      'inventory',
+      'set',
+      hv,
+      '--resource',
+      'VCPU=16',
+      '--resource',
+      'VCPU:allocation_ratio=4.0',
+      '--resource',
+      'MEMORY_MB=65536',
+      '--resource',
+      'DISK_GB=1000',
+      '-f',
+      'json',
+    ]);
     const inv = ok(['resource', 'provider', 'inventory', 'list', hv, '-f', 'json']);
     const vcpu = inv.find((i: { resource_class: string }) => i.resource_class === 'VCPU');
     expect(vcpu.total).toBe(16);
@@ -40,7 +57,19 @@ describe.skipIf(skip)(`openstack CLI: placement${skip ? ` (skipped: ${skip})` : 
 
   it('sets traits and aggregates', () => {
     ok(['trait', 'create', 'CUSTOM_RACK_A']);
-    ok(['resource', 'provider', 'trait', 'set', hv, '--trait', 'CUSTOM_RACK_A', '--trait', 'HW_CPU_X86_AVX2', '-f', 'json']);
+    ok([
+      'resource',
+      'provider',
+      'trait',
+      'set',
+      hv,
+      '--trait',
+      'CUSTOM_RACK_A',
+      '--trait',
+      'HW_CPU_X86_AVX2',
+      '-f',
+      'json',
+    ]);
     const traits = ok(['resource', 'provider', 'trait', 'list', hv, '-f', 'json']).map((t: { name: string }) => t.name);
     expect(traits.sort()).toEqual(['CUSTOM_RACK_A', 'HW_CPU_X86_AVX2']);
     const agg = '6b5c0e3a-1d1f-4a0e-9a4e-2f0c9d1b7a11';
@@ -50,14 +79,40 @@ describe.skipIf(skip)(`openstack CLI: placement${skip ? ` (skipped: ${skip})` : 
   });
 
   it('lists allocation candidates and reports usage', () => {
-    const cands = ok(['allocation', 'candidate', 'list', '--resource', 'VCPU=2', '--resource', 'MEMORY_MB=2048',
-      '--required', 'HW_CPU_X86_AVX2', '-f', 'json']);
+    const cands = ok([
+      'allocation',
+      'candidate',
+      'list',
+      '--resource',
+      'VCPU=2',
+      '--resource',
+      'MEMORY_MB=2048',
+      '--required',
+      'HW_CPU_X86_AVX2',
+      '-f',
+      'json',
+    ]);
     expect(cands.length).toBe(1);
     expect(cands[0].resource_provider ?? cands[0]['resource provider']).toBe(hv);
     expect(ok(['allocation', 'candidate', 'list', '--resource', 'VCPU=200', '-f', 'json'])).toEqual([]);
     const consumer = '0b6a7e1c-0c6e-4f6e-9d7a-3f6a4b5c2d10';
-    ok(['resource', 'provider', 'allocation', 'set', consumer, '--allocation', `rp=${hv},VCPU=2,MEMORY_MB=2048`,
-      '--project-id', 'p1', '--user-id', 'u1', '--consumer-type', 'INSTANCE', '-f', 'json']);
+    ok([
+      'resource',
+      'provider',
+      'allocation',
+      'set',
+      consumer,
+      '--allocation',
+      `rp=${hv},VCPU=2,MEMORY_MB=2048`,
+      '--project-id',
+      'p1',
+      '--user-id',
+      'u1',
+      '--consumer-type',
+      'INSTANCE',
+      '-f',
+      'json',
+    ]);
     const held = ok(['resource', 'provider', 'allocation', 'show', consumer, '-f', 'json']);
     expect(held).toEqual([expect.objectContaining({ resource_provider: hv, resources: { VCPU: 2, MEMORY_MB: 2048 } })]);
     const usage = ok(['resource', 'provider', 'usage', 'show', hv, '-f', 'json']);

@@ -8,7 +8,9 @@ const skip = toolUnavailable('openstack', 'python3-openstackclient');
 
 describe.skipIf(skip)(`openstack CLI: servers${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let c: Cloud;
-  beforeAll(async () => { c = await startCloud(); }, 60000);
+  beforeAll(async () => {
+    c = await startCloud();
+  }, 60000);
   afterAll(async () => {
     await c?.stop();
     c?.cleanup();
@@ -23,8 +25,24 @@ describe.skipIf(skip)(`openstack CLI: servers${skip ? ` (skipped: ${skip})` : ''
 
   it('creates a server, shows why it found no host, lists, renames, lists its events and deletes it', async () => {
     json(['flavor', 'create', '--vcpus', '1', '--ram', '1024', '--disk', '1', 'vm-tiny']);
-    const created = json(['--os-compute-api-version', '2.90', 'server', 'create', '--flavor', 'vm-tiny', '--image',
-      'cirros-0.6.2-x86_64-disk', '--nic', 'none', '--property', 'role=web', 'web1'], 'concord-demo');
+    const created = json(
+      [
+        '--os-compute-api-version',
+        '2.90',
+        'server',
+        'create',
+        '--flavor',
+        'vm-tiny',
+        '--image',
+        'cirros-0.6.2-x86_64-disk',
+        '--nic',
+        'none',
+        '--property',
+        'role=web',
+        'web1',
+      ],
+      'concord-demo',
+    );
     expect(created).toMatchObject({ name: 'web1' });
     let shown: any;
     for (let i = 0; i < 100; i++) {

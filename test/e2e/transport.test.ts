@@ -20,15 +20,21 @@ const port = (base: string) => Number(new URL(base).port);
 function parse(raw: string): Omit<Answer, 'ms'> {
   const [head = '', body = ''] = raw.split('\r\n\r\n', 2);
   const [statusLine = '', ...lines] = head.split('\r\n');
-  const headers = Object.fromEntries(lines.map((l) => {
-    const i = l.indexOf(':');
-    return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()];
-  }));
+  const headers = Object.fromEntries(
+    lines.map((l) => {
+      const i = l.indexOf(':');
+      return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()];
+    }),
+  );
   return { status: Number(statusLine.split(' ')[1] ?? 0), headers, body };
 }
 
 /** Sends `data` (in pieces, with `pause` ms between) and reads until the server closes. */
-function exchange(p: number, data: string | string[], o: { from?: string; pause?: number; giveUpMs?: number } = {}): Promise<Answer> {
+function exchange(
+  p: number,
+  data: string | string[],
+  o: { from?: string; pause?: number; giveUpMs?: number } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     let raw = '';
@@ -42,10 +48,16 @@ function exchange(p: number, data: string | string[], o: { from?: string; pause?
     const socket = connect({ port: p, host: '127.0.0.1', ...(o.from ? { localAddress: o.from } : {}) }, () => {
       send().catch(reject);
     });
-    const giveUp = setTimeout(() => { socket.destroy(); reject(new Error(`no close within ${o.giveUpMs ?? 10000} ms: ${raw}`)); },
-      o.giveUpMs ?? 10000);
-    socket.on('data', (d) => { raw += d.toString(); });
-    socket.on('error', () => { /* a reset after the answer: what was read is the answer */ });
+    const giveUp = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within ${o.giveUpMs ?? 10000} ms: ${raw}`));
+    }, o.giveUpMs ?? 10000);
+    socket.on('data', (d) => {
+      raw += d.toString();
+    });
+    socket.on('error', () => {
+      /* a reset after the answer: what was read is the answer */
+    });
     socket.on('close', () => {
       clearTimeout(giveUp);
       resolve({ ...parse(raw), ms: Date.now() - started });
@@ -57,11 +69,14 @@ const json = (a: Answer) => JSON.parse(a.body);
 
 async function login(base: string, password: string, extra: Record<string, string> = {}) {
   return fetch(`${base}/identity/v3/auth/tokens`, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...extra },
-    body: JSON.stringify({ auth: {
-      identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
-      scope: { project: { name: 'admin', domain: { id: 'default' } } },
-    } }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...extra },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    }),
   });
 }
 
@@ -70,10 +85,13 @@ describe('concord up over real sockets', () => {
   let p: number;
   let admin: string;
   beforeAll(async () => {
-    c = await startCloud({ env: {
-      CONCORD_WSGI__CLIENT_HEADER_TIMEOUT: '1', CONCORD_WSGI__CLIENT_SOCKET_TIMEOUT: '1',
-      CONCORD_WSGI__MAX_CONNECTIONS_PER_CLIENT: '20',
-    } });
+    c = await startCloud({
+      env: {
+        CONCORD_WSGI__CLIENT_HEADER_TIMEOUT: '1',
+        CONCORD_WSGI__CLIENT_SOCKET_TIMEOUT: '1',
+        CONCORD_WSGI__MAX_CONNECTIONS_PER_CLIENT: '20',
+      },
+    });
     p = port(c.base);
     admin = (await login(c.base, c.credentials.admin_password)).headers.get('x-subject-token')!;
   }, 60000);
@@ -87,14 +105,23 @@ describe('concord up over real sockets', () => {
       const a = await exchange(p, data);
       expect(a.status).toBe(408);
       expect(a.ms).toBeLessThan(4000);
-      expect(json(a)).toEqual({ errors: [{ status: 408, title: 'Request Timeout',
-        detail: 'The request line and headers did not arrive in time.', request_id: a.headers['x-openstack-request-id'] }] });
+      expect(json(a)).toEqual({
+        errors: [
+          {
+            status: 408,
+            title: 'Request Timeout',
+            detail: 'The request line and headers did not arrive in time.',
+            request_id: a.headers['x-openstack-request-id'],
+          },
+        ],
+      });
     }
   });
 
-  it('answers 408 in the service\'s format and closes when a body stops arriving', async () => {
-    const head = (method: string, path: string, type: string, length: number) => `${method} ${path} HTTP/1.1\r\n`
-      + `Host: x\r\nX-Auth-Token: ${admin}\r\nAccept: application/json\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\n\r\n`;
+  it("answers 408 in the service's format and closes when a body stops arriving", async () => {
+    const head = (method: string, path: string, type: string, length: number) =>
+      `${method} ${path} HTTP/1.1\r\n` +
+      `Host: x\r\nX-Auth-Token: ${admin}\r\nAccept: application/json\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\n\r\n`;
     const placement = await exchange(p, `${head('POST', '/placement/resource_providers', 'application/json', 100)}{`);
     expect(placement.status).toBe(408);
     expect(json(placement).errors[0]).toMatchObject({ status: 408, title: 'Request Timeout' });
@@ -102,22 +129,35 @@ describe('concord up over real sockets', () => {
     expect(identity.status).toBe(408);
     expect(json(identity).error).toMatchObject({ code: 408, title: 'Request Timeout' });
     // An image upload takes as long as it needs while data keeps coming, and gives up when it stops.
-    const created = await (await fetch(`${c.base}/image/v2/images`, {
-      method: 'POST', headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'slow', disk_format: 'raw', container_format: 'bare' }),
-    })).json();
-    const upload = head('PUT', `/image/v2/images/${created.id}/file`, 'application/octet-stream', 12)
-      .replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n');
+    const created = await (
+      await fetch(`${c.base}/image/v2/images`, {
+        method: 'POST',
+        headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'slow', disk_format: 'raw', container_format: 'bare' }),
+      })
+    ).json();
+    const upload = head('PUT', `/image/v2/images/${created.id}/file`, 'application/octet-stream', 12).replace(
+      '\r\n\r\n',
+      '\r\nConnection: close\r\n\r\n',
+    );
     const slow = await exchange(p, [upload, 'ab', 'cd', 'ef', 'gh', 'ij', 'kl'], { pause: 600 });
     expect(slow.status).toBe(204);
-    const other = await (await fetch(`${c.base}/image/v2/images`, {
-      method: 'POST', headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'stalled', disk_format: 'raw', container_format: 'bare' }),
-    })).json();
-    const stalled = await exchange(p, [head('PUT', `/image/v2/images/${other.id}/file`, 'application/octet-stream', 12), 'ab']);
+    const other = await (
+      await fetch(`${c.base}/image/v2/images`, {
+        method: 'POST',
+        headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'stalled', disk_format: 'raw', container_format: 'bare' }),
+      })
+    ).json();
+    const stalled = await exchange(p, [
+      head('PUT', `/image/v2/images/${other.id}/file`, 'application/octet-stream', 12),
+      'ab',
+    ]);
     expect(stalled.status).toBe(408);
     expect(json(stalled)).toMatchObject({ code: '408 Request Timeout', title: 'Request Timeout' });
-    const after = await (await fetch(`${c.base}/image/v2/images/${other.id}`, { headers: { 'x-auth-token': admin } })).json();
+    const after = await (
+      await fetch(`${c.base}/image/v2/images/${other.id}`, { headers: { 'x-auth-token': admin } })
+    ).json();
     expect(after.status).toBe('queued');
   });
 
@@ -133,24 +173,32 @@ describe('concord up over real sockets', () => {
     expect(json(star).errors[0]).toMatchObject({ status: 404, title: 'Not Found' });
     const escape = await exchange(p, 'GET /nowhere/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(escape.status).toBe(400);
-    expect(json(escape).errors[0]).toMatchObject({ status: 400, detail: expect.stringContaining('malformed %-escape') });
+    expect(json(escape).errors[0]).toMatchObject({
+      status: 400,
+      detail: expect.stringContaining('malformed %-escape'),
+    });
   });
 
   it('lets one client address hold only so many connections, and keeps serving everyone else', async () => {
     // What took the server down: connections that send their headers and one byte of body.
-    const stall = 'POST /placement/resource_providers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
-      + 'Content-Length: 10\r\n\r\n{';
+    const stall =
+      'POST /placement/resource_providers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+      'Content-Length: 10\r\n\r\n{';
     const held: Socket[] = [];
     const closedHeld: Promise<void>[] = [];
     for (let i = 0; i < 20; i++) {
       const s = connect({ port: p, host: '127.0.0.1', localAddress: '127.0.0.2' }, () => s.write(stall));
-      s.on('error', () => { /* closed by the server */ });
+      s.on('error', () => {
+        /* closed by the server */
+      });
       s.resume();
       held.push(s);
       closedHeld.push(new Promise((r) => s.once('close', () => r())));
     }
     await new Promise((r) => setTimeout(r, 200));
-    const refused = await Promise.all(Array.from({ length: 50 }, () => exchange(p, '', { from: '127.0.0.2', giveUpMs: 3000 })));
+    const refused = await Promise.all(
+      Array.from({ length: 50 }, () => exchange(p, '', { from: '127.0.0.2', giveUpMs: 3000 })),
+    );
     expect(new Set(refused.map((a) => a.status))).toEqual(new Set([429]));
     expect(json(refused[0]!).errors[0]).toMatchObject({ status: 429, title: 'Too Many Requests' });
     // Everybody else is served meanwhile.
@@ -168,8 +216,12 @@ describe('concord up over real sockets', () => {
     expect(r.status).toBe(401);
     const id = r.headers.get('x-openstack-request-id')!;
     const line = await logLine((l) => l.includes(id) && l.includes('"level":40'));
-    expect(JSON.parse(line)).toMatchObject({ level: 40, request_id: id, global_request_id: global,
-      msg: expect.stringMatching(/^authentication failed: wrong password for user [0-9a-f]{32}$/) });
+    expect(JSON.parse(line)).toMatchObject({
+      level: 40,
+      request_id: id,
+      global_request_id: global,
+      msg: expect.stringMatching(/^authentication failed: wrong password for user [0-9a-f]{32}$/),
+    });
     expect(c.log()).not.toContain('wrong-password-77');
   });
 
@@ -178,8 +230,14 @@ describe('concord up over real sockets', () => {
     expect(r.status).toBe(200);
     const id = r.headers.get('x-openstack-request-id')!;
     const line = await logLine((l) => l.includes(id));
-    expect(JSON.parse(line)).toMatchObject({ level: 30, request_id: id, method: 'GET', path: '/placement/', status: 200,
-      msg: expect.stringMatching(/^127\.0\.0\.1 "GET \/placement\/" status: 200 len: \d+ time: \d+\.\d{4}$/) });
+    expect(JSON.parse(line)).toMatchObject({
+      level: 30,
+      request_id: id,
+      method: 'GET',
+      path: '/placement/',
+      status: 200,
+      msg: expect.stringMatching(/^127\.0\.0\.1 "GET \/placement\/" status: 200 len: \d+ time: \d+\.\d{4}$/),
+    });
     expect(c.log()).not.toContain(admin);
   });
 
@@ -190,6 +248,6 @@ describe('concord up over real sockets', () => {
       if (line) return line;
       await new Promise((res) => setTimeout(res, 50));
     }
-    throw new Error('no such line in the server\'s log');
+    throw new Error("no such line in the server's log");
   }
 });

@@ -35,28 +35,45 @@ export async function startAgentCloud(config: Partial<Config> = {}): Promise<Age
   const database = openDatabase<ComputeDB>(join(local.dataDir, 'compute.sqlite'));
   const jobs = new JobQueue(database as unknown as Database<unknown>, 'compute', jobsConfig(full));
   const session = new Session({
-    transport: local.cloud.transport, authUrl: local.cloud.authUrl, log,
+    transport: local.cloud.transport,
+    authUrl: local.cloud.authUrl,
+    log,
     credentials: {
-      username: 'nova', password: local.cloud.credentials.servicePassword, projectName: 'service',
-      userDomainName: 'Default', projectDomainName: 'Default',
+      username: 'nova',
+      password: local.cloud.credentials.servicePassword,
+      projectName: 'service',
+      userDomainName: 'Default',
+      projectDomainName: 'Default',
     },
   });
   const clients = serviceClients(session, full);
   const adminToken = await local.login('admin', local.cloud.credentials.adminPassword, 'admin');
   const agents: ComputeAgent[] = [];
   return {
-    ...local, config: full, database, jobs, clients, adminToken,
+    ...local,
+    config: full,
+    database,
+    jobs,
+    clients,
+    adminToken,
     agent(hosts, extra = {}) {
       const c = { ...full, ...extra };
       const agent = new ComputeAgent({
-        database, jobs, config: c, log, clients,
-        hosts: Object.entries(hosts).map(([host, nodes]) => ({ host, driver: new FakeDriver(fakeDriverOptions(c, host, nodes)) })),
+        database,
+        jobs,
+        config: c,
+        log,
+        clients,
+        hosts: Object.entries(hosts).map(([host, nodes]) => ({
+          host,
+          driver: new FakeDriver(fakeDriverOptions(c, host, nodes)),
+        })),
       });
       agents.push(agent);
       return agent;
     },
-    placement: (method, path, body) => local.call(method, `/placement${path}`, adminToken, body,
-      { 'openstack-api-version': 'placement 1.39' }),
+    placement: (method, path, body) =>
+      local.call(method, `/placement${path}`, adminToken, body, { 'openstack-api-version': 'placement 1.39' }),
     async close() {
       for (const a of agents) await a.stop();
       await database.close();

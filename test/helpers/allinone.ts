@@ -34,9 +34,16 @@ export async function startLocalCloud(config: Partial<Config> = {}): Promise<Loc
   log.level = 'silent';
   const cloud = await buildCloud({ runtime, log, publicBase: BASE });
 
-  async function call(method: string, url: string, token: string, body?: unknown, headers: Record<string, string> = {}) {
+  async function call(
+    method: string,
+    url: string,
+    token: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
     const res = await cloud.app.inject({
-      method: method as 'GET', url,
+      method: method as 'GET',
+      url,
       headers: {
         ...(token ? { 'x-auth-token': token } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -45,7 +52,11 @@ export async function startLocalCloud(config: Partial<Config> = {}): Promise<Loc
       ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
     let parsed: unknown = res.body;
-    try { parsed = res.body ? JSON.parse(res.body) : null; } catch { /* not JSON */ }
+    try {
+      parsed = res.body ? JSON.parse(res.body) : null;
+    } catch {
+      /* not JSON */
+    }
     return { status: res.statusCode, body: parsed, headers: res.headers };
   }
 
@@ -61,7 +72,10 @@ export async function startLocalCloud(config: Partial<Config> = {}): Promise<Loc
   }
 
   return {
-    cloud, dataDir, call, login,
+    cloud,
+    dataDir,
+    call,
+    login,
     async close() {
       await cloud.close();
       rmSync(dataDir, { recursive: true, force: true });

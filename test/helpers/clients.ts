@@ -13,7 +13,12 @@ import pino from 'pino';
 import { buildCloud } from '../../src/cli/cloud.js';
 import { resolveRuntime } from '../../src/cli/runtime.js';
 import {
-  httpTransport, injectTransport, Session, type ServiceCredentials, type SessionOptions, type Transport,
+  httpTransport,
+  injectTransport,
+  Session,
+  type ServiceCredentials,
+  type SessionOptions,
+  type Transport,
 } from '../../src/common/clients/index.js';
 import { startCloud } from './cloud.js';
 
@@ -41,7 +46,13 @@ const ERROR_BODIES: Record<string, { status: number; body: unknown }> = {
   },
   ironic: {
     status: 409,
-    body: { error_message: JSON.stringify({ faultcode: 'Client', faultstring: 'Node n1 is locked by host c1.', debuginfo: null }) },
+    body: {
+      error_message: JSON.stringify({
+        faultcode: 'Client',
+        faultstring: 'Node n1 is locked by host c1.',
+        debuginfo: null,
+      }),
+    },
   },
 };
 
@@ -53,7 +64,9 @@ export async function startPeer(): Promise<Peer> {
   app.addHook('onRequest', async (req) => {
     seen.push({ method: req.method, url: req.url, headers: { ...req.headers }, body: undefined });
   });
-  app.addHook('preHandler', async (req) => { seen[seen.length - 1]!.body = req.body; });
+  app.addHook('preHandler', async (req) => {
+    seen[seen.length - 1]!.body = req.body;
+  });
   // Answers `status` (default 503) to the first `fail` requests for `key`, then 200.
   app.all('/flaky/:key', async (req, reply) => {
     const { key } = req.params as { key: string };
@@ -61,13 +74,18 @@ export async function startPeer(): Promise<Peer> {
     const n = (hits.get(key) ?? 0) + 1;
     hits.set(key, n);
     if (n <= Number(q.fail ?? 0)) {
-      return reply.code(Number(q.status ?? 503)).send({ errors: [{ status: Number(q.status ?? 503), title: 'Unavailable', detail: `attempt ${n}` }] });
+      return reply
+        .code(Number(q.status ?? 503))
+        .send({ errors: [{ status: Number(q.status ?? 503), title: 'Unavailable', detail: `attempt ${n}` }] });
     }
     return { hits: n };
   });
   app.get('/errors/:format', async (req, reply) => {
     const e = ERROR_BODIES[(req.params as { format: string }).format]!;
-    return reply.code(e.status).header('x-openstack-request-id', 'req-00000000-0000-0000-0000-00000000peer').send(e.body);
+    return reply
+      .code(e.status)
+      .header('x-openstack-request-id', 'req-00000000-0000-0000-0000-00000000peer')
+      .send(e.body);
   });
   app.get('/slow', async (req) => {
     await new Promise((r) => setTimeout(r, Number((req.query as { ms: string }).ms)));
@@ -90,17 +108,32 @@ export interface Harness {
   /** What the cloud logged so far (one JSON object a line). */
   cloudLog(): string;
   /** A service user's session (placement's, unless told) with quick retries. */
-  session(o?: { credentials?: Partial<ServiceCredentials>; transport?: Transport } & Omit<Partial<SessionOptions>, 'credentials'>): Session;
+  session(
+    o?: { credentials?: Partial<ServiceCredentials>; transport?: Transport } & Omit<
+      Partial<SessionOptions>,
+      'credentials'
+    >,
+  ): Session;
   close(): Promise<void>;
 }
 
-const SERVICE_USER = { username: 'placement', projectName: 'service', userDomainName: 'Default', projectDomainName: 'Default' };
+const SERVICE_USER = {
+  username: 'placement',
+  projectName: 'service',
+  userDomainName: 'Default',
+  projectDomainName: 'Default',
+};
 
 function sessionMaker(transport: Transport, authUrl: string, servicePassword: string): Harness['session'] {
-  return (o = {}) => new Session({
-    transport: o.transport ?? transport, authUrl, retryDelayMs: 5, maxRetryDelayMs: 20, ...o,
-    credentials: { ...SERVICE_USER, password: servicePassword, ...o.credentials },
-  });
+  return (o = {}) =>
+    new Session({
+      transport: o.transport ?? transport,
+      authUrl,
+      retryDelayMs: 5,
+      maxRetryDelayMs: 20,
+      ...o,
+      credentials: { ...SERVICE_USER, password: servicePassword, ...o.credentials },
+    });
 }
 
 /** The cloud built in this process, its logs kept. */
@@ -109,15 +142,30 @@ async function inProcess(peer: Peer): Promise<Harness> {
   const peerBase = 'http://peer.test';
   const dataDir = mkdtempSync(join(tmpdir(), 'concord-clients-'));
   let logged = '';
-  const sink = new Writable({ write(chunk, _enc, done) { logged += String(chunk); done(); } });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logged += String(chunk);
+      done();
+    },
+  });
   const log = pino({ level: 'debug' }, sink);
-  const cloud = await buildCloud({ runtime: resolveRuntime({ dataDir }, { fakeHypervisors: 0 }, {}), log, publicBase: cloudBase });
+  const cloud = await buildCloud({
+    runtime: resolveRuntime({ dataDir }, { fakeHypervisors: 0 }, {}),
+    log,
+    publicBase: cloudBase,
+  });
   // The peer in-process too: no socket anywhere.
   const transport = injectTransport(peer.app, peerBase, cloud.transport);
   const c = cloud.credentials;
   const passwords = { admin: c.adminPassword, demo: c.demoPassword, service: c.servicePassword };
   return {
-    name: 'in-process', transport, cloudBase, authUrl: cloud.authUrl, peerBase, peer, passwords,
+    name: 'in-process',
+    transport,
+    cloudBase,
+    authUrl: cloud.authUrl,
+    peerBase,
+    peer,
+    passwords,
     cloudLog: () => logged,
     session: sessionMaker(transport, cloud.authUrl, passwords.service),
     async close() {
@@ -136,7 +184,13 @@ async function overHttp(peer: Peer): Promise<Harness> {
   const c = cloud.credentials;
   const passwords = { admin: c.admin_password, demo: c.demo_password, service: c.service_password };
   return {
-    name: 'http', transport, cloudBase: cloud.base, authUrl, peerBase, peer, passwords,
+    name: 'http',
+    transport,
+    cloudBase: cloud.base,
+    authUrl,
+    peerBase,
+    peer,
+    passwords,
     cloudLog: cloud.log,
     session: sessionMaker(transport, authUrl, passwords.service),
     async close() {
@@ -152,7 +206,13 @@ export async function startHarness(name: keyof typeof HARNESSES): Promise<Harnes
   const peer = await startPeer();
   try {
     const h = await HARNESSES[name](peer);
-    return { ...h, close: async () => { await h.close(); await peer.app.close(); } };
+    return {
+      ...h,
+      close: async () => {
+        await h.close();
+        await peer.app.close();
+      },
+    };
   } catch (err) {
     await peer.app.close();
     throw err;

@@ -30,11 +30,19 @@ export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
   });
 }
 
-export interface RunResult { status: number; stdout: string; stderr: string; json: any }
+export interface RunResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
 
 export interface Cloud {
   pid: number;
@@ -72,10 +80,28 @@ export async function startCloud(opts: StartOptions = {}): Promise<Cloud> {
   // No simulated hypervisors unless a test asks for them: the other services' tests see an empty Placement.
   const env = { ...process.env, HOME: home, CONCORD_COMPUTE__FAKE_HYPERVISORS: '0', ...opts.env };
   let out = '';
-  const proc: ChildProcess = spawn(process.execPath, ['--no-deprecation', BIN, 'up', '--data-dir', dataDir,
-    '--port', String(port), '--host', '127.0.0.1', ...(opts.extraArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--no-deprecation',
+      BIN,
+      'up',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      ...(opts.extraArgs ?? []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
+  );
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const deadline = Date.now() + 30000;
   // The banner is printed once clouds.yaml is written and the server listens.
@@ -86,10 +112,15 @@ export async function startCloud(opts: StartOptions = {}): Promise<Cloud> {
   const cloudsFile = join(dataDir, 'clouds.yaml');
   const run = (cmd: string, args: string[], extra: Record<string, string> = {}): RunResult => {
     const r = spawnSync(cmd, args, {
-      env: { ...process.env, HOME: home, OS_CLIENT_CONFIG_FILE: cloudsFile, ...extra }, encoding: 'utf8',
+      env: { ...process.env, HOME: home, OS_CLIENT_CONFIG_FILE: cloudsFile, ...extra },
+      encoding: 'utf8',
     });
     let json: unknown = null;
-    try { json = r.stdout.trim() ? JSON.parse(r.stdout) : null; } catch { /* not JSON output */ }
+    try {
+      json = r.stdout.trim() ? JSON.parse(r.stdout) : null;
+    } catch {
+      /* not JSON output */
+    }
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
   };
   return {

@@ -32,7 +32,8 @@ export function encode(s: string): string {
     const c = ch.charCodeAt(0);
     if (ch.length === 1 && c >= 0xd800 && c <= 0xdfff) {
       return [0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f)]
-        .map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+        .map((b) => `%${b.toString(16).toUpperCase()}`)
+        .join('');
     }
     return encodeURIComponent(ch);
   });
@@ -46,7 +47,9 @@ export function encodeSegment(s: string): string {
 
 /** A query string (without '?') from key/value pairs, encoded with `encode`. */
 export function queryString(q: Record<string, string>): string {
-  return Object.entries(q).map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&');
+  return Object.entries(q)
+    .map(([k, v]) => `${encode(k)}=${encode(v)}`)
+    .join('&');
 }
 
 /** Bodies that are not UTF-8. */

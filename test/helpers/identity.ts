@@ -9,7 +9,11 @@ import { createLogger } from '../../src/common/log.js';
 import { createServer } from '../../src/common/http/app.js';
 import type { Enforcer } from '../../src/common/policy/index.js';
 import {
-  createIdentity, identityPlugin, bootstrapIdentity, identityEnforcer, type IdentityInstance,
+  createIdentity,
+  identityPlugin,
+  bootstrapIdentity,
+  identityEnforcer,
+  type IdentityInstance,
 } from '../../src/identity/index.js';
 import type { BootstrapResult } from '../../src/identity/bootstrap.js';
 
@@ -55,14 +59,23 @@ export function passwordAuth(user: string, password: string, scope?: unknown) {
   };
 }
 
-export async function startIdentity(opts: {
-  databaseUrl?: string; config?: Partial<Config>; policy?: Enforcer; prefix?: string;
-} = {}): Promise<TestIdentity> {
+export async function startIdentity(
+  opts: {
+    databaseUrl?: string;
+    config?: Partial<Config>;
+    policy?: Enforcer;
+    prefix?: string;
+  } = {},
+): Promise<TestIdentity> {
   const dir = mkdtempSync(join(tmpdir(), 'concord-identity-test-'));
-  const config = loadConfig(undefined, {}, {
-    ...opts.config,
-    ...(opts.databaseUrl ? { identityDatabaseConnection: opts.databaseUrl } : {}),
-  });
+  const config = loadConfig(
+    undefined,
+    {},
+    {
+      ...opts.config,
+      ...(opts.databaseUrl ? { identityDatabaseConnection: opts.databaseUrl } : {}),
+    },
+  );
   const log = createLogger({ name: 'test' });
   log.level = 'silent';
   const policy = opts.policy ?? identityEnforcer({ config, configDir: dir, log });
@@ -86,13 +99,20 @@ export async function startIdentity(opts: {
     };
     if (h['x-auth-token'] === '') delete h['x-auth-token'];
     const res = await app.inject({
-      method: method as 'GET', url: `${prefix}${url}`, headers: h,
+      method: method as 'GET',
+      url: `${prefix}${url}`,
+      headers: h,
       // A string or Buffer goes as it is (text that is not JSON, bytes that are not UTF-8).
       ...(body !== undefined
-        ? { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) } : {}),
+        ? { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) }
+        : {}),
     });
     let parsed: unknown = res.body;
-    try { parsed = res.body ? JSON.parse(res.body) : null; } catch { /* not JSON */ }
+    try {
+      parsed = res.body ? JSON.parse(res.body) : null;
+    } catch {
+      /* not JSON */
+    }
     return { status: res.statusCode, body: parsed, headers: res.headers };
   }
 

@@ -46,19 +46,32 @@ export interface TestImage {
 
 function reply(res: { statusCode: number; headers: Record<string, unknown>; rawPayload: Buffer; body: string }): Reply {
   let parsed: unknown = res.body;
-  try { parsed = res.body ? JSON.parse(res.body) : null; } catch { /* not JSON */ }
+  try {
+    parsed = res.body ? JSON.parse(res.body) : null;
+  } catch {
+    /* not JSON */
+  }
   return { status: res.statusCode, body: parsed, text: res.body, raw: res.rawPayload, headers: res.headers };
 }
 
 export async function startImage(opts: { databaseUrl?: string; config?: Partial<Config> } = {}): Promise<TestImage> {
   const dir = mkdtempSync(join(tmpdir(), 'concord-image-test-'));
-  const config = loadConfig(undefined, {}, {
-    ...opts.config,
-    ...(opts.databaseUrl ? { imageDatabaseConnection: opts.databaseUrl } : {}),
-  });
+  const config = loadConfig(
+    undefined,
+    {},
+    {
+      ...opts.config,
+      ...(opts.databaseUrl ? { imageDatabaseConnection: opts.databaseUrl } : {}),
+    },
+  );
   const log = createLogger({ name: 'test' });
   log.level = process.env.CONCORD_TEST_LOG ?? 'silent';
-  const image = await createImage({ config, dataDir: dir, log, policy: imageEnforcer({ config, configDir: dir, log }) });
+  const image = await createImage({
+    config,
+    dataDir: dir,
+    log,
+    policy: imageEnforcer({ config, configDir: dir, log }),
+  });
   const app = createServer({ logger: log });
   await app.register(imagePlugin(image, noauth2));
   await app.ready();
@@ -71,15 +84,21 @@ export async function startImage(opts: { databaseUrl?: string; config?: Partial<
     async call(method, url, body, headers = {}) {
       const isRaw = typeof body === 'string' || Buffer.isBuffer(body);
       const res = await app.inject({
-        method: method as 'GET', url,
-        headers: { ...ADMIN, ...(body !== undefined && !isRaw ? { 'content-type': 'application/json' } : {}), ...headers },
+        method: method as 'GET',
+        url,
+        headers: {
+          ...ADMIN,
+          ...(body !== undefined && !isRaw ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         ...(body !== undefined ? { payload: isRaw ? body : JSON.stringify(body) } : {}),
       });
       return reply(res);
     },
     async upload(id, data, headers = {}) {
       const res = await app.inject({
-        method: 'PUT', url: `/v2/images/${id}/file`,
+        method: 'PUT',
+        url: `/v2/images/${id}/file`,
         headers: { ...ADMIN, 'content-type': 'application/octet-stream', ...headers },
         payload: data,
       });

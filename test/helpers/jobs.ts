@@ -8,13 +8,20 @@ import { JobQueue, jobsConfig, jobsMigration } from '../../src/common/jobs/index
 
 /** Short leases and backoffs, so that the tests see takeovers and retries within seconds. */
 export const FAST: Partial<Config> = {
-  jobLeaseSeconds: 1, jobPollInterval: 0.2, jobRetryBackoff: 0.2, jobRetryBackoffMax: 5, jobGracefulShutdownTimeout: 1,
+  jobLeaseSeconds: 1,
+  jobPollInterval: 0.2,
+  jobRetryBackoff: 0.2,
+  jobRetryBackoffMax: 5,
+  jobGracefulShutdownTimeout: 1,
 };
 
 /** FAST as the CONCORD_JOBS__* variables a worker process reads. */
 export const FAST_ENV: Record<string, string> = {
-  CONCORD_JOBS__LEASE_SECONDS: '1', CONCORD_JOBS__POLL_INTERVAL: '0.2', CONCORD_JOBS__RETRY_BACKOFF: '0.2',
-  CONCORD_JOBS__RETRY_BACKOFF_MAX: '5', CONCORD_JOBS__GRACEFUL_SHUTDOWN_TIMEOUT: '1',
+  CONCORD_JOBS__LEASE_SECONDS: '1',
+  CONCORD_JOBS__POLL_INTERVAL: '0.2',
+  CONCORD_JOBS__RETRY_BACKOFF: '0.2',
+  CONCORD_JOBS__RETRY_BACKOFF_MAX: '5',
+  CONCORD_JOBS__GRACEFUL_SHUTDOWN_TIMEOUT: '1',
 };
 
 export interface TestQueue {
@@ -31,8 +38,12 @@ export function sqliteUrl(): { url: string; cleanup: () => void } {
 
 /** Opens `url`, creates the job tables of service `service` (unless `migrated` already) and
  * returns its queue. */
-export async function openQueue(url: string, config: Partial<Config> = {}, service = 'test',
-  migrated = false): Promise<TestQueue> {
+export async function openQueue(
+  url: string,
+  config: Partial<Config> = {},
+  service = 'test',
+  migrated = false,
+): Promise<TestQueue> {
   const database = openDatabase<any>(url);
   if (!migrated) await migrate(database, { '0001_jobs': jobsMigration(service, database.engine) }, service);
   const queue = new JobQueue(database, service, jobsConfig(loadConfig(undefined, {}, { ...FAST, ...config })));

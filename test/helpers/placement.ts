@@ -16,23 +16,34 @@ export interface TestPlacement {
   app: FastifyInstance;
   placement: PlacementInstance;
   /** JSON request (a Buffer body: raw) as admin at the latest microversion unless headers say otherwise. */
-  call(method: string, url: string, body?: unknown, headers?: Record<string, string>):
-    Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+  call(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
-export async function startPlacement(opts: {
-  databaseUrl?: string; config?: Partial<Config>;
-  /** As PLACEMENT_POLICY_MODE for `concord serve placement`; default: the config's [oslo_policy]. */
-  policyMode?: PlacementPolicyMode;
-} = {}): Promise<TestPlacement> {
+export async function startPlacement(
+  opts: {
+    databaseUrl?: string;
+    config?: Partial<Config>;
+    /** As PLACEMENT_POLICY_MODE for `concord serve placement`; default: the config's [oslo_policy]. */
+    policyMode?: PlacementPolicyMode;
+  } = {},
+): Promise<TestPlacement> {
   const dir = mkdtempSync(join(tmpdir(), 'concord-test-'));
   const policyMode = placementPolicyMode(opts.policyMode);
-  const config = loadConfig(undefined, {}, {
-    ...opts.config,
-    ...(opts.databaseUrl ? { placementDatabaseConnection: opts.databaseUrl } : {}),
-    ...policyMode.config,
-  });
+  const config = loadConfig(
+    undefined,
+    {},
+    {
+      ...opts.config,
+      ...(opts.databaseUrl ? { placementDatabaseConnection: opts.databaseUrl } : {}),
+      ...policyMode.config,
+    },
+  );
   const log = createLogger({ name: 'test' });
   log.level = 'silent';
   const policy = placementEnforcer({ config, configDir: dir, open: policyMode.open, log });
@@ -57,7 +68,11 @@ export async function startPlacement(opts: {
         ...(body !== undefined ? { payload: Buffer.isBuffer(body) ? body : JSON.stringify(body) } : {}),
       });
       let parsed: unknown = res.body;
-      try { parsed = res.body ? JSON.parse(res.body) : null; } catch { /* not JSON */ }
+      try {
+        parsed = res.body ? JSON.parse(res.body) : null;
+      } catch {
+        /* not JSON */
+      }
       return { status: res.statusCode, body: parsed, headers: res.headers };
     },
     async close() {

@@ -11,30 +11,59 @@ export interface PlacementProcess {
   name: string;
   base: string;
   /** A JSON request as admin at `version` (default 1.39), parsed. */
-  call(method: string, path: string, body?: unknown, version?: string):
-    Promise<{ status: number; body: any }>;
+  call(method: string, path: string, body?: unknown, version?: string): Promise<{ status: number; body: any }>;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
 }
 
 export async function startPlacementProcess(opts: {
-  name: string; databaseUrl: string; env?: Record<string, string>;
+  name: string;
+  databaseUrl: string;
+  env?: Record<string, string>;
 }): Promise<PlacementProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'concord-placement-'));
   const port = await freePort();
   let out = '';
-  const proc = spawn(process.execPath, ['--no-deprecation', BIN, 'serve', 'placement', '--port', String(port),
-    '--host', '127.0.0.1', '--data-dir', dataDir, '--database-url', opts.databaseUrl, '--auth-strategy', 'noauth2'],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONCORD_LOG_LEVEL: 'warn', ...opts.env } });
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--no-deprecation',
+      BIN,
+      'serve',
+      'placement',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      dataDir,
+      '--database-url',
+      opts.databaseUrl,
+      '--auth-strategy',
+      'noauth2',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONCORD_LOG_LEVEL: 'warn', ...opts.env } },
+  );
+  proc.stdout.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`placement ${opts.name} exited:\n${out}`);
-    if (Date.now() > deadline) { proc.kill(); throw new Error(`placement ${opts.name} did not start:\n${out}`); }
-    try { if ((await fetch(`${base}/`)).ok) break; } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      proc.kill();
+      throw new Error(`placement ${opts.name} did not start:\n${out}`);
+    }
+    try {
+      if ((await fetch(`${base}/`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -44,14 +73,19 @@ export async function startPlacementProcess(opts: {
       const res = await fetch(`${base}${path}`, {
         method,
         headers: {
-          'x-auth-token': 'admin', 'openstack-api-version': `placement ${version}`,
+          'x-auth-token': 'admin',
+          'openstack-api-version': `placement ${version}`,
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();
       let parsed: unknown = text;
-      try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON */
+      }
       if (res.status >= 500) throw new Error(`${opts.name}: ${method} ${path} → ${res.status} ${text}\n${out}`);
       return { status: res.status, body: parsed };
     },
@@ -80,9 +114,12 @@ export function placementCluster(databaseUrl: string): PlacementCluster {
   const clockDir = mkdtempSync(join(tmpdir(), 'concord-clock-'));
   const clockFile = join(clockDir, 'shift-ms');
   let started = 0;
-  const launch = () => startPlacementProcess({
-    name: `p${started++}`, databaseUrl, env: { CONCORD_TEST_CLOCK_SHIFT_FILE: clockFile },
-  });
+  const launch = () =>
+    startPlacementProcess({
+      name: `p${started++}`,
+      databaseUrl,
+      env: { CONCORD_TEST_CLOCK_SHIFT_FILE: clockFile },
+    });
   const cluster: PlacementCluster = {
     processes: [],
     async start(count) {
@@ -102,7 +139,9 @@ export function placementCluster(databaseUrl: string): PlacementCluster {
       cluster.processes = cluster.processes.filter((q) => q !== p);
       await p.stop();
     },
-    shiftClock(ms) { writeFileSync(clockFile, String(ms)); },
+    shiftClock(ms) {
+      writeFileSync(clockFile, String(ms));
+    },
     async stopAll() {
       await Promise.all(cluster.processes.map((p) => p.stop()));
       cluster.processes = [];

@@ -16,20 +16,47 @@ export interface Served {
 
 /** Starts `concord serve SERVICE --database-url URL ...args` and waits until it answers. */
 export async function serve(service: string, databaseUrl: string, args: string[] = []): Promise<Served> {
-  return serveIn(service, mkdtempSync(join(tmpdir(), 'concord-serve-')), ['--database-url', databaseUrl, ...args], true);
+  return serveIn(
+    service,
+    mkdtempSync(join(tmpdir(), 'concord-serve-')),
+    ['--database-url', databaseUrl, ...args],
+    true,
+  );
 }
 
 /** Starts `concord serve SERVICE --data-dir DATA_DIR ...args` and waits until it answers; the data
  * dir, which several processes may share, is left to the caller. */
-export async function serveIn(service: string, dataDir: string, args: string[] = [],
-  ownDataDir = false): Promise<Served> {
+export async function serveIn(
+  service: string,
+  dataDir: string,
+  args: string[] = [],
+  ownDataDir = false,
+): Promise<Served> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--no-deprecation', BIN, 'serve', service, '--port', String(port),
-    '--host', '127.0.0.1', '--data-dir', dataDir, ...args],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONCORD_LOG_LEVEL: 'warn' } });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--no-deprecation',
+      BIN,
+      'serve',
+      service,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      dataDir,
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONCORD_LOG_LEVEL: 'warn' } },
+  );
   let out = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
+  proc.stdout.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const base = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -46,7 +73,9 @@ export async function serveIn(service: string, dataDir: string, args: string[] =
     }
     try {
       if ((await fetch(`${base}/`)).status < 500) break;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return { base, log: () => out, stop };

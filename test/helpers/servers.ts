@@ -27,28 +27,51 @@ export class TestDriver implements VirtDriver {
 
   constructor(private readonly resources: NodeResources[] = []) {}
 
-  async nodes() { return this.resources; }
+  async nodes() {
+    return this.resources;
+  }
   async spawn(g: GuestSpec) {
     this.calls.push(`spawn ${g.uuid} ${g.node}`);
     if (this.failSpawn.has(g.node)) throw new Error(`no room for ${g.uuid} on ${g.node}\nsecond line`);
     this.guests_.set(g.uuid, { spec: g, power: PowerState.RUNNING });
   }
-  async destroy(uuid: string) { this.calls.push(`destroy ${uuid}`); this.guests_.delete(uuid); }
+  async destroy(uuid: string) {
+    this.calls.push(`destroy ${uuid}`);
+    this.guests_.delete(uuid);
+  }
   private set(uuid: string, call: string, power: PowerState) {
     this.calls.push(`${call} ${uuid}`);
     const g = this.guests_.get(uuid);
     if (!g) throw new Error(`guest ${uuid} not found`);
     g.power = power;
   }
-  async reboot(uuid: string, type: 'SOFT' | 'HARD') { this.set(uuid, `reboot-${type}`, PowerState.RUNNING); }
-  async powerOff(uuid: string) { this.set(uuid, 'power-off', PowerState.SHUTDOWN); }
-  async powerOn(uuid: string) { this.set(uuid, 'power-on', PowerState.RUNNING); }
-  async pause(uuid: string) { this.set(uuid, 'pause', PowerState.PAUSED); }
-  async unpause(uuid: string) { this.set(uuid, 'unpause', PowerState.RUNNING); }
-  async suspend(uuid: string) { this.set(uuid, 'suspend', PowerState.SUSPENDED); }
-  async resume(uuid: string) { this.set(uuid, 'resume', PowerState.RUNNING); }
-  async powerState(uuid: string) { return this.guests_.get(uuid)?.power ?? PowerState.NOSTATE; }
-  async guests() { return [...this.guests_.keys()]; }
+  async reboot(uuid: string, type: 'SOFT' | 'HARD') {
+    this.set(uuid, `reboot-${type}`, PowerState.RUNNING);
+  }
+  async powerOff(uuid: string) {
+    this.set(uuid, 'power-off', PowerState.SHUTDOWN);
+  }
+  async powerOn(uuid: string) {
+    this.set(uuid, 'power-on', PowerState.RUNNING);
+  }
+  async pause(uuid: string) {
+    this.set(uuid, 'pause', PowerState.PAUSED);
+  }
+  async unpause(uuid: string) {
+    this.set(uuid, 'unpause', PowerState.RUNNING);
+  }
+  async suspend(uuid: string) {
+    this.set(uuid, 'suspend', PowerState.SUSPENDED);
+  }
+  async resume(uuid: string) {
+    this.set(uuid, 'resume', PowerState.RUNNING);
+  }
+  async powerState(uuid: string) {
+    return this.guests_.get(uuid)?.power ?? PowerState.NOSTATE;
+  }
+  async guests() {
+    return [...this.guests_.keys()];
+  }
 }
 
 export interface Hypervisor {
@@ -103,14 +126,22 @@ export async function startServersCloud(extra: Partial<Config> = {}): Promise<Se
   const admin = await local.login('admin', cloud.credentials.adminPassword, 'admin');
   const demo = await local.login('demo', cloud.credentials.demoPassword, 'demo');
   const projectOf = async (token: string) =>
-    (await local.call('GET', '/identity/v3/auth/tokens', token, undefined, { 'x-subject-token': token })).body.token.project.id as string;
+    (await local.call('GET', '/identity/v3/auth/tokens', token, undefined, { 'x-subject-token': token })).body.token
+      .project.id as string;
   const database = openDatabase<ComputeDB>(computeDatabaseUrl(config, local.dataDir));
   const log = createLogger({ name: 'test' });
   log.level = process.env.CONCORD_TEST_LOG ?? 'silent';
   const session = new Session({
-    transport: cloud.transport, authUrl: cloud.authUrl, log,
-    credentials: { username: 'nova', password: cloud.credentials.servicePassword, projectName: 'service',
-      userDomainName: 'Default', projectDomainName: 'Default' },
+    transport: cloud.transport,
+    authUrl: cloud.authUrl,
+    log,
+    credentials: {
+      username: 'nova',
+      password: cloud.credentials.servicePassword,
+      projectName: 'service',
+      userDomainName: 'Default',
+      projectDomainName: 'Default',
+    },
   });
   const clients = serviceClients(session, config);
   const jobs = new JobQueue(database as unknown as Database<unknown>, 'compute', jobsConfig(config));
@@ -118,13 +149,24 @@ export async function startServersCloud(extra: Partial<Config> = {}): Promise<Se
   const images = await local.call('GET', '/image/v2/images', admin);
   const imageId = images.body.images[0].id as string;
 
-  const nova: ServersCloud['nova'] = (method, path, body, o = {}) => local.call(method, `/compute/v2.1${path}`,
-    o.token ?? admin, body, { 'openstack-api-version': `compute ${o.version ?? 'latest'}` });
-  const placement: ServersCloud['placement'] = (method, path, body) => local.call(method, `/placement${path}`, admin, body,
-    { 'openstack-api-version': 'placement 1.39' });
+  const nova: ServersCloud['nova'] = (method, path, body, o = {}) =>
+    local.call(method, `/compute/v2.1${path}`, o.token ?? admin, body, {
+      'openstack-api-version': `compute ${o.version ?? 'latest'}`,
+    });
+  const placement: ServersCloud['placement'] = (method, path, body) =>
+    local.call(method, `/placement${path}`, admin, body, { 'openstack-api-version': 'placement 1.39' });
   const t: ServersCloud = {
-    local, config, admin, demo, demoProject: await projectOf(demo), adminProject: await projectOf(admin), imageId,
-    database, db: database.db, nova, placement,
+    local,
+    config,
+    admin,
+    demo,
+    demoProject: await projectOf(demo),
+    adminProject: await projectOf(admin),
+    imageId,
+    database,
+    db: database.db,
+    nova,
+    placement,
     async flavor(id, ram, vcpus, disk, extraSpecs) {
       const r = await nova('POST', '/flavors', { flavor: { name: id, id, ram, vcpus, disk } });
       if (r.status !== 200) throw new Error(`flavor ${id}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -140,42 +182,95 @@ export async function startServersCloud(extra: Partial<Config> = {}): Promise<Se
       const seen = new Date(Date.now() - (h.lastSeenAgo ?? 0) * 1000).toISOString();
       let service = await t.db.selectFrom('services').select('id').where('host', '=', h.host).executeTakeFirst();
       if (!service) {
-        service = await t.db.insertInto('services').values({
-          uuid: crypto.randomUUID(), host: h.host, binary: 'nova-compute', topic: 'compute', report_count: 1,
-          disabled: h.disabled ? 1 : 0, disabled_reason: h.disabled ? 'maintenance' : null, last_seen_up: seen,
-          forced_down: 0, version: 61, created_at: ts, updated_at: ts, deleted_at: null,
-        }).returning('id').executeTakeFirstOrThrow();
+        service = await t.db
+          .insertInto('services')
+          .values({
+            uuid: crypto.randomUUID(),
+            host: h.host,
+            binary: 'nova-compute',
+            topic: 'compute',
+            report_count: 1,
+            disabled: h.disabled ? 1 : 0,
+            disabled_reason: h.disabled ? 'maintenance' : null,
+            last_seen_up: seen,
+            forced_down: 0,
+            version: 61,
+            created_at: ts,
+            updated_at: ts,
+            deleted_at: null,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
       }
       const vcpus = h.vcpus ?? 4;
       const memoryMb = h.memoryMb ?? 4096;
       const diskGb = h.diskGb ?? 40;
-      await t.db.insertInto('compute_nodes').values({
-        uuid, service_id: service.id, host: h.host, hypervisor_hostname: node, hypervisor_type: 'fake',
-        hypervisor_version: 1000, vcpus, memory_mb: memoryMb, local_gb: diskGb, vcpus_used: 0, memory_mb_used: 0,
-        local_gb_used: 0, free_ram_mb: memoryMb, free_disk_gb: diskGb, current_workload: 0, running_vms: 0,
-        disk_available_least: diskGb, host_ip: '127.0.0.1', cpu_info: '{}',
-        supported_instances: JSON.stringify(h.supported ?? [['x86_64', 'fake', 'hvm']]), stats: '{}',
-        cpu_allocation_ratio: 1, ram_allocation_ratio: 1, disk_allocation_ratio: 1, created_at: ts, updated_at: ts,
-        deleted_at: null,
-      }).execute();
+      await t.db
+        .insertInto('compute_nodes')
+        .values({
+          uuid,
+          service_id: service.id,
+          host: h.host,
+          hypervisor_hostname: node,
+          hypervisor_type: 'fake',
+          hypervisor_version: 1000,
+          vcpus,
+          memory_mb: memoryMb,
+          local_gb: diskGb,
+          vcpus_used: 0,
+          memory_mb_used: 0,
+          local_gb_used: 0,
+          free_ram_mb: memoryMb,
+          free_disk_gb: diskGb,
+          current_workload: 0,
+          running_vms: 0,
+          disk_available_least: diskGb,
+          host_ip: '127.0.0.1',
+          cpu_info: '{}',
+          supported_instances: JSON.stringify(h.supported ?? [['x86_64', 'fake', 'hvm']]),
+          stats: '{}',
+          cpu_allocation_ratio: 1,
+          ram_allocation_ratio: 1,
+          disk_allocation_ratio: 1,
+          created_at: ts,
+          updated_at: ts,
+          deleted_at: null,
+        })
+        .execute();
       const rp = await placement('POST', '/resource_providers', { name: node, uuid });
       if (rp.status !== 200) throw new Error(`provider ${node}: ${rp.status} ${JSON.stringify(rp.body)}`);
       const inventories = h.inventories ?? {
-        ...(vcpus ? { VCPU: { total: vcpus } } : {}), ...(memoryMb ? { MEMORY_MB: { total: memoryMb } } : {}),
+        ...(vcpus ? { VCPU: { total: vcpus } } : {}),
+        ...(memoryMb ? { MEMORY_MB: { total: memoryMb } } : {}),
         ...(diskGb ? { DISK_GB: { total: diskGb } } : {}),
       };
       for (const rc of Object.keys(inventories)) {
         if (rc.startsWith('CUSTOM_')) await placement('PUT', `/resource_classes/${rc}`);
       }
-      const inv = await placement('PUT', `/resource_providers/${uuid}/inventories`, { resource_provider_generation: 0, inventories });
+      const inv = await placement('PUT', `/resource_providers/${uuid}/inventories`, {
+        resource_provider_generation: 0,
+        inventories,
+      });
       if (inv.status !== 200) throw new Error(`inventory of ${node}: ${inv.status} ${JSON.stringify(inv.body)}`);
       if (h.traits?.length) {
         for (const tr of h.traits) if (tr.startsWith('CUSTOM_')) await placement('PUT', `/traits/${tr}`);
-        await placement('PUT', `/resource_providers/${uuid}/traits`, { resource_provider_generation: 1, traits: h.traits });
+        await placement('PUT', `/resource_providers/${uuid}/traits`, {
+          resource_provider_generation: 1,
+          traits: h.traits,
+        });
       }
       return uuid;
     },
-    managerEnv: (host, driver) => ({ database, jobs, host, driver, clients, config, log, reportResources: async () => {} }),
+    managerEnv: (host, driver) => ({
+      database,
+      jobs,
+      host,
+      driver,
+      clients,
+      config,
+      log,
+      reportResources: async () => {},
+    }),
     manager(host, driver) {
       const w = new Worker(jobs, { handlers: managerHandlers(t.managerEnv(host, driver)), targets: [host], log });
       workers.push(w);
@@ -183,8 +278,10 @@ export async function startServersCloud(extra: Partial<Config> = {}): Promise<Se
       return w;
     },
     async boot(server, o = {}) {
-      const body = { server: { name: 'vm', imageRef: imageId, flavorRef: 'vm-tiny', networks: 'none', ...server },
-        ...(o.hints ? { 'os:scheduler_hints': o.hints } : {}) };
+      const body = {
+        server: { name: 'vm', imageRef: imageId, flavorRef: 'vm-tiny', networks: 'none', ...server },
+        ...(o.hints ? { 'os:scheduler_hints': o.hints } : {}),
+      };
       const r = await nova('POST', '/servers', body, o.token ? { token: o.token } : {});
       if (r.status !== 202) throw new Error(`boot: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body.server.id as string;
@@ -196,10 +293,14 @@ export async function startServersCloud(extra: Partial<Config> = {}): Promise<Se
     },
     async waitFor(id, statuses, ms = 20000) {
       let last: any;
-      await until(`server ${id} in ${statuses.join('|')} (last: ${JSON.stringify(last?.status)})`, async () => {
-        last = (await nova('GET', `/servers/${id}`)).body.server;
-        return statuses.includes(last?.status);
-      }, ms);
+      await until(
+        `server ${id} in ${statuses.join('|')} (last: ${JSON.stringify(last?.status)})`,
+        async () => {
+          last = (await nova('GET', `/servers/${id}`)).body.server;
+          return statuses.includes(last?.status);
+        },
+        ms,
+      );
       return last;
     },
     async close() {

@@ -4,7 +4,12 @@ import { ADMIN_PASSWORD, startIdentity, type TestIdentity } from '../helpers/ide
 const NONE = { 'x-auth-token': '' };
 
 function appCredAuth(identity: Record<string, unknown>, scope?: unknown) {
-  return { auth: { identity: { methods: ['application_credential'], application_credential: identity }, ...(scope ? { scope } : {}) } };
+  return {
+    auth: {
+      identity: { methods: ['application_credential'], application_credential: identity },
+      ...(scope ? { scope } : {}),
+    },
+  };
 }
 
 describe('application credentials', () => {
@@ -14,14 +19,22 @@ describe('application credentials', () => {
     t = await startIdentity();
     base = `/v3/users/${t.boot.adminUserId}/application_credentials`;
   });
-  afterAll(async () => { await t.close(); });
+  afterAll(async () => {
+    await t.close();
+  });
 
-  it('creates one with the caller\'s roles and shows the secret only once', async () => {
+  it("creates one with the caller's roles and shows the secret only once", async () => {
     const r = await t.call('POST', base, { application_credential: { name: 'ci', description: 'for CI' } });
     expect(r.status).toBe(201);
     const ac = r.body.application_credential;
-    expect(ac).toMatchObject({ name: 'ci', description: 'for CI', project_id: t.boot.adminProjectId, unrestricted: false,
-      expires_at: null, user_id: t.boot.adminUserId });
+    expect(ac).toMatchObject({
+      name: 'ci',
+      description: 'for CI',
+      project_id: t.boot.adminProjectId,
+      unrestricted: false,
+      expires_at: null,
+      user_id: t.boot.adminUserId,
+    });
     expect(ac.secret.length).toBeGreaterThan(40);
     expect(ac.roles.map((x: { name: string }) => x.name).sort()).toEqual(['admin', 'member', 'reader']);
     const shown = await t.call('GET', `${base}/${ac.id}`);
@@ -45,9 +58,16 @@ describe('application credentials', () => {
     expect(byId.body.token.project.id).toBe(t.boot.adminProjectId);
     expect(byId.body.token.roles.map((x: { name: string }) => x.name)).toEqual(['reader']);
     expect(byId.body.token.application_credential).toEqual({ id, name: 'readonly', restricted: true });
-    const byName = await t.call('POST', '/v3/auth/tokens', appCredAuth({
-      name: 'readonly', secret: 'my-own-secret', user: { name: 'admin', domain: { id: 'default' } },
-    }), NONE);
+    const byName = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      appCredAuth({
+        name: 'readonly',
+        secret: 'my-own-secret',
+        user: { name: 'admin', domain: { id: 'default' } },
+      }),
+      NONE,
+    );
     expect(byName.status).toBe(201);
     // A reader-only token cannot do admin things.
     const token = String(byId.headers['x-subject-token']);
@@ -58,32 +78,59 @@ describe('application credentials', () => {
     const r = await t.call('POST', base, { application_credential: { name: 'strict', secret: 's3cret' } });
     const id = r.body.application_credential.id;
     expect((await t.call('POST', '/v3/auth/tokens', appCredAuth({ id, secret: 'nope' }), NONE)).status).toBe(401);
-    expect((await t.call('POST', '/v3/auth/tokens', appCredAuth({ id: 'missing', secret: 'nope' }), NONE)).status).toBe(401);
-    const scoped = await t.call('POST', '/v3/auth/tokens',
-      appCredAuth({ id, secret: 's3cret' }, { project: { id: t.boot.demoProjectId } }), NONE);
+    expect((await t.call('POST', '/v3/auth/tokens', appCredAuth({ id: 'missing', secret: 'nope' }), NONE)).status).toBe(
+      401,
+    );
+    const scoped = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      appCredAuth({ id, secret: 's3cret' }, { project: { id: t.boot.demoProjectId } }),
+      NONE,
+    );
     expect(scoped.status).toBe(401);
     const tok = await t.call('POST', '/v3/auth/tokens', appCredAuth({ id, secret: 's3cret' }), NONE);
-    const rescope = await t.call('POST', '/v3/auth/tokens', {
-      auth: { identity: { methods: ['token'], token: { id: tok.headers['x-subject-token'] } } },
-    }, NONE);
+    const rescope = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      {
+        auth: { identity: { methods: ['token'], token: { id: tok.headers['x-subject-token'] } } },
+      },
+      NONE,
+    );
     expect(rescope.status).toBe(401);
     const bad = await t.call('POST', '/v3/auth/tokens', appCredAuth({ secret: 's3cret' }), NONE);
     expect(bad.status).toBe(400);
   });
 
-  it('forbids a restricted credential\'s token from managing application credentials', async () => {
+  it("forbids a restricted credential's token from managing application credentials", async () => {
     const r = await t.call('POST', base, { application_credential: { name: 'restricted', secret: 'abc' } });
-    const tok = await t.call('POST', '/v3/auth/tokens', appCredAuth({ id: r.body.application_credential.id, secret: 'abc' }), NONE);
+    const tok = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      appCredAuth({ id: r.body.application_credential.id, secret: 'abc' }),
+      NONE,
+    );
     const as = { 'x-auth-token': String(tok.headers['x-subject-token']) };
     const made = await t.call('POST', base, { application_credential: { name: 'child' } }, as);
     expect(made.status).toBe(403);
     const gone = await t.call('DELETE', `${base}/${r.body.application_credential.id}`, undefined, as);
     expect(gone.status).toBe(403);
 
-    const u = await t.call('POST', base, { application_credential: { name: 'unrestricted', secret: 'abc', unrestricted: true } });
-    const tok2 = await t.call('POST', '/v3/auth/tokens', appCredAuth({ id: u.body.application_credential.id, secret: 'abc' }), NONE);
-    const made2 = await t.call('POST', base, { application_credential: { name: 'child2' } },
-      { 'x-auth-token': String(tok2.headers['x-subject-token']) });
+    const u = await t.call('POST', base, {
+      application_credential: { name: 'unrestricted', secret: 'abc', unrestricted: true },
+    });
+    const tok2 = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      appCredAuth({ id: u.body.application_credential.id, secret: 'abc' }),
+      NONE,
+    );
+    const made2 = await t.call(
+      'POST',
+      base,
+      { application_credential: { name: 'child2' } },
+      { 'x-auth-token': String(tok2.headers['x-subject-token']) },
+    );
     expect(made2.status).toBe(201);
   });
 
@@ -100,15 +147,31 @@ describe('application credentials', () => {
     expect((await t.call('DELETE', `${base}/${id}`)).status).toBe(404);
 
     const soon = new Date(Date.now() + 1500).toISOString();
-    const e = await t.call('POST', base, { application_credential: { name: 'expiring', secret: 'abc', expires_at: soon } });
+    const e = await t.call('POST', base, {
+      application_credential: { name: 'expiring', secret: 'abc', expires_at: soon },
+    });
     expect(e.status).toBe(201);
     // Keystone's rendering of a stored datetime: UTC, microseconds, no zone designator.
     expect(e.body.application_credential.expires_at).toBe(soon.replace(/\.(\d{3})Z$/, '.$1000'));
-    const etok = await t.call('POST', '/v3/auth/tokens', appCredAuth({ id: e.body.application_credential.id, secret: 'abc' }), NONE);
+    const etok = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      appCredAuth({ id: e.body.application_credential.id, secret: 'abc' }),
+      NONE,
+    );
     expect(etok.status).toBe(201);
     expect(Date.parse(etok.body.token.expires_at)).toBeLessThanOrEqual(Date.parse(soon));
     await new Promise((res) => setTimeout(res, 1600));
-    expect((await t.call('POST', '/v3/auth/tokens', appCredAuth({ id: e.body.application_credential.id, secret: 'abc' }), NONE)).status).toBe(401);
+    expect(
+      (
+        await t.call(
+          'POST',
+          '/v3/auth/tokens',
+          appCredAuth({ id: e.body.application_credential.id, secret: 'abc' }),
+          NONE,
+        )
+      ).status,
+    ).toBe(401);
   });
 
   it('keeps expires_at to the microsecond, in UTC, as Keystone gives it back', async () => {
@@ -125,14 +188,19 @@ describe('application credentials', () => {
       const again = await t.call('GET', `${base}/${r.body.application_credential.id}`);
       expect(again.body.application_credential.expires_at).toBe(shown);
     }
-    const feb31 = await t.call('POST', base, { application_credential: { name: 'feb31', expires_at: `${year}-02-31T00:00:00` } });
+    const feb31 = await t.call('POST', base, {
+      application_credential: { name: 'feb31', expires_at: `${year}-02-31T00:00:00` },
+    });
     expect(feb31.status).toBe(400);
   });
 
   it('rejects bad input and roles the caller does not hold with 400, unknown role names with 404', async () => {
     const cases: unknown[] = [
-      {}, { application_credential: {} }, { application_credential: { name: '' } },
-      { application_credential: { name: 'x', roles: 'admin' } }, { application_credential: { name: 'x', bogus: 1 } },
+      {},
+      { application_credential: {} },
+      { application_credential: { name: '' } },
+      { application_credential: { name: 'x', roles: 'admin' } },
+      { application_credential: { name: 'x', bogus: 1 } },
       { application_credential: { name: 'x', expires_at: 'yesterday' } },
       { application_credential: { name: 'x', expires_at: '2001-01-01T00:00:00Z' } },
       { application_credential: { name: 'x', unrestricted: 'yes' } },
@@ -146,16 +214,22 @@ describe('application credentials', () => {
     for (const ref of [{ id: role.body.role.id }, { name: 'not-held' }, { id: 'nope' }]) {
       const r = await t.call('POST', base, { application_credential: { name: 'x', roles: [ref] } });
       expect(r.status, JSON.stringify(ref)).toBe(400);
-      expect(r.body.error.message).toBe('Invalid application credential: Cannot create an application credential with unassigned role');
+      expect(r.body.error.message).toBe(
+        'Invalid application credential: Cannot create an application credential with unassigned role',
+      );
     }
-    const unknown = await t.call('POST', base, { application_credential: { name: 'x', roles: [{ name: 'no-such-role' }] } });
+    const unknown = await t.call('POST', base, {
+      application_credential: { name: 'x', roles: [{ name: 'no-such-role' }] },
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.message).toBe('Could not find role: no-such-role.');
     expect((await t.call('GET', `${base}?name=x`)).body.application_credentials).toEqual([]);
   });
 
   it('refuses to create one for another user or without a project-scoped token', async () => {
-    const other = await t.call('POST', `/v3/users/${t.boot.demoUserId}/application_credentials`, { application_credential: { name: 'x' } });
+    const other = await t.call('POST', `/v3/users/${t.boot.demoUserId}/application_credentials`, {
+      application_credential: { name: 'x' },
+    });
     expect(other.status).toBe(403);
     const system = await t.login({ user: 'admin', password: ADMIN_PASSWORD, scope: { system: { all: true } } });
     const r = await t.call('POST', base, { application_credential: { name: 'x' } }, { 'x-auth-token': system.token });
@@ -170,8 +244,12 @@ describe('application credentials', () => {
     const admin = (await t.call('GET', '/v3/roles?name=admin')).body.roles[0].id;
     await t.call('PUT', `/v3/projects/${t.boot.demoProjectId}/users/${u}/roles/${admin}`);
     const kim = await t.login({ user: 'kim', password: 'kim-pw', project: 'demo' });
-    const r = await t.call('POST', `/v3/users/${u}/application_credentials`,
-      { application_credential: { name: 'k', secret: 'abc', roles: [{ name: 'member' }] } }, { 'x-auth-token': kim.token });
+    const r = await t.call(
+      'POST',
+      `/v3/users/${u}/application_credentials`,
+      { application_credential: { name: 'k', secret: 'abc', roles: [{ name: 'member' }] } },
+      { 'x-auth-token': kim.token },
+    );
     expect(r.status).toBe(201);
     await t.call('DELETE', `/v3/projects/${t.boot.demoProjectId}/users/${u}/roles/${member}`);
     expect((await t.call('GET', `/v3/users/${u}/application_credentials`)).body.application_credentials).toEqual([]);

@@ -13,8 +13,12 @@ function spoilSignature(token: string): string {
 
 describe('POST /v3/auth/tokens', () => {
   let t: TestIdentity;
-  beforeAll(async () => { t = await startIdentity({ prefix: '/identity' }); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity({ prefix: '/identity' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('issues a project-scoped token with roles (implied included) and the catalog', async () => {
     const r = await t.login({ user: 'admin', password: ADMIN_PASSWORD, project: 'admin' });
@@ -22,7 +26,11 @@ describe('POST /v3/auth/tokens', () => {
     expect(r.token.length).toBeGreaterThan(50);
     const tok = r.body.token;
     expect(tok.methods).toEqual(['password']);
-    expect(tok.user).toMatchObject({ name: 'admin', domain: { id: 'default', name: 'Default' }, password_expires_at: null });
+    expect(tok.user).toMatchObject({
+      name: 'admin',
+      domain: { id: 'default', name: 'Default' },
+      password_expires_at: null,
+    });
     expect(tok.project).toMatchObject({ name: 'admin', domain: { id: 'default', name: 'Default' } });
     expect(tok.is_domain).toBe(false);
     expect(tok.roles.map((x: { name: string }) => x.name).sort()).toEqual(['admin', 'member', 'reader']);
@@ -37,17 +45,34 @@ describe('POST /v3/auth/tokens', () => {
   });
 
   it('authenticates a user by id, and by name with the domain given by name', async () => {
-    const byId = await t.call('POST', '/v3/auth/tokens', {
-      auth: { identity: { methods: ['password'], password: { user: { id: t.boot.adminUserId, password: ADMIN_PASSWORD } } } },
-    }, NONE);
+    const byId = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      {
+        auth: {
+          identity: { methods: ['password'], password: { user: { id: t.boot.adminUserId, password: ADMIN_PASSWORD } } },
+        },
+      },
+      NONE,
+    );
     expect(byId.status).toBe(201);
-    const byName = await t.call('POST', '/v3/auth/tokens', {
-      auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD } } } },
-    }, NONE);
+    const byName = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD } },
+          },
+        },
+      },
+      NONE,
+    );
     expect(byName.status).toBe(201);
   });
 
-  it('scopes to the user\'s default project when no scope is asked for, unless unscoped is explicit', async () => {
+  it("scopes to the user's default project when no scope is asked for, unless unscoped is explicit", async () => {
     await t.call('PATCH', `/v3/users/${t.boot.demoUserId}`, { user: { default_project_id: t.boot.demoProjectId } });
     const dflt = await t.login({ user: 'demo', password: DEMO_PASSWORD });
     expect(dflt.body.token.project.name).toBe('demo');
@@ -85,13 +110,15 @@ describe('POST /v3/auth/tokens', () => {
     const noRoleThere = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'admin' });
     for (const r of [wrongPw, noUser, noProject, noRoleThere]) {
       expect(r.status).toBe(401);
-      expect(r.body).toEqual({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+      expect(r.body).toEqual({
+        error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
+      });
       expect(r.headers['www-authenticate']).toBe('Keystone uri="http://localhost:80/identity"');
       expect(r.headers['x-subject-token']).toBeUndefined();
     }
   });
 
-  it('answers malformed requests with 400 in Keystone\'s error format', async () => {
+  it("answers malformed requests with 400 in Keystone's error format", async () => {
     const cases: [unknown, RegExp][] = [
       [{}, /'identity' is a required property/],
       [{ auth: { identity: {} } }, /'methods' is a required property/],
@@ -99,8 +126,10 @@ describe('POST /v3/auth/tokens', () => {
       [{ auth: { identity: { methods: ['password'] } } }, /Expecting to find password in identity/],
       [{ auth: { identity: { methods: ['password'], password: {} } } }, /Expecting to find user in password/],
       [passwordAuth('admin', 'x', { project: { name: 'admin' } }), /Expecting to find domain in project/],
-      [{ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', password: 'x' } } } } },
-        /Expecting to find domain in user/],
+      [
+        { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', password: 'x' } } } } },
+        /Expecting to find domain in user/,
+      ],
       [passwordAuth('admin', ADMIN_PASSWORD, { project: { id: 'x' }, domain: { id: 'default' } }), /scope/],
       [passwordAuth('admin', ADMIN_PASSWORD, 'everything'), /Invalid input for field 'scope'/],
     ];
@@ -121,9 +150,19 @@ describe('POST /v3/auth/tokens', () => {
   });
 
   it('never echoes a password in a validation error', async () => {
-    const r = await t.call('POST', '/v3/auth/tokens', {
-      auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: 12345678 } } } },
-    }, NONE);
+    const r = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'admin', domain: { id: 'default' }, password: 12345678 } },
+          },
+        },
+      },
+      NONE,
+    );
     expect(r.status).toBe(400);
     expect(JSON.stringify(r.body)).not.toContain('12345678');
   });
@@ -136,31 +175,53 @@ describe('POST /v3/auth/tokens', () => {
 
   it('rescopes with the token method, keeping the expiry and chaining the audit ids', async () => {
     const first = await t.login({ user: 'demo', password: DEMO_PASSWORD, scope: 'unscoped' });
-    const r = await t.call('POST', '/v3/auth/tokens', {
-      auth: { identity: { methods: ['token'], token: { id: first.token } }, scope: { project: { id: t.boot.demoProjectId } } },
-    }, NONE);
+    const r = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      {
+        auth: {
+          identity: { methods: ['token'], token: { id: first.token } },
+          scope: { project: { id: t.boot.demoProjectId } },
+        },
+      },
+      NONE,
+    );
     expect(r.status).toBe(201);
     expect(r.body.token.project.id).toBe(t.boot.demoProjectId);
     expect(r.body.token.expires_at).toBe(first.body.token.expires_at);
     expect(r.body.token.audit_ids).toEqual([expect.any(String), first.body.token.audit_ids[0]]);
     expect(r.body.token.methods).toEqual(['token', 'password']);
-    const bad = await t.call('POST', '/v3/auth/tokens', {
-      auth: { identity: { methods: ['token'], token: { id: `${first.token}x` } } },
-    }, NONE);
+    const bad = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      {
+        auth: { identity: { methods: ['token'], token: { id: `${first.token}x` } } },
+      },
+      NONE,
+    );
     expect(bad.status).toBe(404);
     // As Keystone validates it: a revoked token is not found either (keystoneauth tells it from a 401).
     expect((await t.call('DELETE', '/v3/auth/tokens', undefined, { 'x-subject-token': first.token })).status).toBe(204);
-    const revoked = await t.call('POST', '/v3/auth/tokens', {
-      auth: { identity: { methods: ['token'], token: { id: first.token } } },
-    }, NONE);
+    const revoked = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      {
+        auth: { identity: { methods: ['token'], token: { id: first.token } } },
+      },
+      NONE,
+    );
     expect(revoked.status).toBe(404);
   });
 });
 
 describe('GET/HEAD/DELETE /v3/auth/tokens', () => {
   let t: TestIdentity;
-  beforeAll(async () => { t = await startIdentity(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('validates a token with X-Subject-Token, with or without the catalog', async () => {
     const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
@@ -205,7 +266,7 @@ describe('GET/HEAD/DELETE /v3/auth/tokens', () => {
     expect((await t.call('GET', '/v3/auth/tokens', undefined, { 'x-subject-token': b.token })).status).toBe(200);
   });
 
-  it('answers a user checking its own revoked token 404, and another user\'s valid token 403', async () => {
+  it("answers a user checking its own revoked token 404, and another user's valid token 403", async () => {
     const own = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
     const other = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
     const as = { 'x-auth-token': other.token, 'x-subject-token': own.token };
@@ -214,20 +275,31 @@ describe('GET/HEAD/DELETE /v3/auth/tokens', () => {
       expect((await t.call(method, '/v3/auth/tokens', undefined, as)).status, method).toBe(404);
     }
     await t.call('POST', '/v3/users', { user: { name: 'nosy', password: 'nosy-pw' } });
-    await t.call('PUT', `/v3/projects/${t.boot.demoProjectId}/users/${(await t.call('GET', '/v3/users?name=nosy')).body.users[0].id}/roles/${(await t.call('GET', '/v3/roles?name=member')).body.roles[0].id}`);
+    await t.call(
+      'PUT',
+      `/v3/projects/${t.boot.demoProjectId}/users/${(await t.call('GET', '/v3/users?name=nosy')).body.users[0].id}/roles/${(await t.call('GET', '/v3/roles?name=member')).body.roles[0].id}`,
+    );
     const nosy = await t.login({ user: 'nosy', password: 'nosy-pw', project: 'demo' });
-    const peek = await t.call('GET', '/v3/auth/tokens', undefined, { 'x-auth-token': nosy.token, 'x-subject-token': other.token });
+    const peek = await t.call('GET', '/v3/auth/tokens', undefined, {
+      'x-auth-token': nosy.token,
+      'x-subject-token': other.token,
+    });
     expect(peek.status).toBe(403);
   });
 
-  it('invalidates a user\'s tokens when the user is disabled or the password changes', async () => {
+  it("invalidates a user's tokens when the user is disabled or the password changes", async () => {
     const created = await t.call('POST', '/v3/users', { user: { name: 'carol', password: 'carol-pw-1' } });
     const id = created.body.user.id;
     const role = (await t.call('GET', '/v3/roles?name=member')).body.roles[0].id;
     await t.call('PUT', `/v3/projects/${t.boot.demoProjectId}/users/${id}/roles/${role}`);
     const tok = await t.login({ user: 'carol', password: 'carol-pw-1', project: 'demo' });
     expect(tok.status).toBe(201);
-    const pw = await t.call('POST', `/v3/users/${id}/password`, { user: { original_password: 'carol-pw-1', password: 'carol-pw-2' } }, NONE);
+    const pw = await t.call(
+      'POST',
+      `/v3/users/${id}/password`,
+      { user: { original_password: 'carol-pw-1', password: 'carol-pw-2' } },
+      NONE,
+    );
     expect(pw.status).toBe(204);
     expect((await t.call('GET', '/v3/auth/tokens', undefined, { 'x-subject-token': tok.token })).status).toBe(404);
     expect((await t.login({ user: 'carol', password: 'carol-pw-1', project: 'demo' })).status).toBe(401);
@@ -256,7 +328,7 @@ describe('GET/HEAD/DELETE /v3/auth/tokens', () => {
     expect((await t.call('GET', '/v3/auth/tokens', undefined, { 'x-subject-token': tok.token })).status).toBe(404);
   });
 
-  it('serves the catalog, projects, domains and system of the caller\'s token', async () => {
+  it("serves the catalog, projects, domains and system of the caller's token", async () => {
     const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
     const as = { 'x-auth-token': demo.token };
     const cat = await t.call('GET', '/v3/auth/catalog', undefined, as);
@@ -281,10 +353,16 @@ describe('token expiry and persistence', () => {
       const tok = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
       expect(Date.parse(tok.body.token.expires_at) - Date.parse(tok.body.token.issued_at)).toBeLessThanOrEqual(1000);
       await new Promise((r) => setTimeout(r, 2100));
-      expect((await t.call('GET', '/v3/auth/tokens', undefined, { 'x-subject-token': tok.token, 'x-auth-token': tok.token })).status).toBe(401);
+      expect(
+        (await t.call('GET', '/v3/auth/tokens', undefined, { 'x-subject-token': tok.token, 'x-auth-token': tok.token }))
+          .status,
+      ).toBe(401);
       // The admin token of the helper expired too: a fresh one sees the subject as not found.
       const admin = await t.login({ user: 'admin', password: ADMIN_PASSWORD, project: 'admin' });
-      const r = await t.call('GET', '/v3/auth/tokens', undefined, { 'x-subject-token': tok.token, 'x-auth-token': admin.token });
+      const r = await t.call('GET', '/v3/auth/tokens', undefined, {
+        'x-subject-token': tok.token,
+        'x-auth-token': admin.token,
+      });
       expect(r.status).toBe(404);
     } finally {
       await t.close();

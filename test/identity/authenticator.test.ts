@@ -6,13 +6,20 @@ import { createLogger } from '../../src/common/log.js';
 import { loadConfig } from '../../src/common/config.js';
 import { keystoneAuthenticator, TokenVerifier, type KeystoneAuthOptions } from '../../src/identity/index.js';
 import {
-  credentialsFromConfig, injectTransport, Session, type ServiceCredentials, type Transport,
+  credentialsFromConfig,
+  injectTransport,
+  Session,
+  type ServiceCredentials,
+  type Transport,
 } from '../../src/common/clients/index.js';
 import { DEMO_PASSWORD, SERVICE_PASSWORD, startIdentity, type TestIdentity } from '../helpers/identity.js';
 
 const credentials = {
-  username: 'placement', password: SERVICE_PASSWORD, projectName: 'service',
-  userDomainName: 'Default', projectDomainName: 'Default',
+  username: 'placement',
+  password: SERVICE_PASSWORD,
+  projectName: 'service',
+  userDomainName: 'Default',
+  projectDomainName: 'Default',
 };
 
 /** A downstream service that echoes the request context its authenticator produced. */
@@ -20,12 +27,17 @@ async function downstream(authenticate: Authenticator): Promise<FastifyInstance>
   const log = createLogger({ name: 'test' });
   log.level = 'silent';
   const app = createServer({ logger: log });
-  await app.register(servicePlugin({
-    name: 'echo',
-    authenticate,
-    formatError: (err) => ({ contentType: 'application/json', body: JSON.stringify({ status: err.status, message: err.message }) }),
-    routes: { '/whoami': { GET: async (req) => req.ctx } },
-  }));
+  await app.register(
+    servicePlugin({
+      name: 'echo',
+      authenticate,
+      formatError: (err) => ({
+        contentType: 'application/json',
+        body: JSON.stringify({ status: err.status, message: err.message }),
+      }),
+      routes: { '/whoami': { GET: async (req) => req.ctx } },
+    }),
+  );
   await app.ready();
   return app;
 }
@@ -53,7 +65,9 @@ describe('keystoneAuthenticator', () => {
       return inner(req);
     };
   });
-  afterAll(async () => { await t.close(); });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('turns a token into the request context, roles implied included, and caches it', async () => {
     calls = [];
@@ -62,7 +76,10 @@ describe('keystoneAuthenticator', () => {
     const r = await whoami(app, { 'x-auth-token': demo.token });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
-      userId: t.boot.demoUserId, projectId: t.boot.demoProjectId, domainId: null, systemScope: null,
+      userId: t.boot.demoUserId,
+      projectId: t.boot.demoProjectId,
+      domainId: null,
+      systemScope: null,
     });
     expect(r.body.roles.sort()).toEqual(['member', 'reader']);
     expect(calls).toEqual(['POST /v3/auth/tokens', 'GET /v3/auth/tokens?nocatalog']);
@@ -71,16 +88,25 @@ describe('keystoneAuthenticator', () => {
     await app.close();
   });
 
-  it('passes the caller\'s global request id, else the request\'s own, on to identity', async () => {
+  it("passes the caller's global request id, else the request's own, on to identity", async () => {
     const sent: (string | undefined)[] = [];
     const inner = transport;
-    const app = await downstream(keystoneAuthenticator({
-      cacheSeconds: 0,
-      session: session(async (req) => { sent.push(req.headers['x-openstack-request-id']); return inner(req); }),
-    }));
+    const app = await downstream(
+      keystoneAuthenticator({
+        cacheSeconds: 0,
+        session: session(async (req) => {
+          sent.push(req.headers['x-openstack-request-id']);
+          return inner(req);
+        }),
+      }),
+    );
     const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
     const global = 'req-0123abcd-4567-89ab-cdef-0123456789ab';
-    await app.inject({ method: 'GET', url: '/whoami', headers: { 'x-auth-token': demo.token, 'x-openstack-request-id': global } });
+    await app.inject({
+      method: 'GET',
+      url: '/whoami',
+      headers: { 'x-auth-token': demo.token, 'x-openstack-request-id': global },
+    });
     expect(sent).toEqual([global, global]);
     sent.length = 0;
     const own = await app.inject({ method: 'GET', url: '/whoami', headers: { 'x-auth-token': demo.token } });
@@ -123,7 +149,7 @@ describe('keystoneAuthenticator', () => {
     await app.close();
   });
 
-  it('marks requests carrying a service\'s X-Service-Token', async () => {
+  it("marks requests carrying a service's X-Service-Token", async () => {
     const app = await make();
     const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
     const svc = await t.login({ user: 'placement', password: SERVICE_PASSWORD, project: 'service' });
@@ -137,9 +163,13 @@ describe('keystoneAuthenticator', () => {
   });
 
   it('answers 503 when identity cannot be reached or its credentials are wrong', async () => {
-    const down = await downstream(keystoneAuthenticator({
-      session: session(async () => { throw new Error('connection refused'); }),
-    }));
+    const down = await downstream(
+      keystoneAuthenticator({
+        session: session(async () => {
+          throw new Error('connection refused');
+        }),
+      }),
+    );
     expect((await whoami(down, { 'x-auth-token': 'x' })).status).toBe(503);
     await down.close();
     const wrong = await make({ session: session(transport, { ...credentials, password: 'wrong' }) });
@@ -149,10 +179,14 @@ describe('keystoneAuthenticator', () => {
 
   it('takes its service user from [keystone_authtoken]', async () => {
     const config = loadConfig(undefined, {
-      CONCORD_KEYSTONE_AUTHTOKEN__USERNAME: 'placement', CONCORD_KEYSTONE_AUTHTOKEN__PASSWORD: SERVICE_PASSWORD,
+      CONCORD_KEYSTONE_AUTHTOKEN__USERNAME: 'placement',
+      CONCORD_KEYSTONE_AUTHTOKEN__PASSWORD: SERVICE_PASSWORD,
     });
     expect(credentialsFromConfig(config)).toEqual(credentials);
-    const app = await make({ session: session(transport, credentialsFromConfig(config)), cacheSeconds: config.keystoneTokenCacheTime });
+    const app = await make({
+      session: session(transport, credentialsFromConfig(config)),
+      cacheSeconds: config.keystoneTokenCacheTime,
+    });
     expect((await whoami(app, { 'x-auth-token': t.adminToken })).status).toBe(200);
     await app.close();
   });

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/common/config.js';
 import { createLogger } from '../../src/common/log.js';
 import {
-  createIdentity, bootstrapIdentity, identityEnforcer, type BootstrapOptions,
+  createIdentity,
+  bootstrapIdentity,
+  identityEnforcer,
+  type BootstrapOptions,
 } from '../../src/identity/index.js';
 import { authenticate } from '../../src/identity/auth/authenticate.js';
 import { Unauthorized } from '../../src/identity/exceptions.js';
@@ -38,15 +41,22 @@ describe('bootstrapIdentity', () => {
       const config = loadConfig(undefined, {});
       const identity = await createIdentity({ config, dataDir: dir, log, policy });
       const first = await bootstrapIdentity(identity, options);
-      const second = await bootstrapIdentity(identity, { ...options, adminPassword: 'second',
-        services: [{ ...options.services[0]!, url: 'http://h2/compute/v2.1' }, options.services[1]!] });
+      const second = await bootstrapIdentity(identity, {
+        ...options,
+        adminPassword: 'second',
+        services: [{ ...options.services[0]!, url: 'http://h2/compute/v2.1' }, options.services[1]!],
+      });
       expect(second).toEqual(first);
 
       const roleNames = (await identity.db.selectFrom('role').select('name').execute()).map((r) => r.name).sort();
       expect(roleNames).toEqual(['admin', 'member', 'reader', 'service']);
       expect(await identity.db.selectFrom('implied_role').selectAll().execute()).toHaveLength(2);
       const services = await identity.db.selectFrom('service').selectAll().orderBy('type').execute();
-      expect(services.map((s) => `${s.type}:${s.name}`)).toEqual(['compute:nova', 'identity:keystone', 'placement:placement']);
+      expect(services.map((s) => `${s.type}:${s.name}`)).toEqual([
+        'compute:nova',
+        'identity:keystone',
+        'placement:placement',
+      ]);
       const endpoints = await identity.db.selectFrom('endpoint').selectAll().execute();
       expect(endpoints).toHaveLength(9);
       expect(endpoints.filter((e) => e.url === 'http://h2/compute/v2.1')).toHaveLength(3);
@@ -92,8 +102,9 @@ describe('bootstrapIdentity', () => {
     const dir = mkdtempSync(join(tmpdir(), 'concord-identity-boot-'));
     try {
       const identity = await createIdentity({ config: loadConfig(undefined, {}), dataDir: dir, log, policy });
-      await expect(bootstrapIdentity(identity, { ...options, servicePassword: undefined }))
-        .rejects.toThrow(/no password for service user nova/);
+      await expect(bootstrapIdentity(identity, { ...options, servicePassword: undefined })).rejects.toThrow(
+        /no password for service user nova/,
+      );
       await identity.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -3,8 +3,12 @@ import { startIdentity, type TestIdentity } from '../helpers/identity.js';
 
 describe('services, endpoints and regions', () => {
   let t: TestIdentity;
-  beforeAll(async () => { t = await startIdentity(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('manages regions, with hierarchy checks', async () => {
     const r = await t.call('POST', '/v3/regions', { region: { id: 'RegionTwo', description: 'second' } });
@@ -15,7 +19,9 @@ describe('services, endpoints and regions', () => {
     expect(generated.body.region.id).toMatch(/^[0-9a-f]{32}$/);
     const put = await t.call('PUT', '/v3/regions/Sub', { region: { parent_region_id: 'RegionTwo' } });
     expect(put.status).toBe(201);
-    expect((await t.call('GET', '/v3/regions?parent_region_id=RegionTwo')).body.regions.map((x: any) => x.id)).toEqual(['Sub']);
+    expect((await t.call('GET', '/v3/regions?parent_region_id=RegionTwo')).body.regions.map((x: any) => x.id)).toEqual([
+      'Sub',
+    ]);
     const loop = await t.call('PATCH', '/v3/regions/RegionTwo', { region: { parent_region_id: 'Sub' } });
     expect(loop.status).toBe(400);
     expect(loop.body.error.message).toMatch(/circular region hierarchy/);
@@ -28,15 +34,28 @@ describe('services, endpoints and regions', () => {
   });
 
   it('manages services and endpoints and the token catalog follows', async () => {
-    const s = await t.call('POST', '/v3/services', { service: { type: 'compute', name: 'nova', description: 'Compute' } });
+    const s = await t.call('POST', '/v3/services', {
+      service: { type: 'compute', name: 'nova', description: 'Compute' },
+    });
     expect(s.status).toBe(201);
     expect(s.body.service).toMatchObject({ type: 'compute', name: 'nova', description: 'Compute', enabled: true });
     const sid = s.body.service.id;
     const e = await t.call('POST', '/v3/endpoints', {
-      endpoint: { service_id: sid, interface: 'public', url: 'http://h/compute/v2.1/$(project_id)s', region: 'RegionOne' },
+      endpoint: {
+        service_id: sid,
+        interface: 'public',
+        url: 'http://h/compute/v2.1/$(project_id)s',
+        region: 'RegionOne',
+      },
     });
     expect(e.status).toBe(201);
-    expect(e.body.endpoint).toMatchObject({ service_id: sid, interface: 'public', region_id: 'RegionOne', region: 'RegionOne', enabled: true });
+    expect(e.body.endpoint).toMatchObject({
+      service_id: sid,
+      interface: 'public',
+      region_id: 'RegionOne',
+      region: 'RegionOne',
+      enabled: true,
+    });
     const demo = await t.login({ user: 'demo', password: 'demo-secret', project: 'demo' });
     const nova = demo.body.token.catalog.find((x: any) => x.type === 'compute');
     expect(nova).toMatchObject({ id: sid, name: 'nova', type: 'compute' });
@@ -67,7 +86,10 @@ describe('services, endpoints and regions', () => {
     expect(e.status).toBe(201);
     expect(e.body.endpoint).toMatchObject({ region_id: 'RegionNew', region: 'RegionNew' });
     expect(e.body.endpoint).not.toHaveProperty('extra');
-    expect((await t.call('GET', '/v3/regions/RegionNew')).body.region).toMatchObject({ id: 'RegionNew', description: '' });
+    expect((await t.call('GET', '/v3/regions/RegionNew')).body.region).toMatchObject({
+      id: 'RegionNew',
+      description: '',
+    });
     const moved = await t.call('PATCH', `/v3/endpoints/${e.body.endpoint.id}`, { endpoint: { region: 'RegionNewer' } });
     expect(moved.status).toBe(200);
     expect(moved.body.endpoint.region_id).toBe('RegionNewer');
@@ -85,7 +107,12 @@ describe('services, endpoints and regions', () => {
   });
 
   it('refuses bad services and endpoints with 400', async () => {
-    for (const body of [{}, { service: { name: 'x' } }, { service: { type: '' } }, { service: { type: 'x', enabled: 'y' } }]) {
+    for (const body of [
+      {},
+      { service: { name: 'x' } },
+      { service: { type: '' } },
+      { service: { type: 'x', enabled: 'y' } },
+    ]) {
       expect((await t.call('POST', '/v3/services', body)).status, JSON.stringify(body)).toBe(400);
     }
     const sid = (await t.call('POST', '/v3/services', { service: { type: 'image' } })).body.service.id;

@@ -5,11 +5,17 @@ const NONE = { 'x-auth-token': '' };
 
 describe('version discovery', () => {
   let t: TestIdentity;
-  beforeAll(async () => { t = await startIdentity({ prefix: '/identity' }); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity({ prefix: '/identity' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   const v3 = {
-    id: 'v3.14', status: 'stable', updated: '2020-04-07T00:00:00Z',
+    id: 'v3.14',
+    status: 'stable',
+    updated: '2020-04-07T00:00:00Z',
     links: [{ rel: 'self', href: 'http://localhost:80/identity/v3/' }],
     'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
   };
@@ -33,7 +39,11 @@ describe('version discovery', () => {
   });
 
   it('builds links from the forwarded host and protocol', async () => {
-    const r = await t.call('GET', '/v3', undefined, { ...NONE, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'cloud.example' });
+    const r = await t.call('GET', '/v3', undefined, {
+      ...NONE,
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'cloud.example',
+    });
     expect(r.body.version.links[0].href).toBe('https://cloud.example/identity/v3/');
   });
 
@@ -42,13 +52,21 @@ describe('version discovery', () => {
     expect(users.status).toBe(200);
     expect(users.body.users.map((u: { name: string }) => u.name)).toContain('admin');
     expect((await t.call('GET', `/v3/users/${t.boot.adminUserId}/`)).body.user.name).toBe('admin');
-    const tok = await t.call('POST', '/v3/auth/tokens/', { auth: { identity: { methods: ['password'],
-      password: { user: { id: t.boot.adminUserId, password: 'admin-secret' } } } } }, NONE);
+    const tok = await t.call(
+      'POST',
+      '/v3/auth/tokens/',
+      {
+        auth: {
+          identity: { methods: ['password'], password: { user: { id: t.boot.adminUserId, password: 'admin-secret' } } },
+        },
+      },
+      NONE,
+    );
     expect(tok.status).toBe(201);
     expect((await t.call('GET', '/v3/users/', undefined, NONE)).status).toBe(401);
   });
 
-  it('answers unknown paths and methods in Keystone\'s error format', async () => {
+  it("answers unknown paths and methods in Keystone's error format", async () => {
     const missing = await t.call('GET', '/v3/nothing-here');
     expect(missing.status).toBe(404);
     expect(missing.body.error).toMatchObject({ code: 404, title: 'Not Found' });

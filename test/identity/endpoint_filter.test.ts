@@ -7,8 +7,9 @@ import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/p
 const skipPg = postgresUnavailable();
 
 describe('endpoint filtering (OS-EP-FILTER), SQLite', () => endpointFilter(false));
-describe.skipIf(skipPg)(`endpoint filtering (OS-EP-FILTER), PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`,
-  () => endpointFilter(true));
+describe.skipIf(skipPg)(`endpoint filtering (OS-EP-FILTER), PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`, () =>
+  endpointFilter(true),
+);
 
 function endpointFilter(postgres: boolean) {
   let pg: PgCluster | undefined;
@@ -23,7 +24,11 @@ function endpointFilter(postgres: boolean) {
     t = await startIdentity(pg ? { databaseUrl: await pg.createDatabase('ep_filter') } : {});
     compute = (await t.call('POST', '/v3/services', { service: { type: 'compute', name: 'nova' } })).body.service.id;
     volume = (await t.call('POST', '/v3/services', { service: { type: 'volume', name: 'cinder' } })).body.service.id;
-    for (const [key, service, iface] of [['cpub', compute, 'public'], ['cint', compute, 'internal'], ['vpub', volume, 'public']]) {
+    for (const [key, service, iface] of [
+      ['cpub', compute, 'public'],
+      ['cint', compute, 'internal'],
+      ['vpub', volume, 'public'],
+    ]) {
       const r = await t.call('POST', '/v3/endpoints', {
         endpoint: { service_id: service, interface: iface, url: `http://h/${key}`, region_id: 'RegionOne' },
       });
@@ -43,8 +48,9 @@ function endpointFilter(postgres: boolean) {
   const ids = (rows: { id: string }[]) => rows.map((x) => x.id).sort();
 
   it('creates, shows, lists, updates and deletes endpoint groups', async () => {
-    const c = await t.call('POST', `${EP}/endpoint_groups`,
-      { endpoint_group: { name: 'compute-only', description: 'd', filters: { service_id: compute } } });
+    const c = await t.call('POST', `${EP}/endpoint_groups`, {
+      endpoint_group: { name: 'compute-only', description: 'd', filters: { service_id: compute } },
+    });
     expect(c.status).toBe(201);
     const g = c.body.endpoint_group;
     expect(g).toMatchObject({ name: 'compute-only', description: 'd', filters: { service_id: compute } });
@@ -55,9 +61,15 @@ function endpointFilter(postgres: boolean) {
     expect((await t.call('HEAD', `${EP}/endpoint_groups/${g.id}`)).status).toBe(200);
     const members = await t.call('GET', `${EP}/endpoint_groups/${g.id}/endpoints`);
     expect(ids(members.body.endpoints)).toEqual([endpoint.cint, endpoint.cpub].sort());
-    const up = await t.call('PATCH', `${EP}/endpoint_groups/${g.id}`,
-      { endpoint_group: { name: 'public', filters: { interface: 'public' } } });
-    expect(up.body.endpoint_group).toMatchObject({ id: g.id, name: 'public', description: 'd', filters: { interface: 'public' } });
+    const up = await t.call('PATCH', `${EP}/endpoint_groups/${g.id}`, {
+      endpoint_group: { name: 'public', filters: { interface: 'public' } },
+    });
+    expect(up.body.endpoint_group).toMatchObject({
+      id: g.id,
+      name: 'public',
+      description: 'd',
+      filters: { interface: 'public' },
+    });
     const pub = await t.call('GET', `${EP}/endpoint_groups/${g.id}/endpoints`);
     expect(ids(pub.body.endpoints)).toEqual(expect.arrayContaining([endpoint.cpub, endpoint.vpub]));
     expect(pub.body.endpoints.every((e: { interface: string }) => e.interface === 'public')).toBe(true);
@@ -68,24 +80,33 @@ function endpointFilter(postgres: boolean) {
 
   it('refuses bad endpoint groups with 400, changing nothing', async () => {
     const bad: unknown[] = [
-      {}, { endpoint_group: { filters: { interface: 'public' } } }, { endpoint_group: { name: 'x' } },
-      { endpoint_group: { name: 'x', filters: {} } }, { endpoint_group: { name: 'x', filters: { url: 'http://h' } } },
-      { endpoint_group: { name: 'x', filters: 'interface' } }, { endpoint_group: { name: '', filters: { interface: 'public' } } },
+      {},
+      { endpoint_group: { filters: { interface: 'public' } } },
+      { endpoint_group: { name: 'x' } },
+      { endpoint_group: { name: 'x', filters: {} } },
+      { endpoint_group: { name: 'x', filters: { url: 'http://h' } } },
+      { endpoint_group: { name: 'x', filters: 'interface' } },
+      { endpoint_group: { name: '', filters: { interface: 'public' } } },
     ];
     for (const body of bad) {
       const r = await t.call('POST', `${EP}/endpoint_groups`, body);
       expect(r.status, JSON.stringify(body)).toBe(400);
     }
-    expect((await t.call('POST', `${EP}/endpoint_groups`, { endpoint_group: { name: 'x', filters: { url: 'h' } } })).body.error.message)
-      .toMatch(/^Expecting to find service_id or region_id or interface in endpoint_group\./);
+    expect(
+      (await t.call('POST', `${EP}/endpoint_groups`, { endpoint_group: { name: 'x', filters: { url: 'h' } } })).body
+        .error.message,
+    ).toMatch(/^Expecting to find service_id or region_id or interface in endpoint_group\./);
     expect((await t.call('GET', `${EP}/endpoint_groups`)).body.endpoint_groups).toEqual([]);
   });
 
-  it('narrows a project\'s catalog to the endpoints of its endpoint groups', async () => {
+  it("narrows a project's catalog to the endpoints of its endpoint groups", async () => {
     const demo = t.boot.demoProjectId;
     expect((await demoCatalog()).map((s) => s.type)).toEqual(expect.arrayContaining(['compute', 'volume', 'identity']));
-    const g = (await t.call('POST', `${EP}/endpoint_groups`,
-      { endpoint_group: { name: 'volumes', filters: { service_id: volume } } })).body.endpoint_group;
+    const g = (
+      await t.call('POST', `${EP}/endpoint_groups`, {
+        endpoint_group: { name: 'volumes', filters: { service_id: volume } },
+      })
+    ).body.endpoint_group;
     const assoc = `${EP}/endpoint_groups/${g.id}/projects/${demo}`;
     expect((await t.call('GET', assoc)).status).toBe(404);
     expect((await t.call('PUT', assoc)).status).toBe(204);
@@ -122,7 +143,9 @@ function endpointFilter(postgres: boolean) {
     expect((await t.call('HEAD', one)).status).toBe(204);
     expect(ids((await t.call('GET', `${EP}/endpoints/${endpoint.cint}/projects`)).body.projects)).toEqual([p]);
     const tok = await t.login({ user: 'admin', password: 'admin-secret', scope: { project: { id: p } } });
-    expect(tok.body.token.catalog).toEqual([expect.objectContaining({ type: 'compute', endpoints: [expect.objectContaining({ id: endpoint.cint })] })]);
+    expect(tok.body.token.catalog).toEqual([
+      expect.objectContaining({ type: 'compute', endpoints: [expect.objectContaining({ id: endpoint.cint })] }),
+    ]);
     // A disabled endpoint leaves the catalog, its association stays.
     await t.call('PATCH', `/v3/endpoints/${endpoint.cint}`, { endpoint: { enabled: false } });
     const off = await t.call('GET', '/v3/auth/catalog', undefined, { 'x-auth-token': tok.token });
@@ -145,7 +168,16 @@ function endpointFilter(postgres: boolean) {
     const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
     const as = { 'x-auth-token': demo.token };
     expect((await t.call('GET', `${EP}/endpoint_groups`, undefined, as)).status).toBe(403);
-    expect((await t.call('POST', `${EP}/endpoint_groups`, { endpoint_group: { name: 'x', filters: { interface: 'public' } } }, as)).status).toBe(403);
+    expect(
+      (
+        await t.call(
+          'POST',
+          `${EP}/endpoint_groups`,
+          { endpoint_group: { name: 'x', filters: { interface: 'public' } } },
+          as,
+        )
+      ).status,
+    ).toBe(403);
     expect((await t.call('GET', `${EP}/projects/${t.boot.demoProjectId}/endpoints`, undefined, as)).status).toBe(403);
   });
 }

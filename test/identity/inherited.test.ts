@@ -8,8 +8,10 @@ import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/p
 const skipPg = postgresUnavailable();
 
 describe('inherited role assignments (OS-INHERIT), SQLite', () => inheritance(false));
-describe.skipIf(skipPg)(`inherited role assignments (OS-INHERIT), PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`,
-  () => inheritance(true));
+describe.skipIf(skipPg)(
+  `inherited role assignments (OS-INHERIT), PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`,
+  () => inheritance(true),
+);
 
 function inheritance(postgres: boolean) {
   let pg: PgCluster | undefined;
@@ -20,7 +22,8 @@ function inheritance(postgres: boolean) {
   let user: string;
   let group: string;
   const role: Record<string, string> = {};
-  const login = (project: string) => t.login({ user: 'heir', password: 'heir-pw', scope: { project: { id: project } } });
+  const login = (project: string) =>
+    t.login({ user: 'heir', password: 'heir-pw', scope: { project: { id: project } } });
   const rolesOf = (r: { body: any }) => (r.body.token.roles as { name: string }[]).map((x) => x.name).sort();
 
   beforeAll(async () => {
@@ -65,31 +68,45 @@ function inheritance(postgres: boolean) {
 
   it('lists the assignment as stored, and effectively on each project it reaches', async () => {
     const stored = (await t.call('GET', `/v3/role_assignments?user.id=${user}`)).body.role_assignments;
-    expect(stored).toEqual([{
-      role: { id: role.member }, user: { id: user },
-      scope: { domain: { id: domain }, 'OS-INHERIT:inherited_to': 'projects' },
-      links: { assignment: `http://localhost:80${domainGrant()}` },
-    }]);
+    expect(stored).toEqual([
+      {
+        role: { id: role.member },
+        user: { id: user },
+        scope: { domain: { id: domain }, 'OS-INHERIT:inherited_to': 'projects' },
+        links: { assignment: `http://localhost:80${domainGrant()}` },
+      },
+    ]);
     const only = await t.call('GET', '/v3/role_assignments?scope.OS-INHERIT:inherited_to=projects');
     expect(only.body.role_assignments).toHaveLength(1);
     const effective = (await t.call('GET', `/v3/role_assignments?user.id=${user}&effective`)).body.role_assignments;
-    const seen = effective.map((a: any) => `${a.scope.project?.id === top ? 'top' : a.scope.project?.id === child ? 'child' : '?'}:${a.role.id === role.member ? 'member' : 'reader'}`);
+    const seen = effective.map(
+      (a: any) =>
+        `${a.scope.project?.id === top ? 'top' : a.scope.project?.id === child ? 'child' : '?'}:${a.role.id === role.member ? 'member' : 'reader'}`,
+    );
     expect(seen.sort()).toEqual(['child:member', 'child:reader', 'top:member', 'top:reader']);
     expect(effective.every((a: any) => a.links.assignment === `http://localhost:80${domainGrant()}`)).toBe(true);
-    const onChild = (await t.call('GET', `/v3/role_assignments?scope.project.id=${child}&effective&include_names`)).body.role_assignments;
-    expect(onChild.map((a: any) => `${a.user.name}:${a.role.name}:${a.scope.project.name}`).sort())
-      .toEqual(['heir:member:child', 'heir:reader:child']);
-    expect((await t.call('GET', `/v3/role_assignments?scope.domain.id=${domain}&effective`)).body.role_assignments).toEqual([]);
+    const onChild = (await t.call('GET', `/v3/role_assignments?scope.project.id=${child}&effective&include_names`)).body
+      .role_assignments;
+    expect(onChild.map((a: any) => `${a.user.name}:${a.role.name}:${a.scope.project.name}`).sort()).toEqual([
+      'heir:member:child',
+      'heir:reader:child',
+    ]);
+    expect(
+      (await t.call('GET', `/v3/role_assignments?scope.domain.id=${domain}&effective`)).body.role_assignments,
+    ).toEqual([]);
   });
 
-  it('inherits a group\'s role on a project to its subtree only', async () => {
+  it("inherits a group's role on a project to its subtree only", async () => {
     const grant = `/v3/OS-INHERIT/projects/${top}/groups/${group}/roles/${role.admin}/inherited_to_projects`;
     expect((await t.call('PUT', grant)).status).toBe(204);
     expect(rolesOf(await login(child))).toEqual(['admin', 'member', 'reader']);
     expect(rolesOf(await login(top))).toEqual(['member', 'reader']);
-    const effectiveRoles = async (project: string) => (await t.call('GET',
-      `/v3/role_assignments?scope.project.id=${project}&effective&include_names`)).body.role_assignments
-      .map((a: { role: { name: string } }) => a.role.name).sort();
+    const effectiveRoles = async (project: string) =>
+      (
+        await t.call('GET', `/v3/role_assignments?scope.project.id=${project}&effective&include_names`)
+      ).body.role_assignments
+        .map((a: { role: { name: string } }) => a.role.name)
+        .sort();
     expect(await effectiveRoles(top)).toEqual(['member', 'reader']);
     expect(await effectiveRoles(child)).toEqual(['admin', 'member', 'member', 'reader', 'reader']);
     const subtree = await t.call('GET', `/v3/role_assignments?scope.project.id=${top}&include_subtree=true`);
@@ -106,7 +123,12 @@ function inheritance(postgres: boolean) {
     expect((await t.call('GET', '/v3/auth/tokens', undefined, { 'x-subject-token': tok })).status).toBe(404);
     expect((await t.call('GET', '/v3/role_assignments?include_subtree=true')).status).toBe(400);
     expect((await t.call('GET', '/v3/role_assignments?scope.OS-INHERIT:inherited_to=domains')).status).toBe(400);
-    expect((await t.call('PUT', `/v3/OS-INHERIT/domains/${domain}/users/${user}/roles/nope/inherited_to_projects`)).status).toBe(404);
-    expect((await t.call('PUT', `/v3/OS-INHERIT/domains/nope/users/${user}/roles/${role.member}/inherited_to_projects`)).status).toBe(404);
+    expect(
+      (await t.call('PUT', `/v3/OS-INHERIT/domains/${domain}/users/${user}/roles/nope/inherited_to_projects`)).status,
+    ).toBe(404);
+    expect(
+      (await t.call('PUT', `/v3/OS-INHERIT/domains/nope/users/${user}/roles/${role.member}/inherited_to_projects`))
+        .status,
+    ).toBe(404);
   });
 }

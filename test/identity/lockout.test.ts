@@ -6,7 +6,9 @@ describe('[security_compliance] lockout_failure_attempts', () => {
   beforeAll(async () => {
     t = await startIdentity({ config: { lockoutFailureAttempts: 3, lockoutDuration: 2 } });
   });
-  afterAll(async () => { await t.close(); });
+  afterAll(async () => {
+    await t.close();
+  });
 
   async function user(name: string, extra: Record<string, unknown> = {}) {
     const r = await t.call('POST', '/v3/users', { user: { name, password: `${name}-pw`, ...extra } });
@@ -52,8 +54,12 @@ describe('[security_compliance] lockout_failure_attempts', () => {
   it('counts a wrong original password on a self-service password change', async () => {
     const id = await user('ivan');
     for (let i = 0; i < 3; i++) {
-      const r = await t.call('POST', `/v3/users/${id}/password`, { user: { original_password: 'bad', password: 'new-pw' } },
-        { 'x-auth-token': '' });
+      const r = await t.call(
+        'POST',
+        `/v3/users/${id}/password`,
+        { user: { original_password: 'bad', password: 'new-pw' } },
+        { 'x-auth-token': '' },
+      );
       expect(r.status).toBe(401);
     }
     expect((await login('ivan', 'ivan-pw')).status).toBe(401);

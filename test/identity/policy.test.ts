@@ -20,8 +20,12 @@ class Recorder implements Enforcer {
 describe('policy checks', () => {
   let t: TestIdentity;
   const rec = new Recorder();
-  beforeAll(async () => { t = await startIdentity({ policy: rec }); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity({ policy: rec });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('declares a default for every rule identity enforces', async () => {
     const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
@@ -44,7 +48,9 @@ describe('policy checks', () => {
     expect(byRule['identity:list_role_assignments']!.target['target.domain_id']).toBe('default');
     expect(byRule['identity:list_system_grants_for_user']).toBeDefined();
     expect(byRule['identity:get_user']!.ctx).toMatchObject({
-      userId: t.boot.demoUserId, projectId: t.boot.demoProjectId, systemScope: null,
+      userId: t.boot.demoUserId,
+      projectId: t.boot.demoProjectId,
+      systemScope: null,
     });
     expect(byRule['identity:get_user']!.ctx.roles.sort()).toEqual(['member', 'reader']);
   });
@@ -60,10 +66,14 @@ describe('policy checks', () => {
   });
 });
 
-describe('Keystone\'s default rules, enforced', () => {
+describe("Keystone's default rules, enforced", () => {
   let t: TestIdentity;
-  beforeAll(async () => { t = await startIdentity(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('declares rules that all parse and refer to defined rules', async () => {
     const { identityEnforcer } = await import('../../src/identity/index.js');
@@ -81,11 +91,15 @@ describe('Keystone\'s default rules, enforced', () => {
     // Through the token's own project domain (token.project.domain.id).
     expect((await t.call('GET', '/v3/domains/default', undefined, as)).status).toBe(200);
     expect((await t.call('GET', `/v3/domains/${other.body.domain.id}`, undefined, as)).status).toBe(403);
-    expect((await t.call('GET', '/v3/auth/tokens', undefined, { ...as, 'x-subject-token': demo.token })).status).toBe(200);
-    expect((await t.call('GET', '/v3/auth/tokens', undefined, { ...as, 'x-subject-token': t.adminToken })).status).toBe(403);
+    expect((await t.call('GET', '/v3/auth/tokens', undefined, { ...as, 'x-subject-token': demo.token })).status).toBe(
+      200,
+    );
+    expect((await t.call('GET', '/v3/auth/tokens', undefined, { ...as, 'x-subject-token': t.adminToken })).status).toBe(
+      403,
+    );
   });
 
-  it('does not take a project token\'s missing domain for an unfiltered list\'s', async () => {
+  it("does not take a project token's missing domain for an unfiltered list's", async () => {
     const demo = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
     const as = { 'x-auth-token': demo.token };
     for (const path of ['/v3/users', '/v3/groups', '/v3/projects', '/v3/role_assignments']) {

@@ -11,7 +11,10 @@ describe.skipIf(skipPg)(`identity on PostgreSQL${skipPg ? ` (skipped: ${skipPg})
   let t: TestIdentity;
   beforeAll(async () => {
     pg = await startPostgres();
-    t = await startIdentity({ databaseUrl: await pg.createDatabase('identity_test'), config: { lockoutFailureAttempts: 2 } });
+    t = await startIdentity({
+      databaseUrl: await pg.createDatabase('identity_test'),
+      config: { lockoutFailureAttempts: 2 },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -36,7 +39,10 @@ describe.skipIf(skipPg)(`identity on PostgreSQL${skipPg ? ` (skipped: ${skipPg})
     const member = (await t.call('GET', '/v3/roles?name=member')).body.roles[0].id;
     expect((await t.call('PUT', `/v3/projects/${t.boot.demoProjectId}/groups/${g}/roles/${member}`)).status).toBe(204);
     const eff = await t.call('GET', `/v3/role_assignments?user.id=${u}&effective&include_names`);
-    expect(eff.body.role_assignments.map((a: { role: { name: string } }) => a.role.name).sort()).toEqual(['member', 'reader']);
+    expect(eff.body.role_assignments.map((a: { role: { name: string } }) => a.role.name).sort()).toEqual([
+      'member',
+      'reader',
+    ]);
     const tok = await t.login({ user: 'pg-user', password: 'pw', project: 'demo' });
     expect(tok.status).toBe(201);
   });
@@ -45,31 +51,63 @@ describe.skipIf(skipPg)(`identity on PostgreSQL${skipPg ? ` (skipped: ${skipPg})
     await t.call('POST', '/v3/users', { user: { name: 'pg-lock', password: 'pw' } });
     for (let i = 0; i < 2; i++) await t.login({ user: 'pg-lock', password: 'no', scope: 'unscoped' });
     expect((await t.login({ user: 'pg-lock', password: 'pw', scope: 'unscoped' })).status).toBe(401);
-    const ac = await t.call('POST', `/v3/users/${t.boot.adminUserId}/application_credentials`,
-      { application_credential: { name: 'pg', secret: 'abc', roles: [{ name: 'reader' }] } });
+    const ac = await t.call('POST', `/v3/users/${t.boot.adminUserId}/application_credentials`, {
+      application_credential: { name: 'pg', secret: 'abc', roles: [{ name: 'reader' }] },
+    });
     expect(ac.status).toBe(201);
-    const r = await t.call('POST', '/v3/auth/tokens', { auth: { identity: { methods: ['application_credential'],
-      application_credential: { id: ac.body.application_credential.id, secret: 'abc' } } } }, { 'x-auth-token': '' });
+    const r = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      {
+        auth: {
+          identity: {
+            methods: ['application_credential'],
+            application_credential: { id: ac.body.application_credential.id, secret: 'abc' },
+          },
+        },
+      },
+      { 'x-auth-token': '' },
+    );
     expect(r.status).toBe(201);
     expect((await t.login({ user: 'admin', password: ADMIN_PASSWORD, project: 'admin' })).status).toBe(201);
   });
 
   it('never answers 5xx to random input', async () => {
-    const seg = fc.oneof(fc.constantFrom(t.boot.demoUserId, t.boot.demoProjectId, 'default', 'RegionOne'),
-      fc.string({ maxLength: 8 }).map(encodeURIComponent));
-    await fc.assert(fc.asyncProperty(
-      fc.constantFrom('GET', 'POST', 'PATCH', 'PUT'),
-      fc.tuple(fc.constantFrom('users', 'projects', 'domains', 'groups', 'roles', 'regions', 'services', 'endpoints'),
-        fc.option(seg, { nil: undefined })).map(([c, s]) => `/v3/${c}${s !== undefined ? `/${s}` : ''}`),
-      fc.dictionary(fc.constantFrom('name', 'enabled', 'domain_id', 'parent_region_id', 'type'), fc.string({ maxLength: 6 })),
-      fc.oneof(fc.jsonValue(), fc.dictionary(fc.constantFrom('user', 'project', 'region', 'service'),
-        fc.dictionary(fc.constantFrom('name', 'id', 'enabled', 'domain_id', 'parent_region_id', 'type'), fc.jsonValue()))),
-      async (method, path, q, body) => {
-        // Only reads with filters and writes that are refused: nothing here may delete the admin.
-        const qs = new URLSearchParams(q).toString();
-        const r = await t.call(method, `${path}${qs ? `?${qs}` : ''}`, body);
-        expect(r.status, `${method} ${path}?${qs} ${JSON.stringify(body)}`).toBeLessThan(500);
-      },
-    ), { numRuns: 200 });
+    const seg = fc.oneof(
+      fc.constantFrom(t.boot.demoUserId, t.boot.demoProjectId, 'default', 'RegionOne'),
+      fc.string({ maxLength: 8 }).map(encodeURIComponent),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PATCH', 'PUT'),
+        fc
+          .tuple(
+            fc.constantFrom('users', 'projects', 'domains', 'groups', 'roles', 'regions', 'services', 'endpoints'),
+            fc.option(seg, { nil: undefined }),
+          )
+          .map(([c, s]) => `/v3/${c}${s !== undefined ? `/${s}` : ''}`),
+        fc.dictionary(
+          fc.constantFrom('name', 'enabled', 'domain_id', 'parent_region_id', 'type'),
+          fc.string({ maxLength: 6 }),
+        ),
+        fc.oneof(
+          fc.jsonValue(),
+          fc.dictionary(
+            fc.constantFrom('user', 'project', 'region', 'service'),
+            fc.dictionary(
+              fc.constantFrom('name', 'id', 'enabled', 'domain_id', 'parent_region_id', 'type'),
+              fc.jsonValue(),
+            ),
+          ),
+        ),
+        async (method, path, q, body) => {
+          // Only reads with filters and writes that are refused: nothing here may delete the admin.
+          const qs = new URLSearchParams(q).toString();
+          const r = await t.call(method, `${path}${qs ? `?${qs}` : ''}`, body);
+          expect(r.status, `${method} ${path}?${qs} ${JSON.stringify(body)}`).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -3,25 +3,44 @@ import { DEMO_PASSWORD, startIdentity, type TestIdentity } from '../helpers/iden
 
 describe('domains', () => {
   let t: TestIdentity;
-  beforeAll(async () => { t = await startIdentity({ prefix: '/identity' }); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity({ prefix: '/identity' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('creates, shows, lists with filters, updates and keeps extra attributes', async () => {
-    const r = await t.call('POST', '/v3/domains', { domain: { name: 'acme', description: 'ACME', tags: ['x'], colour: 'red' } });
+    const r = await t.call('POST', '/v3/domains', {
+      domain: { name: 'acme', description: 'ACME', tags: ['x'], colour: 'red' },
+    });
     expect(r.status).toBe(201);
     const d = r.body.domain;
-    expect(d).toMatchObject({ name: 'acme', description: 'ACME', enabled: true, tags: ['x'], colour: 'red', options: {} });
+    expect(d).toMatchObject({
+      name: 'acme',
+      description: 'ACME',
+      enabled: true,
+      tags: ['x'],
+      colour: 'red',
+      options: {},
+    });
     expect(d.id).toMatch(/^[0-9a-f]{32}$/);
     expect(d.links.self).toBe(`http://localhost:80/identity/v3/domains/${d.id}`);
     expect((await t.call('GET', `/v3/domains/${d.id}`)).body.domain.name).toBe('acme');
     const list = await t.call('GET', '/v3/domains?name=acme');
     expect(list.body.domains.map((x: { id: string }) => x.id)).toEqual([d.id]);
-    expect(list.body.links).toEqual({ self: 'http://localhost:80/identity/v3/domains?name=acme', previous: null, next: null });
+    expect(list.body.links).toEqual({
+      self: 'http://localhost:80/identity/v3/domains?name=acme',
+      previous: null,
+      next: null,
+    });
     expect((await t.call('GET', '/v3/domains?enabled=false')).body.domains).toEqual([]);
     const up = await t.call('PATCH', `/v3/domains/${d.id}`, { domain: { description: 'changed', enabled: false } });
     expect(up.status).toBe(200);
     expect(up.body.domain).toMatchObject({ description: 'changed', enabled: false, colour: 'red' });
-    expect((await t.call('GET', '/v3/domains?enabled=0')).body.domains.map((x: { name: string }) => x.name)).toEqual(['acme']);
+    expect((await t.call('GET', '/v3/domains?enabled=0')).body.domains.map((x: { name: string }) => x.name)).toEqual([
+      'acme',
+    ]);
     expect((await t.call('HEAD', `/v3/domains/${d.id}`)).status).toBe(200);
   });
 
@@ -36,8 +55,14 @@ describe('domains', () => {
     const missing = await t.call('GET', '/v3/domains/nope');
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ error: { code: 404, title: 'Not Found', message: 'Could not find domain: nope.' } });
-    for (const body of [{}, { domain: {} }, { domain: { name: '' } }, { domain: { name: 'x', enabled: 'yes' } },
-      { domain: { name: 'x'.repeat(65) } }, { domain: 'x' }]) {
+    for (const body of [
+      {},
+      { domain: {} },
+      { domain: { name: '' } },
+      { domain: { name: 'x', enabled: 'yes' } },
+      { domain: { name: 'x'.repeat(65) } },
+      { domain: 'x' },
+    ]) {
       const r = await t.call('POST', '/v3/domains', body);
       expect(r.status, JSON.stringify(body)).toBe(400);
     }
@@ -64,21 +89,34 @@ describe('domains', () => {
 
 describe('projects', () => {
   let t: TestIdentity;
-  beforeAll(async () => { t = await startIdentity(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
-  it('creates in the caller\'s domain by default, with Keystone\'s fields', async () => {
-    const r = await t.call('POST', '/v3/projects', { project: { name: 'web', description: 'Web tier', tags: ['prod'] } });
+  it("creates in the caller's domain by default, with Keystone's fields", async () => {
+    const r = await t.call('POST', '/v3/projects', {
+      project: { name: 'web', description: 'Web tier', tags: ['prod'] },
+    });
     expect(r.status).toBe(201);
     expect(r.body.project).toMatchObject({
-      name: 'web', domain_id: 'default', parent_id: 'default', is_domain: false, enabled: true, description: 'Web tier',
-      tags: ['prod'], options: {},
+      name: 'web',
+      domain_id: 'default',
+      parent_id: 'default',
+      is_domain: false,
+      enabled: true,
+      description: 'Web tier',
+      tags: ['prod'],
+      options: {},
     });
     expect((await t.call('POST', '/v3/projects', { project: { name: 'web' } })).status).toBe(409);
   });
 
   it('lists with filters', async () => {
-    const names = async (q: string) => (await t.call('GET', `/v3/projects${q}`)).body.projects.map((p: { name: string }) => p.name);
+    const names = async (q: string) =>
+      (await t.call('GET', `/v3/projects${q}`)).body.projects.map((p: { name: string }) => p.name);
     expect(await names('')).toEqual(['admin', 'demo', 'service', 'web']);
     expect(await names('?name=demo')).toEqual(['demo']);
     expect(await names('?domain_id=default&enabled=true')).toContain('web');
@@ -91,13 +129,17 @@ describe('projects', () => {
     const child = await t.call('POST', '/v3/projects', { project: { name: 'child', parent_id: parent.id } });
     expect(child.status).toBe(201);
     expect(child.body.project).toMatchObject({ parent_id: parent.id, domain_id: 'default' });
-    expect((await t.call('GET', `/v3/projects?parent_id=${parent.id}`)).body.projects.map((p: { name: string }) => p.name)).toEqual(['child']);
+    expect(
+      (await t.call('GET', `/v3/projects?parent_id=${parent.id}`)).body.projects.map((p: { name: string }) => p.name),
+    ).toEqual(['child']);
     const refused = await t.call('DELETE', `/v3/projects/${parent.id}`);
     expect(refused.status).toBe(403);
     expect(refused.body.error.message).toMatch(/not a leaf/);
     expect((await t.call('POST', '/v3/projects', { project: { name: 'orphan', parent_id: 'nope' } })).status).toBe(404);
     const other = (await t.call('POST', '/v3/domains', { domain: { name: 'other' } })).body.domain;
-    const cross = await t.call('POST', '/v3/projects', { project: { name: 'cross', parent_id: parent.id, domain_id: other.id } });
+    const cross = await t.call('POST', '/v3/projects', {
+      project: { name: 'cross', parent_id: parent.id, domain_id: other.id },
+    });
     expect(cross.status).toBe(403);
     expect((await t.call('DELETE', `/v3/projects/${child.body.project.id}`)).status).toBe(204);
     expect((await t.call('DELETE', `/v3/projects/${parent.id}`)).status).toBe(204);
@@ -120,13 +162,32 @@ describe('projects', () => {
   });
 
   it('makes, shows, lists, updates and deletes a project acting as a domain (is_domain)', async () => {
-    const r = await t.call('POST', '/v3/projects', { project: { name: 'realm', description: 'a realm', is_domain: true, domain_id: null, tags: ['t'] } });
+    const r = await t.call('POST', '/v3/projects', {
+      project: { name: 'realm', description: 'a realm', is_domain: true, domain_id: null, tags: ['t'] },
+    });
     expect(r.status).toBe(201);
     const id = r.body.project.id;
-    expect(r.body.project).toMatchObject({ name: 'realm', description: 'a realm', is_domain: true, domain_id: null, parent_id: null, enabled: true, tags: ['t'] });
-    expect((await t.call('GET', `/v3/domains/${id}`)).body.domain).toMatchObject({ id, name: 'realm', description: 'a realm' });
-    expect((await t.call('GET', `/v3/projects/${id}`)).body.project).toMatchObject({ id, is_domain: true, domain_id: null });
-    const names = async (q: string) => (await t.call('GET', `/v3/projects${q}`)).body.projects.map((p: { name: string }) => p.name);
+    expect(r.body.project).toMatchObject({
+      name: 'realm',
+      description: 'a realm',
+      is_domain: true,
+      domain_id: null,
+      parent_id: null,
+      enabled: true,
+      tags: ['t'],
+    });
+    expect((await t.call('GET', `/v3/domains/${id}`)).body.domain).toMatchObject({
+      id,
+      name: 'realm',
+      description: 'a realm',
+    });
+    expect((await t.call('GET', `/v3/projects/${id}`)).body.project).toMatchObject({
+      id,
+      is_domain: true,
+      domain_id: null,
+    });
+    const names = async (q: string) =>
+      (await t.call('GET', `/v3/projects${q}`)).body.projects.map((p: { name: string }) => p.name);
     expect(await names('?is_domain=true')).toContain('realm');
     expect(await names('?is_domain=true&name=realm&tags=t')).toEqual(['realm']);
     expect(await names('?is_domain=true&domain_id=default')).toEqual([]);
@@ -138,13 +199,19 @@ describe('projects', () => {
     const dup = await t.call('POST', '/v3/projects', { project: { name: 'realm', is_domain: true } });
     expect(dup.status).toBe(409);
     expect(dup.body.error.message).toMatch(/two projects acting as domains with the same name: realm/);
-    const nested = await t.call('POST', '/v3/projects', { project: { name: 'sub-realm', is_domain: true, domain_id: 'default' } });
+    const nested = await t.call('POST', '/v3/projects', {
+      project: { name: 'sub-realm', is_domain: true, domain_id: 'default' },
+    });
     expect(nested.status).toBe(400);
     expect(nested.body.error.message).toBe('only root projects are allowed to act as domains.');
     expect((await t.call('PATCH', `/v3/projects/${id}`, { project: { is_domain: false } })).status).toBe(400);
     expect((await t.call('PATCH', `/v3/projects/${id}`, { project: { parent_id: 'default' } })).status).toBe(403);
-    expect((await t.call('PATCH', `/v3/projects/${inside.body.project.id}`, { project: { is_domain: true } })).status).toBe(400);
-    expect((await t.call('PATCH', `/v3/projects/${inside.body.project.id}`, { project: { parent_id: 'default' } })).status).toBe(403);
+    expect(
+      (await t.call('PATCH', `/v3/projects/${inside.body.project.id}`, { project: { is_domain: true } })).status,
+    ).toBe(400);
+    expect(
+      (await t.call('PATCH', `/v3/projects/${inside.body.project.id}`, { project: { parent_id: 'default' } })).status,
+    ).toBe(403);
 
     const renamed = await t.call('PATCH', `/v3/projects/${id}`, { project: { name: 'realm2' } });
     expect(renamed.body.project).toMatchObject({ id, name: 'realm2', is_domain: true });
@@ -152,15 +219,23 @@ describe('projects', () => {
     const refused = await t.call('DELETE', `/v3/projects/${id}`);
     expect(refused.status).toBe(403);
     expect(refused.body.error.message).toMatch(/disable it first/);
-    expect((await t.call('PATCH', `/v3/projects/${id}`, { project: { enabled: false } })).body.project.enabled).toBe(false);
+    expect((await t.call('PATCH', `/v3/projects/${id}`, { project: { enabled: false } })).body.project.enabled).toBe(
+      false,
+    );
     expect((await t.call('DELETE', `/v3/projects/${id}`)).status).toBe(204);
     expect((await t.call('GET', `/v3/domains/${id}`)).status).toBe(404);
     expect((await t.call('GET', `/v3/projects/${inside.body.project.id}`)).status).toBe(404);
   });
 
   it('refuses bad input with 400 and unknown domains with 404', async () => {
-    for (const body of [{}, { project: { name: 7 } }, { project: { name: 'x', domain_id: 'a b' } },
-      { project: { name: 'x', is_domain: 'yes' } }, { project: { name: 'x', tags: 'a' } }, { project: { name: 'x', tags: ['a/b'] } }]) {
+    for (const body of [
+      {},
+      { project: { name: 7 } },
+      { project: { name: 'x', domain_id: 'a b' } },
+      { project: { name: 'x', is_domain: 'yes' } },
+      { project: { name: 'x', tags: 'a' } },
+      { project: { name: 'x', tags: ['a/b'] } },
+    ]) {
       const r = await t.call('POST', '/v3/projects', body);
       expect(r.status, JSON.stringify(body)).toBe(400);
     }
@@ -177,9 +252,13 @@ describe('project tags', () => {
     id = (await t.call('POST', '/v3/projects', { project: { name: 'tagged', tags: ['red', 'blue'] } })).body.project.id;
     await t.call('POST', '/v3/projects', { project: { name: 'plain', tags: ['blue'] } });
   });
-  afterAll(async () => { await t.close(); });
-  const names = async (q: string) => (await t.call('GET', `/v3/projects${q}`)).body.projects
-    .map((p: { name: string }) => p.name).filter((n: string) => n === 'tagged' || n === 'plain');
+  afterAll(async () => {
+    await t.close();
+  });
+  const names = async (q: string) =>
+    (await t.call('GET', `/v3/projects${q}`)).body.projects
+      .map((p: { name: string }) => p.name)
+      .filter((n: string) => n === 'tagged' || n === 'plain');
 
   it('filters project lists by all, any, not all and none of the tags', async () => {
     expect(await names('?tags=red,blue')).toEqual(['tagged']);
@@ -215,8 +294,13 @@ describe('project tags', () => {
 
   it('refuses bad tags (400), too many tags (400) and unknown projects (404), changing nothing', async () => {
     await t.call('PUT', `/v3/projects/${id}/tags`, { tags: ['keep'] });
-    for (const body of [{ tags: 'x' }, { tags: ['a,b'] }, { tags: ['x'.repeat(256)] }, { tags: ['d', 'd'] },
-      { tags: Array.from({ length: 81 }, (_, i) => `t${i}`) }]) {
+    for (const body of [
+      { tags: 'x' },
+      { tags: ['a,b'] },
+      { tags: ['x'.repeat(256)] },
+      { tags: ['d', 'd'] },
+      { tags: Array.from({ length: 81 }, (_, i) => `t${i}`) },
+    ]) {
       expect((await t.call('PUT', `/v3/projects/${id}/tags`, body)).status, JSON.stringify(body)).toBe(400);
     }
     expect((await t.call('PUT', `/v3/projects/${id}/tags/${'y'.repeat(256)}`)).status).toBe(400);

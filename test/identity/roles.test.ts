@@ -4,12 +4,18 @@ import { startIdentity, type TestIdentity } from '../helpers/identity.js';
 describe('roles and implied roles', () => {
   let t: TestIdentity;
   const role = async (name: string) => (await t.call('GET', `/v3/roles?name=${name}`)).body.roles[0].id as string;
-  beforeAll(async () => { t = await startIdentity(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('bootstraps admin ⇒ member ⇒ reader, immutable', async () => {
     const inf = await t.call('GET', '/v3/role_inferences');
-    const pairs = inf.body.role_inferences.flatMap((r: any) => r.implies.map((i: any) => `${r.prior_role.name}>${i.name}`));
+    const pairs = inf.body.role_inferences.flatMap((r: any) =>
+      r.implies.map((i: any) => `${r.prior_role.name}>${i.name}`),
+    );
     expect(pairs.sort()).toEqual(['admin>member', 'member>reader']);
     const admin = await role('admin');
     const del = await t.call('DELETE', `/v3/roles/${admin}`);
@@ -68,14 +74,19 @@ describe('grants and role assignments', () => {
     member = (await t.call('GET', '/v3/roles?name=member')).body.roles[0].id;
     reader = (await t.call('GET', '/v3/roles?name=reader')).body.roles[0].id;
   });
-  afterAll(async () => { await t.close(); });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('grants, checks, lists and revokes on projects, domains and the system', async () => {
     const p = t.boot.demoProjectId;
     const paths = [
-      `/v3/projects/${p}/users/${userId}`, `/v3/projects/${p}/groups/${groupId}`,
-      `/v3/domains/default/users/${userId}`, `/v3/domains/default/groups/${groupId}`,
-      `/v3/system/users/${userId}`, `/v3/system/groups/${groupId}`,
+      `/v3/projects/${p}/users/${userId}`,
+      `/v3/projects/${p}/groups/${groupId}`,
+      `/v3/domains/default/users/${userId}`,
+      `/v3/domains/default/groups/${groupId}`,
+      `/v3/system/users/${userId}`,
+      `/v3/system/groups/${groupId}`,
     ];
     for (const base of paths) {
       expect((await t.call('HEAD', `${base}/roles/${reader}`)).status, base).toBe(404);
@@ -84,7 +95,10 @@ describe('grants and role assignments', () => {
       expect((await t.call('HEAD', `${base}/roles/${reader}`)).status, base).toBe(204);
       expect((await t.call('GET', `${base}/roles/${reader}`)).status, base).toBe(204);
       const list = await t.call('GET', `${base}/roles`);
-      expect(list.body.roles.map((r: any) => r.name), base).toEqual(['reader']);
+      expect(
+        list.body.roles.map((r: any) => r.name),
+        base,
+      ).toEqual(['reader']);
       expect((await t.call('DELETE', `${base}/roles/${reader}`)).status, base).toBe(204);
       const again = await t.call('DELETE', `${base}/roles/${reader}`);
       expect(again.status, base).toBe(404);
@@ -109,31 +123,43 @@ describe('grants and role assignments', () => {
 
     const direct = await t.call('GET', `/v3/role_assignments?user.id=${userId}`);
     expect(direct.status).toBe(200);
-    expect(direct.body.role_assignments).toEqual([{
-      role: { id: reader }, user: { id: userId }, scope: { system: { all: true } },
-      links: { assignment: `http://localhost:80/v3/system/users/${userId}/roles/${reader}` },
-    }]);
+    expect(direct.body.role_assignments).toEqual([
+      {
+        role: { id: reader },
+        user: { id: userId },
+        scope: { system: { all: true } },
+        links: { assignment: `http://localhost:80/v3/system/users/${userId}/roles/${reader}` },
+      },
+    ]);
 
     const group = await t.call('GET', `/v3/role_assignments?group.id=${groupId}&include_names`);
-    expect(group.body.role_assignments).toEqual([{
-      role: { id: member, name: 'member' },
-      group: { id: groupId, name: 'team', domain: { id: 'default', name: 'Default' } },
-      scope: { project: { id: p, name: 'demo', domain: { id: 'default', name: 'Default' } } },
-      links: { assignment: `http://localhost:80/v3/projects/${p}/groups/${groupId}/roles/${member}` },
-    }]);
+    expect(group.body.role_assignments).toEqual([
+      {
+        role: { id: member, name: 'member' },
+        group: { id: groupId, name: 'team', domain: { id: 'default', name: 'Default' } },
+        scope: { project: { id: p, name: 'demo', domain: { id: 'default', name: 'Default' } } },
+        links: { assignment: `http://localhost:80/v3/projects/${p}/groups/${groupId}/roles/${member}` },
+      },
+    ]);
 
     const eff = await t.call('GET', `/v3/role_assignments?user.id=${userId}&scope.project.id=${p}&effective`);
     const got = eff.body.role_assignments.map((a: any) => ({ role: a.role.id, links: a.links }));
     expect(got).toEqual([
-      { role: member, links: {
-        assignment: `http://localhost:80/v3/projects/${p}/groups/${groupId}/roles/${member}`,
-        membership: `http://localhost:80/v3/groups/${groupId}/users/${userId}`,
-      } },
-      { role: reader, links: {
-        assignment: `http://localhost:80/v3/projects/${p}/groups/${groupId}/roles/${member}`,
-        membership: `http://localhost:80/v3/groups/${groupId}/users/${userId}`,
-        prior_role: `http://localhost:80/v3/roles/${member}/implies/${reader}`,
-      } },
+      {
+        role: member,
+        links: {
+          assignment: `http://localhost:80/v3/projects/${p}/groups/${groupId}/roles/${member}`,
+          membership: `http://localhost:80/v3/groups/${groupId}/users/${userId}`,
+        },
+      },
+      {
+        role: reader,
+        links: {
+          assignment: `http://localhost:80/v3/projects/${p}/groups/${groupId}/roles/${member}`,
+          membership: `http://localhost:80/v3/groups/${groupId}/users/${userId}`,
+          prior_role: `http://localhost:80/v3/roles/${member}/implies/${reader}`,
+        },
+      },
     ]);
     expect(eff.body.role_assignments.every((a: any) => a.user?.id === userId)).toBe(true);
 
@@ -148,8 +174,14 @@ describe('grants and role assignments', () => {
   });
 
   it('refuses contradictory filters with 400', async () => {
-    for (const q of ['user.id=a&group.id=b', 'scope.project.id=a&scope.domain.id=b', 'effective&group.id=x',
-      'scope.system=all&scope.project.id=a', 'include_subtree=true', 'include_subtree=true&scope.domain.id=a']) {
+    for (const q of [
+      'user.id=a&group.id=b',
+      'scope.project.id=a&scope.domain.id=b',
+      'effective&group.id=x',
+      'scope.system=all&scope.project.id=a',
+      'include_subtree=true',
+      'include_subtree=true&scope.domain.id=a',
+    ]) {
       const r = await t.call('GET', `/v3/role_assignments?${q}`);
       expect(r.status, q).toBe(400);
       expect(r.body.error.title).toBe('Bad Request');
@@ -169,9 +201,11 @@ describe('grants and role assignments', () => {
   it('lets a domain-specific role confer only the global roles it implies', async () => {
     const dom = (await t.call('POST', '/v3/domains', { domain: { name: 'shire' } })).body.domain.id;
     const dom2 = (await t.call('POST', '/v3/domains', { domain: { name: 'mordor' } })).body.domain.id;
-    const project = (await t.call('POST', '/v3/projects', { project: { name: 'hobbiton', domain_id: dom } })).body.project.id;
+    const project = (await t.call('POST', '/v3/projects', { project: { name: 'hobbiton', domain_id: dom } })).body
+      .project.id;
     const mk = async (name: string, domain_id?: string) =>
-      (await t.call('POST', '/v3/roles', { role: { name, ...(domain_id ? { domain_id } : {}) } })).body.role.id as string;
+      (await t.call('POST', '/v3/roles', { role: { name, ...(domain_id ? { domain_id } : {}) } })).body.role
+        .id as string;
     const gardener = await mk('gardener', dom);
     const elsewhere = await mk('elsewhere', dom2);
     const viewer = await mk('viewer');
@@ -182,16 +216,25 @@ describe('grants and role assignments', () => {
     expect(up.body.error.message).toBe('Global role cannot imply a domain-specific role');
     expect((await t.call('HEAD', `/v3/roles/${viewer}/implies/${gardener}`)).status).toBe(404);
 
-    const sam = (await t.call('POST', '/v3/users', { user: { name: 'sam', password: 'sam-pw', domain_id: dom } })).body.user.id;
+    const sam = (await t.call('POST', '/v3/users', { user: { name: 'sam', password: 'sam-pw', domain_id: dom } })).body
+      .user.id;
     expect((await t.call('PUT', `/v3/projects/${project}/users/${sam}/roles/${gardener}`)).status).toBe(204);
     const stored = await t.call('GET', `/v3/role_assignments?user.id=${sam}`);
     expect(stored.body.role_assignments.map((a: any) => a.role.id)).toEqual([gardener]);
     const eff = await t.call('GET', `/v3/role_assignments?user.id=${sam}&scope.project.id=${project}&effective`);
     expect(eff.body.role_assignments.map((a: any) => a.role.id)).toEqual([viewer]);
     expect(eff.body.role_assignments[0].links.prior_role).toMatch(new RegExp(`/roles/${gardener}/implies/${viewer}$`));
-    const tok = await t.call('POST', '/v3/auth/tokens', { auth: {
-      identity: { methods: ['password'], password: { user: { id: sam, password: 'sam-pw' } } },
-      scope: { project: { id: project } } } }, { 'x-auth-token': '' });
+    const tok = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      {
+        auth: {
+          identity: { methods: ['password'], password: { user: { id: sam, password: 'sam-pw' } } },
+          scope: { project: { id: project } },
+        },
+      },
+      { 'x-auth-token': '' },
+    );
     expect(tok.status).toBe(201);
     expect(tok.body.token.roles.map((x: any) => x.name)).toEqual(['viewer']);
   });

@@ -14,7 +14,10 @@ function withRules(config: Partial<Config>, postgres = false) {
   const env: { t: TestIdentity; pg?: PgCluster } = {} as never;
   beforeAll(async () => {
     if (postgres) env.pg = await startPostgres();
-    env.t = await startIdentity({ config, ...(env.pg ? { databaseUrl: await env.pg.createDatabase('compliance') } : {}) });
+    env.t = await startIdentity({
+      config,
+      ...(env.pg ? { databaseUrl: await env.pg.createDatabase('compliance') } : {}),
+    });
   });
   afterAll(async () => {
     await env.t?.close();
@@ -44,8 +47,10 @@ function history(postgres: boolean) {
     for (const reused of ['hist-2', 'hist-1', 'hist-0']) {
       const r = await change(t, id, 'hist-2', reused);
       expect(r.status, reused).toBe(400);
-      expect(r.body.error.message).toBe('The new password cannot be identical to a previous password. '
-        + 'The total number which includes the new password must be unique is 3.');
+      expect(r.body.error.message).toBe(
+        'The new password cannot be identical to a previous password. ' +
+          'The total number which includes the new password must be unique is 3.',
+      );
       expect(JSON.stringify(r.body)).not.toContain(reused);
     }
     expect((await login(t, 'hist', 'hist-2')).status).toBe(201);
@@ -59,7 +64,9 @@ function history(postgres: boolean) {
     const kept = await t.identity.db.selectFrom('password_history').select('id').where('user_id', '=', id).execute();
     expect(kept.length).toBe(2);
     expect((await t.call('DELETE', `/v3/users/${id}`)).status).toBe(204);
-    expect(await t.identity.db.selectFrom('password_history').select('id').where('user_id', '=', id).execute()).toEqual([]);
+    expect(await t.identity.db.selectFrom('password_history').select('id').where('user_id', '=', id).execute()).toEqual(
+      [],
+    );
   });
 }
 
@@ -75,8 +82,11 @@ function expiry(postgres: boolean) {
     const tok = await login(t, 'ex', 'ex-0');
     expect(tok.body.token.user.password_expires_at).toBe(shown);
 
-    await t.identity.db.updateTable('user').set({ password_expires_at: new Date(Date.now() - 1000).toISOString() })
-      .where('id', '=', id).execute();
+    await t.identity.db
+      .updateTable('user')
+      .set({ password_expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('id', '=', id)
+      .execute();
     const refused = await login(t, 'ex', 'ex-0');
     expect(refused.status).toBe(401);
     expect(refused.body.error.message).toBe(`The password is expired and needs to be changed for user: ${id}.`);
@@ -89,31 +99,40 @@ function expiry(postgres: boolean) {
     const { t } = env;
     const id = await newUser(t, 'exempt', { options: { ignore_password_expiry: true } });
     expect((await t.call('GET', `/v3/users/${id}`)).body.user.password_expires_at).toBeNull();
-    await t.identity.db.updateTable('user').set({ password_expires_at: new Date(Date.now() - 1000).toISOString() })
-      .where('id', '=', id).execute();
+    await t.identity.db
+      .updateTable('user')
+      .set({ password_expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('id', '=', id)
+      .execute();
     expect((await login(t, 'exempt', 'exempt-0')).status).toBe(201);
   });
 }
 
 describe('[security_compliance] unique_last_password_count, SQLite', () => history(false));
-describe.skipIf(skipPg)(`[security_compliance] unique_last_password_count, PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`,
-  () => history(true));
+describe.skipIf(skipPg)(
+  `[security_compliance] unique_last_password_count, PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`,
+  () => history(true),
+);
 describe('[security_compliance] password_expires_days, SQLite', () => expiry(false));
-describe.skipIf(skipPg)(`[security_compliance] password_expires_days, PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`,
-  () => expiry(true));
+describe.skipIf(skipPg)(
+  `[security_compliance] password_expires_days, PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`,
+  () => expiry(true),
+);
 
 describe('[security_compliance] minimum_password_age', () => {
   const env = withRules({ minimumPasswordAge: 2 });
 
-  it('makes a user keep a password it set itself; an administrator\'s password may be changed at once', async () => {
+  it("makes a user keep a password it set itself; an administrator's password may be changed at once", async () => {
     const { t } = env;
     const id = await newUser(t, 'age');
     expect((await change(t, id, 'age-0', 'age-1')).status).toBe(204);
     const early = await change(t, id, 'age-1', 'age-2');
     expect(early.status).toBe(400);
-    expect(early.body.error.message).toBe('You cannot change your password at this time due to the minimum password '
-      + 'age. Once you change your password, it must be used for 2 day(s) before it can be changed. Please try again in '
-      + '1 day(s) or contact your administrator to reset your password.');
+    expect(early.body.error.message).toBe(
+      'You cannot change your password at this time due to the minimum password ' +
+        'age. Once you change your password, it must be used for 2 day(s) before it can be changed. Please try again in ' +
+        '1 day(s) or contact your administrator to reset your password.',
+    );
     expect((await login(t, 'age', 'age-1')).status).toBe(201);
     expect((await t.call('PATCH', `/v3/users/${id}`, { user: { password: 'age-reset' } })).status).toBe(200);
     expect((await change(t, id, 'age-reset', 'age-2')).status).toBe(204);
@@ -145,13 +164,18 @@ describe('[security_compliance] change_password_upon_first_use', () => {
 });
 
 describe('[security_compliance] password_regex', () => {
-  const env = withRules({ passwordRegex: '(?=.*\\d)(?=.*[a-zA-Z]).{7,}$', passwordRegexDescription: 'at least 7 characters, a letter and a digit' });
+  const env = withRules({
+    passwordRegex: '(?=.*\\d)(?=.*[a-zA-Z]).{7,}$',
+    passwordRegexDescription: 'at least 7 characters, a letter and a digit',
+  });
 
   it('refuses a password that does not match, wherever it is set, changing nothing', async () => {
     const { t } = env;
     const weak = await t.call('POST', '/v3/users', { user: { name: 'weak', password: 'short1' } });
     expect(weak.status).toBe(400);
-    expect(weak.body.error.message).toBe('The password does not match the requirements: at least 7 characters, a letter and a digit.');
+    expect(weak.body.error.message).toBe(
+      'The password does not match the requirements: at least 7 characters, a letter and a digit.',
+    );
     expect((await t.call('GET', '/v3/users?name=weak')).body.users).toEqual([]);
     const id = await newUser(t, 'strong', { password: 'strong-pass-1' });
     expect((await t.call('PATCH', `/v3/users/${id}`, { user: { password: 'nodigits' } })).status).toBe(400);
@@ -169,7 +193,11 @@ describe('[security_compliance] disable_user_account_days_inactive', () => {
     const id = await newUser(t, 'idle');
     const tok = await login(t, 'idle', 'idle-0');
     expect(tok.status).toBe(201);
-    await t.identity.db.updateTable('user').set({ last_active_at: daysAgo(3) }).where('id', '=', id).execute();
+    await t.identity.db
+      .updateTable('user')
+      .set({ last_active_at: daysAgo(3) })
+      .where('id', '=', id)
+      .execute();
     expect((await t.call('GET', `/v3/users/${id}`)).body.user.enabled).toBe(false);
     const refused = await login(t, 'idle', 'idle-0');
     expect(refused.status).toBe(401);
@@ -182,12 +210,20 @@ describe('[security_compliance] disable_user_account_days_inactive', () => {
   it('keeps an active user active, and spares users with ignore_user_inactivity', async () => {
     const { t } = env;
     const id = await newUser(t, 'busy');
-    await t.identity.db.updateTable('user').set({ last_active_at: daysAgo(2) }).where('id', '=', id).execute();
+    await t.identity.db
+      .updateTable('user')
+      .set({ last_active_at: daysAgo(2) })
+      .where('id', '=', id)
+      .execute();
     expect((await login(t, 'busy', 'busy-0')).status).toBe(201);
     const row = await t.identity.db.selectFrom('user').select('last_active_at').where('id', '=', id).executeTakeFirst();
     expect(row?.last_active_at).toBe(daysAgo(0));
     const lazy = await newUser(t, 'lazy', { options: { ignore_user_inactivity: true } });
-    await t.identity.db.updateTable('user').set({ last_active_at: daysAgo(30) }).where('id', '=', lazy).execute();
+    await t.identity.db
+      .updateTable('user')
+      .set({ last_active_at: daysAgo(30) })
+      .where('id', '=', lazy)
+      .execute();
     expect((await login(t, 'lazy', 'lazy-0')).status).toBe(201);
   });
 });

@@ -23,13 +23,36 @@ function trusts(postgres: boolean) {
   let asTrustor: Record<string, string>;
   const demo = () => t.boot.demoUserId;
 
-  const login = async (user: string, password: string, scope?: unknown) => t.call('POST', '/v3/auth/tokens', { auth: {
-    identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
-    ...(scope ? { scope } : {}) } }, NONE);
-  const trustToken = (user: string, password: string, id: string) => login(user, password, { 'OS-TRUST:trust': { id } });
-  const create = (body: Record<string, unknown>, as = asTrustor) => t.call('POST', TRUSTS, { trust: {
-    trustor_user_id: trustor, trustee_user_id: demo(), project_id: project, impersonation: false,
-    roles: [{ name: 'member' }], ...body } }, as);
+  const login = async (user: string, password: string, scope?: unknown) =>
+    t.call(
+      'POST',
+      '/v3/auth/tokens',
+      {
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
+          ...(scope ? { scope } : {}),
+        },
+      },
+      NONE,
+    );
+  const trustToken = (user: string, password: string, id: string) =>
+    login(user, password, { 'OS-TRUST:trust': { id } });
+  const create = (body: Record<string, unknown>, as = asTrustor) =>
+    t.call(
+      'POST',
+      TRUSTS,
+      {
+        trust: {
+          trustor_user_id: trustor,
+          trustee_user_id: demo(),
+          project_id: project,
+          impersonation: false,
+          roles: [{ name: 'member' }],
+          ...body,
+        },
+      },
+      as,
+    );
 
   beforeAll(async () => {
     if (postgres) pg = await startPostgres();
@@ -39,8 +62,13 @@ function trusts(postgres: boolean) {
     third = (await t.call('POST', '/v3/users', { user: { name: 'carol', password: 'carol-pw' } })).body.user.id;
     for (const r of (await t.call('GET', '/v3/roles')).body.roles) role[r.name] = r.id;
     role.keeper = (await t.call('POST', '/v3/roles', { role: { name: 'keeper' } })).body.role.id;
-    for (const r of [role.member, role.keeper]) await t.call('PUT', `/v3/projects/${project}/users/${trustor}/roles/${r}`);
-    asTrustor = { 'x-auth-token': String((await login('alice', 'alice-pw', { project: { id: project } })).headers['x-subject-token']) };
+    for (const r of [role.member, role.keeper])
+      await t.call('PUT', `/v3/projects/${project}/users/${trustor}/roles/${r}`);
+    asTrustor = {
+      'x-auth-token': String(
+        (await login('alice', 'alice-pw', { project: { id: project } })).headers['x-subject-token'],
+      ),
+    };
   });
   afterAll(async () => {
     await t?.close();
@@ -53,8 +81,14 @@ function trusts(postgres: boolean) {
     expect(r.status).toBe(201);
     const trust = r.body.trust;
     expect(trust).toMatchObject({
-      trustor_user_id: trustor, trustee_user_id: demo(), project_id: project, impersonation: true,
-      expires_at: expires.replace('Z', '.000000Z'), remaining_uses: 5, redelegated_trust_id: null, redelegation_count: 0,
+      trustor_user_id: trustor,
+      trustee_user_id: demo(),
+      project_id: project,
+      impersonation: true,
+      expires_at: expires.replace('Z', '.000000Z'),
+      remaining_uses: 5,
+      redelegated_trust_id: null,
+      redelegation_count: 0,
       note: 'kept',
     });
     expect(trust.links.self).toMatch(new RegExp(`${TRUSTS}/${trust.id}$`));
@@ -64,14 +98,24 @@ function trusts(postgres: boolean) {
     const demoTok = await t.login({ user: 'demo', password: DEMO_PASSWORD, project: 'demo' });
     const asTrustee = { 'x-auth-token': demoTok.token };
     expect((await t.call('GET', `${TRUSTS}/${trust.id}`, undefined, asTrustee)).status).toBe(200);
-    expect((await t.call('GET', `${TRUSTS}/${trust.id}/roles`, undefined, asTrustee)).body.roles.map((x: { id: string }) => x.id)).toEqual([role.member]);
-    expect((await t.call('GET', `${TRUSTS}/${trust.id}/roles/${role.member}`, undefined, asTrustee)).body.role.name).toBe('member');
+    expect(
+      (await t.call('GET', `${TRUSTS}/${trust.id}/roles`, undefined, asTrustee)).body.roles.map(
+        (x: { id: string }) => x.id,
+      ),
+    ).toEqual([role.member]);
+    expect(
+      (await t.call('GET', `${TRUSTS}/${trust.id}/roles/${role.member}`, undefined, asTrustee)).body.role.name,
+    ).toBe('member');
     expect((await t.call('HEAD', `${TRUSTS}/${trust.id}/roles/${role.member}`, undefined, asTrustee)).status).toBe(200);
     expect((await t.call('GET', `${TRUSTS}/${trust.id}/roles/${role.keeper}`, undefined, asTrustee)).status).toBe(404);
 
     const ids = (rows: { id: string }[]) => rows.map((x) => x.id);
-    expect(ids((await t.call('GET', `${TRUSTS}?trustor_user_id=${trustor}`, undefined, asTrustor)).body.trusts)).toEqual([trust.id]);
-    expect(ids((await t.call('GET', `${TRUSTS}?trustee_user_id=${demo()}`, undefined, asTrustee)).body.trusts)).toEqual([trust.id]);
+    expect(
+      ids((await t.call('GET', `${TRUSTS}?trustor_user_id=${trustor}`, undefined, asTrustor)).body.trusts),
+    ).toEqual([trust.id]);
+    expect(ids((await t.call('GET', `${TRUSTS}?trustee_user_id=${demo()}`, undefined, asTrustee)).body.trusts)).toEqual(
+      [trust.id],
+    );
     expect(ids((await t.call('GET', TRUSTS)).body.trusts)).toEqual([trust.id]);
     expect((await t.call('GET', `${TRUSTS}?trustor_user_id=${trustor}`, undefined, asTrustee)).status).toBe(403);
     expect((await t.call('GET', TRUSTS, undefined, asTrustee)).status).toBe(403);
@@ -103,7 +147,10 @@ function trusts(postgres: boolean) {
       expect(r.status, JSON.stringify(body)).toBe(status);
       if (message) expect(r.body.error.message).toMatch(message);
     }
-    expect((await t.call('POST', TRUSTS, { trust: { trustor_user_id: trustor, trustee_user_id: demo() } }, asTrustor)).status).toBe(400);
+    expect(
+      (await t.call('POST', TRUSTS, { trust: { trustor_user_id: trustor, trustee_user_id: demo() } }, asTrustor))
+        .status,
+    ).toBe(400);
     expect((await t.call('GET', TRUSTS)).body.trusts).toEqual([]);
   });
 
@@ -112,7 +159,12 @@ function trusts(postgres: boolean) {
     const tok = await trustToken('demo', DEMO_PASSWORD, plain.id);
     expect(tok.status).toBe(201);
     const token = tok.body.token;
-    expect(token['OS-TRUST:trust']).toEqual({ id: plain.id, trustor_user: { id: trustor }, trustee_user: { id: demo() }, impersonation: false });
+    expect(token['OS-TRUST:trust']).toEqual({
+      id: plain.id,
+      trustor_user: { id: trustor },
+      trustee_user: { id: demo() },
+      impersonation: false,
+    });
     expect(token.project.id).toBe(project);
     expect(token.user.id).toBe(demo());
     expect(token.roles.map((x: { name: string }) => x.name).sort()).toEqual(['member', 'reader']);
@@ -127,10 +179,17 @@ function trusts(postgres: boolean) {
 
     expect((await trustToken('carol', 'carol-pw', plain.id)).status).toBe(403);
     expect((await trustToken('demo', DEMO_PASSWORD, 'nope')).status).toBe(401);
-    const rescope = await t.call('POST', '/v3/auth/tokens', { auth: { identity: { methods: ['token'], token: { id: subject } },
-      scope: { project: { id: project } } } }, NONE);
+    const rescope = await t.call(
+      'POST',
+      '/v3/auth/tokens',
+      { auth: { identity: { methods: ['token'], token: { id: subject } }, scope: { project: { id: project } } } },
+      NONE,
+    );
     expect(rescope.status).toBe(403);
-    const twoScopes = await login('demo', DEMO_PASSWORD, { 'OS-TRUST:trust': { id: plain.id }, project: { id: project } });
+    const twoScopes = await login('demo', DEMO_PASSWORD, {
+      'OS-TRUST:trust': { id: plain.id },
+      project: { id: project },
+    });
     expect(twoScopes.status).toBe(400);
     for (const id of [plain.id, imp.id]) await t.call('DELETE', `${TRUSTS}/${id}`, undefined, asTrustor);
   });
@@ -161,18 +220,29 @@ function trusts(postgres: boolean) {
     expect((await t.call('GET', '/v3/auth/tokens', undefined, subject)).status).toBe(404);
   });
 
-  it('redelegates within the trust\'s bounds, and deletes the chain with its root', async () => {
-    const root = (await create({ allow_redelegation: true, roles: [{ name: 'member' }, { name: 'keeper' }] })).body.trust;
+  it("redelegates within the trust's bounds, and deletes the chain with its root", async () => {
+    const root = (await create({ allow_redelegation: true, roles: [{ name: 'member' }, { name: 'keeper' }] })).body
+      .trust;
     expect(root.redelegation_count).toBe(3);
     const tok = await trustToken('demo', DEMO_PASSWORD, root.id);
     const asTrust = { 'x-auth-token': String(tok.headers['x-subject-token']) };
     const child = { trustor_user_id: demo(), trustee_user_id: third, project_id: project, impersonation: false };
     const wider = await t.call('POST', TRUSTS, { trust: { ...child, roles: [{ name: 'admin' }] } }, asTrust);
     expect(wider.status).toBe(404);
-    const counted = await t.call('POST', TRUSTS, { trust: { ...child, roles: [{ name: 'member' }], remaining_uses: 1 } }, asTrust);
+    const counted = await t.call(
+      'POST',
+      TRUSTS,
+      { trust: { ...child, roles: [{ name: 'member' }], remaining_uses: 1 } },
+      asTrust,
+    );
     expect(counted.status).toBe(403);
     expect(counted.body.error.message).toMatch(/remaining_uses/);
-    const ok = await t.call('POST', TRUSTS, { trust: { ...child, roles: [{ name: 'member' }], allow_redelegation: true } }, asTrust);
+    const ok = await t.call(
+      'POST',
+      TRUSTS,
+      { trust: { ...child, roles: [{ name: 'member' }], allow_redelegation: true } },
+      asTrust,
+    );
     expect(ok.status).toBe(201);
     expect(ok.body.trust).toMatchObject({ redelegated_trust_id: root.id, redelegation_count: 2 });
     const carolTok = await trustToken('carol', 'carol-pw', ok.body.trust.id);
@@ -180,7 +250,9 @@ function trusts(postgres: boolean) {
     expect(carolTok.body.token.roles.map((x: { name: string }) => x.name).sort()).toEqual(['member', 'reader']);
 
     const flat = (await create({ roles: [{ name: 'member' }] })).body.trust;
-    const flatTok = { 'x-auth-token': String((await trustToken('demo', DEMO_PASSWORD, flat.id)).headers['x-subject-token']) };
+    const flatTok = {
+      'x-auth-token': String((await trustToken('demo', DEMO_PASSWORD, flat.id)).headers['x-subject-token']),
+    };
     const refused = await t.call('POST', TRUSTS, { trust: { ...child, roles: [{ name: 'member' }] } }, flatTok);
     expect(refused.status).toBe(403);
     expect(refused.body.error.message).toBe('Remaining redelegation depth of 0 out of allowed range of [0..3]');
@@ -192,13 +264,23 @@ function trusts(postgres: boolean) {
 
   it('binds EC2 credentials to the trust, makes no application credential, and goes with its users', async () => {
     const trust = (await create({})).body.trust;
-    const asTrust = { 'x-auth-token': String((await trustToken('demo', DEMO_PASSWORD, trust.id)).headers['x-subject-token']) };
+    const asTrust = {
+      'x-auth-token': String((await trustToken('demo', DEMO_PASSWORD, trust.id)).headers['x-subject-token']),
+    };
     const ec2 = await t.call('POST', `/v3/users/${demo()}/credentials/OS-EC2`, { tenant_id: project }, asTrust);
     expect(ec2.status).toBe(201);
     expect(ec2.body.credential.trust_id).toBe(trust.id);
-    const blob = JSON.parse((await t.call('GET', `/v3/credentials/${createHash('sha256').update(ec2.body.credential.access).digest('hex')}`)).body.credential.blob);
+    const blob = JSON.parse(
+      (await t.call('GET', `/v3/credentials/${createHash('sha256').update(ec2.body.credential.access).digest('hex')}`))
+        .body.credential.blob,
+    );
     expect(blob.trust_id).toBe(trust.id);
-    const ac = await t.call('POST', `/v3/users/${demo()}/application_credentials`, { application_credential: { name: 'x' } }, asTrust);
+    const ac = await t.call(
+      'POST',
+      `/v3/users/${demo()}/application_credentials`,
+      { application_credential: { name: 'x' } },
+      asTrust,
+    );
     expect(ac.status).toBe(403);
 
     const gone = (await t.call('POST', '/v3/users', { user: { name: 'gone', password: 'gone-pw' } })).body.user.id;
@@ -206,8 +288,11 @@ function trusts(postgres: boolean) {
     expect((await t.call('DELETE', `/v3/users/${gone}`)).status).toBe(204);
     expect((await t.call('GET', `${TRUSTS}/${toGone.id}`)).status).toBe(404);
     const system = await t.login({ user: 'admin', password: ADMIN_PASSWORD, scope: { system: { all: true } } });
-    expect((await t.call('GET', TRUSTS, undefined, { 'x-auth-token': system.token })).body.trusts.map((x: { id: string }) => x.id))
-      .toEqual([trust.id]);
+    expect(
+      (await t.call('GET', TRUSTS, undefined, { 'x-auth-token': system.token })).body.trusts.map(
+        (x: { id: string }) => x.id,
+      ),
+    ).toEqual([trust.id]);
     expect((await t.call('DELETE', `/v3/projects/${project}`)).status).toBe(204);
     expect((await t.call('GET', TRUSTS)).body.trusts).toEqual([]);
   });

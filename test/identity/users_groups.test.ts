@@ -5,18 +5,35 @@ const NONE = { 'x-auth-token': '' };
 
 describe('users', () => {
   let t: TestIdentity;
-  beforeAll(async () => { t = await startIdentity(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('creates a user and never returns or stores the password in clear', async () => {
     const r = await t.call('POST', '/v3/users', {
-      user: { name: 'alice', password: 'alice-secret-pw', email: 'alice@example.org', description: 'Alice',
-        default_project_id: t.boot.demoProjectId },
+      user: {
+        name: 'alice',
+        password: 'alice-secret-pw',
+        email: 'alice@example.org',
+        description: 'Alice',
+        default_project_id: t.boot.demoProjectId,
+      },
     });
     expect(r.status).toBe(201);
     const u = r.body.user;
-    expect(u).toMatchObject({ name: 'alice', domain_id: 'default', enabled: true, email: 'alice@example.org',
-      description: 'Alice', default_project_id: t.boot.demoProjectId, password_expires_at: null, options: {} });
+    expect(u).toMatchObject({
+      name: 'alice',
+      domain_id: 'default',
+      enabled: true,
+      email: 'alice@example.org',
+      description: 'Alice',
+      default_project_id: t.boot.demoProjectId,
+      password_expires_at: null,
+      options: {},
+    });
     expect(JSON.stringify(r.body)).not.toContain('alice-secret-pw');
     expect(u.password).toBeUndefined();
     const row = await t.identity.db.selectFrom('user').selectAll().where('id', '=', u.id).executeTakeFirstOrThrow();
@@ -45,18 +62,38 @@ describe('users', () => {
 
   it('lets a user change its own password without a token, given the old one', async () => {
     const u = (await t.call('POST', '/v3/users', { user: { name: 'cy', password: 'cy-1' } })).body.user;
-    const wrong = await t.call('POST', `/v3/users/${u.id}/password`, { user: { original_password: 'nope', password: 'cy-2' } }, NONE);
+    const wrong = await t.call(
+      'POST',
+      `/v3/users/${u.id}/password`,
+      { user: { original_password: 'nope', password: 'cy-2' } },
+      NONE,
+    );
     expect(wrong.status).toBe(401);
-    const ok = await t.call('POST', `/v3/users/${u.id}/password`, { user: { original_password: 'cy-1', password: 'cy-2' } }, NONE);
+    const ok = await t.call(
+      'POST',
+      `/v3/users/${u.id}/password`,
+      { user: { original_password: 'cy-1', password: 'cy-2' } },
+      NONE,
+    );
     expect(ok.status).toBe(204);
     expect((await t.login({ user: 'cy', password: 'cy-2', scope: 'unscoped' })).status).toBe(201);
     const missing = await t.call('POST', `/v3/users/${u.id}/password`, { user: { password: 'cy-3' } }, NONE);
     expect(missing.status).toBe(400);
     expect(JSON.stringify(missing.body)).not.toContain('cy-3');
-    const unknown = await t.call('POST', '/v3/users/nope/password', { user: { original_password: 'a', password: 'b' } }, NONE);
+    const unknown = await t.call(
+      'POST',
+      '/v3/users/nope/password',
+      { user: { original_password: 'a', password: 'b' } },
+      NONE,
+    );
     expect(unknown.status).toBe(401);
     await t.call('PATCH', `/v3/users/${u.id}`, { user: { options: { lock_password: true } } });
-    const locked = await t.call('POST', `/v3/users/${u.id}/password`, { user: { original_password: 'cy-2', password: 'cy-3' } }, NONE);
+    const locked = await t.call(
+      'POST',
+      `/v3/users/${u.id}/password`,
+      { user: { original_password: 'cy-2', password: 'cy-3' } },
+      NONE,
+    );
     expect(locked.status).toBe(400);
     expect(locked.body.error.message).toMatch(/^You cannot change your password at this time due to password policy/);
   });
@@ -64,8 +101,14 @@ describe('users', () => {
   it('filters lists and refuses bad input', async () => {
     expect((await t.call('GET', '/v3/users?domain_id=default&enabled=true')).body.users.length).toBeGreaterThan(2);
     expect((await t.call('GET', '/v3/users?domain_id=nope')).body.users).toEqual([]);
-    for (const body of [{}, { user: { name: '' } }, { user: { name: 'x', enabled: 'no' } }, { user: { name: 'x', password: 5 } },
-      { user: { name: 'x', options: { unknown_option: true } } }, { user: { name: 'x', password: 'p'.repeat(5000) } }]) {
+    for (const body of [
+      {},
+      { user: { name: '' } },
+      { user: { name: 'x', enabled: 'no' } },
+      { user: { name: 'x', password: 5 } },
+      { user: { name: 'x', options: { unknown_option: true } } },
+      { user: { name: 'x', password: 'p'.repeat(5000) } },
+    ]) {
       const r = await t.call('POST', '/v3/users', body);
       expect(r.status, JSON.stringify(body).slice(0, 80)).toBe(400);
     }
@@ -82,8 +125,12 @@ describe('users', () => {
 
 describe('groups', () => {
   let t: TestIdentity;
-  beforeAll(async () => { t = await startIdentity(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startIdentity();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('manages groups and membership, and group roles reach the members', async () => {
     const g = (await t.call('POST', '/v3/groups', { group: { name: 'ops', description: 'Operators' } })).body.group;
@@ -94,8 +141,12 @@ describe('groups', () => {
     expect((await t.call('PUT', `/v3/groups/${g.id}/users/${u.id}`)).status).toBe(204);
     expect((await t.call('PUT', `/v3/groups/${g.id}/users/${u.id}`)).status).toBe(204);
     expect((await t.call('HEAD', `/v3/groups/${g.id}/users/${u.id}`)).status).toBe(204);
-    expect((await t.call('GET', `/v3/groups/${g.id}/users`)).body.users.map((x: { name: string }) => x.name)).toEqual(['olga']);
-    expect((await t.call('GET', `/v3/users/${u.id}/groups`)).body.groups.map((x: { name: string }) => x.name)).toEqual(['ops']);
+    expect((await t.call('GET', `/v3/groups/${g.id}/users`)).body.users.map((x: { name: string }) => x.name)).toEqual([
+      'olga',
+    ]);
+    expect((await t.call('GET', `/v3/users/${u.id}/groups`)).body.groups.map((x: { name: string }) => x.name)).toEqual([
+      'ops',
+    ]);
 
     const member = (await t.call('GET', '/v3/roles?name=member')).body.roles[0].id;
     await t.call('PUT', `/v3/projects/${t.boot.demoProjectId}/groups/${g.id}/roles/${member}`);

@@ -30,8 +30,12 @@ function generated(size: number) {
 
 describe('image data', () => {
   let t: TestImage;
-  beforeAll(async () => { t = await startImage({ config: { imageSizeCap: 64 * 1024 * 1024 } }); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startImage({ config: { imageSizeCap: 64 * 1024 * 1024 } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('goes queued -> active on upload, with size, md5, sha512 and virtual size', async () => {
     const img = await t.create(RAW);
@@ -39,7 +43,11 @@ describe('image data', () => {
     expect((await t.upload(img.id, data)).status).toBe(204);
     const shown = (await t.call('GET', `/v2/images/${img.id}`)).body;
     expect(shown).toMatchObject({
-      status: 'active', size: data.length, virtual_size: data.length, checksum: md5(data), os_hash_algo: 'sha512',
+      status: 'active',
+      size: data.length,
+      virtual_size: data.length,
+      checksum: md5(data),
+      os_hash_algo: 'sha512',
       os_hash_value: sha512(data),
     });
     const down = await t.call('GET', `/v2/images/${img.id}/file`);
@@ -51,7 +59,7 @@ describe('image data', () => {
     expect(t.storedFiles()).toEqual([img.id]);
   });
 
-  it('reads a qcow2 image\'s virtual size from its header', async () => {
+  it("reads a qcow2 image's virtual size from its header", async () => {
     const img = await t.create({ disk_format: 'qcow2', container_format: 'bare' });
     const header = Buffer.alloc(1024);
     Buffer.from('QFI\xfb', 'latin1').copy(header);
@@ -95,7 +103,11 @@ describe('image data', () => {
   it('keeps an empty image (size 0) as active with the digests of nothing', async () => {
     const img = await t.create(RAW);
     expect((await t.upload(img.id, Buffer.alloc(0))).status).toBe(204);
-    expect((await t.call('GET', `/v2/images/${img.id}`)).body).toMatchObject({ status: 'active', size: 0, checksum: md5(Buffer.alloc(0)) });
+    expect((await t.call('GET', `/v2/images/${img.id}`)).body).toMatchObject({
+      status: 'active',
+      size: 0,
+      checksum: md5(Buffer.alloc(0)),
+    });
     const down = await t.call('GET', `/v2/images/${img.id}/file`);
     expect([down.status, down.text, down.headers['content-length']]).toEqual([200, '', '0']);
   });
@@ -119,9 +131,17 @@ describe('image data', () => {
     const address = await t.address();
     const { stream, digests } = generated(size);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${address}/v2/images/${img.id}/file`, {
-        method: 'PUT', headers: { 'x-auth-token': 'admin:admin', 'x-roles': 'admin', 'content-type': 'application/octet-stream' },
-      }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)); });
+      const req = request(
+        `${address}/v2/images/${img.id}/file`,
+        {
+          method: 'PUT',
+          headers: { 'x-auth-token': 'admin:admin', 'x-roles': 'admin', 'content-type': 'application/octet-stream' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
       req.on('error', reject);
       stream.pipe(req);
     });
@@ -130,13 +150,20 @@ describe('image data', () => {
     const shown = (await t.call('GET', `/v2/images/${img.id}`)).body;
     expect(shown).toMatchObject({ size, checksum: want.md5, os_hash_value: want.sha512, status: 'active' });
     const got = await new Promise<{ md5: string; length: number; header: string }>((resolve, reject) => {
-      request(`${address}/v2/images/${img.id}/file`, { headers: { 'x-auth-token': 'admin:admin', 'x-roles': 'admin' } }, (res) => {
-        const h = createHash('md5');
-        let length = 0;
-        res.on('data', (c: Buffer) => { h.update(c); length += c.length; });
-        res.on('end', () => resolve({ md5: h.digest('hex'), length, header: String(res.headers['content-md5']) }));
-        res.on('error', reject);
-      }).end();
+      request(
+        `${address}/v2/images/${img.id}/file`,
+        { headers: { 'x-auth-token': 'admin:admin', 'x-roles': 'admin' } },
+        (res) => {
+          const h = createHash('md5');
+          let length = 0;
+          res.on('data', (c: Buffer) => {
+            h.update(c);
+            length += c.length;
+          });
+          res.on('end', () => resolve({ md5: h.digest('hex'), length, header: String(res.headers['content-md5']) }));
+          res.on('error', reject);
+        },
+      ).end();
     });
     expect(got).toEqual({ md5: want.md5, length: size, header: want.md5 });
   }, 60000);
@@ -146,11 +173,21 @@ describe('image data', () => {
     const address = await t.address();
     await new Promise<void>((resolve) => {
       const req = request(`${address}/v2/images/${img.id}/file`, {
-        method: 'PUT', headers: { 'x-auth-token': 'admin:admin', 'x-roles': 'admin', 'content-type': 'application/octet-stream',
-          'content-length': '1000000' },
+        method: 'PUT',
+        headers: {
+          'x-auth-token': 'admin:admin',
+          'x-roles': 'admin',
+          'content-type': 'application/octet-stream',
+          'content-length': '1000000',
+        },
       });
       req.on('error', () => resolve());
-      req.write(randomBytes(300_000), () => setTimeout(() => { req.destroy(); resolve(); }, 50));
+      req.write(randomBytes(300_000), () =>
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 50),
+      );
     });
     let shown;
     for (let i = 0; i < 50; i++) {
@@ -183,7 +220,7 @@ describe('image data', () => {
     }
   });
 
-  it('refuses data over the owner\'s user_storage_quota with 413, counting its other images', async () => {
+  it("refuses data over the owner's user_storage_quota with 413, counting its other images", async () => {
     const q = await startImage({ config: { userStorageQuota: '2KB' } });
     try {
       const p1 = as('p1');

@@ -5,7 +5,7 @@ import { negotiateErrorType } from '../../src/image/errors.js';
 import { startImage, type TestImage } from '../helpers/image.js';
 
 describe('webob error negotiation', () => {
-  it('picks HTML, JSON or plain text as webob\'s acceptable_offers would', () => {
+  it("picks HTML, JSON or plain text as webob's acceptable_offers would", () => {
     expect(negotiateErrorType(undefined)).toBeNull();
     expect(negotiateErrorType('')).toBeNull();
     expect(negotiateErrorType('*/*')).toBe('text/html');
@@ -22,8 +22,12 @@ describe('webob error negotiation', () => {
 
 describe('image service error bodies', () => {
   let t: TestImage;
-  beforeAll(async () => { t = await startImage(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startImage();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
   const missing = '/v2/images/f0e7b1b6-0000-4000-8000-000000000000';
 
   it('renders JSON when asked for JSON', async () => {
@@ -31,15 +35,18 @@ describe('image service error bodies', () => {
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.body).toEqual({
       message: 'No image found with ID f0e7b1b6-0000-4000-8000-000000000000<br /><br />\n\n\n',
-      code: '404 Not Found', title: 'Not Found',
+      code: '404 Not Found',
+      title: 'Not Found',
     });
   });
 
   it('renders an HTML page for */* (what python-requests sends), escaped', async () => {
     const r = await t.call('GET', '/v2/images/%3Cb%3E', undefined, { accept: '*/*' });
     expect(r.headers['content-type']).toBe('text/html; charset=UTF-8');
-    expect(r.text).toBe('<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n'
-      + '  No image found with ID &lt;b&gt;<br /><br />\n\n\n\n </body>\n</html>');
+    expect(r.text).toBe(
+      '<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n' +
+        '  No image found with ID &lt;b&gt;<br /><br />\n\n\n\n </body>\n</html>',
+    );
   });
 
   it('renders plain text without an Accept header', async () => {
@@ -48,11 +55,12 @@ describe('image service error bodies', () => {
     expect(r.text).toBe('404 Not Found\n\nNo image found with ID f0e7b1b6-0000-4000-8000-000000000000\n\n   ');
   });
 
-  it('renders 405, 413 and 415 with webob\'s titles', async () => {
+  it("renders 405, 413 and 415 with webob's titles", async () => {
     expect((await t.call('DELETE', '/v2/images')).body).toMatchObject({ code: '405 Method Not Allowed' });
     const img = await t.create({ disk_format: 'raw', container_format: 'bare' });
-    expect((await t.call('PUT', `/v2/images/${img.id}/file`, 'x', { 'content-type': 'text/plain' })).body)
-      .toMatchObject({ code: '415 Unsupported Media Type', title: 'Unsupported Media Type' });
+    expect(
+      (await t.call('PUT', `/v2/images/${img.id}/file`, 'x', { 'content-type': 'text/plain' })).body,
+    ).toMatchObject({ code: '415 Unsupported Media Type', title: 'Unsupported Media Type' });
     const big = await t.call('POST', '/v2/images', JSON.stringify({ name: 'x'.repeat(200_000) }));
     expect(big.status).toBe(413);
     expect(big.body.code).toBe('413 Request Entity Too Large');

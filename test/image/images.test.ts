@@ -6,14 +6,25 @@ import { ADMIN, as, startImage, type TestImage } from '../helpers/image.js';
 
 describe('image service: discovery and schemas', () => {
   let t: TestImage;
-  beforeAll(async () => { t = await startImage(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startImage();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('answers GET / with 300 and GET /versions with 200, without a token', async () => {
-    for (const [path, status] of [['/', 300], ['/versions', 200]] as const) {
+    for (const [path, status] of [
+      ['/', 300],
+      ['/versions', 200],
+    ] as const) {
       const r = await t.call('GET', path, undefined, { 'x-auth-token': '' });
       expect(r.status).toBe(status);
-      expect(r.body.versions[0]).toEqual({ id: 'v2.15', status: 'CURRENT', links: [{ rel: 'self', href: 'http://localhost:80/v2/' }] });
+      expect(r.body.versions[0]).toEqual({
+        id: 'v2.15',
+        status: 'CURRENT',
+        links: [{ rel: 'self', href: 'http://localhost:80/v2/' }],
+      });
       expect(r.body.versions.map((v: { id: string }) => v.id)).toContain('v2.0');
     }
   });
@@ -27,7 +38,7 @@ describe('image service: discovery and schemas', () => {
     }
   });
 
-  it('needs a token for everything else (keystonemiddleware\'s 401)', async () => {
+  it("needs a token for everything else (keystonemiddleware's 401)", async () => {
     const r = await t.call('GET', '/v2/images', undefined, { 'x-auth-token': '' });
     expect(r.status).toBe(401);
     expect(r.body).toEqual({ error: { code: 401, title: 'Unauthorized', message: expect.any(String) } });
@@ -37,8 +48,20 @@ describe('image service: discovery and schemas', () => {
     const image = (await t.call('GET', '/v2/schemas/image')).body;
     expect(image.name).toBe('image');
     expect(image.additionalProperties).toEqual({ type: 'string' });
-    expect(image.properties.disk_format.enum).toEqual([null, 'ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2',
-      'vdi', 'iso', 'ploop']);
+    expect(image.properties.disk_format.enum).toEqual([
+      null,
+      'ami',
+      'ari',
+      'aki',
+      'vhd',
+      'vhdx',
+      'vmdk',
+      'raw',
+      'qcow2',
+      'vdi',
+      'iso',
+      'ploop',
+    ]);
     expect(image.properties.container_format.enum).toContain('compressed');
     expect(image.properties.os_distro.is_base).toBe(false);
     const images = (await t.call('GET', '/v2/schemas/images')).body;
@@ -51,8 +74,11 @@ describe('image service: discovery and schemas', () => {
 
   it('returns images and members that validate against its own schemas', async () => {
     const img = await t.create({ name: 'schema-check', visibility: 'shared', os_distro: 'cirros', kernel_id: null });
-    const schemas = Object.fromEntries(await Promise.all(['image', 'images', 'member', 'members']
-      .map(async (n) => [n, (await t.call('GET', `/v2/schemas/${n}`)).body])));
+    const schemas = Object.fromEntries(
+      await Promise.all(
+        ['image', 'images', 'member', 'members'].map(async (n) => [n, (await t.call('GET', `/v2/schemas/${n}`)).body]),
+      ),
+    );
     expect(validateSchema(schemas.image, img)).toBeNull();
     expect(validateSchema(schemas.images, (await t.call('GET', '/v2/images')).body)).toBeNull();
     const m = (await t.call('POST', `/v2/images/${img.id}/members`, { member: 'p2' })).body;
@@ -63,20 +89,51 @@ describe('image service: discovery and schemas', () => {
 
 describe('image service: images', () => {
   let t: TestImage;
-  beforeAll(async () => { t = await startImage(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startImage();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
-  it('creates an image with Glance\'s defaults and keeps extra properties', async () => {
-    const r = await t.call('POST', '/v2/images', { name: 'cirros', disk_format: 'qcow2', container_format: 'bare',
-      min_ram: 64, hw_disk_bus: 'scsi', tags: ['a', 'b', 'a'] }, as('p1'));
+  it("creates an image with Glance's defaults and keeps extra properties", async () => {
+    const r = await t.call(
+      'POST',
+      '/v2/images',
+      {
+        name: 'cirros',
+        disk_format: 'qcow2',
+        container_format: 'bare',
+        min_ram: 64,
+        hw_disk_bus: 'scsi',
+        tags: ['a', 'b', 'a'],
+      },
+      as('p1'),
+    );
     expect(r.status).toBe(201);
     const img = r.body;
     expect(r.headers.location).toBe(`http://localhost:80/v2/images/${img.id}`);
     expect(img).toMatchObject({
-      name: 'cirros', status: 'queued', visibility: 'shared', owner: 'p1', protected: false, os_hidden: false,
-      min_ram: 64, min_disk: 0, size: null, virtual_size: null, checksum: null, os_hash_algo: null,
-      os_hash_value: null, disk_format: 'qcow2', container_format: 'bare', hw_disk_bus: 'scsi', tags: ['a', 'b'],
-      self: `/v2/images/${img.id}`, file: `/v2/images/${img.id}/file`, schema: '/v2/schemas/image',
+      name: 'cirros',
+      status: 'queued',
+      visibility: 'shared',
+      owner: 'p1',
+      protected: false,
+      os_hidden: false,
+      min_ram: 64,
+      min_disk: 0,
+      size: null,
+      virtual_size: null,
+      checksum: null,
+      os_hash_algo: null,
+      os_hash_value: null,
+      disk_format: 'qcow2',
+      container_format: 'bare',
+      hw_disk_bus: 'scsi',
+      tags: ['a', 'b'],
+      self: `/v2/images/${img.id}`,
+      file: `/v2/images/${img.id}/file`,
+      schema: '/v2/schemas/image',
     });
     expect(img.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(img.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -94,8 +151,18 @@ describe('image service: images', () => {
   });
 
   it('refuses read-only and reserved attributes with 403', async () => {
-    for (const key of ['self', 'file', 'schema', 'direct_url', 'stores', 'status', 'checksum', 'size', 'created_at',
-      'os_hash_value']) {
+    for (const key of [
+      'self',
+      'file',
+      'schema',
+      'direct_url',
+      'stores',
+      'status',
+      'checksum',
+      'size',
+      'created_at',
+      'os_hash_value',
+    ]) {
       const r = await t.call('POST', '/v2/images', { [key]: { size: 1, status: 'active' }[key] ?? 'x' });
       expect(r.status, key).toBe(403);
       expect(r.body.message).toContain(`Attribute '${key}' is read-only.`);
@@ -107,7 +174,7 @@ describe('image service: images', () => {
     }
   });
 
-  it('refuses bad input with 400 and Glance\'s messages', async () => {
+  it("refuses bad input with 400 and Glance's messages", async () => {
     const before = (await t.call('GET', '/v2/images')).body.images;
     const bad: [unknown, string][] = [
       [{ disk_format: 'floppy' }, "Provided object does not match schema 'image': 'floppy' is not one of"],
@@ -129,7 +196,9 @@ describe('image service: images', () => {
       expect(r.body.message, JSON.stringify(body)).toContain(message);
     }
     expect((await t.call('POST', '/v2/images', '{"name": ')).body.message).toContain('Malformed JSON in request body.');
-    expect((await t.call('POST', '/v2/images', '"x"')).body.message).toContain('Unexpected body type. Expected list/dict.');
+    expect((await t.call('POST', '/v2/images', '"x"')).body.message).toContain(
+      'Unexpected body type. Expected list/dict.',
+    );
     const empty = await t.call('POST', '/v2/images', '', { 'content-type': 'application/json' });
     expect(empty.body.message).toContain('Body expected in request.');
     expect((await t.call('GET', '/v2/images', undefined, ADMIN)).body.images).toEqual(before);
@@ -159,8 +228,13 @@ describe('image service: images', () => {
     expect(r.body.message).toContain(`Image ${img.id} is protected and cannot be deleted.`);
     expect((await t.call('GET', `/v2/images/${img.id}`)).status).toBe(200);
     const patch = [{ op: 'replace', path: '/protected', value: false }];
-    expect((await t.call('PATCH', `/v2/images/${img.id}`, JSON.stringify(patch),
-      { 'content-type': 'application/openstack-images-v2.1-json-patch' })).status).toBe(200);
+    expect(
+      (
+        await t.call('PATCH', `/v2/images/${img.id}`, JSON.stringify(patch), {
+          'content-type': 'application/openstack-images-v2.1-json-patch',
+        })
+      ).status,
+    ).toBe(200);
     expect((await t.call('DELETE', `/v2/images/${img.id}`)).status).toBe(204);
     expect((await t.call('GET', `/v2/images/${img.id}`)).status).toBe(404);
     const again = await t.call('DELETE', `/v2/images/${img.id}`);
@@ -181,7 +255,7 @@ describe('image service: images', () => {
     expect((await t.call('PUT', '/v2/images/f0e7b1b6-0000-4000-8000-000000000000/tags/x')).status).toBe(404);
   });
 
-  it('limits properties and tags to Glance\'s default quotas (413)', async () => {
+  it("limits properties and tags to Glance's default quotas (413)", async () => {
     const props = Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`p${i}`, 'v']));
     const r = await t.call('POST', '/v2/images', props);
     expect(r.status).toBe(413);
@@ -196,12 +270,14 @@ describe('image service: images', () => {
     expect(String(r.headers.allow).split(', ').sort()).toEqual(['GET', 'POST']);
   });
 
-  it('lets the image\'s project members and administrators deactivate and reactivate it (Zed\'s defaults)', async () => {
+  it("lets the image's project members and administrators deactivate and reactivate it (Zed's defaults)", async () => {
     const img = await t.create({ disk_format: 'raw', container_format: 'bare' }, as('p1'));
     const deactivate = `/v2/images/${img.id}/actions/deactivate`;
     const reactivate = `/v2/images/${img.id}/actions/reactivate`;
     expect((await t.call('POST', deactivate)).status).toBe(403);
-    expect((await t.call('POST', deactivate)).body.message).toContain("Not allowed to deactivate image in status 'queued'");
+    expect((await t.call('POST', deactivate)).body.message).toContain(
+      "Not allowed to deactivate image in status 'queued'",
+    );
     expect((await t.upload(img.id, Buffer.from('data'))).status).toBe(204);
     const reader = await t.call('POST', deactivate, undefined, as('p1', ['reader']));
     expect(reader.status).toBe(403);
@@ -224,11 +300,12 @@ describe('image service: images', () => {
 });
 
 describe('image service: CORS', () => {
-  it('answers preflights and decorates responses for allowed origins, with Glance\'s headers', async () => {
+  it("answers preflights and decorates responses for allowed origins, with Glance's headers", async () => {
     const t = await startImage({ config: { corsAllowedOrigin: ['http://dashboard.example'] } });
     try {
       const pre = await t.call('OPTIONS', '/v2/images', undefined, {
-        origin: 'http://dashboard.example', 'access-control-request-method': 'PATCH',
+        origin: 'http://dashboard.example',
+        'access-control-request-method': 'PATCH',
         'access-control-request-headers': 'x-auth-token,content-md5',
       });
       expect(pre.status).toBe(200);

@@ -50,7 +50,9 @@ describe('image import', () => {
     const data = randomBytes(50000);
     const img = await t.create({ name: 'direct', ...RAW });
     expect((await importAs(img.id, { name: 'glance-direct' })).status).toBe(409);
-    const staged = await t.call('PUT', `/v2/images/${img.id}/stage`, data, { 'content-type': 'application/octet-stream' });
+    const staged = await t.call('PUT', `/v2/images/${img.id}/stage`, data, {
+      'content-type': 'application/octet-stream',
+    });
     expect(staged.status).toBe(204);
     expect((await t.call('GET', `/v2/images/${img.id}`)).body).toMatchObject({ status: 'uploading', size: 50000 });
     expect((await t.call('GET', `/v2/images/${img.id}/file`)).status).toBe(204);
@@ -63,7 +65,9 @@ describe('image import', () => {
 
   it('drops staged data with the image', async () => {
     const img = await t.create({ name: 'staged-then-deleted', ...RAW });
-    await t.call('PUT', `/v2/images/${img.id}/stage`, randomBytes(1000), { 'content-type': 'application/octet-stream' });
+    await t.call('PUT', `/v2/images/${img.id}/stage`, randomBytes(1000), {
+      'content-type': 'application/octet-stream',
+    });
     const staged = await t.image.staging.open(img.id);
     expect(staged?.size).toBe(1000);
     await staged?.close();
@@ -81,22 +85,35 @@ describe('image import', () => {
 
   it('puts the image back to queued when the download fails', async () => {
     const img = await t.create({ name: 'broken', ...RAW });
-    expect((await importAs(img.id, { name: 'web-download', uri: `http://127.0.0.1:${webPort}/missing` })).status).toBe(202);
+    expect((await importAs(img.id, { name: 'web-download', uri: `http://127.0.0.1:${webPort}/missing` })).status).toBe(
+      202,
+    );
     expect((await settled(img.id)).status).toBe('queued');
   });
 
-  it('refuses URLs that do not pass the import filters, bad methods and other projects\' images', async () => {
+  it("refuses URLs that do not pass the import filters, bad methods and other projects' images", async () => {
     const img = await t.create({ name: 'filtered', ...RAW });
-    for (const uri of ['http://127.0.0.1:1/disk.img', 'file:///etc/passwd', 'not a url', '',
-      `http://user:secret@127.0.0.1:${webPort}/disk.img`]) {
+    for (const uri of [
+      'http://127.0.0.1:1/disk.img',
+      'file:///etc/passwd',
+      'not a url',
+      '',
+      `http://user:secret@127.0.0.1:${webPort}/disk.img`,
+    ]) {
       const r = await importAs(img.id, { name: 'web-download', uri });
       expect(r.status, uri).toBe(400);
     }
     expect((await importAs(img.id, { name: 'copy-everything' })).status).toBe(400);
     expect((await t.call('POST', `/v2/images/${img.id}/import`, { nothing: 1 })).status).toBe(400);
     const noFormats = await t.create({ name: 'bare' });
-    expect((await importAs(noFormats.id, { name: 'web-download', uri: `http://127.0.0.1:${webPort}/disk.img` })).status).toBe(409);
-    const other = await importAs(img.id, { name: 'web-download', uri: `http://127.0.0.1:${webPort}/disk.img` }, as('someone-else'));
+    expect(
+      (await importAs(noFormats.id, { name: 'web-download', uri: `http://127.0.0.1:${webPort}/disk.img` })).status,
+    ).toBe(409);
+    const other = await importAs(
+      img.id,
+      { name: 'web-download', uri: `http://127.0.0.1:${webPort}/disk.img` },
+      as('someone-else'),
+    );
     expect(other.status).toBe(404);
     expect((await t.call('GET', `/v2/images/${img.id}`)).body.status).toBe('queued');
   });

@@ -9,20 +9,41 @@ describe('image service with Keystone tokens', () => {
   let c: ImageCloud;
   const tokens: Record<string, string> = {};
 
-  const raw = async (method: string, url: string, token: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const raw = async (
+    method: string,
+    url: string,
+    token: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await c.app.inject({
-      method: method as 'GET', url,
-      headers: { ...(token ? { 'x-auth-token': token } : {}), accept: 'application/json',
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      ...(body !== undefined ? { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) } : {}),
+      method: method as 'GET',
+      url,
+      headers: {
+        ...(token ? { 'x-auth-token': token } : {}),
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined
+        ? { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) }
+        : {}),
     });
     let parsed: any = res.body;
-    try { parsed = JSON.parse(res.body); } catch { /* not JSON */ }
+    try {
+      parsed = JSON.parse(res.body);
+    } catch {
+      /* not JSON */
+    }
     return { status: res.statusCode, body: parsed, headers: res.headers };
   };
   const login = async (user: string, password: string, project: string) => {
-    const r = await raw('POST', '/identity/v3/auth/tokens', '',
-      passwordAuth(user, password, { project: { name: project, domain: { id: 'default' } } }));
+    const r = await raw(
+      'POST',
+      '/identity/v3/auth/tokens',
+      '',
+      passwordAuth(user, password, { project: { name: project, domain: { id: 'default' } } }),
+    );
     expect(r.status).toBe(201);
     return String(r.headers['x-subject-token']);
   };
@@ -34,28 +55,44 @@ describe('image service with Keystone tokens', () => {
     const demoProject = (await raw('GET', '/identity/v3/projects?name=demo', tokens.admin)).body.projects[0].id;
     const reader = (await raw('GET', '/identity/v3/roles?name=reader', tokens.admin)).body.roles[0].id;
     const member = (await raw('GET', '/identity/v3/roles?name=member', tokens.admin)).body.roles[0].id;
-    const viewer = (await raw('POST', '/identity/v3/users', tokens.admin, { user: { name: 'viewer', password: 'viewer-pw' } })).body.user.id;
-    expect((await raw('PUT', `/identity/v3/projects/${demoProject}/users/${viewer}/roles/${reader}`, tokens.admin)).status).toBe(204);
+    const viewer = (
+      await raw('POST', '/identity/v3/users', tokens.admin, { user: { name: 'viewer', password: 'viewer-pw' } })
+    ).body.user.id;
+    expect(
+      (await raw('PUT', `/identity/v3/projects/${demoProject}/users/${viewer}/roles/${reader}`, tokens.admin)).status,
+    ).toBe(204);
     tokens.viewer = await login('viewer', 'viewer-pw', 'demo');
-    const other = (await raw('POST', '/identity/v3/projects', tokens.admin, { project: { name: 'other' } })).body.project.id;
-    const stranger = (await raw('POST', '/identity/v3/users', tokens.admin, { user: { name: 'stranger', password: 'pw' } })).body.user.id;
+    const other = (await raw('POST', '/identity/v3/projects', tokens.admin, { project: { name: 'other' } })).body
+      .project.id;
+    const stranger = (
+      await raw('POST', '/identity/v3/users', tokens.admin, { user: { name: 'stranger', password: 'pw' } })
+    ).body.user.id;
     await raw('PUT', `/identity/v3/projects/${other}/users/${stranger}/roles/${member}`, tokens.admin);
     tokens.stranger = await login('stranger', 'pw', 'other');
   }, 60000);
-  afterAll(async () => { await c?.stop(); });
+  afterAll(async () => {
+    await c?.stop();
+  });
 
   it('lets project members create and upload, readers only read, strangers see nothing', async () => {
-    const created = await raw('POST', '/image/v2/images', tokens.demo!, { name: 'demo-image', disk_format: 'raw',
-      container_format: 'bare', visibility: 'private' });
+    const created = await raw('POST', '/image/v2/images', tokens.demo!, {
+      name: 'demo-image',
+      disk_format: 'raw',
+      container_format: 'bare',
+      visibility: 'private',
+    });
     expect(created.status).toBe(201);
     const id = created.body.id;
     expect(created.body.owner).toMatch(/^[0-9a-f]{32}$/);
-    const up = await raw('PUT', `/image/v2/images/${id}/file`, tokens.demo!, Buffer.from('demo data'),
-      { 'content-type': 'application/octet-stream' });
+    const up = await raw('PUT', `/image/v2/images/${id}/file`, tokens.demo!, Buffer.from('demo data'), {
+      'content-type': 'application/octet-stream',
+    });
     expect(up.status).toBe(204);
 
     expect((await raw('GET', `/image/v2/images/${id}`, tokens.viewer!)).body.name).toBe('demo-image');
-    expect((await raw('GET', '/image/v2/images', tokens.viewer!)).body.images.map((i: { id: string }) => i.id)).toEqual([id]);
+    expect((await raw('GET', '/image/v2/images', tokens.viewer!)).body.images.map((i: { id: string }) => i.id)).toEqual(
+      [id],
+    );
     const patch = JSON.stringify([{ op: 'replace', path: '/name', value: 'x' }]);
     const patchType = { 'content-type': 'application/openstack-images-v2.1-json-patch' };
     expect((await raw('PATCH', `/image/v2/images/${id}`, tokens.viewer!, patch, patchType)).status).toBe(403);
@@ -72,7 +109,7 @@ describe('image service with Keystone tokens', () => {
     expect((await raw('DELETE', `/image/v2/images/${id}`, tokens.demo!)).status).toBe(204);
   });
 
-  it('refuses missing and invalid tokens with keystonemiddleware\'s 401', async () => {
+  it("refuses missing and invalid tokens with keystonemiddleware's 401", async () => {
     for (const token of ['', 'garbage']) {
       const r = await raw('GET', '/image/v2/images', token);
       expect(r.status).toBe(401);

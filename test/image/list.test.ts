@@ -11,8 +11,16 @@ describe('image list', () => {
   beforeAll(async () => {
     t = await startImage();
     const specs: [string, Record<string, unknown>, Buffer?][] = [
-      ['alpha', { disk_format: 'raw', container_format: 'bare', tags: ['linux', 'x86'], os_distro: 'ubuntu' }, Buffer.alloc(100)],
-      ['beta', { disk_format: 'qcow2', container_format: 'bare', tags: ['linux'], os_distro: 'cirros' }, Buffer.alloc(300)],
+      [
+        'alpha',
+        { disk_format: 'raw', container_format: 'bare', tags: ['linux', 'x86'], os_distro: 'ubuntu' },
+        Buffer.alloc(100),
+      ],
+      [
+        'beta',
+        { disk_format: 'qcow2', container_format: 'bare', tags: ['linux'], os_distro: 'cirros' },
+        Buffer.alloc(300),
+      ],
       ['gamma', { disk_format: 'iso', container_format: 'bare', protected: true }],
       ['delta', { visibility: 'private', os_hidden: true }],
       ['epsilon', { visibility: 'community' }],
@@ -25,7 +33,9 @@ describe('image list', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
   });
-  afterAll(async () => { await t.close(); });
+  afterAll(async () => {
+    await t.close();
+  });
 
   const names = async (query: string, headers = P1) => {
     const r = await t.call('GET', `/v2/images${query}`, undefined, headers);
@@ -64,14 +74,26 @@ describe('image list', () => {
     expect(await names('?os_distro=cirros')).toEqual(['beta']);
     expect(await names('?os_distro=nothing')).toEqual([]);
     expect(await names(`?id=${ids.alpha}`)).toEqual(['alpha']);
-    expect(await names('?created_at=gte:2000-01-01T00:00:00Z&sort=name')).toEqual(['gamma', 'epsilon', 'beta', 'alpha']);
-    expect(await names('?created_at=lt:2999-01-01&updated_at=neq:2000-01-01T00:00:00%2B02:00&name=beta')).toEqual(['beta']);
+    expect(await names('?created_at=gte:2000-01-01T00:00:00Z&sort=name')).toEqual([
+      'gamma',
+      'epsilon',
+      'beta',
+      'alpha',
+    ]);
+    expect(await names('?created_at=lt:2999-01-01&updated_at=neq:2000-01-01T00:00:00%2B02:00&name=beta')).toEqual([
+      'beta',
+    ]);
     expect(await names('?updated_at=lt:2000-01-01T00:00:00Z')).toEqual([]);
   });
 
   it('sorts by several keys in either syntax', async () => {
     expect(await names('?sort=disk_format:asc,name:desc')).toEqual(['epsilon', 'gamma', 'beta', 'alpha']);
-    expect(await names('?sort_key=size&sort_dir=desc&sort_key=name&sort_dir=asc')).toEqual(['beta', 'alpha', 'epsilon', 'gamma']);
+    expect(await names('?sort_key=size&sort_dir=desc&sort_key=name&sort_dir=asc')).toEqual([
+      'beta',
+      'alpha',
+      'epsilon',
+      'gamma',
+    ]);
     expect(await names('?sort_key=status&sort_key=name&sort_dir=asc')).toEqual(['alpha', 'beta', 'epsilon', 'gamma']);
   });
 
@@ -130,10 +152,11 @@ describe('image list', () => {
     expect(hidden.status).toBe(403);
   });
 
-  it('lets administrators list every project\'s images', async () => {
+  it("lets administrators list every project's images", async () => {
     const mine = await t.create({ name: 'admins', visibility: 'private' });
-    expect(await names('?sort=name:asc', { 'x-auth-token': 'admin:admin', 'x-roles': 'admin', accept: 'application/json' }))
-      .toEqual(['admins', 'alpha', 'beta', 'gamma']);
+    expect(
+      await names('?sort=name:asc', { 'x-auth-token': 'admin:admin', 'x-roles': 'admin', accept: 'application/json' }),
+    ).toEqual(['admins', 'alpha', 'beta', 'gamma']);
     await t.call('DELETE', `/v2/images/${mine.id}`);
   });
 

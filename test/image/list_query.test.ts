@@ -24,8 +24,15 @@ describe('image list query', () => {
   });
 
   it('defaults to 25 newest first, ending every order with created_at and id', () => {
-    expect(q('')).toMatchObject({ limit: 25, sortKeys: ['created_at', 'id'], sortDirs: ['desc', 'desc'],
-      memberStatus: 'accepted', osHidden: false, tags: [], conditions: [] });
+    expect(q('')).toMatchObject({
+      limit: 25,
+      sortKeys: ['created_at', 'id'],
+      sortDirs: ['desc', 'desc'],
+      memberStatus: 'accepted',
+      osHidden: false,
+      tags: [],
+      conditions: [],
+    });
     expect(q('limit=5000').limit).toBe(1000);
     expect(q('sort=name:asc,size').sortKeys).toEqual(['name', 'size', 'created_at', 'id']);
     expect(q('sort=name:asc,size').sortDirs).toEqual(['asc', 'desc', 'desc', 'desc']);

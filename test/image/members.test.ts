@@ -13,8 +13,14 @@ describe('image visibility and members', () => {
 
   beforeAll(async () => {
     t = await startImage();
-    for (const [name, visibility] of [['private', 'private'], ['pending', 'shared'], ['accepted', 'shared'],
-      ['rejected', 'shared'], ['community', 'community'], ['unshared', 'shared']] as const) {
+    for (const [name, visibility] of [
+      ['private', 'private'],
+      ['pending', 'shared'],
+      ['accepted', 'shared'],
+      ['rejected', 'shared'],
+      ['community', 'community'],
+      ['unshared', 'shared'],
+    ] as const) {
       img[name] = (await t.create({ name, visibility }, A)).id;
     }
     img.public = (await t.create({ name: 'public', visibility: 'public', owner: 'pa' })).id;
@@ -25,7 +31,9 @@ describe('image visibility and members', () => {
       }
     }
   });
-  afterAll(async () => { await t.close(); });
+  afterAll(async () => {
+    await t.close();
+  });
 
   const visible = async (headers: Record<string, string>) => {
     const out: string[] = [];
@@ -37,7 +45,9 @@ describe('image visibility and members', () => {
     return out.sort();
   };
   const listed = async (query: string, headers: Record<string, string>) =>
-    (await t.call('GET', `/v2/images${query}`, undefined, headers)).body.images.map((i: { name: string }) => i.name).sort();
+    (await t.call('GET', `/v2/images${query}`, undefined, headers)).body.images
+      .map((i: { name: string }) => i.name)
+      .sort();
 
   it('shows each image to whom Glance shows it, 404 to everyone else', async () => {
     expect(await visible(A)).toEqual(['accepted', 'community', 'pending', 'private', 'public', 'rejected', 'unshared']);
@@ -52,10 +62,12 @@ describe('image visibility and members', () => {
     expect(await listed('?member_status=all&visibility=shared', B)).toEqual(['accepted', 'pending', 'rejected']);
     expect(await listed('?visibility=private', B)).toEqual([]);
     expect(await listed('', C)).toEqual(['public']);
-    expect(await listed('', A)).toEqual(['accepted', 'pending', 'private', 'public', 'rejected', 'unshared', 'community'].sort());
+    expect(await listed('', A)).toEqual(
+      ['accepted', 'pending', 'private', 'public', 'rejected', 'unshared', 'community'].sort(),
+    );
   });
 
-  it('keeps another project\'s images unchangeable: 404 when hidden, 403 when only visible', async () => {
+  it("keeps another project's images unchangeable: 404 when hidden, 403 when only visible", async () => {
     const op = JSON.stringify([{ op: 'replace', path: '/name', value: 'hacked' }]);
     const patch = (id: string, h: Record<string, string>) =>
       t.call('PATCH', `/v2/images/${id}`, op, { ...h, 'content-type': PATCH_TYPE });
@@ -80,12 +92,21 @@ describe('image visibility and members', () => {
     expect(notShared.status).toBe(403);
     const added = await t.call('POST', url, { member: 'pc' }, A);
     expect(added.status).toBe(200);
-    expect(added.body).toMatchObject({ member_id: 'pc', image_id: img.unshared, status: 'pending', schema: '/v2/schemas/member' });
+    expect(added.body).toMatchObject({
+      member_id: 'pc',
+      image_id: img.unshared,
+      status: 'pending',
+      schema: '/v2/schemas/member',
+    });
     const dup = await t.call('POST', url, { member: 'pc' }, A);
     expect(dup.status).toBe(409);
     expect(dup.body.message).toContain(`Member pc is duplicated for image ${img.unshared}`);
-    for (const [body, message] of [[{}, 'Member to be added not specified'], [{ member: '' }, "Member can't be empty"],
-      [[], 'Expected a member in the form'], [{ member: 5 }, 'Expected a member in the form']] as const) {
+    for (const [body, message] of [
+      [{}, 'Member to be added not specified'],
+      [{ member: '' }, "Member can't be empty"],
+      [[], 'Expected a member in the form'],
+      [{ member: 5 }, 'Expected a member in the form'],
+    ] as const) {
       const r = await t.call('POST', url, body, A);
       expect(r.status).toBe(400);
       expect(r.body.message).toContain(message);
@@ -99,7 +120,9 @@ describe('image visibility and members', () => {
     expect(all.members.map((m: { member_id: string }) => m.member_id)).toEqual(['pb']);
     await t.call('POST', `/v2/images/${img.accepted}/members`, { member: 'pz' }, A);
     const own = (await t.call('GET', `/v2/images/${img.accepted}/members`, undefined, B)).body.members;
-    expect(own.map((m: { member_id: string; status: string }) => [m.member_id, m.status])).toEqual([['pb', 'accepted']]);
+    expect(own.map((m: { member_id: string; status: string }) => [m.member_id, m.status])).toEqual([
+      ['pb', 'accepted'],
+    ]);
     expect((await t.call('GET', `/v2/images/${img.accepted}/members`, undefined, A)).body.members).toHaveLength(2);
     expect((await t.call('GET', `/v2/images/${img.accepted}/members/pz`, undefined, B)).status).toBe(404);
     expect((await t.call('GET', `/v2/images/${img.accepted}/members/pb`, undefined, B)).body.status).toBe('accepted');
@@ -143,9 +166,11 @@ describe('image visibility and members', () => {
     expect((await t.call('GET', `/v2/images/${id}`, undefined, B)).status).toBe(404);
   });
 
-  it('lets administrators see and manage every image\'s members', async () => {
+  it("lets administrators see and manage every image's members", async () => {
     const admin = { 'x-auth-token': 'admin:admin', 'x-roles': 'admin', accept: 'application/json' };
     expect((await t.call('GET', `/v2/images/${img.accepted}/members`, undefined, admin)).body.members).toHaveLength(2);
-    expect((await t.call('PUT', `/v2/images/${img.accepted}/members/pz`, { status: 'rejected' }, admin)).status).toBe(200);
+    expect((await t.call('PUT', `/v2/images/${img.accepted}/members/pz`, { status: 'rejected' }, admin)).status).toBe(
+      200,
+    );
   });
 });

@@ -8,8 +8,12 @@ const ownerHeaders = as('p1');
 
 describe('image update (JSON patch)', () => {
   let t: TestImage;
-  beforeAll(async () => { t = await startImage(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startImage();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   const patch = (id: string, ops: unknown, headers: Record<string, string> = {}, type = PATCH_TYPE) =>
     t.call('PATCH', `/v2/images/${id}`, JSON.stringify(ops), { 'content-type': type, ...headers });
@@ -29,11 +33,21 @@ describe('image update (JSON patch)', () => {
     ]);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
-      name: 'b', hw_cpu_cores: '4', os_distro: 'ubuntu', min_ram: 512, tags: ['x', 'y'], visibility: 'private',
-      os_hidden: true, disk_format: 'qcow2', 'a/b~c': 'escaped',
+      name: 'b',
+      hw_cpu_cores: '4',
+      os_distro: 'ubuntu',
+      min_ram: 512,
+      tags: ['x', 'y'],
+      visibility: 'private',
+      os_hidden: true,
+      disk_format: 'qcow2',
+      'a/b~c': 'escaped',
     });
     expect(r.body.updated_at >= img.updated_at).toBe(true);
-    const removed = await patch(img.id, [{ op: 'remove', path: '/hw_cpu_cores' }, { op: 'remove', path: '/a~1b~0c' }]);
+    const removed = await patch(img.id, [
+      { op: 'remove', path: '/hw_cpu_cores' },
+      { op: 'remove', path: '/a~1b~0c' },
+    ]);
     expect(removed.body.hw_cpu_cores).toBeUndefined();
     expect(removed.body['a/b~c']).toBeUndefined();
     expect((await t.call('GET', `/v2/images/${img.id}`)).body).toEqual(removed.body);
@@ -42,8 +56,19 @@ describe('image update (JSON patch)', () => {
   it('speaks the draft-4 media type too', async () => {
     const img = await t.create({ name: 'a' });
     const v20 = 'application/openstack-images-v2.0-json-patch';
-    expect((await patch(img.id, [{ replace: '/name', value: 'c' }, { add: '/k', value: 'v' }], {}, v20)).body)
-      .toMatchObject({ name: 'c', k: 'v' });
+    expect(
+      (
+        await patch(
+          img.id,
+          [
+            { replace: '/name', value: 'c' },
+            { add: '/k', value: 'v' },
+          ],
+          {},
+          v20,
+        )
+      ).body,
+    ).toMatchObject({ name: 'c', k: 'v' });
     const dup = await patch(img.id, [{ add: '/k', value: 'w' }], {}, v20);
     expect(dup.status).toBe(409);
     expect(dup.body.message).toContain('Property k already present.');
@@ -54,8 +79,9 @@ describe('image update (JSON patch)', () => {
     const img = await t.create({});
     const r = await patch(img.id, [], {}, 'application/json');
     expect(r.status).toBe(415);
-    expect(r.headers['accept-patch']).toBe('application/openstack-images-v2.0-json-patch, '
-      + 'application/openstack-images-v2.1-json-patch');
+    expect(r.headers['accept-patch']).toBe(
+      'application/openstack-images-v2.0-json-patch, ' + 'application/openstack-images-v2.1-json-patch',
+    );
   });
 
   it('refuses what Glance refuses, and changes nothing when any operation is bad', async () => {
@@ -73,8 +99,14 @@ describe('image update (JSON patch)', () => {
       [[{ op: 'add', path: '/a~2', value: 'x' }], 400, 'contains "~" not part of a recognized escape sequence.'],
       [[{ op: 'add', path: '/a/b', value: 'x' }], 400, "Invalid JSON pointer for this resource: '/a/b'"],
       [[{ op: 'add', path: '/name' }], 400, 'Operation "add" requires a member named "value".'],
-      [[{ op: 'replace', path: '/name', value: 'x' }, { op: 'add', path: '/min_disk', value: 'big' }], 400,
-        "'big' is not of type 'integer'"],
+      [
+        [
+          { op: 'replace', path: '/name', value: 'x' },
+          { op: 'add', path: '/min_disk', value: 'big' },
+        ],
+        400,
+        "'big' is not of type 'integer'",
+      ],
       [[{ op: 'replace', path: '/disk_format', value: 'floppy' }], 400, "'floppy' is not one of"],
       [[{ op: 'add', path: '/prop', value: 1 }], 400, "1 is not of type 'string'"],
       [[{ op: 'add', path: '/min_ram', value: -5 }], 400, 'Cannot be a negative value.'],
@@ -86,10 +118,20 @@ describe('image update (JSON patch)', () => {
       [[{ op: 'remove', path: '/name' }], 403, 'Property name may not be removed.'],
       [[{ op: 'remove', path: '/nothing' }], 409, 'Property nothing does not exist.'],
       [[{ op: 'replace', path: '/nothing', value: 'x' }], 409, 'Property nothing does not exist.'],
-      [[{ op: 'replace', path: '/name', value: 'x' }, { op: 'remove', path: '/nothing' }], 409, 'does not exist'],
+      [
+        [
+          { op: 'replace', path: '/name', value: 'x' },
+          { op: 'remove', path: '/nothing' },
+        ],
+        409,
+        'does not exist',
+      ],
       [[{ op: 'replace', path: '/visibility', value: 'public' }], 403, 'publicize_image'],
-      [[{ op: 'add', path: '/locations/-', value: { url: 'http://x', metadata: {} } }], 403,
-        "It's not allowed to add locations if locations are invisible."],
+      [
+        [{ op: 'add', path: '/locations/-', value: { url: 'http://x', metadata: {} } }],
+        403,
+        "It's not allowed to add locations if locations are invisible.",
+      ],
       [[{ op: 'replace', path: '/locations', value: [] }], 403, 'Cannot set locations to empty list.'],
       [[{ op: 'replace', path: '/owner', value: 'p2' }], 403, "Owner can't be updated by non admin."],
     ];
@@ -131,4 +173,3 @@ describe('image update (JSON patch)', () => {
     expect((await patch('f0e7b1b6-0000-4000-8000-000000000000', op)).status).toBe(404);
   });
 });
-

@@ -37,8 +37,13 @@ describe.skipIf(skipPg)(`image service on PostgreSQL${skipPg ? ` (skipped: ${ski
     expect((await t.call('POST', `/v2/images/${b.id}/members`, { member: 'p2' }, P1)).status).toBe(200);
     expect((await t.call('POST', `/v2/images/${b.id}/members`, { member: 'p2' }, P1)).status).toBe(409);
     expect((await t.call('PUT', `/v2/images/${b.id}/members/p2`, { status: 'accepted' }, as('p2'))).status).toBe(200);
-    expect((await t.call('GET', '/v2/images', undefined, as('p2'))).body.images.map((i: { name: string }) => i.name)).toEqual(['b']);
-    const ops = JSON.stringify([{ op: 'add', path: '/hw', value: 'x' }, { op: 'remove', path: '/k' }]);
+    expect(
+      (await t.call('GET', '/v2/images', undefined, as('p2'))).body.images.map((i: { name: string }) => i.name),
+    ).toEqual(['b']);
+    const ops = JSON.stringify([
+      { op: 'add', path: '/hw', value: 'x' },
+      { op: 'remove', path: '/k' },
+    ]);
     const patched = await t.call('PATCH', `/v2/images/${a.id}`, ops, { ...P1, 'content-type': PATCH_TYPE });
     expect(patched.body).toMatchObject({ hw: 'x' });
     expect(patched.body.k).toBeUndefined();
@@ -63,8 +68,11 @@ describe.skipIf(skipPg)(`image service on PostgreSQL${skipPg ? ` (skipped: ${ski
   it('keeps metadata definitions: nested creation, paging, duplicates as 409s, renames, cascading deletion', async () => {
     const NS = '/v2/metadefs/namespaces';
     const made = await t.call('POST', NS, {
-      namespace: 'pg-ns', visibility: 'public', resource_type_associations: [{ name: 'OS::Glance::Image', prefix: 'x_' }],
-      objects: [{ name: 'o', properties: { p: { title: 'P', type: 'integer' } } }], tags: [{ name: 't' }],
+      namespace: 'pg-ns',
+      visibility: 'public',
+      resource_type_associations: [{ name: 'OS::Glance::Image', prefix: 'x_' }],
+      objects: [{ name: 'o', properties: { p: { title: 'P', type: 'integer' } } }],
+      tags: [{ name: 't' }],
       properties: { q: { title: 'Q', type: 'string' } },
     });
     expect(made.status).toBe(201);
@@ -74,13 +82,17 @@ describe.skipIf(skipPg)(`image service on PostgreSQL${skipPg ? ` (skipped: ${ski
     await t.call('POST', NS, { namespace: 'pg-other' });
     const page = (await t.call('GET', `${NS}?limit=1&sort_key=namespace&sort_dir=asc`)).body;
     expect(page.namespaces.map((n: { namespace: string }) => n.namespace)).toEqual(['pg-ns']);
-    expect((await t.call('GET', page.next)).body.namespaces.map((n: { namespace: string }) => n.namespace)).toEqual(['pg-other']);
+    expect((await t.call('GET', page.next)).body.namespaces.map((n: { namespace: string }) => n.namespace)).toEqual([
+      'pg-other',
+    ]);
     expect((await t.call('PUT', `${NS}/pg-other`, { namespace: 'pg-ns' })).status).toBe(409);
     expect((await t.call('PUT', `${NS}/pg-ns`, { namespace: 'pg-renamed', visibility: 'public' })).status).toBe(200);
     const shown = (await t.call('GET', `${NS}/pg-renamed?resource_type=OS::Glance::Image`, undefined, as('p9'))).body;
     expect(Object.keys(shown.properties)).toEqual(['x_q']);
     expect(shown.objects[0].properties).toEqual({ x_p: { title: 'P', type: 'integer' } });
-    expect((await t.call('POST', `${NS}/pg-renamed/tags`, { tags: [{ name: 't' }] }, { 'x-openstack-append': '1' })).status).toBe(409);
+    expect(
+      (await t.call('POST', `${NS}/pg-renamed/tags`, { tags: [{ name: 't' }] }, { 'x-openstack-append': '1' })).status,
+    ).toBe(409);
     expect((await t.call('DELETE', `${NS}/pg-renamed`)).status).toBe(204);
     expect((await t.call('POST', NS, { namespace: 'pg-renamed', objects: [{ name: 'o' }] })).status).toBe(201);
   });

@@ -33,29 +33,62 @@ async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 1
 async function serveImage(dataDir: string) {
   const port = await freePort();
   let out = '';
-  const proc: ChildProcess = spawn(process.execPath, ['--no-deprecation', BIN, 'serve', 'image', '--port', String(port),
-    '--data-dir', dataDir, '--auth-strategy', 'noauth2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--no-deprecation',
+      BIN,
+      'serve',
+      'image',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--auth-strategy',
+      'noauth2',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const base = `http://127.0.0.1:${port}`;
-  await until(`serve image to answer:\n${out}`, () => fetch(base).then(() => true, () => false));
+  await until(`serve image to answer:\n${out}`, () =>
+    fetch(base).then(
+      () => true,
+      () => false,
+    ),
+  );
   return {
     base,
     log: () => out,
     async call(method: string, path: string, body?: unknown) {
       const res = await fetch(`${base}${path}`, {
-        method, headers: P1, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        method,
+        headers: P1,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null };
     },
     /** Starts streaming data to PUT `path`, a chunk every 50 ms, until the request is destroyed. */
     slowPut(path: string) {
-      const req = request(`${base}${path}`, { method: 'PUT', headers: { ...as('p1'), 'content-type': 'application/octet-stream' } });
+      const req = request(`${base}${path}`, {
+        method: 'PUT',
+        headers: { ...as('p1'), 'content-type': 'application/octet-stream' },
+      });
       req.on('error', () => undefined);
       const timer = setInterval(() => req.write(randomBytes(16384)), 50);
-      return { stop: () => { clearInterval(timer); req.destroy(); } };
+      return {
+        stop: () => {
+          clearInterval(timer);
+          req.destroy();
+        },
+      };
     },
     async kill9() {
       proc.kill('SIGKILL');
@@ -83,8 +116,10 @@ describe('a process killed mid-write', () => {
       const staged = (await first.call('POST', '/v2/images', { name: 'staged', ...RAW })).body;
       const upload = first.slowPut(`/v2/images/${uploaded.id}/file`);
       const stage = first.slowPut(`/v2/images/${staged.id}/stage`);
-      await until('both partial files', () => partials(join(dataDir, 'images')).length === 1
-        && partials(join(dataDir, 'image-staging')).length === 1);
+      await until(
+        'both partial files',
+        () => partials(join(dataDir, 'images')).length === 1 && partials(join(dataDir, 'image-staging')).length === 1,
+      );
       expect((await first.call('GET', `/v2/images/${uploaded.id}`)).body.status).toBe('saving');
       expect((await first.call('GET', `/v2/images/${staged.id}`)).body.status).toBe('uploading');
       await first.kill9();
@@ -100,7 +135,9 @@ describe('a process killed mid-write', () => {
       expect(partials(join(dataDir, 'images'))).toEqual([]);
       expect(readdirSync(join(dataDir, 'image-staging'))).toEqual([]);
       const again = await fetch(`${second.base}/v2/images/${uploaded.id}/file`, {
-        method: 'PUT', headers: { ...as('p1'), 'content-type': 'application/octet-stream' }, body: Buffer.from('data'),
+        method: 'PUT',
+        headers: { ...as('p1'), 'content-type': 'application/octet-stream' },
+        body: Buffer.from('data'),
       });
       expect(again.status).toBe(204);
       expect((await second.call('GET', `/v2/images/${uploaded.id}`)).body).toMatchObject({ status: 'active', size: 4 });
@@ -122,20 +159,27 @@ describe('upload leases in one process', () => {
   async function slowUpload(id: string) {
     const base = await t.address();
     const req = request(`${base}/v2/images/${id}/file`, {
-      method: 'PUT', headers: { ...as('p1'), 'content-type': 'application/octet-stream' },
+      method: 'PUT',
+      headers: { ...as('p1'), 'content-type': 'application/octet-stream' },
     });
     const answered = new Promise<number>((r) => {
-      req.on('response', (res) => { res.resume(); r(res.statusCode!); });
+      req.on('response', (res) => {
+        res.resume();
+        r(res.statusCode!);
+      });
       req.on('error', () => r(0));
     });
     return {
       write: (n: number) => new Promise<void>((r) => req.write(randomBytes(n), () => r())),
-      end: () => { req.end(); return answered; },
+      end: () => {
+        req.end();
+        return answered;
+      },
       answered,
     };
   }
 
-  it('counts the data an upload has written so far in its project\'s quota', async () => {
+  it("counts the data an upload has written so far in its project's quota", async () => {
     const a = await t.create({ name: 'a', ...RAW }, P1);
     const b = await t.create({ name: 'b', ...RAW }, P1);
     const up = await slowUpload(a.id);
@@ -149,7 +193,7 @@ describe('upload leases in one process', () => {
     expect((await t.call('GET', `/v2/images/${a.id}`)).body.size).toBe(150 * 1024);
   });
 
-  it('removes an upload\'s partial data when its image is deleted, and the upload then fails', async () => {
+  it("removes an upload's partial data when its image is deleted, and the upload then fails", async () => {
     const img = await t.create({ name: 'doomed', ...RAW }, P1);
     const up = await slowUpload(img.id);
     await up.write(10000);
@@ -158,10 +202,12 @@ describe('upload leases in one process', () => {
     expect(partials(t.dataDir)).toEqual([]);
     expect(await up.end()).toBe(410);
     expect(t.storedFiles().filter((f) => f.includes(img.id))).toEqual([]);
-    expect(await t.image.db.selectFrom('image_uploads').selectAll().where('image_id', '=', img.id).execute()).toEqual([]);
+    expect(await t.image.db.selectFrom('image_uploads').selectAll().where('image_id', '=', img.id).execute()).toEqual(
+      [],
+    );
   });
 
-  it('recovers dead writers\' leases and unleased images, and leaves live writers alone', async () => {
+  it("recovers dead writers' leases and unleased images, and leaves live writers alone", async () => {
     const db = t.image.db;
     const old = new Date(Date.now() - 2 * UPLOAD_LEASE_MS).toISOString();
     const mk = async (name: string, status: string) => {
@@ -172,14 +218,20 @@ describe('upload leases in one process', () => {
     const lease = async (id: string, writer: string, heartbeat: string, store = 'store') => {
       const partial = `.${id}.${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}.partial`;
       writeFileSync(join(store === 'store' ? t.dataDir : t.image.staging.dir, partial), 'half');
-      await db.insertInto('image_uploads').values({ image_id: id, store, partial, writer, bytes: 4, heartbeat_at: heartbeat })
+      await db
+        .insertInto('image_uploads')
+        .values({ image_id: id, store, partial, writer, bytes: 4, heartbeat_at: heartbeat })
         .execute();
       return partial;
     };
     const stale = await mk('stale lease', 'saving');
     const stalePartial = await lease(stale, `elsewhere|1|x`, old);
     const deadPid = await mk('dead local writer', 'importing');
-    const deadPartial = await lease(deadPid, `${THIS_MACHINE}|${process.pid}|an-earlier-process`, new Date().toISOString());
+    const deadPartial = await lease(
+      deadPid,
+      `${THIS_MACHINE}|${process.pid}|an-earlier-process`,
+      new Date().toISOString(),
+    );
     const remote = await mk('live remote writer', 'uploading');
     const remotePartial = await lease(remote, 'elsewhere|1|y', new Date().toISOString(), 'staging');
     const mine = await mk('this process', 'saving');

@@ -7,8 +7,12 @@ import { as, startImage, type TestImage } from '../helpers/image.js';
 
 describe('registerTestImage', () => {
   let t: TestImage;
-  beforeAll(async () => { t = await startImage(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startImage();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('creates one active public image, idempotently, that every project can download', async () => {
     const first = await registerTestImage(t.image);
@@ -20,8 +24,13 @@ describe('registerTestImage', () => {
     const list = (await t.call('GET', `/v2/images?name=${TEST_IMAGE_NAME}`, undefined, as('anyone'))).body.images;
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({
-      id: first.id, visibility: 'public', status: 'active', disk_format: 'raw', container_format: 'bare',
-      size: data.length, checksum: createHash('md5').update(data).digest('hex'),
+      id: first.id,
+      visibility: 'public',
+      status: 'active',
+      disk_format: 'raw',
+      container_format: 'bare',
+      size: data.length,
+      checksum: createHash('md5').update(data).digest('hex'),
     });
     expect((await t.call('GET', `/v2/images/${first.id}/file`, undefined, as('anyone'))).raw.equals(data)).toBe(true);
   });

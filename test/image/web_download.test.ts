@@ -28,9 +28,17 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 describe('[import_filtering_opts]', () => {
   it('refuses loopback, link-local and unspecified addresses by default, however they are written', () => {
     const f = filters({ importAllowedPorts: [] });
-    for (const uri of ['http://127.0.0.1/x', 'http://127.1/x', 'http://0x7f000001/x', 'http://2130706433/x',
-      'http://[::1]/x', 'http://[::ffff:127.0.0.1]/x', 'http://169.254.169.254/latest/meta-data', 'http://0.0.0.0/x',
-      'http://[fe80::1]/x']) {
+    for (const uri of [
+      'http://127.0.0.1/x',
+      'http://127.1/x',
+      'http://0x7f000001/x',
+      'http://2130706433/x',
+      'http://[::1]/x',
+      'http://[::ffff:127.0.0.1]/x',
+      'http://169.254.169.254/latest/meta-data',
+      'http://0.0.0.0/x',
+      'http://[fe80::1]/x',
+    ]) {
       expect(filterUri(f, uri), uri).toBeNull();
     }
     expect(filterUri(f, 'http://192.0.2.10/x')).not.toBeNull();
@@ -46,14 +54,21 @@ describe('[import_filtering_opts]', () => {
     expect(filterUri(f, 'ftp://192.0.2.10/x')).toBeNull();
     expect(filterUri(f, 'http://user:pw@192.0.2.10/x')).toBeNull();
     expect(filterUri(f, 'not a url')).toBeNull();
-    const lists = filters({ importAllowedHosts: ['mirror.example', '10.1.0.0/16'], importDisallowedHosts: ['mirror.example'] });
+    const lists = filters({
+      importAllowedHosts: ['mirror.example', '10.1.0.0/16'],
+      importDisallowedHosts: ['mirror.example'],
+    });
     expect(filterUri(lists, 'http://MIRROR.example./x')).toMatchObject({ checkAddresses: false });
     expect(filterUri(lists, 'http://10.1.2.3/x')).not.toBeNull();
     expect(filterUri(lists, 'http://10.2.0.1/x')).toBeNull();
     expect(filterUri(lists, 'http://other.example/x')).toMatchObject({ checkAddresses: true });
     expect(filterUri(filters({ importAllowedHosts: ['mirror.example'] }), 'http://other.example/x')).toBeNull();
-    expect(filterUri(filters({ importDisallowedSchemes: ['http'], importAllowedSchemes: [] }), 'http://192.0.2.1/')).toBeNull();
-    expect(filterUri(filters({ importDisallowedPorts: ['80'], importAllowedPorts: [] }), 'http://192.0.2.1/')).toBeNull();
+    expect(
+      filterUri(filters({ importDisallowedSchemes: ['http'], importAllowedSchemes: [] }), 'http://192.0.2.1/'),
+    ).toBeNull();
+    expect(
+      filterUri(filters({ importDisallowedPorts: ['80'], importAllowedPorts: [] }), 'http://192.0.2.1/'),
+    ).toBeNull();
     expect(() => filters({ importDisallowedHosts: ['10.0.0.0/33'] })).toThrow(/not an address or network/);
     expect(() => filters({ importAllowedPorts: ['http'] })).toThrow(/not a port/);
   });
@@ -82,18 +97,24 @@ describe('web-download fetch', () => {
   it('refuses a redirect to a host or port that does not pass the filters, requesting nothing from it', async () => {
     redirectTo = `http://127.0.0.1:${inside.port}/secret`;
     const before = inside.requests.length;
-    await expect(openWebDownload(onlyOutside(), `http://127.0.0.1:${outside.port}/redirect`))
-      .rejects.toThrow(ImportUriRefused);
+    await expect(openWebDownload(onlyOutside(), `http://127.0.0.1:${outside.port}/redirect`)).rejects.toThrow(
+      ImportUriRefused,
+    );
     redirectTo = `http://192.0.2.1:${outside.port}/data`;
-    await expect(openWebDownload(onlyOutside(), `http://127.0.0.1:${outside.port}/redirect`))
-      .rejects.toThrow(/redirect to http:\/\/192\.0\.2\.1:\d+ does not pass filtering/);
+    await expect(openWebDownload(onlyOutside(), `http://127.0.0.1:${outside.port}/redirect`)).rejects.toThrow(
+      /redirect to http:\/\/192\.0\.2\.1:\d+ does not pass filtering/,
+    );
     expect(inside.requests.length).toBe(before);
   });
 
   it('follows redirects that pass the filters, a bounded number of times', async () => {
     redirectTo = `http://127.0.0.1:${outside.port}/data`;
-    expect(await text(await openWebDownload(onlyOutside(), `http://127.0.0.1:${outside.port}/redirect`))).toBe('public data');
-    await expect(openWebDownload(onlyOutside(), `http://127.0.0.1:${outside.port}/loop`)).rejects.toThrow(/more than 5 redirects/);
+    expect(await text(await openWebDownload(onlyOutside(), `http://127.0.0.1:${outside.port}/redirect`))).toBe(
+      'public data',
+    );
+    await expect(openWebDownload(onlyOutside(), `http://127.0.0.1:${outside.port}/loop`)).rejects.toThrow(
+      /more than 5 redirects/,
+    );
   });
 
   it('refuses a host name that resolves to a disallowed address before connecting', async () => {
@@ -101,9 +122,13 @@ describe('web-download fetch', () => {
     const before = inside.requests.length;
     await expect(openWebDownload(f, `http://localhost:${inside.port}/secret`)).rejects.toThrow(/localhost resolves to/);
     // One refused address among several is enough.
-    const mixed = async () => [{ address: '192.0.2.1', family: 4 }, { address: '127.0.0.1', family: 4 }];
-    await expect(openWebDownload(f, `http://mirror.test:${inside.port}/secret`, { resolve: mixed }))
-      .rejects.toThrow(ImportUriRefused);
+    const mixed = async () => [
+      { address: '192.0.2.1', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+    await expect(openWebDownload(f, `http://mirror.test:${inside.port}/secret`, { resolve: mixed })).rejects.toThrow(
+      ImportUriRefused,
+    );
     expect(inside.requests.length).toBe(before);
   });
 
@@ -111,7 +136,8 @@ describe('web-download fetch', () => {
     // A resolver that answers an allowed address first and a refused one afterwards (a rebinding
     // name): only the first answer may be used.
     let lookups = 0;
-    const rebinding = async () => (lookups++ === 0 ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '192.0.2.1', family: 4 }]);
+    const rebinding = async () =>
+      lookups++ === 0 ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '192.0.2.1', family: 4 }];
     const f = filters({ importAllowedHosts: ['127.0.0.0/8'], importAllowedPorts: [String(inside.port)] });
     const res = await openWebDownload(f, `http://rebinding.test:${inside.port}/x`, { resolve: rebinding });
     expect(await text(res)).toBe(secret);
@@ -121,14 +147,17 @@ describe('web-download fetch', () => {
 
   it('fails on unresolvable names, error answers and silent sources', async () => {
     const f = filters({ importAllowedHosts: ['127.0.0.1'], importAllowedPorts: [] });
-    const none = async () => { throw Object.assign(new Error('nope'), { code: 'ENOTFOUND' }); };
+    const none = async () => {
+      throw Object.assign(new Error('nope'), { code: 'ENOTFOUND' });
+    };
     await expect(openWebDownload(filters(), 'http://does-not.exist/x', { resolve: none })).rejects.toThrow(/ENOTFOUND/);
     const missing = await serve((_req, res) => res.writeHead(404).end());
     const silent = await serve(() => undefined);
     try {
       await expect(openWebDownload(f, `http://127.0.0.1:${missing.port}/x`)).rejects.toThrow(WebDownloadError);
-      await expect(openWebDownload(f, `http://127.0.0.1:${silent.port}/x`, { idleTimeoutMs: 200 }))
-        .rejects.toThrow(/stopped sending data/);
+      await expect(openWebDownload(f, `http://127.0.0.1:${silent.port}/x`, { idleTimeoutMs: 200 })).rejects.toThrow(
+        /stopped sending data/,
+      );
     } finally {
       silent.server.closeAllConnections();
       await missing.close();
@@ -143,7 +172,9 @@ describe('web-download import through the API', () => {
   let outside: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
     inside = await serve((_req, res) => res.end(randomBytes(4096)));
-    outside = await serve((_req, res) => res.writeHead(302, { location: `http://127.0.0.1:${inside.port}/secret` }).end());
+    outside = await serve((_req, res) =>
+      res.writeHead(302, { location: `http://127.0.0.1:${inside.port}/secret` }).end(),
+    );
     t = await startImage({ config: { importAllowedHosts: ['127.0.0.1'], importAllowedPorts: [String(outside.port)] } });
   });
   afterAll(async () => {
@@ -163,8 +194,9 @@ describe('web-download import through the API', () => {
 
   it('puts the image back to queued, with no data, when the source redirects where it may not go', async () => {
     const img = await t.create({ name: 'redirected', disk_format: 'raw', container_format: 'bare' });
-    const r = await t.call('POST', `/v2/images/${img.id}/import`,
-      { method: { name: 'web-download', uri: `http://127.0.0.1:${outside.port}/image.raw` } });
+    const r = await t.call('POST', `/v2/images/${img.id}/import`, {
+      method: { name: 'web-download', uri: `http://127.0.0.1:${outside.port}/image.raw` },
+    });
     expect(r.status).toBe(202);
     expect(await settled(img.id)).toMatchObject({ status: 'queued', size: null, checksum: null });
     expect(inside.requests).toEqual([]);
@@ -176,8 +208,9 @@ describe('web-download import through the API', () => {
     const strict = await startImage({ config: { importAllowedPorts: [String(inside.port)] } });
     try {
       const img = await strict.create({ name: 'loopback', disk_format: 'raw', container_format: 'bare' });
-      const r = await strict.call('POST', `/v2/images/${img.id}/import`,
-        { method: { name: 'web-download', uri: `http://127.0.0.1:${inside.port}/secret` } });
+      const r = await strict.call('POST', `/v2/images/${img.id}/import`, {
+        method: { name: 'web-download', uri: `http://127.0.0.1:${inside.port}/secret` },
+      });
       expect(r.status).toBe(400);
       expect(r.body.message).toContain('URI for web-download does not pass filtering');
     } finally {

@@ -17,9 +17,9 @@ import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/p
 import { serve } from '../helpers/serve.js';
 
 const PROVIDERS = 3;
-const CAPACITY = 100;      // VCPU per provider
+const CAPACITY = 100; // VCPU per provider
 const WRITERS = 500;
-const IN_FLIGHT = 64;      // concurrent HTTP requests at any time
+const IN_FLIGHT = 64; // concurrent HTTP requests at any time
 
 type Reply = { status: number; body: any };
 /** A JSON client of one server, as admin at 1.39. */
@@ -29,7 +29,11 @@ function client(base: string): Send {
   return async (method, path, body) => {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { 'x-auth-token': 'admin', 'openstack-api-version': 'placement 1.39', 'content-type': 'application/json' },
+      headers: {
+        'x-auth-token': 'admin',
+        'openstack-api-version': 'placement 1.39',
+        'content-type': 'application/json',
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
@@ -44,7 +48,8 @@ async function providers(send: Send, count: number, total: number): Promise<stri
     const uuid = randomUUID();
     expect((await send('POST', '/resource_providers', { name: `cc-${uuid}`, uuid })).status).toBe(200);
     const inv = await send('PUT', `/resource_providers/${uuid}/inventories`, {
-      resource_provider_generation: 0, inventories: { VCPU: { total } },
+      resource_provider_generation: 0,
+      inventories: { VCPU: { total } },
     });
     expect(inv.status).toBe(200);
     rps.push(uuid);
@@ -63,7 +68,10 @@ async function hammer(bases: string[]): Promise<void> {
       const i = next++;
       const res = await sends[i % sends.length]!('PUT', `/allocations/${randomUUID()}`, {
         allocations: { [rps[i % PROVIDERS]!]: { resources: { VCPU: 1 } } },
-        project_id: 'p1', user_id: 'u1', consumer_generation: null, consumer_type: 'INSTANCE',
+        project_id: 'p1',
+        user_id: 'u1',
+        consumer_generation: null,
+        consumer_type: 'INSTANCE',
       });
       statuses.push(res.status);
     }
@@ -92,20 +100,32 @@ const PAIRS = 60;
 async function oppositeOrder(bases: string[]): Promise<void> {
   const sends = bases.map(client);
   const rps = await providers(sends[0]!, PAIRS, 2);
-  const write = (rp: string, first: string, second: string) => Object.fromEntries([first, second].map((c) => [c, {
-    allocations: { [rp]: { resources: { VCPU: 1 } } }, project_id: `p-${c}`, user_id: `u-${c}`,
-    consumer_generation: null, consumer_type: 'INSTANCE',
-  }]));
-  const pairs = await Promise.all(rps.map(async (rp, i) => {
-    const [x, y] = [randomUUID(), randomUUID()];
-    return Promise.all([
-      sends[i % sends.length]!('POST', '/allocations', write(rp, x, y)),
-      sends[(i + 1) % sends.length]!('POST', '/allocations', write(rp, y, x)),
-    ]);
-  }));
+  const write = (rp: string, first: string, second: string) =>
+    Object.fromEntries(
+      [first, second].map((c) => [
+        c,
+        {
+          allocations: { [rp]: { resources: { VCPU: 1 } } },
+          project_id: `p-${c}`,
+          user_id: `u-${c}`,
+          consumer_generation: null,
+          consumer_type: 'INSTANCE',
+        },
+      ]),
+    );
+  const pairs = await Promise.all(
+    rps.map(async (rp, i) => {
+      const [x, y] = [randomUUID(), randomUUID()];
+      return Promise.all([
+        sends[i % sends.length]!('POST', '/allocations', write(rp, x, y)),
+        sends[(i + 1) % sends.length]!('POST', '/allocations', write(rp, y, x)),
+      ]);
+    }),
+  );
   expect(pairs.flat().filter((r) => r.status !== 204 && r.status !== 409)).toEqual([]);
   for (const pair of pairs) expect(pair.map((r) => r.status).sort()).toEqual([204, 409]);
-  for (const r of pairs.flat().filter((x) => x.status === 409)) expect(r.body.errors[0].code).toBe('placement.concurrent_update');
+  for (const r of pairs.flat().filter((x) => x.status === 409))
+    expect(r.body.errors[0].code).toBe('placement.concurrent_update');
   for (const rp of rps) {
     expect((await sends[sends.length - 1]!('GET', `/resource_providers/${rp}/usages`)).body.usages.VCPU).toBe(2);
   }
@@ -120,10 +140,13 @@ async function resourceClassRace(bases: string[], db: () => Promise<{ id: number
   const same = await Promise.all(Array.from({ length: 20 }, (_, i) => on(i)('PUT', '/resource_classes/CUSTOM_RACE')));
   expect(same.map((r) => r.status).sort()).toEqual([201, ...Array(19).fill(204)]);
 
-  const put = await Promise.all(Array.from({ length: 20 }, (_, i) => on(i)('PUT', `/resource_classes/CUSTOM_PUT_${i}`)));
+  const put = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => on(i)('PUT', `/resource_classes/CUSTOM_PUT_${i}`)),
+  );
   expect(put.map((r) => r.status)).toEqual(Array(20).fill(201));
-  const post = await Promise.all(Array.from({ length: 20 },
-    (_, i) => on(i)('POST', '/resource_classes', { name: `CUSTOM_POST_${i}` })));
+  const post = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => on(i)('POST', '/resource_classes', { name: `CUSTOM_POST_${i}` })),
+  );
   expect(post.map((r) => r.status)).toEqual(Array(20).fill(201));
 
   const custom = (await db()).filter((r) => r.name.startsWith('CUSTOM_'));
@@ -138,18 +161,28 @@ async function resourceClassRace(bases: string[], db: () => Promise<{ id: number
 async function provider(t: TestPlacement): Promise<string> {
   const uuid = randomUUID();
   expect((await t.call('POST', '/resource_providers', { name: `pw-${uuid}`, uuid })).status).toBe(200);
-  expect((await t.call('PUT', `/resource_providers/${uuid}/inventories`, {
-    resource_provider_generation: 0, inventories: { VCPU: { total: 64 }, MEMORY_MB: { total: 65536 } },
-  })).status).toBe(200);
+  expect(
+    (
+      await t.call('PUT', `/resource_providers/${uuid}/inventories`, {
+        resource_provider_generation: 0,
+        inventories: { VCPU: { total: 64 }, MEMORY_MB: { total: 65536 } },
+      })
+    ).status,
+  ).toBe(200);
   return uuid;
 }
 
 async function providerWrites([base]: string[], t: TestPlacement): Promise<void> {
-  const send = (method: string, path: string, body: unknown) => fetch(`${base}${path}`, {
-    method,
-    headers: { 'x-auth-token': 'admin', 'openstack-api-version': 'placement 1.39', 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  }).then((r) => r.status);
+  const send = (method: string, path: string, body: unknown) =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: {
+        'x-auth-token': 'admin',
+        'openstack-api-version': 'placement 1.39',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    }).then((r) => r.status);
 
   // Same generation (1), twenty writers of each kind: one write of all sixty wins.
   const rp = await provider(t);
@@ -158,7 +191,8 @@ async function providerWrites([base]: string[], t: TestPlacement): Promise<void>
     send('PUT', `${path}/traits`, { resource_provider_generation: 1, traits: ['HW_CPU_X86_AVX2'] }),
     send('PUT', `${path}/aggregates`, { resource_provider_generation: 1, aggregates: [randomUUID()] }),
     send('PUT', `${path}/inventories`, {
-      resource_provider_generation: 1, inventories: { VCPU: { total: 64 + i }, MEMORY_MB: { total: 65536 } },
+      resource_provider_generation: 1,
+      inventories: { VCPU: { total: 64 + i }, MEMORY_MB: { total: 65536 } },
     }),
   ]).flat();
   const statuses = await Promise.all(attempts);
@@ -170,16 +204,22 @@ async function providerWrites([base]: string[], t: TestPlacement): Promise<void>
   // generation) or the allocations find no inventory, never an allocation without inventory.
   // On the first provider some allocations exist before the race: the removal must fail.
   const race = async (rp: string, before: number) => {
-    const allocate = () => send('PUT', `/allocations/${randomUUID()}`, {
-      allocations: { [rp]: { resources: { MEMORY_MB: 512 } } },
-      project_id: 'p1', user_id: 'u1', consumer_generation: null, consumer_type: 'INSTANCE',
-    });
+    const allocate = () =>
+      send('PUT', `/allocations/${randomUUID()}`, {
+        allocations: { [rp]: { resources: { MEMORY_MB: 512 } } },
+        project_id: 'p1',
+        user_id: 'u1',
+        consumer_generation: null,
+        consumer_type: 'INSTANCE',
+      });
     for (let i = 0; i < before; i++) expect(await allocate()).toBe(204);
     const drop = async () => {
       for (let i = 0; i < 10; i++) {
         const gen = (await t.call('GET', `/resource_providers/${rp}`)).body.generation;
-        const s = await send('PUT', `/resource_providers/${rp}/inventories`,
-          { resource_provider_generation: gen, inventories: { VCPU: { total: 64 } } });
+        const s = await send('PUT', `/resource_providers/${rp}/inventories`, {
+          resource_provider_generation: gen,
+          inventories: { VCPU: { total: 64 } },
+        });
         if (s !== 409) return s;
       }
       return 409;
@@ -200,9 +240,16 @@ async function providerWrites([base]: string[], t: TestPlacement): Promise<void>
 }
 
 /** Runs `fn` against Placement listening on a socket in this process. */
-async function inProcess(fn: (bases: string[], t: TestPlacement) => Promise<void>, databaseUrl?: string): Promise<void> {
+async function inProcess(
+  fn: (bases: string[], t: TestPlacement) => Promise<void>,
+  databaseUrl?: string,
+): Promise<void> {
   const t = await startPlacement(databaseUrl ? { databaseUrl } : {});
-  try { await fn([await t.app.listen({ port: 0, host: '127.0.0.1' })], t); } finally { await t.close(); }
+  try {
+    await fn([await t.app.listen({ port: 0, host: '127.0.0.1' })], t);
+  } finally {
+    await t.close();
+  }
 }
 
 /** Runs `fn` against two `concord serve placement` processes on one database. */
@@ -210,14 +257,22 @@ async function twoProcesses(databaseUrl: string, fn: (bases: string[]) => Promis
   // One after the other: the first creates the schema.
   const servers = [];
   for (let i = 0; i < 2; i++) servers.push(await serve('placement', databaseUrl, ['--auth-strategy', 'noauth2']));
-  try { await fn(servers.map((s) => s.base)); } finally { await Promise.all(servers.map((s) => s.stop())); }
+  try {
+    await fn(servers.map((s) => s.base));
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
 }
 
 /** The resource classes as stored, read through a connection of the test's own. */
 function classesIn(databaseUrl: string) {
   return async () => {
     const d = openDatabase<PlacementDB>(databaseUrl);
-    try { return await d.db.selectFrom('resource_classes').select(['id', 'name']).execute(); } finally { await d.close(); }
+    try {
+      return await d.db.selectFrom('resource_classes').select(['id', 'name']).execute();
+    } finally {
+      await d.close();
+    }
   };
 }
 
@@ -231,28 +286,56 @@ describe('concurrent writes', () => {
 
   describe('SQLite: two processes on one database file', () => {
     let dir: string;
-    beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'concord-cc-')); });
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'concord-cc-'));
+    });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
-    it('the same new consumers in opposite order: no 5xx', () => twoProcesses(join(dir, 'a.sqlite'), oppositeOrder), SLOW);
-    it('concurrent resource class creation', () =>
-      twoProcesses(join(dir, 'b.sqlite'), (bases) => resourceClassRace(bases, classesIn(join(dir, 'b.sqlite')))), SLOW);
+    it(
+      'the same new consumers in opposite order: no 5xx',
+      () => twoProcesses(join(dir, 'a.sqlite'), oppositeOrder),
+      SLOW,
+    );
+    it(
+      'concurrent resource class creation',
+      () => twoProcesses(join(dir, 'b.sqlite'), (bases) => resourceClassRace(bases, classesIn(join(dir, 'b.sqlite')))),
+      SLOW,
+    );
   });
 
   const skipPg = postgresUnavailable();
   describe.skipIf(skipPg)(`PostgreSQL${skipPg ? ` (skipped: ${skipPg})` : ''}`, () => {
     let pg: PgCluster;
-    beforeAll(async () => { pg = await startPostgres(); });
+    beforeAll(async () => {
+      pg = await startPostgres();
+    });
     afterAll(() => pg?.stop());
-    it('exactly the capacity is allocated', async () => inProcess(hammer, await pg.createDatabase('concurrency')), SLOW);
-    it('exactly the capacity is allocated, by two processes', async () =>
-      twoProcesses(await pg.createDatabase('concurrency_two'), hammer), SLOW);
-    it('provider writes claim the generation', async () =>
-      inProcess(providerWrites, await pg.createDatabase('provider_writes')), SLOW);
-    it('the same new consumers in opposite order, two processes: no 5xx', async () =>
-      twoProcesses(await pg.createDatabase('opposite_order'), oppositeOrder), SLOW);
-    it('concurrent resource class creation, two processes', async () => {
-      const url = await pg.createDatabase('rc_race');
-      await twoProcesses(url, (bases) => resourceClassRace(bases, classesIn(url)));
-    }, SLOW);
+    it(
+      'exactly the capacity is allocated',
+      async () => inProcess(hammer, await pg.createDatabase('concurrency')),
+      SLOW,
+    );
+    it(
+      'exactly the capacity is allocated, by two processes',
+      async () => twoProcesses(await pg.createDatabase('concurrency_two'), hammer),
+      SLOW,
+    );
+    it(
+      'provider writes claim the generation',
+      async () => inProcess(providerWrites, await pg.createDatabase('provider_writes')),
+      SLOW,
+    );
+    it(
+      'the same new consumers in opposite order, two processes: no 5xx',
+      async () => twoProcesses(await pg.createDatabase('opposite_order'), oppositeOrder),
+      SLOW,
+    );
+    it(
+      'concurrent resource class creation, two processes',
+      async () => {
+        const url = await pg.createDatabase('rc_race');
+        await twoProcesses(url, (bases) => resourceClassRace(bases, classesIn(url)));
+      },
+      SLOW,
+    );
   });
 });

@@ -32,7 +32,9 @@ afterAll(async () => {
   cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-afterEach(() => { vi.useRealTimers(); });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const ENGINES = [
   { engine: 'SQLite', skip: null, url: async (name: string) => join(dir, `${name}.sqlite`) },
@@ -51,17 +53,48 @@ async function database(url: string) {
   await migrate(d, placementMigrations(d.engine), 'placement');
   await syncStandardClasses(d.db);
   const ts = new Date().toISOString();
-  const { id } = await d.db.insertInto('resource_providers')
-    .values({ uuid: '7d3f1b0e-7a53-4a53-9b3f-2f3a1e4c5d6e', name: 'hv', generation: 0, root_provider_id: null, parent_provider_id: null, created_at: ts, updated_at: null })
-    .returning('id').executeTakeFirstOrThrow();
-  const vcpu = (await d.db.selectFrom('resource_classes').select('id').where('name', '=', 'VCPU').executeTakeFirstOrThrow()).id;
-  await d.db.insertInto('inventories').values({
-    resource_provider_id: id, resource_class_id: vcpu, total: 4, reserved: 0, min_unit: 1, max_unit: 4, step_size: 1,
-    allocation_ratio: 1, created_at: ts, updated_at: null,
-  }).execute();
-  await d.db.insertInto('allocations').values({
-    resource_provider_id: id, consumer_id: 'c', resource_class_id: vcpu, used: 1, created_at: ts, updated_at: null,
-  }).execute();
+  const { id } = await d.db
+    .insertInto('resource_providers')
+    .values({
+      uuid: '7d3f1b0e-7a53-4a53-9b3f-2f3a1e4c5d6e',
+      name: 'hv',
+      generation: 0,
+      root_provider_id: null,
+      parent_provider_id: null,
+      created_at: ts,
+      updated_at: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const vcpu = (
+    await d.db.selectFrom('resource_classes').select('id').where('name', '=', 'VCPU').executeTakeFirstOrThrow()
+  ).id;
+  await d.db
+    .insertInto('inventories')
+    .values({
+      resource_provider_id: id,
+      resource_class_id: vcpu,
+      total: 4,
+      reserved: 0,
+      min_unit: 1,
+      max_unit: 4,
+      step_size: 1,
+      allocation_ratio: 1,
+      created_at: ts,
+      updated_at: null,
+    })
+    .execute();
+  await d.db
+    .insertInto('allocations')
+    .values({
+      resource_provider_id: id,
+      consumer_id: 'c',
+      resource_class_id: vcpu,
+      used: 1,
+      created_at: ts,
+      updated_at: null,
+    })
+    .execute();
   return { ...d, id, vcpu };
 }
 
@@ -73,7 +106,8 @@ class Observer implements KyselyPlugin {
   private readonly watched = new Set<QueryId>();
 
   transformQuery(args: PluginTransformQueryArgs) {
-    if (this.between && JSON.stringify(args.node).includes(`"name":"${this.between.table}"`)) this.watched.add(args.queryId);
+    if (this.between && JSON.stringify(args.node).includes(`"name":"${this.between.table}"`))
+      this.watched.add(args.queryId);
     return args.node;
   }
 
@@ -92,15 +126,28 @@ describe.each(ENGINES)('change log ($engine)', ({ skip, url }) => {
   // Rows are pruned once they had committed the retention period ago by the pruning host's
   // clock; a host whose clock runs ahead of the database's must not prune rows the database
   // wrote a moment ago (another process may not have read them yet).
-  it.skipIf(skip)('prunes by the host\'s clock alone', async () => {
+  it.skipIf(skip)("prunes by the host's clock alone", async () => {
     const { db, engine, id } = await database(await url('prune_clock'));
-    const count = async () => Number((await db.selectFrom('placement_changes').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async () =>
+      Number(
+        (
+          await db
+            .selectFrom('placement_changes')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 2 * CHANGE_RETENTION_MS);
     let shift = 0;
     const index = new ProviderIndex(db, engine, { log, timeShift: () => shift });
     await index.reload();
-    for (let i = 0; i < 3; i++) await db.updateTable('resource_providers').set({ name: `hv-${i}` }).where('id', '=', id).execute();
+    for (let i = 0; i < 3; i++)
+      await db
+        .updateTable('resource_providers')
+        .set({ name: `hv-${i}` })
+        .where('id', '=', id)
+        .execute();
     await index.sync();
     const written = await count();
     expect(written).toBeGreaterThan(3);
@@ -131,13 +178,20 @@ describe.each(ENGINES)('change log ($engine)', ({ skip, url }) => {
     // Capacity and usage grow together (total 4, used 1 → total 8, used 5).
     const grow = (total: number, used: number) => async () => {
       await writer.transaction().execute(async (trx) => {
-        await trx.updateTable('inventories').set({ total, max_unit: total }).where('resource_provider_id', '=', id).execute();
+        await trx
+          .updateTable('inventories')
+          .set({ total, max_unit: total })
+          .where('resource_provider_id', '=', id)
+          .execute();
         await trx.updateTable('allocations').set({ used }).where('resource_provider_id', '=', id).execute();
       });
     };
     observer.between = { table: 'inventories', run: grow(8, 5) };
     await index.reload();
-    expect([[4, 1], [8, 5]]).toContainEqual(state());
+    expect([
+      [4, 1],
+      [8, 5],
+    ]).toContainEqual(state());
     await index.sync();
     expect(state()).toEqual([8, 5]);
 
@@ -145,7 +199,10 @@ describe.each(ENGINES)('change log ($engine)', ({ skip, url }) => {
     await db.updateTable('resource_providers').set({ name: 'hv-2' }).where('id', '=', id).execute();
     observer.between = { table: 'inventories', run: grow(16, 13) };
     await index.sync();
-    expect([[8, 5], [16, 13]]).toContainEqual(state());
+    expect([
+      [8, 5],
+      [16, 13],
+    ]).toContainEqual(state());
     await index.sync();
     expect(state()).toEqual([16, 13]);
   });
@@ -167,7 +224,12 @@ describe.skipIf(skipPg)('change log (PostgreSQL transactions)', () => {
       await idle.query('BEGIN');
       await idle.query('SELECT pg_current_xact_id()');
       const WRITES = 200;
-      for (let i = 0; i < WRITES; i++) await db.updateTable('resource_providers').set({ generation: i + 1 }).where('id', '=', id).execute();
+      for (let i = 0; i < WRITES; i++)
+        await db
+          .updateTable('resource_providers')
+          .set({ generation: i + 1 })
+          .where('id', '=', id)
+          .execute();
       let batch = await cursor.poll(watched);
       expect([...batch.providerIds]).toEqual([id]);
       const reads = async () => {

@@ -50,22 +50,35 @@ const candidateCount = async (who: PlacementProcess, query: string) =>
   (await who.call('GET', `/allocation_candidates?${query}`)).body.allocation_requests.length;
 
 describe.each(ENGINES)('provider index across processes ($engine)', ({ skip, database }) => {
-  it.skipIf(skip)('two processes on one database see each other\'s writes at once', async () => {
-    const { all: [a, b], stop } = await processes(await database('index_two'), 2);
+  it.skipIf(skip)("two processes on one database see each other's writes at once", async () => {
+    const {
+      all: [a, b],
+      stop,
+    } = await processes(await database('index_two'), 2);
     try {
       const rp = randomUUID();
       expect((await a!.call('POST', '/resource_providers', { name: 'hv', uuid: rp })).status).toBe(200);
-      expect((await b!.call('GET', '/resource_providers?name=hv')).body.resource_providers.map((p: any) => p.uuid)).toEqual([rp]);
+      expect(
+        (await b!.call('GET', '/resource_providers?name=hv')).body.resource_providers.map((p: any) => p.uuid),
+      ).toEqual([rp]);
       expect(await candidateCount(b!, 'resources=VCPU:2')).toBe(0);
 
-      expect((await a!.call('PUT', `/resource_providers/${rp}/inventories`, {
-        resource_provider_generation: 0, inventories: { VCPU: { total: 4 } },
-      })).status).toBe(200);
+      expect(
+        (
+          await a!.call('PUT', `/resource_providers/${rp}/inventories`, {
+            resource_provider_generation: 0,
+            inventories: { VCPU: { total: 4 } },
+          })
+        ).status,
+      ).toBe(200);
       expect(await candidateCount(b!, 'resources=VCPU:2')).toBe(1);
 
       // Usage written through b narrows what a offers.
       const put = await b!.call('PUT', `/allocations/${randomUUID()}`, {
-        allocations: { [rp]: { resources: { VCPU: 3 } } }, project_id: 'p', user_id: 'u', consumer_generation: null,
+        allocations: { [rp]: { resources: { VCPU: 3 } } },
+        project_id: 'p',
+        user_id: 'u',
+        consumer_generation: null,
         consumer_type: 'INSTANCE',
       });
       expect(put.status).toBe(204);
@@ -74,24 +87,39 @@ describe.each(ENGINES)('provider index across processes ($engine)', ({ skip, dat
       expect(summary.resources.VCPU).toEqual({ capacity: 4, used: 3 });
 
       // Traits and aggregates set through one are filters in the other.
-      await a!.call('PUT', `/resource_providers/${rp}/traits`, { resource_provider_generation: 2, traits: ['HW_CPU_X86_AVX2'] });
-      expect((await b!.call('GET', '/resource_providers?required=HW_CPU_X86_AVX2')).body.resource_providers).toHaveLength(1);
-      expect((await b!.call('GET', '/resource_providers?required=!HW_CPU_X86_AVX2')).body.resource_providers).toHaveLength(0);
+      await a!.call('PUT', `/resource_providers/${rp}/traits`, {
+        resource_provider_generation: 2,
+        traits: ['HW_CPU_X86_AVX2'],
+      });
+      expect(
+        (await b!.call('GET', '/resource_providers?required=HW_CPU_X86_AVX2')).body.resource_providers,
+      ).toHaveLength(1);
+      expect(
+        (await b!.call('GET', '/resource_providers?required=!HW_CPU_X86_AVX2')).body.resource_providers,
+      ).toHaveLength(0);
 
       // A custom resource class created through a is known to b.
       expect((await a!.call('PUT', '/resource_classes/CUSTOM_GOLD')).status).toBe(201);
       expect((await b!.call('GET', '/allocation_candidates?resources=CUSTOM_GOLD:1')).status).toBe(200);
-    } finally { await stop(); }
+    } finally {
+      await stop();
+    }
   });
 
   // The change log is pruned of rows older than its retention period. With reads arriving all
   // along, no process ever reloads, so a write made after the log emptied must still be found
   // by the cursors (on SQLite, whose row ids restart from 1 in an empty table, it was not).
   it.skipIf(skip)('writes after a quiet period longer than the change log is kept are seen', async () => {
-    const { all: [a, b], shiftClock, stop } = await processes(await database('index_quiet'), 2);
+    const {
+      all: [a, b],
+      shiftClock,
+      stop,
+    } = await processes(await database('index_quiet'), 2);
     try {
       for (let i = 0; i < 3; i++) {
-        expect((await a!.call('POST', '/resource_providers', { name: `old-${i}`, uuid: randomUUID() })).status).toBe(200);
+        expect((await a!.call('POST', '/resource_providers', { name: `old-${i}`, uuid: randomUUID() })).status).toBe(
+          200,
+        );
       }
       expect(await names(b!)).toEqual(['old-0', 'old-1', 'old-2']);
       // Steps shorter than the time after which a process stops trusting its cursor and reloads.
@@ -102,63 +130,98 @@ describe.each(ENGINES)('provider index across processes ($engine)', ({ skip, dat
       }
       const rp = randomUUID();
       expect((await a!.call('POST', '/resource_providers', { name: 'new', uuid: rp })).status).toBe(200);
-      expect((await a!.call('PUT', `/resource_providers/${rp}/inventories`, {
-        resource_provider_generation: 0, inventories: { VCPU: { total: 8 } },
-      })).status).toBe(200);
+      expect(
+        (
+          await a!.call('PUT', `/resource_providers/${rp}/inventories`, {
+            resource_provider_generation: 0,
+            inventories: { VCPU: { total: 8 } },
+          })
+        ).status,
+      ).toBe(200);
       for (const who of [a!, b!]) {
         expect((await who.call('GET', `/resource_providers/${rp}`)).status).toBe(200);
         expect(await names(who)).toEqual(['new', 'old-0', 'old-1', 'old-2']);
         expect(await candidateCount(who, 'resources=VCPU:1')).toBe(1);
       }
-    } finally { await stop(); }
+    } finally {
+      await stop();
+    }
   });
 
   // Candidates are rendered from JSON cached on each provider, which names resource classes.
   it.skipIf(skip)('a renamed resource class is named anew in candidates', async () => {
-    const { all: [a, b], stop } = await processes(await database('index_rename'), 2);
+    const {
+      all: [a, b],
+      stop,
+    } = await processes(await database('index_rename'), 2);
     try {
       const rp = randomUUID();
       expect((await a!.call('POST', '/resource_providers', { name: 'bm', uuid: rp })).status).toBe(200);
       expect((await a!.call('PUT', '/resource_classes/CUSTOM_SILVER')).status).toBe(201);
-      expect((await a!.call('PUT', `/resource_providers/${rp}/inventories`, {
-        resource_provider_generation: 0, inventories: { CUSTOM_SILVER: { total: 1 } },
-      })).status).toBe(200);
+      expect(
+        (
+          await a!.call('PUT', `/resource_providers/${rp}/inventories`, {
+            resource_provider_generation: 0,
+            inventories: { CUSTOM_SILVER: { total: 1 } },
+          })
+        ).status,
+      ).toBe(200);
       const classesIn = async (who: PlacementProcess, rc: string) => {
         const body = (await who.call('GET', `/allocation_candidates?resources=${rc}:1`)).body;
-        return [body.allocation_requests.map((r: any) => Object.keys(r.allocations[rp].resources)),
-          Object.keys(body.provider_summaries[rp].resources)];
+        return [
+          body.allocation_requests.map((r: any) => Object.keys(r.allocations[rp].resources)),
+          Object.keys(body.provider_summaries[rp].resources),
+        ];
       };
-      for (const who of [a!, b!]) expect(await classesIn(who, 'CUSTOM_SILVER')).toEqual([[['CUSTOM_SILVER']], ['CUSTOM_SILVER']]);
+      for (const who of [a!, b!])
+        expect(await classesIn(who, 'CUSTOM_SILVER')).toEqual([[['CUSTOM_SILVER']], ['CUSTOM_SILVER']]);
       // Renaming is possible from 1.2 to 1.6 only.
-      expect((await b!.call('PUT', '/resource_classes/CUSTOM_SILVER', { name: 'CUSTOM_GOLD' }, '1.6')).status).toBe(200);
-      for (const who of [a!, b!]) expect(await classesIn(who, 'CUSTOM_GOLD')).toEqual([[['CUSTOM_GOLD']], ['CUSTOM_GOLD']]);
-      expect((await a!.call('GET', `/resource_providers/${rp}/inventories`)).body.inventories).toHaveProperty('CUSTOM_GOLD');
-    } finally { await stop(); }
+      expect((await b!.call('PUT', '/resource_classes/CUSTOM_SILVER', { name: 'CUSTOM_GOLD' }, '1.6')).status).toBe(
+        200,
+      );
+      for (const who of [a!, b!])
+        expect(await classesIn(who, 'CUSTOM_GOLD')).toEqual([[['CUSTOM_GOLD']], ['CUSTOM_GOLD']]);
+      expect((await a!.call('GET', `/resource_providers/${rp}/inventories`)).body.inventories).toHaveProperty(
+        'CUSTOM_GOLD',
+      );
+    } finally {
+      await stop();
+    }
   });
 });
 
 describe.skipIf(skipPg)('provider index across processes (PostgreSQL transactions)', () => {
   it('a change committed after a later one is still picked up', async () => {
     const url = await pg!.createDatabase('index_order');
-    const { all: [a, b], stop } = await processes(url, 2);
+    const {
+      all: [a, b],
+      stop,
+    } = await processes(url, 2);
     const { db, close } = openDatabase<PlacementDB>(url);
     try {
       const early = randomUUID();
       const late = randomUUID();
-      for (const [name, uuid] of [['early', early], ['late', late]]) {
+      for (const [name, uuid] of [
+        ['early', early],
+        ['late', late],
+      ]) {
         expect((await a!.call('POST', '/resource_providers', { name, uuid })).status).toBe(200);
       }
       expect(await names(b!)).toEqual(['early', 'late']);
-      const id = async (uuid: string) => (await db.selectFrom('resource_providers').select('id')
-        .where('uuid', '=', uuid).executeTakeFirstOrThrow()).id;
+      const id = async (uuid: string) =>
+        (await db.selectFrom('resource_providers').select('id').where('uuid', '=', uuid).executeTakeFirstOrThrow()).id;
       const earlyId = await id(early);
       const lateId = await id(late);
       // T1 takes its transaction id (and, through the trigger, its change row id) first but
       // commits last.
       let release!: () => void;
-      const gate = new Promise<void>((r) => { release = r; });
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
       let started!: () => void;
-      const inside = new Promise<void>((r) => { started = r; });
+      const inside = new Promise<void>((r) => {
+        started = r;
+      });
       const t1 = db.transaction().execute(async (trx) => {
         await trx.updateTable('resource_providers').set({ name: 'early-renamed' }).where('id', '=', earlyId).execute();
         started();
@@ -172,6 +235,9 @@ describe.skipIf(skipPg)('provider index across processes (PostgreSQL transaction
       release();
       await t1;
       expect(await names(b!)).toEqual(['early-renamed', 'late-renamed']);
-    } finally { await close(); await stop(); }
+    } finally {
+      await close();
+      await stop();
+    }
   });
 });

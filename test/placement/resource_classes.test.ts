@@ -3,8 +3,12 @@ import { startPlacement, type TestPlacement } from '../helpers/placement.js';
 
 describe('resource classes', () => {
   let t: TestPlacement;
-  beforeAll(async () => { t = await startPlacement(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await startPlacement();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('lists the standard classes', async () => {
     const r = await t.call('GET', '/resource_classes');

@@ -36,10 +36,17 @@ export class Adapter {
   private readonly endpoint: EndpointFilter | string;
   private readonly retry: RetryOptions;
 
-  constructor(readonly session: Session, readonly opts: AdapterOptions) {
+  constructor(
+    readonly session: Session,
+    readonly opts: AdapterOptions,
+  ) {
     this.endpoint = opts.endpointOverride
       ? opts.endpointOverride.replace(/\/+$/, '')
-      : { serviceType: opts.serviceType, interfaces: opts.interfaces ?? DEFAULT_INTERFACES, ...(opts.region ? { region: opts.region } : {}) };
+      : {
+          serviceType: opts.serviceType,
+          interfaces: opts.interfaces ?? DEFAULT_INTERFACES,
+          ...(opts.region ? { region: opts.region } : {}),
+        };
     this.retry = {
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.connectRetries !== undefined ? { connectRetries: opts.connectRetries } : {}),
@@ -56,9 +63,17 @@ export class Adapter {
     const { microversion, headers, ...rest } = o;
     const version = microversion ?? this.opts.microversion?.version;
     return this.session.request({
-      ...this.retry, ...rest, service: this.opts.serviceType, endpoint: this.endpoint, method, path, call,
+      ...this.retry,
+      ...rest,
+      service: this.opts.serviceType,
+      endpoint: this.endpoint,
+      method,
+      path,
+      call,
       headers: {
-        ...(version !== undefined ? { 'openstack-api-version': `${this.opts.microversion?.service ?? this.opts.serviceType} ${version}` } : {}),
+        ...(version !== undefined
+          ? { 'openstack-api-version': `${this.opts.microversion?.service ?? this.opts.serviceType} ${version}` }
+          : {}),
         ...headers,
       },
     });
@@ -69,4 +84,3 @@ export class Adapter {
     return JSON.parse((await this.request(call, method, path, o)).body) as T;
   }
 }
-

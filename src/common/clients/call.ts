@@ -36,6 +36,6 @@ export function asService(ids?: RequestIds): Call {
 /** A call made on behalf of the user whose request `ids` is, with the service's token beside the
  * user's. */
 export function onBehalfOf(ctx: RequestContext, ids: RequestIds): Call {
-  if (!ctx.authToken) throw new Error('the request context has no token to act on the user\'s behalf with');
+  if (!ctx.authToken) throw new Error("the request context has no token to act on the user's behalf with");
   return { globalRequestId: globalId(ids), userToken: ctx.authToken };
 }

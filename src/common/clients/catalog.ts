@@ -29,15 +29,20 @@ export interface EndpointFilter {
 export class EndpointNotFound extends Error {
   override readonly name = 'EndpointNotFound';
   constructor(readonly filter: EndpointFilter) {
-    super(`no ${filter.interfaces.join(' or ')} endpoint for service type ${filter.serviceType}`
-      + `${filter.region ? ` in region ${filter.region}` : ''} in the catalog`);
+    super(
+      `no ${filter.interfaces.join(' or ')} endpoint for service type ${filter.serviceType}` +
+        `${filter.region ? ` in region ${filter.region}` : ''} in the catalog`,
+    );
   }
 }
 
 /** The URL of the endpoint `filter` asks for, without a trailing slash. */
 export function findEndpoint(catalog: readonly CatalogService[], filter: EndpointFilter): string {
   const inRegion = (e: CatalogEndpoint) => !filter.region || (e.region_id ?? e.region) === filter.region;
-  const endpoints = catalog.filter((s) => s.type === filter.serviceType).flatMap((s) => s.endpoints).filter(inRegion);
+  const endpoints = catalog
+    .filter((s) => s.type === filter.serviceType)
+    .flatMap((s) => s.endpoints)
+    .filter(inRegion);
   for (const iface of filter.interfaces) {
     const hit = endpoints.find((e) => e.interface === iface);
     if (hit) return hit.url.replace(/\/+$/, '');

@@ -28,7 +28,9 @@ export function adapterOptionsFromConfig(config: Config, service: CalledService)
   const interfaces = config[`${p}ValidInterfaces`];
   const bad = interfaces.find((i) => !INTERFACES.includes(i));
   if (bad !== undefined || !interfaces.length) {
-    throw new Error(`valid_interfaces of ${service}'s clients: ${bad ?? '(empty)'} is not one of ${INTERFACES.join(', ')}`);
+    throw new Error(
+      `valid_interfaces of ${service}'s clients: ${bad ?? '(empty)'} is not one of ${INTERFACES.join(', ')}`,
+    );
   }
   return {
     interfaces: interfaces as Interface[],

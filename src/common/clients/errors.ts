@@ -15,7 +15,11 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : un
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** webob's explanation markup (Glance), reduced to its text. */
-const unmarkup = (s: string) => s.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]*>/g, '').trim();
+const unmarkup = (s: string) =>
+  s
+    .replace(/<br\s*\/?>/gi, '\n')
+    .replace(/<[^>]*>/g, '')
+    .trim();
 
 function fromJson(body: unknown): ErrorBody | undefined {
   if (!isObject(body)) return undefined;
@@ -32,7 +36,11 @@ function fromJson(body: unknown): ErrorBody | undefined {
   if (body.error_message !== undefined) {
     let fault: unknown = body.error_message;
     if (typeof fault === 'string') {
-      try { fault = JSON.parse(fault); } catch { return { detail: fault as string }; }
+      try {
+        fault = JSON.parse(fault);
+      } catch {
+        return { detail: fault as string };
+      }
     }
     if (isObject(fault)) return { code: text(fault.faultcode), detail: text(fault.faultstring) ?? '' };
   }
@@ -59,7 +67,9 @@ export function parseErrorBody(body: string, contentType = ''): ErrorBody {
     try {
       const parsed = fromJson(JSON.parse(body));
       if (parsed) return parsed;
-    } catch { /* not JSON after all: read as text */ }
+    } catch {
+      /* not JSON after all: read as text */
+    }
   }
   if (/html/i.test(contentType)) {
     // webob's page: <title>404 Not Found</title> ... <h1>...</h1> explanation
@@ -96,8 +106,10 @@ export class ClientError extends Error {
     /** The peer's X-OpenStack-Request-ID. */
     readonly requestId: string | undefined,
   ) {
-    super(`${service} ${method} ${path}: ${status}${body.title ? ` ${body.title}` : ''}: ${body.detail}`
-      + `${requestId ? ` (${requestId})` : ''}`);
+    super(
+      `${service} ${method} ${path}: ${status}${body.title ? ` ${body.title}` : ''}: ${body.detail}` +
+        `${requestId ? ` (${requestId})` : ''}`,
+    );
     if (body.code !== undefined) this.code = body.code;
     if (body.title !== undefined) this.title = body.title;
     this.detail = body.detail;

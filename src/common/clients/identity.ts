@@ -30,8 +30,13 @@ export class IdentityClient {
     return (await this.api.json<{ project: Project }>(call, 'GET', `/v3/projects/${seg(id)}`)).project;
   }
 
-  async listProjects(call: Call, filters: { name?: string; domain_id?: string; enabled?: boolean } = {}): Promise<Project[]> {
-    const params = Object.entries(filters).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]);
+  async listProjects(
+    call: Call,
+    filters: { name?: string; domain_id?: string; enabled?: boolean } = {},
+  ): Promise<Project[]> {
+    const params = Object.entries(filters)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]);
     const query = params.length ? `?${new URLSearchParams(params)}` : '';
     return (await this.api.json<{ projects: Project[] }>(call, 'GET', `/v3/projects${query}`)).projects;
   }

@@ -86,7 +86,11 @@ export class ImageClient {
     }
     const size = one(res.headers['content-length']);
     const checksum = one(res.headers['content-md5']);
-    return { stream: res.stream, ...(size !== undefined ? { size: Number(size) } : {}), ...(checksum ? { checksum } : {}) };
+    return {
+      stream: res.stream,
+      ...(size !== undefined ? { size: Number(size) } : {}),
+      ...(checksum ? { checksum } : {}),
+    };
   }
 
   /** POST: not retried (a lost answer would leave a second image on retry). */
@@ -97,7 +101,8 @@ export class ImageClient {
   /** Uploads the image's data (a stream is sent once; a Buffer is retried as PUT allows). */
   async upload(call: Call, id: string, data: Readable | Buffer): Promise<void> {
     await this.api.request(call, 'PUT', `/v2/images/${seg(id)}/file`, {
-      body: data, headers: { 'content-type': 'application/octet-stream' },
+      body: data,
+      headers: { 'content-type': 'application/octet-stream' },
     });
   }
 

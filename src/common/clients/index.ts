@@ -23,13 +23,24 @@ export function serviceClients(session: Session, config: Config): ServiceClients
   };
 }
 
-export { Session, type ServiceCredentials, type SessionOptions, type ClientResponse, type RetryOptions } from './session.js';
+export {
+  Session,
+  type ServiceCredentials,
+  type SessionOptions,
+  type ClientResponse,
+  type RetryOptions,
+} from './session.js';
 export { Adapter, type AdapterOptions, type CallOptions } from './adapter.js';
 export { asService, onBehalfOf, type Call, type RequestIds } from './call.js';
 export { findEndpoint, EndpointNotFound, type CatalogService, type EndpointFilter, type Interface } from './catalog.js';
 export { ClientError, parseErrorBody, type ErrorBody } from './errors.js';
 export {
-  ConnectFailure, defaultHttpTransport, httpTransport, injectTransport, type Transport, type TransportRequest,
+  ConnectFailure,
+  defaultHttpTransport,
+  httpTransport,
+  injectTransport,
+  type Transport,
+  type TransportRequest,
   type TransportResponse,
 } from './transport.js';
 export { credentialsFromConfig, adapterOptionsFromConfig } from './config.js';

@@ -10,7 +10,11 @@ import type { Call } from './call.js';
 import { findEndpoint, type CatalogService, type EndpointFilter } from './catalog.js';
 import { ClientError, parseErrorBody, peerRequestId } from './errors.js';
 import {
-  ConnectFailure, type HttpMethod, type ResponseHeaders, type Transport, type TransportResponse,
+  ConnectFailure,
+  type HttpMethod,
+  type ResponseHeaders,
+  type Transport,
+  type TransportResponse,
 } from './transport.js';
 
 export interface ServiceCredentials {
@@ -82,7 +86,13 @@ interface OwnToken {
 
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 const RETRIABLE_STATUS: ReadonlySet<number> = new Set([502, 503, 504]);
-const DEFAULTS = { timeoutMs: 30000, connectRetries: 3, statusCodeRetries: 3, retryDelayMs: 200, maxRetryDelayMs: 5000 };
+const DEFAULTS = {
+  timeoutMs: 30000,
+  connectRetries: 3,
+  statusCodeRetries: 3,
+  retryDelayMs: 200,
+  maxRetryDelayMs: 5000,
+};
 
 const pathOf = (path: string) => path.split('?', 1)[0]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,7 +118,9 @@ export class Session {
    * (concurrent callers share it). */
   async token(call: Call): Promise<OwnToken> {
     if (this.own && Date.now() < this.own.refreshAt) return this.own;
-    this.login ??= this.authenticate(call).finally(() => { this.login = undefined; });
+    this.login ??= this.authenticate(call).finally(() => {
+      this.login = undefined;
+    });
     return this.login;
   }
 
@@ -119,23 +131,37 @@ export class Session {
 
   private async authenticate(call: Call): Promise<OwnToken> {
     const c = this.o.credentials;
-    const res = await this.send({
-      service: 'identity', endpoint: this.authRoot, method: 'POST', path: '/v3/auth/tokens', call,
-      // Issuing a token changes nothing another attempt would duplicate.
-      idempotent: true,
-      json: {
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: { user: { name: c.username, password: c.password, domain: { name: c.userDomainName } } },
+    const res = await this.send(
+      {
+        service: 'identity',
+        endpoint: this.authRoot,
+        method: 'POST',
+        path: '/v3/auth/tokens',
+        call,
+        // Issuing a token changes nothing another attempt would duplicate.
+        idempotent: true,
+        json: {
+          auth: {
+            identity: {
+              methods: ['password'],
+              password: { user: { name: c.username, password: c.password, domain: { name: c.userDomainName } } },
+            },
+            scope: { project: { name: c.projectName, domain: { name: c.projectDomainName } } },
           },
-          scope: { project: { name: c.projectName, domain: { name: c.projectDomainName } } },
         },
       },
-    }, {});
+      {},
+    );
     const token = res.headers['x-subject-token'];
     if (typeof token !== 'string') {
-      throw new ClientError('identity', 'POST', '/v3/auth/tokens', res.status, { detail: 'no X-Subject-Token in the answer' }, res.requestId);
+      throw new ClientError(
+        'identity',
+        'POST',
+        '/v3/auth/tokens',
+        res.status,
+        { detail: 'no X-Subject-Token in the answer' },
+        res.requestId,
+      );
     }
     const body = JSON.parse(res.body) as { token: { expires_at: string; catalog?: CatalogService[] } };
     const now = Date.now();
@@ -148,9 +174,16 @@ export class Session {
   /** Whether identity still accepts `token` (our own). */
   private async stillValid(token: string, call: Call): Promise<boolean> {
     try {
-      await this.send({
-        service: 'identity', endpoint: this.authRoot, method: 'HEAD', path: '/v3/auth/tokens', call,
-      }, { 'x-auth-token': token, 'x-subject-token': token });
+      await this.send(
+        {
+          service: 'identity',
+          endpoint: this.authRoot,
+          method: 'HEAD',
+          path: '/v3/auth/tokens',
+          call,
+        },
+        { 'x-auth-token': token, 'x-subject-token': token },
+      );
       return true;
     } catch (err) {
       if (err instanceof ClientError && (err.status === 401 || err.status === 404)) return false;
@@ -168,9 +201,10 @@ export class Session {
     const replayable = !(r.body instanceof Readable);
     for (let reauthenticated = false; ; reauthenticated = true) {
       const own = await this.token(r.call);
-      const auth: Record<string, string> = r.call.userToken === undefined
-        ? { 'x-auth-token': own.token }
-        : { 'x-auth-token': r.call.userToken, 'x-service-token': own.token };
+      const auth: Record<string, string> =
+        r.call.userToken === undefined
+          ? { 'x-auth-token': own.token }
+          : { 'x-auth-token': r.call.userToken, 'x-service-token': own.token };
       const endpoint = typeof r.endpoint === 'string' ? r.endpoint : findEndpoint(own.catalog, r.endpoint);
       try {
         return await this.send({ ...r, endpoint }, auth);
@@ -178,7 +212,7 @@ export class Session {
         if (!(err instanceof ClientError) || err.status !== 401 || reauthenticated || !replayable) throw err;
         // Refused: our token was revoked or expired early — unless the user's was the one refused,
         // which a new login (a password hash in identity) would not mend.
-        if (r.call.userToken !== undefined && await this.stillValid(own.token, r.call)) throw err;
+        if (r.call.userToken !== undefined && (await this.stillValid(own.token, r.call))) throw err;
         this.invalidate(own.token);
       }
     }
@@ -189,7 +223,10 @@ export class Session {
     const idempotent = (r.idempotent ?? IDEMPOTENT.has(r.method)) && !(r.body instanceof Readable);
     const url = `${r.endpoint}${r.path}`;
     const headers: Record<string, string> = {
-      accept: 'application/json', ...r.headers, ...auth, 'x-openstack-request-id': r.call.globalRequestId,
+      accept: 'application/json',
+      ...r.headers,
+      ...auth,
+      'x-openstack-request-id': r.call.globalRequestId,
     };
     let body = r.body;
     if (r.json !== undefined) {
@@ -206,12 +243,19 @@ export class Session {
       let res: TransportResponse;
       try {
         res = await this.o.transport({
-          method: r.method, url, headers, timeoutMs, ...(body !== undefined ? { body } : {}), ...(r.stream ? { stream: true } : {}),
+          method: r.method,
+          url,
+          headers,
+          timeoutMs,
+          ...(body !== undefined ? { body } : {}),
+          ...(r.stream ? { stream: true } : {}),
         });
       } catch (err) {
         const failure = err instanceof ConnectFailure ? err : new ConnectFailure(url, 'ETRANSPORT', String(err));
-        this.o.log?.warn({ ...logged, error: failure.code, duration_ms: Math.round(performance.now() - started) },
-          `${r.service} ${r.method} ${path} failed: ${failure.message}`);
+        this.o.log?.warn(
+          { ...logged, error: failure.code, duration_ms: Math.round(performance.now() - started) },
+          `${r.service} ${r.method} ${path} failed: ${failure.message}`,
+        );
         if (idempotent && connectFailures < (r.connectRetries ?? this.o.connectRetries)) {
           await sleep(this.backoff(++connectFailures));
           continue;
@@ -222,27 +266,49 @@ export class Session {
       const level = res.status >= 500 ? 'warn' : 'debug';
       // Built only when it is logged: a scheduler makes ~100 calls/s.
       if (this.o.log?.isLevelEnabled(level)) {
-        this.o.log[level]({
-          ...logged, status: res.status, duration_ms: Math.round(performance.now() - started), peer_request_id: requestId,
-        }, `${r.service} ${r.method} ${path} ${res.status}`);
+        this.o.log[level](
+          {
+            ...logged,
+            status: res.status,
+            duration_ms: Math.round(performance.now() - started),
+            peer_request_id: requestId,
+          },
+          `${r.service} ${r.method} ${path} ${res.status}`,
+        );
       }
       if (res.status >= 200 && res.status < 300) {
-        return { status: res.status, headers: res.headers, requestId, body: res.body, ...(res.stream ? { stream: res.stream } : {}) };
+        return {
+          status: res.status,
+          headers: res.headers,
+          requestId,
+          body: res.body,
+          ...(res.stream ? { stream: res.stream } : {}),
+        };
       }
       const text = res.stream ? await readAll(res.stream) : res.body;
-      if (RETRIABLE_STATUS.has(res.status) && idempotent && statusFailures < (r.statusCodeRetries ?? this.o.statusCodeRetries)) {
+      if (
+        RETRIABLE_STATUS.has(res.status) &&
+        idempotent &&
+        statusFailures < (r.statusCodeRetries ?? this.o.statusCodeRetries)
+      ) {
         await sleep(this.backoff(++statusFailures));
         continue;
       }
       const contentType = res.headers['content-type'];
-      throw new ClientError(r.service, r.method, path, res.status,
-        parseErrorBody(text, typeof contentType === 'string' ? contentType : ''), requestId);
+      throw new ClientError(
+        r.service,
+        r.method,
+        path,
+        res.status,
+        parseErrorBody(text, typeof contentType === 'string' ? contentType : ''),
+        requestId,
+      );
     }
   }
 
   /** Exponential with jitter, so that callers a failure hit together do not retry together. */
   private backoff(attempt: number): number {
     const ceiling = Math.min(this.o.maxRetryDelayMs, this.o.retryDelayMs * 2 ** (attempt - 1));
-    return ceiling / 2 + Math.random() * ceiling / 2;
+    return ceiling / 2 + (Math.random() * ceiling) / 2;
   }
 }

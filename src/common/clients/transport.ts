@@ -40,7 +40,11 @@ export type Transport = (req: TransportRequest) => Promise<TransportResponse>;
 /** No answer: the connection failed, was cut, or timed out. `code` is Node's (ECONNREFUSED ...). */
 export class ConnectFailure extends Error {
   override readonly name = 'ConnectFailure';
-  constructor(readonly url: string, readonly code: string, message: string) {
+  constructor(
+    readonly url: string,
+    readonly code: string,
+    message: string,
+  ) {
     super(`${url}: ${message}`);
   }
 }
@@ -66,12 +70,17 @@ export function httpTransport(opts: HttpTransportOptions = {}): Transport {
         reject(new ConnectFailure(r.url, 'EPROTO', `${u.protocol} is not http: or https:`));
         return;
       }
-      const request = (u.protocol === 'https:' ? https : http).request(u, { method: r.method, headers: r.headers, agent });
-      const fail = (err: NodeJS.ErrnoException) => reject(err instanceof ConnectFailure ? err
-        : new ConnectFailure(r.url, err.code ?? 'ECONNRESET', err.message));
+      const request = (u.protocol === 'https:' ? https : http).request(u, {
+        method: r.method,
+        headers: r.headers,
+        agent,
+      });
+      const fail = (err: NodeJS.ErrnoException) =>
+        reject(err instanceof ConnectFailure ? err : new ConnectFailure(r.url, err.code ?? 'ECONNRESET', err.message));
       if (r.timeoutMs !== undefined) {
-        request.setTimeout(r.timeoutMs, () => request.destroy(
-          new ConnectFailure(r.url, 'ETIMEDOUT', `no answer within ${r.timeoutMs} ms`)));
+        request.setTimeout(r.timeoutMs, () =>
+          request.destroy(new ConnectFailure(r.url, 'ETIMEDOUT', `no answer within ${r.timeoutMs} ms`)),
+        );
       }
       request.once('error', fail);
       request.once('response', (res) => {
@@ -99,7 +108,7 @@ export function httpTransport(opts: HttpTransportOptions = {}): Transport {
 
 /** One transport for a process's clients: its connections are shared by every session. */
 let shared: Transport | undefined;
-export const defaultHttpTransport = (): Transport => shared ??= httpTransport();
+export const defaultHttpTransport = (): Transport => (shared ??= httpTransport());
 
 function injectHeaders(h: http.OutgoingHttpHeaders): ResponseHeaders {
   const out: ResponseHeaders = {};
@@ -122,23 +131,30 @@ function deadline<T>(p: Promise<T>, ms: number, url: string): Promise<T> {
  * other URL (an endpoint_override elsewhere) goes through `fallback`. The body is passed as it
  * is (a JSON string is parsed once, by the callee) and the answer read once.
  */
-export function injectTransport(app: FastifyInstance, base: string,
-  fallback: Transport = defaultHttpTransport()): Transport {
+export function injectTransport(
+  app: FastifyInstance,
+  base: string,
+  fallback: Transport = defaultHttpTransport(),
+): Transport {
   const root = base.replace(/\/+$/, '');
   return async (r) => {
     if (r.url !== root && !r.url.startsWith(`${root}/`) && !r.url.startsWith(`${root}?`)) return fallback(r);
     const answer = app.inject({
-      method: r.method, url: r.url.slice(root.length) || '/', headers: r.headers,
+      method: r.method,
+      url: r.url.slice(root.length) || '/',
+      headers: r.headers,
       ...(r.body !== undefined ? { payload: r.body } : {}),
       ...(r.stream ? { payloadAsStream: true } : {}),
     });
     // In-process there is no connection to go idle: the timeout bounds the whole exchange, except
     // where data is streamed either way (as long as the image it carries takes).
     const streamed = r.stream || r.body instanceof Readable;
-    const res = await (r.timeoutMs === undefined || streamed ? answer : deadline(answer, r.timeoutMs, r.url)).catch((err: unknown) => {
-      if (err instanceof ConnectFailure) throw err;
-      throw new ConnectFailure(r.url, (err as NodeJS.ErrnoException).code ?? 'EINJECT', (err as Error).message);
-    });
+    const res = await (r.timeoutMs === undefined || streamed ? answer : deadline(answer, r.timeoutMs, r.url)).catch(
+      (err: unknown) => {
+        if (err instanceof ConnectFailure) throw err;
+        throw new ConnectFailure(r.url, (err as NodeJS.ErrnoException).code ?? 'EINJECT', (err as Error).message);
+      },
+    );
     const headers = injectHeaders(res.headers);
     return r.stream
       ? { status: res.statusCode, headers, body: '', stream: res.stream() }

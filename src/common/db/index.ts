@@ -7,7 +7,14 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { ensurePrivateFile } from '../private_files.js';
 import {
-  Kysely, SqliteDialect, PostgresDialect, Migrator, sql, type Migration, type RawBuilder, type SqlBool,
+  Kysely,
+  SqliteDialect,
+  PostgresDialect,
+  Migrator,
+  sql,
+  type Migration,
+  type RawBuilder,
+  type SqlBool,
   type Transaction,
 } from 'kysely';
 import { advisoryLock, fileLock, type Exclusive } from './lock.js';
@@ -41,7 +48,11 @@ export function openDatabase<DB>(url: string): Database<DB> {
     pool.on('error', () => undefined);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
-      db, engine: 'postgres', exclusive: advisoryLock(pool), listen: pgListen(url), close: () => db.destroy(),
+      db,
+      engine: 'postgres',
+      exclusive: advisoryLock(pool),
+      listen: pgListen(url),
+      close: () => db.destroy(),
     };
   }
   const file = url.replace(/^sqlite:\/\//, '');
@@ -122,8 +133,12 @@ function withStatementCache(sqlite: SQLite.Database, max = 1000): SQLite.Databas
 /** Applies a service's migrations (named, ordered) with Kysely's migrator, then `seed` (data the
  * service needs in every database, written idempotently), holding the database's lock: processes
  * starting together on a fresh database take turns, and the later ones find nothing to do. */
-export async function migrate<DB>(database: Pick<Database<DB>, 'db' | 'exclusive'>,
-  migrations: Record<string, Migration>, table: string, seed?: () => Promise<void>): Promise<void> {
+export async function migrate<DB>(
+  database: Pick<Database<DB>, 'db' | 'exclusive'>,
+  migrations: Record<string, Migration>,
+  table: string,
+  seed?: () => Promise<void>,
+): Promise<void> {
   await database.exclusive(`${table}_migrations`, async () => {
     const migrator = new Migrator({
       db: database.db,
@@ -167,8 +182,11 @@ const commitHooks = new WeakMap<object, (() => void)[]>();
 
 /** Runs `fn` in a transaction, retried while it fails with a transient conflict (see
  * retryTransient). What `afterCommit` registered in the attempt that commits runs then. */
-export async function withTransaction<DB, T>(db: Kysely<DB>,
-  fn: (trx: Transaction<DB>) => Promise<T>, attempts = 5): Promise<T> {
+export async function withTransaction<DB, T>(
+  db: Kysely<DB>,
+  fn: (trx: Transaction<DB>) => Promise<T>,
+  attempts = 5,
+): Promise<T> {
   return retryTransient(async () => {
     const hooks: (() => void)[] = [];
     const result = await db.transaction().execute((trx) => {
@@ -193,10 +211,15 @@ export function afterCommit<DB>(db: Kysely<DB>, hook: () => void): void {
 /** Runs `fn` in a read-only transaction whose every statement sees one snapshot of the
  * database: REPEATABLE READ on PostgreSQL; on SQLite any transaction (in WAL mode its snapshot
  * is taken by its first read, and writers committing meanwhile do not disturb it). */
-export function withReadSnapshot<DB, T>(db: Kysely<DB>, engine: Engine,
-  fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+export function withReadSnapshot<DB, T>(
+  db: Kysely<DB>,
+  engine: Engine,
+  fn: (trx: Transaction<DB>) => Promise<T>,
+): Promise<T> {
   const trx = db.transaction();
-  return (engine === 'postgres' ? trx.setIsolationLevel('repeatable read').setAccessMode('read only') : trx).execute(fn);
+  return (engine === 'postgres' ? trx.setIsolationLevel('repeatable read').setAccessMode('read only') : trx).execute(
+    fn,
+  );
 }
 
 /** The column type of an auto-increment primary key on this engine. */
@@ -211,11 +234,17 @@ export function uniqueViolation(e: unknown): string[] | null {
   const err = e as { code?: string; message?: string; detail?: string };
   if (err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     const cols = /constraint failed: (.*)$/.exec(err.message ?? '')?.[1] ?? '';
-    return cols.split(',').map((c) => c.trim().split('.').pop()!).filter(Boolean);
+    return cols
+      .split(',')
+      .map((c) => c.trim().split('.').pop()!)
+      .filter(Boolean);
   }
   if (err?.code === '23505') {
     const cols = /Key \(([^)]*)\)/.exec(err.detail ?? '')?.[1] ?? '';
-    return cols.split(',').map((c) => c.trim()).filter(Boolean);
+    return cols
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean);
   }
   return null;
 }
@@ -249,6 +278,6 @@ export function inIds(engine: Engine, column: string, ids: number[]): RawBuilder
  * bound-parameter limits. */
 export async function inChunks<T, R>(items: T[], size: number, fn: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
   const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...await fn(items.slice(i, i + size)));
+  for (let i = 0; i < items.length; i += size) out.push(...(await fn(items.slice(i, i + size))));
   return out;
 }

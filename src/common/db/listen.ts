@@ -19,12 +19,21 @@ export function pgListen(connectionString: string): Listen {
     let closed = false;
     const again = () => {
       client = undefined;
-      if (!closed && !timer) timer = setTimeout(() => { timer = undefined; void connect(); }, RECONNECT_MS);
+      if (!closed && !timer)
+        timer = setTimeout(() => {
+          timer = undefined;
+          void connect();
+        }, RECONNECT_MS);
     };
     const connect = async () => {
       const c = new pg.Client({ connectionString });
-      c.on('notification', (m) => { if (m.channel === channel) onNotify(m.payload ?? ''); });
-      c.on('error', () => { void c.end().catch(() => undefined); again(); });
+      c.on('notification', (m) => {
+        if (m.channel === channel) onNotify(m.payload ?? '');
+      });
+      c.on('error', () => {
+        void c.end().catch(() => undefined);
+        again();
+      });
       try {
         await c.connect();
         await c.query(`LISTEN ${channel}`);
@@ -33,7 +42,10 @@ export function pgListen(connectionString: string): Listen {
         again();
         return;
       }
-      if (closed) { await c.end().catch(() => undefined); return; }
+      if (closed) {
+        await c.end().catch(() => undefined);
+        return;
+      }
       client = c;
       onNotify('');
     };

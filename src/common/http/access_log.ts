@@ -8,7 +8,9 @@ export function logAnsweredRequests(app: FastifyInstance): void {
   app.addHook('onResponse', async (req, reply) => {
     const length = reply.getHeader('content-length') ?? '-';
     const seconds = (reply.elapsedTime / 1000).toFixed(4);
-    req.log.info({ remote_addr: req.ip, method: req.method, path: req.url, status: reply.statusCode, len: length,
-      time: seconds }, `${req.ip} "${req.method} ${req.url}" status: ${reply.statusCode} len: ${String(length)} time: ${seconds}`);
+    req.log.info(
+      { remote_addr: req.ip, method: req.method, path: req.url, status: reply.statusCode, len: length, time: seconds },
+      `${req.ip} "${req.method} ${req.url}" status: ${reply.statusCode} len: ${String(length)} time: ${seconds}`,
+    );
   });
 }

@@ -2,7 +2,10 @@
 // service with its own prefix, error body format, microversion negotiation, auth and routes.
 import Fastify, {
   LogController,
-  type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
 import { HttpError, toHttpError } from './errors.js';
@@ -62,7 +65,8 @@ const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 /** What a service's error handler answers for anything thrown: a database write that lost a race
  * is a 409 the client may retry; the rest as errors.ts maps it. */
 function asHttpError(err: unknown): HttpError {
-  if (isWriteConflict(err)) return new HttpError(409, 'The data was changed by another request at the same time. Please retry.');
+  if (isWriteConflict(err))
+    return new HttpError(409, 'The data was changed by another request at the same time. Please retry.');
   return toHttpError(err);
 }
 
@@ -131,9 +135,13 @@ export function servicePlugin(def: ServiceDefinition): FastifyPluginAsync {
         method: others,
         url: path,
         handler: async (req) => {
-          throw new HttpError(405, 'The method specified is not allowed for this resource.',
-            undefined, { allow: allowed.join(', ') },
-            `The method ${req.method} is not allowed for this resource.`);
+          throw new HttpError(
+            405,
+            'The method specified is not allowed for this resource.',
+            undefined,
+            { allow: allowed.join(', ') },
+            `The method ${req.method} is not allowed for this resource.`,
+          );
         },
       });
     }
@@ -160,7 +168,8 @@ export function createServer(opts: AppOptions): FastifyInstance {
     bodyLimit: opts.bodyLimit ?? 114688,
     logController: new LogController({
       // Fastify's own two lines per request give way to one OpenStack-style line (access_log.ts).
-      disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_LOG_LABEL,
+      disableRequestLogging: true,
+      requestIdLogLabel: REQUEST_ID_LOG_LABEL,
     }),
     genReqId: newRequestId,
     childLoggerFactory: requestLogger,

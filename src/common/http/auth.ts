@@ -17,9 +17,15 @@ export const noauth2: Authenticator = async (req) => {
   if (!token) throw unauthorized('no X-Auth-Token');
   const [user = token, project = user] = token.split(':', 2);
   const rolesHeader = header(req, 'x-roles');
-  const roles = rolesHeader !== undefined
-    ? rolesHeader.split(',').map((r) => r.trim().toLowerCase()).filter(Boolean)
-    : user === 'admin' ? ['admin'] : [];
+  const roles =
+    rolesHeader !== undefined
+      ? rolesHeader
+          .split(',')
+          .map((r) => r.trim().toLowerCase())
+          .filter(Boolean)
+      : user === 'admin'
+        ? ['admin']
+        : [];
   const system = header(req, 'openstack-system-scope');
   return {
     userId: user,

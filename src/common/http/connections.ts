@@ -26,8 +26,11 @@ export function limitConnectionsPerClient(server: Server, max: number, log: Logg
     if (count >= max) {
       if (!warned.has(client)) {
         warned.add(client);
-        log.warn({ client, max }, `client ${client} holds ${max} connections ([wsgi] max_connections_per_client): `
-          + 'refusing more until some close');
+        log.warn(
+          { client, max },
+          `client ${client} holds ${max} connections ([wsgi] max_connections_per_client): ` +
+            'refusing more until some close',
+        );
       }
       const err = new HttpError(429, `Too many open connections from ${client} (at most ${max}).`);
       socket.end(rawErrorResponse(server, '/', err, newRequestId()));

@@ -14,8 +14,16 @@ export interface CorsConfig {
 }
 
 /** Headers a preflight may always ask for (the CORS spec's simple headers, as oslo lists them). */
-const SIMPLE_HEADERS = ['Accept', 'Accept-Language', 'Content-Type', 'Cache-Control', 'Content-Language',
-  'Expires', 'Last-Modified', 'Pragma'];
+const SIMPLE_HEADERS = [
+  'Accept',
+  'Accept-Language',
+  'Content-Type',
+  'Cache-Control',
+  'Content-Language',
+  'Expires',
+  'Last-Modified',
+  'Pragma',
+];
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -33,7 +41,10 @@ function preflight(cfg: CorsConfig, req: FastifyRequest, reply: FastifyReply): v
   const allowed = origin === undefined ? null : allowedOrigin(cfg, origin);
   const method = header(req, 'access-control-request-method');
   if (allowed === null || method === undefined || !cfg.allowMethods.includes(method)) return;
-  const requested = (header(req, 'access-control-request-headers') ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  const requested = (header(req, 'access-control-request-headers') ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   const permitted = new Set([...cfg.allowHeaders, ...SIMPLE_HEADERS].map((h) => h.toUpperCase()));
   if (requested.some((h) => !permitted.has(h.toUpperCase()))) return;
   reply.header('vary', 'Origin');

@@ -33,7 +33,7 @@ const formats = new WeakMap<Server, Map<string, ErrorFormatter>>();
 /** Records that paths under `prefix` ('' for all) of `server` are answered in `format`. */
 export function registerErrorFormat(server: Server, prefix: string, format: ErrorFormatter): void {
   let byPrefix = formats.get(server);
-  if (!byPrefix) formats.set(server, byPrefix = new Map<string, ErrorFormatter>());
+  if (!byPrefix) formats.set(server, (byPrefix = new Map<string, ErrorFormatter>()));
   byPrefix.set(prefix, format);
 }
 
@@ -49,8 +49,12 @@ export function errorFormatFor(server: Server, url: string): { format: ErrorForm
 }
 
 /** `err` rendered for `url` in the format of the service it is under. */
-export function renderError(server: Server, url: string, err: HttpError,
-  req: Omit<ErrorRequest, 'scriptName'>): ErrorBody {
+export function renderError(
+  server: Server,
+  url: string,
+  err: HttpError,
+  req: Omit<ErrorRequest, 'scriptName'>,
+): ErrorBody {
   const { format, prefix } = errorFormatFor(server, url);
   return format(err, { ...req, scriptName: prefix });
 }
@@ -60,9 +64,14 @@ export function renderError(server: Server, url: string, err: HttpError,
 export function rawErrorResponse(server: Server, url: string, err: HttpError, requestId: string): string {
   const { contentType, body } = renderError(server, url, err, { headers: {}, requestId, protocol: 'http' });
   const headers = {
-    ...err.headers, 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)),
-    [REQUEST_ID_HEADER]: requestId, connection: 'close',
+    ...err.headers,
+    'content-type': contentType,
+    'content-length': String(Buffer.byteLength(body)),
+    [REQUEST_ID_HEADER]: requestId,
+    connection: 'close',
   };
-  const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const head = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   return `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}\r\n${head}\r\n${body}`;
 }

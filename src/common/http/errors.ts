@@ -3,12 +3,18 @@
 
 /** webob's standard explanations; upstream error details start with them. */
 const EXPLANATIONS: Record<number, [string, string]> = {
-  400: ['Bad Request', 'The server could not comply with the request since it is either malformed or otherwise incorrect.'],
+  400: [
+    'Bad Request',
+    'The server could not comply with the request since it is either malformed or otherwise incorrect.',
+  ],
   401: ['Unauthorized', 'This server could not verify that you are authorized to access the document you requested.'],
   403: ['Forbidden', 'Access was denied to this resource.'],
   404: ['Not Found', 'The resource could not be found.'],
   405: ['Method Not Allowed', 'The method specified is not allowed for this resource.'],
-  406: ['Not Acceptable', 'The resource could not be generated that was acceptable to your browser (content of type application/json.'],
+  406: [
+    'Not Acceptable',
+    'The resource could not be generated that was acceptable to your browser (content of type application/json.',
+  ],
   408: ['Request Timeout', 'The server stopped waiting for the rest of the request.'],
   409: ['Conflict', 'There was a conflict when trying to complete your request.'],
   413: ['Request Entity Too Large', 'The body of your request was too large for this server.'],
@@ -24,8 +30,13 @@ export class HttpError extends Error {
   readonly headers: Record<string, string>;
   /** Why, for the log only (never sent): e.g. which check refused a 401. */
   reason?: string;
-  constructor(readonly status: number, message: string, readonly code?: string,
-    headers: Record<string, string> = {}, readonly explanation?: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code?: string,
+    headers: Record<string, string> = {},
+    readonly explanation?: string,
+  ) {
     super(message);
     this.headers = headers;
   }

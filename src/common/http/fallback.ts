@@ -14,8 +14,11 @@ export const MAX_PARAM_LENGTH = 1000;
 
 function send(req: FastifyRequest, reply: FastifyReply, err: HttpError): Buffer {
   if (err.status >= 500) req.log.error({ err }, 'unexpected error');
-  const { contentType, body } = renderError(req.server.server, req.url, err,
-    { headers: req.headers, requestId: req.id, protocol: req.protocol });
+  const { contentType, body } = renderError(req.server.server, req.url, err, {
+    headers: req.headers,
+    requestId: req.id,
+    protocol: req.protocol,
+  });
   // Set here too: the router's own errors come before any hook.
   reply.code(err.status).headers(err.headers).header('content-type', contentType).header(REQUEST_ID_HEADER, req.id);
   return Buffer.from(body);
@@ -23,11 +26,12 @@ function send(req: FastifyRequest, reply: FastifyReply, err: HttpError): Buffer 
 
 /** Errors of Fastify's router, before any route or hook: Fastify's `frameworkErrors` option. */
 export function frameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  const httpErr = err.code === 'FST_ERR_BAD_URL'
-    ? new HttpError(400, 'The request URL is not valid: it has a malformed %-escape.')
-    : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? new HttpError(414, `A segment of the request URL is longer than ${MAX_PARAM_LENGTH} characters.`)
-      : toHttpError(err);
+  const httpErr =
+    err.code === 'FST_ERR_BAD_URL'
+      ? new HttpError(400, 'The request URL is not valid: it has a malformed %-escape.')
+      : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new HttpError(414, `A segment of the request URL is longer than ${MAX_PARAM_LENGTH} characters.`)
+        : toHttpError(err);
   void reply.send(send(req, reply, httpErr));
 }
 
@@ -37,7 +41,9 @@ export function frameworkError(err: FastifyError, req: FastifyRequest, reply: Fa
 export function answerUnmatched(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  app.setNotFoundHandler(async (req, reply) => send(req, reply, new HttpError(404, 'The resource could not be found.')));
+  app.setNotFoundHandler(async (req, reply) =>
+    send(req, reply, new HttpError(404, 'The resource could not be found.')),
+  );
   app.setErrorHandler(async (err, req, reply) => send(req, reply, toHttpError(err)));
 }
 

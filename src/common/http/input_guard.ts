@@ -64,8 +64,8 @@ function rawProblem(text: string): string | null {
   return null;
 }
 
-const isHex = (b: number | undefined) => b !== undefined
-  && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
+const isHex = (b: number | undefined) =>
+  b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
 
 /** The bytes a URL stands for once its %XX escapes are decoded. A malformed escape is kept as it
  * is: whether it is an error is for the routing to say. */
@@ -100,7 +100,7 @@ function urlProblem(url: string): string | null {
 /** Throws the 400 for a request whose path, query string or text body holds what no service
  * accepts (see the top of this file). */
 export function guardInput(req: FastifyRequest): void {
-  const problem = urlProblem(req.url)
-    ?? (typeof req.body === 'string' ? rawProblem(req.body) ?? escapedProblem(req.body) : null);
+  const problem =
+    urlProblem(req.url) ?? (typeof req.body === 'string' ? (rawProblem(req.body) ?? escapedProblem(req.body)) : null);
   if (problem) throw invalid(problem);
 }

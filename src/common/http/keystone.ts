@@ -22,7 +22,11 @@ import type { Authenticator } from './auth.js';
 import type { RequestContext } from './context.js';
 import { HttpError, unauthorized } from './errors.js';
 import {
-  ACCESS_RULES_HEADER, ACCESS_RULES_VERSION, accessRulesAllow, servicePath, type AccessRule,
+  ACCESS_RULES_HEADER,
+  ACCESS_RULES_VERSION,
+  accessRulesAllow,
+  servicePath,
+  type AccessRule,
 } from './access_rules.js';
 import { asService, type RequestIds } from '../clients/call.js';
 import { ClientError } from '../clients/errors.js';
@@ -99,10 +103,16 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
     let body: string;
     try {
       // The session logs in again once if identity refuses its own token (revoked, expired early).
-      body = (await opts.session.request({
-        service: 'identity', endpoint: opts.session.authRoot, method: 'GET', path: '/v3/auth/tokens?nocatalog', call: asService(ids),
-        headers: { 'x-subject-token': token, [ACCESS_RULES_HEADER]: ACCESS_RULES_VERSION },
-      })).body;
+      body = (
+        await opts.session.request({
+          service: 'identity',
+          endpoint: opts.session.authRoot,
+          method: 'GET',
+          path: '/v3/auth/tokens?nocatalog',
+          call: asService(ids),
+          headers: { 'x-subject-token': token, [ACCESS_RULES_HEADER]: ACCESS_RULES_VERSION },
+        })
+      ).body;
     } catch (err) {
       if (!(err instanceof ClientError && err.status === 404)) throw unavailable();
       remember(key, null, Date.now() + ttl, since);
@@ -125,26 +135,32 @@ export function keystoneAuthenticator(opts: KeystoneAuthOptions): KeystoneAuthen
 
   const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
   const challenge: Record<string, string> = opts.wwwAuthenticateUri
-    ? { 'www-authenticate': `Keystone uri="${opts.wwwAuthenticateUri}"` } : {};
+    ? { 'www-authenticate': `Keystone uri="${opts.wwwAuthenticateUri}"` }
+    : {};
   // A fresh error each time: the app adds to an error's headers while sending it.
   const denied = (reason: string) => unauthorized(reason, { ...challenge });
 
   const authenticate: Authenticator = async (req) => {
     const token = header(req.headers['x-auth-token']);
     if (!token) throw denied('no X-Auth-Token');
-        const user = await validate(token, req);
+    const user = await validate(token, req);
     if (!user) throw denied('X-Auth-Token is not a valid token (unknown, expired, revoked or forged)');
     const serviceTokenHeader = header(req.headers['x-service-token']);
     const svc = serviceTokenHeader ? await validate(serviceTokenHeader, req) : undefined;
     if (svc === null) throw denied('X-Service-Token is not a valid token (unknown, expired, revoked or forged)');
     const allowed = accessRulesAllow(user.accessRules, {
-      method: req.method, path: servicePath(req.url, req.scriptName), serviceType: opts.serviceType,
+      method: req.method,
+      path: servicePath(req.url, req.scriptName),
+      serviceType: opts.serviceType,
       hasServiceToken: svc !== undefined,
     });
     if (!allowed) throw denied(`the application credential's access rules do not allow ${req.method} on this path`);
     return svc ? { ...user.ctx, isService: svc.ctx.roles.some((r) => serviceRoles.includes(r)) } : user.ctx;
   };
   return Object.assign(authenticate, {
-    forgetAll: () => { epoch++; cache.clear(); },
+    forgetAll: () => {
+      epoch++;
+      cache.clear();
+    },
   });
 }

@@ -2,7 +2,10 @@
 import { HttpError } from './errors.js';
 
 export class Version {
-  constructor(readonly major: number, readonly minor: number) {}
+  constructor(
+    readonly major: number,
+    readonly minor: number,
+  ) {}
   static parse(s: string): Version | null {
     const m = /^(\d+)\.(\d+)$/.exec(s.trim());
     return m ? new Version(Number(m[1]), Number(m[2])) : null;
@@ -57,8 +60,10 @@ export function negotiate(policy: MicroversionPolicy, headers: Record<string, st
   const v = Version.parse(requested);
   if (!v) throw new HttpError(400, policy.messages?.invalid(requested) ?? `invalid version string: ${requested}`);
   if (v.cmp(policy.min) < 0 || v.cmp(policy.max) > 0) {
-    throw new HttpError(406, policy.messages?.unsupported(v, policy.min, policy.max)
-      ?? `Unacceptable version header: ${requested}`);
+    throw new HttpError(
+      406,
+      policy.messages?.unsupported(v, policy.min, policy.max) ?? `Unacceptable version header: ${requested}`,
+    );
   }
   return v;
 }

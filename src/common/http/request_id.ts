@@ -41,8 +41,12 @@ export function outgoingRequestId(req: FastifyRequest): string {
 
 /** The request's logger (Fastify's childLoggerFactory): the caller's global id bound from the
  * first line logged about the request, beside ours (request_id, Fastify's own binding). */
-export function requestLogger(logger: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions,
-  raw: IncomingMessage): FastifyBaseLogger {
+export function requestLogger(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  opts: ChildLoggerOptions,
+  raw: IncomingMessage,
+): FastifyBaseLogger {
   const global = callerRequestId(raw.headers);
   return logger.child(global === undefined ? bindings : { ...bindings, global_request_id: global }, opts);
 }

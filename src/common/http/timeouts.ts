@@ -10,8 +10,10 @@ import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'nod
 import type { Config } from '../config.js';
 import { HttpError } from './errors.js';
 
-export type ServerLimits = Pick<Config, 'clientHeaderTimeout' | 'clientSocketTimeout' | 'keepAliveTimeout'
-  | 'maxConnectionsPerClient'>;
+export type ServerLimits = Pick<
+  Config,
+  'clientHeaderTimeout' | 'clientSocketTimeout' | 'keepAliveTimeout' | 'maxConnectionsPerClient'
+>;
 
 /** Options of Node's HTTP server: the head deadline, checked often enough to be kept within a
  * tenth of it (Node checks every 30 s by default); no total request deadline (see above). */

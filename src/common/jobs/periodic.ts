@@ -16,13 +16,23 @@ export class PeriodicTask {
   private running: AbortController | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly queue: JobQueue, private readonly owner: string, readonly name: string,
-    private readonly intervalMs: number, private readonly fn: PeriodicFn, private readonly log: Logger) {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly owner: string,
+    readonly name: string,
+    private readonly intervalMs: number,
+    private readonly fn: PeriodicFn,
+    private readonly log: Logger,
+  ) {
     if (!(intervalMs > 0)) throw new Error(`periodic task ${name}: the interval must be positive`);
   }
 
-  private get t() { return sql.table(this.queue.tables.periodic); }
-  private get now() { return this.queue.clock; }
+  private get t() {
+    return sql.table(this.queue.tables.periodic);
+  }
+  private get now() {
+    return this.queue.clock;
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -33,16 +43,20 @@ export class PeriodicTask {
   async stop(graceMs: number): Promise<void> {
     this.stopping.abort();
     if (!this.loop) return;
-    if (!await settlesWithin(this.loop, graceMs)) {
+    if (!(await settlesWithin(this.loop, graceMs))) {
       this.running?.abort(new Error('the process is stopping'));
-      await this.giveBack().catch((err: unknown) => this.log.warn({ err, task: this.name }, 'could not give back the lease'));
+      await this.giveBack().catch((err: unknown) =>
+        this.log.warn({ err, task: this.name }, 'could not give back the lease'),
+      );
     }
   }
 
   private async run(): Promise<void> {
     const db = this.queue.database;
     await sql`INSERT INTO ${this.t} (name, next_run_at, updated_at) VALUES (${this.name}, ${this.now}, ${this.now})
-      ON CONFLICT (name) DO NOTHING`.execute(db).catch((err: unknown) => this.log.error({ err, task: this.name }, 'periodic task not registered'));
+      ON CONFLICT (name) DO NOTHING`
+      .execute(db)
+      .catch((err: unknown) => this.log.error({ err, task: this.name }, 'periodic task not registered'));
     while (!this.stopping.signal.aborted) {
       let waitMs = this.queue.config.pollMs;
       try {
@@ -97,7 +111,8 @@ export class PeriodicTask {
       await sleep(this.queue.config.leaseMs / 3, done);
       if (done.aborted) return;
       await sql`UPDATE ${this.t} SET lease_expires_at = ${this.now} + ${this.queue.config.leaseMs}
-        WHERE name = ${this.name} AND lease_owner = ${this.owner}`.execute(this.queue.database)
+        WHERE name = ${this.name} AND lease_owner = ${this.owner}`
+        .execute(this.queue.database)
         .catch((err: unknown) => this.log.warn({ err, task: this.name }, 'could not renew the lease'));
     }
   }

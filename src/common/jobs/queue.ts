@@ -69,7 +69,8 @@ const MAX_NAME = 255;
 const MAX_ERROR = 2000;
 
 function checkName(what: string, v: string): void {
-  if (typeof v !== 'string' || v === '' || v.length > MAX_NAME) throw new Error(`job ${what} must be 1 to ${MAX_NAME} characters`);
+  if (typeof v !== 'string' || v === '' || v.length > MAX_NAME)
+    throw new Error(`job ${what} must be 1 to ${MAX_NAME} characters`);
 }
 
 /** Stored errors are one line of message, bounded: a stack or a multi-line dump may carry more
@@ -87,18 +88,24 @@ export class JobQueue {
   private readonly subscribers = new Set<(kind: string) => void>();
   private readonly now: RawBuilder<number>;
 
-  constructor(database: Pick<Database<unknown>, 'db' | 'engine' | 'listen'>, service: string,
-    readonly config: JobsConfig) {
+  constructor(
+    database: Pick<Database<unknown>, 'db' | 'engine' | 'listen'>,
+    service: string,
+    readonly config: JobsConfig,
+  ) {
     this.tables = jobTables(service);
     this.engine = database.engine;
     this.db = database.db;
     this.listen = database.listen;
-    this.now = this.engine === 'postgres'
-      ? sql<number>`(extract(epoch from now()) * 1000)::bigint`
-      : sql<number>`CAST(unixepoch('subsec') * 1000 AS INTEGER)`;
+    this.now =
+      this.engine === 'postgres'
+        ? sql<number>`(extract(epoch from now()) * 1000)::bigint`
+        : sql<number>`CAST(unixepoch('subsec') * 1000 AS INTEGER)`;
   }
 
-  private get t() { return sql.table(this.tables.jobs); }
+  private get t() {
+    return sql.table(this.tables.jobs);
+  }
 
   /** Adds a job in `db`'s transaction (or at once, on a plain Kysely instance): it exists if and
    * only if the caller's changes commit. Workers of this process are woken once it has
@@ -108,7 +115,8 @@ export class JobQueue {
     if (spec.target != null) checkName('target', spec.target);
     if (spec.dedupeKey !== undefined) checkName('dedupe key', spec.dedupeKey);
     const maxAttempts = spec.maxAttempts ?? this.config.maxAttempts;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error('job maxAttempts must be a positive integer');
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+      throw new Error('job maxAttempts must be a positive integer');
     const delayMs = Math.max(0, Math.round((spec.delaySeconds ?? 0) * 1000));
     const payload = JSON.stringify(spec.payload ?? null);
     const key = spec.dedupeKey ?? null;
@@ -123,7 +131,9 @@ export class JobQueue {
       RETURNING id${notify}`.execute(db);
     const row = inserted.rows[0];
     if (row) {
-      afterCommit(db, () => { for (const s of this.subscribers) s(spec.kind); });
+      afterCommit(db, () => {
+        for (const s of this.subscribers) s(spec.kind);
+      });
       return { id: Number(row.id), created: true };
     }
     const existing = await sql<{ id: number }>`
@@ -148,9 +158,10 @@ export class JobQueue {
    * another claimer has locked; SQLite runs one writer at a time. */
   async claim(owner: string, filter: ClaimFilter, limit: number, running: number[]): Promise<JobRow[]> {
     const lease = this.config.leaseMs;
-    const due = this.engine === 'postgres'
-      ? sql`kind = ANY(${filter.kinds}::text[]) AND (target IS NULL OR target = ANY(${filter.targets}::text[]))`
-      : sql`kind IN (SELECT value FROM json_each(${JSON.stringify(filter.kinds)}))
+    const due =
+      this.engine === 'postgres'
+        ? sql`kind = ANY(${filter.kinds}::text[]) AND (target IS NULL OR target = ANY(${filter.targets}::text[]))`
+        : sql`kind IN (SELECT value FROM json_each(${JSON.stringify(filter.kinds)}))
           AND (target IS NULL OR target IN (SELECT value FROM json_each(${JSON.stringify(filter.targets)})))`;
     // The state test is written as the due index's condition, so that both engines can use it;
     // SQLite is told to (it would rather take the dedupe index for the kind, and sort).
@@ -161,11 +172,12 @@ export class JobQueue {
       ORDER BY run_after, id LIMIT ${limit}`;
     const set = sql`state = 'running', attempts = attempts + 1, lease_owner = ${owner},
       run_after = ${this.now} + ${lease}, updated_at = ${this.now}`;
-    const claimed = this.engine === 'postgres'
-      ? await sql<JobRow>`UPDATE ${this.t} SET ${set}
+    const claimed =
+      this.engine === 'postgres'
+        ? await sql<JobRow>`UPDATE ${this.t} SET ${set}
           FROM (${candidates} FOR UPDATE SKIP LOCKED) AS c WHERE ${this.t}.id = c.id
           RETURNING ${this.t}.*`.execute(this.db)
-      : await sql<JobRow>`UPDATE ${this.t} SET ${set} WHERE id IN (${candidates}) RETURNING *`.execute(this.db);
+        : await sql<JobRow>`UPDATE ${this.t} SET ${set} WHERE id IN (${candidates}) RETURNING *`.execute(this.db);
     return claimed.rows.sort((a, b) => a.run_after - b.run_after || a.id - b.id);
   }
 
@@ -176,7 +188,9 @@ export class JobQueue {
   async heartbeat(owner: string, running: number[]): Promise<Set<number>> {
     const held = await sql<{ id: number }>`UPDATE ${this.t}
       SET run_after = ${this.now} + ${this.config.leaseMs}, updated_at = ${this.now}
-      WHERE ${inIds(this.engine, 'id', running)} AND lease_owner = ${owner} AND state = 'running' RETURNING id`.execute(this.db);
+      WHERE ${inIds(this.engine, 'id', running)} AND lease_owner = ${owner} AND state = 'running' RETURNING id`.execute(
+      this.db,
+    );
     return new Set(held.rows.map((r) => Number(r.id)));
   }
 
@@ -184,26 +198,32 @@ export class JobQueue {
    * (another worker took it over: its result stands instead). */
   private async finish(job: JobRow, owner: string, set: RawBuilder<unknown>): Promise<boolean> {
     const r = await sql`UPDATE ${this.t} SET ${set}, updated_at = ${this.now}
-      WHERE id = ${job.id} AND lease_owner = ${owner} AND attempts = ${job.attempts} AND state = 'running'`
-      .execute(this.db);
+      WHERE id = ${job.id} AND lease_owner = ${owner} AND attempts = ${job.attempts} AND state = 'running'`.execute(
+      this.db,
+    );
     return Number(r.numAffectedRows ?? 0) === 1;
   }
 
   /** Marks the runs of `jobs` (as claimed by `owner`) that still hold their job succeeded, in
- * one statement: a busy worker's successes are written together. */
+   * one statement: a busy worker's successes are written together. */
   async succeed(jobs: JobRow[], owner: string): Promise<void> {
     if (!jobs.length) return;
-    const runs = this.engine === 'postgres'
-      ? sql`(id, attempts) IN (SELECT * FROM unnest(${jobs.map((j) => j.id)}::bigint[], ${jobs.map((j) => j.attempts)}::integer[]))`
-      : sql`(id, attempts) IN (SELECT value ->> 0, value ->> 1 FROM json_each(${JSON.stringify(jobs.map((j) => [j.id, j.attempts]))}))`;
+    const runs =
+      this.engine === 'postgres'
+        ? sql`(id, attempts) IN (SELECT * FROM unnest(${jobs.map((j) => j.id)}::bigint[], ${jobs.map((j) => j.attempts)}::integer[]))`
+        : sql`(id, attempts) IN (SELECT value ->> 0, value ->> 1 FROM json_each(${JSON.stringify(jobs.map((j) => [j.id, j.attempts]))}))`;
     await sql`UPDATE ${this.t} SET state = 'succeeded', last_error = NULL, updated_at = ${this.now}
       WHERE ${runs} AND lease_owner = ${owner} AND state = 'running'`.execute(this.db);
   }
 
   /** Queues `job` again after `delayMs`, keeping why it failed. */
   retry(job: JobRow, owner: string, error: string, delayMs: number): Promise<boolean> {
-    return this.finish(job, owner, sql`state = 'queued', run_after = ${this.now} + ${Math.round(delayMs)},
-      lease_owner = NULL, last_error = ${error}`);
+    return this.finish(
+      job,
+      owner,
+      sql`state = 'queued', run_after = ${this.now} + ${Math.round(delayMs)},
+      lease_owner = NULL, last_error = ${error}`,
+    );
   }
 
   fail(job: JobRow, owner: string, error: string): Promise<boolean> {
@@ -213,16 +233,24 @@ export class JobQueue {
   /** Fails a job claimed again after its last attempt's worker stopped renewing the lease: that
    * attempt counted, this claim does not. */
   abandon(job: JobRow, owner: string): Promise<boolean> {
-    return this.finish(job, owner, sql`state = 'failed', attempts = attempts - 1,
-      last_error = ${'the lease of its last attempt ran out (the worker running it stopped)'}`);
+    return this.finish(
+      job,
+      owner,
+      sql`state = 'failed', attempts = attempts - 1,
+      last_error = ${'the lease of its last attempt ran out (the worker running it stopped)'}`,
+    );
   }
 
   /** Gives back runs that `owner` stopped before they finished (a worker shutting down): queued
    * again at once, the attempt not counted. */
   async release(jobs: JobRow[], owner: string): Promise<void> {
     for (const job of jobs) {
-      await this.finish(job, owner, sql`state = 'queued', run_after = ${this.now}, lease_owner = NULL,
-        attempts = attempts - 1`);
+      await this.finish(
+        job,
+        owner,
+        sql`state = 'queued', run_after = ${this.now}, lease_owner = NULL,
+        attempts = attempts - 1`,
+      );
     }
   }
 
@@ -230,8 +258,9 @@ export class JobQueue {
   async prune(): Promise<number> {
     if (this.config.retentionMs === 0) return 0;
     const r = await sql`DELETE FROM ${this.t}
-      WHERE state IN ('succeeded', 'failed') AND updated_at < ${this.now} - ${this.config.retentionMs}`
-      .execute(this.db);
+      WHERE state IN ('succeeded', 'failed') AND updated_at < ${this.now} - ${this.config.retentionMs}`.execute(
+      this.db,
+    );
     return Number(r.numAffectedRows ?? 0);
   }
 
@@ -241,8 +270,12 @@ export class JobQueue {
   }
 
   /** The database's clock, for periodic.ts. */
-  get clock(): RawBuilder<number> { return this.now; }
+  get clock(): RawBuilder<number> {
+    return this.now;
+  }
 
   /** The database, for periodic.ts. */
-  get database(): Kysely<unknown> { return this.db; }
+  get database(): Kysely<unknown> {
+    return this.db;
+  }
 }

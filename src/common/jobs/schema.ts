@@ -56,10 +56,12 @@ export function jobsMigration(service: string, engine: Engine): Migration {
   const t = jobTables(service);
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable(t.jobs)
+      await db.schema
+        .createTable(t.jobs)
         // Ids are never reused on SQLite either (AUTOINCREMENT): a pruned job's id names no other.
-        .addColumn('id', engine === 'postgres' ? 'bigserial' : 'integer',
-          (c) => (engine === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('id', engine === 'postgres' ? 'bigserial' : 'integer', (c) =>
+          engine === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
         .addColumn('kind', 'varchar(255)', (c) => c.notNull())
         .addColumn('target', 'varchar(255)')
         .addColumn('payload', 'text', (c) => c.notNull())
@@ -75,13 +77,26 @@ export function jobsMigration(service: string, engine: Engine): Migration {
         .addUniqueConstraint(`${t.jobs}_dedupe_uq`, ['kind', 'dedupe_key'])
         .execute();
       // Claims walk the unfinished jobs in the order they become due.
-      await db.schema.createIndex(t.due).on(t.jobs).columns(['run_after', 'id'])
-        .where(sql<boolean>`state IN ('queued', 'running')`).execute();
-      await db.schema.createIndex(`${t.jobs}_lease_idx`).on(t.jobs).column('lease_owner')
-        .where(sql<boolean>`state = 'running'`).execute();
-      await db.schema.createIndex(`${t.jobs}_finished_idx`).on(t.jobs).column('updated_at')
-        .where(sql<boolean>`state IN ('succeeded', 'failed')`).execute();
-      await db.schema.createTable(t.periodic)
+      await db.schema
+        .createIndex(t.due)
+        .on(t.jobs)
+        .columns(['run_after', 'id'])
+        .where(sql<boolean>`state IN ('queued', 'running')`)
+        .execute();
+      await db.schema
+        .createIndex(`${t.jobs}_lease_idx`)
+        .on(t.jobs)
+        .column('lease_owner')
+        .where(sql<boolean>`state = 'running'`)
+        .execute();
+      await db.schema
+        .createIndex(`${t.jobs}_finished_idx`)
+        .on(t.jobs)
+        .column('updated_at')
+        .where(sql<boolean>`state IN ('succeeded', 'failed')`)
+        .execute();
+      await db.schema
+        .createTable(t.periodic)
         .addColumn('name', 'varchar(255)', (c) => c.primaryKey())
         .addColumn('next_run_at', 'bigint', (c) => c.notNull())
         .addColumn('lease_owner', 'varchar(255)')

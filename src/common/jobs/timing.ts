@@ -17,7 +17,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** Whether `promise` settled within `ms`. */
 export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   const timeout = new AbortController();
-  const settled = promise.then(() => true, () => true);
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
   const result = await Promise.race([settled, sleep(ms, timeout.signal).then(() => false)]);
   timeout.abort();
   return result;

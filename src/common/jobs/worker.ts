@@ -82,7 +82,10 @@ class SuccessWriter {
   private batch: { row: JobRow; written: () => void; failed: (e: unknown) => void }[] = [];
   private writing = false;
 
-  constructor(private readonly queue: JobQueue, private readonly owner: string) {}
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly owner: string,
+  ) {}
 
   write(row: JobRow): Promise<void> {
     return new Promise((written, failed) => {
@@ -97,7 +100,10 @@ class SuccessWriter {
       const batch = this.batch;
       this.batch = [];
       try {
-        await this.queue.succeed(batch.map((b) => b.row), this.owner);
+        await this.queue.succeed(
+          batch.map((b) => b.row),
+          this.owner,
+        );
         for (const b of batch) b.written();
       } catch (e) {
         for (const b of batch) b.failed(e);
@@ -132,7 +138,10 @@ export class Worker {
   private loops: Promise<void>[] = [];
   private unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(private readonly queue: JobQueue, private readonly opts: WorkerOptions) {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly opts: WorkerOptions,
+  ) {
     this.filter = { kinds: Object.keys(opts.handlers), targets: opts.targets ?? [] };
     this.concurrency = opts.concurrency ?? queue.config.concurrency;
     this.successes = new SuccessWriter(queue, this.owner);
@@ -177,7 +186,11 @@ export class Worker {
     const left = [...this.running.values()].filter((r) => !r.settling);
     for (const r of left) r.abort.abort(new Error('the worker is stopping'));
     if (left.length) {
-      await this.queue.release(left.map((r) => r.row), this.owner)
+      await this.queue
+        .release(
+          left.map((r) => r.row),
+          this.owner,
+        )
         .catch((err: unknown) => this.log.error({ err }, 'could not give back jobs'));
       this.log.warn({ jobs: left.map((r) => r.row.id) }, 'jobs given back unfinished');
     }
@@ -204,7 +217,9 @@ export class Worker {
         rows = [];
       }
       if (this.stopping) {
-        await this.queue.release(rows, this.owner).catch((err: unknown) => this.log.error({ err }, 'could not give back jobs'));
+        await this.queue
+          .release(rows, this.owner)
+          .catch((err: unknown) => this.log.error({ err }, 'could not give back jobs'));
         break;
       }
       for (const row of rows) this.launch(row);
@@ -241,8 +256,14 @@ export class Worker {
     let failed = false;
     try {
       const job: Job = {
-        id: row.id, kind: row.kind, target: row.target, payload: JSON.parse(row.payload) as unknown,
-        attempt: row.attempts, maxAttempts: row.max_attempts, dedupeKey: row.dedupe_key, signal: abort.signal,
+        id: row.id,
+        kind: row.kind,
+        target: row.target,
+        payload: JSON.parse(row.payload) as unknown,
+        attempt: row.attempts,
+        maxAttempts: row.max_attempts,
+        dedupeKey: row.dedupe_key,
+        signal: abort.signal,
       };
       await this.opts.handlers[row.kind]!(job);
     } catch (e) {
@@ -282,11 +303,14 @@ export class Worker {
       if (!this.running.size) continue;
       const asked = [...this.running.values()].filter((r) => !r.settling);
       try {
-        const held = await this.queue.heartbeat(this.owner, asked.map((r) => r.row.id));
+        const held = await this.queue.heartbeat(
+          this.owner,
+          asked.map((r) => r.row.id),
+        );
         for (const r of asked) {
           if (held.has(r.row.id) || r.settling || r.abort.signal.aborted) continue;
           this.log.warn({ job: r.row.id, kind: r.row.kind }, 'job lease lost: another worker runs it now');
-          r.abort.abort(new Error('the job\'s lease was lost'));
+          r.abort.abort(new Error("the job's lease was lost"));
         }
       } catch (err) {
         this.log.error({ err, table: this.queue.tables.jobs }, 'could not renew job leases');

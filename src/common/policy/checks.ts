@@ -14,11 +14,16 @@ export interface Evaluation {
 
 export function evaluate(c: Check, ev: Evaluation, via: ReadonlySet<string> = new Set()): boolean {
   switch (c.type) {
-    case 'true': return true;
-    case 'false': return false;
-    case 'not': return !evaluate(c.check, ev, via);
-    case 'and': return c.checks.every((x) => evaluate(x, ev, via));
-    case 'or': return c.checks.some((x) => evaluate(x, ev, via));
+    case 'true':
+      return true;
+    case 'false':
+      return false;
+    case 'not':
+      return !evaluate(c.check, ev, via);
+    case 'and':
+      return c.checks.every((x) => evaluate(x, ev, via));
+    case 'or':
+      return c.checks.some((x) => evaluate(x, ev, via));
     case 'rule': {
       const referenced = ev.rule(c.name);
       // A rule reached again through its own references would never terminate: deny instead.
@@ -28,8 +33,7 @@ export function evaluate(c: Check, ev: Evaluation, via: ReadonlySet<string> = ne
     case 'role': {
       const role = substitute(c.match, ev.target);
       const roles = ev.creds.roles;
-      return role !== null && Array.isArray(roles)
-        && roles.some((r) => String(r).toLowerCase() === role.toLowerCase());
+      return role !== null && Array.isArray(roles) && roles.some((r) => String(r).toLowerCase() === role.toLowerCase());
     }
     case 'generic': {
       const match = substitute(c.match, ev.target);

@@ -3,7 +3,10 @@ import type { Config } from '../config.js';
 import { PolicyEnforcer, type EnforcerOptions } from './enforcer.js';
 import { policyFilePath, readPolicyFile } from './file.js';
 
-export interface CreateEnforcerOptions extends Omit<EnforcerOptions, 'overrides' | 'enforceScope' | 'enforceNewDefaults'> {
+export interface CreateEnforcerOptions extends Omit<
+  EnforcerOptions,
+  'overrides' | 'enforceScope' | 'enforceNewDefaults'
+> {
   config: Pick<Config, 'policyFile' | 'enforceScope' | 'enforceNewDefaults'>;
   /** Where a relative policy_file is looked for: the directory of concord.conf. */
   configDir: string;

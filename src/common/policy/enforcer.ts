@@ -39,7 +39,7 @@ export class PolicyEnforcer implements Enforcer {
       if (this.registered.has(r.name)) throw new Error(`policy rule ${r.name} is registered twice`);
       this.registered.set(r.name, r);
     }
-    const overrides = opts.open ? {} : opts.overrides ?? {};
+    const overrides = opts.open ? {} : (opts.overrides ?? {});
     const keep = new Set(typeof opts.open === 'object' ? opts.open.except : []);
     for (const [name, text] of Object.entries(overrides)) this.installOverride(name, text, 'the policy file');
     for (const r of opts.rules) {
@@ -80,8 +80,10 @@ export class PolicyEnforcer implements Enforcer {
   private installOverride(name: string, text: string, source: string): void {
     const { check, errors } = parseCheck(text);
     if (errors.length) {
-      this.problems.push(`policy rule ${name} (from ${source}) cannot be used, so it denies everyone: `
-        + `"${text}": ${errors.join('; ')}`);
+      this.problems.push(
+        `policy rule ${name} (from ${source}) cannot be used, so it denies everyone: ` +
+          `"${text}": ${errors.join('; ')}`,
+      );
       this.install(name, check, '!');
     } else {
       this.install(name, check, text);
@@ -96,8 +98,11 @@ export class PolicyEnforcer implements Enforcer {
     if (oldOverride !== undefined && checkToString(parseCheck(oldOverride).check) !== `rule:${r.name}`) {
       this.installOverride(r.name, oldOverride, `the policy file, as ${dep!.name}`);
     } else if (dep && !newDefaultsOnly && dep.checkStr !== r.checkStr) {
-      this.install(r.name, { type: 'or', checks: [parseDefault(r.name, r.checkStr), parseDefault(r.name, dep.checkStr)] },
-        `(${r.checkStr || '@'}) or (${dep.checkStr || '@'})`);
+      this.install(
+        r.name,
+        { type: 'or', checks: [parseDefault(r.name, r.checkStr), parseDefault(r.name, dep.checkStr)] },
+        `(${r.checkStr || '@'}) or (${dep.checkStr || '@'})`,
+      );
     } else {
       this.install(r.name, parseDefault(r.name, r.checkStr), r.checkStr);
     }
@@ -106,13 +111,16 @@ export class PolicyEnforcer implements Enforcer {
   private checkReferences(): void {
     for (const [name, check] of this.compiled) {
       for (const ref of referencedRules(check)) {
-        if (!this.compiled.has(ref)) this.problems.push(`policy rule ${name} refers to rule:${ref}, which is not defined`);
+        if (!this.compiled.has(ref))
+          this.problems.push(`policy rule ${name} refers to rule:${ref}, which is not defined`);
       }
     }
     const done = new Set<string>();
     const visit = (name: string, path: string[]): void => {
       if (path.includes(name)) {
-        this.problems.push(`policy rules ${[...path.slice(path.indexOf(name)), name].join(' -> ')} refer to each other`);
+        this.problems.push(
+          `policy rules ${[...path.slice(path.indexOf(name)), name].join(' -> ')} refer to each other`,
+        );
         return;
       }
       if (done.has(name)) return;

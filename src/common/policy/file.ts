@@ -31,7 +31,8 @@ export function readPolicyFile(path: string): PolicyFile | null {
     throw new Error(`policy file ${path}: ${(e as Error).message}`, { cause: e });
   }
   if (doc === null || doc === undefined) return { path, rules: {} };
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`policy file ${path}: expected a mapping of rule names to check strings`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new Error(`policy file ${path}: expected a mapping of rule names to check strings`);
   const rules: Record<string, string> = {};
   for (const [name, value] of Object.entries(doc as Record<string, unknown>)) {
     const check = checkString(value);
@@ -50,7 +51,8 @@ function checkString(value: unknown): string | undefined {
   if (value.length === 0) return '';
   const alternatives: string[] = [];
   for (const alt of value) {
-    const all = typeof alt === 'string' ? [alt] : Array.isArray(alt) && alt.every((x) => typeof x === 'string') ? alt : undefined;
+    const all =
+      typeof alt === 'string' ? [alt] : Array.isArray(alt) && alt.every((x) => typeof x === 'string') ? alt : undefined;
     if (!all) return undefined;
     if (all.length) alternatives.push(all.length === 1 ? all[0]! : `(${all.join(' and ')})`);
   }

@@ -90,8 +90,8 @@ class Parser {
     if (!tok) throw new SyntaxError('unexpected end of rule');
     if (tok.t === '(') {
       const inner = this.or();
-      if (!this.peek(')')) throw new SyntaxError(this.tokens[this.pos] ? `unexpected ${describe(this.tokens[this.pos]!)}`
-        : 'missing ")"');
+      if (!this.peek(')'))
+        throw new SyntaxError(this.tokens[this.pos] ? `unexpected ${describe(this.tokens[this.pos]!)}` : 'missing ")"');
       return inner;
     }
     if (tok.t === 'check') return atom(tok.text, this.errors);
@@ -126,22 +126,35 @@ export function parseCheck(text: string): Parsed {
 /** The canonical text of a compiled check (oslo's str(check)), used to compare rules. */
 export function checkToString(c: Check): string {
   switch (c.type) {
-    case 'true': return '@';
-    case 'false': return '!';
-    case 'not': return `not ${checkToString(c.check)}`;
-    case 'and': case 'or': return `(${c.checks.map(checkToString).join(` ${c.type} `)})`;
-    case 'rule': return `rule:${c.name}`;
-    case 'role': return `role:${c.match}`;
-    case 'generic': return `${c.kind}:${c.match}`;
+    case 'true':
+      return '@';
+    case 'false':
+      return '!';
+    case 'not':
+      return `not ${checkToString(c.check)}`;
+    case 'and':
+    case 'or':
+      return `(${c.checks.map(checkToString).join(` ${c.type} `)})`;
+    case 'rule':
+      return `rule:${c.name}`;
+    case 'role':
+      return `role:${c.match}`;
+    case 'generic':
+      return `${c.kind}:${c.match}`;
   }
 }
 
 /** The rule names a check refers to. */
 export function referencedRules(c: Check): string[] {
   switch (c.type) {
-    case 'rule': return [c.name];
-    case 'not': return referencedRules(c.check);
-    case 'and': case 'or': return c.checks.flatMap(referencedRules);
-    default: return [];
+    case 'rule':
+      return [c.name];
+    case 'not':
+      return referencedRules(c.check);
+    case 'and':
+    case 'or':
+      return c.checks.flatMap(referencedRules);
+    default:
+      return [];
   }
 }

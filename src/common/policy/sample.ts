@@ -4,8 +4,10 @@ import type { PolicyRule } from './rule.js';
 
 const quote = (s: string) => JSON.stringify(s);
 
-export function renderSamplePolicy(rules: readonly PolicyRule[],
-  overrides: Readonly<Record<string, string>> = {}): string {
+export function renderSamplePolicy(
+  rules: readonly PolicyRule[],
+  overrides: Readonly<Record<string, string>> = {},
+): string {
   const out: string[] = [];
   for (const r of rules) {
     for (const line of r.description.split('\n')) out.push(`# ${line}`.trimEnd());
@@ -15,8 +17,12 @@ export function renderSamplePolicy(rules: readonly PolicyRule[],
     out.push(Object.hasOwn(overrides, r.name) ? `${quote(r.name)}: ${quote(overrides[r.name]!)}` : `#${entry}`);
     if (r.deprecatedRule) {
       const d = r.deprecatedRule;
-      out.push(`# DEPRECATED`, `# ${quote(d.name)}:${quote(d.checkStr)} has been deprecated in favor of`,
-        `# ${entry}.`, `# Until [oslo_policy] enforce_new_defaults is set, either one allows.`);
+      out.push(
+        `# DEPRECATED`,
+        `# ${quote(d.name)}:${quote(d.checkStr)} has been deprecated in favor of`,
+        `# ${entry}.`,
+        `# Until [oslo_policy] enforce_new_defaults is set, either one allows.`,
+      );
     }
     out.push('');
   }

@@ -48,7 +48,11 @@ export class ComputeAgent {
     this.hosts = opts.hosts.map((h) => h.host);
     const { config, log } = opts;
     this.tracker = new ResourceTracker({
-      db: opts.database.db, placement: opts.clients.placement, config, log, hosts: opts.hosts,
+      db: opts.database.db,
+      placement: opts.clients.placement,
+      config,
+      log,
+      hosts: opts.hosts,
     });
     const byHost = new Map(opts.hosts.map((h) => [h.host, managerHandlers(this.hostEnv(h))]));
     const kinds = new Set([...byHost.values()].flatMap((handlers) => Object.keys(handlers)));
@@ -65,8 +69,11 @@ export class ComputeAgent {
     }
     // Periodic tasks are named after the hosts they cover: every agent runs its own.
     const name = this.hosts.length === 1 ? this.hosts[0]! : `${this.hosts[0]}+${this.hosts.length - 1}`;
-    this.worker = new Worker(opts.jobs, { handlers, targets: this.hosts, log })
-      .periodic(`report_state:${name}`, Math.max(1, config.reportInterval), () => this.heartbeat());
+    this.worker = new Worker(opts.jobs, { handlers, targets: this.hosts, log }).periodic(
+      `report_state:${name}`,
+      Math.max(1, config.reportInterval),
+      () => this.heartbeat(),
+    );
     const interval = updateInterval(config);
     if (interval !== null) {
       this.worker.periodic(`update_available_resource:${name}`, interval, () => this.tracker.update());
@@ -83,7 +90,13 @@ export class ComputeAgent {
   private hostEnv(h: TrackedHost): HostEnv {
     const { database, jobs, config, clients, log } = this.opts;
     return {
-      database, jobs, config, clients, host: h.host, driver: h.driver, log: log.child({ host: h.host }),
+      database,
+      jobs,
+      config,
+      clients,
+      host: h.host,
+      driver: h.driver,
+      log: log.child({ host: h.host }),
       reportResources: () => this.tracker.update([h.host]),
     };
   }
@@ -96,8 +109,11 @@ export class ComputeAgent {
   private async heartbeat(): Promise<void> {
     const gone = await reportState(this.opts.database.db, this.hosts);
     for (const host of gone) {
-      this.opts.log.error({ host }, 'the services row of this nova-compute service is gone (deleted through the API): '
-        + 'stop the agent if it should be deleted, or restart it to register again');
+      this.opts.log.error(
+        { host },
+        'the services row of this nova-compute service is gone (deleted through the API): ' +
+          'stop the agent if it should be deleted, or restart it to register again',
+      );
     }
   }
 
@@ -120,7 +136,9 @@ export class ComputeAgent {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.starting?.catch(() => { /* logged where it failed */ });
+    await this.starting?.catch(() => {
+      /* logged where it failed */
+    });
     await this.worker.stop();
   }
 }

@@ -13,8 +13,15 @@ import { asService, ClientError, type PlacementClient } from '../../common/clien
 import type { Inventory } from '../../common/clients/placement/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import {
-  computeNodesOfHosts, createComputeNode, deleteComputeNodes, instanceUsageByNode, updateComputeNode, usageKey,
-  type ComputeNode, type ComputeNodeValues, type NodeUsage,
+  computeNodesOfHosts,
+  createComputeNode,
+  deleteComputeNodes,
+  instanceUsageByNode,
+  updateComputeNode,
+  usageKey,
+  type ComputeNode,
+  type ComputeNodeValues,
+  type NodeUsage,
 } from '../objects/compute_node.js';
 import { computeServicesOf } from '../objects/service.js';
 import type { NodeResources, VirtDriver } from '../virt/driver.js';
@@ -41,7 +48,8 @@ interface ProviderState {
 
 type Ratios = Record<'VCPU' | 'MEMORY_MB' | 'DISK_GB', number>;
 
-const isConflict = (e: unknown) => e instanceof ClientError && e.status === 409 && e.code === 'placement.concurrent_update';
+const isConflict = (e: unknown) =>
+  e instanceof ClientError && e.status === 409 && e.code === 'placement.concurrent_update';
 const isNotFound = (e: unknown) => e instanceof ClientError && e.status === 404;
 
 /** Runs `fn` over `items`, at most `n` at a time; the first failure is thrown once all settle. */
@@ -51,7 +59,9 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
   const lane = async () => {
     while (next < items.length) {
       const item = items[next++]!;
-      await fn(item).catch((e: unknown) => { errors.push(e); });
+      await fn(item).catch((e: unknown) => {
+        errors.push(e);
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
@@ -64,16 +74,24 @@ export class ResourceTracker {
   /** One report at a time: the periodic one, the manager's after a change, a service enabled. */
   private running: Promise<void> = Promise.resolve();
 
-  constructor(private readonly opts: {
-    db: Kysely<ComputeDB>; placement: PlacementClient; config: Config; log: Logger; hosts: TrackedHost[];
-  }) {
+  constructor(
+    private readonly opts: {
+      db: Kysely<ComputeDB>;
+      placement: PlacementClient;
+      config: Config;
+      log: Logger;
+      hosts: TrackedHost[];
+    },
+  ) {
     this.hosts = new Map(opts.hosts.map((h) => [h.host, h.driver]));
   }
 
   /** update_available_resource for `hosts` (default: all of this tracker's). */
   update(hosts: string[] = [...this.hosts.keys()]): Promise<void> {
     const run = this.running.then(() => this.updateNow(hosts));
-    this.running = run.catch(() => { /* reported to the caller */ });
+    this.running = run.catch(() => {
+      /* reported to the caller */
+    });
     return run;
   }
 
@@ -106,7 +124,9 @@ export class ResourceTracker {
         if (!node) {
           node = await createComputeNode(db, host, service.id, values).catch(async (e: unknown) => {
             if (!uniqueViolation(e)) throw e;
-            return (await computeNodesOfHosts(db, [host])).find((c) => c.hypervisor_hostname === resources.hypervisorHostname)!;
+            return (await computeNodesOfHosts(db, [host])).find(
+              (c) => c.hypervisor_hostname === resources.hypervisorHostname,
+            )!;
           });
         } else {
           const changed = (Object.keys(values) as (keyof ComputeNodeValues)[]).filter((k) => values[k] !== node![k]);
@@ -129,18 +149,34 @@ export class ResourceTracker {
     const vcpusUsed = c.reservedHostCpus + (u?.vcpus ?? 0);
     const memoryUsed = c.reservedHostMemoryMb + (u?.memoryMb ?? 0);
     const diskUsed = Math.floor(c.reservedHostDiskMb / 1024) + (u?.localGb ?? 0);
-    const ratios = this.ratios(old && {
-      VCPU: old.cpu_allocation_ratio, MEMORY_MB: old.ram_allocation_ratio, DISK_GB: old.disk_allocation_ratio,
-    });
+    const ratios = this.ratios(
+      old && {
+        VCPU: old.cpu_allocation_ratio,
+        MEMORY_MB: old.ram_allocation_ratio,
+        DISK_GB: old.disk_allocation_ratio,
+      },
+    );
     return {
-      hypervisor_hostname: r.hypervisorHostname, hypervisor_type: r.hypervisorType,
-      hypervisor_version: r.hypervisorVersion, vcpus: r.vcpus, memory_mb: r.memoryMb, local_gb: r.localGb,
-      vcpus_used: vcpusUsed, memory_mb_used: memoryUsed, local_gb_used: diskUsed,
-      free_ram_mb: r.memoryMb - memoryUsed, free_disk_gb: r.localGb - diskUsed,
-      current_workload: u?.workload ?? 0, running_vms: u?.instances ?? 0,
-      disk_available_least: r.localGb - diskUsed, host_ip: null, cpu_info: r.cpuInfo,
+      hypervisor_hostname: r.hypervisorHostname,
+      hypervisor_type: r.hypervisorType,
+      hypervisor_version: r.hypervisorVersion,
+      vcpus: r.vcpus,
+      memory_mb: r.memoryMb,
+      local_gb: r.localGb,
+      vcpus_used: vcpusUsed,
+      memory_mb_used: memoryUsed,
+      local_gb_used: diskUsed,
+      free_ram_mb: r.memoryMb - memoryUsed,
+      free_disk_gb: r.localGb - diskUsed,
+      current_workload: u?.workload ?? 0,
+      running_vms: u?.instances ?? 0,
+      disk_available_least: r.localGb - diskUsed,
+      host_ip: null,
+      cpu_info: r.cpuInfo,
       supported_instances: JSON.stringify([['x86_64', r.hypervisorType, 'hvm']]),
-      cpu_allocation_ratio: ratios.VCPU, ram_allocation_ratio: ratios.MEMORY_MB, disk_allocation_ratio: ratios.DISK_GB,
+      cpu_allocation_ratio: ratios.VCPU,
+      ram_allocation_ratio: ratios.MEMORY_MB,
+      disk_allocation_ratio: ratios.DISK_GB,
     };
   }
 
@@ -160,11 +196,18 @@ export class ResourceTracker {
   private inventories(r: NodeResources, state: ProviderState): Record<string, Required<Inventory>> {
     const c = this.opts.config;
     const ratios = this.ratios({
-      VCPU: state.inventories.VCPU?.allocation_ratio, MEMORY_MB: state.inventories.MEMORY_MB?.allocation_ratio,
+      VCPU: state.inventories.VCPU?.allocation_ratio,
+      MEMORY_MB: state.inventories.MEMORY_MB?.allocation_ratio,
       DISK_GB: state.inventories.DISK_GB?.allocation_ratio,
     });
-    const inv = (total: number, reserved: number, ratio: number): Required<Inventory> =>
-      ({ total, reserved, min_unit: 1, max_unit: total, step_size: 1, allocation_ratio: ratio });
+    const inv = (total: number, reserved: number, ratio: number): Required<Inventory> => ({
+      total,
+      reserved,
+      min_unit: 1,
+      max_unit: total,
+      step_size: 1,
+      allocation_ratio: ratio,
+    });
     const out: Record<string, Required<Inventory>> = {};
     // A resource the node has none of is no inventory at all (Placement refuses a total of 0).
     if (r.vcpus > 0) out.VCPU = inv(r.vcpus, c.reservedHostCpus, ratios.VCPU);
@@ -187,7 +230,7 @@ export class ResourceTracker {
   private async reportNode(node: ComputeNode, r: NodeResources, disabled: boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const state = this.providers.get(node.uuid) ?? await this.load(node);
+        const state = this.providers.get(node.uuid) ?? (await this.load(node));
         this.providers.set(node.uuid, state);
         await this.push(node, r, state, disabled);
         return;
@@ -233,19 +276,33 @@ export class ResourceTracker {
     }
     const inventories = await placement.inventories.get(call, node.uuid);
     const traits = await placement.traits.get(call, node.uuid);
-    return { generation: traits.resource_provider_generation, inventories: inventories.inventories, traits: new Set(traits.traits) };
+    return {
+      generation: traits.resource_provider_generation,
+      inventories: inventories.inventories,
+      traits: new Set(traits.traits),
+    };
   }
 
   /** Nodes a driver no longer reports: their rows and their providers go (a provider still
    * holding allocations stays, and is said so). */
   private async removeNodes(nodes: ComputeNode[]): Promise<void> {
-    await deleteComputeNodes(this.opts.db, nodes.map((n) => n.id));
+    await deleteComputeNodes(
+      this.opts.db,
+      nodes.map((n) => n.id),
+    );
     for (const n of nodes) {
       this.providers.delete(n.uuid);
       await this.opts.placement.resourceProviders.delete(asService(), n.uuid).catch((e: unknown) => {
-        if (!isNotFound(e)) this.opts.log.error({ err: e, node: n.hypervisor_hostname }, 'could not delete the resource provider of a removed node');
+        if (!isNotFound(e))
+          this.opts.log.error(
+            { err: e, node: n.hypervisor_hostname },
+            'could not delete the resource provider of a removed node',
+          );
       });
-      this.opts.log.info({ node: n.hypervisor_hostname, host: n.host }, 'compute node removed: its driver no longer reports it');
+      this.opts.log.info(
+        { node: n.hypervisor_hostname, host: n.host },
+        'compute node removed: its driver no longer reports it',
+      );
     }
   }
 }
@@ -256,7 +313,14 @@ function sameInventories(a: Record<string, Inventory>, b: Record<string, Require
   return keys.every((k) => {
     const x = a[k];
     const y = b[k]!;
-    return x !== undefined && x.total === y.total && x.reserved === y.reserved && x.min_unit === y.min_unit
-      && x.max_unit === y.max_unit && x.step_size === y.step_size && x.allocation_ratio === y.allocation_ratio;
+    return (
+      x !== undefined &&
+      x.total === y.total &&
+      x.reserved === y.reserved &&
+      x.min_unit === y.min_unit &&
+      x.max_unit === y.max_unit &&
+      x.step_size === y.step_size &&
+      x.allocation_ratio === y.allocation_ratio
+    );
   });
 }

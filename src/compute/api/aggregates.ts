@@ -12,8 +12,17 @@ import { InvalidAggregateAction, InvalidName, NotFound } from '../exceptions.js'
 import { authorize, dispatchAction, novaTime, readBody, validate } from '../http.js';
 import { MICROVERSION } from '../microversions.js';
 import {
-  addAggregateHost, aggregateId, checkAggregateHost, createAggregate, deleteAggregate, getAggregate, listAggregates,
-  removeAggregateHost, setAggregateMetadata, updateAggregate, type Aggregate,
+  addAggregateHost,
+  aggregateId,
+  checkAggregateHost,
+  createAggregate,
+  deleteAggregate,
+  getAggregate,
+  listAggregates,
+  removeAggregateHost,
+  setAggregateMetadata,
+  updateAggregate,
+  type Aggregate,
 } from '../objects/aggregate.js';
 import { isValidName, NAME_RULE, printable } from '../objects/text.js';
 import { mirrorHostAdded, mirrorHostRemoved } from '../placement_aggregates.js';
@@ -42,11 +51,16 @@ function view(req: FastifyRequest, a: Aggregate, full = true) {
 function checkZone(zone: string | null | undefined): void {
   if (zone === null || zone === undefined) return;
   const chars = [...zone];
-  const ok = chars.length >= 1 && chars.length <= 255 && chars.every((ch) => ch.length === 1 && printable(ch) && ch !== ':')
-    && !/^\s|\s$/u.test(zone);
+  const ok =
+    chars.length >= 1 &&
+    chars.length <= 255 &&
+    chars.every((ch) => ch.length === 1 && printable(ch) && ch !== ':') &&
+    !/^\s|\s$/u.test(zone);
   if (!ok) {
-    throw badRequest(`Invalid input for field/attribute availability_zone. Value: ${zone}. ${pyRepr(zone)} is not valid `
-      + 'under any of the given schemas');
+    throw badRequest(
+      `Invalid input for field/attribute availability_zone. Value: ${zone}. ${pyRepr(zone)} is not valid ` +
+        'under any of the given schemas',
+    );
   }
 }
 
@@ -75,8 +89,10 @@ async function show(compute: Compute, req: FastifyRequest, reply: FastifyReply) 
 async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   const { aggregate: body } = readBody(req, schema.update);
   if (body.name === undefined && body.availability_zone === undefined) {
-    throw badRequest(`Invalid input for field/attribute aggregate. Value: ${pyRepr(body)}. ${pyRepr(body)} is not valid under any `
-      + 'of the given schemas');
+    throw badRequest(
+      `Invalid input for field/attribute aggregate. Value: ${pyRepr(body)}. ${pyRepr(body)} is not valid under any ` +
+        'of the given schemas',
+    );
   }
   if (body.name !== undefined && !body.name.trim()) {
     throw new InvalidName('printable characters with at least one non space character');

@@ -16,7 +16,11 @@ async function index(compute: Compute, req: FastifyRequest, reply: FastifyReply)
   authorize(compute, req, `${POLICY}list`, {});
   const { available, unavailable } = zonesOf(await servicesWithZones(compute.db, compute.config));
   const internal = compute.config.internalServiceAvailabilityZone;
-  const entry = (zoneName: string, isAvailable: boolean) => ({ zoneName, zoneState: { available: isAvailable }, hosts: null });
+  const entry = (zoneName: string, isAvailable: boolean) => ({
+    zoneName,
+    zoneState: { available: isAvailable },
+    hosts: null,
+  });
   return sendJson(reply, 200, {
     availabilityZoneInfo: [
       ...available.filter((z) => z !== internal).map((z) => entry(z, true)),
@@ -30,7 +34,9 @@ function hostsOf(services: ZonedService[], zone: string) {
   for (const s of services) {
     if (s.disabled || s.zone !== zone || API_SERVICES.includes(s.binary)) continue;
     (hosts[s.host] ??= {})[s.binary] = {
-      available: s.up, active: true, updated_at: s.updated_at === null ? null : novaTime(s.updated_at),
+      available: s.up,
+      active: true,
+      updated_at: s.updated_at === null ? null : novaTime(s.updated_at),
     };
   }
   return hosts;

@@ -9,12 +9,29 @@ import type { Compute } from '../context.js';
 import { badRequest } from '../errors.js';
 import { MarkerNotFound } from '../exceptions.js';
 import {
-  allowed, authorize, isAdmin, last, limitAndMarker, nextLinks, readBody, readQuery, requireVersion, resourceLinks,
+  allowed,
+  authorize,
+  isAdmin,
+  last,
+  limitAndMarker,
+  nextLinks,
+  readBody,
+  readQuery,
+  requireVersion,
+  resourceLinks,
 } from '../http.js';
 import { MICROVERSION } from '../microversions.js';
 import {
-  createFlavor, deleteFlavor, getFlavor, listFlavors, parseBoolean, updateDescription, type Flavor, type FlavorFilters,
-  type FlavorViewer, type SortKey,
+  createFlavor,
+  deleteFlavor,
+  getFlavor,
+  listFlavors,
+  parseBoolean,
+  updateDescription,
+  type Flavor,
+  type FlavorFilters,
+  type FlavorViewer,
+  type SortKey,
 } from '../objects/flavor.js';
 import * as schema from '../schemas/flavor.js';
 
@@ -105,8 +122,14 @@ async function list(compute: Compute, req: FastifyRequest, reply: FastifyReply, 
     throw e;
   }
   const withExtraSpecs = detailed && showsExtraSpecs(compute, req);
-  const links = nextLinks(compute, req, detailed ? 'flavors/detail' : 'flavors', flavors.length, limit,
-    flavors[flavors.length - 1]?.flavorid);
+  const links = nextLinks(
+    compute,
+    req,
+    detailed ? 'flavors/detail' : 'flavors',
+    flavors.length,
+    limit,
+    flavors[flavors.length - 1]?.flavorid,
+  );
   return sendJson(reply, 200, {
     flavors: flavors.map((f) => (detailed ? flavorView(compute, req, f, withExtraSpecs) : brief(compute, req, f))),
     ...(links.length ? { flavors_links: links } : {}),
@@ -121,7 +144,10 @@ async function show(compute: Compute, req: FastifyRequest, reply: FastifyReply) 
 async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   const withDescription = req.version.gte(MICROVERSION.flavorDescription);
   // Before 2.55 the schema has no description, so there is none.
-  const { flavor: f }: Static<typeof schema.createV255> = readBody(req, withDescription ? schema.createV255 : schema.create);
+  const { flavor: f }: Static<typeof schema.createV255> = readBody(
+    req,
+    withDescription ? schema.createV255 : schema.create,
+  );
   authorize(compute, req, 'os_compute_api:os-flavor-manage:create', {});
   const flavor = await createFlavor(compute.db, {
     name: f.name,

@@ -10,7 +10,12 @@ import { badRequest, notFound } from '../errors.js';
 import { authorize, last, limitAndMarker, nextLinks, readQuery, requireVersion } from '../http.js';
 import { MICROVERSION } from '../microversions.js';
 import {
-  computeNodeStatistics, findComputeNode, listComputeNodes, searchComputeNodes, serversOnHost, type ComputeNode,
+  computeNodeStatistics,
+  findComputeNode,
+  listComputeNodes,
+  searchComputeNodes,
+  serversOnHost,
+  type ComputeNode,
 } from '../objects/compute_node.js';
 import { computeServicesOf, type Service } from '../objects/service.js';
 import { isUp } from '../objects/servicegroup.js';
@@ -23,14 +28,33 @@ const INTEGER = /^\s*[+-]?\d+\s*$/;
 const P = 'os_compute_api:os-hypervisors';
 
 /** Fields 2.88 took out of the detailed view. */
-const RESOURCE_FIELDS = ['vcpus', 'memory_mb', 'local_gb', 'vcpus_used', 'memory_mb_used', 'local_gb_used',
-  'free_ram_mb', 'free_disk_gb', 'current_workload', 'running_vms', 'disk_available_least'] as const;
+const RESOURCE_FIELDS = [
+  'vcpus',
+  'memory_mb',
+  'local_gb',
+  'vcpus_used',
+  'memory_mb_used',
+  'local_gb_used',
+  'free_ram_mb',
+  'free_disk_gb',
+  'current_workload',
+  'running_vms',
+  'disk_available_least',
+] as const;
 
 type Server = { name: string; uuid: string };
 
-function hypervisorView(compute: Compute, req: FastifyRequest, cn: ComputeNode, service: Service, o: {
-  detail: boolean; servers?: Server[] | undefined; withServers?: boolean;
-}) {
+function hypervisorView(
+  compute: Compute,
+  req: FastifyRequest,
+  cn: ComputeNode,
+  service: Service,
+  o: {
+    detail: boolean;
+    servers?: Server[] | undefined;
+    withServers?: boolean;
+  },
+) {
   const uuids = req.version.gte(MICROVERSION.serviceUuids);
   const view: Record<string, unknown> = {
     id: uuids ? cn.uuid : cn.id,
@@ -40,14 +64,19 @@ function hypervisorView(compute: Compute, req: FastifyRequest, cn: ComputeNode, 
   };
   if (o.detail) {
     Object.assign(view, {
-      hypervisor_type: cn.hypervisor_type, hypervisor_version: cn.hypervisor_version, host_ip: cn.host_ip,
+      hypervisor_type: cn.hypervisor_type,
+      hypervisor_version: cn.hypervisor_version,
+      host_ip: cn.host_ip,
       service: { id: uuids ? service.uuid : service.id, host: cn.host, disabled_reason: service.disabled_reason },
     });
     if (req.version.lt(MICROVERSION.hypervisorsWithoutStatistics)) {
       for (const f of RESOURCE_FIELDS) view[f] = cn[f];
       // 2.28: cpu_info as the object it encodes.
-      view.cpu_info = req.version.lt(MICROVERSION.hypervisorCpuInfoObject) ? cn.cpu_info
-        : cn.cpu_info ? JSON.parse(cn.cpu_info) as unknown : {};
+      view.cpu_info = req.version.lt(MICROVERSION.hypervisorCpuInfoObject)
+        ? cn.cpu_info
+        : cn.cpu_info
+          ? (JSON.parse(cn.cpu_info) as unknown)
+          : {};
     } else {
       // No virt driver of concord's tells a host's uptime (Nova's fake driver does not either).
       view.uptime = null;
@@ -60,7 +89,10 @@ function hypervisorView(compute: Compute, req: FastifyRequest, cn: ComputeNode, 
 
 /** Each node with its service; nodes whose service is gone are left out, as Nova leaves them. */
 async function withServices(compute: Compute, nodes: ComputeNode[]): Promise<[ComputeNode, Service][]> {
-  const services = await computeServicesOf(compute.db, nodes.map((n) => n.host));
+  const services = await computeServicesOf(
+    compute.db,
+    nodes.map((n) => n.host),
+  );
   return nodes.flatMap((n) => {
     const s = services.get(n.host);
     return s ? [[n, s] as [ComputeNode, Service]] : [];
@@ -84,7 +116,9 @@ async function list(compute: Compute, req: FastifyRequest, reply: FastifyReply, 
   let limit = 0;
   if (pattern !== undefined) {
     if (query.limit !== undefined || query.marker !== undefined) {
-      throw badRequest('Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.');
+      throw badRequest(
+        'Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.',
+      );
     }
     nodes = await byPattern(compute, pattern);
   } else {
@@ -93,11 +127,13 @@ async function list(compute: Compute, req: FastifyRequest, reply: FastifyReply, 
     let marker: { uuid: string } | { id: number } | undefined;
     if (page.marker !== undefined) {
       if (uuids && UUID.test(page.marker)) marker = { uuid: page.marker };
-      else if (!uuids && INTEGER.test(page.marker) && Number.isSafeInteger(Number(page.marker))) marker = { id: Number(page.marker) };
+      else if (!uuids && INTEGER.test(page.marker) && Number.isSafeInteger(Number(page.marker)))
+        marker = { id: Number(page.marker) };
       else throw badRequest(`marker [${page.marker}] not found`);
     }
     const found = await listComputeNodes(compute.db, {
-      ...(paged ? { limit: page.limit } : {}), ...(marker ? { marker } : {}),
+      ...(paged ? { limit: page.limit } : {}),
+      ...(marker ? { marker } : {}),
     });
     if (!found) throw badRequest(`marker [${page.marker}] not found`);
     nodes = found;
@@ -107,10 +143,17 @@ async function list(compute: Compute, req: FastifyRequest, reply: FastifyReply, 
     const servers = withServers ? await serversOnHost(compute.db, cn.host) : undefined;
     hypervisors.push(hypervisorView(compute, req, cn, service, { detail, servers, withServers }));
   }
-  const links = paged && pattern === undefined
-    ? nextLinks(compute, req, detail ? 'os-hypervisors/detail' : 'os-hypervisors', hypervisors.length, limit,
-      hypervisors.length ? String(hypervisors[hypervisors.length - 1]!.id) : undefined)
-    : [];
+  const links =
+    paged && pattern === undefined
+      ? nextLinks(
+          compute,
+          req,
+          detail ? 'os-hypervisors/detail' : 'os-hypervisors',
+          hypervisors.length,
+          limit,
+          hypervisors.length ? String(hypervisors[hypervisors.length - 1]!.id) : undefined,
+        )
+      : [];
   return sendJson(reply, 200, { hypervisors, ...(links.length ? { hypervisors_links: links } : {}) });
 }
 
@@ -141,14 +184,17 @@ async function show(compute: Compute, req: FastifyRequest, reply: FastifyReply) 
   const withServers = uuids && parseBoolean(last(query, 'with_servers') ?? false) === true;
   const [cn, service] = await nodeOf(compute, req);
   const servers = withServers ? await serversOnHost(compute.db, cn.host) : undefined;
-  return sendJson(reply, 200, { hypervisor: hypervisorView(compute, req, cn, service, { detail: true, servers, withServers }) });
+  return sendJson(reply, 200, {
+    hypervisor: hypervisorView(compute, req, cn, service, { detail: true, servers, withServers }),
+  });
 }
 
 async function uptime(compute: Compute, req: FastifyRequest): Promise<never> {
   requireVersion(req, '2.1', '2.87');
   authorize(compute, req, `${P}:uptime`, {});
   const [cn, service] = await nodeOf(compute, req);
-  if (!isUp(service, compute.config.serviceDownTime)) throw badRequest(`Compute service of ${cn.host} is unavailable at this time.`);
+  if (!isUp(service, compute.config.serviceDownTime))
+    throw badRequest(`Compute service of ${cn.host} is unavailable at this time.`);
   // What a virt driver without get_host_uptime answers (Nova's fake driver has none).
   throw new HttpError(501, 'The requested functionality is not supported.');
 }

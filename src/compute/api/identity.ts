@@ -8,8 +8,12 @@ import { badRequest } from '../errors.js';
 
 /** `missingOk`: a project that does not exist is no error either (what is removed from a list
  * need not exist). */
-export async function verifyProjectId(compute: Compute, req: FastifyRequest, projectId: string,
-  opts: { missingOk?: boolean } = {}): Promise<void> {
+export async function verifyProjectId(
+  compute: Compute,
+  req: FastifyRequest,
+  projectId: string,
+  opts: { missingOk?: boolean } = {},
+): Promise<void> {
   const identity = compute.clients?.identity;
   if (!identity || !req.ctx.authToken) return;
   try {
@@ -23,6 +27,9 @@ export async function verifyProjectId(compute: Compute, req: FastifyRequest, pro
       if (opts.missingOk) return;
       throw badRequest(`Project ID ${projectId} is not a valid project.`);
     }
-    compute.log.info({ err: e instanceof ClientError ? e.status : String(e) }, 'Unable to verify project_id with keystone');
+    compute.log.info(
+      { err: e instanceof ClientError ? e.status : String(e) },
+      'Unable to verify project_id with keystone',
+    );
   }
 }

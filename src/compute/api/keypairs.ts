@@ -11,7 +11,13 @@ import { MarkerNotFound } from '../exceptions.js';
 import { authorize, first, limitAndMarker, nextLinks, novaTime, readBody, readQuery } from '../http.js';
 import { MICROVERSION } from '../microversions.js';
 import {
-  checkKeypairName, createKeypair, deleteKeypair, getKeypair, listKeypairs, type Keypair, type KeypairType,
+  checkKeypairName,
+  createKeypair,
+  deleteKeypair,
+  getKeypair,
+  listKeypairs,
+  type Keypair,
+  type KeypairType,
 } from '../objects/keypair.js';
 import * as schema from '../schemas/keypair.js';
 
@@ -32,13 +38,24 @@ function userOf(req: FastifyRequest, query: Record<string, string[]>): string {
 const typed = (req: FastifyRequest) => req.version.gte(MICROVERSION.keypairType);
 
 function brief(req: FastifyRequest, k: Keypair) {
-  return { name: k.name, public_key: k.public_key, fingerprint: k.fingerprint, ...(typed(req) ? { type: k.type } : {}) };
+  return {
+    name: k.name,
+    public_key: k.public_key,
+    fingerprint: k.fingerprint,
+    ...(typed(req) ? { type: k.type } : {}),
+  };
 }
 
 async function index(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   const paged = req.version.gte(MICROVERSION.keypairPagination);
-  const query = readQuery(req, req.version.gte(MICROVERSION.strictQuery) ? schema.indexQueryV275
-    : paged ? schema.indexQueryV235 : userQuerySchema(req));
+  const query = readQuery(
+    req,
+    req.version.gte(MICROVERSION.strictQuery)
+      ? schema.indexQueryV275
+      : paged
+        ? schema.indexQueryV235
+        : userQuerySchema(req),
+  );
   const userId = userOf(req, query);
   authorize(compute, req, `${POLICY}index`, { user_id: userId });
   const page = paged ? limitAndMarker(compute, query) : undefined;
@@ -49,7 +66,9 @@ async function index(compute: Compute, req: FastifyRequest, reply: FastifyReply)
     if (e instanceof MarkerNotFound) throw badRequest(e.message);
     throw e;
   }
-  const links = page ? nextLinks(compute, req, 'os-keypairs', keypairs.length, page.limit, keypairs[keypairs.length - 1]?.name) : [];
+  const links = page
+    ? nextLinks(compute, req, 'os-keypairs', keypairs.length, page.limit, keypairs[keypairs.length - 1]?.name)
+    : [];
   return sendJson(reply, 200, {
     keypairs: keypairs.map((k) => ({ keypair: brief(req, k) })),
     ...(links.length ? { keypairs_links: links } : {}),
@@ -62,7 +81,12 @@ async function show(compute: Compute, req: FastifyRequest, reply: FastifyReply) 
   const k = await getKeypair(compute.db, userId, param(req, 'keypair_name'));
   return sendJson(reply, 200, {
     keypair: {
-      ...brief(req, k), user_id: k.user_id, created_at: novaTime(k.created_at), deleted: false, deleted_at: null, id: k.id,
+      ...brief(req, k),
+      user_id: k.user_id,
+      created_at: novaTime(k.created_at),
+      deleted: false,
+      deleted_at: null,
+      id: k.id,
       updated_at: k.updated_at === null ? null : novaTime(k.updated_at),
     },
   });
@@ -75,21 +99,32 @@ function bodySchema(req: FastifyRequest) {
 }
 
 async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
-  const { keypair: body } = readBody(req, bodySchema(req)) as { keypair: {
-    name: string; public_key?: string; type?: KeypairType; user_id?: string;
-  } };
+  const { keypair: body } = readBody(req, bodySchema(req)) as {
+    keypair: {
+      name: string;
+      public_key?: string;
+      type?: KeypairType;
+      user_id?: string;
+    };
+  };
   checkKeypairName(body.name, req.version.gte(MICROVERSION.keypairImportOnly));
   const userId = body.user_id || (req.ctx.userId ?? '');
   authorize(compute, req, `${POLICY}create`, { user_id: userId });
   const { keypair, privateKey } = await createKeypair(compute.db, compute.config, {
-    userId, name: body.name.trim(), type: body.type ?? 'ssh', projectId: req.ctx.projectId ?? '',
+    userId,
+    name: body.name.trim(),
+    type: body.type ?? 'ssh',
+    projectId: req.ctx.projectId ?? '',
     ...(body.public_key !== undefined ? { publicKey: body.public_key } : {}),
   });
   return sendJson(reply, typed(req) ? 201 : 200, {
     keypair: {
       ...(privateKey !== undefined ? { private_key: privateKey } : {}),
       ...(typed(req) ? { type: keypair.type } : {}),
-      name: keypair.name, public_key: keypair.public_key, fingerprint: keypair.fingerprint, user_id: keypair.user_id,
+      name: keypair.name,
+      public_key: keypair.public_key,
+      fingerprint: keypair.fingerprint,
+      user_id: keypair.user_id,
     },
   });
 }

@@ -37,8 +37,12 @@ const USED_NAMES: Record<string, string> = {
 /** What a microversion no longer shows: nova-network's from 2.36, maxImageMeta from 2.39,
  * personality's from 2.57. */
 function hidden(req: FastifyRequest): string[] {
-  const network = req.version.gte(MICROVERSION.noNetworkProxies) ? ['floating_ips', 'security_groups', 'security_group_rules'] : [];
-  const personality = req.version.gte(MICROVERSION.noPersonality) ? ['injected_files', 'injected_file_content_bytes'] : [];
+  const network = req.version.gte(MICROVERSION.noNetworkProxies)
+    ? ['floating_ips', 'security_groups', 'security_group_rules']
+    : [];
+  const personality = req.version.gte(MICROVERSION.noPersonality)
+    ? ['injected_files', 'injected_file_content_bytes']
+    : [];
   return [...network, ...personality];
 }
 

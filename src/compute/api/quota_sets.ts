@@ -11,7 +11,13 @@ import { authorize, first, last, readBody, readQuery } from '../http.js';
 import { MICROVERSION } from '../microversions.js';
 import { parseBoolean } from '../objects/flavor.js';
 import {
-  defaultQuotas, deleteQuotas, projectQuotas, QUOTA_RESOURCES, updateQuotas, userQuotas, type QuotaValue,
+  defaultQuotas,
+  deleteQuotas,
+  projectQuotas,
+  QUOTA_RESOURCES,
+  updateQuotas,
+  userQuotas,
+  type QuotaValue,
 } from '../objects/quota.js';
 import * as schema from '../schemas/quota.js';
 import { verifyProjectId } from './identity.js';
@@ -84,7 +90,11 @@ async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply
   if ('networks' in body) throw badRequest('The networks quota has been removed');
   const userId = userOf(query, first);
   const force = body.force !== undefined && parseBoolean(body.force as string | boolean) === true;
-  const values = Object.fromEntries(Object.entries(body).filter(([k]) => k !== 'force').map(([k, v]) => [k, Number(v)]));
+  const values = Object.fromEntries(
+    Object.entries(body)
+      .filter(([k]) => k !== 'force')
+      .map(([k, v]) => [k, Number(v)]),
+  );
   await updateQuotas(compute.db, compute.config, id, userId, values, force);
   return sendJson(reply, 200, quotaSetView(req, undefined, limitsOf(await quotas(compute, id, userId, false))));
 }

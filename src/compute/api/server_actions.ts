@@ -18,22 +18,43 @@ import { DESCRIPTION_PATTERN } from '../schemas/parameter_types.js';
 import * as schema from '../schemas/servers.js';
 import { bootImage, callerOf, detailOf, findServer, randomPassword, schemaFor } from './servers.js';
 
-const rebootSchema = Type.Object({
-  reboot: Type.Object({
-    type: Type.Unsafe<string>({ type: 'string', enum: ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'] }),
-  }, { additionalProperties: false }),
-}, { additionalProperties: false });
+const rebootSchema = Type.Object(
+  {
+    reboot: Type.Object(
+      {
+        type: Type.Unsafe<string>({ type: 'string', enum: ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'] }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
 
-const lockSchema = Type.Object({
-  lock: Type.Union([Type.Null(), Type.Object({
-    locked_reason: Type.Optional(Type.String({ minLength: 0, maxLength: 255, pattern: DESCRIPTION_PATTERN })),
-  }, { additionalProperties: false })]),
-}, { additionalProperties: false });
+const lockSchema = Type.Object(
+  {
+    lock: Type.Union([
+      Type.Null(),
+      Type.Object(
+        {
+          locked_reason: Type.Optional(Type.String({ minLength: 0, maxLength: 255, pattern: DESCRIPTION_PATTERN })),
+        },
+        { additionalProperties: false },
+      ),
+    ]),
+  },
+  { additionalProperties: false },
+);
 
 type PowerName = keyof typeof POWER_ACTIONS;
 
-async function power(compute: Compute, req: FastifyRequest, rule: string, api: string, name: PowerName,
-  extra: { type?: 'SOFT' | 'HARD' } = {}) {
+async function power(
+  compute: Compute,
+  req: FastifyRequest,
+  rule: string,
+  api: string,
+  name: PowerName,
+  extra: { type?: 'SOFT' | 'HARD' } = {},
+) {
   const instance = await findServer(compute, req, rule);
   await requestPowerAction(compute.db, compute.jobs, instance, callerOf(req), api, POWER_ACTIONS[name], extra);
 }
@@ -46,8 +67,12 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
   checkImage({ memory_mb: instance.memory_mb ?? 0, root_gb: instance.root_gb ?? 0 }, image);
   let keyData: string | null | undefined;
   if (r.key_name) {
-    const kp = await compute.db.selectFrom('key_pairs').select('public_key').where('user_id', '=', instance.user_id)
-      .where('name', '=', r.key_name).executeTakeFirst();
+    const kp = await compute.db
+      .selectFrom('key_pairs')
+      .select('public_key')
+      .where('user_id', '=', instance.user_id)
+      .where('name', '=', r.key_name)
+      .executeTakeFirst();
     if (!kp) throw badRequest('Invalid key_name provided.');
     keyData = kp.public_key;
   } else if (r.key_name === null) keyData = null;
@@ -72,10 +97,19 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
 async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   let answered: FastifyReply | undefined;
   await dispatchAction(req, {
-    rebuild: async (body) => { answered = await rebuild(compute, req, reply, body); },
+    rebuild: async (body) => {
+      answered = await rebuild(compute, req, reply, body);
+    },
     reboot: async (body) => {
       const type = validate(rebootSchema, body).reboot.type.toUpperCase() as 'SOFT' | 'HARD';
-      await power(compute, req, 'os_compute_api:servers:reboot', 'reboot', type === 'HARD' ? 'hardReboot' : 'softReboot', { type });
+      await power(
+        compute,
+        req,
+        'os_compute_api:servers:reboot',
+        'reboot',
+        type === 'HARD' ? 'hardReboot' : 'softReboot',
+        { type },
+      );
     },
     'os-stop': () => power(compute, req, 'os_compute_api:servers:stop', 'stop', 'stop'),
     'os-start': () => power(compute, req, 'os_compute_api:servers:start', 'start', 'start'),
@@ -84,7 +118,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
     suspend: () => power(compute, req, 'os_compute_api:os-suspend-server:suspend', 'suspend', 'suspend'),
     resume: () => power(compute, req, 'os_compute_api:os-suspend-server:resume', 'resume', 'resume'),
     lock: async (body) => {
-      const reason = req.version.gte('2.73') ? validate(lockSchema, body).lock?.locked_reason ?? null : null;
+      const reason = req.version.gte('2.73') ? (validate(lockSchema, body).lock?.locked_reason ?? null) : null;
       const instance = await findServer(compute, req, 'os_compute_api:os-lock-server:lock');
       await setLocked(compute.db, instance, callerOf(req), true, reason);
     },
@@ -92,7 +126,9 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
       const instance = await findServer(compute, req, 'os_compute_api:os-lock-server:unlock');
       // An administrator's lock is undone by whom the override rule allows.
       if (instance.locked_by === 'admin' && !isAdmin(req)) {
-        authorize(compute, req, 'os_compute_api:os-lock-server:unlock:unlock_override', { project_id: instance.project_id });
+        authorize(compute, req, 'os_compute_api:os-lock-server:unlock:unlock_override', {
+          project_id: instance.project_id,
+        });
       }
       await setLocked(compute.db, instance, callerOf(req), false, null);
     },

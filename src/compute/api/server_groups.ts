@@ -8,7 +8,11 @@ import type { Compute } from '../context.js';
 import { InvalidName } from '../exceptions.js';
 import { authorize, isAdmin, last, readBody, readQuery } from '../http.js';
 import {
-  createServerGroup, deleteServerGroup, getServerGroup, listServerGroups, type ServerGroup,
+  createServerGroup,
+  deleteServerGroup,
+  getServerGroup,
+  listServerGroups,
+  type ServerGroup,
 } from '../objects/server_group.js';
 import { isValidName, NAME_RULE } from '../objects/text.js';
 import * as schema from '../schemas/server_groups.js';
@@ -27,16 +31,22 @@ function view(req: FastifyRequest, g: ServerGroup) {
 
 async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   const v = req.version;
-  const body: { server_group: schema.CreateServerGroup } = readBody(req,
-    v.gte('2.64') ? schema.createV264 : v.gte('2.15') ? schema.createV215 : schema.create) as never;
+  const body: { server_group: schema.CreateServerGroup } = readBody(
+    req,
+    v.gte('2.64') ? schema.createV264 : v.gte('2.15') ? schema.createV215 : schema.create,
+  ) as never;
   const projectId = req.ctx.projectId ?? '';
   authorize(compute, req, `${RULE}:create`, { project_id: projectId });
   const g = body.server_group;
   if (!isValidName(g.name)) throw new InvalidName(NAME_RULE);
-  const rules: Record<string, number> = g.rules?.max_server_per_host !== undefined
-    ? { max_server_per_host: Number(g.rules.max_server_per_host) } : {};
+  const rules: Record<string, number> =
+    g.rules?.max_server_per_host !== undefined ? { max_server_per_host: Number(g.rules.max_server_per_host) } : {};
   const group = await createServerGroup(compute.db, compute.config, {
-    name: g.name, policy: g.policy ?? g.policies![0]!, rules, projectId, userId: req.ctx.userId ?? '',
+    name: g.name,
+    policy: g.policy ?? g.policies![0]!,
+    rules,
+    projectId,
+    userId: req.ctx.userId ?? '',
   });
   return sendJson(reply, 200, { server_group: view(req, group) });
 }

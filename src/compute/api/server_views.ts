@@ -14,12 +14,17 @@ const PROGRESS_STATUSES = new Set(['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERI
 /** Nova's datetime as its views print it (UTC, seconds, Z). */
 export const isotime = (ts: string | null) => (ts === null ? null : `${ts.slice(0, 19)}Z`);
 /** OS-SRV-USG's naive microsecond timestamps. */
-const usageTime = (ts: string | null) => (ts === null ? null : `${ts.slice(0, 19)}.${(ts.slice(20, 23) || '000').padEnd(6, '0')}`);
+const usageTime = (ts: string | null) =>
+  ts === null ? null : `${ts.slice(0, 19)}.${(ts.slice(20, 23) || '000').padEnd(6, '0')}`;
 
 /** hostId: the host hashed with the project, so a project can tell its servers' hosts apart
  * without learning their names. */
 export function hostId(projectId: string, host: string | null): string {
-  return host ? createHash('sha224').update(projectId + host).digest('hex') : '';
+  return host
+    ? createHash('sha224')
+        .update(projectId + host)
+        .digest('hex')
+    : '';
 }
 
 export interface ViewOptions {
@@ -39,23 +44,38 @@ export function briefView(compute: Compute, req: FastifyRequest, i: Instance) {
 function flavorView(compute: Compute, req: FastifyRequest, i: Instance) {
   const f = i.flavor.cur['nova_object.data'];
   if (req.version.lt('2.47')) {
-    return { id: f.flavorid, links: [{ rel: 'bookmark', href: `${serviceUrl(compute, req)}/flavors/${encodeURIComponent(f.flavorid)}` }] };
+    return {
+      id: f.flavorid,
+      links: [{ rel: 'bookmark', href: `${serviceUrl(compute, req)}/flavors/${encodeURIComponent(f.flavorid)}` }],
+    };
   }
-  const withSpecs = allowed(compute, req, 'os_compute_api:servers:show:flavor-extra-specs', { project_id: i.project_id });
+  const withSpecs = allowed(compute, req, 'os_compute_api:servers:show:flavor-extra-specs', {
+    project_id: i.project_id,
+  });
   return {
-    vcpus: f.vcpus, ram: f.memory_mb, disk: f.root_gb, ephemeral: f.ephemeral_gb, swap: f.swap, original_name: f.name,
+    vcpus: f.vcpus,
+    ram: f.memory_mb,
+    disk: f.root_gb,
+    ephemeral: f.ephemeral_gb,
+    swap: f.swap,
+    original_name: f.name,
     ...(withSpecs ? { extra_specs: f.extra_specs } : {}),
   };
 }
 
 function imageView(compute: Compute, req: FastifyRequest, i: Instance) {
   if (!i.image_ref) return '';
-  return { id: i.image_ref, links: [{ rel: 'bookmark', href: `${serviceUrl(compute, req)}/images/${encodeURIComponent(i.image_ref)}` }] };
+  return {
+    id: i.image_ref,
+    links: [{ rel: 'bookmark', href: `${serviceUrl(compute, req)}/images/${encodeURIComponent(i.image_ref)}` }],
+  };
 }
 
 function faultView(fault: Fault, isAdmin: boolean) {
   return {
-    code: fault.code, created: isotime(fault.created_at), message: fault.message,
+    code: fault.code,
+    created: isotime(fault.created_at),
+    message: fault.message,
     // Nova shows the details of a 500 (a traceback there) to administrators only.
     ...(isAdmin || fault.code !== 500 ? { details: fault.details ?? '' } : {}),
   };

@@ -12,7 +12,15 @@ import type { Compute } from '../context.js';
 import { badRequest } from '../errors.js';
 import { FlavorNotFound, InvalidName, MarkerNotFound } from '../exceptions.js';
 import {
-  authorize, allowed, isAdmin, last, limitAndMarker, nextLinks, readBody, readQuery, resourceLinks,
+  authorize,
+  allowed,
+  isAdmin,
+  last,
+  limitAndMarker,
+  nextLinks,
+  readBody,
+  readQuery,
+  resourceLinks,
 } from '../http.js';
 import { getFlavor } from '../objects/flavor.js';
 import { getInstance, STATUSES, updateInstance, type Instance } from '../objects/instance.js';
@@ -36,30 +44,54 @@ export function callerOf(req: FastifyRequest): Caller {
 
 /** The server the caller may see: administrators any, others their project's. */
 export function findServer(compute: Compute, req: FastifyRequest, rule: string): Promise<Instance> {
-  return getInstance(compute.db, param(req, 'server_id'), { projectId: isAdmin(req) ? null : req.ctx.projectId })
-    .then((i) => { authorize(compute, req, rule, { project_id: i.project_id, user_id: i.user_id }); return i; });
+  return getInstance(compute.db, param(req, 'server_id'), { projectId: isAdmin(req) ? null : req.ctx.projectId }).then(
+    (i) => {
+      authorize(compute, req, rule, { project_id: i.project_id, user_id: i.user_id });
+      return i;
+    },
+  );
 }
 
 export async function detailOf(compute: Compute, req: FastifyRequest, i: Instance, show: boolean) {
   const fault = (await latestFaults(compute.db, [i.uuid])).get(i.uuid);
-  const groups = show ? (await compute.db.selectFrom('instance_group_member')
-    .innerJoin('instance_groups', 'instance_groups.id', 'instance_group_member.group_id')
-    .select('instance_groups.uuid').where('instance_group_member.instance_uuid', '=', i.uuid).execute()).map((g) => g.uuid)
+  const groups = show
+    ? (
+        await compute.db
+          .selectFrom('instance_group_member')
+          .innerJoin('instance_groups', 'instance_groups.id', 'instance_group_member.group_id')
+          .select('instance_groups.uuid')
+          .where('instance_group_member.instance_uuid', '=', i.uuid)
+          .execute()
+      ).map((g) => g.uuid)
     : undefined;
-  const reason = await compute.db.selectFrom('instance_system_metadata').select('value')
-    .where('instance_uuid', '=', i.uuid).where('key', '=', 'locked_reason').where('deleted', '=', 0).executeTakeFirst();
+  const reason = await compute.db
+    .selectFrom('instance_system_metadata')
+    .select('value')
+    .where('instance_uuid', '=', i.uuid)
+    .where('key', '=', 'locked_reason')
+    .where('deleted', '=', 0)
+    .executeTakeFirst();
   return detailView(compute, req, i, {
-    isAdmin: isAdmin(req), lockedReason: reason?.value ?? null,
-    ...(fault ? { fault } : {}), ...(groups ? { groups } : {}),
+    isAdmin: isAdmin(req),
+    lockedReason: reason?.value ?? null,
+    ...(fault ? { fault } : {}),
+    ...(groups ? { groups } : {}),
   });
 }
 
 /** The image a server boots (or is rebuilt) from, as the user sees it in Glance; `notFound` is
  * what a missing one is called. */
-export async function bootImage(compute: Compute, req: FastifyRequest, ref: string,
-  notFound = 'Can not find requested image'): Promise<ImageMeta> {
+export async function bootImage(
+  compute: Compute,
+  req: FastifyRequest,
+  ref: string,
+  notFound = 'Can not find requested image',
+): Promise<ImageMeta> {
   if (!compute.clients) {
-    throw new HttpError(503, 'This compute API has no service user ([keystone_authtoken]) to reach the image service with.');
+    throw new HttpError(
+      503,
+      'This compute API has no service user ([keystone_authtoken]) to reach the image service with.',
+    );
   }
   let image: Image;
   try {
@@ -69,19 +101,48 @@ export async function bootImage(compute: Compute, req: FastifyRequest, ref: stri
     throw e;
   }
   if (image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
-  const core = new Set(['id', 'name', 'status', 'visibility', 'disk_format', 'container_format', 'size', 'virtual_size',
-    'checksum', 'os_hash_algo', 'os_hash_value', 'min_ram', 'min_disk', 'owner', 'protected', 'tags', 'created_at',
-    'updated_at', 'self', 'file', 'schema', 'direct_url', 'locations', 'os_hidden', 'stores']);
-  const properties = Object.fromEntries(Object.entries(image)
-    .filter(([k, v]) => !core.has(k) && typeof v === 'string') as [string, string][]);
+  const core = new Set([
+    'id',
+    'name',
+    'status',
+    'visibility',
+    'disk_format',
+    'container_format',
+    'size',
+    'virtual_size',
+    'checksum',
+    'os_hash_algo',
+    'os_hash_value',
+    'min_ram',
+    'min_disk',
+    'owner',
+    'protected',
+    'tags',
+    'created_at',
+    'updated_at',
+    'self',
+    'file',
+    'schema',
+    'direct_url',
+    'locations',
+    'os_hidden',
+    'stores',
+  ]);
+  const properties = Object.fromEntries(
+    Object.entries(image).filter(([k, v]) => !core.has(k) && typeof v === 'string') as [string, string][],
+  );
   return { id: image.id, min_ram: image.min_ram, min_disk: image.min_disk, size: image.size, properties };
 }
 
 /** Hints as Nova keeps them: every value a list. */
 function hintsOf(body: Record<string, unknown>): Record<string, string[]> {
   const raw = (body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).map((x) =>
-    (typeof x === 'string' ? x : JSON.stringify(x)))]));
+  return Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [
+      k,
+      (Array.isArray(v) ? v : [v]).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))),
+    ]),
+  );
 }
 
 /** The destination an administrator forces: availability_zone `az:host:node` (or host and
@@ -118,7 +179,9 @@ function checkNetworks(networks: schema.CreateServer['networks']): void {
 const refId = (ref: string | number) => String(ref).replace(/\/+$/, '').split('/').pop()!;
 
 async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
-  const body = readBody(req, schemaFor(req, schema.CREATE)) as Record<string, unknown> & { server: schema.CreateServer };
+  const body = readBody(req, schemaFor(req, schema.CREATE)) as Record<string, unknown> & {
+    server: schema.CreateServer;
+  };
   const s = body.server;
   const projectId = req.ctx.projectId ?? '';
   const userId = req.ctx.userId ?? '';
@@ -136,27 +199,48 @@ async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply
   }
   const imageRef = s.imageRef ? refId(s.imageRef) : null;
   if (imageRef === null) {
-    throw badRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device '
-      + 'mapping combination is not valid.');
+    throw badRequest(
+      'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device ' +
+        'mapping combination is not valid.',
+    );
   }
   const image = await bootImage(compute, req, imageRef);
   const count = (v: number | string | undefined) => (v === undefined ? undefined : Number(v));
   const minCount = count(s.min_count) ?? 1;
   const maxCount = count(s.max_count) ?? minCount;
   const booted = await createInstances(compute.db, compute.config, compute.jobs, {
-    projectId, userId, requestId: req.requestId, flavor, image, name: s.name, description: s.description ?? null,
-    metadata: s.metadata ?? {}, keyName: s.key_name ?? null, userData: s.user_data ?? null, availabilityZone: az,
-    minCount, maxCount, schedulerHints: hintsOf(body), accessIPv4: s.accessIPv4 ?? null,
-    accessIPv6: s.accessIPv6 ?? null, forceHosts, forceNodes, hostname: s.hostname ?? null,
+    projectId,
+    userId,
+    requestId: req.requestId,
+    flavor,
+    image,
+    name: s.name,
+    description: s.description ?? null,
+    metadata: s.metadata ?? {},
+    keyName: s.key_name ?? null,
+    userData: s.user_data ?? null,
+    availabilityZone: az,
+    minCount,
+    maxCount,
+    schedulerHints: hintsOf(body),
+    accessIPv4: s.accessIPv4 ?? null,
+    accessIPv6: s.accessIPv6 ?? null,
+    forceHosts,
+    forceNodes,
+    hostname: s.hostname ?? null,
   });
-  const returnReservation = s.return_reservation_id === true || /^(1|t|true|on|y|yes)$/i.test(String(s.return_reservation_id ?? ''));
+  const returnReservation =
+    s.return_reservation_id === true || /^(1|t|true|on|y|yes)$/i.test(String(s.return_reservation_id ?? ''));
   if (returnReservation) return sendJson(reply, 202, { reservation_id: booted.reservationId });
   const uuid = booted.uuids[0]!;
   const links = resourceLinks(compute, req, 'servers', uuid);
   reply.header('location', links[0]!.href);
   return sendJson(reply, 202, {
     server: {
-      id: uuid, links, 'OS-DCF:diskConfig': 'MANUAL', security_groups: [{ name: 'default' }],
+      id: uuid,
+      links,
+      'OS-DCF:diskConfig': 'MANUAL',
+      security_groups: [{ name: 'default' }],
       adminPass: randomPassword(),
     },
   });
@@ -171,12 +255,18 @@ export function randomPassword(): string {
 }
 
 /** The filters of a list as the caller may use them (Nova's _get_servers). */
-function filtersOf(compute: Compute, req: FastifyRequest, query: Record<string, string[]>, detailed: boolean): InstanceFilters {
+function filtersOf(
+  compute: Compute,
+  req: FastifyRequest,
+  query: Record<string, string[]>,
+  detailed: boolean,
+): InstanceFilters {
   const admin = allowed(compute, req, 'os_compute_api:servers:allow_all_filters', {});
   const allTenantsRaw = last(query, 'all_tenants');
   const allTenants = allTenantsRaw !== undefined && !/^(0|f|false|off|n|no)$/i.test(allTenantsRaw);
-  if (allTenants) authorize(compute, req, `os_compute_api:servers:${detailed ? 'detail' : 'index'}:get_all_tenants`, {});
-  const f: InstanceFilters = { projectId: allTenants ? null : req.ctx.projectId ?? '', exact: {} };
+  if (allTenants)
+    authorize(compute, req, `os_compute_api:servers:${detailed ? 'detail' : 'index'}:get_all_tenants`, {});
+  const f: InstanceFilters = { projectId: allTenants ? null : (req.ctx.projectId ?? ''), exact: {} };
   const project = last(query, 'project_id') ?? last(query, 'tenant_id');
   if (allTenants && project !== undefined) f.exact.project_id = [project];
   const exact = (name: string, column: keyof typeof f.exact, adminOnly: boolean) => {
@@ -196,14 +286,19 @@ function filtersOf(compute: Compute, req: FastifyRequest, query: Record<string, 
   if (name !== undefined) f.name = name;
   const statuses = query.status;
   if (statuses !== undefined) {
-    if (req.version.gte('2.38') && statuses.some((st) => !STATUSES.has(st.toUpperCase()))) throw badRequest('Invalid status value');
+    if (req.version.gte('2.38') && statuses.some((st) => !STATUSES.has(st.toUpperCase())))
+      throw badRequest('Invalid status value');
     f.statuses = statuses;
   }
-  for (const [key, field] of [['changes-since', 'changesSince'], ['changes-before', 'changesBefore']] as const) {
+  for (const [key, field] of [
+    ['changes-since', 'changesSince'],
+    ['changes-before', 'changesBefore'],
+  ] as const) {
     const raw = last(query, key);
     if (raw === undefined || (key === 'changes-before' && req.version.lt('2.66'))) continue;
     const t = Date.parse(raw);
-    if (Number.isNaN(t)) throw badRequest(`Invalid input for query parameters ${key}. Value: ${raw}. '${raw}' is not a 'date-time'`);
+    if (Number.isNaN(t))
+      throw badRequest(`Invalid input for query parameters ${key}. Value: ${raw}. '${raw}' is not a 'date-time'`);
     f[field] = new Date(t).toISOString();
   }
   if (f.changesSince && f.changesBefore && f.changesSince > f.changesBefore) {
@@ -238,14 +333,25 @@ async function list(compute: Compute, req: FastifyRequest, reply: FastifyReply, 
     if (e instanceof MarkerNotFound) throw badRequest(`marker [${e.marker}] not found`);
     throw e;
   }
-  const faults = detailed ? await latestFaults(compute.db, instances.map((i) => i.uuid)) : new Map<string, Fault>();
+  const faults = detailed
+    ? await latestFaults(
+        compute.db,
+        instances.map((i) => i.uuid),
+      )
+    : new Map<string, Fault>();
   const servers = instances.map((i) => {
     if (!detailed) return briefView(compute, req, i);
     const fault = faults.get(i.uuid);
     return detailView(compute, req, i, { isAdmin: isAdmin(req), ...(fault ? { fault } : {}) });
   });
-  const links = nextLinks(compute, req, detailed ? 'servers/detail' : 'servers', instances.length, limit,
-    instances[instances.length - 1]?.uuid);
+  const links = nextLinks(
+    compute,
+    req,
+    detailed ? 'servers/detail' : 'servers',
+    instances.length,
+    limit,
+    instances[instances.length - 1]?.uuid,
+  );
   return sendJson(reply, 200, { servers, ...(links.length ? { servers_links: links } : {}) });
 }
 
@@ -291,4 +397,3 @@ export function serverRoutes(compute: Compute): RouteTable {
     },
   };
 }
-

@@ -10,8 +10,15 @@ import { badRequest, notFound } from '../errors.js';
 import { authorize, last, novaTime, readBody, readQuery } from '../http.js';
 import { MICROVERSION } from '../microversions.js';
 import {
-  availabilityZonesOf, COMPUTE_BINARY, deleteService, findService, findServiceByHost, listServices,
-  updateService, type Service, type ServiceChanges,
+  availabilityZonesOf,
+  COMPUTE_BINARY,
+  deleteService,
+  findService,
+  findServiceByHost,
+  listServices,
+  updateService,
+  type Service,
+  type ServiceChanges,
 } from '../objects/service.js';
 import { parseBoolean } from '../objects/flavor.js';
 import { isUp } from '../objects/servicegroup.js';
@@ -37,7 +44,8 @@ function serviceView(compute: Compute, req: FastifyRequest, s: Service, zone: st
 
 async function views(compute: Compute, req: FastifyRequest, services: Service[]) {
   const zones = await availabilityZonesOf(compute.db, services, {
-    defaultZone: compute.config.defaultAvailabilityZone, internalZone: compute.config.internalServiceAvailabilityZone,
+    defaultZone: compute.config.defaultAvailabilityZone,
+    internalZone: compute.config.internalServiceAvailabilityZone,
   });
   return services.map((s) => serviceView(compute, req, s, zones.get(s.id)!));
 }
@@ -60,7 +68,9 @@ async function byHostAndBinary(compute: Compute, host: string, binary: string): 
   if (!service) {
     // A host nova has no service of is one no cell maps.
     const any = await listServices(compute.db, { host });
-    throw notFound(any.length ? `Could not find binary ${binary} on host ${host}.` : `Host '${host}' is not mapped to any cell`);
+    throw notFound(
+      any.length ? `Could not find binary ${binary} on host ${host}.` : `Host '${host}' is not mapped to any cell`,
+    );
   }
   return service;
 }
@@ -72,20 +82,33 @@ async function save(compute: Compute, service: Service, changes: ServiceChanges)
 /** PUT /os-services/{enable,disable,disable-log-reason,force-down} (2.1-2.52). */
 async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   const withForcedDown = req.version.gte(MICROVERSION.servicesForcedDown);
-  const body = readBody(req, withForcedDown ? schema.updateV211 : schema.update) as
-    { host: string; binary: string; disabled_reason?: string; forced_down?: boolean | string };
+  const body = readBody(req, withForcedDown ? schema.updateV211 : schema.update) as {
+    host: string;
+    binary: string;
+    disabled_reason?: string;
+    forced_down?: boolean | string;
+  };
   authorize(compute, req, 'os_compute_api:os-services:update', {});
   const name = param(req, 'service_id');
   const ref = { host: body.host, binary: body.binary };
   if (name === 'enable') {
-    await save(compute, await byHostAndBinary(compute, body.host, body.binary), { disabled: false, disabled_reason: null });
+    await save(compute, await byHostAndBinary(compute, body.host, body.binary), {
+      disabled: false,
+      disabled_reason: null,
+    });
     return sendJson(reply, 200, { service: { ...ref, status: 'enabled' } });
   }
   if (name === 'disable' || name === 'disable-log-reason') {
-    if (name === 'disable-log-reason' && body.disabled_reason === undefined) throw badRequest('Missing disabled reason field');
+    if (name === 'disable-log-reason' && body.disabled_reason === undefined)
+      throw badRequest('Missing disabled reason field');
     const reason = name === 'disable-log-reason' ? body.disabled_reason! : null;
-    await save(compute, await byHostAndBinary(compute, body.host, body.binary), { disabled: true, disabled_reason: reason });
-    return sendJson(reply, 200, { service: { ...ref, status: 'disabled', ...(reason ? { disabled_reason: reason } : {}) } });
+    await save(compute, await byHostAndBinary(compute, body.host, body.binary), {
+      disabled: true,
+      disabled_reason: reason,
+    });
+    return sendJson(reply, 200, {
+      service: { ...ref, status: 'disabled', ...(reason ? { disabled_reason: reason } : {}) },
+    });
   }
   if (name === 'force-down' && withForcedDown) {
     if (body.forced_down === undefined) throw badRequest('Missing forced_down field');
@@ -105,11 +128,13 @@ async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply
   const service = await findService(compute.db, { uuid: id });
   if (!service) throw notFound(`Service ${id} could not be found.`);
   if (service.binary !== COMPUTE_BINARY) {
-    throw badRequest(`Updating a ${service.binary} service is not supported. Only nova-compute services can be updated.`);
+    throw badRequest(
+      `Updating a ${service.binary} service is not supported. Only nova-compute services can be updated.`,
+    );
   }
   const changes: ServiceChanges = {};
   if (body.status === 'enabled') {
-    if (body.disabled_reason) throw badRequest('Specifying \'disabled_reason\' with status \'enabled\' is invalid.');
+    if (body.disabled_reason) throw badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
     Object.assign(changes, { disabled: false, disabled_reason: null });
   } else if (body.status === 'disabled') {
     Object.assign(changes, { disabled: true, disabled_reason: body.disabled_reason ?? null });
@@ -120,7 +145,7 @@ async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply
     changes.forced_down = forcedDown === true;
   }
   if (!Object.keys(changes).length) {
-    throw badRequest('No updates were requested. Fields \'status\' or \'forced_down\' should be specified.');
+    throw badRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.");
   }
   const saved = await save(compute, service, changes);
   return sendJson(reply, 200, { service: (await views(compute, req, [saved]))[0] });

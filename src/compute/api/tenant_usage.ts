@@ -23,7 +23,14 @@ function parseTime(raw: string | undefined, now: number): number {
   const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(T| )(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,6}))?$/.exec(raw);
   const invalid = () => badRequest('Invalid datetime string: Datetime is in invalid format');
   if (!m || (m[4] === ' ' && m[8] === undefined)) throw invalid();
-  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[5], m[6], m[7]].map(Number) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[5], m[6], m[7]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const ms = Date.UTC(y, mo - 1, d, h, mi, s, Math.floor(Number((m[8] ?? '0').padEnd(6, '0')) / 1000));
   const back = new Date(ms);
   // Python's datetime refuses days a month does not have, and times past 23:59:59.
@@ -45,7 +52,8 @@ function period(req: FastifyRequest): { start: number; stop: number; detailed: b
 
 function serverView(s: ServerUsage) {
   return {
-    ...s, started_at: novaTime(new Date(s.started_at).toISOString()),
+    ...s,
+    started_at: novaTime(new Date(s.started_at).toISOString()),
     ended_at: s.ended_at === null ? null : novaTime(new Date(s.ended_at).toISOString()),
   };
 }
@@ -61,22 +69,51 @@ function usageView(u: TenantUsage) {
 
 /** The page asked for: from 2.40, limit and marker; before, up to [api] max_limit. Unknown
  * parameters are refused from 2.75, as everywhere. */
-function pageOf(compute: Compute, req: FastifyRequest, forProject: boolean): { limit: number; marker?: string } | undefined {
+function pageOf(
+  compute: Compute,
+  req: FastifyRequest,
+  forProject: boolean,
+): { limit: number; marker?: string } | undefined {
   const paged = req.version.gte(MICROVERSION.tenantUsagePagination);
   const strict = req.version.gte(MICROVERSION.strictQuery);
-  const query = readQuery(req, forProject
-    ? (strict ? schema.showQueryV275 : paged ? schema.showQueryV240 : schema.showQuery)
-    : (strict ? schema.indexQueryV275 : paged ? schema.indexQueryV240 : schema.indexQuery));
+  const query = readQuery(
+    req,
+    forProject
+      ? strict
+        ? schema.showQueryV275
+        : paged
+          ? schema.showQueryV240
+          : schema.showQuery
+      : strict
+        ? schema.indexQueryV275
+        : paged
+          ? schema.indexQueryV240
+          : schema.indexQuery,
+  );
   return paged ? limitAndMarker(compute, query) : undefined;
 }
 
-async function usages(compute: Compute, req: FastifyRequest, page: { limit: number; marker?: string } | undefined,
-  opts: { projectId?: string; detailed: boolean; start: number; stop: number }) {
+async function usages(
+  compute: Compute,
+  req: FastifyRequest,
+  page: { limit: number; marker?: string } | undefined,
+  opts: { projectId?: string; detailed: boolean; start: number; stop: number },
+) {
   try {
-    const found = await tenantUsages(compute.db, opts.start, opts.stop, { ...opts, ...(page ?? { limit: compute.config.computeMaxLimit }) });
+    const found = await tenantUsages(compute.db, opts.start, opts.stop, {
+      ...opts,
+      ...(page ?? { limit: compute.config.computeMaxLimit }),
+    });
     const collection = opts.projectId === undefined ? COLLECTION : `${COLLECTION}/${opts.projectId}`;
     const links = page
-      ? nextLinks(compute, req, collection, found.servers.length, page.limit, found.servers[found.servers.length - 1]?.instance_id)
+      ? nextLinks(
+          compute,
+          req,
+          collection,
+          found.servers.length,
+          page.limit,
+          found.servers[found.servers.length - 1]?.instance_id,
+        )
       : [];
     return { usages: found.usages.map(usageView), links };
   } catch (e) {

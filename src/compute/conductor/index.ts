@@ -18,7 +18,13 @@ import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance
 import { addFault } from '../objects/instance_fault.js';
 import { getRequestSpec } from '../objects/request_spec.js';
 import {
-  explain, NoValidHost, releaseClaim, selectDestinations, type Destination, type Placed, type Selection,
+  explain,
+  NoValidHost,
+  releaseClaim,
+  selectDestinations,
+  type Destination,
+  type Placed,
+  type Selection,
 } from '../scheduler/index.js';
 
 export const SPAWN_INSTANCE = 'spawn_instance';
@@ -46,8 +52,13 @@ export interface ConductorEnv {
 
 /** The request id of the action an instance's build belongs to (its events go there). */
 export async function buildRequestId(db: Kysely<ComputeDB>, uuid: string): Promise<string> {
-  const row = await db.selectFrom('instance_actions').select('request_id').where('instance_uuid', '=', uuid)
-    .where('action', '=', 'create').orderBy('id', 'desc').executeTakeFirst();
+  const row = await db
+    .selectFrom('instance_actions')
+    .select('request_id')
+    .where('instance_uuid', '=', uuid)
+    .where('action', '=', 'create')
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
   return row?.request_id ?? '';
 }
 
@@ -57,7 +68,10 @@ async function claimAlternate(env: ConductorEnv, inst: Placed, alternates: Desti
     if (inst.spec.retry.hosts.includes(alt.host)) continue;
     try {
       await env.clients.placement.allocations.put(asService(), inst.uuid, {
-        allocations: alt.allocation, project_id: inst.projectId, user_id: inst.userId, consumer_generation: null,
+        allocations: alt.allocation,
+        project_id: inst.projectId,
+        user_id: inst.userId,
+        consumer_generation: null,
         consumer_type: 'INSTANCE',
       });
     } catch (e) {
@@ -73,23 +87,48 @@ async function claimAlternate(env: ConductorEnv, inst: Placed, alternates: Desti
 async function handOver(env: ConductorEnv, inst: Placed, sel: Selection, requestId: string): Promise<boolean> {
   const attempt = inst.spec.retry.num_attempts + 1;
   return withTransaction(env.db, async (trx) => {
-    const placed = await updateInstance(trx, inst.uuid, {
-      host: sel.host, node: sel.node, task_state: null,
-      availability_zone: inst.spec.availability_zone ?? sel.availabilityZone,
-    }, { taskState: ['scheduling'] });
+    const placed = await updateInstance(
+      trx,
+      inst.uuid,
+      {
+        host: sel.host,
+        node: sel.node,
+        task_state: null,
+        availability_zone: inst.spec.availability_zone ?? sel.availabilityZone,
+      },
+      { taskState: ['scheduling'] },
+    );
     if (!placed) return false;
     const payload: SpawnPayload = { uuid: inst.uuid, attempt, alternates: sel.alternates };
-    await env.jobs.enqueue<ComputeDB>(trx, { kind: SPAWN_INSTANCE, target: sel.host, payload, dedupeKey: `${inst.uuid}:${attempt}` });
+    await env.jobs.enqueue<ComputeDB>(trx, {
+      kind: SPAWN_INSTANCE,
+      target: sel.host,
+      payload,
+      dedupeKey: `${inst.uuid}:${attempt}`,
+    });
     await finishEvent(trx, inst.uuid, requestId, EVENT);
     return true;
   });
 }
 
-async function noValidHost(env: ConductorEnv, inst: Placed, requestId: string, err: NoValidHost, failed: string): Promise<void> {
-  const details = failed === inst.uuid ? explain(err.explanation)
-    : `Another instance of the request, ${failed}, found no host:\n${explain(err.explanation)}`;
+async function noValidHost(
+  env: ConductorEnv,
+  inst: Placed,
+  requestId: string,
+  err: NoValidHost,
+  failed: string,
+): Promise<void> {
+  const details =
+    failed === inst.uuid
+      ? explain(err.explanation)
+      : `Another instance of the request, ${failed}, found no host:\n${explain(err.explanation)}`;
   await withTransaction(env.db, async (trx) => {
-    const moved = await updateInstance(trx, inst.uuid, { vm_state: VmState.ERROR, task_state: null }, { taskState: ['scheduling'] });
+    const moved = await updateInstance(
+      trx,
+      inst.uuid,
+      { vm_state: VmState.ERROR, task_state: null },
+      { taskState: ['scheduling'] },
+    );
     if (!moved) return;
     await addFault(trx, inst.uuid, { code: 500, message: err.message, details, host: null });
     await finishEvent(trx, inst.uuid, requestId, EVENT, { message: err.message, details });
@@ -105,7 +144,12 @@ async function retriesExhausted(env: ConductorEnv, inst: Placed, requestId: stri
   const message = maxRetriesMessage(inst.uuid);
   const details = `Builds failed on ${inst.spec.retry.hosts.join(', ')}; no alternate host left to try.`;
   await withTransaction(env.db, async (trx) => {
-    const moved = await updateInstance(trx, inst.uuid, { vm_state: VmState.ERROR, task_state: null }, { taskState: ['scheduling'] });
+    const moved = await updateInstance(
+      trx,
+      inst.uuid,
+      { vm_state: VmState.ERROR, task_state: null },
+      { taskState: ['scheduling'] },
+    );
     if (!moved) return;
     await addFault(trx, inst.uuid, { code: 500, message, details, host: null });
     await finishEvent(trx, inst.uuid, requestId, EVENT, { message, details });
@@ -119,7 +163,10 @@ async function buildFailed(env: ConductorEnv, uuids: string[], error: unknown): 
   for (const uuid of uuids) {
     const requestId = await buildRequestId(env.db, uuid);
     await withTransaction(env.db, async (trx) => {
-      if (!(await updateInstance(trx, uuid, { vm_state: VmState.ERROR, task_state: null }, { taskState: ['scheduling'] }))) return;
+      if (
+        !(await updateInstance(trx, uuid, { vm_state: VmState.ERROR, task_state: null }, { taskState: ['scheduling'] }))
+      )
+        return;
       await addFault(trx, uuid, { code: 500, message: message.slice(0, 255), details: message, host: null });
       await finishEvent(trx, uuid, requestId, EVENT, { message });
     });
@@ -130,16 +177,22 @@ async function buildInstances(env: ConductorEnv, job: Job): Promise<void> {
   try {
     await schedule(env, job);
   } catch (e) {
-    if (job.attempt >= job.maxAttempts) await buildFailed(env, (job.payload as BuildInstancesPayload).instance_uuids, e);
+    if (job.attempt >= job.maxAttempts)
+      await buildFailed(env, (job.payload as BuildInstancesPayload).instance_uuids, e);
     throw e;
   }
 }
 
 async function schedule(env: ConductorEnv, job: Job): Promise<void> {
   const payload = job.payload as BuildInstancesPayload & RescheduleFields;
-  const rows = await env.db.selectFrom('instances').select(['uuid', 'project_id', 'user_id'])
-    .where('uuid', 'in', payload.instance_uuids).where('deleted', '=', 0).where('task_state', '=', 'scheduling')
-    .where('host', 'is', null).execute();
+  const rows = await env.db
+    .selectFrom('instances')
+    .select(['uuid', 'project_id', 'user_id'])
+    .where('uuid', 'in', payload.instance_uuids)
+    .where('deleted', '=', 0)
+    .where('task_state', '=', 'scheduling')
+    .where('host', 'is', null)
+    .execute();
   const instances: Placed[] = [];
   for (const r of rows) {
     const spec = await getRequestSpec(env.db, r.uuid);
@@ -169,7 +222,10 @@ async function schedule(env: ConductorEnv, job: Job): Promise<void> {
   }
   if (pending.length) {
     try {
-      selections = new Map([...selections, ...await selectDestinations({ ...env, placement: env.clients.placement }, pending)]);
+      selections = new Map([
+        ...selections,
+        ...(await selectDestinations({ ...env, placement: env.clients.placement }, pending)),
+      ]);
     } catch (e) {
       if (!(e instanceof NoValidHost)) throw e;
       env.log.info({ instances: instances.map((i) => i.uuid) }, explain(e.explanation));

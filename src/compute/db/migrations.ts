@@ -7,22 +7,24 @@ import { jobsMigration } from '../../common/jobs/index.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the helpers add columns to any table
 type Table = CreateTableBuilder<any, any>;
 
-const timestamps = (t: Table) => t
-  .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
-  .addColumn('updated_at', 'varchar(40)');
+const timestamps = (t: Table) =>
+  t.addColumn('created_at', 'varchar(40)', (c) => c.notNull()).addColumn('updated_at', 'varchar(40)');
 
-const softDeleted = (t: Table) => timestamps(t)
-  .addColumn('deleted_at', 'varchar(40)')
-  .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0));
+const softDeleted = (t: Table) =>
+  timestamps(t)
+    .addColumn('deleted_at', 'varchar(40)')
+    .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0));
 
 function initial(engine: Engine): Migration {
   const id = (t: Table) => t.addColumn('id', serialType(engine), (c) => c.primaryKey());
-  const instanceChild = (t: Table) => t
-    .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull().references('instances.uuid'));
+  const instanceChild = (t: Table) =>
+    t.addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull().references('instances.uuid'));
   return {
     async up(db: Kysely<unknown>) {
       const s = db.schema;
-      await s.createTable('instances').$call(id)
+      await s
+        .createTable('instances')
+        .$call(id)
         .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
         .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
         .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
@@ -63,11 +65,26 @@ function initial(engine: Engine): Migration {
         .addColumn('hidden', 'integer', (c) => c.notNull().defaultTo(0))
         .$call(softDeleted)
         .execute();
-      await s.createIndex('instances_project_id_deleted_idx').on('instances').columns(['project_id', 'deleted']).execute();
-      await s.createIndex('instances_host_node_deleted_idx').on('instances').columns(['host', 'node', 'deleted']).execute();
-      await s.createIndex('instances_deleted_created_at_idx').on('instances').columns(['deleted', 'created_at']).execute();
+      await s
+        .createIndex('instances_project_id_deleted_idx')
+        .on('instances')
+        .columns(['project_id', 'deleted'])
+        .execute();
+      await s
+        .createIndex('instances_host_node_deleted_idx')
+        .on('instances')
+        .columns(['host', 'node', 'deleted'])
+        .execute();
+      await s
+        .createIndex('instances_deleted_created_at_idx')
+        .on('instances')
+        .columns(['deleted', 'created_at'])
+        .execute();
 
-      await s.createTable('instance_extra').$call(id).$call(instanceChild)
+      await s
+        .createTable('instance_extra')
+        .$call(id)
+        .$call(instanceChild)
         .addColumn('flavor', 'text')
         .addColumn('numa_topology', 'text')
         .addColumn('pci_requests', 'text')
@@ -79,23 +96,35 @@ function initial(engine: Engine): Migration {
         .$call(softDeleted)
         .execute();
       for (const table of ['instance_metadata', 'instance_system_metadata']) {
-        await s.createTable(table).$call(id).$call(instanceChild)
+        await s
+          .createTable(table)
+          .$call(id)
+          .$call(instanceChild)
           .addColumn('key', 'varchar(255)', (c) => c.notNull())
           .addColumn('value', 'varchar(255)')
           .$call(softDeleted)
           .execute();
         await s.createIndex(`${table}_instance_uuid_idx`).on(table).column('instance_uuid').execute();
       }
-      await s.createTable('instance_faults').$call(id).$call(instanceChild)
+      await s
+        .createTable('instance_faults')
+        .$call(id)
+        .$call(instanceChild)
         .addColumn('code', 'integer', (c) => c.notNull())
         .addColumn('message', 'varchar(255)')
         .addColumn('details', 'text')
         .addColumn('host', 'varchar(255)')
         .$call(softDeleted)
         .execute();
-      await s.createIndex('instance_faults_instance_uuid_idx').on('instance_faults')
-        .columns(['instance_uuid', 'deleted', 'created_at']).execute();
-      await s.createTable('instance_actions').$call(id).$call(instanceChild)
+      await s
+        .createIndex('instance_faults_instance_uuid_idx')
+        .on('instance_faults')
+        .columns(['instance_uuid', 'deleted', 'created_at'])
+        .execute();
+      await s
+        .createTable('instance_actions')
+        .$call(id)
+        .$call(instanceChild)
         .addColumn('action', 'varchar(255)', (c) => c.notNull())
         .addColumn('request_id', 'varchar(255)')
         .addColumn('user_id', 'varchar(255)')
@@ -105,9 +134,15 @@ function initial(engine: Engine): Migration {
         .addColumn('message', 'varchar(255)')
         .$call(softDeleted)
         .execute();
-      await s.createIndex('instance_actions_instance_uuid_idx').on('instance_actions').column('instance_uuid').execute();
+      await s
+        .createIndex('instance_actions_instance_uuid_idx')
+        .on('instance_actions')
+        .column('instance_uuid')
+        .execute();
       await s.createIndex('instance_actions_request_id_idx').on('instance_actions').column('request_id').execute();
-      await s.createTable('instance_actions_events').$call(id)
+      await s
+        .createTable('instance_actions_events')
+        .$call(id)
         .addColumn('action_id', 'integer', (c) => c.notNull().references('instance_actions.id'))
         .addColumn('event', 'varchar(255)', (c) => c.notNull())
         .addColumn('start_time', 'varchar(40)')
@@ -118,9 +153,15 @@ function initial(engine: Engine): Migration {
         .addColumn('details', 'text')
         .$call(softDeleted)
         .execute();
-      await s.createIndex('instance_actions_events_action_id_idx').on('instance_actions_events').column('action_id').execute();
+      await s
+        .createIndex('instance_actions_events_action_id_idx')
+        .on('instance_actions_events')
+        .column('action_id')
+        .execute();
 
-      await s.createTable('flavors').$call(id)
+      await s
+        .createTable('flavors')
+        .$call(id)
         .addColumn('flavorid', 'varchar(255)', (c) => c.notNull().unique())
         .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
         .addColumn('memory_mb', 'integer', (c) => c.notNull())
@@ -135,14 +176,18 @@ function initial(engine: Engine): Migration {
         .addColumn('description', 'text')
         .$call(timestamps)
         .execute();
-      await s.createTable('flavor_extra_specs').$call(id)
+      await s
+        .createTable('flavor_extra_specs')
+        .$call(id)
         .addColumn('flavor_id', 'integer', (c) => c.notNull().references('flavors.id').onDelete('cascade'))
         .addColumn('key', 'varchar(255)', (c) => c.notNull())
         .addColumn('value', 'varchar(255)', (c) => c.notNull())
         .addUniqueConstraint('flavor_extra_specs_flavor_id_key_uq', ['flavor_id', 'key'])
         .$call(timestamps)
         .execute();
-      await s.createTable('flavor_projects').$call(id)
+      await s
+        .createTable('flavor_projects')
+        .$call(id)
         .addColumn('flavor_id', 'integer', (c) => c.notNull().references('flavors.id').onDelete('cascade'))
         .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
         .addUniqueConstraint('flavor_projects_flavor_id_project_id_uq', ['flavor_id', 'project_id'])
@@ -150,7 +195,9 @@ function initial(engine: Engine): Migration {
         .execute();
       await s.createIndex('flavor_projects_project_id_idx').on('flavor_projects').column('project_id').execute();
 
-      await s.createTable('services').$call(id)
+      await s
+        .createTable('services')
+        .$call(id)
         .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
         .addColumn('host', 'varchar(255)', (c) => c.notNull())
         .addColumn('binary', 'varchar(255)', (c) => c.notNull())
@@ -164,7 +211,9 @@ function initial(engine: Engine): Migration {
         .$call(softDeleted)
         .addUniqueConstraint('services_host_binary_deleted_uq', ['host', 'binary', 'deleted'])
         .execute();
-      await s.createTable('compute_nodes').$call(id)
+      await s
+        .createTable('compute_nodes')
+        .$call(id)
         .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
         .addColumn('service_id', 'integer')
         .addColumn('host', 'varchar(255)', (c) => c.notNull())
@@ -190,21 +239,31 @@ function initial(engine: Engine): Migration {
         .addColumn('ram_allocation_ratio', 'double precision')
         .addColumn('disk_allocation_ratio', 'double precision')
         .$call(softDeleted)
-        .addUniqueConstraint('compute_nodes_host_hypervisor_hostname_deleted_uq', ['host', 'hypervisor_hostname', 'deleted'])
+        .addUniqueConstraint('compute_nodes_host_hypervisor_hostname_deleted_uq', [
+          'host',
+          'hypervisor_hostname',
+          'deleted',
+        ])
         .execute();
 
-      await s.createTable('aggregates').$call(id)
+      await s
+        .createTable('aggregates')
+        .$call(id)
         .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
         .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
         .$call(timestamps)
         .execute();
-      await s.createTable('aggregate_hosts').$call(id)
+      await s
+        .createTable('aggregate_hosts')
+        .$call(id)
         .addColumn('aggregate_id', 'integer', (c) => c.notNull().references('aggregates.id').onDelete('cascade'))
         .addColumn('host', 'varchar(255)', (c) => c.notNull())
         .addUniqueConstraint('aggregate_hosts_host_aggregate_id_uq', ['host', 'aggregate_id'])
         .$call(timestamps)
         .execute();
-      await s.createTable('aggregate_metadata').$call(id)
+      await s
+        .createTable('aggregate_metadata')
+        .$call(id)
         .addColumn('aggregate_id', 'integer', (c) => c.notNull().references('aggregates.id').onDelete('cascade'))
         .addColumn('key', 'varchar(255)', (c) => c.notNull())
         .addColumn('value', 'varchar(255)', (c) => c.notNull())
@@ -213,7 +272,9 @@ function initial(engine: Engine): Migration {
         .execute();
       await s.createIndex('aggregate_metadata_key_idx').on('aggregate_metadata').column('key').execute();
 
-      await s.createTable('key_pairs').$call(id)
+      await s
+        .createTable('key_pairs')
+        .$call(id)
         .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
         .addColumn('name', 'varchar(255)', (c) => c.notNull())
         .addColumn('fingerprint', 'varchar(255)', (c) => c.notNull())
@@ -223,7 +284,9 @@ function initial(engine: Engine): Migration {
         .$call(timestamps)
         .execute();
 
-      await s.createTable('instance_groups').$call(id)
+      await s
+        .createTable('instance_groups')
+        .$call(id)
         .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
         .addColumn('name', 'varchar(255)')
         .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
@@ -231,28 +294,40 @@ function initial(engine: Engine): Migration {
         .$call(timestamps)
         .execute();
       await s.createIndex('instance_groups_project_id_idx').on('instance_groups').column('project_id').execute();
-      await s.createTable('instance_group_policy').$call(id)
+      await s
+        .createTable('instance_group_policy')
+        .$call(id)
         .addColumn('group_id', 'integer', (c) => c.notNull().references('instance_groups.id').onDelete('cascade'))
         .addColumn('policy', 'varchar(255)', (c) => c.notNull())
         .addColumn('rules', 'text')
         .$call(timestamps)
         .execute();
-      await s.createTable('instance_group_member').$call(id)
+      await s
+        .createTable('instance_group_member')
+        .$call(id)
         .addColumn('group_id', 'integer', (c) => c.notNull().references('instance_groups.id').onDelete('cascade'))
         .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
         .addUniqueConstraint('instance_group_member_group_id_instance_uuid_uq', ['group_id', 'instance_uuid'])
         .$call(timestamps)
         .execute();
-      await s.createIndex('instance_group_member_instance_uuid_idx').on('instance_group_member').column('instance_uuid').execute();
+      await s
+        .createIndex('instance_group_member_instance_uuid_idx')
+        .on('instance_group_member')
+        .column('instance_uuid')
+        .execute();
 
-      await s.createTable('quotas').$call(id)
+      await s
+        .createTable('quotas')
+        .$call(id)
         .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
         .addColumn('resource', 'varchar(255)', (c) => c.notNull())
         .addColumn('hard_limit', 'integer', (c) => c.notNull())
         .addUniqueConstraint('quotas_project_id_resource_uq', ['project_id', 'resource'])
         .$call(timestamps)
         .execute();
-      await s.createTable('project_user_quotas').$call(id)
+      await s
+        .createTable('project_user_quotas')
+        .$call(id)
         .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
         .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
         .addColumn('resource', 'varchar(255)', (c) => c.notNull())
@@ -260,8 +335,14 @@ function initial(engine: Engine): Migration {
         .addUniqueConstraint('project_user_quotas_uq', ['user_id', 'project_id', 'resource'])
         .$call(timestamps)
         .execute();
-      await s.createIndex('project_user_quotas_project_id_idx').on('project_user_quotas').column('project_id').execute();
-      await s.createTable('quota_classes').$call(id)
+      await s
+        .createIndex('project_user_quotas_project_id_idx')
+        .on('project_user_quotas')
+        .column('project_id')
+        .execute();
+      await s
+        .createTable('quota_classes')
+        .$call(id)
         .addColumn('class_name', 'varchar(255)', (c) => c.notNull())
         .addColumn('resource', 'varchar(255)', (c) => c.notNull())
         .addColumn('hard_limit', 'integer', (c) => c.notNull())
@@ -269,7 +350,9 @@ function initial(engine: Engine): Migration {
         .$call(timestamps)
         .execute();
 
-      await s.createTable('request_specs').$call(id)
+      await s
+        .createTable('request_specs')
+        .$call(id)
         .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull().unique())
         .addColumn('spec', 'text', (c) => c.notNull())
         .$call(timestamps)

@@ -3,7 +3,8 @@
 import type { ExtraSpecDefinition } from './validator.js';
 
 const CPU_MAP = '\\^?\\d+((-\\d+)?(,\\^?\\d+(-\\d+)?)?)*';
-const int = (min?: number): ExtraSpecDefinition['value'] => (min === undefined ? { type: 'int' } : { type: 'int', min });
+const int = (min?: number): ExtraSpecDefinition['value'] =>
+  min === undefined ? { type: 'int' } : { type: 'int', min };
 const oneOf = (...values: string[]): ExtraSpecDefinition['value'] => ({ type: 'str', enum: values });
 const bool: ExtraSpecDefinition['value'] = { type: 'bool' };
 

@@ -10,10 +10,13 @@ import type { ExtraSpecDefinition } from './validator.js';
 const GROUP = '([a-zA-Z0-9_-]{1,64})?';
 
 const resource = (rc: string): ExtraSpecDefinition => ({
-  name: `resources{group}:${rc}`, parameters: { group: GROUP, resource: '[A-Z0-9_]+' }, value: { type: 'int' },
+  name: `resources{group}:${rc}`,
+  parameters: { group: GROUP, resource: '[A-Z0-9_]+' },
+  value: { type: 'int' },
 });
 const trait = (name: string): ExtraSpecDefinition => ({
-  name: `trait{group}:${name}`, parameters: { group: GROUP, trait: '[A-Z0-9_]+' },
+  name: `trait{group}:${name}`,
+  parameters: { group: GROUP, trait: '[A-Z0-9_]+' },
   value: { type: 'str', enum: ['required', 'forbidden'] },
 });
 

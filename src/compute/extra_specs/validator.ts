@@ -27,7 +27,8 @@ interface Validator {
 
 function compile(def: ExtraSpecDefinition): Validator {
   let source = def.name.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-  for (const [param, pattern] of Object.entries(def.parameters ?? {})) source = source.replace(`{${param}}`, `(${pattern})`);
+  for (const [param, pattern] of Object.entries(def.parameters ?? {}))
+    source = source.replace(`{${param}}`, `(${pattern})`);
   const colon = source.indexOf(':');
   return {
     name: def.name,
@@ -56,7 +57,8 @@ function checkValue(rule: ValueRule, value: string): void {
       return;
     case 'str':
       if (rule.pattern !== undefined) {
-        if (!new RegExp(`^(?:${rule.pattern})$`).test(value)) throw fail(`'${value}' is not of the format '${rule.pattern}'.`);
+        if (!new RegExp(`^(?:${rule.pattern})$`).test(value))
+          throw fail(`'${value}' is not of the format '${rule.pattern}'.`);
       } else if (rule.enum && !rule.enum.includes(value)) {
         throw fail(`'${value}' is not one of: ${rule.enum.join(', ')}.`);
       }
@@ -70,7 +72,9 @@ export class ExtraSpecValidators {
 
   constructor(definitions: readonly ExtraSpecDefinition[]) {
     for (const d of definitions) this.byName.set(d.name, compile(d));
-    const namespaces = new Set([...this.byName.values()].flatMap((v) => (v.namespace === undefined ? [] : [v.namespace])));
+    const namespaces = new Set(
+      [...this.byName.values()].flatMap((v) => (v.namespace === undefined ? [] : [v.namespace])),
+    );
     this.namespaces = [...namespaces].map((ns) => new RegExp(`^(?:${ns})$`));
   }
 

@@ -13,9 +13,20 @@ import { destroyInstance, getInstance, now, updateInstance, VmState, type Instan
 import { finishEvent, startEvent } from '../objects/instance_action.js';
 import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
 import { addFault } from '../objects/instance_fault.js';
-import { POWER_ACTIONS, REBUILD_INSTANCE, TERMINATE_INSTANCE, type ActionPayload } from '../objects/instance_lifecycle.js';
+import {
+  POWER_ACTIONS,
+  REBUILD_INSTANCE,
+  TERMINATE_INSTANCE,
+  type ActionPayload,
+} from '../objects/instance_lifecycle.js';
 import { getRequestSpec, saveRequestSpec } from '../objects/request_spec.js';
-import { buildRequestId, maxRetriesMessage, SPAWN_INSTANCE, type RescheduleFields, type SpawnPayload } from '../conductor/index.js';
+import {
+  buildRequestId,
+  maxRetriesMessage,
+  SPAWN_INSTANCE,
+  type RescheduleFields,
+  type SpawnPayload,
+} from '../conductor/index.js';
 import { releaseClaim } from '../scheduler/index.js';
 
 export interface ManagerEnv {
@@ -46,10 +57,20 @@ async function ownInstance(env: ManagerEnv, uuid: string): Promise<Instance | nu
 function guestOf(i: Instance): GuestSpec {
   const f = i.flavor.cur['nova_object.data'];
   return {
-    uuid: i.uuid, name: i.display_name ?? '', node: i.node!, imageRef: i.image_ref || null, userData: i.user_data,
+    uuid: i.uuid,
+    name: i.display_name ?? '',
+    node: i.node!,
+    imageRef: i.image_ref || null,
+    userData: i.user_data,
     metadata: i.metadata,
-    flavor: { vcpus: f.vcpus, memoryMb: f.memory_mb, rootGb: f.root_gb, ephemeralGb: f.ephemeral_gb, swapMb: f.swap,
-      extraSpecs: f.extra_specs },
+    flavor: {
+      vcpus: f.vcpus,
+      memoryMb: f.memory_mb,
+      rootGb: f.root_gb,
+      ephemeralGb: f.ephemeral_gb,
+      swapMb: f.swap,
+      extraSpecs: f.extra_specs,
+    },
   };
 }
 
@@ -57,30 +78,55 @@ const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).s
 
 /** After a failed build on this host: the instance tries the next host (its alternates first),
  * up to [scheduler] max_attempts hosts; then it is in ERROR. */
-async function reschedule(env: ManagerEnv, i: Instance, p: SpawnPayload, requestId: string, error: string): Promise<void> {
+async function reschedule(
+  env: ManagerEnv,
+  i: Instance,
+  p: SpawnPayload,
+  requestId: string,
+  error: string,
+): Promise<void> {
   const db = env.database.db;
   const spec = await getRequestSpec(db, i.uuid);
   const exhausted = !spec || p.attempt >= env.config.schedulerMaxAttempts;
   await withTransaction(db, async (trx) => {
     if (exhausted) {
       const message = maxRetriesMessage(i.uuid);
-      const moved = await updateInstance(trx, i.uuid, { vm_state: VmState.ERROR, task_state: null, power_state: PowerState.NOSTATE },
-        { taskState: ['spawning'] });
+      const moved = await updateInstance(
+        trx,
+        i.uuid,
+        { vm_state: VmState.ERROR, task_state: null, power_state: PowerState.NOSTATE },
+        { taskState: ['spawning'] },
+      );
       if (!moved) return;
-      await addFault(trx, i.uuid, { code: 500, message, details: `Build on ${env.host} failed: ${error}`, host: env.host });
+      await addFault(trx, i.uuid, {
+        code: 500,
+        message,
+        details: `Build on ${env.host} failed: ${error}`,
+        host: env.host,
+      });
       await finishEvent(trx, i.uuid, requestId, BUILD_EVENT, { message: error, details: message });
       return;
     }
-    const moved = await updateInstance(trx, i.uuid, { host: null, node: null, task_state: 'scheduling', power_state: PowerState.NOSTATE },
-      { taskState: ['spawning'] });
+    const moved = await updateInstance(
+      trx,
+      i.uuid,
+      { host: null, node: null, task_state: 'scheduling', power_state: PowerState.NOSTATE },
+      { taskState: ['spawning'] },
+    );
     if (!moved) return;
     spec.retry = { num_attempts: p.attempt, hosts: [...spec.retry.hosts, env.host] };
     const specId = await saveRequestSpec(trx, spec);
     await finishEvent(trx, i.uuid, requestId, BUILD_EVENT, { message: error });
     const payload: BuildInstancesPayload & RescheduleFields = {
-      request_spec_id: specId, instance_uuids: [i.uuid], alternates: { [i.uuid]: p.alternates },
+      request_spec_id: specId,
+      instance_uuids: [i.uuid],
+      alternates: { [i.uuid]: p.alternates },
     };
-    await env.jobs.enqueue<ComputeDB>(trx, { kind: BUILD_INSTANCES, payload, dedupeKey: `${i.uuid}:reschedule:${p.attempt}` });
+    await env.jobs.enqueue<ComputeDB>(trx, {
+      kind: BUILD_INSTANCES,
+      payload,
+      dedupeKey: `${i.uuid}:reschedule:${p.attempt}`,
+    });
   });
 }
 
@@ -106,9 +152,18 @@ async function spawn(env: ManagerEnv, job: Job): Promise<void> {
   }
   await withTransaction(db, async (trx) => {
     const ts = now();
-    const done = await updateInstance(trx, i.uuid, {
-      vm_state: VmState.ACTIVE, task_state: null, power_state: PowerState.RUNNING, launched_at: ts, launched_on: env.host,
-    }, { taskState: ['spawning'] });
+    const done = await updateInstance(
+      trx,
+      i.uuid,
+      {
+        vm_state: VmState.ACTIVE,
+        task_state: null,
+        power_state: PowerState.RUNNING,
+        launched_at: ts,
+        launched_on: env.host,
+      },
+      { taskState: ['spawning'] },
+    );
     if (done) await finishEvent(trx, i.uuid, requestId, BUILD_EVENT);
   });
   await env.reportResources();
@@ -147,17 +202,37 @@ async function rebuild(env: ManagerEnv, job: Job): Promise<void> {
   } catch (e) {
     const error = messageOf(e);
     await withTransaction(db, async (trx) => {
-      if (!(await updateInstance(trx, i.uuid, { vm_state: VmState.ERROR, task_state: null }, { taskState: ['rebuilding'] }))) return;
-      await addFault(trx, i.uuid, { code: 500, message: error, details: `Rebuild on ${env.host} failed: ${error}`, host: env.host });
+      if (
+        !(await updateInstance(
+          trx,
+          i.uuid,
+          { vm_state: VmState.ERROR, task_state: null },
+          { taskState: ['rebuilding'] },
+        ))
+      )
+        return;
+      await addFault(trx, i.uuid, {
+        code: 500,
+        message: error,
+        details: `Rebuild on ${env.host} failed: ${error}`,
+        host: env.host,
+      });
       await finishEvent(trx, i.uuid, p.action_request_id, event, { message: error });
     });
     return;
   }
   await withTransaction(db, async (trx) => {
-    const done = await updateInstance(trx, i.uuid, {
-      vm_state: wasStopped ? VmState.STOPPED : VmState.ACTIVE, task_state: null,
-      power_state: wasStopped ? PowerState.SHUTDOWN : PowerState.RUNNING, launched_at: now(),
-    }, { taskState: ['rebuilding'] });
+    const done = await updateInstance(
+      trx,
+      i.uuid,
+      {
+        vm_state: wasStopped ? VmState.STOPPED : VmState.ACTIVE,
+        task_state: null,
+        power_state: wasStopped ? PowerState.SHUTDOWN : PowerState.RUNNING,
+        launched_at: now(),
+      },
+      { taskState: ['rebuilding'] },
+    );
     if (done) await finishEvent(trx, i.uuid, p.action_request_id, event);
   });
 }
@@ -171,19 +246,63 @@ interface PowerStep {
 }
 
 const POWER_STEPS: Record<string, PowerStep> = {
-  stop_instance: { action: 'stop', event: 'compute_stop_instance', run: (d, u) => d.powerOff(u), vmState: VmState.STOPPED, powerState: PowerState.SHUTDOWN },
-  start_instance: { action: 'start', event: 'compute_start_instance', run: (d, u) => d.powerOn(u), vmState: VmState.ACTIVE, powerState: PowerState.RUNNING },
-  pause_instance: { action: 'pause', event: 'compute_pause_instance', run: (d, u) => d.pause(u), vmState: VmState.PAUSED, powerState: PowerState.PAUSED },
-  unpause_instance: { action: 'unpause', event: 'compute_unpause_instance', run: (d, u) => d.unpause(u), vmState: VmState.ACTIVE, powerState: PowerState.RUNNING },
-  suspend_instance: { action: 'suspend', event: 'compute_suspend_instance', run: (d, u) => d.suspend(u), vmState: VmState.SUSPENDED, powerState: PowerState.SUSPENDED },
-  resume_instance: { action: 'resume', event: 'compute_resume_instance', run: (d, u) => d.resume(u), vmState: VmState.ACTIVE, powerState: PowerState.RUNNING },
-  reboot_instance: { action: 'reboot', event: 'compute_reboot_instance', run: (d, u, p) => d.reboot(u, p.type ?? 'SOFT'), vmState: VmState.ACTIVE, powerState: PowerState.RUNNING },
+  stop_instance: {
+    action: 'stop',
+    event: 'compute_stop_instance',
+    run: (d, u) => d.powerOff(u),
+    vmState: VmState.STOPPED,
+    powerState: PowerState.SHUTDOWN,
+  },
+  start_instance: {
+    action: 'start',
+    event: 'compute_start_instance',
+    run: (d, u) => d.powerOn(u),
+    vmState: VmState.ACTIVE,
+    powerState: PowerState.RUNNING,
+  },
+  pause_instance: {
+    action: 'pause',
+    event: 'compute_pause_instance',
+    run: (d, u) => d.pause(u),
+    vmState: VmState.PAUSED,
+    powerState: PowerState.PAUSED,
+  },
+  unpause_instance: {
+    action: 'unpause',
+    event: 'compute_unpause_instance',
+    run: (d, u) => d.unpause(u),
+    vmState: VmState.ACTIVE,
+    powerState: PowerState.RUNNING,
+  },
+  suspend_instance: {
+    action: 'suspend',
+    event: 'compute_suspend_instance',
+    run: (d, u) => d.suspend(u),
+    vmState: VmState.SUSPENDED,
+    powerState: PowerState.SUSPENDED,
+  },
+  resume_instance: {
+    action: 'resume',
+    event: 'compute_resume_instance',
+    run: (d, u) => d.resume(u),
+    vmState: VmState.ACTIVE,
+    powerState: PowerState.RUNNING,
+  },
+  reboot_instance: {
+    action: 'reboot',
+    event: 'compute_reboot_instance',
+    run: (d, u, p) => d.reboot(u, p.type ?? 'SOFT'),
+    vmState: VmState.ACTIVE,
+    powerState: PowerState.RUNNING,
+  },
 };
 
 /** The task states a power action's job finds its instance in (set by the API). */
 function busyStates(step: PowerStep, p: ActionPayload): string[] {
   if (step.action !== 'reboot') return [POWER_ACTIONS[step.action].taskState];
-  return p.type === 'HARD' ? ['rebooting_hard', 'reboot_pending_hard', 'reboot_started_hard'] : ['rebooting', 'reboot_pending', 'reboot_started'];
+  return p.type === 'HARD'
+    ? ['rebooting_hard', 'reboot_pending_hard', 'reboot_started_hard']
+    : ['rebooting', 'reboot_pending', 'reboot_started'];
 }
 
 /** A power action: the driver's call, then the instance's new states; a driver failure is the
@@ -206,8 +325,12 @@ async function powerAction(env: ManagerEnv, step: PowerStep, job: Job): Promise<
     return;
   }
   await withTransaction(db, async (trx) => {
-    await updateInstance(trx, i.uuid, { vm_state: step.vmState, power_state: step.powerState, task_state: null },
-      { taskState: busy });
+    await updateInstance(
+      trx,
+      i.uuid,
+      { vm_state: step.vmState, power_state: step.powerState, task_state: null },
+      { taskState: busy },
+    );
     await finishEvent(trx, i.uuid, p.action_request_id, step.event);
   });
 }

@@ -13,10 +13,14 @@ const COMPUTE_BINARY = 'nova-compute';
 export async function aggregateZonesOf(db: Db, hosts: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (!hosts.length) return out;
-  const rows = await db.selectFrom('aggregate_hosts as h')
+  const rows = await db
+    .selectFrom('aggregate_hosts as h')
     .innerJoin('aggregate_metadata as m', 'm.aggregate_id', 'h.aggregate_id')
-    .select(['h.host', 'm.value']).where('m.key', '=', AZ_KEY).where('h.host', 'in', hosts)
-    .orderBy('m.value').execute();
+    .select(['h.host', 'm.value'])
+    .where('m.key', '=', AZ_KEY)
+    .where('h.host', 'in', hosts)
+    .orderBy('m.value')
+    .execute();
   for (const r of rows) {
     const zones = out.get(r.host) ?? [];
     if (!zones.includes(r.value)) zones.push(r.value);
@@ -37,12 +41,19 @@ export interface ZonedService {
 /** Every service with its zone. */
 export async function servicesWithZones(db: Db, config: Config): Promise<ZonedService[]> {
   const rows = await db.selectFrom('services').selectAll().where('deleted', '=', 0).orderBy('id').execute();
-  const zones = await aggregateZonesOf(db, [...new Set(rows.filter((r) => r.binary === COMPUTE_BINARY).map((r) => r.host))]);
+  const zones = await aggregateZonesOf(db, [
+    ...new Set(rows.filter((r) => r.binary === COMPUTE_BINARY).map((r) => r.host)),
+  ]);
   return rows.map((r) => ({
-    host: r.host, binary: r.binary, disabled: r.disabled === 1, updated_at: r.updated_at,
+    host: r.host,
+    binary: r.binary,
+    disabled: r.disabled === 1,
+    updated_at: r.updated_at,
     up: isUp({ ...r, forced_down: r.forced_down === 1 }, config.serviceDownTime),
-    zone: r.binary === COMPUTE_BINARY
-      ? (zones.get(r.host)?.join(',') ?? config.defaultAvailabilityZone) : config.internalServiceAvailabilityZone,
+    zone:
+      r.binary === COMPUTE_BINARY
+        ? (zones.get(r.host)?.join(',') ?? config.defaultAvailabilityZone)
+        : config.internalServiceAvailabilityZone,
   }));
 }
 

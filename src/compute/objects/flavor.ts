@@ -5,7 +5,14 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { uniqueViolation } from '../../common/db/index.js';
 import type { ComputeDB, FlavorsTable } from '../db/schema.js';
-import { FlavorExists, FlavorIdExists, FlavorNotFound, InvalidInput, InvalidName, MarkerNotFound } from '../exceptions.js';
+import {
+  FlavorExists,
+  FlavorIdExists,
+  FlavorNotFound,
+  InvalidInput,
+  InvalidName,
+  MarkerNotFound,
+} from '../exceptions.js';
 import { isValidName, NAME_RULE } from './text.js';
 
 export interface Flavor {
@@ -39,8 +46,23 @@ export interface FlavorViewer {
 export type Db = Kysely<ComputeDB>;
 
 /** What a flavor list may be sorted by (Nova's VALID_SORT_KEYS). */
-export const SORT_KEYS = ['created_at', 'description', 'disabled', 'ephemeral_gb', 'flavorid', 'id', 'is_public',
-  'memory_mb', 'name', 'root_gb', 'rxtx_factor', 'swap', 'updated_at', 'vcpu_weight', 'vcpus'] as const;
+export const SORT_KEYS = [
+  'created_at',
+  'description',
+  'disabled',
+  'ephemeral_gb',
+  'flavorid',
+  'id',
+  'is_public',
+  'memory_mb',
+  'name',
+  'root_gb',
+  'rxtx_factor',
+  'swap',
+  'updated_at',
+  'vcpu_weight',
+  'vcpus',
+] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 function fromRow(row: Selectable<FlavorsTable>, extraSpecs: Record<string, string> = {}): Flavor {
@@ -50,8 +72,12 @@ function fromRow(row: Selectable<FlavorsTable>, extraSpecs: Record<string, strin
 export async function extraSpecsOf(db: Db, ids: number[]): Promise<Map<number, Record<string, string>>> {
   const out = new Map<number, Record<string, string>>(ids.map((id) => [id, {}]));
   if (!ids.length) return out;
-  const rows = await db.selectFrom('flavor_extra_specs').select(['flavor_id', 'key', 'value'])
-    .where('flavor_id', 'in', ids).orderBy('key').execute();
+  const rows = await db
+    .selectFrom('flavor_extra_specs')
+    .select(['flavor_id', 'key', 'value'])
+    .where('flavor_id', 'in', ids)
+    .orderBy('key')
+    .execute();
   for (const r of rows) out.get(r.flavor_id)![r.key] = r.value;
   return out;
 }
@@ -60,10 +86,19 @@ export async function extraSpecsOf(db: Db, ids: number[]): Promise<Map<number, R
 function visible(db: Db, viewer: FlavorViewer) {
   const q = db.selectFrom('flavors').selectAll();
   if (viewer.isAdmin) return q;
-  return q.where((eb) => eb.or([
-    eb('is_public', '=', 1),
-    eb('id', 'in', eb.selectFrom('flavor_projects').select('flavor_id').where('project_id', '=', viewer.projectId ?? '')),
-  ]));
+  return q.where((eb) =>
+    eb.or([
+      eb('is_public', '=', 1),
+      eb(
+        'id',
+        'in',
+        eb
+          .selectFrom('flavor_projects')
+          .select('flavor_id')
+          .where('project_id', '=', viewer.projectId ?? ''),
+      ),
+    ]),
+  );
 }
 
 /** A flavor by its wire id, with its extra specs; FlavorNotFound when `viewer` may not see it. */
@@ -98,27 +133,45 @@ function compare(a: unknown, b: unknown): number {
 
 /** One page of the flavors `viewer` may see that match `filters`, ordered by the sort key then
  * the internal id (Nova's paginate_query), after the marker flavor when one is given. */
-export async function listFlavors(db: Db, viewer: FlavorViewer, filters: FlavorFilters, page: FlavorPage):
-  Promise<Flavor[]> {
+export async function listFlavors(
+  db: Db,
+  viewer: FlavorViewer,
+  filters: FlavorFilters,
+  page: FlavorPage,
+): Promise<Flavor[]> {
   const rows = (await visible(db, viewer).execute()).map((r) => fromRow(r));
   let marker: Flavor | undefined;
   if (page.marker !== undefined) {
     marker = rows.find((f) => f.flavorid === page.marker);
     if (!marker) throw new MarkerNotFound(page.marker);
   }
-  const access = viewer.projectId === null ? new Set<number>() : new Set((await db.selectFrom('flavor_projects')
-    .select('flavor_id').where('project_id', '=', viewer.projectId).execute()).map((r) => r.flavor_id));
-  const matches = (f: Flavor) => (filters.minMemoryMb === undefined || f.memory_mb >= filters.minMemoryMb)
-    && (filters.minRootGb === undefined || f.root_gb >= filters.minRootGb)
-    && (filters.disabled === undefined || f.disabled === filters.disabled)
-    && (filters.isPublic === null || f.is_public === filters.isPublic || (filters.isPublic && access.has(f.id)));
+  const access =
+    viewer.projectId === null
+      ? new Set<number>()
+      : new Set(
+          (
+            await db
+              .selectFrom('flavor_projects')
+              .select('flavor_id')
+              .where('project_id', '=', viewer.projectId)
+              .execute()
+          ).map((r) => r.flavor_id),
+        );
+  const matches = (f: Flavor) =>
+    (filters.minMemoryMb === undefined || f.memory_mb >= filters.minMemoryMb) &&
+    (filters.minRootGb === undefined || f.root_gb >= filters.minRootGb) &&
+    (filters.disabled === undefined || f.disabled === filters.disabled) &&
+    (filters.isPublic === null || f.is_public === filters.isPublic || (filters.isPublic && access.has(f.id)));
   const dir = page.sortDir === 'desc' ? -1 : 1;
   const key = (f: Flavor) => f[page.sortKey];
   const order = (a: Flavor, b: Flavor) => dir * (compare(key(a), key(b)) || compare(a.id, b.id));
   let found = rows.filter(matches).sort(order);
   if (marker) found = found.filter((f) => order(f, marker) > 0);
   found = found.slice(0, page.limit);
-  const specs = await extraSpecsOf(db, found.map((f) => f.id));
+  const specs = await extraSpecsOf(
+    db,
+    found.map((f) => f.id),
+  );
   return found.map((f) => ({ ...f, extra_specs: specs.get(f.id)! }));
 }
 
@@ -145,7 +198,7 @@ export function parseBoolean(v: boolean | string): boolean | null {
 }
 
 const MAX_INT = 0x7fffffff;
-const SQL_SP_FLOAT_MAX = 3.40282e+38;
+const SQL_SP_FLOAT_MAX = 3.40282e38;
 
 /** nova.utils.validate_integer. */
 function integer(value: number | string, what: string, min: number): number {
@@ -196,8 +249,11 @@ export async function createFlavor(db: Db, f: NewFlavor): Promise<Flavor> {
 
 /** Sets a flavor's description (the only thing about a flavor that may change, 2.55). */
 export async function updateDescription(db: Db, flavorid: string, description: string | null): Promise<Flavor> {
-  const updated = await db.updateTable('flavors').set({ description, updated_at: now() })
-    .where('flavorid', '=', flavorid).executeTakeFirst();
+  const updated = await db
+    .updateTable('flavors')
+    .set({ description, updated_at: now() })
+    .where('flavorid', '=', flavorid)
+    .executeTakeFirst();
   if (!Number(updated.numUpdatedRows)) throw new FlavorNotFound(flavorid);
   return getFlavor(db, flavorid, { isAdmin: true, projectId: null });
 }

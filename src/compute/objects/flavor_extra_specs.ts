@@ -9,7 +9,9 @@ export async function setExtraSpecs(db: Db, flavor: Flavor, specs: Record<string
   const ts = now();
   await withTransaction(db, async (trx) => {
     for (const [key, value] of Object.entries(specs)) {
-      await trx.insertInto('flavor_extra_specs').values({ flavor_id: flavor.id, key, value, created_at: ts, updated_at: null })
+      await trx
+        .insertInto('flavor_extra_specs')
+        .values({ flavor_id: flavor.id, key, value, created_at: ts, updated_at: null })
         .onConflict((oc) => oc.columns(['flavor_id', 'key']).doUpdateSet({ value, updated_at: ts }))
         .execute();
     }
@@ -21,7 +23,10 @@ export async function setExtraSpecs(db: Db, flavor: Flavor, specs: Record<string
 }
 
 export async function deleteExtraSpec(db: Db, flavor: Flavor, key: string): Promise<void> {
-  const deleted = await db.deleteFrom('flavor_extra_specs').where('flavor_id', '=', flavor.id).where('key', '=', key)
+  const deleted = await db
+    .deleteFrom('flavor_extra_specs')
+    .where('flavor_id', '=', flavor.id)
+    .where('key', '=', key)
     .executeTakeFirst();
   if (!Number(deleted.numDeletedRows)) throw new FlavorExtraSpecsNotFound(flavor.flavorid, key);
 }

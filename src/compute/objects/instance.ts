@@ -11,9 +11,18 @@ export type Db = Kysely<ComputeDB>;
 export type InstanceRow = Selectable<InstancesTable>;
 
 export const VmState = {
-  ACTIVE: 'active', BUILDING: 'building', PAUSED: 'paused', SUSPENDED: 'suspended', STOPPED: 'stopped',
-  RESCUED: 'rescued', RESIZED: 'resized', SOFT_DELETED: 'soft_deleted', DELETED: 'deleted', ERROR: 'error',
-  SHELVED: 'shelved', SHELVED_OFFLOADED: 'shelved_offloaded',
+  ACTIVE: 'active',
+  BUILDING: 'building',
+  PAUSED: 'paused',
+  SUSPENDED: 'suspended',
+  STOPPED: 'stopped',
+  RESCUED: 'rescued',
+  RESIZED: 'resized',
+  SOFT_DELETED: 'soft_deleted',
+  DELETED: 'deleted',
+  ERROR: 'error',
+  SHELVED: 'shelved',
+  SHELVED_OFFLOADED: 'shelved_offloaded',
 } as const;
 
 /** The API's status for each vm_state, and the task states that show otherwise while they last. */
@@ -21,24 +30,44 @@ const STATE_MAP: Record<string, { status: string; tasks?: Record<string, string>
   active: {
     status: 'ACTIVE',
     tasks: {
-      rebooting: 'REBOOT', reboot_pending: 'REBOOT', reboot_started: 'REBOOT', rebooting_hard: 'HARD_REBOOT',
-      reboot_pending_hard: 'HARD_REBOOT', reboot_started_hard: 'HARD_REBOOT', updating_password: 'PASSWORD',
-      rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD',
-      migrating: 'MIGRATING', resize_prep: 'RESIZE', resize_migrating: 'RESIZE', resize_migrated: 'RESIZE',
+      rebooting: 'REBOOT',
+      reboot_pending: 'REBOOT',
+      reboot_started: 'REBOOT',
+      rebooting_hard: 'HARD_REBOOT',
+      reboot_pending_hard: 'HARD_REBOOT',
+      reboot_started_hard: 'HARD_REBOOT',
+      updating_password: 'PASSWORD',
+      rebuilding: 'REBUILD',
+      rebuild_block_device_mapping: 'REBUILD',
+      rebuild_spawning: 'REBUILD',
+      migrating: 'MIGRATING',
+      resize_prep: 'RESIZE',
+      resize_migrating: 'RESIZE',
+      resize_migrated: 'RESIZE',
       resize_finish: 'RESIZE',
     },
   },
   building: { status: 'BUILD' },
   stopped: {
     status: 'SHUTOFF',
-    tasks: { resize_prep: 'RESIZE', resize_migrating: 'RESIZE', resize_migrated: 'RESIZE', resize_finish: 'RESIZE',
-      rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
+    tasks: {
+      resize_prep: 'RESIZE',
+      resize_migrating: 'RESIZE',
+      resize_migrated: 'RESIZE',
+      resize_finish: 'RESIZE',
+      rebuilding: 'REBUILD',
+      rebuild_block_device_mapping: 'REBUILD',
+      rebuild_spawning: 'REBUILD',
+    },
   },
   resized: { status: 'VERIFY_RESIZE', tasks: { resize_reverting: 'REVERT_RESIZE' } },
   paused: { status: 'PAUSED', tasks: { migrating: 'MIGRATING' } },
   suspended: { status: 'SUSPENDED' },
   rescued: { status: 'RESCUE' },
-  error: { status: 'ERROR', tasks: { rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' } },
+  error: {
+    status: 'ERROR',
+    tasks: { rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
+  },
   deleted: { status: 'DELETED' },
   soft_deleted: { status: 'SOFT_DELETED' },
   shelved: { status: 'SHELVED' },
@@ -71,8 +100,12 @@ export async function loadInstances(db: Db, rows: InstanceRow[]): Promise<Instan
   const uuids = rows.map((r) => r.uuid);
   const [extras, metadata] = await Promise.all([
     db.selectFrom('instance_extra').select(['instance_uuid', 'flavor']).where('instance_uuid', 'in', uuids).execute(),
-    db.selectFrom('instance_metadata').select(['instance_uuid', 'key', 'value'])
-      .where('instance_uuid', 'in', uuids).where('deleted', '=', 0).execute(),
+    db
+      .selectFrom('instance_metadata')
+      .select(['instance_uuid', 'key', 'value'])
+      .where('instance_uuid', 'in', uuids)
+      .where('deleted', '=', 0)
+      .execute(),
   ]);
   const flavors = new Map(extras.map((e) => [e.instance_uuid, JSON.parse(e.flavor ?? 'null') as InstanceFlavors]));
   const meta = new Map<string, Record<string, string>>(uuids.map((u) => [u, {}]));
@@ -82,8 +115,11 @@ export async function loadInstances(db: Db, rows: InstanceRow[]): Promise<Instan
 
 /** An instance by uuid; InstanceNotFound when it does not exist, is deleted (unless
  * `withDeleted`), or belongs to another project (unless `projectId` is null: an administrator). */
-export async function getInstance(db: Db, uuid: string, opts: { projectId: string | null; withDeleted?: boolean }):
-  Promise<Instance> {
+export async function getInstance(
+  db: Db,
+  uuid: string,
+  opts: { projectId: string | null; withDeleted?: boolean },
+): Promise<Instance> {
   let q = db.selectFrom('instances').selectAll().where('uuid', '=', uuid);
   if (!opts.withDeleted) q = q.where('deleted', '=', 0);
   if (opts.projectId !== null) q = q.where('project_id', '=', opts.projectId);
@@ -94,16 +130,26 @@ export async function getInstance(db: Db, uuid: string, opts: { projectId: strin
 
 /** Sets columns of a live instance, only while it is in `expected` task states (Nova's
  * expected_task_state): false when it is not (another action got there first) or is gone. */
-export async function updateInstance(db: Db, uuid: string, values: Partial<Omit<InstanceRow, 'id' | 'uuid'>>,
-  expected?: { taskState?: (string | null)[]; vmState?: string[] }): Promise<boolean> {
-  let q = db.updateTable('instances').set({ ...values, updated_at: now() }).where('uuid', '=', uuid).where('deleted', '=', 0);
+export async function updateInstance(
+  db: Db,
+  uuid: string,
+  values: Partial<Omit<InstanceRow, 'id' | 'uuid'>>,
+  expected?: { taskState?: (string | null)[]; vmState?: string[] },
+): Promise<boolean> {
+  let q = db
+    .updateTable('instances')
+    .set({ ...values, updated_at: now() })
+    .where('uuid', '=', uuid)
+    .where('deleted', '=', 0);
   const tasks = expected?.taskState;
   if (tasks) {
     const named = tasks.filter((t): t is string => t !== null);
-    q = q.where((eb) => eb.or([
-      ...(named.length ? [eb('task_state', 'in', named)] : []),
-      ...(tasks.includes(null) ? [eb('task_state', 'is', null)] : []),
-    ]));
+    q = q.where((eb) =>
+      eb.or([
+        ...(named.length ? [eb('task_state', 'in', named)] : []),
+        ...(tasks.includes(null) ? [eb('task_state', 'is', null)] : []),
+      ]),
+    );
   }
   if (expected?.vmState) q = q.where('vm_state', 'in', expected.vmState);
   const r = await q.executeTakeFirst();
@@ -114,15 +160,33 @@ export async function updateInstance(db: Db, uuid: string, values: Partial<Omit<
  * row's id, so a uuid stays unique among live rows. Nothing happens to one deleted already. */
 export async function destroyInstance(db: Db, uuid: string): Promise<boolean> {
   const ts = now();
-  const row = await db.selectFrom('instances').select('id').where('uuid', '=', uuid).where('deleted', '=', 0).executeTakeFirst();
+  const row = await db
+    .selectFrom('instances')
+    .select('id')
+    .where('uuid', '=', uuid)
+    .where('deleted', '=', 0)
+    .executeTakeFirst();
   if (!row) return false;
-  await db.updateTable('instances').set({
-    deleted: row.id, deleted_at: ts, updated_at: ts, terminated_at: ts, vm_state: VmState.DELETED, task_state: null,
-    power_state: 0,
-  }).where('id', '=', row.id).execute();
+  await db
+    .updateTable('instances')
+    .set({
+      deleted: row.id,
+      deleted_at: ts,
+      updated_at: ts,
+      terminated_at: ts,
+      vm_state: VmState.DELETED,
+      task_state: null,
+      power_state: 0,
+    })
+    .where('id', '=', row.id)
+    .execute();
   for (const table of ['instance_extra', 'instance_metadata', 'instance_system_metadata'] as const) {
-    await db.updateTable(table).set((eb) => ({ deleted: eb.ref('id'), deleted_at: ts }))
-      .where('instance_uuid', '=', uuid).where('deleted', '=', 0).execute();
+    await db
+      .updateTable(table)
+      .set((eb) => ({ deleted: eb.ref('id'), deleted_at: ts }))
+      .where('instance_uuid', '=', uuid)
+      .where('deleted', '=', 0)
+      .execute();
   }
   await db.deleteFrom('instance_group_member').where('instance_uuid', '=', uuid).execute();
   return true;

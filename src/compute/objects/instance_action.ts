@@ -5,8 +5,18 @@ import type { Db } from './instance.js';
 import { now } from './instance.js';
 
 export const Action = {
-  CREATE: 'create', DELETE: 'delete', REBOOT: 'reboot', STOP: 'stop', START: 'start', PAUSE: 'pause',
-  UNPAUSE: 'unpause', SUSPEND: 'suspend', RESUME: 'resume', LOCK: 'lock', UNLOCK: 'unlock', REBUILD: 'rebuild',
+  CREATE: 'create',
+  DELETE: 'delete',
+  REBOOT: 'reboot',
+  STOP: 'stop',
+  START: 'start',
+  PAUSE: 'pause',
+  UNPAUSE: 'unpause',
+  SUSPEND: 'suspend',
+  RESUME: 'resume',
+  LOCK: 'lock',
+  UNLOCK: 'unlock',
+  REBUILD: 'rebuild',
 } as const;
 
 export interface ActionRequest {
@@ -20,49 +30,107 @@ export interface ActionRequest {
 /** Records an action (Nova's InstanceAction.action_start). */
 export async function startAction(db: Db, a: ActionRequest): Promise<void> {
   const ts = now();
-  await db.insertInto('instance_actions').values({
-    action: a.action, instance_uuid: a.instanceUuid, request_id: a.requestId, user_id: a.userId,
-    project_id: a.projectId, start_time: ts, finish_time: null, message: null, created_at: ts, updated_at: null,
-  }).execute();
+  await db
+    .insertInto('instance_actions')
+    .values({
+      action: a.action,
+      instance_uuid: a.instanceUuid,
+      request_id: a.requestId,
+      user_id: a.userId,
+      project_id: a.projectId,
+      start_time: ts,
+      finish_time: null,
+      message: null,
+      created_at: ts,
+      updated_at: null,
+    })
+    .execute();
 }
 
 async function actionId(db: Db, instanceUuid: string, requestId: string): Promise<number | undefined> {
-  const row = await db.selectFrom('instance_actions').select('id').where('instance_uuid', '=', instanceUuid)
-    .where('request_id', '=', requestId).orderBy('id', 'desc').executeTakeFirst();
+  const row = await db
+    .selectFrom('instance_actions')
+    .select('id')
+    .where('instance_uuid', '=', instanceUuid)
+    .where('request_id', '=', requestId)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
   return row?.id;
 }
 
 /** Opens an event of the action of `requestId` (EventReporter's start); a run again after a crash
  * takes over the event its predecessor left open rather than adding another, while a step done
  * again after it finished (a build rescheduled to another host) is an event of its own. */
-export async function startEvent(db: Db, instanceUuid: string, requestId: string, event: string, host: string | null):
-  Promise<void> {
+export async function startEvent(
+  db: Db,
+  instanceUuid: string,
+  requestId: string,
+  event: string,
+  host: string | null,
+): Promise<void> {
   const id = await actionId(db, instanceUuid, requestId);
   if (id === undefined) return;
   const ts = now();
-  const open = await db.selectFrom('instance_actions_events').select('id').where('action_id', '=', id)
-    .where('event', '=', event).where('finish_time', 'is', null).executeTakeFirst();
+  const open = await db
+    .selectFrom('instance_actions_events')
+    .select('id')
+    .where('action_id', '=', id)
+    .where('event', '=', event)
+    .where('finish_time', 'is', null)
+    .executeTakeFirst();
   if (open) {
-    await db.updateTable('instance_actions_events').set({ start_time: ts, result: null, host, updated_at: ts })
-      .where('id', '=', open.id).execute();
+    await db
+      .updateTable('instance_actions_events')
+      .set({ start_time: ts, result: null, host, updated_at: ts })
+      .where('id', '=', open.id)
+      .execute();
     return;
   }
-  await db.insertInto('instance_actions_events').values({
-    action_id: id, event, start_time: ts, finish_time: null, result: null, traceback: null, host, details: null,
-    created_at: ts, updated_at: null, deleted_at: null,
-  }).execute();
+  await db
+    .insertInto('instance_actions_events')
+    .values({
+      action_id: id,
+      event,
+      start_time: ts,
+      finish_time: null,
+      result: null,
+      traceback: null,
+      host,
+      details: null,
+      created_at: ts,
+      updated_at: null,
+      deleted_at: null,
+    })
+    .execute();
 }
 
 /** Closes an event with Success or Error (and, for an error, why: the action's message too). */
-export async function finishEvent(db: Db, instanceUuid: string, requestId: string, event: string,
-  error?: { message: string; details?: string }): Promise<void> {
+export async function finishEvent(
+  db: Db,
+  instanceUuid: string,
+  requestId: string,
+  event: string,
+  error?: { message: string; details?: string },
+): Promise<void> {
   const id = await actionId(db, instanceUuid, requestId);
   if (id === undefined) return;
   const ts = now();
-  await db.updateTable('instance_actions_events').set({
-    finish_time: ts, updated_at: ts, result: error ? 'Error' : 'Success',
-    traceback: error?.details ?? null, details: error?.message ?? null,
-  }).where('action_id', '=', id).where('event', '=', event).where('finish_time', 'is', null).execute();
-  await db.updateTable('instance_actions').set({ updated_at: ts, ...(error ? { message: 'Error' } : {}) })
-    .where('id', '=', id).execute();
+  await db
+    .updateTable('instance_actions_events')
+    .set({
+      finish_time: ts,
+      updated_at: ts,
+      result: error ? 'Error' : 'Success',
+      traceback: error?.details ?? null,
+      details: error?.message ?? null,
+    })
+    .where('action_id', '=', id)
+    .where('event', '=', event)
+    .where('finish_time', 'is', null)
+    .execute();
+  await db
+    .updateTable('instance_actions')
+    .set({ updated_at: ts, ...(error ? { message: 'Error' } : {}) })
+    .where('id', '=', id)
+    .execute();
 }

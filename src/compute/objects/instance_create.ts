@@ -56,28 +56,41 @@ export interface Booted {
 
 /** Nova's sanitize_hostname: what a guest's hostname is made of its display name. */
 export function sanitizeHostname(name: string, uuid: string): string {
-  const h = name.toLowerCase().replace(/[ _]/g, '-').replace(/[^\w.-]/g, '').replace(/^[.-]+|[.-]+$/g, '').slice(0, 63);
+  const h = name
+    .toLowerCase()
+    .replace(/[ _]/g, '-')
+    .replace(/[^\w.-]/g, '')
+    .replace(/^[.-]+|[.-]+$/g, '')
+    .slice(0, 63);
   return h || `server-${uuid}`;
 }
 
 /** The availability zones servers may ask for: the default one and those of aggregates. */
 export async function availabilityZones(db: Kysely<ComputeDB> | Db, config: Config): Promise<Set<string>> {
-  const rows = await db.selectFrom('aggregate_metadata').select('value').where('key', '=', 'availability_zone').execute();
+  const rows = await db
+    .selectFrom('aggregate_metadata')
+    .select('value')
+    .where('key', '=', 'availability_zone')
+    .execute();
   return new Set([config.defaultAvailabilityZone, ...rows.map((r) => r.value)]);
 }
 
 /** What Nova checks of the flavor against the image (_check_requested_image). */
 export function checkImage(flavor: Pick<Flavor, 'memory_mb' | 'root_gb'>, image: ImageMeta): void {
-  if (flavor.memory_mb < image.min_ram) throw new Invalid('Flavor\'s memory is too small for requested image.');
+  if (flavor.memory_mb < image.min_ram) throw new Invalid("Flavor's memory is too small for requested image.");
   // A flavor with no root disk boots from a volume, which Nova sizes itself.
   if (flavor.root_gb === 0) return;
   const rootBytes = flavor.root_gb * 1024 ** 3;
   if (image.size !== null && image.size > rootBytes) {
-    throw new Invalid(`Flavor's disk is too small for requested image. Flavor disk is ${rootBytes} bytes, image is ${image.size} bytes.`);
+    throw new Invalid(
+      `Flavor's disk is too small for requested image. Flavor disk is ${rootBytes} bytes, image is ${image.size} bytes.`,
+    );
   }
   const minDisk = image.min_disk * 1024 ** 3;
   if (minDisk > rootBytes) {
-    throw new Invalid(`Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${rootBytes} bytes, minimum size is ${minDisk} bytes.`);
+    throw new Invalid(
+      `Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${rootBytes} bytes, minimum size is ${minDisk} bytes.`,
+    );
   }
 }
 
@@ -85,16 +98,24 @@ export function checkImage(flavor: Pick<Flavor, 'memory_mb' | 'root_gb'>, image:
 async function checkGroup(db: Db, projectId: string, hints: Record<string, string[]>): Promise<number | null> {
   const uuid = hints.group?.[0];
   if (uuid === undefined) return null;
-  const group = await db.selectFrom('instance_groups').select('id').where('uuid', '=', uuid)
-    .where('project_id', '=', projectId).executeTakeFirst();
+  const group = await db
+    .selectFrom('instance_groups')
+    .select('id')
+    .where('uuid', '=', uuid)
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
   // At boot a missing group is the request's fault: a 400 rather than the group API's 404.
   if (!group) throw new Invalid(new InstanceGroupNotFound(uuid).message);
   return group.id;
 }
 
 /** Validates `req` and writes its instances and their build job; the reservation and the uuids. */
-export async function createInstances(db: Kysely<ComputeDB>, config: Config, jobs: JobQueue, req: BootRequest):
-  Promise<Booted> {
+export async function createInstances(
+  db: Kysely<ComputeDB>,
+  config: Config,
+  jobs: JobQueue,
+  req: BootRequest,
+): Promise<Booted> {
   const { flavor } = req;
   // Nova names the disabled flavor by its internal id.
   if (flavor.disabled) throw new Invalid(`Flavor ${flavor.id} could not be found.`);
@@ -105,8 +126,12 @@ export async function createInstances(db: Kysely<ComputeDB>, config: Config, job
   }
   let keyData: string | null = null;
   if (req.keyName !== null) {
-    const kp = await db.selectFrom('key_pairs').selectAll().where('user_id', '=', req.userId)
-      .where('name', '=', req.keyName).executeTakeFirst();
+    const kp = await db
+      .selectFrom('key_pairs')
+      .selectAll()
+      .where('user_id', '=', req.userId)
+      .where('name', '=', req.keyName)
+      .executeTakeFirst();
     if (!kp) throw new Invalid(`Invalid key_name provided.`);
     keyData = kp.public_key;
   }
@@ -116,10 +141,17 @@ export async function createInstances(db: Kysely<ComputeDB>, config: Config, job
     await checkMetadataQuota(trx, config, req.projectId, req.metadata);
     const groupId = await checkGroup(trx, req.projectId, req.schedulerHints);
     const scope = { projectId: req.projectId, userId: req.userId };
-    const count = await allowedInstances(trx, config, scope, { cores: flavor.vcpus, ram: flavor.memory_mb },
-      req.minCount, req.maxCount);
+    const count = await allowedInstances(
+      trx,
+      config,
+      scope,
+      { cores: flavor.vcpus, ram: flavor.memory_mb },
+      req.minCount,
+      req.maxCount,
+    );
     const group = req.schedulerHints.group?.[0];
-    if (groupId !== null && group !== undefined) await checkMemberQuota(trx, config, { ...scope, groupUuid: group }, count);
+    if (groupId !== null && group !== undefined)
+      await checkMemberQuota(trx, config, { ...scope, groupUuid: group }, count);
     const ts = now();
     const uuids: string[] = [];
     let specId = 0;
@@ -127,44 +159,116 @@ export async function createInstances(db: Kysely<ComputeDB>, config: Config, job
       const uuid = randomUUID();
       uuids.push(uuid);
       const base = req.hostname ?? sanitizeHostname(req.name, uuid);
-      await trx.insertInto('instances').values({
-        uuid, user_id: req.userId, project_id: req.projectId, image_ref: req.image?.id ?? '',
-        hostname: count > 1 ? `${base}-${i + 1}` : base, display_name: req.name,
-        display_description: req.description, launch_index: i, key_name: req.keyName, key_data: keyData,
-        power_state: 0, vm_state: VmState.BUILDING, task_state: 'scheduling', memory_mb: flavor.memory_mb,
-        vcpus: flavor.vcpus, root_gb: flavor.root_gb, ephemeral_gb: flavor.ephemeral_gb, instance_type_id: flavor.id,
-        host: null, node: null, launched_on: null, availability_zone: req.availabilityZone,
-        reservation_id: reservationId, user_data: req.userData, launched_at: null, terminated_at: null, locked: 0,
-        locked_by: null, os_type: req.image?.properties.os_type ?? null,
-        architecture: req.image?.properties.hw_architecture ?? req.image?.properties.architecture ?? null,
-        root_device_name: null, config_drive: '', access_ip_v4: req.accessIPv4, access_ip_v6: req.accessIPv6,
-        auto_disk_config: 0, progress: 0, cleaned: 0, hidden: 0, created_at: ts, updated_at: ts, deleted_at: null,
-      }).execute();
-      await trx.insertInto('instance_extra').values({
-        instance_uuid: uuid, flavor: JSON.stringify(flavors), numa_topology: null, pci_requests: '[]',
-        vcpu_model: null, migration_context: null,
-        keypairs: keyData === null ? null : JSON.stringify([{ name: req.keyName, public_key: keyData, type: 'ssh' }]),
-        device_metadata: null, created_at: ts, updated_at: null, deleted_at: null,
-      }).execute();
+      await trx
+        .insertInto('instances')
+        .values({
+          uuid,
+          user_id: req.userId,
+          project_id: req.projectId,
+          image_ref: req.image?.id ?? '',
+          hostname: count > 1 ? `${base}-${i + 1}` : base,
+          display_name: req.name,
+          display_description: req.description,
+          launch_index: i,
+          key_name: req.keyName,
+          key_data: keyData,
+          power_state: 0,
+          vm_state: VmState.BUILDING,
+          task_state: 'scheduling',
+          memory_mb: flavor.memory_mb,
+          vcpus: flavor.vcpus,
+          root_gb: flavor.root_gb,
+          ephemeral_gb: flavor.ephemeral_gb,
+          instance_type_id: flavor.id,
+          host: null,
+          node: null,
+          launched_on: null,
+          availability_zone: req.availabilityZone,
+          reservation_id: reservationId,
+          user_data: req.userData,
+          launched_at: null,
+          terminated_at: null,
+          locked: 0,
+          locked_by: null,
+          os_type: req.image?.properties.os_type ?? null,
+          architecture: req.image?.properties.hw_architecture ?? req.image?.properties.architecture ?? null,
+          root_device_name: null,
+          config_drive: '',
+          access_ip_v4: req.accessIPv4,
+          access_ip_v6: req.accessIPv6,
+          auto_disk_config: 0,
+          progress: 0,
+          cleaned: 0,
+          hidden: 0,
+          created_at: ts,
+          updated_at: ts,
+          deleted_at: null,
+        })
+        .execute();
+      await trx
+        .insertInto('instance_extra')
+        .values({
+          instance_uuid: uuid,
+          flavor: JSON.stringify(flavors),
+          numa_topology: null,
+          pci_requests: '[]',
+          vcpu_model: null,
+          migration_context: null,
+          keypairs: keyData === null ? null : JSON.stringify([{ name: req.keyName, public_key: keyData, type: 'ssh' }]),
+          device_metadata: null,
+          created_at: ts,
+          updated_at: null,
+          deleted_at: null,
+        })
+        .execute();
       for (const [key, value] of Object.entries(req.metadata)) {
-        await trx.insertInto('instance_metadata').values({ instance_uuid: uuid, key, value, created_at: ts, updated_at: null, deleted_at: null }).execute();
+        await trx
+          .insertInto('instance_metadata')
+          .values({ instance_uuid: uuid, key, value, created_at: ts, updated_at: null, deleted_at: null })
+          .execute();
       }
       for (const [key, value] of Object.entries(req.image?.properties ?? {})) {
-        await trx.insertInto('instance_system_metadata')
-          .values({ instance_uuid: uuid, key: `image_${key}`, value, created_at: ts, updated_at: null, deleted_at: null }).execute();
+        await trx
+          .insertInto('instance_system_metadata')
+          .values({
+            instance_uuid: uuid,
+            key: `image_${key}`,
+            value,
+            created_at: ts,
+            updated_at: null,
+            deleted_at: null,
+          })
+          .execute();
       }
       if (groupId !== null) {
-        await trx.insertInto('instance_group_member').values({ group_id: groupId, instance_uuid: uuid, created_at: ts, updated_at: null }).execute();
+        await trx
+          .insertInto('instance_group_member')
+          .values({ group_id: groupId, instance_uuid: uuid, created_at: ts, updated_at: null })
+          .execute();
       }
       const spec: RequestSpec = {
-        instance_uuid: uuid, project_id: req.projectId, user_id: req.userId, flavor: flavors.cur['nova_object.data'],
-        image: req.image ?? { id: null, min_ram: 0, min_disk: 0, size: null, properties: {} }, num_instances: count,
-        availability_zone: req.availabilityZone, scheduler_hints: req.schedulerHints, ignore_hosts: [],
-        force_hosts: req.forceHosts, force_nodes: req.forceNodes, retry: { num_attempts: 0, hosts: [] },
+        instance_uuid: uuid,
+        project_id: req.projectId,
+        user_id: req.userId,
+        flavor: flavors.cur['nova_object.data'],
+        image: req.image ?? { id: null, min_ram: 0, min_disk: 0, size: null, properties: {} },
+        num_instances: count,
+        availability_zone: req.availabilityZone,
+        scheduler_hints: req.schedulerHints,
+        ignore_hosts: [],
+        force_hosts: req.forceHosts,
+        force_nodes: req.forceNodes,
+        retry: { num_attempts: 0, hosts: [] },
       };
       const id = await saveRequestSpec(trx, spec);
       if (i === 0) specId = id;
-      await startAction(trx, { instanceUuid: uuid, action: Action.CREATE, requestId: req.requestId, userId: req.userId, projectId: req.projectId });
+      await startAction(trx, {
+        instanceUuid: uuid,
+        action: Action.CREATE,
+        requestId: req.requestId,
+        userId: req.userId,
+        projectId: req.projectId,
+      });
     }
     const payload: BuildInstancesPayload = { request_spec_id: specId, instance_uuids: uuids };
     await jobs.enqueue<ComputeDB>(trx, { kind: BUILD_INSTANCES, payload, dedupeKey: `${reservationId}:${uuids[0]}` });

@@ -35,21 +35,71 @@ interface PowerAction {
 }
 
 const NOT_BUSY = [null];
-const REBOOTING = ['rebooting', 'reboot_pending', 'reboot_started', 'rebooting_hard', 'reboot_pending_hard',
-  'reboot_started_hard'];
+const REBOOTING = [
+  'rebooting',
+  'reboot_pending',
+  'reboot_started',
+  'rebooting_hard',
+  'reboot_pending_hard',
+  'reboot_started_hard',
+];
 
 export const POWER_ACTIONS = {
-  stop: { action: Action.STOP, job: 'stop_instance', vmStates: [VmState.ACTIVE, VmState.ERROR], taskStates: NOT_BUSY, taskState: 'powering-off' },
-  start: { action: Action.START, job: 'start_instance', vmStates: [VmState.STOPPED], taskStates: NOT_BUSY, taskState: 'powering-on' },
-  pause: { action: Action.PAUSE, job: 'pause_instance', vmStates: [VmState.ACTIVE], taskStates: NOT_BUSY, taskState: 'pausing' },
-  unpause: { action: Action.UNPAUSE, job: 'unpause_instance', vmStates: [VmState.PAUSED], taskStates: NOT_BUSY, taskState: 'unpausing' },
-  suspend: { action: Action.SUSPEND, job: 'suspend_instance', vmStates: [VmState.ACTIVE], taskStates: NOT_BUSY, taskState: 'suspending' },
-  resume: { action: Action.RESUME, job: 'resume_instance', vmStates: [VmState.SUSPENDED], taskStates: NOT_BUSY, taskState: 'resuming' },
-  softReboot: { action: Action.REBOOT, job: 'reboot_instance', vmStates: [VmState.ACTIVE], taskStates: NOT_BUSY, taskState: 'rebooting' },
+  stop: {
+    action: Action.STOP,
+    job: 'stop_instance',
+    vmStates: [VmState.ACTIVE, VmState.ERROR],
+    taskStates: NOT_BUSY,
+    taskState: 'powering-off',
+  },
+  start: {
+    action: Action.START,
+    job: 'start_instance',
+    vmStates: [VmState.STOPPED],
+    taskStates: NOT_BUSY,
+    taskState: 'powering-on',
+  },
+  pause: {
+    action: Action.PAUSE,
+    job: 'pause_instance',
+    vmStates: [VmState.ACTIVE],
+    taskStates: NOT_BUSY,
+    taskState: 'pausing',
+  },
+  unpause: {
+    action: Action.UNPAUSE,
+    job: 'unpause_instance',
+    vmStates: [VmState.PAUSED],
+    taskStates: NOT_BUSY,
+    taskState: 'unpausing',
+  },
+  suspend: {
+    action: Action.SUSPEND,
+    job: 'suspend_instance',
+    vmStates: [VmState.ACTIVE],
+    taskStates: NOT_BUSY,
+    taskState: 'suspending',
+  },
+  resume: {
+    action: Action.RESUME,
+    job: 'resume_instance',
+    vmStates: [VmState.SUSPENDED],
+    taskStates: NOT_BUSY,
+    taskState: 'resuming',
+  },
+  softReboot: {
+    action: Action.REBOOT,
+    job: 'reboot_instance',
+    vmStates: [VmState.ACTIVE],
+    taskStates: NOT_BUSY,
+    taskState: 'rebooting',
+  },
   hardReboot: {
-    action: Action.REBOOT, job: 'reboot_instance',
+    action: Action.REBOOT,
+    job: 'reboot_instance',
     vmStates: [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED, VmState.ERROR],
-    taskStates: [null, ...REBOOTING], taskState: 'rebooting_hard',
+    taskStates: [null, ...REBOOTING],
+    taskState: 'rebooting_hard',
   },
 } satisfies Record<string, PowerAction>;
 
@@ -66,21 +116,45 @@ function invalidState(action: string, instance: Instance, spec: PowerAction): In
 }
 
 /** Asks the instance's host to do `spec` (the API's name of it: `name`). */
-export async function requestPowerAction(db: Kysely<ComputeDB>, jobs: JobQueue, instance: Instance, caller: Caller,
-  name: string, spec: PowerAction, extra: Partial<ActionPayload> = {}): Promise<void> {
+export async function requestPowerAction(
+  db: Kysely<ComputeDB>,
+  jobs: JobQueue,
+  instance: Instance,
+  caller: Caller,
+  name: string,
+  spec: PowerAction,
+  extra: Partial<ActionPayload> = {},
+): Promise<void> {
   checkLocked(instance, caller);
-  if (!spec.vmStates.includes(instance.vm_state ?? '') || !spec.taskStates.includes(instance.task_state)
-    || instance.host === null) {
+  if (
+    !spec.vmStates.includes(instance.vm_state ?? '') ||
+    !spec.taskStates.includes(instance.task_state) ||
+    instance.host === null
+  ) {
     throw invalidState(name, instance, spec);
   }
   await withTransaction(db, async (trx) => {
-    const moved = await updateInstance(trx, instance.uuid, { task_state: spec.taskState },
-      { taskState: spec.taskStates, vmState: spec.vmStates });
+    const moved = await updateInstance(
+      trx,
+      instance.uuid,
+      { task_state: spec.taskState },
+      { taskState: spec.taskStates, vmState: spec.vmStates },
+    );
     if (!moved) throw invalidState(name, instance, spec);
-    await startAction(trx, { instanceUuid: instance.uuid, action: spec.action, requestId: caller.requestId,
-      userId: caller.userId, projectId: caller.projectId });
+    await startAction(trx, {
+      instanceUuid: instance.uuid,
+      action: spec.action,
+      requestId: caller.requestId,
+      userId: caller.userId,
+      projectId: caller.projectId,
+    });
     const payload: ActionPayload = { uuid: instance.uuid, action_request_id: caller.requestId, ...extra };
-    await jobs.enqueue<ComputeDB>(trx, { kind: spec.job, target: instance.host, payload, dedupeKey: `${spec.job}:${caller.requestId}:${instance.uuid}` });
+    await jobs.enqueue<ComputeDB>(trx, {
+      kind: spec.job,
+      target: instance.host,
+      payload,
+      dedupeKey: `${spec.job}:${caller.requestId}:${instance.uuid}`,
+    });
   });
 }
 
@@ -89,14 +163,28 @@ export const TERMINATE_INSTANCE = 'terminate_instance';
 /** Deletes a server: one never scheduled at once (the conductor, finding it gone, releases what
  * it may have claimed); one on a host through that host, which destroys the guest, frees its
  * allocations and deletes the row. Deleting a server being deleted is a no-op. */
-export async function deleteInstance(db: Kysely<ComputeDB>, jobs: JobQueue, instance: Instance, caller: Caller): Promise<void> {
+export async function deleteInstance(
+  db: Kysely<ComputeDB>,
+  jobs: JobQueue,
+  instance: Instance,
+  caller: Caller,
+): Promise<void> {
   checkLocked(instance, caller);
   if (instance.task_state === 'deleting') return;
   await withTransaction(db, async (trx) => {
-    await startAction(trx, { instanceUuid: instance.uuid, action: Action.DELETE, requestId: caller.requestId,
-      userId: caller.userId, projectId: caller.projectId });
-    const current = await trx.selectFrom('instances').select(['host', 'task_state']).where('uuid', '=', instance.uuid)
-      .where('deleted', '=', 0).executeTakeFirst();
+    await startAction(trx, {
+      instanceUuid: instance.uuid,
+      action: Action.DELETE,
+      requestId: caller.requestId,
+      userId: caller.userId,
+      projectId: caller.projectId,
+    });
+    const current = await trx
+      .selectFrom('instances')
+      .select(['host', 'task_state'])
+      .where('uuid', '=', instance.uuid)
+      .where('deleted', '=', 0)
+      .executeTakeFirst();
     if (!current || current.task_state === 'deleting') return;
     if (current.host === null) {
       await destroyInstance(trx, instance.uuid);
@@ -104,31 +192,61 @@ export async function deleteInstance(db: Kysely<ComputeDB>, jobs: JobQueue, inst
     }
     await updateInstance(trx, instance.uuid, { task_state: 'deleting' });
     const payload: ActionPayload = { uuid: instance.uuid, action_request_id: caller.requestId };
-    await jobs.enqueue<ComputeDB>(trx, { kind: TERMINATE_INSTANCE, target: current.host, payload, dedupeKey: `${TERMINATE_INSTANCE}:${instance.uuid}` });
+    await jobs.enqueue<ComputeDB>(trx, {
+      kind: TERMINATE_INSTANCE,
+      target: current.host,
+      payload,
+      dedupeKey: `${TERMINATE_INSTANCE}:${instance.uuid}`,
+    });
   });
 }
 
 /** Locks or unlocks a server (API only): who locked it is kept, so that an owner cannot undo an
  * administrator's lock without the unlock_override rule. */
-export async function setLocked(db: Kysely<ComputeDB>, instance: Instance, caller: Caller, locked: boolean,
-  reason: string | null): Promise<void> {
+export async function setLocked(
+  db: Kysely<ComputeDB>,
+  instance: Instance,
+  caller: Caller,
+  locked: boolean,
+  reason: string | null,
+): Promise<void> {
   await withTransaction(db, async (trx) => {
     const lockedBy = caller.projectId === instance.project_id ? 'owner' : 'admin';
-    await updateInstance(trx, instance.uuid, locked ? { locked: 1, locked_by: lockedBy } : { locked: 0, locked_by: null });
+    await updateInstance(
+      trx,
+      instance.uuid,
+      locked ? { locked: 1, locked_by: lockedBy } : { locked: 0, locked_by: null },
+    );
     if (locked && reason !== null) {
-      await trx.insertInto('instance_system_metadata').values({ instance_uuid: instance.uuid, key: 'locked_reason',
-        value: reason, created_at: new Date().toISOString(), updated_at: null, deleted_at: null }).execute();
+      await trx
+        .insertInto('instance_system_metadata')
+        .values({
+          instance_uuid: instance.uuid,
+          key: 'locked_reason',
+          value: reason,
+          created_at: new Date().toISOString(),
+          updated_at: null,
+          deleted_at: null,
+        })
+        .execute();
     } else if (!locked) {
-      await trx.deleteFrom('instance_system_metadata').where('instance_uuid', '=', instance.uuid)
-        .where('key', '=', 'locked_reason').execute();
+      await trx
+        .deleteFrom('instance_system_metadata')
+        .where('instance_uuid', '=', instance.uuid)
+        .where('key', '=', 'locked_reason')
+        .execute();
     }
-    await startAction(trx, { instanceUuid: instance.uuid, action: locked ? Action.LOCK : Action.UNLOCK,
-      requestId: caller.requestId, userId: caller.userId, projectId: caller.projectId });
+    await startAction(trx, {
+      instanceUuid: instance.uuid,
+      action: locked ? Action.LOCK : Action.UNLOCK,
+      requestId: caller.requestId,
+      userId: caller.userId,
+      projectId: caller.projectId,
+    });
   });
 }
 
 export const REBUILD_INSTANCE = 'rebuild_instance';
-
 
 export interface Rebuild {
   imageRef: string;
@@ -140,30 +258,59 @@ export interface Rebuild {
 
 /** Rebuilds a server from an image on its host (Nova's API.rebuild): the image and the asked
  * changes recorded at once, the guest rebuilt by the host's `rebuild_instance` job. */
-export async function requestRebuild(db: Kysely<ComputeDB>, jobs: JobQueue, instance: Instance, caller: Caller,
-  r: Rebuild): Promise<void> {
+export async function requestRebuild(
+  db: Kysely<ComputeDB>,
+  jobs: JobQueue,
+  instance: Instance,
+  caller: Caller,
+  r: Rebuild,
+): Promise<void> {
   checkLocked(instance, caller);
-  const spec: PowerAction = { action: Action.REBUILD, job: REBUILD_INSTANCE, taskState: 'rebuilding',
-    vmStates: [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR], taskStates: NOT_BUSY };
-  if (!spec.vmStates.includes(instance.vm_state ?? '') || !spec.taskStates.includes(instance.task_state) || instance.host === null) {
+  const spec: PowerAction = {
+    action: Action.REBUILD,
+    job: REBUILD_INSTANCE,
+    taskState: 'rebuilding',
+    vmStates: [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR],
+    taskStates: NOT_BUSY,
+  };
+  if (
+    !spec.vmStates.includes(instance.vm_state ?? '') ||
+    !spec.taskStates.includes(instance.task_state) ||
+    instance.host === null
+  ) {
     throw invalidState('rebuild', instance, spec);
   }
   await withTransaction(db, async (trx) => {
-    const moved = await updateInstance(trx, instance.uuid, { ...r.values, image_ref: r.imageRef, task_state: 'rebuilding' },
-      { taskState: spec.taskStates, vmState: spec.vmStates });
+    const moved = await updateInstance(
+      trx,
+      instance.uuid,
+      { ...r.values, image_ref: r.imageRef, task_state: 'rebuilding' },
+      { taskState: spec.taskStates, vmState: spec.vmStates },
+    );
     if (!moved) throw invalidState('rebuild', instance, spec);
     if (r.metadata) {
       const ts = new Date().toISOString();
       await trx.deleteFrom('instance_metadata').where('instance_uuid', '=', instance.uuid).execute();
       for (const [key, value] of Object.entries(r.metadata)) {
-        await trx.insertInto('instance_metadata').values({ instance_uuid: instance.uuid, key, value, created_at: ts,
-          updated_at: null, deleted_at: null }).execute();
+        await trx
+          .insertInto('instance_metadata')
+          .values({ instance_uuid: instance.uuid, key, value, created_at: ts, updated_at: null, deleted_at: null })
+          .execute();
       }
     }
-    await startAction(trx, { instanceUuid: instance.uuid, action: Action.REBUILD, requestId: caller.requestId,
-      userId: caller.userId, projectId: caller.projectId });
+    await startAction(trx, {
+      instanceUuid: instance.uuid,
+      action: Action.REBUILD,
+      requestId: caller.requestId,
+      userId: caller.userId,
+      projectId: caller.projectId,
+    });
     const payload: ActionPayload = { uuid: instance.uuid, action_request_id: caller.requestId };
-    await jobs.enqueue<ComputeDB>(trx, { kind: REBUILD_INSTANCE, target: instance.host, payload,
-      dedupeKey: `${REBUILD_INSTANCE}:${caller.requestId}:${instance.uuid}` });
+    await jobs.enqueue<ComputeDB>(trx, {
+      kind: REBUILD_INSTANCE,
+      target: instance.host,
+      payload,
+      dedupeKey: `${REBUILD_INSTANCE}:${caller.requestId}:${instance.uuid}`,
+    });
   });
 }

@@ -6,11 +6,36 @@ import { MarkerNotFound } from '../exceptions.js';
 import { loadInstances, statusOf, type Db, type Instance, type InstanceRow } from './instance.js';
 
 /** What a list may be sorted by (Nova's server sort keys). */
-export const SORT_KEYS = new Set(['access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'availability_zone',
-  'config_drive', 'created_at', 'display_description', 'display_name', 'host', 'hostname', 'image_ref',
-  'instance_type_id', 'key_name', 'launch_index', 'launched_at', 'locked', 'locked_by', 'node', 'power_state',
-  'progress', 'project_id', 'root_device_name', 'task_state', 'terminated_at', 'updated_at', 'user_id', 'uuid',
-  'vm_state']);
+export const SORT_KEYS = new Set([
+  'access_ip_v4',
+  'access_ip_v6',
+  'auto_disk_config',
+  'availability_zone',
+  'config_drive',
+  'created_at',
+  'display_description',
+  'display_name',
+  'host',
+  'hostname',
+  'image_ref',
+  'instance_type_id',
+  'key_name',
+  'launch_index',
+  'launched_at',
+  'locked',
+  'locked_by',
+  'node',
+  'power_state',
+  'progress',
+  'project_id',
+  'root_device_name',
+  'task_state',
+  'terminated_at',
+  'updated_at',
+  'user_id',
+  'uuid',
+  'vm_state',
+]);
 
 export interface InstanceFilters {
   /** Null: every project (all_tenants). */

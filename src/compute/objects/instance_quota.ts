@@ -7,11 +7,21 @@ import { MetadataLimitExceeded, QuotaExceeded, TooManyInstances } from '../excep
 import type { Db } from './instance.js';
 import { checkDeltas, projectQuotas, type QuotaScope } from './quota.js';
 
-const deltas = (n: number, per: { cores: number; ram: number }) => ({ instances: n, cores: n * per.cores, ram: n * per.ram });
+const deltas = (n: number, per: { cores: number; ram: number }) => ({
+  instances: n,
+  cores: n * per.cores,
+  ram: n * per.ram,
+});
 
 /** How many of min..max servers of `perInstance` the project (and user) may still have. */
-export async function allowedInstances(db: Db, config: Config, scope: QuotaScope,
-  perInstance: { cores: number; ram: number }, min: number, max: number): Promise<number> {
+export async function allowedInstances(
+  db: Db,
+  config: Config,
+  scope: QuotaScope,
+  perInstance: { cores: number; ram: number },
+  min: number,
+  max: number,
+): Promise<number> {
   try {
     await checkDeltas(db, config, scope, deltas(max, perInstance));
     return max;
@@ -26,13 +36,21 @@ export async function allowedInstances(db: Db, config: Config, scope: QuotaScope
     }
     // Nova names every resource over its limit, each field a list in the same order.
     const list = (f: (k: string) => number | string) => e.overs.map(f).join(', ');
-    throw new TooManyInstances(list((k) => k), list((k) => per[k]! * min), list((k) => e.usages[k] ?? 0),
-      list((k) => e.quotas[k]!));
+    throw new TooManyInstances(
+      list((k) => k),
+      list((k) => per[k]! * min),
+      list((k) => e.usages[k] ?? 0),
+      list((k) => e.quotas[k]!),
+    );
   }
 }
 
-export async function checkMetadataQuota(db: Db, config: Config, projectId: string, metadata: Record<string, string>):
-  Promise<void> {
+export async function checkMetadataQuota(
+  db: Db,
+  config: Config,
+  projectId: string,
+  metadata: Record<string, string>,
+): Promise<void> {
   const allowed = (await projectQuotas(db, config, projectId)).metadata_items!.limit;
   if (allowed >= 0 && Object.keys(metadata).length > allowed) throw new MetadataLimitExceeded(allowed);
 }

@@ -5,7 +5,14 @@ import type { Config } from '../../common/config.js';
 import { uniqueViolation } from '../../common/db/index.js';
 import { generateSshKeyPair, generateX509KeyPair, sshFingerprint, x509Fingerprint } from '../crypto.js';
 import type { KeyPairsTable } from '../db/schema.js';
-import { InvalidName, KeypairLimitExceeded, KeyPairExists, KeypairNotFound, MarkerNotFound, OverQuota } from '../exceptions.js';
+import {
+  InvalidName,
+  KeypairLimitExceeded,
+  KeyPairExists,
+  KeypairNotFound,
+  MarkerNotFound,
+  OverQuota,
+} from '../exceptions.js';
 import { now, type Db } from './flavor.js';
 import { checkDeltas } from './quota.js';
 import { isValidName, NAME_RULE } from './text.js';
@@ -24,12 +31,19 @@ export function checkKeypairName(name: string, widened: boolean): void {
 }
 
 /** One page of a user's key pairs, by name, after the `marker` key pair. */
-export async function listKeypairs(db: Db, userId: string, page: { limit?: number; marker?: string } = {}):
-  Promise<Keypair[]> {
+export async function listKeypairs(
+  db: Db,
+  userId: string,
+  page: { limit?: number; marker?: string } = {},
+): Promise<Keypair[]> {
   let q = db.selectFrom('key_pairs').selectAll().where('user_id', '=', userId).orderBy('name');
   if (page.marker !== undefined) {
-    const marker = await db.selectFrom('key_pairs').select('name').where('user_id', '=', userId)
-      .where('name', '=', page.marker).executeTakeFirst();
+    const marker = await db
+      .selectFrom('key_pairs')
+      .select('name')
+      .where('user_id', '=', userId)
+      .where('name', '=', page.marker)
+      .executeTakeFirst();
     if (!marker) throw new MarkerNotFound(page.marker);
     q = q.where('name', '>', marker.name);
   }
@@ -38,7 +52,11 @@ export async function listKeypairs(db: Db, userId: string, page: { limit?: numbe
 }
 
 export async function getKeypair(db: Db, userId: string, name: string): Promise<Keypair> {
-  const row = await db.selectFrom('key_pairs').selectAll().where('user_id', '=', userId).where('name', '=', name)
+  const row = await db
+    .selectFrom('key_pairs')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('name', '=', name)
     .executeTakeFirst();
   if (!row) throw new KeypairNotFound(name, userId);
   return row;
@@ -64,8 +82,11 @@ async function checkQuota(db: Db, config: Config, projectId: string, userId: str
 }
 
 /** Imports or generates a key pair; the private key is returned once, never kept. */
-export async function createKeypair(db: Db, config: Config, k: NewKeypair):
-  Promise<{ keypair: Keypair; privateKey?: string }> {
+export async function createKeypair(
+  db: Db,
+  config: Config,
+  k: NewKeypair,
+): Promise<{ keypair: Keypair; privateKey?: string }> {
   await checkQuota(db, config, k.projectId, k.userId, 1);
   let generated: Awaited<ReturnType<typeof generateSshKeyPair>> | undefined;
   let publicKey = k.publicKey;
@@ -73,8 +94,17 @@ export async function createKeypair(db: Db, config: Config, k: NewKeypair):
     generated = k.type === 'ssh' ? await generateSshKeyPair() : await generateX509KeyPair(k.userId);
     publicKey = generated.publicKey;
   }
-  const fingerprint = generated?.fingerprint ?? (k.type === 'ssh' ? sshFingerprint(publicKey) : x509Fingerprint(publicKey));
-  const row = { user_id: k.userId, name: k.name, fingerprint, public_key: publicKey, type: k.type, created_at: now(), updated_at: null };
+  const fingerprint =
+    generated?.fingerprint ?? (k.type === 'ssh' ? sshFingerprint(publicKey) : x509Fingerprint(publicKey));
+  const row = {
+    user_id: k.userId,
+    name: k.name,
+    fingerprint,
+    public_key: publicKey,
+    type: k.type,
+    created_at: now(),
+    updated_at: null,
+  };
   let id: number;
   try {
     ({ id } = await db.insertInto('key_pairs').values(row).returning('id').executeTakeFirstOrThrow());
@@ -94,6 +124,10 @@ export async function createKeypair(db: Db, config: Config, k: NewKeypair):
 }
 
 export async function deleteKeypair(db: Db, userId: string, name: string): Promise<void> {
-  const deleted = await db.deleteFrom('key_pairs').where('user_id', '=', userId).where('name', '=', name).executeTakeFirst();
+  const deleted = await db
+    .deleteFrom('key_pairs')
+    .where('user_id', '=', userId)
+    .where('name', '=', name)
+    .executeTakeFirst();
   if (!Number(deleted.numDeletedRows)) throw new KeypairNotFound(name, userId);
 }

@@ -7,7 +7,12 @@ import { withTransaction } from '../../common/db/index.js';
 import { QuotaExceeded, QuotaLimitOutOfRange } from '../exceptions.js';
 import { now, type Db } from './flavor.js';
 import {
-  countInstancesCoresRam, countKeyPairs, countServerGroupMembers, countServerGroups, usages, type Counts,
+  countInstancesCoresRam,
+  countKeyPairs,
+  countServerGroupMembers,
+  countServerGroups,
+  usages,
+  type Counts,
 } from './quota_usage.js';
 
 type Limits = Record<string, number>;
@@ -35,19 +40,30 @@ export const DEFAULT_QUOTA_CLASS = 'default';
 const UNLIMITED = -1;
 
 async function classLimits(db: Db, className: string): Promise<Limits> {
-  const rows = await db.selectFrom('quota_classes').select(['resource', 'hard_limit'])
-    .where('class_name', '=', className).execute();
+  const rows = await db
+    .selectFrom('quota_classes')
+    .select(['resource', 'hard_limit'])
+    .where('class_name', '=', className)
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit]));
 }
 
 async function projectLimits(db: Db, projectId: string): Promise<Limits> {
-  const rows = await db.selectFrom('quotas').select(['resource', 'hard_limit']).where('project_id', '=', projectId).execute();
+  const rows = await db
+    .selectFrom('quotas')
+    .select(['resource', 'hard_limit'])
+    .where('project_id', '=', projectId)
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit]));
 }
 
 async function userLimits(db: Db, projectId: string, userId: string): Promise<Limits> {
-  const rows = await db.selectFrom('project_user_quotas').select(['resource', 'hard_limit'])
-    .where('project_id', '=', projectId).where('user_id', '=', userId).execute();
+  const rows = await db
+    .selectFrom('project_user_quotas')
+    .select(['resource', 'hard_limit'])
+    .where('project_id', '=', projectId)
+    .where('user_id', '=', userId)
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit]));
 }
 
@@ -59,8 +75,9 @@ export async function defaultQuotas(db: Db, config: Config): Promise<Limits> {
 /** A quota class's limits, the defaults where it sets none. */
 export async function classQuotas(db: Db, config: Config, className: string): Promise<Limits> {
   const set = await classLimits(db, className);
-  return Object.fromEntries(QUOTA_RESOURCES.map(({ name, option }) =>
-    [name, set[name] ?? (option ? config[option] as number : UNLIMITED)]));
+  return Object.fromEntries(
+    QUOTA_RESOURCES.map(({ name, option }) => [name, set[name] ?? (option ? (config[option] as number) : UNLIMITED)]),
+  );
 }
 
 /** A limit, with what is in use when asked for. */
@@ -72,21 +89,38 @@ export interface QuotaValue {
 async function withDefaults(db: Db, config: Config, own: Limits, used?: Limits): Promise<Record<string, QuotaValue>> {
   // The `default` class's limits stand in for a project's own (Nova's _process_quotas).
   const defaults = await defaultQuotas(db, config);
-  return Object.fromEntries(QUOTA_RESOURCES.map(({ name }) =>
-    [name, { limit: own[name] ?? defaults[name]!, ...(used ? { in_use: used[name] ?? 0 } : {}) }]));
+  return Object.fromEntries(
+    QUOTA_RESOURCES.map(({ name }) => [
+      name,
+      { limit: own[name] ?? defaults[name]!, ...(used ? { in_use: used[name] ?? 0 } : {}) },
+    ]),
+  );
 }
 
 /** A project's limits (and usages). */
-export async function projectQuotas(db: Db, config: Config, projectId: string, opts: { usages?: boolean } = {}):
-  Promise<Record<string, QuotaValue>> {
-  return withDefaults(db, config, await projectLimits(db, projectId),
-    opts.usages ? await usages(db, projectId) : undefined);
+export async function projectQuotas(
+  db: Db,
+  config: Config,
+  projectId: string,
+  opts: { usages?: boolean } = {},
+): Promise<Record<string, QuotaValue>> {
+  return withDefaults(
+    db,
+    config,
+    await projectLimits(db, projectId),
+    opts.usages ? await usages(db, projectId) : undefined,
+  );
 }
 
 /** A user's limits within a project (theirs, else the project's), and usages. */
-export async function userQuotas(db: Db, config: Config, projectId: string, userId: string,
-  opts: { usages?: boolean } = {}): Promise<Record<string, QuotaValue>> {
-  const own = { ...await projectLimits(db, projectId), ...await userLimits(db, projectId, userId) };
+export async function userQuotas(
+  db: Db,
+  config: Config,
+  projectId: string,
+  userId: string,
+  opts: { usages?: boolean } = {},
+): Promise<Record<string, QuotaValue>> {
+  const own = { ...(await projectLimits(db, projectId)), ...(await userLimits(db, projectId, userId)) };
   return withDefaults(db, config, own, opts.usages ? await usages(db, projectId, userId) : undefined);
 }
 
@@ -96,11 +130,18 @@ const asInfinite = (v: number) => (v === UNLIMITED ? Infinity : v);
 /** What each limit may be set to (Nova's get_settable_quotas): for a project, at least what its
  * users' own limits add up to and what is in use; for a user, at least their use and at most
  * what the project has left over its users' limits, this user's own counted back in. */
-async function settableQuotas(db: Db, config: Config, projectId: string, userId?: string):
-  Promise<Record<string, { minimum: number; maximum: number }>> {
+async function settableQuotas(
+  db: Db,
+  config: Config,
+  projectId: string,
+  userId?: string,
+): Promise<Record<string, { minimum: number; maximum: number }>> {
   const project = await projectQuotas(db, config, projectId, { usages: true });
-  const userRows = await db.selectFrom('project_user_quotas').select(['resource', 'hard_limit'])
-    .where('project_id', '=', projectId).execute();
+  const userRows = await db
+    .selectFrom('project_user_quotas')
+    .select(['resource', 'hard_limit'])
+    .where('project_id', '=', projectId)
+    .execute();
   const remains: Limits = Object.fromEntries(Object.entries(project).map(([k, v]) => [k, v.limit]));
   for (const r of userRows) if (r.resource in remains) remains[r.resource]! -= r.hard_limit;
   const out: Record<string, { minimum: number; maximum: number }> = {};
@@ -124,31 +165,45 @@ async function settableQuotas(db: Db, config: Config, projectId: string, userId?
 
 /** Sets a project's (or, with `userId`, a user's) limits. Unless `force`, each must lie between
  * what is used (or given to users) and what the project allows (Nova's _validate_quota_limit). */
-export async function updateQuotas(db: Db, config: Config, projectId: string, userId: string | undefined,
-  values: Limits, force: boolean): Promise<void> {
+export async function updateQuotas(
+  db: Db,
+  config: Config,
+  projectId: string,
+  userId: string | undefined,
+  values: Limits,
+  force: boolean,
+): Promise<void> {
   await withTransaction(db, async (trx) => {
     if (!force) {
       const settable = await settableQuotas(trx, config, projectId, userId);
       for (const [resource, limit] of Object.entries(values)) {
         const { minimum, maximum } = settable[resource]!;
         if (asInfinite(limit) < asInfinite(minimum)) {
-          throw new QuotaLimitOutOfRange(`Quota limit ${limit} for ${resource} must be greater than or equal to `
-            + `already used and reserved ${minimum}.`);
+          throw new QuotaLimitOutOfRange(
+            `Quota limit ${limit} for ${resource} must be greater than or equal to ` +
+              `already used and reserved ${minimum}.`,
+          );
         }
         if (asInfinite(limit) > asInfinite(maximum)) {
-          throw new QuotaLimitOutOfRange(`Quota limit ${limit} for ${resource} must be less than or equal to ${maximum}.`);
+          throw new QuotaLimitOutOfRange(
+            `Quota limit ${limit} for ${resource} must be less than or equal to ${maximum}.`,
+          );
         }
       }
     }
     const ts = now();
     for (const [resource, hard_limit] of Object.entries(values)) {
       if (userId !== undefined) {
-        await trx.insertInto('project_user_quotas')
+        await trx
+          .insertInto('project_user_quotas')
           .values({ project_id: projectId, user_id: userId, resource, hard_limit, created_at: ts, updated_at: null })
-          .onConflict((oc) => oc.columns(['user_id', 'project_id', 'resource']).doUpdateSet({ hard_limit, updated_at: ts }))
+          .onConflict((oc) =>
+            oc.columns(['user_id', 'project_id', 'resource']).doUpdateSet({ hard_limit, updated_at: ts }),
+          )
           .execute();
       } else {
-        await trx.insertInto('quotas')
+        await trx
+          .insertInto('quotas')
           .values({ project_id: projectId, resource, hard_limit, created_at: ts, updated_at: null })
           .onConflict((oc) => oc.columns(['project_id', 'resource']).doUpdateSet({ hard_limit, updated_at: ts }))
           .execute();
@@ -172,7 +227,8 @@ export async function updateClassQuotas(db: Db, className: string, values: Limit
   const ts = now();
   await withTransaction(db, async (trx) => {
     for (const [resource, hard_limit] of Object.entries(values)) {
-      await trx.insertInto('quota_classes')
+      await trx
+        .insertInto('quota_classes')
         .values({ class_name: className, resource, hard_limit, created_at: ts, updated_at: null })
         .onConflict((oc) => oc.columns(['class_name', 'resource']).doUpdateSet({ hard_limit, updated_at: ts }))
         .execute();
@@ -190,13 +246,19 @@ export interface QuotaScope {
 
 async function countFor(db: Db, resource: string, scope: QuotaScope): Promise<Counts> {
   switch (resource) {
-    case 'instances': case 'cores': case 'ram': return countInstancesCoresRam(db, scope.projectId, scope.userId);
-    case 'key_pairs': return countKeyPairs(db, scope.userId);
-    case 'server_groups': return countServerGroups(db, scope.projectId, scope.userId);
+    case 'instances':
+    case 'cores':
+    case 'ram':
+      return countInstancesCoresRam(db, scope.projectId, scope.userId);
+    case 'key_pairs':
+      return countKeyPairs(db, scope.userId);
+    case 'server_groups':
+      return countServerGroups(db, scope.projectId, scope.userId);
     case 'server_group_members':
       if (scope.groupUuid === undefined) throw new Error('server_group_members are counted within a server group');
       return countServerGroupMembers(db, scope.groupUuid, scope.userId);
-    default: throw new Error(`${resource} is not a counted quota resource`);
+    default:
+      throw new Error(`${resource} is not a counted quota resource`);
   }
 }
 
@@ -227,11 +289,12 @@ export async function checkDeltas(db: Db, config: Config, scope: QuotaScope, del
   const project = await projectQuotas(db, config, scope.projectId);
   const user = await userQuotas(db, config, scope.projectId, scope.userId);
   const within = (limit: number, value: number) => limit < 0 || value <= limit;
-  const fail = (overs: string[], quotas: Limits) => new QuotaExceeded(overs.sort(), quotas, used,
-    Object.fromEntries(overs.map((k) => [k, quotas[k]!])));
-  const limitsOf = (q: Record<string, QuotaValue>) => Object.fromEntries(Object.entries(q).map(([k, v]) => [k, v.limit]));
+  const fail = (overs: string[], quotas: Limits) =>
+    new QuotaExceeded(overs.sort(), quotas, used, Object.fromEntries(overs.map((k) => [k, quotas[k]!])));
+  const limitsOf = (q: Record<string, QuotaValue>) =>
+    Object.fromEntries(Object.entries(q).map(([k, v]) => [k, v.limit]));
   // Counted on one side only: the stricter limit applies.
-  const oneSided = Object.keys(deltas).filter((k) => (k in projectValues) !== (k in userValues));
+  const oneSided = Object.keys(deltas).filter((k) => k in projectValues !== k in userValues);
   const merged: Limits = {};
   for (const k of oneSided) {
     const p = project[k]!.limit;

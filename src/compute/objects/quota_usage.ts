@@ -16,7 +16,8 @@ export interface Counts {
 const SOFT_DELETED = 'soft-delete';
 
 function liveInstances(db: Db, projectId: string) {
-  return db.selectFrom('instances')
+  return db
+    .selectFrom('instances')
     .where('project_id', '=', projectId)
     .where('deleted', '=', 0)
     .where((eb) => eb.or([eb('vm_state', '!=', SOFT_DELETED), eb('vm_state', 'is', null)]))
@@ -28,11 +29,13 @@ export async function countInstancesCoresRam(db: Db, projectId: string, userId?:
   const totals = async (userFilter?: string) => {
     let q = liveInstances(db, projectId);
     if (userFilter !== undefined) q = q.where('user_id', '=', userFilter);
-    const row = await q.select([
-      sql<number | string>`count(id)`.as('instances'),
-      sql<number | string | null>`sum(vcpus)`.as('cores'),
-      sql<number | string | null>`sum(memory_mb)`.as('ram'),
-    ]).executeTakeFirstOrThrow();
+    const row = await q
+      .select([
+        sql<number | string>`count(id)`.as('instances'),
+        sql<number | string | null>`sum(vcpus)`.as('cores'),
+        sql<number | string | null>`sum(memory_mb)`.as('ram'),
+      ])
+      .executeTakeFirstOrThrow();
     return { instances: Number(row.instances), cores: Number(row.cores ?? 0), ram: Number(row.ram ?? 0) };
   };
   return { project: await totals(), ...(userId !== undefined ? { user: await totals(userId) } : {}) };
@@ -40,8 +43,11 @@ export async function countInstancesCoresRam(db: Db, projectId: string, userId?:
 
 /** A user's key pairs (key pairs belong to users, not projects). */
 export async function countKeyPairs(db: Db, userId: string): Promise<Counts> {
-  const row = await db.selectFrom('key_pairs').where('user_id', '=', userId)
-    .select(sql<number | string>`count(id)`.as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('key_pairs')
+    .where('user_id', '=', userId)
+    .select(sql<number | string>`count(id)`.as('n'))
+    .executeTakeFirstOrThrow();
   return { user: { key_pairs: Number(row.n) } };
 }
 
@@ -60,11 +66,15 @@ export async function countServerGroups(db: Db, projectId: string, userId?: stri
 
 /** The members of a server group that are a user's live instances. */
 export async function countServerGroupMembers(db: Db, groupUuid: string, userId: string): Promise<Counts> {
-  const row = await db.selectFrom('instance_group_member as m')
+  const row = await db
+    .selectFrom('instance_group_member as m')
     .innerJoin('instance_groups as g', 'g.id', 'm.group_id')
     .innerJoin('instances as i', 'i.uuid', 'm.instance_uuid')
-    .where('g.uuid', '=', groupUuid).where('i.user_id', '=', userId).where('i.deleted', '=', 0)
-    .select(sql<number | string>`count(m.id)`.as('n')).executeTakeFirstOrThrow();
+    .where('g.uuid', '=', groupUuid)
+    .where('i.user_id', '=', userId)
+    .where('i.deleted', '=', 0)
+    .select(sql<number | string>`count(m.id)`.as('n'))
+    .executeTakeFirstOrThrow();
   return { user: { server_group_members: Number(row.n) } };
 }
 
@@ -73,7 +83,8 @@ export async function countServerGroupMembers(db: Db, groupUuid: string, userId:
 export async function usages(db: Db, projectId: string, userId?: string): Promise<Record<string, number>> {
   const scope = userId !== undefined ? 'user' : 'project';
   const [instances, groups] = await Promise.all([
-    countInstancesCoresRam(db, projectId, userId), countServerGroups(db, projectId, userId),
+    countInstancesCoresRam(db, projectId, userId),
+    countServerGroups(db, projectId, userId),
   ]);
   return { ...instances[scope], ...groups[scope], key_pairs: 0, server_group_members: 0 };
 }

@@ -34,19 +34,32 @@ export interface RequestSpec {
 
 export async function saveRequestSpec(db: Db, spec: RequestSpec): Promise<number> {
   const ts = now();
-  const existing = await db.selectFrom('request_specs').select('id').where('instance_uuid', '=', spec.instance_uuid)
+  const existing = await db
+    .selectFrom('request_specs')
+    .select('id')
+    .where('instance_uuid', '=', spec.instance_uuid)
     .executeTakeFirst();
   if (existing) {
-    await db.updateTable('request_specs').set({ spec: JSON.stringify(spec), updated_at: ts }).where('id', '=', existing.id).execute();
+    await db
+      .updateTable('request_specs')
+      .set({ spec: JSON.stringify(spec), updated_at: ts })
+      .where('id', '=', existing.id)
+      .execute();
     return existing.id;
   }
-  const { id } = await db.insertInto('request_specs')
+  const { id } = await db
+    .insertInto('request_specs')
     .values({ instance_uuid: spec.instance_uuid, spec: JSON.stringify(spec), created_at: ts, updated_at: null })
-    .returning('id').executeTakeFirstOrThrow();
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return id;
 }
 
 export async function getRequestSpec(db: Db, instanceUuid: string): Promise<RequestSpec | undefined> {
-  const row = await db.selectFrom('request_specs').select('spec').where('instance_uuid', '=', instanceUuid).executeTakeFirst();
-  return row ? JSON.parse(row.spec) as RequestSpec : undefined;
+  const row = await db
+    .selectFrom('request_specs')
+    .select('spec')
+    .where('instance_uuid', '=', instanceUuid)
+    .executeTakeFirst();
+  return row ? (JSON.parse(row.spec) as RequestSpec) : undefined;
 }

@@ -43,31 +43,57 @@ function hoursFor(launched: number | null, terminated: number | null, start: num
 
 /** The instances launched before `stop` and not terminated before `start`, by project then uuid,
  * one page of them after the `marker` instance. */
-async function instancesInWindow(db: Db, start: number, stop: number, page: { projectId?: string; limit: number; marker?: string }) {
-  let q = db.selectFrom('instances as i')
+async function instancesInWindow(
+  db: Db,
+  start: number,
+  stop: number,
+  page: { projectId?: string; limit: number; marker?: string },
+) {
+  let q = db
+    .selectFrom('instances as i')
     .leftJoin('instance_extra as e', 'e.instance_uuid', 'i.uuid')
     .leftJoin('flavors as f', 'f.id', 'i.instance_type_id')
-    .select(['i.uuid', 'i.display_name', 'i.project_id', 'i.vm_state', 'i.launched_at', 'i.terminated_at', 'i.memory_mb',
-      'i.vcpus', 'i.root_gb', 'i.ephemeral_gb', 'e.flavor', 'f.name as flavor_name'])
+    .select([
+      'i.uuid',
+      'i.display_name',
+      'i.project_id',
+      'i.vm_state',
+      'i.launched_at',
+      'i.terminated_at',
+      'i.memory_mb',
+      'i.vcpus',
+      'i.root_gb',
+      'i.ephemeral_gb',
+      'e.flavor',
+      'f.name as flavor_name',
+    ])
     .where((eb) => eb.or([eb('i.terminated_at', 'is', null), eb('i.terminated_at', '>', iso(start))]))
     .where('i.launched_at', '<', iso(stop));
   if (page.projectId !== undefined) q = q.where('i.project_id', '=', page.projectId);
   if (page.marker !== undefined) {
-    const marker = await db.selectFrom('instances').select(['project_id', 'uuid']).where('uuid', '=', page.marker)
+    const marker = await db
+      .selectFrom('instances')
+      .select(['project_id', 'uuid'])
+      .where('uuid', '=', page.marker)
       .executeTakeFirst();
     if (!marker) throw new MarkerNotFound(page.marker);
-    q = q.where((eb) => eb.or([
-      eb('i.project_id', '>', marker.project_id),
-      eb.and([eb('i.project_id', '=', marker.project_id), eb('i.uuid', '>', marker.uuid)]),
-    ]));
+    q = q.where((eb) =>
+      eb.or([
+        eb('i.project_id', '>', marker.project_id),
+        eb.and([eb('i.project_id', '=', marker.project_id), eb('i.uuid', '>', marker.uuid)]),
+      ]),
+    );
   }
   return q.orderBy('i.project_id').orderBy('i.uuid').limit(page.limit).execute();
 }
 
 /** The usage of each project (or of `projectId`) in [start, stop], and every server's. */
-export async function tenantUsages(db: Db, start: number, stop: number,
-  opts: { projectId?: string; detailed: boolean; limit: number; marker?: string; now?: number }):
-  Promise<{ usages: TenantUsage[]; servers: ServerUsage[] }> {
+export async function tenantUsages(
+  db: Db,
+  start: number,
+  stop: number,
+  opts: { projectId?: string; detailed: boolean; limit: number; marker?: string; now?: number },
+): Promise<{ usages: TenantUsage[]; servers: ServerUsage[] }> {
   const now = opts.now ?? Date.now();
   const rows = await instancesInWindow(db, start, stop, opts);
   const byProject = new Map<string, TenantUsage>();
@@ -95,8 +121,14 @@ export async function tenantUsages(db: Db, start: number, stop: number,
     let summary = byProject.get(r.project_id);
     if (!summary) {
       summary = {
-        tenant_id: r.project_id, ...(opts.detailed ? { server_usages: [] } : {}), total_local_gb_usage: 0,
-        total_vcpus_usage: 0, total_memory_mb_usage: 0, total_hours: 0, start, stop,
+        tenant_id: r.project_id,
+        ...(opts.detailed ? { server_usages: [] } : {}),
+        total_local_gb_usage: 0,
+        total_vcpus_usage: 0,
+        total_memory_mb_usage: 0,
+        total_hours: 0,
+        start,
+        stop,
       };
       byProject.set(r.project_id, summary);
     }

@@ -54,8 +54,12 @@ const imagePropertiesFilter: HostFilter = {
     if (arch === undefined && hvType === undefined && vmMode === undefined) return null;
     const wanted = `architecture ${arch ?? 'any'}, hypervisor ${hvType ?? 'any'}, vm mode ${vmMode ?? 'any'}`;
     if (!h.supportedInstances.length) return `supports no instance types, the image wants ${wanted}`;
-    const fits = h.supportedInstances.some(([a, t, m]) => (arch === undefined || a === arch)
-      && (hvType === undefined || t === hvType) && (vmMode === undefined || m === vmMode));
+    const fits = h.supportedInstances.some(
+      ([a, t, m]) =>
+        (arch === undefined || a === arch) &&
+        (hvType === undefined || t === hvType) &&
+        (vmMode === undefined || m === vmMode),
+    );
     return fits ? null : `supports ${JSON.stringify(h.supportedInstances)}, the image wants ${wanted}`;
   },
 };
@@ -73,7 +77,8 @@ const antiAffinityFilter: HostFilter = {
   reject: (h, { group }) => {
     if (!group || group.policy !== 'anti-affinity') return null;
     const n = group.hosts.get(h.host) ?? 0;
-    return n < group.maxServerPerHost ? null
+    return n < group.maxServerPerHost
+      ? null
       : `server group ${group.uuid} (anti-affinity) has ${n} of at most ${group.maxServerPerHost} servers here`;
   },
 };
@@ -85,21 +90,36 @@ export function specMatches(value: string, req: string): boolean {
   const arg = rest.join(' ');
   const num = (s: string) => Number(s);
   switch (op) {
-    case '=': return num(value) >= num(arg);
-    case '<in>': return value.includes(arg);
-    case '<all-in>': return rest.every((w) => value.split(/\s*,\s*|\s+/).includes(w));
-    case '==': return num(value) === num(arg);
-    case '!=': return num(value) !== num(arg);
-    case '>=': return num(value) >= num(arg);
-    case '<=': return num(value) <= num(arg);
-    case 's==': return value === arg;
-    case 's!=': return value !== arg;
-    case 's<': return value < arg;
-    case 's<=': return value <= arg;
-    case 's>': return value > arg;
-    case 's>=': return value >= arg;
-    case '<or>': return words.filter((w, i) => i % 2 === 1).includes(value);
-    default: return value === req;
+    case '=':
+      return num(value) >= num(arg);
+    case '<in>':
+      return value.includes(arg);
+    case '<all-in>':
+      return rest.every((w) => value.split(/\s*,\s*|\s+/).includes(w));
+    case '==':
+      return num(value) === num(arg);
+    case '!=':
+      return num(value) !== num(arg);
+    case '>=':
+      return num(value) >= num(arg);
+    case '<=':
+      return num(value) <= num(arg);
+    case 's==':
+      return value === arg;
+    case 's!=':
+      return value !== arg;
+    case 's<':
+      return value < arg;
+    case 's<=':
+      return value <= arg;
+    case 's>':
+      return value > arg;
+    case 's>=':
+      return value >= arg;
+    case '<or>':
+      return words.filter((w, i) => i % 2 === 1).includes(value);
+    default:
+      return value === req;
   }
 }
 
@@ -121,8 +141,16 @@ const aggregateExtraSpecsFilter: HostFilter = {
   },
 };
 
-export const FILTERS: Record<string, HostFilter> = Object.fromEntries([computeFilter, availabilityZoneFilter,
-  imagePropertiesFilter, antiAffinityFilter, affinityFilter, aggregateExtraSpecsFilter].map((f) => [f.name, f]));
+export const FILTERS: Record<string, HostFilter> = Object.fromEntries(
+  [
+    computeFilter,
+    availabilityZoneFilter,
+    imagePropertiesFilter,
+    antiAffinityFilter,
+    affinityFilter,
+    aggregateExtraSpecsFilter,
+  ].map((f) => [f.name, f]),
+);
 
 /** The filters [filter_scheduler] enabled_filters names, in its order; unknown names fail. */
 export function enabledFilters(config: Config): HostFilter[] {

@@ -50,12 +50,19 @@ export function hostAvailabilityZone(aggregates: Aggregate[], config: Config): s
 export async function aggregatesOfHosts(db: Kysely<ComputeDB>, hosts: string[]): Promise<Map<string, Aggregate[]>> {
   const out = new Map<string, Aggregate[]>(hosts.map((h) => [h, []]));
   if (!hosts.length) return out;
-  const rows = await db.selectFrom('aggregate_hosts').innerJoin('aggregates', 'aggregates.id', 'aggregate_hosts.aggregate_id')
+  const rows = await db
+    .selectFrom('aggregate_hosts')
+    .innerJoin('aggregates', 'aggregates.id', 'aggregate_hosts.aggregate_id')
     .select(['aggregate_hosts.host', 'aggregates.id', 'aggregates.uuid', 'aggregates.name'])
-    .where('aggregate_hosts.host', 'in', hosts).execute();
+    .where('aggregate_hosts.host', 'in', hosts)
+    .execute();
   const ids = [...new Set(rows.map((r) => r.id))];
   const meta = ids.length
-    ? await db.selectFrom('aggregate_metadata').select(['aggregate_id', 'key', 'value']).where('aggregate_id', 'in', ids).execute()
+    ? await db
+        .selectFrom('aggregate_metadata')
+        .select(['aggregate_id', 'key', 'value'])
+        .where('aggregate_id', 'in', ids)
+        .execute()
     : [];
   const byId = new Map<number, Record<string, string>>(ids.map((id) => [id, {}]));
   for (const m of meta) byId.get(m.aggregate_id)![m.key] = m.value;
@@ -65,8 +72,11 @@ export async function aggregatesOfHosts(db: Kysely<ComputeDB>, hosts: string[]):
 
 /** The host states of the compute nodes among `candidates`, and the providers that are no
  * compute node this service knows (reported, not scheduled to). */
-export async function hostStates(db: Kysely<ComputeDB>, config: Config, candidates: AllocationCandidates):
-  Promise<{ hosts: HostState[]; unknown: string[] }> {
+export async function hostStates(
+  db: Kysely<ComputeDB>,
+  config: Config,
+  candidates: AllocationCandidates,
+): Promise<{ hosts: HostState[]; unknown: string[] }> {
   const summaries = candidates.provider_summaries;
   const rootOf = (rp: string) => summaries[rp]?.root_provider_uuid ?? rp;
   const byRoot = new Map<string, AllocationRequest[]>();
@@ -80,11 +90,21 @@ export async function hostStates(db: Kysely<ComputeDB>, config: Config, candidat
     : [];
   const hostNames = [...new Set(nodes.map((n) => n.host))];
   const services = hostNames.length
-    ? await db.selectFrom('services').selectAll().where('host', 'in', hostNames).where('binary', '=', 'nova-compute')
-      .where('deleted', '=', 0).execute()
+    ? await db
+        .selectFrom('services')
+        .selectAll()
+        .where('host', 'in', hostNames)
+        .where('binary', '=', 'nova-compute')
+        .where('deleted', '=', 0)
+        .execute()
     : [];
   const instances = hostNames.length
-    ? await db.selectFrom('instances').select(['uuid', 'host']).where('host', 'in', hostNames).where('deleted', '=', 0).execute()
+    ? await db
+        .selectFrom('instances')
+        .select(['uuid', 'host'])
+        .where('host', 'in', hostNames)
+        .where('deleted', '=', 0)
+        .execute()
     : [];
   const aggregates = await aggregatesOfHosts(db, hostNames);
   const hosts = nodes.map((n): HostState => {
@@ -96,15 +116,22 @@ export async function hostStates(db: Kysely<ComputeDB>, config: Config, candidat
     }
     const aggs = aggregates.get(n.host) ?? [];
     return {
-      host: n.host, node: n.hypervisor_hostname, uuid: n.uuid, hypervisorType: n.hypervisor_type,
+      host: n.host,
+      node: n.hypervisor_hostname,
+      uuid: n.uuid,
+      hypervisorType: n.hypervisor_type,
       hypervisorVersion: n.hypervisor_version,
       supportedInstances: JSON.parse(n.supported_instances ?? '[]') as [string, string, string][],
       serviceDisabled: service ? service.disabled === 1 : true,
       serviceDisabledReason: service ? service.disabled_reason : 'no nova-compute service on the host',
-      serviceUp: service ? isUp(service.last_seen_up ?? service.created_at, service.forced_down === 1, config.serviceDownTime) : false,
-      availabilityZone: hostAvailabilityZone(aggs, config), aggregates: aggs,
+      serviceUp: service
+        ? isUp(service.last_seen_up ?? service.created_at, service.forced_down === 1, config.serviceDownTime)
+        : false,
+      availabilityZone: hostAvailabilityZone(aggs, config),
+      aggregates: aggs,
       instances: new Set(instances.filter((i) => i.host === n.host).map((i) => i.uuid)),
-      free, allocationRequests: byRoot.get(n.uuid)!,
+      free,
+      allocationRequests: byRoot.get(n.uuid)!,
     };
   });
   const known = new Set(nodes.map((n) => n.uuid));

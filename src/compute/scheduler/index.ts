@@ -63,50 +63,83 @@ export class NoValidHost extends Error {
 
 /** An explanation as an operator reads it (the fault's details, `concord explain server`). */
 export function explain(e: Explanation): string {
-  const lines = [`Instance ${e.instance}:`, e.refusedQuery !== undefined
-    ? `Placement refused GET ${e.query}: ${e.refusedQuery}`
-    : `Placement returned ${e.candidates} allocation candidate(s) on ${e.providers} provider(s) for GET ${e.query}`];
+  const lines = [
+    `Instance ${e.instance}:`,
+    e.refusedQuery !== undefined
+      ? `Placement refused GET ${e.query}: ${e.refusedQuery}`
+      : `Placement returned ${e.candidates} allocation candidate(s) on ${e.providers} provider(s) for GET ${e.query}`,
+  ];
   if (e.unknownProviders.length) lines.push(`  not compute nodes of this cloud: ${e.unknownProviders.join(', ')}`);
   for (const s of e.skipped) lines.push(`  skipped ${s.host} (${s.node}): ${s.reason}`);
   for (const f of e.filters) {
     lines.push(`${f.name} removed ${f.removed.length} host(s), ${f.left} left`);
     for (const r of f.removed) lines.push(`  ${r.host} (${r.node}): ${r.reason}`);
   }
-  if (e.weighed.length) lines.push(`Weighed: ${e.weighed.map((w) => `${w.host} (${w.node}) ${w.weight.toFixed(3)}`).join(', ')}`);
+  if (e.weighed.length)
+    lines.push(`Weighed: ${e.weighed.map((w) => `${w.host} (${w.node}) ${w.weight.toFixed(3)}`).join(', ')}`);
   for (const c of e.refusedClaims) lines.push(`Claim on ${c.host} (${c.node}) refused by Placement: ${c.reason}`);
   return lines.join('\n');
 }
 
 /** The instance's server group and where its other members run. */
-async function groupOf(db: Kysely<ComputeDB>, uuid: string, hints: Record<string, string[]>): Promise<GroupInfo | null> {
+async function groupOf(
+  db: Kysely<ComputeDB>,
+  uuid: string,
+  hints: Record<string, string[]>,
+): Promise<GroupInfo | null> {
   const groupUuid = hints.group?.[0];
   if (groupUuid === undefined) return null;
-  const group = await db.selectFrom('instance_groups').select(['id', 'uuid']).where('uuid', '=', groupUuid).executeTakeFirst();
-  if (!group) return null;
-  const policy = await db.selectFrom('instance_group_policy').select(['policy', 'rules']).where('group_id', '=', group.id)
+  const group = await db
+    .selectFrom('instance_groups')
+    .select(['id', 'uuid'])
+    .where('uuid', '=', groupUuid)
     .executeTakeFirst();
-  const members = await db.selectFrom('instance_group_member').innerJoin('instances', 'instances.uuid', 'instance_group_member.instance_uuid')
-    .select('instances.host').where('instance_group_member.group_id', '=', group.id)
-    .where('instances.deleted', '=', 0).where('instances.uuid', '!=', uuid).where('instances.host', 'is not', null).execute();
+  if (!group) return null;
+  const policy = await db
+    .selectFrom('instance_group_policy')
+    .select(['policy', 'rules'])
+    .where('group_id', '=', group.id)
+    .executeTakeFirst();
+  const members = await db
+    .selectFrom('instance_group_member')
+    .innerJoin('instances', 'instances.uuid', 'instance_group_member.instance_uuid')
+    .select('instances.host')
+    .where('instance_group_member.group_id', '=', group.id)
+    .where('instances.deleted', '=', 0)
+    .where('instances.uuid', '!=', uuid)
+    .where('instances.host', 'is not', null)
+    .execute();
   const hosts = new Map<string, number>();
   for (const m of members) hosts.set(m.host!, (hosts.get(m.host!) ?? 0) + 1);
   const rules = JSON.parse(policy?.rules ?? '{}') as { max_server_per_host?: number | string };
-  return { uuid: group.uuid, policy: policy?.policy ?? '', maxServerPerHost: Number(rules.max_server_per_host ?? 1), hosts };
+  return {
+    uuid: group.uuid,
+    policy: policy?.policy ?? '',
+    maxServerPerHost: Number(rules.max_server_per_host ?? 1),
+    hosts,
+  };
 }
 
 /** The aggregates making up availability zone `az` (Nova's map_az_to_placement_aggregate); null
  * for the default zone, which is every host in none. */
 async function zoneAggregates(db: Kysely<ComputeDB>, config: Config, az: string | null): Promise<string[] | null> {
   if (az === null || az === config.defaultAvailabilityZone) return null;
-  const rows = await db.selectFrom('aggregate_metadata').innerJoin('aggregates', 'aggregates.id', 'aggregate_metadata.aggregate_id')
-    .select('aggregates.uuid').where('aggregate_metadata.key', '=', 'availability_zone')
-    .where('aggregate_metadata.value', '=', az).execute();
+  const rows = await db
+    .selectFrom('aggregate_metadata')
+    .innerJoin('aggregates', 'aggregates.id', 'aggregate_metadata.aggregate_id')
+    .select('aggregates.uuid')
+    .where('aggregate_metadata.key', '=', 'availability_zone')
+    .where('aggregate_metadata.value', '=', az)
+    .execute();
   // A zone no aggregate makes any more: the AvailabilityZoneFilter decides (and finds no host).
   return rows.length ? rows.map((r) => r.uuid) : null;
 }
 
 const destination = (h: HostState): Destination => ({
-  host: h.host, node: h.node, availabilityZone: h.availabilityZone, allocation: h.allocationRequests[0]!.allocations,
+  host: h.host,
+  node: h.node,
+  availabilityZone: h.availabilityZone,
+  allocation: h.allocationRequests[0]!.allocations,
 });
 
 export interface Placed {
@@ -138,8 +171,18 @@ export async function selectDestinations(env: SchedulerEnv, instances: Placed[])
   } catch (err) {
     // Placement refusing the query (a class or trait it does not know) is no host, as in Nova.
     if (!(err instanceof ClientError && err.status >= 400 && err.status < 500)) throw err;
-    throw new NoValidHost({ instance: first.uuid, query: path, candidates: 0, providers: 0, unknownProviders: [],
-      skipped: [], filters: [], weighed: [], refusedClaims: [], refusedQuery: `${err.status} ${(err.detail || err.message).replace(/\s+/g, ' ').trim()}` });
+    throw new NoValidHost({
+      instance: first.uuid,
+      query: path,
+      candidates: 0,
+      providers: 0,
+      unknownProviders: [],
+      skipped: [],
+      filters: [],
+      weighed: [],
+      refusedClaims: [],
+      refusedQuery: `${err.status} ${(err.detail || err.message).replace(/\s+/g, ' ').trim()}`,
+    });
   }
   const { hosts, unknown } = await hostStates(db, config, candidates);
   const filters = enabledFilters(config);
@@ -147,16 +190,26 @@ export async function selectDestinations(env: SchedulerEnv, instances: Placed[])
   try {
     for (const inst of instances) {
       const e: Explanation = {
-        instance: inst.uuid, query: path, candidates: candidates.allocation_requests.length,
-        providers: Object.keys(candidates.provider_summaries).length, unknownProviders: unknown, skipped: [],
-        filters: [], weighed: [], refusedClaims: [],
+        instance: inst.uuid,
+        query: path,
+        candidates: candidates.allocation_requests.length,
+        providers: Object.keys(candidates.provider_summaries).length,
+        unknownProviders: unknown,
+        skipped: [],
+        filters: [],
+        weighed: [],
+        refusedClaims: [],
       };
       const { spec } = inst;
       const failed = new Set([...spec.retry.hosts, ...spec.ignore_hosts]);
       let left = hosts.filter((h) => {
-        const reason = failed.has(h.host) ? 'a build failed there before, or it is ignored'
-          : spec.force_hosts.length && !spec.force_hosts.includes(h.host) ? 'not the requested host'
-            : spec.force_nodes.length && !spec.force_nodes.includes(h.node) ? 'not the requested node' : null;
+        const reason = failed.has(h.host)
+          ? 'a build failed there before, or it is ignored'
+          : spec.force_hosts.length && !spec.force_hosts.includes(h.host)
+            ? 'not the requested host'
+            : spec.force_nodes.length && !spec.force_nodes.includes(h.node)
+              ? 'not the requested node'
+              : null;
         if (reason) e.skipped.push({ host: h.host, node: h.node, reason });
         return reason === null;
       });
@@ -185,8 +238,11 @@ export async function selectDestinations(env: SchedulerEnv, instances: Placed[])
         const ar = host.allocationRequests[0]!;
         try {
           await placement.allocations.put(asService(), inst.uuid, {
-            allocations: ar.allocations, project_id: inst.projectId, user_id: inst.userId,
-            consumer_generation: null, consumer_type: 'INSTANCE',
+            allocations: ar.allocations,
+            project_id: inst.projectId,
+            user_id: inst.userId,
+            consumer_generation: null,
+            consumer_type: 'INSTANCE',
           });
         } catch (err) {
           if (!(err instanceof ClientError && err.status === 409)) throw err;

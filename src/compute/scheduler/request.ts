@@ -32,7 +32,7 @@ export function resourceRequest(spec: RequestSpec, aggregates: string[] | null, 
   const groups = new Map<string, Group>();
   const group = (suffix: string) => {
     let g = groups.get(suffix);
-    if (!g) groups.set(suffix, g = { resources: {}, required: [], forbidden: [] });
+    if (!g) groups.set(suffix, (g = { resources: {}, required: [], forbidden: [] }));
     return g;
   };
   const f = spec.flavor;

@@ -35,9 +35,13 @@ export function weigh(hosts: HostState[], config: Config): Weighed[] {
   for (const w of WEIGHERS) {
     const m = w.multiplier(config);
     if (m === 0) continue;
-    normalize(hosts.map((h) => w.raw(h))).forEach((n, i) => { weights[i]! += m * n; });
+    normalize(hosts.map((h) => w.raw(h))).forEach((n, i) => {
+      weights[i]! += m * n;
+    });
   }
-  return hosts.map((host, i) => ({ host, weight: weights[i]! }))
-    .map((x, i) => ({ ...x, i })).sort((a, b) => b.weight - a.weight || a.i - b.i)
+  return hosts
+    .map((host, i) => ({ host, weight: weights[i]! }))
+    .map((x, i) => ({ ...x, i }))
+    .sort((a, b) => b.weight - a.weight || a.i - b.i)
     .map(({ host, weight }) => ({ host, weight }));
 }

@@ -9,5 +9,8 @@ const specs = metadata(value);
 export const create = Type.Object({ extra_specs: specs }, { additionalProperties: false });
 
 /** PUT .../os-extra_specs/{key}: exactly the one spec the URL names. */
-export const update = Type.Record(Type.String({ pattern: METADATA_KEY }), value,
-  { additionalProperties: false, minProperties: 1, maxProperties: 1 });
+export const update = Type.Record(Type.String({ pattern: METADATA_KEY }), value, {
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+});

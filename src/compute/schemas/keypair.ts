@@ -13,10 +13,18 @@ const body = (keypair: Parameters<typeof Type.Object>[0]) =>
 export const create = body({ name, public_key: Type.Optional(publicKey) });
 export const createV22 = body({ name, type: Type.Optional(type), public_key: Type.Optional(publicKey) });
 export const createV210 = body({
-  name, type: Type.Optional(type), public_key: Type.Optional(publicKey), user_id: Type.Optional(Type.String()),
+  name,
+  type: Type.Optional(type),
+  public_key: Type.Optional(publicKey),
+  user_id: Type.Optional(Type.String()),
 });
 /** 2.92: imports only. */
-export const createV292 = body({ name, type: Type.Optional(type), public_key: publicKey, user_id: Type.Optional(Type.String()) });
+export const createV292 = body({
+  name,
+  type: Type.Optional(type),
+  public_key: publicKey,
+  user_id: Type.Optional(Type.String()),
+});
 
 const userId = { user_id: multiParams(Type.String()) };
 export const anyQuery = querySchema({}, false);

@@ -18,8 +18,9 @@ export const singleParam = <S extends TSchema>(items: S) => Type.Array(items, { 
 
 /** Every query parameter of an API call may repeat; unknown ones are dropped before 2.75, refused from it. */
 export function querySchema(properties: Record<string, TSchema>, strict: boolean) {
-  return Type.Object(Object.fromEntries(Object.entries(properties).map(([k, s]) => [k, Type.Optional(s)])),
-    { additionalProperties: !strict });
+  return Type.Object(Object.fromEntries(Object.entries(properties).map(([k, s]) => [k, Type.Optional(s)])), {
+    additionalProperties: !strict,
+  });
 }
 
 /** Nova's valid_description_regex: printable characters (spaces included), nothing else. */
@@ -33,22 +34,53 @@ export const fqdn = Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-zA
 
 /** Nova's boolean: a JSON boolean or one of the strings oslo's bool_from_string knows. */
 export const boolean = anyOf<boolean | string>(['boolean', 'string'], {
-  enum: [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes',
-    false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'],
+  enum: [
+    true,
+    'True',
+    'TRUE',
+    'true',
+    '1',
+    'ON',
+    'On',
+    'on',
+    'YES',
+    'Yes',
+    'yes',
+    false,
+    'False',
+    'FALSE',
+    'false',
+    '0',
+    'OFF',
+    'Off',
+    'off',
+    'NO',
+    'No',
+    'no',
+  ],
 });
 
 const MAX_INT = 0x7fffffff;
 
 /** A positive integer, as a JSON number or a string of digits (flavor ram, vcpus). */
-export const flavorParamPositive = anyOf<number | string>(['integer', 'string'],
-  { pattern: '^[0-9]+$', minimum: 1, maximum: MAX_INT });
+export const flavorParamPositive = anyOf<number | string>(['integer', 'string'], {
+  pattern: '^[0-9]+$',
+  minimum: 1,
+  maximum: MAX_INT,
+});
 /** A non-negative integer, as a JSON number or a string of digits (flavor disk, swap, ephemeral). */
-export const flavorParamNonNegative = anyOf<number | string>(['integer', 'string'],
-  { pattern: '^[0-9]+$', minimum: 0, maximum: MAX_INT });
+export const flavorParamNonNegative = anyOf<number | string>(['integer', 'string'], {
+  pattern: '^[0-9]+$',
+  minimum: 0,
+  maximum: MAX_INT,
+});
 
 /** A query parameter's non-negative integer (limit). */
-export const nonNegativeInteger = anyOf<number | string>(['integer', 'string'],
-  { pattern: '^[0-9]*$', minimum: 0, minLength: 1 });
+export const nonNegativeInteger = anyOf<number | string>(['integer', 'string'], {
+  pattern: '^[0-9]*$',
+  minimum: 0,
+  minLength: 1,
+});
 
 export const paginationParameters = {
   limit: multiParams(nonNegativeInteger),

@@ -10,19 +10,35 @@ const limit = { type: ['integer', 'string'], pattern: '^-?[0-9]+$', minimum: -1,
 
 const NETWORK = ['fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules', 'networks'];
 const PERSONALITY = ['injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
-const ALL = ['instances', 'cores', 'ram', 'floating_ips', 'fixed_ips', 'metadata_items', 'key_pairs', 'security_groups',
-  'security_group_rules', ...PERSONALITY, 'server_groups', 'server_group_members', 'networks'];
+const ALL = [
+  'instances',
+  'cores',
+  'ram',
+  'floating_ips',
+  'fixed_ips',
+  'metadata_items',
+  'key_pairs',
+  'security_groups',
+  'security_group_rules',
+  ...PERSONALITY,
+  'server_groups',
+  'server_group_members',
+  'networks',
+];
 
 export type QuotaValues = Record<string, number | string | boolean>;
 
 /** The limits a body may set, without those a microversion dropped; quota sets also take force. */
 function values(without: string[], withForce: boolean) {
-  const properties: Record<string, unknown> = Object.fromEntries(ALL.filter((r) => !without.includes(r)).map((r) => [r, limit]));
+  const properties: Record<string, unknown> = Object.fromEntries(
+    ALL.filter((r) => !without.includes(r)).map((r) => [r, limit]),
+  );
   if (withForce) properties.force = boolean;
   return anyOf<QuotaValues>(['object'], { properties, additionalProperties: false });
 }
 
-const quotaSet = (without: string[]) => Type.Object({ quota_set: values(without, true) }, { additionalProperties: false });
+const quotaSet = (without: string[]) =>
+  Type.Object({ quota_set: values(without, true) }, { additionalProperties: false });
 export const update = quotaSet([]);
 export const updateV236 = quotaSet(NETWORK);
 export const updateV257 = quotaSet([...NETWORK, ...PERSONALITY]);

@@ -4,16 +4,31 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { anyOf, boolean, DESCRIPTION_PATTERN, metadata, multiParams, name, querySchema } from './parameter_types.js';
 
 const uuid = Type.String({ format: 'uuid' });
-const positiveInteger = anyOf<number | string>(['integer', 'string'], { pattern: '^[0-9]*$', minimum: 1, minLength: 1 });
-const description = anyOf<string | null>(['string', 'null'], { minLength: 0, maxLength: 255, pattern: DESCRIPTION_PATTERN });
-const hostnameSchema = Type.String({ minLength: 2, maxLength: 63, pattern: '^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$' });
+const positiveInteger = anyOf<number | string>(['integer', 'string'], {
+  pattern: '^[0-9]*$',
+  minimum: 1,
+  minLength: 1,
+});
+const description = anyOf<string | null>(['string', 'null'], {
+  minLength: 0,
+  maxLength: 255,
+  pattern: DESCRIPTION_PATTERN,
+});
+const hostnameSchema = Type.String({
+  minLength: 2,
+  maxLength: 63,
+  pattern: '^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$',
+});
 
-const network = Type.Object({
-  fixed_ip: Type.Optional(Type.String({ format: 'ipv4' })),
-  port: Type.Optional(anyOf<string | null>(['string', 'null'], { format: 'uuid' })),
-  uuid: Type.Optional(Type.String()),
-  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 60, pattern: '^[^,/]*$' })),
-}, { additionalProperties: false });
+const network = Type.Object(
+  {
+    fixed_ip: Type.Optional(Type.String({ format: 'ipv4' })),
+    port: Type.Optional(anyOf<string | null>(['string', 'null'], { format: 'uuid' })),
+    uuid: Type.Optional(Type.String()),
+    tag: Type.Optional(Type.String({ minLength: 1, maxLength: 60, pattern: '^[^,/]*$' })),
+  },
+  { additionalProperties: false },
+);
 
 const baseServer = {
   name,
@@ -35,23 +50,29 @@ const baseServer = {
   config_drive: Type.Optional(boolean),
 };
 
-const hints = Type.Object({
-  group: Type.Optional(uuid),
-  different_host: Type.Optional(Type.Union([uuid, Type.Array(uuid)])),
-  same_host: Type.Optional(Type.Union([uuid, Type.Array(uuid)])),
-  query: Type.Optional(Type.Union([Type.String(), Type.Object({})])),
-  target_cell: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-  build_near_host_ip: Type.Optional(Type.String()),
-  cidr: Type.Optional(Type.String()),
-}, { additionalProperties: true });
+const hints = Type.Object(
+  {
+    group: Type.Optional(uuid),
+    different_host: Type.Optional(Type.Union([uuid, Type.Array(uuid)])),
+    same_host: Type.Optional(Type.Union([uuid, Type.Array(uuid)])),
+    query: Type.Optional(Type.Union([Type.String(), Type.Object({})])),
+    target_cell: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    build_near_host_ip: Type.Optional(Type.String()),
+    cidr: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
 
 /** The create body of version `v`'s fields. */
 function createBody(server: Record<string, TSchema>) {
-  return Type.Object({
-    server: Type.Object(server, { additionalProperties: false }),
-    'os:scheduler_hints': Type.Optional(hints),
-    'OS-SCH-HNT:scheduler_hints': Type.Optional(hints),
-  }, { additionalProperties: false });
+  return Type.Object(
+    {
+      server: Type.Object(server, { additionalProperties: false }),
+      'os:scheduler_hints': Type.Optional(hints),
+      'OS-SCH-HNT:scheduler_hints': Type.Optional(hints),
+    },
+    { additionalProperties: false },
+  );
 }
 
 const v219 = { ...baseServer, description: Type.Optional(description) };
@@ -59,9 +80,15 @@ const v237 = {
   ...v219,
   networks: Type.Union([Type.Array(network), Type.Unsafe<'auto' | 'none'>({ type: 'string', enum: ['auto', 'none'] })]),
 };
-const v252 = { ...v237, tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 60, pattern: '^[^,/]*$' }), { maxItems: 50 })) };
-const v274 = { ...v252, host: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-  hypervisor_hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) };
+const v252 = {
+  ...v237,
+  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 60, pattern: '^[^,/]*$' }), { maxItems: 50 })),
+};
+const v274 = {
+  ...v252,
+  host: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  hypervisor_hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+};
 const v290 = { ...v274, hostname: Type.Optional(hostnameSchema) };
 
 /** The create schemas, newest first: the first whose version the request is at or above. */
@@ -100,12 +127,19 @@ const baseUpdate = {
   accessIPv4: Type.Optional(Type.String({ format: 'ipv4' })),
   accessIPv6: Type.Optional(Type.String({ format: 'ipv6' })),
 };
-const updateBody = (server: Record<string, TSchema>) => Type.Object({
-  server: Type.Object(server, { additionalProperties: false }),
-}, { additionalProperties: false, required: ['server'] });
+const updateBody = (server: Record<string, TSchema>) =>
+  Type.Object(
+    {
+      server: Type.Object(server, { additionalProperties: false }),
+    },
+    { additionalProperties: false, required: ['server'] },
+  );
 
 export const UPDATE: [string, TSchema][] = [
-  ['2.90', updateBody({ ...baseUpdate, description: Type.Optional(description), hostname: Type.Optional(hostnameSchema) })],
+  [
+    '2.90',
+    updateBody({ ...baseUpdate, description: Type.Optional(description), hostname: Type.Optional(hostnameSchema) }),
+  ],
   ['2.19', updateBody({ ...baseUpdate, description: Type.Optional(description) })],
   ['2.1', updateBody(baseUpdate)],
 ];
@@ -122,14 +156,55 @@ const s = () => multiParams(Type.String());
 /** The list's query parameters (Nova's query_params_v21 ... v275): what everyone may filter by,
  * and what only administrators may (others' are ignored, as Nova ignores them). */
 const listParams = {
-  limit: s(), marker: s(), sort_key: s(), sort_dir: s(), all_tenants: s(), 'changes-since': s(),
-  'changes-before': s(), name: s(), status: s(), image: s(), flavor: s(), reservation_id: s(), host: s(),
-  node: s(), project_id: s(), tenant_id: s(), user_id: s(), deleted: s(), ip: s(), ip6: s(), locked: s(),
-  availability_zone: s(), description: s(), hostname: s(), uuid: s(), vm_state: s(), task_state: s(),
-  power_state: s(), key_name: s(), launched_at: s(), terminated_at: s(), created_at: s(), config_drive: s(),
-  access_ip_v4: s(), access_ip_v6: s(), tags: s(), 'tags-any': s(), 'not-tags': s(), 'not-tags-any': s(),
-  soft_deleted: s(), launch_index: s(), display_name: s(), display_description: s(), kernel_id: s(),
-  ramdisk_id: s(), progress: s(), root_device_name: s(), flavor_id: s(), image_ref: s(),
+  limit: s(),
+  marker: s(),
+  sort_key: s(),
+  sort_dir: s(),
+  all_tenants: s(),
+  'changes-since': s(),
+  'changes-before': s(),
+  name: s(),
+  status: s(),
+  image: s(),
+  flavor: s(),
+  reservation_id: s(),
+  host: s(),
+  node: s(),
+  project_id: s(),
+  tenant_id: s(),
+  user_id: s(),
+  deleted: s(),
+  ip: s(),
+  ip6: s(),
+  locked: s(),
+  availability_zone: s(),
+  description: s(),
+  hostname: s(),
+  uuid: s(),
+  vm_state: s(),
+  task_state: s(),
+  power_state: s(),
+  key_name: s(),
+  launched_at: s(),
+  terminated_at: s(),
+  created_at: s(),
+  config_drive: s(),
+  access_ip_v4: s(),
+  access_ip_v6: s(),
+  tags: s(),
+  'tags-any': s(),
+  'not-tags': s(),
+  'not-tags-any': s(),
+  soft_deleted: s(),
+  launch_index: s(),
+  display_name: s(),
+  display_description: s(),
+  kernel_id: s(),
+  ramdisk_id: s(),
+  progress: s(),
+  root_device_name: s(),
+  flavor_id: s(),
+  image_ref: s(),
 };
 export const LIST_QUERY = querySchema(listParams, false);
 export const LIST_QUERY_V275 = querySchema(listParams, true);
@@ -144,12 +219,22 @@ const baseRebuild = {
   accessIPv4: Type.Optional(Type.String({ format: 'ipv4' })),
   accessIPv6: Type.Optional(Type.String({ format: 'ipv6' })),
 };
-const rebuildBody = (fields: Record<string, TSchema>) => Type.Object({
-  rebuild: Type.Object(fields, { additionalProperties: false }),
-}, { additionalProperties: false });
+const rebuildBody = (fields: Record<string, TSchema>) =>
+  Type.Object(
+    {
+      rebuild: Type.Object(fields, { additionalProperties: false }),
+    },
+    { additionalProperties: false },
+  );
 const rebuild219 = { ...baseRebuild, description: Type.Optional(description) };
-const rebuild254 = { ...rebuild219, key_name: Type.Optional(anyOf<string | null>(['string', 'null'], { minLength: 1, maxLength: 255 })) };
-const rebuild257 = { ...rebuild254, user_data: Type.Optional(anyOf<string | null>(['string', 'null'], { format: 'base64', maxLength: 65535 })) };
+const rebuild254 = {
+  ...rebuild219,
+  key_name: Type.Optional(anyOf<string | null>(['string', 'null'], { minLength: 1, maxLength: 255 })),
+};
+const rebuild257 = {
+  ...rebuild254,
+  user_data: Type.Optional(anyOf<string | null>(['string', 'null'], { format: 'base64', maxLength: 65535 })),
+};
 
 /** The rebuild action's schemas, newest first. */
 export const REBUILD: [string, TSchema][] = [

@@ -39,8 +39,14 @@ export interface GuestSpec {
   name: string;
   /** The node chosen by the scheduler (one of nodes()). */
   node: string;
-  flavor: { vcpus: number; memoryMb: number; rootGb: number; ephemeralGb: number; swapMb: number;
-    extraSpecs: Record<string, string> };
+  flavor: {
+    vcpus: number;
+    memoryMb: number;
+    rootGb: number;
+    ephemeralGb: number;
+    swapMb: number;
+    extraSpecs: Record<string, string>;
+  };
   imageRef: string | null;
   userData: string | null;
   metadata: Record<string, string>;

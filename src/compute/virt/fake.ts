@@ -8,14 +8,24 @@ import { PowerState, type GuestSpec, type NodeResources, type VirtDriver } from 
 
 /** The capabilities nova's FakeDriver declares, as the traits the resource tracker reports. */
 const CAPABILITY_TRAITS = [
-  'COMPUTE_NET_ATTACH_INTERFACE', 'COMPUTE_DEVICE_TAGGING', 'COMPUTE_NET_ATTACH_INTERFACE_WITH_TAG',
-  'COMPUTE_VOLUME_ATTACH_WITH_TAG', 'COMPUTE_VOLUME_EXTEND', 'COMPUTE_VOLUME_MULTI_ATTACH', 'COMPUTE_TRUSTED_CERTS',
-  'COMPUTE_ACCELERATORS', 'COMPUTE_REMOTE_MANAGED_PORTS', 'COMPUTE_IMAGE_TYPE_RAW',
+  'COMPUTE_NET_ATTACH_INTERFACE',
+  'COMPUTE_DEVICE_TAGGING',
+  'COMPUTE_NET_ATTACH_INTERFACE_WITH_TAG',
+  'COMPUTE_VOLUME_ATTACH_WITH_TAG',
+  'COMPUTE_VOLUME_EXTEND',
+  'COMPUTE_VOLUME_MULTI_ATTACH',
+  'COMPUTE_TRUSTED_CERTS',
+  'COMPUTE_ACCELERATORS',
+  'COMPUTE_REMOTE_MANAGED_PORTS',
+  'COMPUTE_IMAGE_TYPE_RAW',
 ];
 
 /** What the fake CPU says it is (os-hypervisors cpu_info), as nova's FakeDriver. */
 const CPU_INFO = JSON.stringify({
-  arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', features: ['pge', 'clflush'],
+  arch: 'x86_64',
+  model: 'Nehalem',
+  vendor: 'Intel',
+  features: ['pge', 'clflush'],
   topology: { cores: 1, threads: 1, sockets: 4 },
 });
 
@@ -42,7 +52,11 @@ export function fakeNodeNames(host: string, count: number): string[] {
 /** The fake driver's options of `host` from [fake_driver]. */
 export function fakeDriverOptions(config: Config, host: string, nodes = 1): FakeDriverOptions {
   return {
-    host, nodes, vcpus: config.fakeVcpus, memoryMb: config.fakeMemoryMb, localGb: config.fakeLocalGb,
+    host,
+    nodes,
+    vcpus: config.fakeVcpus,
+    memoryMb: config.fakeMemoryMb,
+    localGb: config.fakeLocalGb,
     failSpawn: config.fakeSpawnFailHosts.includes(host),
   };
 }
@@ -57,14 +71,25 @@ export class FakeDriver implements VirtDriver {
   private readonly resources: NodeResources[];
 
   constructor(private readonly opts: FakeDriverOptions) {
-    if (!Number.isInteger(opts.nodes ?? 1) || (opts.nodes ?? 1) < 1) throw new Error('the fake driver needs at least one node');
-    for (const [name, v] of [['vcpus', opts.vcpus], ['memory_mb', opts.memoryMb], ['local_gb', opts.localGb]] as const) {
+    if (!Number.isInteger(opts.nodes ?? 1) || (opts.nodes ?? 1) < 1)
+      throw new Error('the fake driver needs at least one node');
+    for (const [name, v] of [
+      ['vcpus', opts.vcpus],
+      ['memory_mb', opts.memoryMb],
+      ['local_gb', opts.localGb],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`[fake_driver] ${name} must be a non-negative integer: ${v}`);
     }
     // The same objects at every report: a fleet of a thousand hosts keeps one copy of each.
     this.resources = fakeNodeNames(opts.host, opts.nodes ?? 1).map((hypervisorHostname) => ({
-      hypervisorHostname, hypervisorType: 'fake', hypervisorVersion: HYPERVISOR_VERSION,
-      vcpus: opts.vcpus, memoryMb: opts.memoryMb, localGb: opts.localGb, cpuInfo: CPU_INFO, traits: CAPABILITY_TRAITS,
+      hypervisorHostname,
+      hypervisorType: 'fake',
+      hypervisorVersion: HYPERVISOR_VERSION,
+      vcpus: opts.vcpus,
+      memoryMb: opts.memoryMb,
+      localGb: opts.localGb,
+      cpuInfo: CPU_INFO,
+      traits: CAPABILITY_TRAITS,
     }));
   }
 
@@ -75,7 +100,8 @@ export class FakeDriver implements VirtDriver {
   async spawn(guest: GuestSpec, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     if (this.instances.has(guest.uuid)) return;
-    if (this.opts.failSpawn) throw new SpawnFailed(`fake driver: spawn of ${guest.uuid} fails on host ${this.opts.host}`);
+    if (this.opts.failSpawn)
+      throw new SpawnFailed(`fake driver: spawn of ${guest.uuid} fails on host ${this.opts.host}`);
     if (!this.resources.some((n) => n.hypervisorHostname === guest.node)) {
       throw new SpawnFailed(`fake driver: host ${this.opts.host} has no node ${guest.node}`);
     }
@@ -92,13 +118,27 @@ export class FakeDriver implements VirtDriver {
     g.power = power;
   }
 
-  async reboot(uuid: string, _type: 'SOFT' | 'HARD'): Promise<void> { this.set(uuid, PowerState.RUNNING); }
-  async powerOff(uuid: string): Promise<void> { this.set(uuid, PowerState.SHUTDOWN); }
-  async powerOn(uuid: string): Promise<void> { this.set(uuid, PowerState.RUNNING); }
-  async pause(uuid: string): Promise<void> { this.set(uuid, PowerState.PAUSED); }
-  async unpause(uuid: string): Promise<void> { this.set(uuid, PowerState.RUNNING); }
-  async suspend(uuid: string): Promise<void> { this.set(uuid, PowerState.SUSPENDED); }
-  async resume(uuid: string): Promise<void> { this.set(uuid, PowerState.RUNNING); }
+  async reboot(uuid: string, _type: 'SOFT' | 'HARD'): Promise<void> {
+    this.set(uuid, PowerState.RUNNING);
+  }
+  async powerOff(uuid: string): Promise<void> {
+    this.set(uuid, PowerState.SHUTDOWN);
+  }
+  async powerOn(uuid: string): Promise<void> {
+    this.set(uuid, PowerState.RUNNING);
+  }
+  async pause(uuid: string): Promise<void> {
+    this.set(uuid, PowerState.PAUSED);
+  }
+  async unpause(uuid: string): Promise<void> {
+    this.set(uuid, PowerState.RUNNING);
+  }
+  async suspend(uuid: string): Promise<void> {
+    this.set(uuid, PowerState.SUSPENDED);
+  }
+  async resume(uuid: string): Promise<void> {
+    this.set(uuid, PowerState.RUNNING);
+  }
 
   async powerState(uuid: string): Promise<PowerState> {
     return this.instances.get(uuid)?.power ?? PowerState.NOSTATE;

@@ -15,8 +15,10 @@ import { accessRuleView } from './views.js';
 export function accessRuleRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
-  const view = (req: FastifyRequest, userId: string, r: AccessRuleTable) =>
-    ({ ...accessRuleView(r), links: selfLinks(req, `/users/${userId}/access_rules/${r.id}`) });
+  const view = (req: FastifyRequest, userId: string, r: AccessRuleTable) => ({
+    ...accessRuleView(r),
+    links: selfLinks(req, `/users/${userId}/access_rules/${r.id}`),
+  });
   /** The user of the path, once the caller may `rule` its access rules. */
   const owner = async (req: FastifyRequest, rule: string) => {
     const userId = param(req, 'user_id');
@@ -29,7 +31,10 @@ export function accessRuleRoutes(identity: Identity): RouteTable {
         const userId = await owner(req, 'list_access_rules');
         const q = query(req);
         const rows = await rules.listAccessRules(db, userId, { service: q.service, path: q.path, method: q.method });
-        return sendJson(reply, 200, { access_rules: rows.map((r) => view(req, userId, r)), links: collectionLinks(req) });
+        return sendJson(reply, 200, {
+          access_rules: rows.map((r) => view(req, userId, r)),
+          links: collectionLinks(req),
+        });
       },
     },
     '/v3/users/:user_id/access_rules/:access_rule_id': {

@@ -48,8 +48,10 @@ function view(req: FastifyRequest, c: ApplicationCredentialTable, roles: RoleTab
 function requireUnrestricted(req: FastifyRequest): void {
   const ac = caller(req).appCred;
   if (ac && ac.unrestricted !== 1) {
-    throw forbidden('You are not authorized to perform the requested action: Using method '
-      + '\'application_credential\' is not allowed for managing additional application credentials.');
+    throw forbidden(
+      'You are not authorized to perform the requested action: Using method ' +
+        "'application_credential' is not allowed for managing additional application credentials.",
+    );
   }
 }
 
@@ -66,8 +68,14 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
       GET: async (req, reply) => {
         const userId = await userOf(req, 'list_application_credentials');
         const rows = await creds.listApplicationCredentials(db, userId, query(req).name);
-        const roles = await creds.rolesOf(db, rows.map((c) => c.id));
-        const rules = await accessRulesOf(db, rows.map((c) => c.id));
+        const roles = await creds.rolesOf(
+          db,
+          rows.map((c) => c.id),
+        );
+        const rules = await accessRulesOf(
+          db,
+          rows.map((c) => c.id),
+        );
         return sendJson(reply, 200, {
           application_credentials: rows.map((c) => view(req, c, roles.get(c.id)!, rules.get(c.id)!)),
           links: collectionLinks(req),
@@ -79,8 +87,10 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
         requireUnrestricted(req);
         const vt = caller(req);
         if (vt.user.id !== userId) {
-          throw forbidden('You are not authorized to perform the requested action: '
-            + 'Cannot create an application credential for another user.');
+          throw forbidden(
+            'You are not authorized to perform the requested action: ' +
+              'Cannot create an application credential for another user.',
+          );
         }
         if (!vt.project) throw forbidden('An application credential can only be created with a project-scoped token.');
         // A trust's delegation must not outlive the trust as a credential of its own.
@@ -92,17 +102,26 @@ export function applicationCredentialRoutes(identity: Identity): RouteTable {
           for (const ref of body.roles) {
             // As Keystone: a name must name a role; any role the token does not carry is refused.
             const r = ref.id !== undefined ? held.get(ref.id) : vt.roles.find((x) => x.name === ref.name);
-            if (!r && ref.id === undefined && !await findRoleByName(db, ref.name!, ref.domain_id ?? null)) {
+            if (!r && ref.id === undefined && !(await findRoleByName(db, ref.name!, ref.domain_id ?? null))) {
               throw notFound('role', ref.name!);
             }
-            if (!r) throw invalid('Invalid application credential: Cannot create an application credential with unassigned role');
+            if (!r)
+              throw invalid(
+                'Invalid application credential: Cannot create an application credential with unassigned role',
+              );
             if (!roles.some((x) => x.id === r.id)) roles.push(r);
           }
         }
         const { row, secret, accessRules } = await creds.createApplicationCredential(db, {
-          userId, projectId: vt.project.id, name: body.name, description: body.description ?? null,
-          secret: body.secret ?? null, expiresAt: parseExpiry(body.expires_at),
-          unrestricted: body.unrestricted ?? false, roleIds: roles.map((r) => r.id), accessRules: body.access_rules,
+          userId,
+          projectId: vt.project.id,
+          name: body.name,
+          description: body.description ?? null,
+          secret: body.secret ?? null,
+          expiresAt: parseExpiry(body.expires_at),
+          unrestricted: body.unrestricted ?? false,
+          roleIds: roles.map((r) => r.id),
+          accessRules: body.access_rules,
         });
         return sendJson(reply, 201, { application_credential: { ...view(req, row, roles, accessRules), secret } });
       },

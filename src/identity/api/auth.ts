@@ -52,7 +52,7 @@ export function authRoutes(identity: Identity): RouteTable {
         const { id } = await authenticate(identity, body);
         const vt = await validateToken(identity, id);
         // A token that fails validation the moment it is made means its scope vanished meanwhile.
-        if (!vt) throw unauthorized('the new token\'s scope went away while it was issued');
+        if (!vt) throw unauthorized("the new token's scope went away while it was issued");
         const nocatalog = query(req).nocatalog !== undefined;
         reply.header('x-subject-token', id);
         return sendJson(reply, 201, await renderToken(identity, vt, { catalog: !nocatalog }));

@@ -71,7 +71,10 @@ export function credentialRoutes(identity: Identity): RouteTable {
       PATCH: async (req, reply) => {
         const c = await credentials.getCredential(db, keys, param(req, 'credential_id'));
         enforce(req, 'update_credential', owned(c));
-        const next = credentials.updatedCredential(c, readMember<credentials.CredentialInput>(req, 'credential', CREDENTIAL_UPDATE));
+        const next = credentials.updatedCredential(
+          c,
+          readMember<credentials.CredentialInput>(req, 'credential', CREDENTIAL_UPDATE),
+        );
         // Nor may the owner hand the credential to someone else.
         enforce(req, 'update_credential', owned(next));
         return sendJson(reply, 200, { credential: view(req, await credentials.saveCredential(db, keys, next)) });

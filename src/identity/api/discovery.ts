@@ -15,8 +15,7 @@ function v3(req: FastifyRequest) {
 }
 
 export function discoveryRoutes(): RouteTable {
-  const version = async (req: FastifyRequest, reply: FastifyReply) =>
-    sendJson(reply, 200, { version: v3(req) });
+  const version = async (req: FastifyRequest, reply: FastifyReply) => sendJson(reply, 200, { version: v3(req) });
   return {
     '/': { GET: async (req, reply) => sendJson(reply, 300, { versions: { values: [v3(req)] } }) },
     '/v3': { GET: version },

@@ -22,10 +22,12 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
   const groupView = (req: FastifyRequest, g: EndpointGroupTable) =>
     endpointGroupView(g, selfLinks(req, `/OS-EP-FILTER/endpoint_groups/${g.id}`));
   const endpoints = (req: FastifyRequest, rows: EndpointTable[]) => ({
-    endpoints: rows.map((e) => endpointView(e, selfLinks(req, `/endpoints/${e.id}`))), links: collectionLinks(req),
+    endpoints: rows.map((e) => endpointView(e, selfLinks(req, `/endpoints/${e.id}`))),
+    links: collectionLinks(req),
   });
   const projects = (req: FastifyRequest, rows: ProjectTable[]) => ({
-    projects: rows.map((p) => projectView(p, selfLinks(req, `/projects/${p.id}`))), links: collectionLinks(req),
+    projects: rows.map((p) => projectView(p, selfLinks(req, `/projects/${p.id}`))),
+    links: collectionLinks(req),
   });
   /** The project and endpoint group of the path, both of which must exist. */
   const groupAndProject = async (req: FastifyRequest) => {
@@ -55,7 +57,10 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
       GET: async (req, reply) => {
         enforce(req, 'list_endpoint_groups');
         const rows = await filter.listEndpointGroups(db, { name: query(req).name });
-        return sendJson(reply, 200, { endpoint_groups: rows.map((g) => groupView(req, g)), links: collectionLinks(req) });
+        return sendJson(reply, 200, {
+          endpoint_groups: rows.map((g) => groupView(req, g)),
+          links: collectionLinks(req),
+        });
       },
       POST: async (req, reply) => {
         enforce(req, 'create_endpoint_group');
@@ -102,7 +107,8 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
         await filter.checkEndpointGroupInProject(db, groupId, projectId);
         return sendJson(reply, 200, {
           project_endpoint_group: {
-            endpoint_group_id: groupId, project_id: projectId,
+            endpoint_group_id: groupId,
+            project_id: projectId,
             links: { self: v3Url(req, `/OS-EP-FILTER/endpoint_groups/${groupId}/projects/${projectId}`) },
           },
         });
@@ -125,7 +131,10 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
         enforce(req, 'list_endpoint_groups_for_project');
         const p = await getProject(db, param(req, 'project_id'));
         const rows = await filter.endpointGroupsOfProject(db, p.id);
-        return sendJson(reply, 200, { endpoint_groups: rows.map((g) => groupView(req, g)), links: collectionLinks(req) });
+        return sendJson(reply, 200, {
+          endpoint_groups: rows.map((g) => groupView(req, g)),
+          links: collectionLinks(req),
+        });
       },
     },
     [`${BASE}/projects/:project_id/endpoints`]: {
@@ -156,7 +165,11 @@ export function endpointFilterRoutes(identity: Identity): RouteTable {
       GET: async (req, reply) => {
         enforce(req, 'list_projects_for_endpoint');
         const e = await getEndpoint(db, param(req, 'endpoint_id'));
-        return sendJson(reply, 200, projects(req, await listProjects(db, { ids: await filter.projectIdsOfEndpoint(db, e.id) })));
+        return sendJson(
+          reply,
+          200,
+          projects(req, await listProjects(db, { ids: await filter.projectIdsOfEndpoint(db, e.id) })),
+        );
       },
     },
   };

@@ -20,7 +20,11 @@ export function endpointRoutes(identity: Identity): RouteTable {
       GET: async (req, reply) => {
         enforce(req, 'list_endpoints');
         const q = query(req);
-        const rows = await catalog.listEndpoints(db, { interface: q.interface, service_id: q.service_id, region_id: q.region_id });
+        const rows = await catalog.listEndpoints(db, {
+          interface: q.interface,
+          service_id: q.service_id,
+          region_id: q.region_id,
+        });
         return sendJson(reply, 200, { endpoints: rows.map((e) => view(req, e)), links: collectionLinks(req) });
       },
       POST: async (req, reply) => {
@@ -37,7 +41,9 @@ export function endpointRoutes(identity: Identity): RouteTable {
       PATCH: async (req, reply) => {
         enforce(req, 'update_endpoint');
         const body = readMember<catalog.EndpointInput>(req, 'endpoint', ENDPOINT_UPDATE);
-        return sendJson(reply, 200, { endpoint: view(req, await catalog.updateEndpoint(db, param(req, 'endpoint_id'), body)) });
+        return sendJson(reply, 200, {
+          endpoint: view(req, await catalog.updateEndpoint(db, param(req, 'endpoint_id'), body)),
+        });
       },
       DELETE: async (req, reply) => {
         enforce(req, 'delete_endpoint');

@@ -35,9 +35,13 @@ export function grantRoutes(identity: Identity): RouteTable {
   const db = identity.db;
 
   /** Resolves target and actor of the path (404 when missing) and checks the policy. */
-  async function resolve(req: FastifyRequest, target: TargetKind, actor: ActorKind, rule: GrantRule):
-    Promise<Omit<Grant, 'roleId'> & { targetDomain: string | null }> {
-        let targetId = '';
+  async function resolve(
+    req: FastifyRequest,
+    target: TargetKind,
+    actor: ActorKind,
+    rule: GrantRule,
+  ): Promise<Omit<Grant, 'roleId'> & { targetDomain: string | null }> {
+    let targetId = '';
     let targetDomain: string | null = null;
     const policyTarget: Record<string, unknown> = {};
     if (target === 'project') {
@@ -51,7 +55,10 @@ export function grantRoutes(identity: Identity): RouteTable {
       targetDomain = dom.id;
       policyTarget.domain = { id: dom.id };
     }
-    const actorId = actor === 'user' ? (await getUser(db, param(req, 'user_id'))).id : (await getGroup(db, param(req, 'group_id'))).id;
+    const actorId =
+      actor === 'user'
+        ? (await getUser(db, param(req, 'user_id'))).id
+        : (await getGroup(db, param(req, 'group_id'))).id;
     policyTarget[actor] = { id: actorId };
     if (param(req, 'role_id')) policyTarget.role = { id: param(req, 'role_id') };
     enforce(req, target === 'system' ? `${SYSTEM_RULES[rule]}${actor}` : rule, { target: policyTarget });
@@ -70,7 +77,9 @@ export function grantRoutes(identity: Identity): RouteTable {
 
   const routes: RouteTable = {};
   const bases: [TargetKind, string][] = [
-    ['project', '/v3/projects/:project_id'], ['domain', '/v3/domains/:domain_id'], ['system', '/v3/system'],
+    ['project', '/v3/projects/:project_id'],
+    ['domain', '/v3/domains/:domain_id'],
+    ['system', '/v3/system'],
   ];
   /** The routes of one kind of grant: its list (when `list` is given) and the grant itself. */
   const grantRoutes = (target: TargetKind, actor: ActorKind, inherited: boolean, list: string | null, one: string) => {
@@ -89,18 +98,18 @@ export function grantRoutes(identity: Identity): RouteTable {
       };
     }
     const check = async (req: FastifyRequest, reply: FastifyReply) => {
-      await assignments.checkGrant(db, { ...await grant(req, target, actor, 'check_grant'), inherited });
+      await assignments.checkGrant(db, { ...(await grant(req, target, actor, 'check_grant')), inherited });
       return sendEmpty(reply, 204);
     };
     routes[one] = {
       PUT: async (req, reply) => {
-        await assignments.createGrant(db, { ...await grant(req, target, actor, 'create_grant'), inherited });
+        await assignments.createGrant(db, { ...(await grant(req, target, actor, 'create_grant')), inherited });
         return sendEmpty(reply, 204);
       },
       GET: check,
       HEAD: check,
       DELETE: async (req, reply) => {
-        await assignments.deleteGrant(db, { ...await grant(req, target, actor, 'revoke_grant'), inherited });
+        await assignments.deleteGrant(db, { ...(await grant(req, target, actor, 'revoke_grant')), inherited });
         return sendEmpty(reply, 204);
       },
     };
@@ -111,8 +120,13 @@ export function grantRoutes(identity: Identity): RouteTable {
       grantRoutes(target, actor, false, path, `${path}/:role_id`);
       if (target === 'system') continue;
       const inherit = `/v3/OS-INHERIT${base.slice('/v3'.length)}/${actor}s/:${actor}_id/roles`;
-      grantRoutes(target, actor, true, target === 'domain' ? `${inherit}/inherited_to_projects` : null,
-        `${inherit}/:role_id/inherited_to_projects`);
+      grantRoutes(
+        target,
+        actor,
+        true,
+        target === 'domain' ? `${inherit}/inherited_to_projects` : null,
+        `${inherit}/:role_id/inherited_to_projects`,
+      );
     }
   }
   return routes;

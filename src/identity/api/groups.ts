@@ -20,7 +20,9 @@ export function groupRoutes(identity: Identity): RouteTable {
   async function target(req: FastifyRequest, rule: string): Promise<GroupTable> {
     const g = await groups.getGroup(db, param(req, 'group_id'));
     const userId = param(req, 'user_id');
-    enforce(req, rule, { target: { group: { id: g.id, domain_id: g.domain_id }, ...(userId ? { user: { id: userId } } : {}) } });
+    enforce(req, rule, {
+      target: { group: { id: g.id, domain_id: g.domain_id }, ...(userId ? { user: { id: userId } } : {}) },
+    });
     return g;
   }
   return {
@@ -56,7 +58,8 @@ export function groupRoutes(identity: Identity): RouteTable {
         const q = query(req);
         const rows = await listUsers(db, { ids: await groups.memberIds(db, g.id), name: q.name });
         return sendJson(reply, 200, {
-          users: rows.map((u) => userView(u, identity.config, selfLinks(req, `/users/${u.id}`))), links: collectionLinks(req),
+          users: rows.map((u) => userView(u, identity.config, selfLinks(req, `/users/${u.id}`))),
+          links: collectionLinks(req),
         });
       },
     },

@@ -64,7 +64,11 @@ export function projectTagRoutes(identity: Identity): RouteTable {
         const tag = param(req, 'value');
         const current = projects.projectTags(p);
         if (!current.includes(tag)) throw tagNotFound(tag);
-        await projects.setProjectTags(db, p.id, current.filter((t) => t !== tag));
+        await projects.setProjectTags(
+          db,
+          p.id,
+          current.filter((t) => t !== tag),
+        );
         return sendEmpty(reply, 204);
       },
     },

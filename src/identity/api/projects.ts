@@ -23,10 +23,9 @@ export function projectRoutes(identity: Identity): RouteTable {
   const enforce = enforcer(identity);
   const db = identity.db;
   const view = (req: FastifyRequest, p: ProjectTable) => projectView(p, selfLinks(req, `/projects/${p.id}`));
-  const domainView = (req: FastifyRequest, d: DomainTable) =>
-    domainProjectView(d, selfLinks(req, `/projects/${d.id}`));
+  const domainView = (req: FastifyRequest, d: DomainTable) => domainProjectView(d, selfLinks(req, `/projects/${d.id}`));
   const either = (req: FastifyRequest, p: projects.ProjectOrDomain) =>
-    (p.isDomain ? domainView(req, p.domain) : view(req, p.project));
+    p.isDomain ? domainView(req, p.domain) : view(req, p.project);
   return {
     '/v3/projects': {
       GET: async (req, reply) => {
@@ -34,8 +33,13 @@ export function projectRoutes(identity: Identity): RouteTable {
         enforce(req, 'list_projects', domainFilterTarget(q.domain_id));
         const csv = (v: string | undefined) => (v === undefined ? undefined : v.split(','));
         const filter: projects.ProjectFilter = {
-          domain_id: q.domain_id, name: q.name, enabled: queryFlag(q.enabled), parent_id: q.parent_id,
-          tags: csv(q.tags), tagsAny: csv(q['tags-any']), notTags: csv(q['not-tags']),
+          domain_id: q.domain_id,
+          name: q.name,
+          enabled: queryFlag(q.enabled),
+          parent_id: q.parent_id,
+          tags: csv(q.tags),
+          tagsAny: csv(q['tags-any']),
+          notTags: csv(q['not-tags']),
           notTagsAny: csv(q['not-tags-any']),
         };
         // Without is_domain a list holds the projects only, as Keystone's.
@@ -57,7 +61,9 @@ export function projectRoutes(identity: Identity): RouteTable {
     '/v3/projects/:project_id': {
       GET: async (req, reply) => {
         const p = await projects.getProjectOrDomain(db, param(req, 'project_id'));
-        const target = p.isDomain ? { id: p.domain.id, domain_id: null } : { id: p.project.id, domain_id: p.project.domain_id };
+        const target = p.isDomain
+          ? { id: p.domain.id, domain_id: null }
+          : { id: p.project.id, domain_id: p.project.domain_id };
         enforce(req, 'get_project', { target: { project: target } });
         return sendJson(reply, 200, { project: either(req, p) });
       },
@@ -66,7 +72,8 @@ export function projectRoutes(identity: Identity): RouteTable {
         enforce(req, 'update_project', { target: { project: { id } } });
         const body = readMember<projects.ProjectInput>(req, 'project', PROJECT_UPDATE);
         const p = await projects.getProjectOrDomain(db, id);
-        const project = p.isDomain ? domainView(req, await projects.updateDomainProject(db, id, body))
+        const project = p.isDomain
+          ? domainView(req, await projects.updateDomainProject(db, id, body))
           : view(req, await projects.updateProject(db, id, body));
         return sendJson(reply, 200, { project });
       },

@@ -49,7 +49,9 @@ export function regionRoutes(identity: Identity): RouteTable {
       PATCH: async (req, reply) => {
         enforce(req, 'update_region');
         const body = readMember<catalog.RegionInput>(req, 'region', REGION_UPDATE);
-        return sendJson(reply, 200, { region: view(req, await catalog.updateRegion(db, param(req, 'region_id'), body)) });
+        return sendJson(reply, 200, {
+          region: view(req, await catalog.updateRegion(db, param(req, 'region_id'), body)),
+        });
       },
       DELETE: async (req, reply) => {
         enforce(req, 'delete_region');

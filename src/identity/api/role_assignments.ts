@@ -45,10 +45,19 @@ function filterOf(req: FastifyRequest): AssignmentFilter & { includeNames: boole
 }
 
 /** The grant an entry comes from: the assignment itself, or the inherited one it is derived from. */
-function assignmentLink(req: FastifyRequest, e: AssignmentEntry, actor: 'user' | 'group', actorId: string, roleId: string) {
+function assignmentLink(
+  req: FastifyRequest,
+  e: AssignmentEntry,
+  actor: 'user' | 'group',
+  actorId: string,
+  roleId: string,
+) {
   const source = e.inheritedFrom ?? (e.inherited ? e : null);
   if (source) {
-    return v3Url(req, `/OS-INHERIT/${source.target}s/${source.targetId}/${actor}s/${actorId}/roles/${roleId}/inherited_to_projects`);
+    return v3Url(
+      req,
+      `/OS-INHERIT/${source.target}s/${source.targetId}/${actor}s/${actorId}/roles/${roleId}/inherited_to_projects`,
+    );
   }
   const target = e.target === 'system' ? '/system' : `/${e.target}s/${e.targetId}`;
   return v3Url(req, `${target}/${actor}s/${actorId}/roles/${roleId}`);
@@ -67,8 +76,8 @@ export function roleAssignmentRoutes(identity: Identity): RouteTable {
         const body = entries.map((e) => {
           const actorRef: Record<string, unknown> = { id: e.actorId };
           const roleRef: Record<string, unknown> = { id: e.roleId };
-          const scope: Record<string, unknown> = e.target === 'system' ? { system: { all: true } }
-            : { [e.target]: { id: e.targetId } };
+          const scope: Record<string, unknown> =
+            e.target === 'system' ? { system: { all: true } } : { [e.target]: { id: e.targetId } };
           if (e.inherited) scope['OS-INHERIT:inherited_to'] = 'projects';
           if (names) {
             const actor = (e.actor === 'user' ? names.users : names.groups).get(e.actorId);
@@ -87,9 +96,9 @@ export function roleAssignmentRoutes(identity: Identity): RouteTable {
           }
           const links: Record<string, string> = e.viaGroup
             ? {
-              assignment: assignmentLink(req, e, 'group', e.viaGroup, e.assignedRoleId),
-              membership: v3Url(req, `/groups/${e.viaGroup}/users/${e.actorId}`),
-            }
+                assignment: assignmentLink(req, e, 'group', e.viaGroup, e.assignedRoleId),
+                membership: v3Url(req, `/groups/${e.viaGroup}/users/${e.actorId}`),
+              }
             : { assignment: assignmentLink(req, e, e.actor, e.actorId, e.assignedRoleId) };
           if (e.priorRoleId) links.prior_role = v3Url(req, `/roles/${e.priorRoleId}/implies/${e.roleId}`);
           return { role: roleRef, [e.actor]: actorRef, scope, links };
@@ -103,12 +112,46 @@ export function roleAssignmentRoutes(identity: Identity): RouteTable {
 /** Names of everything the entries refer to, fetched with one query per kind. */
 async function nameMaps(identity: Identity, entries: AssignmentEntry[]) {
   const db = identity.db;
-  const ids = (pred: (e: AssignmentEntry) => boolean, pick: (e: AssignmentEntry) => string) =>
-    [...new Set(entries.filter(pred).map(pick))];
-  const users = new Map((await listUsers(db, { ids: ids((e) => e.actor === 'user', (e) => e.actorId) })).map((u) => [u.id, u]));
-  const groups = new Map((await listGroups(db, { ids: ids((e) => e.actor === 'group', (e) => e.actorId) })).map((g) => [g.id, g]));
-  const projects = new Map((await listProjects(db, { ids: ids((e) => e.target === 'project', (e) => e.targetId) })).map((p) => [p.id, p]));
-  const roles = await rolesByIds(db, ids(() => true, (e) => e.roleId));
+  const ids = (pred: (e: AssignmentEntry) => boolean, pick: (e: AssignmentEntry) => string) => [
+    ...new Set(entries.filter(pred).map(pick)),
+  ];
+  const users = new Map(
+    (
+      await listUsers(db, {
+        ids: ids(
+          (e) => e.actor === 'user',
+          (e) => e.actorId,
+        ),
+      })
+    ).map((u) => [u.id, u]),
+  );
+  const groups = new Map(
+    (
+      await listGroups(db, {
+        ids: ids(
+          (e) => e.actor === 'group',
+          (e) => e.actorId,
+        ),
+      })
+    ).map((g) => [g.id, g]),
+  );
+  const projects = new Map(
+    (
+      await listProjects(db, {
+        ids: ids(
+          (e) => e.target === 'project',
+          (e) => e.targetId,
+        ),
+      })
+    ).map((p) => [p.id, p]),
+  );
+  const roles = await rolesByIds(
+    db,
+    ids(
+      () => true,
+      (e) => e.roleId,
+    ),
+  );
   const domains = new Map((await listDomains(db, {})).map((d) => [d.id, d]));
   const domainRef = (id: string) => ({ id, name: domains.get(id)?.name ?? '' });
   return { users, groups, projects, roles, domainRef };

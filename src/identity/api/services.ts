@@ -37,7 +37,9 @@ export function serviceRoutes(identity: Identity): RouteTable {
       PATCH: async (req, reply) => {
         enforce(req, 'update_service');
         const body = readMember<catalog.ServiceInput>(req, 'service', SERVICE_UPDATE);
-        return sendJson(reply, 200, { service: view(req, await catalog.updateService(db, param(req, 'service_id'), body)) });
+        return sendJson(reply, 200, {
+          service: view(req, await catalog.updateService(db, param(req, 'service_id'), body)),
+        });
       },
       DELETE: async (req, reply) => {
         enforce(req, 'delete_service');

@@ -50,14 +50,16 @@ export function trustRoutes(identity: Identity): RouteTable {
   /** The trust of the path (404 first, as Keystone), once the caller may `rule` it. */
   const target = async (req: FastifyRequest, rule: string) => {
     const t = await trusts.getTrust(db, config, param(req, 'trust_id'));
-    enforce(req, rule, { target: { trust: { trustor_user_id: t.trustor_user_id, trustee_user_id: t.trustee_user_id } } });
+    enforce(req, rule, {
+      target: { trust: { trustor_user_id: t.trustor_user_id, trustee_user_id: t.trustee_user_id } },
+    });
     return t;
   };
   /** A restricted application credential's token may not manage trusts (a delegation passing itself on). */
   const requireUnrestricted = (req: FastifyRequest) => {
     const ac = caller(req).appCred;
     if (ac && ac.unrestricted !== 1) {
-      throw forbiddenAction('Using method \'application_credential\' is not allowed for managing trusts.');
+      throw forbiddenAction("Using method 'application_credential' is not allowed for managing trusts.");
     }
   };
   const showRole: Handler = async (req, reply) => {
@@ -93,7 +95,8 @@ export function trustRoutes(identity: Identity): RouteTable {
         requireUnrestricted(req);
         const vt = caller(req);
         const t = await trusts.createTrust(db, config, body, {
-          userId: actingUser(vt).user.id, ...(vt.trust ? { source: vt.trust } : {}),
+          userId: actingUser(vt).user.id,
+          ...(vt.trust ? { source: vt.trust } : {}),
         });
         return sendJson(reply, 201, { trust: await withRoles(req, t) });
       },

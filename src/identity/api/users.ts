@@ -66,7 +66,8 @@ export function userRoutes(identity: Identity): RouteTable {
         const u = await target(req, 'list_groups_for_user');
         const rows = await listGroups(db, { ids: await groupIdsOf(db, u.id), name: query(req).name });
         return sendJson(reply, 200, {
-          groups: rows.map((g) => groupView(g, selfLinks(req, `/groups/${g.id}`))), links: collectionLinks(req),
+          groups: rows.map((g) => groupView(g, selfLinks(req, `/groups/${g.id}`))),
+          links: collectionLinks(req),
         });
       },
     },
@@ -75,10 +76,14 @@ export function userRoutes(identity: Identity): RouteTable {
         const u = await target(req, 'list_user_projects');
         const q = query(req);
         const rows = await listProjects(db, {
-          ids: await targetsOfUser(db, u.id, 'project'), name: q.name, enabled: queryFlag(q.enabled), domain_id: q.domain_id,
+          ids: await targetsOfUser(db, u.id, 'project'),
+          name: q.name,
+          enabled: queryFlag(q.enabled),
+          domain_id: q.domain_id,
         });
         return sendJson(reply, 200, {
-          projects: rows.map((p) => projectView(p, selfLinks(req, `/projects/${p.id}`))), links: collectionLinks(req),
+          projects: rows.map((p) => projectView(p, selfLinks(req, `/projects/${p.id}`))),
+          links: collectionLinks(req),
         });
       },
     },

@@ -1,8 +1,16 @@
 // What the identity API shows of each resource (Keystone's views): the stored row as the wire
 // format has it, with the links the handler gives.
 import type {
-  AccessRuleTable, DomainTable, EndpointGroupTable, EndpointTable, GroupTable, ProjectTable, RegionTable, RoleTable,
-  ServiceTable, UserTable,
+  AccessRuleTable,
+  DomainTable,
+  EndpointGroupTable,
+  EndpointTable,
+  GroupTable,
+  ProjectTable,
+  RegionTable,
+  RoleTable,
+  ServiceTable,
+  UserTable,
 } from '../db/schema.js';
 import { NULL_DOMAIN } from '../db/schema.js';
 import { naiveMicro, parseJson } from '../objects/common.js';
@@ -59,7 +67,11 @@ export function credentialView(c: Credential, links: { self: string }) {
 export function ec2View(c: Credential, base: string) {
   const b = parseJson<Record<string, unknown>>(c.blob, {});
   return {
-    user_id: c.user_id, tenant_id: c.project_id, access: b.access, secret: b.secret, trust_id: b.trust_id ?? null,
+    user_id: c.user_id,
+    tenant_id: c.project_id,
+    access: b.access,
+    secret: b.secret,
+    trust_id: b.trust_id ?? null,
     links: { self: `${base}/${String(b.access)}` },
   };
 }

@@ -10,8 +10,14 @@ import { checkPassword, findUser, findUserByName, isUserEnabled } from '../objec
 import { checkSecret, findApplicationCredential } from '../objects/application_credential.js';
 import { issueToken, scopeRoles, trustGrant, validateToken, type Scope, type TokenClaims } from '../token/model.js';
 
-interface Ref { id?: string; name?: string }
-interface UserRef extends Ref { password?: string; domain?: Ref }
+interface Ref {
+  id?: string;
+  name?: string;
+}
+interface UserRef extends Ref {
+  password?: string;
+  domain?: Ref;
+}
 
 export interface TokenRequest {
   identity: {
@@ -21,9 +27,14 @@ export interface TokenRequest {
     application_credential?: { id?: string; name?: string; secret: string; user?: UserRef };
     [method: string]: unknown;
   };
-  scope?: 'unscoped' | {
-    project?: Ref & { domain?: Ref }; domain?: Ref; system?: { all?: boolean }; 'OS-TRUST:trust'?: { id?: string };
-  };
+  scope?:
+    | 'unscoped'
+    | {
+        project?: Ref & { domain?: Ref };
+        domain?: Ref;
+        system?: { all?: boolean };
+        'OS-TRUST:trust'?: { id?: string };
+      };
 }
 
 const METHODS = ['password', 'token', 'application_credential'];
@@ -55,14 +66,16 @@ async function lookupUser(identity: Identity, ref: UserRef | undefined, of: stri
 
 async function requireActiveUser(identity: Identity, id: string): Promise<void> {
   const u = await findUser(identity.db, id);
-  const d = u && await findDomain(identity.db, u.domain_id);
+  const d = u && (await findDomain(identity.db, u.domain_id));
   if (!u) throw unauthorized(`user ${id} does not exist`);
   if (!isUserEnabled(u, identity.config)) throw unauthorized(`user ${id} is disabled (or inactive too long)`);
   if (!d || d.enabled !== 1) throw unauthorized(`the domain of user ${id} is disabled`);
 }
 
-async function byPassword(identity: Identity, body: NonNullable<TokenRequest['identity']['password']>):
-  Promise<Authenticated> {
+async function byPassword(
+  identity: Identity,
+  body: NonNullable<TokenRequest['identity']['password']>,
+): Promise<Authenticated> {
   const user = await lookupUser(identity, body.user, 'password');
   const ref = body.user!;
   const asked = ref.id !== undefined ? `id ${ref.id}` : `name ${JSON.stringify(ref.name)}`;
@@ -83,15 +96,23 @@ async function byToken(identity: Identity, body: { id: string }): Promise<Authen
   return { userId: vt.user.id, parent: vt.claims };
 }
 
-async function byApplicationCredential(identity: Identity,
-  body: NonNullable<TokenRequest['identity']['application_credential']>): Promise<Authenticated> {
+async function byApplicationCredential(
+  identity: Identity,
+  body: NonNullable<TokenRequest['identity']['application_credential']>,
+): Promise<Authenticated> {
   let cred;
   if (body.id !== undefined) {
     cred = await findApplicationCredential(identity.db, body.id);
   } else if (body.name !== undefined) {
     const user = await lookupUser(identity, body.user, 'application_credential');
-    cred = user && await identity.db.selectFrom('application_credential').selectAll()
-      .where('user_id', '=', user.id).where('name', '=', body.name).executeTakeFirst();
+    cred =
+      user &&
+      (await identity.db
+        .selectFrom('application_credential')
+        .selectAll()
+        .where('user_id', '=', user.id)
+        .where('name', '=', body.name)
+        .executeTakeFirst());
   } else {
     throw expecting('id or name', 'application_credential');
   }
@@ -102,7 +123,10 @@ async function byApplicationCredential(identity: Identity,
 
 /** The scope asked for, resolved (Keystone checks it before the credentials): a scope, 'unscoped',
  * or undefined when none was given. */
-async function requestedScope(identity: Identity, scope: TokenRequest['scope']): Promise<Scope | 'unscoped' | undefined> {
+async function requestedScope(
+  identity: Identity,
+  scope: TokenRequest['scope'],
+): Promise<Scope | 'unscoped' | undefined> {
   if (scope === undefined || scope === 'unscoped') return scope;
   const given = (['project', 'domain', 'system', 'OS-TRUST:trust'] as const).filter((k) => scope[k] !== undefined);
   if (given.length > 1) throw expecting('system, project, domain, OS-TRUST:trust or unscoped', 'scope');
@@ -147,7 +171,10 @@ async function defaultScope(identity: Identity, userId: string): Promise<Scope> 
 }
 
 /** Authenticates a token request and issues the token. */
-export async function authenticate(identity: Identity, req: TokenRequest): Promise<{ id: string; claims: TokenClaims }> {
+export async function authenticate(
+  identity: Identity,
+  req: TokenRequest,
+): Promise<{ id: string; claims: TokenClaims }> {
   const methods = [...new Set(req.identity.methods)];
   if (methods.some((m) => !METHODS.includes(m))) {
     throw new Unauthorized('Attempted to authenticate with an unsupported method.');
@@ -168,8 +195,9 @@ export async function authenticate(identity: Identity, req: TokenRequest): Promi
   let scope: Scope;
   if (appCred) {
     if (asked !== undefined) {
-      throw new Unauthorized('Error authenticating with application credential: '
-        + 'Application credentials cannot request a scope.');
+      throw new Unauthorized(
+        'Error authenticating with application credential: ' + 'Application credentials cannot request a scope.',
+      );
     }
     scope = { projectId: appCred.projectId };
   } else {
@@ -205,8 +233,9 @@ async function trustScope(identity: Identity, userId: string, trustId: string): 
   if (!t || (t.remaining_uses !== null && t.remaining_uses <= 0)) throw trustNotFound(trustId);
   if (t.trustee_user_id !== userId) throw forbidden('User is not a trustee.');
   const p = t.project_id ? await findProject(identity.db, t.project_id) : undefined;
-  const d = p && await findDomain(identity.db, p.domain_id);
-  if (!p || p.enabled !== 1 || !d || d.enabled !== 1) throw unauthorized(`the project of trust ${trustId} is gone or disabled`);
+  const d = p && (await findDomain(identity.db, p.domain_id));
+  if (!p || p.enabled !== 1 || !d || d.enabled !== 1)
+    throw unauthorized(`the project of trust ${trustId} is gone or disabled`);
   const grant = await trustGrant(identity, trustId);
   if (!grant?.roles.length) throw forbidden('Trustee has no delegated roles.');
   return t;

@@ -13,7 +13,8 @@ function initial(engine: Engine): Migration {
         .addColumn('enabled', flag, (c) => c.notNull())
         .addColumn('tags', 'text', (c) => c.notNull())
         .addColumn('extra', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'varchar(40)', (c) => c.notNull()).execute();
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .execute();
       await id('project')
         .addColumn('name', 'varchar(64)', (c) => c.notNull())
         .addColumn('domain_id', 'varchar(64)', (c) => c.notNull().references('domain.id'))
@@ -23,7 +24,8 @@ function initial(engine: Engine): Migration {
         .addColumn('tags', 'text', (c) => c.notNull())
         .addColumn('extra', 'text', (c) => c.notNull())
         .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
-        .addUniqueConstraint('project_domain_name_uq', ['domain_id', 'name']).execute();
+        .addUniqueConstraint('project_domain_name_uq', ['domain_id', 'name'])
+        .execute();
       await db.schema.createIndex('project_parent_idx').on('project').column('parent_id').execute();
       await id('user')
         .addColumn('name', 'varchar(255)', (c) => c.notNull())
@@ -36,17 +38,21 @@ function initial(engine: Engine): Migration {
         .addColumn('extra', 'text', (c) => c.notNull())
         .addColumn('options', 'text', (c) => c.notNull())
         .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
-        .addUniqueConstraint('user_domain_name_uq', ['domain_id', 'name']).execute();
+        .addUniqueConstraint('user_domain_name_uq', ['domain_id', 'name'])
+        .execute();
       await id('group')
         .addColumn('name', 'varchar(64)', (c) => c.notNull())
         .addColumn('domain_id', 'varchar(64)', (c) => c.notNull().references('domain.id'))
         .addColumn('description', 'text')
         .addColumn('extra', 'text', (c) => c.notNull())
-        .addUniqueConstraint('group_domain_name_uq', ['domain_id', 'name']).execute();
-      await db.schema.createTable('user_group_membership')
+        .addUniqueConstraint('group_domain_name_uq', ['domain_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('user_group_membership')
         .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('user.id'))
         .addColumn('group_id', 'varchar(64)', (c) => c.notNull().references('group.id'))
-        .addPrimaryKeyConstraint('user_group_membership_pk', ['user_id', 'group_id']).execute();
+        .addPrimaryKeyConstraint('user_group_membership_pk', ['user_id', 'group_id'])
+        .execute();
       await db.schema.createIndex('membership_group_idx').on('user_group_membership').column('group_id').execute();
       await id('role')
         .addColumn('name', 'varchar(255)', (c) => c.notNull())
@@ -54,37 +60,45 @@ function initial(engine: Engine): Migration {
         .addColumn('description', 'text')
         .addColumn('options', 'text', (c) => c.notNull())
         .addColumn('extra', 'text', (c) => c.notNull())
-        .addUniqueConstraint('role_name_domain_uq', ['name', 'domain_id']).execute();
-      await db.schema.createTable('implied_role')
+        .addUniqueConstraint('role_name_domain_uq', ['name', 'domain_id'])
+        .execute();
+      await db.schema
+        .createTable('implied_role')
         .addColumn('prior_role_id', 'varchar(64)', (c) => c.notNull().references('role.id'))
         .addColumn('implied_role_id', 'varchar(64)', (c) => c.notNull().references('role.id'))
-        .addPrimaryKeyConstraint('implied_role_pk', ['prior_role_id', 'implied_role_id']).execute();
-      await db.schema.createTable('assignment')
+        .addPrimaryKeyConstraint('implied_role_pk', ['prior_role_id', 'implied_role_id'])
+        .execute();
+      await db.schema
+        .createTable('assignment')
         .addColumn('type', 'varchar(16)', (c) => c.notNull())
         .addColumn('actor_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('target_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('role_id', 'varchar(64)', (c) => c.notNull().references('role.id'))
-        .addPrimaryKeyConstraint('assignment_pk', ['type', 'actor_id', 'target_id', 'role_id']).execute();
+        .addPrimaryKeyConstraint('assignment_pk', ['type', 'actor_id', 'target_id', 'role_id'])
+        .execute();
       await db.schema.createIndex('assignment_actor_idx').on('assignment').column('actor_id').execute();
       await db.schema.createIndex('assignment_target_idx').on('assignment').column('target_id').execute();
       await db.schema.createIndex('assignment_role_idx').on('assignment').column('role_id').execute();
       await id('region')
         .addColumn('description', 'varchar(255)', (c) => c.notNull())
         .addColumn('parent_region_id', 'varchar(255)')
-        .addColumn('extra', 'text', (c) => c.notNull()).execute();
+        .addColumn('extra', 'text', (c) => c.notNull())
+        .execute();
       await id('service')
         .addColumn('type', 'varchar(255)', (c) => c.notNull())
         .addColumn('name', 'varchar(255)')
         .addColumn('description', 'text')
         .addColumn('enabled', flag, (c) => c.notNull())
-        .addColumn('extra', 'text', (c) => c.notNull()).execute();
+        .addColumn('extra', 'text', (c) => c.notNull())
+        .execute();
       await id('endpoint')
         .addColumn('service_id', 'varchar(64)', (c) => c.notNull().references('service.id'))
         .addColumn('interface', 'varchar(8)', (c) => c.notNull())
         .addColumn('url', 'text', (c) => c.notNull())
         .addColumn('region_id', 'varchar(255)', (c) => c.references('region.id'))
         .addColumn('enabled', flag, (c) => c.notNull())
-        .addColumn('extra', 'text', (c) => c.notNull()).execute();
+        .addColumn('extra', 'text', (c) => c.notNull())
+        .execute();
       await db.schema.createIndex('endpoint_service_idx').on('endpoint').column('service_id').execute();
       await id('application_credential')
         .addColumn('name', 'varchar(255)', (c) => c.notNull())
@@ -95,20 +109,26 @@ function initial(engine: Engine): Migration {
         .addColumn('expires_at', 'varchar(40)')
         .addColumn('unrestricted', flag, (c) => c.notNull())
         .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
-        .addUniqueConstraint('app_cred_user_name_uq', ['user_id', 'name']).execute();
-      await db.schema.createTable('application_credential_role')
-        .addColumn('application_credential_id', 'varchar(64)', (c) => c.notNull()
-          .references('application_credential.id').onDelete('cascade'))
+        .addUniqueConstraint('app_cred_user_name_uq', ['user_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('application_credential_role')
+        .addColumn('application_credential_id', 'varchar(64)', (c) =>
+          c.notNull().references('application_credential.id').onDelete('cascade'),
+        )
         .addColumn('role_id', 'varchar(64)', (c) => c.notNull())
-        .addPrimaryKeyConstraint('app_cred_role_pk', ['application_credential_id', 'role_id']).execute();
-      await db.schema.createTable('revocation_event')
+        .addPrimaryKeyConstraint('app_cred_role_pk', ['application_credential_id', 'role_id'])
+        .execute();
+      await db.schema
+        .createTable('revocation_event')
         .addColumn('id', serialType(engine), (c) => c.primaryKey())
         .addColumn('audit_id', 'varchar(32)')
         .addColumn('user_id', 'varchar(64)')
         .addColumn('project_id', 'varchar(64)')
         .addColumn('domain_id', 'varchar(64)')
         .addColumn('issued_before', 'varchar(40)', (c) => c.notNull())
-        .addColumn('revoked_at', 'varchar(40)', (c) => c.notNull()).execute();
+        .addColumn('revoked_at', 'varchar(40)', (c) => c.notNull())
+        .execute();
       for (const col of ['audit_id', 'user_id', 'project_id', 'domain_id', 'revoked_at']) {
         await db.schema.createIndex(`revocation_${col}_idx`).on('revocation_event').column(col).execute();
       }
@@ -124,7 +144,8 @@ function initial(engine: Engine): Migration {
 function inheritedAssignments(): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable('assignment_next')
+      await db.schema
+        .createTable('assignment_next')
         .addColumn('type', 'varchar(16)', (c) => c.notNull())
         .addColumn('actor_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('target_id', 'varchar(64)', (c) => c.notNull())
@@ -132,14 +153,19 @@ function inheritedAssignments(): Migration {
         .addColumn('inherited', 'integer', (c) => c.notNull().defaultTo(0))
         .addPrimaryKeyConstraint('assignment_inherited_pk', ['type', 'actor_id', 'target_id', 'role_id', 'inherited'])
         .execute();
-      await db.insertInto('assignment_next' as never)
+      await db
+        .insertInto('assignment_next' as never)
         .columns(['type', 'actor_id', 'target_id', 'role_id'] as never)
         .expression(db.selectFrom('assignment' as never).select(['type', 'actor_id', 'target_id', 'role_id'] as never))
         .execute();
       await db.schema.dropTable('assignment').execute();
       await db.schema.alterTable('assignment_next').renameTo('assignment').execute();
       for (const col of ['actor_id', 'target_id', 'role_id']) {
-        await db.schema.createIndex(`assignment_${col.replace('_id', '')}_idx`).on('assignment').column(col).execute();
+        await db.schema
+          .createIndex(`assignment_${col.replace('_id', '')}_idx`)
+          .on('assignment')
+          .column(col)
+          .execute();
       }
     },
   };
@@ -150,14 +176,16 @@ function inheritedAssignments(): Migration {
 function credentials(): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable('credential')
+      await db.schema
+        .createTable('credential')
         .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
         .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('project_id', 'varchar(64)')
         .addColumn('type', 'varchar(255)', (c) => c.notNull())
         .addColumn('encrypted_blob', 'text', (c) => c.notNull())
         .addColumn('key_hash', 'varchar(64)', (c) => c.notNull())
-        .addColumn('extra', 'text', (c) => c.notNull()).execute();
+        .addColumn('extra', 'text', (c) => c.notNull())
+        .execute();
       await db.schema.createIndex('credential_user_idx').on('credential').column('user_id').execute();
       await db.schema.createIndex('credential_project_idx').on('credential').column('project_id').execute();
     },
@@ -170,22 +198,31 @@ function credentials(): Migration {
 function endpointFilter(): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable('endpoint_group')
+      await db.schema
+        .createTable('endpoint_group')
         .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
         .addColumn('name', 'varchar(255)', (c) => c.notNull())
         .addColumn('description', 'text')
-        .addColumn('filters', 'text', (c) => c.notNull()).execute();
-      await db.schema.createTable('project_endpoint')
+        .addColumn('filters', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('project_endpoint')
         .addColumn('endpoint_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('project_id', 'varchar(64)', (c) => c.notNull())
-        .addPrimaryKeyConstraint('project_endpoint_pk', ['endpoint_id', 'project_id']).execute();
+        .addPrimaryKeyConstraint('project_endpoint_pk', ['endpoint_id', 'project_id'])
+        .execute();
       await db.schema.createIndex('project_endpoint_project_idx').on('project_endpoint').column('project_id').execute();
-      await db.schema.createTable('project_endpoint_group')
+      await db.schema
+        .createTable('project_endpoint_group')
         .addColumn('endpoint_group_id', 'varchar(64)', (c) => c.notNull().references('endpoint_group.id'))
         .addColumn('project_id', 'varchar(64)', (c) => c.notNull())
-        .addPrimaryKeyConstraint('project_endpoint_group_pk', ['endpoint_group_id', 'project_id']).execute();
-      await db.schema.createIndex('project_endpoint_group_project_idx').on('project_endpoint_group')
-        .column('project_id').execute();
+        .addPrimaryKeyConstraint('project_endpoint_group_pk', ['endpoint_group_id', 'project_id'])
+        .execute();
+      await db.schema
+        .createIndex('project_endpoint_group_project_idx')
+        .on('project_endpoint_group')
+        .column('project_id')
+        .execute();
     },
   };
 }
@@ -197,16 +234,23 @@ function securityCompliance(engine: Engine): Migration {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('user').addColumn('password_created_at', 'varchar(40)').execute();
       await db.schema.alterTable('user').addColumn('password_expires_at', 'varchar(40)').execute();
-      await db.schema.alterTable('user')
-        .addColumn('password_self_service', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('user')
+        .addColumn('password_self_service', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('user').addColumn('last_active_at', 'varchar(10)').execute();
-      await db.updateTable('user' as never).set({ password_created_at: sql.ref('created_at') } as never)
-        .where('password_hash' as never, 'is not', null).execute();
-      await db.schema.createTable('password_history')
+      await db
+        .updateTable('user' as never)
+        .set({ password_created_at: sql.ref('created_at') } as never)
+        .where('password_hash' as never, 'is not', null)
+        .execute();
+      await db.schema
+        .createTable('password_history')
         .addColumn('id', serialType(engine), (c) => c.primaryKey())
         .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('password_hash', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'varchar(40)', (c) => c.notNull()).execute();
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .execute();
       await db.schema.createIndex('password_history_user_idx').on('password_history').column('user_id').execute();
     },
   };
@@ -217,20 +261,28 @@ function securityCompliance(engine: Engine): Migration {
 function accessRules(): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable('access_rule')
+      await db.schema
+        .createTable('access_rule')
         .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
         .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('service', 'varchar(64)', (c) => c.notNull())
         .addColumn('path', 'varchar(225)', (c) => c.notNull())
         .addColumn('method', 'varchar(16)', (c) => c.notNull())
-        .addUniqueConstraint('access_rule_user_request_uq', ['user_id', 'service', 'path', 'method']).execute();
-      await db.schema.createTable('application_credential_access_rule')
-        .addColumn('application_credential_id', 'varchar(64)', (c) => c.notNull()
-          .references('application_credential.id').onDelete('cascade'))
+        .addUniqueConstraint('access_rule_user_request_uq', ['user_id', 'service', 'path', 'method'])
+        .execute();
+      await db.schema
+        .createTable('application_credential_access_rule')
+        .addColumn('application_credential_id', 'varchar(64)', (c) =>
+          c.notNull().references('application_credential.id').onDelete('cascade'),
+        )
         .addColumn('access_rule_id', 'varchar(64)', (c) => c.notNull().references('access_rule.id'))
-        .addPrimaryKeyConstraint('app_cred_access_rule_pk', ['application_credential_id', 'access_rule_id']).execute();
-      await db.schema.createIndex('app_cred_access_rule_rule_idx').on('application_credential_access_rule')
-        .column('access_rule_id').execute();
+        .addPrimaryKeyConstraint('app_cred_access_rule_pk', ['application_credential_id', 'access_rule_id'])
+        .execute();
+      await db.schema
+        .createIndex('app_cred_access_rule_rule_idx')
+        .on('application_credential_access_rule')
+        .column('access_rule_id')
+        .execute();
     },
   };
 }
@@ -240,7 +292,8 @@ function accessRules(): Migration {
 function trusts(): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable('trust')
+      await db.schema
+        .createTable('trust')
         .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
         .addColumn('trustor_user_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('trustee_user_id', 'varchar(64)', (c) => c.notNull())
@@ -251,15 +304,23 @@ function trusts(): Migration {
         .addColumn('redelegated_trust_id', 'varchar(64)')
         .addColumn('redelegation_count', 'integer', (c) => c.notNull())
         .addColumn('extra', 'text', (c) => c.notNull())
-        .addUniqueConstraint('duplicate_trust_constraint',
-          ['trustor_user_id', 'trustee_user_id', 'project_id', 'impersonation', 'expires_at']).execute();
+        .addUniqueConstraint('duplicate_trust_constraint', [
+          'trustor_user_id',
+          'trustee_user_id',
+          'project_id',
+          'impersonation',
+          'expires_at',
+        ])
+        .execute();
       for (const col of ['trustor_user_id', 'trustee_user_id', 'project_id', 'redelegated_trust_id']) {
         await db.schema.createIndex(`trust_${col}_idx`).on('trust').column(col).execute();
       }
-      await db.schema.createTable('trust_role')
+      await db.schema
+        .createTable('trust_role')
         .addColumn('trust_id', 'varchar(64)', (c) => c.notNull().references('trust.id').onDelete('cascade'))
         .addColumn('role_id', 'varchar(64)', (c) => c.notNull())
-        .addPrimaryKeyConstraint('trust_role_pk', ['trust_id', 'role_id']).execute();
+        .addPrimaryKeyConstraint('trust_role_pk', ['trust_id', 'role_id'])
+        .execute();
     },
   };
 }

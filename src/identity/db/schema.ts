@@ -76,8 +76,8 @@ export interface ImpliedRoleTable {
   implied_role_id: string;
 }
 
-export type AssignmentType = 'UserProject' | 'GroupProject' | 'UserDomain' | 'GroupDomain'
-  | 'UserSystem' | 'GroupSystem';
+export type AssignmentType =
+  'UserProject' | 'GroupProject' | 'UserDomain' | 'GroupDomain' | 'UserSystem' | 'GroupSystem';
 
 export interface AssignmentTable {
   type: AssignmentType;

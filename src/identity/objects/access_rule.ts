@@ -10,16 +10,29 @@ import { newId } from './common.js';
 type DB = Kysely<IdentityDB>;
 
 /** An access rule as a credential request names it: by id (one the user has), or by its request. */
-export interface AccessRuleRef { id?: string; service?: string; path?: string; method?: string }
+export interface AccessRuleRef {
+  id?: string;
+  service?: string;
+  path?: string;
+  method?: string;
+}
 
 function accessRuleNotFound(id: string): KeystoneException {
   return new NotFound(`Could not find Access Rule: ${id}.`);
 }
 
-export async function listAccessRules(db: DB, userId: string, f: { service?: string; path?: string; method?: string }):
-  Promise<AccessRuleTable[]> {
-  let q = db.selectFrom('access_rule').selectAll().where('user_id', '=', userId)
-    .orderBy('service').orderBy('path').orderBy('method');
+export async function listAccessRules(
+  db: DB,
+  userId: string,
+  f: { service?: string; path?: string; method?: string },
+): Promise<AccessRuleTable[]> {
+  let q = db
+    .selectFrom('access_rule')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('service')
+    .orderBy('path')
+    .orderBy('method');
   if (f.service !== undefined) q = q.where('service', '=', f.service);
   if (f.path !== undefined) q = q.where('path', '=', f.path);
   if (f.method !== undefined) q = q.where('method', '=', f.method);
@@ -28,7 +41,11 @@ export async function listAccessRules(db: DB, userId: string, f: { service?: str
 
 /** A rule of this user (another user's is not found). */
 export async function getAccessRule(db: DB, userId: string, id: string): Promise<AccessRuleTable> {
-  const r = await db.selectFrom('access_rule').selectAll().where('id', '=', id).where('user_id', '=', userId)
+  const r = await db
+    .selectFrom('access_rule')
+    .selectAll()
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
     .executeTakeFirst();
   if (!r) throw accessRuleNotFound(id);
   return r;
@@ -37,16 +54,23 @@ export async function getAccessRule(db: DB, userId: string, id: string): Promise
 /** Deletes a rule no application credential uses any more. */
 export async function deleteAccessRule(db: DB, userId: string, id: string): Promise<void> {
   await getAccessRule(db, userId, id);
-  const used = await db.selectFrom('application_credential_access_rule').select('access_rule_id')
-    .where('access_rule_id', '=', id).executeTakeFirst();
+  const used = await db
+    .selectFrom('application_credential_access_rule')
+    .select('access_rule_id')
+    .where('access_rule_id', '=', id)
+    .executeTakeFirst();
   if (used) throw forbidden('May not delete access rule in use');
   await db.deleteFrom('access_rule').where('id', '=', id).execute();
 }
 
 /** Restricts a new application credential to these rules: the user's own by id, or the user's
  * rule for the same request, made when there is none (within the caller's transaction). */
-export async function attachAccessRules(trx: DB, userId: string, appCredId: string, refs: AccessRuleRef[]):
-  Promise<AccessRuleTable[]> {
+export async function attachAccessRules(
+  trx: DB,
+  userId: string,
+  appCredId: string,
+  refs: AccessRuleRef[],
+): Promise<AccessRuleTable[]> {
   const out: AccessRuleTable[] = [];
   for (const ref of refs) {
     let rule: AccessRuleTable | undefined;
@@ -57,15 +81,25 @@ export async function attachAccessRules(trx: DB, userId: string, appCredId: stri
         throw expecting('service, path and method', 'access_rule');
       }
       const request = { user_id: userId, service: ref.service, path: ref.path, method: ref.method };
-      await trx.insertInto('access_rule').values({ id: newId(), ...request })
-        .onConflict((oc) => oc.columns(['user_id', 'service', 'path', 'method']).doNothing()).execute();
-      rule = await trx.selectFrom('access_rule').selectAll().where('user_id', '=', userId)
-        .where('service', '=', ref.service).where('path', '=', ref.path).where('method', '=', ref.method)
+      await trx
+        .insertInto('access_rule')
+        .values({ id: newId(), ...request })
+        .onConflict((oc) => oc.columns(['user_id', 'service', 'path', 'method']).doNothing())
+        .execute();
+      rule = await trx
+        .selectFrom('access_rule')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('service', '=', ref.service)
+        .where('path', '=', ref.path)
+        .where('method', '=', ref.method)
         .executeTakeFirstOrThrow();
     }
     if (out.some((r) => r.id === rule.id)) continue;
-    await trx.insertInto('application_credential_access_rule')
-      .values({ application_credential_id: appCredId, access_rule_id: rule.id }).execute();
+    await trx
+      .insertInto('application_credential_access_rule')
+      .values({ application_credential_id: appCredId, access_rule_id: rule.id })
+      .execute();
     out.push(rule);
   }
   return out;
@@ -75,10 +109,16 @@ export async function attachAccessRules(trx: DB, userId: string, appCredId: stri
 export async function accessRulesOf(db: DB, appCredIds: string[]): Promise<Map<string, AccessRuleTable[]>> {
   const out = new Map<string, AccessRuleTable[]>(appCredIds.map((id) => [id, []]));
   if (!appCredIds.length) return out;
-  const rows = await db.selectFrom('application_credential_access_rule as l')
+  const rows = await db
+    .selectFrom('application_credential_access_rule as l')
     .innerJoin('access_rule as r', 'r.id', 'l.access_rule_id')
-    .selectAll('r').select('l.application_credential_id').where('l.application_credential_id', 'in', appCredIds)
-    .orderBy('r.service').orderBy('r.path').orderBy('r.method').execute();
+    .selectAll('r')
+    .select('l.application_credential_id')
+    .where('l.application_credential_id', 'in', appCredIds)
+    .orderBy('r.service')
+    .orderBy('r.path')
+    .orderBy('r.method')
+    .execute();
   for (const { application_credential_id: id, ...r } of rows) out.get(id)!.push(r);
   return out;
 }

@@ -25,8 +25,10 @@ export interface NewApplicationCredential {
   accessRules?: AccessRuleRef[];
 }
 
-export async function createApplicationCredential(db: DB, c: NewApplicationCredential):
-  Promise<{ row: ApplicationCredentialTable; secret: string; accessRules: AccessRuleTable[] }> {
+export async function createApplicationCredential(
+  db: DB,
+  c: NewApplicationCredential,
+): Promise<{ row: ApplicationCredentialTable; secret: string; accessRules: AccessRuleTable[] }> {
   const secret = c.secret ?? randomBytes(64).toString('base64url');
   const row: ApplicationCredentialTable = {
     id: newId(),
@@ -44,8 +46,10 @@ export async function createApplicationCredential(db: DB, c: NewApplicationCrede
     await withTransaction(db, async (trx) => {
       await trx.insertInto('application_credential').values(row).execute();
       if (c.roleIds.length) {
-        await trx.insertInto('application_credential_role')
-          .values(c.roleIds.map((role_id) => ({ application_credential_id: row.id, role_id }))).execute();
+        await trx
+          .insertInto('application_credential_role')
+          .values(c.roleIds.map((role_id) => ({ application_credential_id: row.id, role_id })))
+          .execute();
       }
       accessRules = await attachAccessRules(trx, c.userId, row.id, c.accessRules ?? []);
     });
@@ -56,7 +60,11 @@ export async function createApplicationCredential(db: DB, c: NewApplicationCrede
   return { row, secret, accessRules };
 }
 
-export async function listApplicationCredentials(db: DB, userId: string, name?: string): Promise<ApplicationCredentialTable[]> {
+export async function listApplicationCredentials(
+  db: DB,
+  userId: string,
+  name?: string,
+): Promise<ApplicationCredentialTable[]> {
   let q = db.selectFrom('application_credential').selectAll().where('user_id', '=', userId).orderBy('name');
   if (name !== undefined) q = q.where('name', '=', name);
   return q.execute();
@@ -66,7 +74,11 @@ export async function findApplicationCredential(db: DB, id: string): Promise<App
   return db.selectFrom('application_credential').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function getApplicationCredential(db: DB, userId: string, id: string): Promise<ApplicationCredentialTable> {
+export async function getApplicationCredential(
+  db: DB,
+  userId: string,
+  id: string,
+): Promise<ApplicationCredentialTable> {
   const c = await findApplicationCredential(db, id);
   if (!c || c.user_id !== userId) throw notFound('Application Credential', id);
   return c;
@@ -81,9 +93,14 @@ export async function deleteApplicationCredential(db: DB, userId: string, id: st
 export async function rolesOf(db: DB, ids: string[]): Promise<Map<string, RoleTable[]>> {
   const out = new Map<string, RoleTable[]>(ids.map((id) => [id, []]));
   if (!ids.length) return out;
-  const rows = await db.selectFrom('application_credential_role as a').innerJoin('role as r', 'r.id', 'a.role_id')
-    .selectAll('r').select('a.application_credential_id').where('a.application_credential_id', 'in', ids)
-    .orderBy('r.name').execute();
+  const rows = await db
+    .selectFrom('application_credential_role as a')
+    .innerJoin('role as r', 'r.id', 'a.role_id')
+    .selectAll('r')
+    .select('a.application_credential_id')
+    .where('a.application_credential_id', 'in', ids)
+    .orderBy('r.name')
+    .execute();
   for (const r of rows) out.get(r.application_credential_id)!.push(r);
   return out;
 }
@@ -93,8 +110,10 @@ export function isExpired(c: ApplicationCredentialTable): boolean {
 }
 
 /** Checks an application credential's secret: the credential, or a 401. */
-export async function checkSecret(c: ApplicationCredentialTable | undefined, secret: string):
-  Promise<ApplicationCredentialTable> {
+export async function checkSecret(
+  c: ApplicationCredentialTable | undefined,
+  secret: string,
+): Promise<ApplicationCredentialTable> {
   const ok = await verifyPassword(c?.secret_hash, secret);
   if (!c) throw unauthorized('no such application credential');
   if (!ok) throw unauthorized(`wrong secret for application credential ${c.id}`);

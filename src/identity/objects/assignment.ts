@@ -52,16 +52,24 @@ function row(g: Grant) {
 }
 
 export async function createGrant(db: DB, g: Grant): Promise<void> {
-  await db.insertInto('assignment').values(row(g)).onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('assignment')
+    .values(row(g))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
 }
 
 /** The assignment row of grant `g`, as a condition. */
 function isGrant(g: Grant) {
   const r = row(g);
-  return (eb: ExpressionBuilder<IdentityDB, 'assignment'>) => eb.and([
-    eb('type', '=', r.type), eb('actor_id', '=', r.actor_id), eb('target_id', '=', r.target_id),
-    eb('role_id', '=', r.role_id), eb('inherited', '=', r.inherited),
-  ]);
+  return (eb: ExpressionBuilder<IdentityDB, 'assignment'>) =>
+    eb.and([
+      eb('type', '=', r.type),
+      eb('actor_id', '=', r.actor_id),
+      eb('target_id', '=', r.target_id),
+      eb('role_id', '=', r.role_id),
+      eb('inherited', '=', r.inherited),
+    ]);
 }
 
 export async function checkGrant(db: DB, g: Grant): Promise<void> {
@@ -74,20 +82,44 @@ export async function deleteGrant(db: DB, g: Grant): Promise<void> {
   if (Number(res.numDeletedRows) === 0) throw assignmentNotFound(g.roleId, g.actorId, row(g).target_id);
   // Application credentials cannot outlive the roles they delegate (Keystone deletes them too).
   if (g.actor === 'user' && g.target === 'project' && !g.inherited) {
-    const creds = await db.selectFrom('application_credential as a')
+    const creds = await db
+      .selectFrom('application_credential as a')
       .innerJoin('application_credential_role as r', 'r.application_credential_id', 'a.id')
-      .select('a.id').where('a.user_id', '=', g.actorId).where('a.project_id', '=', g.targetId)
-      .where('r.role_id', '=', g.roleId).execute();
-    if (creds.length) await db.deleteFrom('application_credential').where('id', 'in', creds.map((c) => c.id)).execute();
+      .select('a.id')
+      .where('a.user_id', '=', g.actorId)
+      .where('a.project_id', '=', g.targetId)
+      .where('r.role_id', '=', g.roleId)
+      .execute();
+    if (creds.length)
+      await db
+        .deleteFrom('application_credential')
+        .where(
+          'id',
+          'in',
+          creds.map((c) => c.id),
+        )
+        .execute();
   }
 }
 
 /** The roles granted to an actor on a target: directly, or (`inherited`) to the projects below it. */
-export async function grantedRoleIds(db: DB, actor: ActorKind, actorId: string, target: TargetKind,
-  targetId: string, inherited = false): Promise<string[]> {
-  const rows = await db.selectFrom('assignment').select('role_id').where('type', '=', assignmentType(actor, target))
-    .where('actor_id', '=', actorId).where('target_id', '=', target === 'system' ? SYSTEM_TARGET : targetId)
-    .where('inherited', '=', inherited ? 1 : 0).orderBy('role_id').execute();
+export async function grantedRoleIds(
+  db: DB,
+  actor: ActorKind,
+  actorId: string,
+  target: TargetKind,
+  targetId: string,
+  inherited = false,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('assignment')
+    .select('role_id')
+    .where('type', '=', assignmentType(actor, target))
+    .where('actor_id', '=', actorId)
+    .where('target_id', '=', target === 'system' ? SYSTEM_TARGET : targetId)
+    .where('inherited', '=', inherited ? 1 : 0)
+    .orderBy('role_id')
+    .execute();
   return rows.map((r) => r.role_id);
 }
 
@@ -95,8 +127,10 @@ export const PROJECT_TYPES: AssignmentType[] = ['UserProject', 'GroupProject'];
 export const DOMAIN_TYPES: AssignmentType[] = ['UserDomain', 'GroupDomain'];
 
 /** Inherited assignments that reach a project of this lineage: on its domain, or on an ancestor. */
-export function inheritedOnto(eb: ExpressionBuilder<IdentityDB, 'assignment'>,
-  lineage: { domainId: string; ancestors: string[] }) {
+export function inheritedOnto(
+  eb: ExpressionBuilder<IdentityDB, 'assignment'>,
+  lineage: { domainId: string; ancestors: string[] },
+) {
   const fromAbove = [eb.and([eb('type', 'in', DOMAIN_TYPES), eb('target_id', '=', lineage.domainId)])];
   if (lineage.ancestors.length) {
     fromAbove.push(eb.and([eb('type', 'in', PROJECT_TYPES), eb('target_id', 'in', lineage.ancestors)]));
@@ -107,21 +141,38 @@ export function inheritedOnto(eb: ExpressionBuilder<IdentityDB, 'assignment'>,
 /** The ids of every role a user has on a target: own and group assignments there, on a project
  * also those inherited from its domain and its ancestors, plus implied roles. Domain-specific
  * roles are left out unless asked for (a trust may delegate them, a token never carries them). */
-export async function effectiveRoleIds(db: DB, userId: string, target: TargetKind, targetId: string,
-  opts: { withDomainRoles?: boolean } = {}): Promise<string[]> {
+export async function effectiveRoleIds(
+  db: DB,
+  userId: string,
+  target: TargetKind,
+  targetId: string,
+  opts: { withDomainRoles?: boolean } = {},
+): Promise<string[]> {
   const actors = [userId, ...(await groupIdsOf(db, userId))];
   const lineage = target === 'project' ? await projectLineage(db, targetId) : null;
-  const rows = await db.selectFrom('assignment').select('role_id').distinct()
+  const rows = await db
+    .selectFrom('assignment')
+    .select('role_id')
+    .distinct()
     .where('actor_id', 'in', actors)
     .where((eb) => {
       // An assignment row of a group type never matches a user id and vice versa: ids are unique.
       const direct = eb.and([
         eb('type', 'in', [assignmentType('user', target), assignmentType('group', target)]),
-        eb('target_id', '=', target === 'system' ? SYSTEM_TARGET : targetId), eb('inherited', '=', 0),
+        eb('target_id', '=', target === 'system' ? SYSTEM_TARGET : targetId),
+        eb('inherited', '=', 0),
       ]);
       return lineage ? eb.or([direct, inheritedOnto(eb, lineage)]) : direct;
-    }).execute();
-  const ids = [...(await expandImplied(db, rows.map((r) => r.role_id))).keys()];
+    })
+    .execute();
+  const ids = [
+    ...(
+      await expandImplied(
+        db,
+        rows.map((r) => r.role_id),
+      )
+    ).keys(),
+  ];
   if (opts.withDomainRoles) return ids;
   const global = await globalRoleIds(db, ids);
   return ids.filter((id) => global.has(id));
@@ -136,9 +187,13 @@ export async function inheritingProjects(db: DB, target: TargetKind, targetId: s
  * inherited from a domain or an ancestor. */
 export async function targetsOfUser(db: DB, userId: string, target: 'project' | 'domain'): Promise<string[]> {
   const actors = [userId, ...(await groupIdsOf(db, userId))];
-  const rows = await db.selectFrom('assignment').select(['target_id', 'type', 'inherited']).distinct()
+  const rows = await db
+    .selectFrom('assignment')
+    .select(['target_id', 'type', 'inherited'])
+    .distinct()
     .where('actor_id', 'in', actors)
-    .where('type', 'in', target === 'project' ? [...PROJECT_TYPES, ...DOMAIN_TYPES] : DOMAIN_TYPES).execute();
+    .where('type', 'in', target === 'project' ? [...PROJECT_TYPES, ...DOMAIN_TYPES] : DOMAIN_TYPES)
+    .execute();
   const out = new Set<string>();
   const inheritedFrom = new Map<string, TargetKind>();
   for (const r of rows) {

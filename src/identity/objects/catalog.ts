@@ -13,12 +13,28 @@ const SERVICE_COLUMNS = ['id', 'type', 'name', 'description', 'enabled', 'links'
 const ENDPOINT_COLUMNS = ['id', 'service_id', 'interface', 'url', 'region_id', 'region', 'enabled', 'links'] as const;
 const REGION_COLUMNS = ['id', 'description', 'parent_region_id', 'links'] as const;
 
-export interface ServiceInput { type?: string; name?: string; description?: string | null; enabled?: boolean; [k: string]: unknown }
-export interface EndpointInput {
-  service_id?: string; interface?: string; url?: string; region_id?: string | null; region?: string | null;
-  enabled?: boolean; [k: string]: unknown;
+export interface ServiceInput {
+  type?: string;
+  name?: string;
+  description?: string | null;
+  enabled?: boolean;
+  [k: string]: unknown;
 }
-export interface RegionInput { id?: string; description?: string; parent_region_id?: string | null; [k: string]: unknown }
+export interface EndpointInput {
+  service_id?: string;
+  interface?: string;
+  url?: string;
+  region_id?: string | null;
+  region?: string | null;
+  enabled?: boolean;
+  [k: string]: unknown;
+}
+export interface RegionInput {
+  id?: string;
+  description?: string;
+  parent_region_id?: string | null;
+  [k: string]: unknown;
+}
 
 // --- services ---
 
@@ -63,8 +79,10 @@ export async function updateService(db: DB, id: string, input: ServiceInput): Pr
 export async function deleteService(db: DB, id: string): Promise<void> {
   await getService(db, id);
   await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('project_endpoint')
-      .where('endpoint_id', 'in', trx.selectFrom('endpoint').select('id').where('service_id', '=', id)).execute();
+    await trx
+      .deleteFrom('project_endpoint')
+      .where('endpoint_id', 'in', trx.selectFrom('endpoint').select('id').where('service_id', '=', id))
+      .execute();
     await trx.deleteFrom('endpoint').where('service_id', '=', id).execute();
     await trx.deleteFrom('service').where('id', '=', id).execute();
   });
@@ -78,8 +96,10 @@ export async function getEndpoint(db: DB, id: string): Promise<EndpointTable> {
   return e;
 }
 
-export async function listEndpoints(db: DB, f: { interface?: string; service_id?: string; region_id?: string }):
-  Promise<EndpointTable[]> {
+export async function listEndpoints(
+  db: DB,
+  f: { interface?: string; service_id?: string; region_id?: string },
+): Promise<EndpointTable[]> {
   let q = db.selectFrom('endpoint').selectAll().orderBy('service_id').orderBy('interface').orderBy('id');
   if (f.interface !== undefined) q = q.where('interface', '=', f.interface);
   if (f.service_id !== undefined) q = q.where('service_id', '=', f.service_id);
@@ -101,17 +121,22 @@ async function checkEndpointRefs(db: DB, serviceId: string | undefined, regionId
 /** The region an endpoint request names. `region_id` must exist; the legacy `region` (v2-style
  * clients) is created when it does not, as Keystone does for backward compatibility. */
 async function endpointRegion(db: DB, input: EndpointInput): Promise<string | null | undefined> {
-  if (input.region_id != null || input.region == null) return input.region_id !== undefined ? input.region_id : input.region;
+  if (input.region_id != null || input.region == null)
+    return input.region_id !== undefined ? input.region_id : input.region;
   const id = input.region;
-  await db.insertInto('region').values({ id, description: '', parent_region_id: null, extra: '{}' })
-    .onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('region')
+    .values({ id, description: '', parent_region_id: null, extra: '{}' })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
   return id;
 }
 
 /** Endpoint URLs may hold $(project_id)s-style substitutions; anything else is refused up front. */
 function checkUrl(url: string): void {
   const vars = [...url.replace(/\$\(/g, '%(').matchAll(/%\(([^)]*)\)s/g)].map((m) => m[1]);
-  if (vars.some((v) => !SUBSTITUTIONS.includes(v!))) throw invalid(`Cannot create an endpoint with an invalid URL: ${url}.`);
+  if (vars.some((v) => !SUBSTITUTIONS.includes(v!)))
+    throw invalid(`Cannot create an endpoint with an invalid URL: ${url}.`);
 }
 
 export async function createEndpoint(db: DB, input: EndpointInput): Promise<EndpointTable> {
@@ -181,8 +206,11 @@ async function checkParent(db: DB, id: string, parentId: string | null | undefin
       throw invalid(`The specified parent region ${parentId} would create a circular region hierarchy.`);
     }
     seen.add(cur);
-    const r: { parent_region_id: string | null } | undefined = await db.selectFrom('region')
-      .select('parent_region_id').where('id', '=', cur).executeTakeFirst();
+    const r: { parent_region_id: string | null } | undefined = await db
+      .selectFrom('region')
+      .select('parent_region_id')
+      .where('id', '=', cur)
+      .executeTakeFirst();
     if (!r) {
       if (cur === parentId) throw notFound('region', parentId);
       break;
@@ -254,8 +282,20 @@ function substitute(url: string, values: Record<string, string | null>): string 
  * the token's project; endpoints whose substitutions the token cannot fill are left out. A project
  * with endpoints associated (OS-EP-FILTER) sees only those, and only the services they belong to. */
 export async function buildCatalog(db: DB, ids: { projectId: string | null; userId: string }): Promise<CatalogEntry[]> {
-  let services = await db.selectFrom('service').selectAll().where('enabled', '=', 1).orderBy('type').orderBy('id').execute();
-  let endpoints = await db.selectFrom('endpoint').selectAll().where('enabled', '=', 1).orderBy('interface').orderBy('id').execute();
+  let services = await db
+    .selectFrom('service')
+    .selectAll()
+    .where('enabled', '=', 1)
+    .orderBy('type')
+    .orderBy('id')
+    .execute();
+  let endpoints = await db
+    .selectFrom('endpoint')
+    .selectAll()
+    .where('enabled', '=', 1)
+    .orderBy('interface')
+    .orderBy('id')
+    .execute();
   const filtered = ids.projectId ? await endpointsOfProject(db, ids.projectId) : [];
   if (filtered.length) {
     const allowed = new Set(filtered.map((e) => e.id));
@@ -264,10 +304,14 @@ export async function buildCatalog(db: DB, ids: { projectId: string | null; user
   }
   const values = { tenant_id: ids.projectId, project_id: ids.projectId, user_id: ids.userId };
   return services.map((s) => ({
-    endpoints: endpoints.filter((e) => e.service_id === s.id).flatMap((e) => {
-      const url = substitute(e.url, values);
-      return url === null ? [] : [{ id: e.id, interface: e.interface, region: e.region_id, region_id: e.region_id, url }];
-    }),
+    endpoints: endpoints
+      .filter((e) => e.service_id === s.id)
+      .flatMap((e) => {
+        const url = substitute(e.url, values);
+        return url === null
+          ? []
+          : [{ id: e.id, interface: e.interface, region: e.region_id, region_id: e.region_id, url }];
+      }),
     id: s.id,
     type: s.type,
     name: s.name ?? '',

@@ -59,8 +59,12 @@ function ec2Blob(blob: string): Record<string, unknown> {
 
 function decode(keys: CredentialKeys, row: CredentialTable): Credential {
   return {
-    id: row.id, user_id: row.user_id, project_id: row.project_id, type: row.type,
-    blob: keys.open(row.encrypted_blob, row.key_hash), extra: parseJson<Record<string, unknown>>(row.extra, {}),
+    id: row.id,
+    user_id: row.user_id,
+    project_id: row.project_id,
+    type: row.type,
+    blob: keys.open(row.encrypted_blob, row.key_hash),
+    extra: parseJson<Record<string, unknown>>(row.extra, {}),
   };
 }
 
@@ -81,25 +85,45 @@ function boundBlob(blob: Record<string, unknown>, binding: Ec2Binding): Record<s
   };
 }
 
-export async function createCredential(db: DB, keys: CredentialKeys, input: NewCredential,
-  userLimit: number, binding: Ec2Binding = {}): Promise<Credential> {
+export async function createCredential(
+  db: DB,
+  keys: CredentialKeys,
+  input: NewCredential,
+  userLimit: number,
+  binding: Ec2Binding = {},
+): Promise<Credential> {
   const ec2 = input.type.toLowerCase() === EC2 ? ec2Blob(input.blob) : null;
   const id = ec2 ? ec2CredentialId(String(ec2.access)) : newId();
   const blob = ec2 && (binding.appCredId || binding.trustId) ? JSON.stringify(boundBlob(ec2, binding)) : input.blob;
-  const held = await db.selectFrom('credential').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('user_id', '=', input.user_id).executeTakeFirst();
+  const held = await db
+    .selectFrom('credential')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', input.user_id)
+    .executeTakeFirst();
   if (Number(held?.n ?? 0) >= userLimit) {
     throw forbidden(`Unable to create additional credentials, maximum of ${userLimit} already exceeded for user.`);
   }
   const c: Credential = {
-    id, user_id: input.user_id, project_id: input.project_id ?? null, type: input.type, blob,
+    id,
+    user_id: input.user_id,
+    project_id: input.project_id ?? null,
+    type: input.type,
+    blob,
     extra: splitExtra(input, COLUMNS),
   };
   try {
-    await db.insertInto('credential').values({
-      id, user_id: c.user_id, project_id: c.project_id, type: c.type, encrypted_blob: keys.seal(c.blob),
-      key_hash: keys.keyHash, extra: JSON.stringify(c.extra),
-    }).execute();
+    await db
+      .insertInto('credential')
+      .values({
+        id,
+        user_id: c.user_id,
+        project_id: c.project_id,
+        type: c.type,
+        encrypted_blob: keys.seal(c.blob),
+        key_hash: keys.keyHash,
+        extra: JSON.stringify(c.extra),
+      })
+      .execute();
   } catch (e) {
     if (uniqueViolation(e)) throw conflict('credential', `Duplicate ID, ${id}`);
     throw e;
@@ -118,8 +142,11 @@ export async function getCredential(db: DB, keys: CredentialKeys, id: string): P
   return c;
 }
 
-export async function listCredentials(db: DB, keys: CredentialKeys,
-  f: { user_id?: string; type?: string }): Promise<Credential[]> {
+export async function listCredentials(
+  db: DB,
+  keys: CredentialKeys,
+  f: { user_id?: string; type?: string },
+): Promise<Credential[]> {
   let q = db.selectFrom('credential').selectAll();
   if (f.user_id !== undefined) q = q.where('user_id', '=', f.user_id);
   if (f.type !== undefined) q = q.where('type', '=', f.type);
@@ -150,10 +177,18 @@ export function updatedCredential(c: Credential, input: CredentialInput): Creden
 
 export async function saveCredential(db: DB, keys: CredentialKeys, next: Credential): Promise<Credential> {
   const id = next.id;
-  await db.updateTable('credential').set({
-    user_id: next.user_id, project_id: next.project_id, type: next.type, encrypted_blob: keys.seal(next.blob),
-    key_hash: keys.keyHash, extra: JSON.stringify(next.extra),
-  }).where('id', '=', id).execute();
+  await db
+    .updateTable('credential')
+    .set({
+      user_id: next.user_id,
+      project_id: next.project_id,
+      type: next.type,
+      encrypted_blob: keys.seal(next.blob),
+      key_hash: keys.keyHash,
+      extra: JSON.stringify(next.extra),
+    })
+    .where('id', '=', id)
+    .execute();
   return next;
 }
 
@@ -163,10 +198,15 @@ export async function deleteCredential(db: DB, id: string): Promise<void> {
 }
 
 /** A new EC2 credential for a user on a project: random access and secret keys. */
-export async function createEc2Credential(db: DB, keys: CredentialKeys, userId: string, projectId: string,
-  userLimit: number, binding: Ec2Binding = {}): Promise<Credential> {
+export async function createEc2Credential(
+  db: DB,
+  keys: CredentialKeys,
+  userId: string,
+  projectId: string,
+  userLimit: number,
+  binding: Ec2Binding = {},
+): Promise<Credential> {
   const hex = () => randomUUID().replace(/-/g, '');
   const blob = JSON.stringify(boundBlob({ access: hex(), secret: hex(), trust_id: null }, binding));
   return createCredential(db, keys, { user_id: userId, project_id: projectId, type: EC2, blob }, userLimit);
 }
-

@@ -10,7 +10,10 @@ import { createFileOnce } from '../../common/files.js';
 const KEY_FILE = 'key';
 
 export class CredentialKeys {
-  private constructor(private readonly key: Buffer, readonly keyHash: string) {}
+  private constructor(
+    private readonly key: Buffer,
+    readonly keyHash: string,
+  ) {}
 
   /** The key in `dir`, created if there is none (concurrent creators: the first one wins). */
   static load(dir: string): CredentialKeys {

@@ -50,7 +50,10 @@ export async function createEndpointGroup(db: DB, input: EndpointGroupInput): Pr
   }
   checkFilters(input.filters);
   const row: EndpointGroupTable = {
-    id: newId(), name: input.name!, description: input.description ?? null, filters: JSON.stringify(input.filters),
+    id: newId(),
+    name: input.name!,
+    description: input.description ?? null,
+    filters: JSON.stringify(input.filters),
   };
   await db.insertInto('endpoint_group').values(row).execute();
   return row;
@@ -79,7 +82,13 @@ export async function deleteEndpointGroup(db: DB, id: string): Promise<void> {
 /** The endpoints a group's filters select. */
 export async function endpointsInGroup(db: DB, id: string): Promise<EndpointTable[]> {
   const filters = parseJson<Filters>((await getEndpointGroup(db, id)).filters, {});
-  const all = await db.selectFrom('endpoint').selectAll().orderBy('service_id').orderBy('interface').orderBy('id').execute();
+  const all = await db
+    .selectFrom('endpoint')
+    .selectAll()
+    .orderBy('service_id')
+    .orderBy('interface')
+    .orderBy('id')
+    .execute();
   return all.filter((e) => inGroup(filters, e));
 }
 
@@ -96,8 +105,9 @@ async function associate(type: string, insert: () => Promise<unknown>): Promise<
 }
 
 export async function addEndpointToProject(db: DB, endpointId: string, projectId: string): Promise<void> {
-  await associate('project_endpoint', () => db.insertInto('project_endpoint')
-    .values({ endpoint_id: endpointId, project_id: projectId }).execute());
+  await associate('project_endpoint', () =>
+    db.insertInto('project_endpoint').values({ endpoint_id: endpointId, project_id: projectId }).execute(),
+  );
 }
 
 function endpointNotInProject(endpointId: string, projectId: string): KeystoneException {
@@ -105,57 +115,94 @@ function endpointNotInProject(endpointId: string, projectId: string): KeystoneEx
 }
 
 export async function checkEndpointInProject(db: DB, endpointId: string, projectId: string): Promise<void> {
-  const hit = await db.selectFrom('project_endpoint').select('endpoint_id').where('endpoint_id', '=', endpointId)
-    .where('project_id', '=', projectId).executeTakeFirst();
+  const hit = await db
+    .selectFrom('project_endpoint')
+    .select('endpoint_id')
+    .where('endpoint_id', '=', endpointId)
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
   if (!hit) throw endpointNotInProject(endpointId, projectId);
 }
 
 export async function removeEndpointFromProject(db: DB, endpointId: string, projectId: string): Promise<void> {
-  const res = await db.deleteFrom('project_endpoint').where('endpoint_id', '=', endpointId)
-    .where('project_id', '=', projectId).executeTakeFirst();
+  const res = await db
+    .deleteFrom('project_endpoint')
+    .where('endpoint_id', '=', endpointId)
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
   if (Number(res.numDeletedRows) === 0) throw endpointNotInProject(endpointId, projectId);
 }
 
 /** The projects an endpoint is associated with directly. */
 export async function projectIdsOfEndpoint(db: DB, endpointId: string): Promise<string[]> {
-  return (await db.selectFrom('project_endpoint').select('project_id').where('endpoint_id', '=', endpointId)
-    .orderBy('project_id').execute()).map((r) => r.project_id);
+  return (
+    await db
+      .selectFrom('project_endpoint')
+      .select('project_id')
+      .where('endpoint_id', '=', endpointId)
+      .orderBy('project_id')
+      .execute()
+  ).map((r) => r.project_id);
 }
 
 export async function addEndpointGroupToProject(db: DB, groupId: string, projectId: string): Promise<void> {
-  await associate('project_endpoint_group', () => db.insertInto('project_endpoint_group')
-    .values({ endpoint_group_id: groupId, project_id: projectId }).execute());
+  await associate('project_endpoint_group', () =>
+    db.insertInto('project_endpoint_group').values({ endpoint_group_id: groupId, project_id: projectId }).execute(),
+  );
 }
 
 const GROUP_NOT_IN_PROJECT = 'Endpoint Group Project Association not found';
 
 export async function checkEndpointGroupInProject(db: DB, groupId: string, projectId: string): Promise<void> {
-  const hit = await db.selectFrom('project_endpoint_group').select('project_id')
-    .where('endpoint_group_id', '=', groupId).where('project_id', '=', projectId).executeTakeFirst();
+  const hit = await db
+    .selectFrom('project_endpoint_group')
+    .select('project_id')
+    .where('endpoint_group_id', '=', groupId)
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
   if (!hit) throw new NotFound(GROUP_NOT_IN_PROJECT);
 }
 
 export async function removeEndpointGroupFromProject(db: DB, groupId: string, projectId: string): Promise<void> {
-  const res = await db.deleteFrom('project_endpoint_group').where('endpoint_group_id', '=', groupId)
-    .where('project_id', '=', projectId).executeTakeFirst();
+  const res = await db
+    .deleteFrom('project_endpoint_group')
+    .where('endpoint_group_id', '=', groupId)
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
   if (Number(res.numDeletedRows) === 0) throw new NotFound(GROUP_NOT_IN_PROJECT);
 }
 
 export async function projectIdsOfEndpointGroup(db: DB, groupId: string): Promise<string[]> {
-  return (await db.selectFrom('project_endpoint_group').select('project_id').where('endpoint_group_id', '=', groupId)
-    .orderBy('project_id').execute()).map((r) => r.project_id);
+  return (
+    await db
+      .selectFrom('project_endpoint_group')
+      .select('project_id')
+      .where('endpoint_group_id', '=', groupId)
+      .orderBy('project_id')
+      .execute()
+  ).map((r) => r.project_id);
 }
 
 export async function endpointGroupsOfProject(db: DB, projectId: string): Promise<EndpointGroupTable[]> {
-  return db.selectFrom('endpoint_group as g').innerJoin('project_endpoint_group as p', 'p.endpoint_group_id', 'g.id')
-    .selectAll('g').where('p.project_id', '=', projectId).orderBy('g.name').orderBy('g.id').execute();
+  return db
+    .selectFrom('endpoint_group as g')
+    .innerJoin('project_endpoint_group as p', 'p.endpoint_group_id', 'g.id')
+    .selectAll('g')
+    .where('p.project_id', '=', projectId)
+    .orderBy('g.name')
+    .orderBy('g.id')
+    .execute();
 }
 
 /** Every endpoint associated with a project, directly or through its endpoint groups (enabled or
  * not). Empty means the project is not filtered: its catalog is the whole catalog. */
 export async function endpointsOfProject(db: DB, projectId: string): Promise<EndpointTable[]> {
-  const direct = await db.selectFrom('endpoint as e').innerJoin('project_endpoint as p', 'p.endpoint_id', 'e.id')
-    .selectAll('e').where('p.project_id', '=', projectId).execute();
+  const direct = await db
+    .selectFrom('endpoint as e')
+    .innerJoin('project_endpoint as p', 'p.endpoint_id', 'e.id')
+    .selectAll('e')
+    .where('p.project_id', '=', projectId)
+    .execute();
   const groups = (await endpointGroupsOfProject(db, projectId)).map((g) => parseJson<Filters>(g.filters, {}));
   const out = new Map(direct.map((e) => [e.id, e]));
   if (groups.length) {
@@ -163,8 +210,10 @@ export async function endpointsOfProject(db: DB, projectId: string): Promise<End
       if (!out.has(e.id) && groups.some((f) => inGroup(f, e))) out.set(e.id, e);
     }
   }
-  return [...out.values()].sort((a, b) => a.service_id.localeCompare(b.service_id)
-    || a.interface.localeCompare(b.interface) || a.id.localeCompare(b.id));
+  return [...out.values()].sort(
+    (a, b) =>
+      a.service_id.localeCompare(b.service_id) || a.interface.localeCompare(b.interface) || a.id.localeCompare(b.id),
+  );
 }
 
 /** Removes what ties projects to endpoints when projects go. */

@@ -23,7 +23,10 @@ export async function getGroup(db: DB, id: string): Promise<GroupTable> {
   return g;
 }
 
-export async function listGroups(db: DB, f: { domain_id?: string; name?: string; ids?: string[] }): Promise<GroupTable[]> {
+export async function listGroups(
+  db: DB,
+  f: { domain_id?: string; name?: string; ids?: string[] },
+): Promise<GroupTable[]> {
   let q = db.selectFrom('group').selectAll().orderBy('name');
   if (f.domain_id !== undefined) q = q.where('domain_id', '=', f.domain_id);
   if (f.name !== undefined) q = q.where('name', '=', f.name);
@@ -75,8 +78,11 @@ export async function updateGroup(db: DB, id: string, input: GroupInput): Promis
 export async function deleteGroupRows(db: DB, ids: string[]): Promise<void> {
   if (!ids.length) return;
   await db.deleteFrom('user_group_membership').where('group_id', 'in', ids).execute();
-  await db.deleteFrom('assignment').where('actor_id', 'in', ids)
-    .where('type', 'in', ['GroupProject', 'GroupDomain', 'GroupSystem']).execute();
+  await db
+    .deleteFrom('assignment')
+    .where('actor_id', 'in', ids)
+    .where('type', 'in', ['GroupProject', 'GroupDomain', 'GroupSystem'])
+    .execute();
   await db.deleteFrom('group').where('id', 'in', ids).execute();
 }
 
@@ -86,13 +92,20 @@ export async function deleteGroup(db: DB, id: string): Promise<void> {
 }
 
 export async function addMember(db: DB, groupId: string, userId: string): Promise<void> {
-  await db.insertInto('user_group_membership').values({ group_id: groupId, user_id: userId })
-    .onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('user_group_membership')
+    .values({ group_id: groupId, user_id: userId })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
 }
 
 export async function isMember(db: DB, groupId: string, userId: string): Promise<boolean> {
-  const row = await db.selectFrom('user_group_membership').select('user_id')
-    .where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
+  const row = await db
+    .selectFrom('user_group_membership')
+    .select('user_id')
+    .where('group_id', '=', groupId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -105,8 +118,11 @@ export async function checkMember(db: DB, groupId: string, userId: string): Prom
 }
 
 export async function removeMember(db: DB, groupId: string, userId: string): Promise<void> {
-  const res = await db.deleteFrom('user_group_membership')
-    .where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
+  const res = await db
+    .deleteFrom('user_group_membership')
+    .where('group_id', '=', groupId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   if (Number(res.numDeletedRows) === 0) throw notMember(groupId, userId);
 }
 

@@ -12,8 +12,18 @@ import { deleteTrusts, trustsOf } from './trust_deletion.js';
 
 type DB = Kysely<IdentityDB>;
 
-const COLUMNS = ['id', 'name', 'description', 'domain_id', 'parent_id', 'enabled', 'is_domain', 'tags',
-  'options', 'links'] as const;
+const COLUMNS = [
+  'id',
+  'name',
+  'description',
+  'domain_id',
+  'parent_id',
+  'enabled',
+  'is_domain',
+  'tags',
+  'options',
+  'links',
+] as const;
 
 export interface ProjectInput {
   name?: string;
@@ -62,7 +72,10 @@ export async function createDomainProject(db: DB, input: ProjectInput): Promise<
     return await createDomain(db, asDomainInput(input));
   } catch (e) {
     if (e instanceof Conflict) {
-      throw conflict('project', `it is not permitted to have two projects acting as domains with the same name: ${input.name}`);
+      throw conflict(
+        'project',
+        `it is not permitted to have two projects acting as domains with the same name: ${input.name}`,
+      );
     }
     throw e;
   }
@@ -86,7 +99,11 @@ export async function getProject(db: DB, id: string): Promise<ProjectTable> {
 }
 
 export async function findProjectByName(db: DB, name: string, domainId: string): Promise<ProjectTable | undefined> {
-  return db.selectFrom('project').selectAll().where('name', '=', name).where('domain_id', '=', domainId)
+  return db
+    .selectFrom('project')
+    .selectAll()
+    .where('name', '=', name)
+    .where('domain_id', '=', domainId)
     .executeTakeFirst();
 }
 
@@ -107,8 +124,12 @@ function matchesTags(tags: string[], f: ProjectFilter): boolean {
   const has = new Set(tags);
   const all = (wanted: string[]) => wanted.every((t) => has.has(t));
   const any = (wanted: string[]) => wanted.some((t) => has.has(t));
-  return (!f.tags || all(f.tags)) && (!f.tagsAny || any(f.tagsAny))
-    && (!f.notTags || !all(f.notTags)) && (!f.notTagsAny || !any(f.notTagsAny));
+  return (
+    (!f.tags || all(f.tags)) &&
+    (!f.tagsAny || any(f.tagsAny)) &&
+    (!f.notTags || !all(f.notTags)) &&
+    (!f.notTagsAny || !any(f.notTagsAny))
+  );
 }
 
 export async function listProjects(db: DB, f: ProjectFilter): Promise<ProjectTable[]> {
@@ -119,8 +140,9 @@ export async function listProjects(db: DB, f: ProjectFilter): Promise<ProjectTab
   if (f.parent_id !== undefined) {
     const parent = f.parent_id;
     // A domain id as parent means the domain's top-level projects, as Keystone shows them.
-    q = q.where((eb) => eb.or([eb('parent_id', '=', parent),
-      eb.and([eb('parent_id', 'is', null), eb('domain_id', '=', parent)])]));
+    q = q.where((eb) =>
+      eb.or([eb('parent_id', '=', parent), eb.and([eb('parent_id', 'is', null), eb('domain_id', '=', parent)])]),
+    );
   }
   if (f.ids !== undefined) {
     if (f.ids.length === 0) return [];
@@ -139,7 +161,9 @@ export async function projectLineage(db: DB, id: string): Promise<{ domainId: st
   let parent = p.parent_id;
   while (parent && !ancestors.includes(parent)) {
     ancestors.push(parent);
-    parent = (await db.selectFrom('project').select('parent_id').where('id', '=', parent).executeTakeFirst())?.parent_id ?? null;
+    parent =
+      (await db.selectFrom('project').select('parent_id').where('id', '=', parent).executeTakeFirst())?.parent_id ??
+      null;
   }
   return { domainId: p.domain_id, ancestors };
 }
@@ -150,7 +174,8 @@ export async function projectsBelow(db: DB, ids: string[]): Promise<string[]> {
   let level = ids;
   while (level.length) {
     level = (await db.selectFrom('project').select('id').where('parent_id', 'in', level).execute())
-      .map((r) => r.id).filter((id) => !out.includes(id));
+      .map((r) => r.id)
+      .filter((id) => !out.includes(id));
     out.push(...level);
   }
   return out;
@@ -169,7 +194,11 @@ export function projectTags(p: ProjectTable): string[] {
 /** Replaces the tags of project `id`, which the caller has found (PUT /v3/projects/{id}/tags,
  * and one tag added or removed). */
 export async function setProjectTags(db: DB, id: string, tags: string[]): Promise<string[]> {
-  await db.updateTable('project').set({ tags: JSON.stringify(tags) }).where('id', '=', id).execute();
+  await db
+    .updateTable('project')
+    .set({ tags: JSON.stringify(tags) })
+    .where('id', '=', id)
+    .execute();
   return tags;
 }
 
@@ -209,7 +238,10 @@ export async function createProject(db: DB, input: ProjectInput, defaultDomainId
     await db.insertInto('project').values(row).execute();
   } catch (e) {
     if (uniqueViolation(e)) {
-      throw conflict('project', `it is not permitted to have two projects with the same name in the same domain : ${row.name}`);
+      throw conflict(
+        'project',
+        `it is not permitted to have two projects with the same name in the same domain : ${row.name}`,
+      );
     }
     throw e;
   }
@@ -218,7 +250,8 @@ export async function createProject(db: DB, input: ProjectInput, defaultDomainId
 
 export async function updateProject(db: DB, id: string, input: ProjectInput): Promise<ProjectTable> {
   const p = await getProject(db, id);
-  if (input.domain_id !== undefined && input.domain_id !== p.domain_id) throw invalid('Update of `domain_id` is not allowed.');
+  if (input.domain_id !== undefined && input.domain_id !== p.domain_id)
+    throw invalid('Update of `domain_id` is not allowed.');
   if (input.parent_id !== undefined && input.parent_id !== (p.parent_id ?? p.domain_id)) {
     throw forbidden('Update of `parent_id` is not allowed.');
   }
@@ -233,7 +266,10 @@ export async function updateProject(db: DB, id: string, input: ProjectInput): Pr
     await db.updateTable('project').set(changes).where('id', '=', id).execute();
   } catch (e) {
     if (uniqueViolation(e)) {
-      throw conflict('project', `it is not permitted to have two projects with the same name in the same domain : ${input.name}`);
+      throw conflict(
+        'project',
+        `it is not permitted to have two projects with the same name in the same domain : ${input.name}`,
+      );
     }
     throw e;
   }
@@ -244,8 +280,11 @@ export async function updateProject(db: DB, id: string, input: ProjectInput): Pr
 /** Removes projects and what hangs off them (assignments, application credentials). */
 export async function deleteProjectRows(db: DB, ids: string[]): Promise<void> {
   if (!ids.length) return;
-  await db.deleteFrom('assignment').where('target_id', 'in', ids)
-    .where('type', 'in', ['UserProject', 'GroupProject']).execute();
+  await db
+    .deleteFrom('assignment')
+    .where('target_id', 'in', ids)
+    .where('type', 'in', ['UserProject', 'GroupProject'])
+    .execute();
   await db.deleteFrom('application_credential').where('project_id', 'in', ids).execute();
   await db.deleteFrom('credential').where('project_id', 'in', ids).execute();
   await db.updateTable('user').set({ default_project_id: null }).where('default_project_id', 'in', ids).execute();
@@ -254,11 +293,23 @@ export async function deleteProjectRows(db: DB, ids: string[]): Promise<void> {
   // Children first: parent_id references project.id.
   const remaining = new Set(ids);
   while (remaining.size) {
-    const leaves = await db.selectFrom('project').select('id').where('id', 'in', [...remaining])
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('project as c').select('c.id')
-        .whereRef('c.parent_id', '=', 'project.id')))).execute();
+    const leaves = await db
+      .selectFrom('project')
+      .select('id')
+      .where('id', 'in', [...remaining])
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('project as c').select('c.id').whereRef('c.parent_id', '=', 'project.id'))),
+      )
+      .execute();
     if (!leaves.length) break;
-    await db.deleteFrom('project').where('id', 'in', leaves.map((l) => l.id)).execute();
+    await db
+      .deleteFrom('project')
+      .where(
+        'id',
+        'in',
+        leaves.map((l) => l.id),
+      )
+      .execute();
     for (const l of leaves) remaining.delete(l.id);
   }
   for (const id of ids) await revoke(db, { project_id: id });
@@ -268,8 +319,10 @@ export async function deleteProject(db: DB, id: string): Promise<void> {
   await getProject(db, id);
   const child = await db.selectFrom('project').select('id').where('parent_id', '=', id).executeTakeFirst();
   if (child) {
-    throw forbidden(`Cannot delete the project ${id} since it is not a leaf in the hierarchy. `
-      + 'Use the cascade option if you want to delete a whole subtree.');
+    throw forbidden(
+      `Cannot delete the project ${id} since it is not a leaf in the hierarchy. ` +
+        'Use the cascade option if you want to delete a whole subtree.',
+    );
   }
   await withTransaction(db, (trx) => deleteProjectRows(trx, [id]));
 }

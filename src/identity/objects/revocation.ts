@@ -8,14 +8,22 @@ import { now } from '../../common/time.js';
 type DB = Kysely<IdentityDB>;
 
 export type RevocationTarget =
-  | { audit_id: string } | { user_id: string } | { project_id: string } | { domain_id: string };
+  { audit_id: string } | { user_id: string } | { project_id: string } | { domain_id: string };
 
 export async function revoke(db: DB, target: RevocationTarget): Promise<void> {
   const t = now();
-  await db.insertInto('revocation_event').values({
-    audit_id: null, user_id: null, project_id: null, domain_id: null,
-    ...target, issued_before: t, revoked_at: t,
-  }).execute();
+  await db
+    .insertInto('revocation_event')
+    .values({
+      audit_id: null,
+      user_id: null,
+      project_id: null,
+      domain_id: null,
+      ...target,
+      issued_before: t,
+      revoked_at: t,
+    })
+    .execute();
 }
 
 export interface RevocableToken {
@@ -30,15 +38,20 @@ export interface RevocableToken {
 }
 
 export async function isRevoked(db: DB, t: RevocableToken): Promise<boolean> {
-  const hit = await db.selectFrom('revocation_event').select('id')
+  const hit = await db
+    .selectFrom('revocation_event')
+    .select('id')
     .where('issued_before', '>=', t.issuedAt)
-    .where((eb) => eb.or([
-      eb('audit_id', '=', t.auditId),
-      eb('user_id', 'in', t.userIds),
-      ...(t.projectId ? [eb('project_id', '=', t.projectId)] : []),
-      ...(t.domainIds.length ? [eb('domain_id', 'in', t.domainIds)] : []),
-    ]))
-    .limit(1).executeTakeFirst();
+    .where((eb) =>
+      eb.or([
+        eb('audit_id', '=', t.auditId),
+        eb('user_id', 'in', t.userIds),
+        ...(t.projectId ? [eb('project_id', '=', t.projectId)] : []),
+        ...(t.domainIds.length ? [eb('domain_id', 'in', t.domainIds)] : []),
+      ]),
+    )
+    .limit(1)
+    .executeTakeFirst();
   return hit !== undefined;
 }
 

@@ -32,12 +32,23 @@ export async function getRole(db: DB, id: string): Promise<RoleTable> {
   return r;
 }
 
-export async function findRoleByName(db: DB, name: string, domainId: string | null = null): Promise<RoleTable | undefined> {
-  return db.selectFrom('role').selectAll().where('name', '=', name).where('domain_id', '=', domainId ?? NULL_DOMAIN)
+export async function findRoleByName(
+  db: DB,
+  name: string,
+  domainId: string | null = null,
+): Promise<RoleTable | undefined> {
+  return db
+    .selectFrom('role')
+    .selectAll()
+    .where('name', '=', name)
+    .where('domain_id', '=', domainId ?? NULL_DOMAIN)
     .executeTakeFirst();
 }
 
-export async function listRoles(db: DB, f: { name?: string; domain_id?: string | null; ids?: string[] }): Promise<RoleTable[]> {
+export async function listRoles(
+  db: DB,
+  f: { name?: string; domain_id?: string | null; ids?: string[] },
+): Promise<RoleTable[]> {
   let q = db.selectFrom('role').selectAll().orderBy('name');
   if (f.name !== undefined) q = q.where('name', '=', f.name);
   // Without a domain filter Keystone lists the global roles only.
@@ -112,8 +123,10 @@ export async function deleteRole(db: DB, id: string): Promise<void> {
   if (isImmutable(r)) throw immutableError(r);
   await withTransaction(db, async (trx) => {
     await trx.deleteFrom('assignment').where('role_id', '=', id).execute();
-    await trx.deleteFrom('implied_role').where((eb) => eb.or([
-      eb('prior_role_id', '=', id), eb('implied_role_id', '=', id)])).execute();
+    await trx
+      .deleteFrom('implied_role')
+      .where((eb) => eb.or([eb('prior_role_id', '=', id), eb('implied_role_id', '=', id)]))
+      .execute();
     await trx.deleteFrom('application_credential_role').where('role_id', '=', id).execute();
     await trx.deleteFrom('role').where('id', '=', id).execute();
   });
@@ -128,22 +141,32 @@ export async function createImplication(db: DB, priorId: string, impliedId: stri
   if (prior.domain_id === NULL_DOMAIN && implied.domain_id !== NULL_DOMAIN) {
     throw forbidden('Global role cannot imply a domain-specific role');
   }
-  await db.insertInto('implied_role').values({ prior_role_id: priorId, implied_role_id: impliedId })
-    .onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('implied_role')
+    .values({ prior_role_id: priorId, implied_role_id: impliedId })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
 }
 
 export async function checkImplication(db: DB, priorId: string, impliedId: string): Promise<void> {
   await getRole(db, priorId);
   await getRole(db, impliedId);
-  const row = await db.selectFrom('implied_role').select('prior_role_id')
-    .where('prior_role_id', '=', priorId).where('implied_role_id', '=', impliedId).executeTakeFirst();
+  const row = await db
+    .selectFrom('implied_role')
+    .select('prior_role_id')
+    .where('prior_role_id', '=', priorId)
+    .where('implied_role_id', '=', impliedId)
+    .executeTakeFirst();
   if (!row) throw new NotFound(`${priorId} does not imply ${impliedId}.`);
 }
 
 export async function deleteImplication(db: DB, priorId: string, impliedId: string): Promise<void> {
   await checkImplication(db, priorId, impliedId);
-  await db.deleteFrom('implied_role').where('prior_role_id', '=', priorId)
-    .where('implied_role_id', '=', impliedId).execute();
+  await db
+    .deleteFrom('implied_role')
+    .where('prior_role_id', '=', priorId)
+    .where('implied_role_id', '=', impliedId)
+    .execute();
 }
 
 /** All implication rules as prior → directly implied ids. */
@@ -178,7 +201,12 @@ export function expandWith(rules: Map<string, string[]>, roleIds: string[]): Map
  * imply: they appear in no token and in no effective assignment (Keystone strips them). */
 export async function globalRoleIds(db: DB, ids: string[]): Promise<Set<string>> {
   if (!ids.length) return new Set();
-  const rows = await db.selectFrom('role').select('id').where('id', 'in', ids).where('domain_id', '=', NULL_DOMAIN).execute();
+  const rows = await db
+    .selectFrom('role')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('domain_id', '=', NULL_DOMAIN)
+    .execute();
   return new Set(rows.map((r) => r.id));
 }
 

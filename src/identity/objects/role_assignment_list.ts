@@ -4,7 +4,13 @@
 import type { Kysely } from 'kysely';
 import { SYSTEM_TARGET, type AssignmentType, type IdentityDB } from '../db/schema.js';
 import {
-  DOMAIN_TYPES, PROJECT_TYPES, inheritedOnto, inheritingProjects, parseType, type Grant, type TargetKind,
+  DOMAIN_TYPES,
+  PROJECT_TYPES,
+  inheritedOnto,
+  inheritingProjects,
+  parseType,
+  type Grant,
+  type TargetKind,
 } from './assignment.js';
 import { groupIdsOf } from './group.js';
 import { projectLineage, projectsBelow } from './project.js';
@@ -44,23 +50,33 @@ type Row = { type: AssignmentType; actor_id: string; target_id: string; role_id:
  * inherited from its domain and ancestors. */
 async function assignmentRows(db: DB, f: AssignmentFilter): Promise<Row[]> {
   let projects: string[] | undefined;
-  if (f.projectId !== undefined) projects = f.includeSubtree ? [f.projectId, ...await projectsBelow(db, [f.projectId])] : [f.projectId];
-  const lineage = f.effective && f.projectId !== undefined && !f.includeSubtree ? await projectLineage(db, f.projectId) : null;
-  let q = db.selectFrom('assignment').selectAll().where((eb) => {
-    const scopes = [];
-    if (projects) {
-      scopes.push(eb.and([eb('type', 'in', PROJECT_TYPES), eb('target_id', 'in', projects)]));
-      if (lineage) scopes.push(inheritedOnto(eb, lineage));
-    }
-    if (f.domainId !== undefined) scopes.push(eb.and([eb('type', 'in', DOMAIN_TYPES), eb('target_id', '=', f.domainId)]));
-    if (f.system) scopes.push(eb.and([eb('type', 'in', ['UserSystem', 'GroupSystem']), eb('target_id', '=', SYSTEM_TARGET)]));
-    return scopes.length ? eb.or(scopes) : eb.lit(true);
-  });
+  if (f.projectId !== undefined)
+    projects = f.includeSubtree ? [f.projectId, ...(await projectsBelow(db, [f.projectId]))] : [f.projectId];
+  const lineage =
+    f.effective && f.projectId !== undefined && !f.includeSubtree ? await projectLineage(db, f.projectId) : null;
+  let q = db
+    .selectFrom('assignment')
+    .selectAll()
+    .where((eb) => {
+      const scopes = [];
+      if (projects) {
+        scopes.push(eb.and([eb('type', 'in', PROJECT_TYPES), eb('target_id', 'in', projects)]));
+        if (lineage) scopes.push(inheritedOnto(eb, lineage));
+      }
+      if (f.domainId !== undefined)
+        scopes.push(eb.and([eb('type', 'in', DOMAIN_TYPES), eb('target_id', '=', f.domainId)]));
+      if (f.system)
+        scopes.push(eb.and([eb('type', 'in', ['UserSystem', 'GroupSystem']), eb('target_id', '=', SYSTEM_TARGET)]));
+      return scopes.length ? eb.or(scopes) : eb.lit(true);
+    });
   if (f.inheritedOnly) q = q.where('inherited', '=', 1);
-  if (f.effective && f.userId !== undefined) q = q.where('actor_id', 'in', [f.userId, ...(await groupIdsOf(db, f.userId))]);
+  if (f.effective && f.userId !== undefined)
+    q = q.where('actor_id', 'in', [f.userId, ...(await groupIdsOf(db, f.userId))]);
   if (!f.effective) {
-    if (f.userId !== undefined) q = q.where('actor_id', '=', f.userId).where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem']);
-    if (f.groupId !== undefined) q = q.where('actor_id', '=', f.groupId).where('type', 'in', ['GroupProject', 'GroupDomain', 'GroupSystem']);
+    if (f.userId !== undefined)
+      q = q.where('actor_id', '=', f.userId).where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem']);
+    if (f.groupId !== undefined)
+      q = q.where('actor_id', '=', f.groupId).where('type', 'in', ['GroupProject', 'GroupDomain', 'GroupSystem']);
     if (f.roleId !== undefined) q = q.where('role_id', '=', f.roleId);
   }
   return q.orderBy('type').orderBy('target_id').orderBy('actor_id').orderBy('role_id').orderBy('inherited').execute();
@@ -72,8 +88,14 @@ async function assignmentRows(db: DB, f: AssignmentFilter): Promise<Row[]> {
 export async function listAssignments(db: DB, f: AssignmentFilter): Promise<AssignmentEntry[]> {
   const rows = await assignmentRows(db, f);
   if (!f.effective) {
-    return rows.map((r) => ({ ...parseType(r.type), actorId: r.actor_id, targetId: r.target_id, roleId: r.role_id,
-      assignedRoleId: r.role_id, ...(r.inherited ? { inherited: true } : {}) }));
+    return rows.map((r) => ({
+      ...parseType(r.type),
+      actorId: r.actor_id,
+      targetId: r.target_id,
+      roleId: r.role_id,
+      assignedRoleId: r.role_id,
+      ...(r.inherited ? { inherited: true } : {}),
+    }));
   }
   const groupIds = [...new Set(rows.filter((r) => r.type.startsWith('Group')).map((r) => r.actor_id))];
   const members = new Map<string, string[]>();
@@ -112,8 +134,14 @@ export async function listAssignments(db: DB, f: AssignmentFilter): Promise<Assi
       for (const { u, via } of users) {
         for (const [roleId, prior] of rules.get(r.role_id)!) {
           out.push({
-            actor: 'user', actorId: u, ...t, roleId, assignedRoleId: r.role_id, ...from,
-            ...(via ? { viaGroup: via } : {}), ...(prior ? { priorRoleId: prior } : {}),
+            actor: 'user',
+            actorId: u,
+            ...t,
+            roleId,
+            assignedRoleId: r.role_id,
+            ...from,
+            ...(via ? { viaGroup: via } : {}),
+            ...(prior ? { priorRoleId: prior } : {}),
           });
         }
       }

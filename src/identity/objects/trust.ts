@@ -16,8 +16,20 @@ import { getProject } from './project.js';
 
 type DB = Kysely<IdentityDB>;
 
-const COLUMNS = ['id', 'trustor_user_id', 'trustee_user_id', 'project_id', 'impersonation', 'expires_at',
-  'remaining_uses', 'redelegated_trust_id', 'redelegation_count', 'allow_redelegation', 'roles', 'links'] as const;
+const COLUMNS = [
+  'id',
+  'trustor_user_id',
+  'trustee_user_id',
+  'project_id',
+  'impersonation',
+  'expires_at',
+  'remaining_uses',
+  'redelegated_trust_id',
+  'redelegation_count',
+  'allow_redelegation',
+  'roles',
+  'links',
+] as const;
 
 export interface TrustInput {
   trustor_user_id: string;
@@ -44,7 +56,12 @@ export function trustExtra(t: TrustTable): Record<string, unknown> {
 }
 
 async function withRoles(db: DB, t: TrustTable): Promise<Trust> {
-  const roles = await db.selectFrom('trust_role').select('role_id').where('trust_id', '=', t.id).orderBy('role_id').execute();
+  const roles = await db
+    .selectFrom('trust_role')
+    .select('role_id')
+    .where('trust_id', '=', t.id)
+    .orderBy('role_id')
+    .execute();
   return { ...t, roleIds: roles.map((r) => r.role_id) };
 }
 
@@ -57,13 +74,18 @@ async function inForce(db: DB, id: string): Promise<Trust | undefined> {
 }
 
 /** Keystone's checks of a redelegated trust against the one it came from. */
-function checkRedelegation(parent: Trust, child: Pick<Trust, 'remaining_uses' | 'expires_at' | 'roleIds'
-  | 'impersonation'>, max: number): void {
+function checkRedelegation(
+  parent: Trust,
+  child: Pick<Trust, 'remaining_uses' | 'expires_at' | 'roleIds' | 'impersonation'>,
+  max: number,
+): void {
   if (!(parent.redelegation_count > 0 && parent.redelegation_count <= max)) {
     throw forbidden(`Remaining redelegation depth of ${parent.redelegation_count} out of allowed range of [0..${max}]`);
   }
   if (child.remaining_uses !== null) {
-    throw forbidden(`Field "remaining_uses" is set to ${child.remaining_uses} while it must not be set in order to redelegate a trust`);
+    throw forbidden(
+      `Field "remaining_uses" is set to ${child.remaining_uses} while it must not be set in order to redelegate a trust`,
+    );
   }
   if (parent.expires_at && child.expires_at && Date.parse(parent.expires_at) < Date.parse(child.expires_at)) {
     throw forbidden('Requested expiration time is more than redelegated trust can provide');
@@ -72,7 +94,9 @@ function checkRedelegation(parent: Trust, child: Pick<Trust, 'remaining_uses' | 
     throw forbidden('Some of requested roles are not in redelegated trust');
   }
   if (parent.impersonation !== 1 && child.impersonation === 1) {
-    throw forbidden(`Impersonation is not allowed because redelegated trust does not specify impersonation. Redelegated trust id: ${parent.id}`);
+    throw forbidden(
+      `Impersonation is not allowed because redelegated trust does not specify impersonation. Redelegated trust id: ${parent.id}`,
+    );
   }
 }
 
@@ -122,13 +146,19 @@ export async function listTrusts(db: DB, f: { trustorUserId?: string; trusteeUse
 }
 
 /** The original trustor and project of a (possibly redelegated) trust: whose roles it hands on. */
-async function origin(db: DB, t: Pick<Trust, 'trustor_user_id' | 'project_id' | 'redelegated_trust_id'>):
-  Promise<{ trustorId: string; projectId: string | null }> {
+async function origin(
+  db: DB,
+  t: Pick<Trust, 'trustor_user_id' | 'project_id' | 'redelegated_trust_id'>,
+): Promise<{ trustorId: string; projectId: string | null }> {
   let cur = t;
   const seen = new Set<string>();
   while (cur.redelegated_trust_id && !seen.has(cur.redelegated_trust_id)) {
     seen.add(cur.redelegated_trust_id);
-    const parent = await db.selectFrom('trust').selectAll().where('id', '=', cur.redelegated_trust_id).executeTakeFirst();
+    const parent = await db
+      .selectFrom('trust')
+      .selectAll()
+      .where('id', '=', cur.redelegated_trust_id)
+      .executeTakeFirst();
     if (!parent) break;
     cur = parent;
   }
@@ -150,8 +180,12 @@ export async function trustTokenRoleIds(db: DB, t: Trust): Promise<string[] | nu
 
 /** POST /v3/OS-TRUST/trusts by `callerUserId`; `source` is the trust of the caller's token when it
  * is trust-scoped (a redelegation). */
-export async function createTrust(db: DB, rules: TrustRules, input: TrustInput,
-  caller: { userId: string; source?: Trust }): Promise<Trust> {
+export async function createTrust(
+  db: DB,
+  rules: TrustRules,
+  input: TrustInput,
+  caller: { userId: string; source?: Trust },
+): Promise<Trust> {
   if (input.project_id && !input.roles?.length) throw forbiddenAction('At least one role should be specified');
   if (caller.userId !== input.trustor_user_id) throw forbiddenAction('The authenticated user should match the trustor');
   await getUser(db, input.trustee_user_id);
@@ -196,7 +230,9 @@ export async function createTrust(db: DB, rules: TrustRules, input: TrustInput,
   if (caller.source) {
     const remaining = caller.source.redelegation_count - 1;
     if (redelegatable && requested && requested !== remaining) {
-      throw forbidden('Modifying "redelegation_count" upon redelegation is forbidden. Omitting this parameter is advised.');
+      throw forbidden(
+        'Modifying "redelegation_count" upon redelegation is forbidden. Omitting this parameter is advised.',
+      );
     }
     if (!redelegatable) count = 0;
     count ??= remaining;
@@ -211,7 +247,10 @@ export async function createTrust(db: DB, rules: TrustRules, input: TrustInput,
     await withTransaction(db, async (trx) => {
       await trx.insertInto('trust').values(row).execute();
       if (roleIds.length) {
-        await trx.insertInto('trust_role').values(roleIds.map((role_id) => ({ trust_id: trust.id, role_id }))).execute();
+        await trx
+          .insertInto('trust_role')
+          .values(roleIds.map((role_id) => ({ trust_id: trust.id, role_id })))
+          .execute();
       }
     });
   } catch (e) {
@@ -229,8 +268,12 @@ export async function consumeUse(db: DB, t: Trust): Promise<boolean> {
     if (!row) return false;
     if (row.remaining_uses === null) return true;
     if (row.remaining_uses <= 0) return false;
-    const res = await db.updateTable('trust').set({ remaining_uses: row.remaining_uses - 1 })
-      .where('id', '=', t.id).where('remaining_uses', '=', row.remaining_uses).executeTakeFirst();
+    const res = await db
+      .updateTable('trust')
+      .set({ remaining_uses: row.remaining_uses - 1 })
+      .where('id', '=', t.id)
+      .where('remaining_uses', '=', row.remaining_uses)
+      .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 1) return true;
   }
   return false;

@@ -13,7 +13,8 @@ export async function deleteTrusts(db: DB, ids: string[]): Promise<void> {
   while (level.length) {
     all.push(...level);
     level = (await db.selectFrom('trust').select('id').where('redelegated_trust_id', 'in', level).execute())
-      .map((r) => r.id).filter((id) => !all.includes(id));
+      .map((r) => r.id)
+      .filter((id) => !all.includes(id));
   }
   if (all.length) await db.deleteFrom('trust').where('id', 'in', all).execute();
 }
@@ -23,9 +24,15 @@ export async function trustsOf(db: DB, f: { userIds?: string[]; projectIds?: str
   const users = f.userIds ?? [];
   const projects = f.projectIds ?? [];
   if (!users.length && !projects.length) return [];
-  const rows = await db.selectFrom('trust').select('id').where((eb) => eb.or([
-    ...(users.length ? [eb('trustor_user_id', 'in', users), eb('trustee_user_id', 'in', users)] : []),
-    ...(projects.length ? [eb('project_id', 'in', projects)] : []),
-  ])).execute();
+  const rows = await db
+    .selectFrom('trust')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        ...(users.length ? [eb('trustor_user_id', 'in', users), eb('trustee_user_id', 'in', users)] : []),
+        ...(projects.length ? [eb('project_id', 'in', projects)] : []),
+      ]),
+    )
+    .execute();
   return rows.map((r) => r.id);
 }

@@ -11,8 +11,13 @@ import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { flag, newId, parseJson, splitExtra } from './common.js';
 import { now } from '../../common/time.js';
 import {
-  checkPasswordRequirements, checkSelfServiceChange, isPasswordExpired, passwordColumns, rememberPassword,
-  type PasswordOptions, type PasswordRules,
+  checkPasswordRequirements,
+  checkSelfServiceChange,
+  isPasswordExpired,
+  passwordColumns,
+  rememberPassword,
+  type PasswordOptions,
+  type PasswordRules,
 } from './password.js';
 import { getDomain } from './domain.js';
 import { getProject } from './project.js';
@@ -21,8 +26,17 @@ import { deleteTrusts, trustsOf } from './trust_deletion.js';
 
 type DB = Kysely<IdentityDB>;
 
-const COLUMNS = ['id', 'name', 'domain_id', 'enabled', 'default_project_id', 'password', 'options',
-  'password_expires_at', 'links'] as const;
+const COLUMNS = [
+  'id',
+  'name',
+  'domain_id',
+  'enabled',
+  'default_project_id',
+  'password',
+  'options',
+  'password_expires_at',
+  'links',
+] as const;
 
 export interface UserOptions extends PasswordOptions {
   ignore_lockout_failure_attempts?: boolean | null;
@@ -31,8 +45,8 @@ export interface UserOptions extends PasswordOptions {
 }
 
 /** The [security_compliance] options the user rules read. */
-export type UserRules = PasswordRules & Pick<Config, 'lockoutFailureAttempts' | 'lockoutDuration'
-  | 'disableUserAccountDaysInactive'>;
+export type UserRules = PasswordRules &
+  Pick<Config, 'lockoutFailureAttempts' | 'lockoutDuration' | 'disableUserAccountDaysInactive'>;
 
 const DAY_MS = 86_400_000;
 const today = () => now().slice(0, 10);
@@ -72,12 +86,18 @@ export async function getUser(db: DB, id: string): Promise<UserTable> {
 }
 
 export async function findUserByName(db: DB, name: string, domainId: string): Promise<UserTable | undefined> {
-  return db.selectFrom('user').selectAll().where('name', '=', name).where('domain_id', '=', domainId)
+  return db
+    .selectFrom('user')
+    .selectAll()
+    .where('name', '=', name)
+    .where('domain_id', '=', domainId)
     .executeTakeFirst();
 }
 
-export async function listUsers(db: DB, f: { domain_id?: string; name?: string; enabled?: boolean; ids?: string[] }):
-  Promise<UserTable[]> {
+export async function listUsers(
+  db: DB,
+  f: { domain_id?: string; name?: string; enabled?: boolean; ids?: string[] },
+): Promise<UserTable[]> {
   let q = db.selectFrom('user').selectAll().orderBy('name');
   if (f.domain_id !== undefined) q = q.where('domain_id', '=', f.domain_id);
   if (f.name !== undefined) q = q.where('name', '=', f.name);
@@ -99,7 +119,12 @@ function cleanOptions(o: UserOptions | undefined, base: UserOptions = {}): strin
   return JSON.stringify(out);
 }
 
-export async function createUser(db: DB, rules: UserRules, input: UserInput, defaultDomainId: string): Promise<UserTable> {
+export async function createUser(
+  db: DB,
+  rules: UserRules,
+  input: UserInput,
+  defaultDomainId: string,
+): Promise<UserTable> {
   const domain = await getDomain(db, input.domain_id ?? defaultDomainId);
   if (input.default_project_id) await getProject(db, input.default_project_id);
   checkPasswordRequirements(rules, input.password);
@@ -110,7 +135,7 @@ export async function createUser(db: DB, rules: UserRules, input: UserInput, def
     domain_id: domain.id,
     enabled: flag(input.enabled),
     default_project_id: input.default_project_id ?? null,
-    ...await passwordColumns(rules, JSON.parse(options) as UserOptions, input.password || null, false),
+    ...(await passwordColumns(rules, JSON.parse(options) as UserOptions, input.password || null, false)),
     last_active_at: rules.disableUserAccountDaysInactive ? today() : null,
     failed_auth_count: 0,
     failed_auth_at: null,
@@ -173,8 +198,11 @@ export async function updateUser(db: DB, rules: UserRules, id: string, input: Us
 export async function deleteUserRows(db: DB, ids: string[]): Promise<void> {
   if (!ids.length) return;
   await db.deleteFrom('user_group_membership').where('user_id', 'in', ids).execute();
-  await db.deleteFrom('assignment').where('actor_id', 'in', ids)
-    .where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem']).execute();
+  await db
+    .deleteFrom('assignment')
+    .where('actor_id', 'in', ids)
+    .where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem'])
+    .execute();
   await db.deleteFrom('application_credential').where('user_id', 'in', ids).execute();
   await db.deleteFrom('access_rule').where('user_id', 'in', ids).execute();
   await deleteTrusts(db, await trustsOf(db, { userIds: ids }));
@@ -199,14 +227,19 @@ function isLocked(u: UserTable, config: UserRules): boolean {
 
 async function recordFailure(db: DB, u: UserTable, config: UserRules): Promise<void> {
   if (!config.lockoutFailureAttempts) return;
-  const expired = config.lockoutDuration > 0 && u.failed_auth_at !== null
-    && Date.now() >= Date.parse(u.failed_auth_at) + config.lockoutDuration * 1000;
+  const expired =
+    config.lockoutDuration > 0 &&
+    u.failed_auth_at !== null &&
+    Date.now() >= Date.parse(u.failed_auth_at) + config.lockoutDuration * 1000;
   // A failure after an earlier lockout ran out starts a new count.
   if (expired) {
     await db.updateTable('user').set({ failed_auth_count: 1, failed_auth_at: now() }).where('id', '=', u.id).execute();
   } else {
-    await db.updateTable('user').set((eb) => ({ failed_auth_count: eb('failed_auth_count', '+', 1), failed_auth_at: now() }))
-      .where('id', '=', u.id).execute();
+    await db
+      .updateTable('user')
+      .set((eb) => ({ failed_auth_count: eb('failed_auth_count', '+', 1), failed_auth_at: now() }))
+      .where('id', '=', u.id)
+      .execute();
   }
 }
 
@@ -214,8 +247,13 @@ async function recordFailure(db: DB, u: UserTable, config: UserRules): Promise<v
  * as in Keystone, that an account is locked or disabled or its password expired, which only its
  * owner can reach). An expired password still proves who is changing it (`allowExpired`); `asked`
  * names the user asked for, for the log. */
-export async function checkPassword(db: DB, config: UserRules, u: UserTable | undefined, password: string | undefined,
-  opts: { allowExpired?: boolean; asked?: string } = {}): Promise<UserTable> {
+export async function checkPassword(
+  db: DB,
+  config: UserRules,
+  u: UserTable | undefined,
+  password: string | undefined,
+  opts: { allowExpired?: boolean; asked?: string } = {},
+): Promise<UserTable> {
   if (!u) {
     await verifyPassword(null, password ?? '');
     throw unauthorized(`no such user: ${opts.asked ?? 'the user'}`);
@@ -240,13 +278,20 @@ export async function checkPassword(db: DB, config: UserRules, u: UserTable | un
 
 /** Self-service password change (POST /v3/users/{id}/password): the one way past an expired
  * password, bound by every password rule. */
-export async function changePassword(db: DB, config: UserRules, id: string, original: string, password: string):
-  Promise<void> {
+export async function changePassword(
+  db: DB,
+  config: UserRules,
+  id: string,
+  original: string,
+  password: string,
+): Promise<void> {
   const u = await checkPassword(db, config, await findUser(db, id), original, { allowExpired: true });
   const options = parseJson<UserOptions>(u.options, {});
   if (options.lock_password) {
-    throw invalid('You cannot change your password at this time due to password policy disallowing '
-      + 'password changes. Please contact your administrator to reset your password.');
+    throw invalid(
+      'You cannot change your password at this time due to password policy disallowing ' +
+        'password changes. Please contact your administrator to reset your password.',
+    );
   }
   checkPasswordRequirements(config, password);
   await checkSelfServiceChange(db, config, u, password);
@@ -262,8 +307,14 @@ export async function changePassword(db: DB, config: UserRules, id: string, orig
  * operator's configuration owns it. */
 export async function ensurePassword(db: DB, u: UserTable, password: string): Promise<void> {
   if (await verifyPassword(u.password_hash, password)) return;
-  await db.updateTable('user').set({
-    password_hash: await hashPassword(password), password_created_at: now(), password_expires_at: null,
-    password_self_service: 0,
-  }).where('id', '=', u.id).execute();
+  await db
+    .updateTable('user')
+    .set({
+      password_hash: await hashPassword(password),
+      password_created_at: now(),
+      password_expires_at: null,
+      password_self_service: 0,
+    })
+    .where('id', '=', u.id)
+    .execute();
 }

@@ -27,7 +27,10 @@ export const TOKEN_ISSUE = {
         application_credential: {
           type: 'object',
           properties: {
-            id: { type: 'string' }, name: { type: 'string' }, secret: { type: 'string' }, user: userRef,
+            id: { type: 'string' },
+            name: { type: 'string' },
+            secret: { type: 'string' },
+            user: userRef,
           },
           required: ['secret'],
         },

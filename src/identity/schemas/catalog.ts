@@ -40,7 +40,9 @@ const regionId = { type: 'string', minLength: 1, maxLength: 255 };
 export const REGION_CREATE = {
   type: 'object',
   properties: {
-    id: regionId, description: { type: 'string', maxLength: 255 }, parent_region_id: regionRef,
+    id: regionId,
+    description: { type: 'string', maxLength: 255 },
+    parent_region_id: regionRef,
   },
   additionalProperties: true,
 };

@@ -12,10 +12,16 @@ export const CREDENTIAL_CREATE = {
   required: ['blob', 'type', 'user_id'],
   additionalProperties: true,
   oneOf: [
-    { title: 'ec2 credential requires project_id', required: ['blob', 'type', 'user_id', 'project_id'],
-      properties: { type: { enum: ['ec2'] } } },
-    { title: 'non-ec2 credential does not require project_id', required: ['blob', 'type', 'user_id'],
-      properties: { type: { not: { enum: ['ec2'] } } } },
+    {
+      title: 'ec2 credential requires project_id',
+      required: ['blob', 'type', 'user_id', 'project_id'],
+      properties: { type: { enum: ['ec2'] } },
+    },
+    {
+      title: 'non-ec2 credential does not require project_id',
+      required: ['blob', 'type', 'user_id'],
+      properties: { type: { not: { enum: ['ec2'] } } },
+    },
   ],
 };
 

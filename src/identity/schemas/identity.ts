@@ -16,7 +16,12 @@ const userOptions = {
 export const USER_CREATE = {
   type: 'object',
   properties: {
-    name, domain_id: idString, default_project_id: nullableId, description, enabled: bool, password,
+    name,
+    domain_id: idString,
+    default_project_id: nullableId,
+    description,
+    enabled: bool,
+    password,
     options: userOptions,
   },
   required: ['name'],
@@ -26,7 +31,12 @@ export const USER_CREATE = {
 export const USER_UPDATE = {
   type: 'object',
   properties: {
-    name, domain_id: idString, default_project_id: nullableId, description, enabled: bool, password,
+    name,
+    domain_id: idString,
+    default_project_id: nullableId,
+    description,
+    enabled: bool,
+    password,
     options: userOptions,
   },
   minProperties: 1,

@@ -6,7 +6,12 @@ const domainName = { ...name, maxLength: 64 };
 export const DOMAIN_CREATE = {
   type: 'object',
   properties: {
-    name: domainName, description, enabled: bool, tags, options: noOptions, explicit_domain_id: idString,
+    name: domainName,
+    description,
+    enabled: bool,
+    tags,
+    options: noOptions,
+    explicit_domain_id: idString,
   },
   required: ['name'],
   additionalProperties: true,
@@ -24,8 +29,14 @@ const projectName = { ...name, maxLength: 64 };
 export const PROJECT_CREATE = {
   type: 'object',
   properties: {
-    name: projectName, description, domain_id: nullableId, parent_id: nullableId, enabled: bool,
-    is_domain: bool, tags, options: noOptions,
+    name: projectName,
+    description,
+    domain_id: nullableId,
+    parent_id: nullableId,
+    enabled: bool,
+    is_domain: bool,
+    tags,
+    options: noOptions,
   },
   required: ['name'],
   additionalProperties: true,
@@ -34,8 +45,14 @@ export const PROJECT_CREATE = {
 export const PROJECT_UPDATE = {
   type: 'object',
   properties: {
-    name: projectName, description, enabled: bool, tags, options: noOptions, domain_id: nullableId,
-    parent_id: nullableId, is_domain: bool,
+    name: projectName,
+    description,
+    enabled: bool,
+    tags,
+    options: noOptions,
+    domain_id: nullableId,
+    parent_id: nullableId,
+    is_domain: bool,
   },
   minProperties: 1,
   additionalProperties: true,

@@ -17,7 +17,11 @@ export const TRUST_CREATE = {
     roles: {
       type: 'array',
       items: {
-        type: 'object', properties: { id: idString, name }, minProperties: 1, maxProperties: 1, additionalProperties: false,
+        type: 'object',
+        properties: { id: idString, name },
+        minProperties: 1,
+        maxProperties: 1,
+        additionalProperties: false,
       },
     },
   },

@@ -5,7 +5,9 @@ export const nullableId = { type: ['string', 'null'], minLength: 1, maxLength: 6
 export const description = { type: ['string', 'null'] };
 export const bool = { type: 'boolean' };
 export const tags = {
-  type: 'array', maxItems: 80, uniqueItems: true,
+  type: 'array',
+  maxItems: 80,
+  uniqueItems: true,
   items: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^,/]*$' },
 };
 export const password = { type: ['string', 'null'], maxLength: 4096 };

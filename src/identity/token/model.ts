@@ -5,7 +5,14 @@ import { randomBytes } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { RequestContext } from '../../common/http/context.js';
 import type { Identity } from '../context.js';
-import type { AccessRuleTable, ApplicationCredentialTable, DomainTable, ProjectTable, RoleTable, UserTable } from '../db/schema.js';
+import type {
+  AccessRuleTable,
+  ApplicationCredentialTable,
+  DomainTable,
+  ProjectTable,
+  RoleTable,
+  UserTable,
+} from '../db/schema.js';
 import { findDomain } from '../objects/domain.js';
 import { findProject } from '../objects/project.js';
 import { findUser, isUserEnabled } from '../objects/user.js';
@@ -60,7 +67,9 @@ export interface ValidatedToken {
 
 /** Whom a token acts as: the trustor of an impersonating trust, else its own user. */
 export function actingUser(vt: ValidatedToken): { user: UserTable; domain: DomainTable } {
-  return vt.trust?.impersonation === 1 ? { user: vt.trustor!, domain: vt.trustorDomain! } : { user: vt.user, domain: vt.userDomain };
+  return vt.trust?.impersonation === 1
+    ? { user: vt.trustor!, domain: vt.trustorDomain! }
+    : { user: vt.user, domain: vt.userDomain };
 }
 
 function newAuditId(): string {
@@ -79,7 +88,8 @@ export interface NewToken extends Scope {
 
 export async function issueToken(identity: Identity, t: NewToken): Promise<{ id: string; claims: TokenClaims }> {
   const issued = new Date();
-  let expires = t.parent ? new Date(t.parent.expiresAt)
+  let expires = t.parent
+    ? new Date(t.parent.expiresAt)
     : new Date(issued.getTime() + identity.config.tokenExpiration * 1000);
   if (t.notAfter && Date.parse(t.notAfter) < expires.getTime()) expires = new Date(t.notAfter);
   expires = new Date(Math.floor(expires.getTime() / 1000) * 1000);
@@ -115,8 +125,15 @@ const strs = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && 
 /** The claims of a signed, unexpired token of ours, else null (no database read). */
 export async function readClaims(identity: Identity, token: string): Promise<TokenClaims | null> {
   const p = await identity.signer.verify(token);
-  if (!p || !str(p.sub) || !strs(p.methods) || !strs(p.audit_ids) || typeof p.issued_at !== 'number'
-    || typeof p.exp !== 'number') return null;
+  if (
+    !p ||
+    !str(p.sub) ||
+    !strs(p.methods) ||
+    !strs(p.audit_ids) ||
+    typeof p.issued_at !== 'number' ||
+    typeof p.exp !== 'number'
+  )
+    return null;
   return {
     userId: p.sub,
     methods: p.methods,
@@ -132,11 +149,19 @@ export async function readClaims(identity: Identity, token: string): Promise<Tok
 }
 
 /** The roles a user holds in a scope, restricted to an application credential's when there is one. */
-export async function scopeRoles(identity: Identity, userId: string, scope: Scope, appCredId?: string):
-  Promise<RoleTable[]> {
-  const target = scope.projectId ? { kind: 'project' as const, id: scope.projectId }
-    : scope.domainId ? { kind: 'domain' as const, id: scope.domainId }
-      : scope.system ? { kind: 'system' as const, id: '' } : null;
+export async function scopeRoles(
+  identity: Identity,
+  userId: string,
+  scope: Scope,
+  appCredId?: string,
+): Promise<RoleTable[]> {
+  const target = scope.projectId
+    ? { kind: 'project' as const, id: scope.projectId }
+    : scope.domainId
+      ? { kind: 'domain' as const, id: scope.domainId }
+      : scope.system
+        ? { kind: 'system' as const, id: '' }
+        : null;
   if (!target) return [];
   let ids = await effectiveRoleIds(identity.db, userId, target.kind, target.id);
   if (appCredId) {
@@ -144,13 +169,18 @@ export async function scopeRoles(identity: Identity, userId: string, scope: Scop
     ids = ids.filter((id) => delegated.has(id));
   }
   const byId = await rolesByIds(identity.db, ids);
-  return ids.map((id) => byId.get(id)!).filter(Boolean).sort((a, b) => a.name.localeCompare(b.name));
+  return ids
+    .map((id) => byId.get(id)!)
+    .filter(Boolean)
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** What a trust gives its trustee now: the trust (in force), its trustor (enabled, in an enabled
  * domain) and the roles its tokens carry; null when any of that fails. */
-export async function trustGrant(identity: Identity, trustId: string):
-  Promise<{ trust: Trust; trustor: UserTable; trustorDomain: DomainTable; roles: RoleTable[] } | null> {
+export async function trustGrant(
+  identity: Identity,
+  trustId: string,
+): Promise<{ trust: Trust; trustor: UserTable; trustorDomain: DomainTable; roles: RoleTable[] } | null> {
   const db = identity.db;
   const trust = await findValidTrust(db, identity.config, trustId);
   if (!trust) return null;
@@ -161,7 +191,10 @@ export async function trustGrant(identity: Identity, trustId: string):
   const ids = await trustTokenRoleIds(db, trust);
   if (!ids) return null;
   const byId = await rolesByIds(db, ids);
-  const roles = ids.map((id) => byId.get(id)!).filter(Boolean).sort((a, b) => a.name.localeCompare(b.name));
+  const roles = ids
+    .map((id) => byId.get(id)!)
+    .filter(Boolean)
+    .sort((a, b) => a.name.localeCompare(b.name));
   return { trust, trustor, trustorDomain, roles };
 }
 
@@ -197,8 +230,9 @@ export async function validateToken(identity: Identity, id: string): Promise<Val
     userIds: [user.id, ...(vt.trustor ? [vt.trustor.id] : [])],
     issuedAt: claims.issuedAt,
     projectId: claims.projectId ?? null,
-    domainIds: [user.domain_id, vt.project?.domain_id, vt.domain?.id, vt.trustor?.domain_id]
-      .filter((d): d is string => !!d),
+    domainIds: [user.domain_id, vt.project?.domain_id, vt.domain?.id, vt.trustor?.domain_id].filter(
+      (d): d is string => !!d,
+    ),
   });
   if (revoked) return null;
   if (claims.appCredId) {
@@ -234,12 +268,18 @@ function tokenBody(vt: ValidatedToken): Record<string, unknown> {
     issued_at: isoMicro(c.issuedAt),
   };
   if (vt.project) {
-    token.project = { domain: ref(vt.projectDomain!.id, vt.projectDomain!.name), id: vt.project.id, name: vt.project.name };
+    token.project = {
+      domain: ref(vt.projectDomain!.id, vt.projectDomain!.name),
+      id: vt.project.id,
+      name: vt.project.name,
+    };
     token.is_domain = false;
   }
   if (vt.trust) {
     token['OS-TRUST:trust'] = {
-      id: vt.trust.id, trustor_user: { id: vt.trust.trustor_user_id }, trustee_user: { id: vt.trust.trustee_user_id },
+      id: vt.trust.id,
+      trustor_user: { id: vt.trust.trustor_user_id },
+      trustee_user: { id: vt.trust.trustee_user_id },
       impersonation: vt.trust.impersonation === 1,
     };
   }
@@ -248,7 +288,9 @@ function tokenBody(vt: ValidatedToken): Record<string, unknown> {
   if (vt.project || vt.domain || c.system) token.roles = vt.roles.map((r) => ref(r.id, r.name));
   if (vt.appCred) {
     token.application_credential = {
-      id: vt.appCred.id, name: vt.appCred.name, restricted: vt.appCred.unrestricted !== 1,
+      id: vt.appCred.id,
+      name: vt.appCred.name,
+      restricted: vt.appCred.unrestricted !== 1,
       ...(vt.accessRules ? { access_rules: vt.accessRules.map(accessRuleView) } : {}),
     };
   }
@@ -256,8 +298,11 @@ function tokenBody(vt: ValidatedToken): Record<string, unknown> {
 }
 
 /** The token as Keystone renders it (POST and GET /v3/auth/tokens). */
-export async function renderToken(identity: Identity, vt: ValidatedToken, opts: { catalog: boolean }):
-  Promise<{ token: Record<string, unknown> }> {
+export async function renderToken(
+  identity: Identity,
+  vt: ValidatedToken,
+  opts: { catalog: boolean },
+): Promise<{ token: Record<string, unknown> }> {
   const token = tokenBody(vt);
   if (opts.catalog && token.roles) {
     // A trust-scoped token's catalog is the trustor's, as in Keystone.

@@ -9,13 +9,18 @@ import { createFileOnce } from '../../common/files.js';
 import { SignJWT, jwtVerify, decodeProtectedHeader, type JWTPayload } from 'jose';
 
 function keyId(pub: KeyObject): string {
-  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 16);
+  return createHash('sha256')
+    .update(pub.export({ type: 'spki', format: 'der' }))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 /** Reads every *.pem public key of a repository. */
 export function loadPublicKeys(dir: string): KeyObject[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((n) => n.endsWith('.pem')).sort()
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.pem'))
+    .sort()
     .map((f) => createPublicKey(readFileSync(join(dir, f))));
 }
 
@@ -41,7 +46,11 @@ export class TokenVerifier {
 }
 
 export class TokenSigner extends TokenVerifier {
-  private constructor(private readonly privateKey: KeyObject, private readonly kid: string, publicKeys: KeyObject[]) {
+  private constructor(
+    private readonly privateKey: KeyObject,
+    private readonly kid: string,
+    publicKeys: KeyObject[],
+  ) {
     super(publicKeys);
   }
 
@@ -55,8 +64,9 @@ export class TokenSigner extends TokenVerifier {
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
       // Another process sharing the repository may create its key first: then that one is used.
       if (createFileOnce(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600)) {
-        writeFileSync(join(publicDir, `${keyId(publicKey)}.pem`), publicKey.export({ type: 'spki', format: 'pem' }),
-          { mode: 0o600 });
+        writeFileSync(join(publicDir, `${keyId(publicKey)}.pem`), publicKey.export({ type: 'spki', format: 'pem' }), {
+          mode: 0o600,
+        });
       }
     }
     const privateKey = createPrivateKey(readFileSync(privFile));
@@ -70,8 +80,10 @@ export class TokenSigner extends TokenVerifier {
   }
 
   async sign(claims: JWTPayload, expiresAt: Date, issuedAt: Date): Promise<string> {
-    return new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: this.kid })
-      .setIssuedAt(Math.floor(issuedAt.getTime() / 1000)).setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: this.kid })
+      .setIssuedAt(Math.floor(issuedAt.getTime() / 1000))
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(this.privateKey);
   }
 }

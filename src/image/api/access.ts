@@ -24,7 +24,11 @@ export function callerOf(image: Image, req: FastifyRequest): Caller {
   let c = callers.get(req);
   if (!c) {
     const isAdmin = image.policy.allowed(req.ctx, 'context_is_admin', {});
-    c = { ctx: { ...req.ctx, policyValues: { ...req.ctx.policyValues, is_admin: isAdmin } }, project: req.ctx.projectId, isAdmin };
+    c = {
+      ctx: { ...req.ctx, policyValues: { ...req.ctx.policyValues, is_admin: isAdmin } },
+      project: req.ctx.projectId,
+      isAdmin,
+    };
     callers.set(req, c);
   }
   return c;
@@ -48,13 +52,22 @@ export function isVisible(caller: Caller, rec: ImageRecord, membership: MemberRe
 export function imageTarget(rec: ImageRecord, membership?: MemberRecord): Record<string, unknown> {
   const { properties, tags: _t, ...attrs } = rec;
   // member_id is never taken from a property: an owner could otherwise make anyone a "member".
-  const target: Record<string, unknown> = { ...properties, ...attrs, project_id: rec.owner, member_id: membership?.member };
+  const target: Record<string, unknown> = {
+    ...properties,
+    ...attrs,
+    project_id: rec.owner,
+    member_id: membership?.member,
+  };
   return Object.fromEntries(Object.entries(target).filter(([, v]) => v !== null && v !== undefined));
 }
 
 export class ImageAccess {
-  constructor(readonly image: Image, readonly caller: Caller, readonly record: ImageRecord,
-    readonly membership: MemberRecord | undefined) {}
+  constructor(
+    readonly image: Image,
+    readonly caller: Caller,
+    readonly record: ImageRecord,
+    readonly membership: MemberRecord | undefined,
+  ) {}
 
   allowed(rule: string, target: Record<string, unknown> = imageTarget(this.record, this.membership)): boolean {
     return this.image.policy.allowed(this.caller.ctx, rule, target);
@@ -76,8 +89,12 @@ export class ImageAccess {
 
 /** The image, if it exists and the caller may see it; otherwise `notFound` (Glance's message
  * differs from one API to the next). */
-export async function lookupImage(image: Image, req: FastifyRequest, id: string,
-  notFound: (id: string) => HttpError = imageNotFound): Promise<ImageAccess> {
+export async function lookupImage(
+  image: Image,
+  req: FastifyRequest,
+  id: string,
+  notFound: (id: string) => HttpError = imageNotFound,
+): Promise<ImageAccess> {
   const caller = callerOf(image, req);
   const rec = await findImage(image.db, id);
   if (!rec) throw notFound(id);

@@ -8,11 +8,29 @@ import { RESERVED_NAMESPACE } from '../objects/attributes.js';
 import type { WritableAttribute } from '../objects/image.js';
 
 const DISALLOWED = ['direct_url', 'self', 'file', 'schema', 'stores'];
-const READ_ONLY = ['created_at', 'updated_at', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size',
-  'virtual_size'];
+const READ_ONLY = [
+  'created_at',
+  'updated_at',
+  'status',
+  'checksum',
+  'os_hash_algo',
+  'os_hash_value',
+  'size',
+  'virtual_size',
+];
 const RESERVED = ['location', 'deleted', 'deleted_at', 'locations'];
-const WRITABLE: readonly string[] = ['name', 'visibility', 'protected', 'os_hidden', 'owner', 'min_ram', 'min_disk',
-  'disk_format', 'container_format', 'tags'] satisfies WritableAttribute[];
+const WRITABLE: readonly string[] = [
+  'name',
+  'visibility',
+  'protected',
+  'os_hidden',
+  'owner',
+  'min_ram',
+  'min_disk',
+  'disk_format',
+  'container_format',
+  'tags',
+] satisfies WritableAttribute[];
 
 export interface CreateRequest {
   id?: string;
@@ -36,7 +54,8 @@ export function parseCreate(body: unknown): CreateRequest {
   }
   for (const key of Object.keys(req.properties)) {
     if (key.length > 255) throw badRequest('Custom property should not be greater than 255 characters.');
-    if (RESERVED.includes(key) || key.startsWith(RESERVED_NAMESPACE)) throw forbidden(`Attribute '${key}' is reserved.`);
+    if (RESERVED.includes(key) || key.startsWith(RESERVED_NAMESPACE))
+      throw forbidden(`Attribute '${key}' is reserved.`);
   }
   // Glance's ImageFactory refuses read-only attributes after the reserved names.
   const readOnly = READ_ONLY.find((k) => Object.hasOwn(body as object, k));

@@ -18,7 +18,7 @@ async function act(image: Image, req: FastifyRequest, reply: FastifyReply, rule:
   // Asking again for the state the image is already in changes nothing.
   if (rec.status === to) return sendEmpty(reply, 204);
   if (rec.status !== from) throw forbidden(`Not allowed to ${rule} image in status '${rec.status}'`);
-  if (!await saveImage(image.db, rec, { ...rec, status: to }, from)) throw imageNotFound(id);
+  if (!(await saveImage(image.db, rec, { ...rec, status: to }, from))) throw imageNotFound(id);
   return sendEmpty(reply, 204);
 }
 

@@ -31,8 +31,11 @@ export function overCap(): HttpError {
 }
 export function overQuota(remaining: number, size?: number): HttpError {
   const data = size === undefined ? 'data' : `data ${size}`;
-  return tooLarge(`Image exceeds the storage quota: The size of the ${data} will exceed the limit. ${remaining} bytes `
-    + 'remaining.', { connection: 'close' });
+  return tooLarge(
+    `Image exceeds the storage quota: The size of the ${data} will exceed the limit. ${remaining} bytes ` +
+      'remaining.',
+    { connection: 'close' },
+  );
 }
 
 /** Why storing failed, as Glance reports store and client errors; anything else is a fault here. */
@@ -62,16 +65,25 @@ export interface UploadLimit {
 export async function uploadLimit(image: Image, rec: ImageRecord): Promise<UploadLimit> {
   const cap = image.config.imageSizeCap;
   const quota = image.userStorageQuota;
-  const remaining = quota > 0 && rec.owner !== null
-    ? Math.max(0, quota - await storageUsage(image.db, rec.owner, rec.id)) : Infinity;
-  return { bytes: Math.min(cap, remaining), byCap: cap <= remaining, remaining: Number.isFinite(remaining) ? remaining : 0 };
+  const remaining =
+    quota > 0 && rec.owner !== null ? Math.max(0, quota - (await storageUsage(image.db, rec.owner, rec.id))) : Infinity;
+  return {
+    bytes: Math.min(cap, remaining),
+    byCap: cap <= remaining,
+    remaining: Number.isFinite(remaining) ? remaining : 0,
+  };
 }
 
 /** The image once `stored` is its data: active, with its size, checksums and virtual size. */
 export function activeWith(rec: ImageRecord, stored: StoredData): ImageRecord {
   return {
-    ...rec, status: 'active', size: stored.size, checksum: stored.md5, os_hash_algo: 'sha512',
-    os_hash_value: stored.sha512, virtual_size: virtualSize(rec.disk_format, stored.size, stored.head),
+    ...rec,
+    status: 'active',
+    size: stored.size,
+    checksum: stored.md5,
+    os_hash_algo: 'sha512',
+    os_hash_value: stored.sha512,
+    virtual_size: virtualSize(rec.disk_format, stored.size, stored.head),
   };
 }
 
@@ -95,8 +107,12 @@ async function receive(image: Image, req: FastifyRequest, reply: FastifyReply, m
   const interim = mode === 'upload' ? 'saving' : 'uploading';
   checkTransition(before, interim);
   const limit = await uploadLimit(image, before);
-  const lease = await UploadLease.begin(image, before, { ...before, status: interim },
-    mode === 'upload' ? 'store' : 'staging');
+  const lease = await UploadLease.begin(
+    image,
+    before,
+    { ...before, status: interim },
+    mode === 'upload' ? 'store' : 'staging',
+  );
   if (!lease) throw conflict(`Image status transition from ${before.status} to ${interim} is not allowed`);
   const receiving = lease.record;
 
@@ -112,18 +128,18 @@ async function receive(image: Image, req: FastifyRequest, reply: FastifyReply, m
     stored = await lease.store.write(id, body, limit.bytes, lease.writeOptions);
   } catch (e) {
     // Deleted meanwhile (which also removed the partial data): that is what went wrong.
-    if (!await lease.abort(before)) throw goneDuringUpload(id);
+    if (!(await lease.abort(before))) throw goneDuringUpload(id);
     throw storeError(e, limit);
   }
   // Two uploads to one project racing past the quota: the later one to finish gives way.
   const quota = image.userStorageQuota;
-  if (quota > 0 && before.owner !== null && stored.size + await storageUsage(image.db, before.owner, id) > quota) {
+  if (quota > 0 && before.owner !== null && stored.size + (await storageUsage(image.db, before.owner, id)) > quota) {
     await lease.store.remove(id);
     await lease.abort(before);
-    throw overQuota(Math.max(0, quota - await storageUsage(image.db, before.owner, id)), stored.size);
+    throw overQuota(Math.max(0, quota - (await storageUsage(image.db, before.owner, id))), stored.size);
   }
   const after: ImageRecord = mode === 'stage' ? { ...receiving, size: stored.size } : activeWith(receiving, stored);
-  if (!await lease.finish(after)) {
+  if (!(await lease.finish(after))) {
     await lease.store.remove(id);
     throw goneDuringUpload(id);
   }
@@ -131,16 +147,19 @@ async function receive(image: Image, req: FastifyRequest, reply: FastifyReply, m
 }
 
 function goneDuringUpload(id: string): HttpError {
-  return new HttpError(410, `Image ${id} could not be found after upload. The image may have been deleted during `
-    + 'the upload, cleaning up the chunks uploaded.');
+  return new HttpError(
+    410,
+    `Image ${id} could not be found after upload. The image may have been deleted during ` +
+      'the upload, cleaning up the chunks uploaded.',
+  );
 }
 
 /** The byte range a Range header asks for, or null for the whole image; 416 when unsatisfiable. */
 export function requestedRange(header: string | undefined, size: number): { start: number; end: number } | null {
   if (header === undefined) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  const unsatisfiable = () => new HttpError(416, 'Requested range not satisfiable', undefined,
-    { 'content-range': `bytes */${size}` });
+  const unsatisfiable = () =>
+    new HttpError(416, 'Requested range not satisfiable', undefined, { 'content-range': `bytes */${size}` });
   if (!m || (m[1] === '' && m[2] === '')) throw unsatisfiable();
   let start: number;
   let end: number;

@@ -41,7 +41,7 @@ async function runImport(image: Image, lease: UploadLease, stores: string[], sou
     // The store leaves its source open when it fails; nobody else reads this one.
     const stored = await lease.store.write(id, data, limit.bytes, lease.writeOptions).finally(() => data.destroy());
     // Deleted meanwhile: its data has no image to belong to.
-    if (!await lease.finish(importEnded(activeWith(importing, stored), stores, false))) await image.store.remove(id);
+    if (!(await lease.finish(importEnded(activeWith(importing, stored), stores, false)))) await image.store.remove(id);
   } catch (err) {
     image.log.warn({ err, image: id }, 'image import failed');
     await lease.abort(importEnded({ ...importing, status: 'queued', size: null }, stores, true)).catch(() => undefined);
@@ -56,17 +56,18 @@ function importStores(image: Image, req: FastifyRequest, body: Record<string, un
   const header = req.headers['x-image-meta-store'];
   if (body.all_stores === true) {
     if (Object.hasOwn(body, 'stores') || header !== undefined) {
-      throw badRequest('All_stores parameter can\'t be used with x-image-meta-store header or stores parameter');
+      throw badRequest("All_stores parameter can't be used with x-image-meta-store header or stores parameter");
     }
     return [image.storeId];
   }
   let stores: unknown = [typeof header === 'string' ? header : image.storeId];
   if (Object.hasOwn(body, 'stores')) {
-    if (header !== undefined) throw badRequest('Stores parameter and x-image-meta-store header can\'t be both specified');
+    if (header !== undefined)
+      throw badRequest("Stores parameter and x-image-meta-store header can't be both specified");
     stores = body.stores;
   }
   if (!Array.isArray(stores) || !stores.length || !stores.every((s) => typeof s === 'string')) {
-    throw badRequest('\'stores\' must be a list of store identifiers.');
+    throw badRequest("'stores' must be a list of store identifiers.");
   }
   const unknown = stores.find((s) => s !== image.storeId);
   if (unknown !== undefined) throw conflict(`Store for identifier ${unknown} not found`);
@@ -78,7 +79,7 @@ async function importImage(image: Image, req: FastifyRequest): Promise<void> {
   const body = requireJson(req);
   const method = isObject(body) && isObject(body.method) ? body.method : null;
   const name = method && typeof method.name === 'string' ? method.name : null;
-  if (!name) throw badRequest('Import request requires a \'method\' field with a \'name\'.');
+  if (!name) throw badRequest("Import request requires a 'method' field with a 'name'.");
   if (!image.config.enabledImportMethods.includes(name)) throw badRequest(`Import method ${name} is not valid.`);
   const access = await lookupImage(image, req, param(req, 'image_id'));
   const rec = access.record;
@@ -87,10 +88,10 @@ async function importImage(image: Image, req: FastifyRequest): Promise<void> {
     throw conflict(`Image needs to be in 'queued' state to use '${name}' method`);
   }
   if (name === 'glance-direct' && rec.status !== 'uploading') {
-    throw conflict('Image needs to be staged before \'glance-direct\' method can be used');
+    throw conflict("Image needs to be staged before 'glance-direct' method can be used");
   }
-  if (!rec.container_format) throw conflict('\'container_format\' needs to be set before import');
-  if (!rec.disk_format) throw conflict('\'disk_format\' needs to be set before import');
+  if (!rec.container_format) throw conflict("'container_format' needs to be set before import");
+  if (!rec.disk_format) throw conflict("'disk_format' needs to be set before import");
   // Only the owner (or an administrator) imports data into an image.
   access.enforce('modify_image');
   const stores = importStores(image, req, body as Record<string, unknown>);
@@ -116,9 +117,14 @@ async function importImage(image: Image, req: FastifyRequest): Promise<void> {
 export function imageImportRoutes(image: Image): RouteTable {
   return {
     '/v2/info/import': {
-      GET: async (_req, reply) => sendJson(reply, 200, {
-        'import-methods': { description: 'Import methods available.', type: 'array', value: image.config.enabledImportMethods },
-      }),
+      GET: async (_req, reply) =>
+        sendJson(reply, 200, {
+          'import-methods': {
+            description: 'Import methods available.',
+            type: 'array',
+            value: image.config.enabledImportMethods,
+          },
+        }),
     },
     '/v2/images/:image_id/import': {
       POST: async (req, reply) => {

@@ -12,7 +12,13 @@ import { param } from '../../common/http/request_params.js';
 import { MEMBER_QUOTA } from '../objects/attributes.js';
 import { LimitExceeded } from '../exceptions.js';
 import {
-  addMember, countMembers, findMember, listMembers, removeMember, setMemberStatus, type MemberRecord,
+  addMember,
+  countMembers,
+  findMember,
+  listMembers,
+  removeMember,
+  setMemberStatus,
+  type MemberRecord,
 } from '../objects/member.js';
 import { MEMBER_STATUSES } from '../schemas/member.js';
 import { lookupImage, type ImageAccess } from './access.js';
@@ -24,7 +30,9 @@ const ONLY_SHARED = 'Only shared images have members.';
 /** The members the caller may know of: all of them for the owner (and administrators), else its own. */
 function visibleMember(access: ImageAccess, m: MemberRecord): boolean {
   const { caller, record } = access;
-  return caller.isAdmin || (caller.project !== null && (caller.project === record.owner || caller.project === m.member));
+  return (
+    caller.isAdmin || (caller.project !== null && (caller.project === record.owner || caller.project === m.member))
+  );
 }
 
 async function lookupMember(image: Image, access: ImageAccess, memberId: string): Promise<MemberRecord> {
@@ -58,7 +66,8 @@ async function show(image: Image, req: FastifyRequest, reply: FastifyReply) {
   // Refusals are 404s here, so that nobody learns who an image is shared with.
   if (access.record.visibility !== 'shared') throw new HttpError(404, ONLY_SHARED);
   access.enforce('get_image');
-  if (!access.allowed('get_member')) throw new HttpError(404, `You are not authorized to lookup the members of the image ${id}.`);
+  if (!access.allowed('get_member'))
+    throw new HttpError(404, `You are not authorized to lookup the members of the image ${id}.`);
   return sendJson(reply, 200, memberView(await lookupMember(image, access, param(req, 'member_id'))));
 }
 

@@ -27,7 +27,7 @@ async function change(image: Image, req: FastifyRequest, reply: FastifyReply, ad
     if (!before.tags.includes(tag)) throw hiddenNotFound();
     tags = before.tags.filter((t) => t !== tag);
   }
-  if (!await saveImage(image.db, before, { ...before, tags })) throw notFound(id);
+  if (!(await saveImage(image.db, before, { ...before, tags }))) throw notFound(id);
   return sendEmpty(reply, 204);
 }
 

@@ -12,7 +12,17 @@ import { param, queryPairs } from '../../common/http/request_params.js';
 import { IMPORT_METHODS_HEADER } from './image_import.js';
 import { checkPropertyQuota, checkTagQuota, setAttribute } from '../objects/attributes.js';
 import { parseCreate } from './create_request.js';
-import { checkTransition, findImage, idTaken, insertImage, markDeleted, saveImage, WRITABLE_ATTRIBUTES, type ImageRecord, type WritableAttribute } from '../objects/image.js';
+import {
+  checkTransition,
+  findImage,
+  idTaken,
+  insertImage,
+  markDeleted,
+  saveImage,
+  WRITABLE_ATTRIBUTES,
+  type ImageRecord,
+  type WritableAttribute,
+} from '../objects/image.js';
 import { now } from '../../common/time.js';
 import { listImages } from '../objects/image_list.js';
 import { parseListQuery } from '../objects/list_query.js';
@@ -29,10 +39,26 @@ async function create(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const caller = callerOf(image, req);
   const ts = now();
   const rec: ImageRecord = {
-    id: body.id ?? randomUUID(), name: null, status: 'queued', visibility: 'shared', owner: caller.project,
-    size: null, virtual_size: null, checksum: null, os_hash_algo: null, os_hash_value: null, disk_format: null,
-    container_format: null, min_disk: 0, min_ram: 0, protected: false, os_hidden: false, created_at: ts,
-    updated_at: ts, properties: body.properties, tags: [],
+    id: body.id ?? randomUUID(),
+    name: null,
+    status: 'queued',
+    visibility: 'shared',
+    owner: caller.project,
+    size: null,
+    virtual_size: null,
+    checksum: null,
+    os_hash_algo: null,
+    os_hash_value: null,
+    disk_format: null,
+    container_format: null,
+    min_disk: 0,
+    min_ram: 0,
+    protected: false,
+    os_hidden: false,
+    created_at: ts,
+    updated_at: ts,
+    properties: body.properties,
+    tags: [],
   };
   for (const [k, v] of Object.entries(body.attributes)) setAttribute(rec, k as WritableAttribute, v);
   const access = new ImageAccess(image, caller, rec, undefined);
@@ -49,7 +75,8 @@ async function create(image: Image, req: FastifyRequest, reply: FastifyReply) {
   });
   reply.header('location', `${applicationUrl(req)}/v2/images/${rec.id}`);
   // How the data may be imported (openstacksdk reads it before `image create --import`).
-  if (image.config.enabledImportMethods.length) reply.header(IMPORT_METHODS_HEADER, image.config.enabledImportMethods.join(','));
+  if (image.config.enabledImportMethods.length)
+    reply.header(IMPORT_METHODS_HEADER, image.config.enabledImportMethods.join(','));
   // And where it may be stored (Glance with enabled_backends says so).
   reply.header('openstack-image-store-ids', image.storeId);
   return sendJson(reply, 201, imageView(rec, image.storeId));
@@ -70,7 +97,11 @@ async function list(image: Image, req: FastifyRequest, reply: FastifyReply) {
     if (!isVisible(caller, marker, membership)) throw forbidden(`Forbidding request, image ${q.marker} not visible`);
   }
   const page = await listImages(image.db, { project: caller.project, isAdmin: caller.isAdmin }, q, marker);
-  const memberships = await membershipsOf(image.db, page.map((r) => r.id), caller.project);
+  const memberships = await membershipsOf(
+    image.db,
+    page.map((r) => r.id),
+    caller.project,
+  );
   const shown = page.filter((rec) => new ImageAccess(image, caller, rec, memberships.get(rec.id)).allowed('get_image'));
   const rest = pairs.filter(([k]) => k !== 'marker');
   const body: Record<string, unknown> = {
@@ -110,7 +141,8 @@ function apply(access: ImageAccess, rec: ImageRecord, c: Change): void {
     delete rec.properties[root];
     return;
   }
-  if (c.op === 'add' && c.draft === 4 && (isWritable(root) || exists)) throw conflict(`Property ${root} already present.`);
+  if (c.op === 'add' && c.draft === 4 && (isWritable(root) || exists))
+    throw conflict(`Property ${root} already present.`);
   if (c.op === 'replace' && !isWritable(root) && !exists) throw conflict(`Property ${root} does not exist.`);
   if (root === 'owner' && !access.caller.isAdmin && c.value !== rec.owner) {
     throw forbidden("Owner can't be updated by non admin.");
@@ -123,21 +155,23 @@ async function update(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const ctype = mediaType(req) ?? '';
   const draft = PATCH_MEDIA_TYPES[ctype];
   if (!draft) {
-    throw new HttpError(415, `The request media type ${ctype || 'None'} is not supported by this server.`, undefined,
-      { 'accept-patch': Object.keys(PATCH_MEDIA_TYPES).sort().join(', ') });
+    throw new HttpError(415, `The request media type ${ctype || 'None'} is not supported by this server.`, undefined, {
+      'accept-patch': Object.keys(PATCH_MEDIA_TYPES).sort().join(', '),
+    });
   }
   const changes = parsePatch(requireJson(req), draft);
   const id = param(req, 'image_id');
   const access = await lookupImage(image, req, id);
   const before = access.record;
   const after: ImageRecord = {
-    ...before, properties: Object.assign(Object.create(null) as Record<string, string | null>, before.properties),
+    ...before,
+    properties: Object.assign(Object.create(null) as Record<string, string | null>, before.properties),
     tags: [...before.tags],
   };
   for (const c of changes) apply(access, after, c);
   if (changes.length) {
     checkPropertyQuota(after);
-    if (!await saveImage(image.db, before, after)) throw new HttpError(404, `No image found with ID ${id}`);
+    if (!(await saveImage(image.db, before, after))) throw new HttpError(404, `No image found with ID ${id}`);
   }
   return sendJson(reply, 200, imageView(after, image.storeId));
 }
@@ -149,7 +183,7 @@ async function remove(image: Image, req: FastifyRequest, reply: FastifyReply) {
   access.enforce('delete_image');
   if (access.record.protected) throw forbidden(`Image ${id} is protected and cannot be deleted.`);
   checkTransition(access.record, 'deleted');
-  if (!await markDeleted(image.db, id)) throw gone();
+  if (!(await markDeleted(image.db, id))) throw gone();
   // An upload still writing loses its partial data now; it then fails, and answers 410.
   await removePartialData(image, id);
   await image.store.remove(id);

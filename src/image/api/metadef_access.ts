@@ -12,11 +12,16 @@ import { findNamespace, isNamespaceVisible, type NamespaceRecord } from '../obje
 import { callerOf, notAuthorized, type Caller } from './access.js';
 
 export class MetadefAccess {
-  constructor(readonly image: Image, readonly caller: Caller, readonly namespace?: NamespaceRecord) {}
+  constructor(
+    readonly image: Image,
+    readonly caller: Caller,
+    readonly namespace?: NamespaceRecord,
+  ) {}
 
   /** The namespace (its owner as project_id), or the caller's project when there is none. */
   private target(): Record<string, unknown> {
-    const t = this.namespace ? { project_id: this.namespace.owner, visibility: this.namespace.visibility }
+    const t = this.namespace
+      ? { project_id: this.namespace.owner, visibility: this.namespace.visibility }
       : { project_id: this.caller.project ?? undefined };
     return Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
   }
@@ -44,12 +49,17 @@ export type NotFoundStyle = 'generic' | 'specific' | 'show';
 /** Access to a namespace that exists and is visible. */
 export type NamespaceAccess = MetadefAccess & { namespace: NamespaceRecord };
 
-export async function lookupNamespace(image: Image, req: FastifyRequest, name: string,
-  style: NotFoundStyle = 'generic'): Promise<NamespaceAccess> {
+export async function lookupNamespace(
+  image: Image,
+  req: FastifyRequest,
+  name: string,
+  style: NotFoundStyle = 'generic',
+): Promise<NamespaceAccess> {
   const caller = callerOf(image, req);
   const ns = await findNamespace(image.db, name);
   const generic = () => new HttpError(404, `Namespace ${name} not found`);
-  if (!ns) throw style === 'generic' ? generic() : new HttpError(404, `Metadata definition namespace=${name} was not found.`);
+  if (!ns)
+    throw style === 'generic' ? generic() : new HttpError(404, `Metadata definition namespace=${name} was not found.`);
   if (!isNamespaceVisible(caller, ns)) throw style === 'show' ? hiddenNotFound() : generic();
   return new MetadefAccess(image, caller, ns) as NamespaceAccess;
 }
@@ -58,7 +68,11 @@ export async function lookupNamespace(image: Image, req: FastifyRequest, name: s
 const OBJECT_SCHEMAS = new Map<string, { name: string; type: 'object' }>();
 
 /** A create or update body: the read-only attributes refused (403), then the schema (400). */
-export function metadefBody(req: FastifyRequest, schema: { name: string }, readOnly: string[]): Record<string, unknown> {
+export function metadefBody(
+  req: FastifyRequest,
+  schema: { name: string },
+  readOnly: string[],
+): Record<string, unknown> {
   const body = requireJson(req);
   if (isObject(body)) {
     const key = readOnly.find((k) => Object.hasOwn(body, k));
@@ -66,7 +80,7 @@ export function metadefBody(req: FastifyRequest, schema: { name: string }, readO
   }
   // Glance's schemas do not say "object" (a list would get past them and fail later): ask first.
   let object = OBJECT_SCHEMAS.get(schema.name);
-  if (!object) OBJECT_SCHEMAS.set(schema.name, object = { name: schema.name, type: 'object' });
+  if (!object) OBJECT_SCHEMAS.set(schema.name, (object = { name: schema.name, type: 'object' }));
   validateAgainst(object, body);
   validateAgainst(schema, body);
   return body as Record<string, unknown>;

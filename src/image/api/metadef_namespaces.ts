@@ -11,8 +11,17 @@ import { applicationUrl, isObject, sendJson } from '../http.js';
 import { sendEmpty } from '../../common/http/reply.js';
 import { param, queryPairs } from '../../common/http/request_params.js';
 import {
-  checkNamespaceDeletable, createNamespace, deleteNamespace, findNamespace, isNamespaceVisible, listNamespaces,
-  NAMESPACE_SORT_KEYS, updateNamespace, type NamespaceContent, type NamespaceInput, type NamespaceRecord,
+  checkNamespaceDeletable,
+  createNamespace,
+  deleteNamespace,
+  findNamespace,
+  isNamespaceVisible,
+  listNamespaces,
+  NAMESPACE_SORT_KEYS,
+  updateNamespace,
+  type NamespaceContent,
+  type NamespaceInput,
+  type NamespaceRecord,
 } from '../objects/metadef_namespace.js';
 import { listObjects } from '../objects/metadef_object.js';
 import { listProperties, propertyDefinition, type PropertyDefinition } from '../objects/metadef_property.js';
@@ -21,7 +30,15 @@ import { listTags } from '../objects/metadef_tag.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../objects/list_query.js';
 import { METADEF_REQUEST_SCHEMAS } from '../schemas/metadefs.js';
 import {
-  compact, lookupNamespace, listLimit, metadefAccess, metadefBody, MetadefAccess, namespaceHref, sortDir, sortKey,
+  compact,
+  lookupNamespace,
+  listLimit,
+  metadefAccess,
+  metadefBody,
+  MetadefAccess,
+  namespaceHref,
+  sortDir,
+  sortKey,
 } from './metadef_access.js';
 import { associationView, namespaceView, objectView, propertyView } from './metadef_views.js';
 
@@ -37,7 +54,8 @@ async function list(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const params = new URLSearchParams(pairs);
   const limit = Math.min(MAX_LIMIT, listLimit(params.get('limit')) ?? DEFAULT_LIMIT);
   const visibility = params.get('visibility');
-  if (visibility && !['public', 'private'].includes(visibility)) throw badRequest(`Invalid visibility value: ${visibility}`);
+  if (visibility && !['public', 'private'].includes(visibility))
+    throw badRequest(`Invalid visibility value: ${visibility}`);
   const markerName = params.get('marker');
   let marker: NamespaceRecord | undefined;
   if (markerName !== null) {
@@ -49,12 +67,18 @@ async function list(image: Image, req: FastifyRequest, reply: FastifyReply) {
   }
   const resourceTypes = params.get('resource_types');
   const found = await listNamespaces(image.db, access.caller, {
-    limit, marker, sortKey: sortKey(params.get('sort_key'), NAMESPACE_SORT_KEYS), sortDir: sortDir(params.get('sort_dir')),
+    limit,
+    marker,
+    sortKey: sortKey(params.get('sort_key'), NAMESPACE_SORT_KEYS),
+    sortDir: sortDir(params.get('sort_dir')),
     ...(visibility !== null ? { visibility } : {}),
     ...(resourceTypes !== null ? { resourceTypes: resourceTypes.split(',') } : {}),
   });
   const shown = found.filter((ns) => new MetadefAccess(image, access.caller, ns).allowed('get_metadef_namespace'));
-  const associations = await associationsOf(image.db, shown.map((ns) => ns.id));
+  const associations = await associationsOf(
+    image.db,
+    shown.map((ns) => ns.id),
+  );
   const rest = pairs.filter(([k]) => k !== 'marker');
   const body: Record<string, unknown> = {
     namespaces: shown.map((ns) => {
@@ -90,14 +114,18 @@ const text = (v: unknown) => (typeof v === 'string' ? v : null);
 /** A name the database keeps (the namespace schema does not bound the ones nested in it). */
 function boundedName(what: string, v: unknown): string {
   if (typeof v !== 'string' || !v || v.length > NAME_LENGTH) {
-    throw badRequest(`Couldn't create metadata namespace: every ${what} needs a name of 1 to ${NAME_LENGTH} characters.`);
+    throw badRequest(
+      `Couldn't create metadata namespace: every ${what} needs a name of 1 to ${NAME_LENGTH} characters.`,
+    );
   }
   return v;
 }
 
 function definitions(v: unknown): [string, PropertyDefinition][] {
-  return Object.entries(isObject(v) ? v : {}).map(([name, def]) =>
-    [boundedName('property', name), propertyDefinition(def as Record<string, unknown>)]);
+  return Object.entries(isObject(v) ? v : {}).map(([name, def]) => [
+    boundedName('property', name),
+    propertyDefinition(def as Record<string, unknown>),
+  ]);
 }
 
 /** The content a create request carries, checked where the schema leaves names unbounded. */
@@ -105,11 +133,13 @@ function namespaceContent(body: Record<string, unknown>): NamespaceContent {
   return {
     associations: list_(body.resource_type_associations).map((a) => ({
       name: boundedName('resource type association', a.name),
-      prefix: text(a.prefix), properties_target: text(a.properties_target),
+      prefix: text(a.prefix),
+      properties_target: text(a.properties_target),
     })),
     objects: list_(body.objects).map((o) => ({
-      name: boundedName('object', o.name), description: text(o.description),
-      required: Array.isArray(o.required) ? o.required as string[] : [],
+      name: boundedName('object', o.name),
+      description: text(o.description),
+      required: Array.isArray(o.required) ? (o.required as string[]) : [],
       properties: Object.fromEntries(definitions(o.properties)),
     })),
     properties: definitions(body.properties),
@@ -131,7 +161,8 @@ async function create(image: Image, req: FastifyRequest, reply: FastifyReply) {
   reply.header('location', `${applicationUrl(req)}${namespaceHref(ns.namespace)}`);
   // What was created is told back as it was asked for.
   const view: Record<string, unknown> = namespaceView(ns);
-  if (body.resource_type_associations !== undefined) view.resource_type_associations = content.associations.map((a) => compact({ ...a }));
+  if (body.resource_type_associations !== undefined)
+    view.resource_type_associations = content.associations.map((a) => compact({ ...a }));
   if (body.objects !== undefined) view.objects = content.objects.map((o) => compact({ ...o }));
   if (body.properties !== undefined) view.properties = Object.fromEntries(content.properties);
   if (body.tags !== undefined) view.tags = content.tags.map((name) => ({ name }));
@@ -147,7 +178,12 @@ async function show(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const access = await lookupNamespace(image, req, param(req, 'namespace_name'), 'show');
   access.enforce('get_metadef_namespace');
   // Showing a namespace shows its content: the rules for reading each kind apply.
-  for (const rule of ['list_metadef_resource_types', 'get_metadef_objects', 'get_metadef_properties', 'get_metadef_tags']) {
+  for (const rule of [
+    'list_metadef_resource_types',
+    'get_metadef_objects',
+    'get_metadef_properties',
+    'get_metadef_tags',
+  ]) {
     access.enforce(rule);
   }
   const ns = access.namespace;
@@ -157,10 +193,13 @@ async function show(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const view: Record<string, unknown> = namespaceView(ns);
   const objects = await listObjects(image.db, ns);
   if (objects.length) {
-    view.objects = objects.map((o) => objectView(ns.namespace, {
-      ...o, required: o.required.map(prefix),
-      properties: Object.fromEntries(Object.entries(o.properties).map(([k, v]) => [prefix(k), v])),
-    }));
+    view.objects = objects.map((o) =>
+      objectView(ns.namespace, {
+        ...o,
+        required: o.required.map(prefix),
+        properties: Object.fromEntries(Object.entries(o.properties).map(([k, v]) => [prefix(k), v])),
+      }),
+    );
   }
   if (associations.length) view.resource_type_associations = associations.map(associationView);
   const properties = await listProperties(image.db, ns);

@@ -10,7 +10,12 @@ import { sendEmpty } from '../../common/http/reply.js';
 import { param, queryPairs } from '../../common/http/request_params.js';
 import { checkNamespaceDeletable, deleteNamespaceContent } from '../objects/metadef_namespace.js';
 import {
-  deleteObject, findObject, insertObject, listObjects, updateObject, type ObjectInput,
+  deleteObject,
+  findObject,
+  insertObject,
+  listObjects,
+  updateObject,
+  type ObjectInput,
 } from '../objects/metadef_object.js';
 import { propertyDefinition } from '../objects/metadef_property.js';
 import { METADEF_REQUEST_SCHEMAS } from '../schemas/metadefs.js';
@@ -50,7 +55,8 @@ async function list(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const objects = access.allowed('get_metadef_object') ? await listObjects(image.db, access.namespace) : [];
   // Glance's own link here lacks the leading slash; clients ignore it.
   return sendJson(reply, 200, {
-    objects: objects.map((o) => objectView(access.namespace.namespace, o)), schema: 'v2/schemas/metadefs/objects',
+    objects: objects.map((o) => objectView(access.namespace.namespace, o)),
+    schema: 'v2/schemas/metadefs/objects',
   });
 }
 

@@ -10,7 +10,12 @@ import { sendEmpty } from '../../common/http/reply.js';
 import { param, queryPairs } from '../../common/http/request_params.js';
 import { checkNamespaceDeletable, deleteNamespaceContent } from '../objects/metadef_namespace.js';
 import {
-  deleteProperty, findProperty, insertProperty, listProperties, propertyDefinition, updateProperty,
+  deleteProperty,
+  findProperty,
+  insertProperty,
+  listProperties,
+  propertyDefinition,
+  updateProperty,
 } from '../objects/metadef_property.js';
 import { associationsOf, findResourceType } from '../objects/metadef_resource_type.js';
 import { METADEF_REQUEST_SCHEMAS } from '../schemas/metadefs.js';
@@ -29,25 +34,32 @@ async function list(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const access = await lookupNamespace(image, req, param(req, 'namespace_name'));
   access.enforce('get_metadef_properties');
   const properties = await listProperties(image.db, access.namespace);
-  return sendJson(reply, 200, { properties: Object.fromEntries(properties.map((p) => [p.name, propertyView(p.name, p.definition)])) });
+  return sendJson(reply, 200, {
+    properties: Object.fromEntries(properties.map((p) => [p.name, propertyView(p.name, p.definition)])),
+  });
 }
 
 /** The property's own name, given with the prefix of a resource type's association. */
 async function unprefixed(image: Image, access: NamespaceAccess, name: string, resourceType: string): Promise<string> {
   access.enforce('get_metadef_resource_type');
   const ns = access.namespace;
-  if (!await findResourceType(image.db, resourceType)) {
+  if (!(await findResourceType(image.db, resourceType))) {
     throw new HttpError(404, `The metadata definition resource-type with name=${resourceType}, was not found.`);
   }
   const association = (await associationsOf(image.db, [ns.id])).find((a) => a.name === resourceType);
   if (!association) {
-    throw new HttpError(404, `The metadata definition resource-type association of resource-type=${resourceType} to `
-      + `namespace=${ns.namespace}, was not found.`);
+    throw new HttpError(
+      404,
+      `The metadata definition resource-type association of resource-type=${resourceType} to ` +
+        `namespace=${ns.namespace}, was not found.`,
+    );
   }
   const prefix = association.prefix;
   if (!prefix || !name.startsWith(prefix)) {
-    throw new HttpError(404, `Property ${name} does not start with the expected resource type association prefix of `
-      + `'${prefix ?? ''}'.`);
+    throw new HttpError(
+      404,
+      `Property ${name} does not start with the expected resource type association prefix of ` + `'${prefix ?? ''}'.`,
+    );
   }
   return name.slice(prefix.length);
 }

@@ -10,7 +10,10 @@ import { sendJson } from '../http.js';
 import { sendEmpty } from '../../common/http/reply.js';
 import { param } from '../../common/http/request_params.js';
 import {
-  addAssociation, associationsOf, listResourceTypes, removeAssociation,
+  addAssociation,
+  associationsOf,
+  listResourceTypes,
+  removeAssociation,
 } from '../objects/metadef_resource_type.js';
 import { METADEF_REQUEST_SCHEMAS } from '../schemas/metadefs.js';
 import { lookupNamespace, metadefAccess, metadefBody } from './metadef_access.js';
@@ -24,7 +27,9 @@ async function listTypes(image: Image, req: FastifyRequest, reply: FastifyReply)
 async function listAssociations(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const access = await lookupNamespace(image, req, param(req, 'namespace_name'));
   access.enforce('list_metadef_resource_types');
-  const associations = access.allowed('get_metadef_resource_type') ? await associationsOf(image.db, [access.namespace.id]) : [];
+  const associations = access.allowed('get_metadef_resource_type')
+    ? await associationsOf(image.db, [access.namespace.id])
+    : [];
   return sendJson(reply, 200, { resource_type_associations: associations.map(associationView) });
 }
 
@@ -33,11 +38,13 @@ async function associate(image: Image, req: FastifyRequest, reply: FastifyReply)
   const access = await lookupNamespace(image, req, param(req, 'namespace_name'));
   access.enforce('add_metadef_resource_type_association');
   // A new resource type is created with the association, or not at all.
-  const a = await withTransaction(image.db, (trx) => addAssociation(trx, access.namespace, {
-    name: body.name as string,
-    prefix: (body.prefix as string | undefined) ?? null,
-    properties_target: (body.properties_target as string | undefined) ?? null,
-  }));
+  const a = await withTransaction(image.db, (trx) =>
+    addAssociation(trx, access.namespace, {
+      name: body.name as string,
+      prefix: (body.prefix as string | undefined) ?? null,
+      properties_target: (body.properties_target as string | undefined) ?? null,
+    }),
+  );
   return sendJson(reply, 201, associationView(a));
 }
 

@@ -12,7 +12,13 @@ import { sendEmpty } from '../../common/http/reply.js';
 import { param, queryPairs } from '../../common/http/request_params.js';
 import { checkNamespaceDeletable, deleteNamespaceContent } from '../objects/metadef_namespace.js';
 import {
-  deleteTag, findTag, insertTags, listTags, renameTag, TAG_SORT_KEYS, type TagRecord,
+  deleteTag,
+  findTag,
+  insertTags,
+  listTags,
+  renameTag,
+  TAG_SORT_KEYS,
+  type TagRecord,
 } from '../objects/metadef_tag.js';
 import { METADEF_REQUEST_SCHEMAS } from '../schemas/metadefs.js';
 import { listLimit, lookupNamespace, metadefBody, sortDir, sortKey, type NamespaceAccess } from './metadef_access.js';
@@ -49,15 +55,18 @@ function appending(req: FastifyRequest): boolean {
 async function createMany(image: Image, req: FastifyRequest, reply: FastifyReply) {
   const body = metadefBody(req, METADEF_REQUEST_SCHEMAS.tags, READ_ONLY);
   const names = ((body.tags ?? []) as { name: string }[]).map((t) => t.name);
-  if (names.some((n) => n.length > NAME_LENGTH)) throw badRequest(`A tag name is at most ${NAME_LENGTH} characters long.`);
+  if (names.some((n) => n.length > NAME_LENGTH))
+    throw badRequest(`A tag name is at most ${NAME_LENGTH} characters long.`);
   const access = await lookupNamespace(image, req, param(req, 'namespace_name'));
   access.enforce('add_metadef_tags');
   const ns = access.namespace;
   // Without X-OpenStack-Append the new tags replace the old ones; an empty list changes nothing.
-  const created = names.length ? await withTransaction(image.db, async (trx) => {
-    if (!appending(req)) await deleteNamespaceContent(trx, ns, 'tags');
-    return insertTags(trx, ns, names);
-  }) : [];
+  const created = names.length
+    ? await withTransaction(image.db, async (trx) => {
+        if (!appending(req)) await deleteNamespaceContent(trx, ns, 'tags');
+        return insertTags(trx, ns, names);
+      })
+    : [];
   return sendJson(reply, 201, { tags: created.map((t) => ({ name: t.name })) });
 }
 

@@ -9,16 +9,27 @@ import { compact, namespaceHref, timestamps } from './metadef_access.js';
 
 export function namespaceView(ns: NamespaceRecord): Record<string, unknown> {
   return compact({
-    namespace: ns.namespace, display_name: ns.display_name, description: ns.description, visibility: ns.visibility,
-    protected: ns.protected, owner: ns.owner, ...timestamps(ns), self: namespaceHref(ns.namespace),
+    namespace: ns.namespace,
+    display_name: ns.display_name,
+    description: ns.description,
+    visibility: ns.visibility,
+    protected: ns.protected,
+    owner: ns.owner,
+    ...timestamps(ns),
+    self: namespaceHref(ns.namespace),
     schema: '/v2/schemas/metadefs/namespace',
   });
 }
 
 export function objectView(namespace: string, o: ObjectRecord): Record<string, unknown> {
   return compact({
-    name: o.name, description: o.description, required: o.required, properties: o.properties, ...timestamps(o),
-    self: `${namespaceHref(namespace)}/objects/${o.name}`, schema: '/v2/schemas/metadefs/object',
+    name: o.name,
+    description: o.description,
+    required: o.required,
+    properties: o.properties,
+    ...timestamps(o),
+    self: `${namespaceHref(namespace)}/objects/${o.name}`,
+    schema: '/v2/schemas/metadefs/object',
   });
 }
 

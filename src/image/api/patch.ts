@@ -23,8 +23,21 @@ export interface Change {
   draft: 4 | 10;
 }
 
-const READ_ONLY = ['created_at', 'updated_at', 'status', 'checksum', 'size', 'virtual_size', 'direct_url', 'self',
-  'file', 'schema', 'id', 'os_hash_algo', 'os_hash_value'];
+const READ_ONLY = [
+  'created_at',
+  'updated_at',
+  'status',
+  'checksum',
+  'size',
+  'virtual_size',
+  'direct_url',
+  'self',
+  'file',
+  'schema',
+  'id',
+  'os_hash_algo',
+  'os_hash_value',
+];
 const RESERVED = ['location', 'deleted', 'deleted_at'];
 /** How deep a pointer may go: one segment, except into locations. */
 const DEPTH: Record<string, Partial<Record<Operation, number>>> = { locations: { add: 2, remove: 2, replace: 1 } };
@@ -38,7 +51,10 @@ function decodePointer(pointer: unknown): string[] {
   if (/~[^01]/.test(pointer) || pointer.endsWith('~')) {
     throw badRequest(`Pointer \`${pointer}\` contains "~" not part of a recognized escape sequence.`);
   }
-  return pointer.replace(/^\/+/, '').split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~').trim());
+  return pointer
+    .replace(/^\/+/, '')
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~').trim());
 }
 
 function operationOf(raw: Record<string, unknown>, draft: 4 | 10): { op: Operation; pointer: unknown } {
@@ -55,15 +71,18 @@ function operationOf(raw: Record<string, unknown>, draft: 4 | 10): { op: Operati
     return { op: op as Operation, pointer: raw.path };
   }
   const present = OPERATIONS.filter((o) => o in raw);
-  if (present.length > 1) throw badRequest('Operation objects must contain only one member named "add", "remove", or "replace".');
-  if (present.length === 0) throw badRequest('Operation objects must contain exactly one member named "add", "remove", or "replace".');
+  if (present.length > 1)
+    throw badRequest('Operation objects must contain only one member named "add", "remove", or "replace".');
+  if (present.length === 0)
+    throw badRequest('Operation objects must contain exactly one member named "add", "remove", or "replace".');
   return { op: present[0]!, pointer: raw[present[0]!] };
 }
 
 function checkChange(c: Change): void {
   const root = c.path[0]!;
   if (READ_ONLY.includes(root)) throw forbidden(`Attribute '${root}' is read-only.`);
-  if (RESERVED.includes(root) || root.startsWith(RESERVED_NAMESPACE)) throw forbidden(`Attribute '${root}' is reserved.`);
+  if (RESERVED.includes(root) || root.startsWith(RESERVED_NAMESPACE))
+    throw forbidden(`Attribute '${root}' is reserved.`);
   if (c.op === 'remove') return;
   const base = IMAGE_SCHEMA.properties[root as keyof typeof IMAGE_SCHEMA.properties] as { type?: unknown } | undefined;
   // A value for /locations/N is one element of the list the schema describes.

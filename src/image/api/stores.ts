@@ -24,7 +24,9 @@ async function detail(image: Image, req: FastifyRequest, reply: FastifyReply) {
   }
   return sendJson(reply, 200, {
     stores: stores(image).map((s) => ({
-      ...s, type: 'file', properties: { data_dir: image.store.dir, chunk_size: FILE_CHUNK_SIZE, thin_provisioning: false },
+      ...s,
+      type: 'file',
+      properties: { data_dir: image.store.dir, chunk_size: FILE_CHUNK_SIZE, thin_provisioning: false },
     })),
   });
 }
@@ -37,7 +39,7 @@ async function deleteFromStore(image: Image, req: FastifyRequest) {
   access.enforce('get_image_location');
   access.enforce('delete_image_location');
   if (access.record.status !== 'active') {
-    throw conflict('It\'s not allowed to remove image data from store if image status is not \'active\'');
+    throw conflict("It's not allowed to remove image data from store if image status is not 'active'");
   }
   throw forbidden('Cannot delete image data from the only store containing it. Consider deleting the image instead.');
 }

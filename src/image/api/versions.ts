@@ -7,13 +7,22 @@ import type { Image } from '../context.js';
 import { applicationUrl, sendJson } from '../http.js';
 
 const VERSIONS: [string, string][] = [
-  ['2.15', 'CURRENT'], ['2.9', 'SUPPORTED'], ['2.7', 'SUPPORTED'], ['2.6', 'SUPPORTED'], ['2.5', 'SUPPORTED'],
-  ['2.4', 'SUPPORTED'], ['2.3', 'SUPPORTED'], ['2.2', 'SUPPORTED'], ['2.1', 'SUPPORTED'], ['2.0', 'SUPPORTED'],
+  ['2.15', 'CURRENT'],
+  ['2.9', 'SUPPORTED'],
+  ['2.7', 'SUPPORTED'],
+  ['2.6', 'SUPPORTED'],
+  ['2.5', 'SUPPORTED'],
+  ['2.4', 'SUPPORTED'],
+  ['2.3', 'SUPPORTED'],
+  ['2.2', 'SUPPORTED'],
+  ['2.1', 'SUPPORTED'],
+  ['2.0', 'SUPPORTED'],
 ];
 
 /** As Glance's public_endpoint: behind a proxy, [DEFAULT] public_endpoint is what clients reach. */
 function versions(image: Image, req: FastifyRequest) {
-  const base = image.config.publicEndpoint ? `${image.config.publicEndpoint.replace(/\/+$/, '')}${req.scriptName}`
+  const base = image.config.publicEndpoint
+    ? `${image.config.publicEndpoint.replace(/\/+$/, '')}${req.scriptName}`
     : applicationUrl(req);
   const href = `${base}/v2/`;
   return { versions: VERSIONS.map(([id, status]) => ({ id: `v${id}`, status, links: [{ rel: 'self', href }] })) };

@@ -5,7 +5,8 @@ import { serialType, type Engine } from '../../common/db/index.js';
 function initial(engine: Engine): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable('images')
+      await db.schema
+        .createTable('images')
         .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
         .addColumn('name', 'varchar(255)')
         .addColumn('status', 'varchar(30)', (c) => c.notNull())
@@ -30,20 +31,23 @@ function initial(engine: Engine): Migration {
       await db.schema.createIndex('images_owner_idx').on('images').column('owner').execute();
       await db.schema.createIndex('images_visibility_idx').on('images').columns(['visibility', 'deleted']).execute();
       await db.schema.createIndex('images_created_idx').on('images').columns(['created_at', 'id']).execute();
-      await db.schema.createTable('image_properties')
+      await db.schema
+        .createTable('image_properties')
         .addColumn('image_id', 'varchar(36)', (c) => c.notNull().references('images.id'))
         .addColumn('name', 'varchar(255)', (c) => c.notNull())
         .addColumn('value', 'text')
         .addPrimaryKeyConstraint('image_properties_pk', ['image_id', 'name'])
         .execute();
       await db.schema.createIndex('image_properties_name_idx').on('image_properties').column('name').execute();
-      await db.schema.createTable('image_tags')
+      await db.schema
+        .createTable('image_tags')
         .addColumn('id', serialType(engine), (c) => c.primaryKey())
         .addColumn('image_id', 'varchar(36)', (c) => c.notNull().references('images.id'))
         .addColumn('value', 'varchar(255)', (c) => c.notNull())
         .addUniqueConstraint('image_tags_uq', ['image_id', 'value'])
         .execute();
-      await db.schema.createTable('image_members')
+      await db.schema
+        .createTable('image_members')
         .addColumn('image_id', 'varchar(36)', (c) => c.notNull().references('images.id'))
         .addColumn('member', 'varchar(255)', (c) => c.notNull())
         .addColumn('status', 'varchar(20)', (c) => c.notNull())
@@ -58,7 +62,8 @@ function initial(engine: Engine): Migration {
 
 const uploads: Migration = {
   async up(db: Kysely<unknown>) {
-    await db.schema.createTable('image_uploads')
+    await db.schema
+      .createTable('image_uploads')
       .addColumn('image_id', 'varchar(36)', (c) => c.primaryKey().references('images.id'))
       .addColumn('store', 'varchar(16)', (c) => c.notNull())
       .addColumn('partial', 'varchar(255)', (c) => c.notNull())
@@ -71,15 +76,22 @@ const uploads: Migration = {
 
 /** The resource types Glance's own metadata definitions refer to, seeded as its
  * `glance-manage db_load_metadefs` seeds them: protected system types. */
-export const SYSTEM_RESOURCE_TYPES = ['OS::Glance::Image', 'OS::Cinder::Volume', 'OS::Nova::Flavor',
-  'OS::Nova::Aggregate', 'OS::Nova::Server', 'OS::Trove::Instance'];
+export const SYSTEM_RESOURCE_TYPES = [
+  'OS::Glance::Image',
+  'OS::Cinder::Volume',
+  'OS::Nova::Flavor',
+  'OS::Nova::Aggregate',
+  'OS::Nova::Server',
+  'OS::Trove::Instance',
+];
 
 function metadefs(engine: Engine): Migration {
   const id = (c: ColumnDefinitionBuilder) => c.primaryKey();
   const ns = (c: ColumnDefinitionBuilder) => c.notNull().references('metadef_namespaces.id');
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.createTable('metadef_namespaces')
+      await db.schema
+        .createTable('metadef_namespaces')
         .addColumn('id', serialType(engine), id)
         .addColumn('namespace', 'varchar(80)', (c) => c.notNull().unique())
         .addColumn('display_name', 'varchar(80)')
@@ -92,7 +104,8 @@ function metadefs(engine: Engine): Migration {
         .execute();
       await db.schema.createIndex('metadef_namespaces_owner_idx').on('metadef_namespaces').column('owner').execute();
       for (const table of ['metadef_objects', 'metadef_properties', 'metadef_tags']) {
-        let t = db.schema.createTable(table)
+        let t = db.schema
+          .createTable(table)
           .addColumn('id', serialType(engine), id)
           .addColumn('namespace_id', 'integer', ns)
           .addColumn('name', 'varchar(80)', (c) => c.notNull());
@@ -100,19 +113,22 @@ function metadefs(engine: Engine): Migration {
           t = t.addColumn('description', 'text').addColumn('required', 'text', (c) => c.notNull());
         }
         if (table !== 'metadef_tags') t = t.addColumn('json_schema', 'text', (c) => c.notNull());
-        await t.addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        await t
+          .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
           .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
           .addUniqueConstraint(`${table}_namespace_name_uq`, ['namespace_id', 'name'])
           .execute();
       }
-      await db.schema.createTable('metadef_resource_types')
+      await db.schema
+        .createTable('metadef_resource_types')
         .addColumn('id', serialType(engine), id)
         .addColumn('name', 'varchar(80)', (c) => c.notNull().unique())
         .addColumn('protected', 'integer', (c) => c.notNull())
         .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
         .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
         .execute();
-      await db.schema.createTable('metadef_namespace_resource_types')
+      await db.schema
+        .createTable('metadef_namespace_resource_types')
         .addColumn('resource_type_id', 'integer', (c) => c.notNull().references('metadef_resource_types.id'))
         .addColumn('namespace_id', 'integer', ns)
         .addColumn('properties_target', 'varchar(80)')
@@ -121,10 +137,14 @@ function metadefs(engine: Engine): Migration {
         .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
         .addPrimaryKeyConstraint('metadef_namespace_resource_types_pk', ['resource_type_id', 'namespace_id'])
         .execute();
-      await db.schema.createIndex('metadef_ns_res_types_namespace_idx').on('metadef_namespace_resource_types')
-        .column('namespace_id').execute();
+      await db.schema
+        .createIndex('metadef_ns_res_types_namespace_idx')
+        .on('metadef_namespace_resource_types')
+        .column('namespace_id')
+        .execute();
       const ts = new Date().toISOString();
-      await db.insertInto('metadef_resource_types' as never)
+      await db
+        .insertInto('metadef_resource_types' as never)
         .values(SYSTEM_RESOURCE_TYPES.map((name) => ({ name, protected: 1, created_at: ts, updated_at: ts })))
         .execute();
     },

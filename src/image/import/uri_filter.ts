@@ -29,7 +29,10 @@ export interface ImportFilters {
 
 /** A host name as compared: lower case, without the root's trailing dot, IPv6 without brackets. */
 export function normalizeHost(host: string): string {
-  return host.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  return host
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 function hostList(entries: string[]): HostList | null {
@@ -63,8 +66,17 @@ function ports(entries: string[]): number[] {
 }
 
 /** The filters in force; throws on an entry that is neither a host, an address, nor a network. */
-export function importFilters(c: Pick<Config, 'importAllowedSchemes' | 'importDisallowedSchemes' |
-  'importAllowedHosts' | 'importDisallowedHosts' | 'importAllowedPorts' | 'importDisallowedPorts'>): ImportFilters {
+export function importFilters(
+  c: Pick<
+    Config,
+    | 'importAllowedSchemes'
+    | 'importDisallowedSchemes'
+    | 'importAllowedHosts'
+    | 'importDisallowedHosts'
+    | 'importAllowedPorts'
+    | 'importDisallowedPorts'
+  >,
+): ImportFilters {
   const allowedHosts = hostList(c.importAllowedHosts);
   const allowedPorts = ports(c.importAllowedPorts);
   return {

@@ -79,7 +79,11 @@ function get(target: FilteredUri, pinned: ResolvedAddress, idleTimeoutMs: number
       const peer = res.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '');
       if (peer === pinned.address) return resolve(res);
       res.destroy();
-      reject(new ImportUriRefused(`${origin(target.url)} answered from ${peer ?? 'an unknown address'}, not ${pinned.address}`));
+      reject(
+        new ImportUriRefused(
+          `${origin(target.url)} answered from ${peer ?? 'an unknown address'}, not ${pinned.address}`,
+        ),
+      );
     });
     req.once('error', reject);
     req.on('timeout', () => req.destroy(new WebDownloadError(`${origin(target.url)} stopped sending data`)));
@@ -88,8 +92,11 @@ function get(target: FilteredUri, pinned: ResolvedAddress, idleTimeoutMs: number
 
 /** Opens the data at `uri` for reading; rejects with ImportUriRefused when a hop does not pass the
  * filters (nothing is requested from it), or WebDownloadError. */
-export async function openWebDownload(filters: ImportFilters, uri: string,
-  opts: WebDownloadOptions = {}): Promise<IncomingMessage> {
+export async function openWebDownload(
+  filters: ImportFilters,
+  uri: string,
+  opts: WebDownloadOptions = {},
+): Promise<IncomingMessage> {
   const resolve = opts.resolve ?? systemResolver;
   const maxRedirects = opts.maxRedirects ?? MAX_REDIRECTS;
   let current = uri;
@@ -97,7 +104,9 @@ export async function openWebDownload(filters: ImportFilters, uri: string,
     const target = filterUri(filters, current);
     if (!target) {
       const where = URL.canParse(current) ? origin(new URL(current)) : 'an invalid URL';
-      throw new ImportUriRefused(hop ? `redirect to ${where} does not pass filtering` : `${where} does not pass filtering`);
+      throw new ImportUriRefused(
+        hop ? `redirect to ${where} does not pass filtering` : `${where} does not pass filtering`,
+      );
     }
     if (target.url.protocol !== 'http:' && target.url.protocol !== 'https:') {
       throw new WebDownloadError(`cannot fetch ${target.url.protocol} URLs`);
@@ -106,8 +115,10 @@ export async function openWebDownload(filters: ImportFilters, uri: string,
     const status = res.statusCode ?? 0;
     if (status >= 300 && status < 400 && res.headers.location !== undefined) {
       res.destroy();
-      if (hop >= maxRedirects) throw new WebDownloadError(`more than ${maxRedirects} redirects from ${origin(new URL(uri))}`);
-      if (!URL.canParse(res.headers.location, target.url)) throw new WebDownloadError(`${origin(target.url)} redirects to an invalid URL`);
+      if (hop >= maxRedirects)
+        throw new WebDownloadError(`more than ${maxRedirects} redirects from ${origin(new URL(uri))}`);
+      if (!URL.canParse(res.headers.location, target.url))
+        throw new WebDownloadError(`${origin(target.url)} redirects to an invalid URL`);
       current = new URL(res.headers.location, target.url).href;
       continue;
     }

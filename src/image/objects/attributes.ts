@@ -31,11 +31,13 @@ export function checkTagQuota(tags: string[]): void {
 /** Sets one writable attribute, already validated against the image schema. */
 export function setAttribute(r: ImageRecord, attr: WritableAttribute, value: unknown): void {
   switch (attr) {
-    case 'min_disk': case 'min_ram':
+    case 'min_disk':
+    case 'min_ram':
       checkMinimum(attr, value as number);
       r[attr] = value as number;
       return;
-    case 'disk_format': case 'container_format':
+    case 'disk_format':
+    case 'container_format':
       // The data was saved as this format: it cannot change afterwards.
       if (!['queued', 'importing'].includes(r.status)) {
         throw new Forbidden(`Attribute ${attr} can be only replaced for a queued image.`);
@@ -46,7 +48,8 @@ export function setAttribute(r: ImageRecord, attr: WritableAttribute, value: unk
       r.tags = [...new Set(value as string[])];
       checkTagQuota(r.tags);
       return;
-    case 'protected': case 'os_hidden':
+    case 'protected':
+    case 'os_hidden':
       r[attr] = value as boolean;
       return;
     case 'visibility':

@@ -18,8 +18,18 @@ export type ImageRecord = Omit<ImagesTable, 'protected' | 'os_hidden' | 'deleted
 };
 
 /** The attributes a client may set directly (the rest of Glance's base properties are read-only). */
-export const WRITABLE_ATTRIBUTES = ['name', 'visibility', 'protected', 'os_hidden', 'owner', 'min_ram', 'min_disk',
-  'disk_format', 'container_format', 'tags'] as const;
+export const WRITABLE_ATTRIBUTES = [
+  'name',
+  'visibility',
+  'protected',
+  'os_hidden',
+  'owner',
+  'min_ram',
+  'min_disk',
+  'disk_format',
+  'container_format',
+  'tags',
+] as const;
 export type WritableAttribute = (typeof WRITABLE_ATTRIBUTES)[number];
 
 /** Which status may follow which (Glance's Image._valid_transitions). */
@@ -75,10 +85,12 @@ function fromRow(row: Row, properties: Record<string, string | null>, tags: stri
 /** Turns image rows into records, loading every row's properties and tags in a few queries. */
 export async function hydrate(db: DB, rows: Row[]): Promise<ImageRecord[]> {
   const ids = rows.map((r) => r.id);
-  const props = await inChunks(ids, 500, (chunk) => db.selectFrom('image_properties').selectAll()
-    .where('image_id', 'in', chunk).execute());
-  const tags = await inChunks(ids, 500, (chunk) => db.selectFrom('image_tags').selectAll()
-    .where('image_id', 'in', chunk).orderBy('id').execute());
+  const props = await inChunks(ids, 500, (chunk) =>
+    db.selectFrom('image_properties').selectAll().where('image_id', 'in', chunk).execute(),
+  );
+  const tags = await inChunks(ids, 500, (chunk) =>
+    db.selectFrom('image_tags').selectAll().where('image_id', 'in', chunk).orderBy('id').execute(),
+  );
   const propsOf = new Map<string, Record<string, string | null>>();
   // Properties are named by clients: a map without a prototype keeps "__proto__" an ordinary key.
   const bag = () => Object.create(null) as Record<string, string | null>;
@@ -94,7 +106,11 @@ export async function hydrate(db: DB, rows: Row[]): Promise<ImageRecord[]> {
 
 /** The image with this id, unless it does not exist or was deleted. */
 export async function findImage(db: DB, id: string): Promise<ImageRecord | undefined> {
-  const row = await db.selectFrom('images').selectAll().where('id', '=', id).where('deleted', '=', 0)
+  const row = await db
+    .selectFrom('images')
+    .selectAll()
+    .where('id', '=', id)
+    .where('deleted', '=', 0)
     .executeTakeFirst();
   return row ? (await hydrate(db, [row]))[0] : undefined;
 }
@@ -106,14 +122,21 @@ export async function idTaken(db: DB, id: string): Promise<boolean> {
 
 export async function insertImage(db: Kysely<ImageDB>, r: ImageRecord): Promise<void> {
   await withTransaction(db, async (trx) => {
-    await trx.insertInto('images').values({ ...columns(r), deleted: 0, deleted_at: null }).execute();
+    await trx
+      .insertInto('images')
+      .values({ ...columns(r), deleted: 0, deleted_at: null })
+      .execute();
     await writeProperties(trx, r.id, {}, r.properties);
     await writeTags(trx, r.id, [], r.tags);
   });
 }
 
-async function writeProperties(trx: Transaction<ImageDB>, id: string, before: Record<string, string | null>,
-  after: Record<string, string | null>): Promise<void> {
+async function writeProperties(
+  trx: Transaction<ImageDB>,
+  id: string,
+  before: Record<string, string | null>,
+  after: Record<string, string | null>,
+): Promise<void> {
   const removed = Object.keys(before).filter((k) => !Object.hasOwn(after, k));
   if (removed.length) {
     await trx.deleteFrom('image_properties').where('image_id', '=', id).where('name', 'in', removed).execute();
@@ -122,7 +145,12 @@ async function writeProperties(trx: Transaction<ImageDB>, id: string, before: Re
     const had = Object.hasOwn(before, name);
     if (had && before[name] === value) continue;
     if (had) {
-      await trx.updateTable('image_properties').set({ value }).where('image_id', '=', id).where('name', '=', name).execute();
+      await trx
+        .updateTable('image_properties')
+        .set({ value })
+        .where('image_id', '=', id)
+        .where('name', '=', name)
+        .execute();
     } else {
       await trx.insertInto('image_properties').values({ image_id: id, name, value }).execute();
     }
@@ -131,9 +159,14 @@ async function writeProperties(trx: Transaction<ImageDB>, id: string, before: Re
 
 async function writeTags(trx: Transaction<ImageDB>, id: string, before: string[], after: string[]): Promise<void> {
   const removed = before.filter((t) => !after.includes(t));
-  if (removed.length) await trx.deleteFrom('image_tags').where('image_id', '=', id).where('value', 'in', removed).execute();
+  if (removed.length)
+    await trx.deleteFrom('image_tags').where('image_id', '=', id).where('value', 'in', removed).execute();
   const added = after.filter((t) => !before.includes(t));
-  if (added.length) await trx.insertInto('image_tags').values(added.map((value) => ({ image_id: id, value }))).execute();
+  if (added.length)
+    await trx
+      .insertInto('image_tags')
+      .values(added.map((value) => ({ image_id: id, value })))
+      .execute();
 }
 
 /** More writes to make in the same transaction once the image is saved (an upload lease's row). */
@@ -142,14 +175,22 @@ export type Also = (trx: Transaction<ImageDB>) => Promise<void>;
 /** Writes what differs between `before` and `after`, only if the image is still in `fromStatus`
  * when one is given (Glance's save(from_state=...)). False when the image was deleted or changed
  * status meanwhile. */
-async function write(db: Kysely<ImageDB>, before: ImageRecord, after: ImageRecord, fromStatus?: string,
-  also?: Also): Promise<boolean> {
+async function write(
+  db: Kysely<ImageDB>,
+  before: ImageRecord,
+  after: ImageRecord,
+  fromStatus?: string,
+  also?: Also,
+): Promise<boolean> {
   const b = columns(before);
   const a = columns(after);
   const changed = Object.fromEntries(Object.entries(a).filter(([k, v]) => b[k as keyof typeof b] !== v));
   return withTransaction(db, async (trx) => {
-    let q = trx.updateTable('images').set({ ...changed, updated_at: after.updated_at })
-      .where('id', '=', after.id).where('deleted', '=', 0);
+    let q = trx
+      .updateTable('images')
+      .set({ ...changed, updated_at: after.updated_at })
+      .where('id', '=', after.id)
+      .where('deleted', '=', 0);
     if (fromStatus !== undefined) q = q.where('status', '=', fromStatus);
     const res = await q.executeTakeFirst();
     if (Number(res.numUpdatedRows) !== 1) return false;
@@ -161,16 +202,26 @@ async function write(db: Kysely<ImageDB>, before: ImageRecord, after: ImageRecor
 }
 
 /** Saves a change to an image (with a new updated_at). */
-export async function saveImage(db: Kysely<ImageDB>, before: ImageRecord, after: ImageRecord,
-  fromStatus?: string, also?: Also): Promise<boolean> {
+export async function saveImage(
+  db: Kysely<ImageDB>,
+  before: ImageRecord,
+  after: ImageRecord,
+  fromStatus?: string,
+  also?: Also,
+): Promise<boolean> {
   after.updated_at = now();
   return write(db, before, after, fromStatus, also);
 }
 
 /** Puts an image back exactly as it was before a change that failed halfway (an upload), if it
  * is still in `fromStatus`: a refused request leaves no trace. */
-export async function restoreImage(db: Kysely<ImageDB>, current: ImageRecord, original: ImageRecord,
-  fromStatus: string, also?: Also): Promise<boolean> {
+export async function restoreImage(
+  db: Kysely<ImageDB>,
+  current: ImageRecord,
+  original: ImageRecord,
+  fromStatus: string,
+  also?: Also,
+): Promise<boolean> {
   return write(db, current, original, fromStatus, also);
 }
 
@@ -178,8 +229,12 @@ export async function restoreImage(db: Kysely<ImageDB>, current: ImageRecord, or
 export async function markDeleted(db: Kysely<ImageDB>, id: string): Promise<boolean> {
   return withTransaction(db, async (trx) => {
     const ts = now();
-    const res = await trx.updateTable('images').set({ deleted: 1, deleted_at: ts, updated_at: ts, status: 'deleted' })
-      .where('id', '=', id).where('deleted', '=', 0).executeTakeFirst();
+    const res = await trx
+      .updateTable('images')
+      .set({ deleted: 1, deleted_at: ts, updated_at: ts, status: 'deleted' })
+      .where('id', '=', id)
+      .where('deleted', '=', 0)
+      .executeTakeFirst();
     if (Number(res.numUpdatedRows) !== 1) return false;
     await trx.deleteFrom('image_members').where('image_id', '=', id).execute();
     return true;
@@ -189,10 +244,20 @@ export async function markDeleted(db: Kysely<ImageDB>, id: string): Promise<bool
 /** Bytes of image data a project holds, not counting one image (the one being uploaded): its
  * images' data, and what uploads to its other images have written so far. */
 export async function storageUsage(db: DB, owner: string, except: string): Promise<number> {
-  const stored = await db.selectFrom('images').select((eb) => eb.fn.sum<number>('size').as('total'))
-    .where('owner', '=', owner).where('deleted', '=', 0).where('id', '!=', except).executeTakeFirst();
-  const writing = await db.selectFrom('image_uploads as u').innerJoin('images as i', 'i.id', 'u.image_id')
+  const stored = await db
+    .selectFrom('images')
+    .select((eb) => eb.fn.sum<number>('size').as('total'))
+    .where('owner', '=', owner)
+    .where('deleted', '=', 0)
+    .where('id', '!=', except)
+    .executeTakeFirst();
+  const writing = await db
+    .selectFrom('image_uploads as u')
+    .innerJoin('images as i', 'i.id', 'u.image_id')
     .select((eb) => eb.fn.sum<number>('u.bytes').as('total'))
-    .where('i.owner', '=', owner).where('i.deleted', '=', 0).where('i.id', '!=', except).executeTakeFirst();
+    .where('i.owner', '=', owner)
+    .where('i.deleted', '=', 0)
+    .where('i.id', '!=', except)
+    .executeTakeFirst();
   return Number(stored?.total ?? 0) + Number(writing?.total ?? 0);
 }

@@ -30,19 +30,32 @@ function markerValue(key: string, marker: ImageRecord): string | number {
 
 function conditionSql(eb: EB, c: Condition): Expression<SqlBool> {
   switch (c.kind) {
-    case 'in': return eb(sql.ref(`i.${c.attr}`), 'in', c.values);
-    case 'compare': return eb(sql.ref(`i.${c.attr}`), c.op as '=', c.value);
-    case 'never': return sql<SqlBool>`1 = 0`;
-    case 'property': return eb.exists(eb.selectFrom('image_properties as p').select('p.name')
-      .whereRef('p.image_id', '=', 'i.id').where('p.name', '=', c.name).where('p.value', '=', c.value));
+    case 'in':
+      return eb(sql.ref(`i.${c.attr}`), 'in', c.values);
+    case 'compare':
+      return eb(sql.ref(`i.${c.attr}`), c.op as '=', c.value);
+    case 'never':
+      return sql<SqlBool>`1 = 0`;
+    case 'property':
+      return eb.exists(
+        eb
+          .selectFrom('image_properties as p')
+          .select('p.name')
+          .whereRef('p.image_id', '=', 'i.id')
+          .where('p.name', '=', c.name)
+          .where('p.value', '=', c.value),
+      );
   }
 }
 
 function visibleTo(eb: EB, viewer: Viewer, memberStatus: string): Expression<SqlBool> {
   const p = viewer.project;
   if (p === null) return eb('i.visibility', 'in', ['public', 'community']);
-  let membership = eb.selectFrom('image_members as m').select('m.member')
-    .whereRef('m.image_id', '=', 'i.id').where('m.member', '=', p);
+  let membership = eb
+    .selectFrom('image_members as m')
+    .select('m.member')
+    .whereRef('m.image_id', '=', 'i.id')
+    .where('m.member', '=', p);
   if (memberStatus !== 'all') membership = membership.where('m.status', '=', memberStatus);
   return eb.or([
     eb('i.visibility', 'in', ['public', 'community']),
@@ -52,9 +65,16 @@ function visibleTo(eb: EB, viewer: Viewer, memberStatus: string): Expression<Sql
 }
 
 /** One page of images; `marker` is the (visible) image the page starts after. */
-export async function listImages(db: Kysely<ImageDB>, viewer: Viewer, q: ListQuery,
-  marker?: ImageRecord): Promise<ImageRecord[]> {
-  let query = db.selectFrom('images as i').selectAll('i').where('i.deleted', '=', 0)
+export async function listImages(
+  db: Kysely<ImageDB>,
+  viewer: Viewer,
+  q: ListQuery,
+  marker?: ImageRecord,
+): Promise<ImageRecord[]> {
+  let query = db
+    .selectFrom('images as i')
+    .selectAll('i')
+    .where('i.deleted', '=', 0)
     .where('i.os_hidden', '=', q.osHidden ? 1 : 0);
   if (!viewer.isAdmin) query = query.where((eb) => visibleTo(eb, viewer, q.memberStatus));
   if (q.visibility !== undefined) {
@@ -68,17 +88,28 @@ export async function listImages(db: Kysely<ImageDB>, viewer: Viewer, q: ListQue
   }
   for (const c of q.conditions) query = query.where((eb) => conditionSql(eb, c));
   for (const tag of q.tags) {
-    query = query.where((eb) => eb.exists(eb.selectFrom('image_tags as t').select('t.id')
-      .whereRef('t.image_id', '=', 'i.id').where('t.value', '=', tag)));
+    query = query.where((eb) =>
+      eb.exists(
+        eb.selectFrom('image_tags as t').select('t.id').whereRef('t.image_id', '=', 'i.id').where('t.value', '=', tag),
+      ),
+    );
   }
   if (marker) {
     const keys = q.sortKeys;
-    query = query.where((eb) => eb.or(keys.map((key, i) => eb.and([
-      ...keys.slice(0, i).map((k) => eb(sortValue(k), '=', markerValue(k, marker))),
-      eb(sortValue(key), q.sortDirs[i] === 'asc' ? '>' : '<', markerValue(key, marker)),
-    ]))));
+    query = query.where((eb) =>
+      eb.or(
+        keys.map((key, i) =>
+          eb.and([
+            ...keys.slice(0, i).map((k) => eb(sortValue(k), '=', markerValue(k, marker))),
+            eb(sortValue(key), q.sortDirs[i] === 'asc' ? '>' : '<', markerValue(key, marker)),
+          ]),
+        ),
+      ),
+    );
   }
-  q.sortKeys.forEach((key, i) => { query = query.orderBy(sortValue(key), q.sortDirs[i]); });
+  q.sortKeys.forEach((key, i) => {
+    query = query.orderBy(sortValue(key), q.sortDirs[i]);
+  });
   const rows = await query.limit(q.limit).execute();
   return hydrate(db, rows);
 }

@@ -3,7 +3,16 @@
 // other parameter as a filter on an attribute or, failing that, on an extra property.
 import { Invalid } from '../exceptions.js';
 
-export const SORT_KEYS = ['name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at', 'updated_at'];
+export const SORT_KEYS = [
+  'name',
+  'status',
+  'container_format',
+  'disk_format',
+  'size',
+  'id',
+  'created_at',
+  'updated_at',
+];
 const MEMBER_STATUSES = ['pending', 'accepted', 'rejected', 'all'];
 const LIST_VISIBILITIES = ['community', 'public', 'private', 'shared', 'all'];
 /** [DEFAULT] limit_param_default and api_limit_max, at Glance's defaults. */
@@ -17,7 +26,10 @@ const EXACT_ATTRS = ['owner', 'checksum', 'os_hash_algo', 'os_hash_value'];
 /** Integer attributes and the largest magnitude their columns hold (bigint sizes as far as a
  * double is exact, 32-bit minimums): values beyond are clamped, so no engine sees out-of-range input. */
 const INTEGER_BOUNDS: Record<string, number> = {
-  size: Number.MAX_SAFE_INTEGER, virtual_size: Number.MAX_SAFE_INTEGER, min_disk: 2147483647, min_ram: 2147483647,
+  size: Number.MAX_SAFE_INTEGER,
+  virtual_size: Number.MAX_SAFE_INTEGER,
+  min_disk: 2147483647,
+  min_ram: 2147483647,
 };
 export const INTEGER_ATTRS = Object.keys(INTEGER_BOUNDS);
 const TIME_ATTRS = ['created_at', 'updated_at'];
@@ -99,7 +111,8 @@ function sorting(pairs: [string, string][]): Pick<ListQuery, 'sortKeys' | 'sortD
   const keys: string[] = [];
   const dirs: ('asc' | 'desc')[] = [];
   if (sort.length) {
-    if (all('sort_key').length || all('sort_dir').length) throw new Invalid('Old and new sorting syntax cannot be combined');
+    if (all('sort_key').length || all('sort_dir').length)
+      throw new Invalid('Old and new sorting syntax cannot be combined');
     for (const part of sort[sort.length - 1]!.split(',')) {
       const i = part.indexOf(':');
       keys.push(sortKey((i < 0 ? part : part.slice(0, i)).trim()));
@@ -144,11 +157,18 @@ function condition(key: string, value: string): Condition | null {
     const n = integer(value);
     if (n === null) throw new Invalid('Unable to filter on a range with a non-numeric value.');
     const bound = INTEGER_BOUNDS[range[1]!]!;
-    return { kind: 'compare', attr: range[1]!, op: range[2] === 'min' ? '>=' : '<=', value: Math.max(-bound, Math.min(bound, n)) };
+    return {
+      kind: 'compare',
+      attr: range[1]!,
+      op: range[2] === 'min' ? '>=' : '<=',
+      value: Math.max(-bound, Math.min(bound, n)),
+    };
   }
   if (INTEGER_ATTRS.includes(key)) {
     const n = integer(value);
-    return n === null || Math.abs(n) > INTEGER_BOUNDS[key]! ? { kind: 'never' } : { kind: 'compare', attr: key, op: '=', value: n };
+    return n === null || Math.abs(n) > INTEGER_BOUNDS[key]!
+      ? { kind: 'never' }
+      : { kind: 'compare', attr: key, op: '=', value: n };
   }
   if (EXACT_ATTRS.includes(key)) return { kind: 'compare', attr: key, op: '=', value };
   if (key === 'deleted') return null;
@@ -166,8 +186,12 @@ function bool(name: string, value: string): boolean {
 export function parseListQuery(pairs: [string, string][]): ListQuery {
   const last = new Map(pairs);
   const q: ListQuery = {
-    limit: DEFAULT_LIMIT, ...sorting(pairs), memberStatus: last.get('member_status') ?? 'accepted', osHidden: false,
-    tags: pairs.filter(([k]) => k === 'tag').map(([, v]) => v.trim()), conditions: [],
+    limit: DEFAULT_LIMIT,
+    ...sorting(pairs),
+    memberStatus: last.get('member_status') ?? 'accepted',
+    osHidden: false,
+    tags: pairs.filter(([k]) => k === 'tag').map(([, v]) => v.trim()),
+    conditions: [],
   };
   if (!MEMBER_STATUSES.includes(q.memberStatus)) throw new Invalid(`Invalid status: ${q.memberStatus}`);
   const limit = last.get('limit');
@@ -185,8 +209,18 @@ export function parseListQuery(pairs: [string, string][]): ListQuery {
   }
   if (last.get('changes-since')) throw new Invalid('The "changes-since" filter is no longer available on v2.');
   q.osHidden = bool('os_hidden', (last.get('os_hidden') ?? 'false').toLowerCase());
-  const handled = new Set(['limit', 'marker', 'member_status', 'tag', 'sort', 'sort_key', 'sort_dir', 'visibility',
-    'os_hidden', 'changes-since']);
+  const handled = new Set([
+    'limit',
+    'marker',
+    'member_status',
+    'tag',
+    'sort',
+    'sort_key',
+    'sort_dir',
+    'visibility',
+    'os_hidden',
+    'changes-since',
+  ]);
   for (const [key, value] of last) {
     if (handled.has(key)) continue;
     if (key === 'protected') {

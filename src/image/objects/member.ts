@@ -7,28 +7,48 @@ import { now } from '../../common/time.js';
 
 export type MemberRecord = Selectable<ImageMembersTable>;
 
-export async function findMember(db: Kysely<ImageDB>, imageId: string, member: string): Promise<MemberRecord | undefined> {
-  return db.selectFrom('image_members').selectAll().where('image_id', '=', imageId).where('member', '=', member)
+export async function findMember(
+  db: Kysely<ImageDB>,
+  imageId: string,
+  member: string,
+): Promise<MemberRecord | undefined> {
+  return db
+    .selectFrom('image_members')
+    .selectAll()
+    .where('image_id', '=', imageId)
+    .where('member', '=', member)
     .executeTakeFirst();
 }
 
 /** The memberships of one project in each of these images. */
-export async function membershipsOf(db: Kysely<ImageDB>, imageIds: string[],
-  project: string | null): Promise<Map<string, MemberRecord>> {
+export async function membershipsOf(
+  db: Kysely<ImageDB>,
+  imageIds: string[],
+  project: string | null,
+): Promise<Map<string, MemberRecord>> {
   if (project === null || !imageIds.length) return new Map();
-  const rows = await inChunks(imageIds, 500, (chunk) => db.selectFrom('image_members').selectAll()
-    .where('member', '=', project).where('image_id', 'in', chunk).execute());
+  const rows = await inChunks(imageIds, 500, (chunk) =>
+    db.selectFrom('image_members').selectAll().where('member', '=', project).where('image_id', 'in', chunk).execute(),
+  );
   return new Map(rows.map((m) => [m.image_id, m]));
 }
 
 export async function listMembers(db: Kysely<ImageDB>, imageId: string): Promise<MemberRecord[]> {
-  return db.selectFrom('image_members').selectAll().where('image_id', '=', imageId)
-    .orderBy('created_at').orderBy('member').execute();
+  return db
+    .selectFrom('image_members')
+    .selectAll()
+    .where('image_id', '=', imageId)
+    .orderBy('created_at')
+    .orderBy('member')
+    .execute();
 }
 
 export async function countMembers(db: Kysely<ImageDB>, imageId: string): Promise<number> {
-  const row = await db.selectFrom('image_members').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('image_id', '=', imageId).executeTakeFirst();
+  const row = await db
+    .selectFrom('image_members')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('image_id', '=', imageId)
+    .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
 
@@ -46,8 +66,12 @@ export async function addMember(db: Kysely<ImageDB>, imageId: string, member: st
 
 export async function setMemberStatus(db: Kysely<ImageDB>, m: MemberRecord, status: string): Promise<MemberRecord> {
   const updated = { ...m, status, updated_at: now() };
-  await db.updateTable('image_members').set({ status, updated_at: updated.updated_at })
-    .where('image_id', '=', m.image_id).where('member', '=', m.member).execute();
+  await db
+    .updateTable('image_members')
+    .set({ status, updated_at: updated.updated_at })
+    .where('image_id', '=', m.image_id)
+    .where('member', '=', m.member)
+    .execute();
   return updated;
 }
 

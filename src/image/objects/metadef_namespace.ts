@@ -20,8 +20,10 @@ export interface Viewer {
 }
 
 /** What a client sets on a namespace. */
-export type NamespaceInput = Pick<NamespaceRecord, 'namespace' | 'display_name' | 'description' | 'visibility'
-  | 'protected' | 'owner'>;
+export type NamespaceInput = Pick<
+  NamespaceRecord,
+  'namespace' | 'display_name' | 'description' | 'visibility' | 'protected' | 'owner'
+>;
 
 export interface NamespaceContent {
   associations: AssociationInput[];
@@ -31,8 +33,15 @@ export interface NamespaceContent {
 }
 
 /** The keys a namespace list may be sorted by. */
-export const NAMESPACE_SORT_KEYS = ['namespace', 'display_name', 'visibility', 'protected', 'owner', 'created_at',
-  'updated_at'];
+export const NAMESPACE_SORT_KEYS = [
+  'namespace',
+  'display_name',
+  'visibility',
+  'protected',
+  'owner',
+  'created_at',
+  'updated_at',
+];
 
 function fromRow(row: Selectable<MetadefNamespacesTable>): NamespaceRecord {
   return { ...row, protected: Boolean(row.protected) };
@@ -71,37 +80,58 @@ export async function listNamespaces(db: MetadefDB, viewer: Viewer, q: Namespace
   let query = db.selectFrom('metadef_namespaces as ns').selectAll('ns');
   if (!viewer.isAdmin) {
     const project = viewer.project;
-    query = query.where((eb) => (project === null ? eb('ns.visibility', '=', 'public')
-      : eb.or([eb('ns.owner', '=', project), eb('ns.visibility', '=', 'public')])));
+    query = query.where((eb) =>
+      project === null
+        ? eb('ns.visibility', '=', 'public')
+        : eb.or([eb('ns.owner', '=', project), eb('ns.visibility', '=', 'public')]),
+    );
   }
   if (q.visibility !== undefined) query = query.where('ns.visibility', '=', q.visibility);
   if (q.resourceTypes) {
     const types = q.resourceTypes;
-    query = query.where((eb) => eb.exists(eb.selectFrom('metadef_namespace_resource_types as a')
-      .innerJoin('metadef_resource_types as rt', 'rt.id', 'a.resource_type_id')
-      .select('a.namespace_id').whereRef('a.namespace_id', '=', 'ns.id').where('rt.name', 'in', types)));
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('metadef_namespace_resource_types as a')
+          .innerJoin('metadef_resource_types as rt', 'rt.id', 'a.resource_type_id')
+          .select('a.namespace_id')
+          .whereRef('a.namespace_id', '=', 'ns.id')
+          .where('rt.name', 'in', types),
+      ),
+    );
   }
   const keys = [...new Set([q.sortKey, 'created_at', 'id'])];
   const marker = q.marker;
   if (marker) {
     const op = q.sortDir === 'asc' ? '>' : '<';
-    query = query.where((eb) => eb.or(keys.map((key, i) => eb.and([
-      ...keys.slice(0, i).map((k) => eb(sortValue(k), '=', markerValue(k, marker))),
-      eb(sortValue(key), op, markerValue(key, marker)),
-    ]))));
+    query = query.where((eb) =>
+      eb.or(
+        keys.map((key, i) =>
+          eb.and([
+            ...keys.slice(0, i).map((k) => eb(sortValue(k), '=', markerValue(k, marker))),
+            eb(sortValue(key), op, markerValue(key, marker)),
+          ]),
+        ),
+      ),
+    );
   }
   for (const key of keys) query = query.orderBy(sortValue(key), q.sortDir);
   return (await query.limit(q.limit).execute()).map(fromRow);
 }
 
 /** Creates a namespace with its content, all or nothing. */
-export async function createNamespace(db: Kysely<ImageDB>, input: NamespaceInput,
-  content: NamespaceContent): Promise<NamespaceRecord> {
+export async function createNamespace(
+  db: Kysely<ImageDB>,
+  input: NamespaceInput,
+  content: NamespaceContent,
+): Promise<NamespaceRecord> {
   return withTransaction(db, async (trx) => {
     const ts = now();
     const row = { ...input, protected: input.protected ? 1 : 0, created_at: ts, updated_at: ts };
-    const { id } = await unique(trx.insertInto('metadef_namespaces').values(row).returning('id').executeTakeFirstOrThrow(),
-      `The metadata definition namespace=${input.namespace} already exists.`);
+    const { id } = await unique(
+      trx.insertInto('metadef_namespaces').values(row).returning('id').executeTakeFirstOrThrow(),
+      `The metadata definition namespace=${input.namespace} already exists.`,
+    );
     const ns = fromRow({ ...row, id });
     for (const a of content.associations) await addAssociation(trx, ns, a);
     for (const o of content.objects) await insertObject(trx, ns, o);
@@ -112,17 +142,27 @@ export async function createNamespace(db: Kysely<ImageDB>, input: NamespaceInput
 }
 
 /** Saves a namespace's new attributes (and name); 409 when the name is taken. */
-export async function updateNamespace(db: MetadefDB, before: NamespaceRecord, input: NamespaceInput): Promise<NamespaceRecord> {
+export async function updateNamespace(
+  db: MetadefDB,
+  before: NamespaceRecord,
+  input: NamespaceInput,
+): Promise<NamespaceRecord> {
   const updated_at = now();
-  await unique(db.updateTable('metadef_namespaces')
-    .set({ ...input, protected: input.protected ? 1 : 0, updated_at }).where('id', '=', before.id).execute(),
-  `Invalid update. It would result in a duplicate metadata definition namespace with the same name of ${input.namespace}`);
+  await unique(
+    db
+      .updateTable('metadef_namespaces')
+      .set({ ...input, protected: input.protected ? 1 : 0, updated_at })
+      .where('id', '=', before.id)
+      .execute(),
+    `Invalid update. It would result in a duplicate metadata definition namespace with the same name of ${input.namespace}`,
+  );
   return { ...before, ...input, updated_at };
 }
 
 /** Refuses to delete (any of) a protected namespace. */
 export function checkNamespaceDeletable(ns: NamespaceRecord): void {
-  if (ns.protected) throw new Forbidden(`Metadata definition namespace ${ns.namespace} is protected and cannot be deleted.`);
+  if (ns.protected)
+    throw new Forbidden(`Metadata definition namespace ${ns.namespace} is protected and cannot be deleted.`);
 }
 
 export type ContentKind = 'objects' | 'properties' | 'tags';

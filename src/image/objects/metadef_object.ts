@@ -23,44 +23,71 @@ export interface ObjectRecord extends ObjectInput {
 
 function fromRow(row: Selectable<MetadefObjectsTable>): ObjectRecord {
   return {
-    id: row.id, name: row.name, description: row.description, required: JSON.parse(row.required) as string[],
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    required: JSON.parse(row.required) as string[],
     properties: JSON.parse(row.json_schema) as Record<string, PropertyDefinition>,
-    created_at: row.created_at, updated_at: row.updated_at,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
   };
 }
 
 function columns(o: ObjectInput) {
   return {
-    name: o.name, description: o.description, required: JSON.stringify(o.required), json_schema: JSON.stringify(o.properties),
+    name: o.name,
+    description: o.description,
+    required: JSON.stringify(o.required),
+    json_schema: JSON.stringify(o.properties),
   };
 }
 
 export async function listObjects(db: MetadefDB, ns: NamespaceRecord): Promise<ObjectRecord[]> {
-  return (await db.selectFrom('metadef_objects').selectAll().where('namespace_id', '=', ns.id).orderBy('id').execute())
-    .map(fromRow);
+  return (
+    await db.selectFrom('metadef_objects').selectAll().where('namespace_id', '=', ns.id).orderBy('id').execute()
+  ).map(fromRow);
 }
 
 export async function findObject(db: MetadefDB, ns: NamespaceRecord, name: string): Promise<ObjectRecord | undefined> {
-  const row = await db.selectFrom('metadef_objects').selectAll().where('namespace_id', '=', ns.id)
-    .where('name', '=', name).executeTakeFirst();
+  const row = await db
+    .selectFrom('metadef_objects')
+    .selectAll()
+    .where('namespace_id', '=', ns.id)
+    .where('name', '=', name)
+    .executeTakeFirst();
   return row ? fromRow(row) : undefined;
 }
 
 export async function insertObject(db: MetadefDB, ns: NamespaceRecord, o: ObjectInput): Promise<ObjectRecord> {
   const ts = now();
-  const { id } = await unique(db.insertInto('metadef_objects')
-    .values({ ...columns(o), namespace_id: ns.id, created_at: ts, updated_at: ts }).returning('id').executeTakeFirstOrThrow(),
-  `A metadata definition object with name=${o.name} already exists in namespace=${ns.namespace}.`);
+  const { id } = await unique(
+    db
+      .insertInto('metadef_objects')
+      .values({ ...columns(o), namespace_id: ns.id, created_at: ts, updated_at: ts })
+      .returning('id')
+      .executeTakeFirstOrThrow(),
+    `A metadata definition object with name=${o.name} already exists in namespace=${ns.namespace}.`,
+  );
   return { ...o, id, created_at: ts, updated_at: ts };
 }
 
 /** Replaces an object (its name included). */
-export async function updateObject(db: MetadefDB, ns: NamespaceRecord, before: ObjectRecord,
-  o: ObjectInput): Promise<ObjectRecord> {
+export async function updateObject(
+  db: MetadefDB,
+  ns: NamespaceRecord,
+  before: ObjectRecord,
+  o: ObjectInput,
+): Promise<ObjectRecord> {
   const updated_at = now();
-  await unique(db.updateTable('metadef_objects').set({ ...columns(o), updated_at }).where('id', '=', before.id).execute(),
-    `Invalid update. It would result in a duplicate metadata definition object with the same name=${o.name} in `
-    + `namespace=${ns.namespace}.`);
+  await unique(
+    db
+      .updateTable('metadef_objects')
+      .set({ ...columns(o), updated_at })
+      .where('id', '=', before.id)
+      .execute(),
+    `Invalid update. It would result in a duplicate metadata definition object with the same name=${o.name} in ` +
+      `namespace=${ns.namespace}.`,
+  );
   return { ...before, ...o, updated_at };
 }
 

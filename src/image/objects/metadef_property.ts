@@ -40,32 +40,60 @@ const duplicate = (name: string, ns: NamespaceRecord) =>
   `A metadata definition property with name=${name} already exists in namespace=${ns.namespace}.`;
 
 export async function listProperties(db: MetadefDB, ns: NamespaceRecord): Promise<PropertyRecord[]> {
-  return (await db.selectFrom('metadef_properties').selectAll().where('namespace_id', '=', ns.id).orderBy('id')
-    .execute()).map(fromRow);
+  return (
+    await db.selectFrom('metadef_properties').selectAll().where('namespace_id', '=', ns.id).orderBy('id').execute()
+  ).map(fromRow);
 }
 
-export async function findProperty(db: MetadefDB, ns: NamespaceRecord, name: string): Promise<PropertyRecord | undefined> {
-  const row = await db.selectFrom('metadef_properties').selectAll().where('namespace_id', '=', ns.id)
-    .where('name', '=', name).executeTakeFirst();
+export async function findProperty(
+  db: MetadefDB,
+  ns: NamespaceRecord,
+  name: string,
+): Promise<PropertyRecord | undefined> {
+  const row = await db
+    .selectFrom('metadef_properties')
+    .selectAll()
+    .where('namespace_id', '=', ns.id)
+    .where('name', '=', name)
+    .executeTakeFirst();
   return row ? fromRow(row) : undefined;
 }
 
-export async function insertProperty(db: MetadefDB, ns: NamespaceRecord, name: string,
-  definition: PropertyDefinition): Promise<PropertyRecord> {
+export async function insertProperty(
+  db: MetadefDB,
+  ns: NamespaceRecord,
+  name: string,
+  definition: PropertyDefinition,
+): Promise<PropertyRecord> {
   const ts = now();
-  const { id } = await unique(db.insertInto('metadef_properties')
-    .values({ namespace_id: ns.id, name, json_schema: JSON.stringify(definition), created_at: ts, updated_at: ts })
-    .returning('id').executeTakeFirstOrThrow(), duplicate(name, ns));
+  const { id } = await unique(
+    db
+      .insertInto('metadef_properties')
+      .values({ namespace_id: ns.id, name, json_schema: JSON.stringify(definition), created_at: ts, updated_at: ts })
+      .returning('id')
+      .executeTakeFirstOrThrow(),
+    duplicate(name, ns),
+  );
   return { id, name, definition };
 }
 
 /** Replaces a property (its name included). */
-export async function updateProperty(db: MetadefDB, ns: NamespaceRecord, before: PropertyRecord, name: string,
-  definition: PropertyDefinition): Promise<PropertyRecord> {
-  await unique(db.updateTable('metadef_properties')
-    .set({ name, json_schema: JSON.stringify(definition), updated_at: now() }).where('id', '=', before.id).execute(),
-  `Invalid update. It would result in a duplicate metadata definition property with the same name=${name} in `
-    + `namespace=${ns.namespace}.`);
+export async function updateProperty(
+  db: MetadefDB,
+  ns: NamespaceRecord,
+  before: PropertyRecord,
+  name: string,
+  definition: PropertyDefinition,
+): Promise<PropertyRecord> {
+  await unique(
+    db
+      .updateTable('metadef_properties')
+      .set({ name, json_schema: JSON.stringify(definition), updated_at: now() })
+      .where('id', '=', before.id)
+      .execute(),
+    `Invalid update. It would result in a duplicate metadata definition property with the same name=${name} in ` +
+      `namespace=${ns.namespace}.`,
+  );
   return { id: before.id, name, definition };
 }
 

@@ -33,26 +33,50 @@ export async function findResourceType(db: MetadefDB, name: string): Promise<Res
 /** The associations of these namespaces, in the order they were made. */
 export async function associationsOf(db: MetadefDB, namespaceIds: number[]): Promise<AssociationRecord[]> {
   if (!namespaceIds.length) return [];
-  return db.selectFrom('metadef_namespace_resource_types as a')
+  return db
+    .selectFrom('metadef_namespace_resource_types as a')
     .innerJoin('metadef_resource_types as rt', 'rt.id', 'a.resource_type_id')
-    .select(['rt.name', 'a.prefix', 'a.properties_target', 'a.namespace_id', 'a.resource_type_id', 'a.created_at',
-      'a.updated_at'])
-    .where('a.namespace_id', 'in', namespaceIds).orderBy('a.created_at').orderBy('rt.id').execute();
+    .select([
+      'rt.name',
+      'a.prefix',
+      'a.properties_target',
+      'a.namespace_id',
+      'a.resource_type_id',
+      'a.created_at',
+      'a.updated_at',
+    ])
+    .where('a.namespace_id', 'in', namespaceIds)
+    .orderBy('a.created_at')
+    .orderBy('rt.id')
+    .execute();
 }
 
-export async function addAssociation(db: MetadefDB, ns: NamespaceRecord, a: AssociationInput): Promise<AssociationRecord> {
+export async function addAssociation(
+  db: MetadefDB,
+  ns: NamespaceRecord,
+  a: AssociationInput,
+): Promise<AssociationRecord> {
   const ts = now();
   // Two requests may create the same new type at once: whichever inserts it, both use it.
-  await db.insertInto('metadef_resource_types').values({ name: a.name, protected: 0, created_at: ts, updated_at: ts })
-    .onConflict((oc) => oc.column('name').doNothing()).execute();
+  await db
+    .insertInto('metadef_resource_types')
+    .values({ name: a.name, protected: 0, created_at: ts, updated_at: ts })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
   const type = (await findResourceType(db, a.name))!;
   const row = {
-    namespace_id: ns.id, resource_type_id: type.id, prefix: a.prefix, properties_target: a.properties_target,
-    created_at: ts, updated_at: ts,
+    namespace_id: ns.id,
+    resource_type_id: type.id,
+    prefix: a.prefix,
+    properties_target: a.properties_target,
+    created_at: ts,
+    updated_at: ts,
   };
-  await unique(db.insertInto('metadef_namespace_resource_types').values(row).execute(),
-    `The metadata definition resource-type association of resource-type=${a.name} to namespace=${ns.namespace} `
-    + 'already exists.');
+  await unique(
+    db.insertInto('metadef_namespace_resource_types').values(row).execute(),
+    `The metadata definition resource-type association of resource-type=${a.name} to namespace=${ns.namespace} ` +
+      'already exists.',
+  );
   return { ...row, name: a.name };
 }
 
@@ -60,6 +84,9 @@ export async function removeAssociation(db: MetadefDB, ns: NamespaceRecord, a: A
   if (ns.protected) {
     throw new Forbidden(`Metadata definition resource-type-association ${a.name} is protected and cannot be deleted.`);
   }
-  await db.deleteFrom('metadef_namespace_resource_types').where('namespace_id', '=', a.namespace_id)
-    .where('resource_type_id', '=', a.resource_type_id).execute();
+  await db
+    .deleteFrom('metadef_namespace_resource_types')
+    .where('namespace_id', '=', a.namespace_id)
+    .where('resource_type_id', '=', a.resource_type_id)
+    .execute();
 }

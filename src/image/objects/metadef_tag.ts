@@ -27,10 +27,13 @@ export async function listTags(db: MetadefDB, ns: NamespaceRecord, q: TagListQue
   if (marker) {
     const op = q.sortDir === 'asc' ? '>' : '<';
     const value = (k: string) => marker[k as keyof TagRecord];
-    query = query.where((eb) => eb.or(keys.map((key, i) => eb.and([
-      ...keys.slice(0, i).map((k) => eb(sql.ref(k), '=', value(k))),
-      eb(sql.ref(key), op, value(key)),
-    ]))));
+    query = query.where((eb) =>
+      eb.or(
+        keys.map((key, i) =>
+          eb.and([...keys.slice(0, i).map((k) => eb(sql.ref(k), '=', value(k))), eb(sql.ref(key), op, value(key))]),
+        ),
+      ),
+    );
   }
   for (const key of keys) query = query.orderBy(sql.ref(key), q.sortDir);
   if (q.limit !== undefined) query = query.limit(q.limit);
@@ -38,7 +41,11 @@ export async function listTags(db: MetadefDB, ns: NamespaceRecord, q: TagListQue
 }
 
 export async function findTag(db: MetadefDB, ns: NamespaceRecord, name: string): Promise<TagRecord | undefined> {
-  return db.selectFrom('metadef_tags').selectAll().where('namespace_id', '=', ns.id).where('name', '=', name)
+  return db
+    .selectFrom('metadef_tags')
+    .selectAll()
+    .where('namespace_id', '=', ns.id)
+    .where('name', '=', name)
     .executeTakeFirst();
 }
 
@@ -48,8 +55,10 @@ export async function insertTags(db: MetadefDB, ns: NamespaceRecord, names: stri
   for (const name of names) {
     const ts = now();
     const row = { namespace_id: ns.id, name, created_at: ts, updated_at: ts };
-    const { id } = await unique(db.insertInto('metadef_tags').values(row).returning('id').executeTakeFirstOrThrow(),
-      duplicate(name, ns));
+    const { id } = await unique(
+      db.insertInto('metadef_tags').values(row).returning('id').executeTakeFirstOrThrow(),
+      duplicate(name, ns),
+    );
     out.push({ ...row, id });
   }
   return out;
@@ -57,8 +66,10 @@ export async function insertTags(db: MetadefDB, ns: NamespaceRecord, names: stri
 
 export async function renameTag(db: MetadefDB, ns: NamespaceRecord, tag: TagRecord, name: string): Promise<TagRecord> {
   const updated_at = now();
-  await unique(db.updateTable('metadef_tags').set({ name, updated_at }).where('id', '=', tag.id).execute(),
-    duplicate(name, ns));
+  await unique(
+    db.updateTable('metadef_tags').set({ name, updated_at }).where('id', '=', tag.id).execute(),
+    duplicate(name, ns),
+  );
   return { ...tag, name, updated_at };
 }
 

@@ -5,15 +5,28 @@
 
 export const DISK_FORMATS = ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'];
 export const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'];
-export const IMAGE_STATUSES = ['queued', 'saving', 'active', 'killed', 'deleted', 'uploading', 'importing',
-  'pending_delete', 'deactivated'];
+export const IMAGE_STATUSES = [
+  'queued',
+  'saving',
+  'active',
+  'killed',
+  'deleted',
+  'uploading',
+  'importing',
+  'pending_delete',
+  'deactivated',
+];
 export const VISIBILITIES = ['community', 'public', 'private', 'shared'];
 
 const UUID_PATTERN = '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$';
 const PROPERTY_KEYS_DOC = 'https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html';
 
-const readOnly = (type: string | string[], description: string, extra: object = {}) =>
-  ({ type, readOnly: true, description, ...extra });
+const readOnly = (type: string | string[], description: string, extra: object = {}) => ({
+  type,
+  readOnly: true,
+  description,
+  ...extra,
+});
 
 export const BASE_PROPERTIES: Record<string, Record<string, unknown>> = {
   id: { type: 'string', description: 'An identifier for the image', pattern: UUID_PATTERN },
@@ -24,27 +37,37 @@ export const BASE_PROPERTIES: Record<string, Record<string, unknown>> = {
   os_hidden: { type: 'boolean', description: 'If true, image will not appear in default image list response.' },
   checksum: readOnly(['null', 'string'], 'md5 hash of image contents.', { maxLength: 32 }),
   os_hash_algo: readOnly(['null', 'string'], 'Algorithm to calculate the os_hash_value', { maxLength: 64 }),
-  os_hash_value: readOnly(['null', 'string'],
-    'Hexdigest of the image contents using the algorithm specified by the os_hash_algo', { maxLength: 128 }),
+  os_hash_value: readOnly(
+    ['null', 'string'],
+    'Hexdigest of the image contents using the algorithm specified by the os_hash_algo',
+    { maxLength: 128 },
+  ),
   owner: { type: ['null', 'string'], description: 'Owner of the image', maxLength: 255 },
   size: readOnly(['null', 'integer'], 'Size of image file in bytes'),
   virtual_size: readOnly(['null', 'integer'], 'Virtual size of image in bytes'),
   container_format: {
-    type: ['null', 'string'], description: 'Format of the container', enum: [null, ...CONTAINER_FORMATS],
+    type: ['null', 'string'],
+    description: 'Format of the container',
+    enum: [null, ...CONTAINER_FORMATS],
   },
   disk_format: { type: ['null', 'string'], description: 'Format of the disk', enum: [null, ...DISK_FORMATS] },
   created_at: readOnly('string', 'Date and time of image registration'),
   updated_at: readOnly('string', 'Date and time of the last image modification'),
   tags: {
-    type: 'array', description: 'List of strings related to the image', items: { type: 'string', maxLength: 255 },
+    type: 'array',
+    description: 'List of strings related to the image',
+    items: { type: 'string', maxLength: 255 },
   },
   direct_url: readOnly('string', 'URL to access the image file kept in external store'),
   min_ram: { type: 'integer', description: 'Amount of ram (in MB) required to boot image.' },
   min_disk: { type: 'integer', description: 'Amount of disk space (in GB) required to boot image.' },
   self: readOnly('string', 'An image self url'),
   file: readOnly('string', 'An image file url'),
-  stores: readOnly('string', 'Store in which image data resides.  Only present when the operator has enabled '
-    + 'multiple stores.  May be a comma-separated list of store identifiers.'),
+  stores: readOnly(
+    'string',
+    'Store in which image data resides.  Only present when the operator has enabled ' +
+      'multiple stores.  May be a comma-separated list of store identifiers.',
+  ),
   schema: readOnly('string', 'An image schema url'),
   locations: {
     type: 'array',
@@ -54,8 +77,9 @@ export const BASE_PROPERTIES: Record<string, Record<string, unknown>> = {
         url: { type: 'string', maxLength: 255 },
         metadata: { type: 'object' },
         validation_data: {
-          description: 'Values to be used to populate the corresponding image properties. If the image status '
-            + 'is not \'queued\', values must exactly match those already contained in the image properties.',
+          description:
+            'Values to be used to populate the corresponding image properties. If the image status ' +
+            "is not 'queued', values must exactly match those already contained in the image properties.",
           type: 'object',
           writeOnly: true,
           additionalProperties: false,
@@ -78,20 +102,28 @@ const custom = (def: Record<string, unknown>) => ({ ...def, is_base: false });
 /** etc/schema-image.json as Glance ships it. */
 export const CUSTOM_PROPERTIES: Record<string, Record<string, unknown>> = {
   kernel_id: custom({
-    type: ['null', 'string'], pattern: UUID_PATTERN,
+    type: ['null', 'string'],
+    pattern: UUID_PATTERN,
     description: 'ID of image stored in Glance that should be used as the kernel when booting an AMI-style image.',
   }),
   ramdisk_id: custom({
-    type: ['null', 'string'], pattern: UUID_PATTERN,
+    type: ['null', 'string'],
+    pattern: UUID_PATTERN,
     description: 'ID of image stored in Glance that should be used as the ramdisk when booting an AMI-style image.',
   }),
   instance_uuid: custom({
-    type: 'string', description: 'Metadata which can be used to record which instance this image is associated '
-      + 'with. (Informational only, does not create an instance snapshot.)',
+    type: 'string',
+    description:
+      'Metadata which can be used to record which instance this image is associated ' +
+      'with. (Informational only, does not create an instance snapshot.)',
   }),
-  architecture: custom({ type: 'string', description: `Operating system architecture as specified in ${PROPERTY_KEYS_DOC}` }),
+  architecture: custom({
+    type: 'string',
+    description: `Operating system architecture as specified in ${PROPERTY_KEYS_DOC}`,
+  }),
   os_distro: custom({
-    type: 'string', description: `Common name of operating system distribution as specified in ${PROPERTY_KEYS_DOC}`,
+    type: 'string',
+    description: `Common name of operating system distribution as specified in ${PROPERTY_KEYS_DOC}`,
   }),
   os_version: custom({ type: 'string', description: 'Operating system version as specified by the distributor.' }),
   description: custom({ type: 'string', description: 'A human-readable string describing this image.' }),

@@ -8,7 +8,8 @@ export const MEMBER_SCHEMA = {
   properties: {
     member_id: { type: 'string', description: 'An identifier for the image member (tenantId)' },
     image_id: {
-      type: 'string', description: 'An identifier for the image',
+      type: 'string',
+      description: 'An identifier for the image',
       pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
     },
     created_at: { type: 'string', description: 'Date and time of image member creation' },

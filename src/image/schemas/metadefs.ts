@@ -54,52 +54,66 @@ function item(name: string, properties: object, required?: string[]) {
   return { name, properties, additionalProperties: false, ...(required ? { required } : {}) };
 }
 
-const NAMESPACE = item('namespace', {
-  namespace: { type: 'string', description: 'The unique namespace text.', maxLength: 80 },
-  display_name: {
-    type: 'string', description: 'The user friendly name for the namespace. Used by UI if available.', maxLength: 80,
-  },
-  description: { type: 'string', description: 'Provides a user friendly description of the namespace.', maxLength: 500 },
-  visibility: { type: 'string', description: 'Scope of namespace accessibility.', enum: ['public', 'private'] },
-  protected: { type: 'boolean', description: 'If true, namespace will not be deletable.' },
-  owner: { type: 'string', description: 'Owner of the namespace.', maxLength: 255 },
-  created_at: timestamp('Date and time of namespace creation'),
-  updated_at: timestamp('Date and time of the last namespace modification'),
-  schema: LINK,
-  self: LINK,
-  resource_type_associations: {
-    type: 'array',
-    items: {
-      type: 'object',
-      properties: { name: { type: 'string' }, prefix: { type: 'string' }, properties_target: { type: 'string' } },
+const NAMESPACE = item(
+  'namespace',
+  {
+    namespace: { type: 'string', description: 'The unique namespace text.', maxLength: 80 },
+    display_name: {
+      type: 'string',
+      description: 'The user friendly name for the namespace. Used by UI if available.',
+      maxLength: 80,
     },
-  },
-  properties: { $ref: '#/definitions/property' },
-  objects: {
-    type: 'array',
-    items: {
-      type: 'object',
-      properties: {
-        name: { type: 'string' },
-        description: { type: 'string' },
-        required: { $ref: '#/definitions/stringArray' },
-        properties: { $ref: '#/definitions/property' },
+    description: {
+      type: 'string',
+      description: 'Provides a user friendly description of the namespace.',
+      maxLength: 500,
+    },
+    visibility: { type: 'string', description: 'Scope of namespace accessibility.', enum: ['public', 'private'] },
+    protected: { type: 'boolean', description: 'If true, namespace will not be deletable.' },
+    owner: { type: 'string', description: 'Owner of the namespace.', maxLength: 255 },
+    created_at: timestamp('Date and time of namespace creation'),
+    updated_at: timestamp('Date and time of the last namespace modification'),
+    schema: LINK,
+    self: LINK,
+    resource_type_associations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, prefix: { type: 'string' }, properties_target: { type: 'string' } },
       },
     },
+    properties: { $ref: '#/definitions/property' },
+    objects: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          description: { type: 'string' },
+          required: { $ref: '#/definitions/stringArray' },
+          properties: { $ref: '#/definitions/property' },
+        },
+      },
+    },
+    tags: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
   },
-  tags: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
-}, ['namespace']);
+  ['namespace'],
+);
 
-const OBJECT = item('object', {
-  name: { type: 'string', maxLength: 80 },
-  description: { type: 'string' },
-  required: { $ref: '#/definitions/stringArray' },
-  properties: { $ref: '#/definitions/property' },
-  schema: LINK,
-  self: LINK,
-  created_at: timestamp('Date and time of object creation'),
-  updated_at: timestamp('Date and time of the last object modification'),
-}, ['name']);
+const OBJECT = item(
+  'object',
+  {
+    name: { type: 'string', maxLength: 80 },
+    description: { type: 'string' },
+    required: { $ref: '#/definitions/stringArray' },
+    properties: { $ref: '#/definitions/property' },
+    schema: LINK,
+    self: LINK,
+    created_at: timestamp('Date and time of object creation'),
+    updated_at: timestamp('Date and time of the last object modification'),
+  },
+  ['name'],
+);
 
 /** A property on its own must name itself; in a collection its name is the key. */
 const PROPERTY_DEFINITIONS = {
@@ -109,37 +123,59 @@ const PROPERTY_DEFINITIONS = {
 const PROPERTY = item('property', PROPERTY_ATTRIBUTES, ['title', 'type', 'name']);
 const PROPERTY_IN_COLLECTION = item('property', PROPERTY_ATTRIBUTES, ['title', 'type']);
 
-const TAG = item('tag', {
-  name: { type: 'string', maxLength: 80 },
-  created_at: timestamp('Date and time of tag creation'),
-  updated_at: timestamp('Date and time of the last tag modification'),
-}, ['name']);
+const TAG = item(
+  'tag',
+  {
+    name: { type: 'string', maxLength: 80 },
+    created_at: timestamp('Date and time of tag creation'),
+    updated_at: timestamp('Date and time of the last tag modification'),
+  },
+  ['name'],
+);
 
-const RESOURCE_TYPE_ASSOCIATION = item('resource_type_association', {
-  name: {
-    type: 'string', maxLength: 80, description: 'Resource type names should be aligned with Heat resource types '
-      + 'whenever possible: https://docs.openstack.org/heat/latest/template_guide/openstack.html',
+const RESOURCE_TYPE_ASSOCIATION = item(
+  'resource_type_association',
+  {
+    name: {
+      type: 'string',
+      maxLength: 80,
+      description:
+        'Resource type names should be aligned with Heat resource types ' +
+        'whenever possible: https://docs.openstack.org/heat/latest/template_guide/openstack.html',
+    },
+    prefix: {
+      type: 'string',
+      maxLength: 80,
+      description:
+        'Specifies the prefix to use for the given resource type. Any ' +
+        'properties in the namespace should be prefixed with this prefix when being applied to the specified ' +
+        'resource type. Must include prefix separator (e.g. a colon :).',
+    },
+    properties_target: {
+      type: 'string',
+      maxLength: 80,
+      description:
+        'Some resource types allow more than one key / value pair per ' +
+        'instance.  For example, Cinder allows user and image metadata on volumes. Only the image properties ' +
+        'metadata is evaluated by Nova (scheduling or drivers). This property allows a namespace target to remove ' +
+        'the ambiguity.',
+    },
+    created_at: timestamp('Date and time of resource type association'),
+    updated_at: timestamp('Date and time of the last resource type association modification'),
   },
-  prefix: {
-    type: 'string', maxLength: 80, description: 'Specifies the prefix to use for the given resource type. Any '
-      + 'properties in the namespace should be prefixed with this prefix when being applied to the specified '
-      + 'resource type. Must include prefix separator (e.g. a colon :).',
-  },
-  properties_target: {
-    type: 'string', maxLength: 80, description: 'Some resource types allow more than one key / value pair per '
-      + 'instance.  For example, Cinder allows user and image metadata on volumes. Only the image properties '
-      + 'metadata is evaluated by Nova (scheduling or drivers). This property allows a namespace target to remove '
-      + 'the ambiguity.',
-  },
-  created_at: timestamp('Date and time of resource type association'),
-  updated_at: timestamp('Date and time of the last resource type association modification'),
-}, ['name']);
+  ['name'],
+);
 
 /** What a request creating several tags at once carries. */
 const TAG_LIST = item('tags', {
   tags: {
     type: 'array',
-    items: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'], additionalProperties: false },
+    items: {
+      type: 'object',
+      properties: { name: { type: 'string' } },
+      required: ['name'],
+      additionalProperties: false,
+    },
   },
 });
 
@@ -190,6 +226,23 @@ export const METADEF_REQUEST_SCHEMAS = {
 
 /** The attributes a property definition keeps (anything else a request carries is dropped, as
  * Glance's model drops it). */
-export const PROPERTY_DEFINITION_KEYS = ['type', 'title', 'description', 'operators', 'default', 'readonly', 'minimum',
-  'maximum', 'enum', 'pattern', 'minLength', 'maxLength', 'confidential', 'items', 'uniqueItems', 'minItems',
-  'maxItems', 'additionalItems'] as const;
+export const PROPERTY_DEFINITION_KEYS = [
+  'type',
+  'title',
+  'description',
+  'operators',
+  'default',
+  'readonly',
+  'minimum',
+  'maximum',
+  'enum',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'confidential',
+  'items',
+  'uniqueItems',
+  'minItems',
+  'maxItems',
+  'additionalItems',
+] as const;

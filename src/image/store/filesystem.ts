@@ -61,7 +61,10 @@ class Meter extends Transform {
   private readonly heads: Buffer[] = [];
   private headLength = 0;
 
-  constructor(private readonly limit: number, private readonly progress?: (bytes: number) => void) {
+  constructor(
+    private readonly limit: number,
+    private readonly progress?: (bytes: number) => void,
+  ) {
     super();
   }
 
@@ -150,10 +153,12 @@ export class FilesystemStore {
   async partials(): Promise<{ name: string; ageMs: number }[]> {
     const names = (await readdir(this.dir)).filter((n) => PARTIAL_NAME.test(n));
     const now = Date.now();
-    const found = await Promise.all(names.map(async (name) => {
-      const st = await stat(join(this.dir, name)).catch(() => null);
-      return st ? { name, ageMs: now - st.mtimeMs } : null;
-    }));
+    const found = await Promise.all(
+      names.map(async (name) => {
+        const st = await stat(join(this.dir, name)).catch(() => null);
+        return st ? { name, ageMs: now - st.mtimeMs } : null;
+      }),
+    );
     return found.filter((f) => f !== null);
   }
 

@@ -42,7 +42,10 @@ export function aggregateRoutes(p: Placement): RouteTable {
         let expected: number | null = null;
         if (req.version.gte('1.19')) {
           const data = await readJsonFor<{ aggregates: string[]; resource_provider_generation: number }>(
-            req, schema.PUT_AGGREGATES_1_19, exists);
+            req,
+            schema.PUT_AGGREGATES_1_19,
+            exists,
+          );
           aggregates = data.aggregates;
           expected = data.resource_provider_generation;
         } else {
@@ -53,10 +56,13 @@ export function aggregateRoutes(p: Placement): RouteTable {
           rp = await setProviderAggregates(p.db, p.engine, p.ids, uuid, aggregates, expected);
         } catch (e) {
           if (e instanceof GenerationMismatch) {
-            throw conflict("Resource provider's generation already changed. Please update the generation and try again.",
-              codes.CONCURRENT_UPDATE);
+            throw conflict(
+              "Resource provider's generation already changed. Please update the generation and try again.",
+              codes.CONCURRENT_UPDATE,
+            );
           }
-          if (e instanceof ConcurrentUpdateDetected) throw conflict(`Update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
+          if (e instanceof ConcurrentUpdateDetected)
+            throw conflict(`Update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
           throw e;
         }
         return send(req, reply, rp, aggregates);

@@ -7,8 +7,17 @@ import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
 import { ConcurrentUpdateDetected, InvalidInventory, NotFound } from '../exceptions.js';
 import {
-  UUID_RE, authorize, byVersion, cacheHeaders, checkAccept, latest, normalizeUuid, readJson, requireContent,
-  requireVersion, or404,
+  UUID_RE,
+  authorize,
+  byVersion,
+  cacheHeaders,
+  checkAccept,
+  latest,
+  normalizeUuid,
+  readJson,
+  requireContent,
+  requireVersion,
+  or404,
 } from '../http.js';
 import { param } from '../../common/http/request_params.js';
 import { sendEmpty, sendJson } from '../../common/http/reply.js';
@@ -19,19 +28,37 @@ import * as schema from '../schemas/allocation.js';
 
 type Resources = Record<string, number>;
 export interface ConsumerBody {
-  allocations: Record<string, { resources: Resources }> | { resource_provider: { uuid: string }; resources: Resources }[];
+  allocations:
+    Record<string, { resources: Resources }> | { resource_provider: { uuid: string }; resources: Resources }[];
   project_id?: string;
   user_id?: string;
   consumer_generation?: number | null;
   consumer_type?: string;
 }
 
-const putSchema = (req: FastifyRequest) => byVersion<object>(req, [['1.38', schema.ALLOCATION_1_38],
-  ['1.34', schema.ALLOCATION_1_34], ['1.28', schema.ALLOCATION_1_28], ['1.12', schema.ALLOCATION_1_12],
-  ['1.8', schema.ALLOCATION_1_8]], schema.ALLOCATION_1_0);
+const putSchema = (req: FastifyRequest) =>
+  byVersion<object>(
+    req,
+    [
+      ['1.38', schema.ALLOCATION_1_38],
+      ['1.34', schema.ALLOCATION_1_34],
+      ['1.28', schema.ALLOCATION_1_28],
+      ['1.12', schema.ALLOCATION_1_12],
+      ['1.8', schema.ALLOCATION_1_8],
+    ],
+    schema.ALLOCATION_1_0,
+  );
 
-const postSchema = (req: FastifyRequest) => byVersion<object>(req, [['1.38', schema.POST_ALLOCATIONS_1_38],
-  ['1.34', schema.POST_ALLOCATIONS_1_34], ['1.28', schema.POST_ALLOCATIONS_1_28]], schema.POST_ALLOCATIONS_1_13);
+const postSchema = (req: FastifyRequest) =>
+  byVersion<object>(
+    req,
+    [
+      ['1.38', schema.POST_ALLOCATIONS_1_38],
+      ['1.34', schema.POST_ALLOCATIONS_1_34],
+      ['1.28', schema.POST_ALLOCATIONS_1_28],
+    ],
+    schema.POST_ALLOCATIONS_1_13,
+  );
 
 /** The body of one consumer as the objects layer wants it. Before 1.8 a write names no
  * project or user: the consumer is recorded with the configured "incomplete" ones. */
@@ -61,7 +88,10 @@ function writeError(e: unknown, what: string): unknown {
   if (e instanceof NotFound) return badRequest(`Unable to allocate inventory${what}: ${e.message}`);
   if (e instanceof InvalidInventory) return conflict(`Unable to allocate inventory: ${e.message}`);
   if (e instanceof ConcurrentUpdateDetected) {
-    return conflict(`Inventory and/or allocations changed while attempting to allocate: ${e.message}`, codes.CONCURRENT_UPDATE);
+    return conflict(
+      `Inventory and/or allocations changed while attempting to allocate: ${e.message}`,
+      codes.CONCURRENT_UPDATE,
+    );
   }
   return e;
 }
@@ -71,7 +101,10 @@ async function sendForConsumer(p: Placement, req: FastifyRequest, reply: Fastify
   const allocations: Record<string, { resources: Resources; generation: number }> = {};
   let lm: string | null = null;
   for (const r of rows) {
-    const entry = allocations[r.resource_provider_uuid] ??= { resources: {}, generation: r.resource_provider_generation };
+    const entry = (allocations[r.resource_provider_uuid] ??= {
+      resources: {},
+      generation: r.resource_provider_generation,
+    });
     entry.resources[r.resource_class] = r.used;
     lm = latest(lm, r.updated_at ?? r.created_at);
   }
@@ -128,7 +161,8 @@ export function allocationRoutes(p: Placement): RouteTable {
       DELETE: async (req, reply) => {
         authorize(p, req, 'placement:allocations:delete');
         const uuid = param(req, 'consumer_uuid');
-        if (!(await alloc.deleteConsumerAllocations(p.db, uuid))) throw notFound(`No allocations for consumer '${uuid}'`);
+        if (!(await alloc.deleteConsumerAllocations(p.db, uuid)))
+          throw notFound(`No allocations for consumer '${uuid}'`);
         return sendEmpty(reply, 204);
       },
     },
@@ -141,7 +175,7 @@ export function allocationRoutes(p: Placement): RouteTable {
         const allocations: Record<string, { resources: Resources; consumer_generation?: number | null }> = {};
         let lm: string | null = null;
         for (const r of await alloc.listForProvider(p.db, rp)) {
-          const entry = allocations[r.consumer_uuid] ??= { resources: {} };
+          const entry = (allocations[r.consumer_uuid] ??= { resources: {} });
           entry.resources[r.resource_class] = r.used;
           if (req.version.gte('1.28')) entry.consumer_generation = r.consumer_generation;
           lm = latest(lm, r.updated_at ?? r.created_at);

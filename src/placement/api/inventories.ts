@@ -5,11 +5,25 @@ import { badRequest, conflict, notFound, HttpError } from '../../common/http/err
 import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
 import {
-  ConcurrentUpdateDetected, DuplicateEntry, GenerationMismatch, InvalidInventoryCapacity, InventoryInUse,
-  InventoryWithResourceClassNotFound, NotFound, ResourceClassNotFound,
+  ConcurrentUpdateDetected,
+  DuplicateEntry,
+  GenerationMismatch,
+  InvalidInventoryCapacity,
+  InventoryInUse,
+  InventoryWithResourceClassNotFound,
+  NotFound,
+  ResourceClassNotFound,
 } from '../exceptions.js';
 import {
-  absoluteUrl, authorize, requireContent, cacheHeaders, checkAccept, latest, readJson, readJsonFor, or404,
+  absoluteUrl,
+  authorize,
+  requireContent,
+  cacheHeaders,
+  checkAccept,
+  latest,
+  readJson,
+  readJsonFor,
+  or404,
 } from '../http.js';
 import { param } from '../../common/http/request_params.js';
 import { sendEmpty, sendJson } from '../../common/http/reply.js';
@@ -45,7 +59,12 @@ function sendInventory(req: FastifyRequest, reply: FastifyReply, rp: ResourcePro
 }
 
 function withDefaults(rc: string, data: Partial<inv.InventoryFields> & { total: number }): inv.Inventory {
-  return { ...inv.INVENTORY_DEFAULTS, ...data, resource_class: rc, allocation_ratio: Number(data.allocation_ratio ?? 1.0) };
+  return {
+    ...inv.INVENTORY_DEFAULTS,
+    ...data,
+    resource_class: rc,
+    allocation_ratio: Number(data.allocation_ratio ?? 1.0),
+  };
 }
 
 /** Reserved may equal total since 1.26; before, the capacity must stay positive. */
@@ -73,7 +92,8 @@ function checkGeneration(rp: ResourceProvider, generation: number) {
 export function inventoryRoutes(p: Placement): RouteTable {
   const provider = (req: FastifyRequest, wrap = false) => {
     const uuid = param(req, 'uuid');
-    return wrap ? or404(getProvider(p.db, uuid), (m) => `No resource provider with uuid ${uuid} found : ${m}`)
+    return wrap
+      ? or404(getProvider(p.db, uuid), (m) => `No resource provider with uuid ${uuid} found : ${m}`)
       : getProvider(p.db, uuid);
   };
   return {
@@ -112,22 +132,34 @@ export function inventoryRoutes(p: Placement): RouteTable {
         // The provider is not read beforehand: the write claims it by generation. Only a bad
         // body needs a look first, since a missing provider is a 404 whatever the body.
         const data = await readJsonFor<{
-          resource_provider_generation: number; inventories: Record<string, inv.InventoryFields>;
+          resource_provider_generation: number;
+          inventories: Record<string, inv.InventoryFields>;
         }>(req, schema.PUT_INVENTORIES, () => provider(req));
         const list = Object.entries(data.inventories).map(([rc, d]) => withDefaults(rc, d));
         let rp: ProviderRef;
         try {
-          rp = await inv.setInventories(p.db, p.engine, p.log, uuid, data.resource_provider_generation, list,
-            (claimed) => checkCapacity(req, claimed, list));
+          rp = await inv.setInventories(
+            p.db,
+            p.engine,
+            p.log,
+            uuid,
+            data.resource_provider_generation,
+            list,
+            (claimed) => checkCapacity(req, claimed, list),
+          );
         } catch (e) {
-          if (e instanceof GenerationMismatch) throw conflict('resource provider generation conflict', codes.CONCURRENT_UPDATE);
+          if (e instanceof GenerationMismatch)
+            throw conflict('resource provider generation conflict', codes.CONCURRENT_UPDATE);
           if (e instanceof ResourceClassNotFound) {
             throw badRequest(`Unknown resource class in inventory for resource provider ${uuid}: ${e.message}`);
           }
           if (e instanceof InventoryWithResourceClassNotFound) {
-            throw conflict(`Race condition detected when setting inventory. No inventory record with resource class for resource provider ${uuid}: ${e.message}`);
+            throw conflict(
+              `Race condition detected when setting inventory. No inventory record with resource class for resource provider ${uuid}: ${e.message}`,
+            );
           }
-          if (e instanceof ConcurrentUpdateDetected) throw conflict(`update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
+          if (e instanceof ConcurrentUpdateDetected)
+            throw conflict(`update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
           if (e instanceof InventoryInUse) throw conflict(`update conflict: ${e.message}`, codes.INVENTORY_INUSE);
           if (e instanceof InvalidInventoryCapacity) {
             throw badRequest(`Unable to update inventory for resource provider ${uuid}: ${e.message}`);
@@ -136,13 +168,23 @@ export function inventoryRoutes(p: Placement): RouteTable {
         }
         // What was written is what is there: no need to read it back.
         const written = new Date().toISOString();
-        return sendInventories(req, reply, rp, list.map((i) => ({ ...i, updated_at: written })));
+        return sendInventories(
+          req,
+          reply,
+          rp,
+          list.map((i) => ({ ...i, updated_at: written })),
+        );
       },
       DELETE: async (req, reply) => {
         // Deleting all inventory at once exists since 1.5; before, the method is not allowed.
         if (req.version.lt('1.5')) {
-          throw new HttpError(405, 'The method specified is not allowed for this resource.', undefined,
-            { allow: 'GET, POST, PUT' }, `The method ${req.method} is not allowed for this resource.`);
+          throw new HttpError(
+            405,
+            'The method specified is not allowed for this resource.',
+            undefined,
+            { allow: 'GET, POST, PUT' },
+            `The method ${req.method} is not allowed for this resource.`,
+          );
         }
         authorize(p, req, `${POLICY}delete`);
         const rp = await provider(req);
@@ -150,8 +192,10 @@ export function inventoryRoutes(p: Placement): RouteTable {
           await inv.setInventories(p.db, p.engine, p.log, rp.uuid, rp.generation, []);
         } catch (e) {
           if (e instanceof ConcurrentUpdateDetected) {
-            throw conflict(`Unable to delete inventory for resource provider ${rp.uuid} because the inventory was updated by another process. Please retry your request.`,
-              codes.CONCURRENT_UPDATE);
+            throw conflict(
+              `Unable to delete inventory for resource provider ${rp.uuid} because the inventory was updated by another process. Please retry your request.`,
+              codes.CONCURRENT_UPDATE,
+            );
           }
           if (e instanceof InventoryInUse) throw conflict(e.message, codes.INVENTORY_INUSE);
           throw e;
@@ -174,7 +218,10 @@ export function inventoryRoutes(p: Placement): RouteTable {
         authorize(p, req, `${POLICY}update`);
         const rp = await provider(req);
         const rc = param(req, 'resource_class');
-        const data = readJson<inv.InventoryFields & { resource_provider_generation: number }>(req, schema.BASE_INVENTORY);
+        const data = readJson<inv.InventoryFields & { resource_provider_generation: number }>(
+          req,
+          schema.BASE_INVENTORY,
+        );
         checkGeneration(rp, data.resource_provider_generation);
         const { resource_provider_generation: _gen, ...fields } = data;
         const i = withDefaults(rc, fields);
@@ -182,7 +229,8 @@ export function inventoryRoutes(p: Placement): RouteTable {
           checkCapacity(req, rp, [i]);
           await inv.updateInventory(p.db, p.log, rp, i);
         } catch (e) {
-          if (e instanceof ConcurrentUpdateDetected) throw conflict(`update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
+          if (e instanceof ConcurrentUpdateDetected)
+            throw conflict(`update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
           if (e instanceof InventoryWithResourceClassNotFound || e instanceof ResourceClassNotFound) {
             throw badRequest(`No inventory record with resource class for resource provider ${rp.uuid}: ${e.message}`);
           }

@@ -20,8 +20,15 @@ interface Body {
   allocations: Record<string, ConsumerBody>;
 }
 
-const bodySchema = (req: FastifyRequest) => byVersion<object>(req,
-  [['1.38', schema.POST_RESHAPER_1_38], ['1.34', schema.POST_RESHAPER_1_34]], schema.POST_RESHAPER);
+const bodySchema = (req: FastifyRequest) =>
+  byVersion<object>(
+    req,
+    [
+      ['1.38', schema.POST_RESHAPER_1_38],
+      ['1.34', schema.POST_RESHAPER_1_34],
+    ],
+    schema.POST_RESHAPER,
+  );
 
 export function reshaperRoutes(p: Placement): RouteTable {
   return {
@@ -35,14 +42,23 @@ export function reshaperRoutes(p: Placement): RouteTable {
         for (const [uuid, inv] of Object.entries(data.inventories)) {
           const rp = await findProvider(p.db, uuid);
           if (!rp) {
-            throw new HttpError(400, `Resource provider ${uuid} in inventories not found: No resource provider with uuid ${uuid} found`,
-              codes.RESOURCE_PROVIDER_NOT_FOUND);
+            throw new HttpError(
+              400,
+              `Resource provider ${uuid} in inventories not found: No resource provider with uuid ${uuid} found`,
+              codes.RESOURCE_PROVIDER_NOT_FOUND,
+            );
           }
           if (inv.resource_provider_generation !== rp.generation) {
-            throw conflict(`resource provider generation conflict for provider ${uuid}: actual: ${rp.generation}, given: ${inv.resource_provider_generation}`,
-              codes.CONCURRENT_UPDATE);
+            throw conflict(
+              `resource provider generation conflict for provider ${uuid}: actual: ${rp.generation}, given: ${inv.resource_provider_generation}`,
+              codes.CONCURRENT_UPDATE,
+            );
           }
-          const list: Inventory[] = Object.entries(inv.inventories).map(([rc, f]) => ({ ...INVENTORY_DEFAULTS, ...f, resource_class: rc }));
+          const list: Inventory[] = Object.entries(inv.inventories).map(([rc, f]) => ({
+            ...INVENTORY_DEFAULTS,
+            ...f,
+            resource_class: rc,
+          }));
           plan.inventories.push({ rp, inventories: list });
         }
         plan.allocations = Object.entries(data.allocations).map(([uuid, body]) => toWrite(p, req, uuid, body));
@@ -51,7 +67,8 @@ export function reshaperRoutes(p: Placement): RouteTable {
         } catch (e) {
           if (e instanceof AllocationProviderNotFound) throw badRequest(e.message);
           if (e instanceof ConsumerGenerationConflict) throw conflict(e.message, codes.CONCURRENT_UPDATE);
-          if (e instanceof ConcurrentUpdateDetected) throw conflict(`update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
+          if (e instanceof ConcurrentUpdateDetected)
+            throw conflict(`update conflict: ${e.message}`, codes.CONCURRENT_UPDATE);
           if (e instanceof NotFound) throw badRequest(`malformed reshaper data: ${e.message}`);
           if (e instanceof InventoryInUse) throw conflict(`update conflict: ${e.message}`, codes.INVENTORY_INUSE);
           if (e instanceof InvalidInventory) throw conflict(`Unable to allocate inventory: ${e.message}`);

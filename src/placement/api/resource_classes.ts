@@ -5,7 +5,14 @@ import { badRequest, conflict } from '../../common/http/errors.js';
 import type { Placement } from '../context.js';
 import { ResourceClassCannotDeleteStandard, ResourceClassExists, ResourceClassInUse } from '../exceptions.js';
 import {
-  absoluteUrl, authorize, checkAccept, readJson, requireContent, requireVersion, cacheHeaders, latest,
+  absoluteUrl,
+  authorize,
+  checkAccept,
+  readJson,
+  requireContent,
+  requireVersion,
+  cacheHeaders,
+  latest,
 } from '../http.js';
 import { sendEmpty, sendJson } from '../../common/http/reply.js';
 import { validateSchema } from '../../common/http/json-schema.js';
@@ -38,7 +45,9 @@ export function resourceClassRoutes(p: Placement): RouteTable {
         const body = readJson<{ name: string }>(req, schema.POST_RC_V1_2);
         authorize(p, req, `${POLICY}create`);
         const created = await rc.createResourceClass(p.db, p.engine, body.name).catch((e: unknown) => {
-          throw e instanceof ResourceClassExists ? conflict(`Conflicting resource class already exists: ${e.rcName}`) : e;
+          throw e instanceof ResourceClassExists
+            ? conflict(`Conflicting resource class already exists: ${e.rcName}`)
+            : e;
         });
         reply.header('location', absoluteUrl(req, `/resource_classes/${created.name}`));
         return sendEmpty(reply, 201);
@@ -85,7 +94,8 @@ export function resourceClassRoutes(p: Placement): RouteTable {
         requireVersion(req, '1.2');
         authorize(p, req, `${POLICY}delete`);
         await rc.deleteResourceClass(p.db, name(req)).catch((e: unknown) => {
-          if (e instanceof ResourceClassCannotDeleteStandard) throw badRequest(`Error in delete resource class: ${e.message}`);
+          if (e instanceof ResourceClassCannotDeleteStandard)
+            throw badRequest(`Error in delete resource class: ${e.message}`);
           if (e instanceof ResourceClassInUse) throw conflict(`Error in delete resource class: ${e.message}`);
           throw e;
         });

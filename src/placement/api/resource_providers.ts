@@ -6,12 +6,27 @@ import { badRequest, conflict, notFound } from '../../common/http/errors.js';
 import type { Placement } from '../context.js';
 import * as codes from '../errors.js';
 import {
-  CannotDeleteParentResourceProvider, DuplicateEntry, NotFound, ObjectActionError, ResourceClassNotFound,
-  ResourceProviderInUse, TraitNotFound,
+  CannotDeleteParentResourceProvider,
+  DuplicateEntry,
+  NotFound,
+  ObjectActionError,
+  ResourceClassNotFound,
+  ResourceProviderInUse,
+  TraitNotFound,
 } from '../exceptions.js';
 import {
-  absoluteUrl, authorize, byVersion, requireContent, cacheHeaders, checkAccept, latest, normalizeUuid, readJson,
-  readQuery, allValues, sendJsonBody,
+  absoluteUrl,
+  authorize,
+  byVersion,
+  requireContent,
+  cacheHeaders,
+  checkAccept,
+  latest,
+  normalizeUuid,
+  readJson,
+  readQuery,
+  allValues,
+  sendJsonBody,
 } from '../http.js';
 import { param } from '../../common/http/request_params.js';
 import { sendEmpty, sendJson } from '../../common/http/reply.js';
@@ -43,7 +58,10 @@ function links(req: FastifyRequest, uuid: string) {
 
 export function serializeProvider(req: FastifyRequest, rp: ProviderView): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    uuid: rp.uuid, name: rp.name, generation: rp.generation, links: links(req, rp.uuid),
+    uuid: rp.uuid,
+    name: rp.name,
+    generation: rp.generation,
+    links: links(req, rp.uuid),
   };
   if (req.version.gte('1.14')) {
     out.parent_provider_uuid = rp.parent_provider_uuid;
@@ -52,8 +70,17 @@ export function serializeProvider(req: FastifyRequest, rp: ProviderView): Record
   return out;
 }
 
-const listSchema = (req: FastifyRequest) => byVersion<object>(req, [['1.18', schema.GET_RPS_1_18],
-  ['1.14', schema.GET_RPS_1_14], ['1.4', schema.GET_RPS_1_4], ['1.3', schema.GET_RPS_1_3]], schema.GET_RPS_1_0);
+const listSchema = (req: FastifyRequest) =>
+  byVersion<object>(
+    req,
+    [
+      ['1.18', schema.GET_RPS_1_18],
+      ['1.14', schema.GET_RPS_1_14],
+      ['1.4', schema.GET_RPS_1_4],
+      ['1.3', schema.GET_RPS_1_3],
+    ],
+    schema.GET_RPS_1_0,
+  );
 
 function filtersFrom(req: FastifyRequest, q: Record<string, string>): ProviderFilters {
   const f: ProviderFilters = {};
@@ -68,8 +95,11 @@ function filtersFrom(req: FastifyRequest, q: Record<string, string>): ProviderFi
 
 function nodeView(p: Placement, n: ProviderNode): ProviderView {
   return {
-    uuid: n.uuid, name: n.name, generation: n.generation,
-    parent_provider_uuid: p.index.parentUuid(n), root_provider_uuid: p.index.rootUuid(n),
+    uuid: n.uuid,
+    name: n.name,
+    generation: n.generation,
+    parent_provider_uuid: p.index.parentUuid(n),
+    root_provider_uuid: p.index.rootUuid(n),
   };
 }
 
@@ -86,7 +116,8 @@ export function resourceProviderRoutes(p: Placement): RouteTable {
         try {
           nodes = filterProviders(p.index, filters);
         } catch (e) {
-          if (e instanceof ResourceClassNotFound) throw badRequest(`Invalid resource class in resources parameter: ${e.message}`);
+          if (e instanceof ResourceClassNotFound)
+            throw badRequest(`Invalid resource class in resources parameter: ${e.message}`);
           if (e instanceof TraitNotFound) throw badRequest(`Invalid trait(s) in "required" parameter: ${e.message}`);
           throw e;
         }
@@ -96,7 +127,7 @@ export function resourceProviderRoutes(p: Placement): RouteTable {
         const key = `${req.scriptName}|${req.version}`;
         const items = nodes.map((n) => {
           lm = latest(lm, n.modifiedAt);
-          const cache = n.rendered ??= {};
+          const cache = (n.rendered ??= {});
           if (cache.providerKey !== key) {
             cache.provider = ownBuffer(JSON.stringify(serializeProvider(req, nodeView(p, n))));
             cache.providerKey = key;
@@ -110,14 +141,22 @@ export function resourceProviderRoutes(p: Placement): RouteTable {
         requireContent(req);
         authorize(p, req, `${POLICY}create`);
         const data = readJson<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(
-          req, req.version.gte('1.14') ? schema.POST_RP_1_14 : schema.POST_RP);
+          req,
+          req.version.gte('1.14') ? schema.POST_RP_1_14 : schema.POST_RP,
+        );
         const uuid = data.uuid ? normalizeUuid(data.uuid) : randomUUID();
         let rp: rpObj.ResourceProvider;
         try {
-          rp = await rpObj.createProvider(p.db, { uuid, name: data.name, parent_provider_uuid: data.parent_provider_uuid });
+          rp = await rpObj.createProvider(p.db, {
+            uuid,
+            name: data.name,
+            parent_provider_uuid: data.parent_provider_uuid,
+          });
         } catch (e) {
           if (e instanceof DuplicateEntry) {
-            const dups = e.columns.map((c) => (c === 'uuid' ? `uuid: ${uuid}` : c === 'name' ? `name: ${data.name}` : c));
+            const dups = e.columns.map((c) =>
+              c === 'uuid' ? `uuid: ${uuid}` : c === 'name' ? `name: ${data.name}` : c,
+            );
             throw conflict(`Conflicting resource provider ${dups.join(', ')} already exists.`, codes.DUPLICATE_NAME);
           }
           if (e instanceof ObjectActionError) {
@@ -145,7 +184,9 @@ export function resourceProviderRoutes(p: Placement): RouteTable {
         const uuid = param(req, 'uuid');
         await rpObj.getProvider(p.db, uuid);
         const data = readJson<{ name: string; parent_provider_uuid?: string | null }>(
-          req, req.version.gte('1.14') ? schema.PUT_RP_1_14 : schema.PUT_RP);
+          req,
+          req.version.gte('1.14') ? schema.PUT_RP_1_14 : schema.PUT_RP,
+        );
         let rp: rpObj.ResourceProvider;
         try {
           rp = await rpObj.updateProvider(p.db, uuid, data, req.version.gte('1.37'));
@@ -153,7 +194,8 @@ export function resourceProviderRoutes(p: Placement): RouteTable {
           if (e instanceof DuplicateEntry) {
             throw conflict(`Conflicting resource provider ${data.name} already exists.`, codes.DUPLICATE_NAME);
           }
-          if (e instanceof ObjectActionError) throw badRequest(`Unable to save resource provider ${uuid}: ${e.message}`);
+          if (e instanceof ObjectActionError)
+            throw badRequest(`Unable to save resource provider ${uuid}: ${e.message}`);
           throw e;
         }
         cacheHeaders(req, reply, rp.updated_at);
@@ -169,8 +211,10 @@ export function resourceProviderRoutes(p: Placement): RouteTable {
             throw conflict(`Unable to delete resource provider ${uuid}: ${e.message}`, codes.PROVIDER_IN_USE);
           }
           if (e instanceof CannotDeleteParentResourceProvider) {
-            throw conflict(`Unable to delete parent resource provider ${uuid}: It has child resource providers.`,
-              codes.PROVIDER_CANNOT_DELETE_PARENT);
+            throw conflict(
+              `Unable to delete parent resource provider ${uuid}: It has child resource providers.`,
+              codes.PROVIDER_CANNOT_DELETE_PARENT,
+            );
           }
           if (e instanceof NotFound) throw notFound(e.message);
           throw e;

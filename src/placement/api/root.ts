@@ -17,7 +17,8 @@ export function rootRoutes(_p: Placement): RouteTable {
           status: 'CURRENT',
           links: [{ rel: 'self', href: '' }],
         };
-        if (req.version.gte('1.15')) reply.header('cache-control', 'no-cache').header('last-modified', new Date().toUTCString());
+        if (req.version.gte('1.15'))
+          reply.header('cache-control', 'no-cache').header('last-modified', new Date().toUTCString());
         return sendJson(reply, 200, { versions: [version] });
       },
     },

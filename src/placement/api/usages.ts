@@ -18,7 +18,10 @@ export function usageRoutes(p: Placement): RouteTable {
         const rp = await or404(getProvider(p.db, uuid), (m) => `No resource provider with uuid ${uuid} found: ${m}`);
         const usages = await providerUsages(p.db, rp);
         cacheHeaders(req, reply, null);
-        return sendJson(reply, 200, { resource_provider_generation: rp.generation, usages: Object.fromEntries(usages) });
+        return sendJson(reply, 200, {
+          resource_provider_generation: rp.generation,
+          usages: Object.fromEntries(usages),
+        });
       },
     },
     '/usages': {

@@ -30,14 +30,18 @@ export class SingleProviderRequest implements AllocationRequest {
   private res?: ResourceRequest[];
   private maps?: Map<string, Set<number>>;
 
-  constructor(readonly rp: ProviderNode, readonly shape: GroupShape, readonly anchor: number) {}
+  constructor(
+    readonly rp: ProviderNode,
+    readonly shape: GroupShape,
+    readonly anchor: number,
+  ) {}
 
   get resources(): ResourceRequest[] {
-    return this.res ??= this.shape.amounts.map(([rcId, amount]) => ({ rp: this.rp, rcId, amount }));
+    return (this.res ??= this.shape.amounts.map(([rcId, amount]) => ({ rp: this.rp, rcId, amount })));
   }
 
   get mappings(): Map<string, Set<number>> {
-    return this.maps ??= new Map([[this.shape.suffix, new Set([this.rp.id])]]);
+    return (this.maps ??= new Map([[this.shape.suffix, new Set([this.rp.id])]]));
   }
 
   /** The same request anchored to another tree (a sharing provider seen from its neighbours). */

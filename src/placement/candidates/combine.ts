@@ -18,14 +18,20 @@ export interface CandidateResult {
 export class NoCandidates extends Error {}
 
 /** A provider able to serve one resource class of a group, anchored to a tree. */
-export interface Candidate { id: number; root: number; rc: number }
+export interface Candidate {
+  id: number;
+  root: number;
+  rc: number;
+}
 
-export function groupByAnchor(bySuffix: Map<string, AllocationRequest[]>): Map<number, Map<string, AllocationRequest[]>> {
+export function groupByAnchor(
+  bySuffix: Map<string, AllocationRequest[]>,
+): Map<number, Map<string, AllocationRequest[]>> {
   const byAnchor = new Map<number, Map<string, AllocationRequest[]>>();
   for (const [suffix, reqs] of bySuffix) {
     for (const r of reqs) {
       let m = byAnchor.get(r.anchor);
-      if (!m) byAnchor.set(r.anchor, m = new Map<string, AllocationRequest[]>());
+      if (!m) byAnchor.set(r.anchor, (m = new Map<string, AllocationRequest[]>()));
       const list = m.get(suffix) ?? [];
       list.push(r);
       m.set(suffix, list);
@@ -85,8 +91,14 @@ export function consolidate(anchor: number, combo: AllocationRequest[]): Allocat
 
 /** Identity of a request for de-duplication: its resources and mappings, not its anchor. */
 export function requestKey(r: AllocationRequest): string {
-  const res = r.resources.map((x) => `${x.rp.id}:${x.rcId}:${x.amount}`).sort().join(',');
-  const maps = [...r.mappings].map(([s, ids]) => `${s}=${[...ids].sort((a, b) => a - b).join('.')}`).sort().join(';');
+  const res = r.resources
+    .map((x) => `${x.rp.id}:${x.rcId}:${x.amount}`)
+    .sort()
+    .join(',');
+  const maps = [...r.mappings]
+    .map(([s, ids]) => `${s}=${[...ids].sort((a, b) => a - b).join('.')}`)
+    .sort()
+    .join(';');
   return `${res}|${maps}`;
 }
 

@@ -14,15 +14,22 @@ export class GroupContext {
   private aggMembers: Set<number> | null = null;
   private readonly withResource = new Map<number, Set<number>>();
 
-  constructor(private readonly search: Search, readonly group: RequestGroup) {
+  constructor(
+    private readonly search: Search,
+    readonly group: RequestGroup,
+  ) {
     const index = search.index;
     for (const [name, amount] of group.resources) {
       const id = index.catalog.rcByName.get(name);
       if (id === undefined) throw new ResourceClassNotFound(name);
       this.resources.set(id, amount);
     }
-    if (group.memberOf.length && !search.index.someProvider(search.index.aggregateSources(group.memberOf),
-      (n) => matchesAggregates(n.aggregates, { required: group.memberOf, forbidden: new Set() }))) {
+    if (
+      group.memberOf.length &&
+      !search.index.someProvider(search.index.aggregateSources(group.memberOf), (n) =>
+        matchesAggregates(n.aggregates, { required: group.memberOf, forbidden: new Set() }),
+      )
+    ) {
       throw new NoCandidates();
     }
     for (const any of group.requiredTraits) search.checkTraits(any);
@@ -34,14 +41,15 @@ export class GroupContext {
     }
     // Upstream finds the providers with room for every class before choosing how to search.
     for (const [rc, amount] of this.resources) {
-      if (!search.index.someProvider([index.withResourceClass(rc)], (n) => this.hasRoom(n, rc, amount))) throw new NoCandidates();
+      if (!search.index.someProvider([index.withResourceClass(rc)], (n) => this.hasRoom(n, rc, amount)))
+        throw new NoCandidates();
     }
   }
 
   /** Providers in every member_of set (null: no member_of). */
   get inAggs(): Set<number> | null {
     if (!this.group.memberOf.length) return null;
-    return this.aggMembers ??= this.search.index.providersInAll(this.group.memberOf);
+    return (this.aggMembers ??= this.search.index.providersInAll(this.group.memberOf));
   }
 
   hasRoom(n: ProviderNode, rc: number, amount: number): boolean {

@@ -36,8 +36,14 @@ const KEY_1_33 = new RegExp(`^(${KINDS})(${GROUP_PAT_1_33})?$`);
 
 function group(suffix: string): RequestGroup {
   return {
-    suffix, useSameProvider: suffix !== '', resources: new Map(), requiredTraits: [], forbiddenTraits: new Set(),
-    memberOf: [], forbiddenAggs: new Set(), inTree: null,
+    suffix,
+    useSameProvider: suffix !== '',
+    resources: new Map(),
+    requiredTraits: [],
+    forbiddenTraits: new Set(),
+    memberOf: [],
+    forbiddenAggs: new Set(),
+    inTree: null,
   };
 }
 
@@ -58,15 +64,22 @@ export function requestWide(req: FastifyRequest): RequestWide {
   };
   const roots = allOf(pairs, 'root_required');
   if (roots.length > 1) {
-    throw new HttpError(400, "Query parameter 'root_required' may be specified only once.", codes.ILLEGAL_DUPLICATE_QUERYPARAM);
+    throw new HttpError(
+      400,
+      "Query parameter 'root_required' may be specified only once.",
+      codes.ILLEGAL_DUPLICATE_QUERYPARAM,
+    );
   }
   if (roots.length) {
     const q = parseTraitsValue(roots[0]!, true, false);
     const required = new Set(q.required.flatMap((s) => [...s]));
     const conflicts = [...q.forbidden].filter((t) => required.has(t));
     if (conflicts.length) {
-      throw new HttpError(400, `Conflicting required and forbidden traits found in root_required: ${conflicts.join(', ')}`,
-        codes.QUERYPARAM_BAD_VALUE);
+      throw new HttpError(
+        400,
+        `Conflicting required and forbidden traits found in root_required: ${conflicts.join(', ')}`,
+        codes.QUERYPARAM_BAD_VALUE,
+      );
     }
     out.anchorRequired = required;
     out.anchorForbidden = q.forbidden;
@@ -74,7 +87,11 @@ export function requestWide(req: FastifyRequest): RequestWide {
   for (const val of allOf(pairs, 'same_subtree')) {
     const suffixes = new Set(val.split(',').map((s) => s.trim()));
     if (suffixes.has('')) {
-      throw new HttpError(400, 'Empty string (unsuffixed group) can not be specified in `same_subtree` ', codes.QUERYPARAM_BAD_VALUE);
+      throw new HttpError(
+        400,
+        'Empty string (unsuffixed group) can not be specified in `same_subtree` ',
+        codes.QUERYPARAM_BAD_VALUE,
+      );
     }
     out.sameSubtrees.push(suffixes);
   }
@@ -91,7 +108,7 @@ export function requestGroups(req: FastifyRequest, wide: RequestWide): Map<strin
     if (!m) continue;
     const [, kind, suffix = ''] = m;
     let g = groups.get(suffix);
-    if (!g) groups.set(suffix, g = group(suffix));
+    if (!g) groups.set(suffix, (g = group(suffix)));
     if (kind === 'resources') g.resources = parseResources(val);
     else if (kind === 'required') {
       const t = parseTraits(allOf(pairs, key), req);
@@ -114,17 +131,27 @@ function checkResourceless(groups: Map<string, RequestGroup>, wide: RequestWide)
   const resourceless = [...groups.values()].filter((g) => !g.resources.size).map((g) => g.suffix);
   const inSubtrees = new Set(wide.sameSubtrees.flatMap((s) => [...s]));
   if (resourceless.length === groups.size) {
-    throw new HttpError(400, 'There must be at least one resources or resources[$S] parameter.', codes.QUERYPARAM_MISSING_VALUE);
+    throw new HttpError(
+      400,
+      'There must be at least one resources or resources[$S] parameter.',
+      codes.QUERYPARAM_MISSING_VALUE,
+    );
   }
   const bad = resourceless.filter((s) => !inSubtrees.has(s));
   if (bad.length) {
-    throw new HttpError(400, `Resourceless suffixed group request should be specified in \`same_subtree\` query param: bad group(s) - ${pyList(bad)}.`,
-      codes.QUERYPARAM_BAD_VALUE);
+    throw new HttpError(
+      400,
+      `Resourceless suffixed group request should be specified in \`same_subtree\` query param: bad group(s) - ${pyList(bad)}.`,
+      codes.QUERYPARAM_BAD_VALUE,
+    );
   }
   const unknown = [...inSubtrees].filter((s) => !groups.has(s));
   if (unknown.length) {
-    throw new HttpError(400, `Real suffixes should be specified in \`same_subtree\`: ${pyList(unknown)} not found in ${pyList([...groups.keys()])}.`,
-      codes.QUERYPARAM_BAD_VALUE);
+    throw new HttpError(
+      400,
+      `Real suffixes should be specified in \`same_subtree\`: ${pyList(unknown)} not found in ${pyList([...groups.keys()])}.`,
+      codes.QUERYPARAM_BAD_VALUE,
+    );
   }
 }
 
@@ -132,11 +159,17 @@ function checkOrphans(groups: Map<string, RequestGroup>) {
   const gs = [...groups.values()];
   const traitOrphans = gs.filter((g) => g.requiredTraits.length && !g.resources.size).map((g) => `required${g.suffix}`);
   if (traitOrphans.length) {
-    throw badRequest(`All traits parameters must be associated with resources.  Found the following orphaned traits keys: ${traitOrphans.join(', ')}`);
+    throw badRequest(
+      `All traits parameters must be associated with resources.  Found the following orphaned traits keys: ${traitOrphans.join(', ')}`,
+    );
   }
-  const aggOrphans = gs.filter((g) => !g.resources.size && (g.memberOf.length || g.forbiddenAggs.size)).map((g) => `member_of${g.suffix}`);
+  const aggOrphans = gs
+    .filter((g) => !g.resources.size && (g.memberOf.length || g.forbiddenAggs.size))
+    .map((g) => `member_of${g.suffix}`);
   if (aggOrphans.length) {
-    throw badRequest(`All member_of parameters must be associated with resources. Found the following orphaned member_of keys: ${aggOrphans.join(', ')}`);
+    throw badRequest(
+      `All member_of parameters must be associated with resources. Found the following orphaned member_of keys: ${aggOrphans.join(', ')}`,
+    );
   }
   if (!gs.every((g) => g.resources.size)) throw badRequest('All request groups must specify resources.');
   if (!gs.length) throw badRequest('At least one request group (`resources` or `resources{$S}`) is required.');
@@ -146,11 +179,14 @@ function checkForbidden(groups: Map<string, RequestGroup>) {
   const conflicts: string[] = [];
   for (const g of groups.values()) {
     for (const any of g.requiredTraits) {
-      if ([...any].every((t) => g.forbiddenTraits.has(t))) conflicts.push(`required${g.suffix}: (${[...any].sort().join(', ')})`);
+      if ([...any].every((t) => g.forbiddenTraits.has(t)))
+        conflicts.push(`required${g.suffix}: (${[...any].sort().join(', ')})`);
     }
   }
   if (conflicts.length) {
-    throw badRequest(`Conflicting required and forbidden traits found in the following traits keys: ${conflicts.sort().join(', ')}`);
+    throw badRequest(
+      `Conflicting required and forbidden traits found in the following traits keys: ${conflicts.sort().join(', ')}`,
+    );
   }
 }
 

@@ -27,7 +27,7 @@ interface SummaryShape {
 }
 
 function summaryJson(index: ProviderIndex, n: ProviderNode, shape: SummaryShape): Buffer {
-  const cache = n.rendered ??= {};
+  const cache = (n.rendered ??= {});
   if (cache.summaryKey === shape.key) return cache.summary!;
   const resources: string[] = [];
   for (const inv of n.inventories) {
@@ -38,10 +38,11 @@ function summaryJson(index: ProviderIndex, n: ProviderNode, shape: SummaryShape)
   }
   let json = `${q(n.uuid)}:{"resources":{${resources.join(',')}}`;
   if (shape.traits) json += `,"traits":${q([...n.traits].sort())}`;
-  if (shape.tree) json += `,"parent_provider_uuid":${q(index.parentUuid(n))},"root_provider_uuid":${q(index.rootUuid(n))}`;
+  if (shape.tree)
+    json += `,"parent_provider_uuid":${q(index.parentUuid(n))},"root_provider_uuid":${q(index.rootUuid(n))}`;
   json += '}';
   cache.summaryKey = shape.key;
-  return cache.summary = ownBuffer(json);
+  return (cache.summary = ownBuffer(json));
 }
 
 function resourcesJson(index: ProviderIndex, rrs: { rcId: number; amount: number }[]): string {
@@ -63,7 +64,10 @@ function byProvider(req: AllocationRequest): Map<ProviderNode, { rcId: number; a
  * text depends only on the node, the group's amounts and the microversion). */
 class RequestRenderer {
   private readonly keys = new Map<GroupShape, string>();
-  constructor(private readonly index: ProviderIndex, private readonly version: Version) {}
+  constructor(
+    private readonly index: ProviderIndex,
+    private readonly version: Version,
+  ) {}
 
   render(req: AllocationRequest): Buffer {
     if (!(req instanceof SingleProviderRequest)) return Buffer.from(generalJson(this.index, req, this.version));
@@ -72,30 +76,38 @@ class RequestRenderer {
       key = `${this.version}|${req.shape.suffix}|${req.shape.amounts.join(';')}`;
       this.keys.set(req.shape, key);
     }
-    const cache = req.rp.rendered ??= {};
+    const cache = (req.rp.rendered ??= {});
     if (cache.requestKey === key) return cache.request!;
     cache.requestKey = key;
-    return cache.request = ownBuffer(generalJson(this.index, req, this.version));
+    return (cache.request = ownBuffer(generalJson(this.index, req, this.version)));
   }
 }
 
 function generalJson(index: ProviderIndex, req: AllocationRequest, version: Version): string {
   const groups = byProvider(req);
   if (version.lt('1.12')) {
-    const allocs = [...groups].map(([rp, rrs]) => `{"resource_provider":{"uuid":${q(rp.uuid)}},"resources":${resourcesJson(index, rrs)}}`);
+    const allocs = [...groups].map(
+      ([rp, rrs]) => `{"resource_provider":{"uuid":${q(rp.uuid)}},"resources":${resourcesJson(index, rrs)}}`,
+    );
     return `{"allocations":[${allocs.join(',')}]}`;
   }
   const allocs = [...groups].map(([rp, rrs]) => `${q(rp.uuid)}:{"resources":${resourcesJson(index, rrs)}}`);
   let json = `{"allocations":{${allocs.join(',')}}`;
   if (version.gte('1.34')) {
-    const maps = [...req.mappings].map(([suffix, ids]) => `${q(suffix)}:${q([...ids].map((id) => index.get(id).uuid))}`);
+    const maps = [...req.mappings].map(
+      ([suffix, ids]) => `${q(suffix)}:${q([...ids].map((id) => index.get(id).uuid))}`,
+    );
     json += `,"mappings":{${maps.join(',')}}`;
   }
   return `${json}}`;
 }
 
-export function renderCandidates(index: ProviderIndex, r: CandidateResult, version: Version,
-  requestedClasses: Set<string>): JsonBody {
+export function renderCandidates(
+  index: ProviderIndex,
+  r: CandidateResult,
+  version: Version,
+  requestedClasses: Set<string>,
+): JsonBody {
   const allClasses = version.gte('1.27');
   const shape: SummaryShape = {
     classes: allClasses ? null : requestedClasses,
@@ -108,6 +120,10 @@ export function renderCandidates(index: ProviderIndex, r: CandidateResult, versi
   if (r.shuffle) shuffleFirst(requests);
   return concatBodies(
     jsonList(requests, '{"allocation_requests":[', '],'),
-    jsonList(r.summaries.map((n) => summaryJson(index, n, shape)), '"provider_summaries":{', '}}'),
+    jsonList(
+      r.summaries.map((n) => summaryJson(index, n, shape)),
+      '"provider_summaries":{',
+      '}}',
+    ),
   );
 }

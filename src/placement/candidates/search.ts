@@ -9,16 +9,23 @@ import { inventoryOf, type ProviderNode } from '../provider_index/model.js';
 import type { ProviderIndex } from '../provider_index/provider_index.js';
 import { matchesAggregates, matchesTraits } from '../provider_index/provider_filter.js';
 import type { RequestGroup, RequestWide } from './request.js';
-import {
-  SingleProviderRequest, type AllocationRequest, type GroupShape,
-} from './allocation_request.js';
+import { SingleProviderRequest, type AllocationRequest, type GroupShape } from './allocation_request.js';
 
 export type { AllocationRequest } from './allocation_request.js';
 
 const SHARING_TRAIT = 'MISC_SHARES_VIA_AGGREGATE';
 import {
-  NoCandidates, consolidate, dedupe, excludeNested, groupByAnchor, limitResults, product, traitsSatisfied,
-  uniqueRequests, type Candidate, type CandidateResult,
+  NoCandidates,
+  consolidate,
+  dedupe,
+  excludeNested,
+  groupByAnchor,
+  limitResults,
+  product,
+  traitsSatisfied,
+  uniqueRequests,
+  type Candidate,
+  type CandidateResult,
 } from './combine.js';
 import { GroupContext } from './group_context.js';
 import { intersect } from '../../common/sets.js';
@@ -40,7 +47,11 @@ export class Search {
   /** When set, the single-provider search may stop after this many results (see findCandidates). */
   stopAfter: number | null = null;
 
-  constructor(readonly index: ProviderIndex, readonly wide: RequestWide, readonly nestedAware: boolean) {
+  constructor(
+    readonly index: ProviderIndex,
+    readonly wide: RequestWide,
+    readonly nestedAware: boolean,
+  ) {
     this.hasTrees = index.hasTrees;
     if (wide.anchorRequired?.size || wide.anchorForbidden?.size) {
       if (wide.anchorRequired?.size) this.checkTraits(wide.anchorRequired);
@@ -48,8 +59,11 @@ export class Search {
       this.anchorRoots = new Set();
       for (const n of index.nodes.values()) {
         if (n.parentId !== null) continue;
-        if ([...wide.anchorRequired ?? []].every((t) => n.traits.has(t))
-          && ![...wide.anchorForbidden ?? []].some((t) => n.traits.has(t))) this.anchorRoots.add(n.id);
+        if (
+          [...(wide.anchorRequired ?? [])].every((t) => n.traits.has(t)) &&
+          ![...(wide.anchorForbidden ?? [])].some((t) => n.traits.has(t))
+        )
+          this.anchorRoots.add(n.id);
       }
       if (!this.anchorRoots.size) throw new NoCandidates();
     }
@@ -69,8 +83,10 @@ export class Search {
     const bySuffix = new Map<string, AllocationRequest[]>();
     for (const [suffix, group] of groups) {
       const ctx = new GroupContext(this, group);
-      const reqs = !group.useSameProvider && (this.sharing.size > 0 || this.hasTrees)
-        ? this.multipleProviders(ctx) : this.singleProvider(ctx);
+      const reqs =
+        !group.useSameProvider && (this.sharing.size > 0 || this.hasTrees)
+          ? this.multipleProviders(ctx)
+          : this.singleProvider(ctx);
       if (!reqs.length) return { requests: [], summaries: [] };
       for (const r of reqs) r.useSameProvider = group.useSameProvider;
       bySuffix.set(suffix, reqs);
@@ -170,7 +186,7 @@ export class Search {
     const byTree = new Map<number, Map<number, ProviderNode[]>>();
     for (const c of all) {
       let rcs = byTree.get(c.root);
-      if (!rcs) byTree.set(c.root, rcs = new Map<number, ProviderNode[]>());
+      if (!rcs) byTree.set(c.root, (rcs = new Map<number, ProviderNode[]>()));
       const list = rcs.get(c.rc) ?? [];
       list.push(this.index.get(c.id));
       rcs.set(c.rc, list);
@@ -184,7 +200,10 @@ export class Search {
         if (!traitsSatisfied(combo, g)) continue;
         const resources = combo.map((rp, i) => ({ rp, rcId: classes[i]!, amount: ctx.resources.get(classes[i]!)! }));
         const req: AllocationRequest = {
-          anchor: root, useSameProvider: false, resources, mappings: new Map([[g.suffix, new Set(combo.map((n) => n.id))]]),
+          anchor: root,
+          useSameProvider: false,
+          resources,
+          mappings: new Map([[g.suffix, new Set(combo.map((n) => n.id))]]),
         };
         out.push(req);
       }
@@ -207,7 +226,11 @@ export class Search {
       for (const t of n.traits) set.add(t);
       traitsByRoot.set(n.rootId, set);
     }
-    const roots = new Set([...traitsByRoot].filter(([, traits]) => matchesTraits(traits, { required: g.requiredTraits, forbidden: new Set() })).map(([r]) => r));
+    const roots = new Set(
+      [...traitsByRoot]
+        .filter(([, traits]) => matchesTraits(traits, { required: g.requiredTraits, forbidden: new Set() }))
+        .map(([r]) => r),
+    );
     return all.filter((c) => roots.has(this.index.get(c.id).rootId));
   }
 
@@ -223,8 +246,9 @@ export class Search {
     if (bySuffix.size === 1) {
       // One group: every request is its own combination. A single provider's request already
       // passed the same capacity test when it was found.
-      requests = [...bySuffix.values()][0]!
-        .filter((r) => r instanceof SingleProviderRequest || !this.exceedsCapacity(r));
+      requests = [...bySuffix.values()][0]!.filter(
+        (r) => r instanceof SingleProviderRequest || !this.exceedsCapacity(r),
+      );
     } else {
       requests = [];
       const granular = [...bySuffix.keys()].filter((s) => s !== '').length;
@@ -269,7 +293,11 @@ export class Search {
       let common: Set<number> | null = null;
       for (const id of ids) {
         const ancestors = new Set<number>();
-        for (let n: ProviderNode | undefined = this.index.get(id); n; n = n.parentId === null ? undefined : this.index.nodes.get(n.parentId)) {
+        for (
+          let n: ProviderNode | undefined = this.index.get(id);
+          n;
+          n = n.parentId === null ? undefined : this.index.nodes.get(n.parentId)
+        ) {
           ancestors.add(n.id);
         }
         common = common === null ? ancestors : intersect(common, ancestors);
@@ -297,8 +325,12 @@ export interface SearchOptions {
 
 /** All allocation candidates for the request (empty when nothing fits). Raises
  * ResourceClassNotFound / TraitNotFound for unknown names, as upstream does. */
-export function findCandidates(index: ProviderIndex, groups: Map<string, RequestGroup>, wide: RequestWide,
-  opts: SearchOptions): CandidateResult {
+export function findCandidates(
+  index: ProviderIndex,
+  groups: Map<string, RequestGroup>,
+  wide: RequestWide,
+  opts: SearchOptions,
+): CandidateResult {
   try {
     const search = new Search(index, wide, opts.nestedAware);
     // With one group and no sharing providers each matching provider is exactly one request,

@@ -6,13 +6,22 @@ import type { Kysely, Transaction } from 'kysely';
 import { withTransaction } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 import {
-  InvalidAllocationCapacityExceeded, InvalidAllocationConstraintsViolated, InvalidInventory,
-  ResourceProviderConcurrentUpdateDetected, ResourceClassNotFound,
+  InvalidAllocationCapacityExceeded,
+  InvalidAllocationConstraintsViolated,
+  InvalidInventory,
+  ResourceProviderConcurrentUpdateDetected,
+  ResourceClassNotFound,
 } from '../exceptions.js';
 import { now } from '../../common/time.js';
 import {
-  deleteConsumersWithoutAllocations, ensureConsumer, ensureOwners, incrementConsumerGeneration, type Consumer,
-  type ConsumerRequest, type ExternalIdScope, type ExternalIds,
+  deleteConsumersWithoutAllocations,
+  ensureConsumer,
+  ensureOwners,
+  incrementConsumerGeneration,
+  type Consumer,
+  type ConsumerRequest,
+  type ExternalIdScope,
+  type ExternalIds,
 } from './consumer.js';
 import { incrementGeneration, type Db } from './resource_provider.js';
 
@@ -28,12 +37,23 @@ export interface ConsumerAllocation {
 }
 
 export async function listForConsumer(db: Db, consumerUuid: string): Promise<ConsumerAllocation[]> {
-  return db.selectFrom('allocations as a')
+  return db
+    .selectFrom('allocations as a')
     .innerJoin('resource_providers as rp', 'rp.id', 'a.resource_provider_id')
     .innerJoin('resource_classes as rc', 'rc.id', 'a.resource_class_id')
-    .select(['a.id', 'a.resource_provider_id', 'rp.uuid as resource_provider_uuid',
-      'rp.generation as resource_provider_generation', 'rc.name as resource_class', 'a.used', 'a.created_at', 'a.updated_at'])
-    .where('a.consumer_id', '=', consumerUuid).orderBy('a.id').execute();
+    .select([
+      'a.id',
+      'a.resource_provider_id',
+      'rp.uuid as resource_provider_uuid',
+      'rp.generation as resource_provider_generation',
+      'rc.name as resource_class',
+      'a.used',
+      'a.created_at',
+      'a.updated_at',
+    ])
+    .where('a.consumer_id', '=', consumerUuid)
+    .orderBy('a.id')
+    .execute();
 }
 
 export interface ProviderAllocation {
@@ -46,12 +66,21 @@ export interface ProviderAllocation {
 }
 
 export async function listForProvider(db: Db, rp: { id: number }): Promise<ProviderAllocation[]> {
-  return db.selectFrom('allocations as a')
+  return db
+    .selectFrom('allocations as a')
     .innerJoin('resource_classes as rc', 'rc.id', 'a.resource_class_id')
     .leftJoin('consumers as c', 'c.uuid', 'a.consumer_id')
-    .select(['a.consumer_id as consumer_uuid', 'c.generation as consumer_generation', 'rc.name as resource_class',
-      'a.used', 'a.created_at', 'a.updated_at'])
-    .where('a.resource_provider_id', '=', rp.id).orderBy('a.id').execute();
+    .select([
+      'a.consumer_id as consumer_uuid',
+      'c.generation as consumer_generation',
+      'rc.name as resource_class',
+      'a.used',
+      'a.created_at',
+      'a.updated_at',
+    ])
+    .where('a.resource_provider_id', '=', rp.id)
+    .orderBy('a.id')
+    .execute();
 }
 
 /** One consumer's part of a write: its identity and its complete new allocations
@@ -62,14 +91,27 @@ export interface ConsumerWrite extends ConsumerRequest {
 
 /** A provider named by an allocation that does not exist (a 400 for the handlers). */
 export class AllocationProviderNotFound extends Error {
-  constructor(readonly uuid: string) { super(`Allocation for resource provider '${uuid}' that does not exist.`); }
+  constructor(readonly uuid: string) {
+    super(`Allocation for resource provider '${uuid}' that does not exist.`);
+  }
 }
 
-interface Row { rpId: number; rpUuid: string; rcId: number; rc: string; used: number; consumer: string }
+interface Row {
+  rpId: number;
+  rpUuid: string;
+  rcId: number;
+  rc: string;
+  used: number;
+  consumer: string;
+}
 
 async function providersByUuid(trx: Transaction<PlacementDB>, uuids: string[]) {
   const rows = uuids.length
-    ? await trx.selectFrom('resource_providers').select(['id', 'uuid', 'generation']).where('uuid', 'in', uuids).execute()
+    ? await trx
+        .selectFrom('resource_providers')
+        .select(['id', 'uuid', 'generation'])
+        .where('uuid', 'in', uuids)
+        .execute()
     : [];
   const byUuid = new Map(rows.map((r) => [r.uuid, r]));
   for (const u of uuids) if (!byUuid.has(u)) throw new AllocationProviderNotFound(u);
@@ -78,7 +120,8 @@ async function providersByUuid(trx: Transaction<PlacementDB>, uuids: string[]) {
 
 async function classIds(trx: Transaction<PlacementDB>, names: string[]): Promise<Map<string, number>> {
   const rows = names.length
-    ? await trx.selectFrom('resource_classes').select(['id', 'name']).where('name', 'in', names).execute() : [];
+    ? await trx.selectFrom('resource_classes').select(['id', 'name']).where('name', 'in', names).execute()
+    : [];
   const ids = new Map(rows.map((r) => [r.name, r.id]));
   for (const n of names) if (!ids.has(n)) throw new ResourceClassNotFound(n);
   return ids;
@@ -90,13 +133,28 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
   const rpIds = [...new Set(rows.map((r) => r.rpId))];
   const rcIds = [...new Set(rows.map((r) => r.rcId))];
   if (!rpIds.length) return;
-  const inventories = await trx.selectFrom('inventories')
-    .select(['resource_provider_id', 'resource_class_id', 'total', 'reserved', 'min_unit', 'max_unit', 'step_size', 'allocation_ratio'])
-    .where('resource_provider_id', 'in', rpIds).where('resource_class_id', 'in', rcIds).execute();
-  const usage = await trx.selectFrom('allocations')
+  const inventories = await trx
+    .selectFrom('inventories')
+    .select([
+      'resource_provider_id',
+      'resource_class_id',
+      'total',
+      'reserved',
+      'min_unit',
+      'max_unit',
+      'step_size',
+      'allocation_ratio',
+    ])
+    .where('resource_provider_id', 'in', rpIds)
+    .where('resource_class_id', 'in', rcIds)
+    .execute();
+  const usage = await trx
+    .selectFrom('allocations')
     .select(['resource_provider_id', 'resource_class_id', (eb) => eb.fn.sum<number>('used').as('used')])
-    .where('resource_provider_id', 'in', rpIds).where('resource_class_id', 'in', rcIds)
-    .groupBy(['resource_provider_id', 'resource_class_id']).execute();
+    .where('resource_provider_id', 'in', rpIds)
+    .where('resource_class_id', 'in', rcIds)
+    .groupBy(['resource_provider_id', 'resource_class_id'])
+    .execute();
   const key = (rp: number, rc: number) => `${rp}:${rc}`;
   const inv = new Map(inventories.map((i) => [key(i.resource_provider_id, i.resource_class_id), i]));
   const used = new Map(usage.map((u) => [key(u.resource_provider_id, u.resource_class_id), Number(u.used)]));
@@ -104,7 +162,9 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
   const missing = rows.filter((r) => !withInventory.has(r.rpId));
   if (missing.length) {
     const classes = [...new Set(rows.map((r) => r.rc))].join(', ');
-    throw new InvalidInventory(`Inventory for '${classes}' on resource provider '${[...new Set(missing.map((r) => r.rpUuid))].join(', ')}' invalid.`);
+    throw new InvalidInventory(
+      `Inventory for '${classes}' on resource provider '${[...new Set(missing.map((r) => r.rpUuid))].join(', ')}' invalid.`,
+    );
   }
   const requested = new Map<string, number>();
   for (const r of rows) {
@@ -128,8 +188,11 @@ const byUuid = (a: { uuid: string }, b: { uuid: string }) => (a.uuid < b.uuid ? 
  * Rows are locked in one order whatever the order of the request — owners, then consumers by
  * uuid, then providers by id — so that two writes naming the same consumers or providers wait
  * for each other instead of deadlocking. */
-export async function writeAllocations(trx: Transaction<PlacementDB>, ids: ExternalIdScope,
-  unordered: ConsumerWrite[]): Promise<void> {
+export async function writeAllocations(
+  trx: Transaction<PlacementDB>,
+  ids: ExternalIdScope,
+  unordered: ConsumerWrite[],
+): Promise<void> {
   // Nothing to write (a reshape of inventories only); PostgreSQL also refuses an empty IN list.
   if (!unordered.length) return;
   const writes = [...unordered].sort(byUuid);
@@ -138,16 +201,30 @@ export async function writeAllocations(trx: Transaction<PlacementDB>, ids: Exter
   for (const w of writes) consumers.push(await ensureConsumer(trx, ids, w));
   const uuids = [...new Set(writes.flatMap((w) => [...w.allocations.keys()]))];
   const providers = await providersByUuid(trx, uuids);
-  const rcs = await classIds(trx, [...new Set(writes.flatMap((w) => [...w.allocations.values()].flatMap((m) => [...m.keys()])))]);
+  const rcs = await classIds(trx, [
+    ...new Set(writes.flatMap((w) => [...w.allocations.values()].flatMap((m) => [...m.keys()]))),
+  ]);
   // A consumer whose write is empty gives up what it holds, and the providers it leaves move
   // generation too (upstream writes zero-amount allocations for them). Providers that only
   // lose allocations to a consumer moving elsewhere keep theirs, as upstream.
   const emptyConsumers = writes.filter((w) => !w.allocations.size).map((w) => w.uuid);
   const emptied = emptyConsumers.length
-    ? await trx.selectFrom('allocations as a').innerJoin('resource_providers as rp', 'rp.id', 'a.resource_provider_id')
-      .select(['rp.id', 'rp.generation']).distinct().where('a.consumer_id', 'in', emptyConsumers).execute()
+    ? await trx
+        .selectFrom('allocations as a')
+        .innerJoin('resource_providers as rp', 'rp.id', 'a.resource_provider_id')
+        .select(['rp.id', 'rp.generation'])
+        .distinct()
+        .where('a.consumer_id', 'in', emptyConsumers)
+        .execute()
     : [];
-  await trx.deleteFrom('allocations').where('consumer_id', 'in', writes.map((w) => w.uuid)).execute();
+  await trx
+    .deleteFrom('allocations')
+    .where(
+      'consumer_id',
+      'in',
+      writes.map((w) => w.uuid),
+    )
+    .execute();
   const rows: Row[] = [];
   for (const w of writes) {
     for (const [rpUuid, resources] of w.allocations) {
@@ -159,22 +236,40 @@ export async function writeAllocations(trx: Transaction<PlacementDB>, ids: Exter
   }
   await checkCapacity(trx, rows);
   const ts = now();
-  const inserts = rows.filter((r) => r.used > 0).map((r) => ({
-    resource_provider_id: r.rpId, consumer_id: r.consumer, resource_class_id: r.rcId, used: r.used, created_at: ts, updated_at: null,
-  }));
-  for (let i = 0; i < inserts.length; i += 500) await trx.insertInto('allocations').values(inserts.slice(i, i + 500)).execute();
+  const inserts = rows
+    .filter((r) => r.used > 0)
+    .map((r) => ({
+      resource_provider_id: r.rpId,
+      consumer_id: r.consumer,
+      resource_class_id: r.rcId,
+      used: r.used,
+      created_at: ts,
+      updated_at: null,
+    }));
+  for (let i = 0; i < inserts.length; i += 500)
+    await trx
+      .insertInto('allocations')
+      .values(inserts.slice(i, i + 500))
+      .execute();
   const touched = new Map([...providers.values(), ...emptied].map((rp) => [rp.id, rp]));
   for (const rp of [...touched.values()].sort((a, b) => a.id - b.id)) await incrementGeneration(trx, rp);
   for (const c of consumers) await incrementConsumerGeneration(trx, c);
   const holding = new Set(inserts.map((r) => r.consumer_id));
-  await deleteConsumersWithoutAllocations(trx, writes.map((w) => w.uuid).filter((u) => !holding.has(u)));
+  await deleteConsumersWithoutAllocations(
+    trx,
+    writes.map((w) => w.uuid).filter((u) => !holding.has(u)),
+  );
 }
 
 /** Runs `write` in a transaction, retrying up to `retries` times when a provider's generation
  * moved under us (upstream's replace_all); a deadlock or serialization failure is retried
  * too (withTransaction). Each attempt starts afresh: what a rolled-back one learnt is forgotten. */
-export async function retryingWrite(db: Kysely<PlacementDB>, ids: ExternalIds, retries: number,
-  write: (trx: Transaction<PlacementDB>, scope: ExternalIdScope) => Promise<void>): Promise<void> {
+export async function retryingWrite(
+  db: Kysely<PlacementDB>,
+  ids: ExternalIds,
+  retries: number,
+  write: (trx: Transaction<PlacementDB>, scope: ExternalIdScope) => Promise<void>,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       const scope = await withTransaction(db, async (trx) => {
@@ -191,15 +286,24 @@ export async function retryingWrite(db: Kysely<PlacementDB>, ids: ExternalIds, r
 }
 
 /** Replaces the allocations of every consumer in `writes` at once. */
-export async function replaceAllocations(db: Kysely<PlacementDB>, ids: ExternalIds, writes: ConsumerWrite[],
-  retries: number): Promise<void> {
+export async function replaceAllocations(
+  db: Kysely<PlacementDB>,
+  ids: ExternalIds,
+  writes: ConsumerWrite[],
+  retries: number,
+): Promise<void> {
   await retryingWrite(db, ids, retries, (trx, scope) => writeAllocations(trx, scope, writes));
 }
 
 /** DELETE /allocations/{consumer}: false when the consumer holds nothing. */
 export async function deleteConsumerAllocations(db: Kysely<PlacementDB>, consumerUuid: string): Promise<boolean> {
   return withTransaction(db, async (trx) => {
-    const held = await trx.selectFrom('allocations').select('id').where('consumer_id', '=', consumerUuid).limit(1).execute();
+    const held = await trx
+      .selectFrom('allocations')
+      .select('id')
+      .where('consumer_id', '=', consumerUuid)
+      .limit(1)
+      .execute();
     if (!held.length) return false;
     await trx.deleteFrom('allocations').where('consumer_id', '=', consumerUuid).execute();
     await deleteConsumersWithoutAllocations(trx, [consumerUuid]);

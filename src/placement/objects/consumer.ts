@@ -60,8 +60,11 @@ type Named = 'projects' | 'users';
 
 /** Creates the projects, users and consumer types these requests name that do not exist yet,
  * each kind in sorted order, so that writers creating the same ones lock them in one order. */
-export async function ensureOwners(trx: Transaction<PlacementDB>, ids: ExternalIdScope,
-  requests: ConsumerRequest[]): Promise<void> {
+export async function ensureOwners(
+  trx: Transaction<PlacementDB>,
+  ids: ExternalIdScope,
+  requests: ConsumerRequest[],
+): Promise<void> {
   const sorted = (names: (string | undefined)[]) =>
     [...new Set(names.filter((n): n is string => n !== undefined))].sort();
   for (const p of sorted(requests.map((r) => r.projectId))) await ensureExternal(trx, ids, 'projects', p);
@@ -70,13 +73,20 @@ export async function ensureOwners(trx: Transaction<PlacementDB>, ids: ExternalI
 }
 
 /** The id of a project or user by external id, created when missing. */
-async function ensureExternal(trx: Transaction<PlacementDB>, ids: ExternalIdScope, table: Named,
-  externalId: string): Promise<number> {
+async function ensureExternal(
+  trx: Transaction<PlacementDB>,
+  ids: ExternalIdScope,
+  table: Named,
+  externalId: string,
+): Promise<number> {
   const key = `${table}:${externalId}`;
   const cached = ids.get(key);
   if (cached !== undefined) return cached;
-  await trx.insertInto(table).values({ external_id: externalId, created_at: now(), updated_at: null })
-    .onConflict((oc) => oc.column('external_id').doNothing()).execute();
+  await trx
+    .insertInto(table)
+    .values({ external_id: externalId, created_at: now(), updated_at: null })
+    .onConflict((oc) => oc.column('external_id').doNothing())
+    .execute();
   const row = await trx.selectFrom(table).select('id').where('external_id', '=', externalId).executeTakeFirstOrThrow();
   ids.set(key, row.id);
   return row.id;
@@ -86,21 +96,36 @@ async function ensureConsumerType(trx: Transaction<PlacementDB>, ids: ExternalId
   const key = `consumer_types:${name}`;
   const cached = ids.get(key);
   if (cached !== undefined) return cached;
-  await trx.insertInto('consumer_types').values({ name, created_at: now(), updated_at: null })
-    .onConflict((oc) => oc.column('name').doNothing()).execute();
-  const id = (await trx.selectFrom('consumer_types').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
+  await trx
+    .insertInto('consumer_types')
+    .values({ name, created_at: now(), updated_at: null })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const id = (await trx.selectFrom('consumer_types').select('id').where('name', '=', name).executeTakeFirstOrThrow())
+    .id;
   ids.set(key, id);
   return id;
 }
 
 export async function findConsumer(db: Db, uuid: string): Promise<Consumer | undefined> {
-  return db.selectFrom('consumers as c')
+  return db
+    .selectFrom('consumers as c')
     .innerJoin('projects as p', 'p.id', 'c.project_id')
     .innerJoin('users as u', 'u.id', 'c.user_id')
     .leftJoin('consumer_types as ct', 'ct.id', 'c.consumer_type_id')
-    .select(['c.id', 'c.uuid', 'c.project_id', 'c.user_id', 'p.external_id as project', 'u.external_id as user',
-      'c.generation', 'c.consumer_type_id', 'ct.name as consumer_type'])
-    .where('c.uuid', '=', uuid).executeTakeFirst();
+    .select([
+      'c.id',
+      'c.uuid',
+      'c.project_id',
+      'c.user_id',
+      'p.external_id as project',
+      'u.external_id as user',
+      'c.generation',
+      'c.consumer_type_id',
+      'ct.name as consumer_type',
+    ])
+    .where('c.uuid', '=', uuid)
+    .executeTakeFirst();
 }
 
 /** What a write says about one consumer. */
@@ -117,35 +142,61 @@ export interface ConsumerRequest {
 
 /** Finds or creates the consumer, checks its generation, and brings its project, user and type
  * in line with the request. Returns the consumer as it now is. */
-export async function ensureConsumer(trx: Transaction<PlacementDB>, ids: ExternalIdScope,
-  r: ConsumerRequest): Promise<Consumer> {
+export async function ensureConsumer(
+  trx: Transaction<PlacementDB>,
+  ids: ExternalIdScope,
+  r: ConsumerRequest,
+): Promise<Consumer> {
   const projectId = await ensureExternal(trx, ids, 'projects', r.projectId);
   const userId = await ensureExternal(trx, ids, 'users', r.userId);
   const typeId = r.consumerType !== undefined ? await ensureConsumerType(trx, ids, r.consumerType) : null;
   let c = await findConsumer(trx, r.uuid);
   if (c) {
-    if (r.checkGeneration && c.generation !== r.generation) throw new ConsumerGenerationConflict(c.generation, r.generation);
+    if (r.checkGeneration && c.generation !== r.generation)
+      throw new ConsumerGenerationConflict(c.generation, r.generation);
   } else {
     if (r.checkGeneration && r.generation !== null && r.generation !== undefined) {
       throw new ConsumerGenerationConflict(null, r.generation);
     }
-    const inserted = await trx.insertInto('consumers').values({
-      uuid: r.uuid, project_id: projectId, user_id: userId, generation: 0, consumer_type_id: typeId,
-      created_at: now(), updated_at: null,
-    }).onConflict((oc) => oc.column('uuid').doNothing()).returning('id').executeTakeFirst();
+    const inserted = await trx
+      .insertInto('consumers')
+      .values({
+        uuid: r.uuid,
+        project_id: projectId,
+        user_id: userId,
+        generation: 0,
+        consumer_type_id: typeId,
+        created_at: now(),
+        updated_at: null,
+      })
+      .onConflict((oc) => oc.column('uuid').doNothing())
+      .returning('id')
+      .executeTakeFirst();
     // Someone else created it between our look and our insert: their write wins this round.
     if (!inserted) throw new ConcurrentUpdateDetected();
     return {
-      id: inserted.id, uuid: r.uuid, project_id: projectId, user_id: userId, project: r.projectId, user: r.userId,
-      generation: 0, consumer_type_id: typeId, consumer_type: r.consumerType ?? null,
+      id: inserted.id,
+      uuid: r.uuid,
+      project_id: projectId,
+      user_id: userId,
+      project: r.projectId,
+      user: r.userId,
+      generation: 0,
+      consumer_type_id: typeId,
+      consumer_type: r.consumerType ?? null,
     };
   }
   const changes: { project_id?: number; user_id?: number; consumer_type_id?: number } = {};
-  if (c.project_id !== projectId || c.user_id !== userId) Object.assign(changes, { project_id: projectId, user_id: userId });
+  if (c.project_id !== projectId || c.user_id !== userId)
+    Object.assign(changes, { project_id: projectId, user_id: userId });
   if (typeId !== null && typeId !== c.consumer_type_id) changes.consumer_type_id = typeId;
   if (Object.keys(changes).length) {
-    await trx.updateTable('consumers').set({ ...changes, updated_at: now() })
-      .where('id', '=', c.id).where('generation', '=', c.generation).execute();
+    await trx
+      .updateTable('consumers')
+      .set({ ...changes, updated_at: now() })
+      .where('id', '=', c.id)
+      .where('generation', '=', c.generation)
+      .execute();
     c = (await findConsumer(trx, r.uuid))!;
   }
   return c;
@@ -153,8 +204,12 @@ export async function ensureConsumer(trx: Transaction<PlacementDB>, ids: Externa
 
 /** Bumps a consumer's generation iff unchanged since `c` was read. */
 export async function incrementConsumerGeneration(trx: Db, c: Consumer): Promise<void> {
-  const res = await trx.updateTable('consumers').set({ generation: c.generation + 1, updated_at: now() })
-    .where('id', '=', c.id).where('generation', '=', c.generation).executeTakeFirst();
+  const res = await trx
+    .updateTable('consumers')
+    .set({ generation: c.generation + 1, updated_at: now() })
+    .where('id', '=', c.id)
+    .where('generation', '=', c.generation)
+    .executeTakeFirst();
   if (Number(res.numUpdatedRows) !== 1) throw new ConcurrentUpdateDetected();
   c.generation += 1;
 }
@@ -162,7 +217,13 @@ export async function incrementConsumerGeneration(trx: Db, c: Consumer): Promise
 /** Deletes those of these consumers that no longer hold any allocation. */
 export async function deleteConsumersWithoutAllocations(trx: Db, uuids: string[]): Promise<void> {
   if (!uuids.length) return;
-  await trx.deleteFrom('consumers').where('uuid', 'in', uuids)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('allocations').select('id').whereRef('allocations.consumer_id', '=', 'consumers.uuid'))))
+  await trx
+    .deleteFrom('consumers')
+    .where('uuid', 'in', uuids)
+    .where((eb) =>
+      eb.not(
+        eb.exists(eb.selectFrom('allocations').select('id').whereRef('allocations.consumer_id', '=', 'consumers.uuid')),
+      ),
+    )
     .execute();
 }

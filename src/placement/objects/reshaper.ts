@@ -33,7 +33,11 @@ export async function reshape(db: Kysely<PlacementDB>, log: Logger, ids: Externa
     await writeAllocations(trx, scope, r.allocations);
     for (const { rp, inventories } of changes) {
       // Re-read: the allocation write moved the generation of providers it touched.
-      const fresh = await trx.selectFrom('resource_providers').select('generation').where('id', '=', rp.id).executeTakeFirstOrThrow();
+      const fresh = await trx
+        .selectFrom('resource_providers')
+        .select('generation')
+        .where('id', '=', rp.id)
+        .executeTakeFirstOrThrow();
       rp.generation = fresh.generation;
       await replaceInventories(trx, log, rp, inventories);
       await incrementGeneration(trx, rp);

@@ -2,7 +2,10 @@
 import { sql, type Kysely } from 'kysely';
 import { foreignKeyViolation, uniqueViolation, withTransaction, type Engine } from '../../common/db/index.js';
 import {
-  ResourceClassCannotDeleteStandard, ResourceClassExists, ResourceClassInUse, ResourceClassNotFound,
+  ResourceClassCannotDeleteStandard,
+  ResourceClassExists,
+  ResourceClassInUse,
+  ResourceClassNotFound,
 } from '../exceptions.js';
 import type { PlacementDB } from '../db/schema.js';
 import STANDARD from '../data/standard-resource-classes.json' with { type: 'json' };
@@ -27,8 +30,10 @@ export async function syncStandardClasses(db: Kysely<PlacementDB>): Promise<void
   const missing = STANDARD_RESOURCE_CLASSES.map((name, id) => ({ id, name })).filter((r) => !have.has(r.name));
   if (missing.length) {
     const ts = now();
-    await db.insertInto('resource_classes')
-      .values(missing.map((r) => ({ ...r, created_at: ts, updated_at: null }))).execute();
+    await db
+      .insertInto('resource_classes')
+      .values(missing.map((r) => ({ ...r, created_at: ts, updated_at: null })))
+      .execute();
   }
 }
 
@@ -50,14 +55,21 @@ export async function findResourceClass(db: Db, name: string): Promise<ResourceC
  * upstream). Creators are serialised, so that two never take the same id: on PostgreSQL by a
  * table lock that lets readers through, on SQLite by its single writer (a creator whose
  * snapshot went stale is retried by withTransaction). */
-export async function createResourceClass(db: Kysely<PlacementDB>, engine: Engine, name: string): Promise<ResourceClass> {
+export async function createResourceClass(
+  db: Kysely<PlacementDB>,
+  engine: Engine,
+  name: string,
+): Promise<ResourceClass> {
   const exists = () => new ResourceClassExists(name);
   try {
     return await withTransaction(db, async (trx) => {
       if (engine === 'postgres') await sql`LOCK TABLE resource_classes IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
       if (await findResourceClass(trx, name)) throw exists();
-      const max = await trx.selectFrom('resource_classes').select((eb) => eb.fn.max('id').as('m'))
-        .where('id', '>=', MIN_CUSTOM_ID).executeTakeFirst();
+      const max = await trx
+        .selectFrom('resource_classes')
+        .select((eb) => eb.fn.max('id').as('m'))
+        .where('id', '>=', MIN_CUSTOM_ID)
+        .executeTakeFirst();
       const id = Math.max(MIN_CUSTOM_ID, Number(max?.m ?? MIN_CUSTOM_ID - 1) + 1);
       const row = { id, name, created_at: now(), updated_at: null };
       await trx.insertInto('resource_classes').values(row).execute();
@@ -75,7 +87,12 @@ export async function deleteResourceClass(db: Kysely<PlacementDB>, name: string)
   const inUse = () => new ResourceClassInUse(name);
   try {
     await withTransaction(db, async (trx) => {
-      const inv = await trx.selectFrom('inventories').select('id').where('resource_class_id', '=', rc.id).limit(1).executeTakeFirst();
+      const inv = await trx
+        .selectFrom('inventories')
+        .select('id')
+        .where('resource_class_id', '=', rc.id)
+        .limit(1)
+        .executeTakeFirst();
       if (inv) throw inUse();
       await trx.deleteFrom('resource_classes').where('id', '=', rc.id).execute();
     });
@@ -91,8 +108,11 @@ export function isStandardClass(name: string): boolean {
 }
 
 /** Renames a custom class; null when the new name is taken. */
-export async function renameResourceClass(db: Kysely<PlacementDB>, rc: ResourceClass,
-  name: string): Promise<ResourceClass | null> {
+export async function renameResourceClass(
+  db: Kysely<PlacementDB>,
+  rc: ResourceClass,
+  name: string,
+): Promise<ResourceClass | null> {
   if (await findResourceClass(db, name)) return null;
   const updated_at = now();
   try {

@@ -4,8 +4,13 @@ import type { Kysely, Transaction } from 'kysely';
 import { uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 import {
-  CannotDeleteParentResourceProvider, DuplicateEntry, GenerationMismatch, NotFound, ObjectActionError,
-  ResourceProviderConcurrentUpdateDetected, ResourceProviderInUse,
+  CannotDeleteParentResourceProvider,
+  DuplicateEntry,
+  GenerationMismatch,
+  NotFound,
+  ObjectActionError,
+  ResourceProviderConcurrentUpdateDetected,
+  ResourceProviderInUse,
 } from '../exceptions.js';
 import { now } from '../../common/time.js';
 
@@ -25,19 +30,32 @@ export interface ResourceProvider {
 export type Db = Kysely<PlacementDB> | Transaction<PlacementDB>;
 
 function providerQuery(db: Db) {
-  return db.selectFrom('resource_providers as rp')
+  return db
+    .selectFrom('resource_providers as rp')
     .leftJoin('resource_providers as root', 'root.id', 'rp.root_provider_id')
     .leftJoin('resource_providers as parent', 'parent.id', 'rp.parent_provider_id')
     .select([
-      'rp.id', 'rp.uuid', 'rp.name', 'rp.generation', 'rp.root_provider_id', 'rp.parent_provider_id',
-      'rp.created_at', 'rp.updated_at', 'root.uuid as root_provider_uuid', 'parent.uuid as parent_provider_uuid',
+      'rp.id',
+      'rp.uuid',
+      'rp.name',
+      'rp.generation',
+      'rp.root_provider_id',
+      'rp.parent_provider_id',
+      'rp.created_at',
+      'rp.updated_at',
+      'root.uuid as root_provider_uuid',
+      'parent.uuid as parent_provider_uuid',
     ]);
 }
 
 function fix(row: Record<string, unknown> | undefined): ResourceProvider | undefined {
   if (!row) return undefined;
   const rp = row as unknown as ResourceProvider;
-  return { ...rp, root_provider_id: rp.root_provider_id ?? rp.id, root_provider_uuid: rp.root_provider_uuid ?? rp.uuid };
+  return {
+    ...rp,
+    root_provider_id: rp.root_provider_id ?? rp.id,
+    root_provider_uuid: rp.root_provider_uuid ?? rp.uuid,
+  };
 }
 
 export async function findProvider(db: Db, uuid: string): Promise<ResourceProvider | undefined> {
@@ -55,9 +73,11 @@ export async function getProvider(db: Db, uuid: string): Promise<ResourceProvide
  * ResourceProviderConcurrentUpdateDetected. Inside a transaction this also serialises concurrent
  * writers of the same provider: the row lock on PostgreSQL, the single writer on SQLite. */
 export async function incrementGeneration(trx: Db, rp: { id: number; generation: number }): Promise<void> {
-  const res = await trx.updateTable('resource_providers')
+  const res = await trx
+    .updateTable('resource_providers')
     .set({ generation: rp.generation + 1, updated_at: now() })
-    .where('id', '=', rp.id).where('generation', '=', rp.generation)
+    .where('id', '=', rp.id)
+    .where('generation', '=', rp.generation)
     .executeTakeFirst();
   if (Number(res.numUpdatedRows) !== 1) throw new ResourceProviderConcurrentUpdateDetected();
   rp.generation += 1;
@@ -74,10 +94,13 @@ export interface ProviderRef {
  * provider `uuid` iff it still is `expected`, which also holds the provider for the rest of the
  * transaction (row lock; SQLite has one writer). Spares reading the provider beforehand. */
 export async function claimProvider(trx: Db, uuid: string, expected: number): Promise<ProviderRef> {
-  const row = await trx.updateTable('resource_providers')
+  const row = await trx
+    .updateTable('resource_providers')
     .set((eb) => ({ generation: eb('generation', '+', 1), updated_at: now() }))
-    .where('uuid', '=', uuid).where('generation', '=', expected)
-    .returning(['id', 'generation']).executeTakeFirst();
+    .where('uuid', '=', uuid)
+    .where('generation', '=', expected)
+    .returning(['id', 'generation'])
+    .executeTakeFirst();
   if (row) return { id: row.id, uuid, generation: row.generation };
   const exists = await trx.selectFrom('resource_providers').select('id').where('uuid', '=', uuid).executeTakeFirst();
   if (!exists) throw new NotFound(`No resource provider with uuid ${uuid} found`);
@@ -91,29 +114,55 @@ function duplicate(e: unknown): DuplicateEntry | null {
 
 /** One statement: the provider row, its parent and root taken from the parent's row in the
  * same statement (a root's root is set by the database: see db/migrations.ts). */
-export async function createProvider(db: Kysely<PlacementDB>,
-  data: { uuid: string; name: string; parent_provider_uuid?: string | null }): Promise<ResourceProvider> {
+export async function createProvider(
+  db: Kysely<PlacementDB>,
+  data: { uuid: string; name: string; parent_provider_uuid?: string | null },
+): Promise<ResourceProvider> {
   const parentUuid = data.parent_provider_uuid ?? null;
   if (parentUuid === data.uuid) {
-    throw new ObjectActionError('create', 'parent provider UUID cannot be same as UUID. '
-      + 'Please set parent provider UUID to None if there is no parent.');
+    throw new ObjectActionError(
+      'create',
+      'parent provider UUID cannot be same as UUID. ' +
+        'Please set parent provider UUID to None if there is no parent.',
+    );
   }
   const ts = now();
   let row: { id: number; root_provider_id: number | null; parent_provider_id: number | null } | undefined;
   try {
     if (parentUuid === null) {
-      row = await db.insertInto('resource_providers').values({
-        uuid: data.uuid, name: data.name, generation: 0, parent_provider_id: null, root_provider_id: null,
-        created_at: ts, updated_at: null,
-      }).returning(['id', 'root_provider_id', 'parent_provider_id']).executeTakeFirst();
+      row = await db
+        .insertInto('resource_providers')
+        .values({
+          uuid: data.uuid,
+          name: data.name,
+          generation: 0,
+          parent_provider_id: null,
+          root_provider_id: null,
+          created_at: ts,
+          updated_at: null,
+        })
+        .returning(['id', 'root_provider_id', 'parent_provider_id'])
+        .executeTakeFirst();
     } else {
-      row = await db.insertInto('resource_providers')
+      row = await db
+        .insertInto('resource_providers')
         .columns(['uuid', 'name', 'generation', 'parent_provider_id', 'root_provider_id', 'created_at', 'updated_at'])
-        .expression((eb) => eb.selectFrom('resource_providers as parent').where('parent.uuid', '=', parentUuid)
-          .select([eb.val(data.uuid).as('uuid'), eb.val(data.name).as('name'), eb.val(0).as('generation'),
-            'parent.id as parent_provider_id', 'parent.root_provider_id', eb.val(ts).as('created_at'),
-            eb.val(null).as('updated_at')]))
-        .returning(['id', 'root_provider_id', 'parent_provider_id']).executeTakeFirst();
+        .expression((eb) =>
+          eb
+            .selectFrom('resource_providers as parent')
+            .where('parent.uuid', '=', parentUuid)
+            .select([
+              eb.val(data.uuid).as('uuid'),
+              eb.val(data.name).as('name'),
+              eb.val(0).as('generation'),
+              'parent.id as parent_provider_id',
+              'parent.root_provider_id',
+              eb.val(ts).as('created_at'),
+              eb.val(null).as('updated_at'),
+            ]),
+        )
+        .returning(['id', 'root_provider_id', 'parent_provider_id'])
+        .executeTakeFirst();
       if (!row) throw new ObjectActionError('create', 'parent provider UUID does not exist.');
     }
   } catch (e) {
@@ -121,35 +170,57 @@ export async function createProvider(db: Kysely<PlacementDB>,
   }
   const root = row!.root_provider_id ?? row!.id;
   return {
-    id: row!.id, uuid: data.uuid, name: data.name, generation: 0, root_provider_id: root,
-    parent_provider_id: row!.parent_provider_id, parent_provider_uuid: parentUuid,
-    root_provider_uuid: parentUuid === null ? data.uuid
-      : (await db.selectFrom('resource_providers').select('uuid').where('id', '=', root).executeTakeFirstOrThrow()).uuid,
-    created_at: ts, updated_at: null,
+    id: row!.id,
+    uuid: data.uuid,
+    name: data.name,
+    generation: 0,
+    root_provider_id: root,
+    parent_provider_id: row!.parent_provider_id,
+    parent_provider_uuid: parentUuid,
+    root_provider_uuid:
+      parentUuid === null
+        ? data.uuid
+        : (await db.selectFrom('resource_providers').select('uuid').where('id', '=', root).executeTakeFirstOrThrow())
+            .uuid,
+    created_at: ts,
+    updated_at: null,
   };
 }
 
 /** The ids of `rp` and every provider below it. */
 async function subtreeIds(db: Db, rp: ResourceProvider): Promise<number[]> {
-  const tree = await db.selectFrom('resource_providers').select(['id', 'parent_provider_id'])
-    .where('root_provider_id', '=', rp.root_provider_id).execute();
+  const tree = await db
+    .selectFrom('resource_providers')
+    .select(['id', 'parent_provider_id'])
+    .where('root_provider_id', '=', rp.root_provider_id)
+    .execute();
   const children = new Map<number, number[]>();
   for (const r of tree) {
-    if (r.parent_provider_id !== null) children.set(r.parent_provider_id, [...children.get(r.parent_provider_id) ?? [], r.id]);
+    if (r.parent_provider_id !== null)
+      children.set(r.parent_provider_id, [...(children.get(r.parent_provider_id) ?? []), r.id]);
   }
   const out = [rp.id];
-  for (let i = 0; i < out.length; i++) out.push(...children.get(out[i]!) ?? []);
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!) ?? []));
   return out;
 }
 
 /** Renames and/or re-parents. Before 1.37 a provider may only gain a parent, never change or
  * lose it. Neither change bumps the generation (as upstream). */
-export async function updateProvider(db: Kysely<PlacementDB>, uuid: string,
-  changes: { name?: string; parent_provider_uuid?: string | null }, allowReparenting: boolean): Promise<ResourceProvider> {
+export async function updateProvider(
+  db: Kysely<PlacementDB>,
+  uuid: string,
+  changes: { name?: string; parent_provider_uuid?: string | null },
+  allowReparenting: boolean,
+): Promise<ResourceProvider> {
   try {
     return await withTransaction(db, async (trx) => {
       const rp = await getProvider(trx, uuid);
-      const updates: { name?: string; parent_provider_id?: number | null; root_provider_id?: number; updated_at: string } = { updated_at: now() };
+      const updates: {
+        name?: string;
+        parent_provider_id?: number | null;
+        root_provider_id?: number;
+        updated_at: string;
+      } = { updated_at: now() };
       let subtree: number[] = [];
       let newRoot: { id: number; uuid: string } | null = null;
       if (changes.name !== undefined) updates.name = changes.name;
@@ -178,8 +249,11 @@ export async function updateProvider(db: Kysely<PlacementDB>, uuid: string,
       }
       await trx.updateTable('resource_providers').set(updates).where('id', '=', rp.id).execute();
       if (newRoot && subtree.length) {
-        await trx.updateTable('resource_providers').set({ root_provider_id: newRoot.id })
-          .where('id', 'in', subtree).execute();
+        await trx
+          .updateTable('resource_providers')
+          .set({ root_provider_id: newRoot.id })
+          .where('id', 'in', subtree)
+          .execute();
       }
       return (await findProvider(trx, uuid))!;
     });
@@ -192,11 +266,19 @@ export async function deleteProvider(db: Kysely<PlacementDB>, uuid: string): Pro
   await withTransaction(db, async (trx) => {
     const rp = await findProvider(trx, uuid);
     if (!rp) throw new NotFound(`No resource provider with uuid ${uuid} found for delete`);
-    const child = await trx.selectFrom('resource_providers').select('id')
-      .where('parent_provider_id', '=', rp.id).limit(1).executeTakeFirst();
+    const child = await trx
+      .selectFrom('resource_providers')
+      .select('id')
+      .where('parent_provider_id', '=', rp.id)
+      .limit(1)
+      .executeTakeFirst();
     if (child) throw new CannotDeleteParentResourceProvider();
-    const alloc = await trx.selectFrom('allocations').select('id')
-      .where('resource_provider_id', '=', rp.id).limit(1).executeTakeFirst();
+    const alloc = await trx
+      .selectFrom('allocations')
+      .select('id')
+      .where('resource_provider_id', '=', rp.id)
+      .limit(1)
+      .executeTakeFirst();
     if (alloc) throw new ResourceProviderInUse();
     await trx.deleteFrom('inventories').where('resource_provider_id', '=', rp.id).execute();
     await trx.deleteFrom('resource_provider_aggregates').where('resource_provider_id', '=', rp.id).execute();

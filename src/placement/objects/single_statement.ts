@@ -25,8 +25,12 @@ import type { Trait } from './trait.js';
 type Db = Kysely<PlacementDB>;
 
 /** Makes the provider a member of exactly the aggregates `ids`; null when nothing was written. */
-export async function setAggregatesAtOnce(db: Db, uuid: string, expected: number,
-  ids: number[]): Promise<ProviderRef | null> {
+export async function setAggregatesAtOnce(
+  db: Db,
+  uuid: string,
+  expected: number,
+  ids: number[],
+): Promise<ProviderRef | null> {
   const ts = now();
   const { rows } = await sql<{ id: number; generation: number }>`
     WITH claim AS (
@@ -46,8 +50,12 @@ export async function setAggregatesAtOnce(db: Db, uuid: string, expected: number
 
 /** Gives the provider exactly the traits `names`; null when nothing was written (also when
  * nothing would change, which leaves the generation alone). */
-export async function setTraitsAtOnce(db: Db, uuid: string, expected: number,
-  names: string[]): Promise<{ generation: number; traits: Trait[] } | null> {
+export async function setTraitsAtOnce(
+  db: Db,
+  uuid: string,
+  expected: number,
+  names: string[],
+): Promise<{ generation: number; traits: Trait[] } | null> {
   const distinct = [...new Set(names)];
   const ts = now();
   const { rows } = await sql<{ generation: number } & Partial<Trait>>`
@@ -69,16 +77,25 @@ export async function setTraitsAtOnce(db: Db, uuid: string, expected: number,
     SELECT claim.generation, w.id, w.name, w.created_at, w.updated_at
     FROM claim LEFT JOIN wanted w ON true ORDER BY w.name`.execute(db);
   if (!rows.length) return null;
-  const traits = rows.filter((r) => r.id != null).map((r) => ({
-    id: r.id!, name: r.name!, created_at: r.created_at!, updated_at: r.updated_at ?? null,
-  }));
+  const traits = rows
+    .filter((r) => r.id != null)
+    .map((r) => ({
+      id: r.id!,
+      name: r.name!,
+      created_at: r.created_at!,
+      updated_at: r.updated_at ?? null,
+    }));
   return { generation: rows[0]!.generation, traits };
 }
 
 /** Replaces the provider's inventories; null when nothing was written. Also returns what is
  * allocated of each class kept, for the over-capacity warning. */
-export async function setInventoriesAtOnce(db: Db, uuid: string, expected: number,
-  inventories: Inventory[]): Promise<{ rp: ProviderRef; used: Map<string, number> } | null> {
+export async function setInventoriesAtOnce(
+  db: Db,
+  uuid: string,
+  expected: number,
+  inventories: Inventory[],
+): Promise<{ rp: ProviderRef; used: Map<string, number> } | null> {
   const col = <K extends keyof Inventory>(k: K) => inventories.map((i) => i[k]);
   const ts = now();
   const { rows } = await sql<{ id: number; generation: number; name: string | null; used: number | null }>`

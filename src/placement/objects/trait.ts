@@ -20,10 +20,14 @@ export interface Trait {
 }
 
 export class TraitCannotDeleteStandard extends PlacementException {
-  constructor(name: string) { super(`Cannot delete standard trait ${name}.`); }
+  constructor(name: string) {
+    super(`Cannot delete standard trait ${name}.`);
+  }
 }
 export class TraitInUse extends PlacementException {
-  constructor(name: string) { super(`The trait ${name} is in use by a resource provider.`); }
+  constructor(name: string) {
+    super(`The trait ${name} is in use by a resource provider.`);
+  }
 }
 
 /** Inserts the standard traits that are missing. */
@@ -32,9 +36,11 @@ export async function syncStandardTraits(db: Kysely<PlacementDB>): Promise<void>
   const missing = STANDARD_TRAITS.filter((t) => !have.has(t));
   const ts = now();
   for (let i = 0; i < missing.length; i += 200) {
-    await db.insertInto('traits')
+    await db
+      .insertInto('traits')
       .values(missing.slice(i, i + 200).map((name) => ({ name, created_at: ts, updated_at: null })))
-      .onConflict((oc) => oc.column('name').doNothing()).execute();
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
   }
 }
 
@@ -70,8 +76,12 @@ export async function ensureTrait(db: Kysely<PlacementDB>, name: string): Promis
   const existing = await findTrait(db, name);
   if (existing) return { trait: existing, created: false };
   const created = await withTransaction(db, async (trx) => {
-    const row = await trx.insertInto('traits').values({ name, created_at: now(), updated_at: null })
-      .onConflict((oc) => oc.column('name').doNothing()).returningAll().executeTakeFirst();
+    const row = await trx
+      .insertInto('traits')
+      .values({ name, created_at: now(), updated_at: null })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .returningAll()
+      .executeTakeFirst();
     return row;
   });
   // A concurrent request that created the same trait first wins; ours is then a no-op.
@@ -83,22 +93,32 @@ export async function deleteTrait(db: Kysely<PlacementDB>, name: string): Promis
     const trait = await findTrait(trx, name);
     if (!trait) throw new NotFound(`No such trait(s): ${name}.`);
     if (!name.startsWith(CUSTOM_PREFIX)) throw new TraitCannotDeleteStandard(name);
-    const used = await trx.selectFrom('resource_provider_traits').select('trait_id')
-      .where('trait_id', '=', trait.id).limit(1).executeTakeFirst();
+    const used = await trx
+      .selectFrom('resource_provider_traits')
+      .select('trait_id')
+      .where('trait_id', '=', trait.id)
+      .limit(1)
+      .executeTakeFirst();
     if (used) throw new TraitInUse(name);
     await trx.deleteFrom('traits').where('id', '=', trait.id).execute();
   });
 }
 
 export async function providerTraits(db: Db, rp: { id: number }): Promise<Trait[]> {
-  return db.selectFrom('resource_provider_traits as rpt').innerJoin('traits as t', 't.id', 'rpt.trait_id')
+  return db
+    .selectFrom('resource_provider_traits as rpt')
+    .innerJoin('traits as t', 't.id', 'rpt.trait_id')
     .select(['t.id', 't.name', 't.created_at', 't.updated_at'])
-    .where('rpt.resource_provider_id', '=', rp.id).orderBy('t.name').execute();
+    .where('rpt.resource_provider_id', '=', rp.id)
+    .orderBy('t.name')
+    .execute();
 }
 
 /** Names given for a provider's traits that are no traits. */
 export class MissingTraits extends PlacementException {
-  constructor(readonly names: string[]) { super(`No such trait ${names.join(', ')}`); }
+  constructor(readonly names: string[]) {
+    super(`No such trait ${names.join(', ')}`);
+  }
 }
 
 /** Rolls back a write that turned out to change nothing. */
@@ -107,8 +127,13 @@ class Unchanged extends Error {}
 /** Replaces the traits of provider `uuid`, written against its generation `expected`, which
  * moves only when something changed (as upstream). Returns the provider's generation and the
  * traits; throws NotFound, GenerationMismatch, MissingTraits. */
-export async function setProviderTraits(db: Kysely<PlacementDB>, engine: Engine, uuid: string, expected: number,
-  names: string[]): Promise<{ generation: number; traits: Trait[] }> {
+export async function setProviderTraits(
+  db: Kysely<PlacementDB>,
+  engine: Engine,
+  uuid: string,
+  expected: number,
+  names: string[],
+): Promise<{ generation: number; traits: Trait[] }> {
   const done = engine === 'postgres' ? await retryTransient(() => setTraitsAtOnce(db, uuid, expected, names)) : null;
   if (done) return done;
   let traits: Trait[] = [];
@@ -130,19 +155,24 @@ export async function setProviderTraits(db: Kysely<PlacementDB>, engine: Engine,
 }
 
 async function replaceTraits(trx: Db, rp: ProviderRef, traits: Trait[]): Promise<void> {
-    const have = new Set((await providerTraits(trx, rp)).map((t) => t.id));
-    const want = new Set(traits.map((t) => t.id));
-    const toAdd = [...want].filter((id) => !have.has(id));
-    const toDelete = [...have].filter((id) => !want.has(id));
-    if (!toAdd.length && !toDelete.length) throw new Unchanged();
-    if (toDelete.length) {
-      await trx.deleteFrom('resource_provider_traits').where('resource_provider_id', '=', rp.id)
-        .where('trait_id', 'in', toDelete).execute();
-    }
-    if (toAdd.length) {
-      const ts = now();
-      await trx.insertInto('resource_provider_traits')
-        .values(toAdd.map((trait_id) => ({ resource_provider_id: rp.id, trait_id, created_at: ts })))
-        .onConflict((oc) => oc.columns(['resource_provider_id', 'trait_id']).doNothing()).execute();
-    }
+  const have = new Set((await providerTraits(trx, rp)).map((t) => t.id));
+  const want = new Set(traits.map((t) => t.id));
+  const toAdd = [...want].filter((id) => !have.has(id));
+  const toDelete = [...have].filter((id) => !want.has(id));
+  if (!toAdd.length && !toDelete.length) throw new Unchanged();
+  if (toDelete.length) {
+    await trx
+      .deleteFrom('resource_provider_traits')
+      .where('resource_provider_id', '=', rp.id)
+      .where('trait_id', 'in', toDelete)
+      .execute();
+  }
+  if (toAdd.length) {
+    const ts = now();
+    await trx
+      .insertInto('resource_provider_traits')
+      .values(toAdd.map((trait_id) => ({ resource_provider_id: rp.id, trait_id, created_at: ts })))
+      .onConflict((oc) => oc.columns(['resource_provider_id', 'trait_id']).doNothing())
+      .execute();
+  }
 }

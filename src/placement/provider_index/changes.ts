@@ -45,13 +45,22 @@ function add(batch: ChangeBatch, row: { provider_id: number | null; kind: string
 class SqliteCursor implements ChangeCursor {
   private last = 0;
   async start(trx: Kysely<PlacementDB>) {
-    const r = await trx.selectFrom('placement_changes').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
+    const r = await trx
+      .selectFrom('placement_changes')
+      .select((eb) => eb.fn.max('id').as('m'))
+      .executeTakeFirst();
     this.last = Number(r?.m ?? 0);
   }
-  mark() { return String(this.last); }
+  mark() {
+    return String(this.last);
+  }
   async poll(db: Kysely<PlacementDB>): Promise<ChangeBatch> {
-    const rows = await db.selectFrom('placement_changes').select(['id', 'provider_id', 'kind'])
-      .where('id', '>', this.last).orderBy('id').execute();
+    const rows = await db
+      .selectFrom('placement_changes')
+      .select(['id', 'provider_id', 'kind'])
+      .where('id', '>', this.last)
+      .orderBy('id')
+      .execute();
     const batch: ChangeBatch = { providerIds: new Set(), catalog: false };
     for (const r of rows) {
       this.last = Math.max(this.last, r.id);
@@ -76,7 +85,9 @@ class PostgresCursor implements ChangeCursor {
     this.xmax = xmax!;
     this.running = xip ? xip.split(',') : [];
   }
-  mark() { return this.xmin; }
+  mark() {
+    return this.xmin;
+  }
   async start(trx: Kysely<PlacementDB>) {
     const r = await sql<{ snapshot: string }>`SELECT pg_current_snapshot()::text AS snapshot`.execute(trx);
     this.take(r.rows[0]!.snapshot);
@@ -131,10 +142,10 @@ export class ChangePruner {
     let old: string | null = null;
     while (this.marks.length && now - this.marks[0]!.at >= CHANGE_RETENTION_MS) old = this.marks.shift()!.mark;
     if (old === null) return;
-    const below = this.engine === 'postgres'
-      ? sql<SqlBool>`xid < ${old}::xid8`
-      : sql<SqlBool>`id <= ${Number(old)}`;
-    await db.deleteFrom('placement_changes').where(below)
+    const below = this.engine === 'postgres' ? sql<SqlBool>`xid < ${old}::xid8` : sql<SqlBool>`id <= ${Number(old)}`;
+    await db
+      .deleteFrom('placement_changes')
+      .where(below)
       .where('id', '<', (eb) => eb.selectFrom('placement_changes').select((e) => e.fn.max('id').as('newest')))
       .execute();
   }

@@ -17,7 +17,11 @@ export function testTimeShift(env: NodeJS.ProcessEnv): TimeShift {
   if (!file) return REAL_TIME;
   return () => {
     let text = '';
-    try { text = readFileSync(file, 'utf8').trim(); } catch { /* no file yet: no shift */ }
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch {
+      /* no file yet: no shift */
+    }
     const ms = Number(text || 0);
     if (!Number.isFinite(ms)) throw new Error(`CONCORD_TEST_CLOCK_SHIFT_FILE ${file}: not a number of milliseconds`);
     return ms;

@@ -7,8 +7,12 @@ import type { PlacementDB } from '../db/schema.js';
 import { inventoryOf, type Catalog, type ProviderNode } from './model.js';
 
 /** The providers with these ids (all of them when `ids` is null). Missing ids are simply absent. */
-export async function loadProviders(db: Kysely<PlacementDB>, engine: Engine, sets: SetPool,
-  ids: number[] | null): Promise<ProviderNode[]> {
+export async function loadProviders(
+  db: Kysely<PlacementDB>,
+  engine: Engine,
+  sets: SetPool,
+  ids: number[] | null,
+): Promise<ProviderNode[]> {
   const scoped = <T>(fn: (only: ReturnType<typeof inIds> | null) => Promise<T[]>, column: string) =>
     fn(ids === null ? null : inIds(engine, column, ids));
   const providers = await scoped((only) => {
@@ -22,9 +26,16 @@ export async function loadProviders(db: Kysely<PlacementDB>, engine: Engine, set
   const aggsOf = new Map<number, string[]>();
   for (const p of providers) {
     nodes.set(p.id, {
-      id: p.id, uuid: p.uuid, name: p.name, generation: p.generation,
-      parentId: p.parent_provider_id, rootId: p.root_provider_id ?? p.id,
-      modifiedAt: p.updated_at ?? p.created_at, inventories: [], traits: EMPTY, aggregates: EMPTY,
+      id: p.id,
+      uuid: p.uuid,
+      name: p.name,
+      generation: p.generation,
+      parentId: p.parent_provider_id,
+      rootId: p.root_provider_id ?? p.id,
+      modifiedAt: p.updated_at ?? p.created_at,
+      inventories: [],
+      traits: EMPTY,
+      aggregates: EMPTY,
     });
   }
   const inventories = await scoped((only) => {
@@ -34,12 +45,19 @@ export async function loadProviders(db: Kysely<PlacementDB>, engine: Engine, set
   }, 'resource_provider_id');
   for (const i of inventories) {
     nodes.get(i.resource_provider_id)?.inventories.push({
-      rcId: i.resource_class_id, total: i.total, reserved: i.reserved, min_unit: i.min_unit, max_unit: i.max_unit,
-      step_size: i.step_size, allocation_ratio: Number(i.allocation_ratio), used: 0,
+      rcId: i.resource_class_id,
+      total: i.total,
+      reserved: i.reserved,
+      min_unit: i.min_unit,
+      max_unit: i.max_unit,
+      step_size: i.step_size,
+      allocation_ratio: Number(i.allocation_ratio),
+      used: 0,
     });
   }
   const usages = await scoped((only) => {
-    let q = db.selectFrom('allocations')
+    let q = db
+      .selectFrom('allocations')
       .select(['resource_provider_id', 'resource_class_id', (eb) => eb.fn.sum<number>('used').as('used')])
       .groupBy(['resource_provider_id', 'resource_class_id']);
     if (only) q = q.where(only);
@@ -51,14 +69,17 @@ export async function loadProviders(db: Kysely<PlacementDB>, engine: Engine, set
     if (inv) inv.used = Number(u.used);
   }
   const traits = await scoped((only) => {
-    let q = db.selectFrom('resource_provider_traits as rpt').innerJoin('traits as t', 't.id', 'rpt.trait_id')
+    let q = db
+      .selectFrom('resource_provider_traits as rpt')
+      .innerJoin('traits as t', 't.id', 'rpt.trait_id')
       .select(['rpt.resource_provider_id', 't.name']);
     if (only) q = q.where(only);
     return q.execute();
   }, 'rpt.resource_provider_id');
   for (const t of traits) push(traitsOf, t.resource_provider_id, t.name);
   const aggregates = await scoped((only) => {
-    let q = db.selectFrom('resource_provider_aggregates as rpa')
+    let q = db
+      .selectFrom('resource_provider_aggregates as rpa')
       .innerJoin('placement_aggregates as a', 'a.id', 'rpa.aggregate_id')
       .select(['rpa.resource_provider_id', 'a.uuid']);
     if (only) q = q.where(only);
@@ -89,7 +110,7 @@ export class SetPool {
     if (!names?.length) return EMPTY;
     const key = names.sort().join('\n');
     let set = this.pool.get(key);
-    if (!set) this.pool.set(key, set = new Set(names));
+    if (!set) this.pool.set(key, (set = new Set(names)));
     return set;
   }
 

@@ -28,7 +28,12 @@ export interface ProviderNode {
    * the index replaces a provider's node whenever the provider changes, and drops this when a
    * resource class is renamed. */
   rendered?: {
-    summaryKey?: string; summary?: Buffer; requestKey?: string; request?: Buffer; providerKey?: string; provider?: Buffer;
+    summaryKey?: string;
+    summary?: Buffer;
+    requestKey?: string;
+    request?: Buffer;
+    providerKey?: string;
+    provider?: Buffer;
   };
 }
 
@@ -47,6 +52,10 @@ export function inventoryOf(n: ProviderNode, rcId: number): InventoryRecord | un
 /** Whether `amount` more units fit in `inv` (capacity and the unit constraints), as upstream's
  * SQL compares: used + amount <= (total - reserved) * allocation_ratio. */
 export function fits(inv: InventoryRecord, amount: number): boolean {
-  return amount >= inv.min_unit && amount <= inv.max_unit && amount % inv.step_size === 0
-    && inv.used + amount <= (inv.total - inv.reserved) * inv.allocation_ratio;
+  return (
+    amount >= inv.min_unit &&
+    amount <= inv.max_unit &&
+    amount % inv.step_size === 0 &&
+    inv.used + amount <= (inv.total - inv.reserved) * inv.allocation_ratio
+  );
 }

@@ -33,10 +33,17 @@ export function classIds(index: ProviderIndex, amounts: Map<string, number>): Ma
 
 /** Whether `values` (a provider's traits or aggregates) hold one of each required any-of set
  * and none of the forbidden ones. */
-export function matchesSets(values: ReadonlySet<string>, q: { required: Set<string>[]; forbidden: Set<string> }): boolean {
+export function matchesSets(
+  values: ReadonlySet<string>,
+  q: { required: Set<string>[]; forbidden: Set<string> },
+): boolean {
   for (const anyOf of q.required) {
     let ok = false;
-    for (const v of anyOf) if (values.has(v)) { ok = true; break; }
+    for (const v of anyOf)
+      if (values.has(v)) {
+        ok = true;
+        break;
+      }
     if (!ok) return false;
   }
   for (const v of q.forbidden) if (values.has(v)) return false;
@@ -57,7 +64,10 @@ export function hasRoom(n: ProviderNode, amounts: Map<number, number>): boolean 
 
 export function filterProviders(index: ProviderIndex, f: ProviderFilters): ProviderNode[] {
   if (f.traits) {
-    checkTraitsExist(index, f.traits.required.flatMap((s) => [...s]));
+    checkTraitsExist(
+      index,
+      f.traits.required.flatMap((s) => [...s]),
+    );
     checkTraitsExist(index, f.traits.forbidden);
   }
   const amounts = f.resources ? classIds(index, f.resources) : null;

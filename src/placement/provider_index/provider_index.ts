@@ -16,7 +16,7 @@ import type { Catalog, ProviderNode } from './model.js';
 
 function addTo<K>(map: Map<K, Set<number>>, key: K, id: number) {
   let set = map.get(key);
-  if (!set) map.set(key, set = new Set());
+  if (!set) map.set(key, (set = new Set()));
   set.add(id);
 }
 function removeFrom<K>(map: Map<K, Set<number>>, key: K, id: number) {
@@ -50,8 +50,11 @@ export class ProviderIndex {
   private readonly log: Logger;
   private readonly shift: TimeShift;
 
-  constructor(private readonly db: Kysely<PlacementDB>, private readonly engine: Engine,
-    opts: { log: Logger; timeShift?: TimeShift }) {
+  constructor(
+    private readonly db: Kysely<PlacementDB>,
+    private readonly engine: Engine,
+    opts: { log: Logger; timeShift?: TimeShift },
+  ) {
     this.cursor = changeCursor(engine);
     this.pruner = new ChangePruner(engine);
     this.log = opts.log;
@@ -75,7 +78,8 @@ export class ProviderIndex {
     });
     this.catalog = catalog;
     this.nested = 0;
-    for (const m of [this.nodes, this.byUuid, this.childIds, this.treeIds, this.rcIds, this.traitIds, this.aggIds]) m.clear();
+    for (const m of [this.nodes, this.byUuid, this.childIds, this.treeIds, this.rcIds, this.traitIds, this.aggIds])
+      m.clear();
     for (const n of nodes) this.put(n);
     this.lastSync = started;
   }
@@ -86,8 +90,12 @@ export class ProviderIndex {
   sync(): Promise<void> {
     if (!this.running) return this.run();
     if (!this.queued) {
-      this.queued = this.running.catch(() => undefined)
-        .then(() => { this.queued = null; return this.run(); });
+      this.queued = this.running
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = null;
+          return this.run();
+        });
     }
     return this.queued;
   }
@@ -96,8 +104,13 @@ export class ProviderIndex {
     this.running = this.catchUp()
       // A catch-up that failed half way may have moved the cursor past changes it did not
       // apply: the next one starts over from a full load.
-      .catch((e) => { this.lastSync = 0; throw e; })
-      .finally(() => { this.running = null; });
+      .catch((e) => {
+        this.lastSync = 0;
+        throw e;
+      })
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 
@@ -108,7 +121,8 @@ export class ProviderIndex {
     this.lastSync = now;
     if (batch.catalog || batch.providerIds.size) await this.apply(batch);
     // Pruning is housekeeping: a read must not fail for it (the rows wait for the next prune).
-    await this.pruner.looked(this.db, now, this.cursor.mark())
+    await this.pruner
+      .looked(this.db, now, this.cursor.mark())
       .catch((err: unknown) => this.log.warn({ err }, 'pruning the placement change log failed'));
   }
 
@@ -164,14 +178,24 @@ export class ProviderIndex {
   }
 
   /** Ids of the providers with inventory of this class. */
-  withResourceClass(rcId: number): ReadonlySet<number> { return this.rcIds.get(rcId) ?? EMPTY; }
+  withResourceClass(rcId: number): ReadonlySet<number> {
+    return this.rcIds.get(rcId) ?? EMPTY;
+  }
   /** Ids of the providers having this trait. */
-  withTrait(name: string): ReadonlySet<number> { return this.traitIds.get(name) ?? EMPTY; }
+  withTrait(name: string): ReadonlySet<number> {
+    return this.traitIds.get(name) ?? EMPTY;
+  }
   /** Ids of the providers in this aggregate. */
-  inAggregate(uuid: string): ReadonlySet<number> { return this.aggIds.get(uuid) ?? EMPTY; }
+  inAggregate(uuid: string): ReadonlySet<number> {
+    return this.aggIds.get(uuid) ?? EMPTY;
+  }
   /** Ids of the providers in the tree rooted at `rootId`. */
-  tree(rootId: number): ReadonlySet<number> { return this.treeIds.get(rootId) ?? EMPTY; }
-  children(id: number): ReadonlySet<number> { return this.childIds.get(id) ?? EMPTY; }
+  tree(rootId: number): ReadonlySet<number> {
+    return this.treeIds.get(rootId) ?? EMPTY;
+  }
+  children(id: number): ReadonlySet<number> {
+    return this.childIds.get(id) ?? EMPTY;
+  }
 
   // Set queries the candidate search composes.
 
@@ -189,8 +213,9 @@ export class ProviderIndex {
 
   /** Per required set, the providers having any of its traits. */
   traitSources(sets: Set<string>[]): ReadonlySet<number>[] {
-    return sets.map((any) => (any.size === 1 ? this.withTrait([...any][0]!)
-      : new Set([...any].flatMap((t) => [...this.withTrait(t)]))));
+    return sets.map((any) =>
+      any.size === 1 ? this.withTrait([...any][0]!) : new Set([...any].flatMap((t) => [...this.withTrait(t)])),
+    );
   }
 
   /** Providers that are in one aggregate of each set. */
@@ -222,13 +247,15 @@ export class ProviderIndex {
   }
 
   /** Whether any provider has a parent. */
-  get hasTrees(): boolean { return this.nested > 0; }
+  get hasTrees(): boolean {
+    return this.nested > 0;
+  }
 
   get(id: number): ProviderNode {
     return this.nodes.get(id)!;
   }
   parentUuid(n: ProviderNode): string | null {
-    return n.parentId === null ? null : this.nodes.get(n.parentId)?.uuid ?? null;
+    return n.parentId === null ? null : (this.nodes.get(n.parentId)?.uuid ?? null);
   }
   rootUuid(n: ProviderNode): string {
     return this.nodes.get(n.rootId)?.uuid ?? n.uuid;

@@ -5,7 +5,9 @@ import { CONSUMER_TYPE_PATTERN, GROUP_PAT_1_33, RC_PATTERN } from './common.js';
 export const UUID_PATTERN = '^[0-9a-fA-F-]{36}$';
 
 const RESOURCES = {
-  type: 'object', minProperties: 1, patternProperties: { [RC_PATTERN]: { type: 'integer', minimum: 1 } },
+  type: 'object',
+  minProperties: 1,
+  patternProperties: { [RC_PATTERN]: { type: 'integer', minimum: 1 } },
   additionalProperties: false,
 };
 const ID = { type: 'string', minLength: 1, maxLength: 255 };
@@ -16,13 +18,16 @@ export const ALLOCATION_1_0 = {
   type: 'object',
   properties: {
     allocations: {
-      type: 'array', minItems: 1,
+      type: 'array',
+      minItems: 1,
       items: {
         type: 'object',
         properties: {
           resource_provider: {
-            type: 'object', properties: { uuid: { type: 'string', format: 'uuid' } },
-            additionalProperties: false, required: ['uuid'],
+            type: 'object',
+            properties: { uuid: { type: 'string', format: 'uuid' } },
+            additionalProperties: false,
+            required: ['uuid'],
           },
           resources: RESOURCES,
         },
@@ -43,7 +48,8 @@ export const ALLOCATION_1_8 = {
 };
 
 const allocationsDict = (minProperties: number) => ({
-  type: 'object', minProperties,
+  type: 'object',
+  minProperties,
   patternProperties: {
     [UUID_PATTERN]: {
       type: 'object',
@@ -64,7 +70,10 @@ export const ALLOCATION_1_12 = {
 };
 
 /** The same, allowing an empty dict (remove the consumer's allocations): POST /allocations. */
-const DELETABLE = { ...ALLOCATION_1_12, properties: { ...ALLOCATION_1_12.properties, allocations: allocationsDict(0) } };
+const DELETABLE = {
+  ...ALLOCATION_1_12,
+  properties: { ...ALLOCATION_1_12.properties, allocations: allocationsDict(0) },
+};
 
 /** 1.28–1.33: with the consumer generation. */
 export const ALLOCATION_1_28 = {
@@ -74,12 +83,16 @@ export const ALLOCATION_1_28 = {
 };
 
 const MAPPINGS = {
-  type: 'object', minProperties: 1,
+  type: 'object',
+  minProperties: 1,
   patternProperties: { [GROUP_PAT_1_33]: { type: 'array', minItems: 1, items: { type: 'string', format: 'uuid' } } },
 };
 
 /** 1.34–1.37: with mappings (accepted, not stored). */
-export const ALLOCATION_1_34 = { ...ALLOCATION_1_28, properties: { ...ALLOCATION_1_28.properties, mappings: MAPPINGS } };
+export const ALLOCATION_1_34 = {
+  ...ALLOCATION_1_28,
+  properties: { ...ALLOCATION_1_28.properties, mappings: MAPPINGS },
+};
 
 /** 1.38: with the consumer type. */
 export const ALLOCATION_1_38 = {
@@ -92,7 +105,10 @@ export const ALLOCATION_1_38 = {
 };
 
 const postAllocations = (perConsumer: object) => ({
-  type: 'object', minProperties: 1, additionalProperties: false, patternProperties: { [UUID_PATTERN]: perConsumer },
+  type: 'object',
+  minProperties: 1,
+  additionalProperties: false,
+  patternProperties: { [UUID_PATTERN]: perConsumer },
 });
 
 export const POST_ALLOCATIONS_1_13 = postAllocations(DELETABLE);

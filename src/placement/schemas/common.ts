@@ -11,4 +11,4 @@ export const UUID = { type: 'string', format: 'uuid' } as const;
 /** Largest value of an INT column, upstream's db_const.MAX_INT. */
 export const MAX_INT = 2147483647;
 /** Largest single-precision float, upstream's bound on allocation_ratio. */
-export const SQL_SP_FLOAT_MAX = 3.40282e+38;
+export const SQL_SP_FLOAT_MAX = 3.40282e38;

@@ -7,7 +7,10 @@ const reshaper = (allocations: object) => ({
   type: 'object',
   properties: {
     inventories: {
-      type: 'object', patternProperties: { [UUID_PATTERN]: PUT_INVENTORIES }, minProperties: 1, additionalProperties: false,
+      type: 'object',
+      patternProperties: { [UUID_PATTERN]: PUT_INVENTORIES },
+      minProperties: 1,
+      additionalProperties: false,
     },
     allocations: { ...allocations, minProperties: 0 },
   },

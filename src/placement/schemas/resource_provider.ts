@@ -4,18 +4,28 @@ const UUID = { type: 'string', format: 'uuid' };
 const PARENT = { anyOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] };
 
 export const POST_RP = {
-  type: 'object', properties: { name: NAME, uuid: UUID }, required: ['name'], additionalProperties: false,
+  type: 'object',
+  properties: { name: NAME, uuid: UUID },
+  required: ['name'],
+  additionalProperties: false,
 };
 export const PUT_RP = {
-  type: 'object', properties: { name: NAME }, required: ['name'], additionalProperties: false,
+  type: 'object',
+  properties: { name: NAME },
+  required: ['name'],
+  additionalProperties: false,
 };
 export const POST_RP_1_14 = {
-  type: 'object', properties: { name: NAME, uuid: UUID, parent_provider_uuid: PARENT },
-  required: ['name'], additionalProperties: false,
+  type: 'object',
+  properties: { name: NAME, uuid: UUID, parent_provider_uuid: PARENT },
+  required: ['name'],
+  additionalProperties: false,
 };
 export const PUT_RP_1_14 = {
-  type: 'object', properties: { name: NAME, parent_provider_uuid: PARENT },
-  required: ['name'], additionalProperties: false,
+  type: 'object',
+  properties: { name: NAME, parent_provider_uuid: PARENT },
+  required: ['name'],
+  additionalProperties: false,
 };
 
 const LIST_1_0 = { name: { type: 'string' }, uuid: UUID };

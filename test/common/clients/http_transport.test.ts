@@ -20,7 +20,9 @@ function flakyServer() {
     res.setHeader('x-openstack-request-id', 'req-00000000-0000-0000-0000-000000000001');
     res.end(JSON.stringify({ ok: true }));
   });
-  server.on('connection', (_s: Socket) => { state.connections++; });
+  server.on('connection', (_s: Socket) => {
+    state.connections++;
+  });
   return { server, state };
 }
 
@@ -29,20 +31,41 @@ describe('HTTP transport', () => {
   let base: string;
   // No identity here: the session's login goes to this same server, which answers a token.
   const transport = httpTransport();
-  const loggedIn: typeof transport = async (r) => (r.url.endsWith('/v3/auth/tokens')
-    ? { status: 201, headers: { 'x-subject-token': 'tok' }, body: JSON.stringify({ token: { expires_at: '2999-01-01T00:00:00Z', catalog: [] } }) }
-    : transport(r));
-  const adapter = (url: string) => new Adapter(new Session({
-    transport: loggedIn, authUrl: 'http://identity.invalid', retryDelayMs: 1, maxRetryDelayMs: 5,
-    credentials: { username: 'u', password: 'p', projectName: 'service', userDomainName: 'Default', projectDomainName: 'Default' },
-  }), { serviceType: 'peer', endpointOverride: url, connectRetries: 2 });
+  const loggedIn: typeof transport = async (r) =>
+    r.url.endsWith('/v3/auth/tokens')
+      ? {
+          status: 201,
+          headers: { 'x-subject-token': 'tok' },
+          body: JSON.stringify({ token: { expires_at: '2999-01-01T00:00:00Z', catalog: [] } }),
+        }
+      : transport(r);
+  const adapter = (url: string) =>
+    new Adapter(
+      new Session({
+        transport: loggedIn,
+        authUrl: 'http://identity.invalid',
+        retryDelayMs: 1,
+        maxRetryDelayMs: 5,
+        credentials: {
+          username: 'u',
+          password: 'p',
+          projectName: 'service',
+          userDomainName: 'Default',
+          projectDomainName: 'Default',
+        },
+      }),
+      { serviceType: 'peer', endpointOverride: url, connectRetries: 2 },
+    );
 
   beforeAll(async () => {
     const port = await freePort();
     await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
     base = `http://127.0.0.1:${port}`;
   });
-  afterAll(async () => { server.closeAllConnections(); await new Promise((r) => server.close(r)); });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
 
   it('keeps one connection alive across sequential calls', async () => {
     const peer = adapter(base);
@@ -68,7 +91,9 @@ describe('HTTP transport', () => {
 
   it('reports a refused connection after its retries', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const err = await adapter(closed).request(asService(), 'GET', '/x').catch((e: unknown) => e);
+    const err = await adapter(closed)
+      .request(asService(), 'GET', '/x')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectFailure);
     expect((err as ConnectFailure).code).toBe('ECONNREFUSED');
   });

@@ -8,8 +8,18 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Adapter, asService, ClientError, ConnectFailure, EndpointNotFound, IdentityClient, ImageClient, onBehalfOf,
-  PlacementClient, serviceClients, type Call, type Session,
+  Adapter,
+  asService,
+  ClientError,
+  ConnectFailure,
+  EndpointNotFound,
+  IdentityClient,
+  ImageClient,
+  onBehalfOf,
+  PlacementClient,
+  serviceClients,
+  type Call,
+  type Session,
 } from '../../../src/common/clients/index.js';
 import { loadConfig } from '../../../src/common/config.js';
 import { recording, startHarness, type Harness } from '../../helpers/clients.js';
@@ -19,9 +29,15 @@ const DEMO_CTX = { userId: 'demo', projectId: 'demo', systemScope: null, roles: 
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
-  const log = pino({ level: 'debug' }, new Writable({
-    write(chunk, _e, done) { lines.push(JSON.parse(String(chunk)) as Record<string, unknown>); done(); },
-  }));
+  const log = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _e, done) {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
   return { log, lines };
 }
 
@@ -39,8 +55,21 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
   let admin: Session;
   const asAdmin = asService();
   /** A call to identity as the admin (setup: revocations, catalog entries). */
-  const identityCall = async (method: 'POST' | 'DELETE', path: string, json?: unknown, headers?: Record<string, string>) =>
-    admin.request({ service: 'identity', endpoint: h.authUrl, method, path, call: asAdmin, ...(json ? { json } : {}), ...(headers ? { headers } : {}) });
+  const identityCall = async (
+    method: 'POST' | 'DELETE',
+    path: string,
+    json?: unknown,
+    headers?: Record<string, string>,
+  ) =>
+    admin.request({
+      service: 'identity',
+      endpoint: h.authUrl,
+      method,
+      path,
+      call: asAdmin,
+      ...(json ? { json } : {}),
+      ...(headers ? { headers } : {}),
+    });
   const userToken = async (user: 'demo' | 'admin') => {
     const s = h.session({ credentials: { username: user, password: h.passwords[user], projectName: user } });
     return (await s.token(asService())).token;
@@ -50,7 +79,9 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
     h = await startHarness(name);
     admin = h.session({ credentials: { username: 'admin', password: h.passwords.admin, projectName: 'admin' } });
   }, 60000);
-  afterAll(async () => { await h?.close(); });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it('logs in once for many calls, concurrent ones included', async () => {
     const rec = recording(h.transport);
@@ -71,12 +102,17 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
     const first = (await session.token(call)).token;
     await identityCall('DELETE', '/v3/auth/tokens', undefined, { 'x-subject-token': first });
     await placement.resourceProviders.list(call);
-    expect(rec.calls).toEqual([LOGIN, 'GET /placement/resource_providers', 'GET /placement/resource_providers', LOGIN,
-      'GET /placement/resource_providers']);
+    expect(rec.calls).toEqual([
+      LOGIN,
+      'GET /placement/resource_providers',
+      'GET /placement/resource_providers',
+      LOGIN,
+      'GET /placement/resource_providers',
+    ]);
     expect((await session.token(call)).token).not.toBe(first);
   });
 
-  it('on a user\'s behalf sends the user\'s token with its own as X-Service-Token; as the service, its own alone', async () => {
+  it("on a user's behalf sends the user's token with its own as X-Service-Token; as the service, its own alone", async () => {
     const session = h.session();
     const peer = new Adapter(session, { serviceType: 'peer', endpointOverride: h.peerBase });
     const demo = await userToken('demo');
@@ -97,17 +133,20 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
     expect(await placement.resourceProviders.list(asService())).toEqual(expect.any(Array));
   });
 
-  it('a 401 for the user\'s token is the caller\'s answer: its own token is kept', async () => {
+  it("a 401 for the user's token is the caller's answer: its own token is kept", async () => {
     const rec = recording(h.transport);
     const placement = new PlacementClient(h.session({ transport: rec.transport }));
-    const err = await failure(placement.resourceProviders.list(
-      onBehalfOf({ ...DEMO_CTX, authToken: 'not-a-token' }, { requestId: `req-${randomUUID()}` })));
+    const err = await failure(
+      placement.resourceProviders.list(
+        onBehalfOf({ ...DEMO_CTX, authToken: 'not-a-token' }, { requestId: `req-${randomUUID()}` }),
+      ),
+    );
     expect((err as ClientError).status).toBe(401);
     // One login, then the refusal and a check that identity still takes our token.
     expect(rec.calls).toEqual([LOGIN, 'GET /placement/resource_providers', 'HEAD /identity/v3/auth/tokens']);
   });
 
-  it('passes on the caller\'s global request id, else the request\'s own, and logs each call without tokens', async () => {
+  it("passes on the caller's global request id, else the request's own, and logs each call without tokens", async () => {
     const { log, lines } = capture();
     const session = h.session({ log });
     const peer = new Adapter(session, { serviceType: 'peer', endpointOverride: h.peerBase });
@@ -121,8 +160,12 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
     expect(sent[2]).toMatch(/^req-[0-9a-f-]{36}$/);
 
     const demo = await userToken('demo');
-    await failure(new PlacementClient(session).resourceProviders.show(
-      onBehalfOf({ ...DEMO_CTX, authToken: demo }, { requestId: own, globalRequestId: global }), randomUUID()));
+    await failure(
+      new PlacementClient(session).resourceProviders.show(
+        onBehalfOf({ ...DEMO_CTX, authToken: demo }, { requestId: own, globalRequestId: global }),
+        randomUUID(),
+      ),
+    );
     const line = lines.find((l) => l.service === 'placement' && l.global_request_id === global)!;
     expect(line).toMatchObject({ method: 'GET', status: 403, path: expect.stringMatching(/^\/resource_providers\//) });
     expect(line.peer_request_id).toMatch(/^req-/);
@@ -153,13 +196,17 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
     expect(h.peer.hits.get(gaveUp)).toBe(4);
 
     const post = key();
-    expect((await failure(peer.request(call, 'POST', `/flaky/${post}?fail=1`, { json: {} })) as ClientError).status).toBe(503);
+    expect(
+      ((await failure(peer.request(call, 'POST', `/flaky/${post}?fail=1`, { json: {} }))) as ClientError).status,
+    ).toBe(503);
     expect(h.peer.hits.get(post)).toBe(1);
     const marked = key();
     await peer.request(call, 'POST', `/flaky/${marked}?fail=1`, { json: {}, idempotent: true });
     expect(h.peer.hits.get(marked)).toBe(2);
     const internal = key();
-    expect((await failure(peer.request(call, 'GET', `/flaky/${internal}?fail=1&status=500`)) as ClientError).status).toBe(500);
+    expect(
+      ((await failure(peer.request(call, 'GET', `/flaky/${internal}?fail=1&status=500`))) as ClientError).status,
+    ).toBe(500);
     expect(h.peer.hits.get(internal)).toBe(1);
   });
 
@@ -176,9 +223,14 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
   it('finds endpoints in the catalog by type, interface and region', async () => {
     const type = `peer-${randomUUID().slice(0, 8)}`;
     await identityCall('POST', '/v3/regions', { region: { id: `Region-${type}` } });
-    const svc = JSON.parse((await identityCall('POST', '/v3/services', { service: { type, name: type } })).body).service;
-    for (const [region, iface, where] of [['RegionOne', 'public', 'r1-public'], ['RegionOne', 'internal', 'r1-internal'],
-      [`Region-${type}`, 'public', 'r2-public']] as const) {
+    const svc = JSON.parse(
+      (await identityCall('POST', '/v3/services', { service: { type, name: type } })).body,
+    ).service;
+    for (const [region, iface, where] of [
+      ['RegionOne', 'public', 'r1-public'],
+      ['RegionOne', 'internal', 'r1-internal'],
+      [`Region-${type}`, 'public', 'r2-public'],
+    ] as const) {
       await identityCall('POST', '/v3/endpoints', {
         endpoint: { service_id: svc.id, interface: iface, region_id: region, url: `${h.peerBase}/${where}/` },
       });
@@ -197,11 +249,12 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
       const err = await failure(new Adapter(session, { serviceType: type, ...o }).request(asService(), 'GET', '/'));
       expect(err).toBeInstanceOf(EndpointNotFound);
     }
-    expect(await new Adapter(session, { serviceType: 'placement', interfaces: ['public'] }).url(asService()))
-      .toBe(`${h.cloudBase}/placement`);
+    expect(await new Adapter(session, { serviceType: 'placement', interfaces: ['public'] }).url(asService())).toBe(
+      `${h.cloudBase}/placement`,
+    );
   });
 
-  it('calls [placement] endpoint_override instead of the catalog\'s, with the client\'s microversion', async () => {
+  it("calls [placement] endpoint_override instead of the catalog's, with the client's microversion", async () => {
     const config = loadConfig(undefined, { CONCORD_PLACEMENT__ENDPOINT_OVERRIDE: `${h.peerBase}/elsewhere/` });
     const { placement, image } = serviceClients(h.session(), config);
     const uuid = randomUUID();
@@ -212,24 +265,36 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
     expect(await image.api.url(asService())).toBe(`${h.cloudBase}/image`);
   });
 
-  it('maps each service\'s error body to a ClientError with the peer\'s request id', async () => {
+  it("maps each service's error body to a ClientError with the peer's request id", async () => {
     const session = h.session();
     const call = asService();
     const placement = new PlacementClient(session);
     const missing = randomUUID();
-    const p404 = await failure(placement.resourceProviders.show(call, missing)) as ClientError;
-    expect(p404).toMatchObject({ service: 'placement', status: 404, code: 'placement.undefined_code', title: 'Not Found' });
+    const p404 = (await failure(placement.resourceProviders.show(call, missing))) as ClientError;
+    expect(p404).toMatchObject({
+      service: 'placement',
+      status: 404,
+      code: 'placement.undefined_code',
+      title: 'Not Found',
+    });
     expect(p404.detail).toContain(missing);
     expect(p404.requestId).toMatch(/^req-/);
     const rp = await placement.resourceProviders.create(call, { name: `conflict-${missing}` });
-    const p409 = await failure(placement.inventories.put(call, rp.uuid, rp.generation + 5, { VCPU: { total: 4 } })) as ClientError;
+    const p409 = (await failure(
+      placement.inventories.put(call, rp.uuid, rp.generation + 5, { VCPU: { total: 4 } }),
+    )) as ClientError;
     expect(p409).toMatchObject({ status: 409, code: 'placement.concurrent_update' });
 
-    const k404 = await failure(new IdentityClient(session).showProject(call, missing)) as ClientError;
-    expect(k404).toMatchObject({ service: 'identity', status: 404, title: 'Not Found', detail: `Could not find project: ${missing}.` });
+    const k404 = (await failure(new IdentityClient(session).showProject(call, missing))) as ClientError;
+    expect(k404).toMatchObject({
+      service: 'identity',
+      status: 404,
+      title: 'Not Found',
+      detail: `Could not find project: ${missing}.`,
+    });
     expect(k404.requestId).toMatch(/^req-/);
 
-    const g404 = await failure(new ImageClient(session).show(call, missing)) as ClientError;
+    const g404 = (await failure(new ImageClient(session).show(call, missing))) as ClientError;
     expect(g404).toMatchObject({ service: 'image', status: 404, title: 'Not Found' });
     expect(g404.detail).toMatch(/No image found with ID/);
     expect(g404.requestId).toMatch(/^req-/);
@@ -241,7 +306,7 @@ describe.each(['in-process', 'http'] as const)('service clients (%s)', (name) =>
       ironic: { status: 409, code: 'Client', detail: 'Node n1 is locked by host c1.' },
     };
     for (const [format, e] of Object.entries(expected)) {
-      const err = await failure(peer.request(call, 'GET', `/errors/${format}`)) as ClientError;
+      const err = (await failure(peer.request(call, 'GET', `/errors/${format}`))) as ClientError;
       expect(err).toMatchObject({ ...e, requestId: 'req-00000000-0000-0000-0000-00000000peer' });
     }
   });

@@ -10,13 +10,24 @@ it('renews its token before it expires, not before', async () => {
       logins.push(Date.now());
       // Short-lived: renewed halfway through.
       const expires = new Date(Date.now() + 1000).toISOString();
-      return { status: 201, headers: { 'x-subject-token': `tok-${logins.length}` }, body: JSON.stringify({ token: { expires_at: expires, catalog: [] } }) };
+      return {
+        status: 201,
+        headers: { 'x-subject-token': `tok-${logins.length}` },
+        body: JSON.stringify({ token: { expires_at: expires, catalog: [] } }),
+      };
     }
     return { status: 200, headers: {}, body: JSON.stringify({ token: r.headers['x-auth-token'] }) };
   };
   const session = new Session({
-    transport, authUrl: 'http://identity.test/identity/v3',
-    credentials: { username: 'nova', password: 'p', projectName: 'service', userDomainName: 'Default', projectDomainName: 'Default' },
+    transport,
+    authUrl: 'http://identity.test/identity/v3',
+    credentials: {
+      username: 'nova',
+      password: 'p',
+      projectName: 'service',
+      userDomainName: 'Default',
+      projectDomainName: 'Default',
+    },
   });
   const peer = new Adapter(session, { serviceType: 'peer', endpointOverride: 'http://peer.test' });
   const used = async () => (await peer.json<{ token: string }>(asService(), 'GET', '/')).token;

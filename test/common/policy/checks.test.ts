@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../../src/common/http/context.js';
 import { PolicyEnforcer } from '../../../src/common/policy/index.js';
 
-const ctx = (over: Partial<RequestContext> = {}): RequestContext =>
-  ({ userId: 'u1', projectId: 'p1', systemScope: null, roles: ['member'], ...over });
+const ctx = (over: Partial<RequestContext> = {}): RequestContext => ({
+  userId: 'u1',
+  projectId: 'p1',
+  systemScope: null,
+  roles: ['member'],
+  ...over,
+});
 
 /** Whether a one-rule policy with `checkStr` lets `c` act on `target`. */
 function allows(checkStr: string, c: RequestContext, target?: Record<string, unknown>): boolean {
@@ -32,7 +37,9 @@ describe('checks', () => {
 
   it('compares as Python renders values: None, True, numbers', () => {
     // A system-scoped caller has no project; upstream compares str(None) with str(None).
-    expect(allows('project_id:%(project_id)s', ctx({ projectId: null, systemScope: 'all' }), { project_id: null })).toBe(true);
+    expect(
+      allows('project_id:%(project_id)s', ctx({ projectId: null, systemScope: 'all' }), { project_id: null }),
+    ).toBe(true);
     expect(allows('project_id:None', ctx({ projectId: null }))).toBe(true);
     expect(allows('is_admin:True', ctx())).toBe(false);
     expect(allows('is_admin:True', ctx({ policyValues: { is_admin: true } }))).toBe(true);
@@ -41,7 +48,7 @@ describe('checks', () => {
     expect(allows('count:%(n)s', ctx({ policyValues: { count: 3 } }), { n: 3 })).toBe(true);
   });
 
-  it('reads the scope and the caller\'s ids from the request context', () => {
+  it("reads the scope and the caller's ids from the request context", () => {
     expect(allows('system_scope:all', ctx({ projectId: null, systemScope: 'all' }))).toBe(true);
     expect(allows('system_scope:all', ctx())).toBe(false);
     expect(allows('user_id:u1', ctx())).toBe(true);
@@ -81,7 +88,9 @@ describe('checks', () => {
     expect(allows('role:member and project_id:%(project_id)s', ctx(), { project_id: 'p1' })).toBe(true);
     expect(allows('role:member and project_id:%(project_id)s', ctx(), { project_id: 'p2' })).toBe(false);
     expect(allows('role:admin or role:member and project_id:%(project_id)s', ctx(), { project_id: 'p2' })).toBe(false);
-    expect(allows('(role:admin or role:member) and not project_id:%(project_id)s', ctx(), { project_id: 'p2' })).toBe(true);
+    expect(allows('(role:admin or role:member) and not project_id:%(project_id)s', ctx(), { project_id: 'p2' })).toBe(
+      true,
+    );
     expect(allows('@', ctx({ roles: [] }))).toBe(true);
     expect(allows('', ctx({ roles: [] }))).toBe(true);
     expect(allows('!', admin)).toBe(false);

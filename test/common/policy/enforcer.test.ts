@@ -5,35 +5,58 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../../src/common/http/context.js';
 import { HttpError } from '../../../src/common/http/errors.js';
 import {
-  createEnforcer, PolicyEnforcer, renderSamplePolicy, type PolicyRule,
+  createEnforcer,
+  PolicyEnforcer,
+  renderSamplePolicy,
+  type PolicyRule,
 } from '../../../src/common/policy/index.js';
 
-const project = (roles: string[], projectId = 'p1'): RequestContext =>
-  ({ userId: 'u1', projectId, systemScope: null, roles });
+const project = (roles: string[], projectId = 'p1'): RequestContext => ({
+  userId: 'u1',
+  projectId,
+  systemScope: null,
+  roles,
+});
 const system = (roles: string[]): RequestContext => ({ userId: 'u1', projectId: null, systemScope: 'all', roles });
-const domain = (roles: string[]): RequestContext =>
-  ({ userId: 'u1', projectId: null, domainId: 'd1', systemScope: null, roles });
+const domain = (roles: string[]): RequestContext => ({
+  userId: 'u1',
+  projectId: null,
+  domainId: 'd1',
+  systemScope: null,
+  roles,
+});
 
 const RULES: PolicyRule[] = [
   { name: 'admin_api', checkStr: 'role:admin', description: 'Administrators.', scopeTypes: ['system'] },
   {
-    name: 'system_reader_api', checkStr: 'role:reader and system_scope:all', description: 'System readers.',
+    name: 'system_reader_api',
+    checkStr: 'role:reader and system_scope:all',
+    description: 'System readers.',
     deprecatedRule: { name: 'rule:admin_api', checkStr: 'role:admin' },
   },
   {
-    name: 'project_reader_api', checkStr: 'role:reader and project_id:%(project_id)s', description: 'Project readers.',
+    name: 'project_reader_api',
+    checkStr: 'role:reader and project_id:%(project_id)s',
+    description: 'Project readers.',
     deprecatedRule: { name: 'rule:admin_api', checkStr: 'role:admin' },
   },
   {
-    name: 'thing:list', checkStr: 'rule:system_reader_api', description: 'List things.', scopeTypes: ['system'],
+    name: 'thing:list',
+    checkStr: 'rule:system_reader_api',
+    description: 'List things.',
+    scopeTypes: ['system'],
     operations: [{ method: 'GET', path: '/things' }],
   },
   {
-    name: 'thing:usage', checkStr: 'rule:system_reader_api or rule:project_reader_api', description: 'Usage.',
+    name: 'thing:usage',
+    checkStr: 'rule:system_reader_api or rule:project_reader_api',
+    description: 'Usage.',
     scopeTypes: ['system', 'project'],
   },
   {
-    name: 'thing:rename', checkStr: 'role:member', description: 'Rename a thing.',
+    name: 'thing:rename',
+    checkStr: 'role:member',
+    description: 'Rename a thing.',
     deprecatedRule: { name: 'thing:update', checkStr: 'role:admin' },
   },
   { name: 'thing:any', checkStr: '', description: 'Anyone.' },
@@ -53,14 +76,18 @@ describe('deprecated defaults', () => {
     expect(fresh.effectiveCheck('system_reader_api')).toBe('role:reader and system_scope:all');
   });
 
-  it('are not OR\'d into a rule the operator overrides', () => {
+  it("are not OR'd into a rule the operator overrides", () => {
     const e = new PolicyEnforcer({ rules: RULES, overrides: { system_reader_api: 'role:auditor' } });
     expect(e.allowed(project(['admin']), 'thing:list')).toBe(false);
     expect(e.allowed(project(['auditor']), 'thing:list')).toBe(true);
   });
 
   it('keep an override made under the deprecated name, unless it points at the new rule', () => {
-    const old = new PolicyEnforcer({ rules: RULES, overrides: { 'thing:update': 'role:editor' }, enforceNewDefaults: true });
+    const old = new PolicyEnforcer({
+      rules: RULES,
+      overrides: { 'thing:update': 'role:editor' },
+      enforceNewDefaults: true,
+    });
     expect(old.allowed(project(['editor']), 'thing:rename')).toBe(true);
     expect(old.allowed(project(['member']), 'thing:rename')).toBe(false);
     const alias = new PolicyEnforcer({ rules: RULES, overrides: { 'thing:update': 'rule:thing:rename' } });
@@ -92,7 +119,11 @@ describe('scope types', () => {
   it('answer 403 with the rule name', () => {
     const strict = new PolicyEnforcer({ rules: RULES, enforceScope: true });
     let err: unknown;
-    try { strict.enforce(project(['admin']), 'thing:list'); } catch (e) { err = e; }
+    try {
+      strict.enforce(project(['admin']), 'thing:list');
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(HttpError);
     expect((err as HttpError).status).toBe(403);
     expect((err as HttpError).message).toBe('Policy does not allow thing:list to be performed.');
@@ -107,8 +138,11 @@ describe('enforcer', () => {
   });
 
   it('uses the default target when the caller gives none', () => {
-    const e = new PolicyEnforcer({ rules: RULES, enforceNewDefaults: true,
-      defaultTarget: (c) => ({ project_id: c.projectId }) });
+    const e = new PolicyEnforcer({
+      rules: RULES,
+      enforceNewDefaults: true,
+      defaultTarget: (c) => ({ project_id: c.projectId }),
+    });
     expect(e.allowed(project(['reader']), 'thing:usage')).toBe(true);
     expect(e.allowed(project(['reader']), 'thing:usage', { project_id: 'p2' })).toBe(false);
     const noDefault = new PolicyEnforcer({ rules: RULES, enforceNewDefaults: true });
@@ -117,7 +151,8 @@ describe('enforcer', () => {
 
   it('denies through a dangling or circular reference and says so', () => {
     const e = new PolicyEnforcer({
-      rules: RULES, overrides: { 'thing:list': 'rule:missing or rule:loop_a', loop_a: 'rule:loop_b', loop_b: 'rule:loop_a' },
+      rules: RULES,
+      overrides: { 'thing:list': 'rule:missing or rule:loop_a', loop_a: 'rule:loop_b', loop_b: 'rule:loop_a' },
     });
     expect(e.allowed(system(['admin', 'reader']), 'thing:list')).toBe(false);
     expect(e.problems.join('\n')).toMatch(/thing:list refers to rule:missing, which is not defined/);
@@ -126,7 +161,9 @@ describe('enforcer', () => {
 
   it('opens every rule but the exempted ones in open mode, ignoring overrides', () => {
     const e = new PolicyEnforcer({
-      rules: RULES, open: { except: ['admin_api'] }, enforceNewDefaults: true,
+      rules: RULES,
+      open: { except: ['admin_api'] },
+      enforceNewDefaults: true,
       overrides: { 'thing:list': '!' },
     });
     const nobody = project([]);
@@ -139,7 +176,10 @@ describe('enforcer', () => {
 
 describe('policy file', () => {
   let dir = '';
-  afterEach(() => { if (dir) rmSync(dir, { recursive: true, force: true }); dir = ''; });
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = '';
+  });
   const config = (policyFile: string) => ({ policyFile, enforceScope: false, enforceNewDefaults: true });
   const write = (name: string, text: string) => {
     dir ||= mkdtempSync(join(tmpdir(), 'concord-policy-'));
@@ -173,7 +213,12 @@ describe('policy file', () => {
   it('reports an override that does not parse at load time, and denies it', () => {
     const path = write('policy.yaml', '"thing:any": "role:a or"\n');
     const warnings: string[] = [];
-    const e = createEnforcer({ rules: RULES, config: config(path), configDir: dir, log: { warn: (m) => warnings.push(m) } });
+    const e = createEnforcer({
+      rules: RULES,
+      config: config(path),
+      configDir: dir,
+      log: { warn: (m) => warnings.push(m) },
+    });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(path);
     expect(warnings[0]).toMatch(/thing:any .*denies everyone.*"role:a or": unexpected end of rule/);
@@ -187,14 +232,18 @@ describe('policy file', () => {
     const notMap = write('list.yaml', '- role:a\n');
     expect(() => createEnforcer({ rules: RULES, config: config(notMap), configDir: dir })).toThrow(/mapping/);
     const num = write('num.yaml', 'thing:list: 3\n');
-    expect(() => createEnforcer({ rules: RULES, config: config(num), configDir: dir })).toThrow(/thing:list: expected a check string/);
+    expect(() => createEnforcer({ rules: RULES, config: config(num), configDir: dir })).toThrow(
+      /thing:list: expected a check string/,
+    );
   });
 });
 
 describe('sample policy', () => {
   it('comments out the defaults and shows the overrides in force', () => {
     const text = renderSamplePolicy(RULES, { 'thing:list': 'role:auditor', helper: 'role:x' });
-    expect(text).toContain('# List things.\n# GET  /things\n# Intended scope(s): system\n"thing:list": "role:auditor"\n');
+    expect(text).toContain(
+      '# List things.\n# GET  /things\n# Intended scope(s): system\n"thing:list": "role:auditor"\n',
+    );
     expect(text).toContain('#"thing:rename": "role:member"\n# DEPRECATED\n# "thing:update":"role:admin"');
     expect(text).toContain('#"thing:any": ""\n');
     expect(text.trimEnd().endsWith('"helper": "role:x"')).toBe(true);

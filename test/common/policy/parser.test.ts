@@ -14,16 +14,18 @@ describe('check string parser', () => {
     expect(shape('role:a and role:b or role:c')).toBe('((role:a and role:b) or role:c)');
     expect(shape('not role:a and role:b')).toBe('(not role:a and role:b)');
     expect(shape('role:a or not role:b and role:c')).toBe('(role:a or (not role:b and role:c))');
-    expect(shape('role:a and role:b and role:c or role:d or role:e'))
-      .toBe('((role:a and role:b and role:c) or role:d or role:e)');
+    expect(shape('role:a and role:b and role:c or role:d or role:e')).toBe(
+      '((role:a and role:b and role:c) or role:d or role:e)',
+    );
   });
 
   it('groups with parentheses, also glued to checks whose match has its own', () => {
     expect(shape('(role:a or role:b) and role:c')).toBe('((role:a or role:b) and role:c)');
     expect(shape('not (role:a or role:b)')).toBe('not (role:a or role:b)');
     expect(shape('((project_id:%(project_id)s))')).toBe('project_id:%(project_id)s');
-    expect(shape('(role:reader and project_id:%(project_id)s) or rule:x'))
-      .toBe('((role:reader and project_id:%(project_id)s) or rule:x)');
+    expect(shape('(role:reader and project_id:%(project_id)s) or rule:x')).toBe(
+      '((role:reader and project_id:%(project_id)s) or rule:x)',
+    );
   });
 
   it('takes operators in any case, and @, ! and the empty string', () => {

@@ -6,9 +6,19 @@ import { loadConfig } from '../../../src/common/config.js';
 import { placementEnforcer, placementPolicyMode } from '../../../src/placement/policies.js';
 
 const P = 'placement:';
-const systemAdmin: RequestContext = { userId: 'u', projectId: null, systemScope: 'all', roles: ['admin', 'member', 'reader'] };
+const systemAdmin: RequestContext = {
+  userId: 'u',
+  projectId: null,
+  systemScope: 'all',
+  roles: ['admin', 'member', 'reader'],
+};
 const systemReader: RequestContext = { userId: 'u', projectId: null, systemScope: 'all', roles: ['reader'] };
-const projectAdmin: RequestContext = { userId: 'u', projectId: 'p1', systemScope: null, roles: ['admin', 'member', 'reader'] };
+const projectAdmin: RequestContext = {
+  userId: 'u',
+  projectId: 'p1',
+  systemScope: null,
+  roles: ['admin', 'member', 'reader'],
+};
 const projectMember: RequestContext = { userId: 'u', projectId: 'p1', systemScope: null, roles: ['member', 'reader'] };
 const projectReader: RequestContext = { userId: 'u', projectId: 'p1', systemScope: null, roles: ['reader'] };
 const nobody: RequestContext = { userId: 'user', projectId: 'user', systemScope: null, roles: [] };
@@ -18,10 +28,23 @@ function enforcer(mode: string) {
   return placementEnforcer({ config: loadConfig(undefined, {}, m.config), configDir: '/nonexistent', open: m.open });
 }
 
-const READS = ['resource_providers:list', 'resource_providers:show', 'resource_classes:list', 'traits:show',
-  'allocations:list', 'allocation_candidates:list', 'resource_providers:usages'];
-const WRITES = ['resource_providers:create', 'resource_providers:delete', 'resource_providers:inventories:update',
-  'allocations:manage', 'traits:update', 'reshaper:reshape'];
+const READS = [
+  'resource_providers:list',
+  'resource_providers:show',
+  'resource_classes:list',
+  'traits:show',
+  'allocations:list',
+  'allocation_candidates:list',
+  'resource_providers:usages',
+];
+const WRITES = [
+  'resource_providers:create',
+  'resource_providers:delete',
+  'resource_providers:inventories:update',
+  'allocations:manage',
+  'traits:update',
+  'reshaper:reshape',
+];
 
 describe('placement policy', () => {
   const legacy = enforcer('legacy');
@@ -69,9 +92,10 @@ describe('placement policy', () => {
     expect(secure.allowed(projectReader, usages)).toBe(true);
   });
 
-  it('answers 403 with upstream\'s message', () => {
-    expect(() => secure.enforce(projectAdmin, `${P}resource_providers:list`))
-      .toThrow('Policy does not allow placement:resource_providers:list to be performed.');
+  it("answers 403 with upstream's message", () => {
+    expect(() => secure.enforce(projectAdmin, `${P}resource_providers:list`)).toThrow(
+      'Policy does not allow placement:resource_providers:list to be performed.',
+    );
   });
 
   it('open: any token passes every rule but admin_api', () => {
@@ -81,8 +105,14 @@ describe('placement policy', () => {
 
   it('maps PLACEMENT_POLICY_MODE onto the [oslo_policy] options', () => {
     expect(placementPolicyMode(undefined)).toEqual({ config: {}, open: false });
-    expect(placementPolicyMode('default')).toEqual({ config: { enforceScope: false, enforceNewDefaults: false }, open: false });
-    expect(placementPolicyMode('secure')).toEqual({ config: { enforceScope: true, enforceNewDefaults: true }, open: false });
+    expect(placementPolicyMode('default')).toEqual({
+      config: { enforceScope: false, enforceNewDefaults: false },
+      open: false,
+    });
+    expect(placementPolicyMode('secure')).toEqual({
+      config: { enforceScope: true, enforceNewDefaults: true },
+      open: false,
+    });
     expect(placementPolicyMode('open').open).toBe(true);
     expect(() => placementPolicyMode('strict')).toThrow(/PLACEMENT_POLICY_MODE=strict/);
   });
@@ -91,12 +121,18 @@ describe('placement policy', () => {
 describe('placement service wiring', () => {
   it('enforces the mode it is started in', async () => {
     const { startPlacement } = await import('../../helpers/placement.js');
-    const as = (roles: string, extra: Record<string, string> = {}) => ({ 'x-auth-token': 'user', 'x-roles': roles, ...extra });
+    const as = (roles: string, extra: Record<string, string> = {}) => ({
+      'x-auth-token': 'user',
+      'x-roles': roles,
+      ...extra,
+    });
     const secure = await startPlacement({ policyMode: 'secure' });
     try {
       expect((await secure.call('GET', '/resource_classes', undefined, as('admin,member,reader'))).status).toBe(403);
-      expect((await secure.call('GET', '/resource_classes', undefined,
-        as('reader', { 'openstack-system-scope': 'all' }))).status).toBe(200);
+      expect(
+        (await secure.call('GET', '/resource_classes', undefined, as('reader', { 'openstack-system-scope': 'all' })))
+          .status,
+      ).toBe(200);
     } finally {
       await secure.close();
     }
@@ -105,7 +141,9 @@ describe('placement service wiring', () => {
       expect((await legacy.call('GET', '/resource_classes')).status).toBe(200);
       const denied = await legacy.call('GET', '/resource_classes', undefined, as('member,reader'));
       expect(denied.status).toBe(403);
-      expect(denied.body.errors[0].detail).toContain('Policy does not allow placement:resource_classes:list to be performed.');
+      expect(denied.body.errors[0].detail).toContain(
+        'Policy does not allow placement:resource_classes:list to be performed.',
+      );
     } finally {
       await legacy.close();
     }

@@ -8,19 +8,25 @@ import { IMAGE_RULES } from '../../../src/image/index.js';
 import { COMPUTE_RULES } from '../../../src/compute/index.js';
 
 describe('sample policy files', () => {
-  it('document Placement\'s defaults', async () => {
-    await expect(renderSamplePolicy(PLACEMENT_RULES)).toMatchFileSnapshot('../../../docs/policy/placement.policy.yaml.sample');
+  it("document Placement's defaults", async () => {
+    await expect(renderSamplePolicy(PLACEMENT_RULES)).toMatchFileSnapshot(
+      '../../../docs/policy/placement.policy.yaml.sample',
+    );
   });
 
-  it('document Identity\'s defaults', async () => {
-    await expect(renderSamplePolicy(IDENTITY_RULES)).toMatchFileSnapshot('../../../docs/policy/identity.policy.yaml.sample');
+  it("document Identity's defaults", async () => {
+    await expect(renderSamplePolicy(IDENTITY_RULES)).toMatchFileSnapshot(
+      '../../../docs/policy/identity.policy.yaml.sample',
+    );
   });
 
-  it('document Image\'s defaults', async () => {
+  it("document Image's defaults", async () => {
     await expect(renderSamplePolicy(IMAGE_RULES)).toMatchFileSnapshot('../../../docs/policy/image.policy.yaml.sample');
   });
 
-  it('document Compute\'s defaults', async () => {
-    await expect(renderSamplePolicy(COMPUTE_RULES)).toMatchFileSnapshot('../../../docs/policy/compute.policy.yaml.sample');
+  it("document Compute's defaults", async () => {
+    await expect(renderSamplePolicy(COMPUTE_RULES)).toMatchFileSnapshot(
+      '../../../docs/policy/compute.policy.yaml.sample',
+    );
   });
 });

@@ -3,7 +3,13 @@
 import type { Adapter } from '../adapter.js';
 import type { Call } from '../call.js';
 import {
-  aggregateParams, queryString, resourcesParam, traitParams, type AggregateFilter, type QueryParams, type TraitFilter,
+  aggregateParams,
+  queryString,
+  resourcesParam,
+  traitParams,
+  type AggregateFilter,
+  type QueryParams,
+  type TraitFilter,
 } from './query.js';
 
 /** One request group: resources from one provider, which must have the traits and aggregates. */

@@ -46,7 +46,11 @@ export type { Inventory, ProviderInventories } from './inventories.js';
 export type { ProviderTraits } from './traits.js';
 export type { ProviderAggregates } from './aggregates.js';
 export type {
-  AllocationCandidates, AllocationCandidatesQuery, AllocationRequest, ProviderSummary, RequestGroup,
+  AllocationCandidates,
+  AllocationCandidatesQuery,
+  AllocationRequest,
+  ProviderSummary,
+  RequestGroup,
 } from './allocation_candidates.js';
 export { allocationCandidatesQuery } from './allocation_candidates.js';
 export type { AllocationWrite, ConsumerAllocations, ProviderAllocations } from './allocations.js';

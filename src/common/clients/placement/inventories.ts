@@ -26,7 +26,12 @@ export class Inventories {
   }
 
   /** Replaces every inventory of the provider; `generation` is the one it was read at. */
-  put(call: Call, uuid: string, generation: number, inventories: Readonly<Record<string, Inventory>>): Promise<ProviderInventories> {
+  put(
+    call: Call,
+    uuid: string,
+    generation: number,
+    inventories: Readonly<Record<string, Inventory>>,
+  ): Promise<ProviderInventories> {
     return this.api.json(call, 'PUT', `/resource_providers/${seg(uuid)}/inventories`, {
       json: { resource_provider_generation: generation, inventories },
     });

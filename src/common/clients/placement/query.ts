@@ -18,7 +18,9 @@ export interface AggregateFilter {
 export type QueryParams = [string, string][];
 
 export const resourcesParam = (resources: Readonly<Record<string, number>>) =>
-  Object.entries(resources).map(([rc, n]) => `${rc}:${n}`).join(',');
+  Object.entries(resources)
+    .map(([rc, n]) => `${rc}:${n}`)
+    .join(',');
 
 export function traitParams(name: string, f: TraitFilter): QueryParams {
   const out: QueryParams = [];

@@ -2,7 +2,16 @@
 // nested providers), created and found by name, uuid and tree.
 import type { Adapter } from '../adapter.js';
 import type { Call } from '../call.js';
-import { aggregateParams, queryString, resourcesParam, seg, traitParams, type AggregateFilter, type QueryParams, type TraitFilter } from './query.js';
+import {
+  aggregateParams,
+  queryString,
+  resourcesParam,
+  seg,
+  traitParams,
+  type AggregateFilter,
+  type QueryParams,
+  type TraitFilter,
+} from './query.js';
 
 export interface ResourceProvider {
   uuid: string;
@@ -46,7 +55,11 @@ export class ResourceProviders {
     for (const k of ['name', 'uuid', 'in_tree'] as const) if (q[k] !== undefined) params.push([k, q[k]]);
     if (q.resources) params.push(['resources', resourcesParam(q.resources)]);
     params.push(...traitParams('required', q), ...aggregateParams('member_of', q));
-    const body = await this.api.json<{ resource_providers: ResourceProvider[] }>(call, 'GET', `/resource_providers${queryString(params)}`);
+    const body = await this.api.json<{ resource_providers: ResourceProvider[] }>(
+      call,
+      'GET',
+      `/resource_providers${queryString(params)}`,
+    );
     return body.resource_providers;
   }
 

@@ -18,7 +18,10 @@ export class Usages {
     return this.api.json(call, 'GET', `/resource_providers/${seg(uuid)}/usages`);
   }
 
-  async ofProject(call: Call, q: { project_id: string; user_id?: string; consumer_type?: string }): Promise<ProjectUsages> {
+  async ofProject(
+    call: Call,
+    q: { project_id: string; user_id?: string; consumer_type?: string },
+  ): Promise<ProjectUsages> {
     const params = Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined);
     return (await this.api.json<{ usages: ProjectUsages }>(call, 'GET', `/usages${queryString(params)}`)).usages;
   }
