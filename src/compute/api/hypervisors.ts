@@ -12,6 +12,7 @@ import { MICROVERSION } from '../microversions.js';
 import {
   computeNodeStatistics,
   findComputeNode,
+  HYPERVISOR_STATISTICS,
   listComputeNodes,
   searchComputeNodes,
   serversOnHost,
@@ -26,21 +27,6 @@ import { HttpError } from '../../common/http/errors.js';
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const INTEGER = /^\s*[+-]?\d+\s*$/;
 const P = 'os_compute_api:os-hypervisors';
-
-/** Fields 2.88 took out of the detailed view. */
-const RESOURCE_FIELDS = [
-  'vcpus',
-  'memory_mb',
-  'local_gb',
-  'vcpus_used',
-  'memory_mb_used',
-  'local_gb_used',
-  'free_ram_mb',
-  'free_disk_gb',
-  'current_workload',
-  'running_vms',
-  'disk_available_least',
-] as const;
 
 type Server = { name: string; uuid: string };
 
@@ -70,7 +56,7 @@ function hypervisorView(
       service: { id: uuids ? service.uuid : service.id, host: cn.host, disabled_reason: service.disabled_reason },
     });
     if (req.version.lt(MICROVERSION.hypervisorsWithoutStatistics)) {
-      for (const f of RESOURCE_FIELDS) view[f] = cn[f];
+      for (const f of HYPERVISOR_STATISTICS) view[f] = cn[f];
       // 2.28: cpu_info as the object it encodes.
       view.cpu_info = req.version.lt(MICROVERSION.hypervisorCpuInfoObject)
         ? cn.cpu_info

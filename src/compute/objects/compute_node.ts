@@ -119,6 +119,22 @@ const BUSY_TASK_STATES = [
   'shelving',
 ];
 
+/** A compute node's resource figures: what os-hypervisors/statistics sums over the nodes, and what
+ * the detailed view carries until 2.88 took them out. */
+export const HYPERVISOR_STATISTICS = [
+  'vcpus',
+  'memory_mb',
+  'local_gb',
+  'vcpus_used',
+  'memory_mb_used',
+  'local_gb_used',
+  'free_ram_mb',
+  'free_disk_gb',
+  'current_workload',
+  'running_vms',
+  'disk_available_least',
+] as const;
+
 export const usageKey = (host: string, node: string) => `${host}\0${node}`;
 
 export async function instanceUsageByNode(db: Db, hosts: string[]): Promise<Map<string, NodeUsage>> {
@@ -211,21 +227,7 @@ export async function computeNodeStatistics(db: Db): Promise<HypervisorStatistic
     .where('cn.deleted', '=', 0)
     .select((eb) => [
       eb.fn.countAll<number>().as('count'),
-      ...(
-        [
-          'vcpus',
-          'memory_mb',
-          'local_gb',
-          'vcpus_used',
-          'memory_mb_used',
-          'local_gb_used',
-          'free_ram_mb',
-          'free_disk_gb',
-          'current_workload',
-          'running_vms',
-          'disk_available_least',
-        ] as const
-      ).map((c) => eb.fn.sum<number | null>(`cn.${c}`).as(c)),
+      ...HYPERVISOR_STATISTICS.map((c) => eb.fn.sum<number | null>(`cn.${c}`).as(c)),
     ])
     .executeTakeFirstOrThrow();
   return Object.fromEntries(

@@ -5,7 +5,7 @@ import { IMAGE_SCHEMA } from '../schemas/image.js';
 import { badRequest, forbidden } from '../errors.js';
 import { isObject, validateAgainst } from '../http.js';
 import { RESERVED_NAMESPACE } from '../objects/attributes.js';
-import type { WritableAttribute } from '../objects/image.js';
+import { WRITABLE_ATTRIBUTES, type WritableAttribute } from '../objects/image.js';
 
 const DISALLOWED = ['direct_url', 'self', 'file', 'schema', 'stores'];
 const READ_ONLY = [
@@ -19,18 +19,7 @@ const READ_ONLY = [
   'virtual_size',
 ];
 const RESERVED = ['location', 'deleted', 'deleted_at', 'locations'];
-const WRITABLE: readonly string[] = [
-  'name',
-  'visibility',
-  'protected',
-  'os_hidden',
-  'owner',
-  'min_ram',
-  'min_disk',
-  'disk_format',
-  'container_format',
-  'tags',
-] satisfies WritableAttribute[];
+const WRITABLE: readonly string[] = WRITABLE_ATTRIBUTES;
 
 export interface CreateRequest {
   id?: string;
