@@ -6,6 +6,7 @@ import type { ServeOptions } from './serve.js';
 import type { UpOptions } from './up.js';
 import type { AgentOptions } from './agent.js';
 import type { ExplainOptions } from './explain.js';
+import type { ManageOptions } from './manage.js';
 
 const program = new Command('concord')
   .description(
@@ -174,6 +175,53 @@ program
   )
   .action(async (kind: string, id: string, opts: ExplainOptions) => {
     await (await import('./explain.js')).explain(kind, id, opts);
+  });
+
+const manage = program
+  .command('manage')
+  .description("the operator's commands, as nova-manage spells them (concord manage placement audit ...)")
+  .option(
+    '--data-dir <dir>',
+    "the cloud's data directory: concord.conf, the compute database, the service user",
+    './data',
+  )
+  .option('--config <file>', 'concord.conf (INI); default: DATA_DIR/concord.conf when it exists')
+  .option(
+    '--database-url <url>',
+    'the compute database; default: [api_database] connection, else [database] connection, else SQLite in the data dir',
+  )
+  .addHelpText(
+    'after',
+    `
+The commands call Placement as nova's service user: [keystone_authtoken] auth_url, username and
+password when set, else those of the \`concord up\` whose data directory --data-dir is.`,
+  );
+const managePlacement = manage.command('placement').description('Placement and the compute database, kept in step');
+
+managePlacement
+  .command('sync_aggregates')
+  .description(
+    'put the resource providers of every host in a host aggregate into the Placement aggregate of the same ' +
+      'uuid (what the API mirrors as it goes, for when Placement missed a change). Exit: 0 done, 2 Placement ' +
+      'error, 3 a provider update failed, 5 a host without compute nodes, 6 a provider missing in Placement',
+  )
+  .option('--verbose', 'say what was done for each host and provider')
+  .action(async (_opts: unknown, cmd: Command) => {
+    await (await import('./manage.js')).placementSyncAggregates(cmd.optsWithGlobals<ManageOptions>());
+  });
+
+managePlacement
+  .command('audit')
+  .description(
+    "find allocations of compute resources that no instance on the provider's compute node accounts for " +
+      '(orphans), and with --delete remove them. Exit: 0 none found, 3 found, 4 all found deleted, ' +
+      '127 no such resource provider',
+  )
+  .option('--verbose', 'say which providers were checked')
+  .option('--delete', 'delete the orphaned allocations found')
+  .option('--resource_provider <uuid>', 'audit this resource provider only')
+  .action(async (_opts: unknown, cmd: Command) => {
+    await (await import('./manage.js')).placementAudit(cmd.optsWithGlobals<ManageOptions>());
   });
 
 try {

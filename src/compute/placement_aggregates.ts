@@ -9,7 +9,8 @@ import { conflict } from './errors.js';
 
 const ATTEMPTS = 4;
 
-async function providersOf(compute: Compute, host: string): Promise<string[]> {
+/** The uuids of `host`'s compute nodes: its resource providers. */
+export async function providersOf(compute: Compute, host: string): Promise<string[]> {
   return (
     await compute.db
       .selectFrom('compute_nodes')
@@ -22,7 +23,7 @@ async function providersOf(compute: Compute, host: string): Promise<string[]> {
 }
 
 /** Puts `provider` in (or out of) `aggregate`; false when Placement has no such provider. */
-async function change(
+export async function setProviderMembership(
   compute: Compute,
   ids: RequestIds,
   provider: string,
@@ -57,7 +58,7 @@ export async function mirrorHostAdded(
   if (!compute.clients) return;
   for (const provider of await providersOf(compute, host)) {
     try {
-      if (!(await change(compute, ids, provider, aggregateUuid, true))) {
+      if (!(await setProviderMembership(compute, ids, provider, aggregateUuid, true))) {
         compute.log.warn({ host, provider }, 'no resource provider in placement to associate with the aggregate');
       }
     } catch (e) {
@@ -82,7 +83,7 @@ export async function mirrorHostRemoved(
   if (!compute.clients) return;
   for (const provider of await providersOf(compute, host)) {
     try {
-      if (!(await change(compute, ids, provider, aggregateUuid, false))) {
+      if (!(await setProviderMembership(compute, ids, provider, aggregateUuid, false))) {
         compute.log.warn({ host, provider }, 'no resource provider in placement to remove from the aggregate');
       }
     } catch (e) {

@@ -44,6 +44,6 @@ export {
   type TransportResponse,
 } from './transport.js';
 export { credentialsFromConfig, adapterOptionsFromConfig } from './config.js';
-export { PlacementClient, PLACEMENT_MICROVERSION } from './placement/index.js';
+export { PlacementClient, PLACEMENT_MICROVERSION, type ResourceProvider } from './placement/index.js';
 export { ImageClient, type Image, type NewImage, type ImageData } from './image.js';
 export { IdentityClient, type Project } from './identity.js';
