@@ -11,7 +11,7 @@ import { createAgent, DRIVERS, type DriverName } from '../compute/agent/index.js
 import { computeDatabaseUrl } from '../compute/index.js';
 import { computeMigrations } from '../compute/db/migrations.js';
 import type { ComputeDB } from '../compute/db/schema.js';
-import { serviceSession } from './auth.js';
+import { novaSession } from './auth.js';
 import { reportPrivacy, resolveRuntime } from './runtime.js';
 import { stopOnSignals } from './shutdown.js';
 
@@ -41,11 +41,12 @@ export async function computeAgent(opts: AgentOptions): Promise<void> {
   const host = opts.host || config.host || hostname();
   const log = createLogger({ debug: config.debug, name: 'nova-compute' }).child({ host });
   reportPrivacy(runtime, log);
-  const session = serviceSession(config, log);
+  const session = novaSession(config, runtime.dataDir, log);
   if (!session) {
     throw new Error(
       'the compute agent calls Placement as a service user: set [keystone_authtoken] auth_url, ' +
-        "username and password (nova's, from credentials.json of the cloud's data dir)",
+        "username and password (nova's, from credentials.json of the cloud's data dir), or point --data-dir " +
+        'at the data directory of a `concord up`',
     );
   }
   const database = openDatabase<ComputeDB>(computeDatabaseUrl(config, runtime.dataDir));

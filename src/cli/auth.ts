@@ -3,13 +3,18 @@
 // conformance suites and benchmarks). Fails closed: keystone when [keystone_authtoken] auth_url
 // says where identity is; noauth2, which believes whatever token it is given, only when asked for,
 // and only on a loopback address unless the operator insists.
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
 import { noauth2, type Authenticator } from '../common/http/auth.js';
 import { keystoneAuthenticator } from '../common/http/keystone.js';
 import { credentialsFromConfig, defaultHttpTransport, Session } from '../common/clients/index.js';
 import { loadPublicKeys, TokenVerifier } from '../identity/token/signer.js';
+import { CLOUD_NAMES } from './clouds.js';
+import { CREDENTIALS_FILE } from './credentials.js';
 
 export const AUTH_STRATEGIES = ['keystone', 'noauth2'] as const;
 export type AuthStrategy = (typeof AUTH_STRATEGIES)[number];
@@ -68,6 +73,26 @@ export function serviceSession(config: Config, log: Logger): Session | undefined
     credentials: credentialsFromConfig(config),
     log,
   });
+}
+
+/** nova's service user of the `concord up` that keeps its state in `dataDir`, if it is one. */
+function cloudServiceUser(dataDir: string): Partial<Config> | undefined {
+  const clouds = join(dataDir, 'clouds.yaml');
+  const credentials = join(dataDir, CREDENTIALS_FILE);
+  if (!existsSync(clouds) || !existsSync(credentials)) return undefined;
+  const authUrl = (
+    parse(readFileSync(clouds, 'utf8')) as { clouds?: Record<string, { auth?: { auth_url?: unknown } }> }
+  )?.clouds?.[CLOUD_NAMES.admin]?.auth?.auth_url;
+  const password = (JSON.parse(readFileSync(credentials, 'utf8')) as { service_password?: unknown }).service_password;
+  if (typeof authUrl !== 'string' || typeof password !== 'string') return undefined;
+  return { keystoneAuthUrl: authUrl, keystoneUsername: 'nova', keystonePassword: password };
+}
+
+/** nova's session for the processes that work beside a compute API (agents, `concord manage`):
+ * [keystone_authtoken]'s service user when configured, else that of the `concord up` whose data
+ * directory `dataDir` is, so that `--data-dir` alone is enough beside a local cloud. */
+export function novaSession(config: Config, dataDir: string, log: Logger): Session | undefined {
+  return serviceSession(config.keystoneAuthUrl ? config : { ...config, ...cloudServiceUser(dataDir) }, log);
 }
 
 /** How `concord serve` authenticates a service's requests; `serviceType` is its catalog type,

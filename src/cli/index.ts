@@ -150,7 +150,8 @@ agent
     `
 Placement and the image service are found in the catalog of the service user of [keystone_authtoken]
 (auth_url, username, password, project_name: nova's, whose password \`concord up\` keeps in
-DATA_DIR/credentials.json as service_password); [placement] and [glance] options choose the endpoints.
+DATA_DIR/credentials.json as service_password); without auth_url, that of the \`concord up\` whose
+data directory DATA_DIR is; [placement] and [glance] options choose the endpoints.
 [DEFAULT] report_interval sets the heartbeat, update_resources_interval the resource report.
 Ctrl-C (or SIGTERM) stops taking jobs, gives back those not finished, and exits.`,
   )

@@ -3,37 +3,18 @@
 // the compute database directly and call Placement as nova's service user: [keystone_authtoken]
 // when the configuration names one, else the `concord up` whose data directory this is (its
 // clouds.yaml says where identity is, its credentials.json the service password).
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { newRequestId } from '../common/http/request_id.js';
-import type { Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { computeEnforcer, createCompute } from '../compute/index.js';
 import { auditAllocations } from '../compute/manage/audit.js';
 import { syncAggregates } from '../compute/manage/sync_aggregates.js';
-import { serviceSession } from './auth.js';
-import { CLOUD_NAMES } from './clouds.js';
-import { CREDENTIALS_FILE } from './credentials.js';
+import { novaSession } from './auth.js';
 import { resolveRuntime } from './runtime.js';
 
 export interface ManageOptions {
   dataDir: string;
   config?: string;
   databaseUrl?: string;
-}
-
-/** nova's service user of the `concord up` that keeps its state in `dataDir`, if it is one. */
-export function cloudServiceUser(dataDir: string): Partial<Config> | undefined {
-  const clouds = join(dataDir, 'clouds.yaml');
-  const credentials = join(dataDir, CREDENTIALS_FILE);
-  if (!existsSync(clouds) || !existsSync(credentials)) return undefined;
-  const authUrl = (
-    parse(readFileSync(clouds, 'utf8')) as { clouds?: Record<string, { auth?: { auth_url?: unknown } }> }
-  )?.clouds?.[CLOUD_NAMES.admin]?.auth?.auth_url;
-  const password = (JSON.parse(readFileSync(credentials, 'utf8')) as { service_password?: unknown }).service_password;
-  if (typeof authUrl !== 'string' || typeof password !== 'string') return undefined;
-  return { keystoneAuthUrl: authUrl, keystoneUsername: 'nova', keystonePassword: password };
 }
 
 /** Runs `work` with the compute service of the configured (or the data dir's) cloud, its
@@ -44,10 +25,8 @@ async function withCompute(
 ): Promise<never> {
   const runtime = resolveRuntime(opts, opts.databaseUrl ? { computeDatabaseConnection: opts.databaseUrl } : {});
   const log = createLogger({ debug: runtime.config.debug, name: 'concord-manage' });
-  const config = runtime.config.keystoneAuthUrl
-    ? runtime.config
-    : { ...runtime.config, ...cloudServiceUser(runtime.dataDir) };
-  const session = serviceSession(config, log);
+  const { config } = runtime;
+  const session = novaSession(config, runtime.dataDir, log);
   if (!session) {
     throw new Error(
       'this command calls Placement as nova: set [keystone_authtoken] auth_url, username and password, ' +
