@@ -780,6 +780,43 @@ export const OPTIONS = {
     1.0,
     'Weight of free disk: positive spreads servers over hosts, negative packs them.',
   ),
+  schedulerSoftAffinityWeightMultiplier: opt<number>(
+    'filter_scheduler',
+    'soft_affinity_weight_multiplier',
+    'float',
+    1.0,
+    'Weight of the servers of a soft-affinity group already on a host (ServerGroupSoftAffinityWeigher).',
+  ),
+  schedulerSoftAntiAffinityWeightMultiplier: opt<number>(
+    'filter_scheduler',
+    'soft_anti_affinity_weight_multiplier',
+    'float',
+    1.0,
+    'Weight against the servers of a soft-anti-affinity group already on a host ' +
+      '(ServerGroupSoftAntiAffinityWeigher).',
+  ),
+  allowResizeToSameHost: opt<boolean>(
+    'DEFAULT',
+    'allow_resize_to_same_host',
+    'bool',
+    false,
+    "Whether a resize may choose the server's own host (else the scheduler ignores it).",
+  ),
+  resizeConfirmWindow: opt<number>(
+    'DEFAULT',
+    'resize_confirm_window',
+    'int',
+    0,
+    'Seconds after which a resize left in VERIFY_RESIZE is confirmed by its destination host; 0: never.',
+  ),
+  nonInheritableImageProperties: opt<string[]>(
+    'DEFAULT',
+    'non_inheritable_image_properties',
+    'list',
+    ['cache_in_nova', 'bittorrent'],
+    "Image properties a server's snapshot does not inherit (besides the signature and encryption ones, " +
+      'which it never does).',
+  ),
   debug: opt<boolean>('DEFAULT', 'debug', 'bool', false, 'Log at debug level.'),
   logRequests: opt<boolean>(
     'DEFAULT',

@@ -207,3 +207,27 @@ export class MetadataLimitExceeded extends OverQuota {
     super(`Maximum number of metadata items exceeds ${allowed}`);
   }
 }
+
+export class CannotResizeToSameFlavor extends Invalid {
+  constructor() {
+    super('When resizing, instances must change flavor!');
+  }
+}
+
+export class CannotResizeDisk extends Invalid {
+  constructor(reason: string) {
+    super(`Server disk was unable to be resized because: ${reason}`);
+  }
+}
+
+export class MigrationNotFoundByStatus extends NotFound {
+  constructor(instanceUuid: string, status: string) {
+    super(`Migration not found for instance ${instanceUuid} with status ${status}.`);
+  }
+}
+
+export class MigrationNotFoundForInstance extends NotFound {
+  constructor(migrationId: string, instanceUuid: string) {
+    super(`Migration ${migrationId} not found for instance ${instanceUuid}`);
+  }
+}

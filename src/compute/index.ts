@@ -12,6 +12,8 @@ import type { Compute } from './context.js';
 import type { ComputeDB } from './db/schema.js';
 import { computeMigrations } from './db/migrations.js';
 import { conductorHandlers } from './conductor/index.js';
+import { migrateHandlers } from './conductor/migrate.js';
+import { confirmOverdueResizes } from './objects/instance_resize.js';
 
 export interface ComputeInstance extends Compute {
   database: Database<ComputeDB>;
@@ -56,15 +58,23 @@ export async function createCompute(opts: {
   };
   return {
     ...compute,
-    workers: () =>
-      compute.clients
-        ? [
-            new Worker(jobs, {
-              handlers: conductorHandlers({ ...compute, clients: compute.clients }),
-              log: opts.log.child({ worker: 'conductor' }),
-            }),
-          ]
-        : [],
+    workers: () => {
+      if (!compute.clients) return [];
+      const env = { ...compute, clients: compute.clients };
+      const conductor = new Worker(jobs, {
+        handlers: { ...conductorHandlers(env), ...migrateHandlers(env) },
+        log: opts.log.child({ worker: 'conductor' }),
+      });
+      // Nova's destination hosts poll for their unconfirmed resizes; here one process of the
+      // cloud does it for every host (the periodic task's lease).
+      const window = opts.config.resizeConfirmWindow;
+      if (window > 0) {
+        conductor.periodic('poll_unconfirmed_resizes', Math.min(60, window), () =>
+          confirmOverdueResizes(db, jobs, window),
+        );
+      }
+      return [conductor];
+    },
     close,
   };
 }

@@ -67,6 +67,13 @@ export const SERVER_RULES: readonly PolicyRule[] = [
   rule('servers:delete', MEMBER, 'Delete a server', [['DELETE', SERVER]]),
   rule('servers:reboot', MEMBER, 'Reboot a server', [['POST', `${ACTION} (reboot)`]]),
   rule('servers:rebuild', MEMBER, 'Rebuild a server', [['POST', `${ACTION} (rebuild)`]]),
+  rule('servers:resize', MEMBER, 'Resize a server', [['POST', `${ACTION} (resize)`]]),
+  rule('servers:confirm_resize', MEMBER, 'Confirm a server resize', [['POST', `${ACTION} (confirmResize)`]]),
+  rule('servers:revert_resize', MEMBER, 'Revert a server resize', [['POST', `${ACTION} (revertResize)`]]),
+  rule('servers:create_image', MEMBER, 'Create an image from a server', [['POST', `${ACTION} (createImage)`]]),
+  rule('servers:create_image:allow_volume_backed', MEMBER, 'Create an image from a volume backed server', [
+    ['POST', `${ACTION} (createImage)`],
+  ]),
   rule('servers:start', MEMBER, 'Start a server', [['POST', `${ACTION} (os-start)`]]),
   rule('servers:stop', MEMBER, 'Stop a server', [['POST', `${ACTION} (os-stop)`]]),
   rule('os-pause-server:pause', MEMBER, 'Pause a server', [['POST', `${ACTION} (pause)`]]),
@@ -93,6 +100,13 @@ export const SERVER_RULES: readonly PolicyRule[] = [
   ]),
   rule('os-server-groups:show', READER, 'Show details of a server group', [
     ['GET', '/os-server-groups/{server_group_id}'],
+  ]),
+  rule('os-migrations:index', ADMIN, 'List migrations', [['GET', '/os-migrations']]),
+  rule('servers:migrations:index', ADMIN, 'Lists in-progress live migrations for a given server', [
+    ['GET', `${SERVER}/migrations`],
+  ]),
+  rule('servers:migrations:show', ADMIN, 'Show details for an in-progress live migration for a given server', [
+    ['GET', `${SERVER}/migrations/{migration_id}`],
   ]),
   rule('os-instance-actions:list', READER, 'List actions for a server.', [['GET', `${SERVER}/os-instance-actions`]]),
   rule('os-instance-actions:show', READER, 'Show action details for a server.', [

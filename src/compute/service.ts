@@ -27,6 +27,7 @@ import { serverRoutes } from './api/servers.js';
 import { serverActionRoutes } from './api/server_actions.js';
 import { instanceActionRoutes } from './api/instance_actions.js';
 import { serverGroupRoutes } from './api/server_groups.js';
+import { migrationRoutes } from './api/migrations.js';
 
 const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version';
 
@@ -49,6 +50,7 @@ function apiRoutes(compute: Compute): RouteTable {
     ...serverActionRoutes(compute),
     ...instanceActionRoutes(compute),
     ...serverGroupRoutes(compute),
+    ...migrationRoutes(compute),
   };
 }
 

@@ -31,6 +31,7 @@ const TABLES = [
   'instance_system_metadata',
   'instances',
   'key_pairs',
+  'migrations',
   'project_user_quotas',
   'quota_classes',
   'quotas',

@@ -66,6 +66,27 @@ export class TestDriver implements VirtDriver {
   async resume(uuid: string) {
     this.set(uuid, 'resume', PowerState.RUNNING);
   }
+  async migrateDiskAndPowerOff(uuid: string) {
+    this.set(uuid, 'migrate-disk', PowerState.SHUTDOWN);
+  }
+  async finishMigration(g: GuestSpec, powerOn: boolean) {
+    this.calls.push(`finish-migration ${g.uuid} ${g.node}`);
+    if (this.failSpawn.has(g.node)) throw new Error(`no room for ${g.uuid} on ${g.node}`);
+    this.guests_.set(g.uuid, { spec: g, power: powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN });
+  }
+  async confirmMigration(uuid: string, sameHost: boolean) {
+    this.calls.push(`confirm-migration ${uuid}`);
+    if (!sameHost) this.guests_.delete(uuid);
+  }
+  async finishRevertMigration(g: GuestSpec, powerOn: boolean) {
+    this.calls.push(`finish-revert ${g.uuid} ${g.node}`);
+    this.guests_.set(g.uuid, { spec: g, power: powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN });
+  }
+  async snapshot(uuid: string) {
+    this.calls.push(`snapshot ${uuid}`);
+    if (!this.guests_.has(uuid)) throw new Error(`guest ${uuid} not found`);
+    return Buffer.from(`disk of ${uuid}`);
+  }
   async powerState(uuid: string) {
     return this.guests_.get(uuid)?.power ?? PowerState.NOSTATE;
   }

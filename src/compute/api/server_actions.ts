@@ -1,7 +1,7 @@
 // POST /servers/{id}/action: reboot, os-stop, os-start, pause, unpause, suspend, resume, rebuild,
 // lock and unlock (nova/api/openstack/compute/servers.py, pause_server.py, suspend_server.py,
 // lock_server.py): each answered 202 once the instance's host has its job (rebuild with the
-// server's body).
+// server's body). Resize and its confirm and revert are in server_resize.ts.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
@@ -17,6 +17,7 @@ import { isValidName, NAME_RULE } from '../objects/text.js';
 import { DESCRIPTION_PATTERN } from '../schemas/parameter_types.js';
 import * as schema from '../schemas/servers.js';
 import { bootImage, callerOf, detailOf, findServer, randomPassword, schemaFor } from './servers.js';
+import { resizeActions } from './server_resize.js';
 
 const rebootSchema = Type.Object(
   {
@@ -97,6 +98,7 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
 async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   let answered: FastifyReply | undefined;
   await dispatchAction(req, {
+    ...resizeActions(compute, req),
     rebuild: async (body) => {
       answered = await rebuild(compute, req, reply, body);
     },

@@ -62,8 +62,13 @@ export async function buildRequestId(db: Kysely<ComputeDB>, uuid: string): Promi
   return row?.request_id ?? '';
 }
 
-/** Claims an alternate the failed host's scheduling had kept (Nova's reschedule to alternates). */
-async function claimAlternate(env: ConductorEnv, inst: Placed, alternates: Destination[]): Promise<Selection | null> {
+/** Claims an alternate the failed host's scheduling had kept (Nova's reschedule to alternates); a
+ * resize's reschedule too. */
+export async function claimAlternate(
+  env: ConductorEnv,
+  inst: Placed,
+  alternates: Destination[],
+): Promise<Selection | null> {
   for (const [i, alt] of alternates.entries()) {
     if (inst.spec.retry.hosts.includes(alt.host)) continue;
     try {

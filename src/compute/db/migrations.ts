@@ -361,6 +361,50 @@ function initial(engine: Engine): Migration {
   };
 }
 
+/** Nova's migrations table: one row per move of an instance (a resize here), which the
+ * os-migrations API lists and whose uuid holds the source's allocations during the move. */
+function migrationsTable(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('migrations')
+        .addColumn('id', serialType(engine), (c) => c.primaryKey())
+        .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
+        .addColumn('source_compute', 'varchar(255)')
+        .addColumn('dest_compute', 'varchar(255)')
+        .addColumn('source_node', 'varchar(255)')
+        .addColumn('dest_node', 'varchar(255)')
+        .addColumn('dest_host', 'varchar(255)')
+        .addColumn('old_instance_type_id', 'integer')
+        .addColumn('new_instance_type_id', 'integer')
+        .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
+        .addColumn('status', 'varchar(255)', (c) => c.notNull())
+        .addColumn('migration_type', 'varchar(255)', (c) => c.notNull())
+        .addColumn('hidden', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('cross_cell_move', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('user_id', 'varchar(255)')
+        .addColumn('project_id', 'varchar(255)')
+        .$call(softDeleted)
+        .execute();
+      await db.schema
+        .createIndex('migrations_instance_uuid_and_status_idx')
+        .on('migrations')
+        .columns(['deleted', 'instance_uuid', 'status'])
+        .execute();
+      await db.schema
+        .createIndex('migrations_by_host_nodes_and_status_idx')
+        .on('migrations')
+        .columns(['deleted', 'source_compute', 'dest_compute', 'status'])
+        .execute();
+      await db.schema.createIndex('migrations_updated_at_idx').on('migrations').column('updated_at').execute();
+    },
+  };
+}
+
 export function computeMigrations(engine: Engine): Record<string, Migration> {
-  return { '0001_initial': initial(engine), '0002_jobs': jobsMigration('compute', engine) };
+  return {
+    '0001_initial': initial(engine),
+    '0002_jobs': jobsMigration('compute', engine),
+    '0003_migrations': migrationsTable(engine),
+  };
 }

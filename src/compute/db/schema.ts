@@ -283,6 +283,30 @@ export interface RequestSpecsTable extends Timestamps {
   spec: string;
 }
 
+/** A move of an instance (Nova's Migration): `uuid` is the Placement consumer that holds the
+ * source host's allocations while the instance runs on the destination with the new flavor.
+ * status: pre-migrating, migrating, post-migrating, finished, confirming, confirmed, reverting,
+ * reverted, error. */
+export interface MigrationsTable extends SoftDeleted {
+  id: Generated<number>;
+  uuid: string;
+  source_compute: string | null;
+  dest_compute: string | null;
+  source_node: string | null;
+  dest_node: string | null;
+  dest_host: string | null;
+  old_instance_type_id: number | null;
+  new_instance_type_id: number | null;
+  instance_uuid: string;
+  status: string;
+  /** resize (migration, live-migration, evacuation are Nova's others). */
+  migration_type: string;
+  hidden: number;
+  cross_cell_move: number;
+  user_id: string | null;
+  project_id: string | null;
+}
+
 export interface ComputeDB {
   instances: InstancesTable;
   instance_extra: InstanceExtraTable;
@@ -307,4 +331,5 @@ export interface ComputeDB {
   project_user_quotas: ProjectUserQuotasTable;
   quota_classes: QuotaClassesTable;
   request_specs: RequestSpecsTable;
+  migrations: MigrationsTable;
 }

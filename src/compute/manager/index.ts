@@ -2,13 +2,10 @@
 // its instances, through its virt driver. Each handler is idempotent — a job runs again after its
 // agent died — so each starts from the instance as the database has it: one already in the wanted
 // state, gone, or moved to another host is left alone, and driver calls are safe to repeat.
-import type { Logger } from 'pino';
-import type { Config } from '../../common/config.js';
-import { withTransaction, type Database } from '../../common/db/index.js';
-import type { Job, JobHandler, JobQueue } from '../../common/jobs/index.js';
-import type { ImageClient, PlacementClient } from '../../common/clients/index.js';
+import { withTransaction } from '../../common/db/index.js';
+import type { Job, JobHandler } from '../../common/jobs/index.js';
 import type { ComputeDB } from '../db/schema.js';
-import { PowerState, type GuestSpec, type VirtDriver } from '../virt/driver.js';
+import { PowerState, type VirtDriver } from '../virt/driver.js';
 import { destroyInstance, getInstance, now, updateInstance, VmState, type Instance } from '../objects/instance.js';
 import { finishEvent, startEvent } from '../objects/instance_action.js';
 import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
@@ -28,19 +25,10 @@ import {
   type SpawnPayload,
 } from '../conductor/index.js';
 import { releaseClaim } from '../scheduler/index.js';
+import { resizeHandlers } from './resize.js';
+import { guestOf, messageOf, type ManagerEnv } from './env.js';
 
-export interface ManagerEnv {
-  database: Database<ComputeDB>;
-  jobs: JobQueue;
-  /** The compute host this manager runs for (services.host, instances.host). */
-  host: string;
-  driver: VirtDriver;
-  clients: { placement: PlacementClient; image: ImageClient };
-  config: Config;
-  log: Logger;
-  /** Reports the host's resources now (after a build or a delete changed them). */
-  reportResources(): Promise<void>;
-}
+export type { ManagerEnv } from './env.js';
 
 const BUILD_EVENT = 'compute__do_build_and_run_instance';
 
@@ -53,28 +41,6 @@ async function ownInstance(env: ManagerEnv, uuid: string): Promise<Instance | nu
     return null;
   }
 }
-
-function guestOf(i: Instance): GuestSpec {
-  const f = i.flavor.cur['nova_object.data'];
-  return {
-    uuid: i.uuid,
-    name: i.display_name ?? '',
-    node: i.node!,
-    imageRef: i.image_ref || null,
-    userData: i.user_data,
-    metadata: i.metadata,
-    flavor: {
-      vcpus: f.vcpus,
-      memoryMb: f.memory_mb,
-      rootGb: f.root_gb,
-      ephemeralGb: f.ephemeral_gb,
-      swapMb: f.swap,
-      extraSpecs: f.extra_specs,
-    },
-  };
-}
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n', 1)[0]!;
 
 /** After a failed build on this host: the instance tries the next host (its alternates first),
  * up to [scheduler] max_attempts hosts; then it is in ERROR. */
@@ -340,6 +306,7 @@ export function managerHandlers(env: ManagerEnv): Record<string, JobHandler> {
     [SPAWN_INSTANCE]: (job) => spawn(env, job),
     [TERMINATE_INSTANCE]: (job) => terminate(env, job),
     [REBUILD_INSTANCE]: (job) => rebuild(env, job),
+    ...resizeHandlers(env),
   };
   for (const [kind, step] of Object.entries(POWER_STEPS)) handlers[kind] = (job) => powerAction(env, step, job);
   return handlers;

@@ -17,6 +17,10 @@ export const Action = {
   LOCK: 'lock',
   UNLOCK: 'unlock',
   REBUILD: 'rebuild',
+  RESIZE: 'resize',
+  CONFIRM_RESIZE: 'confirmResize',
+  REVERT_RESIZE: 'revertResize',
+  CREATE_IMAGE: 'createImage',
 } as const;
 
 export interface ActionRequest {

@@ -4,6 +4,7 @@
 // becomes of the flavor, so this is what the scheduler, the resource tracker and
 // `concord manage db ironic-flavor-migration` read and rewrite.
 import type { Flavor } from './flavor.js';
+import { now, type Db } from './instance.js';
 
 export interface FlavorPrimitive {
   'nova_object.name': 'Flavor';
@@ -66,5 +67,27 @@ export function flavorPrimitive(f: Flavor): FlavorPrimitive {
       deleted_at: null,
       deleted: false,
     },
+  };
+}
+
+/** Writes the instance's flavors (instance_extra.flavor). */
+export async function saveFlavors(db: Db, uuid: string, flavors: InstanceFlavors): Promise<void> {
+  await db
+    .updateTable('instance_extra')
+    .set({ flavor: JSON.stringify(flavors), updated_at: now() })
+    .where('instance_uuid', '=', uuid)
+    .where('deleted', '=', 0)
+    .execute();
+}
+
+/** The instances columns that copy the flavor's sizes (Nova's _set_instance_info). */
+export function flavorColumns(f: FlavorPrimitive) {
+  const d = f['nova_object.data'];
+  return {
+    memory_mb: d.memory_mb,
+    vcpus: d.vcpus,
+    root_gb: d.root_gb,
+    ephemeral_gb: d.ephemeral_gb,
+    instance_type_id: d.id,
   };
 }

@@ -69,6 +69,19 @@ export interface VirtDriver {
   unpause(uuid: string): Promise<void>;
   suspend(uuid: string): Promise<void>;
   resume(uuid: string): Promise<void>;
+  /** A resize's first half, on the source (migrate_disk_and_power_off): the guest stops; its
+   * disks stay here until the resize is confirmed or reverted. */
+  migrateDiskAndPowerOff(uuid: string): Promise<void>;
+  /** A resize's second half, on the destination (finish_migration): the guest with its new
+   * flavor, started unless it was stopped before. */
+  finishMigration(guest: GuestSpec, powerOn: boolean): Promise<void>;
+  /** A confirmed resize, on the source: what the guest left here is removed (nothing on a
+   * same-host resize, where the guest is the one that now runs). */
+  confirmMigration(uuid: string, sameHost: boolean): Promise<void>;
+  /** A reverted resize, on the source: the guest as it was, started unless it was stopped. */
+  finishRevertMigration(guest: GuestSpec, powerOn: boolean): Promise<void>;
+  /** The guest's root disk as image data (a snapshot's upload). */
+  snapshot(uuid: string): Promise<Buffer>;
   /** NOSTATE for a guest the driver does not know. */
   powerState(uuid: string): Promise<PowerState>;
   /** The uuids of the guests on this host (for the periodic power-state sync). */

@@ -61,6 +61,11 @@ export function fakeDriverOptions(config: Config, host: string, nodes = 1): Fake
   };
 }
 
+/** The fake disk of a guest: 1 KiB derived from its uuid. */
+export function fakeSnapshot(uuid: string): Buffer {
+  return Buffer.from(`fake disk of ${uuid}\n`.repeat(64).slice(0, 1024));
+}
+
 export class SpawnFailed extends Error {
   override name = 'SpawnFailed';
 }
@@ -138,6 +143,30 @@ export class FakeDriver implements VirtDriver {
   }
   async resume(uuid: string): Promise<void> {
     this.set(uuid, PowerState.RUNNING);
+  }
+
+  async migrateDiskAndPowerOff(uuid: string): Promise<void> {
+    this.set(uuid, PowerState.SHUTDOWN);
+  }
+
+  async finishMigration(guest: GuestSpec, powerOn: boolean): Promise<void> {
+    if (this.opts.failSpawn)
+      throw new SpawnFailed(`fake driver: resize of ${guest.uuid} fails on host ${this.opts.host}`);
+    this.instances.set(guest.uuid, { node: guest.node, power: powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN });
+  }
+
+  async confirmMigration(uuid: string, sameHost: boolean): Promise<void> {
+    if (!sameHost) this.instances.delete(uuid);
+  }
+
+  async finishRevertMigration(guest: GuestSpec, powerOn: boolean): Promise<void> {
+    this.instances.set(guest.uuid, { node: guest.node, power: powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN });
+  }
+
+  /** The same bytes for the same guest every time, so that a snapshot's checksum can be checked. */
+  async snapshot(uuid: string): Promise<Buffer> {
+    if (!this.instances.has(uuid)) throw new Error(`fake driver: no guest ${uuid} on host ${this.opts.host}`);
+    return fakeSnapshot(uuid);
   }
 
   async powerState(uuid: string): Promise<PowerState> {

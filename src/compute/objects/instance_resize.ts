@@ -1,0 +1,268 @@
+// Resize as the API asks it (Nova's compute.api.API.resize, confirm_resize, revert_resize): the
+// checks Nova makes before anything changes (state, lock, the new flavor, quota for the growth,
+// the image against the new flavor), then in one transaction the task state, the migration
+// record, the instance action and the job — the conductor's migrate_server for a resize, the
+// source host's confirm_resize, the destination's revert_resize.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Config } from '../../common/config.js';
+import { withTransaction } from '../../common/db/index.js';
+import type { JobQueue } from '../../common/jobs/index.js';
+import type { ComputeDB } from '../db/schema.js';
+import {
+  CannotResizeDisk,
+  CannotResizeToSameFlavor,
+  FlavorNotFound,
+  InstanceInvalidState,
+  QuotaExceeded,
+  TooManyInstances,
+} from '../exceptions.js';
+import type { Flavor } from './flavor.js';
+import { getInstance, updateInstance, VmState, type Db, type Instance } from './instance.js';
+import { Action, startAction } from './instance_action.js';
+import { checkImage } from './instance_create.js';
+import { flavorPrimitive, type FlavorPrimitive } from './instance_flavor.js';
+import { checkLocked, type Caller } from './instance_lifecycle.js';
+import { createMigration, migrationOfInstance, updateMigration, type Migration } from './migration.js';
+import { checkDeltas } from './quota.js';
+import { getRequestSpec } from './request_spec.js';
+
+export const MIGRATE_SERVER = 'migrate_server';
+export const PREP_RESIZE = 'prep_resize';
+export const RESIZE_INSTANCE = 'resize_instance';
+export const FINISH_RESIZE = 'finish_resize';
+export const CONFIRM_RESIZE = 'confirm_resize';
+export const REVERT_RESIZE = 'revert_resize';
+export const FINISH_REVERT_RESIZE = 'finish_revert_resize';
+
+/** The payload of every resize job. */
+export interface ResizePayload {
+  uuid: string;
+  migration_uuid: string;
+  action_request_id: string;
+}
+
+/** What the conductor schedules (migrate_server) and the destination claims (prep_resize). */
+export interface MigrateServerPayload extends ResizePayload {
+  flavor: FlavorPrimitive;
+  /** 1 for the first destination tried. */
+  attempt: number;
+  /** Destinations where an earlier attempt failed. */
+  retry_hosts: string[];
+  /** A reschedule's hosts to try, in order (the scheduler is not asked again). */
+  alternates?: { host: string; node: string; availabilityZone: string; allocation: unknown }[];
+}
+
+type FlavorData = FlavorPrimitive['nova_object.data'];
+
+/** Nova's upsize_quota_delta: only what grows counts. */
+function upsizeDeltas(from: FlavorData, to: FlavorData): Record<string, number> {
+  const d: Record<string, number> = {};
+  if (to.vcpus > from.vcpus) d.cores = to.vcpus - from.vcpus;
+  if (to.memory_mb > from.memory_mb) d.ram = to.memory_mb - from.memory_mb;
+  return d;
+}
+
+async function checkUpsizeQuota(db: Db, config: Config, i: Instance, from: FlavorData, to: FlavorData) {
+  const deltas = upsizeDeltas(from, to);
+  if (!Object.keys(deltas).length) return;
+  try {
+    await checkDeltas(db, config, { projectId: i.project_id, userId: i.user_id }, deltas);
+  } catch (e) {
+    if (!(e instanceof QuotaExceeded)) throw e;
+    const list = (f: (k: string) => number | string) => e.overs.map(f).join(', ');
+    throw new TooManyInstances(
+      list((k) => k),
+      list((k) => deltas[k] ?? 0),
+      list((k) => e.usages[k] ?? 0),
+      list((k) => e.quotas[k]!),
+    );
+  }
+}
+
+function checkState(action: string, i: Instance, vmStates: string[]): void {
+  if (!vmStates.includes(i.vm_state ?? '')) throw new InstanceInvalidState(action, i.uuid, 'vm_state', i.vm_state);
+  if (i.task_state !== null) throw new InstanceInvalidState(action, i.uuid, 'task_state', i.task_state);
+}
+
+/** Resizes a server to `flavor`: checked here, scheduled by the conductor, moved by the hosts. */
+export async function requestResize(
+  db: Kysely<ComputeDB>,
+  jobs: JobQueue,
+  config: Config,
+  instance: Instance,
+  caller: Caller,
+  flavor: Flavor,
+  autoDiskConfig: boolean,
+): Promise<void> {
+  checkLocked(instance, caller);
+  const resizable = [VmState.ACTIVE, VmState.STOPPED];
+  checkState('resize', instance, resizable);
+  if (instance.host === null || instance.node === null) {
+    throw new InstanceInvalidState('resize', instance.uuid, 'vm_state', instance.vm_state);
+  }
+  const current = instance.flavor.cur['nova_object.data'];
+  if (flavor.root_gb === 0 && current.root_gb !== 0) {
+    throw new CannotResizeDisk('Resize to zero disk flavor is not allowed.');
+  }
+  const same = current.id === flavor.id;
+  if (!same && flavor.disabled) throw new FlavorNotFound(flavor.flavorid);
+  if (same) throw new CannotResizeToSameFlavor();
+  const primitive = flavorPrimitive(flavor);
+  await checkUpsizeQuota(db, config, instance, current, primitive['nova_object.data']);
+  const spec = await getRequestSpec(db, instance.uuid);
+  if (spec) checkImage(flavor, spec.image);
+  const migrationUuid = randomUUID();
+  await withTransaction(db, async (trx) => {
+    const moved = await updateInstance(
+      trx,
+      instance.uuid,
+      { task_state: 'resize_prep', progress: 0, auto_disk_config: autoDiskConfig ? 1 : 0 },
+      { taskState: [null], vmState: resizable },
+    );
+    if (!moved) throw new InstanceInvalidState('resize', instance.uuid, 'task_state', instance.task_state);
+    await createMigration(trx, {
+      uuid: migrationUuid,
+      instanceUuid: instance.uuid,
+      sourceCompute: instance.host!,
+      sourceNode: instance.node!,
+      oldInstanceTypeId: current.id,
+      newInstanceTypeId: flavor.id,
+      userId: caller.userId ?? instance.user_id,
+      projectId: caller.projectId ?? instance.project_id,
+    });
+    await startAction(trx, {
+      instanceUuid: instance.uuid,
+      action: Action.RESIZE,
+      requestId: caller.requestId,
+      userId: caller.userId,
+      projectId: caller.projectId,
+    });
+    const payload: MigrateServerPayload = {
+      uuid: instance.uuid,
+      migration_uuid: migrationUuid,
+      action_request_id: caller.requestId,
+      flavor: primitive,
+      attempt: 1,
+      retry_hosts: [],
+    };
+    await jobs.enqueue<ComputeDB>(trx, {
+      kind: MIGRATE_SERVER,
+      payload,
+      dedupeKey: `${MIGRATE_SERVER}:${migrationUuid}:1`,
+    });
+  });
+}
+
+/** Confirms a finished resize: the source host drops what the instance left there. */
+export async function requestConfirmResize(
+  db: Kysely<ComputeDB>,
+  jobs: JobQueue,
+  instance: Instance,
+  caller: Caller,
+): Promise<void> {
+  checkLocked(instance, caller);
+  if (instance.vm_state !== VmState.RESIZED) {
+    throw new InstanceInvalidState('confirmResize', instance.uuid, 'vm_state', instance.vm_state);
+  }
+  const migration = await migrationOfInstance(db, instance.uuid, 'finished');
+  await withTransaction(db, async (trx) => {
+    if (!(await updateMigration(trx, migration.uuid, { status: 'confirming' }, ['finished']))) {
+      throw new InstanceInvalidState('confirmResize', instance.uuid, 'vm_state', instance.vm_state);
+    }
+    await startAction(trx, {
+      instanceUuid: instance.uuid,
+      action: Action.CONFIRM_RESIZE,
+      requestId: caller.requestId,
+      userId: caller.userId,
+      projectId: caller.projectId,
+    });
+    await enqueueStep(trx, jobs, CONFIRM_RESIZE, migration.source_compute!, migration, caller.requestId);
+  });
+}
+
+/** Reverts a finished resize: the destination drops the new guest, the source starts the old. */
+export async function requestRevertResize(
+  db: Kysely<ComputeDB>,
+  jobs: JobQueue,
+  config: Config,
+  instance: Instance,
+  caller: Caller,
+): Promise<void> {
+  checkLocked(instance, caller);
+  checkState('revertResize', instance, [VmState.RESIZED]);
+  const migration = await migrationOfInstance(db, instance.uuid, 'finished');
+  const old = instance.flavor.old?.['nova_object.data'];
+  // Reverting a resize down grows the server again.
+  if (old) await checkUpsizeQuota(db, config, instance, instance.flavor.cur['nova_object.data'], old);
+  await withTransaction(db, async (trx) => {
+    const moved = await updateInstance(
+      trx,
+      instance.uuid,
+      { task_state: 'resize_reverting' },
+      { taskState: [null], vmState: [VmState.RESIZED] },
+    );
+    if (!moved || !(await updateMigration(trx, migration.uuid, { status: 'reverting' }, ['finished']))) {
+      throw new InstanceInvalidState('revertResize', instance.uuid, 'task_state', 'resize_reverting');
+    }
+    await startAction(trx, {
+      instanceUuid: instance.uuid,
+      action: Action.REVERT_RESIZE,
+      requestId: caller.requestId,
+      userId: caller.userId,
+      projectId: caller.projectId,
+    });
+    await enqueueStep(trx, jobs, REVERT_RESIZE, migration.dest_compute!, migration, caller.requestId);
+  });
+}
+
+/** Hands the next step of a resize to `host`. */
+export async function enqueueStep(
+  db: Db,
+  jobs: JobQueue,
+  kind: string,
+  host: string,
+  migration: Pick<Migration, 'uuid' | 'instance_uuid'>,
+  requestId: string,
+): Promise<void> {
+  const payload: ResizePayload = {
+    uuid: migration.instance_uuid,
+    migration_uuid: migration.uuid,
+    action_request_id: requestId,
+  };
+  await jobs.enqueue<ComputeDB>(db, { kind, target: host, payload, dedupeKey: `${kind}:${migration.uuid}` });
+}
+
+/** Resizes left unconfirmed longer than [DEFAULT] resize_confirm_window seconds, confirmed
+ * (Nova's _poll_unconfirmed_resizes); a migration whose instance is gone or not in
+ * VERIFY_RESIZE is set to error, as Nova does. */
+export async function confirmOverdueResizes(db: Kysely<ComputeDB>, jobs: JobQueue, windowSeconds: number) {
+  const before = new Date(Date.now() - windowSeconds * 1000).toISOString();
+  const overdue = await db
+    .selectFrom('migrations')
+    .selectAll()
+    .where('status', '=', 'finished')
+    .where('deleted', '=', 0)
+    .where('updated_at', '<', before)
+    .execute();
+  for (const m of overdue) {
+    let instance: Instance;
+    try {
+      instance = await getInstance(db, m.instance_uuid, { projectId: null });
+    } catch {
+      await updateMigration(db, m.uuid, { status: 'error' }, ['finished']);
+      continue;
+    }
+    if (instance.task_state === 'deleting' || instance.task_state === 'resize_finish') continue;
+    if (instance.vm_state !== VmState.RESIZED || instance.task_state !== null) {
+      await updateMigration(db, m.uuid, { status: 'error' }, ['finished']);
+      continue;
+    }
+    await requestConfirmResize(db, jobs, instance, {
+      projectId: null,
+      userId: null,
+      isAdmin: true,
+      requestId: `req-${randomUUID()}`,
+    });
+  }
+}

@@ -1,0 +1,121 @@
+// Migrations (Nova's objects.Migration): the record of one move of an instance — here a resize —
+// from its source host and node to its destination, with the old and new flavors and a status
+// the compute hosts move along: pre-migrating → migrating → post-migrating → finished →
+// confirming → confirmed, or reverting → reverted, or error. Its uuid is the Placement consumer
+// that holds the source's allocations (the old flavor) while the instance, on the destination,
+// holds the new flavor's (Nova's allocation handling since Queens).
+import type { Selectable } from 'kysely';
+import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
+import type { MigrationsTable } from '../db/schema.js';
+import { MigrationNotFoundByStatus } from '../exceptions.js';
+import { now, type Db } from './instance.js';
+
+export type Migration = Selectable<MigrationsTable>;
+
+export interface NewMigration {
+  uuid: string;
+  instanceUuid: string;
+  sourceCompute: string;
+  sourceNode: string;
+  oldInstanceTypeId: number;
+  newInstanceTypeId: number;
+  userId: string;
+  projectId: string;
+}
+
+export async function createMigration(db: Db, m: NewMigration): Promise<void> {
+  await db
+    .insertInto('migrations')
+    .values({
+      uuid: m.uuid,
+      instance_uuid: m.instanceUuid,
+      source_compute: m.sourceCompute,
+      source_node: m.sourceNode,
+      dest_compute: null,
+      dest_node: null,
+      dest_host: null,
+      old_instance_type_id: m.oldInstanceTypeId,
+      new_instance_type_id: m.newInstanceTypeId,
+      status: 'pre-migrating',
+      migration_type: 'resize',
+      hidden: 0,
+      cross_cell_move: 0,
+      user_id: m.userId,
+      project_id: m.projectId,
+      created_at: now(),
+      updated_at: null,
+      deleted_at: null,
+    })
+    .execute();
+}
+
+export async function getMigration(db: Db, uuid: string): Promise<Migration | undefined> {
+  return db.selectFrom('migrations').selectAll().where('uuid', '=', uuid).where('deleted', '=', 0).executeTakeFirst();
+}
+
+/** The instance's migration in `status` (Nova's get_by_instance_and_status): MigrationNotFoundByStatus. */
+export async function migrationOfInstance(db: Db, instanceUuid: string, status: string): Promise<Migration> {
+  const m = await db
+    .selectFrom('migrations')
+    .selectAll()
+    .where('instance_uuid', '=', instanceUuid)
+    .where('status', '=', status)
+    .where('deleted', '=', 0)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  if (!m) throw new MigrationNotFoundByStatus(instanceUuid, status);
+  return m;
+}
+
+/** Sets columns of a migration, only while it is in one of `from` statuses when given. */
+export async function updateMigration(
+  db: Db,
+  uuid: string,
+  values: Partial<Omit<Migration, 'id' | 'uuid'>>,
+  from?: string[],
+): Promise<boolean> {
+  let q = db
+    .updateTable('migrations')
+    .set({ ...values, updated_at: now() })
+    .where('uuid', '=', uuid);
+  if (from) q = q.where('status', 'in', from);
+  const r = await q.executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Moves every allocation of consumer `from` to consumer `to` in one POST /allocations (Nova's
+ * move_allocations), each written against the generation it was read at; false when `from`
+ * holds nothing. A concurrent writer makes Placement refuse it (409), and it is read again. */
+export async function moveAllocations(
+  placement: PlacementClient,
+  from: { uuid: string; type: 'INSTANCE' | 'MIGRATION' },
+  to: { uuid: string; type: 'INSTANCE' | 'MIGRATION' },
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const source = await placement.allocations.get(asService(), from.uuid);
+    if (!Object.keys(source.allocations).length) return false;
+    const target = await placement.allocations.get(asService(), to.uuid);
+    const owner = { project_id: source.project_id!, user_id: source.user_id! };
+    try {
+      await placement.allocations.postMany(asService(), {
+        [from.uuid]: {
+          allocations: {},
+          ...owner,
+          consumer_generation: source.consumer_generation ?? null,
+          consumer_type: from.type,
+        },
+        [to.uuid]: {
+          allocations: Object.fromEntries(
+            Object.entries(source.allocations).map(([rp, a]) => [rp, { resources: a.resources }]),
+          ),
+          ...owner,
+          consumer_generation: target.consumer_generation ?? null,
+          consumer_type: to.type,
+        },
+      });
+      return true;
+    } catch (e) {
+      if (!(e instanceof ClientError && e.status === 409) || attempt >= 3) throw e;
+    }
+  }
+}
