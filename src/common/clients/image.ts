@@ -98,6 +98,15 @@ export class ImageClient {
     return this.api.json(call, 'POST', '/v2/images', { json: image });
   }
 
+  /** Sets attributes of an image (a JSON patch of `replace`/`add` operations, as Glance v2.1 takes). */
+  update(call: Call, id: string, changes: Readonly<Record<string, unknown>>): Promise<Image> {
+    const patch = Object.entries(changes).map(([k, value]) => ({ op: 'add', path: `/${k}`, value }));
+    return this.api.json(call, 'PATCH', `/v2/images/${seg(id)}`, {
+      body: JSON.stringify(patch),
+      headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' },
+    });
+  }
+
   /** Uploads the image's data (a stream is sent once; a Buffer is retried as PUT allows). */
   async upload(call: Call, id: string, data: Readable | Buffer): Promise<void> {
     await this.api.request(call, 'PUT', `/v2/images/${seg(id)}/file`, {

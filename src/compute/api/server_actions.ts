@@ -1,7 +1,8 @@
 // POST /servers/{id}/action: reboot, os-stop, os-start, pause, unpause, suspend, resume, rebuild,
 // lock and unlock (nova/api/openstack/compute/servers.py, pause_server.py, suspend_server.py,
 // lock_server.py): each answered 202 once the instance's host has its job (rebuild with the
-// server's body). Resize and its confirm and revert are in server_resize.ts.
+// server's body). Resize and its confirm and revert are in server_resize.ts, createImage in
+// server_images.ts.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
@@ -18,6 +19,7 @@ import { DESCRIPTION_PATTERN } from '../schemas/parameter_types.js';
 import * as schema from '../schemas/servers.js';
 import { bootImage, callerOf, detailOf, findServer, randomPassword, schemaFor } from './servers.js';
 import { resizeActions } from './server_resize.js';
+import { imageActions } from './server_images.js';
 
 const rebootSchema = Type.Object(
   {
@@ -97,8 +99,9 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
 
 async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   let answered: FastifyReply | undefined;
-  await dispatchAction(req, {
+  const result = await dispatchAction(req, {
     ...resizeActions(compute, req),
+    ...imageActions(compute, req, reply),
     rebuild: async (body) => {
       answered = await rebuild(compute, req, reply, body);
     },
@@ -135,7 +138,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
       await setLocked(compute.db, instance, callerOf(req), false, null);
     },
   });
-  return answered ?? sendEmpty(reply, 202);
+  return answered ?? (result as FastifyReply | undefined) ?? sendEmpty(reply, 202);
 }
 
 export function serverActionRoutes(compute: Compute): RouteTable {

@@ -26,6 +26,7 @@ import {
 } from '../conductor/index.js';
 import { releaseClaim } from '../scheduler/index.js';
 import { resizeHandlers } from './resize.js';
+import { snapshotHandlers } from './snapshot.js';
 import { guestOf, messageOf, type ManagerEnv } from './env.js';
 
 export type { ManagerEnv } from './env.js';
@@ -307,6 +308,7 @@ export function managerHandlers(env: ManagerEnv): Record<string, JobHandler> {
     [TERMINATE_INSTANCE]: (job) => terminate(env, job),
     [REBUILD_INSTANCE]: (job) => rebuild(env, job),
     ...resizeHandlers(env),
+    ...snapshotHandlers(env),
   };
   for (const [kind, step] of Object.entries(POWER_STEPS)) handlers[kind] = (job) => powerAction(env, step, job);
   return handlers;
