@@ -127,6 +127,21 @@ describe('weighers', () => {
     const ram = loadConfig(undefined, {}, { schedulerRamWeightMultiplier: 10 });
     expect(weigh([host('ram', 8192, 1), host('cpu', 1024, 8)], ram).map((w) => w.host.host)).toEqual(['ram', 'cpu']);
   });
+
+  it('draw a soft-affinity group together and push a soft-anti-affinity group apart, by their multipliers', () => {
+    const group = (policy: string) => ({ uuid: 'g', policy, maxServerPerHost: 1, hosts: new Map([['small', 2]]) });
+    const config = loadConfig(undefined, {}, { schedulerSoftAffinityWeightMultiplier: 3 });
+    // Three times the members outweigh the big host's free RAM and vCPUs (1 + 1).
+    expect(weigh(hosts, config, group('soft-affinity'))[0]!.host.host).toBe('small');
+    expect(weigh(hosts, loadConfig(undefined, {}, {}), group('soft-affinity'))[0]!.host.host).toBe('big');
+    const apart = weigh([host('a', 1024, 2), host('small', 1024, 2)], config, group('soft-anti-affinity'));
+    expect(apart.map((w) => [w.host.host, w.weight])).toEqual([
+      ['a', 1],
+      ['small', 0],
+    ]);
+    // A hard policy is the filters' business: the weighers leave it alone.
+    expect(weigh(hosts, config, group('affinity'))[0]!.host.host).toBe('big');
+  });
 });
 
 describe('aggregate extra spec operators', () => {

@@ -1,7 +1,7 @@
 // Server groups (os-server-groups): a policy the scheduler applies to the group's servers —
 // affinity (one host), anti-affinity (different hosts, at most max_server_per_host each), and
-// their soft variants (preferences Nova's weighers apply; concord's scheduler does not weigh them
-// yet, so they constrain nothing). Members join at boot (the `group` scheduler hint) and leave
+// their soft variants (preferences the scheduler's ServerGroupSoftAffinityWeigher and
+// ServerGroupSoftAntiAffinityWeigher apply). Members join at boot (the `group` scheduler hint) and leave
 // when their server is deleted.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../common/config.js';

@@ -231,7 +231,7 @@ export async function selectDestinations(env: SchedulerEnv, instances: Placed[])
         });
         e.filters.push({ name: f.name, removed, left: left.length });
       }
-      const weighed = weigh(left, config);
+      const weighed = weigh(left, config, group);
       e.weighed = weighed.map((w) => ({ host: w.host.host, node: w.host.node, weight: w.weight }));
       let selected: Selection | undefined;
       for (const [i, { host }] of weighed.entries()) {
