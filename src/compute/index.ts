@@ -1,6 +1,7 @@
 // Builds a compute service instance: its database opened and migrated, its job queue, and the
 // clients it calls Glance and Placement with. The service's public face for the rest of concord is
 // re-exported here.
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
@@ -14,6 +15,12 @@ import { computeMigrations } from './db/migrations.js';
 import { conductorHandlers } from './conductor/index.js';
 import { migrateHandlers } from './conductor/migrate.js';
 import { confirmOverdueResizes } from './objects/instance_resize.js';
+import { registerServices, reportState } from './objects/service.js';
+
+const CONDUCTOR_SERVICES = [
+  ['nova-conductor', 'conductor'],
+  ['nova-scheduler', 'scheduler'],
+] as const;
 
 export interface ComputeInstance extends Compute {
   database: Database<ComputeDB>;
@@ -64,6 +71,15 @@ export async function createCompute(opts: {
       const conductor = new Worker(jobs, {
         handlers: { ...conductorHandlers(env), ...migrateHandlers(env) },
         log: opts.log.child({ worker: 'conductor' }),
+      });
+      // This process is a nova-conductor and a nova-scheduler (it schedules in-process): both
+      // services rows, with their heartbeats, so that `openstack compute service list` shows them.
+      const host = opts.config.host || hostname();
+      conductor.periodic(`report_state:conductor:${host}`, Math.max(1, opts.config.reportInterval), async () => {
+        for (const [binary, topic] of CONDUCTOR_SERVICES) {
+          await registerServices(db, [host], binary, topic);
+          await reportState(db, [host], binary);
+        }
       });
       // Nova's destination hosts poll for their unconfirmed resizes; here one process of the
       // cloud does it for every host (the periodic task's lease).

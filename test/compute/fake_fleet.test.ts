@@ -62,7 +62,7 @@ describe('concord up: fake hypervisors', () => {
       'two providers',
       async () => (await get('/placement/resource_providers', 'placement 1.39')).resource_providers.length === 2,
     );
-    const services = (await get('/compute/v2.1/os-services', 'compute 2.53')).services;
+    const services = (await get('/compute/v2.1/os-services?binary=nova-compute', 'compute 2.53')).services;
     expect(services.map((s: { host: string; state: string }) => [s.host, s.state])).toEqual([
       ['compute1', 'up'],
       ['compute2', 'up'],
