@@ -83,6 +83,87 @@ ADMIN_PASSWORD=$(node -e "console.log(JSON.parse(require('fs').readFileSync(proc
   "$WORK/data/credentials.json")
 bool() { if has "$1"; then echo true; else echo false; fi; }
 
+# Compute's tempest.conf names two images and two flavors it boots servers from: made here through
+# the cloud's own APIs as the admin (two small raw images uploaded to Glance, public; two flavors).
+compute_conf=
+if has compute; then
+  api() { # METHOD PATH [curl args...]: the answer's body; fails on an HTTP error
+    local method=$1 path=$2; shift 2
+    curl -fsS -X "$method" -H "X-Auth-Token: $TOKEN" "http://127.0.0.1:$PORT$path" "$@"
+  }
+  json_field() { node -e "let d='';process.stdin.on('data',c=>d+=c).on('end',()=>console.log(eval('JSON.parse(d).'+process.argv[1])))" "$1"; }
+  TOKEN=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
+    "http://127.0.0.1:$PORT/identity/v3/auth/tokens" -d @- <<JSON | tr -d '\r' | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: //p'
+{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "admin",
+ "domain": {"id": "default"}, "password": "$ADMIN_PASSWORD"}}},
+ "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+JSON
+  )
+  head -c 1048576 /dev/urandom >"$WORK/http/guest.raw"
+  make_image() { # NAME: a public raw image with data, active; prints its id
+    local id
+    id=$(api POST /image/v2/images -H 'Content-Type: application/json' \
+      -d "{\"name\": \"$1\", \"disk_format\": \"raw\", \"container_format\": \"bare\", \"visibility\": \"public\"}" | json_field id)
+    api PUT "/image/v2/images/$id/file" -H 'Content-Type: application/octet-stream' \
+      --data-binary @"$WORK/http/guest.raw" >/dev/null
+    echo "$id"
+  }
+  make_flavor() { # NAME RAM VCPUS DISK: prints its id
+    api POST /compute/v2.1/flavors -H 'Content-Type: application/json' \
+      -d "{\"flavor\": {\"name\": \"$1\", \"ram\": $2, \"vcpus\": $3, \"disk\": $4}}" | json_field flavor.id
+  }
+  IMAGE_REF=$(make_image tempest-guest)
+  IMAGE_REF_ALT=$(make_image tempest-guest-alt)
+  FLAVOR_REF=$(make_flavor tempest-nano 128 1 1)
+  FLAVOR_REF_ALT=$(make_flavor tempest-micro 192 1 2)
+  echo "== compute: images $IMAGE_REF $IMAGE_REF_ALT, flavors $FLAVOR_REF $FLAVOR_REF_ALT"
+  compute_conf="
+[compute]
+image_ref = $IMAGE_REF
+image_ref_alt = $IMAGE_REF_ALT
+flavor_ref = $FLAVOR_REF
+flavor_ref_alt = $FLAVOR_REF_ALT
+region = RegionOne
+min_microversion = 2.1
+max_microversion = 2.93
+build_interval = 1
+build_timeout = 60
+min_compute_nodes = 2
+hypervisor_type = fake
+
+[compute-feature-enabled]
+# Resize (with confirm and revert) and createImage come with the resize branch: on at its merge.
+resize = false
+snapshot = false
+cold_migration = false
+live_migration = false
+shelve = false
+shelve_migrate = false
+rescue = false
+console_output = false
+vnc_console = false
+spice_console = false
+rdp_console = false
+serial_console = false
+interface_attach = false
+attach_encrypted_volume = false
+swap_volume = false
+volume_multiattach = false
+metadata_service = false
+config_drive = false
+change_password = false
+enable_instance_password = true
+personality = false
+pause = true
+suspend = true
+disk_config = false
+ide_bus = false
+xenapi_apis = false
+unified_limits = false
+scheduler_enabled_filters = ComputeFilter,AvailabilityZoneFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
+"
+fi
+
 rm -rf "$WORK/tempest" "$WORK/workspace.yaml"
 # A workspace registry of its own: tempest refuses a second workspace of the same name in the
 # shared ~/.tempest/workspace.yaml.
@@ -146,6 +227,7 @@ manage_locations = false
 
 [validation]
 run_validation = false
+$compute_conf
 EOF
 
 regex="^tempest\\.api\\.($(IFS='|'; echo "${services[*]}"))\\."
