@@ -162,6 +162,11 @@ xenapi_apis = false
 unified_limits = false
 scheduler_enabled_filters = ComputeFilter,AvailabilityZoneFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
 "
+  # Nova's floating IP API is a proxy to Neutron's.
+  has network || compute_conf+="
+[network-feature-enabled]
+floating_ips = false
+"
 fi
 
 rm -rf "$WORK/tempest" "$WORK/workspace.yaml"
@@ -206,7 +211,7 @@ application_credentials = true
 access_rules = true
 
 [service_available]
-glance = $(bool image)
+glance = $(if has image || has compute; then echo true; else echo false; fi)
 nova = $(bool compute)
 neutron = $(bool network)
 cinder = false

@@ -231,3 +231,9 @@ export class MigrationNotFoundForInstance extends NotFound {
     super(`Migration ${migrationId} not found for instance ${instanceUuid}`);
   }
 }
+
+export class MetadataItemNotFound extends NotFound {
+  constructor() {
+    super('Metadata item was not found');
+  }
+}

@@ -238,3 +238,24 @@ export function novaTime(ts: string): string {
   const d = new Date(ts);
   return `${d.toISOString().slice(0, 23)}000`;
 }
+
+// The ISO 8601 forms Nova's date-time format accepts (the iso8601 library's parse_date): a date
+// (YYYY, YYYY-MM, YYYY-MM-DD, YYYYMMDD, YYYY-M-D), optionally a time after T or a space (hh, hh:mm, hh:mm:ss with
+// a fraction) and a zone (Z, ±hh, ±hh:mm); no zone is UTC.
+const ISO8601 =
+  /^(\d{4})(?:(?:-(\d{1,2})|(\d{2})(?!$))(?:(?:-(\d{1,2})|(\d{2}))(?:[T ](\d{2})(?::?(\d{2}))?(?::?(\d{1,2})(?:[.,](\d+))?)?(Z|([-+])(\d{2}):?(\d{2})?)?)?)?)?$/;
+
+/** A query's date-time as epoch milliseconds, or undefined when Nova would refuse it. */
+export function parseDateTime(raw: string): number | undefined {
+  const m = ISO8601.exec(raw);
+  if (!m) return undefined;
+  const n = (i: number) => Number(m[i] ?? 0);
+  const month = Number(m[2] ?? m[3] ?? 1);
+  const day = Number(m[4] ?? m[5] ?? 1);
+  const ms = Math.round(Number(`0.${m[9] ?? '0'}`) * 1000);
+  const t = Date.UTC(n(1), month - 1, day, n(6), n(7), n(8), ms);
+  const d = new Date(t);
+  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || n(6) > 23 || n(7) > 59 || n(8) > 59) return undefined;
+  const offset = m[11] ? (m[11] === '-' ? -1 : 1) * (n(12) * 60 + n(13)) : 0;
+  return t - offset * 60000;
+}

@@ -7,6 +7,7 @@
 import type { Config } from '../common/config.js';
 import type { RequestContext } from '../common/http/context.js';
 import { createEnforcer, type PolicyEnforcer, type PolicyRule } from '../common/policy/index.js';
+import { SERVER_EXTENSION_RULES } from './server_extension_policies.js';
 import { SERVER_RULES } from './server_policies.js';
 
 const ADMIN = 'rule:context_is_admin';
@@ -245,6 +246,7 @@ export const COMPUTE_RULES: readonly PolicyRule[] = [
     ['GET', '/os-simple-tenant-usage'],
   ]),
   ...SERVER_RULES,
+  ...SERVER_EXTENSION_RULES,
 ];
 
 /** Nova's target when a handler names none: the caller's own project and user. */

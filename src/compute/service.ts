@@ -28,8 +28,14 @@ import { serverActionRoutes } from './api/server_actions.js';
 import { instanceActionRoutes } from './api/instance_actions.js';
 import { serverGroupRoutes } from './api/server_groups.js';
 import { migrationRoutes } from './api/migrations.js';
+import { serverTagRoutes } from './api/server_tags.js';
+import { serverMetadataRoutes } from './api/server_metadata.js';
+import { serverIpRoutes } from './api/server_ips.js';
+import { serverPasswordRoutes } from './api/server_password.js';
+import { serverExternalEventRoutes } from './api/server_external_events.js';
 
 const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version';
+const COMPUTE_REQUEST_ID_HEADER = 'x-compute-request-id';
 
 /** The routes of the v2.1 API, relative to its root. */
 function apiRoutes(compute: Compute): RouteTable {
@@ -51,6 +57,11 @@ function apiRoutes(compute: Compute): RouteTable {
     ...instanceActionRoutes(compute),
     ...serverGroupRoutes(compute),
     ...migrationRoutes(compute),
+    ...serverTagRoutes(compute),
+    ...serverMetadataRoutes(compute),
+    ...serverIpRoutes(compute),
+    ...serverPasswordRoutes(compute),
+    ...serverExternalEventRoutes(compute),
   };
 }
 
@@ -91,6 +102,11 @@ function corsConfig(compute: Compute): CorsConfig {
 
 function setup(compute: Compute, app: FastifyInstance): void {
   installCors(app, corsConfig(compute));
+  // Nova's compute_req_id middleware: the request id in its own header too, which clients of the
+  // compute API (tempest's instance action checks among them) read.
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header(COMPUTE_REQUEST_ID_HEADER, req.requestId);
+  });
   // The negotiated version in Nova's legacy header too (every answer of the versioned API, errors
   // included), and both headers in Vary.
   app.addHook('onSend', async (req, reply) => {

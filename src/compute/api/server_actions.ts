@@ -17,6 +17,7 @@ import { POWER_ACTIONS, requestPowerAction, requestRebuild, setLocked } from '..
 import { isValidName, NAME_RULE } from '../objects/text.js';
 import { DESCRIPTION_PATTERN } from '../schemas/parameter_types.js';
 import * as schema from '../schemas/servers.js';
+import { serverAdminActions } from './server_admin_actions.js';
 import { bootImage, callerOf, detailOf, findServer, randomPassword, schemaFor } from './servers.js';
 import { resizeActions } from './server_resize.js';
 import { imageActions } from './server_images.js';
@@ -93,8 +94,8 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
     ...(r.metadata ? { metadata: r.metadata } : {}),
   });
   const rebuilt = await getInstance(compute.db, instance.uuid, { projectId: null });
-  const view = await detailOf(compute, req, rebuilt, false);
-  return sendJson(reply, 202, { server: { ...view, adminPass: randomPassword() } });
+  const view = await detailOf(compute, req, rebuilt, 'rebuild');
+  return sendJson(reply, 202, { server: { ...view, adminPass: r.adminPass ?? randomPassword() } });
 }
 
 async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
@@ -102,6 +103,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
   const result = await dispatchAction(req, {
     ...resizeActions(compute, req),
     ...imageActions(compute, req, reply),
+    ...serverAdminActions(compute, req),
     rebuild: async (body) => {
       answered = await rebuild(compute, req, reply, body);
     },

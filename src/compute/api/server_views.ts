@@ -27,6 +27,10 @@ export function hostId(projectId: string, host: string | null): string {
     : '';
 }
 
+/** An IPv6 address as Nova's IPV6Address field prints it: compressed, lower case (the API takes
+ * any spelling the ipv6 format allows, `0:0::babe:220.12.22.2` included). */
+const compactIPv6 = (ip: string) => new URL(`http://[${ip}]`).hostname.slice(1, -1);
+
 export interface ViewOptions {
   fault?: Fault;
   isAdmin: boolean;
@@ -35,6 +39,9 @@ export interface ViewOptions {
   /** The host's status (2.16, for those the policy allows). */
   hostStatus?: string;
   lockedReason?: string | null;
+  /** The answer to an update or a rebuild: before 2.75 Nova leaves out the zone, config drive, key
+   * name (rebuild shows it from 2.54), usage times, extended attributes and states, volumes. */
+  answerTo?: 'update' | 'rebuild';
 }
 
 export function briefView(compute: Compute, req: FastifyRequest, i: Instance) {
@@ -84,7 +91,9 @@ function faultView(fault: Fault, isAdmin: boolean) {
 export function detailView(compute: Compute, req: FastifyRequest, i: Instance, o: ViewOptions) {
   const status = statusOf(i.vm_state, i.task_state);
   const v = req.version;
-  const extended = allowed(compute, req, 'os_compute_api:os-extended-server-attributes', { project_id: i.project_id });
+  const all = o.answerTo === undefined || v.gte('2.75');
+  const extended =
+    all && allowed(compute, req, 'os_compute_api:os-extended-server-attributes', { project_id: i.project_id });
   const body: Record<string, unknown> = {
     id: i.uuid,
     name: i.display_name ?? '',
@@ -99,20 +108,24 @@ export function detailView(compute: Compute, req: FastifyRequest, i: Instance, o
     updated: isotime(i.updated_at ?? i.created_at),
     addresses: {},
     accessIPv4: i.access_ip_v4 ?? '',
-    accessIPv6: i.access_ip_v6 ?? '',
+    accessIPv6: i.access_ip_v6 ? compactIPv6(i.access_ip_v6) : '',
     links: resourceLinks(compute, req, 'servers', i.uuid),
     'OS-DCF:diskConfig': i.auto_disk_config ? 'AUTO' : 'MANUAL',
     ...(PROGRESS_STATUSES.has(status) ? { progress: i.progress ?? 0 } : {}),
-    'OS-EXT-AZ:availability_zone': i.availability_zone ?? '',
-    config_drive: i.config_drive ?? '',
-    key_name: i.key_name,
-    'OS-SRV-USG:launched_at': usageTime(i.launched_at),
-    'OS-SRV-USG:terminated_at': usageTime(i.terminated_at),
-    'OS-EXT-STS:task_state': i.task_state,
-    'OS-EXT-STS:vm_state': i.vm_state,
-    'OS-EXT-STS:power_state': i.power_state ?? 0,
-    'os-extended-volumes:volumes_attached': [],
   };
+  if (all) {
+    Object.assign(body, {
+      'OS-EXT-AZ:availability_zone': i.availability_zone ?? '',
+      config_drive: i.config_drive ?? '',
+      key_name: i.key_name,
+      'OS-SRV-USG:launched_at': usageTime(i.launched_at),
+      'OS-SRV-USG:terminated_at': usageTime(i.terminated_at),
+      'OS-EXT-STS:task_state': i.task_state,
+      'OS-EXT-STS:vm_state': i.vm_state,
+      'OS-EXT-STS:power_state': i.power_state ?? 0,
+      'os-extended-volumes:volumes_attached': [],
+    });
+  } else if (o.answerTo === 'rebuild' && v.gte('2.54')) body.key_name = i.key_name;
   if (extended) {
     Object.assign(body, {
       'OS-EXT-SRV-ATTR:host': i.host,
@@ -127,17 +140,19 @@ export function detailView(compute: Compute, req: FastifyRequest, i: Instance, o
         'OS-EXT-SRV-ATTR:kernel_id': '',
         'OS-EXT-SRV-ATTR:ramdisk_id': '',
         'OS-EXT-SRV-ATTR:root_device_name': i.root_device_name,
-        'OS-EXT-SRV-ATTR:user_data': i.user_data,
+        // A rebuild's answer has user_data at the top from 2.57 instead.
+        ...(o.answerTo === 'rebuild' ? {} : { 'OS-EXT-SRV-ATTR:user_data': i.user_data }),
       });
     }
   }
   if (v.gte('2.9')) body.locked = i.locked === 1;
-  if (v.gte('2.16') && o.hostStatus !== undefined) body.host_status = o.hostStatus;
+  if (v.gte('2.16') && all && o.hostStatus !== undefined) body.host_status = o.hostStatus;
   if (v.gte('2.19')) body.description = i.display_description;
-  if (v.gte('2.26')) body.tags = [];
+  if (v.gte('2.26')) body.tags = i.tags;
   if (v.gte('2.63')) body.trusted_image_certificates = null;
   if (v.gte('2.71') && o.groups) body.server_groups = o.groups;
   if (v.gte('2.73')) body.locked_reason = o.lockedReason ?? null;
+  if (o.answerTo === 'rebuild' && v.gte('2.57')) body.user_data = i.user_data;
   if (o.fault && (status === 'ERROR' || status === 'DELETED')) body.fault = faultView(o.fault, o.isAdmin);
   return body;
 }

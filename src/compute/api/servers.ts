@@ -18,6 +18,7 @@ import {
   last,
   limitAndMarker,
   nextLinks,
+  parseDateTime,
   readBody,
   readQuery,
   resourceLinks,
@@ -52,9 +53,11 @@ export function findServer(compute: Compute, req: FastifyRequest, rule: string):
   );
 }
 
-export async function detailOf(compute: Compute, req: FastifyRequest, i: Instance, show: boolean) {
+/** A server's body for a show, or the answer to an update or rebuild (server groups from 2.71 in
+ * all three, as Nova). */
+export async function detailOf(compute: Compute, req: FastifyRequest, i: Instance, answerTo?: 'update' | 'rebuild') {
   const fault = (await latestFaults(compute.db, [i.uuid])).get(i.uuid);
-  const groups = show
+  const groups = req.version.gte('2.71')
     ? (
         await compute.db
           .selectFrom('instance_group_member')
@@ -76,6 +79,7 @@ export async function detailOf(compute: Compute, req: FastifyRequest, i: Instanc
     lockedReason: reason?.value ?? null,
     ...(fault ? { fault } : {}),
     ...(groups ? { groups } : {}),
+    ...(answerTo ? { answerTo } : {}),
   });
 }
 
@@ -176,6 +180,12 @@ function checkNetworks(networks: schema.CreateServer['networks']): void {
   }
 }
 
+/** Nova's _check_requested_secgroups with no security group service: `default` is the only group
+ * there is. */
+function checkSecurityGroups(groups: schema.CreateServer['security_groups']): void {
+  for (const g of groups ?? []) if (g.name !== 'default') throw badRequest(`Security group ${g.name} not found.`);
+}
+
 const refId = (ref: string | number) => String(ref).replace(/\/+$/, '').split('/').pop()!;
 
 async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
@@ -188,6 +198,7 @@ async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply
   authorize(compute, req, 'os_compute_api:servers:create', { project_id: projectId, user_id: userId });
   if (!isValidName(s.name)) throw new InvalidName(NAME_RULE);
   checkNetworks(s.networks);
+  checkSecurityGroups(s.security_groups);
   const { az, forceHosts, forceNodes } = destinationOf(compute, req, s);
   let flavor;
   try {
@@ -217,6 +228,7 @@ async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply
     name: s.name,
     description: s.description ?? null,
     metadata: s.metadata ?? {},
+    tags: s.tags ?? [],
     keyName: s.key_name ?? null,
     userData: s.user_data ?? null,
     availabilityZone: az,
@@ -241,7 +253,7 @@ async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply
       links,
       'OS-DCF:diskConfig': 'MANUAL',
       security_groups: [{ name: 'default' }],
-      adminPass: randomPassword(),
+      adminPass: s.adminPass ?? randomPassword(),
     },
   });
 }
@@ -296,8 +308,8 @@ function filtersOf(
   ] as const) {
     const raw = last(query, key);
     if (raw === undefined || (key === 'changes-before' && req.version.lt('2.66'))) continue;
-    const t = Date.parse(raw);
-    if (Number.isNaN(t))
+    const t = parseDateTime(raw);
+    if (t === undefined)
       throw badRequest(`Invalid input for query parameters ${key}. Value: ${raw}. '${raw}' is not a 'date-time'`);
     f[field] = new Date(t).toISOString();
   }
@@ -357,7 +369,7 @@ async function list(compute: Compute, req: FastifyRequest, reply: FastifyReply, 
 
 async function show(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   const instance = await findServer(compute, req, 'os_compute_api:servers:show');
-  return sendJson(reply, 200, { server: await detailOf(compute, req, instance, true) });
+  return sendJson(reply, 200, { server: await detailOf(compute, req, instance) });
 }
 
 async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
@@ -374,7 +386,7 @@ async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply
   };
   if (Object.keys(values).length) await updateInstance(compute.db, instance.uuid, values);
   const updated = await getInstance(compute.db, instance.uuid, { projectId: null });
-  return sendJson(reply, 200, { server: await detailOf(compute, req, updated, false) });
+  return sendJson(reply, 200, { server: await detailOf(compute, req, updated, 'update') });
 }
 
 async function remove(compute: Compute, req: FastifyRequest, reply: FastifyReply) {

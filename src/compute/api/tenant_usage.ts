@@ -6,7 +6,7 @@ import type { RouteTable } from '../../common/http/app.js';
 import { param, queryPairs } from '../../common/http/request_params.js';
 import { sendJson } from '../../common/http/reply.js';
 import type { Compute } from '../context.js';
-import { badRequest } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import { MarkerNotFound } from '../exceptions.js';
 import { authorize, limitAndMarker, nextLinks, novaTime, readQuery } from '../http.js';
 import { MICROVERSION } from '../microversions.js';
@@ -133,6 +133,8 @@ async function index(compute: Compute, req: FastifyRequest, reply: FastifyReply)
 async function show(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   const page = pageOf(compute, req, true);
   const projectId = param(req, 'tenant_id');
+  // `/os-simple-tenant-usage/` names no project: Nova's router matches no route there.
+  if (projectId === '') throw notFound();
   authorize(compute, req, `${POLICY}show`, { project_id: projectId });
   const { start, stop } = period(req);
   const { usages: found, links } = await usages(compute, req, page, { projectId, detailed: true, start, stop });

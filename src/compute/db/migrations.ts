@@ -401,10 +401,23 @@ function migrationsTable(engine: Engine): Migration {
   };
 }
 
+/** Server tags (2.26), as Nova's `tags` table. */
+const serverTags: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('tags')
+      .addColumn('resource_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('tag', 'varchar(80)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('tags_pk', ['resource_id', 'tag'])
+      .execute();
+  },
+};
+
 export function computeMigrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
     '0002_jobs': jobsMigration('compute', engine),
     '0003_migrations': migrationsTable(engine),
+    '0004_server_tags': serverTags,
   };
 }

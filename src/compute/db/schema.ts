@@ -277,6 +277,12 @@ export interface QuotaClassesTable extends Timestamps {
 
 /** What a server asked of the scheduler (flavor, image, hints, ...), as a serialised
  * RequestSpec, kept for reschedules, resizes and migrations. */
+/** A server's tags (2.26): Nova's `tags` table, keyed by the instance's uuid. */
+export interface TagsTable {
+  resource_id: string;
+  tag: string;
+}
+
 export interface RequestSpecsTable extends Timestamps {
   id: Generated<number>;
   instance_uuid: string;
@@ -332,4 +338,5 @@ export interface ComputeDB {
   quota_classes: QuotaClassesTable;
   request_specs: RequestSpecsTable;
   migrations: MigrationsTable;
+  tags: TagsTable;
 }

@@ -87,6 +87,7 @@ export function statusOf(vmState: string | null, taskState: string | null): stri
 export interface Instance extends InstanceRow {
   flavor: InstanceFlavors;
   metadata: Record<string, string>;
+  tags: string[];
 }
 
 /** `instance-%08x` of its id: the guest's name on the hypervisor (OS-EXT-SRV-ATTR:instance_name). */
@@ -94,11 +95,11 @@ export const instanceName = (id: number) => `instance-${id.toString(16).padStart
 
 export const now = () => new Date().toISOString();
 
-/** Instance rows with their flavors and metadata. */
+/** Instance rows with their flavors, metadata and tags. */
 export async function loadInstances(db: Db, rows: InstanceRow[]): Promise<Instance[]> {
   if (!rows.length) return [];
   const uuids = rows.map((r) => r.uuid);
-  const [extras, metadata] = await Promise.all([
+  const [extras, metadata, tags] = await Promise.all([
     db.selectFrom('instance_extra').select(['instance_uuid', 'flavor']).where('instance_uuid', 'in', uuids).execute(),
     db
       .selectFrom('instance_metadata')
@@ -106,11 +107,19 @@ export async function loadInstances(db: Db, rows: InstanceRow[]): Promise<Instan
       .where('instance_uuid', 'in', uuids)
       .where('deleted', '=', 0)
       .execute(),
+    db.selectFrom('tags').select(['resource_id', 'tag']).where('resource_id', 'in', uuids).orderBy('tag').execute(),
   ]);
   const flavors = new Map(extras.map((e) => [e.instance_uuid, JSON.parse(e.flavor ?? 'null') as InstanceFlavors]));
   const meta = new Map<string, Record<string, string>>(uuids.map((u) => [u, {}]));
   for (const m of metadata) meta.get(m.instance_uuid)![m.key] = m.value ?? '';
-  return rows.map((r) => ({ ...r, flavor: flavors.get(r.uuid)!, metadata: meta.get(r.uuid)! }));
+  const tagged = new Map<string, string[]>(uuids.map((u) => [u, []]));
+  for (const t of tags) tagged.get(t.resource_id)!.push(t.tag);
+  return rows.map((r) => ({
+    ...r,
+    flavor: flavors.get(r.uuid)!,
+    metadata: meta.get(r.uuid)!,
+    tags: tagged.get(r.uuid)!,
+  }));
 }
 
 /** An instance by uuid; InstanceNotFound when it does not exist, is deleted (unless

@@ -35,6 +35,8 @@ export interface BootRequest {
   name: string;
   description: string | null;
   metadata: Record<string, string>;
+  /** The server's tags (2.52). */
+  tags: string[];
   keyName: string | null;
   userData: string | null;
   availabilityZone: string | null;
@@ -221,6 +223,7 @@ export async function createInstances(
           deleted_at: null,
         })
         .execute();
+      for (const tag of new Set(req.tags)) await trx.insertInto('tags').values({ resource_id: uuid, tag }).execute();
       for (const [key, value] of Object.entries(req.metadata)) {
         await trx
           .insertInto('instance_metadata')

@@ -107,6 +107,9 @@ export interface CreateServer {
   flavorRef: string | number;
   metadata?: Record<string, string>;
   networks?: { fixed_ip?: string; port?: string | null; uuid?: string }[] | 'auto' | 'none';
+  adminPass?: string;
+  security_groups?: { name: string }[];
+  tags?: string[];
   accessIPv4?: string;
   accessIPv6?: string;
   availability_zone?: string;
@@ -248,6 +251,7 @@ export const REBUILD: [string, TSchema][] = [
 export interface RebuildServer {
   name?: string;
   imageRef: string;
+  adminPass?: string;
   metadata?: Record<string, string>;
   accessIPv4?: string;
   accessIPv6?: string;

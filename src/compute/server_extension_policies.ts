@@ -1,0 +1,66 @@
+// The policy rules of what servers have beside their core API (nova/policies/admin_actions.py,
+// deferred_delete.py, console_output.py, server_tags.py, server_metadata.py, ips.py,
+// server_password.py, server_external_events.py), with Nova Zed's names and defaults.
+import type { PolicyRule } from '../common/policy/index.js';
+
+const ADMIN = 'rule:context_is_admin';
+const MEMBER = 'rule:project_member_or_admin';
+const READER = 'rule:project_reader_or_admin';
+const LEGACY_OWNER = { name: 'rule:admin_or_owner', checkStr: 'is_admin:True or project_id:%(project_id)s' };
+const LEGACY_ADMIN = { name: 'rule:admin_api', checkStr: 'is_admin:True' };
+
+const SERVER = '/servers/{server_id}';
+const ACTION = `${SERVER}/action`;
+
+function rule(name: string, checkStr: string, description: string, ops: [string, string][]): PolicyRule {
+  return {
+    name: `os_compute_api:${name}`,
+    checkStr,
+    description,
+    scopeTypes: ['project'],
+    operations: ops.map(([method, path]) => ({ method, path })),
+    deprecatedRule: checkStr === ADMIN ? LEGACY_ADMIN : LEGACY_OWNER,
+  };
+}
+
+export const SERVER_EXTENSION_RULES: readonly PolicyRule[] = [
+  rule('os-admin-actions:reset_state', ADMIN, 'Reset the state of a given server', [
+    ['POST', `${ACTION} (os-resetState)`],
+  ]),
+  rule('os-deferred-delete:restore', MEMBER, 'Restore a soft deleted server', [['POST', `${ACTION} (restore)`]]),
+  rule('os-deferred-delete:force', MEMBER, 'Force delete a server before deferred cleanup', [
+    ['POST', `${ACTION} (forceDelete)`],
+  ]),
+  rule('os-console-output', MEMBER, 'Show console output for a server', [['POST', `${ACTION} (os-getConsoleOutput)`]]),
+  rule('os-server-tags:index', READER, 'List all tags for given server', [['GET', `${SERVER}/tags`]]),
+  rule('os-server-tags:show', READER, 'Check tag existence on the server.', [['GET', `${SERVER}/tags/{tag}`]]),
+  rule('os-server-tags:update_all', MEMBER, 'Replace all tags on specified server with the new set of tags.', [
+    ['PUT', `${SERVER}/tags`],
+  ]),
+  rule('os-server-tags:update', MEMBER, 'Add a single tag to the server if server has no specified tag', [
+    ['PUT', `${SERVER}/tags/{tag}`],
+  ]),
+  rule('os-server-tags:delete_all', MEMBER, 'Delete all the server tags', [['DELETE', `${SERVER}/tags`]]),
+  rule('os-server-tags:delete', MEMBER, 'Delete a single tag from the specified server', [
+    ['DELETE', `${SERVER}/tags/{tag}`],
+  ]),
+  rule('server-metadata:index', READER, 'List all metadata of a server', [['GET', `${SERVER}/metadata`]]),
+  rule('server-metadata:show', READER, 'Show metadata for a server', [['GET', `${SERVER}/metadata/{key}`]]),
+  rule('server-metadata:create', MEMBER, 'Create metadata for a server', [['POST', `${SERVER}/metadata`]]),
+  rule('server-metadata:update_all', MEMBER, 'Replace metadata for a server', [['PUT', `${SERVER}/metadata`]]),
+  rule('server-metadata:update', MEMBER, 'Update metadata from a server', [['PUT', `${SERVER}/metadata/{key}`]]),
+  rule('server-metadata:delete', MEMBER, 'Delete metadata from a server', [['DELETE', `${SERVER}/metadata/{key}`]]),
+  rule('ips:index', READER, 'List IP addresses that are assigned to a server', [['GET', `${SERVER}/ips`]]),
+  rule('ips:show', READER, 'Show IP addresses details for a network label of a server', [
+    ['GET', `${SERVER}/ips/{network_label}`],
+  ]),
+  rule('os-server-password:show', READER, 'Show the encrypted administrative password of a server', [
+    ['GET', `${SERVER}/os-server-password`],
+  ]),
+  rule('os-server-password:clear', MEMBER, 'Clear the encrypted administrative password of a server', [
+    ['DELETE', `${SERVER}/os-server-password`],
+  ]),
+  rule('os-server-external-events:create', ADMIN, 'Create one or more external events', [
+    ['POST', '/os-server-external-events'],
+  ]),
+];
