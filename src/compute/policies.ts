@@ -245,6 +245,16 @@ export const COMPUTE_RULES: readonly PolicyRule[] = [
   api('os-simple-tenant-usage:list', ADMIN, 'List per tenant usage statistics for all tenants', [
     ['GET', '/os-simple-tenant-usage'],
   ]),
+  api('os-hosts:list', ADMIN, 'List physical hosts.', [['GET', '/os-hosts']]),
+  api('os-hosts:show', ADMIN, 'Show physical host.', [['GET', '/os-hosts/{host_name}']]),
+  api('os-hosts:update', ADMIN, 'Update physical host.', [['PUT', '/os-hosts/{host_name}']]),
+  api('os-hosts:reboot', ADMIN, 'Reboot physical host.', [['GET', '/os-hosts/{host_name}/reboot']]),
+  api('os-hosts:shutdown', ADMIN, 'Shutdown physical host.', [['GET', '/os-hosts/{host_name}/shutdown']]),
+  api('os-hosts:start', ADMIN, 'Start physical host.', [['GET', '/os-hosts/{host_name}/startup']]),
+  api('os-instance-usage-audit-log:list', ADMIN, 'List all usage audits.', [['GET', '/os-instance-usage-audit-log']]),
+  api('os-instance-usage-audit-log:show', ADMIN, 'List all usage audits occurred before a specified time', [
+    ['GET', '/os-instance-usage-audit-log/{before_timestamp}'],
+  ]),
   ...SERVER_RULES,
   ...SERVER_EXTENSION_RULES,
 ];

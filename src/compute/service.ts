@@ -23,6 +23,8 @@ import { quotaSetRoutes } from './api/quota_sets.js';
 import { tenantUsageRoutes } from './api/tenant_usage.js';
 import { serviceRoutes } from './api/services.js';
 import { hypervisorRoutes } from './api/hypervisors.js';
+import { hostRoutes } from './api/hosts.js';
+import { instanceUsageAuditLogRoutes } from './api/instance_usage_audit_log.js';
 import { serverRoutes } from './api/servers.js';
 import { serverActionRoutes } from './api/server_actions.js';
 import { instanceActionRoutes } from './api/instance_actions.js';
@@ -52,6 +54,8 @@ function apiRoutes(compute: Compute): RouteTable {
     ...tenantUsageRoutes(compute),
     ...serviceRoutes(compute),
     ...hypervisorRoutes(compute),
+    ...hostRoutes(compute),
+    ...instanceUsageAuditLogRoutes(compute),
     ...serverRoutes(compute),
     ...serverActionRoutes(compute),
     ...instanceActionRoutes(compute),
