@@ -37,6 +37,7 @@ const TABLES = [
   'quotas',
   'request_specs',
   'services',
+  'tags',
 ];
 
 const skipPg = postgresUnavailable();
