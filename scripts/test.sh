@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what the tests need, checks the dependency tree, format, types and lint (quick, so
 # first), then runs the upstream Placement conformance suite, the unit, integration and end-to-end
-# tests (vitest, with coverage) and Tempest for identity and image. With CI set, a missing tool
+# tests (vitest, with coverage) and Tempest for identity, image and compute. With CI set, a missing tool
 # fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +21,4 @@ bash scripts/conformance.sh postgresql
 echo "== unit, integration and end-to-end tests (vitest, with coverage)"
 npx vitest run --coverage
 echo "== Tempest (OpenStack's API tests) against concord up"
-bash scripts/tempest.sh identity image
+bash scripts/tempest.sh identity image compute

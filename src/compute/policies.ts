@@ -251,9 +251,9 @@ export const COMPUTE_RULES: readonly PolicyRule[] = [
   api('os-hosts:reboot', ADMIN, 'Reboot physical host.', [['GET', '/os-hosts/{host_name}/reboot']]),
   api('os-hosts:shutdown', ADMIN, 'Shutdown physical host.', [['GET', '/os-hosts/{host_name}/shutdown']]),
   api('os-hosts:start', ADMIN, 'Start physical host.', [['GET', '/os-hosts/{host_name}/startup']]),
-  api('os-instance-usage-audit-log:list', ADMIN, 'List all usage audits.', [['GET', '/os-instance-usage-audit-log']]),
+  api('os-instance-usage-audit-log:list', ADMIN, 'List all usage audits.', [['GET', '/os-instance_usage_audit_log']]),
   api('os-instance-usage-audit-log:show', ADMIN, 'List all usage audits occurred before a specified time', [
-    ['GET', '/os-instance-usage-audit-log/{before_timestamp}'],
+    ['GET', '/os-instance_usage_audit_log/{before_timestamp}'],
   ]),
   ...SERVER_RULES,
   ...SERVER_EXTENSION_RULES,

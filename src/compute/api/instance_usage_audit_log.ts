@@ -1,4 +1,4 @@
-// /os-instance-usage-audit-log[/{before}] (nova/api/openstack/compute/instance_usage_audit_log.py).
+// /os-instance_usage_audit_log[/{before}] (nova/api/openstack/compute/instance_usage_audit_log.py).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import { param } from '../../common/http/request_params.js';
@@ -35,7 +35,7 @@ async function show(compute: Compute, req: FastifyRequest, reply: FastifyReply) 
 
 export function instanceUsageAuditLogRoutes(compute: Compute): RouteTable {
   return {
-    '/os-instance-usage-audit-log': { GET: (req, reply) => index(compute, req, reply) },
-    '/os-instance-usage-audit-log/:before': { GET: (req, reply) => show(compute, req, reply) },
+    '/os-instance_usage_audit_log': { GET: (req, reply) => index(compute, req, reply) },
+    '/os-instance_usage_audit_log/:before': { GET: (req, reply) => show(compute, req, reply) },
   };
 }
