@@ -34,6 +34,16 @@ describe.each(engines)('aggregates and availability zones ($name)', ({ skip, sta
     t.call('POST', `/v2.1/os-aggregates/${id}/action`, body, headers);
   let az1: number;
 
+  test("never gives a deleted aggregate's id to another", async () => {
+    const create = async (name: string) =>
+      (await t.call('POST', '/v2.1/os-aggregates', { aggregate: { name } }, LATEST)).body.aggregate.id as number;
+    const first = await create('short-lived');
+    expect((await t.call('DELETE', `/v2.1/os-aggregates/${first}`)).status).toBe(200);
+    const second = await create('next');
+    expect(second).toBeGreaterThan(first);
+    expect((await t.call('DELETE', `/v2.1/os-aggregates/${second}`)).status).toBe(200);
+  });
+
   test('creates, shows, lists, renames and deletes aggregates', async () => {
     const r = await t.call(
       'POST',

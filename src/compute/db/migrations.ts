@@ -16,7 +16,13 @@ const softDeleted = (t: Table) =>
     .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0));
 
 function initial(engine: Engine): Migration {
-  const id = (t: Table) => t.addColumn('id', serialType(engine), (c) => c.primaryKey());
+  // Ids are never handed out again once their row is deleted, as in Nova's MySQL: SQLite reuses
+  // the highest rowid unless told AUTOINCREMENT, and a caller holding a deleted aggregate's (or
+  // service's, or instance's) id would then act on another.
+  const id = (t: Table) =>
+    t.addColumn('id', serialType(engine), (c) =>
+      engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+    );
   const instanceChild = (t: Table) =>
     t.addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull().references('instances.uuid'));
   return {
