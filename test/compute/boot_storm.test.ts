@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type Cloud } from '../helpers/cloud.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 import { until } from '../helpers/jobs.js';
-import { bootMany, checkAllocations, Client, settle, startAgentProcess, type AgentProcess } from '../helpers/fleet.js';
+import {
+  bootMany,
+  checkAllocations,
+  Client,
+  cpuSeconds,
+  settle,
+  startAgentProcess,
+  type AgentProcess,
+} from '../helpers/fleet.js';
 
 const skipPg = postgresUnavailable();
 const BOOTS = 500;
@@ -89,9 +97,12 @@ describe.each(ENGINES)('$name: 500 boots on 300 vCPUs', ({ apis, skip, url }) =>
       const accepted = Date.now();
       const servers = await settle(admin, ids, 120000);
       const settled = Date.now();
+      // The CPU each process used (started, booted, scheduled, spawned): what a loaded machine
+      // stretches the wall times by is not concord's.
+      const cpu = [...clouds.map((c) => cpuSeconds(c.pid)), ...agents.map((a) => cpuSeconds(a.pid))];
       console.log(
-        `${apis} API process(es): ${BOOTS} boots accepted in ${accepted - started} ms, ` +
-          `settled ${settled - accepted} ms later`,
+        `${apis} API process(es): ${BOOTS} boots accepted in ${accepted - started} ms, settled ` +
+          `${settled - accepted} ms later; CPU seconds of the APIs then agents: ${cpu.join(', ')}`,
       );
 
       const agentLogs = () => agents.map((a) => `${a.host}:\n${a.log()}`).join('\n');

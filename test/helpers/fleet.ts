@@ -3,6 +3,7 @@
 // clients would, and the invariants that must hold between the servers API and Placement however
 // the boots raced or crashed. Needs `npm run build`.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { BIN, type Cloud } from './cloud.js';
 
 export interface AgentProcess {
@@ -181,20 +182,34 @@ export async function allServers(admin: Client): Promise<Server[]> {
   }
 }
 
-/** Waits until no server of `ids` is in BUILD; the servers. */
+/** Waits until no server of `ids` is in BUILD; the servers. It asks for the BUILD ones only,
+ * once a second: listing every server's details all the time would slow the API processes that
+ * also run the conductors under test. */
 export async function settle(admin: Client, ids: string[], ms: number): Promise<Server[]> {
   const wanted = new Set(ids);
   const deadline = Date.now() + ms;
   for (;;) {
-    const servers = (await allServers(admin)).filter((s) => wanted.has(s.id));
-    const building = servers.filter((s) => s.status === 'BUILD');
-    if (!building.length) return servers;
+    const building = (
+      (await admin.ok('GET', '/servers?all_tenants=1&status=BUILD&limit=1000')).servers as Server[]
+    ).filter((s) => wanted.has(s.id));
+    if (!building.length) break;
     if (Date.now() > deadline) {
-      const states = building.slice(0, 5).map((s) => `${s.id} ${s.status}/${s['OS-EXT-STS:task_state']}`);
+      const states = (await allServers(admin))
+        .filter((s) => s.status === 'BUILD')
+        .slice(0, 5)
+        .map((s) => `${s.id} ${s['OS-EXT-STS:task_state']} on ${s['OS-EXT-SRV-ATTR:hypervisor_hostname']}`);
       throw new Error(`${building.length} server(s) still in BUILD after ${ms} ms: ${states.join(', ')} ...`);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 1000));
   }
+  return (await allServers(admin)).filter((s) => wanted.has(s.id));
+}
+
+/** Seconds of CPU process `pid` has used (user and system), from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are the 14th and 15th fields, in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export interface Resources {
