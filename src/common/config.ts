@@ -667,6 +667,13 @@ export const OPTIONS = {
     [],
     'Hosts whose fake driver fails every spawn (to see builds rescheduled to other hosts, or fail).',
   ),
+  fakeSpawnDelay: opt<number>(
+    'fake_driver',
+    'spawn_delay',
+    'float',
+    0,
+    'Seconds each fake spawn takes (0: at once), so that builds can be seen, or interrupted, while they spawn.',
+  ),
   quotaInstances: opt<number>(
     'quota',
     'instances',

@@ -1,5 +1,5 @@
 // The fake virt driver: its nodes and their resources from [fake_driver], guests as power states,
-// idempotent operations, and spawn_fail_hosts making every spawn on a host fail.
+// idempotent operations, spawn_fail_hosts making every spawn on a host fail, spawn_delay slowing them.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/common/config.js';
 import { PowerState, type GuestSpec } from '../../src/compute/virt/driver.js';
@@ -66,5 +66,19 @@ describe('fake virt driver', () => {
     await expect(
       new FakeDriver(fakeDriverOptions(config, 'h1')).spawn(guest('g1', 'h1'), aborted.signal),
     ).rejects.toThrow('stopping');
+  });
+
+  it('takes spawn_delay seconds to spawn, and stops waiting when the job is aborted', async () => {
+    const slow = new FakeDriver(fakeDriverOptions(loadConfig(undefined, {}, { fakeSpawnDelay: 0.3 }), 'h1'));
+    const started = Date.now();
+    await slow.spawn(guest('g1', 'h1'));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(await slow.guests()).toEqual(['g1']);
+    const abort = new AbortController();
+    const spawning = slow.spawn(guest('g2', 'h1'), abort.signal);
+    abort.abort(new Error('the job was given back'));
+    await expect(spawning).rejects.toThrow('the job was given back');
+    expect(await slow.guests()).toEqual(['g1']);
+    expect(() => new FakeDriver({ ...fakeDriverOptions(config, 'h1'), spawnDelay: -1 })).toThrow(/spawn_delay/);
   });
 });

@@ -2,8 +2,10 @@
 // the resources of [fake_driver], so that a cloud of any size schedules, builds and deletes
 // servers anywhere. Guests are a power state in a map; nothing survives the process (a restarted
 // agent finds no guests, and its power-state sync says so). [fake_driver] spawn_fail_hosts makes
-// every spawn on the hosts named fail, as a broken hypervisor would, so that reschedules can be seen.
+// every spawn on the hosts named fail, as a broken hypervisor would, so that reschedules can be seen;
+// spawn_delay makes each spawn take that long, so that an agent can be stopped (or killed) mid-build.
 import type { Config } from '../../common/config.js';
+import { setTimeout as delay } from 'node:timers/promises';
 import { PowerState, type GuestSpec, type NodeResources, type VirtDriver } from './driver.js';
 
 /** The capabilities nova's FakeDriver declares, as the traits the resource tracker reports. */
@@ -41,6 +43,8 @@ export interface FakeDriverOptions {
   localGb: number;
   /** Every spawn fails. */
   failSpawn?: boolean;
+  /** Seconds a spawn takes. */
+  spawnDelay?: number;
 }
 
 /** The nodes' names of a host with `count` fake hypervisors. */
@@ -58,6 +62,7 @@ export function fakeDriverOptions(config: Config, host: string, nodes = 1): Fake
     memoryMb: config.fakeMemoryMb,
     localGb: config.fakeLocalGb,
     failSpawn: config.fakeSpawnFailHosts.includes(host),
+    spawnDelay: config.fakeSpawnDelay,
   };
 }
 
@@ -85,6 +90,8 @@ export class FakeDriver implements VirtDriver {
     ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`[fake_driver] ${name} must be a non-negative integer: ${v}`);
     }
+    const spawnDelay = opts.spawnDelay ?? 0;
+    if (!(spawnDelay >= 0)) throw new Error(`[fake_driver] spawn_delay must be a non-negative number: ${spawnDelay}`);
     // The same objects at every report: a fleet of a thousand hosts keeps one copy of each.
     this.resources = fakeNodeNames(opts.host, opts.nodes ?? 1).map((hypervisorHostname) => ({
       hypervisorHostname,
@@ -105,6 +112,13 @@ export class FakeDriver implements VirtDriver {
   async spawn(guest: GuestSpec, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     if (this.instances.has(guest.uuid)) return;
+    if (this.opts.spawnDelay) {
+      // Aborted (the job given back or taken over), the spawn fails with the abort's reason.
+      await delay(this.opts.spawnDelay * 1000, undefined, { signal }).catch((e: unknown) => {
+        signal?.throwIfAborted();
+        throw e;
+      });
+    }
     if (this.opts.failSpawn)
       throw new SpawnFailed(`fake driver: spawn of ${guest.uuid} fails on host ${this.opts.host}`);
     if (!this.resources.some((n) => n.hypervisorHostname === guest.node)) {
