@@ -71,12 +71,14 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** More `concord up` arguments (--config ...). */
   extraArgs?: string[];
+  /** Listen there (a restart where its clients expect it); default: a free port. */
+  port?: number;
 }
 
 export async function startCloud(opts: StartOptions = {}): Promise<Cloud> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'concord-e2e-'));
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'concord-home-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   // No simulated hypervisors unless a test asks for them: the other services' tests see an empty Placement.
   const env = { ...process.env, HOME: home, CONCORD_COMPUTE__FAKE_HYPERVISORS: '0', ...opts.env };
   let out = '';
