@@ -31,6 +31,7 @@ import { deleteInstance, checkLocked, type Caller } from '../objects/instance_li
 import { listInstances, SORT_KEYS, type InstanceFilters } from '../objects/instance_list.js';
 import type { ImageMeta } from '../objects/request_spec.js';
 import { isValidName, NAME_RULE } from '../objects/text.js';
+import { releaseClaim } from '../scheduler/index.js';
 import * as schema from '../schemas/servers.js';
 import { briefView, detailView } from './server_views.js';
 
@@ -391,7 +392,10 @@ async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply
 
 async function remove(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   const instance = await findServer(compute, req, 'os_compute_api:servers:delete');
-  await deleteInstance(compute.db, compute.jobs, instance, callerOf(req));
+  // Without clients to release a claim with, a server on a dead host waits for its host.
+  const downTime = compute.clients ? compute.config.serviceDownTime : null;
+  const outcome = await deleteInstance(compute.db, compute.jobs, instance, callerOf(req), downTime);
+  if (outcome === 'local') await releaseClaim(compute.clients!.placement, instance.uuid);
   return sendEmpty(reply, 204);
 }
 
