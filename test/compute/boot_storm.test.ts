@@ -95,7 +95,7 @@ describe.each(ENGINES)('$name: 500 boots on 300 vCPUs', ({ apis, skip, url }) =>
       const through = clouds.flatMap((c) => [admin.via(c.base), demo.via(c.base)]);
       const ids = await bootMany(through, BOOTS, IN_FLIGHT, 'vm-tiny', image);
       const accepted = Date.now();
-      const servers = await settle(admin, ids, 120000);
+      const servers = await settle(admin, ids, 180000);
       const settled = Date.now();
       // The CPU each process used (started, booted, scheduled, spawned): what a loaded machine
       // stretches the wall times by is not concord's.
@@ -116,9 +116,9 @@ describe.each(ENGINES)('$name: 500 boots on 300 vCPUs', ({ apis, skip, url }) =>
       }
       const perProvider = await checkAllocations(admin, servers, FLAVOR);
       expect(Object.values(perProvider)).toEqual(Array(6).fill(VCPUS_PER_NODE));
-      // Both projects got some; with two APIs, both conductors scheduled.
+      // Both projects got some.
       expect(new Set(active.map((s) => s.tenant_id))).toEqual(new Set([admin.project, demo.project]));
     },
-    240000,
+    300000,
   );
 });
