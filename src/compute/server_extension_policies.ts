@@ -2,26 +2,7 @@
 // deferred_delete.py, console_output.py, server_tags.py, server_metadata.py, ips.py,
 // server_password.py, server_external_events.py), with Nova Zed's names and defaults.
 import type { PolicyRule } from '../common/policy/index.js';
-
-const ADMIN = 'rule:context_is_admin';
-const MEMBER = 'rule:project_member_or_admin';
-const READER = 'rule:project_reader_or_admin';
-const LEGACY_OWNER = { name: 'rule:admin_or_owner', checkStr: 'is_admin:True or project_id:%(project_id)s' };
-const LEGACY_ADMIN = { name: 'rule:admin_api', checkStr: 'is_admin:True' };
-
-const SERVER = '/servers/{server_id}';
-const ACTION = `${SERVER}/action`;
-
-function rule(name: string, checkStr: string, description: string, ops: [string, string][]): PolicyRule {
-  return {
-    name: `os_compute_api:${name}`,
-    checkStr,
-    description,
-    scopeTypes: ['project'],
-    operations: ops.map(([method, path]) => ({ method, path })),
-    deprecatedRule: checkStr === ADMIN ? LEGACY_ADMIN : LEGACY_OWNER,
-  };
-}
+import { ACTION, ADMIN, MEMBER, READER, rule, SERVER } from './server_policies.js';
 
 export const SERVER_EXTENSION_RULES: readonly PolicyRule[] = [
   rule('os-admin-actions:reset_state', ADMIN, 'Reset the state of a given server', [

@@ -4,16 +4,17 @@
 // its readers see them, administrators do anything.
 import type { PolicyRule } from '../common/policy/index.js';
 
-const ADMIN = 'rule:context_is_admin';
-const MEMBER = 'rule:project_member_or_admin';
-const READER = 'rule:project_reader_or_admin';
+export const ADMIN = 'rule:context_is_admin';
+export const MEMBER = 'rule:project_member_or_admin';
+export const READER = 'rule:project_reader_or_admin';
 const LEGACY_OWNER = { name: 'rule:admin_or_owner', checkStr: 'is_admin:True or project_id:%(project_id)s' };
 const LEGACY_ADMIN = { name: 'rule:admin_api', checkStr: 'is_admin:True' };
 
-const SERVER = '/servers/{server_id}';
-const ACTION = `${SERVER}/action`;
+export const SERVER = '/servers/{server_id}';
+export const ACTION = `${SERVER}/action`;
 
-function rule(name: string, checkStr: string, description: string, ops: [string, string][]): PolicyRule {
+/** A project-scoped rule on servers, whose legacy default was the admin's or the owner's. */
+export function rule(name: string, checkStr: string, description: string, ops: [string, string][]): PolicyRule {
   const legacy = checkStr === ADMIN ? LEGACY_ADMIN : LEGACY_OWNER;
   return {
     name: `os_compute_api:${name}`,
