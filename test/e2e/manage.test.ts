@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
+import { oscCommands } from '../helpers/osc.js';
 
 const skip = toolUnavailable('openstack', 'python3-openstackclient python3-osc-placement');
 
@@ -19,12 +20,7 @@ describe.skipIf(skip)(`concord manage placement${skip ? ` (skipped: ${skip})` : 
     c?.cleanup();
   });
 
-  const ok = (args: string[]) => {
-    const r = c.osc(['--os-compute-api-version', '2.74', '--os-placement-api-version', '1.39', ...args]);
-    expect(r.status, `openstack ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r;
-  };
-  const json = (args: string[]) => ok([...args, '-f', 'json']).json;
+  const { ok, json } = oscCommands(() => c, ['--os-compute-api-version', '2.74', '--os-placement-api-version', '1.39']);
   const manage = (...args: string[]) => c.run(process.execPath, [BIN, 'manage', '--data-dir', c.dataDir, ...args]);
   const provider = (name: string) =>
     (json(['resource', 'provider', 'list', '--name', name]) as { uuid: string }[])[0]!.uuid;

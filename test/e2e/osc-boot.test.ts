@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
+import { oscCommands } from '../helpers/osc.js';
 
 const skip = toolUnavailable('openstack', 'python3-openstackclient python3-osc-placement');
 const IMAGE = 'cirros-0.6.2-x86_64-disk';
@@ -23,12 +24,7 @@ describe.skipIf(skip)(`openstack CLI: a VM boot${skip ? ` (skipped: ${skip})` : 
     c?.cleanup();
   });
 
-  const ok = (args: string[], cloud = 'concord') => {
-    const r = c.osc(['--os-compute-api-version', '2.74', ...args], cloud);
-    expect(r.status, `openstack ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r;
-  };
-  const json = (args: string[], cloud?: string) => ok([...args, '-f', 'json'], cloud).json;
+  const { ok, json } = oscCommands(() => c, ['--os-compute-api-version', '2.74']);
   /** The compute usage Placement holds for every provider, summed. */
   const placementUsage = () => {
     const totals: Record<string, number> = {};

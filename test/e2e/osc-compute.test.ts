@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/common/db/index.js';
 import type { ComputeDB } from '../../src/compute/db/schema.js';
 import { startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
+import { oscCommands } from '../helpers/osc.js';
 
 const skip = toolUnavailable('openstack', 'python3-openstackclient');
 
@@ -22,12 +23,7 @@ describe.skipIf(skip)(`openstack CLI: compute${skip ? ` (skipped: ${skip})` : ''
     c?.cleanup();
   });
 
-  const ok = (args: string[], cloud = 'concord') => {
-    const r = c.osc(args, cloud);
-    expect(r.status, `openstack ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r;
-  };
-  const json = (args: string[], cloud?: string) => ok([...args, '-f', 'json'], cloud).json;
+  const { ok, json } = oscCommands(() => c);
 
   it('creates a flavor, sets properties and shows them', () => {
     json(['flavor', 'create', '--vcpus', '64', '--ram', '131072', '--disk', '371', 'bare-metal-gold']);

@@ -3,6 +3,7 @@
 // server image create --wait (the snapshot active in Glance), server migration list.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
+import { oscCommands } from '../helpers/osc.js';
 
 const skip = toolUnavailable('openstack', 'python3-openstackclient');
 
@@ -16,12 +17,7 @@ describe.skipIf(skip)(`openstack CLI: resize and snapshots${skip ? ` (skipped: $
     c?.cleanup();
   });
 
-  const ok = (args: string[], cloud = 'concord') => {
-    const r = c.osc(args, cloud);
-    expect(r.status, `openstack ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r;
-  };
-  const json = (args: string[], cloud?: string) => ok([...args, '-f', 'json'], cloud).json;
+  const { ok, json } = oscCommands(() => c);
   const until = async (what: string, fn: () => boolean) => {
     for (let i = 0; i < 60; i++) {
       if (fn()) return;

@@ -3,6 +3,7 @@
 // and flavor by name, --nic none, --wait), show with its fault, list, set, event list, delete.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
+import { oscCommands } from '../helpers/osc.js';
 
 const skip = toolUnavailable('openstack', 'python3-openstackclient');
 
@@ -16,12 +17,7 @@ describe.skipIf(skip)(`openstack CLI: servers${skip ? ` (skipped: ${skip})` : ''
     c?.cleanup();
   });
 
-  const ok = (args: string[], cloud = 'concord') => {
-    const r = c.osc(args, cloud);
-    expect(r.status, `openstack ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r;
-  };
-  const json = (args: string[], cloud?: string) => ok([...args, '-f', 'json'], cloud).json;
+  const { ok, json } = oscCommands(() => c);
 
   it('creates a server, shows why it found no host, lists, renames, lists its events and deletes it', async () => {
     json(['flavor', 'create', '--vcpus', '1', '--ram', '1024', '--disk', '1', 'vm-tiny']);
