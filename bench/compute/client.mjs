@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+// The one client that drives both concord and upstream Nova in the compute benchmark, so that the
+// two are measured the same way. It speaks only the Nova API (microversion 2.74, `networks: none`).
+//
+//   node bench/compute/client.mjs boot N CONCURRENCY TAG [POLL_S]   N boots, CONCURRENCY POSTs at once
+//   node bench/compute/client.mjs single N [POLL_S]                 N boots one at a time, idle stack
+//   node bench/compute/client.mjs detail R [CONCURRENCY]            GET /servers/detail latency
+//   node bench/compute/client.mjs delete                            delete every server, wait until gone
+//
+// Environment: COMPUTE_URL (…/v2.1), AUTH_TOKEN, PROJECT_ID (sent as X-Auth-Project-Id, for Nova's
+// noauth2), IMAGE_ID, FLAVOR (default vm-tiny). Prints one JSON line.
+//
+// time-to-ACTIVE is measured twice: as the poller first sees ACTIVE (`tta_poll_*`, what a user
+// polling every POLL_S sees, as upstream's anchor figures were taken), and from the server's own
+// `OS-SRV-USG:launched_at` minus the start of its POST (`tta_*`, independent of the poll interval;
+// both servers run on this machine, one clock).
+const API = process.env.COMPUTE_URL ?? 'http://127.0.0.1:18774/v2.1';
+const HEADERS = {
+  'x-auth-token': process.env.AUTH_TOKEN ?? 'admin:admin',
+  'content-type': 'application/json',
+  'x-openstack-nova-api-version': '2.74',
+  ...(process.env.PROJECT_ID ? { 'x-auth-project-id': process.env.PROJECT_ID } : {}),
+};
+const IMAGE = process.env.IMAGE_ID ?? '11111111-2222-3333-4444-555555555555';
+const FLAVOR = process.env.FLAVOR ?? 'vm-tiny';
+
+const now = () => performance.timeOrigin + performance.now(); // ms since the epoch, sub-ms
+const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** @param {string} method @param {string} path @param {unknown} [body] */
+async function call(method, path, body) {
+  const res = await fetch(API + path, { method, headers: HEADERS, body: body && JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, bytes: text.length };
+}
+
+/** @param {number[]} xs @param {number} p */
+function pct(xs, p) {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const k = ((s.length - 1) * p) / 100;
+  const f = Math.floor(k);
+  const c = Math.min(f + 1, s.length - 1);
+  return s[f] + (s[c] - s[f]) * (k - f);
+}
+const r2 = (x) => (x == null ? null : Math.round(x * 100) / 100);
+const ms = (xs, p) => r2(pct(xs, p));
+const s = (xs, p) => r2(pct(xs, p) / 1000);
+
+/** Nova prints launched_at without a zone (UTC), with microseconds; concord with milliseconds. */
+const launchedAt = (srv) => {
+  const v = srv['OS-SRV-USG:launched_at'];
+  return v ? Date.parse(v.endsWith('Z') ? v : `${v}Z`) : null;
+};
+
+async function boot1(name) {
+  const t0 = now();
+  const r = await call('POST', '/servers', {
+    server: { name, imageRef: IMAGE, flavorRef: FLAVOR, networks: 'none' },
+  });
+  const t1 = now();
+  if (r.status !== 202) throw new Error(`POST /servers: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+  return { id: r.body.server.id, t0, t1 };
+}
+
+/** Every server whose name starts with TAG-, following pages (both servers cap a page at 1000). */
+async function listTagged(tag) {
+  const out = [];
+  let marker;
+  for (;;) {
+    const q = `/servers/detail?name=^${tag}-&limit=1000${marker ? `&marker=${marker}` : ''}`;
+    const r = await call('GET', q);
+    if (r.status !== 200) throw new Error(`GET ${q}: ${r.status}`);
+    out.push(...r.body.servers);
+    if (r.body.servers.length < 1000) return out;
+    marker = r.body.servers.at(-1).id;
+  }
+}
+
+async function boot(n, conc, tag, pollS) {
+  /** @type {Map<string, {t0: number, t1: number}>} */
+  const sent = new Map();
+  const errors = [];
+  const activeSeen = new Map();
+  const status = new Map();
+  const T0 = now();
+  let next = 0;
+  const poster = async () => {
+    while (next < n) {
+      const i = next++;
+      try {
+        const b = await boot1(`${tag}-${String(i).padStart(5, '0')}`);
+        sent.set(b.id, b);
+      } catch (e) {
+        errors.push(String(e));
+      }
+    }
+  };
+  let servers = [];
+  const poller = async () => {
+    for (;;) {
+      const t = now();
+      servers = await listTagged(tag);
+      const seen = now();
+      for (const srv of servers) {
+        status.set(srv.id, srv.status);
+        if (srv.status === 'ACTIVE' && !activeSeen.has(srv.id)) activeSeen.set(srv.id, seen);
+      }
+      const settled = [...sent.keys()].every((id) => ['ACTIVE', 'ERROR'].includes(status.get(id)));
+      if (sent.size + errors.length === n && settled) return;
+      if (seen - T0 > 1800e3) throw new Error('not settled after 30 minutes');
+      await sleep(pollS * 1000 - (seen - t));
+    }
+  };
+  const polling = poller();
+  await Promise.all(Array.from({ length: conc }, poster));
+  const tPosted = now();
+  await polling;
+  const tEnd = now();
+  const post = [...sent.values()].map((b) => b.t1 - b.t0);
+  const launched = new Map(servers.map((srv) => [srv.id, launchedAt(srv)]));
+  const tta = [];
+  const ttaPoll = [];
+  let lastLaunch = 0;
+  for (const [id, b] of sent) {
+    const l = launched.get(id);
+    if (status.get(id) === 'ACTIVE' && l) {
+      tta.push(l - b.t0);
+      lastLaunch = Math.max(lastLaunch, l);
+    }
+    if (activeSeen.has(id)) ttaPoll.push(activeSeen.get(id) - b.t0);
+  }
+  const hosts = new Set(servers.map((srv) => srv['OS-EXT-SRV-ATTR:host']).filter(Boolean));
+  return {
+    tag,
+    n,
+    concurrency: conc,
+    poll_s: pollS,
+    post_errors: errors.length,
+    first_post_error: errors[0],
+    server_errors: [...sent.keys()].filter((id) => status.get(id) === 'ERROR').length,
+    active: tta.length,
+    hosts_used: hosts.size,
+    all_posted_s: r2((tPosted - T0) / 1000),
+    last_active_s: r2((lastLaunch - T0) / 1000),
+    all_active_seen_s: r2((tEnd - T0) / 1000),
+    boots_per_s: r2((tta.length * 1000) / (lastLaunch - T0)),
+    post_p50_ms: ms(post, 50),
+    post_p95_ms: ms(post, 95),
+    tta_p50_s: s(tta, 50),
+    tta_p95_s: s(tta, 95),
+    tta_max_s: s(tta, 100),
+    tta_poll_p50_s: s(ttaPoll, 50),
+    tta_poll_p95_s: s(ttaPoll, 95),
+  };
+}
+
+async function single(n, pollS) {
+  const post = [];
+  const tta = [];
+  const ttaPoll = [];
+  for (let i = 0; i < n; i++) {
+    const b = await boot1(`single-${String(i).padStart(3, '0')}`);
+    post.push(b.t1 - b.t0);
+    for (;;) {
+      const r = await call('GET', `/servers/${b.id}`);
+      const st = r.body.server.status;
+      if (st === 'ERROR') throw new Error(`server ${b.id} ERROR`);
+      if (st === 'ACTIVE') {
+        ttaPoll.push(now() - b.t0);
+        tta.push(launchedAt(r.body.server) - b.t0);
+        break;
+      }
+      await sleep(pollS * 1000);
+    }
+    await sleep(1000);
+  }
+  return {
+    single: n,
+    poll_s: pollS,
+    post_p50_ms: ms(post, 50),
+    post_max_ms: ms(post, 100),
+    tta_p50_ms: ms(tta, 50),
+    tta_min_ms: ms(tta, 0),
+    tta_max_ms: ms(tta, 100),
+    tta_poll_p50_ms: ms(ttaPoll, 50),
+  };
+}
+
+async function detail(reps, conc) {
+  const first = await call('GET', '/servers/detail');
+  const lat = [];
+  let next = 0;
+  const t0 = now();
+  const worker = async () => {
+    while (next++ < reps) {
+      const t = now();
+      const r = await call('GET', '/servers/detail');
+      if (r.status !== 200) throw new Error(`GET /servers/detail: ${r.status}`);
+      lat.push(now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: conc }, worker));
+  const el = (now() - t0) / 1000;
+  return {
+    detail_servers: first.body.servers.length,
+    bytes: first.bytes,
+    requests: reps,
+    concurrency: conc,
+    p50_ms: ms(lat, 50),
+    p95_ms: ms(lat, 95),
+    max_ms: ms(lat, 100),
+    req_per_s: r2(reps / el),
+  };
+}
+
+/** Every server's id, following pages. */
+async function listIds() {
+  const out = [];
+  for (let marker; ;) {
+    const r = await call('GET', `/servers?limit=1000${marker ? `&marker=${marker}` : ''}`);
+    out.push(...r.body.servers.map((x) => x.id));
+    if (r.body.servers.length < 1000) return out;
+    marker = out.at(-1);
+  }
+}
+
+async function deleteAll() {
+  const t0 = now();
+  const ids = await listIds();
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) await call('DELETE', `/servers/${ids[next++]}`);
+  };
+  await Promise.all(Array.from({ length: 10 }, worker));
+  while ((await listIds()).length) await sleep(500);
+  return { deleted: ids.length, seconds: r2((now() - t0) / 1000) };
+}
+
+const [mode, a, b, c, d] = process.argv.slice(2);
+const out = await {
+  boot: () => boot(Number(a), Number(b), c ?? 'bench', Number(d ?? 0.5)),
+  single: () => single(Number(a ?? 10), Number(b ?? 0.01)),
+  detail: () => detail(Number(a ?? 20), Number(b ?? 1)),
+  delete: () => deleteAll(),
+}[mode]?.();
+if (!out) {
+  console.error('usage: client.mjs boot N C TAG [POLL_S] | single N [POLL_S] | detail R [C] | delete');
+  process.exit(2);
+}
+console.log(JSON.stringify(out));

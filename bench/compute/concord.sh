@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# bench/compute/concord.sh sqlite|postgresql HYPERVISORS OUT SCENARIO
+# Starts `concord up` with [compute] fake_hypervisors = HYPERVISORS (Nova's fake sizes: 1000 vCPU,
+# 800000 MB, 600000 GB each) on a fresh data dir — SQLite files, or one fresh database in a private
+# PostgreSQL cluster (fsync on) — then drives it with client.mjs, the client that drives upstream
+# Nova too, and appends one JSON line per step to OUT (a .jsonl file). SCENARIO:
+#   compare   the side-by-side set: 10 single boots, 200 boots at concurrency 10 (poll 0.5 s),
+#             GET /servers/detail of those 200 (20 one at a time, 20 four at a time)
+#   targets   issue 9's: 20 single boots (poll 5 ms), 200 boots at concurrency 50 and their detail,
+#             then 5,000 boots at concurrency 50 (poll 1 s)
+# Every line carries the concord process's memory then (rss_mb, and hwm_mb its peak so far).
+# Quotas are unlimited, as in the upstream recipe. Extra CONCORD_* variables pass through.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ENGINE=${1:?sqlite or postgresql}; HV=${2:?hypervisors}; OUT=$(realpath -m "${3:?out.jsonl}"); SCENARIO=${4:-compare}
+DIR=$(mktemp -d /tmp/concord-bench-compute.XXXXXX); chmod 755 "$DIR"
+CONCORD_PID=""
+cleanup() {
+  [ -n "$CONCORD_PID" ] && kill "$CONCORD_PID" 2>/dev/null && wait "$CONCORD_PID" 2>/dev/null || true
+  [ -n "${PGBIN:-}" ] && ${AS_PG} "$PGBIN/pg_ctl" -D "$DIR/pg" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+freeport() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+
+DBARGS=()
+if [ "$ENGINE" = postgresql ]; then
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  AS_PG=""; [ "$(id -u)" = 0 ] && AS_PG="runuser -u postgres --"
+  mkdir "$DIR/pg"; chmod 777 "$DIR"; if [ -n "$AS_PG" ]; then chown postgres "$DIR/pg"; fi
+  PGPORT=$(freeport)
+  ${AS_PG} "$PGBIN/initdb" -A trust -U postgres -D "$DIR/pg" >/dev/null
+  ${AS_PG} "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pg.log" -w \
+    -o "-p $PGPORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+  DBARGS=(--database-url "postgresql://postgres@127.0.0.1:$PGPORT/postgres")
+fi
+
+mkdir -p "$DIR/data"
+cat > "$DIR/data/concord.conf" <<EOF
+[compute]
+fake_hypervisors = $HV
+[quota]
+instances = -1
+cores = -1
+ram = -1
+EOF
+PORT=$(freeport); BASE=http://127.0.0.1:$PORT
+T0=$(date +%s.%N)
+HOME=$DIR node --no-deprecation bin/concord.js up --data-dir "$DIR/data" --port "$PORT" "${DBARGS[@]}" \
+  >"$DIR/concord.log" 2>&1 &
+CONCORD_PID=$!
+
+mem() { awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{printf "{\"rss_mb\":%d,\"hwm_mb\":%d}", r/1024, h/1024}' /proc/$CONCORD_PID/status; }
+record() { # record STEP JSON
+  node -e 'const [step, engine, hv, j, m] = process.argv.slice(1);
+    console.log(JSON.stringify({ step, engine, hypervisors: +hv, at: new Date().toISOString(), ...JSON.parse(j), ...JSON.parse(m) }))' \
+    "$1" "$ENGINE" "$HV" "$2" "$(mem)" | tee -a "$OUT"
+}
+
+until curl -sf -o /dev/null "$BASE/identity/v3"; do kill -0 $CONCORD_PID; sleep 0.2; done
+PASSWORD=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$DIR/data/credentials.json')).admin_password)")
+export AUTH_TOKEN=$(curl -si "$BASE/identity/v3/auth/tokens" -H 'content-type: application/json' -d "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"admin\",\"domain\":{\"id\":\"default\"},\"password\":\"$PASSWORD\"}}},\"scope\":{\"project\":{\"name\":\"admin\",\"domain\":{\"id\":\"default\"}}}}}" \
+  | awk 'tolower($1)=="x-subject-token:"{print $2}' | tr -d '\r')
+export COMPUTE_URL=$BASE/compute/v2.1
+H=(-H "x-auth-token: $AUTH_TOKEN" -H 'content-type: application/json')
+# ready = every hypervisor listed, up, with its resource provider
+until [ "$(curl -s "${H[@]}" "$COMPUTE_URL/os-services?binary=nova-compute" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>console.log(JSON.parse(d).services.filter(s=>s.state==="up").length))')" -ge "$HV" ] \
+   && [ "$(curl -s "${H[@]}" -H 'openstack-api-version: placement 1.20' "$BASE/placement/resource_providers" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>console.log(JSON.parse(d).resource_providers.length))')" -ge "$HV" ]; do
+  sleep 0.5
+done
+record ready "{\"ready_s\":$(echo "$(date +%s.%N) - $T0" | bc)}"
+export IMAGE_ID=$(curl -s "${H[@]}" "$BASE/image/v2/images?name=cirros-0.6.2-x86_64-disk" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>console.log(JSON.parse(d).images[0].id))')
+curl -sf -o /dev/null "${H[@]}" -X POST "$COMPUTE_URL/flavors" \
+  -d '{"flavor":{"name":"vm-tiny","id":"vm-tiny","vcpus":1,"ram":1024,"disk":1}}'
+
+C="node bench/compute/client.mjs"
+case "$SCENARIO" in
+  compare)
+    record single "$($C single 10 0.01)"; $C delete >/dev/null
+    record boot "$($C boot 200 10 c200 0.5)"
+    record detail "$($C detail 20 1)"
+    record detail4 "$($C detail 20 4)"
+    record delete "$($C delete)" ;;
+  targets)
+    record single "$($C single 20 0.005)"; $C delete >/dev/null
+    record boot200 "$($C boot 200 50 t200 0.5)"
+    record detail "$($C detail 20 1)"
+    $C delete >/dev/null
+    record boot5000 "$($C boot 5000 50 t5000 1)" ;;
+  *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
+esac
