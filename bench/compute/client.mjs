@@ -24,35 +24,54 @@ const HEADERS = {
 const IMAGE = process.env.IMAGE_ID ?? '11111111-2222-3333-4444-555555555555';
 const FLAVOR = process.env.FLAVOR ?? 'vm-tiny';
 
+/** @returns {number} */
 const now = () => performance.timeOrigin + performance.now(); // ms since the epoch, sub-ms
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-/** @param {string} method @param {string} path @param {unknown} [body] */
+/** @typedef {Record<string, string | null>} Server */
+
+/**
+ * @param {string} method @param {string} path @param {unknown} [body]
+ * @returns {Promise<{ status: number, body: any, bytes: number }>}
+ */
 async function call(method, path, body) {
-  const res = await fetch(API + path, { method, headers: HEADERS, body: body && JSON.stringify(body) });
+  const res = await fetch(API + path, {
+    method,
+    headers: HEADERS,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, bytes: text.length };
 }
 
-/** @param {number[]} xs @param {number} p */
+/** @param {number[]} xs @param {number} p @returns {number | null} */
 function pct(xs, p) {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
   const k = ((s.length - 1) * p) / 100;
   const f = Math.floor(k);
-  const c = Math.min(f + 1, s.length - 1);
-  return s[f] + (s[c] - s[f]) * (k - f);
+  const lo = s[f] ?? NaN;
+  return lo + ((s[Math.min(f + 1, s.length - 1)] ?? NaN) - lo) * (k - f);
 }
+/** @param {number | null} x */
 const r2 = (x) => (x == null ? null : Math.round(x * 100) / 100);
+/** percentile in milliseconds @param {number[]} xs @param {number} p */
 const ms = (xs, p) => r2(pct(xs, p));
-const s = (xs, p) => r2(pct(xs, p) / 1000);
+/** percentile of milliseconds in seconds @param {number[]} xs @param {number} p */
+const s = (xs, p) => {
+  const v = pct(xs, p);
+  return v == null ? null : r2(v / 1000);
+};
 
 /** Nova prints launched_at without a zone (UTC), with microseconds; concord with milliseconds. */
+/** @param {Server} srv */
 const launchedAt = (srv) => {
   const v = srv['OS-SRV-USG:launched_at'];
   return v ? Date.parse(v.endsWith('Z') ? v : `${v}Z`) : null;
 };
 
+/** @param {string} name */
 async function boot1(name) {
   const t0 = now();
   const r = await call('POST', '/servers', {
@@ -63,25 +82,33 @@ async function boot1(name) {
   return { id: r.body.server.id, t0, t1 };
 }
 
-/** Every server whose name starts with TAG-, following pages (both servers cap a page at 1000). */
+/** Every server whose name starts with TAG-, following pages (both servers cap a page at 1000).
+ * @param {string} tag @returns {Promise<Server[]>} */
 async function listTagged(tag) {
+  /** @type {Server[]} */
   const out = [];
   let marker;
   for (;;) {
     const q = `/servers/detail?name=^${tag}-&limit=1000${marker ? `&marker=${marker}` : ''}`;
     const r = await call('GET', q);
     if (r.status !== 200) throw new Error(`GET ${q}: ${r.status}`);
-    out.push(...r.body.servers);
-    if (r.body.servers.length < 1000) return out;
-    marker = r.body.servers.at(-1).id;
+    /** @type {Server[]} */
+    const page = r.body.servers;
+    out.push(...page);
+    if (page.length < 1000) return out;
+    marker = page.at(-1)?.id;
   }
 }
 
+/** @param {number} n @param {number} conc @param {string} tag @param {number} pollS */
 async function boot(n, conc, tag, pollS) {
   /** @type {Map<string, {t0: number, t1: number}>} */
   const sent = new Map();
+  /** @type {string[]} */
   const errors = [];
+  /** @type {Map<string, number>} */
   const activeSeen = new Map();
+  /** @type {Map<string, string | null>} */
   const status = new Map();
   const T0 = now();
   let next = 0;
@@ -96,6 +123,7 @@ async function boot(n, conc, tag, pollS) {
       }
     }
   };
+  /** @type {Server[]} */
   let servers = [];
   const poller = async () => {
     for (;;) {
@@ -103,10 +131,11 @@ async function boot(n, conc, tag, pollS) {
       servers = await listTagged(tag);
       const seen = now();
       for (const srv of servers) {
-        status.set(srv.id, srv.status);
-        if (srv.status === 'ACTIVE' && !activeSeen.has(srv.id)) activeSeen.set(srv.id, seen);
+        const id = String(srv.id);
+        status.set(id, srv.status ?? null);
+        if (srv.status === 'ACTIVE' && !activeSeen.has(id)) activeSeen.set(id, seen);
       }
-      const settled = [...sent.keys()].every((id) => ['ACTIVE', 'ERROR'].includes(status.get(id)));
+      const settled = [...sent.keys()].every((id) => ['ACTIVE', 'ERROR'].includes(status.get(id) ?? ''));
       if (sent.size + errors.length === n && settled) return;
       if (seen - T0 > 1800e3) throw new Error('not settled after 30 minutes');
       await sleep(pollS * 1000 - (seen - t));
@@ -119,7 +148,9 @@ async function boot(n, conc, tag, pollS) {
   const tEnd = now();
   const post = [...sent.values()].map((b) => b.t1 - b.t0);
   const launched = new Map(servers.map((srv) => [srv.id, launchedAt(srv)]));
+  /** @type {number[]} */
   const tta = [];
+  /** @type {number[]} */
   const ttaPoll = [];
   let lastLaunch = 0;
   for (const [id, b] of sent) {
@@ -128,7 +159,8 @@ async function boot(n, conc, tag, pollS) {
       tta.push(l - b.t0);
       lastLaunch = Math.max(lastLaunch, l);
     }
-    if (activeSeen.has(id)) ttaPoll.push(activeSeen.get(id) - b.t0);
+    const seen = activeSeen.get(id);
+    if (seen) ttaPoll.push(seen - b.t0);
   }
   const hosts = new Set(servers.map((srv) => srv['OS-EXT-SRV-ATTR:host']).filter(Boolean));
   return {
@@ -155,20 +187,26 @@ async function boot(n, conc, tag, pollS) {
   };
 }
 
+/** @param {number} n @param {number} pollS */
 async function single(n, pollS) {
+  /** @type {number[]} */
   const post = [];
+  /** @type {number[]} */
   const tta = [];
+  /** @type {number[]} */
   const ttaPoll = [];
   for (let i = 0; i < n; i++) {
     const b = await boot1(`single-${String(i).padStart(3, '0')}`);
     post.push(b.t1 - b.t0);
     for (;;) {
       const r = await call('GET', `/servers/${b.id}`);
-      const st = r.body.server.status;
+      /** @type {Server} */
+      const srv = r.body.server;
+      const st = srv.status;
       if (st === 'ERROR') throw new Error(`server ${b.id} ERROR`);
       if (st === 'ACTIVE') {
         ttaPoll.push(now() - b.t0);
-        tta.push(launchedAt(r.body.server) - b.t0);
+        tta.push((launchedAt(srv) ?? NaN) - b.t0);
         break;
       }
       await sleep(pollS * 1000);
@@ -187,8 +225,10 @@ async function single(n, pollS) {
   };
 }
 
+/** @param {number} reps @param {number} conc */
 async function detail(reps, conc) {
   const first = await call('GET', '/servers/detail');
+  /** @type {number[]} */
   const lat = [];
   let next = 0;
   const t0 = now();
@@ -214,12 +254,13 @@ async function detail(reps, conc) {
   };
 }
 
-/** Every server's id, following pages. */
+/** Every server's id, following pages. @returns {Promise<string[]>} */
 async function listIds() {
+  /** @type {string[]} */
   const out = [];
   for (let marker; ;) {
     const r = await call('GET', `/servers?limit=1000${marker ? `&marker=${marker}` : ''}`);
-    out.push(...r.body.servers.map((x) => x.id));
+    out.push(.../** @type {Server[]} */ (r.body.servers).map((x) => String(x.id)));
     if (r.body.servers.length < 1000) return out;
     marker = out.at(-1);
   }
@@ -230,7 +271,7 @@ async function deleteAll() {
   const ids = await listIds();
   let next = 0;
   const worker = async () => {
-    while (next < ids.length) await call('DELETE', `/servers/${ids[next++]}`);
+    while (next < ids.length) await call('DELETE', `/servers/${ids[next++] ?? ''}`);
   };
   await Promise.all(Array.from({ length: 10 }, worker));
   while ((await listIds()).length) await sleep(500);
@@ -238,14 +279,16 @@ async function deleteAll() {
 }
 
 const [mode, a, b, c, d] = process.argv.slice(2);
-const out = await {
+/** @type {Record<string, () => Promise<object>>} */
+const modes = {
   boot: () => boot(Number(a), Number(b), c ?? 'bench', Number(d ?? 0.5)),
   single: () => single(Number(a ?? 10), Number(b ?? 0.01)),
   detail: () => detail(Number(a ?? 20), Number(b ?? 1)),
   delete: () => deleteAll(),
-}[mode]?.();
-if (!out) {
+};
+const run = modes[mode ?? ''];
+if (!run) {
   console.error('usage: client.mjs boot N C TAG [POLL_S] | single N [POLL_S] | detail R [C] | delete');
   process.exit(2);
 }
-console.log(JSON.stringify(out));
+console.log(JSON.stringify(await run()));
