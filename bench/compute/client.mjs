@@ -14,6 +14,8 @@
 // polling every POLL_S sees, as upstream's anchor figures were taken), and from the server's own
 // `OS-SRV-USG:launched_at` minus the start of its POST (`tta_*`, independent of the poll interval;
 // both servers run on this machine, one clock).
+import { request } from 'node:http';
+
 const API = process.env.COMPUTE_URL ?? 'http://127.0.0.1:18774/v2.1';
 const HEADERS = {
   'x-auth-token': process.env.AUTH_TOKEN ?? 'admin:admin',
@@ -32,17 +34,27 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 /** @typedef {Record<string, string | null>} Server */
 
 /**
+ * One request on a connection of its own, as upstream's bench.py sends them (uWSGI's http-socket
+ * closes kept-alive connections under the client, so neither side gets keep-alive).
  * @param {string} method @param {string} path @param {unknown} [body]
  * @returns {Promise<{ status: number, body: any, bytes: number }>}
  */
-async function call(method, path, body) {
-  const res = await fetch(API + path, {
-    method,
-    headers: HEADERS,
-    body: body === undefined ? undefined : JSON.stringify(body),
+function call(method, path, body) {
+  const data = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(API + path, { method, headers: HEADERS, agent: false }, (res) => {
+      /** @type {Buffer[]} */
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null, bytes: text.length });
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
   });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, bytes: text.length };
 }
 
 /** @param {number[]} xs @param {number} p @returns {number | null} */

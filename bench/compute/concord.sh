@@ -8,8 +8,10 @@
 #             GET /servers/detail of those 200 (20 one at a time, 20 four at a time)
 #   targets   issue 9's: 20 single boots (poll 5 ms), 200 boots at concurrency 50 and their detail,
 #             then 5,000 boots at concurrency 50 (poll 1 s)
+#   boot:N:C  N boots at concurrency C (poll 1 s) alone, to profile
 # Every line carries the concord process's memory then (rss_mb, and hwm_mb its peak so far).
-# Quotas are unlimited, as in the upstream recipe. Extra CONCORD_* variables pass through.
+# Quotas are unlimited, as in the upstream recipe. Extra CONCORD_* variables pass through; NODE_OPTS
+# are given to node (--cpu-prof --cpu-prof-dir=DIR to see where the time goes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ENGINE=${1:?sqlite or postgresql}; HV=${2:?hypervisors}; OUT=$(realpath -m "${3:?out.jsonl}"); SCENARIO=${4:-compare}
@@ -46,7 +48,7 @@ ram = -1
 EOF
 PORT=$(freeport); BASE=http://127.0.0.1:$PORT
 T0=$(date +%s.%N)
-HOME=$DIR node --no-deprecation bin/concord.js up --data-dir "$DIR/data" --port "$PORT" "${DBARGS[@]}" \
+HOME=$DIR node --no-deprecation ${NODE_OPTS:-} bin/concord.js up --data-dir "$DIR/data" --port "$PORT" "${DBARGS[@]}" \
   >"$DIR/concord.log" 2>&1 &
 CONCORD_PID=$!
 
@@ -87,5 +89,8 @@ case "$SCENARIO" in
     record detail "$($C detail 20 1)"
     $C delete >/dev/null
     record boot5000 "$($C boot 5000 50 t5000 1)" ;;
+  boot:*:*)
+    IFS=: read -r _ N CONC <<<"$SCENARIO"
+    record boot "$($C boot "$N" "$CONC" b$N 1)" ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
 esac

@@ -113,7 +113,6 @@ describe('weighers', () => {
     serviceUp: true,
     availabilityZone: 'nova',
     aggregates: [],
-    instances: new Set(),
     free: { MEMORY_MB: ram, VCPU: vcpu, DISK_GB: 10 },
     allocationRequests: [],
   });

@@ -73,6 +73,9 @@ export class ResourceTracker {
   private readonly providers = new Map<string, ProviderState>();
   /** One report at a time: the periodic one, the manager's after a change, a service enabled. */
   private running: Promise<void> = Promise.resolve();
+  /** The report waiting for the running one to end: later asks join it (their hosts added), so
+   * that a burst of builds on many hosts costs one report per running one, not one each. */
+  private next: { hosts: Set<string>; run: Promise<void> } | undefined;
 
   constructor(
     private readonly opts: {
@@ -88,11 +91,20 @@ export class ResourceTracker {
 
   /** update_available_resource for `hosts` (default: all of this tracker's). */
   update(hosts: string[] = [...this.hosts.keys()]): Promise<void> {
-    const run = this.running.then(() => this.updateNow(hosts));
-    this.running = run.catch(() => {
-      /* reported to the caller */
-    });
-    return run;
+    if (!this.next) {
+      const batch = new Set<string>();
+      const run = this.running.then(() => {
+        // From here on an ask waits for the report after this one: it may have changed meanwhile.
+        this.next = undefined;
+        return this.updateNow([...batch]);
+      });
+      this.next = { hosts: batch, run };
+      this.running = run.catch(() => {
+        /* reported to the callers */
+      });
+    }
+    for (const h of hosts) this.next.hosts.add(h);
+    return this.next.run;
   }
 
   /** Forgets what Placement held, so that the next report reads it again (tests; an operator's

@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
-import { withTransaction } from '../../common/db/index.js';
+import { withTransaction, type Engine } from '../../common/db/index.js';
 import type { Job, JobHandler, JobQueue } from '../../common/jobs/index.js';
 import { asService, ClientError } from '../../common/clients/index.js';
 import type { ComputeClients } from '../context.js';
@@ -44,6 +44,7 @@ export interface RescheduleFields {
 
 export interface ConductorEnv {
   db: Kysely<ComputeDB>;
+  engine: Engine;
   config: Config;
   jobs: JobQueue;
   clients: ComputeClients;

@@ -1,10 +1,12 @@
 // Host states (Nova's scheduler.host_manager.HostState): for each compute node Placement offered,
 // what the filters and weighers look at — its service, availability zone, aggregates, supported
-// instances, the servers on it, its free resources (from Placement's provider summaries) and the
-// allocation requests that would claim it.
+// instances, its free resources (from Placement's provider summaries) and the allocation requests
+// that would claim it. Built for every boot over up to [scheduler] max_placement_results nodes, so
+// each step is one pass (maps, not searches per node).
 import type { Kysely } from 'kysely';
 import type { Config } from '../../common/config.js';
 import type { AllocationCandidates, AllocationRequest } from '../../common/clients/placement/index.js';
+import { inTexts, type Engine } from '../../common/db/index.js';
 import type { ComputeDB } from '../db/schema.js';
 
 export interface Aggregate {
@@ -27,8 +29,6 @@ export interface HostState {
   serviceUp: boolean;
   availabilityZone: string;
   aggregates: Aggregate[];
-  /** Live instances on the host (server group policies count them). */
-  instances: Set<string>;
   /** Free amount per resource class on the node's tree (capacity less used). */
   free: Record<string, number>;
   /** The candidates' allocation requests that put the root of the claim on this node. */
@@ -47,14 +47,18 @@ export function hostAvailabilityZone(aggregates: Aggregate[], config: Config): s
   return zones.length ? [...new Set(zones)].sort().join(',') : config.defaultAvailabilityZone;
 }
 
-export async function aggregatesOfHosts(db: Kysely<ComputeDB>, hosts: string[]): Promise<Map<string, Aggregate[]>> {
+export async function aggregatesOfHosts(
+  db: Kysely<ComputeDB>,
+  engine: Engine,
+  hosts: string[],
+): Promise<Map<string, Aggregate[]>> {
   const out = new Map<string, Aggregate[]>(hosts.map((h) => [h, []]));
   if (!hosts.length) return out;
   const rows = await db
     .selectFrom('aggregate_hosts')
     .innerJoin('aggregates', 'aggregates.id', 'aggregate_hosts.aggregate_id')
     .select(['aggregate_hosts.host', 'aggregates.id', 'aggregates.uuid', 'aggregates.name'])
-    .where('aggregate_hosts.host', 'in', hosts)
+    .where(inTexts(engine, 'aggregate_hosts.host', hosts))
     .execute();
   const ids = [...new Set(rows.map((r) => r.id))];
   const meta = ids.length
@@ -74,6 +78,7 @@ export async function aggregatesOfHosts(db: Kysely<ComputeDB>, hosts: string[]):
  * compute node this service knows (reported, not scheduled to). */
 export async function hostStates(
   db: Kysely<ComputeDB>,
+  engine: Engine,
   config: Config,
   candidates: AllocationCandidates,
 ): Promise<{ hosts: HostState[]; unknown: string[] }> {
@@ -82,38 +87,42 @@ export async function hostStates(
   const byRoot = new Map<string, AllocationRequest[]>();
   for (const ar of candidates.allocation_requests) {
     const roots = new Set(Object.keys(ar.allocations).map(rootOf));
-    for (const root of roots) byRoot.set(root, [...(byRoot.get(root) ?? []), ar]);
+    for (const root of roots) {
+      const ars = byRoot.get(root);
+      if (ars) ars.push(ar);
+      else byRoot.set(root, [ar]);
+    }
+  }
+  const freeByRoot = new Map<string, Record<string, number>>();
+  for (const [rp, summary] of Object.entries(summaries)) {
+    const root = rootOf(rp);
+    let free = freeByRoot.get(root);
+    if (!free) freeByRoot.set(root, (free = {}));
+    for (const [rc, r] of Object.entries(summary.resources)) free[rc] = (free[rc] ?? 0) + r.capacity - r.used;
   }
   const roots = [...byRoot.keys()];
   const nodes = roots.length
-    ? await db.selectFrom('compute_nodes').selectAll().where('uuid', 'in', roots).where('deleted', '=', 0).execute()
+    ? await db
+        .selectFrom('compute_nodes')
+        .select(['uuid', 'host', 'hypervisor_hostname', 'hypervisor_type', 'hypervisor_version', 'supported_instances'])
+        .where(inTexts(engine, 'uuid', roots))
+        .where('deleted', '=', 0)
+        .execute()
     : [];
   const hostNames = [...new Set(nodes.map((n) => n.host))];
   const services = hostNames.length
     ? await db
         .selectFrom('services')
-        .selectAll()
-        .where('host', 'in', hostNames)
+        .select(['host', 'disabled', 'disabled_reason', 'last_seen_up', 'created_at', 'forced_down'])
+        .where(inTexts(engine, 'host', hostNames))
         .where('binary', '=', 'nova-compute')
         .where('deleted', '=', 0)
         .execute()
     : [];
-  const instances = hostNames.length
-    ? await db
-        .selectFrom('instances')
-        .select(['uuid', 'host'])
-        .where('host', 'in', hostNames)
-        .where('deleted', '=', 0)
-        .execute()
-    : [];
-  const aggregates = await aggregatesOfHosts(db, hostNames);
+  const serviceOf = new Map(services.map((s) => [s.host, s]));
+  const aggregates = await aggregatesOfHosts(db, engine, hostNames);
   const hosts = nodes.map((n): HostState => {
-    const service = services.find((s) => s.host === n.host);
-    const free: Record<string, number> = {};
-    for (const [rp, summary] of Object.entries(summaries)) {
-      if (rootOf(rp) !== n.uuid) continue;
-      for (const [rc, r] of Object.entries(summary.resources)) free[rc] = (free[rc] ?? 0) + r.capacity - r.used;
-    }
+    const service = serviceOf.get(n.host);
     const aggs = aggregates.get(n.host) ?? [];
     return {
       host: n.host,
@@ -129,8 +138,7 @@ export async function hostStates(
         : false,
       availabilityZone: hostAvailabilityZone(aggs, config),
       aggregates: aggs,
-      instances: new Set(instances.filter((i) => i.host === n.host).map((i) => i.uuid)),
-      free,
+      free: freeByRoot.get(n.uuid) ?? {},
       allocationRequests: byRoot.get(n.uuid)!,
     };
   });

@@ -9,6 +9,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
+import type { Engine } from '../../common/db/index.js';
 import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
 import { allocationCandidatesQuery } from '../../common/clients/placement/index.js';
 import type { ComputeDB } from '../db/schema.js';
@@ -20,6 +21,7 @@ import { weigh } from './weighers.js';
 
 export interface SchedulerEnv {
   db: Kysely<ComputeDB>;
+  engine: Engine;
   config: Config;
   placement: PlacementClient;
   log: Logger;
@@ -160,7 +162,7 @@ export async function releaseClaim(placement: PlacementClient, uuid: string): Pr
 
 /** Chooses and claims a host for each instance; NoValidHost when one finds none. */
 export async function selectDestinations(env: SchedulerEnv, instances: Placed[]): Promise<Map<string, Selection>> {
-  const { db, config, placement } = env;
+  const { db, engine, config, placement } = env;
   const first = instances[0]!;
   const aggregates = await zoneAggregates(db, config, first.spec.availability_zone);
   const { query, totals } = resourceRequest(first.spec, aggregates, config.schedulerMaxPlacementResults);
@@ -184,7 +186,7 @@ export async function selectDestinations(env: SchedulerEnv, instances: Placed[])
       refusedQuery: `${err.status} ${(err.detail || err.message).replace(/\s+/g, ' ').trim()}`,
     });
   }
-  const { hosts, unknown } = await hostStates(db, config, candidates);
+  const { hosts, unknown } = await hostStates(db, engine, config, candidates);
   const filters = enabledFilters(config);
   const chosen = new Map<string, Selection>();
   try {
