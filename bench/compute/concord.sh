@@ -9,6 +9,7 @@
 #   targets   issue 9's: 20 single boots (poll 5 ms), 200 boots at concurrency 50 and their detail,
 #             then 5,000 boots at concurrency 50 (poll 1 s)
 #   boot:N:C  N boots at concurrency C (poll 1 s) alone, to profile
+#   detail    200 boots, then 200 GET /servers/detail one at a time, to profile
 # Every line carries the concord process's memory then (rss_mb, and hwm_mb its peak so far).
 # Quotas are unlimited, as in the upstream recipe. Extra CONCORD_* variables pass through; NODE_OPTS
 # are given to node (--cpu-prof --cpu-prof-dir=DIR to see where the time goes).
@@ -89,6 +90,9 @@ case "$SCENARIO" in
     record detail "$($C detail 20 1)"
     $C delete >/dev/null
     record boot5000 "$($C boot 5000 50 t5000 1)" ;;
+  detail)
+    record boot "$($C boot 200 10 d200 0.5)"
+    record detail "$($C detail 200 1)" ;;
   boot:*:*)
     IFS=: read -r _ N CONC <<<"$SCENARIO"
     record boot "$($C boot "$N" "$CONC" b$N 1)" ;;

@@ -31,6 +31,22 @@ export function hostId(projectId: string, host: string | null): string {
  * any spelling the ipv6 format allows, `0:0::babe:220.12.22.2` included). */
 const compactIPv6 = (ip: string) => new URL(`http://[${ip}]`).hostname.slice(1, -1);
 
+/** Decisions and host ids of one request: a list shows hundreds of servers of a few projects and
+ * hosts, each asking the same policy rules and hashing the same project and host again. */
+const perRequest = new WeakMap<FastifyRequest, Map<string, unknown>>();
+function memo<T>(req: FastifyRequest, key: string, make: () => T): T {
+  let m = perRequest.get(req);
+  if (!m) perRequest.set(req, (m = new Map<string, unknown>()));
+  if (m.has(key)) return m.get(key) as T;
+  const v = make();
+  m.set(key, v);
+  return v;
+}
+
+/** allowed() for a rule on a server of `projectId`, once per request. */
+const allowedFor = (compute: Compute, req: FastifyRequest, rule: string, projectId: string) =>
+  memo(req, `${rule}\0${projectId}`, () => allowed(compute, req, rule, { project_id: projectId }));
+
 export interface ViewOptions {
   fault?: Fault;
   isAdmin: boolean;
@@ -56,9 +72,7 @@ function flavorView(compute: Compute, req: FastifyRequest, i: Instance) {
       links: [{ rel: 'bookmark', href: `${serviceUrl(compute, req)}/flavors/${encodeURIComponent(f.flavorid)}` }],
     };
   }
-  const withSpecs = allowed(compute, req, 'os_compute_api:servers:show:flavor-extra-specs', {
-    project_id: i.project_id,
-  });
+  const withSpecs = allowedFor(compute, req, 'os_compute_api:servers:show:flavor-extra-specs', i.project_id);
   return {
     vcpus: f.vcpus,
     ram: f.memory_mb,
@@ -92,8 +106,7 @@ export function detailView(compute: Compute, req: FastifyRequest, i: Instance, o
   const status = statusOf(i.vm_state, i.task_state);
   const v = req.version;
   const all = o.answerTo === undefined || v.gte('2.75');
-  const extended =
-    all && allowed(compute, req, 'os_compute_api:os-extended-server-attributes', { project_id: i.project_id });
+  const extended = all && allowedFor(compute, req, 'os_compute_api:os-extended-server-attributes', i.project_id);
   const body: Record<string, unknown> = {
     id: i.uuid,
     name: i.display_name ?? '',
@@ -101,7 +114,7 @@ export function detailView(compute: Compute, req: FastifyRequest, i: Instance, o
     tenant_id: i.project_id,
     user_id: i.user_id,
     metadata: i.metadata,
-    hostId: hostId(i.project_id, i.host),
+    hostId: memo(req, `hostId\0${i.project_id}\0${i.host ?? ''}`, () => hostId(i.project_id, i.host)),
     image: imageView(compute, req, i),
     flavor: flavorView(compute, req, i),
     created: isotime(i.created_at),
