@@ -7,7 +7,7 @@
 #   compare   the side-by-side set: 10 single boots, 200 boots at concurrency 10 (poll 0.5 s),
 #             GET /servers/detail of those 200 (20 one at a time, 20 four at a time)
 #   targets   issue 9's: 20 single boots (poll 5 ms), 200 boots at concurrency 50 and their detail,
-#             then 5,000 boots at concurrency 50 (poll 1 s)
+#             then 5,000 boots (BIG_N) at concurrency 50 (poll 1 s)
 #   boot:N:C  N boots at concurrency C (poll 1 s) alone, to profile
 #   detail    200 boots, then 200 GET /servers/detail one at a time, to profile
 # Every line carries the concord process's memory then (rss_mb, and hwm_mb its peak so far).
@@ -89,7 +89,7 @@ case "$SCENARIO" in
     record boot200 "$($C boot 200 50 t200 0.5)"
     record detail "$($C detail 20 1)"
     $C delete >/dev/null
-    record boot5000 "$($C boot 5000 50 t5000 1)" ;;
+    record "boot${BIG_N:-5000}" "$($C boot "${BIG_N:-5000}" 50 t5000 1)" ;;
   detail)
     record boot "$($C boot 200 10 d200 0.5)"
     record detail "$($C detail 200 1)" ;;
