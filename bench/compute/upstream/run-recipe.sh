@@ -2,8 +2,11 @@
 # Starts upstream Nova (Zed, Debian 12's python3-nova 26.2.2) with the fake driver for the side-by-side
 # compute benchmark. Run as root. This is the anchor's recipe (../shared/bench/compute/upstream-nova,
 # written from the run that gave the upstream figures of issue 9), adjusted where it did not run as
-# written on a fresh machine; what changed is listed in README.md next to this file. The measurement
-# itself is not here: ../upstream.sh drives the running stack with client.mjs, as concord.sh drives concord.
+# written on a fresh machine. Changed from the anchor's: uwsgi-core, uwsgi-plugin-python3,
+# python3-placement and python3-psycopg2 installed too (they were not on the machine); bin/mem.sh and
+# bin/cpu.sh count this WORKDIR's processes and cluster only (the anchor's matched every "postgres: "
+# backend on the machine, and a WORKDIR named nova-anchor); the measurement (step 7) is not here:
+# ../upstream.sh drives the running stack with client.mjs, as concord.sh drives concord.
 set -e
 # Usage: run-recipe.sh WORKDIR — lays this folder out in WORKDIR (a scratch directory) and runs there.
 A=${1:?usage: run-recipe.sh WORKDIR}; mkdir -p "$A"; A=$(cd "$A" && pwd)
