@@ -2,8 +2,13 @@
 // the source's allocations held by the migration and the new flavor claimed on the destination
 // (Placement usages of both hosts at each step), VERIFY_RESIZE with the old and new flavors in
 // instance_extra, confirm and revert, os-migrations, the events of each action; bad requests as
-// Nova answers them; no host; a reschedule to an alternate after prep_resize failed.
+// Nova answers them; no host; a reschedule to an alternate after prep_resize failed; a delete in
+// VERIFY_RESIZE or during a resize leaving no allocation or guest behind; the confirm window's
+// periodic confirmation; nova-manage's audit knowing the migration as a consumer.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditAllocations } from '../../src/compute/manage/audit.js';
+import { confirmOverdueResizes } from '../../src/compute/objects/instance_resize.js';
 import type { NodeResources } from '../../src/compute/virt/driver.js';
 import { until } from '../helpers/jobs.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
@@ -224,6 +229,111 @@ function resizeSuite(name: string, extra: () => Promise<Record<string, unknown>>
       expect(await flavorsOf(id)).toEqual({ cur: 'vm-tiny', old: null, new: null });
       expect(await events(id, 'resize')).toEqual([['conductor_migrate_server', 'Error']]);
       await t.remove(id);
+    });
+
+    const resized = async (name: string) => {
+      const id = await t.boot({ name, availability_zone: 'nova:rs1' });
+      await t.waitFor(id, ['ACTIVE']);
+      expect((await act(id, { resize: { flavorRef: 'vm-small' } })).status).toBe(202);
+      expect((await settledStatus(id, ['VERIFY_RESIZE', 'ERROR', 'ACTIVE'])).status).toBe('VERIFY_RESIZE');
+      return { id, m: await migrationOf(id) };
+    };
+    const migrationStatus = async (uuid: string) =>
+      (await t.db.selectFrom('migrations').select('status').where('uuid', '=', uuid).executeTakeFirstOrThrow()).status;
+
+    it('confirms the resize of a server deleted in VERIFY_RESIZE, leaving nothing behind', async () => {
+      const { id, m } = await resized('deleted-resized');
+      await t.remove(id);
+      // The source's confirm_resize may finish after the destination's terminate.
+      await until('migration confirmed', async () => (await migrationStatus(m.uuid)) === 'confirmed');
+      expect(await usages()).toEqual({ rs1: use(0, 0, 0), rs2: use(0, 0, 0) });
+      expect((await t.placement('GET', `/allocations/${m.uuid}`)).body.allocations).toEqual({});
+      expect([src.guests_.has(id), dst.guests_.has(id)]).toEqual([false, false]);
+      const actions = await t.db
+        .selectFrom('instance_actions')
+        .select('action')
+        .where('instance_uuid', '=', id)
+        .orderBy('id')
+        .execute();
+      expect(actions.map((a) => a.action).slice(-2)).toEqual(['confirmResize', 'delete']);
+    });
+
+    it("frees the migration's allocations of a server deleted while its resize is under way", async () => {
+      const id = await t.boot({ name: 'deleted-moving', availability_zone: 'nova:rs1' });
+      await t.waitFor(id, ['ACTIVE']);
+      // The destination's prep_resize waits (on the driver) until the server is deleted.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const nodes = dst.nodes.bind(dst);
+      let prepped = false;
+      dst.nodes = async () => {
+        await gate;
+        const n = await nodes();
+        prepped = true;
+        return n;
+      };
+      try {
+        expect((await act(id, { resize: { flavorRef: 'vm-small' } })).status).toBe(202);
+        let m: any;
+        await until('destination chosen', async () => {
+          m = await migrationOf(id);
+          return m?.dest_compute === 'rs2';
+        });
+        expect((await t.nova('GET', `/servers/${id}`)).body.server['OS-EXT-STS:task_state']).toBe('resize_prep');
+        // The source's allocations are the migration's, the destination's claim the instance's.
+        expect(await usages()).toEqual({ rs1: use(1, 1024, 1), rs2: use(2, 2048, 2) });
+        await t.remove(id);
+        expect(await usages()).toEqual({ rs1: use(0, 0, 0), rs2: use(0, 0, 0) });
+        expect((await t.placement('GET', `/allocations/${m.uuid}`)).body.allocations).toEqual({});
+        expect(await migrationStatus(m.uuid)).toBe('error');
+        expect(src.guests_.has(id)).toBe(false);
+        release();
+        await until('prep_resize done', async () => prepped);
+        // prep_resize finds the server gone and stops: nothing claimed or spawned again.
+        await until('no resize job left', async () => {
+          const left = await sql`SELECT id FROM compute_jobs WHERE state IN ('queued', 'running')`.execute(t.db);
+          return left.rows.length === 0;
+        });
+        expect(await usages()).toEqual({ rs1: use(0, 0, 0), rs2: use(0, 0, 0) });
+        expect(dst.guests_.has(id)).toBe(false);
+      } finally {
+        release();
+        dst.nodes = nodes;
+      }
+    });
+
+    it('confirms a resize left unconfirmed past [DEFAULT] resize_confirm_window', async () => {
+      const { id, m } = await resized('overdue');
+      const jobs = t.managerEnv('rs1', src).jobs;
+      await confirmOverdueResizes(t.db, jobs, 60);
+      expect(await migrationStatus(m.uuid)).toBe('finished');
+      // A minute later, by the periodic task's clock.
+      await confirmOverdueResizes(t.db, jobs, 60, Date.now() + 61_000);
+      const s = await settledStatus(id, ['ACTIVE']);
+      expect(s['OS-EXT-SRV-ATTR:host']).toBe('rs2');
+      await until('migration confirmed', async () => (await migrationStatus(m.uuid)) === 'confirmed');
+      expect(await usages()).toEqual({ rs1: use(0, 0, 0), rs2: use(2, 2048, 2) });
+      expect(await events(id, 'confirmResize')).toEqual([['compute_confirm_resize', 'Success']]);
+      await t.remove(id);
+    });
+
+    it('audits a resize waiting for confirmation as nova-manage does: the migration is no orphan', async () => {
+      const { id, m } = await resized('audited');
+      const placement = t.managerEnv('rs1', src).clients.placement;
+      const r = await auditAllocations(
+        { db: t.db, clients: { placement } },
+        { requestId: 'req-audit' },
+        { delete: true },
+      );
+      expect(r.lines.filter((l) => l.includes(m.uuid))).toEqual([]);
+      expect(r.code).toBe(0);
+      expect((await t.placement('GET', `/allocations/${m.uuid}`)).body.allocations).toEqual({
+        [rp.rs1!]: { generation: expect.any(Number), resources: use(1, 1024, 1) },
+      });
+      expect((await act(id, { confirmResize: null })).status).toBe(202);
+      await settledStatus(id, ['ACTIVE']);
+      await t.remove(id);
+      expect(await usages()).toEqual({ rs1: use(0, 0, 0), rs2: use(0, 0, 0) });
     });
 
     it('reschedules to an alternate when prep_resize fails on the chosen host', async () => {

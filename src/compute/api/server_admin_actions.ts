@@ -9,8 +9,7 @@ import type { Compute } from '../context.js';
 import type { ActionHandler } from '../http.js';
 import { validate } from '../http.js';
 import { resetState, restoreInstance, RESET_STATES } from '../objects/instance_admin.js';
-import { deleteInstance } from '../objects/instance_lifecycle.js';
-import { callerOf, findServer } from './servers.js';
+import { callerOf, deleteServer, findServer } from './servers.js';
 
 const resetStateSchema = Type.Object(
   {
@@ -47,8 +46,7 @@ export function serverAdminActions(compute: Compute, req: FastifyRequest): Recor
       restoreInstance(await findServer(compute, req, 'os_compute_api:os-deferred-delete:restore'));
     },
     forceDelete: async () => {
-      const instance = await findServer(compute, req, 'os_compute_api:os-deferred-delete:force');
-      await deleteInstance(compute.db, compute.jobs, instance, callerOf(req));
+      await deleteServer(compute, req, await findServer(compute, req, 'os_compute_api:os-deferred-delete:force'));
     },
     'os-getConsoleOutput': async (body) => {
       validate(consoleOutputSchema, body);

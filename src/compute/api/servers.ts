@@ -27,7 +27,8 @@ import { getFlavor } from '../objects/flavor.js';
 import { getInstance, STATUSES, updateInstance, type Instance } from '../objects/instance.js';
 import { createInstances } from '../objects/instance_create.js';
 import { latestFaults, type Fault } from '../objects/instance_fault.js';
-import { deleteInstance, checkLocked, type Caller } from '../objects/instance_lifecycle.js';
+import { checkLocked, type Caller } from '../objects/instance_lifecycle.js';
+import { deleteInstance } from '../objects/instance_delete.js';
 import { listInstances, SORT_KEYS, type InstanceFilters } from '../objects/instance_list.js';
 import type { ImageMeta } from '../objects/request_spec.js';
 import { isValidName, NAME_RULE } from '../objects/text.js';
@@ -390,12 +391,17 @@ async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply
   return sendJson(reply, 200, { server: await detailOf(compute, req, updated, 'update') });
 }
 
-async function remove(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
-  const instance = await findServer(compute, req, 'os_compute_api:servers:delete');
+/** Deletes a server for its caller (DELETE /servers/{id}, forceDelete): through its host, or at
+ * once when that host is down, its claim then released here. */
+export async function deleteServer(compute: Compute, req: FastifyRequest, instance: Instance): Promise<void> {
   // Without clients to release a claim with, a server on a dead host waits for its host.
   const downTime = compute.clients ? compute.config.serviceDownTime : null;
   const outcome = await deleteInstance(compute.db, compute.jobs, instance, callerOf(req), downTime);
   if (outcome === 'local') await releaseClaim(compute.clients!.placement, instance.uuid);
+}
+
+async function remove(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
+  await deleteServer(compute, req, await findServer(compute, req, 'os_compute_api:servers:delete'));
   return sendEmpty(reply, 204);
 }
 

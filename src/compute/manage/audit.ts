@@ -5,7 +5,7 @@
 // Beyond Nova: an instance still being scheduled (no host yet) keeps its allocation, so that an
 // audit during a build never takes away the claim the conductor just made.
 import { asService, ClientError, type RequestIds, type ResourceProvider } from '../../common/clients/index.js';
-import type { Compute } from '../context.js';
+import type { Compute, ComputeClients } from '../context.js';
 
 /** nova-manage's return codes for this command. */
 export const AUDIT_CODES = { clean: 0, error: 1, orphansFound: 3, orphansDeleted: 4, invalidInput: 127 } as const;
@@ -31,8 +31,14 @@ export interface AuditResult {
   progress: string[];
 }
 
+/** What the audit reads: the compute database and Placement. */
+interface AuditContext {
+  db: Compute['db'];
+  clients?: Pick<ComputeClients, 'placement'>;
+}
+
 export async function auditAllocations(
-  compute: Compute,
+  compute: AuditContext,
   ids: RequestIds,
   opts: { delete: boolean; resourceProvider?: string },
 ): Promise<AuditResult> {
@@ -84,8 +90,14 @@ export async function auditAllocations(
   return result;
 }
 
-/** The instances on the compute node a provider belongs to (nested providers: its root's). */
-async function consumersOfNode(compute: Compute, provider: ResourceProvider, result: AuditResult) {
+/** Migration statuses of moves no longer in progress (Nova's migration_get_in_progress_by_host_and_node
+ * leaves them out). */
+const MIGRATION_DONE = ['confirmed', 'reverted', 'error', 'failed', 'completed', 'cancelled', 'done'];
+
+/** The consumers Nova accounts for on the compute node a provider belongs to (nested providers:
+ * its root's): the instances on it and the moves in progress from or to it, whose uuids hold the
+ * source's allocations during a resize (nova-manage's _get_instances_and_current_migrations). */
+async function consumersOfNode(compute: AuditContext, provider: ResourceProvider, result: AuditResult) {
   const node = await compute.db
     .selectFrom('compute_nodes')
     .select(['host', 'hypervisor_hostname'])
@@ -104,11 +116,23 @@ async function consumersOfNode(compute: Compute, provider: ResourceProvider, res
     .where('node', '=', node.hypervisor_hostname)
     .where('deleted', '=', 0)
     .execute();
-  return new Set(rows.map((r) => r.uuid));
+  const migrations = await compute.db
+    .selectFrom('migrations')
+    .select('uuid')
+    .where('deleted', '=', 0)
+    .where('status', 'not in', MIGRATION_DONE)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('source_compute', '=', node.host), eb('source_node', '=', node.hypervisor_hostname)]),
+        eb.and([eb('dest_compute', '=', node.host), eb('dest_node', '=', node.hypervisor_hostname)]),
+      ]),
+    )
+    .execute();
+  return new Set([...rows, ...migrations].map((r) => r.uuid));
 }
 
 /** Of `uuids`, the live instances not on a host yet: claimed by the conductor a moment ago. */
-async function beingScheduled(compute: Compute, uuids: string[]): Promise<Set<string>> {
+async function beingScheduled(compute: AuditContext, uuids: string[]): Promise<Set<string>> {
   if (!uuids.length) return new Set();
   const rows = await compute.db
     .selectFrom('instances')
@@ -121,7 +145,7 @@ async function beingScheduled(compute: Compute, uuids: string[]): Promise<Set<st
 }
 
 /** Takes `provider` out of `consumer`'s allocations, under the consumer's generation. */
-async function removeFromProvider(compute: Compute, ids: RequestIds, consumer: string, provider: string) {
+async function removeFromProvider(compute: AuditContext, ids: RequestIds, consumer: string, provider: string) {
   const placement = compute.clients!.placement;
   for (let attempt = 1; ; attempt++) {
     const current = await placement.allocations.get(asService(ids), consumer);

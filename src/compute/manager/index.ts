@@ -10,12 +10,9 @@ import { destroyInstance, getInstance, now, updateInstance, VmState, type Instan
 import { finishEvent, startEvent } from '../objects/instance_action.js';
 import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
 import { addFault } from '../objects/instance_fault.js';
-import {
-  POWER_ACTIONS,
-  REBUILD_INSTANCE,
-  TERMINATE_INSTANCE,
-  type ActionPayload,
-} from '../objects/instance_lifecycle.js';
+import { POWER_ACTIONS, REBUILD_INSTANCE, type ActionPayload } from '../objects/instance_lifecycle.js';
+import { TERMINATE_INSTANCE } from '../objects/instance_delete.js';
+import { endMigrationsOfDeleted } from '../objects/migration.js';
 import { getRequestSpec, saveRequestSpec } from '../objects/request_spec.js';
 import {
   buildRequestId,
@@ -145,6 +142,9 @@ async function terminate(env: ManagerEnv, job: Job): Promise<void> {
   await startEvent(db, i.uuid, p.action_request_id, event, env.host);
   await env.driver.destroy(i.uuid);
   await releaseClaim(env.clients.placement, i.uuid);
+  // A resize still under way holds the source's allocations in its migration's name: they go
+  // too (Nova's move_allocations drops them once the instance is gone).
+  for (const m of await endMigrationsOfDeleted(db, i.uuid)) await releaseClaim(env.clients.placement, m);
   await withTransaction(db, async (trx) => {
     await finishEvent(trx, i.uuid, p.action_request_id, event);
     await destroyInstance(trx, i.uuid);

@@ -38,12 +38,18 @@ import { guestOf, messageOf, type ManagerEnv } from './env.js';
 
 const OLD_VM_STATE = 'old_vm_state';
 
-/** The instance and migration of a resize job, when the migration is in `status`. */
-async function load(env: ManagerEnv, p: ResizePayload, status: string): Promise<{ i: Instance; m: Migration } | null> {
+/** The instance and migration of a resize job, when the migration is in `status`; the instance
+ * even when deleted with `withDeleted`. */
+async function load(
+  env: ManagerEnv,
+  p: ResizePayload,
+  status: string,
+  withDeleted = false,
+): Promise<{ i: Instance; m: Migration } | null> {
   const m = await getMigration(env.database.db, p.migration_uuid);
   if (!m || m.status !== status) return null;
   try {
-    return { i: await getInstance(env.database.db, p.uuid, { projectId: null }), m };
+    return { i: await getInstance(env.database.db, p.uuid, { projectId: null, withDeleted }), m };
   } catch {
     return null;
   }
@@ -155,13 +161,17 @@ async function resizeInstance(env: ManagerEnv, job: Job): Promise<void> {
     return;
   }
   await withTransaction(db, async (trx) => {
+    // Deleted meanwhile: its terminate job ended the migration and freed its allocations.
+    if (
+      !(await updateInstance(
+        trx,
+        i.uuid,
+        { host: m.dest_compute, node: m.dest_node, task_state: 'resize_migrated', power_state: PowerState.SHUTDOWN },
+        { taskState: ['resize_migrating'] },
+      ))
+    )
+      return;
     await updateMigration(trx, m.uuid, { status: 'post-migrating' });
-    await updateInstance(
-      trx,
-      i.uuid,
-      { host: m.dest_compute, node: m.dest_node, task_state: 'resize_migrated', power_state: PowerState.SHUTDOWN },
-      { taskState: ['resize_migrating'] },
-    );
     const flavors = (await getInstance(trx, i.uuid, { projectId: null })).flavor;
     await saveFlavors(trx, i.uuid, { ...flavors, old: flavors.cur });
     await enqueueStep(trx, env.jobs, FINISH_RESIZE, m.dest_compute!, m, p.action_request_id);
@@ -219,7 +229,8 @@ async function finishResize(env: ManagerEnv, job: Job): Promise<void> {
 async function confirmResize(env: ManagerEnv, job: Job): Promise<void> {
   const p = job.payload as ResizePayload;
   const db = env.database.db;
-  const loaded = await load(env, p, 'confirming');
+  // A delete confirms first: the instance may be gone by now, the source is cleaned up all the same.
+  const loaded = await load(env, p, 'confirming', true);
   if (!loaded || loaded.m.source_compute !== env.host) return;
   const { i, m } = loaded;
   const event = 'compute_confirm_resize';
@@ -235,16 +246,18 @@ async function confirmResize(env: ManagerEnv, job: Job): Promise<void> {
   const spec = await getRequestSpec(db, i.uuid);
   await withTransaction(db, async (trx) => {
     await updateMigration(trx, m.uuid, { status: 'confirmed' });
-    await updateInstance(
+    await finishEvent(trx, i.uuid, p.action_request_id, event);
+    // A server being deleted stays so (its task state kept); one deleted already is left alone.
+    const kept = await updateInstance(
       trx,
       i.uuid,
-      { vm_state: i.power_state === PowerState.SHUTDOWN ? VmState.STOPPED : VmState.ACTIVE, task_state: null },
+      { vm_state: i.power_state === PowerState.SHUTDOWN ? VmState.STOPPED : VmState.ACTIVE },
       { taskState: [null, 'deleting'], vmState: [VmState.RESIZED] },
     );
+    if (!kept) return;
     await saveFlavors(trx, i.uuid, { cur: i.flavor.cur, old: null, new: null });
     await setSystemMetadata(trx, i.uuid, OLD_VM_STATE, null);
     if (spec) await saveRequestSpec(trx, { ...spec, flavor: i.flavor.cur['nova_object.data'] });
-    await finishEvent(trx, i.uuid, p.action_request_id, event);
   });
   await env.reportResources();
 }

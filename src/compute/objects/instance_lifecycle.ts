@@ -1,16 +1,15 @@
-// What the API asks of a server after it is created (Nova's compute.api.API: delete, reboot,
-// stop, start, pause, unpause, suspend, resume, lock, unlock): each checks the instance's state as
-// Nova's check_instance_state does, sets the task state and records the action, and hands the work
-// to the instance's compute host as a job — all in one transaction, so that two requests racing
-// for one server leave one winner and one 409.
+// What the API asks of a server after it is created (Nova's compute.api.API: reboot, stop,
+// start, pause, unpause, suspend, resume, lock, unlock, rebuild; delete is instance_delete.ts):
+// each checks the instance's state as Nova's check_instance_state does, sets the task state and
+// records the action, and hands the work to the instance's compute host as a job — all in one
+// transaction, so that two requests racing for one server leave one winner and one 409.
 import type { Kysely } from 'kysely';
 import { withTransaction } from '../../common/db/index.js';
 import type { JobQueue } from '../../common/jobs/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import { InstanceInvalidState, InstanceIsLocked } from '../exceptions.js';
-import { destroyInstance, updateInstance, VmState, type Instance, type InstanceRow } from './instance.js';
+import { updateInstance, VmState, type Instance, type InstanceRow } from './instance.js';
 import { Action, startAction } from './instance_action.js';
-import { isUp } from './servicegroup.js';
 
 export interface Caller {
   projectId: string | null;
@@ -157,73 +156,6 @@ export async function requestPowerAction(
       dedupeKey: `${spec.job}:${caller.requestId}:${instance.uuid}`,
     });
   });
-}
-
-export const TERMINATE_INSTANCE = 'terminate_instance';
-
-/** How a delete went: `deleted` at once (never scheduled, or its host is down: the caller then
- * releases its claim), `queued` for its host, or nothing to do (`deleting` already). */
-export type DeleteOutcome = 'deleted' | 'local' | 'queued' | 'deleting';
-
-/** Deletes a server: one never scheduled at once (the conductor, finding it gone, releases what
- * it may have claimed); one on a host through that host, which destroys the guest, frees its
- * allocations and deletes the row — unless that host's nova-compute service is down (its agent
- * gone for longer than `downTimeSeconds`), whose jobs nothing would run: then at once too, as
- * Nova's local delete, the caller releasing its claim. Deleting a server being deleted is a no-op. */
-export async function deleteInstance(
-  db: Kysely<ComputeDB>,
-  jobs: JobQueue,
-  instance: Instance,
-  caller: Caller,
-  downTimeSeconds: number | null = null,
-): Promise<DeleteOutcome> {
-  checkLocked(instance, caller);
-  if (instance.task_state === 'deleting') return 'deleting';
-  return withTransaction(db, async (trx): Promise<DeleteOutcome> => {
-    await startAction(trx, {
-      instanceUuid: instance.uuid,
-      action: Action.DELETE,
-      requestId: caller.requestId,
-      userId: caller.userId,
-      projectId: caller.projectId,
-    });
-    const current = await trx
-      .selectFrom('instances')
-      .select(['host', 'task_state'])
-      .where('uuid', '=', instance.uuid)
-      .where('deleted', '=', 0)
-      .executeTakeFirst();
-    if (!current || current.task_state === 'deleting') return 'deleting';
-    if (current.host === null) {
-      await destroyInstance(trx, instance.uuid);
-      return 'deleted';
-    }
-    if (downTimeSeconds !== null && !(await hostUp(trx, current.host, downTimeSeconds))) {
-      await destroyInstance(trx, instance.uuid);
-      return 'local';
-    }
-    await updateInstance(trx, instance.uuid, { task_state: 'deleting' });
-    const payload: ActionPayload = { uuid: instance.uuid, action_request_id: caller.requestId };
-    await jobs.enqueue<ComputeDB>(trx, {
-      kind: TERMINATE_INSTANCE,
-      target: current.host,
-      payload,
-      dedupeKey: `${TERMINATE_INSTANCE}:${instance.uuid}`,
-    });
-    return 'queued';
-  });
-}
-
-/** Whether the nova-compute service of `host` is up (a host without one counts as down). */
-async function hostUp(db: Kysely<ComputeDB>, host: string, downTimeSeconds: number): Promise<boolean> {
-  const service = await db
-    .selectFrom('services')
-    .select(['forced_down', 'last_seen_up', 'created_at'])
-    .where('host', '=', host)
-    .where('binary', '=', 'nova-compute')
-    .where('deleted', '=', 0)
-    .executeTakeFirst();
-  return service !== undefined && isUp({ ...service, forced_down: service.forced_down === 1 }, downTimeSeconds);
 }
 
 /** Locks or unlocks a server (API only): who locked it is kept, so that an owner cannot undo an

@@ -236,8 +236,13 @@ export async function enqueueStep(
 /** Resizes left unconfirmed longer than [DEFAULT] resize_confirm_window seconds, confirmed
  * (Nova's _poll_unconfirmed_resizes); a migration whose instance is gone or not in
  * VERIFY_RESIZE is set to error, as Nova does. */
-export async function confirmOverdueResizes(db: Kysely<ComputeDB>, jobs: JobQueue, windowSeconds: number) {
-  const before = new Date(Date.now() - windowSeconds * 1000).toISOString();
+export async function confirmOverdueResizes(
+  db: Kysely<ComputeDB>,
+  jobs: JobQueue,
+  windowSeconds: number,
+  nowMs = Date.now(),
+) {
+  const before = new Date(nowMs - windowSeconds * 1000).toISOString();
   const overdue = await db
     .selectFrom('migrations')
     .selectAll()

@@ -83,6 +83,24 @@ export async function updateMigration(
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** Statuses of a move under way that a delete of its instance ends: all but the finished ones
+ * and `confirming`, whose confirm_resize job cleans up the source itself. */
+const ENDED_BY_DELETE = ['pre-migrating', 'migrating', 'post-migrating', 'finished', 'reverting'];
+
+/** Puts the instance's moves under way in error (its delete ends them); their uuids, whose
+ * allocations the caller frees. */
+export async function endMigrationsOfDeleted(db: Db, instanceUuid: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('migrations')
+    .select('uuid')
+    .where('instance_uuid', '=', instanceUuid)
+    .where('status', 'in', ENDED_BY_DELETE)
+    .where('deleted', '=', 0)
+    .execute();
+  for (const r of rows) await updateMigration(db, r.uuid, { status: 'error' }, ENDED_BY_DELETE);
+  return rows.map((r) => r.uuid);
+}
+
 /** Moves every allocation of consumer `from` to consumer `to` in one POST /allocations (Nova's
  * move_allocations), each written against the generation it was read at; false when `from`
  * holds nothing. A concurrent writer makes Placement refuse it (409), and it is read again. */
