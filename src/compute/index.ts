@@ -14,6 +14,7 @@ import type { ComputeDB } from './db/schema.js';
 import { computeMigrations } from './db/migrations.js';
 import { conductorHandlers } from './conductor/index.js';
 import { migrateHandlers } from './conductor/migrate.js';
+import { rebuildHandlers } from './conductor/rebuild.js';
 import { confirmOverdueResizes } from './objects/instance_resize.js';
 import { registerServices, reportState } from './objects/service.js';
 
@@ -69,7 +70,7 @@ export async function createCompute(opts: {
       if (!compute.clients) return [];
       const env = { ...compute, clients: compute.clients };
       const conductor = new Worker(jobs, {
-        handlers: { ...conductorHandlers(env), ...migrateHandlers(env) },
+        handlers: { ...conductorHandlers(env), ...migrateHandlers(env), ...rebuildHandlers(env) },
         log: opts.log.child({ worker: 'conductor' }),
       });
       // This process is a nova-conductor and a nova-scheduler (it schedules in-process): both

@@ -95,6 +95,14 @@ describe('compute manager', () => {
       (await act(id, { rebuild: { imageRef: '6b7b5f0e-0000-4000-8000-000000000000' } })).body.badRequest.message,
     ).toBe('Cannot find image for rebuild');
     expect((await act(id, { rebuild: { name: 'x' } })).status).toBe(400);
+    // The host's spawn waits until the second rebuild below was refused.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const spawn = driver.spawn.bind(driver);
+    driver.spawn = async (g) => {
+      await gate;
+      return spawn(g);
+    };
     const r = await act(id, { rebuild: { imageRef: created.body.id, name: 'after', metadata: { b: '2' } } });
     expect(r.status).toBe(202);
     expect(r.body.server).toMatchObject({
@@ -107,6 +115,8 @@ describe('compute manager', () => {
     expect(r.body.server.adminPass).toMatch(/^[a-zA-Z2-9]{12}$/);
     // One rebuild at a time.
     expect((await act(id, { rebuild: { imageRef: created.body.id } })).status).toBe(409);
+    release();
+    driver.spawn = spawn;
     const s = await settled(id);
     expect([s.status, s['OS-EXT-STS:power_state'], s.image.id]).toEqual(['SHUTOFF', 4, created.body.id]);
     expect(
@@ -116,7 +126,48 @@ describe('compute manager', () => {
         .map((c) => c.split(' ')[0]),
     ).toEqual(['destroy', 'spawn', 'power-off']);
     expect(driver.guests_.get(id)?.spec.imageRef).toBe(created.body.id);
-    expect(await lastEvent(id)).toEqual({ action: 'rebuild', events: [['compute_rebuild_instance', 'Success']] });
+    // Another image: the conductor's scheduler checked the host against it first.
+    expect((await lastEvent(id)).events.sort()).toEqual([
+      ['compute_rebuild_instance', 'Success'],
+      ['rebuild_server', 'Success'],
+    ]);
+    await t.remove(id);
+  });
+
+  it("rebuilds with an image the host's filters refuse: the old image back, ERROR with the reason", async () => {
+    const id = await t.boot({ name: 'picky' });
+    await t.waitFor(id, ['ACTIVE']);
+    const original = (await t.nova('GET', `/servers/${id}`)).body.server.image.id;
+    const created = await t.local.call('POST', '/image/v2/images', t.admin, {
+      name: 'mainframe',
+      disk_format: 'raw',
+      container_format: 'bare',
+      visibility: 'public',
+      hw_architecture: 's390x',
+    });
+    await t.local.call('PUT', `/image/v2/images/${created.body.id}/file`, t.admin, 'x'.repeat(64), {
+      'content-type': 'application/octet-stream',
+    });
+    const spawns = driver.calls.filter((c) => c.includes(id)).length;
+    expect((await act(id, { rebuild: { imageRef: created.body.id } })).status).toBe(202);
+    const s = await settled(id);
+    expect([s.status, s.image.id]).toEqual(['ERROR', original]);
+    expect(s.fault).toMatchObject({
+      code: 500,
+      message: 'No valid host was found. There are not enough hosts available.',
+    });
+    expect(s.fault.details).toMatch(/ImagePropertiesFilter removed 1 host\(s\), 0 left\n {2}cmp1 \(cmp1\): supports/);
+    expect(s.fault.details).toMatch(/the image wants architecture s390x/);
+    expect(await lastEvent(id)).toEqual({ action: 'rebuild', events: [['rebuild_server', 'Error']] });
+    // The guest was left alone.
+    expect(driver.calls.filter((c) => c.includes(id)).length).toBe(spawns);
+    expect(driver.guests_.get(id)?.spec.imageRef).toBe(original);
+    const spec = await t.db
+      .selectFrom('request_specs')
+      .select('spec')
+      .where('instance_uuid', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(spec.spec).image.id).toBe(original);
     await t.remove(id);
   });
 

@@ -81,7 +81,7 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
     keyData = kp.public_key;
   } else if (r.key_name === null) keyData = null;
   await requestRebuild(compute.db, compute.jobs, instance, callerOf(req), {
-    imageRef: image.id!,
+    image,
     values: {
       ...(r.name !== undefined ? { display_name: r.name } : {}),
       ...(r.description !== undefined ? { display_description: r.description } : {}),

@@ -10,6 +10,7 @@ import type { ComputeDB } from '../db/schema.js';
 import { InstanceInvalidState, InstanceIsLocked } from '../exceptions.js';
 import { updateInstance, VmState, type Instance, type InstanceRow } from './instance.js';
 import { Action, startAction } from './instance_action.js';
+import type { ImageMeta } from './request_spec.js';
 
 export interface Caller {
   projectId: string | null;
@@ -205,8 +206,18 @@ export async function setLocked(
 
 export const REBUILD_INSTANCE = 'rebuild_instance';
 
+/** A rebuild with another image goes through the conductor first (its scheduler's check of the
+ * host against that image). */
+export const REBUILD_SERVER = 'rebuild_server';
+
+export interface RebuildServerPayload extends ActionPayload {
+  /** The image the server had, back on it when the host does not take the new one. */
+  orig_image_ref: string;
+  image: ImageMeta;
+}
+
 export interface Rebuild {
-  imageRef: string;
+  image: ImageMeta;
   /** Columns the rebuild changes (name, description, access IPs, key, user data, hostname). */
   values: Partial<Omit<InstanceRow, 'id' | 'uuid'>>;
   /** Replaces the server's metadata when given. */
@@ -214,7 +225,8 @@ export interface Rebuild {
 }
 
 /** Rebuilds a server from an image on its host (Nova's API.rebuild): the image and the asked
- * changes recorded at once, the guest rebuilt by the host's `rebuild_instance` job. */
+ * changes recorded at once, the guest rebuilt by the host's `rebuild_instance` job — after the
+ * conductor's `rebuild_server` checked the host against the image when it is another one. */
 export async function requestRebuild(
   db: Kysely<ComputeDB>,
   jobs: JobQueue,
@@ -241,7 +253,7 @@ export async function requestRebuild(
     const moved = await updateInstance(
       trx,
       instance.uuid,
-      { ...r.values, image_ref: r.imageRef, task_state: 'rebuilding' },
+      { ...r.values, image_ref: r.image.id!, task_state: 'rebuilding' },
       { taskState: spec.taskStates, vmState: spec.vmStates },
     );
     if (!moved) throw invalidState('rebuild', instance, spec);
@@ -263,6 +275,15 @@ export async function requestRebuild(
       projectId: caller.projectId,
     });
     const payload: ActionPayload = { uuid: instance.uuid, action_request_id: caller.requestId };
+    if (r.image.id !== instance.image_ref) {
+      const scheduled: RebuildServerPayload = { ...payload, orig_image_ref: instance.image_ref ?? '', image: r.image };
+      await jobs.enqueue<ComputeDB>(trx, {
+        kind: REBUILD_SERVER,
+        payload: scheduled,
+        dedupeKey: `${REBUILD_SERVER}:${caller.requestId}:${instance.uuid}`,
+      });
+      return;
+    }
     await jobs.enqueue<ComputeDB>(trx, {
       kind: REBUILD_INSTANCE,
       target: instance.host,

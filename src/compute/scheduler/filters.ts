@@ -21,6 +21,8 @@ export interface FilterContext {
 
 export interface HostFilter {
   name: string;
+  /** Run for a rebuild on the instance's own host too (Nova's RUN_ON_REBUILD). */
+  runOnRebuild?: boolean;
   /** Why `host` cannot take the instance, or null when it can. */
   reject(host: HostState, ctx: FilterContext): string | null;
 }
@@ -46,6 +48,7 @@ const availabilityZoneFilter: HostFilter = {
 /** Image properties against what the node supports (hw_architecture, img_hv_type, hw_vm_mode). */
 const imagePropertiesFilter: HostFilter = {
   name: 'ImagePropertiesFilter',
+  runOnRebuild: true,
   reject: (h, { spec }) => {
     const p = spec.image.properties;
     const arch = p.hw_architecture ?? p.architecture;

@@ -145,3 +145,9 @@ export async function hostStates(
   const known = new Set(nodes.map((n) => n.uuid));
   return { hosts, unknown: roots.filter((r) => !known.has(r)) };
 }
+
+/** The host state of one compute node, Placement not asked: a rebuild on its host claims nothing. */
+export async function hostStateOfNode(db: Kysely<ComputeDB>, config: Config, nodeUuid: string): Promise<HostState[]> {
+  const onNode = { allocation_requests: [{ allocations: { [nodeUuid]: { resources: {} } } }], provider_summaries: {} };
+  return (await hostStates(db, config, onNode)).hosts;
+}

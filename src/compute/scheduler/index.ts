@@ -14,8 +14,8 @@ import { asService, ClientError, type PlacementClient } from '../../common/clien
 import { allocationCandidatesQuery } from '../../common/clients/placement/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import type { RequestSpec } from '../objects/request_spec.js';
-import { enabledFilters, type GroupInfo } from './filters.js';
-import { hostStates, type HostState } from './host_state.js';
+import { enabledFilters, type FilterContext, type HostFilter, type GroupInfo } from './filters.js';
+import { hostStateOfNode, hostStates, type HostState } from './host_state.js';
 import { resourceRequest } from './request.js';
 import { weigh } from './weighers.js';
 
@@ -65,12 +65,14 @@ export class NoValidHost extends Error {
 
 /** An explanation as an operator reads it (the fault's details, `concord explain server`). */
 export function explain(e: Explanation): string {
-  const lines = [
-    `Instance ${e.instance}:`,
-    e.refusedQuery !== undefined
-      ? `Placement refused GET ${e.query}: ${e.refusedQuery}`
-      : `Placement returned ${e.candidates} allocation candidate(s) on ${e.providers} provider(s) for GET ${e.query}`,
-  ];
+  const lines = [`Instance ${e.instance}:`];
+  // A rebuild on its host asks Placement nothing.
+  if (e.query)
+    lines.push(
+      e.refusedQuery !== undefined
+        ? `Placement refused GET ${e.query}: ${e.refusedQuery}`
+        : `Placement returned ${e.candidates} allocation candidate(s) on ${e.providers} provider(s) for GET ${e.query}`,
+    );
   if (e.unknownProviders.length) lines.push(`  not compute nodes of this cloud: ${e.unknownProviders.join(', ')}`);
   for (const s of e.skipped) lines.push(`  skipped ${s.host} (${s.node}): ${s.reason}`);
   for (const f of e.filters) {
@@ -160,6 +162,53 @@ export async function releaseClaim(placement: PlacementClient, uuid: string): Pr
   }
 }
 
+/** The hosts every filter keeps, each filter's removals written to the explanation. */
+function runFilters(hosts: HostState[], filters: HostFilter[], ctx: FilterContext, e: Explanation): HostState[] {
+  let left = hosts;
+  for (const f of filters) {
+    const removed: Explanation['filters'][number]['removed'] = [];
+    left = left.filter((h) => {
+      const reason = f.reject(h, ctx);
+      if (reason !== null) removed.push({ host: h.host, node: h.node, reason });
+      return reason === null;
+    });
+    e.filters.push({ name: f.name, removed, left: left.length });
+  }
+  return left;
+}
+
+/** Whether an instance may be rebuilt with its request spec's (new) image where it is (Nova's
+ * select_destinations for a rebuild: its host and node the requested destination, only the
+ * filters that run on a rebuild, no claim since the flavor stays); NoValidHost with why not. */
+export async function checkRebuildHost(env: SchedulerEnv, inst: Placed, host: string, node: string): Promise<void> {
+  const e: Explanation = {
+    instance: inst.uuid,
+    query: '',
+    candidates: 0,
+    providers: 0,
+    unknownProviders: [],
+    skipped: [],
+    filters: [],
+    weighed: [],
+    refusedClaims: [],
+  };
+  const cn = await env.db
+    .selectFrom('compute_nodes')
+    .select('uuid')
+    .where('host', '=', host)
+    .where('hypervisor_hostname', '=', node)
+    .where('deleted', '=', 0)
+    .executeTakeFirst();
+  if (!cn) {
+    e.skipped.push({ host, node, reason: 'no such compute node' });
+    throw new NoValidHost(e);
+  }
+  const hosts = await hostStateOfNode(env.db, env.config, cn.uuid);
+  const group = await groupOf(env.db, inst.uuid, inst.spec.scheduler_hints);
+  const filters = enabledFilters(env.config).filter((f) => f.runOnRebuild);
+  if (!runFilters(hosts, filters, { spec: inst.spec, group, config: env.config }, e).length) throw new NoValidHost(e);
+}
+
 /** Chooses and claims a host for each instance; NoValidHost when one finds none. */
 export async function selectDestinations(env: SchedulerEnv, instances: Placed[]): Promise<Map<string, Selection>> {
   const { db, engine, config, placement } = env;
@@ -224,15 +273,7 @@ export async function selectDestinations(env: SchedulerEnv, instances: Placed[])
           }
         }
       }
-      for (const f of filters) {
-        const removed: Explanation['filters'][number]['removed'] = [];
-        left = left.filter((h) => {
-          const reason = f.reject(h, { spec, group, config });
-          if (reason !== null) removed.push({ host: h.host, node: h.node, reason });
-          return reason === null;
-        });
-        e.filters.push({ name: f.name, removed, left: left.length });
-      }
+      left = runFilters(left, filters, { spec, group, config }, e);
       const weighed = weigh(left, config, group);
       e.weighed = weighed.map((w) => ({ host: w.host.host, node: w.host.node, weight: w.weight }));
       let selected: Selection | undefined;
