@@ -147,7 +147,12 @@ export async function hostStates(
 }
 
 /** The host state of one compute node, Placement not asked: a rebuild on its host claims nothing. */
-export async function hostStateOfNode(db: Kysely<ComputeDB>, config: Config, nodeUuid: string): Promise<HostState[]> {
+export async function hostStateOfNode(
+  db: Kysely<ComputeDB>,
+  engine: Engine,
+  config: Config,
+  nodeUuid: string,
+): Promise<HostState[]> {
   const onNode = { allocation_requests: [{ allocations: { [nodeUuid]: { resources: {} } } }], provider_summaries: {} };
-  return (await hostStates(db, config, onNode)).hosts;
+  return (await hostStates(db, engine, config, onNode)).hosts;
 }

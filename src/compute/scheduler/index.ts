@@ -203,7 +203,7 @@ export async function checkRebuildHost(env: SchedulerEnv, inst: Placed, host: st
     e.skipped.push({ host, node, reason: 'no such compute node' });
     throw new NoValidHost(e);
   }
-  const hosts = await hostStateOfNode(env.db, env.config, cn.uuid);
+  const hosts = await hostStateOfNode(env.db, env.engine, env.config, cn.uuid);
   const group = await groupOf(env.db, inst.uuid, inst.spec.scheduler_hints);
   const filters = enabledFilters(env.config).filter((f) => f.runOnRebuild);
   if (!runFilters(hosts, filters, { spec: inst.spec, group, config: env.config }, e).length) throw new NoValidHost(e);
