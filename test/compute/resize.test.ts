@@ -265,8 +265,10 @@ function resizeSuite(name: string, extra: () => Promise<Record<string, unknown>>
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       const nodes = dst.nodes.bind(dst);
+      let entered = false;
       let prepped = false;
       dst.nodes = async () => {
+        entered = true;
         await gate;
         const n = await nodes();
         prepped = true;
@@ -274,11 +276,9 @@ function resizeSuite(name: string, extra: () => Promise<Record<string, unknown>>
       };
       try {
         expect((await act(id, { resize: { flavorRef: 'vm-small' } })).status).toBe(202);
-        let m: any;
-        await until('destination chosen', async () => {
-          m = await migrationOf(id);
-          return m?.dest_compute === 'rs2';
-        });
+        await until("the destination's prep_resize under way", async () => entered);
+        const m = await migrationOf(id);
+        expect(m.dest_compute).toBe('rs2');
         expect((await t.nova('GET', `/servers/${id}`)).body.server['OS-EXT-STS:task_state']).toBe('resize_prep');
         // The source's allocations are the migration's, the destination's claim the instance's.
         expect(await usages()).toEqual({ rs1: use(1, 1024, 1), rs2: use(2, 2048, 2) });
