@@ -208,6 +208,19 @@ export class MetadataLimitExceeded extends OverQuota {
   }
 }
 
+export class CannotMigrateToSameHost extends Invalid {
+  constructor() {
+    super('Cannot migrate to the host where the instance exists.');
+  }
+}
+
+/** Nova's ComputeHostNotFound as a move's requested destination meets it: a bad request. */
+export class ComputeHostNotFound extends Invalid {
+  constructor(host: string) {
+    super(`Compute host ${host} could not be found.`);
+  }
+}
+
 export class CannotResizeToSameFlavor extends Invalid {
   constructor() {
     super('When resizing, instances must change flavor!');

@@ -1,6 +1,7 @@
 // The resize actions of POST /servers/{id}/action (nova/api/openstack/compute/servers.py
-// _action_resize, _action_confirm_resize, _action_revert_resize): each answered 202 once the
-// conductor or the host has its job, with Nova's 400s and 409s.
+// _action_resize, _action_confirm_resize, _action_revert_resize) and the cold migration
+// (migrate_server.py _migrate): each answered 202 once the conductor or the host has its job,
+// with Nova's 400s and 409s.
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Compute } from '../context.js';
@@ -8,8 +9,13 @@ import { badRequest } from '../errors.js';
 import { FlavorNotFound, MigrationNotFoundByStatus } from '../exceptions.js';
 import { validate } from '../http.js';
 import { getFlavor } from '../objects/flavor.js';
-import { requestConfirmResize, requestResize, requestRevertResize } from '../objects/instance_resize.js';
-import { anyOf } from '../schemas/parameter_types.js';
+import {
+  requestConfirmResize,
+  requestMigrate,
+  requestResize,
+  requestRevertResize,
+} from '../objects/instance_resize.js';
+import { anyOf, fqdn } from '../schemas/parameter_types.js';
 import { callerOf, findServer } from './servers.js';
 
 const resizeSchema = Type.Object(
@@ -21,6 +27,14 @@ const resizeSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+  },
+  { additionalProperties: false },
+);
+
+// A destination host from 2.56; before, the body is not looked at (as Nova).
+const migrateSchema = Type.Object(
+  {
+    migrate: Type.Union([Type.Null(), Type.Object({ host: Type.Optional(fqdn) }, { additionalProperties: false })]),
   },
   { additionalProperties: false },
 );
@@ -59,6 +73,11 @@ export function resizeActions(compute: Compute, req: FastifyRequest) {
         flavor,
         r['OS-DCF:diskConfig'] === 'AUTO',
       );
+    },
+    migrate: async (body: unknown) => {
+      const host = req.version.gte('2.56') ? (validate(migrateSchema, body).migrate?.host ?? undefined) : undefined;
+      const instance = await findServer(compute, req, 'os_compute_api:os-migrate-server:migrate');
+      await requestMigrate(compute.db, compute.jobs, instance, callerOf(req), host);
     },
     confirmResize: async () => {
       const instance = await findServer(compute, req, 'os_compute_api:servers:confirm_resize');

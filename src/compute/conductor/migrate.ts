@@ -1,8 +1,8 @@
-// The conductor's part of a resize (Nova's conductor MigrationTask): the instance's allocations
-// on the source move to the migration as consumer, the scheduler chooses and claims a destination
-// for the new flavor in the instance's name (the source itself only with [DEFAULT]
-// allow_resize_to_same_host), and the destination gets a prep_resize job. No host: the
-// allocations move back, the migration is in error and the server is as it was, with a fault.
+// The conductor's part of a resize or cold migration (Nova's conductor MigrationTask): the
+// instance's allocations on the source move to the migration as consumer, the scheduler chooses
+// and claims a destination for the new flavor in the instance's name (the source itself only for
+// a resize with [DEFAULT] allow_resize_to_same_host; a migration's requested host only), and the
+// destination gets a prep_resize job. No host: the allocations move back, the migration is in error and the server is as it was, with a fault.
 // A reschedule (prep_resize failed on a host) tries the alternates its first scheduling kept.
 import type { Kysely } from 'kysely';
 import { asService, type PlacementClient } from '../../common/clients/index.js';
@@ -56,11 +56,13 @@ export async function abortResize(
 async function schedule(
   env: ConductorEnv,
   i: Instance,
+  m: Migration,
   p: MigrateServerPayload,
 ): Promise<Selection | NoValidHost | null> {
   const spec = await getRequestSpec(env.db, i.uuid);
   if (!spec) return null;
-  const ignore = env.config.allowResizeToSameHost ? [] : [i.host!];
+  // A cold migration never stays on its host (Nova's ignore_hosts for a migration).
+  const ignore = env.config.allowResizeToSameHost && m.migration_type === 'resize' ? [] : [i.host!];
   const placed = {
     uuid: i.uuid,
     projectId: i.project_id,
@@ -70,7 +72,7 @@ async function schedule(
       flavor: p.flavor['nova_object.data'],
       num_instances: 1,
       ignore_hosts: ignore,
-      force_hosts: [],
+      force_hosts: p.host !== undefined ? [p.host] : [],
       force_nodes: [],
       retry: { num_attempts: p.attempt - 1, hosts: p.retry_hosts },
     },
@@ -103,7 +105,7 @@ async function migrateServer(env: ConductorEnv, job: Job): Promise<void> {
   else await moveAllocations(placement, { uuid: i.uuid, type: 'INSTANCE' }, { uuid: m.uuid, type: 'MIGRATION' });
 
   const step = { requestId: p.action_request_id, event: EVENT, taskStates: ['resize_prep'], host: null };
-  const sel = await schedule(env, i, p);
+  const sel = await schedule(env, i, m, p);
   if (sel === null || sel instanceof NoValidHost) {
     const message = sel ? sel.message : maxRetriesMessage(i.uuid);
     const details = sel

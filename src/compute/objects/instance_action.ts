@@ -18,6 +18,7 @@ export const Action = {
   UNLOCK: 'unlock',
   REBUILD: 'rebuild',
   RESIZE: 'resize',
+  MIGRATE: 'migrate',
   CONFIRM_RESIZE: 'confirmResize',
   REVERT_RESIZE: 'revertResize',
   CREATE_IMAGE: 'createImage',

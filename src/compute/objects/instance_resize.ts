@@ -1,6 +1,7 @@
-// Resize as the API asks it (Nova's compute.api.API.resize, confirm_resize, revert_resize): the
-// checks Nova makes before anything changes (state, lock, the new flavor, quota for the growth,
-// the image against the new flavor), then in one transaction the task state, the migration
+// Resize and cold migration as the API asks them (Nova's compute.api.API.resize, with and
+// without a flavor, confirm_resize, revert_resize): the checks Nova makes before anything
+// changes (state, lock, the new flavor, quota for the growth, the image against the new flavor,
+// a migration's requested host), then in one transaction the task state, the migration
 // record, the instance action and the job — the conductor's migrate_server for a resize, the
 // source host's confirm_resize, the destination's revert_resize.
 import { randomUUID } from 'node:crypto';
@@ -10,13 +11,16 @@ import { withTransaction } from '../../common/db/index.js';
 import type { JobQueue } from '../../common/jobs/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import {
+  CannotMigrateToSameHost,
   CannotResizeDisk,
+  ComputeHostNotFound,
   CannotResizeToSameFlavor,
   FlavorNotFound,
   InstanceInvalidState,
   QuotaExceeded,
   TooManyInstances,
 } from '../exceptions.js';
+import { computeNodesOfHosts } from './compute_node.js';
 import type { Flavor } from './flavor.js';
 import { getInstance, updateInstance, VmState, type Db, type Instance } from './instance.js';
 import { Action, startAction } from './instance_action.js';
@@ -49,6 +53,8 @@ export interface MigrateServerPayload extends ResizePayload {
   attempt: number;
   /** Destinations where an earlier attempt failed. */
   retry_hosts: string[];
+  /** The destination the request asked for (a cold migration's host). */
+  host?: string;
   /** A reschedule's hosts to try, in order (the scheduler is not asked again). */
   alternates?: { host: string; node: string; availabilityZone: string; allocation: unknown }[];
 }
@@ -85,6 +91,74 @@ function checkState(action: string, i: Instance, vmStates: string[]): void {
   if (i.task_state !== null) throw new InstanceInvalidState(action, i.uuid, 'task_state', i.task_state);
 }
 
+const RESIZABLE = [VmState.ACTIVE, VmState.STOPPED];
+
+function checkMovable(action: string, instance: Instance, caller: Caller): void {
+  checkLocked(instance, caller);
+  checkState(action, instance, RESIZABLE);
+  if (instance.host === null || instance.node === null) {
+    throw new InstanceInvalidState(action, instance.uuid, 'vm_state', instance.vm_state);
+  }
+}
+
+/** In one transaction: the task state, the migration record, the action and the conductor's job. */
+async function startMove(
+  db: Kysely<ComputeDB>,
+  jobs: JobQueue,
+  instance: Instance,
+  caller: Caller,
+  move: {
+    type: 'resize' | 'migration';
+    flavor: FlavorPrimitive;
+    autoDiskConfig: boolean;
+    host?: string;
+  },
+): Promise<void> {
+  const action = move.type === 'resize' ? 'resize' : 'migrate';
+  const migrationUuid = randomUUID();
+  await withTransaction(db, async (trx) => {
+    const moved = await updateInstance(
+      trx,
+      instance.uuid,
+      { task_state: 'resize_prep', progress: 0, auto_disk_config: move.autoDiskConfig ? 1 : 0 },
+      { taskState: [null], vmState: RESIZABLE },
+    );
+    if (!moved) throw new InstanceInvalidState(action, instance.uuid, 'task_state', instance.task_state);
+    await createMigration(trx, {
+      uuid: migrationUuid,
+      instanceUuid: instance.uuid,
+      sourceCompute: instance.host!,
+      sourceNode: instance.node!,
+      oldInstanceTypeId: instance.flavor.cur['nova_object.data'].id,
+      newInstanceTypeId: move.flavor['nova_object.data'].id,
+      userId: caller.userId ?? instance.user_id,
+      projectId: caller.projectId ?? instance.project_id,
+      migrationType: move.type,
+    });
+    await startAction(trx, {
+      instanceUuid: instance.uuid,
+      action: move.type === 'resize' ? Action.RESIZE : Action.MIGRATE,
+      requestId: caller.requestId,
+      userId: caller.userId,
+      projectId: caller.projectId,
+    });
+    const payload: MigrateServerPayload = {
+      uuid: instance.uuid,
+      migration_uuid: migrationUuid,
+      action_request_id: caller.requestId,
+      flavor: move.flavor,
+      attempt: 1,
+      retry_hosts: [],
+      ...(move.host !== undefined ? { host: move.host } : {}),
+    };
+    await jobs.enqueue<ComputeDB>(trx, {
+      kind: MIGRATE_SERVER,
+      payload,
+      dedupeKey: `${MIGRATE_SERVER}:${migrationUuid}:1`,
+    });
+  });
+}
+
 /** Resizes a server to `flavor`: checked here, scheduled by the conductor, moved by the hosts. */
 export async function requestResize(
   db: Kysely<ComputeDB>,
@@ -95,12 +169,7 @@ export async function requestResize(
   flavor: Flavor,
   autoDiskConfig: boolean,
 ): Promise<void> {
-  checkLocked(instance, caller);
-  const resizable = [VmState.ACTIVE, VmState.STOPPED];
-  checkState('resize', instance, resizable);
-  if (instance.host === null || instance.node === null) {
-    throw new InstanceInvalidState('resize', instance.uuid, 'vm_state', instance.vm_state);
-  }
+  checkMovable('resize', instance, caller);
   const current = instance.flavor.cur['nova_object.data'];
   if (flavor.root_gb === 0 && current.root_gb !== 0) {
     throw new CannotResizeDisk('Resize to zero disk flavor is not allowed.');
@@ -112,45 +181,29 @@ export async function requestResize(
   await checkUpsizeQuota(db, config, instance, current, primitive['nova_object.data']);
   const spec = await getRequestSpec(db, instance.uuid);
   if (spec) checkImage(flavor, spec.image);
-  const migrationUuid = randomUUID();
-  await withTransaction(db, async (trx) => {
-    const moved = await updateInstance(
-      trx,
-      instance.uuid,
-      { task_state: 'resize_prep', progress: 0, auto_disk_config: autoDiskConfig ? 1 : 0 },
-      { taskState: [null], vmState: resizable },
-    );
-    if (!moved) throw new InstanceInvalidState('resize', instance.uuid, 'task_state', instance.task_state);
-    await createMigration(trx, {
-      uuid: migrationUuid,
-      instanceUuid: instance.uuid,
-      sourceCompute: instance.host!,
-      sourceNode: instance.node!,
-      oldInstanceTypeId: current.id,
-      newInstanceTypeId: flavor.id,
-      userId: caller.userId ?? instance.user_id,
-      projectId: caller.projectId ?? instance.project_id,
-    });
-    await startAction(trx, {
-      instanceUuid: instance.uuid,
-      action: Action.RESIZE,
-      requestId: caller.requestId,
-      userId: caller.userId,
-      projectId: caller.projectId,
-    });
-    const payload: MigrateServerPayload = {
-      uuid: instance.uuid,
-      migration_uuid: migrationUuid,
-      action_request_id: caller.requestId,
-      flavor: primitive,
-      attempt: 1,
-      retry_hosts: [],
-    };
-    await jobs.enqueue<ComputeDB>(trx, {
-      kind: MIGRATE_SERVER,
-      payload,
-      dedupeKey: `${MIGRATE_SERVER}:${migrationUuid}:1`,
-    });
+  await startMove(db, jobs, instance, caller, { type: 'resize', flavor: primitive, autoDiskConfig });
+}
+
+/** Cold-migrates a server (Nova's resize with no flavor): its own flavor, on another host —
+ * `host` when given, which must be a compute host other than the server's. Whether that host
+ * is enabled and fits is the scheduler's to say, as in Nova. */
+export async function requestMigrate(
+  db: Kysely<ComputeDB>,
+  jobs: JobQueue,
+  instance: Instance,
+  caller: Caller,
+  host: string | undefined,
+): Promise<void> {
+  checkMovable('migrate', instance, caller);
+  if (host !== undefined) {
+    if (host === instance.host) throw new CannotMigrateToSameHost();
+    if (!(await computeNodesOfHosts(db, [host])).length) throw new ComputeHostNotFound(host);
+  }
+  await startMove(db, jobs, instance, caller, {
+    type: 'migration',
+    flavor: instance.flavor.cur,
+    autoDiskConfig: instance.auto_disk_config === 1,
+    ...(host !== undefined ? { host } : {}),
   });
 }
 

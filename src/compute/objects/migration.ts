@@ -1,6 +1,6 @@
-// Migrations (Nova's objects.Migration): the record of one move of an instance — here a resize —
-// from its source host and node to its destination, with the old and new flavors and a status
-// the compute hosts move along: pre-migrating → migrating → post-migrating → finished →
+// Migrations (Nova's objects.Migration): the record of one move of an instance — here a resize or
+// a cold migration — from its source host and node to its destination, with the old and new
+// flavors and a status the compute hosts move along: pre-migrating → migrating → post-migrating → finished →
 // confirming → confirmed, or reverting → reverted, or error. Its uuid is the Placement consumer
 // that holds the source's allocations (the old flavor) while the instance, on the destination,
 // holds the new flavor's (Nova's allocation handling since Queens).
@@ -21,6 +21,8 @@ export interface NewMigration {
   newInstanceTypeId: number;
   userId: string;
   projectId: string;
+  /** 'migration' for a cold migration (the flavor kept), else 'resize'. */
+  migrationType: 'resize' | 'migration';
 }
 
 export async function createMigration(db: Db, m: NewMigration): Promise<void> {
@@ -37,7 +39,7 @@ export async function createMigration(db: Db, m: NewMigration): Promise<void> {
       old_instance_type_id: m.oldInstanceTypeId,
       new_instance_type_id: m.newInstanceTypeId,
       status: 'pre-migrating',
-      migration_type: 'resize',
+      migration_type: m.migrationType,
       hidden: 0,
       cross_cell_move: 0,
       user_id: m.userId,
