@@ -86,7 +86,7 @@ describe('cold migration', () => {
     const actions = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions;
     expect(actions.map((a: any) => a.action)).toContain('migrate');
 
-    expect((await act(id, { confirmResize: null })).status).toBe(202);
+    expect((await act(id, { confirmResize: null })).status).toBe(204);
     expect(await settled(id, 'ACTIVE')).toEqual(['ACTIVE', 'ms2', 'vm-tiny']);
     expect((await migrations(id))[0].status).toBe('confirmed');
     expect(await usages()).toEqual({ ms1: none, ms2: tiny });
@@ -132,7 +132,7 @@ describe('cold migration', () => {
       409,
       `Cannot 'migrate' instance ${id} while it is in vm_state resized`,
     ]);
-    expect((await act(id, { confirmResize: null })).status).toBe(202);
+    expect((await act(id, { confirmResize: null })).status).toBe(204);
     expect(await settled(id, 'ACTIVE')).toEqual(['ACTIVE', 'ms2', 'vm-tiny']);
     expect((await migrations(id)).length).toBe(1);
     await t.remove(id);

@@ -127,7 +127,7 @@ function resizeSuite(name: string, extra: () => Promise<Record<string, unknown>>
         `Cannot 'resize' instance ${id} while it is in vm_state resized`,
       );
 
-      expect((await act(id, { confirmResize: null })).status).toBe(202);
+      expect((await act(id, { confirmResize: null })).status).toBe(204);
       const c = await settledStatus(id, ['ACTIVE']);
       expect(c['OS-EXT-SRV-ATTR:host']).toBe('rs2');
       await until('migration confirmed', async () => (await migrationOf(id)).status === 'confirmed');
@@ -330,7 +330,7 @@ function resizeSuite(name: string, extra: () => Promise<Record<string, unknown>>
       expect((await t.placement('GET', `/allocations/${m.uuid}`)).body.allocations).toEqual({
         [rp.rs1!]: { generation: expect.any(Number), resources: use(1, 1024, 1) },
       });
-      expect((await act(id, { confirmResize: null })).status).toBe(202);
+      expect((await act(id, { confirmResize: null })).status).toBe(204);
       await settledStatus(id, ['ACTIVE']);
       await t.remove(id);
       expect(await usages()).toEqual({ rs1: use(0, 0, 0), rs2: use(0, 0, 0) });
@@ -354,7 +354,7 @@ function resizeSuite(name: string, extra: () => Promise<Record<string, unknown>>
         ['conductor_migrate_server', 'Success'],
         ['conductor_migrate_server', 'Success'],
       ]);
-      expect((await act(id, { confirmResize: null })).status).toBe(202);
+      expect((await act(id, { confirmResize: null })).status).toBe(204);
       await settledStatus(id, ['ACTIVE']);
       await t.remove(id);
     });

@@ -101,7 +101,7 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
 async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   let answered: FastifyReply | undefined;
   const result = await dispatchAction(req, {
-    ...resizeActions(compute, req),
+    ...resizeActions(compute, req, reply),
     ...imageActions(compute, req, reply),
     ...serverAdminActions(compute, req),
     rebuild: async (body) => {

@@ -1,9 +1,10 @@
 // The resize actions of POST /servers/{id}/action (nova/api/openstack/compute/servers.py
 // _action_resize, _action_confirm_resize, _action_revert_resize) and the cold migration
-// (migrate_server.py _migrate): each answered 202 once the conductor or the host has its job,
-// with Nova's 400s and 409s.
-import type { FastifyRequest } from 'fastify';
+// (migrate_server.py _migrate): each answered once the conductor or the host has its job (202,
+// a confirm 204), with Nova's 400s and 409s.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { sendEmpty } from '../../common/http/reply.js';
 import type { Compute } from '../context.js';
 import { badRequest } from '../errors.js';
 import { FlavorNotFound, MigrationNotFoundByStatus } from '../exceptions.js';
@@ -51,7 +52,7 @@ async function resized<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function resizeActions(compute: Compute, req: FastifyRequest) {
+export function resizeActions(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   return {
     resize: async (body: unknown) => {
       const r = validate(resizeSchema, body).resize;
@@ -82,6 +83,8 @@ export function resizeActions(compute: Compute, req: FastifyRequest) {
     confirmResize: async () => {
       const instance = await findServer(compute, req, 'os_compute_api:servers:confirm_resize');
       await resized(() => requestConfirmResize(compute.db, compute.jobs, instance, callerOf(req)));
+      // Nova answers a confirm 204, where the other actions answer 202.
+      return sendEmpty(reply, 204);
     },
     revertResize: async () => {
       const instance = await findServer(compute, req, 'os_compute_api:servers:revert_resize');
