@@ -135,7 +135,7 @@ hypervisor_type = fake
 # Resize (with confirm and revert) and createImage come with the resize branch: on at its merge.
 resize = false
 snapshot = false
-cold_migration = false
+cold_migration = true
 live_migration = false
 shelve = false
 shelve_migrate = false
