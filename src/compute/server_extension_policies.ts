@@ -1,7 +1,7 @@
 // The policy rules of what servers have beside their core API (nova/policies/admin_actions.py,
 // deferred_delete.py, console_output.py, server_tags.py, server_metadata.py, ips.py,
-// server_password.py, server_external_events.py, migrate_server.py), with Nova Zed's names and
-// defaults.
+// server_password.py, server_external_events.py, migrate_server.py, admin_password.py), with Nova
+// Zed's names and defaults.
 import type { PolicyRule } from '../common/policy/index.js';
 import { ACTION, ADMIN, MEMBER, READER, rule, SERVER } from './server_policies.js';
 
@@ -10,6 +10,9 @@ export const SERVER_EXTENSION_RULES: readonly PolicyRule[] = [
     ['POST', `${ACTION} (os-resetState)`],
   ]),
   rule('os-migrate-server:migrate', ADMIN, 'Cold migrate a server to a host', [['POST', `${ACTION} (migrate)`]]),
+  rule('os-admin-password', MEMBER, 'Change the administrative password for a server', [
+    ['POST', `${ACTION} (changePassword)`],
+  ]),
   rule('os-deferred-delete:restore', MEMBER, 'Restore a soft deleted server', [['POST', `${ACTION} (restore)`]]),
   rule('os-deferred-delete:force', MEMBER, 'Force delete a server before deferred cleanup', [
     ['POST', `${ACTION} (forceDelete)`],

@@ -66,6 +66,11 @@ export class TestDriver implements VirtDriver {
   async resume(uuid: string) {
     this.set(uuid, 'resume', PowerState.RUNNING);
   }
+  /** The password itself is not kept: a test sees the call only. */
+  async setAdminPassword(uuid: string, _password: string) {
+    this.calls.push(`set-admin-password ${uuid}`);
+    if (!this.guests_.has(uuid)) throw new Error(`guest ${uuid} not found`);
+  }
   async migrateDiskAndPowerOff(uuid: string) {
     this.set(uuid, 'migrate-disk', PowerState.SHUTDOWN);
   }

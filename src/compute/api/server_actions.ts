@@ -1,8 +1,8 @@
 // POST /servers/{id}/action: reboot, os-stop, os-start, pause, unpause, suspend, resume, rebuild,
-// lock and unlock (nova/api/openstack/compute/servers.py, pause_server.py, suspend_server.py,
-// lock_server.py): each answered 202 once the instance's host has its job (rebuild with the
-// server's body). Resize and its confirm and revert are in server_resize.ts, createImage in
-// server_images.ts.
+// changePassword, lock and unlock (nova/api/openstack/compute/servers.py, pause_server.py,
+// suspend_server.py, admin_password.py, lock_server.py): each answered 202 once the instance's
+// host has its job (rebuild with the server's body). Resize, cold migration, confirm and revert
+// are in server_resize.ts, createImage in server_images.ts.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
@@ -45,6 +45,14 @@ const lockSchema = Type.Object(
         { additionalProperties: false },
       ),
     ]),
+  },
+  { additionalProperties: false },
+);
+
+// Nova's admin_password parameter: any string.
+const changePasswordSchema = Type.Object(
+  {
+    changePassword: Type.Object({ adminPass: Type.String() }, { additionalProperties: false }),
   },
   { additionalProperties: false },
 );
@@ -124,6 +132,21 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
     unpause: () => power(compute, req, 'os_compute_api:os-pause-server:unpause', 'unpause', 'unpause'),
     suspend: () => power(compute, req, 'os_compute_api:os-suspend-server:suspend', 'suspend', 'suspend'),
     resume: () => power(compute, req, 'os_compute_api:os-suspend-server:resume', 'resume', 'resume'),
+    changePassword: async (body) => {
+      const { adminPass } = validate(changePasswordSchema, body).changePassword;
+      const instance = await findServer(compute, req, 'os_compute_api:os-admin-password');
+      await requestPowerAction(
+        compute.db,
+        compute.jobs,
+        instance,
+        callerOf(req),
+        'changePassword',
+        POWER_ACTIONS.changePassword,
+        {
+          admin_password: adminPass,
+        },
+      );
+    },
     lock: async (body) => {
       const reason = req.version.gte('2.73') ? (validate(lockSchema, body).lock?.locked_reason ?? null) : null;
       const instance = await findServer(compute, req, 'os_compute_api:os-lock-server:lock');

@@ -208,8 +208,9 @@ interface PowerStep {
   action: keyof typeof POWER_ACTIONS | 'reboot';
   event: string;
   run(driver: VirtDriver, uuid: string, p: ActionPayload): Promise<void>;
-  vmState: string;
-  powerState: PowerState;
+  /** The states after it; none for a step that changes neither (changePassword). */
+  vmState?: string;
+  powerState?: PowerState;
 }
 
 const POWER_STEPS: Record<string, PowerStep> = {
@@ -255,6 +256,11 @@ const POWER_STEPS: Record<string, PowerStep> = {
     vmState: VmState.ACTIVE,
     powerState: PowerState.RUNNING,
   },
+  set_admin_password: {
+    action: 'changePassword',
+    event: 'compute_set_admin_password',
+    run: (d, u, p) => d.setAdminPassword(u, p.admin_password ?? ''),
+  },
   reboot_instance: {
     action: 'reboot',
     event: 'compute_reboot_instance',
@@ -295,7 +301,11 @@ async function powerAction(env: ManagerEnv, step: PowerStep, job: Job): Promise<
     await updateInstance(
       trx,
       i.uuid,
-      { vm_state: step.vmState, power_state: step.powerState, task_state: null },
+      {
+        ...(step.vmState ? { vm_state: step.vmState } : {}),
+        ...(step.powerState !== undefined ? { power_state: step.powerState } : {}),
+        task_state: null,
+      },
       { taskState: busy },
     );
     await finishEvent(trx, i.uuid, p.action_request_id, step.event);

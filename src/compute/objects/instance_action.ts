@@ -17,6 +17,7 @@ export const Action = {
   LOCK: 'lock',
   UNLOCK: 'unlock',
   REBUILD: 'rebuild',
+  CHANGE_PASSWORD: 'changePassword',
   RESIZE: 'resize',
   MIGRATE: 'migrate',
   CONFIRM_RESIZE: 'confirmResize',

@@ -24,6 +24,8 @@ export interface ActionPayload {
   uuid: string;
   action_request_id: string;
   type?: 'SOFT' | 'HARD';
+  /** changePassword's new password, for the driver only. */
+  admin_password?: string;
 }
 
 interface PowerAction {
@@ -101,6 +103,14 @@ export const POWER_ACTIONS = {
     vmStates: [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED, VmState.ERROR],
     taskStates: [null, ...REBOOTING],
     taskState: 'rebooting_hard',
+  },
+  // Not a power action, but one of the same shape: a state check, a task state, one driver call.
+  changePassword: {
+    action: Action.CHANGE_PASSWORD,
+    job: 'set_admin_password',
+    vmStates: [VmState.ACTIVE],
+    taskStates: NOT_BUSY,
+    taskState: 'updating_password',
   },
 } satisfies Record<string, PowerAction>;
 

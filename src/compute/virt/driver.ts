@@ -69,6 +69,8 @@ export interface VirtDriver {
   unpause(uuid: string): Promise<void>;
   suspend(uuid: string): Promise<void>;
   resume(uuid: string): Promise<void>;
+  /** Sets the administrator password inside the guest (Nova's set_admin_password). */
+  setAdminPassword(uuid: string, password: string): Promise<void>;
   /** A resize's first half, on the source (migrate_disk_and_power_off): the guest stops; its
    * disks stay here until the resize is confirmed or reverted. */
   migrateDiskAndPowerOff(uuid: string): Promise<void>;

@@ -158,6 +158,8 @@ export class FakeDriver implements VirtDriver {
   async resume(uuid: string): Promise<void> {
     this.set(uuid, PowerState.RUNNING);
   }
+  /** Accepted and forgotten, as Nova's fake driver does. */
+  async setAdminPassword(_uuid: string, _password: string): Promise<void> {}
 
   async migrateDiskAndPowerOff(uuid: string): Promise<void> {
     this.set(uuid, PowerState.SHUTDOWN);
