@@ -2,8 +2,9 @@
 // Placement that no instance on that provider's compute node accounts for — left behind by a
 // compute host that went away, or by a failure between Placement and the compute database — and,
 // with `delete`, removes them from that provider (the consumer keeps what it holds elsewhere).
-// Beyond Nova: an instance still being scheduled (no host yet) keeps its allocation, so that an
-// audit during a build never takes away the claim the conductor just made.
+// Beyond Nova: an instance still being scheduled (no host yet) keeps its allocation, and so does
+// one being moved on the node it moves to, so that an audit during a build or a resize never takes
+// away a claim the conductor just made.
 import { asService, ClientError, type RequestIds, type ResourceProvider } from '../../common/clients/index.js';
 import type { Compute, ComputeClients } from '../context.js';
 
@@ -118,7 +119,7 @@ async function consumersOfNode(compute: AuditContext, provider: ResourceProvider
     .execute();
   const migrations = await compute.db
     .selectFrom('migrations')
-    .select('uuid')
+    .select(['uuid', 'instance_uuid'])
     .where('deleted', '=', 0)
     .where('status', 'not in', MIGRATION_DONE)
     .where((eb) =>
@@ -128,7 +129,9 @@ async function consumersOfNode(compute: AuditContext, provider: ResourceProvider
       ]),
     )
     .execute();
-  return new Set([...rows, ...migrations].map((r) => r.uuid));
+  // Beyond nova-manage: the moving instance too, whose new claim sits on the destination before
+  // the instance's host becomes it (an audit mid-resize must not take that claim away).
+  return new Set([...rows.map((r) => r.uuid), ...migrations.flatMap((m) => [m.uuid, m.instance_uuid])]);
 }
 
 /** Of `uuids`, the live instances not on a host yet: claimed by the conductor a moment ago. */
