@@ -1,6 +1,6 @@
 // The policy rules of what servers have beside their core API (nova/policies/admin_actions.py,
 // deferred_delete.py, console_output.py, server_tags.py, server_metadata.py, ips.py,
-// server_password.py, server_external_events.py, migrate_server.py, admin_password.py), with Nova
+// server_password.py, server_external_events.py, migrate_server.py, admin_password.py, create_backup.py), with Nova
 // Zed's names and defaults.
 import type { PolicyRule } from '../common/policy/index.js';
 import { ACTION, ADMIN, MEMBER, READER, rule, SERVER } from './server_policies.js';
@@ -17,6 +17,7 @@ export const SERVER_EXTENSION_RULES: readonly PolicyRule[] = [
   rule('os-deferred-delete:force', MEMBER, 'Force delete a server before deferred cleanup', [
     ['POST', `${ACTION} (forceDelete)`],
   ]),
+  rule('os-create-backup', MEMBER, 'Create a back up of a server', [['POST', `${ACTION} (createBackup)`]]),
   rule('os-console-output', MEMBER, 'Show console output for a server', [['POST', `${ACTION} (os-getConsoleOutput)`]]),
   rule('os-server-tags:index', READER, 'List all tags for given server', [['GET', `${SERVER}/tags`]]),
   rule('os-server-tags:show', READER, 'Check tag existence on the server.', [['GET', `${SERVER}/tags/{tag}`]]),

@@ -23,6 +23,7 @@ export const Action = {
   CONFIRM_RESIZE: 'confirmResize',
   REVERT_RESIZE: 'revertResize',
   CREATE_IMAGE: 'createImage',
+  BACKUP: 'createBackup',
 } as const;
 
 export interface ActionRequest {

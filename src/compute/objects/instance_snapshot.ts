@@ -21,6 +21,13 @@ export interface SnapshotPayload {
   uuid: string;
   action_request_id: string;
   image_id: string;
+  /** A createBackup's: after the upload, the oldest backups of this type beyond `rotation` go. */
+  backup?: Backup;
+}
+
+export interface Backup {
+  type: string;
+  rotation: number;
 }
 
 /** Never inherited, whatever [DEFAULT] non_inheritable_image_properties says (Nova's
@@ -37,12 +44,12 @@ const NEVER_INHERITED_NAMESPACES = ['os_glance'];
 
 const SNAPSHOT_VM_STATES: string[] = [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED];
 
-export function checkSnapshotState(instance: Instance): void {
+export function checkSnapshotState(instance: Instance, action = 'createImage'): void {
   if (!SNAPSHOT_VM_STATES.includes(instance.vm_state ?? '') || instance.host === null) {
-    throw new InstanceInvalidState('createImage', instance.uuid, 'vm_state', instance.vm_state);
+    throw new InstanceInvalidState(action, instance.uuid, 'vm_state', instance.vm_state);
   }
   if (instance.task_state !== null) {
-    throw new InstanceInvalidState('createImage', instance.uuid, 'task_state', instance.task_state);
+    throw new InstanceInvalidState(action, instance.uuid, 'task_state', instance.task_state);
   }
 }
 
@@ -54,6 +61,7 @@ export async function snapshotImageMeta(
   caller: Caller,
   name: string,
   metadata: Record<string, string>,
+  backup?: Backup,
 ): Promise<Record<string, unknown>> {
   const properties: Record<string, string> = {};
   for (const [key, value] of Object.entries(await allSystemMetadata(db, instance.uuid))) {
@@ -71,7 +79,8 @@ export async function snapshotImageMeta(
     ...(instance.image_ref ? { base_image_ref: instance.image_ref } : {}),
     instance_uuid: instance.uuid,
     user_id: caller.userId ?? instance.user_id,
-    image_type: 'snapshot',
+    image_type: backup ? 'backup' : 'snapshot',
+    ...(backup ? { backup_type: backup.type } : {}),
     // Someone else's snapshot of the server is shared with the server's project.
     ...(shared ? { instance_owner: instance.project_id } : {}),
     ...metadata,
@@ -82,31 +91,37 @@ export async function snapshotImageMeta(
   };
 }
 
-/** Hands the snapshot to the server's host once Glance has the (queued) image. False when the
- * server's state changed meanwhile (the caller deletes the image). */
+/** Hands the snapshot (or backup) to the server's host once Glance has the (queued) image. False
+ * when the server's state changed meanwhile (the caller deletes the image). */
 export async function requestSnapshot(
   db: Kysely<ComputeDB>,
   jobs: JobQueue,
   instance: Instance,
   caller: Caller,
   imageId: string,
+  backup?: Backup,
 ): Promise<boolean> {
   return withTransaction(db, async (trx) => {
     const moved = await updateInstance(
       trx,
       instance.uuid,
-      { task_state: 'image_snapshot_pending' },
+      { task_state: backup ? 'image_backup' : 'image_snapshot_pending' },
       { taskState: [null], vmState: SNAPSHOT_VM_STATES },
     );
     if (!moved) return false;
     await startAction(trx, {
       instanceUuid: instance.uuid,
-      action: Action.CREATE_IMAGE,
+      action: backup ? Action.BACKUP : Action.CREATE_IMAGE,
       requestId: caller.requestId,
       userId: caller.userId,
       projectId: caller.projectId,
     });
-    const payload: SnapshotPayload = { uuid: instance.uuid, action_request_id: caller.requestId, image_id: imageId };
+    const payload: SnapshotPayload = {
+      uuid: instance.uuid,
+      action_request_id: caller.requestId,
+      image_id: imageId,
+      ...(backup ? { backup } : {}),
+    };
     await jobs.enqueue<ComputeDB>(trx, {
       kind: SNAPSHOT_INSTANCE,
       target: instance.host,
