@@ -35,6 +35,8 @@ import { serverMetadataRoutes } from './api/server_metadata.js';
 import { serverIpRoutes } from './api/server_ips.js';
 import { serverPasswordRoutes } from './api/server_password.js';
 import { serverExternalEventRoutes } from './api/server_external_events.js';
+import { imageRoutes } from './api/images.js';
+import { imageMetadataRoutes } from './api/image_metadata.js';
 
 const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version';
 const COMPUTE_REQUEST_ID_HEADER = 'x-compute-request-id';
@@ -66,6 +68,8 @@ function apiRoutes(compute: Compute): RouteTable {
     ...serverIpRoutes(compute),
     ...serverPasswordRoutes(compute),
     ...serverExternalEventRoutes(compute),
+    ...imageRoutes(compute),
+    ...imageMetadataRoutes(compute),
   };
 }
 

@@ -63,6 +63,13 @@ export class ImageClient {
     return this.api.json(call, 'GET', `/v2/images/${seg(id)}`);
   }
 
+  /** One page of images (Glance's limit and marker among the filters). */
+  async page(call: Call, filters: Readonly<Record<string, string>>): Promise<Image[]> {
+    const q = Object.keys(filters).length ? `?${new URLSearchParams(filters)}` : '';
+    const page: { images: Image[] } = await this.api.json(call, 'GET', `/v2/images${q}`);
+    return page.images;
+  }
+
   /** Every image the filters match (Glance's query parameters: name, status, visibility,
    * owner, tag, sort ...), page after page. */
   async list(call: Call, filters: Readonly<Record<string, string>> = {}): Promise<Image[]> {
@@ -98,9 +105,18 @@ export class ImageClient {
     return this.api.json(call, 'POST', '/v2/images', { json: image });
   }
 
-  /** Sets attributes of an image (a JSON patch of `replace`/`add` operations, as Glance v2.1 takes). */
-  update(call: Call, id: string, changes: Readonly<Record<string, unknown>>): Promise<Image> {
-    const patch = Object.entries(changes).map(([k, value]) => ({ op: 'add', path: `/${k}`, value }));
+  /** Sets attributes of an image and removes the properties named in `remove` (a JSON patch of
+   * `add`/`remove` operations, as Glance v2.1 takes). */
+  update(
+    call: Call,
+    id: string,
+    changes: Readonly<Record<string, unknown>>,
+    remove: readonly string[] = [],
+  ): Promise<Image> {
+    const patch = [
+      ...Object.entries(changes).map(([k, value]) => ({ op: 'add', path: `/${k}`, value })),
+      ...remove.map((k) => ({ op: 'remove', path: `/${k}` })),
+    ];
     return this.api.json(call, 'PATCH', `/v2/images/${seg(id)}`, {
       body: JSON.stringify(patch),
       headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' },
