@@ -132,9 +132,8 @@ min_compute_nodes = 2
 hypervisor_type = fake
 
 [compute-feature-enabled]
-# Resize (with confirm and revert) and createImage come with the resize branch: on at its merge.
-resize = false
-snapshot = false
+resize = true
+snapshot = true
 cold_migration = true
 live_migration = false
 shelve = false
