@@ -55,13 +55,30 @@ describe('createBackup', () => {
       ids.push(r.body.image_id);
       await settled(id);
     }
+    // Before 2.45 the answer points at the compute API's image proxy, unless nothing is kept.
+    const old = await t.nova(
+      'POST',
+      `/servers/${id}/action`,
+      { createBackup: { name: 'b4', backup_type: 'daily', rotation: 2 } },
+      { token: t.demo, version: '2.44' },
+    );
+    expect(old.headers.location).toMatch(/\/compute\/v2\.1\/images\/[0-9a-f-]{36}$/);
+    await settled(id);
+    const none = await t.nova(
+      'POST',
+      `/servers/${id}/action`,
+      { createBackup: { name: 'n1', backup_type: 'none', rotation: 0 } },
+      { token: t.demo, version: '2.44' },
+    );
+    expect([none.status, none.headers.location]).toEqual([202, undefined]);
+    await settled(id);
     // Another type is rotated on its own.
     expect((await backup(id, { name: 'w1', backup_type: 'weekly', rotation: '1' })).status).toBe(202);
     await settled(id);
     const left = await backups(id);
     expect(left.map((i) => [i.name, i.backup_type, i.status])).toEqual([
-      ['b2', 'daily', 'active'],
       ['b3', 'daily', 'active'],
+      ['b4', 'daily', 'active'],
       ['w1', 'weekly', 'active'],
     ]);
     expect((await t.local.call('GET', `/image/v2/images/${ids[0]}`, t.admin)).status).toBe(404);

@@ -1,8 +1,9 @@
 // The createImage and createBackup actions of POST /servers/{id}/action
 // (nova/api/openstack/compute/servers.py _action_create_image, create_backup.py): the image
 // created in Glance as the caller, queued, and the server's host asked to upload its disk into it
-// (and, for a backup, to rotate the older ones). 202 with the image's URL in Location, or from
-// 2.45 the image's id in the body.
+// (and, for a backup, to rotate the older ones). 202 with the image's URL in Location (a
+// backup's: the compute API's /images/{id}, and none at rotation 0), or from 2.45 the image's id
+// in the body.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { onBehalfOf } from '../../common/clients/index.js';
@@ -12,7 +13,7 @@ import type { Compute } from '../context.js';
 import { conflict } from '../errors.js';
 import { InstanceInvalidState, InvalidName } from '../exceptions.js';
 import { isValidName, NAME_RULE } from '../objects/text.js';
-import { validate } from '../http.js';
+import { API_ROOT, serviceUrl, validate } from '../http.js';
 import { checkMetadataQuota } from '../objects/instance_quota.js';
 import { checkSnapshotState, requestSnapshot, snapshotImageMeta, type Backup } from '../objects/instance_snapshot.js';
 import { metadata, name, nonNegativeInteger } from '../schemas/parameter_types.js';
@@ -70,7 +71,8 @@ async function snapshot(compute: Compute, req: FastifyRequest, reply: FastifyRep
     throw conflict(new InstanceInvalidState(r.action, instance.uuid, 'task_state', 'busy').message);
   }
   if (req.version.gte('2.45')) return sendJson(reply, 202, { image_id: image.id });
-  reply.header('location', `${await compute.clients.image.api.url(call)}/images/${image.id}`);
+  if (!r.backup) reply.header('location', `${await compute.clients.image.api.url(call)}/images/${image.id}`);
+  else if (r.backup.rotation > 0) reply.header('location', `${serviceUrl(compute, req)}${API_ROOT}/images/${image.id}`);
   return sendEmpty(reply, 202);
 }
 
