@@ -2,7 +2,6 @@
 // properties as Nova's metadata — list, merge (POST), replace (PUT); one item: show, set, delete.
 // The properties count against the caller's metadata_items quota. 404 from 2.36 on, as /images.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
 import { param } from '../../common/http/request_params.js';
 import { sendEmpty, sendJson } from '../../common/http/reply.js';
@@ -10,19 +9,8 @@ import type { Compute } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
 import { readBody } from '../http.js';
 import { checkMetadataQuota } from '../objects/instance_quota.js';
-import { METADATA_KEY } from '../schemas/parameter_types.js';
+import { metadataSchema, metaSchema } from '../schemas/metadata.js';
 import { fromGlance, glanceCall, imageProperties } from './images.js';
-
-const items = (extra: object = {}) =>
-  Type.Record(Type.String({ pattern: METADATA_KEY }), Type.String({ maxLength: 255 }), {
-    additionalProperties: false,
-    ...extra,
-  });
-const metadataSchema = Type.Object({ metadata: items() }, { additionalProperties: false });
-const metaSchema = Type.Object(
-  { meta: items({ minProperties: 1, maxProperties: 1 }) },
-  { additionalProperties: false },
-);
 
 async function properties(compute: Compute, req: FastifyRequest) {
   const { image, call } = glanceCall(compute, req);

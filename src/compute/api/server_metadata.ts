@@ -1,7 +1,6 @@
 // /servers/{id}/metadata (nova/api/openstack/compute/server_metadata.py): list, merge (POST),
 // replace (PUT); one item: show, set, delete.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
 import { param } from '../../common/http/request_params.js';
 import { sendEmpty, sendJson } from '../../common/http/reply.js';
@@ -10,21 +9,10 @@ import { badRequest } from '../errors.js';
 import { MetadataItemNotFound } from '../exceptions.js';
 import { readBody } from '../http.js';
 import { deleteMetadataItem, updateMetadata } from '../objects/instance_metadata.js';
-import { METADATA_KEY } from '../schemas/parameter_types.js';
+import { metadataSchema, metaSchema } from '../schemas/metadata.js';
 import { callerOf, findServer } from './servers.js';
 
 const POLICY = 'os_compute_api:server-metadata:';
-
-const items = (extra: object = {}) =>
-  Type.Record(Type.String({ pattern: METADATA_KEY }), Type.String({ maxLength: 255 }), {
-    additionalProperties: false,
-    ...extra,
-  });
-const metadataSchema = Type.Object({ metadata: items() }, { additionalProperties: false });
-const metaSchema = Type.Object(
-  { meta: items({ minProperties: 1, maxProperties: 1 }) },
-  { additionalProperties: false },
-);
 
 async function index(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   const instance = await findServer(compute, req, `${POLICY}index`);
