@@ -3,20 +3,10 @@
 // clears the task state; 409 unless ACTIVE (or locked), 400 on a bad body; the password is
 // in no API answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeResources } from '../../src/compute/virt/driver.js';
 import { until } from '../helpers/jobs.js';
-import { startServersCloud, TestDriver, type ServersCloud } from '../helpers/servers.js';
+import { startServersCloud, TestDriver, testNode, type ServersCloud } from '../helpers/servers.js';
 
-const node: NodeResources = {
-  hypervisorHostname: 'pw1',
-  hypervisorType: 'fake',
-  hypervisorVersion: 1000,
-  vcpus: 4,
-  memoryMb: 4096,
-  localGb: 40,
-  cpuInfo: '{}',
-  traits: [],
-};
+const node = testNode('pw1');
 
 describe('changePassword', () => {
   let t: ServersCloud;

@@ -3,24 +3,12 @@
 // (migration_type 'migration', the source's allocations held by the migration), VERIFY_RESIZE
 // then confirm or revert; the 2.56 requested host; admin only; Nova's 400s.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeResources } from '../../src/compute/virt/driver.js';
 import { until } from '../helpers/jobs.js';
-import { startServersCloud, TestDriver, type ServersCloud } from '../helpers/servers.js';
-
-const node = (name: string): NodeResources => ({
-  hypervisorHostname: name,
-  hypervisorType: 'fake',
-  hypervisorVersion: 1000,
-  vcpus: 4,
-  memoryMb: 4096,
-  localGb: 40,
-  cpuInfo: '{}',
-  traits: [],
-});
+import { startServersCloud, TestDriver, testNode, type ServersCloud } from '../helpers/servers.js';
 
 describe('cold migration', () => {
   let t: ServersCloud;
-  const drivers = { ms1: new TestDriver([node('ms1')]), ms2: new TestDriver([node('ms2')]) };
+  const drivers = { ms1: new TestDriver([testNode('ms1')]), ms2: new TestDriver([testNode('ms2')]) };
   const rp: Record<string, string> = {};
 
   beforeAll(async () => {

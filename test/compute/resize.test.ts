@@ -9,27 +9,15 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditAllocations } from '../../src/compute/manage/audit.js';
 import { confirmOverdueResizes } from '../../src/compute/objects/instance_resize.js';
-import type { NodeResources } from '../../src/compute/virt/driver.js';
 import { until } from '../helpers/jobs.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
-import { startServersCloud, TestDriver, type ServersCloud } from '../helpers/servers.js';
-
-const node = (name: string): NodeResources => ({
-  hypervisorHostname: name,
-  hypervisorType: 'fake',
-  hypervisorVersion: 1000,
-  vcpus: 4,
-  memoryMb: 4096,
-  localGb: 40,
-  cpuInfo: '{}',
-  traits: [],
-});
+import { startServersCloud, TestDriver, testNode, type ServersCloud } from '../helpers/servers.js';
 
 function resizeSuite(name: string, extra: () => Promise<Record<string, unknown>>, skip: string | null = null) {
   describe.skipIf(skip !== null)(`resize (${name})${skip ? ` (skipped: ${skip})` : ''}`, () => {
     let t: ServersCloud;
-    const src = new TestDriver([node('rs1')]);
-    const dst = new TestDriver([node('rs2')]);
+    const src = new TestDriver([testNode('rs1')]);
+    const dst = new TestDriver([testNode('rs2')]);
     const rp: Record<string, string> = {};
 
     beforeAll(async () => {
@@ -339,7 +327,7 @@ function resizeSuite(name: string, extra: () => Promise<Record<string, unknown>>
     it('reschedules to an alternate when prep_resize fails on the chosen host', async () => {
       // rs3 is the freest (the weighers' first choice) but its driver manages no such node.
       rp.rs3 = await t.hypervisor({ host: 'rs3', memoryMb: 16384 });
-      t.manager('rs3', new TestDriver([node('elsewhere')]));
+      t.manager('rs3', new TestDriver([testNode('elsewhere')]));
       const id = await t.boot({ name: 'retry', availability_zone: 'nova:rs1' });
       await t.waitFor(id, ['ACTIVE']);
       expect((await act(id, { resize: { flavorRef: 'vm-small' } })).status).toBe(202);

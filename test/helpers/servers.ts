@@ -16,6 +16,18 @@ import { startLocalCloud, type LocalCloud, type Reply } from './allinone.js';
 import { until } from './jobs.js';
 
 /** Quick polls: the test's managers and the cloud's conductor wake each other only by polling. */
+/** One small fake node (4 vCPU, 4 GB, 40 GB) for a TestDriver. */
+export const testNode = (name: string): NodeResources => ({
+  hypervisorHostname: name,
+  hypervisorType: 'fake',
+  hypervisorVersion: 1000,
+  vcpus: 4,
+  memoryMb: 4096,
+  localGb: 40,
+  cpuInfo: '{}',
+  traits: [],
+});
+
 export const SERVER_TEST_CONFIG: Partial<Config> = { jobPollInterval: 0.1, jobRetryBackoff: 0.1, jobLeaseSeconds: 5 };
 
 /** A virt driver in memory: guests and their power states; `failSpawn` nodes fail every build. */
