@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
-import { oscCommands } from '../helpers/osc.js';
+import { oscCommands, serverCreate } from '../helpers/osc.js';
 
 const skip = toolUnavailable('openstack', 'python3-openstackclient python3-osc-placement');
 
@@ -54,18 +54,7 @@ describe.skipIf(skip)(`concord manage placement${skip ? ` (skipped: ${skip})` : 
 
   it('audit reports an orphaned allocation, deletes it, and leaves the servers’ own alone', () => {
     json(['flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'vm-tiny']);
-    const server = json([
-      'server',
-      'create',
-      '--flavor',
-      'vm-tiny',
-      '--image',
-      'cirros-0.6.2-x86_64-disk',
-      '--nic',
-      'none',
-      '--wait',
-      'kept',
-    ]);
+    const server = json(serverCreate('kept', '--wait'));
     expect(server.status).toBe('ACTIVE');
     expect(manage('placement', 'audit').status).toBe(0);
 

@@ -7,10 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
-import { oscCommands } from '../helpers/osc.js';
+import { oscCommands, serverCreate } from '../helpers/osc.js';
 
 const skip = toolUnavailable('openstack', 'python3-openstackclient python3-osc-placement');
-const IMAGE = 'cirros-0.6.2-x86_64-disk';
 
 describe.skipIf(skip)(`openstack CLI: a VM boot${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let c: Cloud;
@@ -55,25 +54,7 @@ describe.skipIf(skip)(`openstack CLI: a VM boot${skip ? ` (skipped: ${skip})` : 
     expect(group).toMatchObject({ name: 'apart', policy: 'anti-affinity' });
 
     const boot = (name: string) =>
-      json(
-        [
-          'server',
-          'create',
-          '--flavor',
-          'vm-tiny',
-          '--image',
-          IMAGE,
-          '--nic',
-          'none',
-          '--key-name',
-          'demo-key',
-          '--hint',
-          `group=${group.id}`,
-          '--wait',
-          name,
-        ],
-        'concord-demo',
-      );
+      json(serverCreate(name, '--key-name', 'demo-key', '--hint', `group=${group.id}`, '--wait'), 'concord-demo');
     const servers = [boot('web1'), boot('web2')];
     for (const s of servers) expect(s).toMatchObject({ status: 'ACTIVE', key_name: 'demo-key' });
 

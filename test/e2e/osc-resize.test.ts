@@ -3,7 +3,7 @@
 // server image create --wait (the snapshot active in Glance), server migration list.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
-import { oscCommands } from '../helpers/osc.js';
+import { oscCommands, serverCreate } from '../helpers/osc.js';
 
 const skip = toolUnavailable('openstack', 'python3-openstackclient');
 
@@ -30,23 +30,7 @@ describe.skipIf(skip)(`openstack CLI: resize and snapshots${skip ? ` (skipped: $
     json(['flavor', 'create', '--vcpus', '1', '--ram', '512', '--disk', '1', 'vm-tiny']);
     json(['flavor', 'create', '--vcpus', '2', '--ram', '1024', '--disk', '2', 'vm-small']);
     const demo = 'concord-demo';
-    const created = json(
-      [
-        '--os-compute-api-version',
-        '2.90',
-        'server',
-        'create',
-        '--flavor',
-        'vm-tiny',
-        '--image',
-        'cirros-0.6.2-x86_64-disk',
-        '--nic',
-        'none',
-        '--wait',
-        'web',
-      ],
-      demo,
-    );
+    const created = json(['--os-compute-api-version', '2.90', ...serverCreate('web', '--wait')], demo);
     expect(created.status).toBe('ACTIVE');
     const host = json(['server', 'show', created.id])['OS-EXT-SRV-ATTR:host'];
     expect(host).toMatch(/^compute[12]$/);

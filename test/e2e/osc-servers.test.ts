@@ -3,7 +3,7 @@
 // and flavor by name, --nic none, --wait), show with its fault, list, set, event list, delete.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, toolUnavailable, type Cloud } from '../helpers/cloud.js';
-import { oscCommands } from '../helpers/osc.js';
+import { oscCommands, serverCreate } from '../helpers/osc.js';
 
 const skip = toolUnavailable('openstack', 'python3-openstackclient');
 
@@ -22,21 +22,7 @@ describe.skipIf(skip)(`openstack CLI: servers${skip ? ` (skipped: ${skip})` : ''
   it('creates a server, shows why it found no host, lists, renames, lists its events and deletes it', async () => {
     json(['flavor', 'create', '--vcpus', '1', '--ram', '1024', '--disk', '1', 'vm-tiny']);
     const created = json(
-      [
-        '--os-compute-api-version',
-        '2.90',
-        'server',
-        'create',
-        '--flavor',
-        'vm-tiny',
-        '--image',
-        'cirros-0.6.2-x86_64-disk',
-        '--nic',
-        'none',
-        '--property',
-        'role=web',
-        'web1',
-      ],
+      ['--os-compute-api-version', '2.90', ...serverCreate('web1', '--property', 'role=web')],
       'concord-demo',
     );
     expect(created).toMatchObject({ name: 'web1' });

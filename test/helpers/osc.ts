@@ -12,3 +12,20 @@ export function oscCommands(c: () => Cloud, globalArgs: readonly string[] = []) 
   const json = (args: string[], cloud?: string): any => ok([...args, '-f', 'json'], cloud).json;
   return { ok, json };
 }
+
+/** `server create` of a vm-tiny from the cloud's CirrOS image without a network (no Neutron yet),
+ * with more options before the name. */
+export function serverCreate(name: string, ...options: string[]): string[] {
+  return [
+    'server',
+    'create',
+    '--flavor',
+    'vm-tiny',
+    '--image',
+    'cirros-0.6.2-x86_64-disk',
+    '--nic',
+    'none',
+    ...options,
+    name,
+  ];
+}
