@@ -745,6 +745,15 @@ export const OPTIONS = {
     1000,
     'Most allocation candidates the scheduler asks Placement for per server.',
   ),
+  schedulerCandidatesReuseSeconds: opt<number>(
+    'scheduler',
+    'candidates_reuse_seconds',
+    'float',
+    1.0,
+    "How long one Placement answer (allocation candidates, with the hosts' states) serves this " +
+      "process's schedulings that ask the same; each takes its claim off the chosen host's free " +
+      'resources, and one that finds no host asks Placement again. 0: every scheduling asks Placement.',
+  ),
   schedulerMaxAttempts: opt<number>(
     'scheduler',
     'max_attempts',

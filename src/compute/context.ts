@@ -7,6 +7,7 @@ import type { JobQueue } from '../common/jobs/index.js';
 import type { Enforcer } from '../common/policy/index.js';
 import type { IdentityClient, ImageClient, PlacementClient } from '../common/clients/index.js';
 import type { ComputeDB } from './db/schema.js';
+import type { HostStateCache } from './scheduler/host_state_cache.js';
 
 /** The services compute calls, as its service user: Placement (aggregates, scheduling), identity
  * (project ids), Glance (the images servers boot from). */
@@ -30,4 +31,7 @@ export interface Compute {
    * aggregates are not mirrored to Placement and project ids are not checked with identity, as
    * Nova goes on when it cannot reach Keystone; servers cannot be created. */
   clients?: ComputeClients;
+  /** The Placement answers this process's schedulings share; the API forgets them when it
+   * changes a service or an aggregate. */
+  hostStateCache?: HostStateCache;
 }

@@ -17,6 +17,7 @@ import { migrateHandlers } from './conductor/migrate.js';
 import { rebuildHandlers } from './conductor/rebuild.js';
 import { confirmOverdueResizes } from './objects/instance_resize.js';
 import { registerServices, reportState } from './objects/service.js';
+import { HostStateCache } from './scheduler/host_state_cache.js';
 
 const CONDUCTOR_SERVICES = [
   ['nova-conductor', 'conductor'],
@@ -62,6 +63,7 @@ export async function createCompute(opts: {
     policy: opts.policy,
     log: opts.log,
     jobs,
+    hostStateCache: new HostStateCache(opts.config.schedulerCandidatesReuseSeconds * 1000),
     ...(clients ? { clients: { placement: clients.placement, identity: clients.identity, image: clients.image } } : {}),
   };
   return {

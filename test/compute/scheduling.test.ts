@@ -270,3 +270,96 @@ describe('scheduling: zones, server groups, reschedules, races', () => {
     }
   }, 90000);
 });
+
+describe('scheduling: one Placement answer shared by the schedulings of a burst', () => {
+  let t: ServersCloud;
+  const driver = new TestDriver();
+  const hosts = ['sh-a', 'sh-b', 'sh-c'];
+  const rps: Record<string, string> = {};
+
+  beforeAll(async () => {
+    // A window long enough that every boot of a test shares the answer its first one got.
+    t = await startServersCloud({
+      quotaInstances: -1,
+      quotaCores: -1,
+      quotaRam: -1,
+      schedulerCandidatesReuseSeconds: 30,
+    });
+    await t.flavor('vm-tiny', 1024, 1, 1);
+    for (const host of hosts) {
+      rps[host] = await t.hypervisor({ host, vcpus: 4, memoryMb: 65536, diskGb: 100 });
+      t.manager(host, driver);
+    }
+  }, 60000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const hostOf = async (id: string) => (await t.waitFor(id, ['ACTIVE', 'ERROR']))['OS-EXT-SRV-ATTR:host'] as string;
+  const vcpus = async (host: string) =>
+    ((await t.placement('GET', `/resource_providers/${rps[host]}/usages`)).body.usages.VCPU ?? 0) as number;
+  const removeAll = async (ids: string[]) => {
+    for (const id of ids) await t.remove(id);
+  };
+
+  it('spreads a burst over the hosts as the weighers see them after each claim', async () => {
+    const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => t.boot({ name: `burst-${i}` })));
+    const placed = await Promise.all(ids.map(hostOf));
+    expect(placed.sort()).toEqual(['sh-a', 'sh-a', 'sh-b', 'sh-b', 'sh-c', 'sh-c']);
+    for (const host of hosts) expect(await vcpus(host)).toBe(2);
+    await removeAll(ids);
+  });
+
+  it('forgets the shared answer when a service is disabled through the API', async () => {
+    // The answer the burst above was given still serves: sh-b enabled in it.
+    const first = await t.boot({ name: 'before-disable' });
+    await hostOf(first);
+    const services = (await t.nova('GET', '/os-services?binary=nova-compute')).body.services as any[];
+    const off = services.find((s) => s.host === 'sh-b');
+    const r = await t.nova('PUT', `/os-services/${off.id}`, { status: 'disabled', disabled_reason: 'test' });
+    expect(r.status).toBe(200);
+    const ids = await Promise.all(Array.from({ length: 4 }, (_, i) => t.boot({ name: `after-disable-${i}` })));
+    expect((await Promise.all(ids.map(hostOf))).filter((h) => h === 'sh-b')).toEqual([]);
+    await t.nova('PUT', `/os-services/${off.id}`, { status: 'enabled' });
+    await removeAll([first, ...ids]);
+  });
+
+  it('goes to the next host when Placement refuses a claim the shared answer thought would fit', async () => {
+    const first = await t.boot({ name: 'cached' }); // the answer is shared from here on
+    const firstHost = await hostOf(first);
+    // Another consumer takes every free vCPU of the other two hosts behind the scheduler's back.
+    const others = hosts.filter((h) => h !== firstHost);
+    const hog = crypto.randomUUID();
+    const w = await t.placement('PUT', `/allocations/${hog}`, {
+      allocations: Object.fromEntries(others.map((h) => [rps[h]!, { resources: { VCPU: 4 } }])),
+      project_id: t.adminProject,
+      user_id: crypto.randomUUID(),
+      consumer_generation: null,
+      consumer_type: 'INSTANCE',
+    });
+    expect(w.status).toBe(204);
+    const ids = await Promise.all([1, 2].map((i) => t.boot({ name: `after-hog-${i}` })));
+    expect(await Promise.all(ids.map(hostOf))).toEqual([firstHost, firstHost]);
+    expect(await vcpus(firstHost)).toBe(3);
+    expect((await t.placement('DELETE', `/allocations/${hog}`)).status).toBe(204);
+    await removeAll([first, ...ids]);
+  });
+
+  it('asks Placement again before it gives up: capacity freed since the shared answer is found', async () => {
+    // Fill the three hosts (12 vCPUs): the shared answer now says they are full.
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => t.boot({ name: `fill-${i}` })));
+    expect(
+      new Set((await Promise.all(ids.map((id) => t.waitFor(id, ['ACTIVE', 'ERROR'])))).map((s) => s.status)),
+    ).toEqual(new Set(['ACTIVE']));
+    await t.remove(ids.pop()!);
+    const late = await t.boot({ name: 'late' });
+    expect((await t.waitFor(late, ['ACTIVE', 'ERROR'])).status).toBe('ACTIVE');
+    // And a boot beyond the capacity still ends in NoValidHost, its claim-less fault explained.
+    const extra = await t.boot({ name: 'extra' });
+    const s = await t.waitFor(extra, ['ACTIVE', 'ERROR']);
+    expect(s.status).toBe('ERROR');
+    expect(s.fault.message).toMatch(/^No valid host was found/);
+    for (const host of hosts) expect(await vcpus(host)).toBe(4);
+    await removeAll([...ids, late, extra]);
+  }, 60000);
+});

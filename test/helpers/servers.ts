@@ -28,7 +28,15 @@ export const testNode = (name: string): NodeResources => ({
   traits: [],
 });
 
-export const SERVER_TEST_CONFIG: Partial<Config> = { jobPollInterval: 0.1, jobRetryBackoff: 0.1, jobLeaseSeconds: 5 };
+/** Quick jobs; and each scheduling asks Placement afresh, since these tests add hypervisors straight
+ * into the databases and expect the next boot to see them (the shared answers of [scheduler]
+ * candidates_reuse_seconds have their own tests, in scheduling.test.ts). */
+export const SERVER_TEST_CONFIG: Partial<Config> = {
+  jobPollInterval: 0.1,
+  jobRetryBackoff: 0.1,
+  jobLeaseSeconds: 5,
+  schedulerCandidatesReuseSeconds: 0,
+};
 
 /** A virt driver in memory: guests and their power states; `failSpawn` nodes fail every build. */
 export class TestDriver implements VirtDriver {

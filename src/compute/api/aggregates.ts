@@ -104,12 +104,14 @@ async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply
     ...(body.name !== undefined ? { name: body.name.trim() } : {}),
     ...(body.availability_zone !== undefined ? { availability_zone: body.availability_zone } : {}),
   });
+  compute.hostStateCache?.forget();
   return sendJson(reply, 200, view(req, agg));
 }
 
 async function remove(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   authorize(compute, req, `${POLICY}delete`, {});
   await deleteAggregate(compute.db, idOf(req));
+  compute.hostStateCache?.forget();
   return sendEmpty(reply, 200);
 }
 
@@ -159,6 +161,8 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
     remove_host: (body) => removeHost(compute, req, body),
     set_metadata: (body) => setMetadata(compute, req, body),
   });
+  // The hosts' zones and aggregates changed: the scheduler's shared host states are stale.
+  compute.hostStateCache?.forget();
   return sendJson(reply, 200, result);
 }
 

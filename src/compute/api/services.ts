@@ -76,7 +76,10 @@ async function byHostAndBinary(compute: Compute, host: string, binary: string): 
 }
 
 async function save(compute: Compute, service: Service, changes: ServiceChanges): Promise<Service> {
-  return updateService(compute.db, compute.jobs, service, changes, compute.config.serviceDownTime);
+  const saved = await updateService(compute.db, compute.jobs, service, changes, compute.config.serviceDownTime);
+  // The scheduler's shared host states hold the service as it was.
+  compute.hostStateCache?.forget();
+  return saved;
 }
 
 /** PUT /os-services/{enable,disable,disable-log-reason,force-down} (2.1-2.52). */
@@ -169,6 +172,7 @@ async function remove(compute: Compute, req: FastifyRequest, reply: FastifyReply
   }
   if (!service) throw notFound(`Service ${id} not found.`);
   await deleteService(compute.db, compute.clients?.placement, service, compute.log);
+  compute.hostStateCache?.forget();
   return sendEmpty(reply, 204);
 }
 

@@ -26,6 +26,7 @@ import {
   type Placed,
   type Selection,
 } from '../scheduler/index.js';
+import type { HostStateCache } from '../scheduler/host_state_cache.js';
 
 export const SPAWN_INSTANCE = 'spawn_instance';
 const EVENT = 'conductor_schedule_and_build_instances';
@@ -49,6 +50,8 @@ export interface ConductorEnv {
   jobs: JobQueue;
   clients: ComputeClients;
   log: Logger;
+  /** Placement answers shared by this process's schedulings. */
+  hostStateCache?: HostStateCache;
 }
 
 /** The request id of the action an instance's build belongs to (its events go there). */

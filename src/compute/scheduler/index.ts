@@ -11,11 +11,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
 import type { Engine } from '../../common/db/index.js';
 import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
-import { allocationCandidatesQuery } from '../../common/clients/placement/index.js';
+import { allocationCandidatesQuery, type AllocationCandidatesQuery } from '../../common/clients/placement/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import type { RequestSpec } from '../objects/request_spec.js';
 import { enabledFilters, type FilterContext, type HostFilter, type GroupInfo } from './filters.js';
 import { hostStateOfNode, hostStates, type HostState } from './host_state.js';
+import type { HostStateCache, HostView } from './host_state_cache.js';
 import { resourceRequest } from './request.js';
 import { weigh } from './weighers.js';
 
@@ -25,6 +26,8 @@ export interface SchedulerEnv {
   config: Config;
   placement: PlacementClient;
   log: Logger;
+  /** Placement answers shared by this process's schedulings; none: each asks Placement. */
+  hostStateCache?: HostStateCache;
 }
 
 /** Where an instance goes: a host, its node, and the allocations claimed there. */
@@ -209,51 +212,100 @@ export async function checkRebuildHost(env: SchedulerEnv, inst: Placed, host: st
   if (!runFilters(hosts, filters, { spec: inst.spec, group, config: env.config }, e).length) throw new NoValidHost(e);
 }
 
-/** Chooses and claims a host for each instance; NoValidHost when one finds none. */
-export async function selectDestinations(env: SchedulerEnv, instances: Placed[]): Promise<Map<string, Selection>> {
-  const { db, engine, config, placement } = env;
-  const first = instances[0]!;
-  const aggregates = await zoneAggregates(db, config, first.spec.availability_zone);
-  const { query, totals } = resourceRequest(first.spec, aggregates, config.schedulerMaxPlacementResults);
-  const path = `/allocation_candidates${allocationCandidatesQuery(query)}`;
+/** Placement refused the query itself (a class or trait it does not know): no host, as in Nova. */
+class QueryRefused extends Error {}
+
+/** Asks Placement `query` and builds the host states of its answer. */
+async function loadHostView(env: SchedulerEnv, query: AllocationCandidatesQuery, path: string): Promise<HostView> {
   let candidates;
   try {
-    candidates = await placement.allocationCandidates.get(asService(), query);
+    candidates = await env.placement.allocationCandidates.get(asService(), query);
   } catch (err) {
-    // Placement refusing the query (a class or trait it does not know) is no host, as in Nova.
     if (!(err instanceof ClientError && err.status >= 400 && err.status < 500)) throw err;
-    throw new NoValidHost({
-      instance: first.uuid,
-      query: path,
-      candidates: 0,
-      providers: 0,
-      unknownProviders: [],
-      skipped: [],
-      filters: [],
-      weighed: [],
-      refusedClaims: [],
-      refusedQuery: `${err.status} ${(err.detail || err.message).replace(/\s+/g, ' ').trim()}`,
-    });
+    throw new QueryRefused(`${err.status} ${(err.detail || err.message).replace(/\s+/g, ' ').trim()}`);
   }
-  const { hosts, unknown } = await hostStates(db, engine, config, candidates);
+  const { hosts, unknown } = await hostStates(env.db, env.engine, env.config, candidates);
+  return {
+    path,
+    candidates: candidates.allocation_requests.length,
+    providers: Object.keys(candidates.provider_summaries).length,
+    hosts,
+    unknown,
+  };
+}
+
+const emptyExplanation = (instance: string, query: string): Explanation => ({
+  instance,
+  query,
+  candidates: 0,
+  providers: 0,
+  unknownProviders: [],
+  skipped: [],
+  filters: [],
+  weighed: [],
+  refusedClaims: [],
+});
+
+/** Chooses and claims a host for each instance; NoValidHost when one finds none. */
+export async function selectDestinations(env: SchedulerEnv, instances: Placed[]): Promise<Map<string, Selection>> {
+  const first = instances[0]!;
+  const aggregates = await zoneAggregates(env.db, env.config, first.spec.availability_zone);
+  const { query, totals } = resourceRequest(first.spec, aggregates, env.config.schedulerMaxPlacementResults);
+  const path = `/allocation_candidates${allocationCandidatesQuery(query)}`;
+  const load = () => loadHostView(env, query, path);
+  const cache = env.hostStateCache;
+  try {
+    if (cache?.enabled) {
+      try {
+        return await place(env, instances, await cache.get(path, load), totals, () => cache.forget(path));
+      } catch (e) {
+        if (!(e instanceof NoValidHost)) throw e;
+        // The shared answer may be stale (capacity freed since), or hold others' claims that will
+        // fail: before the request fails, Placement is asked again, for this request alone, and
+        // the next scheduling gets a fresh answer too.
+        cache.forget(path);
+      }
+    }
+    return await place(env, instances, await load(), totals);
+  } catch (e) {
+    if (!(e instanceof QueryRefused)) throw e;
+    throw new NoValidHost({ ...emptyExplanation(first.uuid, path), refusedQuery: e.message });
+  }
+}
+
+/** Whether `free` still holds `totals` (another scheduling of a shared answer may have taken it). */
+const fits = (free: Record<string, number>, totals: Record<string, number>) =>
+  Object.entries(totals).every(([rc, n]) => (free[rc] ?? 0) >= n);
+
+/** Takes `totals` off `free` (sign -1), or gives them back (+1). */
+function consume(free: Record<string, number>, totals: Record<string, number>, sign: 1 | -1): void {
+  for (const [rc, n] of Object.entries(totals)) free[rc] = (free[rc] ?? 0) + sign * n;
+}
+
+/** Filters, weighs and claims a host for each instance out of `view`; `stale` is told when
+ * Placement refuses a claim (the view no longer says what is free). */
+async function place(
+  env: SchedulerEnv,
+  instances: Placed[],
+  view: HostView,
+  totals: Record<string, number>,
+  stale?: () => void,
+): Promise<Map<string, Selection>> {
+  const { db, config, placement } = env;
   const filters = enabledFilters(config);
   const chosen = new Map<string, Selection>();
+  const taken: HostState[] = [];
   try {
     for (const inst of instances) {
       const e: Explanation = {
-        instance: inst.uuid,
-        query: path,
-        candidates: candidates.allocation_requests.length,
-        providers: Object.keys(candidates.provider_summaries).length,
-        unknownProviders: unknown,
-        skipped: [],
-        filters: [],
-        weighed: [],
-        refusedClaims: [],
+        ...emptyExplanation(inst.uuid, view.path),
+        candidates: view.candidates,
+        providers: view.providers,
+        unknownProviders: view.unknown,
       };
       const { spec } = inst;
       const failed = new Set([...spec.retry.hosts, ...spec.ignore_hosts]);
-      let left = hosts.filter((h) => {
+      let left = view.hosts.filter((h) => {
         const reason = failed.has(h.host)
           ? 'a build failed there before, or it is ignored'
           : spec.force_hosts.length && !spec.force_hosts.includes(h.host)
@@ -278,23 +330,30 @@ export async function selectDestinations(env: SchedulerEnv, instances: Placed[])
       e.weighed = weighed.map((w) => ({ host: w.host.host, node: w.host.node, weight: w.weight }));
       let selected: Selection | undefined;
       for (const [i, { host }] of weighed.entries()) {
-        const ar = host.allocationRequests[0]!;
+        if (!fits(host.free, totals)) {
+          e.skipped.push({ host: host.host, node: host.node, reason: 'claimed full since Placement answered' });
+          continue;
+        }
+        // Taken before the claim is written, so that a scheduling weighing meanwhile sees it.
+        consume(host.free, totals, -1);
         try {
           await placement.allocations.put(asService(), inst.uuid, {
-            allocations: ar.allocations,
+            allocations: host.allocationRequests[0]!.allocations,
             project_id: inst.projectId,
             user_id: inst.userId,
             consumer_generation: null,
             consumer_type: 'INSTANCE',
           });
         } catch (err) {
+          consume(host.free, totals, 1);
           if (!(err instanceof ClientError && err.status === 409)) throw err;
+          stale?.();
           e.refusedClaims.push({ host: host.host, node: host.node, reason: err.detail || err.message });
           continue;
         }
+        taken.push(host);
         const alternates = weighed.slice(i + 1, i + config.schedulerMaxAttempts).map((w) => destination(w.host));
         selected = { ...destination(host), alternates };
-        for (const [rc, n] of Object.entries(totals)) host.free[rc] = (host.free[rc] ?? 0) - n;
         break;
       }
       if (!selected) throw new NoValidHost(e);
@@ -302,6 +361,7 @@ export async function selectDestinations(env: SchedulerEnv, instances: Placed[])
     }
   } catch (err) {
     for (const uuid of chosen.keys()) await releaseClaim(placement, uuid);
+    for (const host of taken) consume(host.free, totals, 1);
     throw err;
   }
   return chosen;
