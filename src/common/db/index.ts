@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
+import { profiled, sqlProfiling } from './sql_profile.js';
 import pg from 'pg';
 import { ensurePrivateFile } from '../private_files.js';
 import {
@@ -107,7 +108,8 @@ function preparedStatements(client: pg.PoolClient): void {
  * and the connection is used by one query at a time). Bounded, since IN lists vary the text. */
 function withStatementCache(sqlite: SQLite.Database, max = 1000): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
-  const prepare = sqlite.prepare.bind(sqlite);
+  const bare = sqlite.prepare.bind(sqlite);
+  const prepare = sqlProfiling() ? (sql: string) => profiled(bare(sql), sql) : bare;
   return new Proxy(sqlite, {
     get(target, prop, receiver) {
       if (prop !== 'prepare') {

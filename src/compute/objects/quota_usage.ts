@@ -26,19 +26,25 @@ function liveInstances(db: Db, projectId: string) {
 
 /** instances, cores and ram of a project (and of one of its users). */
 export async function countInstancesCoresRam(db: Db, projectId: string, userId?: string): Promise<Counts> {
-  const totals = async (userFilter?: string) => {
-    let q = liveInstances(db, projectId);
-    if (userFilter !== undefined) q = q.where('user_id', '=', userFilter);
-    const row = await q
-      .select([
-        sql<number | string>`count(id)`.as('instances'),
-        sql<number | string | null>`sum(vcpus)`.as('cores'),
-        sql<number | string | null>`sum(memory_mb)`.as('ram'),
-      ])
-      .executeTakeFirstOrThrow();
-    return { instances: Number(row.instances), cores: Number(row.cores ?? 0), ram: Number(row.ram ?? 0) };
+  // One pass over the project's instances counts the user's too (every server create asks both).
+  const mine = sql`user_id = ${userId ?? null}`;
+  const row = await liveInstances(db, projectId)
+    .select([
+      sql<number | string>`count(id)`.as('instances'),
+      sql<number | string | null>`sum(vcpus)`.as('cores'),
+      sql<number | string | null>`sum(memory_mb)`.as('ram'),
+      sql<number | string | null>`sum(CASE WHEN ${mine} THEN 1 ELSE 0 END)`.as('user_instances'),
+      sql<number | string | null>`sum(CASE WHEN ${mine} THEN vcpus ELSE 0 END)`.as('user_cores'),
+      sql<number | string | null>`sum(CASE WHEN ${mine} THEN memory_mb ELSE 0 END)`.as('user_ram'),
+    ])
+    .executeTakeFirstOrThrow();
+  const n = (v: number | string | null) => Number(v ?? 0);
+  return {
+    project: { instances: n(row.instances), cores: n(row.cores), ram: n(row.ram) },
+    ...(userId !== undefined
+      ? { user: { instances: n(row.user_instances), cores: n(row.user_cores), ram: n(row.user_ram) } }
+      : {}),
   };
-  return { project: await totals(), ...(userId !== undefined ? { user: await totals(userId) } : {}) };
 }
 
 /** A user's key pairs (key pairs belong to users, not projects). */

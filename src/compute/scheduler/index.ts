@@ -327,7 +327,6 @@ async function place(
       }
       left = runFilters(left, filters, { spec, group, config }, e);
       const weighed = weigh(left, config, group);
-      e.weighed = weighed.map((w) => ({ host: w.host.host, node: w.host.node, weight: w.weight }));
       let selected: Selection | undefined;
       for (const [i, { host }] of weighed.entries()) {
         if (!fits(host.free, totals)) {
@@ -356,7 +355,10 @@ async function place(
         selected = { ...destination(host), alternates };
         break;
       }
-      if (!selected) throw new NoValidHost(e);
+      if (!selected) {
+        e.weighed = weighed.map((w) => ({ host: w.host.host, node: w.host.node, weight: w.weight }));
+        throw new NoValidHost(e);
+      }
       chosen.set(inst.uuid, selected);
     }
   } catch (err) {

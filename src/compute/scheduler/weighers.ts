@@ -34,32 +34,35 @@ const WEIGHERS: Weigher[] = [
   },
 ];
 
-/** Nova's normalize: a weigher that cannot tell the hosts apart weighs nothing. */
-function normalize(values: number[]): number[] {
-  const min = Math.min(...values);
-  const max = Math.max(...values);
-  if (min === max) return values.map(() => 0);
-  return values.map((v) => (v - min) / (max - min));
-}
-
 export interface Weighed {
   host: HostState;
   weight: number;
 }
 
-/** `hosts` with their weights, heaviest first (ties in the order given). */
+/** `hosts` with their weights, heaviest first (ties in the order given). Each weigher's raw
+ * values are normalised as Nova's normalize does, to [0, 1] over the hosts (a weigher that cannot
+ * tell them apart weighs nothing). Run for every boot over up to [scheduler]
+ * max_placement_results hosts: one pass per weigher, into arrays. */
 export function weigh(hosts: HostState[], config: Config, group: GroupInfo | null = null): Weighed[] {
-  const weights = hosts.map(() => 0);
+  const n = hosts.length;
+  const weights = new Float64Array(n);
+  const raw = new Float64Array(n);
   for (const w of WEIGHERS) {
     const m = w.multiplier(config);
     if (m === 0) continue;
-    normalize(hosts.map((h) => w.raw(h, group))).forEach((n, i) => {
-      weights[i]! += m * n;
-    });
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = w.raw(hosts[i]!, group);
+      raw[i] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (!(max > min)) continue;
+    const span = max - min;
+    for (let i = 0; i < n; i++) weights[i]! += m * ((raw[i]! - min) / span);
   }
-  return hosts
-    .map((host, i) => ({ host, weight: weights[i]! }))
-    .map((x, i) => ({ ...x, i }))
-    .sort((a, b) => b.weight - a.weight || a.i - b.i)
-    .map(({ host, weight }) => ({ host, weight }));
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => weights[b]! - weights[a]! || a - b);
+  return order.map((i) => ({ host: hosts[i]!, weight: weights[i]! }));
 }
