@@ -10,7 +10,8 @@
 #             then 5,000 boots (BIG_N) at concurrency 50 (poll 1 s)
 #   boot:N:C  N boots at concurrency C (poll 1 s) alone, to profile
 #   detail    200 boots, then 200 GET /servers/detail one at a time, to profile
-# Every line carries the concord process's memory then (rss_mb, and hwm_mb its peak so far).
+# Every line carries the concord process's memory then (rss_mb, and hwm_mb its peak so far) and the
+# CPU time it has used (cpu_s).
 # Quotas are unlimited, as in the upstream recipe. Extra CONCORD_* variables pass through; NODE_OPTS
 # are given to node (--cpu-prof --cpu-prof-dir=DIR to see where the time goes).
 set -euo pipefail
@@ -53,7 +54,12 @@ HOME=$DIR node --no-deprecation ${NODE_OPTS:-} bin/concord.js up --data-dir "$DI
   >"$DIR/concord.log" 2>&1 &
 CONCORD_PID=$!
 
-mem() { awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{printf "{\"rss_mb\":%d,\"hwm_mb\":%d}", r/1024, h/1024}' /proc/$CONCORD_PID/status; }
+# Memory, and the CPU time the process has used so far (user + system, seconds): the difference
+# between two steps over their boots is CPU per boot, which the machine's other load hardly moves.
+mem() {
+  local cpu; cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' /proc/$CONCORD_PID/stat)
+  awk -v cpu="$cpu" '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{printf "{\"rss_mb\":%d,\"hwm_mb\":%d,\"cpu_s\":%s}", r/1024, h/1024, cpu}' /proc/$CONCORD_PID/status
+}
 record() { # record STEP JSON
   node -e 'const [step, engine, hv, j, m] = process.argv.slice(1);
     console.log(JSON.stringify({ step, engine, hypervisors: +hv, at: new Date().toISOString(), ...JSON.parse(j), ...JSON.parse(m) }))' \

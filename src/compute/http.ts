@@ -183,11 +183,17 @@ export function allowed(
 /** The service root as clients reach it (http://host/compute): [DEFAULT] public_endpoint behind
  * a proxy, else the request's own host. */
 export function serviceUrl(compute: Compute, req: FastifyRequest): string {
-  const base = compute.config.publicEndpoint
-    ? compute.config.publicEndpoint.replace(/\/+$/, '')
-    : `${req.protocol}://${req.headers.host ?? req.hostname}`;
-  return `${base}${req.scriptName}`;
+  // A server list asks it three times per server: once per request is enough.
+  let url = serviceUrls.get(req);
+  if (url === undefined) {
+    const base = compute.config.publicEndpoint
+      ? compute.config.publicEndpoint.replace(/\/+$/, '')
+      : `${req.protocol}://${req.headers.host ?? req.hostname}`;
+    serviceUrls.set(req, (url = `${base}${req.scriptName}`));
+  }
+  return url;
 }
+const serviceUrls = new WeakMap<FastifyRequest, string>();
 
 /** A resource's self (versioned) and bookmark (unversioned) links, as Nova's ViewBuilder. */
 export function resourceLinks(compute: Compute, req: FastifyRequest, collection: string, id: string) {

@@ -109,17 +109,23 @@ export async function loadInstances(db: Db, rows: InstanceRow[]): Promise<Instan
       .execute(),
     db.selectFrom('tags').select(['resource_id', 'tag']).where('resource_id', 'in', uuids).orderBy('tag').execute(),
   ]);
-  const flavors = new Map(extras.map((e) => [e.instance_uuid, JSON.parse(e.flavor ?? 'null') as InstanceFlavors]));
+  // Servers of one flavor carry the same text: parsed once (the views only read it).
+  const parsed = new Map<string, InstanceFlavors>();
+  const parse = (text: string) => {
+    let f = parsed.get(text);
+    if (!f) parsed.set(text, (f = JSON.parse(text) as InstanceFlavors));
+    return f;
+  };
+  const flavors = new Map(extras.map((e) => [e.instance_uuid, parse(e.flavor ?? 'null')]));
   const meta = new Map<string, Record<string, string>>(uuids.map((u) => [u, {}]));
   for (const m of metadata) meta.get(m.instance_uuid)![m.key] = m.value ?? '';
   const tagged = new Map<string, string[]>(uuids.map((u) => [u, []]));
   for (const t of tags) tagged.get(t.resource_id)!.push(t.tag);
-  return rows.map((r) => ({
-    ...r,
-    flavor: flavors.get(r.uuid)!,
-    metadata: meta.get(r.uuid)!,
-    tags: tagged.get(r.uuid)!,
-  }));
+  // The rows are the query's own: completed in place (a copy of some forty columns per server
+  // was a tenth of a server list's time).
+  return rows.map((r) =>
+    Object.assign(r, { flavor: flavors.get(r.uuid)!, metadata: meta.get(r.uuid)!, tags: tagged.get(r.uuid)! }),
+  );
 }
 
 /** An instance by uuid; InstanceNotFound when it does not exist, is deleted (unless

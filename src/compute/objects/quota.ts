@@ -269,6 +269,10 @@ async function countFor(db: Db, resource: string, scope: QuotaScope): Promise<Co
  * against the stricter of the two. A delta of 0 rechecks after the fact.
  */
 export async function checkDeltas(db: Db, config: Config, scope: QuotaScope, deltas: Limits): Promise<void> {
+  const project = await projectQuotas(db, config, scope.projectId);
+  const user = await userQuotas(db, config, scope.projectId, scope.userId);
+  // Nothing can go over an unlimited quota: counting a project's instances costs a pass over them.
+  if (Object.keys(deltas).every((k) => unlimited(project[k]?.limit ?? 0) && unlimited(user[k]?.limit ?? 0))) return;
   const projectValues: Limits = {};
   const userValues: Limits = {};
   const used: Limits = {};
@@ -286,8 +290,6 @@ export async function checkDeltas(db: Db, config: Config, scope: QuotaScope, del
     }
     for (const [k, n] of Object.entries(counts.project ?? {})) if (k in deltas && !(k in used)) used[k] = n;
   }
-  const project = await projectQuotas(db, config, scope.projectId);
-  const user = await userQuotas(db, config, scope.projectId, scope.userId);
   const within = (limit: number, value: number) => limit < 0 || value <= limit;
   const fail = (overs: string[], quotas: Limits) =>
     new QuotaExceeded(overs.sort(), quotas, used, Object.fromEntries(overs.map((k) => [k, quotas[k]!])));
