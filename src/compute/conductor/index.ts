@@ -211,11 +211,11 @@ async function schedule(env: ConductorEnv, job: Job): Promise<void> {
   // An earlier run may have claimed before it died.
   if (job.attempt > 1) for (const i of instances) await releaseClaim(env.clients.placement, i.uuid);
   const requestIds = new Map<string, string>();
-  for (const i of instances) {
-    const id = await buildRequestId(env.db, i.uuid);
-    requestIds.set(i.uuid, id);
-    await startEvent(env.db, i.uuid, id, EVENT, null);
-  }
+  for (const i of instances) requestIds.set(i.uuid, await buildRequestId(env.db, i.uuid));
+  // The request's events in one commit (a disk flush each on PostgreSQL).
+  await withTransaction(env.db, async (trx) => {
+    for (const i of instances) await startEvent(trx, i.uuid, requestIds.get(i.uuid)!, EVENT, null);
+  });
   let selections = new Map<string, Selection>();
   const pending: Placed[] = [];
   for (const i of instances) {

@@ -100,9 +100,15 @@ async function spawn(env: ManagerEnv, job: Job): Promise<void> {
   const i = await ownInstance(env, p.uuid);
   // Deleted before it was built (its terminate job cleans up), or already built by an earlier run.
   if (!i || i.vm_state !== VmState.BUILDING) return;
-  if (!(await updateInstance(db, i.uuid, { task_state: 'spawning' }, { taskState: [null, 'spawning'] }))) return;
   const requestId = await buildRequestId(db, i.uuid);
-  await startEvent(db, i.uuid, requestId, BUILD_EVENT, env.host);
+  // One commit for both (each is a disk flush on PostgreSQL, on the way of every boot).
+  const spawning = await withTransaction(db, async (trx) => {
+    if (!(await updateInstance(trx, i.uuid, { task_state: 'spawning' }, { taskState: [null, 'spawning'] })))
+      return false;
+    await startEvent(trx, i.uuid, requestId, BUILD_EVENT, env.host);
+    return true;
+  });
+  if (!spawning) return;
   try {
     await env.driver.spawn(guestOf(i), job.signal);
   } catch (e) {
