@@ -301,4 +301,30 @@ describe('servers API', () => {
       (await t.nova('POST', `/servers/${id}/action`, { explode: null }, { token: t.demo })).body.badRequest.message,
     ).toBe('There is no such action: explode');
   });
+
+  it('filters lists by tags from 2.26 as Nova does: all of, any of, not all of, none of', async () => {
+    // The admin's own project, empty until now.
+    const tagged: Record<string, string[]> = { ab: ['a', 'b'], a: ['a'], bc: ['b', 'c'], none: [] };
+    for (const [name, tags] of Object.entries(tagged)) await t.boot({ name, tags });
+    const names = async (query: string, version = 'latest', path = '/servers') => {
+      const r = await t.nova('GET', `${path}?${query}`, undefined, { version });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return (r.body.servers as { name: string }[]).map((s) => s.name).sort();
+    };
+    expect(await names('tags=a,b')).toEqual(['ab']);
+    expect(await names('tags=a')).toEqual(['a', 'ab']);
+    expect(await names('tags=a,a')).toEqual(['a', 'ab']);
+    expect(await names('tags-any=a,c')).toEqual(['a', 'ab', 'bc']);
+    expect(await names('not-tags=a,b')).toEqual(['a', 'bc', 'none']);
+    expect(await names('not-tags-any=a,c')).toEqual(['none']);
+    expect(await names('tags=b&not-tags-any=c', 'latest', '/servers/detail')).toEqual(['ab']);
+    expect(await names('tags-any=b&not-tags=b,c&tags=a')).toEqual(['ab']);
+    // The last of a repeated parameter counts, as with Nova's other single-valued filters.
+    expect(await names('tags=c&tags=a')).toEqual(['a', 'ab']);
+    expect(await names('tags=')).toEqual([]);
+    expect(await names('tags=zzz')).toEqual([]);
+    // Before 2.26 the tag filters are ignored.
+    expect(await names('tags=a,b&not-tags-any=a', '2.25')).toEqual(['a', 'ab', 'bc', 'none']);
+    expect(await names('tags=a,b', '2.26')).toEqual(['ab']);
+  });
 });

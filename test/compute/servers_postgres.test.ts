@@ -1,5 +1,5 @@
 // Servers on PostgreSQL (every service of the cloud in one PostgreSQL database): boots scheduled
-// and built, lists filtered and sorted, a NoValidHost explained, boots racing for little capacity
+// and built, lists filtered (tags too) and sorted, a NoValidHost explained, boots racing for little capacity
 // (conductor claims and Placement's row locks), deletes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
@@ -25,7 +25,9 @@ describe.skipIf(skipPg)(`servers on PostgreSQL${skipPg ? ` (skipped: ${skipPg})`
 
   it('boots, lists, explains, races and deletes', async () => {
     expect(t.database.engine).toBe('postgres');
-    const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => t.boot({ name: `pg-${i}` })));
+    const ids = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => t.boot({ name: `pg-${i}`, tags: i % 2 ? ['odd'] : ['even', 'x'] })),
+    );
     const final = await Promise.all(ids.map((id) => t.waitFor(id, ['ACTIVE', 'ERROR'], 60000)));
     expect(final.filter((s) => s.status === 'ACTIVE')).toHaveLength(3);
     expect((await t.placement('GET', `/resource_providers/${node}/usages`)).body.usages).toEqual({
@@ -46,6 +48,11 @@ describe.skipIf(skipPg)(`servers on PostgreSQL${skipPg ? ` (skipped: ${skipPg})`
         .slice(0, 2),
     );
     expect(listed.body.servers_links).toHaveLength(1);
+    const tagged = async (query: string) =>
+      ((await t.nova('GET', `/servers?${query}`)).body.servers as { name: string }[]).map((s) => s.name).sort();
+    expect(await tagged('tags=even,x&tags-any=x,y')).toEqual(['pg-0', 'pg-2', 'pg-4']);
+    expect(await tagged('not-tags=x,even&not-tags-any=y')).toEqual(['pg-1', 'pg-3']);
+    expect(await tagged('not-tags-any=odd,even')).toEqual([]);
     for (const id of ids) await t.remove(id);
     expect((await t.placement('GET', `/resource_providers/${node}/usages`)).body.usages).toEqual({
       VCPU: 0,

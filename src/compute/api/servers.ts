@@ -29,7 +29,7 @@ import { createInstances } from '../objects/instance_create.js';
 import { latestFaults, type Fault } from '../objects/instance_fault.js';
 import { checkLocked, type Caller } from '../objects/instance_lifecycle.js';
 import { deleteInstance } from '../objects/instance_delete.js';
-import { listInstances, SORT_KEYS, type InstanceFilters } from '../objects/instance_list.js';
+import { listInstances, SORT_KEYS, type InstanceFilters, type TagFilters } from '../objects/instance_list.js';
 import type { ImageMeta } from '../objects/request_spec.js';
 import { isValidName, NAME_RULE } from '../objects/text.js';
 import { releaseClaim } from '../scheduler/index.js';
@@ -268,6 +268,21 @@ export function randomPassword(): string {
   return [...bytes].map((b) => symbols[b % symbols.length]).join('');
 }
 
+/** The tag filters (2.26): each parameter's last value, a comma-separated list, as Nova splits it. */
+function tagFiltersOf(query: Record<string, string[]>): TagFilters {
+  const tags: TagFilters = {};
+  for (const [key, field] of [
+    ['tags', 'all'],
+    ['tags-any', 'any'],
+    ['not-tags', 'notAll'],
+    ['not-tags-any', 'notAny'],
+  ] as const) {
+    const raw = last(query, key);
+    if (raw !== undefined) tags[field] = raw.split(',');
+  }
+  return tags;
+}
+
 /** The filters of a list as the caller may use them (Nova's _get_servers). */
 function filtersOf(
   compute: Compute,
@@ -320,6 +335,7 @@ function filtersOf(
   }
   const deleted = last(query, 'deleted');
   if (deleted !== undefined && admin) f.deleted = /^(1|t|true|on|y|yes)$/i.test(deleted);
+  if (req.version.gte('2.26')) f.tags = tagFiltersOf(query);
   return f;
 }
 

@@ -1,7 +1,8 @@
-// Server lists (Nova's instance_get_all_by_filters_sort): exact filters in SQL, the name regex,
-// statuses and time windows on the rows found, sorted by the sort keys then id, paged after a
-// marker.
-import { sql } from 'kysely';
+// Server lists (Nova's instance_get_all_by_filters_sort): exact and tag filters in SQL, the name
+// regex, statuses and time windows on the rows found, sorted by the sort keys then id, paged after
+// a marker.
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { ComputeDB } from '../db/schema.js';
 import { MarkerNotFound } from '../exceptions.js';
 import { loadInstances, statusOf, type Db, type Instance, type InstanceRow } from './instance.js';
 
@@ -52,6 +53,34 @@ export interface InstanceFilters {
   /** Deleted ones only (true), live ones only (false, the default without a time window). */
   deleted?: boolean;
   flavorIds?: number[];
+  /** The tag filters of 2.26, each a list of tags: servers with every one (`all`), with at least
+   * one (`any`), without some of them (`notAll`), with none of them (`notAny`). */
+  tags?: TagFilters;
+}
+
+export interface TagFilters {
+  all?: string[];
+  any?: string[];
+  notAll?: string[];
+  notAny?: string[];
+}
+
+type InstancesRef = ExpressionBuilder<ComputeDB, 'instances'>;
+
+/** The uuids of the servers that have every one of `tags` (Nova's ladder of joins, one per tag). */
+function taggedWithAll(eb: InstancesRef, tags: string[]) {
+  const wanted = [...new Set(tags)];
+  return eb
+    .selectFrom('tags')
+    .select('tags.resource_id')
+    .where('tags.tag', 'in', wanted)
+    .groupBy('tags.resource_id')
+    .having((h) => h.fn.count('tags.tag').distinct(), '=', wanted.length);
+}
+
+/** The uuids of the servers that have at least one of `tags`. */
+function taggedWithAny(eb: InstancesRef, tags: string[]) {
+  return eb.selectFrom('tags').select('tags.resource_id').where('tags.tag', 'in', tags);
 }
 
 export interface InstancePage {
@@ -83,6 +112,11 @@ export async function listInstances(db: Db, f: InstanceFilters, page: InstancePa
     q = q.where(sql.ref(column), 'in', values);
   }
   if (f.flavorIds) q = q.where('instance_type_id', 'in', f.flavorIds.length ? f.flavorIds : [-1]);
+  const { all, any, notAll, notAny } = f.tags ?? {};
+  if (all?.length) q = q.where('uuid', 'in', (eb) => taggedWithAll(eb, all));
+  if (any?.length) q = q.where('uuid', 'in', (eb) => taggedWithAny(eb, any));
+  if (notAll?.length) q = q.where('uuid', 'not in', (eb) => taggedWithAll(eb, notAll));
+  if (notAny?.length) q = q.where('uuid', 'not in', (eb) => taggedWithAny(eb, notAny));
   const window = f.changesSince !== undefined || f.changesBefore !== undefined;
   if (f.deleted === true) q = q.where('deleted', '!=', 0);
   else if (f.deleted === false || !window) q = q.where('deleted', '=', 0);
