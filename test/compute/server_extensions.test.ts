@@ -46,6 +46,18 @@ describe('server extensions', () => {
     expect((await demo('GET', `/servers/${id}`)).body.server.tags).toEqual([]);
   });
 
+  it("deletes a server's tags with the server, as Nova's instance_destroy does", async () => {
+    const gone = await t.boot({ name: 'tagged', tags: ['keep', 'me'] }, { token: t.demo });
+    expect((await t.waitFor(gone, ['ACTIVE', 'ERROR'])).status).toBe('ACTIVE');
+    const tagsOf = async (uuid: string) =>
+      (await t.db.selectFrom('tags').select('tag').where('resource_id', '=', uuid).execute()).map((r) => r.tag);
+    expect((await tagsOf(gone)).sort()).toEqual(['keep', 'me']);
+    await t.remove(gone);
+    expect(await tagsOf(gone)).toEqual([]);
+    const deleted = await t.nova('GET', `/servers/detail?deleted=true&tags-any=keep,me&all_tenants=1`);
+    expect(deleted.body.servers).toEqual([]);
+  });
+
   it('merges, replaces, shows and deletes metadata items within the quota', async () => {
     expect((await demo('GET', `/servers/${id}/metadata`)).body).toEqual({ metadata: { role: 'web' } });
     expect((await demo('POST', `/servers/${id}/metadata`, { metadata: { tier: '1' } })).body).toEqual({

@@ -326,5 +326,9 @@ describe('servers API', () => {
     // Before 2.26 the tag filters are ignored.
     expect(await names('tags=a,b&not-tags-any=a', '2.25')).toEqual(['a', 'ab', 'bc', 'none']);
     expect(await names('tags=a,b', '2.26')).toEqual(['ab']);
+    // A server deleted by the API itself (no host) takes its tags with it.
+    const ab = (await t.nova('GET', '/servers?name=^ab$')).body.servers[0].id as string;
+    expect((await t.nova('DELETE', `/servers/${ab}`)).status).toBe(204);
+    expect(await t.db.selectFrom('tags').select('tag').where('resource_id', '=', ab).execute()).toEqual([]);
   });
 });

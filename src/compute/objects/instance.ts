@@ -204,5 +204,7 @@ export async function destroyInstance(db: Db, uuid: string): Promise<boolean> {
       .execute();
   }
   await db.deleteFrom('instance_group_member').where('instance_uuid', '=', uuid).execute();
+  // Tags have no deleted column: Nova deletes them with their server.
+  await db.deleteFrom('tags').where('resource_id', '=', uuid).execute();
   return true;
 }
