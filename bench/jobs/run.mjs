@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { loadConfig } from '../../dist/common/config.js';
 import { migrate, openDatabase, withTransaction } from '../../dist/common/db/index.js';
-import { JobQueue, Worker, jobsConfig, jobsMigration } from '../../dist/common/jobs/index.js';
+import { JobQueue, Worker, jobsConfig, jobsMigration, jobSecretsMigration } from '../../dist/common/jobs/index.js';
 
 const [url, jobsArg, rateArg] = process.argv.slice(2);
 if (!url) throw new Error('usage: run.mjs DATABASE_URL [JOBS] [RATE]');
@@ -32,6 +32,7 @@ await migrate(
           .addColumn('waited_ms', 'double precision', (c) => c.notNull())
           .execute(),
     },
+    '0003_jobs_secrets': jobSecretsMigration('bench'),
   },
   'bench',
 );

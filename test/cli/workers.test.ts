@@ -9,7 +9,7 @@ import { buildCloud } from '../../src/cli/cloud.js';
 import { resolveRuntime } from '../../src/cli/runtime.js';
 import type { ServiceModule } from '../../src/cli/services.js';
 import { migrate, openDatabase, withTransaction } from '../../src/common/db/index.js';
-import { JobQueue, Worker, jobsConfig, jobsMigration } from '../../src/common/jobs/index.js';
+import { JobQueue, Worker, jobsConfig, jobsMigration, jobSecretsMigration } from '../../src/common/jobs/index.js';
 import { createLogger } from '../../src/common/log.js';
 import { FAST, until } from '../helpers/jobs.js';
 
@@ -30,7 +30,11 @@ it("concord up starts a service's workers and stops them before closing its data
     path: '/demo',
     databaseOption: 'databaseConnection',
     async start(env) {
-      await migrate(database, { '0001_jobs': jobsMigration('demo', database.engine) }, 'demo');
+      await migrate(
+        database,
+        { '0001_jobs': jobsMigration('demo', database.engine), '0002_jobs_secrets': jobSecretsMigration('demo') },
+        'demo',
+      );
       queue = new JobQueue(database, 'demo', jobsConfig(env.config));
       return {
         plugin: () => async (app) => {

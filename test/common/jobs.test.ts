@@ -1,6 +1,7 @@
 // Durable jobs in one process, on both engines: enqueued with the caller's transaction, run once
 // each, retried with backoff then failed, permanent failures, targets, a lease taken over from a
-// stalled worker, graceful stop giving jobs back, pruning, and periodic tasks run by one worker.
+// stalled worker, graceful stop giving jobs back, secrets erased when jobs end, pruning, and
+// periodic tasks run by one worker.
 // The same guarantees across real processes: jobs_processes.test.ts.
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -255,6 +256,87 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       }).start();
       await until('another worker to run it', async () => (await t.queue.get(long.id))?.state === 'succeeded');
       expect(attempt).toBe(1);
+    });
+
+    it("keeps a job's secret apart from its payload for every run, and erases it when the job ends", async () => {
+      const db = t.database.db;
+      const q = t.queue;
+      const secret = '{"password":"hunter2"}';
+      const enqueue = (kind: string, maxAttempts = 3) =>
+        q.enqueue(db, { kind, payload: { uuid: 'u1' }, secret: { password: 'hunter2' }, maxAttempts });
+      const claim = async (kind: string, owner = 'me') =>
+        (await q.claim(owner, { kinds: [kind], targets: [] }, 1, []))[0]!;
+      const secretOf = async (id: number) => (await q.get(id))!.secret;
+
+      // Retried, then given back by a stopping worker: each run has it; the success erases it.
+      const a = await enqueue('secret_ok');
+      expect(await q.get(a.id)).toMatchObject({ payload: '{"uuid":"u1"}', secret });
+      let row = await claim('secret_ok');
+      expect(row.secret).toBe(secret);
+      expect(await q.retry(row, 'me', 'transient', 0)).toBe(true);
+      expect(await secretOf(a.id)).toBe(secret);
+      row = await claim('secret_ok');
+      await q.release([row], 'me');
+      expect(await q.get(a.id)).toMatchObject({ state: 'queued', secret });
+      row = await claim('secret_ok');
+      expect(row.secret).toBe(secret);
+      await q.succeed([row], 'me');
+      expect(await q.get(a.id)).toMatchObject({ state: 'succeeded', payload: '{"uuid":"u1"}', secret: null });
+
+      // Failed.
+      const b = await enqueue('secret_failed');
+      expect(await q.fail(await claim('secret_failed'), 'me', 'broken')).toBe(true);
+      expect(await q.get(b.id)).toMatchObject({ state: 'failed', secret: null });
+
+      // Its last attempt's lease ran out: the claim that finds it so fails it.
+      const c = await enqueue('secret_lost', 1);
+      const lost = await claim('secret_lost', 'dead');
+      await sql`UPDATE test_jobs SET run_after = 0 WHERE id = ${c.id}`.execute(db);
+      const found = await claim('secret_lost', 'heir');
+      expect(found.attempts).toBeGreaterThan(found.max_attempts);
+      expect(await q.abandon(found, 'heir')).toBe(true);
+      expect(await q.get(c.id)).toMatchObject({ state: 'failed', secret: null });
+
+      // A run whose job was taken over records nothing, and erases nothing the new run needs.
+      const d = await enqueue('secret_taken');
+      const stale = await claim('secret_taken', 'stalled');
+      await sql`UPDATE test_jobs SET run_after = 0 WHERE id = ${d.id}`.execute(db);
+      const current = await claim('secret_taken', 'heir');
+      expect(await q.fail(stale, 'stalled', 'too late')).toBe(false);
+      await q.succeed([stale], 'stalled');
+      expect(await q.get(d.id)).toMatchObject({ state: 'running', lease_owner: 'heir', secret });
+      await q.succeed([current], 'heir');
+      expect(await secretOf(d.id)).toBeNull();
+      expect(lost.secret).toBe(secret);
+    });
+
+    it("gives a handler the job's secret on each attempt; a job without one has null", async () => {
+      const seen: unknown[] = [];
+      worker({
+        needs_secret: async (job) => {
+          seen.push([job.attempt, job.secret, job.payload]);
+          if (job.attempt < 2) throw new Error('not yet');
+        },
+        plain: async (job) => {
+          seen.push(job.secret);
+        },
+        secret_doomed: async () => {
+          throw new PermanentJobError('refused');
+        },
+      }).start();
+      const ok = await t.queue.enqueue(t.database.db, { kind: 'needs_secret', payload: 1, secret: { pw: 'x' } });
+      const doomed = await t.queue.enqueue(t.database.db, { kind: 'secret_doomed', secret: 'y' });
+      const plain = await t.queue.enqueue(t.database.db, { kind: 'plain' });
+      await until('the jobs to end', async () =>
+        (await states(t.queue, [ok.id, doomed.id, plain.id])).every(
+          (r) => r?.state === 'succeeded' || r?.state === 'failed',
+        ),
+      );
+      expect(seen).toEqual(expect.arrayContaining([[1, { pw: 'x' }, 1], [2, { pw: 'x' }, 1], null]));
+      expect(await states(t.queue, [ok.id, doomed.id])).toMatchObject([
+        { state: 'succeeded', secret: null },
+        { state: 'failed', secret: null, last_error: 'refused' },
+      ]);
     });
 
     it('prunes finished jobs older than the retention period', async () => {

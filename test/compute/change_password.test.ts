@@ -1,7 +1,8 @@
 // changePassword as Nova does it (admin_password.py): a member's request, answered 202 once the
 // server's host has its set_admin_password job, which hands the password to the driver and
 // clears the task state; 409 unless ACTIVE (or locked), 400 on a bad body; the password is
-// in no API answer.
+// in no API answer, and in no row of compute_jobs once the job has ended.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../helpers/jobs.js';
 import { startServersCloud, TestDriver, testNode, type ServersCloud } from '../helpers/servers.js';
@@ -23,6 +24,13 @@ describe('changePassword', () => {
   });
 
   const act = (id: string, body: unknown) => t.nova('POST', `/servers/${id}/action`, body, { token: t.demo });
+  const jobsHolding = async (password: string) =>
+    (await sql`SELECT * FROM compute_jobs`.execute(t.db)).rows.filter((r) => JSON.stringify(r).includes(password));
+  const passwordJob = async (id: string) =>
+    (
+      await sql<{ state: string; payload: string; secret: string | null }>`SELECT state, payload, secret
+      FROM compute_jobs WHERE kind = 'set_admin_password' AND payload LIKE ${`%${id}%`}`.execute(t.db)
+    ).rows;
 
   it("has the host's driver set the password of an ACTIVE server", async () => {
     const id = await t.boot({ name: 'pw' }, { token: t.demo });
@@ -31,6 +39,7 @@ describe('changePassword', () => {
     expect(r.status).toBe(202);
     expect(JSON.stringify(r.body ?? '')).not.toContain('s3cret');
     await until('password set', async () => driver.calls.includes(`set-admin-password ${id}`));
+    expect(driver.passwords.get(id)).toBe('s3cret-Pass');
     let s: any;
     await until('task state cleared', async () => {
       s = (await t.nova('GET', `/servers/${id}`)).body.server;
@@ -41,6 +50,10 @@ describe('changePassword', () => {
     const a = actions.find((x: any) => x.action === 'changePassword');
     const shown = (await t.nova('GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction;
     expect(shown.events.map((e: any) => [e.event, e.result])).toEqual([['compute_set_admin_password', 'Success']]);
+    // The job has ended: its row is there, the password in none.
+    await until('the job to end', async () => (await passwordJob(id))[0]?.state === 'succeeded');
+    expect(await passwordJob(id)).toMatchObject([{ secret: null }]);
+    expect(await jobsHolding('s3cret-Pass')).toEqual([]);
 
     // Bad bodies: 400, nothing asked of the host.
     for (const body of [{ changePassword: {} }, { changePassword: { adminPass: 1 } }, { changePassword: null }]) {
@@ -55,6 +68,31 @@ describe('changePassword', () => {
       `Cannot 'changePassword' instance ${id} while it is in vm_state stopped`,
     ]);
     expect(driver.calls.filter((c) => c === `set-admin-password ${id}`)).toHaveLength(1);
+    await t.remove(id);
+  });
+
+  it('erases the password of a change the guest refused', async () => {
+    const id = await t.boot({ name: 'pw-refused' }, { token: t.demo });
+    await t.waitFor(id, ['ACTIVE']);
+    driver.refusePasswords = true;
+    try {
+      expect((await act(id, { changePassword: { adminPass: 'refused-Pass-1' } })).status).toBe(202);
+      let events: any[] = [];
+      await until('the event to fail', async () => {
+        const actions = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions;
+        const a = actions.find((x: any) => x.action === 'changePassword');
+        events = (await t.nova('GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction.events;
+        return events[0]?.result === 'Error';
+      });
+      expect(events.map((e: any) => e.event)).toEqual(['compute_set_admin_password']);
+      expect(driver.passwords.has(id)).toBe(false);
+      await until('the job to end', async () =>
+        ['succeeded', 'failed'].includes((await passwordJob(id))[0]?.state ?? ''),
+      );
+      expect(await jobsHolding('refused-Pass-1')).toEqual([]);
+    } finally {
+      driver.refusePasswords = false;
+    }
     await t.remove(id);
   });
 });

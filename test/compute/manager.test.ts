@@ -213,6 +213,7 @@ describe('compute manager', () => {
       kind,
       target: 'cmp1',
       payload,
+      secret: null,
       attempt,
       maxAttempts: 5,
       dedupeKey: null,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/common/config.js';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
-import { JobQueue, jobsConfig, jobsMigration } from '../../src/common/jobs/index.js';
+import { JobQueue, jobsConfig, jobsMigration, jobSecretsMigration } from '../../src/common/jobs/index.js';
 
 /** Short leases and backoffs, so that the tests see takeovers and retries within seconds. */
 export const FAST: Partial<Config> = {
@@ -45,7 +45,12 @@ export async function openQueue(
   migrated = false,
 ): Promise<TestQueue> {
   const database = openDatabase<any>(url);
-  if (!migrated) await migrate(database, { '0001_jobs': jobsMigration(service, database.engine) }, service);
+  if (!migrated)
+    await migrate(
+      database,
+      { '0001_jobs': jobsMigration(service, database.engine), '0002_jobs_secrets': jobSecretsMigration(service) },
+      service,
+    );
   const queue = new JobQueue(database, service, jobsConfig(loadConfig(undefined, {}, { ...FAST, ...config })));
   return { database, queue, close: () => database.close() };
 }

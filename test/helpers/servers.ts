@@ -38,12 +38,16 @@ export const SERVER_TEST_CONFIG: Partial<Config> = {
   schedulerCandidatesReuseSeconds: 0,
 };
 
-/** A virt driver in memory: guests and their power states; `failSpawn` nodes fail every build. */
+/** A virt driver in memory: guests and their power states; `failSpawn` nodes fail every build;
+ * with `refusePasswords` every setAdminPassword fails. */
 export class TestDriver implements VirtDriver {
   readonly type = 'fake';
   readonly guests_ = new Map<string, { spec: GuestSpec; power: PowerState }>();
   readonly calls: string[] = [];
   failSpawn = new Set<string>();
+  /** The last password each guest was given. */
+  readonly passwords = new Map<string, string>();
+  refusePasswords = false;
 
   constructor(private readonly resources: NodeResources[] = []) {}
 
@@ -86,10 +90,12 @@ export class TestDriver implements VirtDriver {
   async resume(uuid: string) {
     this.set(uuid, 'resume', PowerState.RUNNING);
   }
-  /** The password itself is not kept: a test sees the call only. */
-  async setAdminPassword(uuid: string, _password: string) {
+  /** The password is kept apart from `calls`, which tests print. */
+  async setAdminPassword(uuid: string, password: string) {
     this.calls.push(`set-admin-password ${uuid}`);
     if (!this.guests_.has(uuid)) throw new Error(`guest ${uuid} not found`);
+    if (this.refusePasswords) throw new Error('the guest agent refused the password');
+    this.passwords.set(uuid, password);
   }
   async migrateDiskAndPowerOff(uuid: string) {
     this.set(uuid, 'migrate-disk', PowerState.SHUTDOWN);

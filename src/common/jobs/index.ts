@@ -1,6 +1,7 @@
 // Durable jobs and periodic tasks in a service's own database (see docs/architecture.md, "Jobs").
 //
-//   migrations:  { ..., '0007_jobs': jobsMigration('compute', engine) }
+//   migrations:  { ..., '0007_jobs': jobsMigration('compute', engine), ...,
+//                  '0009_jobs_secrets': jobSecretsMigration('compute') }
 //   queue:       const jobs = new JobQueue(database, 'compute', jobsConfig(config));
 //   enqueue:     await withTransaction(db, async (trx) => { ...state change...; await jobs.enqueue(trx, {
 //                  kind: 'build_instance', target: host, payload: { uuid }, dedupeKey: uuid }); });
@@ -10,8 +11,17 @@
 // Guarantees: a job exists iff the transaction that enqueued it committed; it runs at least once
 // (again after its worker dies: handlers are idempotent), one run at a time, on a worker serving
 // its kind and target; failures are retried with backoff up to its max_attempts, then it is
-// failed with its last error kept. Among all processes, one runs a periodic task each interval.
-export { jobsMigration, jobTables, type JobRow, type JobState, type JobTables, type PeriodicRow } from './schema.js';
+// failed with its last error kept. A job's secret (JobSpec.secret) is erased when it ends.
+// Among all processes, one runs a periodic task each interval.
+export {
+  jobsMigration,
+  jobSecretsMigration,
+  jobTables,
+  type JobRow,
+  type JobState,
+  type JobTables,
+  type PeriodicRow,
+} from './schema.js';
 export { JobQueue, jobsConfig, type Enqueued, type JobSpec, type JobsConfig } from './queue.js';
 export { Worker, PermanentJobError, type Job, type JobHandler, type WorkerOptions } from './worker.js';
 export type { PeriodicFn } from './periodic.js';

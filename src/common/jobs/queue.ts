@@ -42,6 +42,11 @@ export interface JobSpec {
   kind: string;
   /** Anything JSON can hold; no secrets (it is stored in clear, and shown to operators). */
   payload?: unknown;
+  /** What the job's runs need but must not outlive it (a password for the host to set): stored
+   * apart from the payload, given to every run (a retried job, or one given back by a stopping
+   * worker, still has it) and erased by the statement that records the job's end — succeeded,
+   * failed, or failed because its last attempt's lease ran out. */
+  secret?: unknown;
   /** The host or conductor that must run it; default: any worker serving the kind. */
   target?: string | null;
   /** Names the logical job, per kind: enqueuing it again (a retried API request, say) yields
@@ -123,13 +128,14 @@ export class JobQueue {
       throw new Error('job maxAttempts must be a positive integer');
     const delayMs = Math.max(0, Math.round((spec.delaySeconds ?? 0) * 1000));
     const payload = JSON.stringify(spec.payload ?? null);
+    const secret = spec.secret === undefined ? null : JSON.stringify(spec.secret);
     const key = spec.dedupeKey ?? null;
     // NOTIFY is sent when (and only if) the transaction commits.
     const notify = this.engine === 'postgres' ? sql`, pg_notify(${this.tables.jobs}, ${spec.kind})` : sql``;
     const inserted = await sql<{ id: number }>`
-      INSERT INTO ${this.t} (kind, target, payload, state, attempts, max_attempts, run_after, dedupe_key,
-        created_at, updated_at)
-      VALUES (${spec.kind}, ${spec.target ?? null}, ${payload}, 'queued', 0, ${maxAttempts},
+      INSERT INTO ${this.t} (kind, target, payload, secret, state, attempts, max_attempts, run_after,
+        dedupe_key, created_at, updated_at)
+      VALUES (${spec.kind}, ${spec.target ?? null}, ${payload}, ${secret}, 'queued', 0, ${maxAttempts},
         ${this.now} + ${delayMs}, ${key}, ${this.now}, ${this.now})
       ON CONFLICT (kind, dedupe_key) DO NOTHING
       RETURNING id${notify}`.execute(db);
@@ -218,7 +224,7 @@ export class JobQueue {
       this.engine === 'postgres'
         ? sql`(id, attempts) IN (SELECT * FROM unnest(${jobs.map((j) => j.id)}::bigint[], ${jobs.map((j) => j.attempts)}::integer[]))`
         : sql`(id, attempts) IN (SELECT value ->> 0, value ->> 1 FROM json_each(${JSON.stringify(jobs.map((j) => [j.id, j.attempts]))}))`;
-    await sql`UPDATE ${this.t} SET state = 'succeeded', last_error = NULL, updated_at = ${this.now}
+    await sql`UPDATE ${this.t} SET state = 'succeeded', last_error = NULL, secret = NULL, updated_at = ${this.now}
       WHERE ${runs} AND lease_owner = ${owner} AND state = 'running'`.execute(this.db);
   }
 
@@ -233,7 +239,7 @@ export class JobQueue {
   }
 
   fail(job: JobRow, owner: string, error: string): Promise<boolean> {
-    return this.finish(job, owner, sql`state = 'failed', last_error = ${error}`);
+    return this.finish(job, owner, sql`state = 'failed', secret = NULL, last_error = ${error}`);
   }
 
   /** Fails a job claimed again after its last attempt's worker stopped renewing the lease: that
@@ -242,7 +248,7 @@ export class JobQueue {
     return this.finish(
       job,
       owner,
-      sql`state = 'failed', attempts = attempts - 1,
+      sql`state = 'failed', attempts = attempts - 1, secret = NULL,
       last_error = ${'the lease of its last attempt ran out (the worker running it stopped)'}`,
     );
   }

@@ -14,6 +14,9 @@ export interface JobRow {
   target: string | null;
   /** JSON. */
   payload: string;
+  /** JSON the job's runs need but nobody else may read (a password for the host): NULL once the
+   * job has ended (see JobSpec.secret). */
+  secret: string | null;
   state: JobState;
   /** Times it was started (claimed), this run included. */
   attempts: number;
@@ -103,6 +106,17 @@ export function jobsMigration(service: string, engine: Engine): Migration {
         .addColumn('lease_expires_at', 'bigint')
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
+    },
+  };
+}
+
+/** The second step of `service`'s job tables, after jobsMigration's: a job's secret, kept apart
+ * from its payload (which operators read) and erased when the job ends. */
+export function jobSecretsMigration(service: string): Migration {
+  const t = jobTables(service);
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable(t.jobs).addColumn('secret', 'text').execute();
     },
   };
 }

@@ -17,6 +17,8 @@ export interface Job<P = unknown> {
   kind: string;
   target: string | null;
   payload: P;
+  /** The spec's secret (null without one). */
+  secret: unknown;
   /** 1 for the first run. */
   attempt: number;
   maxAttempts: number;
@@ -260,6 +262,7 @@ export class Worker {
         kind: row.kind,
         target: row.target,
         payload: JSON.parse(row.payload) as unknown,
+        secret: row.secret === null ? null : (JSON.parse(row.secret) as unknown),
         attempt: row.attempts,
         maxAttempts: row.max_attempts,
         dedupeKey: row.dedupe_key,

@@ -142,9 +142,8 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
         callerOf(req),
         'changePassword',
         POWER_ACTIONS.changePassword,
-        {
-          admin_password: adminPass,
-        },
+        {},
+        { admin_password: adminPass },
       );
     },
     lock: async (body) => {

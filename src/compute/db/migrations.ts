@@ -2,7 +2,7 @@
 // here at once, so that the scheduler, compute agents and server API add code, not tables.
 import type { CreateTableBuilder, Kysely, Migration } from 'kysely';
 import { serialType, type Engine } from '../../common/db/index.js';
-import { jobsMigration } from '../../common/jobs/index.js';
+import { jobSecretsMigration, jobsMigration } from '../../common/jobs/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the helpers add columns to any table
 type Table = CreateTableBuilder<any, any>;
@@ -425,5 +425,6 @@ export function computeMigrations(engine: Engine): Record<string, Migration> {
     '0002_jobs': jobsMigration('compute', engine),
     '0003_migrations': migrationsTable(engine),
     '0004_server_tags': serverTags,
+    '0005_jobs_secrets': jobSecretsMigration('compute'),
   };
 }

@@ -10,7 +10,12 @@ import { destroyInstance, getInstance, now, updateInstance, VmState, type Instan
 import { finishEvent, startEvent } from '../objects/instance_action.js';
 import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
 import { addFault } from '../objects/instance_fault.js';
-import { POWER_ACTIONS, REBUILD_INSTANCE, type ActionPayload } from '../objects/instance_lifecycle.js';
+import {
+  POWER_ACTIONS,
+  REBUILD_INSTANCE,
+  type ActionPayload,
+  type ActionSecret,
+} from '../objects/instance_lifecycle.js';
 import { TERMINATE_INSTANCE } from '../objects/instance_delete.js';
 import { endMigrationsOfDeleted } from '../objects/migration.js';
 import { getRequestSpec, saveRequestSpec } from '../objects/request_spec.js';
@@ -213,7 +218,7 @@ async function rebuild(env: ManagerEnv, job: Job): Promise<void> {
 interface PowerStep {
   action: keyof typeof POWER_ACTIONS | 'reboot';
   event: string;
-  run(driver: VirtDriver, uuid: string, p: ActionPayload): Promise<void>;
+  run(driver: VirtDriver, uuid: string, p: ActionPayload, secret: ActionSecret | null): Promise<void>;
   /** The states after it; none for a step that changes neither (changePassword). */
   vmState?: string;
   powerState?: PowerState;
@@ -265,7 +270,7 @@ const POWER_STEPS: Record<string, PowerStep> = {
   set_admin_password: {
     action: 'changePassword',
     event: 'compute_set_admin_password',
-    run: (d, u, p) => d.setAdminPassword(u, p.admin_password ?? ''),
+    run: (d, u, _p, secret) => d.setAdminPassword(u, secret?.admin_password ?? ''),
   },
   reboot_instance: {
     action: 'reboot',
@@ -294,7 +299,7 @@ async function powerAction(env: ManagerEnv, step: PowerStep, job: Job): Promise<
   if (!i || !busy.includes(i.task_state ?? '')) return;
   await startEvent(db, i.uuid, p.action_request_id, step.event, env.host);
   try {
-    await step.run(env.driver, i.uuid, p);
+    await step.run(env.driver, i.uuid, p, job.secret as ActionSecret | null);
   } catch (e) {
     const error = messageOf(e);
     await withTransaction(db, async (trx) => {

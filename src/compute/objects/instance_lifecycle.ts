@@ -24,8 +24,13 @@ export interface ActionPayload {
   uuid: string;
   action_request_id: string;
   type?: 'SOFT' | 'HARD';
-  /** changePassword's new password, for the driver only. */
-  admin_password?: string;
+}
+
+/** What an action job carries for its host's driver alone: the job's secret, erased when the job
+ * ends (never in the payload, which operators read). */
+export interface ActionSecret {
+  /** changePassword's new password. */
+  admin_password: string;
 }
 
 interface PowerAction {
@@ -135,6 +140,7 @@ export async function requestPowerAction(
   name: string,
   spec: PowerAction,
   extra: Partial<ActionPayload> = {},
+  secret?: ActionSecret,
 ): Promise<void> {
   checkLocked(instance, caller);
   if (
@@ -164,6 +170,7 @@ export async function requestPowerAction(
       kind: spec.job,
       target: instance.host,
       payload,
+      ...(secret ? { secret } : {}),
       dedupeKey: `${spec.job}:${caller.requestId}:${instance.uuid}`,
     });
   });
