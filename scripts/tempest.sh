@@ -49,11 +49,18 @@ LOCKOUT_ATTEMPTS=2 LOCKOUT_DURATION=5 UNIQUE_PASSWORDS=2
 # the loopback and an unprivileged port, which the production defaults of [import_filtering_opts]
 # refuse: for this cloud only, the loopback leaves the disallowed hosts (the others stay) and that
 # port joins the allowed ones (any host stays allowed, as tests also import from names that do
-# not resolve and expect the import, not the request, to fail).
+# not resolve and expect the import, not the request, to fail). The fake driver's snapshots take 2 s:
+# long enough that a second createImage always finds the first one under way, as
+# ImagesOneServerNegativeTestJSON.test_create_second_image_when_first_image_is_being_saved needs
+# (the request comes within milliseconds of the first's answer), short enough that the sixteen or
+# so snapshots of the compute tests add about half a minute in all.
 cat >"$WORK/concord.conf" <<EOF
 [import_filtering_opts]
 disallowed_hosts = 0.0.0.0/8, ::, 169.254.0.0/16, fe80::/10
 allowed_ports = 80, 443, $IMAGE_PORT
+
+[fake_driver]
+snapshot_delay = 2
 
 [security_compliance]
 lockout_failure_attempts = $LOCKOUT_ATTEMPTS

@@ -674,6 +674,14 @@ export const OPTIONS = {
     0,
     'Seconds each fake spawn takes (0: at once), so that builds can be seen, or interrupted, while they spawn.',
   ),
+  fakeSnapshotDelay: opt<number>(
+    'fake_driver',
+    'snapshot_delay',
+    'float',
+    0,
+    "Seconds each fake snapshot takes before its upload (0: at once), so that a server's snapshot can be seen, " +
+      'or acted on, while it is under way.',
+  ),
   quotaInstances: opt<number>(
     'quota',
     'instances',

@@ -1,9 +1,10 @@
 // The fake virt driver: its nodes and their resources from [fake_driver], guests as power states,
-// idempotent operations, spawn_fail_hosts making every spawn on a host fail, spawn_delay slowing them.
+// idempotent operations, spawn_fail_hosts making every spawn on a host fail, spawn_delay and
+// snapshot_delay slowing spawns and snapshots.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/common/config.js';
 import { PowerState, type GuestSpec } from '../../src/compute/virt/driver.js';
-import { FakeDriver, fakeDriverOptions, SpawnFailed } from '../../src/compute/virt/fake.js';
+import { FakeDriver, fakeDriverOptions, fakeSnapshot, SpawnFailed } from '../../src/compute/virt/fake.js';
 
 const guest = (uuid: string, node: string): GuestSpec => ({
   uuid,
@@ -80,5 +81,22 @@ describe('fake virt driver', () => {
     await expect(spawning).rejects.toThrow('the job was given back');
     expect(await slow.guests()).toEqual(['g1']);
     expect(() => new FakeDriver({ ...fakeDriverOptions(config, 'h1'), spawnDelay: -1 })).toThrow(/spawn_delay/);
+  });
+
+  it('takes snapshot_delay seconds to snapshot, and stops waiting when the job is aborted', async () => {
+    const slow = new FakeDriver(fakeDriverOptions(loadConfig(undefined, {}, { fakeSnapshotDelay: 0.3 }), 'h1'));
+    await slow.spawn(guest('g1', 'h1'));
+    const started = Date.now();
+    expect(await slow.snapshot('g1')).toEqual(fakeSnapshot('g1'));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    const abort = new AbortController();
+    const snapshotting = slow.snapshot('g1', abort.signal);
+    abort.abort(new Error('the job was given back'));
+    await expect(snapshotting).rejects.toThrow('the job was given back');
+    // Spawns are not slowed by it.
+    const spawnStarted = Date.now();
+    await slow.spawn(guest('g2', 'h1'));
+    expect(Date.now() - spawnStarted).toBeLessThan(250);
+    expect(() => new FakeDriver({ ...fakeDriverOptions(config, 'h1'), snapshotDelay: -1 })).toThrow(/snapshot_delay/);
   });
 });

@@ -42,7 +42,7 @@ async function snapshot(env: ManagerEnv, job: Job): Promise<void> {
   try {
     await step('image_snapshot');
     await step('image_pending_upload');
-    const data = await env.driver.snapshot(i.uuid);
+    const data = await env.driver.snapshot(i.uuid, job.signal);
     await step('image_uploading');
     // The formats a snapshot's data has, set before the upload as Glance requires.
     await image.update(asService(), p.image_id, { disk_format: 'raw', container_format: 'bare' });

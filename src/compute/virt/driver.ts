@@ -82,8 +82,8 @@ export interface VirtDriver {
   confirmMigration(uuid: string, sameHost: boolean): Promise<void>;
   /** A reverted resize, on the source: the guest as it was, started unless it was stopped. */
   finishRevertMigration(guest: GuestSpec, powerOn: boolean): Promise<void>;
-  /** The guest's root disk as image data (a snapshot's upload). */
-  snapshot(uuid: string): Promise<Buffer>;
+  /** The guest's root disk as image data (a snapshot's upload); `signal` aborts it. */
+  snapshot(uuid: string, signal?: AbortSignal): Promise<Buffer>;
   /** NOSTATE for a guest the driver does not know. */
   powerState(uuid: string): Promise<PowerState>;
   /** The uuids of the guests on this host (for the periodic power-state sync). */

@@ -3,7 +3,8 @@
 // servers anywhere. Guests are a power state in a map; nothing survives the process (a restarted
 // agent finds no guests, and its power-state sync says so). [fake_driver] spawn_fail_hosts makes
 // every spawn on the hosts named fail, as a broken hypervisor would, so that reschedules can be seen;
-// spawn_delay makes each spawn take that long, so that an agent can be stopped (or killed) mid-build.
+// spawn_delay makes each spawn take that long, so that an agent can be stopped (or killed) mid-build;
+// snapshot_delay does the same for snapshots, so that a server can be seen (or acted on) mid-snapshot.
 import type { Config } from '../../common/config.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PowerState, type GuestSpec, type NodeResources, type VirtDriver } from './driver.js';
@@ -45,6 +46,8 @@ export interface FakeDriverOptions {
   failSpawn?: boolean;
   /** Seconds a spawn takes. */
   spawnDelay?: number;
+  /** Seconds a snapshot takes. */
+  snapshotDelay?: number;
 }
 
 /** The nodes' names of a host with `count` fake hypervisors. */
@@ -63,6 +66,7 @@ export function fakeDriverOptions(config: Config, host: string, nodes = 1): Fake
     localGb: config.fakeLocalGb,
     failSpawn: config.fakeSpawnFailHosts.includes(host),
     spawnDelay: config.fakeSpawnDelay,
+    snapshotDelay: config.fakeSnapshotDelay,
   };
 }
 
@@ -90,8 +94,12 @@ export class FakeDriver implements VirtDriver {
     ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`[fake_driver] ${name} must be a non-negative integer: ${v}`);
     }
-    const spawnDelay = opts.spawnDelay ?? 0;
-    if (!(spawnDelay >= 0)) throw new Error(`[fake_driver] spawn_delay must be a non-negative number: ${spawnDelay}`);
+    for (const [name, v] of [
+      ['spawn_delay', opts.spawnDelay ?? 0],
+      ['snapshot_delay', opts.snapshotDelay ?? 0],
+    ] as const) {
+      if (!(v >= 0)) throw new Error(`[fake_driver] ${name} must be a non-negative number: ${v}`);
+    }
     // The same objects at every report: a fleet of a thousand hosts keeps one copy of each.
     this.resources = fakeNodeNames(opts.host, opts.nodes ?? 1).map((hypervisorHostname) => ({
       hypervisorHostname,
@@ -109,16 +117,19 @@ export class FakeDriver implements VirtDriver {
     return this.resources;
   }
 
+  /** Takes `seconds`; aborted (the job given back or taken over), fails with the abort's reason. */
+  private async take(seconds: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+    if (!seconds) return;
+    await delay(seconds * 1000, undefined, { signal }).catch((e: unknown) => {
+      signal?.throwIfAborted();
+      throw e;
+    });
+  }
+
   async spawn(guest: GuestSpec, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     if (this.instances.has(guest.uuid)) return;
-    if (this.opts.spawnDelay) {
-      // Aborted (the job given back or taken over), the spawn fails with the abort's reason.
-      await delay(this.opts.spawnDelay * 1000, undefined, { signal }).catch((e: unknown) => {
-        signal?.throwIfAborted();
-        throw e;
-      });
-    }
+    await this.take(this.opts.spawnDelay, signal);
     if (this.opts.failSpawn)
       throw new SpawnFailed(`fake driver: spawn of ${guest.uuid} fails on host ${this.opts.host}`);
     if (!this.resources.some((n) => n.hypervisorHostname === guest.node)) {
@@ -180,8 +191,9 @@ export class FakeDriver implements VirtDriver {
   }
 
   /** The same bytes for the same guest every time, so that a snapshot's checksum can be checked. */
-  async snapshot(uuid: string): Promise<Buffer> {
+  async snapshot(uuid: string, signal?: AbortSignal): Promise<Buffer> {
     if (!this.instances.has(uuid)) throw new Error(`fake driver: no guest ${uuid} on host ${this.opts.host}`);
+    await this.take(this.opts.snapshotDelay, signal);
     return fakeSnapshot(uuid);
   }
 
