@@ -5,6 +5,9 @@
 // for little capacity.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conductorHandlers } from '../../src/compute/conductor/index.js';
+import type { ComputeClients } from '../../src/compute/context.js';
+import { BUILD_INSTANCES } from '../../src/compute/objects/instance_create.js';
 import { BIN } from '../helpers/cloud.js';
 import { startServersCloud, TestDriver, type ServersCloud } from '../helpers/servers.js';
 
@@ -362,4 +365,94 @@ describe('scheduling: one Placement answer shared by the schedulings of a burst'
     for (const host of hosts) expect(await vcpus(host)).toBe(4);
     await removeAll([...ids, late, extra]);
   }, 60000);
+});
+
+describe('scheduling: a run of a build that stalled past its lease', () => {
+  let t: ServersCloud;
+  let node: string;
+
+  beforeAll(async () => {
+    t = await startServersCloud({ quotaInstances: -1, quotaCores: -1, quotaRam: -1 });
+    await t.flavor('vm-tiny', 1024, 1, 1);
+  }, 60000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Runs a build job's handler for a server still `scheduling`, `meanwhile` happening right
+   * after its claim is written (as while the run stalled and another run took the job over). */
+  async function staleRun(meanwhile: (uuid: string) => Promise<void>): Promise<string> {
+    // No host to take it: the cloud's own conductor puts the server in ERROR (NoValidHost) ...
+    const service = (enabled: boolean) =>
+      t.db
+        .updateTable('services')
+        .set({ disabled: enabled ? 0 : 1 })
+        .where('host', '=', 'hv-stale')
+        .execute();
+    await service(false);
+    const id = await t.boot({ name: 'stalled' });
+    await t.waitFor(id, ['ERROR']);
+    node ??= await t.hypervisor({ host: 'hv-stale', vcpus: 8 });
+    await service(true);
+    // ... which is made to look as the build's job finds it: being scheduled.
+    await t.db
+      .updateTable('instances')
+      .set({ vm_state: 'building', task_state: 'scheduling', host: null, node: null })
+      .where('uuid', '=', id)
+      .execute();
+    const env = t.managerEnv('hv-stale', new TestDriver());
+    const real = env.clients.placement;
+    const allocations: typeof real.allocations = Object.create(real.allocations);
+    allocations.put = async (...args: Parameters<typeof real.allocations.put>) => {
+      await real.allocations.put(...args);
+      await meanwhile(id);
+    };
+    const placement: typeof real = Object.create(real);
+    Object.assign(placement, { allocations });
+    const handlers = conductorHandlers({
+      db: t.db,
+      engine: t.database.engine,
+      config: t.config,
+      jobs: env.jobs,
+      clients: { ...env.clients, placement } as ComputeClients,
+      log: env.log,
+    });
+    const spec = await t.db
+      .selectFrom('request_specs')
+      .select('id')
+      .where('instance_uuid', '=', id)
+      .executeTakeFirstOrThrow();
+    await handlers[BUILD_INSTANCES]!({
+      id: 0,
+      kind: BUILD_INSTANCES,
+      target: null,
+      payload: { request_spec_id: spec.id, instance_uuids: [id] },
+      attempt: 1,
+      maxAttempts: 3,
+      dedupeKey: null,
+      secret: null,
+      signal: new AbortController().signal,
+    });
+    return id;
+  }
+
+  const allocationsOf = async (id: string) => (await t.placement('GET', `/allocations/${id}`)).body.allocations;
+
+  it("leaves alone the claim of the run that placed the server meanwhile (the consumer's claim is that run's)", async () => {
+    const id = await staleRun(async (uuid) => {
+      await t.db
+        .updateTable('instances')
+        .set({ host: 'hv-stale', node: 'hv-stale', task_state: null })
+        .where('uuid', '=', uuid)
+        .execute();
+    });
+    expect(Object.keys(await allocationsOf(id))).toEqual([node]);
+  });
+
+  it('releases its claim when the server was deleted meanwhile', async () => {
+    const id = await staleRun(async (uuid) => {
+      await t.db.updateTable('instances').set({ deleted: 1_000_000 }).where('uuid', '=', uuid).execute();
+    });
+    expect(await allocationsOf(id)).toEqual({});
+  });
 });

@@ -245,8 +245,21 @@ async function schedule(env: ConductorEnv, job: Job): Promise<void> {
   }
   for (const i of instances) {
     const sel = selections.get(i.uuid)!;
-    if (!(await handOver(env, i, sel, requestIds.get(i.uuid)!))) await releaseClaim(env.clients.placement, i.uuid);
+    if (await handOver(env, i, sel, requestIds.get(i.uuid)!)) continue;
+    // Not scheduling any more. Deleted meanwhile: the claim made here is nobody's. Placed by
+    // another run of this job (this one stalled past its lease): the claim is that run's.
+    if (!(await placedMeanwhile(env.db, i.uuid))) await releaseClaim(env.clients.placement, i.uuid);
   }
+}
+
+async function placedMeanwhile(db: Kysely<ComputeDB>, uuid: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('instances')
+    .select('host')
+    .where('uuid', '=', uuid)
+    .where('deleted', '=', 0)
+    .executeTakeFirst();
+  return row?.host != null;
 }
 
 export function conductorHandlers(env: ConductorEnv): Record<string, JobHandler> {
