@@ -356,6 +356,22 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       }
     });
 
+    it("erases the secret of a job whose last attempt's worker died, and of no job that may run again", async () => {
+      const q = await openQueue(await newUrl(), { jobRetention: 3600, jobLeaseSeconds: 0.2 });
+      try {
+        const last = await q.queue.enqueue(q.database.db, { kind: 'pw', secret: { pw: 'x' }, maxAttempts: 1 });
+        const again = await q.queue.enqueue(q.database.db, { kind: 'pw', secret: { pw: 'y' }, maxAttempts: 2 });
+        // A worker claims both and dies: neither run ends.
+        expect(await q.queue.claim('dead-worker', { kinds: ['pw'], targets: [] }, 2, [])).toHaveLength(2);
+        await new Promise((r) => setTimeout(r, 400));
+        await q.queue.prune();
+        expect(await q.queue.get(last.id)).toMatchObject({ state: 'running', secret: null });
+        expect(await q.queue.get(again.id)).toMatchObject({ state: 'running', secret: JSON.stringify({ pw: 'y' }) });
+      } finally {
+        await q.close();
+      }
+    });
+
     it('a periodic task registered by two workers runs once per interval', async () => {
       const runs: { by: string; start: number; end: number }[] = [];
       const tick = (by: string) => async () => {

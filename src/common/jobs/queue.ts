@@ -266,9 +266,15 @@ export class JobQueue {
     }
   }
 
-  /** Deletes jobs finished longer ago than [jobs] retention_seconds; how many. */
+  /** Deletes jobs finished longer ago than [jobs] retention_seconds (how many), and erases the
+   * secrets of jobs that cannot run again. */
   async prune(): Promise<number> {
     if (this.config.retentionMs === 0) return 0;
+    // A last attempt whose worker died will only be failed when claimed again (which needs a
+    // worker of its target, maybe never): it runs no more, so its secret goes now.
+    await sql`UPDATE ${this.t} SET secret = NULL
+      WHERE secret IS NOT NULL AND state = 'running' AND attempts >= max_attempts
+        AND run_after <= ${this.now}`.execute(this.db);
     const r = await sql`DELETE FROM ${this.t}
       WHERE state IN ('succeeded', 'failed') AND updated_at < ${this.now} - ${this.config.retentionMs}`.execute(
       this.db,
