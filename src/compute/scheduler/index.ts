@@ -1,5 +1,6 @@
 // The scheduler (Nova's FilterScheduler.select_destinations): for the instances of one request,
-// ask Placement where the request fits, turn the candidates into host states, filter and weigh
+// ask Placement where the request fits (or share the answer a burst of schedulings got a moment
+// ago: host_state_cache.ts), turn the candidates into host states, filter and weigh
 // them, and claim the best host for each instance by writing its allocations (another scheduler
 // racing for the same capacity makes Placement refuse one claim: the next host is tried). The
 // hosts after the chosen one are its alternates, for a reschedule. When an instance finds no
@@ -180,21 +181,23 @@ function runFilters(hosts: HostState[], filters: HostFilter[], ctx: FilterContex
   return left;
 }
 
+const emptyExplanation = (instance: string, query: string): Explanation => ({
+  instance,
+  query,
+  candidates: 0,
+  providers: 0,
+  unknownProviders: [],
+  skipped: [],
+  filters: [],
+  weighed: [],
+  refusedClaims: [],
+});
+
 /** Whether an instance may be rebuilt with its request spec's (new) image where it is (Nova's
  * select_destinations for a rebuild: its host and node the requested destination, only the
  * filters that run on a rebuild, no claim since the flavor stays); NoValidHost with why not. */
 export async function checkRebuildHost(env: SchedulerEnv, inst: Placed, host: string, node: string): Promise<void> {
-  const e: Explanation = {
-    instance: inst.uuid,
-    query: '',
-    candidates: 0,
-    providers: 0,
-    unknownProviders: [],
-    skipped: [],
-    filters: [],
-    weighed: [],
-    refusedClaims: [],
-  };
+  const e = emptyExplanation(inst.uuid, '');
   const cn = await env.db
     .selectFrom('compute_nodes')
     .select('uuid')
@@ -233,18 +236,6 @@ async function loadHostView(env: SchedulerEnv, query: AllocationCandidatesQuery,
     unknown,
   };
 }
-
-const emptyExplanation = (instance: string, query: string): Explanation => ({
-  instance,
-  query,
-  candidates: 0,
-  providers: 0,
-  unknownProviders: [],
-  skipped: [],
-  filters: [],
-  weighed: [],
-  refusedClaims: [],
-});
 
 /** Chooses and claims a host for each instance; NoValidHost when one finds none. */
 export async function selectDestinations(env: SchedulerEnv, instances: Placed[]): Promise<Map<string, Selection>> {
