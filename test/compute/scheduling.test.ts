@@ -5,6 +5,7 @@
 // for little capacity.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/common/config.js';
 import { conductorHandlers } from '../../src/compute/conductor/index.js';
 import type { ComputeClients } from '../../src/compute/context.js';
 import { BUILD_INSTANCES } from '../../src/compute/objects/instance_create.js';
@@ -134,13 +135,19 @@ describe('scheduling', () => {
   });
 });
 
+/** A cloud whose quotas do not get in the way, with vm-tiny. */
+async function tinyCloud(extra: Partial<Config> = {}): Promise<ServersCloud> {
+  const t = await startServersCloud({ quotaInstances: -1, quotaCores: -1, quotaRam: -1, ...extra });
+  await t.flavor('vm-tiny', 1024, 1, 1);
+  return t;
+}
+
 describe('scheduling: zones, server groups, reschedules, races', () => {
   let t: ServersCloud;
   const driver = new TestDriver();
 
   beforeAll(async () => {
-    t = await startServersCloud({ quotaInstances: -1, quotaCores: -1, quotaRam: -1 });
-    await t.flavor('vm-tiny', 1024, 1, 1);
+    t = await tinyCloud();
   }, 60000);
   afterAll(async () => {
     await t?.close();
@@ -282,13 +289,7 @@ describe('scheduling: one Placement answer shared by the schedulings of a burst'
 
   beforeAll(async () => {
     // A window long enough that every boot of a test shares the answer its first one got.
-    t = await startServersCloud({
-      quotaInstances: -1,
-      quotaCores: -1,
-      quotaRam: -1,
-      schedulerCandidatesReuseSeconds: 30,
-    });
-    await t.flavor('vm-tiny', 1024, 1, 1);
+    t = await tinyCloud({ schedulerCandidatesReuseSeconds: 30 });
     for (const host of hosts) {
       rps[host] = await t.hypervisor({ host, vcpus: 4, memoryMb: 65536, diskGb: 100 });
       t.manager(host, driver);
@@ -372,8 +373,7 @@ describe('scheduling: a run of a build that stalled past its lease', () => {
   let node: string;
 
   beforeAll(async () => {
-    t = await startServersCloud({ quotaInstances: -1, quotaCores: -1, quotaRam: -1 });
-    await t.flavor('vm-tiny', 1024, 1, 1);
+    t = await tinyCloud();
   }, 60000);
   afterAll(async () => {
     await t?.close();
