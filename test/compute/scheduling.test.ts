@@ -456,3 +456,51 @@ describe('scheduling: a run of a build that stalled past its lease', () => {
     expect(await allocationsOf(id)).toEqual({});
   });
 });
+
+describe('scheduling: a disk from a sharing provider', () => {
+  let t: ServersCloud;
+
+  beforeAll(async () => {
+    t = await tinyCloud({ schedulerCandidatesReuseSeconds: 30 });
+  }, 60000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("claims the node's vCPUs and RAM and the shared storage's disk, which the node's tree does not have", async () => {
+    const node = await t.hypervisor({
+      host: 'hv-nodisk',
+      inventories: { VCPU: { total: 4 }, MEMORY_MB: { total: 8192 } },
+    });
+    const share = crypto.randomUUID();
+    expect((await t.placement('POST', '/resource_providers', { name: 'shared-storage', uuid: share })).status).toBe(
+      200,
+    );
+    await t.placement('PUT', `/resource_providers/${share}/inventories`, {
+      resource_provider_generation: 0,
+      inventories: { DISK_GB: { total: 100 } },
+    });
+    await t.placement('PUT', `/resource_providers/${share}/traits`, {
+      resource_provider_generation: 1,
+      traits: ['MISC_SHARES_VIA_AGGREGATE'],
+    });
+    const agg = crypto.randomUUID();
+    for (const rp of [node, share]) {
+      const gen = (await t.placement('GET', `/resource_providers/${rp}`)).body.generation as number;
+      const r = await t.placement('PUT', `/resource_providers/${rp}/aggregates`, {
+        aggregates: [agg],
+        resource_provider_generation: gen,
+      });
+      expect(r.status).toBe(200);
+    }
+    t.manager('hv-nodisk', new TestDriver());
+    // Two boots: the second is scheduled from the answer the first one got.
+    const ids = [await t.boot({ name: 'shared-disk-1' }), await t.boot({ name: 'shared-disk-2' })];
+    for (const id of ids) {
+      expect((await t.waitFor(id, ['ACTIVE', 'ERROR']))['OS-EXT-SRV-ATTR:host']).toBe('hv-nodisk');
+      const allocations = (await t.placement('GET', `/allocations/${id}`)).body.allocations;
+      expect(allocations[node].resources).toEqual({ VCPU: 1, MEMORY_MB: 1024 });
+      expect(allocations[share].resources).toEqual({ DISK_GB: 1 });
+    }
+  });
+});

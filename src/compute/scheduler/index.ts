@@ -264,13 +264,14 @@ export async function selectDestinations(env: SchedulerEnv, instances: Placed[])
   }
 }
 
-/** Whether `free` still holds `totals` (another scheduling of a shared answer may have taken it). */
+/** Whether `free` still holds `totals` (another scheduling of a shared answer may have taken it).
+ * A class the node's tree does not have (a sharing provider's disk, say) is Placement's to judge. */
 const fits = (free: Record<string, number>, totals: Record<string, number>) =>
-  Object.entries(totals).every(([rc, n]) => (free[rc] ?? 0) >= n);
+  Object.entries(totals).every(([rc, n]) => !(rc in free) || free[rc]! >= n);
 
-/** Takes `totals` off `free` (sign -1), or gives them back (+1). */
+/** Takes `totals` off `free` (sign -1), or gives them back (+1): the classes of the node's tree. */
 function consume(free: Record<string, number>, totals: Record<string, number>, sign: 1 | -1): void {
-  for (const [rc, n] of Object.entries(totals)) free[rc] = (free[rc] ?? 0) + sign * n;
+  for (const [rc, n] of Object.entries(totals)) if (rc in free) free[rc]! += sign * n;
 }
 
 /** Filters, weighs and claims a host for each instance out of `view`; `stale` is told when
