@@ -183,11 +183,14 @@ export async function retryTransient<T>(fn: () => Promise<T>, attempts = 5): Pro
 const commitHooks = new WeakMap<object, (() => void)[]>();
 
 /** Runs `fn` in a transaction, retried while it fails with a transient conflict (see
- * retryTransient). What `afterCommit` registered in the attempt that commits runs then. */
+ * retryTransient). What `afterCommit` registered in the attempt that commits runs then. Ten
+ * attempts (about half a second of backoff in all): on SQLite a transaction that read first
+ * fails at its first write whenever another process committed since (SQLITE_BUSY_SNAPSHOT), and a
+ * storm of boots beside busy agent processes saw five attempts in a row fail so. */
 export async function withTransaction<DB, T>(
   db: Kysely<DB>,
   fn: (trx: Transaction<DB>) => Promise<T>,
-  attempts = 5,
+  attempts = 10,
 ): Promise<T> {
   return retryTransient(async () => {
     const hooks: (() => void)[] = [];
