@@ -26,6 +26,15 @@ describe('changePassword', () => {
   const act = (id: string, body: unknown) => t.nova('POST', `/servers/${id}/action`, body, { token: t.demo });
   const jobsHolding = async (password: string) =>
     (await sql`SELECT * FROM compute_jobs`.execute(t.db)).rows.filter((r) => JSON.stringify(r).includes(password));
+  /** The events of the server's changePassword action. */
+  const passwordEvents = async (id: string): Promise<{ event: string; result: string | null }[]> => {
+    const actions = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions as {
+      action: string;
+      request_id: string;
+    }[];
+    const a = actions.find((x) => x.action === 'changePassword')!;
+    return (await t.nova('GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction.events;
+  };
   const passwordJob = async (id: string) =>
     (
       await sql<{ state: string; payload: string; secret: string | null }>`SELECT state, payload, secret
@@ -46,10 +55,9 @@ describe('changePassword', () => {
       return s['OS-EXT-STS:task_state'] === null;
     });
     expect(s.status).toBe('ACTIVE');
-    const actions = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions;
-    const a = actions.find((x: any) => x.action === 'changePassword');
-    const shown = (await t.nova('GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction;
-    expect(shown.events.map((e: any) => [e.event, e.result])).toEqual([['compute_set_admin_password', 'Success']]);
+    expect((await passwordEvents(id)).map((e) => [e.event, e.result])).toEqual([
+      ['compute_set_admin_password', 'Success'],
+    ]);
     // The job has ended: its row is there, the password in none.
     await until('the job to end', async () => (await passwordJob(id))[0]?.state === 'succeeded');
     expect(await passwordJob(id)).toMatchObject([{ secret: null }]);
@@ -77,14 +85,12 @@ describe('changePassword', () => {
     driver.refusePasswords = true;
     try {
       expect((await act(id, { changePassword: { adminPass: 'refused-Pass-1' } })).status).toBe(202);
-      let events: any[] = [];
+      let events: { event: string; result: string | null }[] = [];
       await until('the event to fail', async () => {
-        const actions = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions;
-        const a = actions.find((x: any) => x.action === 'changePassword');
-        events = (await t.nova('GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction.events;
+        events = await passwordEvents(id);
         return events[0]?.result === 'Error';
       });
-      expect(events.map((e: any) => e.event)).toEqual(['compute_set_admin_password']);
+      expect(events.map((e) => e.event)).toEqual(['compute_set_admin_password']);
       expect(driver.passwords.has(id)).toBe(false);
       await until('the job to end', async () =>
         ['succeeded', 'failed'].includes((await passwordJob(id))[0]?.state ?? ''),

@@ -318,8 +318,11 @@ describe('scheduling: one Placement answer shared by the schedulings of a burst'
     // The answer the burst above was given still serves: sh-b enabled in it.
     const first = await t.boot({ name: 'before-disable' });
     await hostOf(first);
-    const services = (await t.nova('GET', '/os-services?binary=nova-compute')).body.services as any[];
-    const off = services.find((s) => s.host === 'sh-b');
+    const services = (await t.nova('GET', '/os-services?binary=nova-compute')).body.services as {
+      id: string;
+      host: string;
+    }[];
+    const off = services.find((s) => s.host === 'sh-b')!;
     const r = await t.nova('PUT', `/os-services/${off.id}`, { status: 'disabled', disabled_reason: 'test' });
     expect(r.status).toBe(200);
     const ids = await Promise.all(Array.from({ length: 4 }, (_, i) => t.boot({ name: `after-disable-${i}` })));
