@@ -73,10 +73,22 @@ export function openDatabase<DB>(url: string): Database<DB> {
   // better-sqlite3 defaults to a 16 MB page cache per connection; the services' hot data lives
   // in their own memory (Placement's provider index), so a smaller cache costs little.
   sqlite.pragma('cache_size = -4000');
+  sqlite.function('regexp', { deterministic: true }, regexpSearch);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   // An in-memory database has no other process to keep out.
   const exclusive: Exclusive = file === ':memory:' ? (_name, fn) => fn() : fileLock(file);
   return { db, engine: 'sqlite', exclusive, close: () => db.destroy() };
+}
+
+let lastPattern: { source: string; re: RegExp } | undefined;
+
+/** SQLite's `value REGEXP pattern` (which it leaves to the application): whether JavaScript's
+ * RegExp finds `pattern` in `value`, as Python's re.search does for Nova on SQLite. The caller
+ * checks that the pattern compiles; a query runs one pattern over many rows, hence the cache. */
+function regexpSearch(pattern: unknown, value: unknown): number {
+  if (typeof pattern !== 'string' || typeof value !== 'string') return 0;
+  if (lastPattern?.source !== pattern) lastPattern = { source: pattern, re: new RegExp(pattern) };
+  return lastPattern.re.test(value) ? 1 : 0;
 }
 
 /** Statements longer than this (long IN lists, whose text changes with their length) are not

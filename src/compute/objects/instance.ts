@@ -26,7 +26,7 @@ export const VmState = {
 } as const;
 
 /** The API's status for each vm_state, and the task states that show otherwise while they last. */
-const STATE_MAP: Record<string, { status: string; tasks?: Record<string, string> }> = {
+export const STATE_MAP: Record<string, { status: string; tasks?: Record<string, string> }> = {
   active: {
     status: 'ACTIVE',
     tasks: {

@@ -1,10 +1,10 @@
-// Server lists (Nova's instance_get_all_by_filters_sort): exact and tag filters in SQL, the name
-// regex, statuses and time windows on the rows found, sorted by the sort keys then id, paged after
-// a marker.
-import { sql, type ExpressionBuilder } from 'kysely';
+// Server lists (Nova's instance_get_all_by_filters_sort): every filter, the order (the sort keys
+// then id) and the page after a marker in SQL.
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { Engine } from '../../common/db/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import { MarkerNotFound } from '../exceptions.js';
-import { loadInstances, statusOf, type Db, type Instance, type InstanceRow } from './instance.js';
+import { loadInstances, STATE_MAP, type Db, type Instance, type InstanceRow } from './instance.js';
 
 /** What a list may be sorted by (Nova's server sort keys). */
 export const SORT_KEYS = new Set([
@@ -89,67 +89,137 @@ export interface InstancePage {
   marker?: string;
 }
 
-function compare(a: unknown, b: unknown): number {
-  if (a === b) return 0;
-  if (a === null || a === undefined) return -1;
-  if (b === null || b === undefined) return 1;
-  return a < b ? -1 : 1;
+/** Sort keys whose column is NOT NULL: ordered and compared without the NULL rules. */
+const NOT_NULL_KEYS = new Set(['created_at', 'uuid', 'user_id', 'project_id', 'locked']);
+
+type SortKey = InstancePage['sort'][number];
+type Condition = Expression<SqlBool>;
+
+/** The rows that status `status` shows (the inverse of statusOf): a vm_state's own status unless
+ * one of its task states shows another, and the task states that show it. */
+function showsStatus(eb: InstancesRef, status: string): Condition {
+  const terms: Condition[] = [];
+  for (const [vmState, entry] of Object.entries(STATE_MAP)) {
+    const tasks = Object.entries(entry.tasks ?? {});
+    const showing = tasks.filter(([, s]) => s === status).map(([t]) => t);
+    if (showing.length) terms.push(eb.and([eb('vm_state', '=', vmState), eb('task_state', 'in', showing)]));
+    if (entry.status !== status) continue;
+    const others = tasks.filter(([, s]) => s !== status).map(([t]) => t);
+    terms.push(
+      others.length
+        ? eb.and([
+            eb('vm_state', '=', vmState),
+            eb.or([eb('task_state', 'is', null), eb('task_state', 'not in', others)]),
+          ])
+        : eb('vm_state', '=', vmState),
+    );
+  }
+  if (status === 'UNKNOWN')
+    terms.push(eb.or([eb('vm_state', 'is', null), eb('vm_state', 'not in', Object.keys(STATE_MAP))]));
+  return eb.or(terms);
 }
 
-function nameMatcher(pattern: string): (s: string) => boolean {
-  try {
-    const re = new RegExp(pattern);
-    return (s) => re.test(s);
-  } catch {
-    return (s) => s.includes(pattern);
+/** Nova's name filter, a regex searched in display_name. SQLite calls the REGEXP function every
+ * connection has (database.ts: JavaScript's RegExp, close to Python's re which Nova's SQLite
+ * uses); PostgreSQL its own `~`, as Nova's PostgreSQL does. A pattern that is no regex is looked
+ * for as plain text. */
+function nameFilter(eb: InstancesRef, engine: Engine, pattern: string, literal: boolean): Condition {
+  if (literal) {
+    const find = engine === 'postgres' ? 'strpos' : 'instr';
+    return sql<SqlBool>`${eb.fn(find, [eb.ref('display_name'), eb.val(pattern)])} > 0`;
   }
+  return engine === 'postgres' ? eb('display_name', '~', pattern) : eb('display_name', 'regexp', pattern);
 }
 
-export async function listInstances(db: Db, f: InstanceFilters, page: InstancePage): Promise<Instance[]> {
-  let q = db.selectFrom('instances').selectAll();
-  if (f.projectId !== null) q = q.where('project_id', '=', f.projectId);
-  for (const [column, values] of Object.entries(f.exact) as [keyof InstanceRow, string[]][]) {
-    q = q.where(sql.ref(column), 'in', values);
+/** Rows after `marker` in the order of `keys`: NULL sorts first ascending and last descending,
+ * as a page is ordered. */
+function afterMarker(eb: InstancesRef, keys: SortKey[], marker: InstanceRow): Condition {
+  const value = (k: SortKey) => marker[k.key as keyof InstanceRow];
+  const ref = (k: SortKey) => eb.ref(k.key as keyof InstanceRow);
+  // One direction over NOT NULL columns (the default, created_at then id): a row-value
+  // comparison, which both engines answer by seeking in the index.
+  if (keys.every((k) => k.dir === keys[0]!.dir && (k.key === 'id' || NOT_NULL_KEYS.has(k.key)))) {
+    return sql<SqlBool>`(${sql.join(keys.map(ref))}) ${sql.raw(keys[0]!.dir === 'asc' ? '>' : '<')} (${sql.join(keys.map((k) => value(k)))})`;
   }
-  if (f.flavorIds) q = q.where('instance_type_id', 'in', f.flavorIds.length ? f.flavorIds : [-1]);
-  const { all, any, notAll, notAny } = f.tags ?? {};
-  if (all?.length) q = q.where('uuid', 'in', (eb) => taggedWithAll(eb, all));
-  if (any?.length) q = q.where('uuid', 'in', (eb) => taggedWithAny(eb, any));
-  if (notAll?.length) q = q.where('uuid', 'not in', (eb) => taggedWithAll(eb, notAll));
-  if (notAny?.length) q = q.where('uuid', 'not in', (eb) => taggedWithAny(eb, notAny));
-  const window = f.changesSince !== undefined || f.changesBefore !== undefined;
-  if (f.deleted === true) q = q.where('deleted', '!=', 0);
-  else if (f.deleted === false || !window) q = q.where('deleted', '=', 0);
-  let rows = await q.execute();
-  if (f.changesSince !== undefined) {
-    const since = f.changesSince;
-    rows = rows.filter((r) => (r.updated_at ?? r.created_at) >= since || (r.deleted_at ?? '') >= since);
-  }
-  if (f.changesBefore !== undefined) {
-    const before = f.changesBefore;
-    rows = rows.filter((r) => (r.updated_at ?? r.created_at) <= before);
-  }
-  if (f.name !== undefined) {
-    const matches = nameMatcher(f.name);
-    rows = rows.filter((r) => matches(r.display_name ?? ''));
-  }
-  if (f.statuses) {
-    const wanted = new Set(f.statuses.map((s) => s.toUpperCase()));
-    rows = rows.filter((r) => wanted.has(statusOf(r.vm_state, r.task_state)));
-  }
-  const order = (a: InstanceRow, b: InstanceRow) => {
-    for (const { key, dir } of page.sort) {
-      const c = compare(a[key as keyof InstanceRow], b[key as keyof InstanceRow]);
-      if (c) return dir === 'desc' ? -c : c;
-    }
-    const lastDir = page.sort[page.sort.length - 1]?.dir ?? 'desc';
-    return (lastDir === 'desc' ? -1 : 1) * compare(a.id, b.id);
+  const tie = (k: SortKey) => (value(k) === null ? eb(ref(k), 'is', null) : eb(ref(k), '=', value(k)));
+  const after = (k: SortKey): Condition => {
+    const m = value(k);
+    if (k.dir === 'asc') return m === null ? eb(ref(k), 'is not', null) : eb(ref(k), '>', m);
+    return m === null ? eb.lit(false) : eb.or([eb(ref(k), '<', m), eb(ref(k), 'is', null)]);
   };
-  rows.sort(order);
+  return eb.or(keys.map((k, i) => eb.and([...keys.slice(0, i).map(tie), after(k)])));
+}
+
+/** A page of servers (Nova's instance_get_all_by_filters_sort): filtered, ordered by the sort keys
+ * then id, after the marker and limited, all in SQL, so that a page costs its own rows rather
+ * than every server of the project. */
+export async function listInstances(
+  db: Db,
+  engine: Engine,
+  f: InstanceFilters,
+  page: InstancePage,
+): Promise<Instance[]> {
+  let marker: InstanceRow | undefined;
   if (page.marker !== undefined) {
-    const marker = await db.selectFrom('instances').selectAll().where('uuid', '=', page.marker).executeTakeFirst();
+    marker = await db.selectFrom('instances').selectAll().where('uuid', '=', page.marker).executeTakeFirst();
     if (!marker || (f.projectId !== null && marker.project_id !== f.projectId)) throw new MarkerNotFound(page.marker);
-    rows = rows.filter((r) => order(r, marker) > 0);
   }
-  return loadInstances(db, rows.slice(0, page.limit));
+  const lastDir = page.sort[page.sort.length - 1]?.dir ?? 'desc';
+  const keys: SortKey[] = [...page.sort, { key: 'id', dir: lastDir }];
+  const query = (literalName: boolean) => {
+    let q = db.selectFrom('instances').selectAll();
+    if (f.projectId !== null) q = q.where('project_id', '=', f.projectId);
+    for (const [column, values] of Object.entries(f.exact) as [keyof InstanceRow, string[]][]) {
+      q = q.where(sql.ref(column), 'in', values);
+    }
+    if (f.flavorIds) q = q.where('instance_type_id', 'in', f.flavorIds.length ? f.flavorIds : [-1]);
+    const { all, any, notAll, notAny } = f.tags ?? {};
+    if (all?.length) q = q.where('uuid', 'in', (eb) => taggedWithAll(eb, all));
+    if (any?.length) q = q.where('uuid', 'in', (eb) => taggedWithAny(eb, any));
+    if (notAll?.length) q = q.where('uuid', 'not in', (eb) => taggedWithAll(eb, notAll));
+    if (notAny?.length) q = q.where('uuid', 'not in', (eb) => taggedWithAny(eb, notAny));
+    const window = f.changesSince !== undefined || f.changesBefore !== undefined;
+    if (f.deleted === true) q = q.where('deleted', '!=', 0);
+    else if (f.deleted === false || !window) q = q.where('deleted', '=', 0);
+    const { changesSince: since, changesBefore: before, name, statuses } = f;
+    const changed = sql<string>`coalesce(updated_at, created_at)`;
+    if (since !== undefined) q = q.where((eb) => eb.or([eb(changed, '>=', since), eb('deleted_at', '>=', since)]));
+    if (before !== undefined) q = q.where(changed, '<=', before);
+    if (name !== undefined) q = q.where((eb) => nameFilter(eb, engine, name, literalName));
+    if (statuses)
+      q = q.where((eb) => eb.or([...new Set(statuses.map((s) => s.toUpperCase()))].map((s) => showsStatus(eb, s))));
+    if (marker) q = q.where((eb) => afterMarker(eb, keys, marker));
+    for (const k of keys) {
+      const nullable = k.key !== 'id' && !NOT_NULL_KEYS.has(k.key);
+      q = q.orderBy(sql.ref(k.key), (ob) => {
+        const o = k.dir === 'asc' ? ob.asc() : ob.desc();
+        if (!nullable) return o;
+        return k.dir === 'asc' ? o.nullsFirst() : o.nullsLast();
+      });
+    }
+    return q.limit(page.limit).execute();
+  };
+  let rows: InstanceRow[];
+  if (f.name !== undefined && !isRegExp(f.name)) rows = await query(true);
+  else {
+    try {
+      rows = await query(false);
+    } catch (e) {
+      // PostgreSQL's regexes are not JavaScript's: one it refuses is looked for as text.
+      if ((e as { code?: string }).code !== INVALID_REGULAR_EXPRESSION) throw e;
+      rows = await query(true);
+    }
+  }
+  return loadInstances(db, rows);
+}
+
+const INVALID_REGULAR_EXPRESSION = '2201B';
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
 }
