@@ -9,6 +9,7 @@
 #   targets   issue 9's: 20 single boots (poll 5 ms), 200 boots at concurrency 50 and their detail,
 #             then 5,000 boots (BIG_N) at concurrency 50 (poll 1 s)
 #   boot:N:C  N boots at concurrency C (poll 1 s) alone, to profile
+#   single:N  N boots one at a time (poll 5 ms) alone, to profile one boot's path
 #   detail    200 boots, then 200 GET /servers/detail one at a time, to profile
 # Every line carries the concord process's memory then (rss_mb, and hwm_mb its peak so far) and the
 # CPU time it has used (cpu_s).
@@ -99,6 +100,8 @@ case "$SCENARIO" in
   detail)
     record boot "$($C boot 200 10 d200 0.5)"
     record detail "$($C detail 200 1)" ;;
+  single:*)
+    record single "$($C single "${SCENARIO#single:}" 0.005)" ;;
   boot:*:*)
     IFS=: read -r _ N CONC <<<"$SCENARIO"
     record boot "$($C boot "$N" "$CONC" b$N 1)" ;;

@@ -1,6 +1,9 @@
 // Microversion negotiation (OpenStack-API-Version: <service> X.Y), shared by every service.
 import { HttpError } from './errors.js';
 
+/** The versions the code compares against, parsed once: a list view asks gte() per item. */
+const known = new Map<string, Version>();
+
 export class Version {
   constructor(
     readonly major: number,
@@ -15,7 +18,9 @@ export class Version {
   }
   /** True when this version is at least `v` ("1.14"). */
   gte(v: string): boolean {
-    return this.cmp(Version.parse(v)!) >= 0;
+    let other = known.get(v);
+    if (!other) known.set(v, (other = Version.parse(v)!));
+    return this.cmp(other) >= 0;
   }
   lt(v: string): boolean {
     return !this.gte(v);
