@@ -433,6 +433,15 @@ const instancesListIndex: Migration = {
   },
 };
 
+/** Nova's instances_host_deleted_idx: a host's live instances (what its resource tracker counts
+ * after every claim) by index; without it SQLite reads every live instance through the
+ * (deleted, created_at) index. */
+const instancesHostIndex: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.createIndex('instances_host_deleted_idx').on('instances').columns(['host', 'deleted']).execute();
+  },
+};
+
 export function computeMigrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
@@ -441,5 +450,6 @@ export function computeMigrations(engine: Engine): Record<string, Migration> {
     '0004_server_tags': serverTags,
     '0005_jobs_secrets': jobSecretsMigration('compute'),
     '0006_instances_list_index': instancesListIndex,
+    '0007_instances_host_index': instancesHostIndex,
   };
 }
