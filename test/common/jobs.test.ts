@@ -227,6 +227,23 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       expect(await t.queue.get(id)).toMatchObject({ attempts: 1, last_error: expect.stringMatching(/lease/) });
     });
 
+    it('a claim takes only its kinds, and passes over the expired jobs its claimer still runs (job 1 is not job 10)', async () => {
+      const db = t.database.db;
+      const ids: number[] = [];
+      for (let i = 0; i < 12; i++)
+        ids.push((await t.queue.enqueue(db, { kind: i % 2 ? 'other_kind' : 'own_kind' })).id);
+      // Every job of the kind is running with its lease run out; the claimer runs the first, and
+      // a job whose id's digits hold the second's (job 591 beside job 59).
+      const own = ids.filter((_, i) => i % 2 === 0);
+      await sql`UPDATE test_jobs SET state = 'running', attempts = 1, lease_owner = 'me', run_after = 0
+        WHERE id IN (${sql.join(own)})`.execute(db);
+      const taken = await t.queue.claim('me', { kinds: ['own_kind', 'third_kind'], targets: [] }, 20, [
+        own[0]!,
+        own[1]! * 10 + 1,
+      ]);
+      expect(taken.map((r) => r.id).sort((a, b) => a - b)).toEqual(own.slice(1));
+    });
+
     it('a stopping worker lets short jobs finish and gives long ones back', async () => {
       const w = worker({
         short: async () => {

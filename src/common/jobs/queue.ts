@@ -168,19 +168,22 @@ export class JobQueue {
    * another claimer has locked; SQLite runs one writer at a time. */
   async claim(owner: string, filter: ClaimFilter, limit: number, running: number[]): Promise<JobRow[]> {
     const lease = this.config.leaseMs;
-    const due =
+    const listed = (items: (string | number)[]) => SEP + items.join(SEP) + SEP;
+    const mine =
       this.engine === 'postgres'
-        ? sql`kind = ANY(${filter.kinds}::text[]) AND (target IS NULL OR target = ANY(${filter.targets}::text[]))`
-        : // A fleet's worker serves a thousand hosts: its targets are one string a candidate's
-          // target is searched in, rather than a table built from a JSON list on every claim.
-          sql`kind IN (SELECT value FROM json_each(${JSON.stringify(filter.kinds)}))
-          AND (target IS NULL OR instr(${SEP + filter.targets.join(SEP) + SEP}, char(31) || target || char(31)) > 0)`;
+        ? sql`kind = ANY(${filter.kinds}::text[]) AND (target IS NULL OR target = ANY(${filter.targets}::text[]))
+          AND NOT (${inIds(this.engine, 'id', running)})`
+        : // Each list is one string a candidate's value is searched in: a fleet's worker serves a
+          // thousand hosts, and SQLite builds a table (and a Bloom filter) for every IN subquery
+          // on every claim — 0.2–0.3 ms, against 0.03 ms searched.
+          sql`instr(${listed(filter.kinds)}, char(31) || kind || char(31)) > 0
+          AND (target IS NULL OR instr(${listed(filter.targets)}, char(31) || target || char(31)) > 0)
+          AND instr(${listed(running)}, char(31) || id || char(31)) = 0`;
     // The state test is written as the due index's condition, so that both engines can use it;
     // SQLite is told to (it would rather take the dedupe index for the kind, and sort).
     const from = this.engine === 'postgres' ? this.t : sql`${this.t} INDEXED BY ${sql.table(this.tables.due)}`;
     const candidates = sql`SELECT id FROM ${from}
-      WHERE state IN ('queued', 'running') AND run_after <= ${this.now} AND ${due}
-        AND NOT (${inIds(this.engine, 'id', running)})
+      WHERE state IN ('queued', 'running') AND run_after <= ${this.now} AND ${mine}
       ORDER BY run_after, id LIMIT ${limit}`;
     const set = sql`state = 'running', attempts = attempts + 1, lease_owner = ${owner},
       run_after = ${this.now} + ${lease}, updated_at = ${this.now}`;
