@@ -833,6 +833,22 @@ export const OPTIONS = {
     0,
     'Seconds after which a resize left in VERIFY_RESIZE is confirmed by its destination host; 0: never.',
   ),
+  shelvedOffloadTime: opt<number>(
+    'DEFAULT',
+    'shelved_offload_time',
+    'int',
+    0,
+    'Seconds a shelved server stays on its host before it is offloaded (its guest destroyed, its allocations ' +
+      'freed): 0 offloads it as soon as it is shelved; -1 never (only shelveOffload does).',
+  ),
+  shelvedPollInterval: opt<number>(
+    'DEFAULT',
+    'shelved_poll_interval',
+    'int',
+    3600,
+    "Seconds between the compute agents' looks for servers shelved longer than shelved_offload_time (when it is " +
+      'above 0). 0: every 60 seconds; below 0: never.',
+  ),
   nonInheritableImageProperties: opt<string[]>(
     'DEFAULT',
     'non_inheritable_image_properties',

@@ -196,6 +196,24 @@ export class InstanceInvalidState extends Conflict {
   }
 }
 
+/** An unshelve that names a zone or a host of a server that is not offloaded (Nova's
+ * UnshelveInstanceInvalidState). */
+export class UnshelveInstanceInvalidState extends Conflict {
+  constructor(uuid: string, state: string | null) {
+    super(
+      `Specifying an availability zone or a host when unshelving server "${uuid}" with status "${state ?? 'None'}" ` +
+        'is not supported. The server status must be SHELVED_OFFLOADED.',
+    );
+  }
+}
+
+/** An unshelve to a host outside the zone the server will be in (Nova's UnshelveHostNotInAZ, a 409). */
+export class UnshelveHostNotInAZ extends Conflict {
+  constructor(host: string, zone: string) {
+    super(`Host "${host}" is not in the availability zone "${zone}".`);
+  }
+}
+
 export class TooManyInstances extends OverQuota {
   constructor(overs: string, req: string, used: string, allowed: string) {
     super(`Quota exceeded for ${overs}: Requested ${req}, but already used ${used} of ${allowed} ${overs}`);

@@ -15,6 +15,7 @@ import { computeMigrations } from './db/migrations.js';
 import { conductorHandlers } from './conductor/index.js';
 import { migrateHandlers } from './conductor/migrate.js';
 import { rebuildHandlers } from './conductor/rebuild.js';
+import { unshelveHandlers } from './conductor/unshelve.js';
 import { confirmOverdueResizes } from './objects/instance_resize.js';
 import { registerServices, reportState } from './objects/service.js';
 import { HostStateCache } from './scheduler/host_state_cache.js';
@@ -72,7 +73,12 @@ export async function createCompute(opts: {
       if (!compute.clients) return [];
       const env = { ...compute, clients: compute.clients };
       const conductor = new Worker(jobs, {
-        handlers: { ...conductorHandlers(env), ...migrateHandlers(env), ...rebuildHandlers(env) },
+        handlers: {
+          ...conductorHandlers(env),
+          ...migrateHandlers(env),
+          ...rebuildHandlers(env),
+          ...unshelveHandlers(env),
+        },
         log: opts.log.child({ worker: 'conductor' }),
       });
       // This process is a nova-conductor and a nova-scheduler (it schedules in-process): both

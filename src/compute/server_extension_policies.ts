@@ -1,7 +1,7 @@
 // The policy rules of what servers have beside their core API (nova/policies/admin_actions.py,
 // deferred_delete.py, console_output.py, server_tags.py, server_metadata.py, ips.py,
-// server_password.py, server_external_events.py, migrate_server.py, admin_password.py, create_backup.py), with Nova
-// Zed's names and defaults.
+// server_password.py, server_external_events.py, migrate_server.py, admin_password.py, create_backup.py,
+// shelve.py), with Nova Zed's names and defaults.
 import type { PolicyRule } from '../common/policy/index.js';
 import { ACTION, ADMIN, MEMBER, READER, rule, SERVER } from './server_policies.js';
 
@@ -18,6 +18,12 @@ export const SERVER_EXTENSION_RULES: readonly PolicyRule[] = [
     ['POST', `${ACTION} (forceDelete)`],
   ]),
   rule('os-create-backup', MEMBER, 'Create a back up of a server', [['POST', `${ACTION} (createBackup)`]]),
+  rule('os-shelve:shelve', MEMBER, 'Shelve server', [['POST', `${ACTION} (shelve)`]]),
+  rule('os-shelve:unshelve', MEMBER, 'Unshelve (restore) shelved server', [['POST', `${ACTION} (unshelve)`]]),
+  rule('os-shelve:unshelve_to_host', ADMIN, 'Unshelve (restore) shelve offloaded server to a specific host', [
+    ['POST', `${ACTION} (unshelve)`],
+  ]),
+  rule('os-shelve:shelve_offload', ADMIN, 'Shelf-offload (remove) server', [['POST', `${ACTION} (shelveOffload)`]]),
   rule('os-console-output', MEMBER, 'Show console output for a server', [['POST', `${ACTION} (os-getConsoleOutput)`]]),
   rule('os-server-tags:index', READER, 'List all tags for given server', [['GET', `${SERVER}/tags`]]),
   rule('os-server-tags:show', READER, 'Check tag existence on the server.', [['GET', `${SERVER}/tags/{tag}`]]),

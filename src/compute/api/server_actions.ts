@@ -2,7 +2,7 @@
 // changePassword, lock and unlock (nova/api/openstack/compute/servers.py, pause_server.py,
 // suspend_server.py, admin_password.py, lock_server.py): each answered 202 once the instance's
 // host has its job (rebuild with the server's body). Resize, cold migration, confirm and revert
-// are in server_resize.ts, createImage in server_images.ts.
+// are in server_resize.ts, createImage in server_images.ts, shelve and unshelve in server_shelve.ts.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
@@ -21,6 +21,7 @@ import { serverAdminActions } from './server_admin_actions.js';
 import { bootImage, callerOf, detailOf, findServer, randomPassword, schemaFor } from './servers.js';
 import { resizeActions } from './server_resize.js';
 import { imageActions } from './server_images.js';
+import { shelveActions } from './server_shelve.js';
 
 const rebootSchema = Type.Object(
   {
@@ -111,6 +112,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
   const result = await dispatchAction(req, {
     ...resizeActions(compute, req, reply),
     ...imageActions(compute, req, reply),
+    ...shelveActions(compute, req),
     ...serverAdminActions(compute, req),
     rebuild: async (body) => {
       answered = await rebuild(compute, req, reply, body);

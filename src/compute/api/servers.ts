@@ -24,11 +24,12 @@ import {
   resourceLinks,
 } from '../http.js';
 import { getFlavor } from '../objects/flavor.js';
-import { getInstance, STATUSES, updateInstance, type Instance } from '../objects/instance.js';
+import { getInstance, STATUSES, updateInstance, VmState, type Instance } from '../objects/instance.js';
 import { createInstances } from '../objects/instance_create.js';
 import { latestFaults, type Fault } from '../objects/instance_fault.js';
 import { checkLocked, type Caller } from '../objects/instance_lifecycle.js';
 import { deleteInstance } from '../objects/instance_delete.js';
+import { deleteShelvedImage, shelvedImageOf } from '../objects/instance_shelve.js';
 import { listInstances, SORT_KEYS, type InstanceFilters, type TagFilters } from '../objects/instance_list.js';
 import type { ImageMeta } from '../objects/request_spec.js';
 import { isValidName, NAME_RULE } from '../objects/text.js';
@@ -407,13 +408,22 @@ async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply
   return sendJson(reply, 200, { server: await detailOf(compute, req, updated, 'update') });
 }
 
+const SHELVED_STATES: string[] = [VmState.SHELVED, VmState.SHELVED_OFFLOADED];
+
 /** Deletes a server for its caller (DELETE /servers/{id}, forceDelete): through its host, or at
  * once when that host is down, its claim then released here. */
 export async function deleteServer(compute: Compute, req: FastifyRequest, instance: Instance): Promise<void> {
   // Without clients to release a claim with, a server on a dead host waits for its host.
   const downTime = compute.clients ? compute.config.serviceDownTime : null;
+  const shelved = SHELVED_STATES.includes(instance.vm_state ?? '')
+    ? await shelvedImageOf(compute.db, instance.uuid)
+    : null;
   const outcome = await deleteInstance(compute.db, compute.jobs, instance, callerOf(req), downTime);
   if (outcome === 'local') await releaseClaim(compute.clients!.placement, instance.uuid);
+  // A shelved server's image goes with it, deleted as the caller (Nova's _delete).
+  if (shelved !== null && compute.clients) {
+    await deleteShelvedImage(compute.clients.image, onBehalfOf(req.ctx, req), shelved, compute.log);
+  }
 }
 
 async function remove(compute: Compute, req: FastifyRequest, reply: FastifyReply) {

@@ -29,6 +29,7 @@ import {
 import { releaseClaim } from '../scheduler/index.js';
 import { resizeHandlers } from './resize.js';
 import { snapshotHandlers } from './snapshot.js';
+import { forgetShelvedImage, shelveHandlers } from './shelve.js';
 import { guestOf, messageOf, type ManagerEnv } from './env.js';
 
 export type { ManagerEnv } from './env.js';
@@ -219,6 +220,8 @@ interface PowerStep {
   action: keyof typeof POWER_ACTIONS | 'reboot';
   event: string;
   run(driver: VirtDriver, uuid: string, p: ActionPayload, secret: ActionSecret | null): Promise<void>;
+  /** What follows the driver's call before the new states are saved. */
+  afterwards?(env: ManagerEnv, uuid: string): Promise<void>;
   /** The states after it; none for a step that changes neither (changePassword). */
   vmState?: string;
   powerState?: PowerState;
@@ -236,6 +239,8 @@ const POWER_STEPS: Record<string, PowerStep> = {
     action: 'start',
     event: 'compute_start_instance',
     run: (d, u) => d.powerOn(u),
+    // A shelved server unshelved on its host is started.
+    afterwards: forgetShelvedImage,
     vmState: VmState.ACTIVE,
     powerState: PowerState.RUNNING,
   },
@@ -300,6 +305,7 @@ async function powerAction(env: ManagerEnv, step: PowerStep, job: Job): Promise<
   await startEvent(db, i.uuid, p.action_request_id, step.event, env.host);
   try {
     await step.run(env.driver, i.uuid, p, job.secret as ActionSecret | null);
+    await step.afterwards?.(env, i.uuid);
   } catch (e) {
     const error = messageOf(e);
     await withTransaction(db, async (trx) => {
@@ -330,6 +336,7 @@ export function managerHandlers(env: ManagerEnv): Record<string, JobHandler> {
     [REBUILD_INSTANCE]: (job) => rebuild(env, job),
     ...resizeHandlers(env),
     ...snapshotHandlers(env),
+    ...shelveHandlers(env),
   };
   for (const [kind, step] of Object.entries(POWER_STEPS)) handlers[kind] = (job) => powerAction(env, step, job);
   return handlers;

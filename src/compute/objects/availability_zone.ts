@@ -63,3 +63,8 @@ export function zonesOf(services: ZonedService[]): { available: string[]; unavai
   const unavailable = new Set(services.filter((s) => s.disabled && !available.has(s.zone)).map((s) => s.zone));
   return { available: [...available].sort(), unavailable: [...unavailable].sort() };
 }
+
+/** The zone of a compute host (Nova's get_host_availability_zone). */
+export async function hostAvailabilityZone(db: Db, config: Config, host: string): Promise<string> {
+  return (await aggregateZonesOf(db, [host])).get(host)?.join(',') ?? config.defaultAvailabilityZone;
+}

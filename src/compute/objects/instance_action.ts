@@ -24,6 +24,9 @@ export const Action = {
   REVERT_RESIZE: 'revertResize',
   CREATE_IMAGE: 'createImage',
   BACKUP: 'createBackup',
+  SHELVE: 'shelve',
+  SHELVE_OFFLOAD: 'shelveOffload',
+  UNSHELVE: 'unshelve',
 } as const;
 
 export interface ActionRequest {
