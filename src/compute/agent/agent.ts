@@ -13,6 +13,7 @@ import type { Database } from '../../common/db/index.js';
 import { PermanentJobError, Worker, type Job, type JobHandler, type JobQueue } from '../../common/jobs/index.js';
 import type { ImageClient, PlacementClient } from '../../common/clients/index.js';
 import type { ComputeDB } from '../db/schema.js';
+import { offloadShelvedInstances } from '../objects/instance_shelve.js';
 import { registerServices, reportState, SET_HOST_ENABLED } from '../objects/service.js';
 import { ResourceTracker, type TrackedHost } from './resource_tracker.js';
 import { managerHandlers, type ManagerEnv } from '../manager/index.js';
@@ -29,12 +30,9 @@ export interface AgentOptions {
   hosts: TrackedHost[];
 }
 
-/** Seconds between resource reports: [DEFAULT] update_resources_interval, Nova's 60 when 0;
- * none (only at start and on change) when negative. */
-function updateInterval(config: Config): number | null {
-  const v = config.updateResourcesInterval;
-  return v < 0 ? null : v === 0 ? 60 : v;
-}
+/** Seconds between the runs of a periodic task of Nova's whose spacing is `v`: its default 60
+ * when 0; none when negative. */
+const spacing = (v: number): number | null => (v < 0 ? null : v === 0 ? 60 : v);
 
 export class ComputeAgent {
   readonly tracker: ResourceTracker;
@@ -74,9 +72,18 @@ export class ComputeAgent {
       Math.max(1, config.reportInterval),
       () => this.heartbeat(),
     );
-    const interval = updateInterval(config);
+    // Resource reports at [DEFAULT] update_resources_interval (none: only at start and on change).
+    const interval = spacing(config.updateResourcesInterval);
     if (interval !== null) {
       this.worker.periodic(`update_available_resource:${name}`, interval, () => this.tracker.update());
+    }
+    // Servers shelved longer than [DEFAULT] shelved_offload_time are offloaded (Nova's
+    // _poll_shelved_instances); at 0 the shelve offloads at once, below 0 never.
+    const poll = spacing(config.shelvedPollInterval);
+    if (config.shelvedOffloadTime > 0 && poll !== null) {
+      this.worker.periodic(`poll_shelved_instances:${name}`, poll, async () => {
+        await offloadShelvedInstances(opts.database.db, opts.jobs, this.hosts, config.shelvedOffloadTime);
+      });
     }
   }
 
