@@ -5,7 +5,7 @@
 // host and unpinned zone), the image deleted afterwards; NoValidHost, a failed spawn and a
 // missing image; the periodic offload; deletes; each action's events; the list's status filter;
 // bad requests as Nova answers them. And a host with [DEFAULT] shelved_offload_time = 0, which
-// offloads in the same step.
+// offloads in the same step. An unshelved server then cold-migrates as any other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offloadShelvedInstances } from '../../src/compute/objects/instance_shelve.js';
 import { until } from '../helpers/jobs.js';
@@ -169,6 +169,12 @@ describe('shelve ([DEFAULT] shelved_offload_time = -1: offloaded when asked)', (
       ['get_image_info', 'Success'],
       ['schedule_instances', 'Success'],
     ]);
+    // An unshelved server migrates as any other (tempest's shelve_migrate).
+    expect((await act(id, { migrate: null })).status).toBe(202);
+    expect((await settled(id, ['VERIFY_RESIZE']))['OS-EXT-SRV-ATTR:host']).toBe(home);
+    expect((await act(id, { confirmResize: null })).status).toBe(204);
+    await settled(id, ['ACTIVE']);
+    await until('source freed', async () => Object.keys(await allocations(id)).join() === rp[home]);
     await t.remove(id);
   });
 

@@ -1,6 +1,7 @@
 // Shelving with real processes on SQLite: `concord up` (API, Placement, Glance, the conductor) and
 // a `concord agent compute` process whose fake spawns take two seconds, with [DEFAULT]
-// shelved_offload_time = 1 and shelved_poll_interval = 1. Shelved servers are offloaded by the
+// shelved_offload_time = 1 and shelved_poll_interval = 1. Of two shelves of one server at once one
+// wins, the other gets a 409 and leaves no image. Shelved servers are offloaded by the
 // agent's periodic task (their allocations gone); their unshelves are interrupted by kill -9 of the
 // agent mid-spawn, and once it is started again every server ends ACTIVE, with exactly its
 // allocations, no task left under way, and its shelved image deleted. Needs `npm run build`.
@@ -83,7 +84,12 @@ describe('shelving with real processes (SQLite)', () => {
       ids.push(body.server.id as string);
     }
     await settled(ids, 'ACTIVE');
-    for (const id of ids) await admin.ok('POST', `/servers/${id}/action`, { shelve: null });
+    // Two shelves of one server at once: one wins, the other is refused and leaves no image behind.
+    const racing = await Promise.all(
+      [0, 1].map(() => admin.call('POST', `/servers/${ids[0]}/action`, { shelve: null })),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([202, 409]);
+    for (const id of ids.slice(1)) await admin.ok('POST', `/servers/${id}/action`, { shelve: null });
     // Shelved first, then offloaded by the agent's periodic task a second or so later.
     const offloaded = await settled(ids, 'SHELVED_OFFLOADED');
     await checkAllocations(admin, offloaded, FLAVOR);
