@@ -52,7 +52,7 @@ export interface UnshelveInstancePayload extends ActionPayload {
 }
 
 /** What a shelved server keeps until it is unshelved. */
-export const SHELVED_KEYS = ['shelved_at', 'shelved_image_id', 'shelved_host'] as const;
+const SHELVED_KEYS = ['shelved_at', 'shelved_image_id', 'shelved_host'] as const;
 
 /** The task states of a shelve before its snapshot is uploaded. */
 export const SHELVING = ['shelving', 'shelving_image_pending_upload', 'shelving_image_uploading'];

@@ -1,6 +1,6 @@
 // An instance's system metadata (instance_system_metadata): what Nova keeps of an instance beside
 // the user's metadata — the image's properties (image_*), the vm_state a resize stashes
-// (old_vm_state), a lock's reason.
+// (old_vm_state), a lock's reason, a shelved server's image and host (shelved_*).
 import { now, type Db } from './instance.js';
 
 export async function systemMetadata(db: Db, uuid: string, key: string): Promise<string | null> {
