@@ -359,7 +359,11 @@ async function list(compute: Compute, req: FastifyRequest, reply: FastifyReply, 
   const { limit, marker } = limitAndMarker(compute, query);
   let instances: Instance[];
   try {
-    instances = await listInstances(compute.db, compute.engine, f, { sort, limit, ...(marker !== undefined ? { marker } : {}) });
+    instances = await listInstances(compute.db, compute.engine, f, {
+      sort,
+      limit,
+      ...(marker !== undefined ? { marker } : {}),
+    });
   } catch (e) {
     if (e instanceof MarkerNotFound) throw badRequest(`marker [${e.marker}] not found`);
     throw e;
