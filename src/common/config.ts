@@ -682,6 +682,14 @@ export const OPTIONS = {
     "Seconds each fake snapshot takes before its upload (0: at once), so that a server's snapshot can be seen, " +
       'or acted on, while it is under way.',
   ),
+  fakeLiveMigrationDelay: opt<number>(
+    'fake_driver',
+    'live_migration_delay',
+    'float',
+    0,
+    'Seconds each fake live migration runs (0: at once), so that a migration can be seen running, aborted or ' +
+      'forced to complete.',
+  ),
   quotaInstances: opt<number>(
     'quota',
     'instances',
@@ -825,6 +833,14 @@ export const OPTIONS = {
     'bool',
     false,
     "Whether a resize may choose the server's own host (else the scheduler ignores it).",
+  ),
+  rpcResponseTimeout: opt<number>(
+    'DEFAULT',
+    'rpc_response_timeout',
+    'int',
+    60,
+    "Seconds the API waits for the conductor's answer where Nova's API waits on an RPC call (a live " +
+      "migration's pre-checks before microversion 2.34); beyond it the request is answered 202 and goes on.",
   ),
   resizeConfirmWindow: opt<number>(
     'DEFAULT',

@@ -263,6 +263,60 @@ export class MigrationNotFoundForInstance extends NotFound {
   }
 }
 
+/** A live migration's step asked of a migration not in a status that allows it (400). */
+export class InvalidMigrationState extends Invalid {
+  constructor(migrationId: number | string, instanceUuid: string, state: string, method: string) {
+    super(
+      `Migration ${migrationId} state of instance ${instanceUuid} is ${state}. Cannot ${method} while the migration is in this state.`,
+    );
+  }
+}
+
+/** The live migration's pre-checks, as the conductor words them (Nova's LiveMigrationTask): each
+ * a reason the server stays where it is (400 while the API waits for them, before 2.34). */
+export class InstanceNotRunning extends Invalid {
+  constructor(uuid: string, powerState: string) {
+    super(`Instance ${uuid} in power_state ${powerState}. Cannot live migrate while the instance is in this state.`);
+  }
+}
+
+export class ComputeServiceUnavailable extends Invalid {
+  constructor(host: string) {
+    super(`Compute service of ${host} is unavailable at this time.`);
+  }
+}
+
+export class UnableToMigrateToSelf extends Invalid {
+  constructor(uuid: string, host: string) {
+    super(`Unable to migrate instance (${uuid}) to current host (${host}).`);
+  }
+}
+
+export class InvalidHypervisorType extends Invalid {
+  constructor() {
+    super('The supplied hypervisor type of is invalid.');
+  }
+}
+
+export class DestinationHypervisorTooOld extends Invalid {
+  constructor() {
+    super('The instance requires a newer hypervisor version than has been provided.');
+  }
+}
+
+export class MigrationPreCheckError extends Invalid {
+  constructor(reason: string) {
+    super(`Migration pre-check error: ${reason}`);
+  }
+}
+
+/** A forced destination that cannot take the source's allocations (Nova's NoValidHost with a reason). */
+export class NoValidHostForMove extends Invalid {
+  constructor(reason: string) {
+    super(`No valid host was found. ${reason}`);
+  }
+}
+
 export class MetadataItemNotFound extends NotFound {
   constructor() {
     super('Metadata item was not found');

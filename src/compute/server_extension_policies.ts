@@ -10,6 +10,9 @@ export const SERVER_EXTENSION_RULES: readonly PolicyRule[] = [
     ['POST', `${ACTION} (os-resetState)`],
   ]),
   rule('os-migrate-server:migrate', ADMIN, 'Cold migrate a server to a host', [['POST', `${ACTION} (migrate)`]]),
+  rule('os-migrate-server:migrate_live', ADMIN, 'Live migrate a server to a new host without a reboot', [
+    ['POST', `${ACTION} (os-migrateLive)`],
+  ]),
   rule('os-admin-password', MEMBER, 'Change the administrative password for a server', [
     ['POST', `${ACTION} (changePassword)`],
   ]),

@@ -109,6 +109,15 @@ export const SERVER_RULES: readonly PolicyRule[] = [
   rule('servers:migrations:show', ADMIN, 'Show details for an in-progress live migration for a given server', [
     ['GET', `${SERVER}/migrations/{migration_id}`],
   ]),
+  rule(
+    'servers:migrations:force_complete',
+    ADMIN,
+    'Force an in-progress live migration for a given server to complete',
+    [['POST', `${SERVER}/migrations/{migration_id}/action (force_complete)`]],
+  ),
+  rule('servers:migrations:delete', ADMIN, 'Delete(Abort) an in-progress live migration', [
+    ['DELETE', `${SERVER}/migrations/{migration_id}`],
+  ]),
   rule('os-instance-actions:list', READER, 'List actions for a server.', [['GET', `${SERVER}/os-instance-actions`]]),
   rule('os-instance-actions:show', READER, 'Show action details for a server.', [
     ['GET', `${SERVER}/os-instance-actions/{request_id}`],

@@ -30,6 +30,7 @@ import { serverActionRoutes } from './api/server_actions.js';
 import { instanceActionRoutes } from './api/instance_actions.js';
 import { serverGroupRoutes } from './api/server_groups.js';
 import { migrationRoutes } from './api/migrations.js';
+import { serverMigrationRoutes } from './api/server_migrations.js';
 import { serverTagRoutes } from './api/server_tags.js';
 import { serverMetadataRoutes } from './api/server_metadata.js';
 import { serverIpRoutes } from './api/server_ips.js';
@@ -63,6 +64,7 @@ function apiRoutes(compute: Compute): RouteTable {
     ...instanceActionRoutes(compute),
     ...serverGroupRoutes(compute),
     ...migrationRoutes(compute),
+    ...serverMigrationRoutes(compute),
     ...serverTagRoutes(compute),
     ...serverMetadataRoutes(compute),
     ...serverIpRoutes(compute),

@@ -39,7 +39,9 @@ export const SERVER_TEST_CONFIG: Partial<Config> = {
 };
 
 /** A virt driver in memory: guests and their power states; `failSpawn` nodes fail every build;
- * with `refusePasswords` every setAdminPassword fails. */
+ * with `refusePasswords` every setAdminPassword fails. A live migration runs `liveMigrationMs`
+ * (until forced to complete or aborted); `failPreLiveMigration` nodes refuse to be prepared,
+ * `failLiveMigration` fails the move itself. */
 export class TestDriver implements VirtDriver {
   readonly type = 'fake';
   readonly guests_ = new Map<string, { spec: GuestSpec; power: PowerState }>();
@@ -48,6 +50,10 @@ export class TestDriver implements VirtDriver {
   /** The last password each guest was given. */
   readonly passwords = new Map<string, string>();
   refusePasswords = false;
+  liveMigrationMs = 0;
+  failPreLiveMigration = new Set<string>();
+  failLiveMigration = false;
+  private readonly migrating = new Map<string, (outcome: 'completed' | 'cancelled') => void>();
 
   constructor(private readonly resources: NodeResources[] = []) {}
 
@@ -112,6 +118,57 @@ export class TestDriver implements VirtDriver {
   async finishRevertMigration(g: GuestSpec, powerOn: boolean) {
     this.calls.push(`finish-revert ${g.uuid} ${g.node}`);
     this.guests_.set(g.uuid, { spec: g, power: powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN });
+  }
+  async preLiveMigration(g: GuestSpec) {
+    this.calls.push(`pre-live-migration ${g.uuid} ${g.node}`);
+    if (this.failPreLiveMigration.has(g.node)) throw new Error(`cannot prepare ${g.uuid} on ${g.node}`);
+  }
+  async liveMigration(uuid: string, dest: string, blockMigration: boolean | null, signal?: AbortSignal) {
+    this.calls.push(`live-migration ${uuid} ${dest} ${blockMigration}`);
+    if (!this.guests_.has(uuid)) throw new Error(`guest ${uuid} not found`);
+    if (this.failLiveMigration) throw new Error(`migration of ${uuid} to ${dest} broke off`);
+    return new Promise<'completed' | 'cancelled'>((resolve, reject) => {
+      const finish = (outcome: 'completed' | 'cancelled') => {
+        clearTimeout(timer);
+        this.migrating.delete(uuid);
+        resolve(outcome);
+      };
+      const timer = setTimeout(() => finish('completed'), this.liveMigrationMs);
+      this.migrating.set(uuid, finish);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        this.migrating.delete(uuid);
+        reject(signal.reason as Error);
+      });
+    });
+  }
+  /** Whether a live migration of `uuid` runs now. */
+  liveMigrating(uuid: string) {
+    return this.migrating.has(uuid);
+  }
+  async forceCompleteLiveMigration(uuid: string) {
+    this.calls.push(`force-complete ${uuid}`);
+    const finish = this.migrating.get(uuid);
+    finish?.('completed');
+    return finish !== undefined;
+  }
+  async abortLiveMigration(uuid: string) {
+    this.calls.push(`abort ${uuid}`);
+    const finish = this.migrating.get(uuid);
+    finish?.('cancelled');
+    return finish !== undefined;
+  }
+  async postLiveMigration(uuid: string) {
+    this.calls.push(`post-live-migration ${uuid}`);
+    this.guests_.delete(uuid);
+  }
+  async postLiveMigrationAtDestination(g: GuestSpec, power: PowerState) {
+    this.calls.push(`post-live-migration-at-destination ${g.uuid} ${g.node}`);
+    this.guests_.set(g.uuid, { spec: g, power });
+  }
+  async rollbackLiveMigrationAtDestination(uuid: string) {
+    this.calls.push(`rollback-live-migration-at-destination ${uuid}`);
+    this.guests_.delete(uuid);
   }
   async snapshot(uuid: string) {
     this.calls.push(`snapshot ${uuid}`);

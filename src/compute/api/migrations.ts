@@ -2,20 +2,17 @@
 // for administrators — filters host (source or destination), status, instance_uuid,
 // migration_type, source_compute; 2.23 adds migration_type; 2.59 the uuid, pages (limit, marker)
 // newest first and changes-since; 2.66 changes-before; 2.80 user_id and project_id, as fields
-// and filters. GET /servers/{id}/migrations lists a server's live migrations in progress
-// (server_migrations.py): concord has none, so a resized server's list is empty and any of its
-// migrations is no live migration (404), as Nova answers for a resize.
+// and filters; from 2.23 a live migration in progress links to its /servers/{id}/migrations/{id}
+// (server_migrations.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import type { RouteTable } from '../../common/http/app.js';
-import { param } from '../../common/http/request_params.js';
 import { sendJson } from '../../common/http/reply.js';
 import type { Compute } from '../context.js';
-import { badRequest, notFound } from '../errors.js';
-import { authorize, isAdmin, last, limitAndMarker, nextLinks, readQuery, requireVersion } from '../http.js';
-import { getInstance } from '../objects/instance.js';
-import type { Migration } from '../objects/migration.js';
+import { badRequest } from '../errors.js';
+import { authorize, last, limitAndMarker, nextLinks, readQuery, resourceLinks } from '../http.js';
+import { LIVE_MIGRATION_IN_PROGRESS, type Migration } from '../objects/migration.js';
 import { multiParams, querySchema } from '../schemas/parameter_types.js';
 
 const str = multiParams(Type.String());
@@ -48,10 +45,11 @@ function dateParam(query: Record<string, string[]>, key: string): string | undef
 }
 
 /** Nova's migration times: naive ISO with microseconds. */
-const at = (ts: string | null) =>
+export const at = (ts: string | null) =>
   ts === null ? null : `${ts.slice(0, 19)}.${(ts.slice(20, 23) || '000').padEnd(6, '0')}`;
 
-function view(req: FastifyRequest, m: Migration) {
+function view(compute: Compute, req: FastifyRequest, m: Migration) {
+  const inProgress = m.migration_type === 'live-migration' && LIVE_MIGRATION_IN_PROGRESS.includes(m.status);
   return {
     created_at: at(m.created_at),
     dest_compute: m.dest_compute,
@@ -68,6 +66,9 @@ function view(req: FastifyRequest, m: Migration) {
     ...(req.version.gte('2.23') ? { migration_type: m.migration_type } : {}),
     ...(req.version.gte('2.59') ? { uuid: m.uuid } : {}),
     ...(req.version.gte('2.80') ? { user_id: m.user_id, project_id: m.project_id } : {}),
+    ...(req.version.gte('2.23') && inProgress
+      ? { links: resourceLinks(compute, req, `servers/${m.instance_uuid}/migrations`, String(m.id)) }
+      : {}),
   };
 }
 
@@ -84,7 +85,7 @@ async function list(compute: Compute, req: FastifyRequest, reply: FastifyReply) 
   const paged = req.version.gte('2.59');
   if (!paged) {
     const rows = await q.orderBy('id').execute();
-    return sendJson(reply, 200, { migrations: rows.map((m) => view(req, m)) });
+    return sendJson(reply, 200, { migrations: rows.map((m) => view(compute, req, m)) });
   }
   const since = dateParam(query, 'changes-since');
   const before = dateParam(query, 'changes-before');
@@ -110,46 +111,13 @@ async function list(compute: Compute, req: FastifyRequest, reply: FastifyReply) 
   const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   const links = nextLinks(compute, req, 'os-migrations', rows.length, limit, rows.at(-1)?.uuid);
   return sendJson(reply, 200, {
-    migrations: rows.map((m) => view(req, m)),
+    migrations: rows.map((m) => view(compute, req, m)),
     ...(links.length ? { migrations_links: links } : {}),
   });
-}
-
-async function server(compute: Compute, req: FastifyRequest, rule: string) {
-  const instance = await getInstance(compute.db, param(req, 'server_id'), {
-    projectId: isAdmin(req) ? null : req.ctx.projectId,
-  });
-  authorize(compute, req, rule, { project_id: instance.project_id });
-  return instance;
-}
-
-async function serverList(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
-  requireVersion(req, '2.23');
-  await server(compute, req, 'os_compute_api:servers:migrations:index');
-  return sendJson(reply, 200, { migrations: [] });
-}
-
-async function serverShow(compute: Compute, req: FastifyRequest): Promise<never> {
-  requireVersion(req, '2.23');
-  const instance = await server(compute, req, 'os_compute_api:servers:migrations:show');
-  const id = param(req, 'migration_id');
-  const m = /^\d+$/.test(id)
-    ? await compute.db
-        .selectFrom('migrations')
-        .select('id')
-        .where('id', '=', Number(id))
-        .where('instance_uuid', '=', instance.uuid)
-        .where('deleted', '=', 0)
-        .executeTakeFirst()
-    : undefined;
-  if (!m) throw notFound(`In-progress live migration ${id} is not found for server ${instance.uuid}.`);
-  throw notFound(`Migration ${id} for server ${instance.uuid} is not live-migration.`);
 }
 
 export function migrationRoutes(compute: Compute): RouteTable {
   return {
     '/os-migrations': { GET: (req, reply) => list(compute, req, reply) },
-    '/servers/:server_id/migrations': { GET: (req, reply) => serverList(compute, req, reply) },
-    '/servers/:server_id/migrations/:migration_id': { GET: (req) => serverShow(compute, req) },
   };
 }

@@ -2,7 +2,8 @@
 // changePassword, lock and unlock (nova/api/openstack/compute/servers.py, pause_server.py,
 // suspend_server.py, admin_password.py, lock_server.py): each answered 202 once the instance's
 // host has its job (rebuild with the server's body). Resize, cold migration, confirm and revert
-// are in server_resize.ts, createImage in server_images.ts, shelve and unshelve in server_shelve.ts.
+// are in server_resize.ts, createImage in server_images.ts, shelve and unshelve in server_shelve.ts,
+// os-migrateLive in server_live_migration.ts.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
@@ -22,6 +23,7 @@ import { bootImage, callerOf, detailOf, findServer, randomPassword, schemaFor } 
 import { resizeActions } from './server_resize.js';
 import { imageActions } from './server_images.js';
 import { shelveActions } from './server_shelve.js';
+import { liveMigrationActions } from './server_live_migration.js';
 
 const rebootSchema = Type.Object(
   {
@@ -113,6 +115,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
     ...resizeActions(compute, req, reply),
     ...imageActions(compute, req, reply),
     ...shelveActions(compute, req),
+    ...liveMigrationActions(compute, req),
     ...serverAdminActions(compute, req),
     rebuild: async (body) => {
       answered = await rebuild(compute, req, reply, body);

@@ -27,6 +27,7 @@ import {
   type SpawnPayload,
 } from '../conductor/index.js';
 import { releaseClaim } from '../scheduler/index.js';
+import { liveMigrationHandlers } from './live_migration.js';
 import { resizeHandlers } from './resize.js';
 import { snapshotHandlers } from './snapshot.js';
 import { forgetShelvedImage, shelveHandlers } from './shelve.js';
@@ -337,6 +338,7 @@ export function managerHandlers(env: ManagerEnv): Record<string, JobHandler> {
     ...resizeHandlers(env),
     ...snapshotHandlers(env),
     ...shelveHandlers(env),
+    ...liveMigrationHandlers(env),
   };
   for (const [kind, step] of Object.entries(POWER_STEPS)) handlers[kind] = (job) => powerAction(env, step, job);
   return handlers;

@@ -27,6 +27,9 @@ export const Action = {
   SHELVE: 'shelve',
   SHELVE_OFFLOAD: 'shelveOffload',
   UNSHELVE: 'unshelve',
+  LIVE_MIGRATION: 'live-migration',
+  LIVE_MIGRATION_FORCE_COMPLETE: 'live_migration_force_complete',
+  LIVE_MIGRATION_CANCEL: 'live_migration_cancel',
 } as const;
 
 export interface ActionRequest {
@@ -143,4 +146,19 @@ export async function finishEvent(
     .set({ updated_at: ts, ...(error ? { message: 'Error' } : {}) })
     .where('id', '=', id)
     .execute();
+}
+
+/** Whether the action of `requestId` has `event` finished (a step run again after its worker died
+ * tells so whether its predecessor got to the end). */
+export async function eventFinished(db: Db, instanceUuid: string, requestId: string, event: string): Promise<boolean> {
+  const id = await actionId(db, instanceUuid, requestId);
+  if (id === undefined) return false;
+  const row = await db
+    .selectFrom('instance_actions_events')
+    .select('id')
+    .where('action_id', '=', id)
+    .where('event', '=', event)
+    .where('finish_time', 'is not', null)
+    .executeTakeFirst();
+  return row !== undefined;
 }

@@ -1,13 +1,15 @@
-// Migrations (Nova's objects.Migration): the record of one move of an instance — here a resize or
-// a cold migration — from its source host and node to its destination, with the old and new
-// flavors and a status the compute hosts move along: pre-migrating → migrating → post-migrating → finished →
-// confirming → confirmed, or reverting → reverted, or error. Its uuid is the Placement consumer
-// that holds the source's allocations (the old flavor) while the instance, on the destination,
-// holds the new flavor's (Nova's allocation handling since Queens).
+// Migrations (Nova's objects.Migration): the record of one move of an instance — a resize, a cold
+// migration or a live migration — from its source host and node to its destination, with the old
+// and new flavors and a status the conductor and the compute hosts move along. A resize or cold
+// migration: pre-migrating → migrating → post-migrating → finished → confirming → confirmed, or
+// reverting → reverted, or error. A live migration: accepted → queued → preparing → running →
+// completed, or error, failed, cancelled. Its uuid is the Placement consumer that holds the
+// source's allocations (the old flavor) while the instance, on the destination, holds the new
+// flavor's (Nova's allocation handling since Queens).
 import type { Selectable } from 'kysely';
 import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
 import type { MigrationsTable } from '../db/schema.js';
-import { MigrationNotFoundByStatus } from '../exceptions.js';
+import { MigrationNotFoundByStatus, MigrationNotFoundForInstance } from '../exceptions.js';
 import { now, type Db } from './instance.js';
 
 export type Migration = Selectable<MigrationsTable>;
@@ -16,13 +18,18 @@ export interface NewMigration {
   uuid: string;
   instanceUuid: string;
   sourceCompute: string;
-  sourceNode: string;
+  /** Null until the destination is chosen (a live migration's, as Nova records it). */
+  sourceNode: string | null;
   oldInstanceTypeId: number;
   newInstanceTypeId: number;
   userId: string;
   projectId: string;
-  /** 'migration' for a cold migration (the flavor kept), else 'resize'. */
-  migrationType: 'resize' | 'migration';
+  /** 'migration' for a cold migration (the flavor kept), 'live-migration', else 'resize'. */
+  migrationType: 'resize' | 'migration' | 'live-migration';
+  /** Default pre-migrating (a resize's first); a live migration starts accepted. */
+  status?: string;
+  /** The destination when the request names it (a forced live migration's). */
+  destCompute?: string | null;
 }
 
 export async function createMigration(db: Db, m: NewMigration): Promise<void> {
@@ -33,12 +40,12 @@ export async function createMigration(db: Db, m: NewMigration): Promise<void> {
       instance_uuid: m.instanceUuid,
       source_compute: m.sourceCompute,
       source_node: m.sourceNode,
-      dest_compute: null,
+      dest_compute: m.destCompute ?? null,
       dest_node: null,
       dest_host: null,
       old_instance_type_id: m.oldInstanceTypeId,
       new_instance_type_id: m.newInstanceTypeId,
-      status: 'pre-migrating',
+      status: m.status ?? 'pre-migrating',
       migration_type: m.migrationType,
       hidden: 0,
       cross_cell_move: 0,
@@ -69,6 +76,21 @@ export async function migrationOfInstance(db: Db, instanceUuid: string, status: 
   return m;
 }
 
+/** The instance's migration of id `id` (Nova's get_by_id_and_instance): MigrationNotFoundForInstance. */
+export async function migrationOfInstanceById(db: Db, id: string, instanceUuid: string): Promise<Migration> {
+  const m = /^\d+$/.test(id)
+    ? await db
+        .selectFrom('migrations')
+        .selectAll()
+        .where('id', '=', Number(id))
+        .where('instance_uuid', '=', instanceUuid)
+        .where('deleted', '=', 0)
+        .executeTakeFirst()
+    : undefined;
+  if (!m) throw new MigrationNotFoundForInstance(id, instanceUuid);
+  return m;
+}
+
 /** Sets columns of a migration, only while it is in one of `from` statuses when given. */
 export async function updateMigration(
   db: Db,
@@ -85,9 +107,22 @@ export async function updateMigration(
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** A live migration's statuses Nova calls in progress (its server migrations API lists them). */
+export const LIVE_MIGRATION_IN_PROGRESS = ['queued', 'preparing', 'running', 'post-migrating'];
+
+/** A live migration's statuses while it is under way, whose steps each check it before they act. */
+export const LIVE_MIGRATION_UNDER_WAY = ['accepted', 'queued', 'preparing', 'running'];
+
 /** Statuses of a move under way that a delete of its instance ends: all but the finished ones
  * and `confirming`, whose confirm_resize job cleans up the source itself. */
-const ENDED_BY_DELETE = ['pre-migrating', 'migrating', 'post-migrating', 'finished', 'reverting'];
+const ENDED_BY_DELETE = [
+  'pre-migrating',
+  'migrating',
+  'post-migrating',
+  'finished',
+  'reverting',
+  ...LIVE_MIGRATION_UNDER_WAY,
+];
 
 /** Puts the instance's moves under way in error (its delete ends them); their uuids, whose
  * allocations the caller frees. */

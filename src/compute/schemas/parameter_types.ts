@@ -32,33 +32,34 @@ export const name = Type.String({ minLength: 1, maxLength: 255 });
 /** A host name as the services table holds it (RFC 952, with underscores, which real systems have). */
 export const fqdn = Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' });
 
+/** What Nova's boolean takes: JSON booleans and the strings oslo's bool_from_string knows. */
+export const BOOLEAN_VALUES: readonly (boolean | string)[] = [
+  true,
+  'True',
+  'TRUE',
+  'true',
+  '1',
+  'ON',
+  'On',
+  'on',
+  'YES',
+  'Yes',
+  'yes',
+  false,
+  'False',
+  'FALSE',
+  'false',
+  '0',
+  'OFF',
+  'Off',
+  'off',
+  'NO',
+  'No',
+  'no',
+];
+
 /** Nova's boolean: a JSON boolean or one of the strings oslo's bool_from_string knows. */
-export const boolean = anyOf<boolean | string>(['boolean', 'string'], {
-  enum: [
-    true,
-    'True',
-    'TRUE',
-    'true',
-    '1',
-    'ON',
-    'On',
-    'on',
-    'YES',
-    'Yes',
-    'yes',
-    false,
-    'False',
-    'FALSE',
-    'false',
-    '0',
-    'OFF',
-    'Off',
-    'off',
-    'NO',
-    'No',
-    'no',
-  ],
-});
+export const boolean = anyOf<boolean | string>(['boolean', 'string'], { enum: BOOLEAN_VALUES });
 
 const MAX_INT = 0x7fffffff;
 

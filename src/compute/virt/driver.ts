@@ -82,6 +82,34 @@ export interface VirtDriver {
   confirmMigration(uuid: string, sameHost: boolean): Promise<void>;
   /** A reverted resize, on the source: the guest as it was, started unless it was stopped. */
   finishRevertMigration(guest: GuestSpec, powerOn: boolean): Promise<void>;
+  /** A live migration's preparation on the destination (pre_live_migration): what the guest
+   * needs here before it comes over; undone by rollbackLiveMigrationAtDestination. */
+  preLiveMigration(guest: GuestSpec): Promise<void>;
+  /** Moves the running guest from this host to `dest` (live_migration) until it is there
+   * ('completed') or the migration was aborted ('cancelled', the guest still running here); a
+   * failure throws, the guest still here. `blockMigration` null: the driver chooses. `signal`
+   * aborts the wait (the job given back or taken over). */
+  liveMigration(
+    uuid: string,
+    dest: string,
+    blockMigration: boolean | null,
+    signal?: AbortSignal,
+  ): Promise<'completed' | 'cancelled'>;
+  /** Has a live migration of the guest running here complete now (live_migration_force_complete,
+   * a real driver pauses the guest or switches to post-copy); false when none runs here. */
+  forceCompleteLiveMigration(uuid: string): Promise<boolean>;
+  /** Aborts a live migration of the guest running here (live_migration_abort); false when none
+   * runs here. */
+  abortLiveMigration(uuid: string): Promise<boolean>;
+  /** A completed live migration, on the source (post_live_migration): what the guest left here
+   * is removed. */
+  postLiveMigration(uuid: string): Promise<void>;
+  /** A completed live migration, on the destination (post_live_migration_at_destination): the
+   * guest runs here now, in the power state it had. */
+  postLiveMigrationAtDestination(guest: GuestSpec, power: PowerState): Promise<void>;
+  /** A live migration rolled back, on the destination: what preLiveMigration (or an interrupted
+   * completion) left here is removed. */
+  rollbackLiveMigrationAtDestination(uuid: string): Promise<void>;
   /** The guest's root disk as image data (a snapshot's upload); `signal` aborts it. */
   snapshot(uuid: string, signal?: AbortSignal): Promise<Buffer>;
   /** NOSTATE for a guest the driver does not know. */

@@ -4,7 +4,9 @@
 // agent finds no guests, and its power-state sync says so). [fake_driver] spawn_fail_hosts makes
 // every spawn on the hosts named fail, as a broken hypervisor would, so that reschedules can be seen;
 // spawn_delay makes each spawn take that long, so that an agent can be stopped (or killed) mid-build;
-// snapshot_delay does the same for snapshots, so that a server can be seen (or acted on) mid-snapshot.
+// snapshot_delay does the same for snapshots, so that a server can be seen (or acted on) mid-snapshot;
+// live_migration_delay makes each live migration run that long, so that it can be seen running,
+// aborted or forced to complete (as Nova's FakeLiveMigrateDriver, whose migrations wait for either).
 import type { Config } from '../../common/config.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PowerState, type GuestSpec, type NodeResources, type VirtDriver } from './driver.js';
@@ -48,6 +50,8 @@ export interface FakeDriverOptions {
   spawnDelay?: number;
   /** Seconds a snapshot takes. */
   snapshotDelay?: number;
+  /** Seconds a live migration runs unless forced to complete or aborted. */
+  liveMigrationDelay?: number;
 }
 
 /** The nodes' names of a host with `count` fake hypervisors. */
@@ -67,6 +71,7 @@ export function fakeDriverOptions(config: Config, host: string, nodes = 1): Fake
     failSpawn: config.fakeSpawnFailHosts.includes(host),
     spawnDelay: config.fakeSpawnDelay,
     snapshotDelay: config.fakeSnapshotDelay,
+    liveMigrationDelay: config.fakeLiveMigrationDelay,
   };
 }
 
@@ -83,6 +88,8 @@ export class FakeDriver implements VirtDriver {
   readonly type = 'fake';
   private readonly instances = new Map<string, { node: string; power: PowerState }>();
   private readonly resources: NodeResources[];
+  /** The live migrations running from this host: how each is ended early. */
+  private readonly migrating = new Map<string, (outcome: 'completed' | 'cancelled') => void>();
 
   constructor(private readonly opts: FakeDriverOptions) {
     if (!Number.isInteger(opts.nodes ?? 1) || (opts.nodes ?? 1) < 1)
@@ -97,6 +104,7 @@ export class FakeDriver implements VirtDriver {
     for (const [name, v] of [
       ['spawn_delay', opts.spawnDelay ?? 0],
       ['snapshot_delay', opts.snapshotDelay ?? 0],
+      ['live_migration_delay', opts.liveMigrationDelay ?? 0],
     ] as const) {
       if (!(v >= 0)) throw new Error(`[fake_driver] ${name} must be a non-negative number: ${v}`);
     }
@@ -188,6 +196,72 @@ export class FakeDriver implements VirtDriver {
 
   async finishRevertMigration(guest: GuestSpec, powerOn: boolean): Promise<void> {
     this.instances.set(guest.uuid, { node: guest.node, power: powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN });
+  }
+
+  async preLiveMigration(guest: GuestSpec): Promise<void> {
+    this.node(guest);
+  }
+
+  async liveMigration(
+    uuid: string,
+    _dest: string,
+    _blockMigration: boolean | null,
+    signal?: AbortSignal,
+  ): Promise<'completed' | 'cancelled'> {
+    if (!this.instances.has(uuid)) throw new Error(`fake driver: no guest ${uuid} on host ${this.opts.host}`);
+    signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.migrating.delete(uuid);
+        signal?.removeEventListener('abort', lost);
+      };
+      const lost = () => {
+        end();
+        reject(signal!.reason as Error);
+      };
+      const finish = (outcome: 'completed' | 'cancelled') => {
+        end();
+        resolve(outcome);
+      };
+      this.migrating.set(uuid, finish);
+      signal?.addEventListener('abort', lost, { once: true });
+      const timer = setTimeout(() => finish('completed'), (this.opts.liveMigrationDelay ?? 0) * 1000);
+    });
+  }
+
+  async forceCompleteLiveMigration(uuid: string): Promise<boolean> {
+    return this.endMigration(uuid, 'completed');
+  }
+
+  async abortLiveMigration(uuid: string): Promise<boolean> {
+    return this.endMigration(uuid, 'cancelled');
+  }
+
+  private endMigration(uuid: string, outcome: 'completed' | 'cancelled'): boolean {
+    const finish = this.migrating.get(uuid);
+    finish?.(outcome);
+    return finish !== undefined;
+  }
+
+  async postLiveMigration(uuid: string): Promise<void> {
+    this.instances.delete(uuid);
+  }
+
+  async postLiveMigrationAtDestination(guest: GuestSpec, power: PowerState): Promise<void> {
+    this.instances.set(guest.uuid, { node: this.node(guest), power });
+  }
+
+  async rollbackLiveMigrationAtDestination(uuid: string): Promise<void> {
+    this.instances.delete(uuid);
+  }
+
+  /** The guest's node, which must be one of this host's. */
+  private node(guest: GuestSpec): string {
+    if (!this.resources.some((n) => n.hypervisorHostname === guest.node)) {
+      throw new Error(`fake driver: host ${this.opts.host} has no node ${guest.node}`);
+    }
+    return guest.node;
   }
 
   /** The same bytes for the same guest every time, so that a snapshot's checksum can be checked. */
