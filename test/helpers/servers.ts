@@ -40,8 +40,8 @@ export const SERVER_TEST_CONFIG: Partial<Config> = {
 
 /** A virt driver in memory: guests and their power states; `failSpawn` nodes fail every build;
  * with `refusePasswords` every setAdminPassword fails. A live migration runs `liveMigrationMs`
- * (until forced to complete or aborted); `failPreLiveMigration` nodes refuse to be prepared,
- * `failLiveMigration` fails the move itself. */
+ * (until forced to complete or aborted); `failPreLiveMigration` nodes refuse to be prepared, a
+ * preparation waits for `preLiveMigrationGate`, `failLiveMigration` fails the move itself. */
 export class TestDriver implements VirtDriver {
   readonly type = 'fake';
   readonly guests_ = new Map<string, { spec: GuestSpec; power: PowerState }>();
@@ -52,6 +52,7 @@ export class TestDriver implements VirtDriver {
   refusePasswords = false;
   liveMigrationMs = 0;
   failPreLiveMigration = new Set<string>();
+  preLiveMigrationGate: Promise<void> | null = null;
   failLiveMigration = false;
   private readonly migrating = new Map<string, (outcome: 'completed' | 'cancelled') => void>();
 
@@ -121,6 +122,7 @@ export class TestDriver implements VirtDriver {
   }
   async preLiveMigration(g: GuestSpec) {
     this.calls.push(`pre-live-migration ${g.uuid} ${g.node}`);
+    await this.preLiveMigrationGate;
     if (this.failPreLiveMigration.has(g.node)) throw new Error(`cannot prepare ${g.uuid} on ${g.node}`);
   }
   async liveMigration(uuid: string, dest: string, blockMigration: boolean | null, signal?: AbortSignal) {
