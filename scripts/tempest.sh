@@ -142,7 +142,9 @@ hypervisor_type = fake
 resize = true
 snapshot = true
 cold_migration = true
-live_migration = false
+live_migration = true
+block_migration_for_live_migration = true
+volume_backed_live_migration = false
 shelve = true
 shelve_migrate = true
 rescue = false
@@ -168,10 +170,12 @@ xenapi_apis = false
 unified_limits = false
 scheduler_enabled_filters = ComputeFilter,AvailabilityZoneFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
 "
-  # Nova's floating IP API is a proxy to Neutron's.
+  # Nova's floating IP API is a proxy to Neutron's; without a network service no network API
+  # extension is there either (tempest's default, all, would have the trunk tests run).
   has network || compute_conf+="
 [network-feature-enabled]
 floating_ips = false
+api_extensions =
 "
 fi
 
