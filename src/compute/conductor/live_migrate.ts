@@ -292,7 +292,7 @@ async function liveMigrateInstance(env: ConductorEnv, job: Job): Promise<void> {
     const queued = await updateMigration(
       trx,
       m.uuid,
-      { status: 'queued', source_node: i.node, dest_compute: target.host, dest_node: target.node },
+      { status: 'queued', dest_compute: target.host, dest_node: target.node },
       ['accepted'],
     );
     if (!queued || !(await updateInstance(trx, i.uuid, {}, { taskState: ['migrating'] }))) return false;

@@ -150,13 +150,16 @@ async function liveMigration(env: ManagerEnv, job: Job): Promise<void> {
   if (handed) await env.driver.postLiveMigration(i.uuid);
 }
 
+/** The migration ended meanwhile: the transaction that would complete it is undone. */
+class MigrationEnded extends Error {}
+
 async function postLiveMigrationAtDestination(env: ManagerEnv, job: Job): Promise<void> {
   const p = job.payload as LiveMigrationStepPayload;
   const db = env.database.db;
   const loaded = await load(env, p);
-  if (!loaded) return;
+  if (!loaded || loaded.m.dest_compute !== env.host) return;
   const { i, m } = loaded;
-  if (m.dest_compute !== env.host || m.status !== 'running' || i.task_state !== 'migrating') return;
+  if (m.status !== 'running' || i.task_state !== 'migrating') return;
   const event = 'compute_post_live_migration_at_destination';
   await startEvent(db, i.uuid, p.action_request_id, event, env.host);
   const power = (i.power_state ?? PowerState.RUNNING) as PowerState;
@@ -168,13 +171,13 @@ async function postLiveMigrationAtDestination(env: ManagerEnv, job: Job): Promis
     failure = messageOf(e);
     env.log.warn({ instance: i.uuid, err: failure }, 'post_live_migration_at_destination failed');
   }
+  // The source's allocations, the migration's, go (Nova's _delete_allocation_after_move) before
+  // the server shows on this host: a run again after a crash in between finds it still running.
   await releaseClaim(env.clients.placement, m.uuid);
-  const moved = await withTransaction(db, async (trx) => {
-    if (!(await updateMigration(trx, m.uuid, { status: 'completed' }, ['running']))) return false;
-    const done = await updateInstance(
-      trx,
-      i.uuid,
-      {
+  let moved: boolean;
+  try {
+    moved = await withTransaction(db, async (trx) => {
+      const values = {
         host: env.host,
         node: m.dest_node,
         power_state: power,
@@ -182,19 +185,26 @@ async function postLiveMigrationAtDestination(env: ManagerEnv, job: Job): Promis
         progress: 0,
         availability_zone: p.availability_zone,
         ...(failure !== null ? { vm_state: VmState.ERROR } : {}),
-      },
-      { taskState: ['migrating'] },
-    );
-    if (!done) return false;
-    if (failure !== null) {
-      await addFault(trx, i.uuid, { code: 500, message: failure, details: failure, host: env.host });
-    }
-    await finishEvent(trx, i.uuid, p.action_request_id, event, failure !== null ? { message: failure } : undefined);
-    return true;
-  });
-  // Deleted meanwhile: its host freed what it held; the guest made here goes too.
-  if (!moved) await env.driver.rollbackLiveMigrationAtDestination(i.uuid);
-  await env.reportResources();
+      };
+      if (!(await updateInstance(trx, i.uuid, values, { taskState: ['migrating'] }))) return false;
+      if (!(await updateMigration(trx, m.uuid, { status: 'completed' }, ['running']))) throw new MigrationEnded();
+      if (failure !== null) {
+        await addFault(trx, i.uuid, { code: 500, message: failure, details: failure, host: env.host });
+      }
+      await finishEvent(trx, i.uuid, p.action_request_id, event, failure !== null ? { message: failure } : undefined);
+      return true;
+    });
+  } catch (e) {
+    if (!(e instanceof MigrationEnded)) throw e;
+    moved = false;
+  }
+  if (moved) {
+    await env.reportResources();
+    return;
+  }
+  // Deleted meanwhile (its host freed what it held), or the migration ended: the guest made here goes.
+  env.log.warn({ instance: i.uuid }, 'live migration ended before the server moved here');
+  await env.driver.rollbackLiveMigrationAtDestination(i.uuid);
 }
 
 async function rollbackAtDestination(env: ManagerEnv, job: Job): Promise<void> {

@@ -108,6 +108,10 @@ export async function requestLiveMigration(
   const action = 'os-migrateLive';
   checkLocked(instance, caller);
   checkState(action, instance, MIGRATABLE, [null]);
+  const { host: source, node: sourceNode } = instance;
+  if (source === null || sourceNode === null) {
+    throw new InstanceInvalidState(action, instance.uuid, 'vm_state', instance.vm_state);
+  }
   if (r.host !== null && !(await computeNodesOfHosts(db, [r.host])).length) throw new ComputeHostNotFound(r.host);
   // Nova's conductor answers this within the RPC call the API waits on: a conflict, as then.
   if (r.waits) {
@@ -132,8 +136,10 @@ export async function requestLiveMigration(
     await createMigration(trx, {
       uuid: migrationUuid,
       instanceUuid: instance.uuid,
-      sourceCompute: instance.host!,
-      sourceNode: null,
+      sourceCompute: source,
+      // Known from the start (Nova records it once the destination is chosen): `concord manage
+      // placement audit` finds the migration's allocation on the source node by it.
+      sourceNode,
       oldInstanceTypeId: flavorId,
       newInstanceTypeId: flavorId,
       userId: caller.userId ?? instance.user_id,

@@ -18,8 +18,7 @@ export interface NewMigration {
   uuid: string;
   instanceUuid: string;
   sourceCompute: string;
-  /** Null until the destination is chosen (a live migration's, as Nova records it). */
-  sourceNode: string | null;
+  sourceNode: string;
   oldInstanceTypeId: number;
   newInstanceTypeId: number;
   userId: string;
