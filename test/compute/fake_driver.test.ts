@@ -1,6 +1,7 @@
 // The fake virt driver: its nodes and their resources from [fake_driver], guests as power states,
 // idempotent operations, spawn_fail_hosts making every spawn on a host fail, spawn_delay and
-// snapshot_delay slowing spawns and snapshots.
+// snapshot_delay slowing spawns and snapshots, live_migration_delay making live migrations run
+// until forced to complete or aborted.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/common/config.js';
 import { PowerState, type GuestSpec } from '../../src/compute/virt/driver.js';
@@ -98,5 +99,39 @@ describe('fake virt driver', () => {
     await slow.spawn(guest('g2', 'h1'));
     expect(Date.now() - spawnStarted).toBeLessThan(250);
     expect(() => new FakeDriver({ ...fakeDriverOptions(config, 'h1'), snapshotDelay: -1 })).toThrow(/snapshot_delay/);
+  });
+
+  it('runs a live migration live_migration_delay seconds, unless forced to complete or aborted', async () => {
+    const options = fakeDriverOptions(loadConfig(undefined, {}, { fakeLiveMigrationDelay: 60 }), 'src');
+    const source = new FakeDriver(options);
+    const dest = new FakeDriver({ ...options, host: 'dst' });
+    await source.spawn(guest('g1', 'src'));
+    await source.pause('g1');
+    await dest.preLiveMigration(guest('g1', 'dst'));
+    await expect(dest.preLiveMigration(guest('g1', 'src'))).rejects.toThrow(/no node src/);
+    expect(await source.forceCompleteLiveMigration('g1')).toBe(false);
+    const moving = source.liveMigration('g1', 'dst', null);
+    expect(await source.forceCompleteLiveMigration('g1')).toBe(true);
+    expect(await moving).toBe('completed');
+    await source.postLiveMigration('g1');
+    await dest.postLiveMigrationAtDestination(guest('g1', 'dst'), PowerState.PAUSED);
+    expect([await source.guests(), await dest.powerState('g1')]).toEqual([[], PowerState.PAUSED]);
+    // Back, aborted: the guest stays where it is.
+    const back = dest.liveMigration('g1', 'src', true);
+    expect(await dest.abortLiveMigration('g1')).toBe(true);
+    expect(await back).toBe('cancelled');
+    expect(await dest.abortLiveMigration('g1')).toBe(false);
+    await source.rollbackLiveMigrationAtDestination('g1');
+    expect(await dest.guests()).toEqual(['g1']);
+    // The job given back stops the wait; a guest not here cannot move.
+    const abort = new AbortController();
+    const lost = dest.liveMigration('g1', 'src', null, abort.signal);
+    abort.abort(new Error('the job was given back'));
+    await expect(lost).rejects.toThrow('the job was given back');
+    await expect(source.liveMigration('g1', 'dst', null)).rejects.toThrow(/no guest g1/);
+    const quick = new FakeDriver(fakeDriverOptions(config, 'h1'));
+    await quick.spawn(guest('g2', 'h1'));
+    expect(await quick.liveMigration('g2', 'h2', null)).toBe('completed');
+    expect(() => new FakeDriver({ ...options, liveMigrationDelay: -1 })).toThrow(/live_migration_delay/);
   });
 });
