@@ -13,6 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../helpers/jobs.js';
 import type { Config } from '../../src/common/config.js';
 import type { Worker } from '../../src/common/jobs/index.js';
+import { rollbackLiveMigration } from '../../src/compute/conductor/live_migrate.js';
+import { getInstance } from '../../src/compute/objects/instance.js';
+import { getMigration } from '../../src/compute/objects/migration.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 import { startServersCloud, TestDriver, testNode, type ServersCloud } from '../helpers/servers.js';
 
@@ -217,6 +220,42 @@ function liveMigrationSuite(name: string, extra: () => Promise<Partial<Config>>,
       } finally {
         drivers.lm1.liveMigrationMs = 0;
       }
+      await t.remove(id);
+    });
+
+    it("leaves a later migration alone when an earlier one's rollback runs again", async () => {
+      const id = await bootOn('lm-stale', 'lm1');
+      drivers.lm1.liveMigrationMs = 60000;
+      try {
+        expect((await live(id, {})).status).toBe(202);
+        await inStatus(id, 'running');
+        const [first] = await migrations(id);
+        expect((await t.nova('DELETE', `/servers/${id}/migrations/${first.id}`)).status).toBe(202);
+        expect(await settled(id)).toEqual(['ACTIVE', 'lm1', 'lm1']);
+        expect((await live(id, {})).status).toBe(202);
+        await inStatus(id, 'running');
+        // The first abort's rollback once more, as a job run again after its worker died.
+        const env = t.managerEnv('lm1', drivers.lm1);
+        const instance = await getInstance(t.db, id, { projectId: null });
+        const stale = await getMigration(t.db, first.uuid);
+        const again = await rollbackLiveMigration(
+          { db: t.db, jobs: env.jobs, placement: env.clients.placement },
+          instance,
+          stale!,
+          { status: 'cancelled', from: ['queued', 'preparing'], requestId: 'req-stale', event: 'x', host: 'lm1' },
+        );
+        expect(again).toBe(true);
+        const s = (await t.nova('GET', `/servers/${id}`)).body.server;
+        expect([s.status, s['OS-EXT-STS:task_state']]).toEqual(['MIGRATING', 'migrating']);
+        expect(await usages()).toEqual({ lm1: tiny, lm2: tiny });
+        const [second] = await migrations(id);
+        expect(second.status).toBe('running');
+        expect((await t.nova('DELETE', `/servers/${id}/migrations/${second.id}`)).status).toBe(202);
+        expect(await settled(id)).toEqual(['ACTIVE', 'lm1', 'lm1']);
+      } finally {
+        drivers.lm1.liveMigrationMs = 0;
+      }
+      expect(await usages()).toEqual({ lm1: tiny, lm2: none });
       await t.remove(id);
     });
 

@@ -90,6 +90,15 @@ export async function rollbackLiveMigration(
   if (!ended) return false;
   await moveAllocations(env.placement, { uuid: m.uuid, type: 'MIGRATION' }, { uuid: i.uuid, type: 'INSTANCE' });
   const restored = await withTransaction(env.db, async (trx) => {
+    // A run again of a rollback long done must leave a later migration of the server alone.
+    const latest = await trx
+      .selectFrom('migrations')
+      .select('uuid')
+      .where('instance_uuid', '=', i.uuid)
+      .where('deleted', '=', 0)
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    if (latest?.uuid !== m.uuid) return false;
     const done = await updateInstance(
       trx,
       i.uuid,
