@@ -109,7 +109,7 @@ export async function updateMigration(
 /** A live migration's statuses Nova calls in progress (its server migrations API lists them). */
 export const LIVE_MIGRATION_IN_PROGRESS = ['queued', 'preparing', 'running', 'post-migrating'];
 
-/** A live migration's statuses while it is under way, whose steps each check it before they act. */
+/** A live migration's statuses until it completes or ends otherwise. */
 export const LIVE_MIGRATION_UNDER_WAY = ['accepted', 'queued', 'preparing', 'running'];
 
 /** Statuses of a move under way that a delete of its instance ends: all but the finished ones
