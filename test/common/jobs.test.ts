@@ -1,13 +1,15 @@
 // Durable jobs in one process, on both engines: enqueued with the caller's transaction, run once
 // each, retried with backoff then failed, permanent failures, targets, a lease taken over from a
-// stalled worker, graceful stop giving jobs back, secrets erased when jobs end, pruning, and
-// periodic tasks run by one worker.
+// stalled worker, graceful stop giving jobs back, secrets erased when jobs end, calls answered or
+// given up on (no row kept), pruning, and periodic tasks run by one worker.
 // The same guarantees across real processes: jobs_processes.test.ts.
 import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/common/db/index.js';
 import {
+  callJob,
+  JobCallTimeout,
   PermanentJobError,
   Worker,
   type Job,
@@ -354,6 +356,64 @@ function suite(engine: string, newUrl: () => Promise<string>) {
         { state: 'succeeded', secret: null },
         { state: 'failed', secret: null, last_error: 'refused' },
       ]);
+    });
+
+    it("answers a call with its handler's result or error, once, and keeps no row of it", async () => {
+      const db = t.database.db;
+      let runs = 0;
+      worker(
+        {
+          echo: async (job) => ({ said: (job.payload as { say: string }).say, host: job.target }),
+          refuse: async () => {
+            runs++;
+            throw new Error('no console here\nsecond line');
+          },
+          plain_result: async () => undefined,
+        },
+        { targets: ['call-host'] },
+      ).start();
+      const kept = async () =>
+        Number(
+          (await sql<{ n: number }>`SELECT count(*) AS n FROM test_jobs WHERE kind IN ('echo', 'refuse')`.execute(db))
+            .rows[0]!.n,
+        );
+      expect(await callJob(t.queue, { kind: 'echo', target: 'call-host', payload: { say: 'hi' } }, 5000)).toEqual({
+        ok: true,
+        result: { said: 'hi', host: 'call-host' },
+      });
+      // A failure is not retried: the caller is waiting.
+      expect(await callJob(t.queue, { kind: 'refuse', target: 'call-host' }, 5000)).toEqual({
+        ok: false,
+        error: 'no console here',
+      });
+      expect(runs).toBe(1);
+      expect(await kept()).toBe(0);
+      // A job nobody waits on keeps no result.
+      const plain = await t.queue.enqueue(db, { kind: 'plain_result', target: 'call-host' });
+      await until('the plain job', async () => (await t.queue.get(plain.id))?.state === 'succeeded');
+      expect((await t.queue.get(plain.id))!.result).toBeNull();
+    });
+
+    it('gives up on a call no worker answers in time, and leaves nothing for a late one', async () => {
+      const started = Date.now();
+      await expect(callJob(t.queue, { kind: 'late_echo', target: 'absent-host' }, 300)).rejects.toThrow(JobCallTimeout);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      expect(Date.now() - started).toBeLessThan(3000);
+      let ran = false;
+      worker(
+        {
+          late_echo: async () => {
+            ran = true;
+          },
+        },
+        { targets: ['absent-host'] },
+      ).start();
+      const after = await sql<{ n: number }>`SELECT count(*) AS n FROM test_jobs WHERE kind = 'late_echo'`.execute(
+        t.database.db,
+      );
+      expect(Number(after.rows[0]!.n)).toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(ran).toBe(false);
     });
 
     it('prunes finished jobs older than the retention period', async () => {

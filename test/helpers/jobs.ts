@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/common/config.js';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
-import { JobQueue, jobsConfig, jobsMigration, jobSecretsMigration } from '../../src/common/jobs/index.js';
+import {
+  JobQueue,
+  jobsConfig,
+  jobsMigration,
+  jobResultsMigration,
+  jobSecretsMigration,
+} from '../../src/common/jobs/index.js';
 
 /** Short leases and backoffs, so that the tests see takeovers and retries within seconds. */
 export const FAST: Partial<Config> = {
@@ -48,7 +54,11 @@ export async function openQueue(
   if (!migrated)
     await migrate(
       database,
-      { '0001_jobs': jobsMigration(service, database.engine), '0002_jobs_secrets': jobSecretsMigration(service) },
+      {
+        '0001_jobs': jobsMigration(service, database.engine),
+        '0002_jobs_secrets': jobSecretsMigration(service),
+        '0003_jobs_results': jobResultsMigration(service),
+      },
       service,
     );
   const queue = new JobQueue(database, service, jobsConfig(loadConfig(undefined, {}, { ...FAST, ...config })));

@@ -231,6 +231,15 @@ export class JobQueue {
       WHERE ${runs} AND lease_owner = ${owner} AND state = 'running'`.execute(this.db);
   }
 
+  /** Marks one run succeeded with what its handler answered (a call's caller reads it). */
+  succeedWith(job: JobRow, owner: string, result: unknown): Promise<boolean> {
+    return this.finish(
+      job,
+      owner,
+      sql`state = 'succeeded', last_error = NULL, secret = NULL, result = ${JSON.stringify(result)}`,
+    );
+  }
+
   /** Queues `job` again after `delayMs`, keeping why it failed. */
   retry(job: JobRow, owner: string, error: string, delayMs: number): Promise<boolean> {
     return this.finish(
@@ -288,6 +297,12 @@ export class JobQueue {
   async get(id: number): Promise<JobRow | undefined> {
     const r = await sql<JobRow>`SELECT * FROM ${this.t} WHERE id = ${id}`.execute(this.db);
     return r.rows[0];
+  }
+
+  /** Deletes a job whatever its state (a call's row, once its caller is done with it); a worker
+   * running it loses its lease and its outcome is not recorded. */
+  async remove(id: number): Promise<void> {
+    await sql`DELETE FROM ${this.t} WHERE id = ${id}`.execute(this.db);
   }
 
   /** The database's clock, for periodic.ts. */

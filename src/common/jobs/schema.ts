@@ -17,6 +17,9 @@ export interface JobRow {
   /** JSON the job's runs need but nobody else may read (a password for the host): NULL once the
    * job has ended (see JobSpec.secret). */
   secret: string | null;
+  /** JSON: what the handler's run answered, for a caller waiting on it (see call.ts); NULL for a
+   * job nobody waits on. */
+  result: string | null;
   state: JobState;
   /** Times it was started (claimed), this run included. */
   attempts: number;
@@ -117,6 +120,17 @@ export function jobSecretsMigration(service: string): Migration {
   return {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable(t.jobs).addColumn('secret', 'text').execute();
+    },
+  };
+}
+
+/** The third step, after jobSecretsMigration's: a job's result, what its handler answered to a
+ * caller that waits for it (a call, see call.ts). */
+export function jobResultsMigration(service: string): Migration {
+  const t = jobTables(service);
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable(t.jobs).addColumn('result', 'text').execute();
     },
   };
 }

@@ -28,7 +28,9 @@ export interface Job<P = unknown> {
   signal: AbortSignal;
 }
 
-export type JobHandler = (job: Job) => Promise<void>;
+/** What a handler resolves with, unless undefined, is the job's result: written with its success,
+ * for a caller waiting on it (a call, see call.ts). */
+export type JobHandler = (job: Job) => Promise<unknown>;
 
 /** Thrown by a handler for a failure that retrying cannot mend (the job is failed at once). */
 export class PermanentJobError extends Error {
@@ -256,6 +258,7 @@ export class Worker {
     }
     let failure: unknown;
     let failed = false;
+    let result: unknown;
     try {
       const job: Job = {
         id: row.id,
@@ -268,7 +271,7 @@ export class Worker {
         dedupeKey: row.dedupe_key,
         signal: abort.signal,
       };
-      await this.opts.handlers[row.kind]!(job);
+      result = await this.opts.handlers[row.kind]!(job);
     } catch (e) {
       failed = true;
       failure = e;
@@ -277,7 +280,9 @@ export class Worker {
     if (abort.signal.aborted) return;
     entry.settling = true;
     if (!failed) {
-      await this.successes.write(row);
+      // A result is written at once, by itself: its caller is waiting for it.
+      if (result !== undefined) await q.succeedWith(row, this.owner, result);
+      else await this.successes.write(row);
       return;
     }
     const error = errorText(failure);
