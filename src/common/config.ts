@@ -839,8 +839,9 @@ export const OPTIONS = {
     'rpc_response_timeout',
     'int',
     60,
-    "Seconds the API waits for the conductor's answer where Nova's API waits on an RPC call (a live " +
-      "migration's pre-checks before microversion 2.34); beyond it the request is answered 202 and goes on.",
+    "Seconds the compute API waits where Nova's API waits on an RPC call: for the conductor's answer to a live " +
+      "migration's pre-checks before microversion 2.34 (beyond it the request is answered 202 and goes on), and " +
+      "for a compute host's answer to a console output call (beyond it, 504).",
   ),
   resizeConfirmWindow: opt<number>(
     'DEFAULT',

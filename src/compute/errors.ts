@@ -5,7 +5,15 @@
 import type { ErrorBody } from '../common/http/app.js';
 import type { ErrorRequest } from '../common/http/error_formats.js';
 import { EXPLANATIONS, HttpError } from '../common/http/errors.js';
-import { AlreadyExists, Conflict, Invalid, NotFound, OverQuota } from './exceptions.js';
+import {
+  AlreadyExists,
+  Conflict,
+  HostCallFailed,
+  HostCallTimeout,
+  Invalid,
+  NotFound,
+  OverQuota,
+} from './exceptions.js';
 
 const FAULT_NAMES: Record<number, string> = {
   400: 'badRequest',
@@ -45,6 +53,8 @@ export function mapComputeError(err: unknown): HttpError | undefined {
   if (err instanceof Invalid) return new HttpError(400, err.message);
   if (err instanceof AlreadyExists || err instanceof Conflict) return new HttpError(409, err.message);
   if (err instanceof OverQuota) return new HttpError(403, err.message);
+  if (err instanceof HostCallTimeout) return new HttpError(504, err.message);
+  if (err instanceof HostCallFailed) return new HttpError(502, err.message);
   return undefined;
 }
 

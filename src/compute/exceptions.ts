@@ -322,3 +322,34 @@ export class MetadataItemNotFound extends NotFound {
     super('Metadata item was not found');
   }
 }
+
+/** What needs the instance's host before it has one (Nova's InstanceNotReady, a 409 where the API
+ * catches it). */
+export class InstanceNotReady extends Conflict {
+  constructor(uuid: string) {
+    super(`Instance ${uuid} is not ready`);
+  }
+}
+
+/** The instance's compute service is down (Nova's ServiceUnavailable: the host's name is not
+ * told to users). */
+export class ServiceUnavailable extends Conflict {
+  constructor() {
+    super('Service is unavailable at this time.');
+  }
+}
+
+/** A compute host did not answer a call within [DEFAULT] rpc_response_timeout (Nova's
+ * MessagingTimeout, which Nova lets through as a 500): answered 504. */
+export class HostCallTimeout extends ComputeException {
+  constructor() {
+    super('The compute host of the instance did not answer in time.');
+  }
+}
+
+/** A compute host answered a call with a failure (Nova's RemoteError, a 500 there): answered 502. */
+export class HostCallFailed extends ComputeException {
+  constructor() {
+    super('The compute host of the instance failed to answer.');
+  }
+}

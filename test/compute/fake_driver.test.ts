@@ -1,11 +1,17 @@
 // The fake virt driver: its nodes and their resources from [fake_driver], guests as power states,
 // idempotent operations, spawn_fail_hosts making every spawn on a host fail, spawn_delay and
 // snapshot_delay slowing spawns and snapshots, live_migration_delay making live migrations run
-// until forced to complete or aborted.
+// until forced to complete or aborted, consoles ending with upstream's fake console.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/common/config.js';
 import { PowerState, type GuestSpec } from '../../src/compute/virt/driver.js';
-import { FakeDriver, fakeDriverOptions, fakeSnapshot, SpawnFailed } from '../../src/compute/virt/fake.js';
+import {
+  FAKE_CONSOLE_TAIL,
+  FakeDriver,
+  fakeDriverOptions,
+  fakeSnapshot,
+  SpawnFailed,
+} from '../../src/compute/virt/fake.js';
 
 const guest = (uuid: string, node: string): GuestSpec => ({
   uuid,
@@ -57,6 +63,26 @@ describe('fake virt driver', () => {
     expect(await d.guests()).toEqual([]);
     expect(await d.powerState('g1')).toBe(PowerState.NOSTATE);
     await expect(d.spawn(guest('g2', 'elsewhere'))).rejects.toThrow(SpawnFailed);
+  });
+
+  it("writes a line to a guest's console at each boot, before upstream's three lines", async () => {
+    const d = new FakeDriver(fakeDriverOptions(config, 'h1'));
+    expect(FAKE_CONSOLE_TAIL).toBe('FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE');
+    // A guest it does not know (its agent restarted) has upstream's console.
+    expect(await d.consoleOutput('nobody')).toBe(FAKE_CONSOLE_TAIL);
+    await d.spawn(guest('c1', 'h1'));
+    await d.powerOff('c1');
+    await d.powerOn('c1');
+    await d.reboot('c1', 'HARD');
+    expect(await d.consoleOutput('c1')).toBe(
+      ['[fake] booted on h1', '[fake] powered on', '[fake] rebooted (hard)', FAKE_CONSOLE_TAIL].join('\n'),
+    );
+    for (let i = 0; i < 150; i++) await d.reboot('c1', 'SOFT');
+    const lines = (await d.consoleOutput('c1')).split('\n');
+    expect(lines).toHaveLength(103);
+    expect(lines[0]).toBe('[fake] rebooted (soft)');
+    await d.destroy('c1');
+    expect(await d.consoleOutput('c1')).toBe(FAKE_CONSOLE_TAIL);
   });
 
   it('fails every spawn on the hosts of spawn_fail_hosts', async () => {

@@ -177,6 +177,13 @@ export class TestDriver implements VirtDriver {
     if (!this.guests_.has(uuid)) throw new Error(`guest ${uuid} not found`);
     return Buffer.from(`disk of ${uuid}`);
   }
+  /** Five lines, with what a console may hold that the API does not pass on: a control character
+   * and a character beyond ASCII. */
+  async consoleOutput(uuid: string) {
+    this.calls.push(`console-output ${uuid}`);
+    if (!this.guests_.has(uuid)) throw new Error(`guest ${uuid} not found`);
+    return `boot ${uuid}\nbell\x07 rang\ncafé\nlogin:\nlast line`;
+  }
   async powerState(uuid: string) {
     return this.guests_.get(uuid)?.power ?? PowerState.NOSTATE;
   }

@@ -3,7 +3,7 @@
 // suspend_server.py, admin_password.py, lock_server.py): each answered 202 once the instance's
 // host has its job (rebuild with the server's body). Resize, cold migration, confirm and revert
 // are in server_resize.ts, createImage in server_images.ts, shelve and unshelve in server_shelve.ts,
-// os-migrateLive in server_live_migration.ts.
+// os-migrateLive in server_live_migration.ts, os-getConsoleOutput in server_console.ts.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
@@ -24,6 +24,7 @@ import { resizeActions } from './server_resize.js';
 import { imageActions } from './server_images.js';
 import { shelveActions } from './server_shelve.js';
 import { liveMigrationActions } from './server_live_migration.js';
+import { consoleActions } from './server_console.js';
 
 const rebootSchema = Type.Object(
   {
@@ -116,6 +117,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
     ...imageActions(compute, req, reply),
     ...shelveActions(compute, req),
     ...liveMigrationActions(compute, req),
+    ...consoleActions(compute, req, reply),
     ...serverAdminActions(compute, req),
     rebuild: async (body) => {
       answered = await rebuild(compute, req, reply, body);

@@ -31,6 +31,7 @@ import { liveMigrationHandlers } from './live_migration.js';
 import { resizeHandlers } from './resize.js';
 import { snapshotHandlers } from './snapshot.js';
 import { forgetShelvedImage, shelveHandlers } from './shelve.js';
+import { consoleHandlers } from './console.js';
 import { guestOf, messageOf, type ManagerEnv } from './env.js';
 
 export type { ManagerEnv } from './env.js';
@@ -339,6 +340,7 @@ export function managerHandlers(env: ManagerEnv): Record<string, JobHandler> {
     ...snapshotHandlers(env),
     ...shelveHandlers(env),
     ...liveMigrationHandlers(env),
+    ...consoleHandlers(env),
   };
   for (const [kind, step] of Object.entries(POWER_STEPS)) handlers[kind] = (job) => powerAction(env, step, job);
   return handlers;

@@ -13,7 +13,7 @@ import { Action, startAction } from './instance_action.js';
 import { checkLocked, type ActionPayload, type Caller } from './instance_lifecycle.js';
 import { CONFIRM_RESIZE, enqueueStep } from './instance_resize.js';
 import { updateMigration } from './migration.js';
-import { isUp } from './servicegroup.js';
+import { hostUp } from './servicegroup.js';
 
 export const TERMINATE_INSTANCE = 'terminate_instance';
 
@@ -94,16 +94,4 @@ export async function deleteInstance(
     });
     return 'queued';
   });
-}
-
-/** Whether the nova-compute service of `host` is up (a host without one counts as down). */
-async function hostUp(db: Kysely<ComputeDB>, host: string, downTimeSeconds: number): Promise<boolean> {
-  const service = await db
-    .selectFrom('services')
-    .select(['forced_down', 'last_seen_up', 'created_at'])
-    .where('host', '=', host)
-    .where('binary', '=', 'nova-compute')
-    .where('deleted', '=', 0)
-    .executeTakeFirst();
-  return service !== undefined && isUp({ ...service, forced_down: service.forced_down === 1 }, downTimeSeconds);
 }

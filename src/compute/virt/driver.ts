@@ -112,6 +112,9 @@ export interface VirtDriver {
   rollbackLiveMigrationAtDestination(uuid: string): Promise<void>;
   /** The guest's root disk as image data (a snapshot's upload); `signal` aborts it. */
   snapshot(uuid: string, signal?: AbortSignal): Promise<Buffer>;
+  /** What the guest wrote to its console (Nova's get_console_output), whole: the compute manager
+   * keeps the tail the caller asked for. */
+  consoleOutput(uuid: string): Promise<string>;
   /** NOSTATE for a guest the driver does not know. */
   powerState(uuid: string): Promise<PowerState>;
   /** The uuids of the guests on this host (for the periodic power-state sync). */

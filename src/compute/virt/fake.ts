@@ -7,6 +7,9 @@
 // snapshot_delay does the same for snapshots, so that a server can be seen (or acted on) mid-snapshot;
 // live_migration_delay makes each live migration run that long, so that it can be seen running,
 // aborted or forced to complete (as Nova's FakeLiveMigrateDriver, whose migrations wait for either).
+// A guest's console holds a line for each time it booted, then the three lines upstream's fake
+// console always shows: asked for its last three lines, a guest answers exactly what Nova's fake
+// driver answers, and its whole console is longer, as a real guest's is.
 import type { Config } from '../../common/config.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PowerState, type GuestSpec, type NodeResources, type VirtDriver } from './driver.js';
@@ -33,6 +36,11 @@ const CPU_INFO = JSON.stringify({
   features: ['pge', 'clflush'],
   topology: { cores: 1, threads: 1, sockets: 4 },
 });
+
+/** What nova's FakeDriver.get_console_output answers for any guest: the end of every console here. */
+export const FAKE_CONSOLE_TAIL = 'FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE';
+/** The boot lines a guest's console keeps (the oldest go first). */
+const CONSOLE_LINES = 100;
 
 /** nova's version 1.0 as an integer (versionutils.convert_version_to_int). */
 const HYPERVISOR_VERSION = 1000;
@@ -84,9 +92,16 @@ export class SpawnFailed extends Error {
   override name = 'SpawnFailed';
 }
 
+interface FakeGuest {
+  node: string;
+  power: PowerState;
+  /** One line per boot, oldest first. */
+  console: string[];
+}
+
 export class FakeDriver implements VirtDriver {
   readonly type = 'fake';
-  private readonly instances = new Map<string, { node: string; power: PowerState }>();
+  private readonly instances = new Map<string, FakeGuest>();
   private readonly resources: NodeResources[];
   /** The live migrations running from this host: how each is ended early. */
   private readonly migrating = new Map<string, (outcome: 'completed' | 'cancelled') => void>();
@@ -143,27 +158,45 @@ export class FakeDriver implements VirtDriver {
     if (!this.resources.some((n) => n.hypervisorHostname === guest.node)) {
       throw new SpawnFailed(`fake driver: host ${this.opts.host} has no node ${guest.node}`);
     }
-    this.instances.set(guest.uuid, { node: guest.node, power: PowerState.RUNNING });
+    this.instances.set(guest.uuid, this.booted(guest.node, true));
+  }
+
+  /** A guest just placed on `node`: its console has a boot line when it runs. */
+  private booted(node: string, running: boolean): FakeGuest {
+    const g: FakeGuest = { node, power: running ? PowerState.RUNNING : PowerState.SHUTDOWN, console: [] };
+    if (running) this.boot(g, `booted on ${node}`);
+    return g;
+  }
+
+  private boot(g: FakeGuest, what: string): void {
+    g.console.push(`[fake] ${what}`);
+    if (g.console.length > CONSOLE_LINES) g.console.shift();
   }
 
   async destroy(uuid: string): Promise<void> {
     this.instances.delete(uuid);
   }
 
-  private set(uuid: string, power: PowerState): void {
+  private guest(uuid: string): FakeGuest {
     const g = this.instances.get(uuid);
     if (!g) throw new Error(`fake driver: no guest ${uuid} on host ${this.opts.host}`);
-    g.power = power;
+    return g;
   }
 
-  async reboot(uuid: string, _type: 'SOFT' | 'HARD'): Promise<void> {
+  private set(uuid: string, power: PowerState): void {
+    this.guest(uuid).power = power;
+  }
+
+  async reboot(uuid: string, type: 'SOFT' | 'HARD'): Promise<void> {
     this.set(uuid, PowerState.RUNNING);
+    this.boot(this.guest(uuid), `rebooted (${type.toLowerCase()})`);
   }
   async powerOff(uuid: string): Promise<void> {
     this.set(uuid, PowerState.SHUTDOWN);
   }
   async powerOn(uuid: string): Promise<void> {
     this.set(uuid, PowerState.RUNNING);
+    this.boot(this.guest(uuid), 'powered on');
   }
   async pause(uuid: string): Promise<void> {
     this.set(uuid, PowerState.PAUSED);
@@ -187,7 +220,7 @@ export class FakeDriver implements VirtDriver {
   async finishMigration(guest: GuestSpec, powerOn: boolean): Promise<void> {
     if (this.opts.failSpawn)
       throw new SpawnFailed(`fake driver: resize of ${guest.uuid} fails on host ${this.opts.host}`);
-    this.instances.set(guest.uuid, { node: guest.node, power: powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN });
+    this.instances.set(guest.uuid, this.booted(guest.node, powerOn));
   }
 
   async confirmMigration(uuid: string, sameHost: boolean): Promise<void> {
@@ -195,7 +228,7 @@ export class FakeDriver implements VirtDriver {
   }
 
   async finishRevertMigration(guest: GuestSpec, powerOn: boolean): Promise<void> {
-    this.instances.set(guest.uuid, { node: guest.node, power: powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN });
+    this.instances.set(guest.uuid, this.booted(guest.node, powerOn));
   }
 
   async preLiveMigration(guest: GuestSpec): Promise<void> {
@@ -249,7 +282,8 @@ export class FakeDriver implements VirtDriver {
   }
 
   async postLiveMigrationAtDestination(guest: GuestSpec, power: PowerState): Promise<void> {
-    this.instances.set(guest.uuid, { node: this.node(guest), power });
+    // The guest did not boot: its console starts empty here.
+    this.instances.set(guest.uuid, { node: this.node(guest), power, console: [] });
   }
 
   async rollbackLiveMigrationAtDestination(uuid: string): Promise<void> {
@@ -269,6 +303,12 @@ export class FakeDriver implements VirtDriver {
     if (!this.instances.has(uuid)) throw new Error(`fake driver: no guest ${uuid} on host ${this.opts.host}`);
     await this.take(this.opts.snapshotDelay, signal);
     return fakeSnapshot(uuid);
+  }
+
+  /** A guest this driver does not know (an agent restarted: nothing survives it) has upstream's
+   * console, as every guest of Nova's fake driver has. */
+  async consoleOutput(uuid: string): Promise<string> {
+    return [...(this.instances.get(uuid)?.console ?? []), FAKE_CONSOLE_TAIL].join('\n');
   }
 
   async powerState(uuid: string): Promise<PowerState> {
