@@ -554,6 +554,13 @@ export const OPTIONS = {
     60,
     "Seconds since a compute service's last heartbeat after which it counts as down.",
   ),
+  enableInstancePassword: opt<boolean>(
+    'api',
+    'enable_instance_password',
+    'bool',
+    true,
+    "Whether the compute API answers a server's admin password (adminPass) to a create, a rebuild or a rescue.",
+  ),
   computeMaxLimit: opt<number>(
     'api',
     'max_limit',

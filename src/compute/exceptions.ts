@@ -353,3 +353,16 @@ export class HostCallFailed extends ComputeException {
     super('The compute host of the instance failed to answer.');
   }
 }
+
+export class UnsupportedRescueImage extends Invalid {
+  constructor(image: string) {
+    super(`Requested rescue image '${image}' is not supported`);
+  }
+}
+
+/** Nova's OperationNotSupportedForVTPM: a NotSupported, which Nova's API answers 400. */
+export class OperationNotSupportedForVTPM extends Invalid {
+  constructor(uuid: string, operation: string) {
+    super(`Operation '${operation}' not supported for vTPM-enabled instance (${uuid}).`);
+  }
+}

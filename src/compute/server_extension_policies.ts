@@ -1,9 +1,11 @@
 // The policy rules of what servers have beside their core API (nova/policies/admin_actions.py,
 // deferred_delete.py, console_output.py, server_tags.py, server_metadata.py, ips.py,
 // server_password.py, server_external_events.py, migrate_server.py, admin_password.py, create_backup.py,
-// shelve.py), with Nova Zed's names and defaults.
+// shelve.py, rescue.py), with Nova Zed's names and defaults.
 import type { PolicyRule } from '../common/policy/index.js';
 import { ACTION, ADMIN, MEMBER, READER, rule, SERVER } from './server_policies.js';
+
+const RESCUE = 'os_compute_api:os-rescue';
 
 export const SERVER_EXTENSION_RULES: readonly PolicyRule[] = [
   rule('os-admin-actions:reset_state', ADMIN, 'Reset the state of a given server', [
@@ -28,6 +30,19 @@ export const SERVER_EXTENSION_RULES: readonly PolicyRule[] = [
   ]),
   rule('os-shelve:shelve_offload', ADMIN, 'Shelf-offload (remove) server', [['POST', `${ACTION} (shelveOffload)`]]),
   rule('os-console-output', MEMBER, 'Show console output for a server', [['POST', `${ACTION} (os-getConsoleOutput)`]]),
+  // Nova gives os-rescue no deprecated rule; os-unrescue, split out of it in Ussuri, has os-rescue's
+  // old default as its own, so that an operator's override of os-rescue still covers unrescue.
+  {
+    name: RESCUE,
+    checkStr: MEMBER,
+    description: 'Rescue a server',
+    scopeTypes: ['project'],
+    operations: [{ method: 'POST', path: `${ACTION} (rescue)` }],
+  },
+  {
+    ...rule('os-unrescue', MEMBER, 'Unrescue a server', [['POST', `${ACTION} (unrescue)`]]),
+    deprecatedRule: { name: RESCUE, checkStr: 'is_admin:True or project_id:%(project_id)s' },
+  },
   rule('os-server-tags:index', READER, 'List all tags for given server', [['GET', `${SERVER}/tags`]]),
   rule('os-server-tags:show', READER, 'Check tag existence on the server.', [['GET', `${SERVER}/tags/{tag}`]]),
   rule('os-server-tags:update_all', MEMBER, 'Replace all tags on specified server with the new set of tags.', [

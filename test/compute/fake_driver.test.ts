@@ -1,7 +1,8 @@
 // The fake virt driver: its nodes and their resources from [fake_driver], guests as power states,
 // idempotent operations, spawn_fail_hosts making every spawn on a host fail, spawn_delay and
 // snapshot_delay slowing spawns and snapshots, live_migration_delay making live migrations run
-// until forced to complete or aborted, consoles ending with upstream's fake console.
+// until forced to complete or aborted, consoles ending with upstream's fake console, rescues
+// recorded.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/common/config.js';
 import { PowerState, type GuestSpec } from '../../src/compute/virt/driver.js';
@@ -83,6 +84,32 @@ describe('fake virt driver', () => {
     expect(lines[0]).toBe('[fake] rebooted (soft)');
     await d.destroy('c1');
     expect(await d.consoleOutput('c1')).toBe(FAKE_CONSOLE_TAIL);
+  });
+
+  it('records a rescue on the guest and its console until it is unrescued', async () => {
+    const d = new FakeDriver(fakeDriverOptions(config, 'h1'));
+    await d.spawn(guest('r1', 'h1'));
+    await d.powerOff('r1');
+    await d.rescue(guest('r1', 'h1'), { id: 'img-1', device: null, bus: null }, 'secret-pass');
+    expect([d.rescuedFrom('r1'), await d.powerState('r1')]).toEqual([
+      { id: 'img-1', device: null, bus: null },
+      PowerState.RUNNING,
+    ]);
+    await d.rescue(guest('r1', 'h1'), { id: 'img-2', device: 'cdrom', bus: 'ide' }, 'secret-pass');
+    expect(d.rescuedFrom('r1')).toEqual({ id: 'img-2', device: 'cdrom', bus: 'ide' });
+    await d.unrescue('r1');
+    expect([d.rescuedFrom('r1'), await d.powerState('r1')]).toEqual([null, PowerState.RUNNING]);
+    const console = await d.consoleOutput('r1');
+    expect(console.split('\n').slice(0, 4)).toEqual([
+      '[fake] booted on h1',
+      '[fake] rescue: booted from image img-1',
+      '[fake] rescue: booted from image img-2 as cdrom on ide',
+      '[fake] unrescued: booted from its own disk on h1',
+    ]);
+    expect(console).not.toContain('secret-pass');
+    await expect(d.rescue(guest('nobody', 'h1'), { id: 'img-1', device: null, bus: null }, 'x')).rejects.toThrow(
+      /no guest nobody/,
+    );
   });
 
   it('fails every spawn on the hosts of spawn_fail_hosts', async () => {

@@ -11,7 +11,13 @@ import { createLogger } from '../../src/common/log.js';
 import type { ComputeDB } from '../../src/compute/db/schema.js';
 import { computeDatabaseUrl } from '../../src/compute/index.js';
 import { managerHandlers, type ManagerEnv } from '../../src/compute/manager/index.js';
-import { PowerState, type GuestSpec, type NodeResources, type VirtDriver } from '../../src/compute/virt/driver.js';
+import {
+  PowerState,
+  type GuestSpec,
+  type NodeResources,
+  type RescueImage,
+  type VirtDriver,
+} from '../../src/compute/virt/driver.js';
 import { startLocalCloud, type LocalCloud, type Reply } from './allinone.js';
 import { until } from './jobs.js';
 
@@ -39,9 +45,10 @@ export const SERVER_TEST_CONFIG: Partial<Config> = {
 };
 
 /** A virt driver in memory: guests and their power states; `failSpawn` nodes fail every build;
- * with `refusePasswords` every setAdminPassword fails. A live migration runs `liveMigrationMs`
- * (until forced to complete or aborted); `failPreLiveMigration` nodes refuse to be prepared, a
- * preparation waits for `preLiveMigrationGate`, `failLiveMigration` fails the move itself. */
+ * with `refusePasswords` every setAdminPassword fails, with `failRescues` every rescue and
+ * unrescue. A live migration runs `liveMigrationMs` (until forced to complete or aborted);
+ * `failPreLiveMigration` nodes refuse to be prepared, a preparation waits for
+ * `preLiveMigrationGate`, `failLiveMigration` fails the move itself. */
 export class TestDriver implements VirtDriver {
   readonly type = 'fake';
   readonly guests_ = new Map<string, { spec: GuestSpec; power: PowerState }>();
@@ -55,6 +62,9 @@ export class TestDriver implements VirtDriver {
   preLiveMigrationGate: Promise<void> | null = null;
   failLiveMigration = false;
   private readonly migrating = new Map<string, (outcome: 'completed' | 'cancelled') => void>();
+  failRescues = false;
+  /** The image each guest in rescue was rescued from. */
+  readonly rescues = new Map<string, RescueImage>();
 
   constructor(private readonly resources: NodeResources[] = []) {}
 
@@ -103,6 +113,17 @@ export class TestDriver implements VirtDriver {
     if (!this.guests_.has(uuid)) throw new Error(`guest ${uuid} not found`);
     if (this.refusePasswords) throw new Error('the guest agent refused the password');
     this.passwords.set(uuid, password);
+  }
+  async rescue(g: GuestSpec, image: RescueImage, password: string) {
+    this.set(g.uuid, 'rescue', PowerState.RUNNING);
+    if (this.failRescues) throw new Error('the rescue image does not boot\nsecond line');
+    this.rescues.set(g.uuid, image);
+    this.passwords.set(g.uuid, password);
+  }
+  async unrescue(uuid: string) {
+    this.set(uuid, 'unrescue', PowerState.RUNNING);
+    if (this.failRescues) throw new Error('the guest disk does not boot');
+    this.rescues.delete(uuid);
   }
   async migrateDiskAndPowerOff(uuid: string) {
     this.set(uuid, 'migrate-disk', PowerState.SHUTDOWN);

@@ -3,7 +3,8 @@
 // suspend_server.py, admin_password.py, lock_server.py): each answered 202 once the instance's
 // host has its job (rebuild with the server's body). Resize, cold migration, confirm and revert
 // are in server_resize.ts, createImage in server_images.ts, shelve and unshelve in server_shelve.ts,
-// os-migrateLive in server_live_migration.ts, os-getConsoleOutput in server_console.ts.
+// os-migrateLive in server_live_migration.ts, os-getConsoleOutput in server_console.ts, rescue and
+// unrescue in server_rescue.ts.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
@@ -25,6 +26,7 @@ import { imageActions } from './server_images.js';
 import { shelveActions } from './server_shelve.js';
 import { liveMigrationActions } from './server_live_migration.js';
 import { consoleActions } from './server_console.js';
+import { rescueActions } from './server_rescue.js';
 
 const rebootSchema = Type.Object(
   {
@@ -107,7 +109,8 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
   });
   const rebuilt = await getInstance(compute.db, instance.uuid, { projectId: null });
   const view = await detailOf(compute, req, rebuilt, 'rebuild');
-  return sendJson(reply, 202, { server: { ...view, adminPass: r.adminPass ?? randomPassword() } });
+  const adminPass = compute.config.enableInstancePassword ? { adminPass: r.adminPass ?? randomPassword() } : {};
+  return sendJson(reply, 202, { server: { ...view, ...adminPass } });
 }
 
 async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
@@ -118,6 +121,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
     ...shelveActions(compute, req),
     ...liveMigrationActions(compute, req),
     ...consoleActions(compute, req, reply),
+    ...rescueActions(compute, req, reply),
     ...serverAdminActions(compute, req),
     rebuild: async (body) => {
       answered = await rebuild(compute, req, reply, body);

@@ -256,7 +256,7 @@ async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply
       links,
       'OS-DCF:diskConfig': 'MANUAL',
       security_groups: [{ name: 'default' }],
-      adminPass: s.adminPass ?? randomPassword(),
+      ...(compute.config.enableInstancePassword ? { adminPass: s.adminPass ?? randomPassword() } : {}),
     },
   });
 }

@@ -32,6 +32,7 @@ import { resizeHandlers } from './resize.js';
 import { snapshotHandlers } from './snapshot.js';
 import { forgetShelvedImage, shelveHandlers } from './shelve.js';
 import { consoleHandlers } from './console.js';
+import { rescueHandlers } from './rescue.js';
 import { guestOf, messageOf, type ManagerEnv } from './env.js';
 
 export type { ManagerEnv } from './env.js';
@@ -341,6 +342,7 @@ export function managerHandlers(env: ManagerEnv): Record<string, JobHandler> {
     ...shelveHandlers(env),
     ...liveMigrationHandlers(env),
     ...consoleHandlers(env),
+    ...rescueHandlers(env),
   };
   for (const [kind, step] of Object.entries(POWER_STEPS)) handlers[kind] = (job) => powerAction(env, step, job);
   return handlers;

@@ -30,6 +30,8 @@ export const Action = {
   LIVE_MIGRATION: 'live-migration',
   LIVE_MIGRATION_FORCE_COMPLETE: 'live_migration_force_complete',
   LIVE_MIGRATION_CANCEL: 'live_migration_cancel',
+  RESCUE: 'rescue',
+  UNRESCUE: 'unrescue',
 } as const;
 
 export interface ActionRequest {

@@ -29,11 +29,12 @@ export interface ActionPayload {
 /** What an action job carries for its host's driver alone: the job's secret, erased when the job
  * ends (never in the payload, which operators read). */
 export interface ActionSecret {
-  /** changePassword's new password. */
+  /** changePassword's new password; rescue's password of the rescue guest. */
   admin_password: string;
 }
 
-interface PowerAction {
+/** An action of the API that is a state check, a task state and a job for the host. */
+export interface PowerAction {
   action: string;
   job: string;
   vmStates: string[];
@@ -131,17 +132,9 @@ function invalidState(action: string, instance: Instance, spec: PowerAction): In
     : new InstanceInvalidState(action, instance.uuid, 'vm_state', instance.vm_state);
 }
 
-/** Asks the instance's host to do `spec` (the API's name of it: `name`). */
-export async function requestPowerAction(
-  db: Kysely<ComputeDB>,
-  jobs: JobQueue,
-  instance: Instance,
-  caller: Caller,
-  name: string,
-  spec: PowerAction,
-  extra: Partial<ActionPayload> = {},
-  secret?: ActionSecret,
-): Promise<void> {
+/** Nova's check_instance_lock and check_instance_state for `spec` (the API's name of it: `name`);
+ * an instance without a host cannot be asked either. */
+export function checkActionState(instance: Instance, caller: Caller, name: string, spec: PowerAction): void {
   checkLocked(instance, caller);
   if (
     !spec.vmStates.includes(instance.vm_state ?? '') ||
@@ -150,6 +143,20 @@ export async function requestPowerAction(
   ) {
     throw invalidState(name, instance, spec);
   }
+}
+
+/** Asks the instance's host to do `spec` (the API's name of it: `name`). */
+export async function requestPowerAction<P extends ActionPayload = ActionPayload>(
+  db: Kysely<ComputeDB>,
+  jobs: JobQueue,
+  instance: Instance,
+  caller: Caller,
+  name: string,
+  spec: PowerAction,
+  extra: Partial<P> = {},
+  secret?: ActionSecret,
+): Promise<void> {
+  checkActionState(instance, caller, name, spec);
   await withTransaction(db, async (trx) => {
     const moved = await updateInstance(
       trx,
@@ -251,7 +258,6 @@ export async function requestRebuild(
   caller: Caller,
   r: Rebuild,
 ): Promise<void> {
-  checkLocked(instance, caller);
   const spec: PowerAction = {
     action: Action.REBUILD,
     job: REBUILD_INSTANCE,
@@ -259,13 +265,7 @@ export async function requestRebuild(
     vmStates: [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR],
     taskStates: NOT_BUSY,
   };
-  if (
-    !spec.vmStates.includes(instance.vm_state ?? '') ||
-    !spec.taskStates.includes(instance.task_state) ||
-    instance.host === null
-  ) {
-    throw invalidState('rebuild', instance, spec);
-  }
+  checkActionState(instance, caller, 'rebuild', spec);
   await withTransaction(db, async (trx) => {
     const moved = await updateInstance(
       trx,

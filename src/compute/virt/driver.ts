@@ -52,6 +52,15 @@ export interface GuestSpec {
   metadata: Record<string, string>;
 }
 
+/** The image a rescue boots the guest from, and where the rescue disk goes: 2.87's stable device
+ * rescue, the image's hw_rescue_device (disk, cdrom ...) and hw_rescue_bus (virtio, scsi ...);
+ * without them, the rescue disk comes first and the guest's own disk after it. */
+export interface RescueImage {
+  id: string;
+  device: string | null;
+  bus: string | null;
+}
+
 export interface VirtDriver {
   /** hypervisor_type of os-hypervisors (fake: "fake"). */
   readonly type: string;
@@ -71,6 +80,11 @@ export interface VirtDriver {
   resume(uuid: string): Promise<void>;
   /** Sets the administrator password inside the guest (Nova's set_admin_password). */
   setAdminPassword(uuid: string, password: string): Promise<void>;
+  /** Boots the (powered off) guest from `image` with its own disk attached, the administrator's
+   * password of the rescue system set to `password` (Nova's rescue). */
+  rescue(guest: GuestSpec, image: RescueImage, password: string): Promise<void>;
+  /** Boots the rescued guest from its own disk again (Nova's unrescue). */
+  unrescue(uuid: string): Promise<void>;
   /** A resize's first half, on the source (migrate_disk_and_power_off): the guest stops; its
    * disks stay here until the resize is confirmed or reverted. */
   migrateDiskAndPowerOff(uuid: string): Promise<void>;

@@ -12,7 +12,7 @@
 // driver answers, and its whole console is longer, as a real guest's is.
 import type { Config } from '../../common/config.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PowerState, type GuestSpec, type NodeResources, type VirtDriver } from './driver.js';
+import { PowerState, type GuestSpec, type NodeResources, type RescueImage, type VirtDriver } from './driver.js';
 
 /** The capabilities nova's FakeDriver declares, as the traits the resource tracker reports. */
 const CAPABILITY_TRAITS = [
@@ -97,6 +97,8 @@ interface FakeGuest {
   power: PowerState;
   /** One line per boot, oldest first. */
   console: string[];
+  /** The image it was rescued from while it is. */
+  rescue?: RescueImage;
 }
 
 export class FakeDriver implements VirtDriver {
@@ -212,6 +214,28 @@ export class FakeDriver implements VirtDriver {
   }
   /** Accepted and forgotten, as Nova's fake driver does. */
   async setAdminPassword(_uuid: string, _password: string): Promise<void> {}
+
+  /** Recorded on the guest and its console; the password is accepted and forgotten. */
+  async rescue(guest: GuestSpec, image: RescueImage, _password: string): Promise<void> {
+    const g = this.guest(guest.uuid);
+    g.rescue = image;
+    g.power = PowerState.RUNNING;
+    const device =
+      image.device || image.bus ? ` as ${image.device ?? 'disk'} on ${image.bus ?? 'the default bus'}` : '';
+    this.boot(g, `rescue: booted from image ${image.id}${device}`);
+  }
+
+  async unrescue(uuid: string): Promise<void> {
+    const g = this.guest(uuid);
+    delete g.rescue;
+    g.power = PowerState.RUNNING;
+    this.boot(g, `unrescued: booted from its own disk on ${g.node}`);
+  }
+
+  /** The image a guest is rescued from; null when it is not in rescue. */
+  rescuedFrom(uuid: string): RescueImage | null {
+    return this.instances.get(uuid)?.rescue ?? null;
+  }
 
   async migrateDiskAndPowerOff(uuid: string): Promise<void> {
     this.set(uuid, PowerState.SHUTDOWN);
