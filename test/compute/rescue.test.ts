@@ -189,6 +189,21 @@ describe('rescue and unrescue', () => {
         ['badRequest'],
       ]);
     }
+    // Nova quotes the body of a bad rescue or changePassword back; its password, never.
+    const quoted = await act(id, { rescue: { adminPass: 'Leak-Pass-1', extra: 1 } });
+    expect([quoted.status, message(quoted)]).toEqual([
+      400,
+      "Invalid input for field/attribute rescue. Value: {'adminPass': '******', 'extra': 1}. " +
+        "Additional properties are not allowed ('extra' was unexpected)",
+    ]);
+    const changed = await act(id, { changePassword: { adminPass: 'Leak-Pass-2', extra: 1 } });
+    expect([changed.status, JSON.stringify(changed.body)]).toEqual([400, expect.not.stringContaining('Leak-Pass')]);
+    expect((await act(id, { rescue: { adminPass: 'Bad-Ref-Pass', rescue_image_ref: 'x' } })).body).toEqual({
+      badRequest: {
+        code: 400,
+        message: "Invalid input for field/attribute rescue_image_ref. Value: x. 'x' is not a 'uuid'",
+      },
+    });
     const unknown = crypto.randomUUID();
     const volumeSnapshot = await image({ img_block_device_mapping: '[{"source_type": "snapshot"}]' });
     const adminsOwn = await image({}, 'private');

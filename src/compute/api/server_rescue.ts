@@ -11,21 +11,18 @@ import { sendEmpty, sendJson } from '../../common/http/reply.js';
 import type { Compute } from '../context.js';
 import { UnsupportedRescueImage } from '../exceptions.js';
 import { validate } from '../http.js';
+import { anyOf } from '../schemas/parameter_types.js';
 import { checkRescue, requestRescue, requestUnrescue } from '../objects/instance_rescue.js';
 import { callerOf, findServer, randomPassword } from './servers.js';
 
+// Nova's schema: an object or null, one type list rather than a union, so that a failure is told
+// of the field at fault and never quotes the whole body back, the password with it.
 const rescueSchema = Type.Object(
   {
-    rescue: Type.Union([
-      Type.Null(),
-      Type.Object(
-        {
-          adminPass: Type.Optional(Type.String()),
-          rescue_image_ref: Type.Optional(Type.String({ format: 'uuid' })),
-        },
-        { additionalProperties: false },
-      ),
-    ]),
+    rescue: anyOf<{ adminPass?: string; rescue_image_ref?: string } | null>(['object', 'null'], {
+      properties: { adminPass: { type: 'string' }, rescue_image_ref: { type: 'string', format: 'uuid' } },
+      additionalProperties: false,
+    }),
   },
   { additionalProperties: false },
 );
