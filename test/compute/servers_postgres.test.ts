@@ -1,7 +1,9 @@
 // Servers on PostgreSQL (every service of the cloud in one PostgreSQL database): boots scheduled
 // and built, lists filtered (tags too) and sorted, a NoValidHost explained, boots racing for little capacity
-// (conductor claims and Placement's row locks), deletes.
+// (conductor claims and Placement's row locks), deletes; console output (a call job) and a rescue.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/jobs.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 import { startServersCloud, TestDriver, type ServersCloud } from '../helpers/servers.js';
 
@@ -60,5 +62,24 @@ describe.skipIf(skipPg)(`servers on PostgreSQL${skipPg ? ` (skipped: ${skipPg})`
       DISK_GB: 0,
     });
     expect((await t.nova('GET', '/servers')).body.servers).toEqual([]);
+  }, 120000);
+
+  it('answers a console from the host and rescues, the password in no row once the job has ended', async () => {
+    const id = await t.boot({ name: 'pg-rescue' });
+    await t.waitFor(id, ['ACTIVE'], 60000);
+    const out = await t.nova('POST', `/servers/${id}/action`, { 'os-getConsoleOutput': { length: 1 } });
+    expect([out.status, out.body]).toEqual([200, { output: 'last line' }]);
+    const r = await t.nova('POST', `/servers/${id}/action`, { rescue: { adminPass: 'Pg-Pass-1' } });
+    expect(r.status).toBe(200);
+    await t.waitFor(id, ['RESCUE'], 60000);
+    const jobs = async () =>
+      (
+        await sql<{ kind: string; state: string; secret: string | null; result: string | null }>`
+          SELECT kind, state, secret, result FROM compute_jobs
+          WHERE kind IN ('rescue_instance', 'get_console_output')`.execute(t.db)
+      ).rows;
+    await until('the rescue job to end', async () => (await jobs())[0]?.state === 'succeeded');
+    expect(await jobs()).toEqual([{ kind: 'rescue_instance', state: 'succeeded', secret: null, result: null }]);
+    await t.remove(id);
   }, 120000);
 });
