@@ -120,7 +120,7 @@ function showsStatus(eb: InstancesRef, status: string): Condition {
 }
 
 /** Nova's name filter, a regex searched in display_name. SQLite calls the REGEXP function every
- * connection has (database.ts: JavaScript's RegExp, close to Python's re which Nova's SQLite
+ * connection has (common/db/index.ts: JavaScript's RegExp, close to Python's re which Nova's SQLite
  * uses); PostgreSQL its own `~`, as Nova's PostgreSQL does. A pattern that is no regex is looked
  * for as plain text. */
 function nameFilter(eb: InstancesRef, engine: Engine, pattern: string, literal: boolean): Condition {
