@@ -8,7 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type Cloud } from '../helpers/cloud.js';
 import { until } from '../helpers/jobs.js';
-import { allServers, checkAllocations, Client, startAgentProcess, type AgentProcess } from '../helpers/fleet.js';
+import {
+  allServers,
+  checkAllocations,
+  readyToBoot,
+  startAgentProcess,
+  type AgentProcess,
+  type Client,
+} from '../helpers/fleet.js';
 
 const FLAVOR = { VCPU: 1, MEMORY_MB: 1024, DISK_GB: 1 };
 const JOBS_ENV = {
@@ -35,15 +42,7 @@ describe('live migrations across processes (SQLite)', () => {
     cloud = await startCloud({ env: CLOUD_ENV });
     second = await startCloud({ dataDir: cloud.dataDir, home: cloud.home, env: CLOUD_ENV });
     for (const host of ['lmc1', 'lmc2']) agents[host] = startAgentProcess(cloud, host, 1, AGENT_ENV);
-    admin = await Client.login(cloud.base, 'admin', cloud.credentials.admin_password, 'admin');
-    await admin.ok('POST', '/flavors', { flavor: { name: 'vm-tiny', id: 'vm-tiny', ram: 1024, vcpus: 1, disk: 1 } });
-    image = (await admin.ok('GET', '/image/v2/images?name=cirros-0.6.2-x86_64-disk')).images[0].id;
-    await until(
-      "the agents' hypervisors in Placement",
-      async () =>
-        (await admin.ok('GET', '/placement/resource_providers?resources=VCPU:1')).resource_providers.length === 2,
-      30000,
-    );
+    ({ admin, image } = await readyToBoot(cloud, 2));
   }, 90000);
   afterAll(async () => {
     for (const a of Object.values(agents)) await a.kill('SIGTERM');

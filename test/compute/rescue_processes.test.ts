@@ -10,7 +10,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_CONSOLE_TAIL } from '../../src/compute/virt/fake.js';
 import { startCloud, type Cloud } from '../helpers/cloud.js';
-import { Client, startAgentProcess, type AgentProcess } from '../helpers/fleet.js';
+import { readyToBoot, startAgentProcess, type AgentProcess, type Client } from '../helpers/fleet.js';
 import { until } from '../helpers/jobs.js';
 
 const JOBS_ENV = {
@@ -35,15 +35,7 @@ describe('console output and rescue across processes (SQLite)', () => {
   beforeAll(async () => {
     cloud = await startCloud({ env: CLOUD_ENV });
     agent = startAgentProcess(cloud, 'rsc1', 1, AGENT_ENV);
-    admin = await Client.login(cloud.base, 'admin', cloud.credentials.admin_password, 'admin');
-    await admin.ok('POST', '/flavors', { flavor: { name: 'vm-tiny', id: 'vm-tiny', ram: 1024, vcpus: 1, disk: 1 } });
-    image = (await admin.ok('GET', '/image/v2/images?name=cirros-0.6.2-x86_64-disk')).images[0].id;
-    await until(
-      "the agent's hypervisor in Placement",
-      async () =>
-        (await admin.ok('GET', '/placement/resource_providers?resources=VCPU:1')).resource_providers.length === 1,
-      30000,
-    );
+    ({ admin, image } = await readyToBoot(cloud, 1));
   }, 60000);
   afterAll(async () => {
     await agent?.kill('SIGTERM');

@@ -11,9 +11,10 @@ import { until } from '../helpers/jobs.js';
 import {
   allServers,
   checkAllocations,
-  Client,
+  readyToBoot,
   startAgentProcess,
   type AgentProcess,
+  type Client,
   type Server,
 } from '../helpers/fleet.js';
 
@@ -45,15 +46,7 @@ describe('shelving with real processes (SQLite)', () => {
       env: { ...JOBS_ENV, CONCORD_LOG_LEVEL: 'warn', CONCORD_COMPUTE__FAKE_HYPERVISORS: '0' },
     });
     agent = startAgentProcess(cloud, 'shv1', 2, AGENT_ENV);
-    admin = await Client.login(cloud.base, 'admin', cloud.credentials.admin_password, 'admin');
-    await admin.ok('POST', '/flavors', { flavor: { name: 'vm-tiny', id: 'vm-tiny', ram: 1024, vcpus: 1, disk: 1 } });
-    image = (await admin.ok('GET', '/image/v2/images?name=cirros-0.6.2-x86_64-disk')).images[0].id;
-    await until(
-      "the agent's hypervisors in Placement",
-      async () =>
-        (await admin.ok('GET', '/placement/resource_providers?resources=VCPU:1')).resource_providers.length === 2,
-      30000,
-    );
+    ({ admin, image } = await readyToBoot(cloud, 2));
   }, 60000);
   afterAll(async () => {
     await agent?.kill('SIGTERM');

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { BIN, type Cloud } from './cloud.js';
+import { until } from './jobs.js';
 
 export interface AgentProcess {
   host: string;
@@ -280,3 +281,19 @@ export async function checkAllocations(admin: Client, servers: Server[], flavor:
 
 const sortKeys = (r: Resources): Resources =>
   Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
+
+/** A cloud whose agents run in processes of their own, made ready to boot on: the admin's client,
+ * the `vm-tiny` flavor and the test image's id, once Placement lists the agents' `nodes`
+ * hypervisors. */
+export async function readyToBoot(cloud: Cloud, nodes: number): Promise<{ admin: Client; image: string }> {
+  const admin = await Client.login(cloud.base, 'admin', cloud.credentials.admin_password, 'admin');
+  await admin.ok('POST', '/flavors', { flavor: { name: 'vm-tiny', id: 'vm-tiny', ram: 1024, vcpus: 1, disk: 1 } });
+  const image = (await admin.ok('GET', '/image/v2/images?name=cirros-0.6.2-x86_64-disk')).images[0].id as string;
+  await until(
+    `${nodes} hypervisors in Placement`,
+    async () =>
+      (await admin.ok('GET', '/placement/resource_providers?resources=VCPU:1')).resource_providers.length === nodes,
+    30000,
+  );
+  return { admin, image };
+}
