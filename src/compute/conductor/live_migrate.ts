@@ -39,7 +39,7 @@ import {
 import { getMigration, moveAllocations, updateMigration, type Migration } from '../objects/migration.js';
 import { getRequestSpec } from '../objects/request_spec.js';
 import { hostStateOfNode, type HostState } from '../scheduler/host_state.js';
-import { explain, NoValidHost, releaseClaim, selectDestinations } from '../scheduler/index.js';
+import { explain, NoValidHost, placedAgain, releaseClaim, selectDestinations } from '../scheduler/index.js';
 import type { ConductorEnv } from './index.js';
 
 /** How a live migration that did not complete ends. */
@@ -209,20 +209,11 @@ async function scheduledTarget(env: ConductorEnv, i: Instance, source: ComputeNo
   if (!spec) throw new MigrationPreCheckError(`No request spec for instance ${i.uuid}.`);
   const attempted = [i.host!];
   for (;;) {
-    const placed = {
-      uuid: i.uuid,
-      projectId: i.project_id,
-      userId: i.user_id,
-      spec: {
-        ...spec,
-        flavor: i.flavor.cur['nova_object.data'],
-        num_instances: 1,
-        ignore_hosts: attempted,
-        force_hosts: host !== null ? [host] : [],
-        force_nodes: [],
-        retry: { num_attempts: 0, hosts: [] },
-      },
-    };
+    const placed = placedAgain(i, spec, {
+      flavor: i.flavor.cur['nova_object.data'],
+      ignoreHosts: attempted,
+      forceHost: host,
+    });
     const sel = (await selectDestinations({ ...env, placement: env.clients.placement }, [placed])).get(i.uuid)!;
     const dest = (await computeNodesOfHosts(env.db, [sel.host])).find((n) => n.hypervisor_hostname === sel.node);
     try {

@@ -19,6 +19,7 @@ import { getRequestSpec } from '../objects/request_spec.js';
 import {
   explain,
   NoValidHost,
+  placedAgain,
   releaseClaim,
   selectDestinations,
   type Destination,
@@ -63,20 +64,12 @@ async function schedule(
   if (!spec) return null;
   // A cold migration never stays on its host (Nova's ignore_hosts for a migration).
   const ignore = env.config.allowResizeToSameHost && m.migration_type === 'resize' ? [] : [i.host!];
-  const placed = {
-    uuid: i.uuid,
-    projectId: i.project_id,
-    userId: i.user_id,
-    spec: {
-      ...spec,
-      flavor: p.flavor['nova_object.data'],
-      num_instances: 1,
-      ignore_hosts: ignore,
-      force_hosts: p.host !== undefined ? [p.host] : [],
-      force_nodes: [],
-      retry: { num_attempts: p.attempt - 1, hosts: p.retry_hosts },
-    },
-  };
+  const placed = placedAgain(i, spec, {
+    flavor: p.flavor['nova_object.data'],
+    ignoreHosts: ignore,
+    forceHost: p.host ?? null,
+    retry: { num_attempts: p.attempt - 1, hosts: p.retry_hosts },
+  });
   if (p.alternates) return claimAlternate(env, placed, p.alternates as Destination[]);
   try {
     return (await selectDestinations({ ...env, placement: env.clients.placement }, [placed])).get(i.uuid)!;

@@ -22,7 +22,14 @@ import {
   type UnshelveServerPayload,
 } from '../objects/instance_shelve.js';
 import { getRequestSpec } from '../objects/request_spec.js';
-import { explain, NoValidHost, releaseClaim, selectDestinations, type Selection } from '../scheduler/index.js';
+import {
+  explain,
+  NoValidHost,
+  placedAgain,
+  releaseClaim,
+  selectDestinations,
+  type Selection,
+} from '../scheduler/index.js';
 import type { ConductorEnv } from './index.js';
 
 const IMAGE_EVENT = 'get_image_info';
@@ -88,21 +95,9 @@ async function schedule(env: ConductorEnv, job: Job, i: Instance, p: UnshelveSer
   const placement = env.clients.placement;
   // An offloaded server holds no allocation: whatever it holds is a claim of a run that died.
   if (job.attempt > 1) await releaseClaim(placement, i.uuid);
-  const placed = {
-    uuid: i.uuid,
-    projectId: i.project_id,
-    userId: i.user_id,
-    spec: {
-      ...spec,
-      num_instances: 1,
-      ignore_hosts: [],
-      // The create's forced destination is not the unshelve's (Nova's reset_forced_destinations);
-      // a requested host still goes through the filters.
-      force_hosts: p.host !== undefined ? [p.host] : [],
-      force_nodes: [],
-      retry: { num_attempts: 0, hosts: [] },
-    },
-  };
+  // The create's forced destination is not the unshelve's (Nova's reset_forced_destinations);
+  // a requested host still goes through the filters.
+  const placed = placedAgain(i, spec, { ignoreHosts: [], forceHost: p.host ?? null });
   let sel: Selection;
   try {
     sel = (await selectDestinations({ ...env, placement }, [placed])).get(i.uuid)!;

@@ -14,6 +14,7 @@ import type { Engine } from '../../common/db/index.js';
 import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
 import { allocationCandidatesQuery, type AllocationCandidatesQuery } from '../../common/clients/placement/index.js';
 import type { ComputeDB } from '../db/schema.js';
+import type { Instance } from '../objects/instance.js';
 import type { RequestSpec } from '../objects/request_spec.js';
 import { enabledFilters, type FilterContext, type HostFilter, type GroupInfo } from './filters.js';
 import { hostStateOfNode, hostStates, type HostState } from './host_state.js';
@@ -155,6 +156,35 @@ export interface Placed {
   projectId: string;
   userId: string;
   spec: RequestSpec;
+}
+
+/** One existing instance to place again (a move, an unshelve): its request spec for one instance,
+ * with the move's own hosts to avoid and to force, its flavor (the new one of a resize) and its
+ * retries, as Nova's conductor resets a spec for a move. */
+export function placedAgain(
+  i: Pick<Instance, 'uuid' | 'project_id' | 'user_id'>,
+  spec: RequestSpec,
+  move: {
+    flavor?: RequestSpec['flavor'];
+    ignoreHosts: string[];
+    forceHost?: string | null;
+    retry?: RequestSpec['retry'];
+  },
+): Placed {
+  return {
+    uuid: i.uuid,
+    projectId: i.project_id,
+    userId: i.user_id,
+    spec: {
+      ...spec,
+      ...(move.flavor ? { flavor: move.flavor } : {}),
+      num_instances: 1,
+      ignore_hosts: move.ignoreHosts,
+      force_hosts: move.forceHost != null ? [move.forceHost] : [],
+      force_nodes: [],
+      retry: move.retry ?? { num_attempts: 0, hosts: [] },
+    },
+  };
 }
 
 /** Releases what a scheduling claimed (a failed request, or an instance deleted meanwhile). */
