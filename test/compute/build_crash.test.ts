@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCloud, type Cloud } from '../helpers/cloud.js';
-import { until } from '../helpers/jobs.js';
+import { CRASH_ENV, until } from '../helpers/jobs.js';
 import {
   allServers,
   bootMany,
@@ -29,15 +29,8 @@ const NODES = 2;
 const VCPUS_PER_NODE = 10;
 const CAPACITY = NODES * VCPUS_PER_NODE;
 const FLAVOR = { VCPU: 1, MEMORY_MB: 1024, DISK_GB: 1 };
-/** Short leases: a dead process's jobs are taken over two seconds after its last heartbeat. */
-const JOBS_ENV = {
-  CONCORD_JOBS__LEASE_SECONDS: '2',
-  CONCORD_JOBS__POLL_INTERVAL: '0.2',
-  CONCORD_JOBS__RETRY_BACKOFF: '0.2',
-  CONCORD_JOBS__RETRY_BACKOFF_MAX: '2',
-};
 const CLOUD_ENV = {
-  ...JOBS_ENV,
+  ...CRASH_ENV,
   CONCORD_LOG_LEVEL: 'warn',
   CONCORD_COMPUTE__FAKE_HYPERVISORS: '0',
   CONCORD_QUOTA__INSTANCES: '-1',
@@ -47,7 +40,7 @@ const CLOUD_ENV = {
   CONCORD_JOBS__CONCURRENCY: '3',
 };
 const AGENT_ENV = {
-  ...JOBS_ENV,
+  ...CRASH_ENV,
   CONCORD_FAKE_DRIVER__VCPUS: String(VCPUS_PER_NODE),
   CONCORD_FAKE_DRIVER__SPAWN_DELAY: '2',
   CONCORD_DEFAULT__CPU_ALLOCATION_RATIO: '1.0',

@@ -7,7 +7,7 @@
 // consumer gone, no claim left on the destination). Needs `npm run build`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type Cloud } from '../helpers/cloud.js';
-import { until } from '../helpers/jobs.js';
+import { CRASH_ENV, until } from '../helpers/jobs.js';
 import {
   allServers,
   checkAllocations,
@@ -18,15 +18,9 @@ import {
 } from '../helpers/fleet.js';
 
 const FLAVOR = { VCPU: 1, MEMORY_MB: 1024, DISK_GB: 1 };
-const JOBS_ENV = {
-  CONCORD_JOBS__LEASE_SECONDS: '2',
-  CONCORD_JOBS__POLL_INTERVAL: '0.2',
-  CONCORD_JOBS__RETRY_BACKOFF: '0.2',
-  CONCORD_JOBS__RETRY_BACKOFF_MAX: '2',
-};
-const CLOUD_ENV = { ...JOBS_ENV, CONCORD_LOG_LEVEL: 'warn', CONCORD_COMPUTE__FAKE_HYPERVISORS: '0' };
+const CLOUD_ENV = { ...CRASH_ENV, CONCORD_LOG_LEVEL: 'warn', CONCORD_COMPUTE__FAKE_HYPERVISORS: '0' };
 const AGENT_ENV = {
-  ...JOBS_ENV,
+  ...CRASH_ENV,
   CONCORD_FAKE_DRIVER__LIVE_MIGRATION_DELAY: '30',
   CONCORD_DEFAULT__REPORT_INTERVAL: '1',
 };

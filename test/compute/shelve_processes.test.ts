@@ -7,7 +7,7 @@
 // allocations, no task left under way, and its shelved image deleted. Needs `npm run build`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type Cloud } from '../helpers/cloud.js';
-import { until } from '../helpers/jobs.js';
+import { CRASH_ENV, until } from '../helpers/jobs.js';
 import {
   allServers,
   checkAllocations,
@@ -20,14 +20,8 @@ import {
 
 const SERVERS = 6;
 const FLAVOR = { VCPU: 1, MEMORY_MB: 1024, DISK_GB: 1 };
-const JOBS_ENV = {
-  CONCORD_JOBS__LEASE_SECONDS: '2',
-  CONCORD_JOBS__POLL_INTERVAL: '0.2',
-  CONCORD_JOBS__RETRY_BACKOFF: '0.2',
-  CONCORD_JOBS__RETRY_BACKOFF_MAX: '2',
-};
 const AGENT_ENV = {
-  ...JOBS_ENV,
+  ...CRASH_ENV,
   CONCORD_FAKE_DRIVER__SPAWN_DELAY: '2',
   CONCORD_DEFAULT__REPORT_INTERVAL: '1',
   CONCORD_DEFAULT__SHELVED_OFFLOAD_TIME: '1',
@@ -43,7 +37,7 @@ describe('shelving with real processes (SQLite)', () => {
 
   beforeAll(async () => {
     cloud = await startCloud({
-      env: { ...JOBS_ENV, CONCORD_LOG_LEVEL: 'warn', CONCORD_COMPUTE__FAKE_HYPERVISORS: '0' },
+      env: { ...CRASH_ENV, CONCORD_LOG_LEVEL: 'warn', CONCORD_COMPUTE__FAKE_HYPERVISORS: '0' },
     });
     agent = startAgentProcess(cloud, 'shv1', 2, AGENT_ENV);
     ({ admin, image } = await readyToBoot(cloud, 2));

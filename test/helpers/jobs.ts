@@ -30,6 +30,15 @@ export const FAST_ENV: Record<string, string> = {
   CONCORD_JOBS__GRACEFUL_SHUTDOWN_TIMEOUT: '1',
 };
 
+/** Leases for the crash tests' processes: a killed process's jobs are taken over two seconds after
+ * its last heartbeat, and retried quickly. */
+export const CRASH_ENV: Record<string, string> = {
+  CONCORD_JOBS__LEASE_SECONDS: '2',
+  CONCORD_JOBS__POLL_INTERVAL: '0.2',
+  CONCORD_JOBS__RETRY_BACKOFF: '0.2',
+  CONCORD_JOBS__RETRY_BACKOFF_MAX: '2',
+};
+
 export interface TestQueue {
   database: Database<any>;
   queue: JobQueue;
