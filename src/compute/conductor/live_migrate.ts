@@ -24,7 +24,7 @@ import {
   UnableToMigrateToSelf,
 } from '../exceptions.js';
 import { computeNodesOfHosts, type ComputeNode } from '../objects/compute_node.js';
-import { getInstance, updateInstance, VmState, type Instance } from '../objects/instance.js';
+import { updateInstance, VmState, type Instance } from '../objects/instance.js';
 import { finishEvent, startEvent } from '../objects/instance_action.js';
 import { addFault } from '../objects/instance_fault.js';
 import {
@@ -36,7 +36,7 @@ import {
   type LiveMigrationPayload,
   type LiveMigrationStepPayload,
 } from '../objects/live_migration.js';
-import { getMigration, moveAllocations, updateMigration, type Migration } from '../objects/migration.js';
+import { getMigration, moveAllocations, moveOf, updateMigration, type Migration } from '../objects/migration.js';
 import { getRequestSpec } from '../objects/request_spec.js';
 import { hostStateOfNode, type HostState } from '../scheduler/host_state.js';
 import { explain, NoValidHost, placedAgain, releaseClaim, selectDestinations } from '../scheduler/index.js';
@@ -253,14 +253,9 @@ async function chooseTarget(env: ConductorEnv, i: Instance, m: Migration, p: Liv
 
 async function liveMigrateInstance(env: ConductorEnv, job: Job): Promise<void> {
   const p = job.payload as LiveMigrateInstancePayload;
-  let i: Instance;
-  try {
-    i = await getInstance(env.db, p.uuid, { projectId: null });
-  } catch {
-    return;
-  }
-  const m = await getMigration(env.db, p.migration_uuid);
-  if (!m || i.task_state !== 'migrating') return;
+  const move = await moveOf(env.db, p.uuid, p.migration_uuid);
+  if (!move || move.i.task_state !== 'migrating') return;
+  const { i, m } = move;
   const ctx = { db: env.db, jobs: env.jobs, placement: env.clients.placement };
   const end = { from: ['accepted'], requestId: p.action_request_id, event: p.event, host: null };
   // A run that died while rolling back left the migration in error: it is finished here.

@@ -9,12 +9,12 @@ import { asService, type PlacementClient } from '../../common/clients/index.js';
 import { withTransaction } from '../../common/db/index.js';
 import type { Job, JobHandler } from '../../common/jobs/index.js';
 import type { ComputeDB } from '../db/schema.js';
-import { getInstance, updateInstance, type Instance } from '../objects/instance.js';
+import { updateInstance, type Instance } from '../objects/instance.js';
 import { finishEvent, startEvent } from '../objects/instance_action.js';
 import { addFault } from '../objects/instance_fault.js';
 import { saveFlavors } from '../objects/instance_flavor.js';
 import { MIGRATE_SERVER, PREP_RESIZE, type MigrateServerPayload } from '../objects/instance_resize.js';
-import { getMigration, moveAllocations, updateMigration, type Migration } from '../objects/migration.js';
+import { moveAllocations, moveOf, updateMigration, type Migration } from '../objects/migration.js';
 import { getRequestSpec } from '../objects/request_spec.js';
 import {
   explain,
@@ -82,14 +82,9 @@ async function schedule(
 async function migrateServer(env: ConductorEnv, job: Job): Promise<void> {
   const p = job.payload as MigrateServerPayload;
   const placement = env.clients.placement;
-  let i: Instance;
-  try {
-    i = await getInstance(env.db, p.uuid, { projectId: null });
-  } catch {
-    return;
-  }
-  const m = await getMigration(env.db, p.migration_uuid);
-  if (!m || m.status !== 'pre-migrating' || i.task_state !== 'resize_prep') return;
+  const move = await moveOf(env.db, p.uuid, p.migration_uuid);
+  if (!move || move.m.status !== 'pre-migrating' || move.i.task_state !== 'resize_prep') return;
+  const { i, m } = move;
   await startEvent(env.db, i.uuid, p.action_request_id, EVENT, null);
   // The source's allocations become the migration's. Already there (an earlier run, or a
   // reschedule): whatever the instance holds is a claim of a run that did not finish.

@@ -10,7 +10,7 @@ import type { Selectable } from 'kysely';
 import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
 import type { MigrationsTable } from '../db/schema.js';
 import { MigrationNotFoundByStatus, MigrationNotFoundForInstance } from '../exceptions.js';
-import { now, type Db } from './instance.js';
+import { getInstance, now, type Db, type Instance } from './instance.js';
 
 export type Migration = Selectable<MigrationsTable>;
 
@@ -172,4 +172,21 @@ export async function moveAllocations(
       if (!(e instanceof ClientError && e.status === 409) || attempt >= 3) throw e;
     }
   }
+}
+
+/** The instance and the migration a move's job names; undefined when either is gone (the server
+ * was deleted meanwhile: the job has nothing left to do). */
+export async function moveOf(
+  db: Db,
+  instanceUuid: string,
+  migrationUuid: string,
+): Promise<{ i: Instance; m: Migration } | undefined> {
+  let i: Instance;
+  try {
+    i = await getInstance(db, instanceUuid, { projectId: null });
+  } catch {
+    return undefined;
+  }
+  const m = await getMigration(db, migrationUuid);
+  return m ? { i, m } : undefined;
 }
