@@ -9,7 +9,6 @@ import pg from 'pg';
 import { ensurePrivateFile } from '../private_files.js';
 import {
   Kysely,
-  SqliteDialect,
   PostgresDialect,
   Migrator,
   sql,
@@ -19,7 +18,9 @@ import {
   type Transaction,
 } from 'kysely';
 import { advisoryLock, fileLock, type Exclusive } from './lock.js';
-import { pgListen, type Listen } from './listen.js';
+import { GroupCommit, GroupCommitDialect } from './group_commit.js';
+import { checkpointInBackground } from './checkpointer.js';
+import { pgListen, sqliteCommitWatch, type Listen } from './listen.js';
 
 export type { Exclusive } from './lock.js';
 export type { Listen } from './listen.js';
@@ -30,7 +31,8 @@ export interface Database<DB> {
   engine: Engine;
   /** A lock shared with every other process on this database (see lock.ts). */
   exclusive: Exclusive;
-  /** PostgreSQL's LISTEN (see listen.ts); SQLite has none. */
+  /** PostgreSQL's LISTEN; on SQLite, when opened with `watchOtherProcesses`, a commit watch (see
+   * listen.ts). */
   listen?: Listen;
   close: () => Promise<void>;
 }
@@ -39,8 +41,19 @@ export interface Database<DB> {
 pg.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10));
 pg.types.setTypeParser(1700, (v: string) => Number.parseFloat(v));
 
+export interface OpenOptions {
+  /** SQLite: let listeners hear of commits by other processes (sqliteCommitWatch), for a process
+   * whose work is mostly enqueued by another (an agent beside `concord up`). PostgreSQL always
+   * notifies. */
+  watchOtherProcesses?: boolean;
+}
+
+/** How often a SQLite commit watch looks: a job enqueued by another process waits this long at
+ * most, rather than a worker's idle poll (up to [jobs] poll_interval). */
+const COMMIT_WATCH_MS = 10;
+
 /** Opens `url` (postgresql://..., sqlite:///abs/path, or a plain file path for SQLite). */
-export function openDatabase<DB>(url: string): Database<DB> {
+export function openDatabase<DB>(url: string, options: OpenOptions = {}): Database<DB> {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     pool.on('connect', preparedStatements);
@@ -74,10 +87,23 @@ export function openDatabase<DB>(url: string): Database<DB> {
   // in their own memory (Placement's provider index), so a smaller cache costs little.
   sqlite.pragma('cache_size = -4000');
   sqlite.function('regexp', { deterministic: true }, regexpSearch);
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  // An in-memory database has no other process to keep out.
+  const connection = withStatementCache(sqlite);
+  const group = new GroupCommit(connection);
+  const db = new Kysely<DB>({ dialect: new GroupCommitDialect({ database: connection }, group) });
+  groupCommits.set(db, group);
+  // An in-memory database has no other process to keep out, and no log to checkpoint.
   const exclusive: Exclusive = file === ':memory:' ? (_name, fn) => fn() : fileLock(file);
-  return { db, engine: 'sqlite', exclusive, close: () => db.destroy() };
+  const stopCheckpoints = file === ':memory:' ? () => undefined : checkpointInBackground(file, sqlite);
+  return {
+    db,
+    engine: 'sqlite',
+    exclusive,
+    ...(options.watchOtherProcesses ? { listen: sqliteCommitWatch(sqlite, COMMIT_WATCH_MS) } : {}),
+    close: () => {
+      stopCheckpoints();
+      return db.destroy();
+    },
+  };
 }
 
 let lastPattern: { source: string; re: RegExp } | undefined;
@@ -191,6 +217,20 @@ export async function retryTransient<T>(fn: () => Promise<T>, attempts = 5): Pro
   }
 }
 
+/** The group commit of each SQLite database (see group_commit.ts). */
+const groupCommits = new WeakMap<object, GroupCommit>();
+
+/** The group commit of a SQLite database (undefined on PostgreSQL). */
+export function groupCommitOf<DB>(db: Kysely<DB>): GroupCommit | undefined {
+  return groupCommits.get(db);
+}
+
+/** Resolves once what `db` committed so far is on disk (at once but on SQLite, whose commits are
+ * grouped). */
+export function durable<DB>(db: Kysely<DB>): Promise<void> {
+  return groupCommits.get(db)?.durable() ?? Promise.resolve();
+}
+
 /** What to do once each open withTransaction transaction has committed. */
 const commitHooks = new WeakMap<object, (() => void)[]>();
 
@@ -210,6 +250,7 @@ export async function withTransaction<DB, T>(
       commitHooks.set(trx, hooks);
       return fn(trx);
     });
+    await durable(db);
     for (const hook of hooks) hook();
     return result;
   }, attempts);

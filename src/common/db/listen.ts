@@ -57,3 +57,35 @@ export function pgListen(connectionString: string): Listen {
     };
   };
 }
+
+/** The part of a better-sqlite3 connection the commit watcher uses. */
+interface DataVersionSource {
+  pragma(source: string, options: { simple: true }): unknown;
+}
+
+/** SQLite has no notifications: a process that waits for what other processes commit (a compute
+ * agent of its own, beside `concord up`) looks at `PRAGMA data_version` every `intervalMs`, which
+ * changes whenever another connection commits and costs no read of the database. Each change is
+ * one notification with an empty payload, on every channel: it says that something was
+ * committed, not what. */
+export function sqliteCommitWatch(connection: DataVersionSource, intervalMs: number): Listen {
+  return (_channel, onNotify) => {
+    let seen = connection.pragma('data_version', { simple: true });
+    const timer = setInterval(() => {
+      let now: unknown;
+      try {
+        now = connection.pragma('data_version', { simple: true });
+      } catch {
+        return; // closed under the timer: the unlisten that follows ends it
+      }
+      if (now !== seen) {
+        seen = now;
+        onNotify('');
+      }
+    }, intervalMs);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+    };
+  };
+}
