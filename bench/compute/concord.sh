@@ -11,8 +11,9 @@
 #   boot:N:C  N boots at concurrency C (poll 1 s) alone, to profile
 #   single:N  N boots one at a time (poll 5 ms) alone, to profile one boot's path
 #   detail    200 boots, then 200 GET /servers/detail one at a time, to profile
-# Every line carries the concord process's memory then (rss_mb, and hwm_mb its peak so far) and the
-# CPU time it has used (cpu_s).
+# Every line carries the memory of concord's processes then and the CPU time they have used (see mem).
+# FLEET_PROCESSES=N runs the fake hypervisors in N processes of their own ([compute]
+# fake_hypervisor_processes; default 0, in concord up's process).
 # Quotas are unlimited, as in the upstream recipe. Extra CONCORD_* variables pass through; NODE_OPTS
 # are given to node (--cpu-prof --cpu-prof-dir=DIR to see where the time goes).
 set -euo pipefail
@@ -44,6 +45,7 @@ mkdir -p "$DIR/data"
 cat > "$DIR/data/concord.conf" <<EOF
 [compute]
 fake_hypervisors = $HV
+fake_hypervisor_processes = ${FLEET_PROCESSES:-0}
 [quota]
 instances = -1
 cores = -1
@@ -55,11 +57,23 @@ HOME=$DIR node --no-deprecation ${NODE_OPTS:-} bin/concord.js up --data-dir "$DI
   >"$DIR/concord.log" 2>&1 &
 CONCORD_PID=$!
 
-# Memory, and the CPU time the process has used so far (user + system, seconds): the difference
-# between two steps over their boots is CPU per boot, which the machine's other load hardly moves.
+# Memory, and the CPU time used so far (user + system, seconds) by concord up and by its fleet's
+# processes, if any (FLEET_PROCESSES): the difference between two steps over their boots is CPU per
+# boot, which the machine's other load hardly moves. rss_mb and hwm_mb (the peak so far) are summed
+# over the processes, cpu_s too; main_cpu_s is concord up's own.
 mem() {
-  local cpu; cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' /proc/$CONCORD_PID/stat)
-  awk -v cpu="$cpu" '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{printf "{\"rss_mb\":%d,\"hwm_mb\":%d,\"cpu_s\":%s}", r/1024, h/1024, cpu}' /proc/$CONCORD_PID/status
+  local pids="$CONCORD_PID $(pgrep -P "$CONCORD_PID" | tr '\n' ' ')"
+  local hz; hz=$(getconf CLK_TCK)
+  local p rss=0 hwm=0 cpu=0 main=0 c
+  for p in $pids; do
+    [ -r /proc/$p/stat ] || continue
+    c=$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' /proc/$p/stat)
+    [ "$p" = "$CONCORD_PID" ] && main=$c
+    cpu=$(echo "$cpu + $c" | bc)
+    rss=$((rss + $(awk '/^VmRSS/{print $2}' /proc/$p/status)))
+    hwm=$((hwm + $(awk '/^VmHWM/{print $2}' /proc/$p/status)))
+  done
+  printf '{"rss_mb":%d,"hwm_mb":%d,"cpu_s":%s,"main_cpu_s":%s,"processes":%d}' $((rss / 1024)) $((hwm / 1024)) "$cpu" "$main" $(echo $pids | wc -w)
 }
 record() { # record STEP JSON
   node -e 'const [step, engine, hv, j, m] = process.argv.slice(1);

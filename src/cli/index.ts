@@ -134,6 +134,11 @@ agent
   .option('--driver <driver>', 'virt driver: fake (simulated hypervisors, [fake_driver] options)', 'fake')
   .option('--nodes <n>', 'hypervisors on this host (fake driver: HOST alone, or HOST-node1 ... HOST-nodeN)', '1')
   .option(
+    '--fleet <first-last>',
+    "instead of one host: concord up's simulated hosts computeFIRST ... computeLAST (fake driver, one " +
+      'hypervisor each), as [compute] fake_hypervisor_processes runs them',
+  )
+  .option(
     '--data-dir <dir>',
     'data directory: concord.conf and, by default, the compute database ' +
       '(compute.sqlite, shared with `concord up` when it is the same directory)',

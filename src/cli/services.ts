@@ -158,10 +158,10 @@ export const computeModule: ServiceModule = {
     return {
       plugin: (auth) => computePlugin(compute, auth),
       // The conductor (scheduling builds) and [compute] fake_hypervisors simulated hosts, as one
-      // agent beside the API.
+      // agent beside the API (unless they run in processes of their own: cli/fleet.ts).
       workers: () => {
         const conductor = compute.workers();
-        if (!clients || hypervisors <= 0) return conductor;
+        if (!clients || hypervisors <= 0 || env.config.fakeHypervisorProcesses > 0) return conductor;
         const fleet = createFakeFleet(
           { ...compute, clients, log: env.log.child({ service: 'nova-compute' }) },
           hypervisors,

@@ -8,6 +8,8 @@ import { concordClouds, writeCloudsYaml, type WrittenClouds } from './clouds.js'
 import { CREDENTIALS_FILE } from './credentials.js';
 import { parsePort, publicBase, reportPrivacy, resolveRuntime } from './runtime.js';
 import { SERVICES } from './services.js';
+import { checkFleetProcesses, startFleetProcesses } from './fleet.js';
+import { computeDatabaseUrl } from '../compute/index.js';
 import { stopOnSignals } from './shutdown.js';
 
 export interface UpOptions {
@@ -68,6 +70,7 @@ export function upBanner(
 export async function up(opts: UpOptions): Promise<void> {
   const port = parsePort(opts.port);
   const runtime = resolveRuntime(opts, databaseOverrides(opts.databaseUrl));
+  checkFleetProcesses(runtime.config.fakeHypervisorProcesses);
   const log = createLogger({ debug: runtime.config.debug });
   reportPrivacy(runtime, log);
   const cloud = await buildCloud({
@@ -75,7 +78,12 @@ export async function up(opts: UpOptions): Promise<void> {
     log,
     publicBase: publicBase(runtime.config.publicEndpoint, opts.host, port),
   });
-  stopOnSignals(log, cloud.close);
+  // The fleet's processes (if any) stop first: they give their jobs back through the database.
+  let stopFleet = async () => {};
+  stopOnSignals(log, async () => {
+    await stopFleet();
+    await cloud.close();
+  });
   try {
     await cloud.app.listen({ port, host: opts.host });
   } catch (err) {
@@ -89,6 +97,18 @@ export async function up(opts: UpOptions): Promise<void> {
     homedir(),
     concordClouds(cloud.authUrl, runtime.dataDir, { admin, demo }),
   );
+  const { config } = runtime;
+  if (config.fakeHypervisorProcesses > 0 && config.fakeHypervisors > 0) {
+    stopFleet = startFleetProcesses({
+      hypervisors: config.fakeHypervisors,
+      processes: config.fakeHypervisorProcesses,
+      dataDir: runtime.dataDir,
+      ...(runtime.configFile ? { configFile: runtime.configFile } : {}),
+      computeDatabaseUrl: computeDatabaseUrl(config, runtime.dataDir),
+      stopMs: config.jobGracefulShutdownTimeout * 1000 + 5000,
+      log,
+    });
+  }
   process.stdout.write(
     upBanner(cloud, {
       // Since the process started, module loading included: what the user waited for.

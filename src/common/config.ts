@@ -664,6 +664,15 @@ export const OPTIONS = {
     'Simulated compute hosts `concord up` runs in-process (compute1, compute2 ...), each a nova-compute service ' +
       'with the fake virt driver and one hypervisor. 0: none (run `concord agent compute` instead).',
   ),
+  fakeHypervisorProcesses: opt<number>(
+    'compute',
+    'fake_hypervisor_processes',
+    'int',
+    0,
+    'Processes `concord up` runs [compute] fake_hypervisors in: 0, in its own; N, in N `concord agent compute ' +
+      '--fleet` processes of their own, started, restarted and stopped with it, which share the fleet (and the ' +
+      "machine's other cores) and work in the compute database as agents on other machines would.",
+  ),
   fakeVcpus: opt<number>('fake_driver', 'vcpus', 'int', 1000, 'VCPUs of each fake hypervisor.'),
   fakeMemoryMb: opt<number>('fake_driver', 'memory_mb', 'int', 800000, 'Megabytes of memory of each fake hypervisor.'),
   fakeLocalGb: opt<number>('fake_driver', 'local_gb', 'int', 600000, 'Gigabytes of disk of each fake hypervisor.'),

@@ -187,13 +187,33 @@ export class JobQueue {
       ORDER BY run_after, id LIMIT ${limit}`;
     const set = sql`state = 'running', attempts = attempts + 1, lease_owner = ${owner},
       run_after = ${this.now} + ${lease}, updated_at = ${this.now}`;
-    const claimed =
-      this.engine === 'postgres'
-        ? await sql<JobRow>`UPDATE ${this.t} SET ${set}
+    let claimed: JobRow[];
+    if (this.engine === 'postgres') {
+      claimed = (
+        await sql<JobRow>`UPDATE ${this.t} SET ${set}
           FROM (${candidates} FOR UPDATE SKIP LOCKED) AS c WHERE ${this.t}.id = c.id
           RETURNING ${this.t}.*`.execute(this.db)
-        : await sql<JobRow>`UPDATE ${this.t} SET ${set} WHERE id IN (${candidates}) RETURNING *`.execute(this.db);
-    return claimed.rows.sort((a, b) => a.run_after - b.run_after || a.id - b.id);
+      ).rows;
+    } else {
+      // SQLite looks first, in a read that takes no lock, and writes only what it found: a write
+      // takes the database's one write lock even when it changes nothing, and an idle or busy
+      // worker of another process looking every few milliseconds would keep taking it from the
+      // processes with work to write. The write tests the row is still due: another claimer may
+      // have taken it in between.
+      const found = await sql<{ id: number }>`${candidates}`.execute(this.db);
+      if (!found.rows.length) return [];
+      claimed = (
+        await sql<JobRow>`UPDATE ${this.t} SET ${set}
+          WHERE ${inIds(
+            this.engine,
+            'id',
+            found.rows.map((r) => r.id),
+          )}
+            AND state IN ('queued', 'running') AND run_after <= ${this.now}
+          RETURNING *`.execute(this.db)
+      ).rows;
+    }
+    return claimed.sort((a, b) => a.run_after - b.run_after || a.id - b.id);
   }
 
   /** Extends the leases of the jobs `owner` is `running`; returns the ids it still holds (a job

@@ -26,10 +26,11 @@ export function createAgent(env: AgentEnv, o: { host: string; driver: DriverName
 }
 
 /** The simulated hosts of `concord up` ([compute] fake_hypervisors): compute1 ... computeN, one
- * fake hypervisor each, all in one agent. */
-export function createFakeFleet(env: AgentEnv, count: number): ComputeAgent {
+ * fake hypervisor each, all in one agent; or the hosts `first` to `last` of them (a share of the
+ * fleet, in a process of its own). */
+export function createFakeFleet(env: AgentEnv, count: number, first = 1): ComputeAgent {
   const hosts = Array.from({ length: count }, (_, i) => {
-    const host = `compute${i + 1}`;
+    const host = `compute${first + i}`;
     return { host, driver: new FakeDriver(fakeDriverOptions(env.config, host)) };
   });
   return new ComputeAgent({ ...env, hosts });
