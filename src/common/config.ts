@@ -805,7 +805,8 @@ export const OPTIONS = {
       'ServerGroupAffinityFilter',
     ],
     'Filters a host must pass, in order (of ComputeFilter, AvailabilityZoneFilter, ImagePropertiesFilter, ' +
-      'ServerGroupAntiAffinityFilter, ServerGroupAffinityFilter, AggregateInstanceExtraSpecsFilter).',
+      'ServerGroupAntiAffinityFilter, ServerGroupAffinityFilter, AggregateInstanceExtraSpecsFilter, ' +
+      'SameHostFilter, DifferentHostFilter).',
   ),
   schedulerRamWeightMultiplier: opt<number>(
     'filter_scheduler',

@@ -13,9 +13,19 @@ export interface GroupInfo {
   hosts: Map<string, number>;
 }
 
+/** The servers a `same_host` or `different_host` hint names, and the hosts they run on. */
+export interface HintedServers {
+  uuids: string[];
+  /** Host → the named servers it runs (Nova's host_state.instances, looked up for these alone). */
+  hosts: Map<string, string[]>;
+}
+
 export interface FilterContext {
   spec: RequestSpec;
   group: GroupInfo | null;
+  /** Null when the request has no such hint, or an empty one (which Nova ignores). */
+  sameHost: HintedServers | null;
+  differentHost: HintedServers | null;
   config: Config;
 }
 
@@ -86,6 +96,29 @@ const antiAffinityFilter: HostFilter = {
   },
 };
 
+/** Nova's SameHostFilter: only a host that runs one of the servers `same_host` names. Not on a
+ * rebuild, as in Nova: the server stays where it is. */
+const sameHostFilter: HostFilter = {
+  name: 'SameHostFilter',
+  reject: (h, { sameHost }) => {
+    if (!sameHost || sameHost.hosts.has(h.host)) return null;
+    const where = [...sameHost.hosts.keys()].sort();
+    return (
+      `runs none of the servers same_host names (${sameHost.uuids.join(', ')}); ` +
+      (where.length ? `they run on ${where.join(', ')}` : 'none of them runs on a host')
+    );
+  },
+};
+
+/** Nova's DifferentHostFilter: no host that runs one of the servers `different_host` names. */
+const differentHostFilter: HostFilter = {
+  name: 'DifferentHostFilter',
+  reject: (h, { differentHost }) => {
+    const here = differentHost?.hosts.get(h.host);
+    return here ? `runs ${here.join(', ')}, which different_host names` : null;
+  },
+};
+
 /** One extra spec value against an aggregate metadata value (nova.scheduler.filters.extra_specs_ops). */
 export function specMatches(value: string, req: string): boolean {
   const words = req.trim().split(/\s+/);
@@ -152,6 +185,8 @@ export const FILTERS: Record<string, HostFilter> = Object.fromEntries(
     antiAffinityFilter,
     affinityFilter,
     aggregateExtraSpecsFilter,
+    sameHostFilter,
+    differentHostFilter,
   ].map((f) => [f.name, f]),
 );
 

@@ -13,10 +13,11 @@ import type { Config } from '../../common/config.js';
 import type { Engine } from '../../common/db/index.js';
 import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
 import { allocationCandidatesQuery, type AllocationCandidatesQuery } from '../../common/clients/placement/index.js';
+import { inTexts } from '../../common/db/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import type { Instance } from '../objects/instance.js';
 import type { RequestSpec } from '../objects/request_spec.js';
-import { enabledFilters, type FilterContext, type HostFilter, type GroupInfo } from './filters.js';
+import { enabledFilters, type FilterContext, type GroupInfo, type HintedServers, type HostFilter } from './filters.js';
 import { hostStateOfNode, hostStates, type HostState } from './host_state.js';
 import type { HostStateCache, HostView } from './host_state_cache.js';
 import { resourceRequest } from './request.js';
@@ -126,6 +127,40 @@ async function groupOf(
     policy: policy?.policy ?? '',
     maxServerPerHost: Number(rules.max_server_per_host ?? 1),
     hosts,
+  };
+}
+
+/** The hosts of the servers hint `name` (same_host, different_host) names; null without the
+ * hint or with an empty one. Looked up at each scheduling, so that a move sees where they run now. */
+async function hintedServers(
+  db: Kysely<ComputeDB>,
+  engine: Engine,
+  hints: Record<string, string[]>,
+  name: 'same_host' | 'different_host',
+): Promise<HintedServers | null> {
+  const uuids = hints[name] ?? [];
+  if (!uuids.length) return null;
+  const rows = await db
+    .selectFrom('instances')
+    .select(['uuid', 'host'])
+    .where(inTexts(engine, 'uuid', uuids))
+    .where('deleted', '=', 0)
+    .where('host', 'is not', null)
+    .execute();
+  const hosts = new Map<string, string[]>();
+  for (const r of rows) hosts.set(r.host!, [...(hosts.get(r.host!) ?? []), r.uuid]);
+  return { uuids, hosts };
+}
+
+/** What the filters look at beyond the host states, for one instance's request spec. */
+async function filterContext(env: SchedulerEnv, inst: Placed): Promise<FilterContext> {
+  const hints = inst.spec.scheduler_hints;
+  return {
+    spec: inst.spec,
+    group: await groupOf(env.db, inst.uuid, hints),
+    sameHost: await hintedServers(env.db, env.engine, hints, 'same_host'),
+    differentHost: await hintedServers(env.db, env.engine, hints, 'different_host'),
+    config: env.config,
   };
 }
 
@@ -240,9 +275,8 @@ export async function checkRebuildHost(env: SchedulerEnv, inst: Placed, host: st
     throw new NoValidHost(e);
   }
   const hosts = await hostStateOfNode(env.db, env.engine, env.config, cn.uuid);
-  const group = await groupOf(env.db, inst.uuid, inst.spec.scheduler_hints);
   const filters = enabledFilters(env.config).filter((f) => f.runOnRebuild);
-  if (!runFilters(hosts, filters, { spec: inst.spec, group, config: env.config }, e).length) throw new NoValidHost(e);
+  if (!runFilters(hosts, filters, await filterContext(env, inst), e).length) throw new NoValidHost(e);
 }
 
 /** Placement refused the query itself (a class or trait it does not know): no host, as in Nova. */
@@ -313,7 +347,7 @@ async function place(
   totals: Record<string, number>,
   stale?: () => void,
 ): Promise<Map<string, Selection>> {
-  const { db, config, placement } = env;
+  const { config, placement } = env;
   const filters = enabledFilters(config);
   const chosen = new Map<string, Selection>();
   const taken: HostState[] = [];
@@ -338,7 +372,8 @@ async function place(
         if (reason) e.skipped.push({ host: h.host, node: h.node, reason });
         return reason === null;
       });
-      const group = await groupOf(db, inst.uuid, spec.scheduler_hints);
+      const ctx = await filterContext(env, inst);
+      const { group } = ctx;
       // Members placed earlier in this very request count as the group's too.
       if (group) {
         for (const [uuid, sel] of chosen) {
@@ -347,7 +382,7 @@ async function place(
           }
         }
       }
-      left = runFilters(left, filters, { spec, group, config }, e);
+      left = runFilters(left, filters, ctx, e);
       const weighed = weigh(left, config, group);
       let selected: Selection | undefined;
       for (const [i, { host }] of weighed.entries()) {

@@ -53,8 +53,11 @@ const baseServer = {
 const hints = Type.Object(
   {
     group: Type.Optional(uuid),
-    different_host: Type.Optional(Type.Union([uuid, Type.Array(uuid)])),
-    same_host: Type.Optional(Type.Union([uuid, Type.Array(uuid)])),
+    // As Nova's schema: different_host one uuid or a list of them; same_host any string (its
+    // uuid format applies to a list's items only) or a list of uuids.
+    different_host: Type.Optional(Type.Unsafe<string | string[]>({ oneOf: [uuid, Type.Array(uuid)] })),
+    same_host: Type.Optional(anyOf<string | string[]>(['string', 'array'], { items: uuid })),
+    different_cell: Type.Optional(anyOf<string | string[]>(['string', 'array'], { items: Type.String() })),
     query: Type.Optional(Type.Union([Type.String(), Type.Object({})])),
     target_cell: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     build_near_host_ip: Type.Optional(Type.String()),
