@@ -45,6 +45,9 @@ trap cleanup EXIT
 # Keystone's [security_compliance] as tempest.conf describes it below (the identity tests check
 # lockout and password history against these numbers).
 LOCKOUT_ATTEMPTS=2 LOCKOUT_DURATION=5 UNIQUE_PASSWORDS=2
+# The scheduler's filters: concord's default and the two that make the same_host and
+# different_host hints count; tempest.conf's scheduler_enabled_filters says the same below.
+FILTERS=ComputeFilter,AvailabilityZoneFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,SameHostFilter,DifferentHostFilter
 # This run's configuration. The image tests' web-download source is the local HTTP server below, on
 # the loopback and an unprivileged port, which the production defaults of [import_filtering_opts]
 # refuse: for this cloud only, the loopback leaves the disallowed hosts (the others stay) and that
@@ -55,6 +58,9 @@ LOCKOUT_ATTEMPTS=2 LOCKOUT_DURATION=5 UNIQUE_PASSWORDS=2
 # (the request comes within milliseconds of the first's answer), short enough that the sixteen or
 # so snapshots of the compute tests add about half a minute in all.
 cat >"$WORK/concord.conf" <<EOF
+[filter_scheduler]
+enabled_filters = $FILTERS
+
 [import_filtering_opts]
 disallowed_hosts = 0.0.0.0/8, ::, 169.254.0.0/16, fe80::/10
 allowed_ports = 80, 443, $IMAGE_PORT
@@ -169,7 +175,7 @@ disk_config = false
 ide_bus = true
 xenapi_apis = false
 unified_limits = false
-scheduler_enabled_filters = ComputeFilter,AvailabilityZoneFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
+scheduler_enabled_filters = $FILTERS
 "
   # Nova's floating IP API is a proxy to Neutron's; without a network service no network API
   # extension is there either (tempest's default, all, would have the trunk tests run).
