@@ -245,6 +245,12 @@ export class CannotResizeToSameFlavor extends Invalid {
   }
 }
 
+export class AutoDiskConfigDisabledByImage extends Invalid {
+  constructor(image: string) {
+    super(`Requested image ${image} has automatic disk resize disabled.`);
+  }
+}
+
 export class CannotResizeDisk extends Invalid {
   constructor(reason: string) {
     super(`Server disk was unable to be resized because: ${reason}`);

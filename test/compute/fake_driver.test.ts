@@ -21,6 +21,7 @@ const guest = (uuid: string, node: string): GuestSpec => ({
   imageRef: null,
   userData: null,
   metadata: {},
+  autoDiskConfig: false,
   flavor: { vcpus: 1, memoryMb: 1024, rootGb: 1, ephemeralGb: 0, swapMb: 0, extraSpecs: {} },
 });
 

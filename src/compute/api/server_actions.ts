@@ -15,6 +15,7 @@ import { InvalidName } from '../exceptions.js';
 import { authorize, dispatchAction, isAdmin, validate } from '../http.js';
 import { getInstance } from '../objects/instance.js';
 import { checkImage } from '../objects/instance_create.js';
+import { autoDiskConfigFor, diskConfigOf } from '../objects/instance_disk_config.js';
 import { POWER_ACTIONS, requestPowerAction, requestRebuild, setLocked } from '../objects/instance_lifecycle.js';
 import { isValidName, NAME_RULE } from '../objects/text.js';
 import { DESCRIPTION_PATTERN } from '../schemas/parameter_types.js';
@@ -82,6 +83,7 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
   const instance = await findServer(compute, req, 'os_compute_api:servers:rebuild');
   if (r.name !== undefined && !isValidName(r.name)) throw new InvalidName(NAME_RULE);
   const image = await bootImage(compute, req, r.imageRef, 'Cannot find image for rebuild');
+  const autoDiskConfig = autoDiskConfigFor(diskConfigOf(r['OS-DCF:diskConfig']), image);
   checkImage({ memory_mb: instance.memory_mb ?? 0, root_gb: instance.root_gb ?? 0 }, image);
   let keyData: string | null | undefined;
   if (r.key_name) {
@@ -104,6 +106,8 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
       ...(keyData !== undefined ? { key_name: r.key_name ?? null, key_data: keyData } : {}),
       ...(r.user_data !== undefined ? { user_data: r.user_data } : {}),
       ...(r.hostname !== undefined ? { hostname: r.hostname } : {}),
+      // Not asked: the new image's default, as Nova's rebuild inherits it.
+      auto_disk_config: autoDiskConfig ? 1 : 0,
     },
     ...(r.metadata ? { metadata: r.metadata } : {}),
   });

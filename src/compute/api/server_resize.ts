@@ -16,6 +16,7 @@ import {
   requestResize,
   requestRevertResize,
 } from '../objects/instance_resize.js';
+import { diskConfigOf } from '../objects/instance_disk_config.js';
 import { anyOf, fqdn } from '../schemas/parameter_types.js';
 import { callerOf, findServer } from './servers.js';
 
@@ -72,7 +73,7 @@ export function resizeActions(compute: Compute, req: FastifyRequest, reply: Fast
         instance,
         callerOf(req),
         flavor,
-        r['OS-DCF:diskConfig'] === 'AUTO',
+        diskConfigOf(r['OS-DCF:diskConfig']),
       );
     },
     migrate: async (body: unknown) => {

@@ -26,6 +26,7 @@ import {
 import { getFlavor } from '../objects/flavor.js';
 import { getInstance, STATUSES, updateInstance, VmState, type Instance } from '../objects/instance.js';
 import { createInstances } from '../objects/instance_create.js';
+import { diskConfigOf } from '../objects/instance_disk_config.js';
 import { latestFaults, type Fault } from '../objects/instance_fault.js';
 import { checkLocked, type Caller } from '../objects/instance_lifecycle.js';
 import { deleteInstance } from '../objects/instance_delete.js';
@@ -243,6 +244,7 @@ async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply
     forceHosts,
     forceNodes,
     hostname: s.hostname ?? null,
+    autoDiskConfig: diskConfigOf(s['OS-DCF:diskConfig']),
   });
   const returnReservation =
     s.return_reservation_id === true || /^(1|t|true|on|y|yes)$/i.test(String(s.return_reservation_id ?? ''));
@@ -254,7 +256,7 @@ async function create(compute: Compute, req: FastifyRequest, reply: FastifyReply
     server: {
       id: uuid,
       links,
-      'OS-DCF:diskConfig': 'MANUAL',
+      'OS-DCF:diskConfig': booted.autoDiskConfig ? 'AUTO' : 'MANUAL',
       security_groups: [{ name: 'default' }],
       ...(compute.config.enableInstancePassword ? { adminPass: s.adminPass ?? randomPassword() } : {}),
     },
@@ -406,6 +408,8 @@ async function update(compute: Compute, req: FastifyRequest, reply: FastifyReply
     ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
     ...(s.accessIPv4 !== undefined ? { access_ip_v4: s.accessIPv4 } : {}),
     ...(s.accessIPv6 !== undefined ? { access_ip_v6: s.accessIPv6 } : {}),
+    // Nova's update takes it as it comes: no image is checked.
+    ...(s['OS-DCF:diskConfig'] !== undefined ? { auto_disk_config: s['OS-DCF:diskConfig'] === 'AUTO' ? 1 : 0 } : {}),
   };
   if (Object.keys(values).length) await updateInstance(compute.db, instance.uuid, values);
   const updated = await getInstance(compute.db, instance.uuid, { projectId: null });

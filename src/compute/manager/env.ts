@@ -30,6 +30,7 @@ export function guestOf(i: Instance): GuestSpec {
     imageRef: i.image_ref || null,
     userData: i.user_data,
     metadata: i.metadata,
+    autoDiskConfig: i.auto_disk_config === 1,
     flavor: {
       vcpus: f.vcpus,
       memoryMb: f.memory_mb,

@@ -15,6 +15,8 @@ import { now, VmState, type Db } from './instance.js';
 import { Action, startAction } from './instance_action.js';
 import { flavorPrimitive, type InstanceFlavors } from './instance_flavor.js';
 import { allowedInstances, checkMetadataQuota } from './instance_quota.js';
+import { autoDiskConfigFor } from './instance_disk_config.js';
+import { setImageProperties } from './instance_system_metadata.js';
 import { saveRequestSpec, type ImageMeta, type RequestSpec } from './request_spec.js';
 import { checkMemberQuota, InstanceGroupNotFound } from './server_group.js';
 
@@ -49,11 +51,14 @@ export interface BootRequest {
   forceNodes: string[];
   /** 2.90: the guest's hostname as asked. */
   hostname: string | null;
+  /** OS-DCF:diskConfig AUTO (true) or MANUAL; undefined: as the image says. */
+  autoDiskConfig?: boolean;
 }
 
 export interface Booted {
   reservationId: string;
   uuids: string[];
+  autoDiskConfig: boolean;
 }
 
 /** Nova's sanitize_hostname: what a guest's hostname is made of its display name. */
@@ -119,6 +124,7 @@ export async function createInstances(
   req: BootRequest,
 ): Promise<Booted> {
   const { flavor } = req;
+  const autoDiskConfig = autoDiskConfigFor(req.autoDiskConfig, req.image ?? { id: null, properties: {} });
   // Nova names the disabled flavor by its internal id.
   if (flavor.disabled) throw new Invalid(`Flavor ${flavor.id} could not be found.`);
   if (req.image) checkImage(flavor, req.image);
@@ -198,7 +204,7 @@ export async function createInstances(
           config_drive: '',
           access_ip_v4: req.accessIPv4,
           access_ip_v6: req.accessIPv6,
-          auto_disk_config: 0,
+          auto_disk_config: autoDiskConfig ? 1 : 0,
           progress: 0,
           cleaned: 0,
           hidden: 0,
@@ -230,19 +236,7 @@ export async function createInstances(
           .values({ instance_uuid: uuid, key, value, created_at: ts, updated_at: null, deleted_at: null })
           .execute();
       }
-      for (const [key, value] of Object.entries(req.image?.properties ?? {})) {
-        await trx
-          .insertInto('instance_system_metadata')
-          .values({
-            instance_uuid: uuid,
-            key: `image_${key}`,
-            value,
-            created_at: ts,
-            updated_at: null,
-            deleted_at: null,
-          })
-          .execute();
-      }
+      await setImageProperties(trx, uuid, req.image?.properties ?? {});
       if (groupId !== null) {
         await trx
           .insertInto('instance_group_member')
@@ -275,6 +269,6 @@ export async function createInstances(
     }
     const payload: BuildInstancesPayload = { request_spec_id: specId, instance_uuids: uuids };
     await jobs.enqueue<ComputeDB>(trx, { kind: BUILD_INSTANCES, payload, dedupeKey: `${reservationId}:${uuids[0]}` });
-    return { reservationId, uuids };
+    return { reservationId, uuids, autoDiskConfig };
   });
 }

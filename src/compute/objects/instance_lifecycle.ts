@@ -11,6 +11,7 @@ import { InstanceInvalidState, InstanceIsLocked } from '../exceptions.js';
 import { updateInstance, VmState, type Instance, type InstanceRow } from './instance.js';
 import { Action, startAction } from './instance_action.js';
 import type { ImageMeta } from './request_spec.js';
+import { setImageProperties } from './instance_system_metadata.js';
 
 export interface Caller {
   projectId: string | null;
@@ -242,15 +243,17 @@ export interface RebuildServerPayload extends ActionPayload {
 
 export interface Rebuild {
   image: ImageMeta;
-  /** Columns the rebuild changes (name, description, access IPs, key, user data, hostname). */
+  /** Columns the rebuild changes (name, description, access IPs, key, user data, hostname,
+   * auto_disk_config). */
   values: Partial<Omit<InstanceRow, 'id' | 'uuid'>>;
   /** Replaces the server's metadata when given. */
   metadata?: Record<string, string>;
 }
 
-/** Rebuilds a server from an image on its host (Nova's API.rebuild): the image and the asked
- * changes recorded at once, the guest rebuilt by the host's `rebuild_instance` job — after the
- * conductor's `rebuild_server` checked the host against the image when it is another one. */
+/** Rebuilds a server from an image on its host (Nova's API.rebuild): the image (its properties
+ * the image_* system metadata) and the asked changes recorded at once, the guest rebuilt by the
+ * host's `rebuild_instance` job — after the conductor's `rebuild_server` checked the host against
+ * the image when it is another one. */
 export async function requestRebuild(
   db: Kysely<ComputeDB>,
   jobs: JobQueue,
@@ -274,6 +277,7 @@ export async function requestRebuild(
       { taskState: spec.taskStates, vmState: spec.vmStates },
     );
     if (!moved) throw invalidState('rebuild', instance, spec);
+    await setImageProperties(trx, instance.uuid, r.image.properties);
     if (r.metadata) {
       const ts = new Date().toISOString();
       await trx.deleteFrom('instance_metadata').where('instance_uuid', '=', instance.uuid).execute();

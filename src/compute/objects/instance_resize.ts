@@ -25,11 +25,13 @@ import type { Flavor } from './flavor.js';
 import { getInstance, updateInstance, VmState, type Db, type Instance } from './instance.js';
 import { Action, startAction } from './instance_action.js';
 import { checkImage } from './instance_create.js';
+import { checkAutoDiskConfig } from './instance_disk_config.js';
 import { flavorPrimitive, type FlavorPrimitive } from './instance_flavor.js';
 import { checkLocked, type Caller } from './instance_lifecycle.js';
 import { createMigration, migrationOfInstance, updateMigration, type Migration } from './migration.js';
 import { checkDeltas } from './quota.js';
 import { getRequestSpec } from './request_spec.js';
+import { systemMetadata } from './instance_system_metadata.js';
 
 export const MIGRATE_SERVER = 'migrate_server';
 export const PREP_RESIZE = 'prep_resize';
@@ -167,9 +169,12 @@ export async function requestResize(
   instance: Instance,
   caller: Caller,
   flavor: Flavor,
-  autoDiskConfig: boolean,
+  autoDiskConfig: boolean | undefined,
 ): Promise<void> {
   checkMovable('resize', instance, caller);
+  // Against the image the server was last built from, as its system metadata keeps it.
+  const property = await systemMetadata(db, instance.uuid, 'image_auto_disk_config');
+  checkAutoDiskConfig(autoDiskConfig, property ?? undefined, instance.image_ref ?? '');
   const current = instance.flavor.cur['nova_object.data'];
   if (flavor.root_gb === 0 && current.root_gb !== 0) {
     throw new CannotResizeDisk('Resize to zero disk flavor is not allowed.');
@@ -181,7 +186,11 @@ export async function requestResize(
   await checkUpsizeQuota(db, config, instance, current, primitive['nova_object.data']);
   const spec = await getRequestSpec(db, instance.uuid);
   if (spec) checkImage(flavor, spec.image);
-  await startMove(db, jobs, instance, caller, { type: 'resize', flavor: primitive, autoDiskConfig });
+  await startMove(db, jobs, instance, caller, {
+    type: 'resize',
+    flavor: primitive,
+    autoDiskConfig: autoDiskConfig ?? false,
+  });
 }
 
 /** Cold-migrates a server (Nova's resize with no flavor): its own flavor, on another host —
@@ -202,7 +211,8 @@ export async function requestMigrate(
   await startMove(db, jobs, instance, caller, {
     type: 'migration',
     flavor: instance.flavor.cur,
-    autoDiskConfig: instance.auto_disk_config === 1,
+    // Nova's migration is its resize with no OS-DCF:diskConfig, which sets MANUAL.
+    autoDiskConfig: false,
     ...(host !== undefined ? { host } : {}),
   });
 }

@@ -34,3 +34,18 @@ export async function setSystemMetadata(db: Db, uuid: string, key: string, value
     .values({ instance_uuid: uuid, key, value, created_at: now(), updated_at: null, deleted_at: null })
     .execute();
 }
+
+/** The image properties kept as image_* keys, replaced by those of the image the instance is
+ * (re)built from (Nova's get_system_metadata_from_image; a rebuild's _reset_image_metadata). */
+export async function setImageProperties(db: Db, uuid: string, properties: Record<string, string>): Promise<void> {
+  const old = Object.keys(await allSystemMetadata(db, uuid)).filter((k) => k.startsWith('image_'));
+  if (old.length)
+    await db.deleteFrom('instance_system_metadata').where('instance_uuid', '=', uuid).where('key', 'in', old).execute();
+  const ts = now();
+  for (const [key, value] of Object.entries(properties)) {
+    await db
+      .insertInto('instance_system_metadata')
+      .values({ instance_uuid: uuid, key: `image_${key}`, value, created_at: ts, updated_at: null, deleted_at: null })
+      .execute();
+  }
+}

@@ -106,6 +106,7 @@ export const CREATE: [string, TSchema][] = [
 
 export interface CreateServer {
   name: string;
+  'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL';
   imageRef?: string;
   flavorRef: string | number;
   metadata?: Record<string, string>;
@@ -152,6 +153,7 @@ export const UPDATE: [string, TSchema][] = [
 
 export interface UpdateServer {
   name?: string;
+  'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL';
   accessIPv4?: string;
   accessIPv6?: string;
   description?: string | null;
@@ -253,6 +255,7 @@ export const REBUILD: [string, TSchema][] = [
 
 export interface RebuildServer {
   name?: string;
+  'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL';
   imageRef: string;
   adminPass?: string;
   metadata?: Record<string, string>;

@@ -50,6 +50,9 @@ export interface GuestSpec {
   imageRef: string | null;
   userData: string | null;
   metadata: Record<string, string>;
+  /** OS-DCF:diskConfig AUTO: grow the root partition and its filesystem to the flavor's root
+   * disk, as Nova's drivers do for auto_disk_config; MANUAL (false): leave them as the image is. */
+  autoDiskConfig: boolean;
 }
 
 /** The image a rescue boots the guest from, and where the rescue disk goes: 2.87's stable device
