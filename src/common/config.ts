@@ -858,7 +858,8 @@ export const OPTIONS = {
     60,
     "Seconds the compute API waits where Nova's API waits on an RPC call: for the conductor's answer to a live " +
       "migration's pre-checks before microversion 2.34 (beyond it the request is answered 202 and goes on), and " +
-      "for a compute host's answer to a console output call (beyond it, 504).",
+      "for a compute host's answer to a call: a console's output, a server's diagnostics, its uptime (beyond it, " +
+      '504; a hypervisor shown from 2.88 without its uptime).',
   ),
   resizeConfirmWindow: opt<number>(
     'DEFAULT',

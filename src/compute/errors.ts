@@ -8,6 +8,7 @@ import { EXPLANATIONS, HttpError } from '../common/http/errors.js';
 import {
   AlreadyExists,
   Conflict,
+  FeatureNotSupported,
   HostCallFailed,
   HostCallTimeout,
   Invalid,
@@ -55,6 +56,7 @@ export function mapComputeError(err: unknown): HttpError | undefined {
   if (err instanceof OverQuota) return new HttpError(403, err.message);
   if (err instanceof HostCallTimeout) return new HttpError(504, err.message);
   if (err instanceof HostCallFailed) return new HttpError(502, err.message);
+  if (err instanceof FeatureNotSupported) return new HttpError(501, err.message);
   return undefined;
 }
 

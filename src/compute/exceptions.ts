@@ -348,15 +348,22 @@ export class ServiceUnavailable extends Conflict {
 /** A compute host did not answer a call within [DEFAULT] rpc_response_timeout (Nova's
  * MessagingTimeout, which Nova lets through as a 500): answered 504. */
 export class HostCallTimeout extends ComputeException {
-  constructor() {
-    super('The compute host of the instance did not answer in time.');
+  constructor(of: 'instance' | 'hypervisor') {
+    super(`The compute host of the ${of} did not answer in time.`);
   }
 }
 
 /** A compute host answered a call with a failure (Nova's RemoteError, a 500 there): answered 502. */
 export class HostCallFailed extends ComputeException {
+  constructor(of: 'instance' | 'hypervisor') {
+    super(`The compute host of the ${of} failed to answer.`);
+  }
+}
+
+/** What the host's virt driver cannot do (Nova's NotImplementedError, which the API answers 501). */
+export class FeatureNotSupported extends ComputeException {
   constructor() {
-    super('The compute host of the instance failed to answer.');
+    super('The requested functionality is not supported.');
   }
 }
 

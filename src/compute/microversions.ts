@@ -113,6 +113,7 @@ export const MICROVERSION = {
   noImageMetaLimit: '2.39',
   tenantUsagePagination: '2.40',
   aggregateUuid: '2.41',
+  standardDiagnostics: '2.48',
   quotaClassServerGroups: '2.50',
   serviceUuids: '2.53',
   flavorDescription: '2.55',

@@ -1,7 +1,7 @@
 // The policy rules of what servers have beside their core API (nova/policies/admin_actions.py,
 // deferred_delete.py, console_output.py, server_tags.py, server_metadata.py, ips.py,
 // server_password.py, server_external_events.py, migrate_server.py, admin_password.py, create_backup.py,
-// shelve.py, rescue.py), with Nova Zed's names and defaults.
+// shelve.py, rescue.py, server_diagnostics.py), with Nova Zed's names and defaults.
 import type { PolicyRule } from '../common/policy/index.js';
 import { ACTION, ADMIN, MEMBER, READER, rule, SERVER } from './server_policies.js';
 
@@ -30,6 +30,14 @@ export const SERVER_EXTENSION_RULES: readonly PolicyRule[] = [
   ]),
   rule('os-shelve:shelve_offload', ADMIN, 'Shelf-offload (remove) server', [['POST', `${ACTION} (shelveOffload)`]]),
   rule('os-console-output', MEMBER, 'Show console output for a server', [['POST', `${ACTION} (os-getConsoleOutput)`]]),
+  // Nova's default is the legacy admin_api's in effect: it keeps no deprecated rule.
+  {
+    name: 'os_compute_api:os-server-diagnostics',
+    checkStr: ADMIN,
+    description: 'Show the usage data for a server',
+    scopeTypes: ['project'],
+    operations: [{ method: 'GET', path: `${SERVER}/diagnostics` }],
+  },
   // Nova gives os-rescue no deprecated rule; os-unrescue, split out of it in Ussuri, has os-rescue's
   // old default as its own, so that an operator's override of os-rescue still covers unrescue.
   {

@@ -34,6 +34,7 @@ import { serverMigrationRoutes } from './api/server_migrations.js';
 import { serverTagRoutes } from './api/server_tags.js';
 import { serverMetadataRoutes } from './api/server_metadata.js';
 import { serverIpRoutes } from './api/server_ips.js';
+import { serverDiagnosticsRoutes } from './api/server_diagnostics.js';
 import { serverPasswordRoutes } from './api/server_password.js';
 import { serverExternalEventRoutes } from './api/server_external_events.js';
 import { imageRoutes } from './api/images.js';
@@ -68,6 +69,7 @@ function apiRoutes(compute: Compute): RouteTable {
     ...serverTagRoutes(compute),
     ...serverMetadataRoutes(compute),
     ...serverIpRoutes(compute),
+    ...serverDiagnosticsRoutes(compute),
     ...serverPasswordRoutes(compute),
     ...serverExternalEventRoutes(compute),
     ...imageRoutes(compute),

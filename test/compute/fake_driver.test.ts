@@ -2,8 +2,8 @@
 // idempotent operations, spawn_fail_hosts making every spawn on a host fail, spawn_delay and
 // snapshot_delay slowing spawns and snapshots, live_migration_delay making live migrations run
 // until forced to complete or aborted, consoles ending with upstream's fake console, rescues
-// recorded.
-import { describe, expect, it } from 'vitest';
+// recorded, diagnostics sized by the guest, the host's uptime as procps prints it.
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/common/config.js';
 import { PowerState, type GuestSpec } from '../../src/compute/virt/driver.js';
 import {
@@ -12,6 +12,7 @@ import {
   fakeDriverOptions,
   fakeSnapshot,
   SpawnFailed,
+  uptimeText,
 } from '../../src/compute/virt/fake.js';
 
 const guest = (uuid: string, node: string): GuestSpec => ({
@@ -23,6 +24,7 @@ const guest = (uuid: string, node: string): GuestSpec => ({
   metadata: {},
   autoDiskConfig: false,
   flavor: { vcpus: 1, memoryMb: 1024, rootGb: 1, ephemeralGb: 0, swapMb: 0, extraSpecs: {} },
+  configDrive: false,
 });
 
 describe('fake virt driver', () => {
@@ -187,5 +189,85 @@ describe('fake virt driver', () => {
     await quick.spawn(guest('g2', 'h1'));
     expect(await quick.liveMigration('g2', 'h2', null)).toBe('completed');
     expect(() => new FakeDriver({ ...options, liveMigrationDelay: -1 })).toThrow(/live_migration_delay/);
+  });
+
+  it("tells a running guest's diagnostics with Nova's fake counters, sized by the guest, its uptime from its last boot", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-01-01T00:00:00Z'));
+      const d = new FakeDriver(fakeDriverOptions(config, 'h1'));
+      const big: GuestSpec = {
+        ...guest('g1', 'h1'),
+        flavor: { vcpus: 2, memoryMb: 2048, rootGb: 1, ephemeralGb: 1, swapMb: 512, extraSpecs: {} },
+        configDrive: true,
+      };
+      await d.spawn(big);
+      vi.setSystemTime(new Date('2026-01-01T00:01:30Z'));
+      const cpu = { time: 17300000000, utilisation: 15 };
+      const disk = {
+        read_bytes: 262144,
+        read_requests: 112,
+        write_bytes: 5778432,
+        write_requests: 488,
+        errors_count: 1,
+      };
+      expect(await d.instanceDiagnostics(big)).toEqual({
+        state: 'running',
+        driver: 'libvirt',
+        hypervisor: 'kvm',
+        hypervisor_os: 'ubuntu',
+        uptime: 90,
+        config_drive: true,
+        cpu_details: [
+          { id: 0, ...cpu },
+          { id: 1, ...cpu },
+        ],
+        nic_details: [],
+        disk_details: [disk, disk, disk],
+        memory_details: { maximum: 2048, used: 0 },
+      });
+      const legacyDisk = (name: string) => ({
+        [`${name}_errors`]: -1,
+        [`${name}_read`]: 262144,
+        [`${name}_read_req`]: 112,
+        [`${name}_write`]: 5778432,
+        [`${name}_write_req`]: 488,
+      });
+      expect(await d.diagnostics(big)).toEqual({
+        cpu0_time: 17300000000,
+        cpu1_time: 17300000000,
+        memory: 2048 * 1024,
+        ...legacyDisk('vda'),
+        ...legacyDisk('vdb'),
+        ...legacyDisk('vdc'),
+      });
+      // A reboot starts the uptime again; a root disk alone is one disk.
+      await d.reboot('g1', 'HARD');
+      expect((await d.instanceDiagnostics(big)).uptime).toBe(0);
+      await d.spawn(guest('g2', 'h1'));
+      expect(Object.keys(await d.diagnostics(guest('g2', 'h1'))).sort()).toEqual(
+        ['cpu0_time', 'memory', ...Object.keys(legacyDisk('vda'))].sort(),
+      );
+      await expect(d.instanceDiagnostics(guest('g3', 'h1'))).rejects.toThrow(/no guest g3/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("tells the host's uptime as procps' uptime prints it, counted from the driver's start", async () => {
+    const at = new Date(2026, 0, 1, 8, 32, 11);
+    const tail = '0 users,  load average: 0.00, 0.00, 0.00';
+    expect(uptimeText(at, 93 * 86400 + 18 * 3600 + 25 * 60 + 7)).toBe(` 08:32:11 up 93 days, 18:25,  ${tail}`);
+    expect(uptimeText(at, 86400 + 3600 + 5 * 60)).toBe(` 08:32:11 up 1 day,  1:05,  ${tail}`);
+    expect(uptimeText(at, 59)).toBe(` 08:32:11 up 0 min,  ${tail}`);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date(2026, 0, 1, 23, 58, 0));
+      const d = new FakeDriver(fakeDriverOptions(config, 'h1'));
+      vi.setSystemTime(new Date(2026, 0, 2, 0, 5, 30));
+      expect(await d.hostUptime()).toBe(` 00:05:30 up 7 min,  ${tail}`);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

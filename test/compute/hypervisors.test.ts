@@ -1,6 +1,7 @@
 // /os-hypervisors against agents of the in-process cloud: list and detail per microversion (ids,
 // cpu_info, the fields 2.88 removed, uptime), paging and its links, search by name and servers
-// (routes until 2.52, query parameters from 2.53), show, statistics, uptime, policy and faults.
+// (routes until 2.52, query parameters from 2.53), show, statistics, uptime (asked of the host's
+// agent), policy and faults.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentCloud, type AgentCloud } from '../helpers/agents.js';
@@ -190,11 +191,21 @@ describe('os-hypervisors', () => {
     expect((await api('/os-hypervisors/statistics', '2.88')).status).toBe(404);
   });
 
-  it('answers uptime as a driver without it does', async () => {
-    const old = (await api('/os-hypervisors', '2.1')).body.hypervisors[0];
-    const r = await api(`/os-hypervisors/${old.id}/uptime`, '2.1');
-    expect(r.status).toBe(501);
-    expect(r.body).toEqual({ notImplemented: { code: 501, message: 'The requested functionality is not supported.' } });
+  it("answers uptime from its host's agent: on its route until 2.87, in a show from 2.88", async () => {
+    const old = (await api('/os-hypervisors', '2.1')).body.hypervisors;
+    const node2 = old.find((h: { hypervisor_hostname: string }) => h.hypervisor_hostname === 'hvb-node2');
+    const r = await api(`/os-hypervisors/${node2.id}/uptime`, '2.1');
+    expect(r.body).toEqual({
+      hypervisor: {
+        id: node2.id,
+        hypervisor_hostname: 'hvb-node2',
+        state: 'up',
+        status: 'enabled',
+        uptime: expect.stringMatching(/^ \d\d:\d\d:\d\d up \d+ min, {2}0 users, {2}load average: /),
+      },
+    });
+    const uuid = (await api('/os-hypervisors?hypervisor_hostname_pattern=hvb-node2', '2.53')).body.hypervisors[0].id;
+    expect((await api(`/os-hypervisors/${uuid}`, '2.88')).body.hypervisor.uptime).toMatch(/ up \d+ min, /);
   });
 
   it('is for administrators', async () => {

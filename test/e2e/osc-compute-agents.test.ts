@@ -1,8 +1,9 @@
 // `concord up` with its in-process fake hypervisors and a `concord agent compute` process beside it,
 // sharing the compute database (the data dir's SQLite file, or PostgreSQL), driven with the real
-// `openstack` CLI: the agent's hypervisors reach Placement and os-hypervisors (list, show), `compute service
-// set --disable` puts COMPUTE_STATUS_DISABLED on its providers, and once the agent is killed (-9)
-// its service is reported down after service_down_time.
+// `openstack` CLI: the agent's hypervisors reach Placement and os-hypervisors (list, show with the
+// uptime the agent's process tells), `compute service set --disable` puts COMPUTE_STATUS_DISABLED
+// on its providers, and once the agent is killed (-9) its service is reported down after
+// service_down_time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,6 +152,10 @@ describe.each(ENGINES)('openstack CLI: compute agents ($name)', ({ skip: engineS
         vcpus: 1000,
         memory_mb_used: 512,
         aggregates: [],
+        // The CLI asks the uptime route, which the agent's process answers; it splits the line.
+        uptime: expect.stringMatching(/^\d+ min$/),
+        users: '0',
+        load_average: '0.00, 0.00, 0.00',
       });
 
       const services = ok(['compute', 'service', 'list', '-f', 'json']) as Record<string, string>[];

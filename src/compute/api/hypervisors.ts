@@ -1,6 +1,10 @@
 // /os-hypervisors: the compute nodes with the state and status of their service — list (paged from
 // 2.33; searched by name and with their servers from 2.53), detail, show, and until 2.87 the
-// statistics, uptime, search and servers routes (nova/api/openstack/compute/hypervisors.py).
+// statistics, uptime, search and servers routes (nova/api/openstack/compute/hypervisors.py). A
+// host's uptime is asked of its agent (objects/host_uptime.ts): by the uptime route, and from 2.88
+// by a show. A detailed list asks none (its uptime is null): Zed asks every listed host in turn,
+// each call waiting for its answer (Nova bug 2122036, fixed after Zed by reading it from the
+// hosts' resource reports).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteTable } from '../../common/http/app.js';
 import { param } from '../../common/http/request_params.js';
@@ -21,8 +25,9 @@ import {
 import { computeServicesOf, type Service } from '../objects/service.js';
 import { isUp } from '../objects/servicegroup.js';
 import { parseBoolean } from '../objects/flavor.js';
+import { getHostUptime } from '../objects/host_uptime.js';
+import { ComputeServiceUnavailable, FeatureNotSupported, HostCallFailed, HostCallTimeout } from '../exceptions.js';
 import * as schema from '../schemas/hypervisors.js';
-import { HttpError } from '../../common/http/errors.js';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const INTEGER = /^\s*[+-]?\d+\s*$/;
@@ -39,6 +44,8 @@ function hypervisorView(
     detail: boolean;
     servers?: Server[] | undefined;
     withServers?: boolean;
+    /** 2.88's uptime of a detail (a show's; lists say none). */
+    uptime?: string | null;
   },
 ) {
   const uuids = req.version.gte(MICROVERSION.serviceUuids);
@@ -64,8 +71,7 @@ function hypervisorView(
           ? (JSON.parse(cn.cpu_info) as unknown)
           : {};
     } else {
-      // No virt driver of concord's tells a host's uptime (Nova's fake driver does not either).
-      view.uptime = null;
+      view.uptime = o.uptime ?? null;
     }
   }
   if (o.servers?.length) view.servers = o.servers;
@@ -170,19 +176,38 @@ async function show(compute: Compute, req: FastifyRequest, reply: FastifyReply) 
   const withServers = uuids && parseBoolean(last(query, 'with_servers') ?? false) === true;
   const [cn, service] = await nodeOf(compute, req);
   const servers = withServers ? await serversOnHost(compute.db, cn.host) : undefined;
+  const uptime = req.version.gte(MICROVERSION.hypervisorsWithoutStatistics)
+    ? await shownUptime(compute, req, cn.host)
+    : undefined;
   return sendJson(reply, 200, {
-    hypervisor: hypervisorView(compute, req, cn, service, { detail: true, servers, withServers }),
+    hypervisor: hypervisorView(compute, req, cn, service, { detail: true, servers, withServers, uptime }),
   });
 }
 
-async function uptime(compute: Compute, req: FastifyRequest): Promise<never> {
+/** A show's uptime from 2.88: none (null) for a host whose service is down or whose driver cannot
+ * tell, as Nova's; none too, logged, for a host that does not answer or fails to (a 500 in Nova):
+ * the rest of the show stands without it. */
+async function shownUptime(compute: Compute, req: FastifyRequest, host: string): Promise<string | null> {
+  try {
+    return await getHostUptime(compute.db, compute.jobs, compute.config, host);
+  } catch (e) {
+    if (e instanceof HostCallTimeout || e instanceof HostCallFailed) {
+      req.log.warn({ host, err: e.message }, 'no uptime for the hypervisor shown');
+      return null;
+    }
+    if (e instanceof ComputeServiceUnavailable || e instanceof FeatureNotSupported) return null;
+    throw e;
+  }
+}
+
+async function uptime(compute: Compute, req: FastifyRequest, reply: FastifyReply) {
   requireVersion(req, '2.1', '2.87');
   authorize(compute, req, `${P}:uptime`, {});
   const [cn, service] = await nodeOf(compute, req);
-  if (!isUp(service, compute.config.serviceDownTime))
-    throw badRequest(`Compute service of ${cn.host} is unavailable at this time.`);
-  // What a virt driver without get_host_uptime answers (Nova's fake driver has none).
-  throw new HttpError(501, 'The requested functionality is not supported.');
+  const answer = await getHostUptime(compute.db, compute.jobs, compute.config, cn.host);
+  return sendJson(reply, 200, {
+    hypervisor: { ...hypervisorView(compute, req, cn, service, { detail: false }), uptime: answer },
+  });
 }
 
 async function search(compute: Compute, req: FastifyRequest, reply: FastifyReply, withServers: boolean) {
@@ -209,7 +234,7 @@ export function hypervisorRoutes(compute: Compute): RouteTable {
     '/os-hypervisors/detail': { GET: (req, reply) => list(compute, req, reply, true) },
     '/os-hypervisors/statistics': { GET: (req, reply) => statistics(compute, req, reply) },
     '/os-hypervisors/:hypervisor_id': { GET: (req, reply) => show(compute, req, reply) },
-    '/os-hypervisors/:hypervisor_id/uptime': { GET: (req) => uptime(compute, req) },
+    '/os-hypervisors/:hypervisor_id/uptime': { GET: (req, reply) => uptime(compute, req, reply) },
     '/os-hypervisors/:hypervisor_id/search': { GET: (req, reply) => search(compute, req, reply, false) },
     '/os-hypervisors/:hypervisor_id/servers': { GET: (req, reply) => search(compute, req, reply, true) },
   };

@@ -31,6 +31,7 @@ export function guestOf(i: Instance): GuestSpec {
     userData: i.user_data,
     metadata: i.metadata,
     autoDiskConfig: i.auto_disk_config === 1,
+    configDrive: Boolean(i.config_drive),
     flavor: {
       vcpus: f.vcpus,
       memoryMb: f.memory_mb,

@@ -33,6 +33,8 @@ import { snapshotHandlers } from './snapshot.js';
 import { forgetShelvedImage, shelveHandlers } from './shelve.js';
 import { consoleHandlers } from './console.js';
 import { rescueHandlers } from './rescue.js';
+import { diagnosticsHandlers } from './diagnostics.js';
+import { hostUptimeHandlers } from './host_uptime.js';
 import { guestOf, messageOf, type ManagerEnv } from './env.js';
 
 export type { ManagerEnv } from './env.js';
@@ -343,6 +345,8 @@ export function managerHandlers(env: ManagerEnv): Record<string, JobHandler> {
     ...liveMigrationHandlers(env),
     ...consoleHandlers(env),
     ...rescueHandlers(env),
+    ...diagnosticsHandlers(env),
+    ...hostUptimeHandlers(env),
   };
   for (const [kind, step] of Object.entries(POWER_STEPS)) handlers[kind] = (job) => powerAction(env, step, job);
   return handlers;

@@ -17,7 +17,7 @@ import { withTransaction } from '../../common/db/index.js';
 import type { JobQueue } from '../../common/jobs/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import { ComputeHostNotFound, InstanceInvalidState, InstanceNotRunning, InvalidMigrationState } from '../exceptions.js';
-import { PowerState } from '../virt/driver.js';
+import { PowerState, powerStateName } from '../virt/driver.js';
 import { computeNodesOfHosts } from './compute_node.js';
 import { updateInstance, VmState, type Db, type Instance } from './instance.js';
 import { Action, startAction } from './instance_action.js';
@@ -61,20 +61,10 @@ export interface LiveMigrationStepPayload extends LiveMigrationPayload {
   availability_zone: string;
 }
 
-/** nova.compute.power_state's names. */
-const POWER_STATE_NAMES: Record<number, string> = {
-  0: 'pending',
-  1: 'running',
-  3: 'paused',
-  4: 'shutdown',
-  6: 'crashed',
-  7: 'suspended',
-};
-
 /** Only a running or paused guest moves live (LiveMigrationTask._check_instance_is_active). */
 export function checkRunning(i: Instance): void {
   if (i.power_state !== PowerState.RUNNING && i.power_state !== PowerState.PAUSED) {
-    throw new InstanceNotRunning(i.uuid, POWER_STATE_NAMES[i.power_state ?? 0] ?? 'pending');
+    throw new InstanceNotRunning(i.uuid, powerStateName(i.power_state));
   }
 }
 
@@ -119,7 +109,7 @@ export async function requestLiveMigration(
       checkRunning(instance);
     } catch (e) {
       if (!(e instanceof InstanceNotRunning)) throw e;
-      const state = POWER_STATE_NAMES[instance.power_state ?? 0] ?? 'pending';
+      const state = powerStateName(instance.power_state);
       throw new InstanceInvalidState(action, instance.uuid, 'power_state', state);
     }
   }

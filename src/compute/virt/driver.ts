@@ -16,6 +16,19 @@ export const PowerState = {
 } as const;
 export type PowerState = (typeof PowerState)[keyof typeof PowerState];
 
+/** nova.compute.power_state's STATE_MAP: the names the API says power states by. */
+const POWER_STATE_NAMES: Record<number, string> = {
+  0: 'pending',
+  1: 'running',
+  3: 'paused',
+  4: 'shutdown',
+  6: 'crashed',
+  7: 'suspended',
+};
+
+/** A power state's name (a state not known, or none: NOSTATE's, pending). */
+export const powerStateName = (p: number | null): string => POWER_STATE_NAMES[p ?? 0] ?? 'pending';
+
 /** A node as the driver reports it (get_available_resource): the resource tracker turns it into a
  * compute_nodes row and a Placement provider's inventory (with the allocation ratios and reserved
  * amounts of [DEFAULT]) and traits. */
@@ -53,6 +66,8 @@ export interface GuestSpec {
   /** OS-DCF:diskConfig AUTO: grow the root partition and its filesystem to the flavor's root
    * disk, as Nova's drivers do for auto_disk_config; MANUAL (false): leave them as the image is. */
   autoDiskConfig: boolean;
+  /** Whether the guest has a config drive (instances.config_drive set). */
+  configDrive: boolean;
 }
 
 /** The image a rescue boots the guest from, and where the rescue disk goes: 2.87's stable device
@@ -62,6 +77,41 @@ export interface RescueImage {
   id: string;
   device: string | null;
   bus: string | null;
+}
+
+/** A guest's diagnostics in the form 2.48 standardised (nova.objects.diagnostics.Diagnostics;
+ * the API counts the CPUs, NICs and disks). `driver` is one of Nova's HypervisorDriver names. */
+export interface InstanceDiagnostics {
+  state: string;
+  driver: string;
+  hypervisor: string | null;
+  hypervisor_os: string | null;
+  /** Seconds the guest has been running. */
+  uptime: number | null;
+  config_drive: boolean;
+  cpu_details: { id: number | null; time: number | null; utilisation: number | null }[];
+  nic_details: {
+    mac_address: string | null;
+    rx_octets: number | null;
+    rx_errors: number | null;
+    rx_drop: number | null;
+    rx_packets: number | null;
+    rx_rate: number | null;
+    tx_octets: number | null;
+    tx_errors: number | null;
+    tx_drop: number | null;
+    tx_packets: number | null;
+    tx_rate: number | null;
+  }[];
+  disk_details: {
+    read_bytes: number | null;
+    read_requests: number | null;
+    write_bytes: number | null;
+    write_requests: number | null;
+    errors_count: number | null;
+  }[];
+  /** MiB. */
+  memory_details: { maximum: number | null; used: number | null };
 }
 
 export interface VirtDriver {
@@ -132,6 +182,15 @@ export interface VirtDriver {
   /** What the guest wrote to its console (Nova's get_console_output), whole: the compute manager
    * keeps the tail the caller asked for. */
   consoleOutput(uuid: string): Promise<string>;
+  // What a driver may not know how to tell, as Nova's drivers raise NotImplementedError for it
+  // (the API answers 501): a driver without the method does not tell it.
+  /** Whatever the driver tells of a running guest, named its own way (get_diagnostics, the
+   * answer before 2.48). */
+  diagnostics?(guest: GuestSpec): Promise<Record<string, number>>;
+  /** A running guest's diagnostics in the standard form (get_instance_diagnostics, from 2.48). */
+  instanceDiagnostics?(guest: GuestSpec): Promise<InstanceDiagnostics>;
+  /** What `uptime` prints on the host (get_host_uptime). */
+  hostUptime?(): Promise<string>;
   /** NOSTATE for a guest the driver does not know. */
   powerState(uuid: string): Promise<PowerState>;
   /** The uuids of the guests on this host (for the periodic power-state sync). */

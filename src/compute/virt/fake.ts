@@ -10,9 +10,22 @@
 // A guest's console holds a line for each time it booted, then the three lines upstream's fake
 // console always shows: asked for its last three lines, a guest answers exactly what Nova's fake
 // driver answers, and its whole console is longer, as a real guest's is.
+// A running guest's diagnostics have the shape and counters of Nova's fake driver's, sized by the
+// guest itself: a CPU per vCPU, its memory, a disk per disk of its flavor (root, ephemeral, swap),
+// no NIC (no network service gives concord's guests ports), its uptime since it last booted. The
+// host's uptime is the text of procps' `uptime`, as libvirt's driver answers it (Nova's fake
+// driver has none), counted from the driver's start.
 import type { Config } from '../../common/config.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PowerState, type GuestSpec, type NodeResources, type RescueImage, type VirtDriver } from './driver.js';
+import {
+  PowerState,
+  powerStateName,
+  type GuestSpec,
+  type InstanceDiagnostics,
+  type NodeResources,
+  type RescueImage,
+  type VirtDriver,
+} from './driver.js';
 
 /** The capabilities nova's FakeDriver declares, as the traits the resource tracker reports. */
 const CAPABILITY_TRAITS = [
@@ -41,6 +54,33 @@ const CPU_INFO = JSON.stringify({
 export const FAKE_CONSOLE_TAIL = 'FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE';
 /** The boot lines a guest's console keeps (the oldest go first). */
 const CONSOLE_LINES = 100;
+
+/** What every fake CPU and disk has done, as Nova's fake driver says (the same counters before and
+ * from 2.48, but for the disk errors: -1 before, 1 from). */
+const CPU_TIME_NS = 17300000000;
+const CPU_UTILISATION = 15;
+const DISK = { read_bytes: 262144, read_requests: 112, write_bytes: 5778432, write_requests: 488 };
+
+/** The line procps' `uptime` prints (`at`, `seconds` after the host booted): no user logged in, an
+ * idle host. */
+export function uptimeText(at: Date, seconds: number): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const days = Math.floor(seconds / 86400);
+  const hours = Math.floor((seconds % 86400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const up =
+    (days ? `${days} day${days === 1 ? '' : 's'}, ` : '') +
+    (hours ? `${String(hours).padStart(2)}:${two(minutes)}` : `${minutes} min`);
+  const clock = `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
+  return ` ${clock} up ${up},  0 users,  load average: 0.00, 0.00, 0.00`;
+}
+
+/** A guest's disks as a virtio guest names them: its root disk, then its ephemeral and swap
+ * disks when its flavor has them. */
+function diskNames(flavor: GuestSpec['flavor']): string[] {
+  const count = 1 + (flavor.ephemeralGb > 0 ? 1 : 0) + (flavor.swapMb > 0 ? 1 : 0);
+  return Array.from({ length: count }, (_, i) => `vd${String.fromCharCode(97 + i)}`);
+}
 
 /** nova's version 1.0 as an integer (versionutils.convert_version_to_int). */
 const HYPERVISOR_VERSION = 1000;
@@ -97,6 +137,8 @@ interface FakeGuest {
   power: PowerState;
   /** One line per boot, oldest first. */
   console: string[];
+  /** When it last booted (ms). */
+  bootedAt: number;
   /** The image it was rescued from while it is. */
   rescue?: RescueImage;
 }
@@ -107,6 +149,8 @@ export class FakeDriver implements VirtDriver {
   private readonly resources: NodeResources[];
   /** The live migrations running from this host: how each is ended early. */
   private readonly migrating = new Map<string, (outcome: 'completed' | 'cancelled') => void>();
+  /** When the fake host booted. */
+  private readonly startedAt = Date.now();
 
   constructor(private readonly opts: FakeDriverOptions) {
     if (!Number.isInteger(opts.nodes ?? 1) || (opts.nodes ?? 1) < 1)
@@ -165,12 +209,18 @@ export class FakeDriver implements VirtDriver {
 
   /** A guest just placed on `node`: its console has a boot line when it runs. */
   private booted(node: string, running: boolean): FakeGuest {
-    const g: FakeGuest = { node, power: running ? PowerState.RUNNING : PowerState.SHUTDOWN, console: [] };
+    const g: FakeGuest = {
+      node,
+      power: running ? PowerState.RUNNING : PowerState.SHUTDOWN,
+      console: [],
+      bootedAt: Date.now(),
+    };
     if (running) this.boot(g, `booted on ${node}`);
     return g;
   }
 
   private boot(g: FakeGuest, what: string): void {
+    g.bootedAt = Date.now();
     g.console.push(`[fake] ${what}`);
     if (g.console.length > CONSOLE_LINES) g.console.shift();
   }
@@ -306,8 +356,9 @@ export class FakeDriver implements VirtDriver {
   }
 
   async postLiveMigrationAtDestination(guest: GuestSpec, power: PowerState): Promise<void> {
-    // The guest did not boot: its console starts empty here.
-    this.instances.set(guest.uuid, { node: this.node(guest), power, console: [] });
+    // The guest did not boot: its console starts empty here, and its uptime (how long it ran on
+    // the source is not told) at its arrival.
+    this.instances.set(guest.uuid, { node: this.node(guest), power, console: [], bootedAt: Date.now() });
   }
 
   async rollbackLiveMigrationAtDestination(uuid: string): Promise<void> {
@@ -333,6 +384,51 @@ export class FakeDriver implements VirtDriver {
    * console, as every guest of Nova's fake driver has. */
   async consoleOutput(uuid: string): Promise<string> {
     return [...(this.instances.get(uuid)?.console ?? []), FAKE_CONSOLE_TAIL].join('\n');
+  }
+
+  /** Named as libvirt's driver names them: cpuN_time, memory (KiB), vdX_*; the guest must be
+   * here. */
+  async diagnostics(guest: GuestSpec): Promise<Record<string, number>> {
+    this.guest(guest.uuid);
+    const out: Record<string, number> = {};
+    for (let i = 0; i < guest.flavor.vcpus; i++) out[`cpu${i}_time`] = CPU_TIME_NS;
+    out.memory = guest.flavor.memoryMb * 1024;
+    for (const d of diskNames(guest.flavor)) {
+      Object.assign(out, {
+        [`${d}_errors`]: -1,
+        [`${d}_read`]: DISK.read_bytes,
+        [`${d}_read_req`]: DISK.read_requests,
+        [`${d}_write`]: DISK.write_bytes,
+        [`${d}_write_req`]: DISK.write_requests,
+      });
+    }
+    return out;
+  }
+
+  /** Nova's fake driver's answer (libvirt, kvm, ubuntu), sized by the guest, which must be here. */
+  async instanceDiagnostics(guest: GuestSpec): Promise<InstanceDiagnostics> {
+    const g = this.guest(guest.uuid);
+    return {
+      state: powerStateName(g.power),
+      // Nova's HypervisorDriver names have no "fake"; its fake driver says libvirt.
+      driver: 'libvirt',
+      hypervisor: 'kvm',
+      hypervisor_os: 'ubuntu',
+      uptime: Math.floor((Date.now() - g.bootedAt) / 1000),
+      config_drive: guest.configDrive,
+      cpu_details: Array.from({ length: guest.flavor.vcpus }, (_, id) => ({
+        id,
+        time: CPU_TIME_NS,
+        utilisation: CPU_UTILISATION,
+      })),
+      nic_details: [],
+      disk_details: diskNames(guest.flavor).map(() => ({ ...DISK, errors_count: 1 })),
+      memory_details: { maximum: guest.flavor.memoryMb, used: 0 },
+    };
+  }
+
+  async hostUptime(): Promise<string> {
+    return uptimeText(new Date(), Math.floor((Date.now() - this.startedAt) / 1000));
   }
 
   async powerState(uuid: string): Promise<PowerState> {
