@@ -28,6 +28,8 @@ import { shelveActions } from './server_shelve.js';
 import { liveMigrationActions } from './server_live_migration.js';
 import { consoleActions } from './server_console.js';
 import { rescueActions } from './server_rescue.js';
+import { Action } from '../objects/instance_action.js';
+import { rejectVtpm } from '../objects/vtpm.js';
 
 const rebootSchema = Type.Object(
   {
@@ -82,6 +84,7 @@ async function rebuild(compute: Compute, req: FastifyRequest, reply: FastifyRepl
   const { rebuild: r } = validate(schemaFor(req, schema.REBUILD), body) as { rebuild: schema.RebuildServer };
   const instance = await findServer(compute, req, 'os_compute_api:servers:rebuild');
   if (r.name !== undefined && !isValidName(r.name)) throw new InvalidName(NAME_RULE);
+  await rejectVtpm(compute.db, instance, Action.REBUILD);
   const image = await bootImage(compute, req, r.imageRef, 'Cannot find image for rebuild');
   const autoDiskConfig = autoDiskConfigFor(diskConfigOf(r['OS-DCF:diskConfig']), image);
   checkImage({ memory_mb: instance.memory_mb ?? 0, root_gb: instance.root_gb ?? 0 }, image);

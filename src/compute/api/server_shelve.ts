@@ -22,6 +22,8 @@ import { snapshotImageMeta } from '../objects/instance_snapshot.js';
 import { isValidName, NAME_RULE } from '../objects/text.js';
 import { name } from '../schemas/parameter_types.js';
 import { callerOf, findServer } from './servers.js';
+import { Action } from '../objects/instance_action.js';
+import { rejectVtpm } from '../objects/vtpm.js';
 
 // Written as Nova's JSON schemas are (a list of types, oneOf), so that a refusal reads as Nova's.
 const unshelveV277 = Type.Object(
@@ -76,6 +78,7 @@ function unshelveRequest(req: FastifyRequest, body: unknown): Omit<Unshelve, 'au
 async function shelve(compute: Compute, req: FastifyRequest): Promise<void> {
   const instance = await findServer(compute, req, 'os_compute_api:os-shelve:shelve');
   const caller = callerOf(req);
+  await rejectVtpm(compute.db, instance, Action.SHELVE);
   checkShelve(instance, caller);
   if (!compute.clients) {
     throw new HttpError(503, 'This compute API has no service user to reach the image service with.');

@@ -23,6 +23,7 @@ import { updateInstance, VmState, type Db, type Instance } from './instance.js';
 import { Action, startAction } from './instance_action.js';
 import { checkLocked, type Caller } from './instance_lifecycle.js';
 import { createMigration, migrationOfInstanceById, type Migration } from './migration.js';
+import { rejectVtpm } from './vtpm.js';
 
 export const LIVE_MIGRATE_INSTANCE = 'live_migrate_instance';
 export const PRE_LIVE_MIGRATION = 'pre_live_migration';
@@ -96,6 +97,7 @@ export async function requestLiveMigration(
   r: LiveMigrationRequest,
 ): Promise<string> {
   const action = 'os-migrateLive';
+  await rejectVtpm(db, instance, Action.LIVE_MIGRATION);
   checkLocked(instance, caller);
   checkState(action, instance, MIGRATABLE, [null]);
   const { host: source, node: sourceNode } = instance;

@@ -1,5 +1,6 @@
-// Nova's reject_vtpm_instances: the actions a guest's virtual TPM cannot survive (rescue, and in
-// Nova rebuild, shelve, live migration and evacuate) refuse a server that has one — a TPM version
+// Nova's reject_vtpm_instances: the actions a guest's virtual TPM cannot survive (rebuild, shelve,
+// live migration, rescue; and evacuate, which concord has not) refuse a server that has one, before
+// its lock and state are looked at (a 400, as Nova's NotSupported) — a TPM version
 // in its flavor's extra specs (hw:tpm_version) or in its image's properties (hw_tpm_version, kept
 // as image_hw_tpm_version in its system metadata).
 import { OperationNotSupportedForVTPM } from '../exceptions.js';
