@@ -24,7 +24,7 @@ CONCORD_PID=""
 cleanup() {
   [ -n "$CONCORD_PID" ] && kill "$CONCORD_PID" 2>/dev/null && wait "$CONCORD_PID" 2>/dev/null || true
   [ -n "${PGBIN:-}" ] && ${AS_PG} "$PGBIN/pg_ctl" -D "$DIR/pg" -m fast stop >/dev/null 2>&1 || true
-  rm -rf "$DIR"
+  [ -n "${KEEP_LOG:-}" ] && cp "$DIR/concord.log" "$KEEP_LOG"; rm -rf "$DIR"
 }
 trap cleanup EXIT
 freeport() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }

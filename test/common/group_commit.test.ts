@@ -96,15 +96,33 @@ describe('SQLite group commit', () => {
     expect(seen()).toEqual(['x0', 'from other', 'mine after 2']);
   });
 
-  it('a plain statement that meets a stale snapshot is run again after the batch ends', async () => {
-    // A read-only transaction opens a batch and takes its snapshot; another connection commits
-    // before the batch ends; a write outside transactions in the same turn joins the stale batch.
+  it("a transaction that only read ends its batch: what follows sees other connections' commits", async () => {
+    // The transaction's snapshot predates another connection's commit; had its batch stayed
+    // open, the statements after it in the same turn would read that old snapshot, and a write
+    // among them would fail on it.
     await db.transaction().execute(async (trx) => {
       await trx.selectFrom('t').selectAll().execute();
       other.prepare("INSERT INTO t (v) VALUES ('other')").run();
     });
+    expect((await db.selectFrom('t').select('v').execute()).map((r) => r.v)).toEqual(['other']);
     await db.insertInto('t').values({ v: 'after' }).execute();
-    await new Promise((r) => setImmediate(r));
     expect(seen().sort()).toEqual(['after', 'other']);
+  });
+
+  it("opens of one file in one process share its connection: no open waits for another's batch", async () => {
+    // Through a second connection of the same thread, this write would wait (synchronously) for
+    // the lock the first one's batch holds until the end of the turn that the wait itself blocks.
+    const second = openDatabase<DB>(join(dir, 'x.sqlite'));
+    try {
+      const started = Date.now();
+      await db.transaction().execute((trx) => trx.insertInto('t').values({ v: 'first' }).execute());
+      await second.db.insertInto('t').values({ v: 'second' }).execute();
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      await second.close();
+    }
+    // Closing one open leaves the other's connection working.
+    await withTransaction(db, (trx) => trx.insertInto('t').values({ v: 'third' }).execute());
+    expect(seen()).toEqual(['first', 'second', 'third']);
   });
 });

@@ -5,7 +5,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryId } from 'kysely';
+import SQLite from 'better-sqlite3';
+import {
+  Kysely,
+  SqliteDialect,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryId,
+} from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
@@ -45,6 +53,17 @@ async function connect(url: string): Promise<Database<PlacementDB>> {
   const d = openDatabase<PlacementDB>(url);
   open.push(d);
   return d;
+}
+
+/** A connection of its own to `url`, as another process has: on SQLite a process's opens of one
+ * file share its connection (see openDatabase), so the writer is a plain one. */
+async function anotherProcess(url: string, engine: string): Promise<Kysely<PlacementDB>> {
+  if (engine === 'postgres') return (await connect(url)).db;
+  const sqlite = new SQLite(url);
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<PlacementDB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  open.push({ close: () => db.destroy() } as Database<PlacementDB>);
+  return db;
 }
 
 /** A migrated database with one provider (VCPU total 4, 1 used), and the provider's id. */
@@ -168,7 +187,7 @@ describe.each(ENGINES)('change log ($engine)', ({ skip, url }) => {
     const name = `snapshot_${Math.random().toString(36).slice(2, 8)}`;
     const target = await url(name);
     const { db, engine, id, vcpu } = await database(target);
-    const writer = (await connect(target)).db;
+    const writer = await anotherProcess(target, engine);
     const observer = new Observer();
     const index = new ProviderIndex(db.withPlugin(observer), engine, { log });
     const state = () => {

@@ -10,11 +10,18 @@
 // its after-commit hooks run), so an answer never tells of a write a crash could still lose.
 // Statements outside transactions that arrive while a batch is open join it.
 //
-// A transaction that rolls back ends the batch at once: it may have failed because another
-// process committed after the batch's snapshot was taken (SQLITE_BUSY_SNAPSHOT), and its retry
-// must start from a fresh one.
+// Only writes are grouped: a batch that has not written when its transaction ends is ended at
+// once. A batch that wrote holds the database's write lock, so no other process commits while
+// it is open and what it reads is current; a batch that only read would keep an old snapshot for
+// the transactions after it, which must see what other processes committed before they began.
+// A transaction that rolls back ends the batch too: it may have failed because another process
+// committed after the batch's snapshot was taken (SQLITE_BUSY_SNAPSHOT), and its retry must start
+// from a fresh one.
 import type SQLite from 'better-sqlite3';
 import { SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
+
+/** Statements that only read: a WITH that ends in a write is a write. */
+const READ = /^\s*(select|pragma|explain|with\b(?![\s\S]*\b(insert|update|delete|replace)\b))/i;
 
 /** Transactions one batch holds at most. */
 const MAX_BATCH = 200;
@@ -27,6 +34,8 @@ export class GroupCommit {
   private open = false;
   /** A transaction (savepoint) of the batch is running. */
   private inTransaction = false;
+  /** The batch has written (and so holds the write lock). */
+  private wrote = false;
   private size = 0;
   private scheduled = false;
   private waiters: Waiter[] = [];
@@ -47,6 +56,7 @@ export class GroupCommit {
     if (!this.open) {
       this.run('BEGIN');
       this.open = true;
+      this.wrote = false;
     }
     this.run(`SAVEPOINT ${SAVEPOINT}`);
     this.inTransaction = true;
@@ -56,7 +66,13 @@ export class GroupCommit {
     this.run(`RELEASE ${SAVEPOINT}`);
     this.inTransaction = false;
     this.size++;
-    this.schedule();
+    if (this.wrote) this.schedule();
+    else this.flush();
+  }
+
+  /** A statement that may write ran (in the batch, if one is open). */
+  noteWrite(): void {
+    if (this.open) this.wrote = true;
   }
 
   rollback(): void {
@@ -74,14 +90,6 @@ export class GroupCommit {
   durable(): Promise<void> {
     if (!this.open) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-  }
-
-  /** A statement outside any transaction failed with `err`: whether it should run again, once
-   * the batch ended (its snapshot was older than another process's commit). */
-  retryAfterFlush(err: unknown): boolean {
-    if (!this.open || this.inTransaction || (err as { code?: unknown }).code !== 'SQLITE_BUSY_SNAPSHOT') return false;
-    this.flush();
-    return true;
   }
 
   private schedule(): void {
@@ -148,13 +156,9 @@ class GroupCommitDriver extends SqliteDriver {
     const connection = await super.acquireConnection();
     const group = this.group;
     return {
-      async executeQuery(query) {
-        try {
-          return await connection.executeQuery(query);
-        } catch (err) {
-          if (!group.retryAfterFlush(err)) throw err;
-          return await connection.executeQuery(query);
-        }
+      executeQuery(query) {
+        if (!READ.test(query.sql)) group.noteWrite();
+        return connection.executeQuery(query);
       },
       streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
     };

@@ -2,7 +2,7 @@
 // instance per database, migrations run at startup, transactions retried on serialization failures.
 import { mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { profiled, sqlProfiling } from './sql_profile.js';
 import pg from 'pg';
@@ -70,7 +70,43 @@ export function openDatabase<DB>(url: string, options: OpenOptions = {}): Databa
     };
   }
   const file = url.replace(/^sqlite:\/\//, '');
-  if (file !== ':memory:') {
+  // One connection per file and process, whoever opens it (`--database-url` gives every service
+  // one file; tests open the cloud's): a batch of group commit holds the write lock until the end
+  // of its turn, and a second connection of the same thread waiting for it would block that very
+  // thread. One connection also runs the transactions of all its users one after the other.
+  const key = file === ':memory:' ? undefined : resolve(file);
+  const open = (key && sharedSqlite.get(key)) || openSqlite(file, key);
+  open.users++;
+  let closed = false;
+  return {
+    db: open.db as Kysely<DB>,
+    engine: 'sqlite',
+    exclusive: open.exclusive,
+    ...(options.watchOtherProcesses ? { listen: sqliteCommitWatch(open.sqlite, COMMIT_WATCH_MS) } : {}),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (--open.users > 0) return;
+      if (key) sharedSqlite.delete(key);
+      open.stopCheckpoints();
+      await open.db.destroy();
+    },
+  };
+}
+
+interface OpenSqlite {
+  sqlite: SQLite.Database;
+  db: Kysely<unknown>;
+  exclusive: Exclusive;
+  stopCheckpoints: () => void;
+  users: number;
+}
+
+/** The SQLite files this process has open, by absolute path. */
+const sharedSqlite = new Map<string, OpenSqlite>();
+
+function openSqlite(file: string, key: string | undefined): OpenSqlite {
+  if (key) {
     // A directory made for the database is private; an existing one is left as it is: a database
     // named by URL may live in a directory shared with others (the data directory is made private
     // as a whole by the CLI).
@@ -89,21 +125,18 @@ export function openDatabase<DB>(url: string, options: OpenOptions = {}): Databa
   sqlite.function('regexp', { deterministic: true }, regexpSearch);
   const connection = withStatementCache(sqlite);
   const group = new GroupCommit(connection);
-  const db = new Kysely<DB>({ dialect: new GroupCommitDialect({ database: connection }, group) });
+  const db = new Kysely<unknown>({ dialect: new GroupCommitDialect({ database: connection }, group) });
   groupCommits.set(db, group);
-  // An in-memory database has no other process to keep out, and no log to checkpoint.
-  const exclusive: Exclusive = file === ':memory:' ? (_name, fn) => fn() : fileLock(file);
-  const stopCheckpoints = file === ':memory:' ? () => undefined : checkpointInBackground(file, sqlite);
-  return {
+  const open: OpenSqlite = {
+    sqlite,
     db,
-    engine: 'sqlite',
-    exclusive,
-    ...(options.watchOtherProcesses ? { listen: sqliteCommitWatch(sqlite, COMMIT_WATCH_MS) } : {}),
-    close: () => {
-      stopCheckpoints();
-      return db.destroy();
-    },
+    // An in-memory database has no other process to keep out, and no log to checkpoint.
+    exclusive: key ? fileLock(file) : (_name, fn) => fn(),
+    stopCheckpoints: key ? checkpointInBackground(file, sqlite) : () => undefined,
+    users: 0,
   };
+  if (key) sharedSqlite.set(key, open);
+  return open;
 }
 
 let lastPattern: { source: string; re: RegExp } | undefined;

@@ -9,7 +9,7 @@
 import type { Selectable } from 'kysely';
 import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
 import type { MigrationsTable } from '../db/schema.js';
-import { MigrationNotFoundByStatus, MigrationNotFoundForInstance } from '../exceptions.js';
+import { InstanceNotFound, MigrationNotFoundByStatus, MigrationNotFoundForInstance } from '../exceptions.js';
 import { getInstance, now, type Db, type Instance } from './instance.js';
 
 export type Migration = Selectable<MigrationsTable>;
@@ -184,8 +184,10 @@ export async function moveOf(
   let i: Instance;
   try {
     i = await getInstance(db, instanceUuid, { projectId: null });
-  } catch {
-    return undefined;
+  } catch (e) {
+    // Gone (deleted meanwhile): nothing to move. A database error is the job's, to retry.
+    if (e instanceof InstanceNotFound) return undefined;
+    throw e;
   }
   const m = await getMigration(db, migrationUuid);
   return m ? { i, m } : undefined;
