@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/common/jobs/index.js';
 import { rescueHandlers } from '../../src/compute/manager/rescue.js';
 import { RESCUE_INSTANCE } from '../../src/compute/objects/instance_rescue.js';
+import { setSystemMetadata } from '../../src/compute/objects/instance_system_metadata.js';
 import { until } from '../helpers/jobs.js';
 import { startServersCloud, TestDriver, testNode, type ServersCloud } from '../helpers/servers.js';
 
@@ -220,27 +221,13 @@ describe('rescue and unrescue', () => {
     expect((await act(admins, { rescue: null })).status).toBe(404);
 
     // A vTPM (here from the server's image) cannot be rescued.
-    await t.db
-      .insertInto('instance_system_metadata')
-      .values({
-        instance_uuid: id,
-        key: 'image_hw_tpm_version',
-        value: '2.0',
-        created_at: new Date().toISOString(),
-        updated_at: null,
-        deleted_at: null,
-      })
-      .execute();
+    await setSystemMetadata(t.db, id, 'image_hw_tpm_version', '2.0');
     const vtpm = await act(id, { rescue: null });
     expect([vtpm.status, message(vtpm)]).toEqual([
       400,
       `Operation 'rescue' not supported for vTPM-enabled instance (${id}).`,
     ]);
-    await t.db
-      .deleteFrom('instance_system_metadata')
-      .where('instance_uuid', '=', id)
-      .where('key', '=', 'image_hw_tpm_version')
-      .execute();
+    await setSystemMetadata(t.db, id, 'image_hw_tpm_version', null);
 
     // Locked by an administrator: its owner is refused, before the image is looked at.
     expect((await act(id, { lock: null }, t.admin)).status).toBe(202);

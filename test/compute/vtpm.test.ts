@@ -3,6 +3,7 @@
 // migrated or rescued — a 400 naming the operation, checked before the lock and the state, and
 // nothing changes; without the TPM the same requests are taken.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setSystemMetadata } from '../../src/compute/objects/instance_system_metadata.js';
 import { startServersCloud, TestDriver, testNode, type ServersCloud } from '../helpers/servers.js';
 
 describe('servers with a vTPM', () => {
@@ -23,18 +24,8 @@ describe('servers with a vTPM', () => {
   const act = (id: string, body: unknown, version = '2.93') =>
     t.nova('POST', `/servers/${id}/action`, body, { token: t.admin, version });
   const message = (r: { body: unknown }) => Object.values(r.body as Record<string, { message: string }>)[0]!.message;
-  const tpm = (id: string) =>
-    t.db
-      .insertInto('instance_system_metadata')
-      .values({
-        instance_uuid: id,
-        key: 'image_hw_tpm_version',
-        value: '2.0',
-        created_at: new Date().toISOString(),
-        updated_at: null,
-        deleted_at: null,
-      })
-      .execute();
+  // A TPM version from the server's image, as a create keeps its image's properties.
+  const tpm = (id: string) => setSystemMetadata(t.db, id, 'image_hw_tpm_version', '2.0');
 
   it('refuses rebuild, shelve, live migration and rescue with a 400, before the lock, changing nothing', async () => {
     const id = await t.boot({ name: 'with-tpm' }, { token: t.admin });
