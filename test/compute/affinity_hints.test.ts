@@ -198,19 +198,11 @@ function hintsSuite(name: string, extra: () => Promise<Partial<Config>>, skip: s
       expect((await live({ host: 'big', force: true })).status).toBe(202);
       await until('e on big', async () => (await settled(ids.e!))[1] === 'big');
       // e now shares big with p: a rebuild with another image stays where it is.
-      const image = await t.local.call('POST', '/image/v2/images', t.admin, {
-        name: 'next',
-        disk_format: 'raw',
-        container_format: 'bare',
-        visibility: 'public',
-      });
-      await t.local.call('PUT', `/image/v2/images/${image.body.id}/file`, t.admin, 'x'.repeat(64), {
-        'content-type': 'application/octet-stream',
-      });
-      expect((await act(ids.e!, { rebuild: { imageRef: image.body.id } })).status).toBe(202);
+      const image = await t.image({ name: 'next' });
+      expect((await act(ids.e!, { rebuild: { imageRef: image } })).status).toBe(202);
       await until('rebuilt', async () => (await settled(ids.e!))[0] === 'ACTIVE');
       const s = (await t.nova('GET', `/servers/${ids.e}`)).body.server;
-      expect([s.status, s['OS-EXT-SRV-ATTR:host'], s.image.id]).toEqual(['ACTIVE', 'big', image.body.id]);
+      expect([s.status, s['OS-EXT-SRV-ATTR:host'], s.image.id]).toEqual(['ACTIVE', 'big', image]);
     });
   });
 }

@@ -14,16 +14,7 @@ describe('createBackup', () => {
     await t.flavor('vm-tiny', 1024, 1, 1);
     await t.hypervisor({ host: 'bk1' });
     t.manager('bk1', new TestDriver());
-    const created = await t.local.call('POST', '/image/v2/images', t.admin, {
-      name: 'base',
-      disk_format: 'raw',
-      container_format: 'bare',
-      visibility: 'public',
-    });
-    baseImage = created.body.id;
-    await t.local.call('PUT', `/image/v2/images/${baseImage}/file`, t.admin, 'x'.repeat(64), {
-      'content-type': 'application/octet-stream',
-    });
+    baseImage = await t.image({ name: 'base' });
   }, 60000);
   afterAll(async () => {
     await t?.close();

@@ -25,17 +25,8 @@ describe('OS-DCF:diskConfig', () => {
       ['auto', 'True'],
       ['disabled', ' Disabled '],
     ] as const) {
-      const r = await t.local.call('POST', '/image/v2/images', t.admin, {
-        name,
-        disk_format: 'raw',
-        container_format: 'bare',
-        visibility: 'public',
-        auto_disk_config: property,
-      });
-      await t.local.call('PUT', `/image/v2/images/${r.body.id}/file`, t.admin, 'x'.repeat(64), {
-        'content-type': 'application/octet-stream',
-      });
-      images[name] = r.body.id as string;
+      const r = await t.image({ name, auto_disk_config: property });
+      images[name] = r;
     }
   }, 60000);
   afterAll(async () => {

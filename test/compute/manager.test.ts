@@ -82,15 +82,7 @@ describe('compute manager', () => {
     await t.waitFor(id, ['ACTIVE']);
     expect((await act(id, { 'os-stop': null })).status).toBe(202);
     await settled(id);
-    const created = await t.local.call('POST', '/image/v2/images', t.admin, {
-      name: 'next',
-      disk_format: 'raw',
-      container_format: 'bare',
-      visibility: 'public',
-    });
-    await t.local.call('PUT', `/image/v2/images/${created.body.id}/file`, t.admin, 'x'.repeat(64), {
-      'content-type': 'application/octet-stream',
-    });
+    const created = await t.image({ name: 'next' });
     expect(
       (await act(id, { rebuild: { imageRef: '6b7b5f0e-0000-4000-8000-000000000000' } })).body.badRequest.message,
     ).toBe('Cannot find image for rebuild');
@@ -103,29 +95,29 @@ describe('compute manager', () => {
       await gate;
       return spawn(g);
     };
-    const r = await act(id, { rebuild: { imageRef: created.body.id, name: 'after', metadata: { b: '2' } } });
+    const r = await act(id, { rebuild: { imageRef: created, name: 'after', metadata: { b: '2' } } });
     expect(r.status).toBe(202);
     expect(r.body.server).toMatchObject({
       id,
       name: 'after',
       status: 'REBUILD',
       metadata: { b: '2' },
-      image: { id: created.body.id },
+      image: { id: created },
     });
     expect(r.body.server.adminPass).toMatch(/^[a-zA-Z2-9]{12}$/);
     // One rebuild at a time.
-    expect((await act(id, { rebuild: { imageRef: created.body.id } })).status).toBe(409);
+    expect((await act(id, { rebuild: { imageRef: created } })).status).toBe(409);
     release();
     driver.spawn = spawn;
     const s = await settled(id);
-    expect([s.status, s['OS-EXT-STS:power_state'], s.image.id]).toEqual(['SHUTOFF', 4, created.body.id]);
+    expect([s.status, s['OS-EXT-STS:power_state'], s.image.id]).toEqual(['SHUTOFF', 4, created]);
     expect(
       driver.calls
         .filter((c) => c.includes(id))
         .slice(-3)
         .map((c) => c.split(' ')[0]),
     ).toEqual(['destroy', 'spawn', 'power-off']);
-    expect(driver.guests_.get(id)?.spec.imageRef).toBe(created.body.id);
+    expect(driver.guests_.get(id)?.spec.imageRef).toBe(created);
     // Another image: the conductor's scheduler checked the host against it first.
     expect((await lastEvent(id)).events.sort()).toEqual([
       ['compute_rebuild_instance', 'Success'],
@@ -138,18 +130,9 @@ describe('compute manager', () => {
     const id = await t.boot({ name: 'picky' });
     await t.waitFor(id, ['ACTIVE']);
     const original = (await t.nova('GET', `/servers/${id}`)).body.server.image.id;
-    const created = await t.local.call('POST', '/image/v2/images', t.admin, {
-      name: 'mainframe',
-      disk_format: 'raw',
-      container_format: 'bare',
-      visibility: 'public',
-      hw_architecture: 's390x',
-    });
-    await t.local.call('PUT', `/image/v2/images/${created.body.id}/file`, t.admin, 'x'.repeat(64), {
-      'content-type': 'application/octet-stream',
-    });
+    const created = await t.image({ name: 'mainframe', hw_architecture: 's390x' });
     const spawns = driver.calls.filter((c) => c.includes(id)).length;
-    expect((await act(id, { rebuild: { imageRef: created.body.id } })).status).toBe(202);
+    expect((await act(id, { rebuild: { imageRef: created } })).status).toBe(202);
     const s = await settled(id);
     expect([s.status, s.image.id]).toEqual(['ERROR', original]);
     expect(s.fault).toMatchObject({

@@ -18,19 +18,12 @@ describe('createImage', () => {
     await t.flavor('vm-tiny', 1024, 1, 1);
     await t.hypervisor({ host: 'snap1' });
     t.manager('snap1', driver);
-    const created = await t.local.call('POST', '/image/v2/images', t.admin, {
+    baseImage = await t.image({
       name: 'base',
-      disk_format: 'raw',
-      container_format: 'bare',
-      visibility: 'public',
       os_distro: 'cirros',
       cache_in_nova: 'True',
       img_signature: 'abc',
       min_ram: 512,
-    });
-    baseImage = created.body.id;
-    await t.local.call('PUT', `/image/v2/images/${baseImage}/file`, t.admin, 'x'.repeat(64), {
-      'content-type': 'application/octet-stream',
     });
   }, 60000);
   afterAll(async () => {

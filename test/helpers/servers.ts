@@ -243,6 +243,8 @@ export interface ServersCloud {
   nova(method: string, path: string, body?: unknown, o?: { token?: string; version?: string }): Promise<Reply>;
   placement(method: string, path: string, body?: unknown): Promise<Reply>;
   flavor(id: string, ram: number, vcpus: number, disk: number, extraSpecs?: Record<string, string>): Promise<void>;
+  /** A public raw image with `fields` (name, properties ...) and 64 bytes of data; its id. */
+  image(fields: Record<string, unknown>): Promise<string>;
   /** A compute node with its service, and its provider in Placement; returns the node's uuid. */
   hypervisor(h: Hypervisor): Promise<string>;
   /** What a compute manager for `host` on `driver` is given. */
@@ -306,6 +308,18 @@ export async function startServersCloud(extra: Partial<Config> = {}): Promise<Se
     db: database.db,
     nova,
     placement,
+    async image(fields) {
+      const r = await local.call('POST', '/image/v2/images', admin, {
+        disk_format: 'raw',
+        container_format: 'bare',
+        visibility: 'public',
+        ...fields,
+      });
+      await local.call('PUT', `/image/v2/images/${r.body.id}/file`, admin, 'x'.repeat(64), {
+        'content-type': 'application/octet-stream',
+      });
+      return r.body.id as string;
+    },
     async flavor(id, ram, vcpus, disk, extraSpecs) {
       const r = await nova('POST', '/flavors', { flavor: { name: id, id, ram, vcpus, disk } });
       if (r.status !== 200) throw new Error(`flavor ${id}: ${r.status} ${JSON.stringify(r.body)}`);
