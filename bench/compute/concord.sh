@@ -13,7 +13,8 @@
 #   detail    200 boots, then 200 GET /servers/detail one at a time, to profile
 # Every line carries the memory of concord's processes then and the CPU time they have used (see mem).
 # FLEET_PROCESSES=N runs the fake hypervisors in N processes of their own ([compute]
-# fake_hypervisor_processes; default 0, in concord up's process).
+# fake_hypervisor_processes; default 0, in concord up's process). KEEP_LOG=FILE keeps concord up's
+# log (a line per request) there.
 # Quotas are unlimited, as in the upstream recipe. Extra CONCORD_* variables pass through; NODE_OPTS
 # are given to node (--cpu-prof --cpu-prof-dir=DIR to see where the time goes).
 set -euo pipefail
