@@ -70,9 +70,10 @@ export class GroupCommit {
     else this.flush();
   }
 
-  /** A statement that may write ran (in the batch, if one is open). */
-  noteWrite(): void {
-    if (this.open) this.wrote = true;
+  /** `sql` is about to run: a write in an open batch makes it a writing one. Looked at only while
+   * a batch is open (every statement passes here). */
+  noteStatement(sql: string): void {
+    if (this.open && !this.wrote && !READ.test(sql)) this.wrote = true;
   }
 
   rollback(): void {
@@ -157,7 +158,7 @@ class GroupCommitDriver extends SqliteDriver {
     const group = this.group;
     return {
       executeQuery(query) {
-        if (!READ.test(query.sql)) group.noteWrite();
+        group.noteStatement(query.sql);
         return connection.executeQuery(query);
       },
       streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
