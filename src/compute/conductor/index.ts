@@ -36,6 +36,8 @@ export interface SpawnPayload {
   /** 1 for the first host tried. */
   attempt: number;
   alternates: Destination[];
+  /** The `create` action's request id; looked up when absent. */
+  request_id?: string;
 }
 
 /** A reschedule: the instance's alternates, tried in order (the scheduler is not asked again). */
@@ -108,7 +110,7 @@ async function handOver(env: ConductorEnv, inst: Placed, sel: Selection, request
       { taskState: ['scheduling'] },
     );
     if (!placed) return false;
-    const payload: SpawnPayload = { uuid: inst.uuid, attempt, alternates: sel.alternates };
+    const payload: SpawnPayload = { uuid: inst.uuid, attempt, alternates: sel.alternates, request_id: requestId };
     await env.jobs.enqueue<ComputeDB>(trx, {
       kind: SPAWN_INSTANCE,
       target: sel.host,
@@ -211,7 +213,7 @@ async function schedule(env: ConductorEnv, job: Job): Promise<void> {
   // An earlier run may have claimed before it died.
   if (job.attempt > 1) for (const i of instances) await releaseClaim(env.clients.placement, i.uuid);
   const requestIds = new Map<string, string>();
-  for (const i of instances) requestIds.set(i.uuid, await buildRequestId(env.db, i.uuid));
+  for (const i of instances) requestIds.set(i.uuid, payload.request_id ?? (await buildRequestId(env.db, i.uuid)));
   // The request's events in one commit (a disk flush each on PostgreSQL).
   await withTransaction(env.db, async (trx) => {
     for (const i of instances) await startEvent(trx, i.uuid, requestIds.get(i.uuid)!, EVENT, null);

@@ -95,6 +95,7 @@ async function reschedule(
     const payload: BuildInstancesPayload & RescheduleFields = {
       request_spec_id: specId,
       instance_uuids: [i.uuid],
+      request_id: requestId,
       alternates: { [i.uuid]: p.alternates },
     };
     await env.jobs.enqueue<ComputeDB>(trx, {
@@ -111,7 +112,7 @@ async function spawn(env: ManagerEnv, job: Job): Promise<void> {
   const i = await ownInstance(env, p.uuid);
   // Deleted before it was built (its terminate job cleans up), or already built by an earlier run.
   if (!i || i.vm_state !== VmState.BUILDING) return;
-  const requestId = await buildRequestId(db, i.uuid);
+  const requestId = p.request_id ?? (await buildRequestId(db, i.uuid));
   // One commit for both (each is a disk flush on PostgreSQL, on the way of every boot).
   const spawning = await withTransaction(db, async (trx) => {
     if (!(await updateInstance(trx, i.uuid, { task_state: 'spawning' }, { taskState: [null, 'spawning'] })))

@@ -62,15 +62,15 @@ export async function startAction(db: Db, a: ActionRequest): Promise<void> {
     .execute();
 }
 
-async function actionId(db: Db, instanceUuid: string, requestId: string): Promise<number | undefined> {
-  const row = await db
+/** The id of the action of `requestId` (the latest, should a request id repeat), as a subquery. */
+function actionOf(db: Db, instanceUuid: string, requestId: string) {
+  return db
     .selectFrom('instance_actions')
     .select('id')
     .where('instance_uuid', '=', instanceUuid)
     .where('request_id', '=', requestId)
     .orderBy('id', 'desc')
-    .executeTakeFirst();
-  return row?.id;
+    .limit(1);
 }
 
 /** Opens an event of the action of `requestId` (EventReporter's start); a run again after a crash
@@ -83,28 +83,32 @@ export async function startEvent(
   event: string,
   host: string | null,
 ): Promise<void> {
-  const id = await actionId(db, instanceUuid, requestId);
-  if (id === undefined) return;
-  const ts = now();
-  const open = await db
-    .selectFrom('instance_actions_events')
-    .select('id')
-    .where('action_id', '=', id)
-    .where('event', '=', event)
-    .where('finish_time', 'is', null)
+  // The action and its open event at once: this runs on every step of every boot.
+  const found = await db
+    .selectFrom('instance_actions as a')
+    .leftJoin('instance_actions_events as e', (j) =>
+      j.onRef('e.action_id', '=', 'a.id').on('e.event', '=', event).on('e.finish_time', 'is', null),
+    )
+    .select(['a.id as action', 'e.id as open'])
+    .where('a.instance_uuid', '=', instanceUuid)
+    .where('a.request_id', '=', requestId)
+    .orderBy('a.id', 'desc')
+    .limit(1)
     .executeTakeFirst();
-  if (open) {
+  if (!found) return;
+  const ts = now();
+  if (found.open !== null) {
     await db
       .updateTable('instance_actions_events')
       .set({ start_time: ts, result: null, host, updated_at: ts })
-      .where('id', '=', open.id)
+      .where('id', '=', found.open)
       .execute();
     return;
   }
   await db
     .insertInto('instance_actions_events')
     .values({
-      action_id: id,
+      action_id: found.action,
       event,
       start_time: ts,
       finish_time: null,
@@ -127,10 +131,8 @@ export async function finishEvent(
   event: string,
   error?: { message: string; details?: string },
 ): Promise<void> {
-  const id = await actionId(db, instanceUuid, requestId);
-  if (id === undefined) return;
   const ts = now();
-  await db
+  const closed = await db
     .updateTable('instance_actions_events')
     .set({
       finish_time: ts,
@@ -139,26 +141,26 @@ export async function finishEvent(
       traceback: error?.details ?? null,
       details: error?.message ?? null,
     })
-    .where('action_id', '=', id)
+    .where('action_id', '=', actionOf(db, instanceUuid, requestId))
     .where('event', '=', event)
     .where('finish_time', 'is', null)
-    .execute();
+    .returning('action_id')
+    .executeTakeFirst();
+  // Nova bumps the action's updated_at with each event it closes (shown from 2.58).
   await db
     .updateTable('instance_actions')
     .set({ updated_at: ts, ...(error ? { message: 'Error' } : {}) })
-    .where('id', '=', id)
+    .where('id', '=', closed ? closed.action_id : actionOf(db, instanceUuid, requestId))
     .execute();
 }
 
 /** Whether the action of `requestId` has `event` finished (a step run again after its worker died
  * tells so whether its predecessor got to the end). */
 export async function eventFinished(db: Db, instanceUuid: string, requestId: string, event: string): Promise<boolean> {
-  const id = await actionId(db, instanceUuid, requestId);
-  if (id === undefined) return false;
   const row = await db
     .selectFrom('instance_actions_events')
     .select('id')
-    .where('action_id', '=', id)
+    .where('action_id', '=', actionOf(db, instanceUuid, requestId))
     .where('event', '=', event)
     .where('finish_time', 'is not', null)
     .executeTakeFirst();

@@ -25,6 +25,8 @@ export const BUILD_INSTANCES = 'build_instances';
 export interface BuildInstancesPayload {
   request_spec_id: number;
   instance_uuids: string[];
+  /** The `create` action's request id (its events go there); looked up when absent. */
+  request_id?: string;
 }
 
 export interface BootRequest {
@@ -229,14 +231,18 @@ export async function createInstances(
           deleted_at: null,
         })
         .execute();
-      for (const tag of new Set(req.tags)) await trx.insertInto('tags').values({ resource_id: uuid, tag }).execute();
-      for (const [key, value] of Object.entries(req.metadata)) {
-        await trx
-          .insertInto('instance_metadata')
-          .values({ instance_uuid: uuid, key, value, created_at: ts, updated_at: null, deleted_at: null })
-          .execute();
-      }
-      await setImageProperties(trx, uuid, req.image?.properties ?? {});
+      const tags = [...new Set(req.tags)].map((tag) => ({ resource_id: uuid, tag }));
+      if (tags.length) await trx.insertInto('tags').values(tags).execute();
+      const metadata = Object.entries(req.metadata).map(([key, value]) => ({
+        instance_uuid: uuid,
+        key,
+        value,
+        created_at: ts,
+        updated_at: null,
+        deleted_at: null,
+      }));
+      if (metadata.length) await trx.insertInto('instance_metadata').values(metadata).execute();
+      await setImageProperties(trx, uuid, req.image?.properties ?? {}, { created: true });
       if (groupId !== null) {
         await trx
           .insertInto('instance_group_member')
@@ -267,7 +273,11 @@ export async function createInstances(
         projectId: req.projectId,
       });
     }
-    const payload: BuildInstancesPayload = { request_spec_id: specId, instance_uuids: uuids };
+    const payload: BuildInstancesPayload = {
+      request_spec_id: specId,
+      instance_uuids: uuids,
+      request_id: req.requestId,
+    };
     await jobs.enqueue<ComputeDB>(trx, { kind: BUILD_INSTANCES, payload, dedupeKey: `${reservationId}:${uuids[0]}` });
     return { reservationId, uuids, autoDiskConfig };
   });

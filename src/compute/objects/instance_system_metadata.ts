@@ -1,6 +1,7 @@
 // An instance's system metadata (instance_system_metadata): what Nova keeps of an instance beside
 // the user's metadata — the image's properties (image_*), the vm_state a resize stashes
 // (old_vm_state), a lock's reason, a shelved server's image and host (shelved_*).
+import { sql } from 'kysely';
 import { now, type Db } from './instance.js';
 
 export async function systemMetadata(db: Db, uuid: string, key: string): Promise<string | null> {
@@ -37,15 +38,28 @@ export async function setSystemMetadata(db: Db, uuid: string, key: string, value
 
 /** The image properties kept as image_* keys, replaced by those of the image the instance is
  * (re)built from (Nova's get_system_metadata_from_image; a rebuild's _reset_image_metadata). */
-export async function setImageProperties(db: Db, uuid: string, properties: Record<string, string>): Promise<void> {
-  const old = Object.keys(await allSystemMetadata(db, uuid)).filter((k) => k.startsWith('image_'));
-  if (old.length)
-    await db.deleteFrom('instance_system_metadata').where('instance_uuid', '=', uuid).where('key', 'in', old).execute();
-  const ts = now();
-  for (const [key, value] of Object.entries(properties)) {
+export async function setImageProperties(
+  db: Db,
+  uuid: string,
+  properties: Record<string, string>,
+  opts: { created?: boolean } = {},
+): Promise<void> {
+  // A new instance has nothing to replace (and a create is on every boot's way).
+  if (!opts.created) {
     await db
-      .insertInto('instance_system_metadata')
-      .values({ instance_uuid: uuid, key: `image_${key}`, value, created_at: ts, updated_at: null, deleted_at: null })
+      .deleteFrom('instance_system_metadata')
+      .where('instance_uuid', '=', uuid)
+      .where(sql`substr(key, 1, 6)`, '=', 'image_')
       .execute();
   }
+  const ts = now();
+  const rows = Object.entries(properties).map(([key, value]) => ({
+    instance_uuid: uuid,
+    key: `image_${key}`,
+    value,
+    created_at: ts,
+    updated_at: null,
+    deleted_at: null,
+  }));
+  if (rows.length) await db.insertInto('instance_system_metadata').values(rows).execute();
 }

@@ -2,6 +2,7 @@
 // else the `default` quota class's, else [quota]'s default; a user's limit within a project is
 // its own, else the project's. -1 is unlimited. checkDeltas is the check every API that makes
 // something counted runs before (and servers may run again after) making it.
+import { sql } from 'kysely';
 import type { Config } from '../../common/config.js';
 import { withTransaction } from '../../common/db/index.js';
 import { QuotaExceeded, QuotaLimitOutOfRange } from '../exceptions.js';
@@ -48,15 +49,6 @@ async function classLimits(db: Db, className: string): Promise<Limits> {
   return Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit]));
 }
 
-async function projectLimits(db: Db, projectId: string): Promise<Limits> {
-  const rows = await db
-    .selectFrom('quotas')
-    .select(['resource', 'hard_limit'])
-    .where('project_id', '=', projectId)
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit]));
-}
-
 async function userLimits(db: Db, projectId: string, userId: string): Promise<Limits> {
   const rows = await db
     .selectFrom('project_user_quotas')
@@ -67,6 +59,48 @@ async function userLimits(db: Db, projectId: string, userId: string): Promise<Li
   return Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit]));
 }
 
+interface StoredLimits {
+  /** The `default` class's rows. */
+  defaults: Limits;
+  project: Limits;
+  /** Empty unless a user was asked for. */
+  user: Limits;
+}
+
+/** The limits set for the `default` class, the project and (given) the user, in one statement:
+ * a server create checks them on its way. */
+async function storedLimits(db: Db, projectId: string, userId?: string): Promise<StoredLimits> {
+  let q = db
+    .selectFrom('quota_classes')
+    .select([sql<string>`'defaults'`.as('scope'), 'resource', 'hard_limit'])
+    .where('class_name', '=', DEFAULT_QUOTA_CLASS)
+    .unionAll(
+      db
+        .selectFrom('quotas')
+        .select([sql<string>`'project'`.as('scope'), 'resource', 'hard_limit'])
+        .where('project_id', '=', projectId),
+    );
+  if (userId !== undefined) {
+    q = q.unionAll(
+      db
+        .selectFrom('project_user_quotas')
+        .select([sql<string>`'user'`.as('scope'), 'resource', 'hard_limit'])
+        .where('project_id', '=', projectId)
+        .where('user_id', '=', userId),
+    );
+  }
+  const out: StoredLimits = { defaults: {}, project: {}, user: {} };
+  for (const r of await q.execute()) out[r.scope as keyof StoredLimits][r.resource] = r.hard_limit;
+  return out;
+}
+
+/** Each resource's limit from a class's rows, [quota]'s option where it sets none. */
+function fromClass(config: Config, set: Limits): Limits {
+  return Object.fromEntries(
+    QUOTA_RESOURCES.map(({ name, option }) => [name, set[name] ?? (option ? (config[option] as number) : UNLIMITED)]),
+  );
+}
+
 /** The limits every project starts from: the `default` class over [quota]'s options. */
 export async function defaultQuotas(db: Db, config: Config): Promise<Limits> {
   return classQuotas(db, config, DEFAULT_QUOTA_CLASS);
@@ -74,10 +108,7 @@ export async function defaultQuotas(db: Db, config: Config): Promise<Limits> {
 
 /** A quota class's limits, the defaults where it sets none. */
 export async function classQuotas(db: Db, config: Config, className: string): Promise<Limits> {
-  const set = await classLimits(db, className);
-  return Object.fromEntries(
-    QUOTA_RESOURCES.map(({ name, option }) => [name, set[name] ?? (option ? (config[option] as number) : UNLIMITED)]),
-  );
+  return fromClass(config, await classLimits(db, className));
 }
 
 /** A limit, with what is in use when asked for. */
@@ -86,9 +117,9 @@ export interface QuotaValue {
   in_use?: number;
 }
 
-async function withDefaults(db: Db, config: Config, own: Limits, used?: Limits): Promise<Record<string, QuotaValue>> {
+function withDefaults(config: Config, stored: StoredLimits, own: Limits, used?: Limits): Record<string, QuotaValue> {
   // The `default` class's limits stand in for a project's own (Nova's _process_quotas).
-  const defaults = await defaultQuotas(db, config);
+  const defaults = fromClass(config, stored.defaults);
   return Object.fromEntries(
     QUOTA_RESOURCES.map(({ name }) => [
       name,
@@ -104,12 +135,8 @@ export async function projectQuotas(
   projectId: string,
   opts: { usages?: boolean } = {},
 ): Promise<Record<string, QuotaValue>> {
-  return withDefaults(
-    db,
-    config,
-    await projectLimits(db, projectId),
-    opts.usages ? await usages(db, projectId) : undefined,
-  );
+  const stored = await storedLimits(db, projectId);
+  return withDefaults(config, stored, stored.project, opts.usages ? await usages(db, projectId) : undefined);
 }
 
 /** A user's limits within a project (theirs, else the project's), and usages. */
@@ -120,8 +147,9 @@ export async function userQuotas(
   userId: string,
   opts: { usages?: boolean } = {},
 ): Promise<Record<string, QuotaValue>> {
-  const own = { ...(await projectLimits(db, projectId)), ...(await userLimits(db, projectId, userId)) };
-  return withDefaults(db, config, own, opts.usages ? await usages(db, projectId, userId) : undefined);
+  const stored = await storedLimits(db, projectId, userId);
+  const own = { ...stored.project, ...stored.user };
+  return withDefaults(config, stored, own, opts.usages ? await usages(db, projectId, userId) : undefined);
 }
 
 const unlimited = (v: number) => v <= UNLIMITED;
@@ -269,8 +297,9 @@ async function countFor(db: Db, resource: string, scope: QuotaScope): Promise<Co
  * against the stricter of the two. A delta of 0 rechecks after the fact.
  */
 export async function checkDeltas(db: Db, config: Config, scope: QuotaScope, deltas: Limits): Promise<void> {
-  const project = await projectQuotas(db, config, scope.projectId);
-  const user = await userQuotas(db, config, scope.projectId, scope.userId);
+  const stored = await storedLimits(db, scope.projectId, scope.userId);
+  const project = withDefaults(config, stored, stored.project);
+  const user = withDefaults(config, stored, { ...stored.project, ...stored.user });
   // Nothing can go over an unlimited quota: counting a project's instances costs a pass over them.
   if (Object.keys(deltas).every((k) => unlimited(project[k]?.limit ?? 0) && unlimited(user[k]?.limit ?? 0))) return;
   const projectValues: Limits = {};

@@ -34,22 +34,13 @@ export interface RequestSpec {
 
 export async function saveRequestSpec(db: Db, spec: RequestSpec): Promise<number> {
   const ts = now();
-  const existing = await db
-    .selectFrom('request_specs')
-    .select('id')
-    .where('instance_uuid', '=', spec.instance_uuid)
-    .executeTakeFirst();
-  if (existing) {
-    await db
-      .updateTable('request_specs')
-      .set({ spec: JSON.stringify(spec), updated_at: ts })
-      .where('id', '=', existing.id)
-      .execute();
-    return existing.id;
-  }
+  // One statement either way (instance_uuid is unique): a create's spec is new, a move's replaces it.
   const { id } = await db
     .insertInto('request_specs')
     .values({ instance_uuid: spec.instance_uuid, spec: JSON.stringify(spec), created_at: ts, updated_at: null })
+    .onConflict((oc) =>
+      oc.column('instance_uuid').doUpdateSet((eb) => ({ spec: eb.ref('excluded.spec'), updated_at: ts })),
+    )
     .returning('id')
     .executeTakeFirstOrThrow();
   return id;
