@@ -14,7 +14,7 @@
 # Every line carries the memory of concord's processes then and the CPU time they have used (see mem).
 # FLEET_PROCESSES=N runs the fake hypervisors in N processes of their own ([compute]
 # fake_hypervisor_processes; default 0, in concord up's process). KEEP_LOG=FILE keeps concord up's
-# log (a line per request) there.
+# log (a line per request) there. EXTRA_CONF is appended to its configuration file (options to try).
 # Quotas are unlimited, as in the upstream recipe. Extra CONCORD_* variables pass through; NODE_OPTS
 # are given to node (--cpu-prof --cpu-prof-dir=DIR to see where the time goes).
 set -euo pipefail
@@ -51,6 +51,7 @@ fake_hypervisor_processes = ${FLEET_PROCESSES:-0}
 instances = -1
 cores = -1
 ram = -1
+${EXTRA_CONF:-}
 EOF
 PORT=$(freeport); BASE=http://127.0.0.1:$PORT
 T0=$(date +%s.%N)

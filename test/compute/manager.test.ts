@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/common/jobs/index.js';
 import { managerHandlers } from '../../src/compute/manager/index.js';
+import { allSystemMetadata, setSystemMetadata } from '../../src/compute/objects/instance_system_metadata.js';
 import { until } from '../helpers/jobs.js';
 import { startServersCloud, TestDriver, type ServersCloud } from '../helpers/servers.js';
 
@@ -78,11 +79,13 @@ describe('compute manager', () => {
   });
 
   it('rebuilds from a new image on the host, keeping a stopped server stopped', async () => {
-    const id = await t.boot({ name: 'before', metadata: { a: '1' } });
+    const first = await t.image({ name: 'first', hw_disk_bus: 'scsi', os_distro: 'debian' });
+    const id = await t.boot({ name: 'before', imageRef: first, metadata: { a: '1' } });
     await t.waitFor(id, ['ACTIVE']);
     expect((await act(id, { 'os-stop': null })).status).toBe(202);
     await settled(id);
-    const created = await t.image({ name: 'next' });
+    const created = await t.image({ name: 'next', hw_cdrom_bus: 'ide', os_distro: 'fedora' });
+    await setSystemMetadata(t.db, id, 'clean_attempts', '1');
     expect(
       (await act(id, { rebuild: { imageRef: '6b7b5f0e-0000-4000-8000-000000000000' } })).body.badRequest.message,
     ).toBe('Cannot find image for rebuild');
@@ -118,6 +121,14 @@ describe('compute manager', () => {
         .map((c) => c.split(' ')[0]),
     ).toEqual(['destroy', 'spawn', 'power-off']);
     expect(driver.guests_.get(id)?.spec.imageRef).toBe(created);
+    // The image's properties kept as system metadata are the new image's, and only those; the
+    // rest of the system metadata stays.
+    const sysmeta = await allSystemMetadata(t.db, id);
+    expect(Object.fromEntries(Object.entries(sysmeta).filter(([k]) => k.startsWith('image_')))).toEqual({
+      image_hw_cdrom_bus: 'ide',
+      image_os_distro: 'fedora',
+    });
+    expect(sysmeta.clean_attempts).toBe('1');
     // Another image: the conductor's scheduler checked the host against it first.
     expect((await lastEvent(id)).events.sort()).toEqual([
       ['compute_rebuild_instance', 'Success'],
