@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { profiled, sqlProfiling } from './sql_profile.js';
+import { withFastRows } from './sqlite_rows.js';
 import pg from 'pg';
 import { ensurePrivateFile } from '../private_files.js';
 import {
@@ -180,7 +181,9 @@ function preparedStatements(client: pg.PoolClient): void {
 function withStatementCache(sqlite: SQLite.Database, max = 1000): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
   const bare = sqlite.prepare.bind(sqlite);
-  const prepare = sqlProfiling() ? (sql: string) => profiled(bare(sql), sql) : bare;
+  const prepare = sqlProfiling()
+    ? (sql: string) => withFastRows(profiled(bare(sql), sql))
+    : (sql: string) => withFastRows(bare(sql));
   return new Proxy(sqlite, {
     get(target, prop, receiver) {
       if (prop !== 'prepare') {
