@@ -559,7 +559,7 @@ export const OPTIONS = {
     'enable_instance_password',
     'bool',
     true,
-    "Whether the compute API answers a server's admin password (adminPass) to a create, a rebuild or a rescue.",
+    "Whether the compute API answers a server's admin password (adminPass) to a create, a rebuild, a rescue or an evacuate (before 2.14).",
   ),
   computeMaxLimit: opt<number>(
     'api',

@@ -292,6 +292,22 @@ export class ComputeServiceUnavailable extends Invalid {
   }
 }
 
+/** An evacuation of a server whose host's compute service is still up (Nova's ComputeServiceInUse,
+ * which its API answers 400). */
+export class ComputeServiceInUse extends Invalid {
+  constructor(host: string) {
+    super(`Compute service of ${host} is still in use.`);
+  }
+}
+
+/** An evacuation told the server's disk is on shared storage where the destination finds none
+ * (Nova's InvalidSharedStorage as the compute manager raises it). */
+export class InvalidSharedStorage extends Invalid {
+  constructor() {
+    super('Invalid state of instance files on shared storage');
+  }
+}
+
 export class UnableToMigrateToSelf extends Invalid {
   constructor(uuid: string, host: string) {
     super(`Unable to migrate instance (${uuid}) to current host (${host}).`);

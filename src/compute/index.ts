@@ -13,6 +13,7 @@ import type { Compute } from './context.js';
 import type { ComputeDB } from './db/schema.js';
 import { computeMigrations } from './db/migrations.js';
 import { conductorHandlers } from './conductor/index.js';
+import { evacuateHandlers } from './conductor/evacuate.js';
 import { liveMigrateHandlers } from './conductor/live_migrate.js';
 import { migrateHandlers } from './conductor/migrate.js';
 import { rebuildHandlers } from './conductor/rebuild.js';
@@ -80,6 +81,7 @@ export async function createCompute(opts: {
           ...rebuildHandlers(env),
           ...unshelveHandlers(env),
           ...liveMigrateHandlers(env),
+          ...evacuateHandlers(env),
         },
         log: opts.log.child({ worker: 'conductor' }),
       });

@@ -1,7 +1,7 @@
 // The policy rules of what servers have beside their core API (nova/policies/admin_actions.py,
 // deferred_delete.py, console_output.py, server_tags.py, server_metadata.py, ips.py,
 // server_password.py, server_external_events.py, migrate_server.py, admin_password.py, create_backup.py,
-// shelve.py, rescue.py, server_diagnostics.py), with Nova Zed's names and defaults.
+// shelve.py, rescue.py, server_diagnostics.py, evacuate.py), with Nova Zed's names and defaults.
 import type { PolicyRule } from '../common/policy/index.js';
 import { ACTION, ADMIN, MEMBER, READER, rule, SERVER } from './server_policies.js';
 
@@ -15,6 +15,7 @@ export const SERVER_EXTENSION_RULES: readonly PolicyRule[] = [
   rule('os-migrate-server:migrate_live', ADMIN, 'Live migrate a server to a new host without a reboot', [
     ['POST', `${ACTION} (os-migrateLive)`],
   ]),
+  rule('os-evacuate', ADMIN, 'Evacuate a server from a failed host to a new host', [['POST', `${ACTION} (evacuate)`]]),
   rule('os-admin-password', MEMBER, 'Change the administrative password for a server', [
     ['POST', `${ACTION} (changePassword)`],
   ]),

@@ -44,7 +44,8 @@ export const SERVER_TEST_CONFIG: Partial<Config> = {
   schedulerCandidatesReuseSeconds: 0,
 };
 
-/** A virt driver in memory: guests and their power states; `failSpawn` nodes fail every build;
+/** A virt driver in memory: guests and their power states; `failSpawn` nodes fail every build,
+ * and every build waits for `spawnGate`;
  * with `refusePasswords` every setAdminPassword fails, with `failRescues` every rescue and
  * unrescue. A live migration runs `liveMigrationMs` (until forced to complete or aborted);
  * `failPreLiveMigration` nodes refuse to be prepared, a preparation waits for
@@ -54,6 +55,7 @@ export class TestDriver implements VirtDriver {
   readonly guests_ = new Map<string, { spec: GuestSpec; power: PowerState }>();
   readonly calls: string[] = [];
   failSpawn = new Set<string>();
+  spawnGate: Promise<void> | null = null;
   /** The last password each guest was given. */
   readonly passwords = new Map<string, string>();
   refusePasswords = false;
@@ -73,6 +75,7 @@ export class TestDriver implements VirtDriver {
   }
   async spawn(g: GuestSpec) {
     this.calls.push(`spawn ${g.uuid} ${g.node}`);
+    await this.spawnGate;
     if (this.failSpawn.has(g.node)) throw new Error(`no room for ${g.uuid} on ${g.node}\nsecond line`);
     this.guests_.set(g.uuid, { spec: g, power: PowerState.RUNNING });
   }

@@ -4,8 +4,8 @@
 // two periodic tasks (a heartbeat of every host in one statement, one resource report over all)
 // rather than a thousand of each.
 //
-// On start it registers each host's services row (nova-compute, topic compute), reports its
-// resources once, then claims the jobs aimed at its hosts: the compute manager's (spawn, delete,
+// On start it registers each host's services row (nova-compute, topic compute), cleans up after
+// the servers evacuated from its hosts while it was down, reports its resources once, then claims the jobs aimed at its hosts: the compute manager's (spawn, delete,
 // reboot ...; src/compute/manager) and set_host_enabled (the API enabled or disabled a service).
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
@@ -16,7 +16,7 @@ import type { ComputeDB } from '../db/schema.js';
 import { offloadShelvedInstances } from '../objects/instance_shelve.js';
 import { registerServices, reportState, SET_HOST_ENABLED } from '../objects/service.js';
 import { ResourceTracker, type TrackedHost } from './resource_tracker.js';
-import { managerHandlers, type ManagerEnv } from '../manager/index.js';
+import { destroyEvacuatedInstances, managerHandlers, type ManagerEnv } from '../manager/index.js';
 
 /** What the compute manager's handlers are given for one host. */
 export type HostEnv = ManagerEnv;
@@ -38,6 +38,7 @@ export class ComputeAgent {
   readonly tracker: ResourceTracker;
   private readonly worker: Worker;
   private readonly hosts: string[];
+  private readonly envs: Map<string, HostEnv>;
   private starting: Promise<void> | undefined;
   private stopped = false;
 
@@ -52,7 +53,8 @@ export class ComputeAgent {
       log,
       hosts: opts.hosts,
     });
-    const byHost = new Map(opts.hosts.map((h) => [h.host, managerHandlers(this.hostEnv(h))]));
+    this.envs = new Map(opts.hosts.map((h) => [h.host, this.hostEnv(h)]));
+    const byHost = new Map([...this.envs].map(([host, env]) => [host, managerHandlers(env)]));
     const kinds = new Set([...byHost.values()].flatMap((handlers) => Object.keys(handlers)));
     // One worker for every host: each job goes to the handler of the host it is aimed at.
     const handlers: Record<string, JobHandler> = {
@@ -128,6 +130,13 @@ export class ComputeAgent {
   start(): Promise<void> {
     this.starting ??= (async () => {
       await registerServices(this.opts.database.db, this.hosts);
+      // Before its hosts show up again: none still runs a guest that runs elsewhere now.
+      try {
+        await destroyEvacuatedInstances(this.opts.database.db, this.envs);
+      } catch (err) {
+        // Placement may not answer yet: the evacuations stay as they are, for the next start.
+        this.opts.log.error({ err }, 'the cleanup of the servers evacuated from this host failed');
+      }
       await this.heartbeat();
       try {
         await this.tracker.update();

@@ -4,7 +4,7 @@
 // host has its job (rebuild with the server's body). Resize, cold migration, confirm and revert
 // are in server_resize.ts, createImage in server_images.ts, shelve and unshelve in server_shelve.ts,
 // os-migrateLive in server_live_migration.ts, os-getConsoleOutput in server_console.ts, rescue and
-// unrescue in server_rescue.ts.
+// unrescue in server_rescue.ts, evacuate in server_evacuate.ts.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteTable } from '../../common/http/app.js';
@@ -28,6 +28,7 @@ import { shelveActions } from './server_shelve.js';
 import { liveMigrationActions } from './server_live_migration.js';
 import { consoleActions } from './server_console.js';
 import { rescueActions } from './server_rescue.js';
+import { evacuateActions } from './server_evacuate.js';
 import { Action } from '../objects/instance_action.js';
 import { rejectVtpm } from '../objects/vtpm.js';
 
@@ -129,6 +130,7 @@ async function action(compute: Compute, req: FastifyRequest, reply: FastifyReply
     ...liveMigrationActions(compute, req),
     ...consoleActions(compute, req, reply),
     ...rescueActions(compute, req, reply),
+    ...evacuateActions(compute, req, reply),
     ...serverAdminActions(compute, req),
     rebuild: async (body) => {
       answered = await rebuild(compute, req, reply, body);

@@ -5,8 +5,9 @@
 // Beyond Nova: an instance still being scheduled (no host yet) keeps its allocation, and so does
 // one being moved on the node it moves to, so that an audit during a build or a resize never takes
 // away a claim the conductor just made.
-import { asService, ClientError, type RequestIds, type ResourceProvider } from '../../common/clients/index.js';
+import { asService, type RequestIds, type ResourceProvider } from '../../common/clients/index.js';
 import type { Compute, ComputeClients } from '../context.js';
+import { removeAllocations } from '../placement_allocations.js';
 
 /** nova-manage's return codes for this command. */
 export const AUDIT_CODES = { clean: 0, error: 1, orphansFound: 3, orphansDeleted: 4, invalidInput: 127 } as const;
@@ -22,7 +23,6 @@ const NOVA_CLASSES = new Set([
   'NET_BW_IGR_KILOBIT_PER_SEC',
   'MEM_ENCRYPTION_CONTEXT',
 ]);
-const ATTEMPTS = 4;
 
 export interface AuditResult {
   code: number;
@@ -75,7 +75,7 @@ export async function auditAllocations(
         `Allocations were set against consumer UUID ${consumer} but no existing instances or active migrations are related.`,
       );
       if (opts.delete) {
-        await removeFromProvider(compute, ids, consumer, provider.uuid);
+        await removeAllocations(placement, consumer, (rp) => rp === provider.uuid, ids);
         deleted++;
         result.lines.push(
           `Deleted allocations for consumer UUID ${consumer} on Resource Provider ${provider.uuid}: ` +
@@ -145,34 +145,4 @@ async function beingScheduled(compute: AuditContext, uuids: string[]): Promise<S
     .where('deleted', '=', 0)
     .execute();
   return new Set(rows.map((r) => r.uuid));
-}
-
-/** Takes `provider` out of `consumer`'s allocations, under the consumer's generation. */
-async function removeFromProvider(compute: AuditContext, ids: RequestIds, consumer: string, provider: string) {
-  const placement = compute.clients!.placement;
-  for (let attempt = 1; ; attempt++) {
-    const current = await placement.allocations.get(asService(ids), consumer);
-    const rest = Object.fromEntries(
-      Object.entries(current.allocations)
-        .filter(([rp]) => rp !== provider)
-        .map(([rp, a]) => [rp, { resources: a.resources }]),
-    );
-    try {
-      if (!Object.keys(rest).length) {
-        await placement.allocations.delete(asService(ids), consumer);
-      } else {
-        await placement.allocations.put(asService(ids), consumer, {
-          allocations: rest,
-          project_id: current.project_id!,
-          user_id: current.user_id!,
-          consumer_generation: current.consumer_generation ?? null,
-          consumer_type: current.consumer_type ?? 'INSTANCE',
-        });
-      }
-      return;
-    } catch (e) {
-      if (e instanceof ClientError && e.status === 409 && attempt < ATTEMPTS) continue;
-      throw e;
-    }
-  }
 }

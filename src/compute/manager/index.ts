@@ -27,6 +27,7 @@ import {
   type SpawnPayload,
 } from '../conductor/index.js';
 import { releaseClaim } from '../scheduler/index.js';
+import { evacuateHandlers } from './evacuate.js';
 import { liveMigrationHandlers } from './live_migration.js';
 import { resizeHandlers } from './resize.js';
 import { snapshotHandlers } from './snapshot.js';
@@ -38,6 +39,7 @@ import { hostUptimeHandlers } from './host_uptime.js';
 import { guestOf, messageOf, type ManagerEnv } from './env.js';
 
 export type { ManagerEnv } from './env.js';
+export { destroyEvacuatedInstances } from './evacuate.js';
 
 const BUILD_EVENT = 'compute__do_build_and_run_instance';
 
@@ -344,6 +346,7 @@ export function managerHandlers(env: ManagerEnv): Record<string, JobHandler> {
     ...snapshotHandlers(env),
     ...shelveHandlers(env),
     ...liveMigrationHandlers(env),
+    ...evacuateHandlers(env),
     ...consoleHandlers(env),
     ...rescueHandlers(env),
     ...diagnosticsHandlers(env),

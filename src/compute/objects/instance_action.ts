@@ -32,6 +32,7 @@ export const Action = {
   LIVE_MIGRATION_CANCEL: 'live_migration_cancel',
   RESCUE: 'rescue',
   UNRESCUE: 'unrescue',
+  EVACUATE: 'evacuate',
 } as const;
 
 export interface ActionRequest {

@@ -1,11 +1,14 @@
 // Migrations (Nova's objects.Migration): the record of one move of an instance — a resize, a cold
-// migration or a live migration — from its source host and node to its destination, with the old
-// and new flavors and a status the conductor and the compute hosts move along. A resize or cold
-// migration: pre-migrating → migrating → post-migrating → finished → confirming → confirmed, or
-// reverting → reverted, or error. A live migration: accepted → queued → preparing → running →
-// completed, or error, failed, cancelled. Its uuid is the Placement consumer that holds the
-// source's allocations (the old flavor) while the instance, on the destination, holds the new
-// flavor's (Nova's allocation handling since Queens).
+// migration, a live migration or an evacuation — from its source host and node to its
+// destination, with the old and new flavors and a status the conductor and the compute hosts move
+// along. A resize or cold migration: pre-migrating → migrating → post-migrating → finished →
+// confirming → confirmed, or reverting → reverted, or error. A live migration: accepted → queued →
+// preparing → running → completed, or error, failed, cancelled. An evacuation: accepted →
+// pre-migrating → done, then completed once the source's host is back and has cleaned up; or
+// error, failed. Its uuid is the Placement consumer that holds the source's allocations (the old
+// flavor) while the instance, on the destination, holds the new flavor's (Nova's allocation
+// handling since Queens); an evacuated instance holds both hosts' allocations itself, its
+// migration none.
 import type { Selectable } from 'kysely';
 import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
 import type { MigrationsTable } from '../db/schema.js';
@@ -19,15 +22,16 @@ export interface NewMigration {
   instanceUuid: string;
   sourceCompute: string;
   sourceNode: string;
-  oldInstanceTypeId: number;
-  newInstanceTypeId: number;
+  /** None for an evacuation (Nova records no flavor on it). */
+  oldInstanceTypeId: number | null;
+  newInstanceTypeId: number | null;
   userId: string;
   projectId: string;
-  /** 'migration' for a cold migration (the flavor kept), 'live-migration', else 'resize'. */
-  migrationType: 'resize' | 'migration' | 'live-migration';
-  /** Default pre-migrating (a resize's first); a live migration starts accepted. */
+  /** 'migration' for a cold migration (the flavor kept), 'live-migration', 'evacuation', else 'resize'. */
+  migrationType: 'resize' | 'migration' | 'live-migration' | 'evacuation';
+  /** Default pre-migrating (a resize's first); a live migration and an evacuation start accepted. */
   status?: string;
-  /** The destination when the request names it (a forced live migration's). */
+  /** The destination when the request names it (a forced live migration's, an evacuation's). */
   destCompute?: string | null;
 }
 

@@ -16,6 +16,7 @@ import { allocationCandidatesQuery, type AllocationCandidatesQuery } from '../..
 import { inTexts } from '../../common/db/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import type { Instance } from '../objects/instance.js';
+import { addAllocations, removeAllocations } from '../placement_allocations.js';
 import type { RequestSpec } from '../objects/request_spec.js';
 import { enabledFilters, type FilterContext, type GroupInfo, type HintedServers, type HostFilter } from './filters.js';
 import { hostStateOfNode, hostStates, type HostState } from './host_state.js';
@@ -191,6 +192,9 @@ export interface Placed {
   projectId: string;
   userId: string;
   spec: RequestSpec;
+  /** The instance keeps what it holds, the claim added to it (an evacuation: its source's
+   * allocations stay its own until the source's host is back). */
+  keepsAllocations?: boolean;
 }
 
 /** One existing instance to place again (a move, an unshelve): its request spec for one instance,
@@ -229,6 +233,24 @@ export async function releaseClaim(placement: PlacementClient, uuid: string): Pr
   } catch (e) {
     if (!(e instanceof ClientError && e.status === 404)) throw e;
   }
+}
+
+/** Writes the instance's claim on a host: its allocations, or those added to what it keeps. */
+async function writeClaim(placement: PlacementClient, inst: Placed, allocation: Destination['allocation']) {
+  if (inst.keepsAllocations) return addAllocations(placement, inst, allocation);
+  await placement.allocations.put(asService(), inst.uuid, {
+    allocations: allocation,
+    project_id: inst.projectId,
+    user_id: inst.userId,
+    consumer_generation: null,
+    consumer_type: 'INSTANCE',
+  });
+}
+
+/** Takes back a claim of a request that failed as a whole. */
+async function undoClaim(placement: PlacementClient, inst: Placed, sel: Destination): Promise<void> {
+  if (!inst.keepsAllocations) return releaseClaim(placement, inst.uuid);
+  await removeAllocations(placement, inst.uuid, (rp) => rp in sel.allocation);
 }
 
 /** The hosts every filter keeps, each filter's removals written to the explanation. */
@@ -393,13 +415,7 @@ async function place(
         // Taken before the claim is written, so that a scheduling weighing meanwhile sees it.
         consume(host.free, totals, -1);
         try {
-          await placement.allocations.put(asService(), inst.uuid, {
-            allocations: host.allocationRequests[0]!.allocations,
-            project_id: inst.projectId,
-            user_id: inst.userId,
-            consumer_generation: null,
-            consumer_type: 'INSTANCE',
-          });
+          await writeClaim(placement, inst, host.allocationRequests[0]!.allocations);
         } catch (err) {
           consume(host.free, totals, 1);
           if (!(err instanceof ClientError && err.status === 409)) throw err;
@@ -419,7 +435,12 @@ async function place(
       chosen.set(inst.uuid, selected);
     }
   } catch (err) {
-    for (const uuid of chosen.keys()) await releaseClaim(placement, uuid);
+    for (const [uuid, sel] of chosen)
+      await undoClaim(
+        placement,
+        instances.find((i) => i.uuid === uuid)!,
+        sel,
+      );
     for (const host of taken) consume(host.free, totals, 1);
     throw err;
   }
