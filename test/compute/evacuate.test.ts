@@ -6,8 +6,8 @@
 // again and cleans up (its guest destroyed, its allocations taken out, the migration completed);
 // the migration's statuses and type (os-migrations); a stopped server kept stopped; the requested
 // host scheduled (2.29) or forced (before 2.29, and force until 2.67); no valid host, a forced
-// host without room and a failing destination, nothing left claimed; a delete mid-evacuation; an
-// earlier conductor run's claim taken back; Nova's 400s, 403, 404s, 406 and 409s, nothing changed;
+// host without room and a failing destination, nothing left claimed; a delete and a reset
+// mid-evacuation; an earlier conductor run's claim taken back; Nova's 400s, 403, 404s, 406 and 409s, nothing changed;
 // a locked server evacuated (Nova's evacuate does not look at the lock). SQLite and PostgreSQL.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -337,6 +337,38 @@ function evacuateSuite(name: string, extra: () => Promise<Partial<Config>>, skip
         drivers.ev3.spawnGate = null;
         await forceDown('ev1', false);
       }
+    });
+
+    it('ends the evacuation of a server reset meanwhile: its source keeps it, nothing claimed elsewhere', async () => {
+      const id = await bootOn('ev-reset', 'ev1');
+      let open = () => {};
+      const gate = new Promise<void>((r) => (open = r));
+      drivers.ev2.spawnGate = gate;
+      drivers.ev3.spawnGate = gate;
+      try {
+        await forceDown('ev1', true);
+        expect((await evacuate(id)).status).toBe(200);
+        await inStatus(id, 'pre-migrating');
+        const [m] = await migrations(id);
+        await until('spawning', async () =>
+          drivers[m.dest_compute as Host].calls.includes(`spawn ${id} ${m.dest_node}`),
+        );
+        expect((await act(id, { 'os-resetState': { state: 'active' } })).status).toBe(202);
+        open();
+        await inStatus(id, 'failed');
+        await until('the guest made there destroyed', async () => !drivers[m.dest_compute as Host].guests_.has(id));
+        await until('the claim taken back', async () => Object.keys(await allocations(id)).length === 1);
+        expect(await allocations(id)).toEqual({ [rp.ev1!]: tiny });
+        expect(await settled(id)).toEqual(['ACTIVE', 'ev1', 'ev1']);
+      } finally {
+        open();
+        drivers.ev2.spawnGate = null;
+        drivers.ev3.spawnGate = null;
+      }
+      await restart('ev1');
+      expect(drivers.ev1.guests_.has(id)).toBe(true);
+      expect(await allocations(id)).toEqual({ [rp.ev1!]: tiny });
+      await t.remove(id);
     });
 
     it("takes back an earlier conductor run's claim before it schedules again", async () => {

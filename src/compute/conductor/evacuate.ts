@@ -127,12 +127,22 @@ async function refuse(
   });
 }
 
+/** An evacuation whose server's task state was reset meanwhile (os-resetState) is over: in error,
+ * so that its source's agent, when it starts, does not take it for one under way. */
+async function abandon(env: ConductorEnv, m: Migration): Promise<void> {
+  await updateMigration(env.db, m.uuid, { status: 'error' }, ['accepted', 'completed']);
+}
+
 async function evacuateServer(env: ConductorEnv, job: Job): Promise<void> {
   const p = job.payload as EvacuateServerPayload;
   const move = await moveOf(env.db, p.uuid, p.migration_uuid);
   if (!move) return;
   const { i, m } = move;
-  if (!awaitsConductor(m) || i.task_state !== 'rebuilding' || i.host !== m.source_compute) return;
+  if (!awaitsConductor(m) || i.host !== m.source_compute) return;
+  if (i.task_state !== 'rebuilding') {
+    await abandon(env, m);
+    return;
+  }
   await startEvent(env.db, i.uuid, p.action_request_id, CONDUCTOR_EVENT, null);
   let target: Target;
   try {
@@ -183,10 +193,15 @@ async function evacuateServer(env: ConductorEnv, job: Job): Promise<void> {
     .where('uuid', '=', i.uuid)
     .where('deleted', '=', 0)
     .executeTakeFirst();
-  if (!live) await releaseClaim(env.clients.placement, i.uuid);
-  else if ((await getMigration(env.db, m.uuid))?.dest_node !== target.node) {
+  if (!live) {
+    await releaseClaim(env.clients.placement, i.uuid);
+    return;
+  }
+  const now = await getMigration(env.db, m.uuid);
+  if (now?.dest_node !== target.node) {
     await removeAllocations(env.clients.placement, i.uuid, (rp) => target.claimed.includes(rp));
   }
+  if (now && awaitsConductor(now)) await abandon(env, now);
 }
 
 export function evacuateHandlers(env: ConductorEnv): Record<string, JobHandler> {

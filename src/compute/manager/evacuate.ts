@@ -70,6 +70,11 @@ async function cleanUpDestination(env: ManagerEnv, i: Instance, m: Migration): P
   await env.reportResources();
 }
 
+/** Handed here and not ended: pre-migrating, or completed by a source that came back meanwhile
+ * (an evacuation done and cleaned up is completed too, its server no longer rebuilding). */
+const underWay = (m: Migration, i: Instance) =>
+  m.status === 'pre-migrating' || (m.status === 'completed' && i.task_state === 'rebuilding');
+
 async function evacuateInstance(env: ManagerEnv, job: Job): Promise<void> {
   const p = job.payload as EvacuateInstancePayload;
   const db = env.database.db;
@@ -86,7 +91,14 @@ async function evacuateInstance(env: ManagerEnv, job: Job): Promise<void> {
     await cleanUpDestination(env, i, m);
     return;
   }
-  if (!AT_DESTINATION.includes(m.status) || i.task_state !== 'rebuilding' || i.host === env.host) return;
+  // Rebuilt here already (a run that died after it), or over.
+  if (i.host === env.host || !underWay(m, i)) return;
+  if (i.task_state !== 'rebuilding') {
+    // Reset meanwhile (os-resetState): what it left here goes.
+    await updateMigration(db, m.uuid, { status: 'failed' }, AT_DESTINATION);
+    await cleanUpDestination(env, i, m);
+    return;
+  }
   await startEvent(db, i.uuid, p.action_request_id, EVENT, env.host);
   const wasStopped = i.vm_state === VmState.STOPPED;
   try {

@@ -1,8 +1,8 @@
 // Nova's reject_vtpm_instances: the actions a guest's virtual TPM cannot survive (rebuild, shelve,
-// live migration, rescue; and evacuate, which concord has not) refuse a server that has one, before
-// its lock and state are looked at (a 400, as Nova's NotSupported) — a TPM version
-// in its flavor's extra specs (hw:tpm_version) or in its image's properties (hw_tpm_version, kept
-// as image_hw_tpm_version in its system metadata).
+// live migration, rescue, evacuate) refuse a server that has one, before its lock and state are
+// looked at (a 400, as Nova's NotSupported) — a TPM version in its flavor's extra specs
+// (hw:tpm_version) or in its image's properties (hw_tpm_version, kept as image_hw_tpm_version in
+// its system metadata).
 import { OperationNotSupportedForVTPM } from '../exceptions.js';
 import type { Db, Instance } from './instance.js';
 import { systemMetadata } from './instance_system_metadata.js';
