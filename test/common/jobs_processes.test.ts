@@ -105,7 +105,9 @@ function suite(engine: string, newUrl: () => Promise<string>) {
     it(`${JOBS} jobs across three worker processes each run exactly once`, async () => {
       for (let i = 0; i < JOBS; i += 100) {
         await withTransaction(db, async (trx) => {
-          for (let j = i; j < i + 100; j++) await t.queue.enqueue(trx, { kind: 'record', payload: { j } });
+          // 5 ms each: one worker alone would need over two of its idle polls (0.2 s) to drain
+          // them, so that each of the three takes some even when one wakes first.
+          for (let j = i; j < i + 100; j++) await t.queue.enqueue(trx, { kind: 'record', payload: { j, ms: 5 } });
         });
       }
       await until(
