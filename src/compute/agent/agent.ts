@@ -5,8 +5,9 @@
 // rather than a thousand of each.
 //
 // On start it registers each host's services row (nova-compute, topic compute), cleans up after
-// the servers evacuated from its hosts while it was down, reports its resources once, then claims the jobs aimed at its hosts: the compute manager's (spawn, delete,
-// reboot ...; src/compute/manager) and set_host_enabled (the API enabled or disabled a service).
+// the servers evacuated from its hosts while it was down, reports its resources once, then claims
+// the jobs aimed at its hosts: the compute manager's (spawn, delete, reboot ...;
+// src/compute/manager) and set_host_enabled (the API enabled or disabled a service).
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
 import type { Database } from '../../common/db/index.js';
