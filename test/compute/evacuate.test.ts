@@ -18,6 +18,7 @@ import { destroyEvacuatedInstances } from '../../src/compute/manager/index.js';
 import { setSystemMetadata } from '../../src/compute/objects/instance_system_metadata.js';
 import { until } from '../helpers/jobs.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
+import { moveProbes } from '../helpers/moves.js';
 import { startServersCloud, TestDriver, testNode, type ServersCloud } from '../helpers/servers.js';
 
 const HOSTS = ['ev1', 'ev2', 'ev3'] as const;
@@ -60,31 +61,20 @@ function evacuateSuite(name: string, extra: () => Promise<Partial<Config>>, skip
           HOSTS.map(async (h) => [h, (await t.placement('GET', `/resource_providers/${rp[h]}/usages`)).body.usages]),
         ),
       );
-    const allocations = async (consumer: string) =>
-      Object.fromEntries(
-        Object.entries((await t.placement('GET', `/allocations/${consumer}`)).body.allocations).map(([k, v]) => [
-          k,
-          (v as any).resources,
-        ]),
-      );
-    const migrations = async (id: string) =>
-      (await t.nova('GET', `/os-migrations?instance_uuid=${id}`)).body.migrations as any[];
-    const migrationStatus = async (id: string) => (await migrations(id))[0]?.status as string | undefined;
-    const inStatus = (id: string, status: string) =>
-      until(`migration of ${id} ${status}`, async () => (await migrationStatus(id)) === status);
-    const settled = async (id: string) => {
-      let s: any;
-      await until(`server ${id} settled`, async () => {
-        s = (await t.nova('GET', `/servers/${id}`)).body.server;
-        return s['OS-EXT-STS:task_state'] === null;
-      });
-      return [s.status, s['OS-EXT-SRV-ATTR:host'], s['OS-EXT-SRV-ATTR:hypervisor_hostname']];
-    };
-    const events = async (id: string, action: string) => {
-      const actions = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions;
-      const a = actions.find((x: any) => x.action === action);
-      const shown = (await t.nova('GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction;
-      return shown.events.map((e: any) => [e.event, e.result]).sort();
+    const { allocations, migrations, migrationStatus, inStatus, settled, events } = moveProbes(() => t);
+    /** Runs `fn` with the destinations' spawns held until it calls `release` (or ends). */
+    const withSpawnsHeld = async (fn: (release: () => void) => Promise<void>) => {
+      let release = () => {};
+      const gate = new Promise<void>((r) => (release = r));
+      drivers.ev2.spawnGate = gate;
+      drivers.ev3.spawnGate = gate;
+      try {
+        await fn(release);
+      } finally {
+        release();
+        drivers.ev2.spawnGate = null;
+        drivers.ev3.spawnGate = null;
+      }
     };
     const serviceId = async (host: string) =>
       (await t.nova('GET', `/os-services?binary=nova-compute&host=${host}`, undefined, { version: '2.53' })).body
@@ -109,6 +99,16 @@ function evacuateSuite(name: string, extra: () => Promise<Partial<Config>>, skip
       const id = await t.boot({ name, availability_zone: `nova:${host}` });
       await t.waitFor(id, ['ACTIVE']);
       return id;
+    };
+
+    /** ev1 forced down, its server `id` evacuated: the migration, once its destination spawns. */
+    const evacuatedUntilSpawning = async (id: string) => {
+      await forceDown('ev1', true);
+      expect((await evacuate(id)).status).toBe(200);
+      await inStatus(id, 'pre-migrating');
+      const [m] = await migrations(id);
+      await until('spawning', async () => drivers[m.dest_compute as Host].calls.includes(`spawn ${id} ${m.dest_node}`));
+      return m;
     };
 
     it('rebuilds the server of a host forced down on another host; the source cleans up once it is back', async () => {
@@ -311,60 +311,35 @@ function evacuateSuite(name: string, extra: () => Promise<Partial<Config>>, skip
 
     it('frees everything when the server is deleted while its destination rebuilds it', async () => {
       const id = await bootOn('ev-deleted', 'ev1');
-      let open = () => {};
-      const gate = new Promise<void>((r) => (open = r));
-      drivers.ev2.spawnGate = gate;
-      drivers.ev3.spawnGate = gate;
       try {
-        await forceDown('ev1', true);
-        expect((await evacuate(id)).status).toBe(200);
-        await inStatus(id, 'pre-migrating');
-        const [m] = await migrations(id);
-        await until('spawning', async () =>
-          drivers[m.dest_compute as Host].calls.includes(`spawn ${id} ${m.dest_node}`),
-        );
-        expect(Object.keys(await allocations(id)).length).toBe(2);
-        // Its host down: deleted at once, everything it holds released.
-        await t.remove(id);
-        open();
-        await inStatus(id, 'failed');
-        await until('the guest made there destroyed', async () => !drivers[m.dest_compute as Host].guests_.has(id));
-        expect(await allocations(id)).toEqual({});
-        expect(await usages()).toEqual({ ev1: none, ev2: none, ev3: none });
+        await withSpawnsHeld(async (release) => {
+          const m = await evacuatedUntilSpawning(id);
+          expect(Object.keys(await allocations(id)).length).toBe(2);
+          // Its host down: deleted at once, everything it holds released.
+          await t.remove(id);
+          release();
+          await inStatus(id, 'failed');
+          await until('the guest made there destroyed', async () => !drivers[m.dest_compute as Host].guests_.has(id));
+          expect(await allocations(id)).toEqual({});
+          expect(await usages()).toEqual({ ev1: none, ev2: none, ev3: none });
+        });
       } finally {
-        open();
-        drivers.ev2.spawnGate = null;
-        drivers.ev3.spawnGate = null;
         await forceDown('ev1', false);
       }
     });
 
     it('ends the evacuation of a server reset meanwhile: its source keeps it, nothing claimed elsewhere', async () => {
       const id = await bootOn('ev-reset', 'ev1');
-      let open = () => {};
-      const gate = new Promise<void>((r) => (open = r));
-      drivers.ev2.spawnGate = gate;
-      drivers.ev3.spawnGate = gate;
-      try {
-        await forceDown('ev1', true);
-        expect((await evacuate(id)).status).toBe(200);
-        await inStatus(id, 'pre-migrating');
-        const [m] = await migrations(id);
-        await until('spawning', async () =>
-          drivers[m.dest_compute as Host].calls.includes(`spawn ${id} ${m.dest_node}`),
-        );
+      await withSpawnsHeld(async (release) => {
+        const m = await evacuatedUntilSpawning(id);
         expect((await act(id, { 'os-resetState': { state: 'active' } })).status).toBe(202);
-        open();
+        release();
         await inStatus(id, 'failed');
         await until('the guest made there destroyed', async () => !drivers[m.dest_compute as Host].guests_.has(id));
         await until('the claim taken back', async () => Object.keys(await allocations(id)).length === 1);
         expect(await allocations(id)).toEqual({ [rp.ev1!]: tiny });
         expect(await settled(id)).toEqual(['ACTIVE', 'ev1', 'ev1']);
-      } finally {
-        open();
-        drivers.ev2.spawnGate = null;
-        drivers.ev3.spawnGate = null;
-      }
+      });
       await restart('ev1');
       expect(drivers.ev1.guests_.has(id)).toBe(true);
       expect(await allocations(id)).toEqual({ [rp.ev1!]: tiny });
@@ -450,18 +425,11 @@ function evacuateSuite(name: string, extra: () => Promise<Partial<Config>>, skip
         const s = (await t.nova('GET', `/servers/${id}`)).body.server;
         expect([s.status, s['OS-EXT-STS:task_state'], s['OS-EXT-SRV-ATTR:host']]).toEqual(['ACTIVE', null, 'ev1']);
         // One evacuation at a time: the second finds the first's task state.
-        let open = () => {};
-        drivers.ev2.spawnGate = new Promise<void>((res) => (open = res));
-        drivers.ev3.spawnGate = drivers.ev2.spawnGate;
-        try {
+        await withSpawnsHeld(async () => {
           expect((await evacuate(id)).status).toBe(200);
           expect(await bad({})).toEqual([409, `Cannot 'evacuate' instance ${id} while it is in task_state rebuilding`]);
           expect((await t.nova('GET', `/servers/${id}`)).body.server.status).toBe('REBUILD');
-        } finally {
-          open();
-          drivers.ev2.spawnGate = null;
-          drivers.ev3.spawnGate = null;
-        }
+        });
         await settled(id);
         expect((await migrations(id)).length).toBe(1);
       } finally {

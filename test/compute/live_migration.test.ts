@@ -17,6 +17,7 @@ import { rollbackLiveMigration } from '../../src/compute/conductor/live_migrate.
 import { getInstance } from '../../src/compute/objects/instance.js';
 import { getMigration } from '../../src/compute/objects/migration.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
+import { moveProbes } from '../helpers/moves.js';
 import { startServersCloud, TestDriver, testNode, type ServersCloud } from '../helpers/servers.js';
 
 function liveMigrationSuite(name: string, extra: () => Promise<Partial<Config>>, skip: string | null = null) {
@@ -47,34 +48,9 @@ function liveMigrationSuite(name: string, extra: () => Promise<Partial<Config>>,
       lm1: (await t.placement('GET', `/resource_providers/${rp.lm1}/usages`)).body.usages,
       lm2: (await t.placement('GET', `/resource_providers/${rp.lm2}/usages`)).body.usages,
     });
-    const allocations = async (consumer: string) =>
-      Object.fromEntries(
-        Object.entries((await t.placement('GET', `/allocations/${consumer}`)).body.allocations).map(([k, v]) => [
-          k,
-          (v as any).resources,
-        ]),
-      );
+    const { allocations, migrations, migrationStatus, inStatus, settled, events } = moveProbes(() => t);
     const tiny = { VCPU: 1, MEMORY_MB: 1024, DISK_GB: 1 };
     const none = { VCPU: 0, MEMORY_MB: 0, DISK_GB: 0 };
-    const migrations = async (id: string) =>
-      (await t.nova('GET', `/os-migrations?instance_uuid=${id}`)).body.migrations as any[];
-    const migrationStatus = async (id: string) => (await migrations(id))[0]?.status as string | undefined;
-    const inStatus = (id: string, status: string) =>
-      until(`migration of ${id} ${status}`, async () => (await migrationStatus(id)) === status);
-    const settled = async (id: string) => {
-      let s: any;
-      await until(`server ${id} settled`, async () => {
-        s = (await t.nova('GET', `/servers/${id}`)).body.server;
-        return s['OS-EXT-STS:task_state'] === null;
-      });
-      return [s.status, s['OS-EXT-SRV-ATTR:host'], s['OS-EXT-SRV-ATTR:hypervisor_hostname']];
-    };
-    const events = async (id: string, action: string) => {
-      const actions = (await t.nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions;
-      const a = actions.find((x: any) => x.action === action);
-      const shown = (await t.nova('GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction;
-      return shown.events.map((e: any) => [e.event, e.result]).sort();
-    };
     const message = (r: { body: any }) => (Object.values(r.body ?? {})[0] as any)?.message;
     const setService = (host: string, status: 'enable' | 'disable') =>
       t.nova('PUT', `/os-services/${status}`, { host, binary: 'nova-compute' }, { version: '2.1' });
