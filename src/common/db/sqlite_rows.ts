@@ -18,7 +18,7 @@ function rowBuilder(names: string[]): (row: unknown[]) => Row {
   };
 }
 
-/** `stmt` as Kysely's SQLite driver uses it (`reader`, `all`, `run`), its rows built as above. */
+/** `stmt` as Kysely's SQLite driver reads from it (`reader`, `all`; it runs only writers), its rows built as above. */
 export function withFastRows(stmt: SQLite.Statement): SQLite.Statement {
   if (!stmt.reader) return stmt;
   let build: ((row: unknown[]) => Row) | undefined;
@@ -41,5 +41,5 @@ export function withFastRows(stmt: SQLite.Statement): SQLite.Statement {
     }
     return rows.map(build);
   };
-  return { reader: true, all, run: stmt.run.bind(stmt) } as unknown as SQLite.Statement;
+  return { reader: true, all } as unknown as SQLite.Statement;
 }
