@@ -36,7 +36,14 @@ import {
   type LiveMigrationPayload,
   type LiveMigrationStepPayload,
 } from '../objects/live_migration.js';
-import { getMigration, moveAllocations, moveOf, updateMigration, type Migration } from '../objects/migration.js';
+import {
+  getMigration,
+  latestMigrationUuid,
+  moveAllocations,
+  moveOf,
+  updateMigration,
+  type Migration,
+} from '../objects/migration.js';
 import { getRequestSpec } from '../objects/request_spec.js';
 import { hostStateOfNode, type HostState } from '../scheduler/host_state.js';
 import { explain, NoValidHost, placedAgain, releaseClaim, selectDestinations } from '../scheduler/index.js';
@@ -91,14 +98,7 @@ export async function rollbackLiveMigration(
   await moveAllocations(env.placement, { uuid: m.uuid, type: 'MIGRATION' }, { uuid: i.uuid, type: 'INSTANCE' });
   const restored = await withTransaction(env.db, async (trx) => {
     // A run again of a rollback long done must leave a later migration of the server alone.
-    const latest = await trx
-      .selectFrom('migrations')
-      .select('uuid')
-      .where('instance_uuid', '=', i.uuid)
-      .where('deleted', '=', 0)
-      .orderBy('id', 'desc')
-      .executeTakeFirst();
-    if (latest?.uuid !== m.uuid) return false;
+    if ((await latestMigrationUuid(trx, i.uuid)) !== m.uuid) return false;
     const done = await updateInstance(
       trx,
       i.uuid,

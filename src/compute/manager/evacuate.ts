@@ -27,7 +27,7 @@ import {
   type EvacuateInstancePayload,
 } from '../objects/instance_evacuate.js';
 import { addFault } from '../objects/instance_fault.js';
-import { getMigration, updateMigration, type Migration } from '../objects/migration.js';
+import { getMigration, latestMigrationUuid, updateMigration, type Migration } from '../objects/migration.js';
 import { providerTree, removeAllocations } from '../placement_allocations.js';
 import { PowerState } from '../virt/driver.js';
 import { guestOf, messageOf, type ManagerEnv } from './env.js';
@@ -59,14 +59,8 @@ async function dropNodeAllocations(env: ManagerEnv, uuid: string, node: string |
  * now) and its claim (unless a later move of the server made this host's claim its own). */
 async function cleanUpDestination(env: ManagerEnv, i: Instance, m: Migration): Promise<void> {
   if (i.host !== env.host) await env.driver.destroy(i.uuid);
-  const latest = await env.database.db
-    .selectFrom('migrations')
-    .select('uuid')
-    .where('instance_uuid', '=', i.uuid)
-    .where('deleted', '=', 0)
-    .orderBy('id', 'desc')
-    .executeTakeFirst();
-  if (latest?.uuid === m.uuid) await dropNodeAllocations(env, i.uuid, m.dest_node);
+  if ((await latestMigrationUuid(env.database.db, i.uuid)) === m.uuid)
+    await dropNodeAllocations(env, i.uuid, m.dest_node);
   await env.reportResources();
 }
 

@@ -65,6 +65,19 @@ export async function getMigration(db: Db, uuid: string): Promise<Migration | un
   return db.selectFrom('migrations').selectAll().where('uuid', '=', uuid).where('deleted', '=', 0).executeTakeFirst();
 }
 
+/** The uuid of the instance's latest migration: a step run again long after its migration ended
+ * must leave a later move of the server alone. */
+export async function latestMigrationUuid(db: Db, instanceUuid: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('migrations')
+    .select('uuid')
+    .where('instance_uuid', '=', instanceUuid)
+    .where('deleted', '=', 0)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  return row?.uuid;
+}
+
 /** The instance's migration in `status` (Nova's get_by_instance_and_status): MigrationNotFoundByStatus. */
 export async function migrationOfInstance(db: Db, instanceUuid: string, status: string): Promise<Migration> {
   const m = await db
