@@ -11,12 +11,14 @@
 #   boot:N:C  N boots at concurrency C (poll 1 s) alone, to profile
 #   single:N  N boots one at a time (poll 5 ms) alone, to profile one boot's path
 #   detail    200 boots, then 200 GET /servers/detail one at a time, to profile
+#   idle:S    nothing for S seconds: what the idle cloud costs (its periodic tasks)
 # Every line carries the memory of concord's processes then and the CPU time they have used (see mem).
 # FLEET_PROCESSES=N runs the fake hypervisors in N processes of their own ([compute]
 # fake_hypervisor_processes; default 0, in concord up's process). KEEP_LOG=FILE keeps concord up's
 # log (a line per request) there. EXTRA_CONF is appended to its configuration file (options to try).
 # Quotas are unlimited, as in the upstream recipe. Extra CONCORD_* variables pass through; NODE_OPTS
-# are given to node (--cpu-prof --cpu-prof-dir=DIR to see where the time goes).
+# are given to node (--cpu-prof --cpu-prof-dir=DIR to see where the time goes). PG_STATEMENTS=FILE
+# (PostgreSQL) loads pg_stat_statements and writes its view there as JSON when the run ends.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ENGINE=${1:?sqlite or postgresql}; HV=${2:?hypervisors}; OUT=$(realpath -m "${3:?out.jsonl}"); SCENARIO=${4:-compare}
@@ -24,6 +26,9 @@ DIR=$(mktemp -d /tmp/concord-bench-compute.XXXXXX); chmod 755 "$DIR"
 CONCORD_PID=""
 cleanup() {
   [ -n "$CONCORD_PID" ] && kill "$CONCORD_PID" 2>/dev/null && wait "$CONCORD_PID" 2>/dev/null || true
+  if [ -n "${PG_STATEMENTS:-}" ] && [ -n "${PGBIN:-}" ]; then
+    ${AS_PG} "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -XAt -c "select coalesce(json_agg(s order by total_exec_time desc), '[]') from (select calls, rows, total_exec_time, total_plan_time, shared_blks_hit, shared_blks_read, query from pg_stat_statements) s" > "$PG_STATEMENTS" || true
+  fi
   [ -n "${PGBIN:-}" ] && ${AS_PG} "$PGBIN/pg_ctl" -D "$DIR/pg" -m fast stop >/dev/null 2>&1 || true
   [ -n "${KEEP_LOG:-}" ] && cp "$DIR/concord.log" "$KEEP_LOG"; rm -rf "$DIR"
 }
@@ -38,8 +43,11 @@ if [ "$ENGINE" = postgresql ]; then
   PGPORT=$(freeport)
   ${AS_PG} "$PGBIN/initdb" -A trust -U postgres -D "$DIR/pg" >/dev/null
   ${AS_PG} "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pg.log" -w \
-    -o "-p $PGPORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+    -o "-p $PGPORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_OPTS:-}${PG_STATEMENTS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_utility=on}" start >/dev/null
   DBARGS=(--database-url "postgresql://postgres@127.0.0.1:$PGPORT/postgres")
+  if [ -n "${PG_STATEMENTS:-}" ]; then
+    ${AS_PG} "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -Xq -c 'create extension pg_stat_statements'
+  fi
 fi
 
 mkdir -p "$DIR/data"
@@ -95,6 +103,8 @@ until [ "$(curl -s "${H[@]}" "$COMPUTE_URL/os-services?binary=nova-compute" | no
   sleep 0.5
 done
 record ready "{\"ready_s\":$(echo "$(date +%s.%N) - $T0" | bc)}"
+# The statements of the scenario only, not those of the start.
+if [ -n "${PG_STATEMENTS:-}" ]; then ${AS_PG} "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -XAtq -c 'select pg_stat_statements_reset()' >/dev/null; fi
 export IMAGE_ID=$(curl -s "${H[@]}" "$BASE/image/v2/images?name=cirros-0.6.2-x86_64-disk" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>console.log(JSON.parse(d).images[0].id))')
 curl -sf -o /dev/null "${H[@]}" -X POST "$COMPUTE_URL/flavors" \
   -d '{"flavor":{"name":"vm-tiny","id":"vm-tiny","vcpus":1,"ram":1024,"disk":1}}'
@@ -118,6 +128,8 @@ case "$SCENARIO" in
     record detail "$($C detail 200 1)" ;;
   single:*)
     record single "$($C single "${SCENARIO#single:}" 0.005)" ;;
+  idle:*)
+    sleep "${SCENARIO#idle:}"; record idle "{\"idle_s\":${SCENARIO#idle:}}" ;;
   boot:*:*)
     IFS=: read -r _ N CONC <<<"$SCENARIO"
     record boot "$($C boot "$N" "$CONC" b$N 1)" ;;

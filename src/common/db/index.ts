@@ -21,6 +21,7 @@ import {
 import { advisoryLock, fileLock, type Exclusive } from './lock.js';
 import { GroupCommit, GroupCommitDialect } from './group_commit.js';
 import { checkpointInBackground } from './checkpointer.js';
+import { analyzeNewTablesInBackground } from './statistics.js';
 import { pgListen, sqliteCommitWatch, type Listen } from './listen.js';
 
 export type { Exclusive } from './lock.js';
@@ -62,12 +63,16 @@ export function openDatabase<DB>(url: string, options: OpenOptions = {}): Databa
     // pool, and the next query opens another; unhandled, the event would end the process.
     pool.on('error', () => undefined);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const stopAnalyzing = analyzeNewTablesInBackground(pool);
     return {
       db,
       engine: 'postgres',
       exclusive: advisoryLock(pool),
       listen: pgListen(url),
-      close: () => db.destroy(),
+      close: () => {
+        stopAnalyzing();
+        return db.destroy();
+      },
     };
   }
   const file = url.replace(/^sqlite:\/\//, '');
