@@ -10,6 +10,7 @@ import pg from 'pg';
 import { ensurePrivateFile } from '../private_files.js';
 import {
   Kysely,
+  PostgresAdapter,
   PostgresDialect,
   Migrator,
   sql,
@@ -319,6 +320,12 @@ export function withReadSnapshot<DB, T>(
   return (engine === 'postgres' ? trx.setIsolationLevel('repeatable read').setAccessMode('read only') : trx).execute(
     fn,
   );
+}
+
+/** The engine behind `db` (a Kysely instance or a transaction of one), for the few statements
+ * written differently for each (PostgreSQL's data-modifying WITH, say). */
+export function engineOf<DB>(db: Kysely<DB>): Engine {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
 /** The column type of an auto-increment primary key on this engine. */

@@ -214,10 +214,14 @@ async function schedule(env: ConductorEnv, job: Job): Promise<void> {
   if (job.attempt > 1) for (const i of instances) await releaseClaim(env.clients.placement, i.uuid);
   const requestIds = new Map<string, string>();
   for (const i of instances) requestIds.set(i.uuid, payload.request_id ?? (await buildRequestId(env.db, i.uuid)));
-  // The request's events in one commit (a disk flush each on PostgreSQL).
-  await withTransaction(env.db, async (trx) => {
-    for (const i of instances) await startEvent(trx, i.uuid, requestIds.get(i.uuid)!, EVENT, null);
-  });
+  // The request's events in one commit (a disk flush each on PostgreSQL); one instance's, the
+  // usual request, is one statement that commits by itself.
+  if (instances.length === 1)
+    await startEvent(env.db, instances[0]!.uuid, requestIds.get(instances[0]!.uuid)!, EVENT, null);
+  else
+    await withTransaction(env.db, async (trx) => {
+      for (const i of instances) await startEvent(trx, i.uuid, requestIds.get(i.uuid)!, EVENT, null);
+    });
   let selections = new Map<string, Selection>();
   const pending: Placed[] = [];
   for (const i of instances) {

@@ -1,6 +1,7 @@
 // Instance actions and their events (os-instance-actions, `openstack server event list`): one
 // action per API request that changes a server, named as Nova names them (create, delete,
 // reboot, stop ...), and one event per step a service took for it, with its result.
+import { engineOf } from '../../common/db/index.js';
 import type { Db } from './instance.js';
 import { now } from './instance.js';
 
@@ -84,43 +85,46 @@ export async function startEvent(
   event: string,
   host: string | null,
 ): Promise<void> {
-  // The action and its open event at once: this runs on every step of every boot.
-  const found = await db
-    .selectFrom('instance_actions as a')
-    .leftJoin('instance_actions_events as e', (j) =>
-      j.onRef('e.action_id', '=', 'a.id').on('e.event', '=', event).on('e.finish_time', 'is', null),
-    )
-    .select(['a.id as action', 'e.id as open'])
-    .where('a.instance_uuid', '=', instanceUuid)
-    .where('a.request_id', '=', requestId)
-    .orderBy('a.id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (!found) return;
   const ts = now();
-  if (found.open !== null) {
-    await db
-      .updateTable('instance_actions_events')
-      .set({ start_time: ts, result: null, host, updated_at: ts })
-      .where('id', '=', found.open)
-      .execute();
-    return;
-  }
-  await db
+  // The usual case in one statement (this runs on every step of every boot): the event added to
+  // the action unless the action has it open.
+  const opened = await db
     .insertInto('instance_actions_events')
-    .values({
-      action_id: found.action,
-      event,
-      start_time: ts,
-      finish_time: null,
-      result: null,
-      traceback: null,
-      host,
-      details: null,
-      created_at: ts,
-      updated_at: null,
-      deleted_at: null,
-    })
+    .columns(['action_id', 'event', 'start_time', 'host', 'created_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('instance_actions as a')
+        .select((s) => [
+          'a.id',
+          s.val(event).as('event'),
+          s.val(ts).as('start_time'),
+          s.val(host).as('host'),
+          s.val(ts).as('created_at'),
+        ])
+        .where('a.id', '=', actionOf(db, instanceUuid, requestId))
+        .where((w) =>
+          w.not(
+            w.exists(
+              w
+                .selectFrom('instance_actions_events as e')
+                .select('e.id')
+                .whereRef('e.action_id', '=', 'a.id')
+                .where('e.event', '=', event)
+                .where('e.finish_time', 'is', null),
+            ),
+          ),
+        ),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  if (opened) return;
+  // Open already (or no such action, and then nothing matches): started again.
+  await db
+    .updateTable('instance_actions_events')
+    .set({ start_time: ts, result: null, host, updated_at: ts })
+    .where('action_id', '=', actionOf(db, instanceUuid, requestId))
+    .where('event', '=', event)
+    .where('finish_time', 'is', null)
     .execute();
 }
 
@@ -133,24 +137,35 @@ export async function finishEvent(
   error?: { message: string; details?: string },
 ): Promise<void> {
   const ts = now();
-  const closed = await db
-    .updateTable('instance_actions_events')
-    .set({
-      finish_time: ts,
-      updated_at: ts,
-      result: error ? 'Error' : 'Success',
-      traceback: error?.details ?? null,
-      details: error?.message ?? null,
-    })
-    .where('action_id', '=', actionOf(db, instanceUuid, requestId))
-    .where('event', '=', event)
-    .where('finish_time', 'is', null)
-    .returning('action_id')
-    .executeTakeFirst();
+  const close = (d: Db) =>
+    d
+      .updateTable('instance_actions_events')
+      .set({
+        finish_time: ts,
+        updated_at: ts,
+        result: error ? 'Error' : 'Success',
+        traceback: error?.details ?? null,
+        details: error?.message ?? null,
+      })
+      .where('action_id', '=', actionOf(d, instanceUuid, requestId))
+      .where('event', '=', event)
+      .where('finish_time', 'is', null);
   // Nova bumps the action's updated_at with each event it closes (shown from 2.58).
+  const touch = { updated_at: ts, ...(error ? { message: 'Error' } : {}) };
+  if (engineOf(db) === 'postgres') {
+    // One round trip: the event closed by a data-modifying WITH (which runs, referred to or not).
+    await db
+      .with('closed', (d) => close(d as Db).returning('action_id'))
+      .updateTable('instance_actions')
+      .set(touch)
+      .where('id', '=', actionOf(db, instanceUuid, requestId))
+      .execute();
+    return;
+  }
+  const closed = await close(db).returning('action_id').executeTakeFirst();
   await db
     .updateTable('instance_actions')
-    .set({ updated_at: ts, ...(error ? { message: 'Error' } : {}) })
+    .set(touch)
     .where('id', '=', closed ? closed.action_id : actionOf(db, instanceUuid, requestId))
     .execute();
 }

@@ -98,7 +98,10 @@ export async function lookupImage(
   const caller = callerOf(image, req);
   const rec = await findImage(image.db, id);
   if (!rec) throw notFound(id);
-  const membership = caller.project !== null ? await findMember(image.db, id, caller.project) : undefined;
+  // Memberships count for shared images only (in isVisible, and in the policies, where the other
+  // visibilities pass or fail on their own): for the others the look is spared.
+  const membership =
+    caller.project !== null && rec.visibility === 'shared' ? await findMember(image.db, id, caller.project) : undefined;
   if (!isVisible(caller, rec, membership)) throw notFound(id);
   return new ImageAccess(image, caller, rec, membership);
 }

@@ -1,6 +1,6 @@
 // Images as records: loading (with their properties and tags), creating, saving only what changed,
 // deleting, and the status machine Glance enforces (glance/domain: Image.status).
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { inChunks, withTransaction } from '../../common/db/index.js';
 import { now } from '../../common/time.js';
 import type { ImageDB, ImagesTable } from '../db/schema.js';
@@ -85,18 +85,42 @@ function fromRow(row: Row, properties: Record<string, string | null>, tags: stri
 /** Turns image rows into records, loading every row's properties and tags in a few queries. */
 export async function hydrate(db: DB, rows: Row[]): Promise<ImageRecord[]> {
   const ids = rows.map((r) => r.id);
-  const props = await inChunks(ids, 500, (chunk) =>
-    db.selectFrom('image_properties').selectAll().where('image_id', 'in', chunk).execute(),
+  // Properties (tag null) and tags (name null) in one statement: this runs on every boot's look
+  // at its image.
+  const attributes = await inChunks(ids, 500, (chunk) =>
+    db
+      .selectFrom('image_properties')
+      .select([
+        'image_id',
+        sql<string | null>`name`.as('name'),
+        'value',
+        sql<string | null>`NULL`.as('tag'),
+        sql<number>`0`.as('position'),
+      ])
+      .where('image_id', 'in', chunk)
+      .unionAll((eb) =>
+        eb
+          .selectFrom('image_tags')
+          .select([
+            'image_id',
+            sql<string | null>`NULL`.as('name'),
+            sql<string | null>`NULL`.as('value'),
+            'value as tag',
+            'id as position',
+          ])
+          .where('image_id', 'in', chunk),
+      )
+      .orderBy('position')
+      .execute(),
   );
-  const tags = await inChunks(ids, 500, (chunk) =>
-    db.selectFrom('image_tags').selectAll().where('image_id', 'in', chunk).orderBy('id').execute(),
-  );
+  const props = attributes.filter((a) => a.tag === null);
+  const tags = attributes.filter((a) => a.tag !== null).map((a) => ({ image_id: a.image_id, value: a.tag! }));
   const propsOf = new Map<string, Record<string, string | null>>();
   // Properties are named by clients: a map without a prototype keeps "__proto__" an ordinary key.
   const bag = () => Object.create(null) as Record<string, string | null>;
   for (const p of props) {
     const m = propsOf.get(p.image_id) ?? bag();
-    m[p.name] = p.value;
+    m[p.name!] = p.value;
     propsOf.set(p.image_id, m);
   }
   const tagsOf = new Map<string, string[]>();

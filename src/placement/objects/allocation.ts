@@ -18,12 +18,13 @@ import {
   ensureConsumer,
   ensureOwners,
   incrementConsumerGeneration,
-  type Consumer,
   type ConsumerRequest,
+  type EnsuredConsumer,
   type ExternalIdScope,
   type ExternalIds,
 } from './consumer.js';
 import { incrementGeneration, type Db } from './resource_provider.js';
+import { standardClassId } from './resource_class.js';
 
 export interface ConsumerAllocation {
   id: number;
@@ -118,11 +119,20 @@ async function providersByUuid(trx: Transaction<PlacementDB>, uuids: string[]) {
   return byUuid;
 }
 
+/** Standard classes keep their ids (their os-resource-classes index) and cannot be deleted:
+ * only custom classes are looked up. */
 async function classIds(trx: Transaction<PlacementDB>, names: string[]): Promise<Map<string, number>> {
-  const rows = names.length
-    ? await trx.selectFrom('resource_classes').select(['id', 'name']).where('name', 'in', names).execute()
+  const ids = new Map<string, number>();
+  const custom: string[] = [];
+  for (const n of names) {
+    const id = standardClassId(n);
+    if (id === undefined) custom.push(n);
+    else ids.set(n, id);
+  }
+  const rows = custom.length
+    ? await trx.selectFrom('resource_classes').select(['id', 'name']).where('name', 'in', custom).execute()
     : [];
-  const ids = new Map(rows.map((r) => [r.name, r.id]));
+  for (const r of rows) ids.set(r.name, r.id);
   for (const n of names) if (!ids.has(n)) throw new ResourceClassNotFound(n);
   return ids;
 }
@@ -133,31 +143,31 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
   const rpIds = [...new Set(rows.map((r) => r.rpId))];
   const rcIds = [...new Set(rows.map((r) => r.rcId))];
   if (!rpIds.length) return;
+  // Each inventory with what is allocated of it, in one statement.
   const inventories = await trx
-    .selectFrom('inventories')
-    .select([
-      'resource_provider_id',
-      'resource_class_id',
-      'total',
-      'reserved',
-      'min_unit',
-      'max_unit',
-      'step_size',
-      'allocation_ratio',
+    .selectFrom('inventories as i')
+    .select((eb) => [
+      'i.resource_provider_id',
+      'i.resource_class_id',
+      'i.total',
+      'i.reserved',
+      'i.min_unit',
+      'i.max_unit',
+      'i.step_size',
+      'i.allocation_ratio',
+      eb
+        .selectFrom('allocations as a')
+        .select((s) => s.fn.sum<number | null>('a.used').as('used'))
+        .whereRef('a.resource_provider_id', '=', 'i.resource_provider_id')
+        .whereRef('a.resource_class_id', '=', 'i.resource_class_id')
+        .as('used'),
     ])
-    .where('resource_provider_id', 'in', rpIds)
-    .where('resource_class_id', 'in', rcIds)
-    .execute();
-  const usage = await trx
-    .selectFrom('allocations')
-    .select(['resource_provider_id', 'resource_class_id', (eb) => eb.fn.sum<number>('used').as('used')])
-    .where('resource_provider_id', 'in', rpIds)
-    .where('resource_class_id', 'in', rcIds)
-    .groupBy(['resource_provider_id', 'resource_class_id'])
+    .where('i.resource_provider_id', 'in', rpIds)
+    .where('i.resource_class_id', 'in', rcIds)
     .execute();
   const key = (rp: number, rc: number) => `${rp}:${rc}`;
   const inv = new Map(inventories.map((i) => [key(i.resource_provider_id, i.resource_class_id), i]));
-  const used = new Map(usage.map((u) => [key(u.resource_provider_id, u.resource_class_id), Number(u.used)]));
+  const used = new Map(inventories.map((i) => [key(i.resource_provider_id, i.resource_class_id), Number(i.used ?? 0)]));
   const withInventory = new Set(inventories.map((i) => i.resource_provider_id));
   const missing = rows.filter((r) => !withInventory.has(r.rpId));
   if (missing.length) {
@@ -197,7 +207,7 @@ export async function writeAllocations(
   if (!unordered.length) return;
   const writes = [...unordered].sort(byUuid);
   await ensureOwners(trx, ids, writes);
-  const consumers: Consumer[] = [];
+  const consumers: EnsuredConsumer[] = [];
   for (const w of writes) consumers.push(await ensureConsumer(trx, ids, w));
   const uuids = [...new Set(writes.flatMap((w) => [...w.allocations.keys()]))];
   const providers = await providersByUuid(trx, uuids);
@@ -217,14 +227,9 @@ export async function writeAllocations(
         .where('a.consumer_id', 'in', emptyConsumers)
         .execute()
     : [];
-  await trx
-    .deleteFrom('allocations')
-    .where(
-      'consumer_id',
-      'in',
-      writes.map((w) => w.uuid),
-    )
-    .execute();
+  // A consumer this write created holds nothing yet.
+  const existing = consumers.filter((c) => !c.created).map((c) => c.uuid);
+  if (existing.length) await trx.deleteFrom('allocations').where('consumer_id', 'in', existing).execute();
   const rows: Row[] = [];
   for (const w of writes) {
     for (const [rpUuid, resources] of w.allocations) {
@@ -253,7 +258,7 @@ export async function writeAllocations(
       .execute();
   const touched = new Map([...providers.values(), ...emptied].map((rp) => [rp.id, rp]));
   for (const rp of [...touched.values()].sort((a, b) => a.id - b.id)) await incrementGeneration(trx, rp);
-  for (const c of consumers) await incrementConsumerGeneration(trx, c);
+  for (const c of consumers) if (!c.created) await incrementConsumerGeneration(trx, c);
   const holding = new Set(inserts.map((r) => r.consumer_id));
   await deleteConsumersWithoutAllocations(
     trx,

@@ -140,13 +140,18 @@ export interface ConsumerRequest {
   consumerType?: string;
 }
 
+/** A consumer a write is about, and whether that write created it. */
+export type EnsuredConsumer = Consumer & { created: boolean };
+
 /** Finds or creates the consumer, checks its generation, and brings its project, user and type
- * in line with the request. Returns the consumer as it now is. */
+ * in line with the request. Returns the consumer as it now is. A consumer is created by the
+ * write that gives it its first allocations, with the generation that write leaves it at (1:
+ * upstream creates it at 0 and bumps it in the same transaction). */
 export async function ensureConsumer(
   trx: Transaction<PlacementDB>,
   ids: ExternalIdScope,
   r: ConsumerRequest,
-): Promise<Consumer> {
+): Promise<EnsuredConsumer> {
   const projectId = await ensureExternal(trx, ids, 'projects', r.projectId);
   const userId = await ensureExternal(trx, ids, 'users', r.userId);
   const typeId = r.consumerType !== undefined ? await ensureConsumerType(trx, ids, r.consumerType) : null;
@@ -164,7 +169,7 @@ export async function ensureConsumer(
         uuid: r.uuid,
         project_id: projectId,
         user_id: userId,
-        generation: 0,
+        generation: 1,
         consumer_type_id: typeId,
         created_at: now(),
         updated_at: null,
@@ -181,9 +186,10 @@ export async function ensureConsumer(
       user_id: userId,
       project: r.projectId,
       user: r.userId,
-      generation: 0,
+      generation: 1,
       consumer_type_id: typeId,
       consumer_type: r.consumerType ?? null,
+      created: true,
     };
   }
   const changes: { project_id?: number; user_id?: number; consumer_type_id?: number } = {};
@@ -199,7 +205,7 @@ export async function ensureConsumer(
       .execute();
     c = (await findConsumer(trx, r.uuid))!;
   }
-  return c;
+  return { ...c, created: false };
 }
 
 /** Bumps a consumer's generation iff unchanged since `c` was read. */

@@ -107,6 +107,13 @@ export function isStandardClass(name: string): boolean {
   return STANDARD_SET.has(name);
 }
 
+const STANDARD_IDS = new Map(STANDARD_RESOURCE_CLASSES.map((name, id) => [name, id]));
+
+/** A standard class's id (its os-resource-classes index, as syncStandardClasses seeds it). */
+export function standardClassId(name: string): number | undefined {
+  return STANDARD_IDS.get(name);
+}
+
 /** Renames a custom class; null when the new name is taken. */
 export async function renameResourceClass(
   db: Kysely<PlacementDB>,
