@@ -2,7 +2,8 @@
 //
 //   migrations:  { ..., '0007_jobs': jobsMigration('compute', engine), ...,
 //                  '0009_jobs_secrets': jobSecretsMigration('compute'),
-//                  '0010_jobs_results': jobResultsMigration('compute') }
+//                  '0010_jobs_results': jobResultsMigration('compute'),
+//                  '0011_jobs_kind_due': jobKindDueMigration('compute', engine) }
 //   queue:       const jobs = new JobQueue(database, 'compute', jobsConfig(config));
 //   enqueue:     await withTransaction(db, async (trx) => { ...state change...; await jobs.enqueue(trx, {
 //                  kind: 'build_instance', target: host, payload: { uuid }, dedupeKey: uuid }); });
@@ -18,6 +19,7 @@
 // Among all processes, one runs a periodic task each interval.
 export {
   jobsMigration,
+  jobKindDueMigration,
   jobResultsMigration,
   jobSecretsMigration,
   jobTables,

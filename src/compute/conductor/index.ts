@@ -16,7 +16,7 @@ import { updateInstance, VmState } from '../objects/instance.js';
 import { finishEvent, startEvent } from '../objects/instance_action.js';
 import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
 import { addFault } from '../objects/instance_fault.js';
-import { getRequestSpec } from '../objects/request_spec.js';
+import { parseRequestSpec } from '../objects/request_spec.js';
 import {
   explain,
   NoValidHost,
@@ -196,19 +196,22 @@ async function buildInstances(env: ConductorEnv, job: Job): Promise<void> {
 
 async function schedule(env: ConductorEnv, job: Job): Promise<void> {
   const payload = job.payload as BuildInstancesPayload & RescheduleFields;
+  // The instances still to schedule, with their request specs.
   const rows = await env.db
-    .selectFrom('instances')
-    .select(['uuid', 'project_id', 'user_id'])
-    .where('uuid', 'in', payload.instance_uuids)
-    .where('deleted', '=', 0)
-    .where('task_state', '=', 'scheduling')
-    .where('host', 'is', null)
+    .selectFrom('instances as i')
+    .innerJoin('request_specs as r', 'r.instance_uuid', 'i.uuid')
+    .select(['i.uuid', 'i.project_id', 'i.user_id', 'r.spec'])
+    .where('i.uuid', 'in', payload.instance_uuids)
+    .where('i.deleted', '=', 0)
+    .where('i.task_state', '=', 'scheduling')
+    .where('i.host', 'is', null)
     .execute();
-  const instances: Placed[] = [];
-  for (const r of rows) {
-    const spec = await getRequestSpec(env.db, r.uuid);
-    if (spec) instances.push({ uuid: r.uuid, projectId: r.project_id, userId: r.user_id, spec });
-  }
+  const instances: Placed[] = rows.map((r) => ({
+    uuid: r.uuid,
+    projectId: r.project_id,
+    userId: r.user_id,
+    spec: parseRequestSpec(r.spec),
+  }));
   if (!instances.length) return;
   // An earlier run may have claimed before it died.
   if (job.attempt > 1) for (const i of instances) await releaseClaim(env.clients.placement, i.uuid);

@@ -2,7 +2,12 @@
 // here at once, so that the scheduler, compute agents and server API add code, not tables.
 import type { CreateTableBuilder, Kysely, Migration } from 'kysely';
 import { serialType, type Engine } from '../../common/db/index.js';
-import { jobResultsMigration, jobSecretsMigration, jobsMigration } from '../../common/jobs/index.js';
+import {
+  jobKindDueMigration,
+  jobResultsMigration,
+  jobSecretsMigration,
+  jobsMigration,
+} from '../../common/jobs/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the helpers add columns to any table
 type Table = CreateTableBuilder<any, any>;
@@ -452,5 +457,6 @@ export function computeMigrations(engine: Engine): Record<string, Migration> {
     '0006_instances_list_index': instancesListIndex,
     '0007_instances_host_index': instancesHostIndex,
     '0008_jobs_results': jobResultsMigration('compute'),
+    '0009_jobs_kind_due': jobKindDueMigration('compute', engine),
   };
 }

@@ -52,5 +52,10 @@ export async function getRequestSpec(db: Db, instanceUuid: string): Promise<Requ
     .select('spec')
     .where('instance_uuid', '=', instanceUuid)
     .executeTakeFirst();
-  return row ? (JSON.parse(row.spec) as RequestSpec) : undefined;
+  return row ? parseRequestSpec(row.spec) : undefined;
+}
+
+/** A request spec as request_specs.spec keeps it. */
+export function parseRequestSpec(spec: string): RequestSpec {
+  return JSON.parse(spec) as RequestSpec;
 }
