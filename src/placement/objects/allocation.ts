@@ -25,6 +25,7 @@ import {
 } from './consumer.js';
 import { incrementGeneration, type Db } from './resource_provider.js';
 import { standardClassId } from './resource_class.js';
+import { INVENTORY_AMOUNTS } from './inventory.js';
 
 export interface ConsumerAllocation {
   id: number;
@@ -149,12 +150,7 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
     .select((eb) => [
       'i.resource_provider_id',
       'i.resource_class_id',
-      'i.total',
-      'i.reserved',
-      'i.min_unit',
-      'i.max_unit',
-      'i.step_size',
-      'i.allocation_ratio',
+      ...INVENTORY_AMOUNTS,
       eb
         .selectFrom('allocations as a')
         .select((s) => s.fn.sum<number | null>('a.used').as('used'))

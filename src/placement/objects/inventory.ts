@@ -48,21 +48,21 @@ export function capacity(inv: InventoryFields): number {
   return Math.trunc((inv.total - inv.reserved) * inv.allocation_ratio);
 }
 
+/** An inventory's amounts, as selected from `inventories as i`. */
+export const INVENTORY_AMOUNTS = [
+  'i.total',
+  'i.reserved',
+  'i.min_unit',
+  'i.max_unit',
+  'i.step_size',
+  'i.allocation_ratio',
+] as const;
+
 export async function listInventories(db: Db, rp: { id: number }): Promise<Inventory[]> {
   const rows = await db
     .selectFrom('inventories as i')
     .innerJoin('resource_classes as rc', 'rc.id', 'i.resource_class_id')
-    .select([
-      'rc.name as resource_class',
-      'i.total',
-      'i.reserved',
-      'i.min_unit',
-      'i.max_unit',
-      'i.step_size',
-      'i.allocation_ratio',
-      'i.created_at',
-      'i.updated_at',
-    ])
+    .select(['rc.name as resource_class', ...INVENTORY_AMOUNTS, 'i.created_at', 'i.updated_at'])
     .where('i.resource_provider_id', '=', rp.id)
     .orderBy('i.resource_class_id')
     .execute();
