@@ -18,13 +18,17 @@
 # log (a line per request) there. EXTRA_CONF is appended to its configuration file (options to try).
 # Quotas are unlimited, as in the upstream recipe. Extra CONCORD_* variables pass through; NODE_OPTS
 # are given to node (--cpu-prof --cpu-prof-dir=DIR to see where the time goes). PG_STATEMENTS=FILE
-# (PostgreSQL) loads pg_stat_statements and writes its view there as JSON when the run ends.
+# (PostgreSQL) loads pg_stat_statements and writes its view there as JSON when the run ends;
+# PG_OPTS are more options for that PostgreSQL (-c name=value ...). CPU_BY_PROCESS=FILE writes
+# there the CPU each kind of process (concord, fleet, client, PostgreSQL's) used during the scenario
+# (cpu_by_process.mjs). POLL_CHANGES=1 has the boot poller ask only for changed servers (client.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ENGINE=${1:?sqlite or postgresql}; HV=${2:?hypervisors}; OUT=$(realpath -m "${3:?out.jsonl}"); SCENARIO=${4:-compare}
 DIR=$(mktemp -d /tmp/concord-bench-compute.XXXXXX); chmod 755 "$DIR"
 CONCORD_PID=""
 cleanup() {
+  [ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2>/dev/null || true
   [ -n "$CONCORD_PID" ] && kill "$CONCORD_PID" 2>/dev/null && wait "$CONCORD_PID" 2>/dev/null || true
   if [ -n "${PG_STATEMENTS:-}" ] && [ -n "${PGBIN:-}" ]; then
     ${AS_PG} "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -XAt -c "select coalesce(json_agg(s order by total_exec_time desc), '[]') from (select calls, rows, total_exec_time, total_plan_time, shared_blks_hit, shared_blks_read, query from pg_stat_statements) s" > "$PG_STATEMENTS" || true
@@ -110,6 +114,8 @@ curl -sf -o /dev/null "${H[@]}" -X POST "$COMPUTE_URL/flavors" \
   -d '{"flavor":{"name":"vm-tiny","id":"vm-tiny","vcpus":1,"ram":1024,"disk":1}}'
 
 C="node bench/compute/client.mjs"
+SAMPLER=""
+if [ -n "${CPU_BY_PROCESS:-}" ]; then node bench/compute/cpu_by_process.mjs "$CPU_BY_PROCESS" & SAMPLER=$!; fi
 case "$SCENARIO" in
   compare)
     record single "$($C single 10 0.01)"; $C delete >/dev/null
@@ -135,3 +141,4 @@ case "$SCENARIO" in
     record boot "$($C boot "$N" "$CONC" b$N 1)" ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
 esac
+if [ -n "$SAMPLER" ]; then kill "$SAMPLER"; wait "$SAMPLER" || true; SAMPLER=""; fi
