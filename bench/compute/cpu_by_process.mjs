@@ -6,56 +6,69 @@
 // seen then counts from that look (a backend started between two looks loses at most half a
 // second). concord.sh runs it over a scenario when CPU_BY_PROCESS=FILE.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+const OUT = process.argv[2] ?? '';
+if (!OUT) {
+  console.error('usage: cpu_by_process.mjs OUT.json');
+  process.exit(2);
+}
 /** Clock ticks a second (CLK_TCK), 100 on Linux. */
-const hz = 100;
-const seen = new Map();
-const kind = (pid) => {
+const HZ = 100;
+
+/** What a process is, from its command line; null for the processes not counted.
+ * @param {string} pid @returns {string | null} */
+function kindOf(pid) {
+  let cmd;
   try {
-    const c = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    if (c.startsWith('postgres')) {
-      const m = c.match(/^postgres: (autovacuum|walwriter|checkpointer|background writer|logical|wal)/);
-      return m ? 'pg:' + m[1] : c.startsWith('postgres: ') ? 'pg:backend' : 'pg:postmaster';
-    }
-    if (c.includes('agent compute')) return 'fleet';
-    if (c.includes('concord.js up')) return 'concord';
-    if (c.includes('client.mjs')) return 'client';
-    return null;
+    cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
   } catch {
-    return null;
+    return null; // gone
   }
-};
-const tick = () => {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    let s;
+  if (cmd.startsWith('postgres: ')) {
+    const role = /^postgres: (autovacuum|walwriter|checkpointer|background writer|logical)/.exec(cmd);
+    return role ? `pg:${role[1]}` : 'pg:backend';
+  }
+  if (cmd.startsWith('postgres')) return 'pg:postmaster';
+  if (cmd.includes('agent compute')) return 'fleet';
+  if (cmd.includes('concord.js up')) return 'concord';
+  if (cmd.includes('client.mjs')) return 'client';
+  return null;
+}
+
+/** Each process looked at: its kind, and its CPU seconds when first and last seen.
+ * @type {Map<string, {kind: string | null, first: number, last: number}>} */
+const seen = new Map();
+
+function look() {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
     try {
-      s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     } catch {
       continue;
     }
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    const cpu = (Number(f[11]) + Number(f[12])) / hz;
-    let e = seen.get(d);
-    if (!e) {
-      const k = kind(d);
-      if (!k) {
-        seen.set(d, { k: null });
-        continue;
-      }
-      e = { k, first: cpu, last: cpu };
-      seen.set(d, e);
+    // utime and stime, the 14th and 15th fields; the command (2nd) may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpu = (Number(fields[11]) + Number(fields[12])) / HZ;
+    let p = seen.get(pid);
+    if (!p) {
+      p = { kind: kindOf(pid), first: cpu, last: cpu };
+      seen.set(pid, p);
     }
-    if (e.k) e.last = cpu;
+    p.last = cpu;
   }
-};
-const t = setInterval(tick, 500);
-tick();
-const done = () => {
-  clearInterval(t);
-  const tot = {};
-  for (const e of seen.values()) if (e.k) tot[e.k] = (tot[e.k] ?? 0) + (e.last - e.first);
-  writeFileSync(process.argv[2], JSON.stringify(tot));
+}
+
+const timer = setInterval(look, 500);
+look();
+function done() {
+  clearInterval(timer);
+  /** @type {Record<string, number>} */
+  const total = {};
+  for (const p of seen.values()) if (p.kind) total[p.kind] = (total[p.kind] ?? 0) + (p.last - p.first);
+  writeFileSync(OUT, JSON.stringify(total));
   process.exit(0);
-};
+}
 process.on('SIGTERM', done);
 process.on('SIGINT', done);
