@@ -219,12 +219,11 @@ async function schedule(env: ConductorEnv, job: Job): Promise<void> {
   for (const i of instances) requestIds.set(i.uuid, payload.request_id ?? (await buildRequestId(env.db, i.uuid)));
   // The request's events in one commit (a disk flush each on PostgreSQL); one instance's, the
   // usual request, is one statement that commits by itself.
-  if (instances.length === 1)
-    await startEvent(env.db, instances[0]!.uuid, requestIds.get(instances[0]!.uuid)!, EVENT, null);
-  else
-    await withTransaction(env.db, async (trx) => {
-      for (const i of instances) await startEvent(trx, i.uuid, requestIds.get(i.uuid)!, EVENT, null);
-    });
+  const openEvents = async (d: Kysely<ComputeDB>) => {
+    for (const i of instances) await startEvent(d, i.uuid, requestIds.get(i.uuid)!, EVENT, null);
+  };
+  if (instances.length === 1) await openEvents(env.db);
+  else await withTransaction(env.db, openEvents);
   let selections = new Map<string, Selection>();
   const pending: Placed[] = [];
   for (const i of instances) {

@@ -113,18 +113,19 @@ export async function hydrate(db: DB, rows: Row[]): Promise<ImageRecord[]> {
       .orderBy('position')
       .execute(),
   );
-  const props = attributes.filter((a) => a.tag === null);
-  const tags = attributes.filter((a) => a.tag !== null).map((a) => ({ image_id: a.image_id, value: a.tag! }));
-  const propsOf = new Map<string, Record<string, string | null>>();
   // Properties are named by clients: a map without a prototype keeps "__proto__" an ordinary key.
   const bag = () => Object.create(null) as Record<string, string | null>;
-  for (const p of props) {
-    const m = propsOf.get(p.image_id) ?? bag();
-    m[p.name!] = p.value;
-    propsOf.set(p.image_id, m);
-  }
+  const propsOf = new Map<string, Record<string, string | null>>();
   const tagsOf = new Map<string, string[]>();
-  for (const t of tags) tagsOf.set(t.image_id, [...(tagsOf.get(t.image_id) ?? []), t.value]);
+  for (const a of attributes) {
+    if (a.tag !== null) {
+      tagsOf.set(a.image_id, [...(tagsOf.get(a.image_id) ?? []), a.tag]);
+      continue;
+    }
+    const m = propsOf.get(a.image_id) ?? bag();
+    m[a.name!] = a.value;
+    propsOf.set(a.image_id, m);
+  }
   return rows.map((r) => fromRow(r, propsOf.get(r.id) ?? bag(), tagsOf.get(r.id) ?? []));
 }
 

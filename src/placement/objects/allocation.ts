@@ -163,7 +163,6 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
     .execute();
   const key = (rp: number, rc: number) => `${rp}:${rc}`;
   const inv = new Map(inventories.map((i) => [key(i.resource_provider_id, i.resource_class_id), i]));
-  const used = new Map(inventories.map((i) => [key(i.resource_provider_id, i.resource_class_id), Number(i.used ?? 0)]));
   const withInventory = new Set(inventories.map((i) => i.resource_provider_id));
   const missing = rows.filter((r) => !withInventory.has(r.rpId));
   if (missing.length) {
@@ -183,7 +182,7 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
       throw new InvalidAllocationConstraintsViolated(r.rc, r.rpUuid);
     }
     const cap = (i.total - i.reserved) * Number(i.allocation_ratio);
-    const u = used.get(k) ?? 0;
+    const u = Number(i.used ?? 0);
     if (cap < u + r.used || cap < u + requested.get(k)!) throw new InvalidAllocationCapacityExceeded(r.rc, r.rpUuid);
   }
 }
