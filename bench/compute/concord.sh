@@ -49,6 +49,8 @@ if [ "$ENGINE" = postgresql ]; then
   ${AS_PG} "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pg.log" -w \
     -o "-p $PGPORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_OPTS:-}${PG_STATEMENTS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_utility=on}" start >/dev/null
   DBARGS=(--database-url "postgresql://postgres@127.0.0.1:$PGPORT/postgres")
+  # PG_SOCKET=1: through the server's Unix socket, as a cloud on one machine would be configured.
+  [ -n "${PG_SOCKET:-}" ] && DBARGS=(--database-url "postgresql://postgres@/postgres?host=$DIR&port=$PGPORT")
   if [ -n "${PG_STATEMENTS:-}" ]; then
     ${AS_PG} "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -Xq -c 'create extension pg_stat_statements'
   fi

@@ -4,7 +4,9 @@
 // fake hypervisors' processes), client (client.mjs), and PostgreSQL's by role (pg:backend, the
 // sessions; pg:walwriter, pg:autovacuum ...). It looks at /proc every half second; a process first
 // seen then counts from that look (a backend started between two looks loses at most half a
-// second). concord.sh runs it over a scenario when CPU_BY_PROCESS=FILE.
+// second). Each kind's system time is also given on its own ("concord (system)": the kernel's
+// share, which round trips on sockets drive). concord.sh runs it over a scenario when
+// CPU_BY_PROCESS=FILE.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const OUT = process.argv[2] ?? '';
@@ -35,8 +37,8 @@ function kindOf(pid) {
   return null;
 }
 
-/** Each process looked at: its kind, and its CPU seconds when first and last seen.
- * @type {Map<string, {kind: string | null, first: number, last: number}>} */
+/** Each process looked at: its kind, and its CPU and system seconds when first and last seen.
+ * @type {Map<string, {kind: string | null, first: number, last: number, firstSys: number, lastSys: number}>} */
 const seen = new Map();
 
 function look() {
@@ -50,13 +52,15 @@ function look() {
     }
     // utime and stime, the 14th and 15th fields; the command (2nd) may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpu = (Number(fields[11]) + Number(fields[12])) / HZ;
+    const sys = Number(fields[12]) / HZ;
+    const cpu = Number(fields[11]) / HZ + sys;
     let p = seen.get(pid);
     if (!p) {
-      p = { kind: kindOf(pid), first: cpu, last: cpu };
+      p = { kind: kindOf(pid), first: cpu, last: cpu, firstSys: sys, lastSys: sys };
       seen.set(pid, p);
     }
     p.last = cpu;
+    p.lastSys = sys;
   }
 }
 
@@ -66,7 +70,11 @@ function done() {
   clearInterval(timer);
   /** @type {Record<string, number>} */
   const total = {};
-  for (const p of seen.values()) if (p.kind) total[p.kind] = (total[p.kind] ?? 0) + (p.last - p.first);
+  for (const p of seen.values()) {
+    if (!p.kind) continue;
+    total[p.kind] = (total[p.kind] ?? 0) + (p.last - p.first);
+    total[`${p.kind} (system)`] = (total[`${p.kind} (system)`] ?? 0) + (p.lastSys - p.firstSys);
+  }
   writeFileSync(OUT, JSON.stringify(total));
   process.exit(0);
 }

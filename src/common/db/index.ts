@@ -8,9 +8,13 @@ import { profiled, sqlProfiling } from './sql_profile.js';
 import { withFastRows } from './sqlite_rows.js';
 import pg from 'pg';
 import { ensurePrivateFile } from '../private_files.js';
+import type { Writable } from 'node:stream';
 import {
   Kysely,
   PostgresAdapter,
+  CompiledQuery,
+  type Compilable,
+  type QueryResult,
   PostgresDialect,
   Migrator,
   sql,
@@ -58,8 +62,13 @@ const COMMIT_WATCH_MS = 10;
 /** Opens `url` (postgresql://..., sqlite:///abs/path, or a plain file path for SQLite). */
 export function openDatabase<DB>(url: string, options: OpenOptions = {}): Database<DB> {
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
-    pool.on('connect', preparedStatements);
+    // Pipeline mode: a query is sent at once, not after the answer to the one before; Kysely still
+    // runs one statement at a time on a connection, except for executeTogether's batches.
+    const pool = new pg.Pool({ connectionString: url, max: 10, pipeline: true });
+    pool.on('connect', (client) => {
+      preparedStatements(client);
+      writesPerTick(client);
+    });
     // An idle connection the server closed (a restart, a terminated backend) is dropped by the
     // pool, and the next query opens another; unhandled, the event would end the process.
     pool.on('error', () => undefined);
@@ -179,6 +188,74 @@ function preparedStatements(client: pg.PoolClient): void {
     }
     return query({ name, text, values });
   };
+}
+
+/** Has a connection send what its queries write in one tick as one write: pipelined statements
+ * (executeTogether) reach the server in one packet, which it answers in one. */
+function writesPerTick(client: pg.PoolClient): void {
+  const stream = (client as unknown as { connection: { stream: Writable } }).connection.stream;
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  let corked = false;
+  (client as unknown as { query: unknown }).query = (text: unknown, values?: unknown) => {
+    if (!corked) {
+      corked = true;
+      stream.cork();
+      process.nextTick(() => {
+        corked = false;
+        stream.uncork();
+      });
+    }
+    return query(text, values);
+  };
+}
+
+/** Runs statements of which none needs another's answer (a later one may rely on an earlier one's
+ * effects: they run in order) as one batch. On PostgreSQL they are sent together and answered
+ * together, one round trip for all; on SQLite, which has no round trips, one after the other. In
+ * a transaction they are part of it; otherwise each commits on its own. Resolves with their
+ * results in order; rejects with the first failure, once every one has been answered (in a
+ * transaction, the ones after a failure fail too, and the transaction rolls back). */
+export async function executeTogether<DB, const Q extends readonly Compilable<unknown>[]>(
+  db: Kysely<DB> | Transaction<DB>,
+  queries: Q,
+): Promise<Results<Q>> {
+  const compiled = queries.map((q) => q.compile());
+  if (engineOf(db) === 'sqlite') {
+    const results: QueryResult<unknown>[] = [];
+    for (const c of compiled) results.push(await db.executeQuery(c));
+    return results as Results<Q>;
+  }
+  return (await pipelined(db, compiled)) as Results<Q>;
+}
+
+/** Runs `queries` as one transaction. On PostgreSQL its BEGIN, the statements and its COMMIT go
+ * in one round trip, so no statement can be made to wait on another's answer: what must hold for
+ * a write is said in its WHERE. On SQLite, in a withTransaction. Inside a transaction, they are
+ * part of it (executeTogether). Resolves with the statements' results in order; a failure rolls
+ * all of it back, and a transient conflict runs it again (as withTransaction does). */
+export async function executeAtomically<DB, const Q extends readonly Compilable<unknown>[]>(
+  db: Kysely<DB> | Transaction<DB>,
+  queries: Q,
+): Promise<Results<Q>> {
+  if (db.isTransaction) return executeTogether(db, queries);
+  if (engineOf(db) === 'sqlite') return withTransaction(db, (trx) => executeTogether(trx, queries));
+  const compiled = [CompiledQuery.raw('BEGIN'), ...queries.map((q) => q.compile()), CompiledQuery.raw('COMMIT')];
+  return retryTransient(async () => (await pipelined(db, compiled)).slice(1, -1) as Results<Q>);
+}
+
+type Results<Q extends readonly Compilable<unknown>[]> = {
+  -readonly [K in keyof Q]: Q[K] extends Compilable<infer O> ? QueryResult<O> : never;
+};
+
+/** Sends `compiled` on one PostgreSQL connection without waiting between them (pipeline mode);
+ * rejects with the first failure once every one has been answered. */
+async function pipelined<DB>(db: Kysely<DB>, compiled: CompiledQuery[]): Promise<QueryResult<unknown>[]> {
+  const settled = await db
+    .getExecutor()
+    .provideConnection((connection) => Promise.allSettled(compiled.map((c) => connection.executeQuery(c))));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<QueryResult<unknown>>).value);
 }
 
 /** Kysely prepares every statement anew, and preparing costs better-sqlite3 more than running a

@@ -175,10 +175,12 @@ export class JobQueue {
       this.engine === 'postgres'
         ? // Each kind's own, from the kind-due index, then the first of all those: a walk of the
           // due index went through the other kinds' backlog (see jobKindDueMigration).
+          // The targets are one string as on SQLite: a fleet's thousand hosts as an array were
+          // parsed at every claim (0.3 ms), and searched no faster.
           sql`SELECT j.id FROM unnest(${filter.kinds}::text[]) AS k(kind)
             CROSS JOIN LATERAL (SELECT id, run_after FROM ${this.t}
               WHERE kind = k.kind AND ${due}
-                AND (target IS NULL OR target = ANY(${filter.targets}::text[]))
+                AND (target IS NULL OR strpos(${listed(filter.targets)}, chr(31) || target || chr(31)) > 0)
                 AND NOT (${inIds(this.engine, 'id', running)})
               ORDER BY run_after, id LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS j
             ORDER BY j.run_after, j.id LIMIT ${limit}`

@@ -141,6 +141,14 @@ export class Worker {
   private readonly halted = new AbortController();
   private loops: Promise<void>[] = [];
   private unsubscribe: (() => Promise<void>) | undefined;
+  /** The kinds of the enqueues heard of since this worker last claimed them. Between full looks,
+   * a claim asks for these only: on PostgreSQL a claim looks each of its kinds up, and a fleet's
+   * worker serves dozens of kinds of which a boot storm enqueues one. */
+  private readonly heard = new Set<string>();
+  /** An empty notice (a reconnection, another process's commit on SQLite) may stand for any kind. */
+  private heardAny = true;
+  /** When the claim loop last asked for every kind (performance.now()). */
+  private lookedAtAll = -Infinity;
 
   constructor(
     private readonly queue: JobQueue,
@@ -169,7 +177,10 @@ export class Worker {
   start(): void {
     if (this.loops.length) return;
     this.unsubscribe = this.queue.subscribe((kind) => {
-      if (kind === '' || Object.hasOwn(this.opts.handlers, kind)) this.work.wake();
+      if (kind === '') this.heardAny = true;
+      else if (Object.hasOwn(this.opts.handlers, kind)) this.heard.add(kind);
+      else return;
+      this.work.wake();
     });
     for (const p of this.periodicTasks) p.start();
     this.loops = [this.claimLoop(), this.heartbeatLoop()];
@@ -203,6 +214,23 @@ export class Worker {
     await Promise.all([periodic, this.loops[1], this.unsubscribe?.()]);
   }
 
+  /** The kinds the next claim asks for: those heard of; every kind when a notice may have been
+   * missed, and at least once a [jobs] poll_interval, for the jobs that come due unannounced (a
+   * retry after its backoff, a delayed job, a lease that ran out). Those asked for are forgotten:
+   * what is heard from now on comes after the claim's look. */
+  private kindsToClaim(): string[] {
+    const at = performance.now();
+    if (this.heardAny || at - this.lookedAtAll >= this.queue.config.pollMs) {
+      this.heardAny = false;
+      this.heard.clear();
+      this.lookedAtAll = at;
+      return this.filter.kinds;
+    }
+    const kinds = [...this.heard];
+    this.heard.clear();
+    return kinds;
+  }
+
   private async claimLoop(): Promise<void> {
     let idleMs = MIN_IDLE_MS;
     // A worker of periodic tasks only has no jobs to look for.
@@ -213,13 +241,17 @@ export class Worker {
         continue;
       }
       const limit = Math.min(free, MAX_BATCH);
-      let rows: JobRow[];
+      const kinds = this.kindsToClaim();
+      let rows: JobRow[] = [];
       try {
-        rows = await this.queue.claim(this.owner, this.filter, limit, [...this.running.keys()]);
+        if (kinds.length)
+          rows = await this.queue.claim(this.owner, { ...this.filter, kinds }, limit, [...this.running.keys()]);
       } catch (err) {
         this.log.error({ err, table: this.queue.tables.jobs }, 'could not claim jobs');
-        rows = [];
+        this.heardAny = true;
       }
+      // A full batch may have left more of its kinds behind.
+      if (rows.length === limit) for (const row of rows) this.heard.add(row.kind);
       if (this.stopping) {
         await this.queue
           .release(rows, this.owner)
@@ -231,6 +263,8 @@ export class Worker {
       // The queue is drained for now: wait for an enqueue, or look again after a while.
       if (rows.length) idleMs = MIN_IDLE_MS;
       const woken = await this.work.wait(idleMs);
+      // Not woken by a notice: the next claim is a poll, for any kind.
+      if (!woken) this.heardAny = true;
       idleMs = woken ? MIN_IDLE_MS : Math.min(idleMs * 2, this.queue.config.pollMs);
     }
   }

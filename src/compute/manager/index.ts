@@ -2,12 +2,20 @@
 // its instances, through its virt driver. Each handler is idempotent — a job runs again after its
 // agent died — so each starts from the instance as the database has it: one already in the wanted
 // state, gone, or moved to another host is left alone, and driver calls are safe to repeat.
-import { withTransaction } from '../../common/db/index.js';
+import { executeAtomically, withTransaction } from '../../common/db/index.js';
 import type { Job, JobHandler } from '../../common/jobs/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import { PowerState, type VirtDriver } from '../virt/driver.js';
-import { destroyInstance, getInstance, now, updateInstance, VmState, type Instance } from '../objects/instance.js';
-import { finishEvent, startEvent } from '../objects/instance_action.js';
+import {
+  destroyInstance,
+  getInstance,
+  instanceUpdate,
+  now,
+  updateInstance,
+  VmState,
+  type Instance,
+} from '../objects/instance.js';
+import { finishEvent, finishEventQueries, startEvent } from '../objects/instance_action.js';
 import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
 import { addFault } from '../objects/instance_fault.js';
 import {
@@ -92,10 +100,9 @@ async function reschedule(
     );
     if (!moved) return;
     spec.retry = { num_attempts: p.attempt, hosts: [...spec.retry.hosts, env.host] };
-    const specId = await saveRequestSpec(trx, spec);
+    await saveRequestSpec(trx, spec);
     await finishEvent(trx, i.uuid, requestId, BUILD_EVENT, { message: error });
     const payload: BuildInstancesPayload & RescheduleFields = {
-      request_spec_id: specId,
       instance_uuids: [i.uuid],
       request_id: requestId,
       alternates: { [i.uuid]: p.alternates },
@@ -134,10 +141,12 @@ async function spawn(env: ManagerEnv, job: Job): Promise<void> {
     await env.reportResources();
     return;
   }
-  await withTransaction(db, async (trx) => {
-    const ts = now();
-    const done = await updateInstance(
-      trx,
+  // One round trip on PostgreSQL. The build step ended either way: its event is closed even when
+  // the instance left `spawning` meanwhile (a delete has its own action and events).
+  const ts = now();
+  await executeAtomically(db, [
+    instanceUpdate(
+      db,
       i.uuid,
       {
         vm_state: VmState.ACTIVE,
@@ -147,9 +156,9 @@ async function spawn(env: ManagerEnv, job: Job): Promise<void> {
         launched_on: env.host,
       },
       { taskState: ['spawning'] },
-    );
-    if (done) await finishEvent(trx, i.uuid, requestId, BUILD_EVENT);
-  });
+    ),
+    ...finishEventQueries(db, i.uuid, requestId, BUILD_EVENT),
+  ]);
   await env.reportResources();
 }
 

@@ -3,6 +3,7 @@
 // derives from them (nova.api.openstack.common's state map).
 import type { Kysely, Selectable } from 'kysely';
 import type { ComputeDB, InstancesTable } from '../db/schema.js';
+import { executeTogether } from '../../common/db/index.js';
 import { InstanceNotFound } from '../exceptions.js';
 import type { InstanceFlavors } from './instance_flavor.js';
 
@@ -99,16 +100,29 @@ export const now = () => new Date().toISOString();
 export async function loadInstances(db: Db, rows: InstanceRow[]): Promise<Instance[]> {
   if (!rows.length) return [];
   const uuids = rows.map((r) => r.uuid);
-  const [extras, metadata, tags] = await Promise.all([
-    db.selectFrom('instance_extra').select(['instance_uuid', 'flavor']).where('instance_uuid', 'in', uuids).execute(),
+  const [extras, metadata, tags] = await executeTogether(db, detailQueries(db, uuids));
+  return completed(rows, extras.rows, metadata.rows, tags.rows);
+}
+
+/** What an instance has beside its row: its flavors, metadata and tags. */
+function detailQueries(db: Db, uuids: string[]) {
+  return [
+    db.selectFrom('instance_extra').select(['instance_uuid', 'flavor']).where('instance_uuid', 'in', uuids),
     db
       .selectFrom('instance_metadata')
       .select(['instance_uuid', 'key', 'value'])
       .where('instance_uuid', 'in', uuids)
-      .where('deleted', '=', 0)
-      .execute(),
-    db.selectFrom('tags').select(['resource_id', 'tag']).where('resource_id', 'in', uuids).orderBy('tag').execute(),
-  ]);
+      .where('deleted', '=', 0),
+    db.selectFrom('tags').select(['resource_id', 'tag']).where('resource_id', 'in', uuids).orderBy('tag'),
+  ] as const;
+}
+
+function completed(
+  rows: InstanceRow[],
+  extras: { instance_uuid: string; flavor: string | null }[],
+  metadata: { instance_uuid: string; key: string; value: string | null }[],
+  tags: { resource_id: string; tag: string }[],
+): Instance[] {
   // Servers of one flavor carry the same text: parsed once (the views only read it).
   const parsed = new Map<string, InstanceFlavors>();
   const parse = (text: string) => {
@@ -117,9 +131,9 @@ export async function loadInstances(db: Db, rows: InstanceRow[]): Promise<Instan
     return f;
   };
   const flavors = new Map(extras.map((e) => [e.instance_uuid, parse(e.flavor ?? 'null')]));
-  const meta = new Map<string, Record<string, string>>(uuids.map((u) => [u, {}]));
+  const meta = new Map<string, Record<string, string>>(rows.map((r) => [r.uuid, {}]));
   for (const m of metadata) meta.get(m.instance_uuid)![m.key] = m.value ?? '';
-  const tagged = new Map<string, string[]>(uuids.map((u) => [u, []]));
+  const tagged = new Map<string, string[]>(rows.map((r) => [r.uuid, []]));
   for (const t of tags) tagged.get(t.resource_id)!.push(t.tag);
   // The rows are the query's own: completed in place (a copy of some forty columns per server
   // was a tenth of a server list's time).
@@ -129,7 +143,8 @@ export async function loadInstances(db: Db, rows: InstanceRow[]): Promise<Instan
 }
 
 /** An instance by uuid; InstanceNotFound when it does not exist, is deleted (unless
- * `withDeleted`), or belongs to another project (unless `projectId` is null: an administrator). */
+ * `withDeleted`), or belongs to another project (unless `projectId` is null: an administrator).
+ * One round trip on PostgreSQL: the row and what it has beside it are asked for together. */
 export async function getInstance(
   db: Db,
   uuid: string,
@@ -138,9 +153,10 @@ export async function getInstance(
   let q = db.selectFrom('instances').selectAll().where('uuid', '=', uuid);
   if (!opts.withDeleted) q = q.where('deleted', '=', 0);
   if (opts.projectId !== null) q = q.where('project_id', '=', opts.projectId);
-  const row = await q.executeTakeFirst();
-  if (!row) throw new InstanceNotFound(uuid);
-  return (await loadInstances(db, [row]))[0]!;
+  const [row, extras, metadata, tags] = await executeTogether(db, [q, ...detailQueries(db, [uuid])]);
+  const r = row.rows[0];
+  if (!r) throw new InstanceNotFound(uuid);
+  return completed([r], extras.rows, metadata.rows, tags.rows)[0]!;
 }
 
 /** Sets columns of a live instance, only while it is in `expected` task states (Nova's
@@ -151,6 +167,18 @@ export async function updateInstance(
   values: Partial<Omit<InstanceRow, 'id' | 'uuid'>>,
   expected?: { taskState?: (string | null)[]; vmState?: string[] },
 ): Promise<boolean> {
+  const r = await instanceUpdate(db, uuid, values, expected).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** The statement updateInstance runs, for a batch (executeTogether, executeAtomically): it
+ * updated the instance if its numAffectedRows is 1. */
+export function instanceUpdate(
+  db: Db,
+  uuid: string,
+  values: Partial<Omit<InstanceRow, 'id' | 'uuid'>>,
+  expected?: { taskState?: (string | null)[]; vmState?: string[] },
+) {
   let q = db
     .updateTable('instances')
     .set({ ...values, updated_at: now() })
@@ -167,8 +195,7 @@ export async function updateInstance(
     );
   }
   if (expected?.vmState) q = q.where('vm_state', 'in', expected.vmState);
-  const r = await q.executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+  return q;
 }
 
 /** Soft-deletes an instance with what hangs off it (Nova's instance.destroy): `deleted` takes the

@@ -1,7 +1,8 @@
 // Instance actions and their events (os-instance-actions, `openstack server event list`): one
 // action per API request that changes a server, named as Nova names them (create, delete,
 // reboot, stop ...), and one event per step a service took for it, with its result.
-import { engineOf } from '../../common/db/index.js';
+import type { Compilable } from 'kysely';
+import { engineOf, executeTogether } from '../../common/db/index.js';
 import type { Db } from './instance.js';
 import { now } from './instance.js';
 
@@ -46,22 +47,24 @@ export interface ActionRequest {
 
 /** Records an action (Nova's InstanceAction.action_start). */
 export async function startAction(db: Db, a: ActionRequest): Promise<void> {
+  await actionInsert(db, a).execute();
+}
+
+/** The statement startAction runs, for a batch (executeTogether). */
+export function actionInsert(db: Db, a: ActionRequest) {
   const ts = now();
-  await db
-    .insertInto('instance_actions')
-    .values({
-      action: a.action,
-      instance_uuid: a.instanceUuid,
-      request_id: a.requestId,
-      user_id: a.userId,
-      project_id: a.projectId,
-      start_time: ts,
-      finish_time: null,
-      message: null,
-      created_at: ts,
-      updated_at: null,
-    })
-    .execute();
+  return db.insertInto('instance_actions').values({
+    action: a.action,
+    instance_uuid: a.instanceUuid,
+    request_id: a.requestId,
+    user_id: a.userId,
+    project_id: a.projectId,
+    start_time: ts,
+    finish_time: null,
+    message: null,
+    created_at: ts,
+    updated_at: null,
+  });
 }
 
 /** The id of the action of `requestId` (the latest, should a request id repeat), as a subquery. */
@@ -136,6 +139,17 @@ export async function finishEvent(
   event: string,
   error?: { message: string; details?: string },
 ): Promise<void> {
+  await executeTogether(db, finishEventQueries(db, instanceUuid, requestId, event, error));
+}
+
+/** The statements finishEvent runs, for a batch (executeTogether, executeAtomically). */
+export function finishEventQueries(
+  db: Db,
+  instanceUuid: string,
+  requestId: string,
+  event: string,
+  error?: { message: string; details?: string },
+): Compilable[] {
   const ts = now();
   const close = (d: Db) =>
     d
@@ -152,22 +166,19 @@ export async function finishEvent(
       .where('finish_time', 'is', null);
   // Nova bumps the action's updated_at with each event it closes (shown from 2.58).
   const touch = { updated_at: ts, ...(error ? { message: 'Error' } : {}) };
+  const action = actionOf(db, instanceUuid, requestId);
+  // On PostgreSQL one statement: the event closed by a data-modifying WITH (which runs, referred
+  // to or not).
   if (engineOf(db) === 'postgres') {
-    // One round trip: the event closed by a data-modifying WITH (which runs, referred to or not).
-    await db
-      .with('closed', (d) => close(d as Db).returning('action_id'))
-      .updateTable('instance_actions')
-      .set(touch)
-      .where('id', '=', actionOf(db, instanceUuid, requestId))
-      .execute();
-    return;
+    return [
+      db
+        .with('closed', (d) => close(d as Db))
+        .updateTable('instance_actions')
+        .set(touch)
+        .where('id', '=', action),
+    ];
   }
-  const closed = await close(db).returning('action_id').executeTakeFirst();
-  await db
-    .updateTable('instance_actions')
-    .set(touch)
-    .where('id', '=', closed ? closed.action_id : actionOf(db, instanceUuid, requestId))
-    .execute();
+  return [close(db), db.updateTable('instance_actions').set(touch).where('id', '=', action)];
 }
 
 /** Whether the action of `requestId` has `event` finished (a step run again after its worker died

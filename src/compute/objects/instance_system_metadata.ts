@@ -38,20 +38,18 @@ export async function setSystemMetadata(db: Db, uuid: string, key: string, value
 
 /** The image properties kept as image_* keys, replaced by those of the image the instance is
  * (re)built from (Nova's get_system_metadata_from_image; a rebuild's _reset_image_metadata). */
-export async function setImageProperties(
-  db: Db,
-  uuid: string,
-  properties: Record<string, string>,
-  opts: { created?: boolean } = {},
-): Promise<void> {
-  // A new instance has nothing to replace (and a create is on every boot's way).
-  if (!opts.created) {
-    await db
-      .deleteFrom('instance_system_metadata')
-      .where('instance_uuid', '=', uuid)
-      .where(sql`substr(key, 1, 6)`, '=', 'image_')
-      .execute();
-  }
+export async function setImageProperties(db: Db, uuid: string, properties: Record<string, string>): Promise<void> {
+  await db
+    .deleteFrom('instance_system_metadata')
+    .where('instance_uuid', '=', uuid)
+    .where(sql`substr(key, 1, 6)`, '=', 'image_')
+    .execute();
+  await imagePropertiesInsert(db, uuid, properties)?.execute();
+}
+
+/** The statement writing a new instance's image_* keys (none without properties): it has nothing
+ * to replace. For a batch (executeTogether). */
+export function imagePropertiesInsert(db: Db, uuid: string, properties: Record<string, string>) {
   const ts = now();
   const rows = Object.entries(properties).map(([key, value]) => ({
     instance_uuid: uuid,
@@ -61,5 +59,5 @@ export async function setImageProperties(
     updated_at: null,
     deleted_at: null,
   }));
-  if (rows.length) await db.insertInto('instance_system_metadata').values(rows).execute();
+  return rows.length ? db.insertInto('instance_system_metadata').values(rows) : null;
 }

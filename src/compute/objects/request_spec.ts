@@ -33,17 +33,20 @@ export interface RequestSpec {
 }
 
 export async function saveRequestSpec(db: Db, spec: RequestSpec): Promise<number> {
+  const { id } = await requestSpecUpsert(db, spec).returning('id').executeTakeFirstOrThrow();
+  return id;
+}
+
+/** The statement saveRequestSpec runs (without its answer), for a batch (executeTogether). */
+export function requestSpecUpsert(db: Db, spec: RequestSpec) {
   const ts = now();
   // One statement either way (instance_uuid is unique): a create's spec is new, a move's replaces it.
-  const { id } = await db
+  return db
     .insertInto('request_specs')
     .values({ instance_uuid: spec.instance_uuid, spec: JSON.stringify(spec), created_at: ts, updated_at: null })
     .onConflict((oc) =>
       oc.column('instance_uuid').doUpdateSet((eb) => ({ spec: eb.ref('excluded.spec'), updated_at: ts })),
-    )
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return id;
+    );
 }
 
 export async function getRequestSpec(db: Db, instanceUuid: string): Promise<RequestSpec | undefined> {
