@@ -5,7 +5,9 @@
 // sessions; pg:walwriter, pg:autovacuum ...). It looks at /proc every half second; a process first
 // seen then counts from that look (a backend started between two looks loses at most half a
 // second). Each kind's system time is also given on its own ("concord (system)": the kernel's
-// share, which round trips on sockets drive). concord.sh runs it over a scenario when
+// share, which round trips on sockets drive), and its voluntary context switches ("concord
+// (waits)": how often its processes waited, for a PostgreSQL session about once a round trip —
+// a count the machine's noise leaves alone, where CPU time moves with it). concord.sh runs it over a scenario when
 // CPU_BY_PROCESS=FILE.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -37,8 +39,9 @@ function kindOf(pid) {
   return null;
 }
 
-/** Each process looked at: its kind, and its CPU and system seconds when first and last seen.
- * @type {Map<string, {kind: string | null, first: number, last: number, firstSys: number, lastSys: number}>} */
+/** Each process looked at: its kind, and its CPU and system seconds and its voluntary context
+ * switches when first and last seen.
+ * @type {Map<string, {kind: string | null, first: number, last: number, firstSys: number, lastSys: number, firstWaits: number, lastWaits: number}>} */
 const seen = new Map();
 
 function look() {
@@ -54,13 +57,32 @@ function look() {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const sys = Number(fields[12]) / HZ;
     const cpu = Number(fields[11]) / HZ + sys;
+    const waits = voluntarySwitches(pid);
     let p = seen.get(pid);
     if (!p) {
-      p = { kind: kindOf(pid), first: cpu, last: cpu, firstSys: sys, lastSys: sys };
+      p = {
+        kind: kindOf(pid),
+        first: cpu,
+        last: cpu,
+        firstSys: sys,
+        lastSys: sys,
+        firstWaits: waits,
+        lastWaits: waits,
+      };
       seen.set(pid, p);
     }
     p.last = cpu;
     p.lastSys = sys;
+    p.lastWaits = waits;
+  }
+}
+
+/** @param {string} pid @returns {number} */
+function voluntarySwitches(pid) {
+  try {
+    return Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
   }
 }
 
@@ -74,6 +96,7 @@ function done() {
     if (!p.kind) continue;
     total[p.kind] = (total[p.kind] ?? 0) + (p.last - p.first);
     total[`${p.kind} (system)`] = (total[`${p.kind} (system)`] ?? 0) + (p.lastSys - p.firstSys);
+    total[`${p.kind} (waits)`] = (total[`${p.kind} (waits)`] ?? 0) + (p.lastWaits - p.firstWaits);
   }
   writeFileSync(OUT, JSON.stringify(total));
   process.exit(0);

@@ -102,7 +102,15 @@ function batchTests(engine: 'sqlite' | 'postgresql', open: () => Promise<Databas
             }),
           ).toBe(4);
         });
-        // BEGIN, the statements and COMMIT: one write too.
+        // A transaction's BEGIN leaves with its first statement; COMMIT goes once that is answered.
+        expect(
+          await socketWrites(() =>
+            withTransaction(db, async (trx) => {
+              for (const q of queries(trx).slice(0, 2)) await q.execute();
+            }),
+          ),
+        ).toBe(3);
+        // BEGIN, the statements and COMMIT: one write.
         expect(await socketWrites(() => executeAtomically(db, queries(db)))).toBe(1);
         expect((await db.selectFrom('items').select('n').where('id', '=', 4).executeTakeFirst())?.n).toBe(4);
       });

@@ -16,7 +16,12 @@ import {
   type Compilable,
   type QueryResult,
   PostgresDialect,
+  PostgresDriver,
   Migrator,
+  type DatabaseConnection,
+  type Driver,
+  type PostgresDialectConfig,
+  type TransactionSettings,
   sql,
   type Migration,
   type RawBuilder,
@@ -72,7 +77,7 @@ export function openDatabase<DB>(url: string, options: OpenOptions = {}): Databa
     // An idle connection the server closed (a restart, a terminated backend) is dropped by the
     // pool, and the next query opens another; unhandled, the event would end the process.
     pool.on('error', () => undefined);
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new PipelinedPostgresDialect({ pool }) });
     const stopAnalyzing = analyzeNewTablesInBackground(pool);
     return {
       db,
@@ -207,6 +212,27 @@ function writesPerTick(client: pg.PoolClient): void {
     }
     return query(text, values);
   };
+}
+
+/** A transaction's BEGIN is not waited for: it leaves with the transaction's first statement, in
+ * one write (see writesPerTick), one round trip fewer for every transaction. BEGIN only fails
+ * with its connection, and then so does the statement behind it. */
+class PipelinedPostgresDriver extends PostgresDriver {
+  override beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    if (settings.isolationLevel || settings.accessMode) return super.beginTransaction(connection, settings);
+    connection.executeQuery(CompiledQuery.raw('BEGIN')).catch(() => undefined);
+    return Promise.resolve();
+  }
+}
+
+class PipelinedPostgresDialect extends PostgresDialect {
+  constructor(private readonly config: PostgresDialectConfig) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    return new PipelinedPostgresDriver(this.config);
+  }
 }
 
 /** Runs statements of which none needs another's answer (a later one may rely on an earlier one's

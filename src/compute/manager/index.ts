@@ -15,7 +15,7 @@ import {
   VmState,
   type Instance,
 } from '../objects/instance.js';
-import { finishEvent, finishEventQueries, startEvent } from '../objects/instance_action.js';
+import { finishEvent, finishEventQueries, startEvent, startEventQueries } from '../objects/instance_action.js';
 import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
 import { addFault } from '../objects/instance_fault.js';
 import {
@@ -122,14 +122,17 @@ async function spawn(env: ManagerEnv, job: Job): Promise<void> {
   // Deleted before it was built (its terminate job cleans up), or already built by an earlier run.
   if (!i || i.vm_state !== VmState.BUILDING) return;
   const requestId = p.request_id ?? (await buildRequestId(db, i.uuid));
-  // One commit for both (each is a disk flush on PostgreSQL, on the way of every boot).
-  const spawning = await withTransaction(db, async (trx) => {
-    if (!(await updateInstance(trx, i.uuid, { task_state: 'spawning' }, { taskState: [null, 'spawning'] })))
-      return false;
-    await startEvent(trx, i.uuid, requestId, BUILD_EVENT, env.host);
-    return true;
-  });
-  if (!spawning) return;
+  // The event opened as Nova's does, before the instance is found ready to spawn; both in one
+  // commit (a disk flush each on PostgreSQL) and one round trip, on the way of every boot.
+  const [spawning] = await executeAtomically(db, [
+    instanceUpdate(db, i.uuid, { task_state: 'spawning' }, { taskState: [null, 'spawning'] }),
+    ...startEventQueries(db, i.uuid, requestId, BUILD_EVENT, env.host),
+  ]);
+  if (!Number(spawning.numAffectedRows)) {
+    // Another action took it over meanwhile (a delete): this build step ends there.
+    await finishEvent(db, i.uuid, requestId, BUILD_EVENT, { message: 'The instance is no longer building' });
+    return;
+  }
   try {
     await env.driver.spawn(guestOf(i), job.signal);
   } catch (e) {

@@ -88,47 +88,50 @@ export async function startEvent(
   event: string,
   host: string | null,
 ): Promise<void> {
+  await executeTogether(db, startEventQueries(db, instanceUuid, requestId, event, host));
+}
+
+/** The statements startEvent runs, for a batch (executeTogether, executeAtomically): the event
+ * added to the action unless the action has it open, then the one an earlier run left open
+ * (opened before this one) started again. */
+export function startEventQueries(db: Db, instanceUuid: string, requestId: string, event: string, host: string | null) {
   const ts = now();
-  // The usual case in one statement (this runs on every step of every boot): the event added to
-  // the action unless the action has it open.
-  const opened = await db
-    .insertInto('instance_actions_events')
-    .columns(['action_id', 'event', 'start_time', 'host', 'created_at'])
-    .expression((eb) =>
-      eb
-        .selectFrom('instance_actions as a')
-        .select((s) => [
-          'a.id',
-          s.val(event).as('event'),
-          s.val(ts).as('start_time'),
-          s.val(host).as('host'),
-          s.val(ts).as('created_at'),
-        ])
-        .where('a.id', '=', actionOf(db, instanceUuid, requestId))
-        .where((w) =>
-          w.not(
-            w.exists(
-              w
-                .selectFrom('instance_actions_events as e')
-                .select('e.id')
-                .whereRef('e.action_id', '=', 'a.id')
-                .where('e.event', '=', event)
-                .where('e.finish_time', 'is', null),
+  return [
+    db
+      .insertInto('instance_actions_events')
+      .columns(['action_id', 'event', 'start_time', 'host', 'created_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('instance_actions as a')
+          .select((s) => [
+            'a.id',
+            s.val(event).as('event'),
+            s.val(ts).as('start_time'),
+            s.val(host).as('host'),
+            s.val(ts).as('created_at'),
+          ])
+          .where('a.id', '=', actionOf(db, instanceUuid, requestId))
+          .where((w) =>
+            w.not(
+              w.exists(
+                w
+                  .selectFrom('instance_actions_events as e')
+                  .select('e.id')
+                  .whereRef('e.action_id', '=', 'a.id')
+                  .where('e.event', '=', event)
+                  .where('e.finish_time', 'is', null),
+              ),
             ),
           ),
-        ),
-    )
-    .returning('id')
-    .executeTakeFirst();
-  if (opened) return;
-  // Open already (or no such action, and then nothing matches): started again.
-  await db
-    .updateTable('instance_actions_events')
-    .set({ start_time: ts, result: null, host, updated_at: ts })
-    .where('action_id', '=', actionOf(db, instanceUuid, requestId))
-    .where('event', '=', event)
-    .where('finish_time', 'is', null)
-    .execute();
+      ),
+    db
+      .updateTable('instance_actions_events')
+      .set({ start_time: ts, result: null, host, updated_at: ts })
+      .where('action_id', '=', actionOf(db, instanceUuid, requestId))
+      .where('event', '=', event)
+      .where('finish_time', 'is', null)
+      .where('created_at', '<>', ts),
+  ] as const;
 }
 
 /** Closes an event with Success or Error (and, for an error, why: the action's message too). */
