@@ -88,7 +88,10 @@ export async function startEvent(
   event: string,
   host: string | null,
 ): Promise<void> {
-  await executeTogether(db, startEventQueries(db, instanceUuid, requestId, event, host));
+  // By itself, the restart runs only when nothing was opened: one statement in the usual case.
+  const [open, restart] = startEventQueries(db, instanceUuid, requestId, event, host);
+  if (await open.returning('id').executeTakeFirst()) return;
+  await restart.execute();
 }
 
 /** The statements startEvent runs, for a batch (executeTogether, executeAtomically): the event
