@@ -357,7 +357,9 @@ describe('token expiry and persistence', () => {
         (await t.call('GET', '/v3/auth/tokens', undefined, { 'x-subject-token': tok.token, 'x-auth-token': tok.token }))
           .status,
       ).toBe(401);
-      // The admin token of the helper expired too: a fresh one sees the subject as not found.
+      // The admin token of the helper expired too: a fresh one sees the subject as not found. It is
+      // issued for an hour, so that a slow machine cannot let it expire before it is used.
+      t.identity.config.tokenExpiration = 3600;
       const admin = await t.login({ user: 'admin', password: ADMIN_PASSWORD, project: 'admin' });
       const r = await t.call('GET', '/v3/auth/tokens', undefined, {
         'x-subject-token': tok.token,
