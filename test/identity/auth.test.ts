@@ -359,7 +359,7 @@ describe('token expiry and persistence', () => {
       ).toBe(401);
       // The admin token of the helper expired too: a fresh one sees the subject as not found. It is
       // issued for an hour, so that a slow machine cannot let it expire before it is used.
-      t.identity.config.tokenExpiration = 3600;
+      Object.assign(t.identity.config, { tokenExpiration: 3600 });
       const admin = await t.login({ user: 'admin', password: ADMIN_PASSWORD, project: 'admin' });
       const r = await t.call('GET', '/v3/auth/tokens', undefined, {
         'x-subject-token': tok.token,
