@@ -2,8 +2,8 @@
 // complete allocations of the consumers it names, in one transaction, after checking capacity;
 // provider generations make concurrent writers to the same provider retry instead of
 // overcommitting (upstream's replace_all with allocation_conflict_retry_count).
-import type { Kysely, Transaction } from 'kysely';
-import { withTransaction } from '../../common/db/index.js';
+import type { Compilable, Kysely, Transaction } from 'kysely';
+import { engineOf, executeTogether, inTexts, withTransaction } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 import {
   InvalidAllocationCapacityExceeded,
@@ -14,16 +14,18 @@ import {
 } from '../exceptions.js';
 import { now } from '../../common/time.js';
 import {
+  consumersWithoutAllocationsDelete,
+  consumerWritten,
   deleteConsumersWithoutAllocations,
-  ensureConsumer,
   ensureOwners,
-  incrementConsumerGeneration,
+  planConsumer,
+  selectConsumers,
+  type Consumer,
   type ConsumerRequest,
-  type EnsuredConsumer,
   type ExternalIdScope,
   type ExternalIds,
 } from './consumer.js';
-import { incrementGeneration, type Db } from './resource_provider.js';
+import { generationIncremented, generationUpdate, type Db } from './resource_provider.js';
 import { standardClassId } from './resource_class.js';
 import { INVENTORY_AMOUNTS } from './inventory.js';
 
@@ -107,48 +109,18 @@ interface Row {
   consumer: string;
 }
 
-async function providersByUuid(trx: Transaction<PlacementDB>, uuids: string[]) {
-  const rows = uuids.length
-    ? await trx
-        .selectFrom('resource_providers')
-        .select(['id', 'uuid', 'generation'])
-        .where('uuid', 'in', uuids)
-        .execute()
-    : [];
-  const byUuid = new Map(rows.map((r) => [r.uuid, r]));
-  for (const u of uuids) if (!byUuid.has(u)) throw new AllocationProviderNotFound(u);
-  return byUuid;
-}
-
-/** Standard classes keep their ids (their os-resource-classes index) and cannot be deleted:
- * only custom classes are looked up. */
-async function classIds(trx: Transaction<PlacementDB>, names: string[]): Promise<Map<string, number>> {
-  const ids = new Map<string, number>();
-  const custom: string[] = [];
-  for (const n of names) {
-    const id = standardClassId(n);
-    if (id === undefined) custom.push(n);
-    else ids.set(n, id);
-  }
-  const rows = custom.length
-    ? await trx.selectFrom('resource_classes').select(['id', 'name']).where('name', 'in', custom).execute()
-    : [];
-  for (const r of rows) ids.set(r.name, r.id);
-  for (const n of names) if (!ids.has(n)) throw new ResourceClassNotFound(n);
-  return ids;
-}
-
-/** Upstream's _check_capacity_exceeded, against the usage left once the consumers' old
- * allocations are gone. */
-async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promise<void> {
-  const rpIds = [...new Set(rows.map((r) => r.rpId))];
-  const rcIds = [...new Set(rows.map((r) => r.rcId))];
-  if (!rpIds.length) return;
-  // Each inventory with what is allocated of it, in one statement.
-  const inventories = await trx
-    .selectFrom('inventories as i')
+/** The providers named by a write with each of their inventories (a row of nulls for a provider
+ * without any) and what consumers other than the write's hold of each: the capacity left to the
+ * write once its consumers' old allocations are gone. */
+function providerInventories(trx: Db, rpUuids: string[], writers: string[]) {
+  const engine = engineOf<PlacementDB>(trx);
+  return trx
+    .selectFrom('resource_providers as rp')
+    .leftJoin('inventories as i', 'i.resource_provider_id', 'rp.id')
     .select((eb) => [
-      'i.resource_provider_id',
+      'rp.id',
+      'rp.uuid',
+      'rp.generation',
       'i.resource_class_id',
       ...INVENTORY_AMOUNTS,
       eb
@@ -156,14 +128,38 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
         .select((s) => s.fn.sum<number | null>('a.used').as('used'))
         .whereRef('a.resource_provider_id', '=', 'i.resource_provider_id')
         .whereRef('a.resource_class_id', '=', 'i.resource_class_id')
+        .where((w) => w.not(inTexts(engine, 'a.consumer_id', writers)))
         .as('used'),
     ])
-    .where('i.resource_provider_id', 'in', rpIds)
-    .where('i.resource_class_id', 'in', rcIds)
-    .execute();
+    .where(inTexts(engine, 'rp.uuid', rpUuids));
+}
+
+type ProviderInventory = Awaited<ReturnType<ReturnType<typeof providerInventories>['execute']>>[number];
+
+/** Standard classes keep their ids (their os-resource-classes index) and cannot be deleted:
+ * only custom classes are looked up. */
+function classIds(names: string[], custom: { id: number; name: string }[]): Map<string, number> {
+  const ids = new Map<string, number>(custom.map((r) => [r.name, r.id]));
+  for (const n of names) {
+    const id = standardClassId(n);
+    if (id !== undefined) ids.set(n, id);
+    else if (!ids.has(n)) throw new ResourceClassNotFound(n);
+  }
+  return ids;
+}
+
+/** Upstream's _check_capacity_exceeded, against the usage left once the consumers' old
+ * allocations are gone. */
+function checkCapacity(inventories: ProviderInventory[], rows: Row[]): void {
   const key = (rp: number, rc: number) => `${rp}:${rc}`;
-  const inv = new Map(inventories.map((i) => [key(i.resource_provider_id, i.resource_class_id), i]));
-  const withInventory = new Set(inventories.map((i) => i.resource_provider_id));
+  const rcIds = new Set(rows.map((r) => r.rcId));
+  const inv = new Map<string, ProviderInventory>();
+  const withInventory = new Set<number>();
+  for (const i of inventories) {
+    if (i.resource_class_id === null || !rcIds.has(i.resource_class_id)) continue;
+    inv.set(key(i.id, i.resource_class_id), i);
+    withInventory.add(i.id);
+  }
   const missing = rows.filter((r) => !withInventory.has(r.rpId));
   if (missing.length) {
     const classes = [...new Set(rows.map((r) => r.rc))].join(', ');
@@ -178,10 +174,10 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
     if (r.used === 0) continue;
     const i = inv.get(k);
     if (!i) throw new InvalidInventory(`Inventory for '${r.rc}' on resource provider '${r.rpUuid}' invalid.`);
-    if (r.used < i.min_unit || r.used > i.max_unit || r.used % i.step_size !== 0) {
+    if (r.used < i.min_unit! || r.used > i.max_unit! || r.used % i.step_size! !== 0) {
       throw new InvalidAllocationConstraintsViolated(r.rc, r.rpUuid);
     }
-    const cap = (i.total - i.reserved) * Number(i.allocation_ratio);
+    const cap = (i.total! - i.reserved!) * Number(i.allocation_ratio);
     const u = Number(i.used ?? 0);
     if (cap < u + r.used || cap < u + requested.get(k)!) throw new InvalidAllocationCapacityExceeded(r.rc, r.rpUuid);
   }
@@ -189,7 +185,11 @@ async function checkCapacity(trx: Transaction<PlacementDB>, rows: Row[]): Promis
 
 const byUuid = (a: { uuid: string }, b: { uuid: string }) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
 
-/** Replaces the consumers' allocations inside the caller's transaction (no retry).
+/** Replaces the consumers' allocations inside the caller's transaction (no retry), in two batches
+ * (executeTogether: one round trip each on PostgreSQL): what the write needs to know (its
+ * consumers, its providers with their inventories and usage, custom classes), then, once every
+ * check has passed, all its writes. Provider and consumer generations, bumped only if unchanged
+ * since read, catch whoever wrote between the two.
  * Rows are locked in one order whatever the order of the request — owners, then consumers by
  * uuid, then providers by id — so that two writes naming the same consumers or providers wait
  * for each other instead of deadlocking. */
@@ -198,33 +198,39 @@ export async function writeAllocations(
   ids: ExternalIdScope,
   unordered: ConsumerWrite[],
 ): Promise<void> {
-  // Nothing to write (a reshape of inventories only); PostgreSQL also refuses an empty IN list.
+  // Nothing to write (a reshape of inventories only).
   if (!unordered.length) return;
   const writes = [...unordered].sort(byUuid);
   await ensureOwners(trx, ids, writes);
-  const consumers: EnsuredConsumer[] = [];
-  for (const w of writes) consumers.push(await ensureConsumer(trx, ids, w));
-  const uuids = [...new Set(writes.flatMap((w) => [...w.allocations.keys()]))];
-  const providers = await providersByUuid(trx, uuids);
-  const rcs = await classIds(trx, [
-    ...new Set(writes.flatMap((w) => [...w.allocations.values()].flatMap((m) => [...m.keys()]))),
-  ]);
+  const writers = writes.map((w) => w.uuid);
+  const rpUuids = [...new Set(writes.flatMap((w) => [...w.allocations.keys()]))];
+  const classes = [...new Set(writes.flatMap((w) => [...w.allocations.values()].flatMap((m) => [...m.keys()])))];
+  const custom = classes.filter((n) => standardClassId(n) === undefined);
   // A consumer whose write is empty gives up what it holds, and the providers it leaves move
   // generation too (upstream writes zero-amount allocations for them). Providers that only
   // lose allocations to a consumer moving elsewhere keep theirs, as upstream.
   const emptyConsumers = writes.filter((w) => !w.allocations.size).map((w) => w.uuid);
-  const emptied = emptyConsumers.length
-    ? await trx
+  const reads: Compilable<unknown>[] = [selectConsumers(trx, writers), providerInventories(trx, rpUuids, writers)];
+  if (custom.length) reads.push(trx.selectFrom('resource_classes').select(['id', 'name']).where('name', 'in', custom));
+  if (emptyConsumers.length)
+    reads.push(
+      trx
         .selectFrom('allocations as a')
         .innerJoin('resource_providers as rp', 'rp.id', 'a.resource_provider_id')
         .select(['rp.id', 'rp.generation'])
         .distinct()
-        .where('a.consumer_id', 'in', emptyConsumers)
-        .execute()
-    : [];
-  // A consumer this write created holds nothing yet.
-  const existing = consumers.filter((c) => !c.created).map((c) => c.uuid);
-  if (existing.length) await trx.deleteFrom('allocations').where('consumer_id', 'in', existing).execute();
+        .where('a.consumer_id', 'in', emptyConsumers),
+    );
+  const answers = (await executeTogether(trx, reads)).map((r) => r.rows);
+  const found = new Map((answers[0] as Consumer[]).map((c) => [c.uuid, c]));
+  const inventories = answers[1] as ProviderInventory[];
+  const customIds = custom.length ? (answers[2] as { id: number; name: string }[]) : [];
+  const emptied = emptyConsumers.length ? (answers.at(-1) as { id: number; generation: number }[]) : [];
+
+  const plans = writes.map((w) => planConsumer(trx, ids, w, found.get(w.uuid)));
+  const providers = new Map(inventories.map((i) => [i.uuid, { id: i.id, generation: i.generation }]));
+  for (const u of rpUuids) if (!providers.has(u)) throw new AllocationProviderNotFound(u);
+  const rcs = classIds(classes, customIds);
   const rows: Row[] = [];
   for (const w of writes) {
     for (const [rpUuid, resources] of w.allocations) {
@@ -234,7 +240,8 @@ export async function writeAllocations(
       }
     }
   }
-  await checkCapacity(trx, rows);
+  checkCapacity(inventories, rows);
+
   const ts = now();
   const inserts = rows
     .filter((r) => r.used > 0)
@@ -246,19 +253,29 @@ export async function writeAllocations(
       created_at: ts,
       updated_at: null,
     }));
-  for (let i = 0; i < inserts.length; i += 500)
-    await trx
-      .insertInto('allocations')
-      .values(inserts.slice(i, i + 500))
-      .execute();
   const touched = new Map([...providers.values(), ...emptied].map((rp) => [rp.id, rp]));
-  for (const rp of [...touched.values()].sort((a, b) => a.id - b.id)) await incrementGeneration(trx, rp);
-  for (const c of consumers) if (!c.created) await incrementConsumerGeneration(trx, c);
+  const bumped = [...touched.values()].sort((a, b) => a.id - b.id);
   const holding = new Set(inserts.map((r) => r.consumer_id));
-  await deleteConsumersWithoutAllocations(
-    trx,
-    writes.map((w) => w.uuid).filter((u) => !holding.has(u)),
-  );
+  const released = writers.filter((u) => !holding.has(u));
+  // A consumer this write created holds nothing yet.
+  const existing = plans.filter((p) => !p.created).map((p) => p.uuid);
+  const firsts = plans.filter((p) => p.first);
+  const bumps = plans.filter((p) => p.bump);
+  const chunks: Compilable<unknown>[] = [];
+  for (let i = 0; i < inserts.length; i += 500)
+    chunks.push(trx.insertInto('allocations').values(inserts.slice(i, i + 500)));
+  const results = await executeTogether(trx, [
+    ...firsts.map((p) => p.first!),
+    ...(existing.length ? [trx.deleteFrom('allocations').where('consumer_id', 'in', existing)] : []),
+    ...chunks,
+    ...bumped.map((rp) => generationUpdate(trx, rp)),
+    ...bumps.map((p) => p.bump!),
+    ...(released.length ? [consumersWithoutAllocationsDelete(trx, released)] : []),
+  ]);
+  const afterChunks = firsts.length + (existing.length ? 1 : 0) + chunks.length;
+  firsts.forEach((p, i) => consumerWritten(p, results[i], undefined));
+  bumped.forEach((rp, i) => generationIncremented(rp, results[afterChunks + i]!.numAffectedRows));
+  bumps.forEach((p, i) => consumerWritten(p, undefined, results[afterChunks + bumped.length + i]));
 }
 
 /** Runs `write` in a transaction, retrying up to `retries` times when a provider's generation

@@ -1,6 +1,7 @@
 // Consumers (whoever holds allocations: instances, migrations ...), with their project, user,
 // consumer type and generation. Projects, users and consumer types are created on first use.
-import type { Transaction } from 'kysely';
+import type { Compilable, QueryResult, Transaction } from 'kysely';
+import { engineOf, inTexts } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 import { ConcurrentUpdateDetected, PlacementException } from '../exceptions.js';
 import { now } from '../../common/time.js';
@@ -107,7 +108,7 @@ async function ensureConsumerType(trx: Transaction<PlacementDB>, ids: ExternalId
   return id;
 }
 
-export async function findConsumer(db: Db, uuid: string): Promise<Consumer | undefined> {
+function consumerRows(db: Db) {
   return db
     .selectFrom('consumers as c')
     .innerJoin('projects as p', 'p.id', 'c.project_id')
@@ -123,9 +124,16 @@ export async function findConsumer(db: Db, uuid: string): Promise<Consumer | und
       'c.generation',
       'c.consumer_type_id',
       'ct.name as consumer_type',
-    ])
-    .where('c.uuid', '=', uuid)
-    .executeTakeFirst();
+    ]);
+}
+
+export async function findConsumer(db: Db, uuid: string): Promise<Consumer | undefined> {
+  return consumerRows(db).where('c.uuid', '=', uuid).executeTakeFirst();
+}
+
+/** The consumers with these uuids, as one statement (for a batch). */
+export function selectConsumers(db: Db, uuids: string[]) {
+  return consumerRows(db).where(inTexts(engineOf<PlacementDB>(db), 'c.uuid', uuids));
 }
 
 /** What a write says about one consumer. */
@@ -140,30 +148,36 @@ export interface ConsumerRequest {
   consumerType?: string;
 }
 
-/** A consumer a write is about, and whether that write created it. */
-export type EnsuredConsumer = Consumer & { created: boolean };
+/** The statements a write runs for one consumer, decided from what it read of it. */
+export interface ConsumerPlan {
+  uuid: string;
+  /** Created by this write: it holds nothing yet. */
+  created: boolean;
+  /** Its insert (then `created`), or the update of its project, user or type where they changed. */
+  first?: Compilable<unknown>;
+  /** An existing consumer's generation bump, iff it is unchanged since it was read. */
+  bump?: Compilable<unknown>;
+}
 
-/** Finds or creates the consumer, checks its generation, and brings its project, user and type
- * in line with the request. Returns the consumer as it now is. A consumer is created by the
- * write that gives it its first allocations, with the generation that write leaves it at (1:
- * upstream creates it at 0 and bumps it in the same transaction). */
-export async function ensureConsumer(
-  trx: Transaction<PlacementDB>,
+/** Plans the write of a consumer as `found` (undefined: it does not exist): checks its generation
+ * (ConsumerGenerationConflict), then creates it or brings its project, user and type in line with
+ * the request, and bumps its generation. A consumer is created by the write that gives it its
+ * first allocations, with the generation that write leaves it at (1: upstream creates it at 0 and
+ * bumps it in the same transaction). The owners' ids must be known (ensureOwners). */
+export function planConsumer(
+  trx: Db,
   ids: ExternalIdScope,
   r: ConsumerRequest,
-): Promise<EnsuredConsumer> {
-  const projectId = await ensureExternal(trx, ids, 'projects', r.projectId);
-  const userId = await ensureExternal(trx, ids, 'users', r.userId);
-  const typeId = r.consumerType !== undefined ? await ensureConsumerType(trx, ids, r.consumerType) : null;
-  let c = await findConsumer(trx, r.uuid);
-  if (c) {
-    if (r.checkGeneration && c.generation !== r.generation)
-      throw new ConsumerGenerationConflict(c.generation, r.generation);
-  } else {
+  found: Consumer | undefined,
+): ConsumerPlan {
+  const projectId = ids.get(`projects:${r.projectId}`)!;
+  const userId = ids.get(`users:${r.userId}`)!;
+  const typeId = r.consumerType !== undefined ? ids.get(`consumer_types:${r.consumerType}`)! : null;
+  if (!found) {
     if (r.checkGeneration && r.generation !== null && r.generation !== undefined) {
       throw new ConsumerGenerationConflict(null, r.generation);
     }
-    const inserted = await trx
+    const insert = trx
       .insertInto('consumers')
       .values({
         uuid: r.uuid,
@@ -175,61 +189,54 @@ export async function ensureConsumer(
         updated_at: null,
       })
       .onConflict((oc) => oc.column('uuid').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    // Someone else created it between our look and our insert: their write wins this round.
-    if (!inserted) throw new ConcurrentUpdateDetected();
-    return {
-      id: inserted.id,
-      uuid: r.uuid,
-      project_id: projectId,
-      user_id: userId,
-      project: r.projectId,
-      user: r.userId,
-      generation: 1,
-      consumer_type_id: typeId,
-      consumer_type: r.consumerType ?? null,
-      created: true,
-    };
+      .returning('id');
+    return { uuid: r.uuid, created: true, first: insert };
   }
+  if (r.checkGeneration && found.generation !== r.generation)
+    throw new ConsumerGenerationConflict(found.generation, r.generation);
   const changes: { project_id?: number; user_id?: number; consumer_type_id?: number } = {};
-  if (c.project_id !== projectId || c.user_id !== userId)
+  if (found.project_id !== projectId || found.user_id !== userId)
     Object.assign(changes, { project_id: projectId, user_id: userId });
-  if (typeId !== null && typeId !== c.consumer_type_id) changes.consumer_type_id = typeId;
-  if (Object.keys(changes).length) {
-    await trx
-      .updateTable('consumers')
-      .set({ ...changes, updated_at: now() })
-      .where('id', '=', c.id)
-      .where('generation', '=', c.generation)
-      .execute();
-    c = (await findConsumer(trx, r.uuid))!;
-  }
-  return { ...c, created: false };
+  if (typeId !== null && typeId !== found.consumer_type_id) changes.consumer_type_id = typeId;
+  const bump = trx
+    .updateTable('consumers')
+    .set({ generation: found.generation + 1, updated_at: now() })
+    .where('id', '=', found.id)
+    .where('generation', '=', found.generation);
+  if (!Object.keys(changes).length) return { uuid: r.uuid, created: false, bump };
+  const first = trx
+    .updateTable('consumers')
+    .set({ ...changes, updated_at: now() })
+    .where('id', '=', found.id)
+    .where('generation', '=', found.generation);
+  return { uuid: r.uuid, created: false, first, bump };
 }
 
-/** Bumps a consumer's generation iff unchanged since `c` was read. */
-export async function incrementConsumerGeneration(trx: Db, c: Consumer): Promise<void> {
-  const res = await trx
-    .updateTable('consumers')
-    .set({ generation: c.generation + 1, updated_at: now() })
-    .where('id', '=', c.id)
-    .where('generation', '=', c.generation)
-    .executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) throw new ConcurrentUpdateDetected();
-  c.generation += 1;
+/** Takes the answers to a plan's statements: a consumer created meanwhile by someone else (our
+ * insert found it there), or one whose generation moved, is a concurrent update (their write
+ * wins this round). */
+export function consumerWritten(
+  plan: ConsumerPlan,
+  first: QueryResult<unknown> | undefined,
+  bump: QueryResult<unknown> | undefined,
+): void {
+  if (plan.created && !first?.rows.length) throw new ConcurrentUpdateDetected();
+  if (bump && Number(bump.numAffectedRows) !== 1) throw new ConcurrentUpdateDetected();
 }
 
 /** Deletes those of these consumers that no longer hold any allocation. */
 export async function deleteConsumersWithoutAllocations(trx: Db, uuids: string[]): Promise<void> {
-  if (!uuids.length) return;
-  await trx
+  if (uuids.length) await consumersWithoutAllocationsDelete(trx, uuids).execute();
+}
+
+/** deleteConsumersWithoutAllocations's statement, for a batch (`uuids` not empty). */
+export function consumersWithoutAllocationsDelete(trx: Db, uuids: string[]) {
+  return trx
     .deleteFrom('consumers')
     .where('uuid', 'in', uuids)
     .where((eb) =>
       eb.not(
         eb.exists(eb.selectFrom('allocations').select('id').whereRef('allocations.consumer_id', '=', 'consumers.uuid')),
       ),
-    )
-    .execute();
+    );
 }

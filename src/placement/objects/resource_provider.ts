@@ -73,13 +73,22 @@ export async function getProvider(db: Db, uuid: string): Promise<ResourceProvide
  * ResourceProviderConcurrentUpdateDetected. Inside a transaction this also serialises concurrent
  * writers of the same provider: the row lock on PostgreSQL, the single writer on SQLite. */
 export async function incrementGeneration(trx: Db, rp: { id: number; generation: number }): Promise<void> {
-  const res = await trx
+  const res = await generationUpdate(trx, rp).executeTakeFirst();
+  generationIncremented(rp, res.numUpdatedRows);
+}
+
+/** incrementGeneration's statement, for a batch (then generationIncremented with its answer). */
+export function generationUpdate(trx: Db, rp: { id: number; generation: number }) {
+  return trx
     .updateTable('resource_providers')
     .set({ generation: rp.generation + 1, updated_at: now() })
     .where('id', '=', rp.id)
-    .where('generation', '=', rp.generation)
-    .executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) throw new ResourceProviderConcurrentUpdateDetected();
+    .where('generation', '=', rp.generation);
+}
+
+/** Takes generationUpdate's answer: updates `rp`, or throws if someone moved it first. */
+export function generationIncremented(rp: { generation: number }, updatedRows: bigint | undefined): void {
+  if (Number(updatedRows) !== 1) throw new ResourceProviderConcurrentUpdateDetected();
   rp.generation += 1;
 }
 
