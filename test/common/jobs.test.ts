@@ -3,10 +3,10 @@
 // stalled worker, graceful stop giving jobs back, secrets erased when jobs end, calls answered or
 // given up on (no row kept), pruning, and periodic tasks run by one worker.
 // The same guarantees across real processes: jobs_processes.test.ts.
-import { sql } from 'kysely';
+import { expressionBuilder, sql, type Kysely } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTransaction } from '../../src/common/db/index.js';
+import { executeAtomically, withTransaction } from '../../src/common/db/index.js';
 import {
   callJob,
   JobCallTimeout,
@@ -21,6 +21,10 @@ import { openQueue, sqliteUrl, until, type TestQueue } from '../helpers/jobs.js'
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 
 const log = pino({ level: 'silent' });
+
+interface JobsDB {
+  test_jobs: { id: number; kind: string; dedupe_key: string | null };
+}
 const skipPg = postgresUnavailable();
 
 async function states(queue: JobQueue, ids: number[]): Promise<(JobRow | undefined)[]> {
@@ -70,6 +74,44 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       expect(other.created).toBe(true);
       const row = await t.queue.get(first.id);
       expect(row).toMatchObject({ kind: 'once', state: 'queued', attempts: 0, payload: '{"a":1}', dedupe_key: 'k1' });
+    });
+
+    it('adds a job in a batch only if its condition holds after the statements before it', async () => {
+      const db = t.database.db as Kysely<JobsDB>;
+      const heard: string[] = [];
+      const stop = t.queue.subscribe((kind) => heard.push(kind));
+      try {
+        // The condition sees the batch's earlier statements: the first job, just added.
+        const firstAdded = (key: string) =>
+          expressionBuilder<JobsDB>().exists(
+            db.selectFrom('test_jobs').select('id').where('kind', '=', 'first').where('dedupe_key', '=', key),
+          );
+        const [, second] = await executeAtomically(db, [
+          t.queue.enqueueQuery(db, { kind: 'first', dedupeKey: 'b1' }),
+          t.queue.enqueueQuery(db, { kind: 'second', dedupeKey: 'b1' }, firstAdded('b1')),
+        ]);
+        expect(t.queue.enqueued('second', second)).toBe(true);
+        const [skipped] = await executeAtomically(db, [
+          t.queue.enqueueQuery(db, { kind: 'second', dedupeKey: 'b2' }, firstAdded('b2')),
+        ]);
+        expect(t.queue.enqueued('second', skipped)).toBe(false);
+        // The same dedupe key again: no second row.
+        const [again] = await executeAtomically(db, [t.queue.enqueueQuery(db, { kind: 'second', dedupeKey: 'b1' })]);
+        expect(t.queue.enqueued('second', again)).toBe(false);
+        const rows = await db
+          .selectFrom('test_jobs')
+          .select(['kind', 'dedupe_key'])
+          .where('dedupe_key', 'in', ['b1', 'b2'])
+          .orderBy('id')
+          .execute();
+        expect(rows).toEqual([
+          { kind: 'first', dedupe_key: 'b1' },
+          { kind: 'second', dedupe_key: 'b1' },
+        ]);
+        expect(heard).toContain('second');
+      } finally {
+        await stop();
+      }
     });
 
     it('runs each job once, woken at once by an enqueue in this process', async () => {

@@ -3,7 +3,7 @@
 // Clock: every time is taken, and compared, in SQL by the database's clock (PostgreSQL's now(),
 // SQLite's, which is this host's). Workers on other hosts compare leases against the same clock
 // that set them, so skew between hosts neither steals a live job nor keeps a dead one.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Compilable, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Config } from '../config.js';
 import { afterCommit, inIds, type Database, type Engine, type Listen } from '../db/index.js';
 import { jobTables, type JobRow, type JobTables } from './schema.js';
@@ -120,6 +120,26 @@ export class JobQueue {
    * only if the caller's changes commit. Workers of this process are woken once it has
    * committed (on PostgreSQL, workers of every process). */
   async enqueue<DB>(db: Kysely<DB>, spec: JobSpec): Promise<Enqueued> {
+    const inserted = await db.executeQuery(this.enqueueQuery(db, spec).compile());
+    const row = inserted.rows[0];
+    if (row) {
+      afterCommit(db, () => this.wake(spec.kind));
+      return { id: Number(row.id), created: true };
+    }
+    const existing = await sql<{ id: number }>`
+      SELECT id FROM ${this.t} WHERE kind = ${spec.kind} AND dedupe_key = ${spec.dedupeKey ?? null}`.execute(db);
+    return { id: Number(existing.rows[0]!.id), created: false };
+  }
+
+  /** enqueue's statement, for a batch (executeTogether, executeAtomically): the job is added only
+   * if `when` holds once the statements before it have run (the instance it is for is in the
+   * state they left it in, say), and its dedupe key names no job yet. Once the batch has
+   * committed, give its answer to `enqueued`. */
+  enqueueQuery<DB>(
+    db: Kysely<DB>,
+    spec: JobSpec,
+    when: Expression<SqlBool> = sql<SqlBool>`TRUE`,
+  ): Compilable<{ id: number }> {
     checkName('kind', spec.kind);
     if (spec.target != null) checkName('target', spec.target);
     if (spec.dedupeKey !== undefined) checkName('dedupe key', spec.dedupeKey);
@@ -129,26 +149,31 @@ export class JobQueue {
     const delayMs = Math.max(0, Math.round((spec.delaySeconds ?? 0) * 1000));
     const payload = JSON.stringify(spec.payload ?? null);
     const secret = spec.secret === undefined ? null : JSON.stringify(spec.secret);
-    const key = spec.dedupeKey ?? null;
     // NOTIFY is sent when (and only if) the transaction commits.
     const notify = this.engine === 'postgres' ? sql`, pg_notify(${this.tables.jobs}, ${spec.kind})` : sql``;
-    const inserted = await sql<{ id: number }>`
+    // A SELECT rather than VALUES, for its WHERE (which SQLite also needs to read the ON CONFLICT
+    // after a SELECT right); its bound values are typed where PostgreSQL would take them as text.
+    const insert = sql<{ id: number }>`
       INSERT INTO ${this.t} (kind, target, payload, secret, state, attempts, max_attempts, run_after,
         dedupe_key, created_at, updated_at)
-      VALUES (${spec.kind}, ${spec.target ?? null}, ${payload}, ${secret}, 'queued', 0, ${maxAttempts},
-        ${this.now} + ${delayMs}, ${key}, ${this.now}, ${this.now})
+      SELECT ${spec.kind}, ${spec.target ?? null}, ${payload}, ${secret}, 'queued', 0,
+        CAST(${maxAttempts} AS INTEGER), ${this.now} + ${delayMs}, ${spec.dedupeKey ?? null}, ${this.now}, ${this.now}
+      WHERE ${when}
       ON CONFLICT (kind, dedupe_key) DO NOTHING
-      RETURNING id${notify}`.execute(db);
-    const row = inserted.rows[0];
-    if (row) {
-      afterCommit(db, () => {
-        for (const s of this.subscribers) s(spec.kind);
-      });
-      return { id: Number(row.id), created: true };
-    }
-    const existing = await sql<{ id: number }>`
-      SELECT id FROM ${this.t} WHERE kind = ${spec.kind} AND dedupe_key = ${key}`.execute(db);
-    return { id: Number(existing.rows[0]!.id), created: false };
+      RETURNING id${notify}`;
+    return { compile: () => insert.compile(db) };
+  }
+
+  /** Takes enqueueQuery's answer, its batch committed: wakes this process's workers if the job was
+   * added (on PostgreSQL, its NOTIFY wakes every process's). True if it was. */
+  enqueued(kind: string, answer: { rows: unknown[] }): boolean {
+    if (!answer.rows.length) return false;
+    this.wake(kind);
+    return true;
+  }
+
+  private wake(kind: string): void {
+    for (const s of this.subscribers) s(kind);
   }
 
   /** Calls `fn` with the kind of each job enqueued (a hint: it may have been claimed already)

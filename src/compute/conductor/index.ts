@@ -4,16 +4,17 @@
 // `spawn_instance` job; or, when no host fits, puts every instance of the request in ERROR with a
 // fault that explains why. A job run again (its conductor died) starts over from the database:
 // instances already placed are left alone, claims of an unfinished run are released first.
-import type { Kysely } from 'kysely';
+import { expressionBuilder, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
-import { withTransaction, type Engine } from '../../common/db/index.js';
+import { executeAtomically, withTransaction, type Engine } from '../../common/db/index.js';
+import { now } from '../../common/time.js';
 import type { Job, JobHandler, JobQueue } from '../../common/jobs/index.js';
 import { asService, ClientError } from '../../common/clients/index.js';
 import type { ComputeClients } from '../context.js';
 import type { ComputeDB } from '../db/schema.js';
-import { updateInstance, VmState } from '../objects/instance.js';
-import { finishEvent, startEvent } from '../objects/instance_action.js';
+import { instanceUpdate, updateInstance, VmState } from '../objects/instance.js';
+import { finishEvent, finishEventQueries, startEvent } from '../objects/instance_action.js';
 import { BUILD_INSTANCES, type BuildInstancesPayload } from '../objects/instance_create.js';
 import { addFault } from '../objects/instance_fault.js';
 import { parseRequestSpec } from '../objects/request_spec.js';
@@ -94,32 +95,44 @@ export async function claimAlternate(
   return null;
 }
 
-/** Puts the instance on its host and hands it over; false when it was deleted meanwhile. */
+/** Puts the instance on its host and hands it over, in one round trip with its commit on
+ * PostgreSQL: the spawn job is added only if the instance was still being scheduled (its row
+ * then shows the update's time, host and cleared task); false when it was not (deleted meanwhile,
+ * or placed by another run of this job). The conductor's event is closed either way, as Nova's
+ * EventReporter does once schedule_and_build_instances is through. */
 async function handOver(env: ConductorEnv, inst: Placed, sel: Selection, requestId: string): Promise<boolean> {
   const attempt = inst.spec.retry.num_attempts + 1;
-  return withTransaction(env.db, async (trx) => {
-    const placed = await updateInstance(
-      trx,
+  const ts = now();
+  const payload: SpawnPayload = { uuid: inst.uuid, attempt, alternates: sel.alternates, request_id: requestId };
+  const spawn = { kind: SPAWN_INSTANCE, target: sel.host, payload, dedupeKey: `${inst.uuid}:${attempt}` };
+  const placedNow = expressionBuilder<ComputeDB>().exists(
+    env.db
+      .selectFrom('instances')
+      .select('id')
+      .where('uuid', '=', inst.uuid)
+      .where('deleted', '=', 0)
+      .where('host', '=', sel.host)
+      .where('task_state', 'is', null)
+      .where('updated_at', '=', ts),
+  );
+  const [placed, job] = await executeAtomically(env.db, [
+    instanceUpdate(
+      env.db,
       inst.uuid,
       {
         host: sel.host,
         node: sel.node,
         task_state: null,
         availability_zone: inst.spec.availability_zone ?? sel.availabilityZone,
+        updated_at: ts,
       },
       { taskState: ['scheduling'] },
-    );
-    if (!placed) return false;
-    const payload: SpawnPayload = { uuid: inst.uuid, attempt, alternates: sel.alternates, request_id: requestId };
-    await env.jobs.enqueue<ComputeDB>(trx, {
-      kind: SPAWN_INSTANCE,
-      target: sel.host,
-      payload,
-      dedupeKey: `${inst.uuid}:${attempt}`,
-    });
-    await finishEvent(trx, inst.uuid, requestId, EVENT);
-    return true;
-  });
+    ),
+    env.jobs.enqueueQuery(env.db, spawn, placedNow),
+    ...finishEventQueries(env.db, inst.uuid, requestId, EVENT),
+  ]);
+  env.jobs.enqueued(spawn.kind, job);
+  return Number(placed.numAffectedRows) === 1;
 }
 
 async function noValidHost(

@@ -181,7 +181,7 @@ export function instanceUpdate(
 ) {
   let q = db
     .updateTable('instances')
-    .set({ ...values, updated_at: now() })
+    .set({ updated_at: now(), ...values })
     .where('uuid', '=', uuid)
     .where('deleted', '=', 0);
   const tasks = expected?.taskState;
