@@ -3,27 +3,30 @@
 // what the instances placed there use, allocation ratios) and the node's Placement resource
 // provider (uuid = the node's, name = its hypervisor_hostname) with its VCPU, MEMORY_MB and
 // DISK_GB inventories and its traits. What Placement holds is cached, so that a report where
-// nothing changed costs three reads of the compute database and no call to Placement; a
-// generation conflict (someone else changed the provider) refreshes the cache and tries again.
-import type { Kysely } from 'kysely';
+// nothing changed costs one round trip (three reads) of the compute database and no call to
+// Placement; a generation conflict (someone else changed the provider) refreshes the cache and
+// tries again.
+import type { Compilable, Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
-import { uniqueViolation } from '../../common/db/index.js';
+import { executeTogether, uniqueViolation } from '../../common/db/index.js';
 import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
 import type { Inventory } from '../../common/clients/placement/index.js';
 import type { ComputeDB } from '../db/schema.js';
 import {
   computeNodesOfHosts,
+  computeNodesOfHostsQuery,
+  computeNodeUpdate,
   createComputeNode,
   deleteComputeNodes,
-  instanceUsageByNode,
-  updateComputeNode,
+  instanceUsageQuery,
+  nodeUsage,
   usageKey,
   type ComputeNode,
   type ComputeNodeValues,
   type NodeUsage,
 } from '../objects/compute_node.js';
-import { computeServicesOf } from '../objects/service.js';
+import { computeServicesQuery, servicesByHost } from '../objects/service.js';
 import type { NodeResources, VirtDriver } from '../virt/driver.js';
 
 export const COMPUTE_STATUS_DISABLED = 'COMPUTE_STATUS_DISABLED';
@@ -115,10 +118,17 @@ export class ResourceTracker {
 
   private async updateNow(hosts: string[]): Promise<void> {
     const { db } = this.opts;
-    const services = await computeServicesOf(db, hosts);
+    // The three reads in one round trip, the nodes' updates in another.
+    const [serviceRows, nodeRows, usageRows] = await executeTogether(db, [
+      computeServicesQuery(db, hosts),
+      computeNodesOfHostsQuery(db, hosts),
+      instanceUsageQuery(db, hosts),
+    ]);
+    const services = servicesByHost(serviceRows.rows);
     const existing = new Map<string, ComputeNode>();
-    for (const cn of await computeNodesOfHosts(db, hosts)) existing.set(usageKey(cn.host, cn.hypervisor_hostname), cn);
-    const usage = await instanceUsageByNode(db, hosts);
+    for (const cn of nodeRows.rows) existing.set(usageKey(cn.host, cn.hypervisor_hostname), cn);
+    const usage = nodeUsage(usageRows.rows);
+    const updates: Compilable<unknown>[] = [];
     const reports: { node: ComputeNode; resources: NodeResources; disabled: boolean }[] = [];
     const gone: ComputeNode[] = [];
     for (const host of hosts) {
@@ -143,13 +153,14 @@ export class ResourceTracker {
         } else {
           const changed = (Object.keys(values) as (keyof ComputeNodeValues)[]).filter((k) => values[k] !== node![k]);
           if (changed.length || node.service_id !== service.id) {
-            await updateComputeNode(db, node.id, { ...values, service_id: service.id });
+            updates.push(computeNodeUpdate(db, node.id, { ...values, service_id: service.id }));
             node = { ...node, ...values };
           }
         }
         reports.push({ node, resources, disabled: service.disabled });
       }
     }
+    if (updates.length) await executeTogether(db, updates);
     if (gone.length) await this.removeNodes(gone);
     await pool(reports, PLACEMENT_CONCURRENCY, (r) => this.reportNode(r.node, r.resources, r.disabled));
   }

@@ -3,6 +3,7 @@
 // is its Placement resource provider's; its hypervisor_hostname is the instances' `node`.
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { engineOf, inTexts } from '../../common/db/index.js';
 import type { ComputeDB, ComputeNodesTable } from '../db/schema.js';
 import { now } from './flavor.js';
 
@@ -38,16 +39,14 @@ export type ComputeNodeValues = Pick<
 >;
 
 export async function computeNodesOfHosts(db: Db, hosts: string[]): Promise<ComputeNode[]> {
-  const out: ComputeNode[] = [];
-  for (let i = 0; i < hosts.length; i += 500) {
-    out.push(
-      ...(await live(db)
-        .where('host', 'in', hosts.slice(i, i + 500))
-        .orderBy('id')
-        .execute()),
-    );
-  }
-  return out;
+  return computeNodesOfHostsQuery(db, hosts).execute();
+}
+
+/** computeNodesOfHosts's statement, for a batch: the hosts are one bound value, however many. */
+export function computeNodesOfHostsQuery(db: Db, hosts: string[]) {
+  return live(db)
+    .where(inTexts(engineOf(db), 'host', hosts))
+    .orderBy('id');
 }
 
 /** A new node's row (a fresh uuid, which becomes its provider's). */
@@ -73,16 +72,12 @@ export async function createComputeNode(
     .executeTakeFirstOrThrow();
 }
 
-export async function updateComputeNode(
-  db: Db,
-  id: number,
-  values: Partial<ComputeNodeValues & { service_id: number }>,
-): Promise<void> {
-  await db
+/** A node's update, for a batch. */
+export function computeNodeUpdate(db: Db, id: number, values: Partial<ComputeNodeValues & { service_id: number }>) {
+  return db
     .updateTable('compute_nodes')
     .set({ ...values, updated_at: now() })
-    .where('id', '=', id)
-    .execute();
+    .where('id', '=', id);
 }
 
 /** Soft-deletes nodes (their `deleted` becomes their id, so that a node of the same name may come back). */
@@ -138,26 +133,32 @@ export const HYPERVISOR_STATISTICS = [
 export const usageKey = (host: string, node: string) => `${host}\0${node}`;
 
 export async function instanceUsageByNode(db: Db, hosts: string[]): Promise<Map<string, NodeUsage>> {
+  return nodeUsage(await instanceUsageQuery(db, hosts).execute());
+}
+
+/** instanceUsageByNode's statement, for a batch (then nodeUsage with its rows). */
+export function instanceUsageQuery(db: Db, hosts: string[]) {
+  return db
+    .selectFrom('instances')
+    .select(['host', 'node', 'vcpus', 'memory_mb', 'root_gb', 'ephemeral_gb', 'task_state'])
+    .where('deleted', '=', 0)
+    .where(inTexts(engineOf(db), 'host', hosts))
+    .where((eb) => eb.or([eb('vm_state', 'is', null), eb('vm_state', 'not in', ['deleted', 'shelved_offloaded'])]));
+}
+
+/** The usage by node of instanceUsageQuery's rows. */
+export function nodeUsage(rows: Awaited<ReturnType<ReturnType<typeof instanceUsageQuery>['execute']>>) {
   const out = new Map<string, NodeUsage>();
-  for (let i = 0; i < hosts.length; i += 500) {
-    const rows = await db
-      .selectFrom('instances')
-      .select(['host', 'node', 'vcpus', 'memory_mb', 'root_gb', 'ephemeral_gb', 'task_state'])
-      .where('deleted', '=', 0)
-      .where('host', 'in', hosts.slice(i, i + 500))
-      .where((eb) => eb.or([eb('vm_state', 'is', null), eb('vm_state', 'not in', ['deleted', 'shelved_offloaded'])]))
-      .execute();
-    for (const r of rows) {
-      if (r.host === null || r.node === null) continue;
-      const key = usageKey(r.host, r.node);
-      const u = out.get(key) ?? { vcpus: 0, memoryMb: 0, localGb: 0, instances: 0, workload: 0 };
-      u.vcpus += r.vcpus ?? 0;
-      u.memoryMb += r.memory_mb ?? 0;
-      u.localGb += (r.root_gb ?? 0) + (r.ephemeral_gb ?? 0);
-      u.instances += 1;
-      if (r.task_state !== null && BUSY_TASK_STATES.includes(r.task_state)) u.workload += 1;
-      out.set(key, u);
-    }
+  for (const r of rows) {
+    if (r.host === null || r.node === null) continue;
+    const key = usageKey(r.host, r.node);
+    const u = out.get(key) ?? { vcpus: 0, memoryMb: 0, localGb: 0, instances: 0, workload: 0 };
+    u.vcpus += r.vcpus ?? 0;
+    u.memoryMb += r.memory_mb ?? 0;
+    u.localGb += (r.root_gb ?? 0) + (r.ephemeral_gb ?? 0);
+    u.instances += 1;
+    if (r.task_state !== null && BUSY_TASK_STATES.includes(r.task_state)) u.workload += 1;
+    out.set(key, u);
   }
   return out;
 }

@@ -4,7 +4,7 @@
 // DB driver's rule (servicegroup.ts).
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { uniqueViolation, withTransaction } from '../../common/db/index.js';
+import { engineOf, inTexts, uniqueViolation, withTransaction } from '../../common/db/index.js';
 import type { JobQueue } from '../../common/jobs/index.js';
 import { asService, ClientError, type PlacementClient } from '../../common/clients/index.js';
 import type { Logger } from 'pino';
@@ -160,16 +160,18 @@ export async function findServiceByHost(db: Db, host: string, binary = COMPUTE_B
 
 /** The compute services of `hosts`, by host. */
 export async function computeServicesOf(db: Db, hosts: string[]): Promise<Map<string, Service>> {
-  const out = new Map<string, Service>();
-  const unique = [...new Set(hosts)];
-  for (let i = 0; i < unique.length; i += 500) {
-    const rows = await live(db)
-      .where('binary', '=', COMPUTE_BINARY)
-      .where('host', 'in', unique.slice(i, i + 500))
-      .execute();
-    for (const r of rows) out.set(r.host, fromRow(r));
-  }
-  return out;
+  return servicesByHost(await computeServicesQuery(db, hosts).execute());
+}
+
+/** computeServicesOf's statement, for a batch (then servicesByHost with its rows). */
+export function computeServicesQuery(db: Db, hosts: string[]) {
+  return live(db)
+    .where('binary', '=', COMPUTE_BINARY)
+    .where(inTexts(engineOf(db), 'host', hosts));
+}
+
+export function servicesByHost(rows: Selectable<ServicesTable>[]): Map<string, Service> {
+  return new Map(rows.map((r) => [r.host, fromRow(r)]));
 }
 
 export interface ServiceChanges {
