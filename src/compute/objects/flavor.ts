@@ -3,7 +3,7 @@
 // rules of Nova's nova.compute.flavors and objects/flavor.py.
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { uniqueViolation } from '../../common/db/index.js';
+import { executeTogether, uniqueViolation } from '../../common/db/index.js';
 import type { ComputeDB, FlavorsTable } from '../db/schema.js';
 import {
   FlavorExists,
@@ -103,9 +103,20 @@ function visible(db: Db, viewer: FlavorViewer) {
 
 /** A flavor by its wire id, with its extra specs; FlavorNotFound when `viewer` may not see it. */
 export async function getFlavor(db: Db, flavorid: string, viewer: FlavorViewer): Promise<Flavor> {
-  const row = await visible(db, viewer).where('flavorid', '=', flavorid).executeTakeFirst();
+  // The row and its extra specs in one round trip (the specs found by the wire id).
+  const [rows, specs] = await executeTogether(db, [
+    visible(db, viewer).where('flavorid', '=', flavorid),
+    db
+      .selectFrom('flavor_extra_specs')
+      .select(['flavor_id', 'key', 'value'])
+      .where('flavor_id', 'in', db.selectFrom('flavors').select('id').where('flavorid', '=', flavorid))
+      .orderBy('key'),
+  ]);
+  const row = rows.rows[0];
   if (!row) throw new FlavorNotFound(flavorid);
-  return fromRow(row, (await extraSpecsOf(db, [row.id])).get(row.id));
+  const extra: Record<string, string> = {};
+  for (const r of specs.rows) if (r.flavor_id === row.id) extra[r.key] = r.value;
+  return fromRow(row, extra);
 }
 
 export interface FlavorFilters {

@@ -15,6 +15,7 @@ import { now, VmState, type Db } from './instance.js';
 import { Action, actionInsert } from './instance_action.js';
 import { flavorPrimitive, type InstanceFlavors } from './instance_flavor.js';
 import { allowedInstances, checkMetadataQuota } from './instance_quota.js';
+import { storedLimits } from './quota.js';
 import { autoDiskConfigFor } from './instance_disk_config.js';
 import { imagePropertiesInsert } from './instance_system_metadata.js';
 import { requestSpecUpsert, type ImageMeta, type RequestSpec } from './request_spec.js';
@@ -147,7 +148,9 @@ export async function createInstances(
   const reservationId = `r-${randomBytes(6).toString('base64url').replace(/[-_]/g, 'x').slice(0, 8).toLowerCase()}`;
   const flavors: InstanceFlavors = { cur: flavorPrimitive(flavor), old: null, new: null };
   return withTransaction(db, async (trx) => {
-    await checkMetadataQuota(trx, config, req.projectId, req.metadata);
+    // The limits read once for both checks.
+    const stored = await storedLimits(trx, req.projectId, req.userId);
+    await checkMetadataQuota(trx, config, req.projectId, req.metadata, stored);
     const groupId = await checkGroup(trx, req.projectId, req.schedulerHints);
     const scope = { projectId: req.projectId, userId: req.userId };
     const count = await allowedInstances(
@@ -157,6 +160,7 @@ export async function createInstances(
       { cores: flavor.vcpus, ram: flavor.memory_mb },
       req.minCount,
       req.maxCount,
+      stored,
     );
     const group = req.schedulerHints.group?.[0];
     if (groupId !== null && group !== undefined)

@@ -5,7 +5,7 @@
 import type { Config } from '../../common/config.js';
 import { MetadataLimitExceeded, QuotaExceeded, TooManyInstances } from '../exceptions.js';
 import type { Db } from './instance.js';
-import { checkDeltas, projectQuotas, type QuotaScope } from './quota.js';
+import { checkDeltas, projectLimits, storedLimits, type QuotaScope, type StoredLimits } from './quota.js';
 
 const deltas = (n: number, per: { cores: number; ram: number }) => ({
   instances: n,
@@ -13,7 +13,8 @@ const deltas = (n: number, per: { cores: number; ram: number }) => ({
   ram: n * per.ram,
 });
 
-/** How many of min..max servers of `perInstance` the project (and user) may still have. */
+/** How many of min..max servers of `perInstance` the project (and user) may still have.
+ * `stored`: the scope's limits, when the caller has read them (storedLimits with its user). */
 export async function allowedInstances(
   db: Db,
   config: Config,
@@ -21,9 +22,10 @@ export async function allowedInstances(
   perInstance: { cores: number; ram: number },
   min: number,
   max: number,
+  stored?: StoredLimits,
 ): Promise<number> {
   try {
-    await checkDeltas(db, config, scope, deltas(max, perInstance));
+    await checkDeltas(db, config, scope, deltas(max, perInstance), stored);
     return max;
   } catch (e) {
     if (!(e instanceof QuotaExceeded)) throw e;
@@ -31,7 +33,7 @@ export async function allowedInstances(
     const fits = (k: string) => (per[k] ? Math.floor((e.quotas[k]! - (e.usages[k] ?? 0)) / per[k]) : Infinity);
     const allowed = Math.min(...e.overs.map(fits));
     if (allowed >= min) {
-      await checkDeltas(db, config, scope, deltas(allowed, perInstance));
+      await checkDeltas(db, config, scope, deltas(allowed, perInstance), stored);
       return allowed;
     }
     // Nova names every resource over its limit, each field a list in the same order.
@@ -45,12 +47,14 @@ export async function allowedInstances(
   }
 }
 
+/** `stored`: the project's limits, when the caller has read them. */
 export async function checkMetadataQuota(
   db: Db,
   config: Config,
   projectId: string,
   metadata: Record<string, string>,
+  stored?: StoredLimits,
 ): Promise<void> {
-  const allowed = (await projectQuotas(db, config, projectId)).metadata_items!.limit;
+  const allowed = projectLimits(config, stored ?? (await storedLimits(db, projectId))).metadata_items!.limit;
   if (allowed >= 0 && Object.keys(metadata).length > allowed) throw new MetadataLimitExceeded(allowed);
 }

@@ -59,7 +59,7 @@ async function userLimits(db: Db, projectId: string, userId: string): Promise<Li
   return Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit]));
 }
 
-interface StoredLimits {
+export interface StoredLimits {
   /** The `default` class's rows. */
   defaults: Limits;
   project: Limits;
@@ -69,7 +69,7 @@ interface StoredLimits {
 
 /** The limits set for the `default` class, the project and (given) the user, in one statement:
  * a server create checks them on its way. */
-async function storedLimits(db: Db, projectId: string, userId?: string): Promise<StoredLimits> {
+export async function storedLimits(db: Db, projectId: string, userId?: string): Promise<StoredLimits> {
   let q = db
     .selectFrom('quota_classes')
     .select([sql<string>`'defaults'`.as('scope'), 'resource', 'hard_limit'])
@@ -129,6 +129,11 @@ function withDefaults(config: Config, stored: StoredLimits, own: Limits, used?: 
 }
 
 /** A project's limits (and usages). */
+/** A project's limits from what storedLimits read. */
+export function projectLimits(config: Config, stored: StoredLimits): Record<string, QuotaValue> {
+  return withDefaults(config, stored, stored.project);
+}
+
 export async function projectQuotas(
   db: Db,
   config: Config,
@@ -294,10 +299,17 @@ async function countFor(db: Db, resource: string, scope: QuotaScope): Promise<Co
  * Throws QuotaExceeded unless what there is plus `deltas` ({instances: 1, cores: 2, ram: 512})
  * stays within the limits (Nova's Quotas.check_deltas): resources counted per project against the
  * project's and the user's limits, those counted per user only (key pairs, group members)
- * against the stricter of the two. A delta of 0 rechecks after the fact.
+ * against the stricter of the two. A delta of 0 rechecks after the fact. `read`: the scope's
+ * limits, when the caller has read them already (storedLimits with its user).
  */
-export async function checkDeltas(db: Db, config: Config, scope: QuotaScope, deltas: Limits): Promise<void> {
-  const stored = await storedLimits(db, scope.projectId, scope.userId);
+export async function checkDeltas(
+  db: Db,
+  config: Config,
+  scope: QuotaScope,
+  deltas: Limits,
+  read?: StoredLimits,
+): Promise<void> {
+  const stored = read ?? (await storedLimits(db, scope.projectId, scope.userId));
   const project = withDefaults(config, stored, stored.project);
   const user = withDefaults(config, stored, { ...stored.project, ...stored.user });
   // Nothing can go over an unlimited quota: counting a project's instances costs a pass over them.

@@ -1,7 +1,7 @@
 // Images as records: loading (with their properties and tags), creating, saving only what changed,
 // deleting, and the status machine Glance enforces (glance/domain: Image.status).
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { inChunks, withTransaction } from '../../common/db/index.js';
+import { executeTogether, inChunks, withTransaction } from '../../common/db/index.js';
 import { now } from '../../common/time.js';
 import type { ImageDB, ImagesTable } from '../db/schema.js';
 import { Conflict, Invalid } from '../exceptions.js';
@@ -85,34 +85,40 @@ function fromRow(row: Row, properties: Record<string, string | null>, tags: stri
 /** Turns image rows into records, loading every row's properties and tags in a few queries. */
 export async function hydrate(db: DB, rows: Row[]): Promise<ImageRecord[]> {
   const ids = rows.map((r) => r.id);
-  // Properties (tag null) and tags (name null) in one statement: this runs on every boot's look
-  // at its image.
-  const attributes = await inChunks(ids, 500, (chunk) =>
-    db
-      .selectFrom('image_properties')
-      .select([
-        'image_id',
-        sql<string | null>`name`.as('name'),
-        'value',
-        sql<string | null>`NULL`.as('tag'),
-        sql<number>`0`.as('position'),
-      ])
-      .where('image_id', 'in', chunk)
-      .unionAll((eb) =>
-        eb
-          .selectFrom('image_tags')
-          .select([
-            'image_id',
-            sql<string | null>`NULL`.as('name'),
-            sql<string | null>`NULL`.as('value'),
-            'value as tag',
-            'id as position',
-          ])
-          .where('image_id', 'in', chunk),
-      )
-      .orderBy('position')
-      .execute(),
-  );
+  return withAttributes(rows, await inChunks(ids, 500, (chunk) => attributesQuery(db, chunk).execute()));
+}
+
+/** Properties (tag null) and tags (name null) of these images in one statement: this runs on
+ * every boot's look at its image. */
+function attributesQuery(db: DB, ids: string[]) {
+  return db
+    .selectFrom('image_properties')
+    .select([
+      'image_id',
+      sql<string | null>`name`.as('name'),
+      'value',
+      sql<string | null>`NULL`.as('tag'),
+      sql<number>`0`.as('position'),
+    ])
+    .where('image_id', 'in', ids)
+    .unionAll((eb) =>
+      eb
+        .selectFrom('image_tags')
+        .select([
+          'image_id',
+          sql<string | null>`NULL`.as('name'),
+          sql<string | null>`NULL`.as('value'),
+          'value as tag',
+          'id as position',
+        ])
+        .where('image_id', 'in', ids),
+    )
+    .orderBy('position');
+}
+
+type Attribute = Awaited<ReturnType<ReturnType<typeof attributesQuery>['execute']>>[number];
+
+function withAttributes(rows: Row[], attributes: Attribute[]): ImageRecord[] {
   // Properties are named by clients: a map without a prototype keeps "__proto__" an ordinary key.
   const bag = () => Object.create(null) as Record<string, string | null>;
   const propsOf = new Map<string, Record<string, string | null>>();
@@ -129,15 +135,14 @@ export async function hydrate(db: DB, rows: Row[]): Promise<ImageRecord[]> {
   return rows.map((r) => fromRow(r, propsOf.get(r.id) ?? bag(), tagsOf.get(r.id) ?? []));
 }
 
-/** The image with this id, unless it does not exist or was deleted. */
+/** The image with this id, unless it does not exist or was deleted: the row with its properties
+ * and tags in one round trip. */
 export async function findImage(db: DB, id: string): Promise<ImageRecord | undefined> {
-  const row = await db
-    .selectFrom('images')
-    .selectAll()
-    .where('id', '=', id)
-    .where('deleted', '=', 0)
-    .executeTakeFirst();
-  return row ? (await hydrate(db, [row]))[0] : undefined;
+  const [rows, attributes] = await executeTogether(db, [
+    db.selectFrom('images').selectAll().where('id', '=', id).where('deleted', '=', 0),
+    attributesQuery(db, [id]),
+  ]);
+  return withAttributes(rows.rows, attributes.rows)[0];
 }
 
 /** Whether the id was ever used, deleted images included (Glance never reuses an id). */
