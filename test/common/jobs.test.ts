@@ -156,6 +156,46 @@ function suite(engine: string, newUrl: () => Promise<string>) {
       }
     });
 
+    it("ends a job in its handler's last batch: succeeded with it, rolled back with it", async () => {
+      const db = t.database.db as Kysely<JobsDB>;
+      const marker = (key: string) => t.queue.enqueueQuery(db, { kind: 'marker', dedupeKey: key });
+      worker({
+        in_batch: async (job) => {
+          const p = job.payload as { key: string; fail: 'in_batch' | 'after' | null };
+          // A statement that fails rolls the batch back: the job's success with it.
+          const failing = p.fail === 'in_batch' ? [sql`SELECT * FROM no_such_table`.compile(db)] : [];
+          const batch = [marker(p.key), job.successQuery(), ...failing.map((c) => ({ compile: () => c }))];
+          await executeAtomically(db, batch);
+          if (p.fail === 'after') throw new Error('failed after its batch');
+        },
+      }).start();
+      const ok = await t.queue.enqueue(db, { kind: 'in_batch', payload: { key: 'ok', fail: null } });
+      const after = await t.queue.enqueue(db, { kind: 'in_batch', payload: { key: 'after', fail: 'after' } });
+      const rolled = await t.queue.enqueue(db, {
+        kind: 'in_batch',
+        payload: { key: 'rolled', fail: 'in_batch' },
+        maxAttempts: 1,
+      });
+      await until('the three jobs to end', async () =>
+        (await states(t.queue, [ok.id, after.id, rolled.id])).every(
+          (r) => r?.state === 'succeeded' || r?.state === 'failed',
+        ),
+      );
+      const [a, b, c] = await states(t.queue, [ok.id, after.id, rolled.id]);
+      expect([a?.state, a?.attempts]).toEqual(['succeeded', 1]);
+      // Its batch had succeeded it: the failure after does not run it again.
+      expect([b?.state, b?.attempts]).toEqual(['succeeded', 1]);
+      expect(c?.state).toBe('failed');
+      const markers = await db
+        .selectFrom('test_jobs')
+        .select('dedupe_key')
+        .where('kind', '=', 'marker')
+        .where('dedupe_key', 'in', ['ok', 'after', 'rolled'])
+        .orderBy('dedupe_key')
+        .execute();
+      expect(markers.map((m) => m.dedupe_key)).toEqual(['after', 'ok']);
+    });
+
     it('retries with a growing backoff, then fails keeping the last error', async () => {
       const at: number[] = [];
       worker({

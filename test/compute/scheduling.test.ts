@@ -4,6 +4,7 @@
 // as Placement aggregates, reschedules to alternates after a failed build, and many boots racing
 // for little capacity.
 import { spawnSync } from 'node:child_process';
+import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/common/config.js';
 import { conductorHandlers } from '../../src/compute/conductor/index.js';
@@ -435,6 +436,8 @@ describe('scheduling: a run of a build that stalled past its lease', () => {
       dedupeKey: null,
       secret: null,
       signal: new AbortController().signal,
+      // A run outside any worker: no job row to mark succeeded.
+      successQuery: () => ({ compile: () => CompiledQuery.raw('SELECT 1') }),
     });
     return id;
   }

@@ -267,11 +267,20 @@ export class JobQueue {
   /** Ends a run of `job` (as claimed by `owner`), if that run still holds it; false otherwise
    * (another worker took it over: its result stands instead). */
   private async finish(job: JobRow, owner: string, set: RawBuilder<unknown>): Promise<boolean> {
-    const r = await sql`UPDATE ${this.t} SET ${set}, updated_at = ${this.now}
-      WHERE id = ${job.id} AND lease_owner = ${owner} AND attempts = ${job.attempts} AND state = 'running'`.execute(
-      this.db,
-    );
+    const r = await this.finishQuery(job, owner, set).execute(this.db);
     return Number(r.numAffectedRows ?? 0) === 1;
+  }
+
+  private finishQuery(job: JobRow, owner: string, set: RawBuilder<unknown>): RawBuilder<unknown> {
+    return sql`UPDATE ${this.t} SET ${set}, updated_at = ${this.now}
+      WHERE id = ${job.id} AND lease_owner = ${owner} AND attempts = ${job.attempts} AND state = 'running'`;
+  }
+
+  /** The statement that marks one run succeeded (if it still holds its job), for the handler's
+   * last batch: see Job.successQuery. */
+  successQuery(job: JobRow, owner: string): Compilable<unknown> {
+    const update = this.finishQuery(job, owner, sql`state = 'succeeded', last_error = NULL, secret = NULL`);
+    return { compile: () => update.compile(this.db) };
   }
 
   /** Marks the runs of `jobs` (as claimed by `owner`) that still hold their job succeeded, in

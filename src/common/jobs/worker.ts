@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import type { Compilable } from 'kysely';
 import { PeriodicTask, type PeriodicFn } from './periodic.js';
 import { errorText, type ClaimFilter, type JobQueue } from './queue.js';
 import type { JobRow } from './schema.js';
@@ -26,6 +27,12 @@ export interface Job<P = unknown> {
   /** Aborts when this run no longer holds the job (its lease was taken over) or the worker is
    * stopping and will give the job back: the handler should stop soon after. */
   signal: AbortSignal;
+  /** The statement that marks this run succeeded, for a handler whose last write is one batch
+   * (executeAtomically) in the queue's database: the job then ends with the handler's own commit,
+   * one statement and one commit fewer, and the worker writes nothing more once the handler
+   * returns (a failure after it leaves the job succeeded). Ask for it right before that batch:
+   * from then on the run's lease is no longer renewed. Not for handlers that answer a result. */
+  successQuery(): Compilable<unknown>;
 }
 
 /** What a handler resolves with, unless undefined, is the job's result: written with its success,
@@ -293,6 +300,7 @@ export class Worker {
     let failure: unknown;
     let failed = false;
     let result: unknown;
+    let endsInBatch = false;
     try {
       const job: Job = {
         id: row.id,
@@ -304,6 +312,13 @@ export class Worker {
         maxAttempts: row.max_attempts,
         dedupeKey: row.dedupe_key,
         signal: abort.signal,
+        successQuery: () => {
+          endsInBatch = true;
+          // Succeeded once the batch commits: a heartbeat that no longer finds it running then
+          // proves nothing.
+          entry.settling = true;
+          return q.successQuery(row, this.owner);
+        },
       };
       result = await this.opts.handlers[row.kind]!(job);
     } catch (e) {
@@ -314,18 +329,21 @@ export class Worker {
     if (abort.signal.aborted) return;
     entry.settling = true;
     if (!failed) {
+      if (endsInBatch) return;
       // A result is written at once, by itself: its caller is waiting for it.
       if (result !== undefined) await q.succeedWith(row, this.owner, result);
       else await this.successes.write(row);
       return;
     }
     const error = errorText(failure);
+    // Neither holds when the run has ended already (its last batch succeeded it; taken over).
     if (failure instanceof PermanentJobError || row.attempts >= row.max_attempts) {
-      await q.fail(row, this.owner, error);
-      this.log.warn({ job: row.id, kind: row.kind, attempt: row.attempts, error }, 'job failed');
-    } else {
-      await q.retry(row, this.owner, error, this.backoff(row.attempts));
+      if (await q.fail(row, this.owner, error))
+        this.log.warn({ job: row.id, kind: row.kind, attempt: row.attempts, error }, 'job failed');
+    } else if (await q.retry(row, this.owner, error, this.backoff(row.attempts))) {
       this.log.info({ job: row.id, kind: row.kind, attempt: row.attempts, error }, 'job will be retried');
+    } else if (endsInBatch) {
+      this.log.warn({ job: row.id, kind: row.kind, error }, 'job failed after its last batch had succeeded it');
     }
   }
 

@@ -4,7 +4,7 @@
 // `spawn_instance` job; or, when no host fits, puts every instance of the request in ERROR with a
 // fault that explains why. A job run again (its conductor died) starts over from the database:
 // instances already placed are left alone, claims of an unfinished run are released first.
-import { expressionBuilder, type Kysely } from 'kysely';
+import { expressionBuilder, type Compilable, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
 import { executeAtomically, withTransaction, type Engine } from '../../common/db/index.js';
@@ -100,7 +100,13 @@ export async function claimAlternate(
  * then shows the update's time, host and cleared task); false when it was not (deleted meanwhile,
  * or placed by another run of this job). The conductor's event is closed either way, as Nova's
  * EventReporter does once schedule_and_build_instances is through. */
-async function handOver(env: ConductorEnv, inst: Placed, sel: Selection, requestId: string): Promise<boolean> {
+async function handOver(
+  env: ConductorEnv,
+  inst: Placed,
+  sel: Selection,
+  requestId: string,
+  last: Compilable<unknown>[],
+): Promise<boolean> {
   const attempt = inst.spec.retry.num_attempts + 1;
   const ts = now();
   const payload: SpawnPayload = { uuid: inst.uuid, attempt, alternates: sel.alternates, request_id: requestId };
@@ -130,6 +136,7 @@ async function handOver(env: ConductorEnv, inst: Placed, sel: Selection, request
     ),
     env.jobs.enqueueQuery(env.db, spawn, placedNow),
     ...finishEventQueries(env.db, inst.uuid, requestId, EVENT),
+    ...last,
   ]);
   env.jobs.enqueued(spawn.kind, job);
   return Number(placed.numAffectedRows) === 1;
@@ -264,9 +271,12 @@ async function schedule(env: ConductorEnv, job: Job): Promise<void> {
       return;
     }
   }
-  for (const i of instances) {
-    const sel = selections.get(i.uuid)!;
-    if (await handOver(env, i, sel, requestIds.get(i.uuid)!)) continue;
+  // Those whose alternates were all used up are in ERROR already.
+  const placed = instances.filter((i) => selections.has(i.uuid));
+  for (const [n, i] of placed.entries()) {
+    // The last hand-over ends the job in its commit.
+    const last = n === placed.length - 1 ? [job.successQuery()] : [];
+    if (await handOver(env, i, selections.get(i.uuid)!, requestIds.get(i.uuid)!, last)) continue;
     // Not scheduling any more. Deleted meanwhile: the claim made here is nobody's. Placed by
     // another run of this job (this one stalled past its lease): the claim is that run's.
     if (!(await placedMeanwhile(env.db, i.uuid))) await releaseClaim(env.clients.placement, i.uuid);

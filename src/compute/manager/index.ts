@@ -144,8 +144,9 @@ async function spawn(env: ManagerEnv, job: Job): Promise<void> {
     await env.reportResources();
     return;
   }
-  // One round trip on PostgreSQL. The build step ended either way: its event is closed even when
-  // the instance left `spawning` meanwhile (a delete has its own action and events).
+  // One round trip on PostgreSQL, the job's success in the same commit. The build step ended
+  // either way: its event is closed even when the instance left `spawning` meanwhile (a delete
+  // has its own action and events).
   const ts = now();
   await executeAtomically(db, [
     instanceUpdate(
@@ -161,6 +162,7 @@ async function spawn(env: ManagerEnv, job: Job): Promise<void> {
       { taskState: ['spawning'] },
     ),
     ...finishEventQueries(db, i.uuid, requestId, BUILD_EVENT),
+    job.successQuery(),
   ]);
   await env.reportResources();
 }
