@@ -476,8 +476,11 @@ export function isWriteConflict(e: unknown): boolean {
 /** `column IN (ids)` with the ids as ONE bound parameter (a JSON array on SQLite, an array on
  * PostgreSQL), so the SQL text is the same whatever the number of ids: statements stay cached
  * (one prepared statement per query, not one per list length) and no engine limit on bound
- * parameters applies. */
+ * parameters applies. One id is `column = id`: PostgreSQL plans a prepared statement with an
+ * array of unknown length afresh at every run (its generic plan looks costlier), and the usual
+ * list (a boot's provider, a report's host) is one long. */
 export function inIds(engine: Engine, column: string, ids: number[]): RawBuilder<SqlBool> {
+  if (ids.length === 1) return sql<SqlBool>`${sql.ref(column)} = ${ids[0]}`;
   return engine === 'postgres'
     ? sql<SqlBool>`${sql.ref(column)} = ANY(${ids}::integer[])`
     : sql<SqlBool>`${sql.ref(column)} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
@@ -486,6 +489,7 @@ export function inIds(engine: Engine, column: string, ids: number[]): RawBuilder
 /** `column IN (texts)` with the texts as ONE bound parameter, as inIds does for ids: the
  * scheduler's lists of a thousand hosts or providers stay one cached statement. */
 export function inTexts(engine: Engine, column: string, texts: string[]): RawBuilder<SqlBool> {
+  if (texts.length === 1) return sql<SqlBool>`${sql.ref(column)} = ${texts[0]}`;
   return engine === 'postgres'
     ? sql<SqlBool>`${sql.ref(column)} = ANY(${texts}::text[])`
     : sql<SqlBool>`${sql.ref(column)} IN (SELECT value FROM json_each(${JSON.stringify(texts)}))`;
