@@ -163,9 +163,9 @@ function suite(engine: string, newUrl: () => Promise<string>) {
         in_batch: async (job) => {
           const p = job.payload as { key: string; fail: 'in_batch' | 'after' | null };
           // A statement that fails rolls the batch back: the job's success with it.
-          const failing = p.fail === 'in_batch' ? [sql`SELECT * FROM no_such_table`.compile(db)] : [];
-          const batch = [marker(p.key), job.successQuery(), ...failing.map((c) => ({ compile: () => c }))];
-          await executeAtomically(db, batch);
+          const failing =
+            p.fail === 'in_batch' ? [{ compile: () => sql`SELECT * FROM no_such_table`.compile(db) }] : [];
+          await executeAtomically(db, [marker(p.key), job.successQuery(), ...failing]);
           if (p.fail === 'after') throw new Error('failed after its batch');
         },
       }).start();

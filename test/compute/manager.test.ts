@@ -2,12 +2,11 @@
 // job to the driver and back (states, power states, events), a driver's failure recorded on the
 // action's event, deletes that free the guest and the claim; and handlers run again after a crash
 // (a job's second run) picking up where the first stopped without doing anything twice.
-import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/common/jobs/index.js';
 import { managerHandlers } from '../../src/compute/manager/index.js';
 import { allSystemMetadata, setSystemMetadata } from '../../src/compute/objects/instance_system_metadata.js';
-import { until } from '../helpers/jobs.js';
+import { noJobRow, until } from '../helpers/jobs.js';
 import { startServersCloud, TestDriver, type ServersCloud } from '../helpers/servers.js';
 
 describe('compute manager', () => {
@@ -213,8 +212,7 @@ describe('compute manager', () => {
       maxAttempts: 5,
       dedupeKey: null,
       signal: new AbortController().signal,
-      // A run outside any worker: no job row to mark succeeded.
-      successQuery: () => ({ compile: () => CompiledQuery.raw('SELECT 1') }),
+      successQuery: noJobRow,
     });
     const id = await t.boot({ name: 'crashy' });
     await t.waitFor(id, ['ACTIVE']);

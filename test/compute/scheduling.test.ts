@@ -4,13 +4,13 @@
 // as Placement aggregates, reschedules to alternates after a failed build, and many boots racing
 // for little capacity.
 import { spawnSync } from 'node:child_process';
-import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/common/config.js';
 import { conductorHandlers } from '../../src/compute/conductor/index.js';
 import type { ComputeClients } from '../../src/compute/context.js';
 import { BUILD_INSTANCES } from '../../src/compute/objects/instance_create.js';
 import { BIN } from '../helpers/cloud.js';
+import { noJobRow } from '../helpers/jobs.js';
 import { startServersCloud, TestDriver, type ServersCloud } from '../helpers/servers.js';
 
 describe('scheduling', () => {
@@ -436,8 +436,7 @@ describe('scheduling: a run of a build that stalled past its lease', () => {
       dedupeKey: null,
       secret: null,
       signal: new AbortController().signal,
-      // A run outside any worker: no job row to mark succeeded.
-      successQuery: () => ({ compile: () => CompiledQuery.raw('SELECT 1') }),
+      successQuery: noJobRow,
     });
     return id;
   }

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CompiledQuery, type Compilable } from 'kysely';
 import { loadConfig, type Config } from '../../src/common/config.js';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
 import {
@@ -82,3 +83,7 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Job.successQuery for a handler run outside any worker (a test calling it directly): there is
+ * no job row to mark succeeded, so the handler's last batch gets a statement that does nothing. */
+export const noJobRow = (): Compilable<unknown> => ({ compile: () => CompiledQuery.raw('SELECT 1') });

@@ -254,6 +254,17 @@ export async function executeTogether<DB, const Q extends readonly Compilable<un
   return (await pipelined(db, compiled)) as Results<Q>;
 }
 
+/** executeTogether for statements in groups (any of them empty, a statement a write may not
+ * need): the answers come back in the same groups, so that no caller counts positions. */
+export async function executeGroups<DB, const G extends readonly (readonly Compilable<unknown>[])[]>(
+  db: Kysely<DB> | Transaction<DB>,
+  groups: G,
+): Promise<{ -readonly [K in keyof G]: QueryResult<unknown>[] }> {
+  const results = await executeTogether(db, groups.flat());
+  let at = 0;
+  return groups.map((g) => results.slice(at, (at += g.length))) as { -readonly [K in keyof G]: QueryResult<unknown>[] };
+}
+
 /** Runs `queries` as one transaction. On PostgreSQL its BEGIN, the statements and its COMMIT go
  * in one round trip, so no statement can be made to wait on another's answer: what must hold for
  * a write is said in its WHERE. On SQLite, in a withTransaction. Inside a transaction, they are

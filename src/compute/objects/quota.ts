@@ -128,12 +128,12 @@ function withDefaults(config: Config, stored: StoredLimits, own: Limits, used?: 
   );
 }
 
-/** A project's limits (and usages). */
 /** A project's limits from what storedLimits read. */
 export function projectLimits(config: Config, stored: StoredLimits): Record<string, QuotaValue> {
   return withDefaults(config, stored, stored.project);
 }
 
+/** A project's limits (and usages). */
 export async function projectQuotas(
   db: Db,
   config: Config,

@@ -3,7 +3,7 @@
 // provider generations make concurrent writers to the same provider retry instead of
 // overcommitting (upstream's replace_all with allocation_conflict_retry_count).
 import type { Compilable, Kysely, Transaction } from 'kysely';
-import { engineOf, executeTogether, inTexts, withTransaction } from '../../common/db/index.js';
+import { engineOf, executeGroups, inTexts, withTransaction } from '../../common/db/index.js';
 import type { PlacementDB } from '../db/schema.js';
 import {
   InvalidAllocationCapacityExceeded,
@@ -14,8 +14,9 @@ import {
 } from '../exceptions.js';
 import { now } from '../../common/time.js';
 import {
+  consumerBumped,
+  consumerFirstWritten,
   consumersWithoutAllocationsDelete,
-  consumerWritten,
   deleteConsumersWithoutAllocations,
   ensureOwners,
   planConsumer,
@@ -210,22 +211,25 @@ export async function writeAllocations(
   // generation too (upstream writes zero-amount allocations for them). Providers that only
   // lose allocations to a consumer moving elsewhere keep theirs, as upstream.
   const emptyConsumers = writes.filter((w) => !w.allocations.size).map((w) => w.uuid);
-  const reads: Compilable<unknown>[] = [selectConsumers(trx, writers), providerInventories(trx, rpUuids, writers)];
-  if (custom.length) reads.push(trx.selectFrom('resource_classes').select(['id', 'name']).where('name', 'in', custom));
-  if (emptyConsumers.length)
-    reads.push(
-      trx
-        .selectFrom('allocations as a')
-        .innerJoin('resource_providers as rp', 'rp.id', 'a.resource_provider_id')
-        .select(['rp.id', 'rp.generation'])
-        .distinct()
-        .where('a.consumer_id', 'in', emptyConsumers),
-    );
-  const answers = (await executeTogether(trx, reads)).map((r) => r.rows);
-  const found = new Map((answers[0] as Consumer[]).map((c) => [c.uuid, c]));
-  const inventories = answers[1] as ProviderInventory[];
-  const customIds = custom.length ? (answers[2] as { id: number; name: string }[]) : [];
-  const emptied = emptyConsumers.length ? (answers.at(-1) as { id: number; generation: number }[]) : [];
+  const [[consumersRead], [inventoriesRead], customRead, emptiedRead] = await executeGroups(trx, [
+    [selectConsumers(trx, writers)],
+    [providerInventories(trx, rpUuids, writers)],
+    custom.length ? [trx.selectFrom('resource_classes').select(['id', 'name']).where('name', 'in', custom)] : [],
+    emptyConsumers.length
+      ? [
+          trx
+            .selectFrom('allocations as a')
+            .innerJoin('resource_providers as rp', 'rp.id', 'a.resource_provider_id')
+            .select(['rp.id', 'rp.generation'])
+            .distinct()
+            .where('a.consumer_id', 'in', emptyConsumers),
+        ]
+      : [],
+  ]);
+  const found = new Map((consumersRead!.rows as Consumer[]).map((c) => [c.uuid, c]));
+  const inventories = inventoriesRead!.rows as ProviderInventory[];
+  const customIds = (customRead[0]?.rows ?? []) as { id: number; name: string }[];
+  const emptied = (emptiedRead[0]?.rows ?? []) as { id: number; generation: number }[];
 
   const plans = writes.map((w) => planConsumer(trx, ids, w, found.get(w.uuid)));
   const providers = new Map(inventories.map((i) => [i.uuid, { id: i.id, generation: i.generation }]));
@@ -264,18 +268,18 @@ export async function writeAllocations(
   const chunks: Compilable<unknown>[] = [];
   for (let i = 0; i < inserts.length; i += 500)
     chunks.push(trx.insertInto('allocations').values(inserts.slice(i, i + 500)));
-  const results = await executeTogether(trx, [
-    ...firsts.map((p) => p.first!),
-    ...(existing.length ? [trx.deleteFrom('allocations').where('consumer_id', 'in', existing)] : []),
-    ...chunks,
-    ...bumped.map((rp) => generationUpdate(trx, rp)),
-    ...bumps.map((p) => p.bump!),
-    ...(released.length ? [consumersWithoutAllocationsDelete(trx, released)] : []),
+  const [created, , , generations, consumerGenerations] = await executeGroups(trx, [
+    firsts.map((p) => p.first!),
+    existing.length ? [trx.deleteFrom('allocations').where('consumer_id', 'in', existing)] : [],
+    chunks,
+    bumped.map((rp) => generationUpdate(trx, rp)),
+    bumps.map((p) => p.bump!),
+    released.length ? [consumersWithoutAllocationsDelete(trx, released)] : [],
   ]);
-  const afterChunks = firsts.length + (existing.length ? 1 : 0) + chunks.length;
-  firsts.forEach((p, i) => consumerWritten(p, results[i], undefined));
-  bumped.forEach((rp, i) => generationIncremented(rp, results[afterChunks + i]!.numAffectedRows));
-  bumps.forEach((p, i) => consumerWritten(p, undefined, results[afterChunks + bumped.length + i]));
+  // In the order the statements took their locks: a provider's conflict is the one retried.
+  firsts.forEach((p, i) => consumerFirstWritten(p, created[i]!));
+  bumped.forEach((rp, i) => generationIncremented(rp, generations[i]!.numAffectedRows));
+  consumerGenerations.forEach(consumerBumped);
 }
 
 /** Runs `write` in a transaction, retrying up to `retries` times when a provider's generation

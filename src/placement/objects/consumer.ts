@@ -212,16 +212,16 @@ export function planConsumer(
   return { uuid: r.uuid, created: false, first, bump };
 }
 
-/** Takes the answers to a plan's statements: a consumer created meanwhile by someone else (our
- * insert found it there), or one whose generation moved, is a concurrent update (their write
- * wins this round). */
-export function consumerWritten(
-  plan: ConsumerPlan,
-  first: QueryResult<unknown> | undefined,
-  bump: QueryResult<unknown> | undefined,
-): void {
-  if (plan.created && !first?.rows.length) throw new ConcurrentUpdateDetected();
-  if (bump && Number(bump.numAffectedRows) !== 1) throw new ConcurrentUpdateDetected();
+/** Takes the answer to a plan's `first`: a consumer created meanwhile by someone else (our
+ * insert found it there) is a concurrent update (their write wins this round). */
+export function consumerFirstWritten(plan: ConsumerPlan, answer: QueryResult<unknown>): void {
+  if (plan.created && !answer.rows.length) throw new ConcurrentUpdateDetected();
+}
+
+/** Takes the answer to a plan's `bump`: a generation that moved since it was read is a
+ * concurrent update. */
+export function consumerBumped(answer: QueryResult<unknown>): void {
+  if (Number(answer.numAffectedRows) !== 1) throw new ConcurrentUpdateDetected();
 }
 
 /** Deletes those of these consumers that no longer hold any allocation. */
